@@ -1,0 +1,29 @@
+# Two commands do all the set-up on a fresh machine with Python 3.10+:
+#   make reproduce   create .venv, install alsmeta, regenerate every analysis into figures/
+#   make test        create/update .venv with the test extra and run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: reproduce test bench venv clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+reproduce: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/alsmeta reproduce
+
+test: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache
