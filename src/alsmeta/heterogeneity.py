@@ -1,0 +1,154 @@
+"""Heterogeneity statistics: Cochran's Q, I^2, H^2 and their Q-profile intervals.
+
+All functions are vectorised over rows of ``(B, k)`` arrays with a mask (see
+:mod:`alsmeta._rowmath`) and follow metafor's definitions:
+
+* ``Q = sum w_i (y_i - mu_CE)^2`` with ``w = 1/v`` always (the test of
+  homogeneity does not depend on the tau^2 estimator), p from chi^2(k - 1).
+* For random-effects fits, ``I^2 = 100 tau^2 / (tau^2 + s^2)`` and
+  ``H^2 = (tau^2 + s^2) / s^2`` with the "typical" sampling variance
+  ``s^2 = (k - 1) / tr(P)`` (Higgins & Thompson 2002, eq. 9).
+* For the common-effect model, ``I^2 = max(0, 100 (Q - (k-1)) / Q)`` and
+  ``H^2 = Q / (k - 1)``.
+* Q-profile confidence interval for tau^2 (Viechtbauer 2007): the values of
+  tau^2 at which the generalised Q statistic equals the chi^2(k - 1)
+  quantiles; bounds that fall below zero are truncated at zero (both bounds
+  zero means the interval is the empty set within the parameter space, as
+  metafor reports). I^2 and H^2 bounds are transformed from the tau^2 bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+from alsmeta._roots import expand_upper, solve_decreasing
+from alsmeta._rowmath import generalized_q, p_trace, rsum
+
+Array = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Heterogeneity:
+    """Row-wise Q test, typical within-study variance, I^2 and H^2."""
+
+    q: Array
+    q_df: npt.NDArray[np.int64]
+    q_pvalue: Array
+    typical_v: Array
+    i2: Array
+    h2: Array
+
+
+def heterogeneity(y: Array, v: Array, mask: Mask, tau2: Array, common_effect: bool) -> Heterogeneity:
+    """Cochran's Q, I^2 (percent) and H^2 per row.
+
+    Rows with one study get ``Q = 0``, ``p = 1``, ``I^2 = 0``, ``H^2 = 1``
+    (as metafor); rows with no study get NaN.
+    """
+    n = y.shape[0]
+    k = mask.sum(axis=1)
+    df = np.maximum(k - 1, 0)
+    w = 1.0 / v
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.maximum(generalized_q(y, v, np.zeros(n), mask), 0.0)
+        q_p = stats.chi2.sf(q, df)
+        typical = (k - 1) / p_trace(w, mask)
+        if common_effect:
+            i2 = np.maximum(0.0, 100.0 * (q - df) / q)
+            h2 = q / df
+        else:
+            i2 = 100.0 * tau2 / (typical + tau2)
+            h2 = tau2 / typical + 1.0
+    one = k == 1
+    q[one], q_p[one], i2[one], h2[one], typical[one] = 0.0, 1.0, 0.0, 1.0, 0.0
+    # all effects identical: Q = 0 exactly, I^2 = 0 (not 0/0)
+    flat = (k >= 2) & (q == 0)
+    if common_effect:
+        i2[flat] = 0.0
+    empty = k == 0
+    for arr in (q, q_p, typical, i2, h2):
+        arr[empty] = np.nan
+    return Heterogeneity(q=q, q_df=df.astype(np.int64), q_pvalue=q_p, typical_v=typical, i2=i2, h2=h2)
+
+
+@dataclass(frozen=True)
+class QProfileInterval:
+    """Q-profile confidence bounds for tau^2, I^2 and H^2, per row."""
+
+    tau2_low: Array
+    tau2_high: Array
+    i2_low: Array
+    i2_high: Array
+    h2_low: Array
+    h2_high: Array
+    converged: npt.NDArray[np.bool_]
+
+
+def q_profile_ci(y: Array, v: Array, mask: Mask, typical_v: Array, level: float) -> QProfileInterval:
+    """Q-profile confidence interval for tau^2 (Viechtbauer 2007).
+
+    The lower bound solves ``Q(tau2) = chi2_{1 - alpha/2}(k - 1)`` and the upper
+    bound ``Q(tau2) = chi2_{alpha/2}(k - 1)``, where ``Q(tau2)`` is the
+    generalised Q statistic, which decreases in tau^2. A bound whose
+    equation has no non-negative solution is 0. Unlike metafor, whose search
+    stops at ``tau2.max`` (default 100), the upper bracket is extended until
+    the root is enclosed, so the bound is exact for any data scale.
+
+    Rows with fewer than two studies get NaN.
+
+    References
+    ----------
+    Viechtbauer W (2007). Confidence intervals for the amount of heterogeneity
+    in meta-analysis. Statistics in Medicine 26:37-52.
+    """
+    n = y.shape[0]
+    k = mask.sum(axis=1)
+    alpha = 1.0 - level
+    low = np.full(n, np.nan)
+    high = np.full(n, np.nan)
+    conv = np.ones(n, dtype=bool)
+    rows = np.flatnonzero(k >= 2)
+    if rows.size:
+        df = k[rows] - 1
+        q0 = generalized_q(y[rows], v[rows], np.zeros(rows.size), mask[rows])
+        ybar = rsum(y[rows], mask[rows]) / k[rows]
+        ss = rsum((y[rows] - ybar[:, None]) ** 2, mask[rows])
+        for out, crit in ((low, stats.chi2.isf(alpha / 2, df)), (high, stats.chi2.ppf(alpha / 2, df))):
+            bound, ok = _solve_q(y, v, mask, rows, q0, ss, crit)
+            out[rows] = bound
+            conv[rows] &= ok
+    with np.errstate(invalid="ignore", divide="ignore"):
+        i2_low = 100.0 * low / (typical_v + low)
+        i2_high = 100.0 * high / (typical_v + high)
+        h2_low = low / typical_v + 1.0
+        h2_high = high / typical_v + 1.0
+    conv[k < 2] = False
+    return QProfileInterval(low, high, i2_low, i2_high, h2_low, h2_high, conv)
+
+
+def _solve_q(
+    y: Array, v: Array, mask: Mask, rows: npt.NDArray[np.intp], q0: Array, ss: Array, crit: Array
+) -> tuple[Array, npt.NDArray[np.bool_]]:
+    """tau^2 with ``Q(tau2) = crit`` on the given rows (0 where ``Q(0) <= crit``)."""
+    out = np.zeros(rows.size)
+    ok = np.ones(rows.size, dtype=bool)
+    pos = np.flatnonzero(q0 > crit)
+    if pos.size == 0:
+        return out, ok
+    target = np.zeros(y.shape[0])
+    target[rows[pos]] = crit[pos]
+
+    def f(x: Array, r: npt.NDArray[np.intp]) -> Array:
+        return generalized_q(y[r], v[r], x, mask[r]) - target[r]
+
+    sub = rows[pos]
+    hi = expand_upper(f, ss[pos] / crit[pos] * (1.0 + 1e-9) + 1e-300, sub)
+    roots, success = solve_decreasing(f, np.zeros(pos.size), hi, sub)
+    out[pos] = roots
+    ok[pos] = success
+    return out, ok

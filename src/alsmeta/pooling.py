@@ -1,0 +1,408 @@
+"""Pooling one meta-analysis: :func:`pool` and its result :class:`PooledResult`.
+
+``pool`` validates study-level input (every error names the study and the
+column), fits the model with the batched engine of :mod:`alsmeta.batch` on a
+single row, and wraps the result with the data, warnings and a metafor-like
+``summary()``.
+
+Behaviour at the edges (tested, and stated in every summary):
+
+* k = 0: a defined empty result (all statistics NaN, ``is_empty`` True) whose
+  summary says that no study is available to pool - the state of a
+  systematic review in which no study met the eligibility criteria.
+* k = 1: the "pooled" estimate is the study itself; tau^2 = 0 (unless fixed),
+  heterogeneity cannot be assessed, and a requested t-based test falls back
+  to z with a warning (as metafor does).
+* k = 2: estimable, but tau^2 rests on one degree of freedom; t-based
+  intervals use 1 df and are very wide, which is the honest answer.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import stats
+
+from alsmeta.batch import BatchResult, canonical_test, pool_many
+from alsmeta.estimators import canonical_method
+from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level, study_labels
+
+Array = npt.NDArray[np.float64]
+
+METHOD_NAMES = {
+    "CE": "common-effect (inverse variance)",
+    "DL": "DerSimonian-Laird",
+    "HE": "Hedges",
+    "HS": "Hunter-Schmidt",
+    "HSk": "Hunter-Schmidt (k-corrected)",
+    "SJ": "Sidik-Jonkman",
+    "ML": "maximum likelihood",
+    "REML": "restricted maximum likelihood",
+    "EB": "empirical Bayes",
+    "PM": "Paule-Mandel",
+    "PMM": "median-unbiased Paule-Mandel",
+}
+
+
+class AlsmetaWarning(UserWarning):
+    """Warnings about estimation: fallbacks, boundaries, downgraded tests."""
+
+
+@dataclass(frozen=True, eq=False)
+class PooledResult:
+    """Result of :func:`alsmeta.pool`.
+
+    Attributes
+    ----------
+    k : int
+        Number of studies.
+    estimate, se, statistic, pvalue, ci_low, ci_high
+        Pooled effect, its standard error, z or t statistic, two-sided p-value
+        and confidence interval.
+    df : float
+        Degrees of freedom of t-based inference (NaN for z).
+    tau2, tau2_se, tau2_ci_low, tau2_ci_high
+        Between-study variance, its SE and Q-profile interval.
+    i2, i2_ci_low, i2_ci_high, h2, h2_ci_low, h2_ci_high
+        I^2 in percent and H^2 with Q-profile intervals.
+    q, q_df, q_pvalue
+        Cochran's Q test of homogeneity.
+    pi_low, pi_high
+        Prediction interval for the true effect in a new study (metafor's
+        ``predict()``: z, or t with k - 1 df for t-based tests).
+    yi, vi, labels
+        The data as used.
+    method, test, level, tau2_fixed
+        The model specification.
+    converged, fallback, boundary_reset, test_downgraded, iterations
+        Solver diagnostics; see :class:`alsmeta.batch.BatchResult`.
+    notes
+        Plain-language statements about edge cases and fallbacks.
+    """
+
+    yi: Array
+    vi: Array
+    labels: tuple[str, ...]
+    method: str
+    test: str
+    level: float
+    tau2_fixed: bool
+    k: int
+    estimate: float
+    se: float
+    statistic: float
+    pvalue: float
+    ci_low: float
+    ci_high: float
+    df: float
+    tau2: float
+    tau2_se: float
+    tau2_ci_low: float
+    tau2_ci_high: float
+    i2: float
+    i2_ci_low: float
+    i2_ci_high: float
+    h2: float
+    h2_ci_low: float
+    h2_ci_high: float
+    q: float
+    q_df: int
+    q_pvalue: float
+    pi_low: float
+    pi_high: float
+    converged: bool
+    fallback: bool
+    boundary_reset: bool
+    test_downgraded: bool
+    iterations: int
+    notes: tuple[str, ...] = field(default=())
+
+    # ----------------------------------------------------------------- derived
+    @property
+    def is_empty(self) -> bool:
+        """True when no study was available (k = 0)."""
+        return self.k == 0
+
+    @property
+    def tau(self) -> float:
+        """Square root of tau^2."""
+        return float(np.sqrt(self.tau2)) if np.isfinite(self.tau2) else float("nan")
+
+    @property
+    def sei(self) -> Array:
+        """Standard errors of the study effects."""
+        return np.sqrt(self.vi)
+
+    @property
+    def is_random_effects(self) -> bool:
+        return self.method != "CE"
+
+    @property
+    def weights(self) -> Array:
+        """Percentage weights ``100 w_i / sum(w)`` with ``w = 1/(v + tau^2)``."""
+        if self.k == 0:
+            return np.zeros(0)
+        w = 1.0 / (self.vi + (self.tau2 if self.is_random_effects else 0.0))
+        return 100.0 * w / w.sum()
+
+    # ----------------------------------------------------------------- output
+    def to_frame(self) -> pd.DataFrame:
+        """One row per study: label, yi, vi, sei, study CI (z, at ``level``) and % weight."""
+        crit = stats.norm.isf((1.0 - self.level) / 2.0)
+        sei = self.sei
+        return pd.DataFrame(
+            {
+                "label": list(self.labels),
+                "yi": self.yi,
+                "vi": self.vi,
+                "sei": sei,
+                "ci_low": self.yi - crit * sei,
+                "ci_high": self.yi + crit * sei,
+                "weight": self.weights,
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """All scalar results and the specification as plain Python values (JSON-ready)."""
+        out: dict[str, Any] = {}
+        for name, value in asdict(self).items():
+            if name in ("yi", "vi"):
+                out[name] = [float(x) for x in value]
+            elif name in ("labels", "notes"):
+                out[name] = list(value)
+            elif isinstance(value, (bool, np.bool_)):
+                out[name] = bool(value)
+            elif isinstance(value, (int, np.integer)):
+                out[name] = int(value)
+            elif isinstance(value, (float, np.floating)):
+                out[name] = float(value) if np.isfinite(value) else None
+            else:
+                out[name] = value
+        out["tau"] = self.tau if np.isfinite(self.tau) else None
+        return out
+
+    def summary(self, digits: int = 4) -> str:
+        """metafor-like text summary of the model."""
+        return _format_summary(self, digits)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _fmt(x: float, digits: int) -> str:
+    return "NA" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _fmt_p(p: float, digits: int) -> str:
+    if p is None or not np.isfinite(p):
+        return "NA"
+    floor = 10.0 ** (-digits)
+    return f"<{floor:.{digits}f}".replace("0.", ".", 1) if p < floor else f"{p:.{digits}f}"
+
+
+def _format_summary(r: PooledResult, digits: int) -> str:
+    lv = f"{100 * r.level:g}%"
+    if r.is_random_effects:
+        head = f"Random-effects model (k = {r.k}; tau^2 estimator: {r.method}, {METHOD_NAMES[r.method]})"
+    else:
+        head = f"Common-effect model (k = {r.k}; inverse-variance weights)"
+    lines = [head, ""]
+    if r.is_empty:
+        lines += [
+            "No studies available: no study met the criteria for this analysis, so there is",
+            "nothing to pool. Every statistic is undefined (NaN); this is a result, not an error.",
+        ]
+        return "\n".join(lines)
+    if r.is_random_effects:
+        tau2_txt = _fmt(r.tau2, digits) + (" (fixed by the user)" if r.tau2_fixed else f" (SE = {_fmt(r.tau2_se, digits)})")
+        lines += [
+            f"tau^2 (estimated amount of total heterogeneity): {tau2_txt}",
+            f"tau (square root of estimated tau^2 value):      {_fmt(r.tau, digits)}",
+        ]
+    lines += [
+        f"I^2 (total heterogeneity / total variability):   {_fmt(r.i2, 2)}%",
+        f"H^2 (total variability / sampling variability):  {_fmt(r.h2, 2)}",
+    ]
+    if r.is_random_effects and np.isfinite(r.tau2_ci_low):
+        lines += [
+            "",
+            f"Q-profile {lv} CI: tau^2 [{_fmt(r.tau2_ci_low, digits)}, {_fmt(r.tau2_ci_high, digits)}], "
+            f"I^2 [{_fmt(r.i2_ci_low, 2)}%, {_fmt(r.i2_ci_high, 2)}%], "
+            f"H^2 [{_fmt(r.h2_ci_low, 2)}, {_fmt(r.h2_ci_high, 2)}]",
+        ]
+    lines += ["", "Test for Heterogeneity:", f"Q(df = {r.q_df}) = {_fmt(r.q, digits)}, p-val {_p_phrase(r.q_pvalue, digits)}"]
+    stat_name = "tval" if np.isfinite(r.df) else "zval"
+    test_name = {"z": "z", "t": "t", "knha": "Knapp-Hartung (HKSJ)", "adhoc": "Knapp-Hartung, ad hoc (>= z)"}[r.test]
+    df_txt = f", df = {r.df:g}" if np.isfinite(r.df) else ""
+    lines += ["", f"Model Results ({test_name} test{df_txt}):", ""]
+    cols = ["estimate", "se", stat_name, "pval", "ci.lb", "ci.ub"]
+    vals = [
+        _fmt(r.estimate, digits),
+        _fmt(r.se, digits),
+        _fmt(r.statistic, digits),
+        _fmt_p(r.pvalue, digits),
+        _fmt(r.ci_low, digits),
+        _fmt(r.ci_high, digits),
+    ]
+    widths = [max(len(c), len(v)) for c, v in zip(cols, vals)]
+    lines.append("  ".join(c.rjust(w) for c, w in zip(cols, widths)))
+    lines.append("  ".join(v.rjust(w) for v, w in zip(vals, widths)))
+    lines += ["", f"{lv} prediction interval: [{_fmt(r.pi_low, digits)}, {_fmt(r.pi_high, digits)}]"]
+    if r.notes:
+        lines += ["", "Notes:"] + [f"- {n}" for n in r.notes]
+    return "\n".join(lines)
+
+
+def _p_phrase(p: float, digits: int) -> str:
+    txt = _fmt_p(p, digits)
+    return txt if txt.startswith("<") or txt == "NA" else f"= {txt}"
+
+
+def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter: int) -> tuple[str, ...]:
+    notes: list[str] = []
+    if k == 0:
+        notes.append("No studies available: nothing to pool (k = 0).")
+        return tuple(notes)
+    if k == 1:
+        notes.append("Only one study: the estimate is that study's effect; heterogeneity cannot be assessed.")
+    elif k == 2:
+        notes.append("Only two studies: tau^2 rests on one degree of freedom and is very imprecise.")
+    if bool(b.test_downgraded[0]):
+        msg = f"test={test!r} needs at least two studies; the z test was used instead (as metafor does)."
+        notes.append(msg)
+        warnings.warn(msg, AlsmetaWarning, stacklevel=3)
+    if method == "CE" and test in ("knha", "adhoc"):
+        msg = "The Knapp-Hartung adjustment is meant for random-effects models; applied to the common-effect fit as requested."
+        notes.append(msg)
+        warnings.warn(msg, AlsmetaWarning, stacklevel=3)
+    if bool(b.fallback[0]):
+        msg = (
+            f"{method}: Fisher scoring did not converge within {maxiter} iterations; tau^2 was obtained "
+            "with a bracketing root finder (scipy.optimize.elementwise.find_root) on the same estimating equation."
+        )
+        notes.append(msg)
+        warnings.warn(msg, AlsmetaWarning, stacklevel=3)
+    if bool(b.boundary_reset[0]):
+        msg = f"{method}: Fisher scoring reached a point with lower likelihood than tau^2 = 0; tau^2 was set to 0."
+        notes.append(msg)
+        warnings.warn(msg, AlsmetaWarning, stacklevel=3)
+    if not bool(b.converged[0]):
+        msg = f"{method}: tau^2 could not be estimated (no convergence); results are not reliable."
+        notes.append(msg)
+        warnings.warn(msg, AlsmetaWarning, stacklevel=3)
+    if method != "CE" and k >= 2 and b.tau2[0] == 0 and not np.isnan(b.tau2_ci_low[0]) and b.tau2_ci_high[0] == 0:
+        notes.append("The Q-profile interval for tau^2 is the null set (both bounds at 0): the studies vary less than their sampling variances imply.")
+    return tuple(notes)
+
+
+def pool(
+    yi: Sequence[float] | Array,
+    vi: Sequence[float] | Array | None = None,
+    *,
+    sei: Sequence[float] | Array | None = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    labels: Sequence[Any] | None = None,
+    tau2: float | None = None,
+    tol: float = 1e-12,
+    maxiter: int = 1000,
+) -> PooledResult:
+    """Pool study effects with a common-effect or random-effects model.
+
+    Parameters
+    ----------
+    yi
+        Study effect sizes.
+    vi, sei
+        Sampling variances or standard errors (exactly one of them), > 0.
+    method
+        tau^2 estimator: ``"CE"`` (common effect; aliases ``"EE"``, ``"FE"``),
+        ``"DL"``, ``"HE"``, ``"HS"``, ``"HSk"``, ``"SJ"``, ``"ML"``,
+        ``"REML"`` (default), ``"EB"``, ``"PM"``, ``"PMM"``.
+    test
+        ``"z"`` (default, as metafor), ``"t"``, ``"knha"`` (Hartung-Knapp-
+        Sidik-Jonkman; recommended with few studies) or ``"adhoc"``.
+    level
+        Confidence level for the CI, the prediction interval and the
+        Q-profile intervals (0.95 or 95).
+    labels
+        Study labels (unique); default ``Study 1`` ... .
+    tau2
+        Fix tau^2 at this value instead of estimating it.
+    tol, maxiter
+        Convergence control of the iterative estimators.
+
+    Returns
+    -------
+    PooledResult
+
+    Raises
+    ------
+    AlsmetaInputError
+        For bad input: the message names the study and the column.
+
+    Notes
+    -----
+    Results agree with metafor's ``rma(yi, vi, method=, test=)``,
+    ``predict()`` and ``confint()`` (Q-profile) to about 1e-10 when metafor
+    is run with tight convergence control; see ``tests/reference``.
+
+    References
+    ----------
+    DerSimonian R, Laird N (1986). Meta-analysis in clinical trials.
+    Viechtbauer W (2005, 2007, 2010). Higgins JPT, Thompson SG (2002).
+    Quantifying heterogeneity in a meta-analysis. Stat Med 21:1539-1558.
+    Riley RD, Higgins JPT, Deeks JJ (2011). Interpretation of random effects
+    meta-analyses. BMJ 342:d549.
+    """
+    method = canonical_method(method)
+    test = canonical_test(test)
+    level = probability_level(level)
+    if (vi is None) == (sei is None):
+        raise AlsmetaInputError("give exactly one of vi= (sampling variances) or sei= (standard errors)")
+    if isinstance(yi, (str, bytes)) or np.ndim(yi) != 1:
+        raise AlsmetaInputError("yi: expected a one-dimensional sequence with one effect per study")
+    k = len(yi)
+    spread = vi if vi is not None else sei
+    if isinstance(spread, (str, bytes)) or np.ndim(spread) != 1:
+        raise AlsmetaInputError(f"{'vi' if vi is not None else 'sei'}: expected one value per study")
+    if len(spread) != k:
+        raise AlsmetaInputError(
+            f"yi has {k} values but {'vi' if vi is not None else 'sei'} has {len(spread)}: one per study is required"
+        )
+    names = study_labels(labels, k)
+    y = numeric_column(yi, "yi", names)
+    if vi is not None:
+        v = numeric_column(vi, "vi", names, positive=True)
+    else:
+        v = numeric_column(sei, "sei", names, positive=True) ** 2
+    b = pool_many(y[None, :], v[None, :], method=method, test=test, level=level, tau2=tau2, tol=tol, maxiter=maxiter)
+    notes = _notes_and_warnings(b, method, test, k, maxiter)
+    scalars = {name: _scalar(getattr(b, name)[0]) for name in _RESULT_ARRAYS}
+    return PooledResult(
+        yi=y, vi=v, labels=tuple(names), method=method, test=test, level=level,
+        tau2_fixed=tau2 is not None and method != "CE", notes=notes, **scalars,
+    )
+
+
+_RESULT_ARRAYS = (
+    "k", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "df", "tau2", "tau2_se",
+    "tau2_ci_low", "tau2_ci_high", "i2", "i2_ci_low", "i2_ci_high", "h2", "h2_ci_low", "h2_ci_high",
+    "q", "q_df", "q_pvalue", "pi_low", "pi_high", "converged", "fallback", "boundary_reset",
+    "test_downgraded", "iterations",
+)
+
+
+def _scalar(x: Any) -> Any:
+    if isinstance(x, np.bool_):
+        return bool(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    return float(x)
