@@ -46,7 +46,9 @@ class BatchResult:
     ``converged`` is False where tau^2 could not be estimated; ``fallback``
     marks rows solved by the bracketing root finder after Fisher scoring
     failed; ``boundary_reset`` marks ML/REML rows reset to tau^2 = 0 because
-    the likelihood there was higher than at the scoring solution.
+    the likelihood there was higher than at the scoring solution;
+    ``multimodal`` marks ML/REML rows where scoring stopped at tau^2 = 0 (as
+    metafor does) but a higher interior maximum exists and is reported.
     """
 
     method: str
@@ -78,6 +80,7 @@ class BatchResult:
     converged: npt.NDArray[np.bool_]
     fallback: npt.NDArray[np.bool_]
     boundary_reset: npt.NDArray[np.bool_]
+    multimodal: npt.NDArray[np.bool_]
     test_downgraded: npt.NDArray[np.bool_]
     iterations: npt.NDArray[np.int64]
 
@@ -116,7 +119,7 @@ def _fit_rows(
     w = 1.0 / (v + np.nan_to_num(tau2)[:, None])
     mu, s = weighted_mean(y, w, mask)
     with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(1.0 / s)
+        se = np.sqrt(1.0 / s)  # inf where k = 0; blanked at the end
     t_based = test in ("t", "knha", "adhoc")
     downgraded = np.full(n, t_based) & (k == 1)
     use_t = np.full(n, t_based) & (k >= 2)
@@ -126,7 +129,8 @@ def _fit_rows(
             s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / (k - 1))
         if test == "adhoc":
             s2w = np.maximum(s2w, 1.0)
-        se = np.where(use_t, se * np.sqrt(s2w), se)
+        with np.errstate(invalid="ignore"):
+            se = np.where(use_t, se * np.sqrt(s2w), se)
     df = np.where(use_t, k - 1, np.nan).astype(float)
     alpha = 1.0 - level
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -146,7 +150,7 @@ def _fit_rows(
     else:
         ci_parts = (nan,) * 6
     tau2_se = np.where(common, np.nan, est.tau2_se)
-    return {
+    out = {
         "k": k.astype(np.int64),
         "estimate": mu,
         "se": se,
@@ -173,9 +177,15 @@ def _fit_rows(
         "converged": est.converged & (k > 0),
         "fallback": est.fallback,
         "boundary_reset": est.boundary_reset,
+        "multimodal": est.multimodal,
         "test_downgraded": downgraded,
         "iterations": est.iterations,
     }
+    empty = k == 0  # no study: every statistic is undefined
+    for value in out.values():
+        if value.dtype.kind == "f":
+            value[empty] = np.nan
+    return out
 
 
 def _check_batch(Y: object, V: object, mask: object) -> tuple[Array, Array, Mask]:

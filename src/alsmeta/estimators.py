@@ -84,6 +84,10 @@ class Tau2Estimate:
     boundary_reset
         True where ML/REML scoring stopped at a point with lower likelihood
         than tau^2 = 0 and the estimate was set to 0 (metafor's ll0check).
+    multimodal
+        True where ML/REML scoring stopped at tau^2 = 0 (where metafor stops
+        too) but the likelihood has a higher interior maximum, which is
+        reported instead.
     """
 
     tau2: Array
@@ -92,6 +96,7 @@ class Tau2Estimate:
     iterations: npt.NDArray[np.int64]
     fallback: BoolArray
     boundary_reset: BoolArray
+    multimodal: BoolArray
 
 
 def log_likelihood(y: Array, v: Array, tau2: Array, mask: Mask, reml: bool) -> Array:
@@ -280,6 +285,7 @@ def estimate_tau2(
     iters = np.zeros(n, dtype=np.int64)
     fallback = np.zeros(n, dtype=bool)
     reset = np.zeros(n, dtype=bool)
+    multimodal = np.zeros(n, dtype=bool)
 
     if tau2_fixed is not None and method != "CE":
         tau2[:] = float(tau2_fixed)
@@ -292,9 +298,13 @@ def estimate_tau2(
         sub = _estimate_rows(method, yr, vr, mr, kr, w_fe, fixed, tau2[rows], tol, maxiter)
         tau2[rows], se[rows], conv[rows] = sub.tau2, sub.tau2_se, sub.converged
         iters[rows], fallback[rows], reset[rows] = sub.iterations, sub.fallback, sub.boundary_reset
+        multimodal[rows] = sub.multimodal
     tau2[k == 0] = np.nan
     conv[k == 0] = False
-    return Tau2Estimate(tau2=tau2, tau2_se=se, converged=conv, iterations=iters, fallback=fallback, boundary_reset=reset)
+    return Tau2Estimate(
+        tau2=tau2, tau2_se=se, converged=conv, iterations=iters, fallback=fallback,
+        boundary_reset=reset, multimodal=multimodal,
+    )
 
 
 def _estimate_rows(
@@ -315,6 +325,7 @@ def _estimate_rows(
     iters = np.zeros(n, dtype=np.int64)
     fallback = np.zeros(n, dtype=bool)
     reset = np.zeros(n, dtype=bool)
+    multimodal = np.zeros(n, dtype=bool)
     ones = np.ones_like(w_fe)
 
     if method in ("DL", "HS", "HSk"):
@@ -369,6 +380,7 @@ def _estimate_rows(
                 bad = (ll_zero - ll_hat > tol) & (tau2 > tol)
                 reset[bad] = True
                 tau2 = np.where(bad, 0.0, tau2)
+                tau2, multimodal = _escape_boundary(method, y, v, mask, tau2, tol)
         w = 1.0 / (v + tau2[:, None])
         if method == "ML":
             se = np.sqrt(2.0 / rsum(w * w, mask))
@@ -376,7 +388,58 @@ def _estimate_rows(
             se = np.sqrt(2.0 / p_trace_pair(w, ones, ones, mask))
         else:
             se = _se_pm(y, v, mask, k, tau2)
-    return Tau2Estimate(tau2=tau2, tau2_se=se, converged=ok, iterations=iters, fallback=fallback, boundary_reset=reset)
+    return Tau2Estimate(
+        tau2=tau2, tau2_se=se, converged=ok, iterations=iters, fallback=fallback,
+        boundary_reset=reset, multimodal=multimodal,
+    )
+
+
+def _escape_boundary(
+    method: str, y: Array, v: Array, mask: Mask, tau2: Array, tol: float, grid_size: int = 40
+) -> tuple[Array, BoolArray]:
+    """Look for a higher interior maximum where ML/REML scoring stopped at tau^2 = 0.
+
+    Fisher scoring from the HE start (metafor's algorithm) stops at tau^2 = 0
+    whenever the score is negative there, even if the likelihood has a
+    second, higher maximum inside (possible with very unequal variances).
+    For such rows the score is scanned on a geometric grid up to a scale
+    beyond which it is negative; each interior maximum found is solved by
+    bracketing and kept if its likelihood exceeds that at 0.
+    """
+    n = y.shape[0]
+    multimodal = np.zeros(n, dtype=bool)
+    rows = np.flatnonzero(tau2 == 0)
+    if rows.size == 0:
+        return tau2, multimodal
+    k = mask[rows].sum(axis=1)
+    ybar = rsum(y[rows], mask[rows]) / k
+    ss = rsum((y[rows] - ybar[:, None]) ** 2, mask[rows])
+    vmax = np.where(mask[rows], v[rows], 0.0).max(axis=1)
+    top = 10.0 * np.maximum(ss / np.maximum(k - 1, 1), vmax)
+    grid = top[:, None] * np.geomspace(1e-8, 1.0, grid_size)[None, :]
+    scores = np.stack([_score(method, y[rows], v[rows], grid[:, j], mask[rows])[0] for j in range(grid_size)], axis=1)
+    # first downward crossing of the score (+ then -) is an interior local maximum
+    down = (scores[:, :-1] > 0) & (scores[:, 1:] <= 0)
+    has = down.any(axis=1)
+    if not has.any():
+        return tau2, multimodal
+    sub = rows[has]
+    j = down[has].argmax(axis=1)
+    lo, hi = grid[has, j], grid[has, j + 1]
+
+    def f(x: Array, r: npt.NDArray[np.intp]) -> Array:
+        return _score(method, y[r], v[r], x, mask[r])[0]
+
+    roots, ok = solve_decreasing(f, lo, hi, sub)
+    reml = method == "REML"
+    gain = log_likelihood(y[sub], v[sub], np.nan_to_num(roots), mask[sub], reml) - log_likelihood(
+        y[sub], v[sub], np.zeros(sub.size), mask[sub], reml
+    )
+    better = ok & (gain > tol)
+    tau2 = tau2.copy()
+    tau2[sub[better]] = roots[better]
+    multimodal[sub[better]] = True
+    return tau2, multimodal
 
 
 def _se_pm(y: Array, v: Array, mask: Mask, k: Array, tau2: Array) -> Array:

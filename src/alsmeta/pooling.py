@@ -119,6 +119,7 @@ class PooledResult:
     converged: bool
     fallback: bool
     boundary_reset: bool
+    multimodal: bool
     test_downgraded: bool
     iterations: int
     notes: tuple[str, ...] = field(default=())
@@ -292,6 +293,13 @@ def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter:
         msg = f"{method}: Fisher scoring reached a point with lower likelihood than tau^2 = 0; tau^2 was set to 0."
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
+    if bool(b.multimodal[0]):
+        msg = (
+            f"{method}: the likelihood has more than one maximum. Fisher scoring from the HE start stops at "
+            f"tau^2 = 0 (metafor reports that value); the global maximum at tau^2 = {b.tau2[0]:.6g} is reported."
+        )
+        notes.append(msg)
+        warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     if not bool(b.converged[0]):
         msg = f"{method}: tau^2 could not be estimated (no convergence); results are not reliable."
         notes.append(msg)
@@ -396,7 +404,7 @@ _RESULT_ARRAYS = (
     "k", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "df", "tau2", "tau2_se",
     "tau2_ci_low", "tau2_ci_high", "i2", "i2_ci_low", "i2_ci_high", "h2", "h2_ci_low", "h2_ci_high",
     "q", "q_df", "q_pvalue", "pi_low", "pi_high", "converged", "fallback", "boundary_reset",
-    "test_downgraded", "iterations",
+    "multimodal", "test_downgraded", "iterations",
 )
 
 

@@ -1,0 +1,57 @@
+"""Machine-readable numbers behind every analysis.
+
+Each analysis script writes its headline numbers with :func:`write_numbers`
+into ``figures/<analysis>/numbers.json``; ``alsmeta reproduce`` gathers them
+into ``figures/results.json`` with :func:`collect_numbers`, so that a change in
+any published number shows up as a one-line diff. Output is deterministic:
+keys sorted, floats written with ``repr`` precision, NaN written as null.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _plain(value: Any) -> Any:
+    """Convert numpy scalars/arrays, tuples and NaN to JSON-safe Python values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    return value
+
+
+def dumps(numbers: Any) -> str:
+    """Deterministic JSON text (sorted keys, 2-space indent, trailing newline)."""
+    return json.dumps(_plain(numbers), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def write_numbers(directory: str | Path, numbers: dict[str, Any]) -> Path:
+    """Write ``numbers`` to ``directory/numbers.json`` and return the path."""
+    path = Path(directory) / "numbers.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(numbers), encoding="utf-8")
+    return path
+
+
+def collect_numbers(figures_dir: str | Path) -> dict[str, Any]:
+    """Read every ``figures/*/numbers.json`` into one dict keyed by analysis name."""
+    root = Path(figures_dir)
+    out: dict[str, Any] = {}
+    for path in sorted(root.glob("*/numbers.json")):
+        out[path.parent.name] = json.loads(path.read_text(encoding="utf-8"))
+    return out
