@@ -183,8 +183,14 @@ def _score(method: str, y: Array, v: Array, tau2: Array, mask: Mask) -> tuple[Ar
 def _fisher_scoring(
     method: str, y: Array, v: Array, mask: Mask, start: Array, tol: float, maxiter: int
 ) -> tuple[Array, BoolArray, npt.NDArray[np.int64]]:
-    """Vectorised Fisher scoring with step-halving at tau^2 = 0 (metafor's algorithm)."""
+    """Vectorised Fisher scoring with step-halving at tau^2 = 0 (metafor's algorithm).
+
+    Stops when the step is at most ``tol * max(tau2, mean(v))``: relative to
+    the scale of the data, so that rescaling the effects rescales the
+    solution exactly (metafor's threshold is absolute).
+    """
     n = y.shape[0]
+    scale = rsum(v, mask) / mask.sum(axis=1)
     tau2 = start.copy()
     conv = np.zeros(n, dtype=bool)
     iters = np.zeros(n, dtype=np.int64)
@@ -205,9 +211,15 @@ def _fisher_scoring(
         new = t + step
         iters[active] += 1
         tau2[active] = new
-        done = np.abs(step) <= tol * np.maximum(1.0, new)
+        done = np.abs(step) <= tol * np.maximum(scale[active], new)
         conv[active[done]] = True
         active = active[~done]
+    # step-halving approaches the boundary geometrically; a solution within the
+    # tolerance of 0 with a non-positive score at 0 is the boundary itself
+    near = np.flatnonzero(conv & (tau2 > 0) & (tau2 <= tol * scale))
+    if near.size:
+        score0, _ = _score(method, y[near], v[near], np.zeros(near.size), mask[near])
+        tau2[near[score0 <= 0]] = 0.0
     return tau2, conv, iters
 
 
@@ -259,7 +271,7 @@ def estimate_tau2(
         this value, as metafor does.
     tol, maxiter
         Convergence control for Fisher scoring: stop when the step is at most
-        ``tol * max(1, tau2)``.
+        ``tol * max(tau2, mean(v))``.
 
     Returns
     -------
@@ -377,7 +389,7 @@ def _estimate_rows(
                 reml = method == "REML"
                 ll_hat = log_likelihood(y, v, tau2, mask, reml)
                 ll_zero = log_likelihood(y, v, np.zeros(n), mask, reml)
-                bad = (ll_zero - ll_hat > tol) & (tau2 > tol)
+                bad = (ll_zero - ll_hat > tol) & (tau2 > tol * rsum(v, mask) / k)
                 reset[bad] = True
                 tau2 = np.where(bad, 0.0, tau2)
                 tau2, multimodal = _escape_boundary(method, y, v, mask, tau2, tol)
