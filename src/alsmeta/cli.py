@@ -102,6 +102,22 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate_data(args: argparse.Namespace) -> int:
+    from alsmeta.evidence import validate_data
+
+    data_dir = Path(args.data)
+    if not data_dir.is_dir():
+        raise CliError(f"{data_dir}: no such directory")
+    issues = validate_data(data_dir)
+    for issue in issues:
+        print(f"error: {issue}", file=sys.stderr)
+    if issues:
+        print(f"{len(issues)} problem(s) in {data_dir}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{data_dir}: all tables valid")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alsmeta", description="Meta-analysis reproduction toolkit.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -122,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("reproduce", help="run every analysis script and write figures/results.json")
     r.add_argument("--root", default=".", help="alsmeta checkout (default: current directory)")
     r.set_defaults(func=_cmd_reproduce)
+
+    v = sub.add_parser("validate-data", help="check the curated evidence tables in data/")
+    v.add_argument("--data", default="data", help="directory with the tables (default: data)")
+    v.set_defaults(func=_cmd_validate_data)
     return parser
 
 

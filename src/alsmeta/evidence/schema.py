@@ -1,0 +1,177 @@
+"""The schema of the curated evidence tables in ``data/``.
+
+One :class:`TableSchema` per CSV file: its columns, which must be filled, and
+what values they may take. ``data/README.md`` documents the same schema for
+readers; :mod:`alsmeta.evidence.validate` enforces it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STATUSES = ("verified", "secondary", "derived", "inferred", "not_found")
+"""verified: read in the primary source text; secondary: press release, news, registry mirror or
+abstract mirror; derived: computed by us (the note gives the formula); inferred: reasoned, not
+stated in any source; not_found: searched for and not retrievable (the value is left empty)."""
+
+DESIGNS = (
+    "rct",
+    "within_patient_randomised",
+    "within_patient_comparison",
+    "single_arm",
+    "external_control",
+    "non_randomised",
+    "withdrawn",
+    "unknown",
+)
+PUBLICATION_STATUSES = ("published", "abstract", "registry_only", "results_press_release_only", "ongoing")
+STATISTICS = (
+    "n", "mean", "sd", "se", "md", "ci_low", "ci_high", "p", "p_one_sided", "events", "percent",
+    "or", "rr", "hr", "ls_mean", "slope_pre", "slope_post", "median", "spread_unspecified",
+)
+DECISIONS = ("included", "ongoing", "excluded", "awaiting_classification")
+REASONS = ("", "design", "comparator", "unit_of_randomisation", "population", "intervention", "no_results", "design_unknown")
+EVENTS = ("registered", "started", "completed", "results_posted", "abstract_presented", "published", "topline_reported", "protocol_published")
+SYNTHESES = ("msc2021", "cochrane_pub2", "cochrane_pub3")
+QUANTITIES = ("count", "direction", "estimate")
+REVIEW_VERSIONS = ("pub2", "pub3", "living2026")
+CRITERIA = ("search_date", "design", "population", "intervention", "comparator", "co_intervention", "unit_of_randomisation")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column: ``required`` means non-empty in every row; ``kind`` is
+    ``text``, ``number``, ``count`` (whole number >= 0), ``date`` (YYYY,
+    YYYY-MM or YYYY-MM-DD), ``url`` or ``enum`` (one of ``allowed``)."""
+
+    name: str
+    kind: str = "text"
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """One CSV file in ``data/``: its columns and its unique key."""
+
+    file: str
+    columns: tuple[ColumnSpec, ...]
+    key: tuple[str, ...]
+    description: str = ""
+    foreign_keys: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+_PROVENANCE = (
+    ColumnSpec("source_url", "url"),
+    ColumnSpec("location", "text", required=True),
+    ColumnSpec("status", "enum", required=True, allowed=STATUSES),
+    ColumnSpec("note"),
+)
+
+STUDIES = TableSchema(
+    file="studies.csv",
+    description="one row per study, trial report or registry record named in the evidence notes",
+    key=("study_id",),
+    columns=(
+        ColumnSpec("study_id", required=True),
+        ColumnSpec("label", required=True),
+        ColumnSpec("first_author"),
+        ColumnSpec("year", "count"),
+        ColumnSpec("journal"),
+        ColumnSpec("citation"),
+        ColumnSpec("doi"),
+        ColumnSpec("pmid", "count"),
+        ColumnSpec("pmcid"),
+        ColumnSpec("registry_id"),
+        ColumnSpec("design", "enum", required=True, allowed=DESIGNS),
+        ColumnSpec("blinding"),
+        ColumnSpec("cell_type"),
+        ColumnSpec("cell_source"),
+        ColumnSpec("route"),
+        ColumnSpec("n_treated", "count"),
+        ColumnSpec("n_control", "count"),
+        ColumnSpec("n_note"),
+        ColumnSpec("lead_in"),
+        ColumnSpec("follow_up"),
+        ColumnSpec("publication_status", "enum", required=True, allowed=PUBLICATION_STATUSES),
+        *_PROVENANCE,
+    ),
+)
+
+OUTCOMES = TableSchema(
+    file="outcomes.csv",
+    description="arm-level and comparison statistics in long form, one number per row",
+    key=("study_id", "outcome", "timepoint", "arm", "statistic", "source_url"),
+    foreign_keys={"study_id": "studies.csv"},
+    columns=(
+        ColumnSpec("study_id", required=True),
+        ColumnSpec("outcome", required=True),
+        ColumnSpec("timepoint", required=True),
+        ColumnSpec("timepoint_months", "number"),
+        ColumnSpec("arm", required=True),
+        ColumnSpec("statistic", "enum", required=True, allowed=STATISTICS),
+        ColumnSpec("relation", "enum", allowed=("", "=", "<", ">")),
+        ColumnSpec("value", "number"),
+        ColumnSpec("unit"),
+        *_PROVENANCE,
+    ),
+)
+
+CRITERIA_TABLE = TableSchema(
+    file="criteria.csv",
+    description="eligibility criteria of each review version, as data",
+    key=("review_version", "criterion"),
+    columns=(
+        ColumnSpec("review_version", "enum", required=True, allowed=REVIEW_VERSIONS),
+        ColumnSpec("criterion", "enum", required=True, allowed=CRITERIA),
+        ColumnSpec("value", required=True),
+        *_PROVENANCE,
+    ),
+)
+
+SCREENING = TableSchema(
+    file="screening.csv",
+    description="each candidate's status in each review version",
+    key=("review_version", "study_id"),
+    foreign_keys={"study_id": "studies.csv"},
+    columns=(
+        ColumnSpec("review_version", "enum", required=True, allowed=REVIEW_VERSIONS),
+        ColumnSpec("study_id", required=True),
+        ColumnSpec("decision", "enum", required=True, allowed=DECISIONS),
+        ColumnSpec("reason", "enum", allowed=REASONS),
+        *_PROVENANCE,
+    ),
+)
+
+TIMELINE = TableSchema(
+    file="timeline.csv",
+    description="dated events of each trial (start, results, publication), for screening at a search date",
+    key=("study_id", "event"),
+    foreign_keys={"study_id": "studies.csv"},
+    columns=(
+        ColumnSpec("study_id", required=True),
+        ColumnSpec("event", "enum", required=True, allowed=EVENTS),
+        ColumnSpec("date", "date", required=True),
+        *_PROVENANCE,
+    ),
+)
+
+CLAIMS = TableSchema(
+    file="claims.csv",
+    description="the published claims of both syntheses",
+    key=("synthesis", "claim_id"),
+    columns=(
+        ColumnSpec("synthesis", "enum", required=True, allowed=SYNTHESES),
+        ColumnSpec("claim_id", required=True),
+        ColumnSpec("claim", required=True),
+        ColumnSpec("quantity", "enum", required=True, allowed=QUANTITIES),
+        ColumnSpec("value", "number"),
+        *_PROVENANCE,
+    ),
+)
+
+TABLES: tuple[TableSchema, ...] = (STUDIES, OUTCOMES, CRITERIA_TABLE, SCREENING, TIMELINE, CLAIMS)

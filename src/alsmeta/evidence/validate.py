@@ -1,0 +1,175 @@
+"""Validation of the curated evidence tables (``alsmeta validate-data``).
+
+Every problem is reported with the file, the CSV line number (the header is
+line 1) and the column, so that a curator can go straight to the cell.
+Beyond the per-column schema the rules are about honesty of the data:
+
+* a value is empty exactly when its status is ``not_found`` (nothing filled
+  in, nothing missing without saying so);
+* every row names a source URL unless it was ``derived`` by us, in which case
+  the note must say how;
+* ``relation`` is given exactly when a value is (``<`` for "p<0.02");
+* counts are whole numbers >= 0, SDs and SEs are > 0;
+* study identifiers refer to rows of ``studies.csv``; keys are unique.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from alsmeta.evidence.schema import TABLES, ColumnSpec, TableSchema
+from alsmeta.validation import AlsmetaInputError
+
+_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+_ID = re.compile(r"^[a-z0-9_]+$")
+_COUNT_STATISTICS = ("n", "events")
+_POSITIVE_STATISTICS = ("sd", "se")
+
+
+@dataclass(frozen=True)
+class DataIssue:
+    """One problem in one cell (or row, when ``column`` is empty)."""
+
+    file: str
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}, line {self.line}" + (f", column {self.column!r}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a data CSV with every cell as text (nothing coerced, blanks as '')."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _check_cell(spec: ColumnSpec, text: str) -> str | None:
+    if text == "":
+        return "is empty but required" if spec.required else None
+    if text != text.strip():
+        return f"{text!r} has leading or trailing spaces"
+    if spec.kind == "enum" and text not in spec.allowed:
+        return f"{text!r} is not one of: {', '.join(a for a in spec.allowed if a)}"
+    if spec.kind in ("number", "count"):
+        try:
+            value = float(text)
+        except ValueError:
+            return f"{text!r} is not a number"
+        if spec.kind == "count" and (value < 0 or value != int(value)):
+            return f"{text!r} is not a whole number >= 0"
+    if spec.kind == "date" and not _DATE.match(text):
+        return f"{text!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"
+    if spec.kind == "url" and not text.startswith(("http://", "https://")):
+        return f"{text!r} is not an http(s) URL"
+    return None
+
+
+def validate_table(frame: pd.DataFrame, schema: TableSchema, known_studies: set[str] | None = None) -> list[DataIssue]:
+    """Check one table against its schema and the provenance rules."""
+    issues: list[DataIssue] = []
+    f = schema.file
+    missing = [c for c in schema.column_names if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in schema.column_names]
+    for c in missing:
+        issues.append(DataIssue(f, 1, c, "column is missing from the header"))
+    for c in extra:
+        issues.append(DataIssue(f, 1, c, "column is not in the schema (see data/README.md)"))
+    if missing:
+        return issues
+    for i, row in enumerate(frame.to_dict("records")):
+        line = i + 2
+        for spec in schema.columns:
+            problem = _check_cell(spec, row[spec.name])
+            if problem:
+                issues.append(DataIssue(f, line, spec.name, problem))
+        issues.extend(_row_rules(f, line, row, known_studies))
+    keys = frame[list(schema.key)].astype(str).agg("|".join, axis=1)
+    for line in (keys[keys.duplicated(keep="first")].index + 2).tolist():
+        issues.append(DataIssue(f, int(line), ",".join(schema.key), "duplicate key: " + keys[line - 2]))
+    return issues
+
+
+def _row_rules(f: str, line: int, row: dict[str, str], known_studies: set[str] | None) -> list[DataIssue]:
+    out: list[DataIssue] = []
+    status = row.get("status", "")
+    if "source_url" in row and row["source_url"] == "" and status != "derived":
+        out.append(DataIssue(f, line, "source_url", f"is empty; only derived rows may lack a source (status is {status!r})"))
+    if status == "derived" and row.get("note", "") == "":
+        out.append(DataIssue(f, line, "note", "derived rows must say how they were derived"))
+    if "study_id" in row and row["study_id"] and not _ID.match(row["study_id"]):
+        out.append(DataIssue(f, line, "study_id", f"{row['study_id']!r} must be lower-case letters, digits and _"))
+    if known_studies is not None and row.get("study_id") and row["study_id"] not in known_studies:
+        out.append(DataIssue(f, line, "study_id", f"{row['study_id']!r} is not a study_id in studies.csv"))
+    if "value" in row and "statistic" in row:
+        out.extend(_value_rules(f, line, row))
+    if f == "claims.csv" and row["quantity"] in ("count", "estimate") and row["value"] == "":
+        out.append(DataIssue(f, line, "value", f"a {row['quantity']} claim needs its number"))
+    if f == "screening.csv":
+        needs_reason = row["decision"] in ("excluded", "awaiting_classification")
+        if needs_reason and row["reason"] == "":
+            out.append(DataIssue(f, line, "reason", f"a {row['decision']} study needs a reason"))
+        if not needs_reason and row["reason"] != "":
+            out.append(DataIssue(f, line, "reason", f"an {row['decision']} study takes no exclusion reason"))
+    return out
+
+
+def _value_rules(f: str, line: int, row: dict[str, str]) -> list[DataIssue]:
+    out: list[DataIssue] = []
+    value, status, relation = row["value"], row["status"], row["relation"]
+    if value == "" and status != "not_found":
+        out.append(DataIssue(f, line, "value", f"is empty but status is {status!r}; a missing number must have status 'not_found'"))
+    if value != "" and status == "not_found":
+        out.append(DataIssue(f, line, "value", "has a number but status is 'not_found'"))
+    if value != "" and relation == "":
+        out.append(DataIssue(f, line, "relation", "is empty; use '=' for an exact value or '<'/'>' for a bound"))
+    if value == "" and relation != "":
+        out.append(DataIssue(f, line, "relation", "is given for an empty value"))
+    if value != "":
+        try:
+            x = float(value)
+        except ValueError:
+            return out  # reported by the column check
+        if row["statistic"] in _COUNT_STATISTICS and (x < 0 or x != int(x)):
+            out.append(DataIssue(f, line, "value", f"{value!r} is a {row['statistic']} and must be a whole number >= 0"))
+        if row["statistic"] in _POSITIVE_STATISTICS and x <= 0:
+            out.append(DataIssue(f, line, "value", f"{value!r} is a {row['statistic']} and must be > 0"))
+        if row["statistic"] in ("p", "p_one_sided") and not 0 <= x <= 1:
+            out.append(DataIssue(f, line, "value", f"{value!r} is a p-value and must lie in [0, 1]"))
+    return out
+
+
+def validate_data(data_dir: str | Path) -> list[DataIssue]:
+    """Validate every table in ``data_dir``; returns all issues (empty when clean)."""
+    root = Path(data_dir)
+    issues: list[DataIssue] = []
+    frames: dict[str, pd.DataFrame] = {}
+    for schema in TABLES:
+        path = root / schema.file
+        if not path.is_file():
+            issues.append(DataIssue(schema.file, 0, "", f"file is missing from {root}"))
+            continue
+        try:
+            frames[schema.file] = read_table(path)
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            issues.append(DataIssue(schema.file, 0, "", f"cannot be parsed as CSV: {exc}"))
+    studies = frames.get("studies.csv")
+    known = set(studies["study_id"]) if studies is not None and "study_id" in studies else None
+    for schema in TABLES:
+        if schema.file in frames:
+            fk = known if schema.foreign_keys else None
+            issues.extend(validate_table(frames[schema.file], schema, fk))
+    return issues
+
+
+def check_data(data_dir: str | Path) -> None:
+    """Raise :class:`AlsmetaInputError` listing every issue, if there is any."""
+    issues = validate_data(data_dir)
+    if issues:
+        listing = "\n".join(f"  {issue}" for issue in issues)
+        raise AlsmetaInputError(f"{len(issues)} problem(s) in {data_dir}:\n{listing}")
