@@ -38,6 +38,7 @@ def test_k1_returns_the_study_and_downgrades_t_tests_with_a_warning():
 def test_k1_with_fixed_tau2_widens_the_prediction_interval():
     fit = am.pool([0.3], [0.04], method="REML", tau2=0.05)
     assert fit.tau2 == 0.05 and fit.tau2_fixed
+    assert np.isnan(fit.tau2_ci_low)  # no interval for a fixed value
     # se^2 = v + tau2 for the single study, and the PI adds tau2 once more
     assert fit.se == pytest.approx(np.sqrt(0.04 + 0.05))
     assert fit.pi_high - fit.pi_low == pytest.approx(2 * 1.959963984540054 * np.sqrt(0.04 + 0.05 + 0.05))

@@ -141,10 +141,12 @@ def _fit_rows(
             2.0 * stats.t.sf(np.abs(stat), np.where(use_t, df, 1.0)),
             2.0 * stats.norm.sf(np.abs(stat)),
         )
-        pi_half = crit * np.sqrt(se**2 + tau2)
+        # no prediction interval under the common-effect assumption (as metafor's predict())
+        pi_half = np.where(common, np.nan, crit * np.sqrt(se**2 + tau2))
     het = heterogeneity(y, v, mask, tau2, common)
     nan = np.full(n, np.nan)
-    if confint and not common:
+    # a user-fixed tau2 has no interval (as metafor's confint())
+    if confint and not common and tau2_fixed is None:
         qp = q_profile_ci(y, v, mask, het.typical_v, level)
         ci_parts = (qp.tau2_low, qp.tau2_high, qp.i2_low, qp.i2_high, qp.h2_low, qp.h2_high)
     else:
@@ -262,6 +264,7 @@ def pool_many(
         Fix tau^2 at this value instead of estimating it.
     confint
         Compute Q-profile intervals for tau^2, I^2 and H^2 (skip for speed).
+        Not computed when ``tau2`` is fixed (NaN), as in metafor.
     chunk_size
         Rows processed at a time; bounds memory use.
     tol, maxiter

@@ -75,7 +75,8 @@ class PooledResult:
         Cochran's Q test of homogeneity.
     pi_low, pi_high
         Prediction interval for the true effect in a new study (metafor's
-        ``predict()``: z, or t with k - 1 df for t-based tests).
+        ``predict()``: z, or t with k - 1 df for t-based tests); NaN for the
+        common-effect model, which assumes there is no between-study variance.
     yi, vi, labels
         The data as used.
     method, test, level, tau2_fixed
@@ -254,7 +255,8 @@ def _format_summary(r: PooledResult, digits: int) -> str:
     widths = [max(len(c), len(v)) for c, v in zip(cols, vals)]
     lines.append("  ".join(c.rjust(w) for c, w in zip(cols, widths)))
     lines.append("  ".join(v.rjust(w) for v, w in zip(vals, widths)))
-    lines += ["", f"{lv} prediction interval: [{_fmt(r.pi_low, digits)}, {_fmt(r.pi_high, digits)}]"]
+    if r.is_random_effects:
+        lines += ["", f"{lv} prediction interval: [{_fmt(r.pi_low, digits)}, {_fmt(r.pi_high, digits)}]"]
     if r.notes:
         lines += ["", "Notes:"] + [f"- {n}" for n in r.notes]
     return "\n".join(lines)
