@@ -88,6 +88,7 @@ STUDIES = TableSchema(
         ColumnSpec("pmcid"),
         ColumnSpec("registry_id"),
         ColumnSpec("design", "enum", required=True, allowed=DESIGNS),
+        ColumnSpec("comparator", "enum", allowed=("", "placebo", "no_additional_treatment")),
         ColumnSpec("blinding"),
         ColumnSpec("cell_type"),
         ColumnSpec("cell_source"),
