@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 
 def _plain(value: Any) -> Any:
@@ -55,3 +56,17 @@ def collect_numbers(figures_dir: str | Path) -> dict[str, Any]:
     for path in sorted(root.glob("*/numbers.json")):
         out[path.parent.name] = json.loads(path.read_text(encoding="utf-8"))
     return out
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table of ``frame`` (no extra dependency).
+
+    Cells are written with ``str()``; pipes inside cells are escaped.
+    """
+    def cell(x: Any) -> str:
+        return str(x).replace("|", "\\|").replace("\n", " ")
+
+    header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body]) + "\n"
