@@ -238,7 +238,7 @@ def pool_many(
     confint: bool = True,
     chunk_size: int = 65536,
     tol: float = 1e-12,
-    maxiter: int = 1000,
+    maxiter: int = 100,
 ) -> BatchResult:
     """Fit ``B`` random-effects (or common-effect) meta-analyses at once.
 

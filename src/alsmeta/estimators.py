@@ -252,7 +252,7 @@ def estimate_tau2(
     *,
     tau2_fixed: float | None = None,
     tol: float = 1e-12,
-    maxiter: int = 1000,
+    maxiter: int = 100,
 ) -> Tau2Estimate:
     """Estimate tau^2 for each row of ``(B, k)`` arrays.
 

@@ -322,7 +322,7 @@ def pool(
     labels: Sequence[Any] | None = None,
     tau2: float | None = None,
     tol: float = 1e-12,
-    maxiter: int = 1000,
+    maxiter: int = 100,
 ) -> PooledResult:
     """Pool study effects with a common-effect or random-effects model.
 
