@@ -27,7 +27,7 @@ DESIGNS = (
 PUBLICATION_STATUSES = ("published", "abstract", "registry_only", "results_press_release_only", "ongoing")
 STATISTICS = (
     "n", "mean", "sd", "se", "md", "ci_low", "ci_high", "p", "p_one_sided", "events", "percent",
-    "or", "rr", "hr", "ls_mean", "slope_pre", "slope_post", "median", "spread_unspecified",
+    "or", "rr", "hr", "ls_mean", "slope_pre", "slope_post", "median", "spread_unspecified", "unspecified",
 )
 DECISIONS = ("included", "ongoing", "excluded", "awaiting_classification")
 REASONS = ("", "design", "comparator", "unit_of_randomisation", "population", "intervention", "no_results", "design_unknown")
@@ -175,4 +175,20 @@ CLAIMS = TableSchema(
     ),
 )
 
-TABLES: tuple[TableSchema, ...] = (STUDIES, OUTCOMES, CRITERIA_TABLE, SCREENING, TIMELINE, CLAIMS)
+DIRECTIONS = ("improvement", "transient_improvement", "no_change", "worsening", "mixed", "unclear")
+
+QUALITATIVE = TableSchema(
+    file="qualitative.csv",
+    description="results that the sources state only in words",
+    key=("study_id", "outcome", "source_url"),
+    foreign_keys={"study_id": "studies.csv"},
+    columns=(
+        ColumnSpec("study_id", required=True),
+        ColumnSpec("outcome", required=True),
+        ColumnSpec("direction", "enum", required=True, allowed=DIRECTIONS),
+        ColumnSpec("statement", required=True),
+        *_PROVENANCE,
+    ),
+)
+
+TABLES: tuple[TableSchema, ...] = (STUDIES, OUTCOMES, CRITERIA_TABLE, SCREENING, TIMELINE, CLAIMS, QUALITATIVE)

@@ -62,6 +62,7 @@ class Evidence:
     screening: pd.DataFrame
     timeline: pd.DataFrame
     claims: pd.DataFrame
+    qualitative: pd.DataFrame
 
     def study(self, study_id: str) -> dict[str, str]:
         rows = self.studies[self.studies["study_id"] == study_id]
@@ -109,6 +110,7 @@ def load_evidence(data_dir: str | Path = "data") -> Evidence:
         screening=read_table(root / "screening.csv"),
         timeline=read_table(root / "timeline.csv"),
         claims=read_table(root / "claims.csv"),
+        qualitative=read_table(root / "qualitative.csv"),
     )
 
 
