@@ -1,0 +1,256 @@
+"""Forest plots: content checked through the artists (rows, diamonds, PI, text, edge cases)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+import alsmeta as am
+from alsmeta import AlsmetaInputError
+from alsmeta.plots import forest_plot, subgroup_analysis
+from alsmeta.plots._format import MINUS
+from alsmeta.plots.artists import all_text, find, texts
+
+LABELS = [f"Trial {c}" for c in "ABCDEFGHIJKLM"]
+ALLOC = ["random"] * 4 + ["alternate"] * 2 + ["random"] * 3 + ["systematic"] * 4
+Z = 1.959963984540054
+
+
+@pytest.fixture(scope="module")
+def fit(bcg):
+    yi, vi = bcg
+    return am.pool(yi, vi, labels=LABELS)
+
+
+@pytest.fixture(scope="module")
+def fig(fit):
+    return forest_plot(fit, log_scale=True, effect_label="Risk ratio", favours=("Favours vaccine", "Favours control"))
+
+
+def panel(fig):
+    return next(ax for ax in fig.axes if ax.get_label() == "forest-panel")
+
+
+def row_y(fig, gid):
+    (artist,) = find(fig, gid)
+    return artist.get_ydata()[0]
+
+
+def test_one_row_per_study_with_labels_in_data_order(fit, fig):
+    squares = [a for a in find(fig, "study")]
+    assert [a.get_gid() for a in squares] == [f"study:{lab}" for lab in LABELS]
+    assert texts(fig, "label:study") == LABELS
+    ys = [a.get_ydata()[0] for a in squares]
+    assert ys == sorted(ys) and np.allclose(np.diff(ys), 1.0)  # one row each, top to bottom
+    assert np.allclose([a.get_xdata()[0] for a in squares], fit.yi)
+
+
+def test_square_area_is_proportional_to_weight(fit, fig):
+    sides = np.array([a.get_markersize() for a in find(fig, "study")])
+    assert np.allclose(sides**2 / sides.max() ** 2, fit.weights / fit.weights.max())
+
+
+def test_whiskers_span_the_study_confidence_intervals(fit, fig):
+    sei = np.sqrt(fit.vi)
+    for i, lab in enumerate(LABELS):
+        (line,) = find(fig, f"ci:{lab}")
+        assert line.get_xdata() == pytest.approx([fit.yi[i] - Z * sei[i], fit.yi[i] + Z * sei[i]])
+
+
+def test_diamond_is_centred_on_the_estimate_and_spans_the_ci(fit, fig):
+    (diamond,) = find(fig, "diamond:random")
+    xy = diamond.get_xy()
+    assert xy[:, 0].min() == pytest.approx(fit.ci_low)
+    assert xy[:, 0].max() == pytest.approx(fit.ci_high)
+    tips = xy[np.argsort(xy[:, 1])][[0, -1], 0]  # top and bottom vertices
+    assert tips == pytest.approx([fit.estimate, fit.estimate])
+    assert fit.estimate == pytest.approx(-0.714532342158140, rel=1e-6)  # metafor rma() on dat.bcg
+
+
+def test_prediction_interval_bar_spans_the_pi(fit, fig):
+    (bar,) = find(fig, "prediction")
+    assert bar.get_x() == pytest.approx(fit.pi_low)
+    assert bar.get_x() + bar.get_width() == pytest.approx(fit.pi_high)
+    assert (fit.pi_low, fit.pi_high) == pytest.approx((-1.8667, 0.4376), abs=1e-4)  # metafor predict()
+    assert "[0.15, 1.55]" in texts(fig, "cell:prediction")
+
+
+def test_text_columns_are_back_transformed_on_the_log_scale(fit, fig):
+    cells = texts(fig, "cell:study")
+    assert "0.41 [0.13, 1.26]" in cells  # Aronson 1948 in metafor's forest(res, atransf=exp)
+    assert "5.1%" in cells
+    summary = texts(fig, "cell:summary")
+    assert summary == ["100.0%", "0.49 [0.34, 0.70]"]
+    assert [t.get_text() for t in panel(fig).get_xticklabels()] == ["0.05", "0.1", "0.2", "0.5", "1", "2", "5", "10"]
+    assert panel(fig).get_xlabel() == "Risk ratio (log scale)"
+
+
+def test_heterogeneity_and_test_lines(fig):
+    footer = texts(fig, "footer")
+    assert footer[0] == "Heterogeneity: \u03c4\u00b2 = 0.31; I\u00b2 = 92.2%; Q = 152.23 (df = 12), p < 0.001"
+    assert footer[1] == f"Test for overall effect: z = {MINUS}3.97, p < 0.001"
+
+
+def test_reference_line_and_favours_labels(fig):
+    (ref,) = find(fig, "reference-line")
+    assert ref.get_xdata()[0] == 0.0  # log(1)
+    assert texts(fig, "favours") == ["Favours vaccine", "Favours control"]
+    left, right = find(fig, "favours")
+    assert left.get_ha() == "right" and right.get_ha() == "left"
+
+
+def test_common_and_random_diamonds_with_two_weight_columns(fit):
+    fig = forest_plot(fit, common=True)
+    ce = am.pool(fit.yi, fit.vi, method="CE")
+    (d_ce,) = find(fig, "diamond:common")
+    (d_re,) = find(fig, "diamond:random")
+    assert d_ce.get_xy()[:, 0].min() == pytest.approx(ce.ci_low)
+    assert d_re.get_xy()[:, 0].max() == pytest.approx(fit.ci_high)
+    assert texts(fig, "header")[1:3] == ["Weight\n(common)", "Weight\n(random)"]
+    assert len(texts(fig, "footer")) == 3  # heterogeneity + two tests
+
+
+def test_knha_fit_reports_t_with_df(bcg):
+    fit = am.pool(*bcg, method="DL", test="knha")
+    fig = forest_plot(fit)
+    assert texts(fig, "label:summary") == ["Random-effects model (DL, HKSJ)"]
+    assert texts(fig, "footer")[1].startswith("Test for overall effect: t = ")
+    assert "(df = 12)" in texts(fig, "footer")[1]
+
+
+def test_clipped_whiskers_end_in_arrows(fit):
+    fig = forest_plot(fit, log_scale=True, xlim=(0.1, 2))
+    arrows = {a.get_gid() for a in find(fig, "clip")}
+    # RR CIs below 0.1: Ferguson (0.09), Rosenthal 1960 (0.07), Vandiviere (0.08); above 2: Comstock & Webster (6.53)
+    assert arrows == {"clip:Trial B:low", "clip:Trial C:low", "clip:Trial G:low", "clip:Trial L:high"}
+    lo, hi = panel(fig).get_xlim()
+    assert (lo, hi) == pytest.approx((math.log(0.1), math.log(2)))
+    (line,) = find(fig, "ci:Trial L")
+    assert line.get_xdata()[1] == pytest.approx(math.log(2))
+
+
+def test_subgroups_blocks_subtotals_and_test_for_differences(fit):
+    fig = forest_plot(fit, subgroups=ALLOC, log_scale=True)
+    assert texts(fig, "label:heading") == ["random", "alternate", "systematic"]
+    diamonds = find(fig, "diamond:subgroup")
+    assert len(diamonds) == 3
+    # metafor: rma(yi, vi, subset=alloc==...) with REML
+    expected = [-0.970964704263089, -0.540792961849346, -0.424207391510872]
+    centres = [d.get_xy()[np.argmin(d.get_xy()[:, 1]), 0] for d in diamonds]
+    assert centres == pytest.approx(expected, rel=1e-6)
+    assert texts(fig, "label:summary") == ["Subtotal (k = 7)", "Subtotal (k = 2)", "Subtotal (k = 4)",
+                                           "Random-effects model (REML)"]
+    footer = texts(fig, "footer")
+    # metafor: rma(estimates, sei=ses, method="FE")$QE = 1.861444946154636, p = 0.394268758885585
+    assert "Test for subgroup differences: Q = 1.86 (df = 2), p = 0.394" in footer
+    notes = texts(fig, "label:note")
+    assert notes[0] == "Heterogeneity: \u03c4\u00b2 = 0.39, I\u00b2 = 90%, p < 0.001"
+    # studies stay in their block: the first block holds the seven randomised trials
+    ys = {a.get_gid()[6:]: a.get_ydata()[0] for a in find(fig, "study")}
+    first_block = [lab for lab, g in zip(LABELS, ALLOC) if g == "random"]
+    assert max(ys[lab] for lab in first_block) < min(ys[lab] for lab, g in zip(LABELS, ALLOC) if g != "random")
+
+
+def test_subgroup_analysis_matches_metafor(fit):
+    sub = subgroup_analysis(fit, ALLOC)
+    assert sub.q_between == pytest.approx(1.861444946154636, rel=1e-6)
+    assert sub.q_pvalue == pytest.approx(0.394268758885585, rel=1e-6)
+    assert sub.q_df == 2 and sub.names == ("random", "alternate", "systematic")
+    assert [f.tau2 for f in sub.fits] == pytest.approx([0.392528006900774, 0.132577039878093, 0.400345880175118], rel=1e-5)
+
+
+def test_single_study_subgroup_has_no_subtotal(fit):
+    groups = ["a"] * 12 + ["b"]
+    fig = forest_plot(fit, subgroups=groups)
+    assert len(find(fig, "diamond:subgroup")) == 1
+    assert "Single study: no subtotal" in texts(fig, "label:note")
+
+
+def test_sorting_by_estimate(fit):
+    fig = forest_plot(fit, sort_by="estimate")
+    xs = [a.get_xdata()[0] for a in find(fig, "study")]
+    assert xs == sorted(xs)
+    fig = forest_plot(fit, sort_by="weight", descending=True)
+    labels = [a.get_gid()[6:] for a in find(fig, "study")]
+    assert labels == [LABELS[i] for i in np.argsort(-fit.weights, kind="stable")]
+
+
+def test_extra_columns_and_not_reported(fit):
+    n = [123, 306, None, 13598, 5069, 1541, 2545, 88391, 7499, 1716, 50634, 2498, float("nan")]
+    fig = forest_plot(fit, columns={"n": n, "Route": ["IT"] * 13})
+    assert texts(fig, "header")[:3] == ["Study", "n", "Route"]
+    cells = texts(fig, "cell:study")
+    assert cells.count("NR") == 2 and "13598" in cells
+    assert "NR = not reported in the source." in texts(fig, "footer")
+
+
+def test_k0_draws_the_frame_and_the_statement(recwarn):
+    fig = forest_plot(am.pool([], []), favours=("Favours cells", "Favours control"))
+    assert find(fig, "study") == [] and find(fig, "diamond") == [] and find(fig, "prediction") == []
+    assert texts(fig, "label:note") == ["No study met the inclusion criteria for this analysis (k = 0)."]
+    assert find(fig, "reference-line") and texts(fig, "favours") == ["Favours cells", "Favours control"]
+    assert "Heterogeneity" not in all_text(fig)
+
+
+def test_k1_draws_the_study_without_a_summary(bcg):
+    fit = am.pool(bcg[0][:1], bcg[1][:1], labels=["Aronson 1948"])
+    fig = forest_plot(fit)
+    assert len(find(fig, "study")) == 1
+    assert find(fig, "diamond") == [] and find(fig, "prediction") == []
+    assert "no pooled estimate" in texts(fig, "footer")[0]
+
+
+def test_figure_height_grows_with_k_at_constant_row_height():
+    rng = np.random.default_rng(1)
+    heights = []
+    for k in (5, 50):
+        fit = am.pool(rng.normal(size=k), rng.uniform(0.05, 0.2, size=k))
+        heights.append(forest_plot(fit).get_figheight())
+    assert heights[1] - heights[0] == pytest.approx(45 * 0.2)
+
+
+def test_text_does_not_overlap_or_leave_the_figure(fit):
+    fig = forest_plot(fit, subgroups=ALLOC, common=True, log_scale=True, favours=("Favours vaccine", "Favours control"),
+                      columns={"Allocation": ALLOC}, title="BCG vaccine")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    frame = fig.bbox
+    boxes = []
+    for t in fig.findobj(lambda a: hasattr(a, "get_window_extent") and hasattr(a, "get_text") and a.get_text()):
+        if not t.get_visible():
+            continue
+        bb = t.get_window_extent(renderer)
+        assert frame.x0 - 0.5 <= bb.x0 and bb.x1 <= frame.x1 + 0.5, t.get_text()
+        assert frame.y0 - 0.5 <= bb.y0 and bb.y1 <= frame.y1 + 0.5, t.get_text()
+        boxes.append((t.get_text(), bb))
+    for i, (ta, a) in enumerate(boxes):
+        for tb, b in boxes[i + 1:]:
+            overlap_w = min(a.x1, b.x1) - max(a.x0, b.x0)
+            overlap_h = min(a.y1, b.y1) - max(a.y0, b.y0)
+            assert not (overlap_w > 1 and overlap_h > 1), (ta, tb)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"sort_by": "year"}, "sort_by"),
+        ({"columns": {"n": [1, 2]}}, "column 'n' has 2 values for 13 studies"),
+        ({"subgroups": ["a"] * 12}, "12 values given for 13 studies"),
+        ({"subgroups": ["a"] * 12 + [None]}, "study 'Trial M', column 'subgroups'"),
+        ({"log_scale": True, "xlim": (0, 2)}, "xlim"),
+        ({"xlim": (2, 1)}, "xlim"),
+        ({"subgroups": ALLOC, "subgroup_order": ["random", "alternate"]}, "subgroup_order"),
+    ],
+)
+def test_bad_options_raise_clear_errors(fit, kwargs, match):
+    with pytest.raises(AlsmetaInputError, match=match):
+        forest_plot(fit, **kwargs)
+
+
+def test_rejects_something_that_is_not_a_fit():
+    with pytest.raises(AlsmetaInputError, match="PooledResult"):
+        forest_plot({"estimate": 1.0})

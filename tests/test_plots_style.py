@@ -1,0 +1,85 @@
+"""House style and deterministic saving."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+
+import alsmeta as am
+from alsmeta import AlsmetaInputError
+from alsmeta.plots import forest_plot, save_figure
+from alsmeta.plots._axis import effect_ticks, tick_label
+from alsmeta.plots._format import cell, estimate_ci, pvalue, small
+from alsmeta.plots.style import ROLE_COLOURS, colour, text_width
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_save_figure_is_byte_identical_across_runs(tmp_path):
+    fit = am.pool([0.1, 0.4, -0.2], [0.04, 0.05, 0.02], labels=["A", "B", "C"])
+    first = save_figure(forest_plot(fit), tmp_path / "a" / "forest", formats=("png", "svg", "pdf"))
+    second = save_figure(forest_plot(fit), tmp_path / "b" / "forest", formats=("png", "svg", "pdf"))
+    assert [p.suffix for p in first] == [".png", ".svg", ".pdf"]
+    assert [_sha(p) for p in first] == [_sha(p) for p in second]
+    svg = first[1].read_text()
+    assert "<dc:date>" not in svg
+    assert b"CreationDate" not in first[2].read_bytes()
+
+
+def test_png_resolution_is_at_least_200_dpi(tmp_path):
+    fig = Figure(figsize=(2, 1))
+    (png,) = save_figure(fig, tmp_path / "x", formats=("png",))
+    import matplotlib.image as mpimg
+
+    assert mpimg.imread(png).shape[:2] == (300, 600)  # 300 dpi
+    with pytest.raises(AlsmetaInputError, match="200 dpi"):
+        save_figure(fig, tmp_path / "y", dpi=150)
+    with pytest.raises(AlsmetaInputError, match="without extension"):
+        save_figure(fig, tmp_path / "y.png")
+    with pytest.raises(AlsmetaInputError, match="formats"):
+        save_figure(fig, tmp_path / "y", formats=("jpg",))
+
+
+def _grey(hex_colour):
+    r, g, b = to_rgb(hex_colour)
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def test_roles_that_appear_together_differ_in_greyscale():
+    together = ["study", "random", "prediction", "common", "subgroup"]
+    greys = sorted(_grey(ROLE_COLOURS[r]) for r in together)
+    assert min(np.diff(greys)) > 0.08
+    assert colour("random") == ROLE_COLOURS["random"]
+    with pytest.raises(AlsmetaInputError, match="unknown plot role"):
+        colour("purple")
+
+
+def test_text_width_grows_with_text():
+    assert text_width("") == 0.0
+    assert 0 < text_width("Aronson 1948") < text_width("Aronson 1948 and friends")
+    assert text_width("x\nlonger line") == text_width("longer line")
+
+
+def test_number_formats():
+    assert estimate_ci(-0.7145, -1.0669, -0.3622) == "\u22120.71 [\u22121.07, \u22120.36]"
+    assert estimate_ci(math.log(0.41), math.log(0.13), math.log(1.26), log_scale=True) == "0.41 [0.13, 1.26]"
+    assert estimate_ci(-0.001, -0.2, 0.2) == "0.00 [\u22120.20, 0.20]"  # no negative zero
+    assert pvalue(0.0004) == "p < 0.001" and pvalue(0.0394) == "p = 0.039" and pvalue(float("nan")) == "p = NA"
+    assert small(0.0) == "0" and small(0.0012) == "0.0012" and small(0.3132) == "0.31"
+    assert cell(None) == "NR" and cell(float("nan")) == "NR" and cell(12.0) == "12" and cell("IT") == "IT"
+
+
+def test_ratio_ticks_enclose_the_data_and_are_round_ratios():
+    ticks = effect_ticks([math.log(0.07), math.log(6.5)], log_scale=True)
+    assert [tick_label(t, True) for t in ticks] == ["0.05", "0.1", "0.2", "0.5", "1", "2", "5", "10"]
+    narrow = effect_ticks([math.log(0.8), math.log(1.3)], log_scale=True)
+    assert np.exp(narrow[0]) <= 0.8 and np.exp(narrow[-1]) >= 1.3
+    linear = effect_ticks([-1.3, 0.4])
+    assert linear[0] <= -1.3 and linear[-1] >= 0.4
