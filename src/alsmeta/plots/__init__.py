@@ -2,21 +2,40 @@
 
 Every function returns a :class:`matplotlib.figure.Figure` built in the house
 style (:mod:`alsmeta.plots.style`) without touching pyplot's global state;
-:func:`save_figure` writes PNG plus SVG/PDF deterministically.
+:func:`save_figure` writes PNG plus SVG/PDF deterministically. Functions
+whose figure is a single panel also accept ``ax=`` to draw into an existing
+axes.
 
 - :func:`forest_plot` - forest plot with subgroups, PI, heterogeneity, "favours"
+- :func:`leave_one_out_forest`, :func:`cumulative_forest` - sensitivity forests
 - :func:`funnel_plot` - funnel plot, contour-enhanced, with trim-and-fill studies
+- :func:`baujat_plot` (:func:`baujat_coordinates`), :func:`gosh_plot`,
+  :func:`influence_plot`, :func:`drapery_plot` - diagnostics
 """
 
+from alsmeta.plots.baujat import baujat_coordinates, baujat_plot
+from alsmeta.plots.drapery import drapery_plot, p_value_function
 from alsmeta.plots.forest import forest_plot
 from alsmeta.plots.funnel import funnel_plot, trim_and_fill_parts
+from alsmeta.plots.gosh import gosh_plot
+from alsmeta.plots.influence import influence_plot, influential_flags
+from alsmeta.plots.sensitivity import cumulative_forest, leave_one_out_forest
 from alsmeta.plots.style import save_figure, style_context
 from alsmeta.plots.subgroups import SubgroupAnalysis, subgroup_analysis
 
 __all__ = [
     "SubgroupAnalysis",
+    "baujat_coordinates",
+    "baujat_plot",
+    "cumulative_forest",
+    "drapery_plot",
     "forest_plot",
     "funnel_plot",
+    "gosh_plot",
+    "influence_plot",
+    "influential_flags",
+    "leave_one_out_forest",
+    "p_value_function",
     "save_figure",
     "style_context",
     "subgroup_analysis",

@@ -1,0 +1,129 @@
+"""Drapery plot: p-value functions of the studies and of the pooled estimate.
+
+For an estimate ``y`` with standard error ``s``, the p-value function gives,
+for each hypothesised effect ``theta``, the two-sided p-value of the test of
+``theta``: ``p(theta) = 2 * P(T > |y - theta| / s)`` (normal, or t with the
+model's degrees of freedom). The curve peaks at 1 at the estimate and crosses
+``alpha = 1 - level`` exactly at the confidence limits, so a drapery plot
+shows every confidence interval at once (Rücker & Schwarzer 2021, as
+``meta::drapery``). The shaded region is the p-value function of the
+predictive distribution of a new study's true effect (``mu``, variance
+``se^2 + tau^2``); it crosses ``alpha`` at the prediction interval.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from scipy import stats
+
+from alsmeta.plots import _axis
+from alsmeta.plots.forest import model_name
+from alsmeta.plots.style import GREY, INK, SMALL_SIZE, colour, figure_and_axes, style_context
+from alsmeta.pooling import PooledResult, pool
+from alsmeta.validation import AlsmetaInputError
+
+GRID_POINTS = 801
+
+
+def p_value_function(theta: np.ndarray, estimate: float, se: float, df: float = math.nan) -> np.ndarray:
+    """Two-sided p-value of ``H0: effect = theta`` for each theta (t when ``df`` is finite)."""
+    z = np.abs(estimate - np.asarray(theta, dtype=float)) / se
+    return 2.0 * (stats.t.sf(z, df) if math.isfinite(df) else stats.norm.sf(z))
+
+
+def drapery_plot(
+    fit: PooledResult,
+    *,
+    ax: Axes | None = None,
+    common: bool = False,
+    prediction: bool = True,
+    log_scale: bool = False,
+    effect_label: str | None = None,
+    xlim: tuple[float, float] | None = None,
+    reference: float | None = None,
+) -> Figure:
+    """Drapery plot of a pooled result.
+
+    Parameters
+    ----------
+    fit
+        Result of :func:`alsmeta.pool` (k >= 1).
+    ax
+        Draw into this axes (default: a new 5.2 x 3.6 inch figure).
+    common
+        Also draw the common-effect p-value function (random-effects fits).
+    prediction
+        Shade the predictive p-value function (random-effects fits, k >= 3).
+    log_scale, effect_label, reference
+        As in :func:`alsmeta.plots.forest_plot` (ratios on the log scale).
+    xlim
+        Effect-axis limits (ratios on the log scale).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Rücker G, Schwarzer G (2021). Beyond the forest plot: the drapery plot.
+    Res Synth Methods 12:13-19.
+    """
+    if not isinstance(fit, PooledResult):
+        raise AlsmetaInputError(f"fit: expected a PooledResult from alsmeta.pool, got {type(fit).__name__}")
+    if fit.k < 1:
+        raise AlsmetaInputError("drapery plot: needs at least one study (k = 0)")
+    ref, lim = _axis.data_reference_and_limits(reference, xlim, log_scale)
+    alpha = 1.0 - fit.level
+    sei = np.sqrt(fit.vi)
+    show_pi = prediction and fit.is_random_effects and fit.k >= 3 and math.isfinite(fit.pi_low)
+    with style_context():
+        fig, ax = figure_and_axes(ax, (5.2, 4.2))
+        span = [fit.ci_low, fit.ci_high, *fit.yi, ref]
+        if show_pi:
+            span += [fit.pi_low, fit.pi_high]
+        if lim is None:
+            lo, hi = min(span), max(span)
+            pad = 0.15 * (hi - lo)
+            lo, hi = _axis.set_effect_axis(ax, [lo - pad, hi + pad], log_scale)
+        else:
+            lo, hi = _axis.set_effect_axis(ax, [], log_scale, lim)
+        # include every peak in the grid, so that each curve reaches p = 1
+        peaks = [v for v in (*fit.yi, fit.estimate) if lo <= v <= hi]
+        theta = np.unique(np.concatenate([np.linspace(lo, hi, GRID_POINTS), peaks]))
+        if show_pi:
+            pred_se = math.sqrt(fit.se**2 + fit.tau2)
+            ax.fill_between(theta, 0, p_value_function(theta, fit.estimate, pred_se, fit.df), color=colour("prediction"),
+                            alpha=0.18, lw=0, zorder=1, gid="drapery:prediction",
+                            label=f"Prediction region (crosses \u03b1 at the {100 * fit.level:g}% PI)")
+        for i in range(fit.k):
+            ax.plot(theta, p_value_function(theta, fit.yi[i], sei[i]), color=GREY, lw=0.7, zorder=2,
+                    gid=f"drapery:study:{fit.labels[i]}", label="Studies" if i == 0 else None)
+        if common and fit.is_random_effects and fit.k >= 2:
+            ce = pool(fit.yi, fit.vi, method="CE", level=fit.level, labels=fit.labels)
+            ax.plot(theta, p_value_function(theta, ce.estimate, ce.se), color=colour("common"), lw=1.8, ls=(0, (5, 2)),
+                    zorder=3, gid="drapery:common", label="Common-effect model")
+        if fit.k >= 2:
+            role = "random" if fit.is_random_effects else "common"
+            ax.plot(theta, p_value_function(theta, fit.estimate, fit.se, fit.df), color=colour(role), lw=2.0, zorder=4,
+                    gid=f"drapery:{role}", label=model_name(fit))
+        ax.axhline(alpha, color=INK, lw=0.7, ls=(0, (1.5, 1.5)), zorder=3, gid="drapery:alpha")
+        ax.annotate(f"\u03b1 = {alpha:g}", (1.0, alpha), xycoords=("axes fraction", "data"), xytext=(-2, 2),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=SMALL_SIZE - 1)
+        if lo <= ref <= hi:
+            ax.axvline(ref, color=GREY, lw=0.8, zorder=0, gid="reference-line")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlim(lo, hi)
+        ax.set_ylabel("p-value")
+        right = ax.secondary_yaxis("right", functions=(lambda p: 100 * (1 - p), lambda c: 1 - c / 100))
+        right.set_ylabel("Confidence level (%)")
+        right.tick_params(labelsize=SMALL_SIZE)
+        label = effect_label or ("Ratio" if log_scale else "Effect")
+        ax.set_xlabel(label + (" (log scale)" if log_scale else ""))
+        ax.tick_params(labelsize=SMALL_SIZE)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize=SMALL_SIZE - 0.5, handlelength=1.8,
+                  columnspacing=1.2)
+    return fig

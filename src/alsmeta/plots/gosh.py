@@ -1,0 +1,154 @@
+"""GOSH plot: pooled estimate against I^2 over subsets of studies (Olkin et al. 2012).
+
+Takes the table of ``alsmeta.gosh`` (one row per subset, columns
+``estimate, tau2, i2, q, k``). Up to ``hexbin_above`` subsets are drawn as
+points; above that, as a hexagonal-bin density (a scatter of thousands of
+overlapping points shows nothing). Marginal histograms show the distribution
+of each axis; the full model is marked with a cross.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+from alsmeta.plots import _axis
+from alsmeta.plots.style import GREY, INK, SMALL_SIZE, colour, style_context
+from alsmeta.pooling import PooledResult
+from alsmeta.validation import AlsmetaInputError
+
+DENSITY_CMAP = ListedColormap(colormaps["viridis_r"](np.linspace(0.3, 1.0, 256)), name="alsmeta_density")
+"""Viridis without its palest end, so that single subsets stay visible on white;
+lightness is monotonic, so the density survives greyscale printing."""
+
+AXIS_NAMES = {"estimate": "Pooled estimate", "i2": "I\u00b2 (%)", "tau2": "\u03c4\u00b2", "q": "Q", "k": "Studies in subset"}
+
+
+def gosh_plot(
+    gosh: pd.DataFrame,
+    fit: PooledResult | None = None,
+    *,
+    x: str = "estimate",
+    y: str = "i2",
+    ax: Axes | None = None,
+    hexbin_above: int = 2000,
+    gridsize: int = 40,
+    bins: int = 40,
+    log_scale: bool = False,
+    effect_label: str | None = None,
+) -> Figure:
+    """GOSH scatter (or density) of subset results.
+
+    Parameters
+    ----------
+    gosh
+        One row per subset with (at least) the columns named by ``x`` and
+        ``y`` (``estimate, tau2, i2, q, k``).
+    fit
+        The model with all studies, marked with a cross.
+    x, y
+        Columns on the axes (default: pooled estimate vs I^2).
+    ax
+        Draw only the main panel into this axes; by default a new figure with
+        marginal histograms is made.
+    hexbin_above
+        Use a hexagonal-bin density instead of points above this many subsets.
+    gridsize, bins
+        Resolution of the hexbin density and of the histograms.
+    log_scale, effect_label
+        The estimate is a log ratio: label the estimate axis with ratios.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    References
+    ----------
+    Olkin I, Dahabreh IJ, Trikalinos TA (2012). GOSH - a graphical display of
+    study heterogeneity. Res Synth Methods 3:214-223.
+    """
+    if not isinstance(gosh, pd.DataFrame):
+        raise AlsmetaInputError(f"gosh: expected a pandas DataFrame, got {type(gosh).__name__}")
+    for col in (x, y):
+        if col not in gosh.columns:
+            raise AlsmetaInputError(f"gosh: missing column {col!r} (has {', '.join(map(str, gosh.columns))})")
+    data = gosh[[x, y]].to_numpy(dtype=float)
+    data = data[np.all(np.isfinite(data), axis=1)]
+    if data.shape[0] == 0:
+        raise AlsmetaInputError("gosh: no subset with finite values to plot")
+    with style_context():
+        if ax is None:
+            dense = data.shape[0] > hexbin_above
+            fig = Figure(figsize=(4.8, 5.0 if dense else 4.5), layout="constrained")
+            fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02, wspace=0.0, hspace=0.0)
+            grid = fig.add_gridspec(2, 2, width_ratios=(4, 1), height_ratios=(1, 4))
+            ax = fig.add_subplot(grid[1, 0])
+            top = fig.add_subplot(grid[0, 0], sharex=ax)
+            right = fig.add_subplot(grid[1, 1], sharey=ax)
+            _marginals(top, right, data, bins)
+        else:
+            fig = ax.figure
+        _main(ax, data, fit, x, y, hexbin_above, gridsize, log_scale, effect_label)
+        n = data.shape[0]
+        fig.suptitle(f"GOSH plot: {n:,} subsets" + (" (hexagonal-bin density)" if n > hexbin_above else ""),
+                     fontsize=SMALL_SIZE + 1)
+    return fig
+
+
+def _main(ax: Axes, data: np.ndarray, fit: PooledResult | None, x: str, y: str, hexbin_above: int, gridsize: int,
+          log_scale: bool, effect_label: str | None) -> None:
+    n = data.shape[0]
+    if n > hexbin_above:
+        coll = ax.hexbin(data[:, 0], data[:, 1], gridsize=gridsize, mincnt=1, cmap=DENSITY_CMAP, bins="log",
+                         linewidths=0.2, gid="gosh-density")
+        bar = ax.figure.colorbar(coll, ax=ax, location="bottom", fraction=0.05, aspect=35)
+        bar.set_label("Subsets per hexagon (log scale)", fontsize=SMALL_SIZE)
+        bar.ax.tick_params(labelsize=SMALL_SIZE - 1)
+    else:
+        alpha = 1.0 if n <= 200 else max(0.15, 200.0 / n)
+        ax.scatter(data[:, 0], data[:, 1], s=8, c=INK, alpha=alpha, linewidths=0, gid="gosh-points")
+    if fit is not None and not fit.is_empty:
+        fx, fy = _fit_value(fit, x), _fit_value(fit, y)
+        if math.isfinite(fx) and math.isfinite(fy):
+            ax.plot([fx], [fy], ls="none", marker="X", ms=8, mfc=colour("highlight"), mec="white", mew=0.8, zorder=5,
+                    gid="gosh-full", label="All studies")
+            ax.legend(loc="best", fontsize=SMALL_SIZE)
+    if x == "estimate":
+        _axis.set_effect_axis(ax, [data[:, 0].min(), data[:, 0].max()], log_scale)
+        ax.set_xlim(*_padded(data[:, 0], log_scale))
+    if y == "estimate":
+        _axis.set_effect_axis(ax, [data[:, 1].min(), data[:, 1].max()], log_scale, axis="y")
+    label = effect_label or ("Ratio" if log_scale else "Pooled estimate")
+    ax.set_xlabel(label + (" (log scale)" if log_scale else "") if x == "estimate" else AXIS_NAMES.get(x, x))
+    ax.set_ylabel(label if y == "estimate" else AXIS_NAMES.get(y, y))
+    ax.tick_params(labelsize=SMALL_SIZE)
+
+
+def _padded(values: np.ndarray, log_scale: bool) -> tuple[float, float]:
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.05 * (hi - lo) if hi > lo else 0.1
+    return lo - pad, hi + pad
+
+
+def _marginals(top: Axes, right: Axes, data: np.ndarray, bins: int) -> None:
+    top.hist(data[:, 0], bins=bins, color=GREY, edgecolor="white", linewidth=0.3, gid="gosh-hist-x")
+    right.hist(data[:, 1], bins=bins, color=GREY, edgecolor="white", linewidth=0.3, orientation="horizontal",
+               gid="gosh-hist-y")
+    for a in (top, right):
+        a.tick_params(labelbottom=False, labelleft=False, bottom=a is right, left=a is top, labelsize=SMALL_SIZE - 1)
+    top.spines["left"].set_visible(False)
+    top.tick_params(left=False)
+    right.spines["bottom"].set_visible(False)
+    right.tick_params(bottom=False)
+
+
+def _fit_value(fit: PooledResult, name: str) -> float:
+    value: Any = getattr(fit, name, math.nan)
+    return float(value) if value is not None else math.nan
