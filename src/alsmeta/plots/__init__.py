@@ -11,6 +11,7 @@ axes.
 - :func:`funnel_plot` - funnel plot, contour-enhanced, with trim-and-fill studies
 - :func:`baujat_plot` (:func:`baujat_coordinates`), :func:`gosh_plot`,
   :func:`influence_plot`, :func:`drapery_plot` - diagnostics
+- :func:`prisma_flow` with :class:`PrismaCounts` - PRISMA 2020 flow diagram
 """
 
 from alsmeta.plots.baujat import baujat_coordinates, baujat_plot
@@ -19,11 +20,13 @@ from alsmeta.plots.forest import forest_plot
 from alsmeta.plots.funnel import funnel_plot, trim_and_fill_parts
 from alsmeta.plots.gosh import gosh_plot
 from alsmeta.plots.influence import influence_plot, influential_flags
+from alsmeta.plots.prisma import PrismaCounts, prisma_flow
 from alsmeta.plots.sensitivity import cumulative_forest, leave_one_out_forest
 from alsmeta.plots.style import save_figure, style_context
 from alsmeta.plots.subgroups import SubgroupAnalysis, subgroup_analysis
 
 __all__ = [
+    "PrismaCounts",
     "SubgroupAnalysis",
     "baujat_coordinates",
     "baujat_plot",
@@ -36,6 +39,7 @@ __all__ = [
     "influential_flags",
     "leave_one_out_forest",
     "p_value_function",
+    "prisma_flow",
     "save_figure",
     "style_context",
     "subgroup_analysis",
