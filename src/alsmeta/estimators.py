@@ -128,12 +128,14 @@ def _se_qform(w: Array, v: Array, tau2: Array, scale: Array, mask: Mask) -> Arra
     return scale * np.sqrt(var)
 
 
-def _he(y: Array, v: Array, mask: Mask, k: Array) -> tuple[Array, Array]:
-    """Hedges' estimator (untruncated) and its SE."""
+def _he(y: Array, v: Array, mask: Mask, k: Array, with_se: bool = True) -> tuple[Array, Array | None]:
+    """Hedges' estimator (untruncated) and, if asked, its SE."""
     ybar = rsum(y, mask) / k
     rss = rsum((y - ybar[:, None]) ** 2, mask)
     tr_pv = rsum(v, mask) * (1.0 - 1.0 / k)
     tau2 = (rss - tr_pv) / (k - 1)
+    if not with_se:
+        return tau2, None
     ones = np.ones_like(v)
     se = _se_qform(ones, v, tau2, 1.0 / (k - 1), mask)
     return tau2, se
@@ -164,19 +166,30 @@ def _q_equation(y: Array, v: Array, mask: Mask, target: Array) -> tuple[Array, B
 
 
 def _score(method: str, y: Array, v: Array, tau2: Array, mask: Mask) -> tuple[Array, Array]:
-    """Estimating-equation value and Fisher-scoring step for ML, REML or EB."""
-    k = mask.sum(axis=1)
-    w = 1.0 / (v + tau2[:, None])
-    mu, s = weighted_mean(y, w, mask)
-    r = y - mu[:, None]
+    """Estimating-equation value and Fisher-scoring step for ML, REML or EB.
+
+    Written with weights that are zero outside the mask, so each quantity is
+    one plain row sum (this is the inner loop of every iterative fit).
+    """
+    maskf = mask if mask.dtype == np.float64 else mask.astype(np.float64)
+    k = maskf.sum(axis=1)
+    w = maskf / (v + tau2[:, None])
+    s = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = (w * y).sum(axis=1) / s
+    wr = w * (y - mu[:, None])
     if method == "ML":
-        score = rsum((w * r) ** 2, mask) - s
-        return score, score / rsum(w * w, mask)
+        score = (wr * wr).sum(axis=1) - s
+        return score, score / (w * w).sum(axis=1)
     if method == "REML":
-        score = rsum((w * r) ** 2, mask) - p_trace(w, mask)
-        return score, score / p_trace_pair(w, np.ones_like(w), np.ones_like(w), mask)
+        w2 = w * w
+        sw2 = w2.sum(axis=1)
+        tr_p = s - sw2 / s
+        tr_pp = sw2 - 2.0 * (w2 * w).sum(axis=1) / s + sw2 * sw2 / (s * s)
+        score = (wr * wr).sum(axis=1) - tr_p
+        return score, score / tr_pp
     # EB
-    score = rsum(w * r * r, mask) * k / (k - 1) - k
+    score = (wr * (y - mu[:, None])).sum(axis=1) * k / (k - 1) - k
     return score, score / s
 
 
@@ -187,19 +200,28 @@ def _fisher_scoring(
 
     Stops when the step is at most ``tol * max(tau2, mean(v))``: relative to
     the scale of the data, so that rescaling the effects rescales the
-    solution exactly (metafor's threshold is absolute).
+    solution exactly (metafor's threshold is absolute). Converged rows leave
+    the working arrays, which are compacted whenever half of them are done.
     """
     n = y.shape[0]
     scale = rsum(v, mask) / mask.sum(axis=1)
     tau2 = start.copy()
     conv = np.zeros(n, dtype=bool)
     iters = np.zeros(n, dtype=np.int64)
-    active = np.arange(n)
+    rows = np.arange(n)  # rows of the working arrays
+    wy, wv, wm = y, v, mask.astype(np.float64)
+    live = np.ones(n, dtype=bool)  # live entries of the working arrays
     for _ in range(maxiter):
-        if active.size == 0:
+        if not live.any():
             break
-        t = tau2[active]
-        _, step = _score(method, y[active], v[active], t, mask[active])
+        if live.sum() < live.size // 2:
+            rows, wy, wv, wm = rows[live], wy[live], wv[live], wm[live]
+            live = np.ones(rows.size, dtype=bool)
+        idx = np.flatnonzero(live)
+        act = rows[idx]
+        t = tau2[act]
+        sub = idx if idx.size < live.size else slice(None)
+        _, step = _score(method, wy[sub], wv[sub], t, wm[sub])
         step = np.where(np.isfinite(step), step, 0.0)
         neg = t + step < 0
         if neg.any():
@@ -209,11 +231,11 @@ def _fisher_scoring(
             step[neg] = np.where(np.isfinite(halvings), step[neg] / 2.0 ** halvings, 0.0)
             step = np.where(t + step < 0, -t, step)
         new = t + step
-        iters[active] += 1
-        tau2[active] = new
-        done = np.abs(step) <= tol * np.maximum(scale[active], new)
-        conv[active[done]] = True
-        active = active[~done]
+        iters[act] += 1
+        tau2[act] = new
+        done = np.abs(step) <= tol * np.maximum(scale[act], new)
+        conv[act[done]] = True
+        live[idx[done]] = False
     # step-halving approaches the boundary geometrically; a solution within the
     # tolerance of 0 with a non-positive score at 0 is the boundary itself
     near = np.flatnonzero(conv & (tau2 > 0) & (tau2 <= tol * scale))
@@ -374,7 +396,7 @@ def _estimate_rows(
         if fixed:
             tau2 = fixed_value
         else:
-            start = np.maximum(_he(y, v, mask, k)[0], 0.0)
+            start = np.maximum(_he(y, v, mask, k, with_se=False)[0], 0.0)
             tau2, conv, iters = _fisher_scoring(method, y, v, mask, start, tol, maxiter)
             failed = np.flatnonzero(~conv)
             if failed.size:
@@ -429,7 +451,8 @@ def _escape_boundary(
     vmax = np.where(mask[rows], v[rows], 0.0).max(axis=1)
     top = 10.0 * np.maximum(ss / np.maximum(k - 1, 1), vmax)
     grid = top[:, None] * np.geomspace(1e-8, 1.0, grid_size)[None, :]
-    scores = np.stack([_score(method, y[rows], v[rows], grid[:, j], mask[rows])[0] for j in range(grid_size)], axis=1)
+    yr, vr, mr = y[rows], v[rows], mask[rows].astype(np.float64)
+    scores = np.stack([_score(method, yr, vr, grid[:, j], mr)[0] for j in range(grid_size)], axis=1)
     # first downward crossing of the score (+ then -) is an interior local maximum
     down = (scores[:, :-1] > 0) & (scores[:, 1:] <= 0)
     has = down.any(axis=1)
