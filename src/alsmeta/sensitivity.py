@@ -1,0 +1,371 @@
+"""Sensitivity and influence analyses, all built on the batched engine.
+
+* :func:`leave_one_out` - metafor's ``leave1out()``.
+* :func:`influence` - metafor's ``influence()`` (Viechtbauer & Cheung 2010):
+  externally standardised residuals, DFFITS, Cook's distance, covariance
+  ratio, leave-one-out tau^2 and Q, hat values, weights, DFBETAS and the
+  "influential" flag with metafor's cut-offs.
+* :func:`cumulative` - metafor's ``cumul()``.
+* :func:`gosh` - graphical display of study heterogeneity (Olkin et al.
+  2012), metafor's ``gosh()``: the model fitted to every subset of studies
+  (or to random subsets when there are too many).
+* :func:`estimator_sweep` - every tau^2 estimator crossed with every test.
+
+Each refits many meta-analyses as one :func:`alsmeta.pool_many` call with a
+``(B, k)`` mask (B = k deletions, k cumulative prefixes, 2^k - 1 subsets),
+so the numbers are exactly those of :func:`alsmeta.pool` on each subset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import stats
+
+from alsmeta._diagnostics import fixed_tau2, require_fit
+from alsmeta.batch import TESTS, BatchResult, pool_many
+from alsmeta.estimators import METHODS
+from alsmeta.pooling import PooledResult
+from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level, study_labels
+
+Array = npt.NDArray[np.float64]
+
+_FIT_COLUMNS = {
+    "estimate": "estimate", "se": "se", "statistic": "statistic", "pvalue": "pvalue", "ci_low": "ci_low",
+    "ci_high": "ci_high", "q": "q", "q_pvalue": "q_pvalue", "tau2": "tau2", "i2": "i2", "h2": "h2",
+}
+
+
+def _refit(fit: PooledResult, mask: npt.NDArray[np.bool_], y: Array | None = None, v: Array | None = None,
+           confint: bool = False) -> BatchResult:
+    """Fit the model of ``fit`` on every row of ``mask`` (one pool_many call)."""
+    y = fit.yi if y is None else y
+    v = fit.vi if v is None else v
+    B = mask.shape[0]
+    return pool_many(np.broadcast_to(y, (B, y.size)), np.broadcast_to(v, (B, v.size)), mask=mask,
+                     method=fit.method, test=fit.test, level=fit.level, tau2=fixed_tau2(fit), confint=confint)
+
+
+def _frame(b: BatchResult, first: dict[str, Any]) -> pd.DataFrame:
+    cols = dict(first)
+    for name, attr in _FIT_COLUMNS.items():
+        cols[name] = getattr(b, attr)
+    cols["k"] = b.k
+    cols["converged"] = b.converged
+    return pd.DataFrame(cols)
+
+
+# ------------------------------------------------------------------ leave one out
+def leave_one_out(fit: PooledResult) -> pd.DataFrame:
+    """Refit the model ``k`` times, each time without one study (metafor's ``leave1out()``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per omitted study: ``label`` (the study left out),
+        ``estimate``, ``se``, ``statistic``, ``pvalue``, ``ci_low``,
+        ``ci_high``, ``q``, ``q_pvalue``, ``tau2``, ``i2``, ``h2``, ``k`` (studies
+        used) and ``converged``. Same method, test, level and fixed tau^2 as
+        ``fit``.
+
+    Notes
+    -----
+    k = 1: the single row is the empty (k = 0) meta-analysis, all NaN. k = 2:
+    each row is the other study on its own (tau^2 = 0, Q = 0). k = 0: an
+    empty frame.
+    """
+    fit = require_fit(fit, "leave_one_out")
+    k = fit.k
+    if k == 0:
+        return _frame_empty(["label"])
+    mask = ~np.eye(k, dtype=bool)
+    return _frame(_refit(fit, mask), {"label": list(fit.labels)})
+
+
+def _frame_empty(first: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in first + list(_FIT_COLUMNS) + ["k", "converged"]})
+
+
+# ------------------------------------------------------------------ influence
+def influence(fit: PooledResult) -> pd.DataFrame:
+    """Case-deletion influence diagnostics, as metafor's ``influence()``.
+
+    Columns (one row per study):
+
+    ``rstudent``
+        Externally standardised residual ``(y_i - mu_(-i)) / sqrt(s2w_(-i)
+        (v_i + tau2_(-i)) + SE(mu_(-i))^2)``.
+    ``dffits``
+        ``(mu - mu_(-i)) / sqrt(s2w_(-i) h_i (tau2_(-i) + v_i))``.
+    ``cook_d``
+        ``(mu - mu_(-i))^2 / Var(mu)``.
+    ``cov_r``
+        ``Var(mu_(-i)) / Var(mu)``.
+    ``tau2_del``, ``q_del``
+        tau^2 and Cochran's Q without the study.
+    ``hat``, ``weight``
+        Leverage ``w_i / sum(w)`` and percentage weight.
+    ``dfbetas``
+        ``(mu - mu_(-i)) / sqrt(s2w_(-i) / sum_j 1/(v_j + tau2_(-i)))``.
+    ``inf``
+        True when the study is influential by metafor's rules: ``|dffits| >
+        3 sqrt(p/(k-p))``, or ``pchisq(cook_d, 1) > 0.5``, or ``hat > 3p/k``,
+        or ``|dfbetas| > 1`` (``p = 1``).
+
+    ``s2w`` is the Knapp-Hartung factor of the deleted fit for ``test="knha"``
+    or ``"adhoc"`` and 1 otherwise.
+
+    Notes
+    -----
+    k < 2: not defined (metafor stops); a frame of NaN is returned. k = 2:
+    each deletion leaves one study, so tau^2 = 0 and the diagnostics are
+    degenerate but computed.
+
+    References
+    ----------
+    Viechtbauer W, Cheung MWL (2010). Outlier and influence diagnostics for
+    meta-analysis. Res Synth Methods 1:112-125.
+    """
+    fit = require_fit(fit, "influence")
+    k = fit.k
+    cols = ["label", "rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_del", "hat", "weight", "dfbetas", "inf"]
+    if k == 0:
+        return pd.DataFrame({c: [] for c in cols})
+    y, v = fit.yi, fit.vi
+    b = _refit(fit, ~np.eye(k, dtype=bool))
+    re = fit.method != "CE"
+    tau2_full = fit.tau2 if re else 0.0
+    w_full = 1.0 / (v + tau2_full)
+    hat = w_full / w_full.sum()
+    weight = 100.0 * hat
+    vb_full = fit.se**2
+    tau2_del = np.where(re, b.tau2, 0.0)
+    vb_del = b.se**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w_del = 1.0 / (v[None, :] + tau2_del[:, None])
+        s_del = np.where(~np.eye(k, dtype=bool), w_del, 0.0).sum(axis=1)
+        s2w = vb_del * s_del  # 1 for z/t tests; the Knapp-Hartung factor otherwise
+        diff = fit.estimate - b.estimate
+        dffits = diff / np.sqrt(s2w * hat * (tau2_del + v))
+        vb_del_all = 1.0 / w_del.sum(axis=1)
+        dfbetas = diff / np.sqrt(s2w * vb_del_all)
+        cook = diff**2 / vb_full
+        cov_r = vb_del / vb_full
+        resid = y - b.estimate
+        resid = np.where(np.abs(resid) < 100 * np.finfo(float).eps, 0.0, resid)
+        rstudent = resid / np.sqrt(v * s2w + vb_del + tau2_del * s2w)
+        p = 1
+        inf = (
+            (np.abs(dffits) > 3 * np.sqrt(p / (k - p)))
+            | (stats.chi2.cdf(cook, p) > 0.5)
+            | (hat > 3 * p / k)
+            | (np.abs(dfbetas) > 1)
+        )
+    inf = np.where(np.isnan(cook) & np.isnan(dffits), False, inf)
+    return pd.DataFrame({
+        "label": list(fit.labels), "rstudent": rstudent, "dffits": dffits, "cook_d": cook, "cov_r": cov_r,
+        "tau2_del": tau2_del, "q_del": b.q, "hat": hat, "weight": weight, "dfbetas": dfbetas,
+        "inf": inf.astype(bool),
+    })
+
+
+# ------------------------------------------------------------------ cumulative
+def cumulative(fit: PooledResult, order: Sequence[Any] | None = None, decreasing: bool = False) -> pd.DataFrame:
+    """Cumulative meta-analysis, as metafor's ``cumul()``.
+
+    Parameters
+    ----------
+    fit
+        A :func:`alsmeta.pool` result.
+    order
+        Sort keys, one per study (e.g. publication years); studies are added
+        in increasing order of the keys, ties in their original order (a
+        stable sort, as R's ``order()``). ``None``: the order of the data.
+    decreasing
+        Add studies in decreasing order of ``order``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Row ``j`` is the meta-analysis of the first ``j`` studies in that
+        order: ``label`` (the study added), ``order`` (its key), then the
+        columns of :func:`leave_one_out`.
+
+    Notes
+    -----
+    The first row is a single study (k = 1: its own effect; a t-based test
+    falls back to z, as metafor does). k = 0: an empty frame.
+    """
+    fit = require_fit(fit, "cumulative")
+    k = fit.k
+    if k == 0:
+        return _frame_empty(["label", "order"])
+    if order is None:
+        keys = np.arange(k)
+    else:
+        if isinstance(order, (str, bytes)) or np.ndim(order) != 1 or len(order) != k:
+            raise AlsmetaInputError(f"order: expected one sort key per study ({k} values)")
+        keys = np.asarray(list(order))
+        if keys.dtype.kind in "fc" and np.isnan(keys.astype(float)).any():
+            bad = int(np.flatnonzero(np.isnan(keys.astype(float)))[0])
+            raise AlsmetaInputError(f"study {fit.labels[bad]!r}, column 'order': value is missing (NaN)")
+    codes = np.unique(keys, return_inverse=True)[1].reshape(-1)
+    idx = np.argsort(-codes if decreasing else codes, kind="stable")  # ties keep the data order, as R's order()
+    mask = np.tril(np.ones((k, k), dtype=bool))
+    b = _refit(fit, mask, y=fit.yi[idx], v=fit.vi[idx])
+    return _frame(b, {"label": [fit.labels[i] for i in idx], "order": keys[idx] if order is not None else idx + 1})
+
+
+# ------------------------------------------------------------------ GOSH
+def gosh(fit: PooledResult, max_subsets: int | None = None, seed: int | None = None) -> pd.DataFrame:
+    """Fit the model to subsets of the studies (GOSH plot data), as metafor's ``gosh()``.
+
+    Parameters
+    ----------
+    fit
+        A :func:`alsmeta.pool` result; every subset is fitted with its method
+        and test.
+    max_subsets
+        Upper limit on the number of fits (default ``10**6``, metafor's). All
+        ``2^k - 1`` non-empty subsets are fitted when there are no more than
+        this; otherwise ``max_subsets`` random subsets, drawn as metafor does:
+        a size ``m`` with probability proportional to ``choose(k, m)``, then
+        ``m`` distinct studies uniformly.
+    seed
+        Seed of the random subsets (``numpy.random.default_rng``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per subset, ordered by size (ties by bitmask, i.e. in
+        metafor's order when all subsets are used): ``subset`` (bitmask:
+        bit ``j`` set when study ``j`` - 0-based, in the order of the data -
+        is included; decode with :func:`subset_membership`), ``k``,
+        ``estimate``, ``se``, ``tau2``, ``i2``, ``h2``, ``q``, ``converged``.
+        ``attrs["exact"]`` says whether all subsets were used.
+
+    Notes
+    -----
+    k = 0: an empty frame. k = 1: one subset (the study itself).
+
+    References
+    ----------
+    Olkin I, Dahabreh IJ, Trikalinos TA (2012). GOSH - a graphical display of
+    study heterogeneity. Res Synth Methods 3:214-223.
+    """
+    fit = require_fit(fit, "gosh")
+    k = fit.k
+    limit = 10**6 if max_subsets is None else int(max_subsets)
+    if limit < 1:
+        raise AlsmetaInputError(f"max_subsets: must be a positive integer, got {max_subsets!r}")
+    cols = ["subset", "k", "estimate", "se", "tau2", "i2", "h2", "q", "converged"]
+    if k == 0:
+        out = pd.DataFrame({c: [] for c in cols})
+        out.attrs["exact"] = True
+        return out
+    total = 2**k - 1
+    exact = total <= limit
+    if exact:
+        bits = np.arange(1, total + 1, dtype=np.int64)
+        size = np.zeros(bits.size, dtype=np.int64)
+        mask = np.empty((bits.size, k), dtype=bool)
+        for j in range(k):
+            mask[:, j] = (bits >> j) & 1
+            size += mask[:, j]
+        order = np.argsort(size, kind="stable")
+        mask = mask[order]
+        subset: Any = bits[order]
+    else:
+        rng = np.random.default_rng(seed)
+        sizes = np.arange(1, k + 1)
+        prob = stats.binom.pmf(sizes, k, 0.5)
+        m = rng.choice(sizes, size=limit, replace=True, p=prob / prob.sum())
+        # m distinct studies: the m smallest of k uniform keys per row
+        keys = rng.random((limit, k))
+        rank = np.argsort(np.argsort(keys, axis=1), axis=1)
+        mask = rank < m[:, None]
+        order = np.argsort(m, kind="stable")
+        mask = mask[order]
+        weights = [1 << j for j in range(k)]
+        if k <= 62:
+            subset = (mask.astype(np.int64) * np.array(weights, dtype=np.int64)).sum(axis=1)
+        else:
+            subset = np.array([sum(w for w, on in zip(weights, row) if on) for row in mask], dtype=object)
+    b = _refit(fit, mask)
+    out = pd.DataFrame({
+        "subset": subset, "k": b.k, "estimate": b.estimate, "se": b.se, "tau2": b.tau2, "i2": b.i2,
+        "h2": b.h2, "q": b.q, "converged": b.converged,
+    })
+    out.attrs["exact"] = exact
+    return out
+
+
+def subset_membership(subset: Sequence[int] | npt.NDArray[Any], k: int) -> npt.NDArray[np.bool_]:
+    """Decode :func:`gosh` bitmasks into a ``(n_subsets, k)`` boolean membership matrix."""
+    s = list(subset) if not isinstance(subset, np.ndarray) or subset.dtype == object else subset
+    if isinstance(s, np.ndarray):
+        return ((s[:, None] >> np.arange(k)) & 1).astype(bool)
+    return np.array([[(int(x) >> j) & 1 for j in range(k)] for x in s], dtype=bool).reshape(len(s), k)
+
+
+# ------------------------------------------------------------------ estimator sweep
+def estimator_sweep(
+    yi: Sequence[float] | Array,
+    vi: Sequence[float] | Array,
+    methods: Sequence[str] | None = None,
+    tests: Sequence[str] | None = None,
+    level: float = 0.95,
+    labels: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """Every tau^2 estimator crossed with every test, as one tidy table.
+
+    Parameters
+    ----------
+    yi, vi
+        Effects and sampling variances.
+    methods
+        tau^2 estimators (default: all of :data:`alsmeta.METHODS`).
+    tests
+        Tests (default: ``"z"``, ``"t"``, ``"knha"``, ``"adhoc"``).
+    level
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (method, test): ``method``, ``test``, ``estimate``, ``se``,
+        ``statistic``, ``pvalue``, ``ci_low``, ``ci_high``, ``df``, ``tau2``,
+        ``tau2_se``, ``tau2_ci_low``, ``tau2_ci_high``, ``i2``, ``h2``, ``q``,
+        ``pi_low``, ``pi_high``, ``converged``. For the common-effect model
+        tau^2 is 0 and its interval undefined.
+
+    Notes
+    -----
+    A reader can see at once how much a conclusion depends on the analyst's
+    choice of estimator and test (with few studies, a lot). k = 1: every
+    estimator gives tau^2 = 0 and t-based tests fall back to z (noted in
+    ``df``); k = 0: every row is the empty meta-analysis.
+    """
+    if isinstance(yi, (str, bytes)) or np.ndim(yi) != 1:
+        raise AlsmetaInputError("yi: expected one effect per study")
+    k = len(yi)
+    if isinstance(vi, (str, bytes)) or np.ndim(vi) != 1 or len(vi) != k:
+        raise AlsmetaInputError(f"vi: expected one variance per study ({k} values)")
+    names = study_labels(labels, k)
+    y = numeric_column(yi, "yi", names)
+    v = numeric_column(vi, "vi", names, positive=True)
+    level = probability_level(level)
+    methods = list(METHODS) if methods is None else list(methods)
+    tests = list(TESTS) if tests is None else list(tests)
+    rows = []
+    fields = ["estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "df", "tau2", "tau2_se",
+              "tau2_ci_low", "tau2_ci_high", "i2", "h2", "q", "pi_low", "pi_high", "converged"]
+    for method in methods:
+        for test in tests:
+            b = pool_many(y[None, :], v[None, :], method=method, test=test, level=level)
+            rows.append({"method": b.method, "test": b.test, **{f: getattr(b, f)[0] for f in fields}})
+    return pd.DataFrame(rows, columns=["method", "test", *fields])
