@@ -71,7 +71,7 @@ def test_trim_and_fill_studies_are_drawn_as_open_circles(fit):
     assert adjusted.get_xdata()[0] == pytest.approx(full.estimate)
     (low,) = find(fig, "pseudo-ci:low")  # the funnel is centred on the adjusted estimate
     assert low.get_xdata()[0] == pytest.approx(full.estimate)
-    assert "k0 = 2, right side" in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    assert "Filled (k0 = 2, right side)" in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
 
 
 def test_trim_and_fill_parts_takes_the_filled_tail(fit):

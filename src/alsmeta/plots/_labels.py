@@ -73,7 +73,7 @@ def place_labels(
             cost += 4.0 * sum(_overlap(box, b) for j, b in enumerate(points) if j != i)
             outside = (max(0.0, frame.x0 - box[0]) + max(0.0, box[2] - frame.x1)) * h
             outside += (max(0.0, frame.y0 - box[1]) + max(0.0, box[3] - frame.y1)) * w
-            cost += 2.0 * outside
+            cost += 6.0 * outside
             if cost < best_cost - 1e-9:
                 best, best_cost = cand, cost
             if cost == 0.0:

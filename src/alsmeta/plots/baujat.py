@@ -105,7 +105,7 @@ def _extend_for_labels(ax: Axes, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
     lo, hi = ax.get_xlim()
-    ax.set_xlim(lo - 0.08 * (hi - lo), hi + 0.18 * (hi - lo))
+    ax.set_xlim(lo - 0.08 * (hi - lo), hi + 0.22 * (hi - lo))
 
 
 def _check_frame(data: Any) -> pd.DataFrame:

@@ -80,6 +80,7 @@ def drapery_plot(
     alpha = 1.0 - fit.level
     sei = np.sqrt(fit.vi)
     show_pi = prediction and fit.is_random_effects and fit.k >= 3 and math.isfinite(fit.pi_low)
+    show_common = common and fit.is_random_effects and fit.k >= 2
     with style_context():
         fig, ax = figure_and_axes(ax, (5.2, 4.2))
         span = [fit.ci_low, fit.ci_high, *fit.yi, ref]
@@ -92,7 +93,8 @@ def drapery_plot(
         else:
             lo, hi = _axis.set_effect_axis(ax, [], log_scale, lim)
         # include every peak in the grid, so that each curve reaches p = 1
-        peaks = [v for v in (*fit.yi, fit.estimate) if lo <= v <= hi]
+        ce = pool(fit.yi, fit.vi, method="CE", level=fit.level, labels=fit.labels) if show_common else None
+        peaks = [v for v in (*fit.yi, fit.estimate, ce.estimate if ce else lo) if lo <= v <= hi]
         theta = np.unique(np.concatenate([np.linspace(lo, hi, GRID_POINTS), peaks]))
         if show_pi:
             pred_se = math.sqrt(fit.se**2 + fit.tau2)
@@ -102,8 +104,7 @@ def drapery_plot(
         for i in range(fit.k):
             ax.plot(theta, p_value_function(theta, fit.yi[i], sei[i]), color=GREY, lw=0.7, zorder=2,
                     gid=f"drapery:study:{fit.labels[i]}", label="Studies" if i == 0 else None)
-        if common and fit.is_random_effects and fit.k >= 2:
-            ce = pool(fit.yi, fit.vi, method="CE", level=fit.level, labels=fit.labels)
+        if ce is not None:
             ax.plot(theta, p_value_function(theta, ce.estimate, ce.se), color=colour("common"), lw=1.8, ls=(0, (5, 2)),
                     zorder=3, gid="drapery:common", label="Common-effect model")
         if fit.k >= 2:

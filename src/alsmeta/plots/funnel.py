@@ -131,7 +131,7 @@ def funnel_plot(
         raise AlsmetaInputError(f"side: expected 'left' or 'right', got {side!r}")
     centre_null, _ = _axis.data_reference_and_limits(null, None, log_scale)
     with style_context():
-        fig, ax = figure_and_axes(ax, (4.2, 3.9 if legend else 3.4))
+        fig, ax = figure_and_axes(ax, (4.6, 4.3) if legend and (levels or fyi.size) else (4.2, 3.9 if legend else 3.4))
         _draw(ax, fit, yaxis, levels, pseudo_ci, fyi, fvi, filled_fit, side, log_scale, effect_label, centre_null, legend)
     return fig
 
@@ -193,20 +193,22 @@ def _draw(
     if pseudo_ci and np.isfinite(centre):
         band = _band(centre, crit, ys, yaxis)
         half = len(band) // 2
-        for name, part in (("low", band[:half]), ("high", band[half:])):
-            ax.plot(part[:, 0], part[:, 1], color=INK, lw=0.7, ls=(0, (4, 2)), zorder=2, gid=f"pseudo-ci:{name}")
+        lines = [ax.plot(part[:, 0], part[:, 1], color=INK, lw=0.7, ls=(0, (4, 2)), zorder=2, gid=f"pseudo-ci:{name}")[0]
+                 for name, part in (("low", band[:half]), ("high", band[half:]))]
+        lines[0].set_label(f"{100 * fit.level:g}% pseudo-CI region")
+        handles.append(lines[0])
     handles.append(ax.axvline(fit.estimate, color=colour("random" if fit.is_random_effects else "common"), lw=1.0,
                               zorder=2, gid="estimate-line", label="Pooled estimate"))
     y_obs = _from_se(np.sqrt(fit.vi), yaxis)
     handles.append(ax.plot(fit.yi, y_obs, ls="none", marker="o", ms=4.5, mfc=INK, mec="white", mew=0.4,
                            zorder=4, gid="studies", label=f"Studies (k = {fit.k})")[0])
     if fyi.size:
-        what = f"Filled by trim-and-fill (k0 = {fyi.size}" + (f", {side} side)" if side else ")")
+        what = f"Filled (k0 = {fyi.size}" + (f", {side} side)" if side else ")")
         handles.append(ax.plot(fyi, _from_se(np.sqrt(fvi), yaxis), ls="none", marker="o", ms=4.5, mfc="white", mec=INK,
                                mew=0.9, zorder=4, gid="filled-studies", label=what)[0])
     if filled_fit is not None and np.isfinite(filled_fit.estimate):
         handles.append(ax.axvline(filled_fit.estimate, color=INK, lw=1.0, ls=(0, (1.5, 1.5)), zorder=2,
-                                  gid="filled-estimate-line", label="Estimate after trim-and-fill"))
+                                  gid="filled-estimate-line", label="Trim-and-fill estimate"))
     ax.set_ylim((y1, y0) if yaxis in ("sei", "vi") else (y0, y1))
     ax.set_xlim(lo, hi)
     ax.set_ylabel(Y_AXES[yaxis])
