@@ -130,6 +130,11 @@ def test_clipped_whiskers_end_in_arrows(fit):
     assert (lo, hi) == pytest.approx((math.log(0.1), math.log(2)))
     (line,) = find(fig, "ci:Trial L")
     assert line.get_xdata()[1] == pytest.approx(math.log(2))
+    # a diamond or prediction interval cut by the limits gets arrows too
+    narrow = forest_plot(fit, log_scale=True, xlim=(0.4, 0.6))
+    gids = {a.get_gid() for a in find(narrow, "clip")}
+    assert {"clip:Random-effects model (REML):low", "clip:Random-effects model (REML):high",
+            "clip:Prediction interval:low", "clip:Prediction interval:high"} <= gids
 
 
 def test_subgroups_blocks_subtotals_and_test_for_differences(fit):

@@ -267,9 +267,14 @@ def _whisker(panel: Axes, row: ForestRow, y: float, lo: float, hi: float) -> Non
     a, b = max(row.ci_low, lo), min(row.ci_high, hi)
     if a < b:
         panel.plot([a, b], [y, y], color=INK, lw=0.9, solid_capstyle="butt", zorder=2, gid=f"ci:{row.label}")
+    _clip_arrows(panel, row, y, lo, hi)
+
+
+def _clip_arrows(panel: Axes, row: ForestRow, y: float, lo: float, hi: float) -> None:
+    """Arrow heads at the panel edges where an interval (CI, diamond, PI) is cut by the axis limits."""
     for side, cut, at, marker in (("low", row.ci_low < lo, lo, "<"), ("high", row.ci_high > hi, hi, ">")):
         if cut and row.ci_high >= lo and row.ci_low <= hi:
-            panel.plot([at], [y], marker=marker, ms=4.5, color=INK, clip_on=False, zorder=3, gid=f"clip:{row.label}:{side}")
+            panel.plot([at], [y], marker=marker, ms=4.5, color=INK, clip_on=False, zorder=4, gid=f"clip:{row.label}:{side}")
 
 
 def _row_graphics(panel: Axes, row: ForestRow, y: float, lo: float, hi: float, rh: float, w_max: float) -> None:
@@ -293,6 +298,7 @@ def _row_graphics(panel: Axes, row: ForestRow, y: float, lo: float, hi: float, r
         panel.add_patch(
             Polygon(xy, closed=True, facecolor=colour(row.role), edgecolor=INK, lw=0.7, zorder=3, gid=f"diamond:{row.role}")
         )
+        _clip_arrows(panel, row, y, lo, hi)
     else:  # prediction interval bar
         h = 0.22
         panel.add_patch(
@@ -301,9 +307,7 @@ def _row_graphics(panel: Axes, row: ForestRow, y: float, lo: float, hi: float, r
                 edgecolor=INK, lw=0.5, zorder=3, gid=f"prediction:{row.role}",
             )
         )
-        for side, cut, at, marker in (("low", row.ci_low < lo, lo, "<"), ("high", row.ci_high > hi, hi, ">")):
-            if cut:
-                panel.plot([at], [y], marker=marker, ms=4.5, color=INK, clip_on=False, zorder=4, gid=f"clip:{row.label}:{side}")
+        _clip_arrows(panel, row, y, lo, hi)
 
 
 def _axis_labels(panel: Axes, layout: ForestLayout) -> None:
