@@ -557,7 +557,8 @@ def _fit_chunk(
         return out
     yr, vr, Xr, mr, kr = y[rows], v[rows], X[rows], mask[rows], kf[rows]
     yc = yr - (np.where(mr, yr, 0.0).sum(axis=1) / kr)[:, None]
-    est = estimate_tau2_regression(yc, vr, Xr, mr, method, tau2_fixed=tau2_fixed, tol=tol, maxiter=maxiter)
+    with np.errstate(divide="ignore", invalid="ignore"):  # k = p (common effect): moment terms are 0/0, unused
+        est = estimate_tau2_regression(yc, vr, Xr, mr, method, tau2_fixed=tau2_fixed, tol=tol, maxiter=maxiter)
     t2 = est["tau2"]
     # coefficients
     w = 1.0 / (vr + t2[:, None])

@@ -1,0 +1,706 @@
+"""Moderator analyses: subgroups, mixed-effects meta-regression, permutation tests.
+
+* :func:`meta_regression` - metafor's ``rma(yi, vi, mods=...)``: coefficient
+  table, omnibus test ``QM``, residual heterogeneity ``QE``, tau^2, I^2, H^2
+  and the pseudo-R^2 of Raudenbush (2009).
+* :func:`subgroup_analysis` - the test for subgroup differences, either with a
+  separate tau^2 per subgroup (each subgroup pooled on its own, then a
+  fixed-effects Wald test of the subgroup estimates; RevMan's and metafor's
+  usual approach) or a common tau^2 (meta-regression with the subgroup factor).
+* :func:`permutation_test` - metafor's ``permutest()``: permutation p-values for
+  meta-regression coefficients (rows of the design permuted) and for the
+  intercept-only model (signs of the effects flipped); exact when the number
+  of distinct permutations does not exceed the number requested.
+
+The fits run on :mod:`alsmeta.metareg` (many models at once) and
+:func:`alsmeta.pool_many`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from math import factorial
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import stats
+
+from alsmeta._diagnostics import fixed_tau2, require_fit
+from alsmeta.batch import canonical_test, pool_many
+from alsmeta.estimators import canonical_method
+from alsmeta.metareg import fit_regression_many
+from alsmeta.pooling import PooledResult
+from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level, study_labels
+
+Array = npt.NDArray[np.float64]
+
+
+# ====================================================================== design matrices
+def design_matrix(
+    moderators: Any, k: int, labels: Sequence[str], intercept: bool = True
+) -> tuple[Array, list[str]]:
+    """Build a design matrix from moderators, with R's default coding.
+
+    Numeric columns enter as they are; text, boolean and categorical columns
+    become treatment-coded dummies (reference = first level: the first
+    category of a pandas Categorical, otherwise the smallest value), as R's
+    ``factor()``. Missing values are rejected naming the study and column.
+
+    Parameters
+    ----------
+    moderators
+        A DataFrame, a Series, a dict of columns, or a 1-d/2-d array.
+    k
+        Number of studies.
+    labels
+        Study labels (for error messages).
+    intercept
+        Prepend a column of ones named ``"intercept"``.
+    """
+    frame = _as_frame(moderators, k)
+    cols: list[Array] = []
+    names: list[str] = []
+    if intercept:
+        cols.append(np.ones(k))
+        names.append("intercept")
+    for name in frame.columns:
+        col = frame[name]
+        cname = str(name)
+        if _is_categorical(col):
+            values, levels = factor_levels(col, cname, labels)
+            for lev in levels[1:]:
+                cols.append(np.array([1.0 if val == lev else 0.0 for val in values]))
+                names.append(f"{cname}[{lev}]")
+        else:
+            cols.append(numeric_column(col.to_numpy(), cname, labels))
+            names.append(cname)
+    X = np.column_stack(cols) if cols else np.zeros((k, 0))
+    if X.shape[1] == 0:
+        raise AlsmetaInputError("moderators: no columns (and no intercept) - nothing to fit")
+    rank = np.linalg.matrix_rank(X) if k else 0
+    if rank < X.shape[1]:
+        raise AlsmetaInputError(
+            f"moderators: the design matrix ({', '.join(names)}) is not of full rank on these {k} studies "
+            "(a moderator is constant or a linear combination of others)"
+        )
+    return X, names
+
+
+def _is_categorical(col: pd.Series) -> bool:
+    """Text, boolean and categorical columns are factors; a column holding any number is numeric.
+
+    A numeric column with a stray text entry is therefore reported as a bad
+    number (naming the study) instead of silently becoming a factor.
+    """
+    if isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == bool:
+        return True
+    if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+        return not any(isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+                       and not (isinstance(x, float) and np.isnan(x)) for x in col)
+    return False
+
+
+def factor_levels(col: pd.Series, column: str, labels: Sequence[str]) -> tuple[list[Any], list[Any]]:
+    """Values and levels of a categorical column, as R's ``factor()``.
+
+    Levels are the categories of a pandas Categorical (in their order, unused
+    ones dropped) or the sorted distinct values. A missing value raises an
+    error naming the study and the column.
+    """
+    values = list(col)
+    for i, val in enumerate(values):
+        if val is None or val is pd.NA or (isinstance(val, float) and np.isnan(val)):
+            raise AlsmetaInputError(f"study {labels[i]!r}, column {column!r}: value is missing")
+    present = set(values)
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return values, [lev for lev in col.cat.categories if lev in present]
+    try:
+        return values, sorted(present)
+    except TypeError:
+        return values, sorted(present, key=str)
+
+
+def _as_frame(moderators: Any, k: int) -> pd.DataFrame:
+    if isinstance(moderators, pd.DataFrame):
+        frame = moderators.reset_index(drop=True)
+    elif isinstance(moderators, pd.Series):
+        frame = moderators.reset_index(drop=True).to_frame(name=moderators.name if moderators.name is not None else "x")
+    elif isinstance(moderators, Mapping):
+        frame = pd.DataFrame({str(key): list(val) for key, val in moderators.items()})
+    else:
+        if isinstance(moderators, (str, bytes)):
+            raise AlsmetaInputError("moderators: expected one value per study, got a single string")
+        arr = np.asarray(moderators, dtype=object)
+        if arr.ndim == 1:
+            frame = pd.DataFrame({"x": list(arr)})
+        elif arr.ndim == 2:
+            frame = pd.DataFrame({f"x{j + 1}": list(arr[:, j]) for j in range(arr.shape[1])})
+        else:
+            raise AlsmetaInputError(f"moderators: expected 1 or 2 dimensions, got {arr.ndim}")
+        frame = frame.infer_objects()
+    if len(frame) != k:
+        raise AlsmetaInputError(f"moderators: {len(frame)} rows given for {k} studies")
+    return frame
+
+
+def _study_data(
+    yi: Any, vi: Any, labels: Sequence[Any] | None
+) -> tuple[Array, Array, list[str]]:
+    if isinstance(yi, (str, bytes)) or np.ndim(yi) != 1:
+        raise AlsmetaInputError("yi: expected a one-dimensional sequence with one effect per study")
+    k = len(yi)
+    if isinstance(vi, (str, bytes)) or np.ndim(vi) != 1:
+        raise AlsmetaInputError("vi: expected one variance per study")
+    if len(vi) != k:
+        raise AlsmetaInputError(f"yi has {k} values but vi has {len(vi)}: one per study is required")
+    names = study_labels(labels, k)
+    return numeric_column(yi, "yi", names), numeric_column(vi, "vi", names, positive=True), names
+
+
+# ====================================================================== meta-regression
+@dataclass(frozen=True, eq=False)
+class MetaRegressionResult:
+    """Result of :func:`meta_regression` (metafor's ``rma`` with moderators).
+
+    Attributes
+    ----------
+    coefficients
+        DataFrame, one row per term: ``term``, ``estimate``, ``se``,
+        ``statistic`` (z or t), ``pvalue``, ``ci_low``, ``ci_high``.
+    tau2, tau2_se
+        Residual between-study variance.
+    i2, h2
+        Residual heterogeneity (I^2 in percent), as metafor.
+    r2
+        Pseudo-R^2 in percent: ``max(0, 100 (tau2_0 - tau2) / tau2_0)`` with
+        ``tau2_0`` from the intercept-only model (same estimator); 0 when
+        ``tau2_0 = 0``. For the common-effect model, the adjusted R^2 of the
+        weighted regression. NaN without an intercept or without moderators.
+    tau2_null
+        tau^2 of the intercept-only model.
+    qm, qm_df, qm_df2, qm_pvalue
+        Omnibus test of the coefficients in ``btt`` (chi^2 with ``qm_df`` df;
+        F with ``(qm_df, qm_df2)`` df for t-based tests).
+    qe, qe_df, qe_pvalue
+        Test for residual heterogeneity.
+    ll_ml, ll_reml
+        Log-likelihoods (metafor's ``fit.stats``).
+    yi, vi, X, terms, labels, method, test, level, btt, k, p
+        Data and specification.
+    converged, notes
+    """
+
+    coefficients: pd.DataFrame
+    tau2: float
+    tau2_se: float
+    i2: float
+    h2: float
+    r2: float
+    tau2_null: float
+    qm: float
+    qm_df: int
+    qm_df2: float
+    qm_pvalue: float
+    qe: float
+    qe_df: int
+    qe_pvalue: float
+    ll_ml: float
+    ll_reml: float
+    yi: Array
+    vi: Array
+    X: Array
+    terms: tuple[str, ...]
+    labels: tuple[str, ...]
+    method: str
+    test: str
+    level: float
+    btt: tuple[int, ...]
+    k: int
+    p: int
+    tau2_fixed: bool
+    converged: bool
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def estimate(self) -> Array:
+        return self.coefficients["estimate"].to_numpy()
+
+    @property
+    def se(self) -> Array:
+        return self.coefficients["se"].to_numpy()
+
+    def summary(self, digits: int = 4) -> str:
+        """metafor-like text summary."""
+        f = lambda x: "NA" if not np.isfinite(x) else f"{x:.{digits}f}"  # noqa: E731
+        head = "Mixed-effects" if self.method != "CE" else "Common-effect (fixed-effects with moderators)"
+        lines = [f"{head} meta-regression (k = {self.k}; tau^2 estimator: {self.method})", ""]
+        if self.method != "CE":
+            lines.append(f"tau^2 (estimated amount of residual heterogeneity): {f(self.tau2)} (SE = {f(self.tau2_se)})")
+        lines += [
+            f"I^2 (residual heterogeneity / unaccounted variability): {f(self.i2)}%",
+            f"H^2 (unaccounted variability / sampling variability):   {f(self.h2)}",
+        ]
+        if np.isfinite(self.r2):
+            lines.append(f"R^2 (amount of heterogeneity accounted for):            {self.r2:.2f}%")
+        lines += ["", f"Test for Residual Heterogeneity: QE(df = {self.qe_df}) = {f(self.qe)}, p-val = {self.qe_pvalue:.4g}"]
+        if np.isfinite(self.qm_df2):
+            lines.append(f"Test of Moderators: F(df1 = {self.qm_df}, df2 = {self.qm_df2:g}) = {f(self.qm)}, p-val = {self.qm_pvalue:.4g}")
+        else:
+            lines.append(f"Test of Moderators: QM(df = {self.qm_df}) = {f(self.qm)}, p-val = {self.qm_pvalue:.4g}")
+        lines += ["", "Model Results:", self.coefficients.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}")]
+        if self.notes:
+            lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def meta_regression(
+    yi: Sequence[float] | Array,
+    vi: Sequence[float] | Array,
+    moderators: Any,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    labels: Sequence[Any] | None = None,
+    intercept: bool = True,
+    btt: Sequence[int] | None = None,
+    tau2: float | None = None,
+) -> MetaRegressionResult:
+    """Mixed-effects meta-regression, as metafor's ``rma(yi, vi, mods = ...)``.
+
+    Parameters
+    ----------
+    yi, vi
+        Effects and sampling variances.
+    moderators
+        DataFrame (one column per moderator; text/categorical columns are
+        dummy-coded), Series, dict of columns or array (``k`` or ``(k, q)``).
+    method
+        tau^2 estimator: ``"REML"`` (default), ``"ML"``, ``"DL"``, ``"HE"``,
+        ``"HS"``, ``"HSk"``, ``"SJ"``, ``"EB"``, ``"PM"``, ``"PMM"`` or ``"CE"``
+        (common effect: weighted least squares).
+    test
+        ``"z"``, ``"t"``, ``"knha"`` (Knapp & Hartung 2003, recommended) or
+        ``"adhoc"``.
+    level
+        Confidence level.
+    labels
+        Study labels.
+    intercept
+        Include an intercept (default).
+    btt
+        Terms tested by ``QM`` (0-based column indices of the design);
+        default: every term except the intercept.
+    tau2
+        Fix the residual tau^2.
+
+    Notes
+    -----
+    Needs ``k >= p + 1`` studies for a random-effects model (``p`` columns in
+    the design, intercept included) and ``k >= p`` for ``method="CE"``;
+    with fewer an :class:`AlsmetaInputError` says so. With ``k = p + 1`` the
+    residual tau^2 rests on one degree of freedom. A design that is not of
+    full rank is rejected (metafor drops columns silently with a warning).
+    Ill-conditioned designs (e.g. raw publication years) are fitted in a
+    centred and scaled parametrisation and transformed back, which is more
+    accurate than metafor's direct inversion (differences up to ~3e-7).
+
+    References
+    ----------
+    Raudenbush SW (2009). Analyzing effect sizes: random-effects models. In:
+    The Handbook of Research Synthesis and Meta-Analysis, 2nd ed.
+    Viechtbauer W et al. (2015) Psychol Methods 20:360-374.
+    """
+    y, v, names = _study_data(yi, vi, labels)
+    k = y.size
+    X, terms = design_matrix(moderators, k, names, intercept=intercept)
+    return _meta_regression_design(y, v, X, terms, names, method, test, level, btt, tau2)
+
+
+def _meta_regression_design(
+    y: Array, v: Array, X: Array, terms: Sequence[str], names: Sequence[str], method: str, test: str,
+    level: float, btt: Sequence[int] | None, tau2: float | None,
+) -> MetaRegressionResult:
+    method = canonical_method(method)
+    test = canonical_test(test)
+    level = probability_level(level)
+    k, p = X.shape
+    need = p if (method == "CE" or tau2 is not None) else p + 1
+    if k < need:
+        raise AlsmetaInputError(
+            f"meta_regression: {k} studies for {p} coefficients{'' if need == p else ' plus tau^2'}; "
+            f"at least {need} studies are needed"
+        )
+    if tau2 is not None and method == "CE":
+        raise AlsmetaInputError("tau2: cannot fix tau2 for the common-effect model (method='CE')")
+    b = fit_regression_many(y, v, X, method=method, test=test, level=level,
+                            btt=None if btt is None else tuple(btt), tau2=tau2)
+    notes: list[str] = []
+    has_int = bool(np.any(np.all(X == 1.0, axis=0)))
+    int_only = p == 1 and has_int
+    tau2_null = float("nan")
+    r2 = float("nan")
+    if has_int and not int_only:
+        if method == "CE":
+            r2 = _adjusted_r2(y, v, X)
+        else:
+            null = pool_many(y[None, :], v[None, :], method=method, confint=False, tau2=tau2)
+            tau2_null = float(null.tau2[0])
+            r2 = 0.0 if tau2_null == 0 else max(0.0, 100.0 * (tau2_null - b.tau2[0]) / tau2_null)
+    if k == p:
+        notes.append(f"k = {k} studies for {p} coefficients: no residual degrees of freedom left for heterogeneity.")
+    elif k - p == 1 and method != "CE":
+        notes.append("One residual degree of freedom: tau^2 and the tests are very imprecise.")
+    if not bool(b.converged[0]):
+        notes.append(f"{method}: tau^2 did not converge; results are not reliable.")
+    if bool(b.fallback[0]):
+        notes.append(f"{method}: Fisher scoring failed; tau^2 was found with a bracketing root finder.")
+    if bool(b.multimodal[0]):
+        notes.append(f"{method}: the likelihood has a higher maximum than tau^2 = 0 (where Fisher scoring stops); it is reported.")
+    if bool(b.boundary_reset[0]):
+        notes.append(f"{method}: scoring reached a point with lower likelihood than tau^2 = 0; tau^2 was set to 0.")
+    coefs = pd.DataFrame({
+        "term": list(terms), "estimate": b.coef[0], "se": b.se[0], "statistic": b.statistic[0],
+        "pvalue": b.pvalue[0], "ci_low": b.ci_low[0], "ci_high": b.ci_high[0],
+    })
+    return MetaRegressionResult(
+        coefficients=coefs, tau2=float(b.tau2[0]), tau2_se=float(b.tau2_se[0]), i2=float(b.i2[0]),
+        h2=float(b.h2[0]), r2=float(r2), tau2_null=tau2_null, qm=float(b.qm[0]), qm_df=int(b.qm_df[0]),
+        qm_df2=float(b.qm_df2[0]), qm_pvalue=float(b.qm_pvalue[0]), qe=float(b.qe[0]), qe_df=int(b.qe_df[0]),
+        qe_pvalue=float(b.qe_pvalue[0]), ll_ml=float(b.ll_ml[0]), ll_reml=float(b.ll_reml[0]), yi=y, vi=v, X=X,
+        terms=tuple(terms), labels=tuple(names), method=method, test=test, level=level, btt=b.btt, k=k, p=p,
+        tau2_fixed=tau2 is not None, converged=bool(b.converged[0]), notes=tuple(notes),
+    )
+
+
+def _adjusted_r2(y: Array, v: Array, X: Array) -> float:
+    """metafor's R^2 for common-effect models: adjusted R^2 of ``lm(yi ~ X, weights = 1/vi)``, in %."""
+    if np.all(y == y[0]):
+        return 0.0
+    w = 1.0 / v
+    k, p = X.shape
+    if k <= p:
+        return float("nan")  # no residual degrees of freedom (R: adj.r.squared is NaN)
+    sw = np.sqrt(w)
+    beta, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
+    rss = float(np.sum(w * (y - X @ beta) ** 2))
+    ybar = float(np.sum(w * y) / np.sum(w))
+    tss = float(np.sum(w * (y - ybar) ** 2))
+    r2 = 1.0 - rss / tss
+    adj = 1.0 - (1.0 - r2) * (k - 1) / (k - p)
+    return max(0.0, 100.0 * adj)
+
+
+# ====================================================================== subgroups
+@dataclass(frozen=True, eq=False)
+class SubgroupResult:
+    """Result of :func:`subgroup_analysis`.
+
+    Attributes
+    ----------
+    subgroups
+        DataFrame, one row per subgroup: ``group``, ``k``, ``estimate``,
+        ``se``, ``statistic``, ``pvalue``, ``ci_low``, ``ci_high``, ``tau2``,
+        ``i2``, ``q``, ``q_pvalue``.
+    q_between, q_between_df, q_between_pvalue
+        Test for subgroup differences (chi^2; with ``tau2="common"`` and a
+        t-based test, F with ``(q_between_df, q_between_df2)`` df).
+    tau2_mode
+        ``"separate"`` or ``"common"``.
+    tau2_common
+        The common tau^2 (``tau2="common"``), else NaN.
+    regression
+        The meta-regression with the subgroup factor (``tau2="common"``).
+    method, test, level, groups, notes
+    """
+
+    subgroups: pd.DataFrame
+    q_between: float
+    q_between_df: int
+    q_between_df2: float
+    q_between_pvalue: float
+    tau2_mode: str
+    tau2_common: float
+    regression: MetaRegressionResult | None
+    method: str
+    test: str
+    level: float
+    groups: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+
+def subgroup_analysis(
+    yi: Sequence[float] | Array,
+    vi: Sequence[float] | Array,
+    groups: Sequence[Any],
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    tau2: str = "separate",
+    labels: Sequence[Any] | None = None,
+) -> SubgroupResult:
+    """Subgroup analysis with the test for subgroup differences (Q-between).
+
+    Parameters
+    ----------
+    yi, vi
+        Effects and sampling variances.
+    groups
+        Subgroup of each study (any hashable values; a pandas Categorical
+        keeps its category order, otherwise groups are sorted).
+    method, test, level
+        As :func:`alsmeta.pool`.
+    tau2
+        ``"separate"`` (default): each subgroup is pooled on its own (own
+        tau^2); the subgroup estimates are then compared with a
+        fixed-effects Wald test ``Q_b = sum (mu_g - mu_bar)^2 / se_g^2``
+        with ``G - 1`` df - what metafor's documentation does with
+        ``rma(estimates, sei=ses, mods=~group, method="EE")`` and RevMan
+        reports. ``"common"``: one tau^2 for all subgroups, i.e. the
+        meta-regression on the subgroup factor; ``Q_b`` is its ``QM`` and the
+        subgroup estimates use the common tau^2.
+
+    Notes
+    -----
+    A subgroup with one study contributes its own effect (tau^2 = 0). Fewer
+    than 2 subgroups: ``Q_b`` is NaN and ``notes`` says so. With separate
+    tau^2, a subgroup's tau^2 rests on few studies and can be very imprecise.
+    """
+    y, v, names = _study_data(yi, vi, labels)
+    k = y.size
+    method = canonical_method(method)
+    test = canonical_test(test)
+    level = probability_level(level)
+    mode = str(tau2).lower()
+    if mode not in ("separate", "common"):
+        raise AlsmetaInputError(f"tau2: choose 'separate' or 'common', got {tau2!r}")
+    if isinstance(groups, (str, bytes)) or len(groups) != k:
+        raise AlsmetaInputError(f"groups: expected one subgroup per study ({k} values)")
+    values, levels = factor_levels(groups if isinstance(groups, pd.Series) else pd.Series(list(groups)), "groups", names)
+    G = len(levels)
+    masks = np.array([[val == lev for val in values] for lev in levels], dtype=bool).reshape(G, k)
+    notes: list[str] = []
+    regression = None
+    tau2_common = float("nan")
+    fixed = None
+    df2 = float("nan")
+    if mode == "common" and G >= 2:
+        X = np.column_stack([np.ones(k)] + [masks[g].astype(float) for g in range(1, G)])
+        terms = ["intercept"] + [f"group[{lev}]" for lev in levels[1:]]
+        regression = _meta_regression_design(y, v, X, terms, names, method, test, level, None, None)
+        tau2_common = regression.tau2
+        fixed = tau2_common if method != "CE" else None
+    sub = pool_many(np.broadcast_to(y, (G, k)), np.broadcast_to(v, (G, k)), mask=masks, method=method, test=test,
+                    level=level, tau2=fixed, confint=False)
+    table = pd.DataFrame({
+        "group": [str(lev) for lev in levels], "k": sub.k, "estimate": sub.estimate, "se": sub.se,
+        "statistic": sub.statistic, "pvalue": sub.pvalue, "ci_low": sub.ci_low, "ci_high": sub.ci_high,
+        "tau2": sub.tau2, "i2": sub.i2, "q": sub.q, "q_pvalue": sub.q_pvalue,
+    })
+    if G < 2:
+        notes.append("Only one subgroup: there is nothing to compare (Q-between undefined).")
+        qb, qb_df, qb_p = float("nan"), 0, float("nan")
+    elif mode == "common":
+        assert regression is not None
+        qb, qb_df, df2, qb_p = regression.qm, regression.qm_df, regression.qm_df2, regression.qm_pvalue
+    else:
+        w = 1.0 / sub.se**2
+        mu = np.sum(w * sub.estimate) / np.sum(w)
+        qb = float(np.sum(w * (sub.estimate - mu) ** 2))
+        qb_df = G - 1
+        qb_p = float(stats.chi2.sf(qb, qb_df))
+    singles = [str(lev) for lev, n in zip(levels, sub.k) if n == 1]
+    if singles:
+        notes.append(f"Subgroup(s) with a single study: {', '.join(singles)} (its own effect, tau^2 = 0).")
+    return SubgroupResult(
+        subgroups=table, q_between=float(qb), q_between_df=int(qb_df), q_between_df2=float(df2),
+        q_between_pvalue=float(qb_p), tau2_mode=mode, tau2_common=tau2_common, regression=regression,
+        method=method, test=test, level=level, groups=tuple(str(g) for g in values), notes=tuple(notes),
+    )
+
+
+# ====================================================================== permutation tests
+@dataclass(frozen=True, eq=False)
+class PermutationResult:
+    """Result of :func:`permutation_test` (metafor's ``permutest()``).
+
+    ``table`` has one row per coefficient: ``term``, ``estimate``,
+    ``statistic`` (observed z or t) and ``pvalue`` (permutation p-value,
+    two-sided: share of permutations with ``|stat| >= |observed|``).
+    ``qm_pvalue`` is the permutation p-value of the omnibus test.
+    """
+
+    table: pd.DataFrame
+    qm: float
+    qm_pvalue: float
+    n_permutations: int
+    exact: bool
+    exact_count: float
+    seed: int | None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def pvalue(self) -> Array:
+        return self.table["pvalue"].to_numpy()
+
+
+_COMPTOL = float(np.sqrt(np.finfo(float).eps))
+
+
+def permutation_test(
+    result: MetaRegressionResult | PooledResult,
+    n_permutations: int = 1000,
+    seed: int | None = None,
+    exact: bool | None = None,
+) -> PermutationResult:
+    """Permutation test for a meta-regression or the pooled effect, as metafor's ``permutest()``.
+
+    Parameters
+    ----------
+    result
+        A :func:`meta_regression` result (the rows of the design matrix are
+        permuted relative to the effects) or a :func:`alsmeta.pool` result
+        (the signs of the effects are flipped).
+    n_permutations
+        Number of random permutations (the observed arrangement counts as
+        the first, as in metafor).
+    seed
+        Seed of ``numpy.random.default_rng`` (reproducible p-values).
+    exact
+        ``None`` (default): exact test when the number of distinct
+        permutations (``2^k`` sign vectors; ``k! / prod(n_j!)`` distinct
+        row orders of the design) is at most ``n_permutations``. ``True``
+        forces the exact test.
+
+    Notes
+    -----
+    Random p-values have Monte Carlo error about ``sqrt(p (1 - p) / n)``;
+    they agree with metafor's in distribution, not digit by digit (different
+    random number generators). Exact p-values agree exactly. Permuted fits
+    use the same method, test and fixed tau^2; the test statistic is the z
+    (or t) value, as metafor's default. k < 2: not computed.
+
+    References
+    ----------
+    Higgins JPT, Thompson SG (2004). Controlling the risk of spurious findings
+    from meta-regression. Stat Med 23:1663-1682. Viechtbauer W et al. (2015)
+    Psychol Methods 20:360-374.
+    """
+    n_perm = int(n_permutations)
+    if n_perm < 2:
+        raise AlsmetaInputError(f"n_permutations: must be >= 2, got {n_permutations!r}")
+    rng = np.random.default_rng(seed)
+    if isinstance(result, PooledResult):
+        return _permute_signs(require_fit(result, "permutation_test"), n_perm, rng, seed, exact)
+    if not isinstance(result, MetaRegressionResult):
+        raise AlsmetaInputError(
+            f"permutation_test: expected a meta_regression() or pool() result, got {type(result).__name__}"
+        )
+    return _permute_rows(result, n_perm, rng, seed, exact)
+
+
+def _permute_signs(fit: PooledResult, n_perm: int, rng: np.random.Generator, seed: int | None,
+                   exact: bool | None) -> PermutationResult:
+    k = fit.k
+    if k < 2:
+        raise AlsmetaInputError(f"permutation_test: needs at least 2 studies (k = {k})")
+    count = 2.0**k
+    use_exact = bool(exact) or count <= n_perm
+    if use_exact:
+        if count > 2**24:
+            raise AlsmetaInputError(f"permutation_test: an exact test needs {count:.0f} fits; too many")
+        r = np.arange(int(count))
+        signs = np.where(((r[:, None] >> np.arange(k)) & 1) == 1, -1.0, 1.0)
+    else:
+        signs = rng.choice([-1.0, 1.0], size=(n_perm, k))
+        signs[0] = 1.0
+    b = pool_many(signs * fit.yi, np.broadcast_to(fit.vi, signs.shape), method=fit.method, test=fit.test,
+                  level=fit.level, tau2=fixed_tau2(fit), confint=False)
+    z = b.statistic
+    pval = float(min(1.0, np.nanmean(np.abs(z) >= abs(fit.statistic) - _COMPTOL)))
+    qm = fit.statistic**2
+    qm_p = float(np.nanmean(z**2 >= qm - _COMPTOL))
+    table = pd.DataFrame({"term": ["intercept"], "estimate": [fit.estimate], "statistic": [fit.statistic],
+                          "pvalue": [pval]})
+    return PermutationResult(table, float(qm), qm_p, signs.shape[0], use_exact, count, seed,
+                             _perm_notes(use_exact, signs.shape[0], pval))
+
+
+def _permute_rows(res: MetaRegressionResult, n_perm: int, rng: np.random.Generator, seed: int | None,
+                  exact: bool | None) -> PermutationResult:
+    X, k = res.X, res.k
+    _, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    count = float(factorial(k))
+    for c in counts:
+        count /= factorial(int(c))
+    count = float(round(count))
+    use_exact = bool(exact) or count <= n_perm
+    if use_exact:
+        if count > 2**22:
+            raise AlsmetaInputError(f"permutation_test: an exact test needs {count:.0f} fits; too many")
+        perms = np.array(list(_distinct_permutations(inverse)), dtype=np.intp)
+    else:
+        perms = np.array([rng.permutation(k) for _ in range(n_perm)], dtype=np.intp)
+        perms[0] = np.arange(k)
+    Xp = X[perms]  # (B, k, p): permuted design rows against fixed effects
+    B = perms.shape[0]
+    b = fit_regression_many(np.broadcast_to(res.yi, (B, k)), np.broadcast_to(res.vi, (B, k)), Xp,
+                            method=res.method, test=res.test, level=res.level, btt=res.btt,
+                            tau2=res.tau2 if res.tau2_fixed else None)
+    obs = res.coefficients["statistic"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        hits = np.abs(b.statistic) >= np.abs(obs)[None, :] - _COMPTOL
+    valid = b.usable
+    pval = np.minimum(1.0, hits[valid].mean(axis=0))
+    qm_p = float(np.mean(b.qm[valid] >= res.qm - _COMPTOL))
+    table = pd.DataFrame({"term": list(res.terms), "estimate": res.estimate, "statistic": obs, "pvalue": pval})
+    return PermutationResult(table, res.qm, qm_p, B, use_exact, count, seed, _perm_notes(use_exact, B, qm_p))
+
+
+def _perm_notes(exact: bool, n: int, p: float) -> tuple[str, ...]:
+    if exact:
+        return (f"Exact permutation test over all {n} distinct permutations.",)
+    mc = np.sqrt(max(p * (1 - p), 1.0 / n) / n)
+    return (f"Approximate permutation test with {n} random permutations; Monte Carlo SE of p about {mc:.3f}.",)
+
+
+def _distinct_permutations(codes: npt.NDArray[np.intp]) -> Iterator[list[int]]:
+    """Every distinct arrangement of the rows of a design, as row-index permutations.
+
+    ``codes[i]`` identifies the distinct design row of study ``i``. Each
+    yielded list gives, for position ``j``, the index of the study whose
+    design row is placed there; studies sharing a design row are
+    interchangeable, so each distinct arrangement appears once.
+    """
+    pools: dict[int, list[int]] = {}
+    for i, c in enumerate(codes.tolist()):
+        pools.setdefault(c, []).append(i)
+    remaining = {c: len(ix) for c, ix in pools.items()}
+    keys = sorted(remaining)
+    k = len(codes)
+    current: list[int] = []
+
+    def rec() -> Iterator[list[int]]:
+        if len(current) == k:
+            used = {c: 0 for c in keys}
+            out = []
+            for c in current:
+                out.append(pools[c][used[c]])
+                used[c] += 1
+            yield out
+            return
+        for c in keys:
+            if remaining[c]:
+                remaining[c] -= 1
+                current.append(c)
+                yield from rec()
+                current.pop()
+                remaining[c] += 1
+
+    yield from rec()
