@@ -18,6 +18,7 @@ import pytest
 import alsmeta as am
 from alsmeta.sensitivity import _refit, cumulative, estimator_sweep, gosh, influence, leave_one_out, subset_membership
 from conftest import load_reference
+from test_bias import close, data  # shared comparison helpers
 
 REF = load_reference("metafor_diagnostics.json")
 DATASETS = {ds["name"]: ds for ds in REF["datasets"]}
@@ -28,23 +29,6 @@ FIT_FIELDS = [("estimate", "estimate"), ("se", "se"), ("zval", "statistic"), ("p
               ("H2", "h2"), ("tau2", "tau2")]
 
 pytestmark = pytest.mark.filterwarnings("ignore::alsmeta.AlsmetaWarning")
-
-
-def data(ds):
-    return np.asarray(ds["yi"], dtype=float), np.asarray(ds["vi"], dtype=float)
-
-
-def close(got, expected, rel=1e-6, abs_=1e-8, what=""):
-    """Compare arrays, skipping metafor's NA; return the largest relative deviation."""
-    exp = np.array([np.nan if e is None else e for e in np.atleast_1d(expected)], dtype=float)
-    g = np.atleast_1d(np.asarray(got, dtype=float))
-    assert g.shape == exp.shape, what
-    ok = ~np.isnan(exp)
-    assert not np.isnan(g[ok]).any(), f"{what}: NaN where metafor has a value"
-    diff = np.abs(g[ok] - exp[ok])
-    assert np.all(diff <= rel * np.abs(exp[ok]) + abs_), f"{what}: {g} vs metafor {exp}"
-    big = np.abs(exp[ok]) > abs_
-    return float(np.max(diff[big] / np.abs(exp[ok][big]))) if big.any() else 0.0
 
 
 def cases(section):
