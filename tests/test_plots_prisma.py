@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from alsmeta import AlsmetaInputError, AlsmetaWarning
 from alsmeta.plots import PrismaCounts, prisma_flow
@@ -53,6 +54,24 @@ def test_exclusion_reasons_are_listed():
                           included_studies=5)
     text = box_text(prisma_flow(counts), "excluded_full_text")
     assert "Not randomised (n = 12)" in text and "No control (n = 3)" in text
+
+
+def test_long_texts_wrap_inside_their_boxes():
+    counts = PrismaCounts(identified={"Databases (Specialised Register, CENTRAL, MEDLINE, Embase)": None,
+                                      "Trials registers (2)": None})
+    fig = prisma_flow(counts)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for key in ("identified", "removed"):
+        (box,) = find(fig, f"prisma:{key}")
+        frame = box.get_window_extent(renderer)
+        for text in find(fig, f"prisma-text:{key}"):
+            bb = text.get_window_extent(renderer)
+            assert frame.x0 < bb.x0 and bb.x1 < frame.x1 and frame.y0 < bb.y0 and bb.y1 < frame.y1, text.get_text()
+    lines = texts(fig, "prisma-text:identified")
+    assert lines[2].endswith("MEDLINE, Embase) (n = not reported)")  # the count is never split
+    assert sum(line.count("(n = not reported)") for line in lines) == 2
 
 
 def test_arrows_connect_the_flow():

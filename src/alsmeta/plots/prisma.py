@@ -147,7 +147,7 @@ def _n(value: Count) -> str:
 
 def _wrap(text: str, width: float) -> list[str]:
     """Greedy word wrap of one paragraph to ``width`` inches; ``(n = ...)`` stays on one line."""
-    words, lines, line = re.findall(r"\([^)]*\)|\S+", text), [], ""
+    words, lines, line = re.findall(r"\(n = [^)]*\)|\S+", text), [], ""
     for word in words:
         candidate = word if not line else f"{line} {word}"
         if line and text_width(candidate, FONT) > width:
