@@ -259,3 +259,17 @@ def test_bad_options_raise_clear_errors(fit, kwargs, match):
 def test_rejects_something_that_is_not_a_fit():
     with pytest.raises(AlsmetaInputError, match="PooledResult"):
         forest_plot({"estimate": 1.0})
+
+
+def test_symmetric_xlim_centres_no_effect_and_contains_every_interval():
+    import numpy as np
+
+    import alsmeta as am
+    from alsmeta.plots.forest import symmetric_xlim
+
+    fit = am.pool([0.5, 2.2], [0.04, 0.09])
+    low, high = symmetric_xlim(fit)
+    assert low == -high and high >= 2.2 + 1.96 * 0.3
+    ratio = am.pool(np.log([2.81]), [0.15])
+    lo, hi = symmetric_xlim(ratio, log_scale=True)
+    assert lo * hi == 1.0 and hi >= np.exp(np.log(2.81) + 1.96 * np.sqrt(0.15))

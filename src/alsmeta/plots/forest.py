@@ -301,3 +301,24 @@ def forest_plot(
         row_height=row_height,
     )
     return draw_forest(layout)
+
+
+def symmetric_xlim(fit: PooledResult, log_scale: bool = False) -> tuple[float, float]:
+    """Axis limits centred on no effect that contain every study CI and the summary CI.
+
+    For use as ``forest_plot(fit, xlim=symmetric_xlim(fit))`` when both
+    "favours" sides should be equally visible. The half-width is rounded up
+    to a whole number (a whole ratio on the log scale, at least 2).
+    """
+    crit = stats.norm.isf((1.0 - fit.level) / 2.0)
+    sei = np.sqrt(fit.vi)
+    ends = np.concatenate([fit.yi - crit * sei, fit.yi + crit * sei, [fit.ci_low, fit.ci_high]])
+    ends = ends[np.isfinite(ends)]
+    if ends.size == 0:
+        return (0.5, 2.0) if log_scale else (-1.0, 1.0)
+    half = float(np.max(np.abs(ends)))
+    if log_scale:
+        m = max(2.0, float(np.ceil(np.exp(half))))
+        return 1.0 / m, m
+    m = max(1.0, float(np.ceil(half)))
+    return -m, m
