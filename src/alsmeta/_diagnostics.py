@@ -5,13 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
-
-Array = npt.NDArray[np.float64]
 
 #: Sterne et al. (2011, BMJ 343:d4002): tests for funnel-plot asymmetry only with at least 10 studies.
 MIN_STUDIES_ASYMMETRY = 10
@@ -46,11 +41,3 @@ def quiet(func: Any, *args: Any, **kwargs: Any) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return func(*args, **kwargs)
-
-
-def finite_or_nan(x: Any) -> float:
-    try:
-        xf = float(x)
-    except (TypeError, ValueError):
-        return float("nan")
-    return xf

@@ -188,6 +188,9 @@ class MetaRegressionResult:
         Test for residual heterogeneity.
     ll_ml, ll_reml
         Log-likelihoods (metafor's ``fit.stats``).
+    vcov
+        Covariance matrix of the coefficients (including the Knapp-Hartung
+        factor for t-based tests), as metafor's ``vcov()``.
     yi, vi, X, terms, labels, method, test, level, btt, k, p
         Data and specification.
     converged, notes
@@ -222,6 +225,7 @@ class MetaRegressionResult:
     p: int
     tau2_fixed: bool
     converged: bool
+    vcov: Array
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -374,7 +378,7 @@ def _meta_regression_design(
         qm_df2=float(b.qm_df2[0]), qm_pvalue=float(b.qm_pvalue[0]), qe=float(b.qe[0]), qe_df=int(b.qe_df[0]),
         qe_pvalue=float(b.qe_pvalue[0]), ll_ml=float(b.ll_ml[0]), ll_reml=float(b.ll_reml[0]), yi=y, vi=v, X=X,
         terms=tuple(terms), labels=tuple(names), method=method, test=test, level=level, btt=b.btt, k=k, p=p,
-        tau2_fixed=tau2 is not None, converged=bool(b.converged[0]), notes=tuple(notes),
+        tau2_fixed=tau2 is not None, converged=bool(b.converged[0]), vcov=b.vcov[0], notes=tuple(notes),
     )
 
 

@@ -29,6 +29,8 @@ from scipy import stats
 from alsmeta._diagnostics import fixed_tau2, require_fit
 from alsmeta.batch import TESTS, BatchResult, pool_many
 from alsmeta.estimators import METHODS
+from alsmeta.metareg import _standardise, fit_regression_many
+from alsmeta.moderators import MetaRegressionResult
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level, study_labels
 
@@ -91,86 +93,127 @@ def _frame_empty(first: list[str]) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ influence
-def influence(fit: PooledResult) -> pd.DataFrame:
+def influence(fit: PooledResult | MetaRegressionResult) -> pd.DataFrame:
     """Case-deletion influence diagnostics, as metafor's ``influence()``.
 
-    Columns (one row per study):
+    Works for a pooled fit (:func:`alsmeta.pool`) and for a meta-regression
+    (:func:`alsmeta.moderators.meta_regression`). With ``b`` the coefficients,
+    ``x_i`` study i's design row, ``(-i)`` the fit without study i (same
+    method, test and fixed tau^2) and ``s2w`` the Knapp-Hartung factor of the
+    deleted fit (1 unless ``test="knha"``/``"adhoc"``), the columns are
+    (one row per study):
 
     ``rstudent``
-        Externally standardised residual ``(y_i - mu_(-i)) / sqrt(s2w_(-i)
-        (v_i + tau2_(-i)) + SE(mu_(-i))^2)``.
+        Externally standardised residual ``(y_i - x_i b_(-i)) / sqrt(s2w_(-i)
+        (v_i + tau2_(-i)) + x_i Var(b_(-i)) x_i')``.
     ``dffits``
-        ``(mu - mu_(-i)) / sqrt(s2w_(-i) h_i (tau2_(-i) + v_i))``.
+        ``x_i (b - b_(-i)) / sqrt(s2w_(-i) h_i (tau2_(-i) + v_i))``.
     ``cook_d``
-        ``(mu - mu_(-i))^2 / Var(mu)``.
+        ``(b - b_(-i))' Var(b)^-1 (b - b_(-i))``.
     ``cov_r``
-        ``Var(mu_(-i)) / Var(mu)``.
+        ``det Var(b_(-i)) / det Var(b)``.
     ``tau2_del``, ``q_del``
-        tau^2 and Cochran's Q without the study.
+        tau^2 and the (residual) Q statistic without the study.
     ``hat``, ``weight``
-        Leverage ``w_i / sum(w)`` and percentage weight.
-    ``dfbetas``
-        ``(mu - mu_(-i)) / sqrt(s2w_(-i) / sum_j 1/(v_j + tau2_(-i)))``.
+        Leverage (diagonal of ``X (X'WX)^-1 X'W``) and percentage weight.
+    ``dfbetas`` (one column ``dfbetas_<term>`` per coefficient for a meta-regression)
+        ``(b - b_(-i)) / sqrt(s2w_(-i) diag((X'W_(-i)X)^-1))`` with
+        ``W_(-i) = diag(1/(v + tau2_(-i)))`` over all studies.
     ``inf``
         True when the study is influential by metafor's rules: ``|dffits| >
-        3 sqrt(p/(k-p))``, or ``pchisq(cook_d, 1) > 0.5``, or ``hat > 3p/k``,
-        or ``|dfbetas| > 1`` (``p = 1``).
-
-    ``s2w`` is the Knapp-Hartung factor of the deleted fit for ``test="knha"``
-    or ``"adhoc"`` and 1 otherwise.
+        3 sqrt(p/(k-p))``, or ``pchisq(cook_d, p) > 0.5``, or ``hat > 3p/k``,
+        or any ``|dfbetas| > 1`` (``p`` coefficients).
 
     Notes
     -----
-    k < 2: not defined (metafor stops); a frame of NaN is returned. k = 2:
-    each deletion leaves one study, so tau^2 = 0 and the diagnostics are
-    degenerate but computed.
+    k = 0: an empty frame. k = 1 (or k = p): no deletion leaves a fittable
+    model; the diagnostics are NaN (metafor stops). k = 2: each deletion
+    leaves one study, so tau^2 = 0 and the diagnostics are degenerate but
+    computed.
 
     References
     ----------
     Viechtbauer W, Cheung MWL (2010). Outlier and influence diagnostics for
     meta-analysis. Res Synth Methods 1:112-125.
     """
+    if isinstance(fit, MetaRegressionResult):
+        return _influence_regression(fit)
     fit = require_fit(fit, "influence")
     k = fit.k
-    cols = ["label", "rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_del", "hat", "weight", "dfbetas", "inf"]
     if k == 0:
-        return pd.DataFrame({c: [] for c in cols})
-    y, v = fit.yi, fit.vi
+        return pd.DataFrame({c: [] for c in ["label", *_INFLUENCE_COLUMNS, "dfbetas", "inf"]})
     b = _refit(fit, ~np.eye(k, dtype=bool))
-    re = fit.method != "CE"
-    tau2_full = fit.tau2 if re else 0.0
-    w_full = 1.0 / (v + tau2_full)
-    hat = w_full / w_full.sum()
-    weight = 100.0 * hat
-    vb_full = fit.se**2
-    tau2_del = np.where(re, b.tau2, 0.0)
-    vb_del = b.se**2
+    tau2_del = b.tau2 if fit.method != "CE" else np.zeros(k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        w_del = 1.0 / (v[None, :] + tau2_del[:, None])
-        s_del = np.where(~np.eye(k, dtype=bool), w_del, 0.0).sum(axis=1)
-        s2w = vb_del * s_del  # 1 for z/t tests; the Knapp-Hartung factor otherwise
-        diff = fit.estimate - b.estimate
-        dffits = diff / np.sqrt(s2w * hat * (tau2_del + v))
-        vb_del_all = 1.0 / w_del.sum(axis=1)
-        dfbetas = diff / np.sqrt(s2w * vb_del_all)
-        cook = diff**2 / vb_full
-        cov_r = vb_del / vb_full
-        resid = y - b.estimate
+        w_del = np.where(~np.eye(k, dtype=bool), 1.0 / (fit.vi[None, :] + tau2_del[:, None]), 0.0)
+        s2w_del = b.se**2 * w_del.sum(axis=1)  # se^2 = s2w / sum(w): recovers the Knapp-Hartung factor
+    return _influence_frame(
+        fit.labels, ["intercept"], fit.yi, fit.vi, np.ones((k, 1)), np.array([fit.estimate]),
+        np.array([[fit.se**2]]), fit.tau2 if fit.method != "CE" else 0.0, b.estimate[:, None],
+        (b.se**2)[:, None, None], tau2_del, s2w_del, b.q,
+    )
+
+
+_INFLUENCE_COLUMNS = ["rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_del", "hat", "weight"]
+
+
+def _influence_regression(res: MetaRegressionResult) -> pd.DataFrame:
+    k, p = res.k, res.p
+    b = fit_regression_many(np.broadcast_to(res.yi, (k, k)), np.broadcast_to(res.vi, (k, k)), res.X,
+                            mask=~np.eye(k, dtype=bool), method=res.method, test=res.test, level=res.level,
+                            tau2=res.tau2 if res.tau2_fixed else None)
+    tau2_del = b.tau2 if res.method != "CE" else np.where(b.usable, 0.0, np.nan)
+    return _influence_frame(res.labels, list(res.terms), res.yi, res.vi, res.X, res.estimate, res.vcov,
+                            res.tau2 if res.method != "CE" else 0.0, b.coef, b.vcov, tau2_del, b.s2w, b.qe)
+
+
+def _influence_frame(
+    labels: Sequence[str], terms: list[str], y: Array, v: Array, X: Array, beta: Array, vb: Array, tau2: float,
+    beta_del: Array, vb_del: Array, tau2_del: Array, s2w_del: Array, q_del: Array,
+) -> pd.DataFrame:
+    """metafor's influence() formulas from the full fit and the k deletion fits."""
+    k, p = X.shape
+    # work in the centred/scaled parametrisation (Xs = X T^-1) for accuracy, as the regression engine does
+    Xs, T = _standardise(X[None, :, :], np.all(X == 1.0, axis=0))
+    Xs = Xs[0]
+    Tinv = np.linalg.inv(T)
+    w = 1.0 / (v + tau2)
+    xtwx_inv = np.linalg.inv((Xs * w[:, None]).T @ Xs)
+    hat = np.einsum("ij,jk,ik->i", Xs, xtwx_inv, Xs) * w
+    hat = np.where(hat > 1 - 10 * np.finfo(float).eps, 1.0, hat)
+    weight = 100.0 * w / w.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pred = X @ beta
+        delpred = np.einsum("ij,ij->i", X, beta_del)
+        vdelpred = np.einsum("ij,ijk,ik->i", X, vb_del, X)
+        dffits = (pred - delpred) / np.sqrt(s2w_del * hat * (tau2_del + v))
+        W_del = 1.0 / (v[None, :] + tau2_del[:, None])  # all k studies, deleted-fit tau2
+        finite = np.isfinite(W_del).all(axis=1)
+        vb_del_all = np.full((k, p, p), np.nan)
+        vb_del_all[finite] = T @ np.linalg.inv(np.einsum("ji,bj,jk->bik", Xs, W_del[finite], Xs)) @ T.T
+        diff = beta[None, :] - beta_del
+        dfbetas = diff / np.sqrt(s2w_del[:, None] * np.diagonal(vb_del_all, axis1=1, axis2=2))
+        diff_s = diff @ Tinv.T
+        cook = np.einsum("bi,ij,bj->b", diff_s, np.linalg.inv(Tinv @ vb @ Tinv.T), diff_s)
+        cov_r = np.linalg.det(vb_del) / np.linalg.det(vb)
+        resid = y - delpred
         resid = np.where(np.abs(resid) < 100 * np.finfo(float).eps, 0.0, resid)
-        rstudent = resid / np.sqrt(v * s2w + vb_del + tau2_del * s2w)
-        p = 1
+        rstudent = resid / np.sqrt(v * s2w_del + vdelpred + tau2_del * s2w_del)
         inf = (
             (np.abs(dffits) > 3 * np.sqrt(p / (k - p)))
             | (stats.chi2.cdf(cook, p) > 0.5)
             | (hat > 3 * p / k)
-            | (np.abs(dfbetas) > 1)
+            | np.any(np.abs(dfbetas) > 1, axis=1)
         )
-    inf = np.where(np.isnan(cook) & np.isnan(dffits), False, inf)
-    return pd.DataFrame({
-        "label": list(fit.labels), "rstudent": rstudent, "dffits": dffits, "cook_d": cook, "cov_r": cov_r,
-        "tau2_del": tau2_del, "q_del": b.q, "hat": hat, "weight": weight, "dfbetas": dfbetas,
-        "inf": inf.astype(bool),
-    })
+    out = {"label": list(labels), "rstudent": rstudent, "dffits": dffits, "cook_d": cook, "cov_r": cov_r,
+           "tau2_del": tau2_del, "q_del": q_del, "hat": hat, "weight": weight}
+    if p == 1:
+        out["dfbetas"] = dfbetas[:, 0]
+    else:
+        for j, term in enumerate(terms):
+            out[f"dfbetas_{term}"] = dfbetas[:, j]
+    out["inf"] = np.where(np.isnan(cook) & np.isnan(dffits), False, inf).astype(bool)
+    return pd.DataFrame(out)
 
 
 # ------------------------------------------------------------------ cumulative

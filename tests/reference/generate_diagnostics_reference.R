@@ -138,6 +138,7 @@ infl <- function(fit) {
   list(rstudent = num(inf$inf$rstudent), dffits = num(inf$inf$dffits), cook_d = num(inf$inf$cook.d),
        cov_r = num(inf$inf$cov.r), tau2_del = num(inf$inf$tau2.del), QE_del = num(inf$inf$QE.del),
        hat = num(inf$inf$hat), weight = num(inf$inf$weight), dfbs = num(inf$dfbs[[1]]),
+       dfbs_all = lapply(seq_len(fit$p), function(j) num(inf$dfbs[[j]])),
        inf = as.logical(inf$is.infl))
 }
 
@@ -259,6 +260,8 @@ for (s in make_sets()) {
                         EE = subgroups(yi, vi, s$group, "EE"))
   reg <- rma_t(yi, vi, mods = s$x, method = "REML")
   sub <- rma_t(yi, vi, mods = dummies(s$group), method = "REML")
+  res$influence_metareg <- list(REML = infl(reg), REML_knha = infl(rma_t(yi, vi, mods = s$x, method = "REML",
+                                  test = "knha")), DL = infl(rma_t(yi, vi, mods = s$x, method = "DL")))
   res$permutest <- list(intercept = perm(fit, "intercept-only REML"), metareg = perm(reg, "REML ~ x"),
                         subgroup = perm(sub, "REML ~ group"))
   res$selmodel <- list(three_psm = selm(yi, vi, 0.025), three_psm_less = selm(yi, vi, 0.025, "less"))
