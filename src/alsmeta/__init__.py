@@ -6,7 +6,20 @@ their conversions, power and sample size, and the diagnostic and plotting
 functions built on them.
 """
 
+from alsmeta import plots
 from alsmeta.batch import BatchResult, pool_many
+from alsmeta.bias import (
+    BeggResult,
+    EggerResult,
+    FailSafeResult,
+    PetPeeseResult,
+    TrimFillResult,
+    begg_test,
+    egger_test,
+    fail_safe_n,
+    pet_peese,
+    trim_and_fill,
+)
 from alsmeta.conversions import (
     CombinedGroups,
     MeanSDEstimate,
@@ -34,26 +47,53 @@ from alsmeta.effects import (
     standardized_mean_difference,
 )
 from alsmeta.estimators import METHODS
+from alsmeta.moderators import (
+    MetaRegressionResult,
+    PermutationResult,
+    SubgroupResult,
+    meta_regression,
+    permutation_test,
+    subgroup_analysis,
+)
 from alsmeta.pooling import AlsmetaWarning, PooledResult, pool
 from alsmeta.power import meta_analysis_power, optimal_information_size, trial_power, trial_sample_size
+from alsmeta.selection import SelectionModelResult, selection_model
+from alsmeta.sensitivity import cumulative, estimator_sweep, gosh, influence, leave_one_out, subset_membership
 from alsmeta.validation import AlsmetaInputError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "METHODS",
     "AlsmetaInputError",
     "AlsmetaWarning",
     "BatchResult",
+    "BeggResult",
     "CombinedGroups",
     "EffectSizes",
+    "EggerResult",
+    "FailSafeResult",
     "MeanSDEstimate",
+    "MetaRegressionResult",
+    "METHODS",
+    "PermutationResult",
+    "PetPeeseResult",
     "PooledResult",
     "SEFromP",
+    "SelectionModelResult",
+    "SubgroupResult",
+    "TrimFillResult",
     "__version__",
+    "begg_test",
     "combine_groups",
     "correlation_from_sds",
+    "cumulative",
+    "egger_test",
+    "estimator_sweep",
+    "fail_safe_n",
+    "gosh",
     "hedges_correction",
+    "influence",
+    "leave_one_out",
     "log_odds_ratio",
     "log_ratio_of_means",
     "log_risk_ratio",
@@ -61,8 +101,12 @@ __all__ = [
     "mean_difference",
     "mean_sd_from_median",
     "meta_analysis_power",
+    "meta_regression",
     "optimal_information_size",
     "parse_p_value",
+    "permutation_test",
+    "pet_peese",
+    "plots",
     "pool",
     "pool_many",
     "risk_difference",
@@ -70,9 +114,13 @@ __all__ = [
     "sd_from_se",
     "se_from_ci",
     "se_from_p",
+    "selection_model",
     "slope_change",
     "standardized_mean_change",
     "standardized_mean_difference",
+    "subgroup_analysis",
+    "subset_membership",
     "trial_power",
     "trial_sample_size",
+    "trim_and_fill",
 ]
