@@ -26,3 +26,21 @@ def bcg() -> tuple[np.ndarray, np.ndarray]:
     yi = np.log(tpos / (tpos + tneg)) - np.log(cpos / (cpos + cneg))
     vi = 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg)
     return yi, vi
+
+
+def data(ds: dict) -> tuple[np.ndarray, np.ndarray]:
+    """yi and vi of one reference data set as float arrays."""
+    return np.asarray(ds["yi"], dtype=float), np.asarray(ds["vi"], dtype=float)
+
+
+def close(got, expected, rel: float = 1e-6, abs_: float = 1e-8, what: str = "") -> float:
+    """Element-wise comparison with metafor that skips its NA (None); returns the largest relative deviation."""
+    exp = np.atleast_1d(np.array(expected, dtype=float))
+    g = np.atleast_1d(np.array(got, dtype=float))
+    assert g.shape == exp.shape, f"{what}: shape {g.shape} vs metafor {exp.shape}"
+    ok = ~np.isnan(exp)
+    assert not np.isnan(g[ok]).any(), f"{what}: NaN where metafor has {exp[ok]}"
+    diff = np.abs(g[ok] - exp[ok])
+    assert np.all(diff <= rel * np.abs(exp[ok]) + abs_), f"{what}: {g} vs metafor {exp}"
+    big = np.abs(exp[ok]) > abs_
+    return float(np.max(diff[big] / np.abs(exp[ok][big]))) if big.any() else 0.0

@@ -18,30 +18,13 @@ from scipy import stats
 import alsmeta as am
 from alsmeta.bias import begg_test, egger_test, fail_safe_n, kendall_test, pet_peese, trim_and_fill
 from alsmeta.selection import selection_model
-from conftest import load_reference
+from conftest import close, data, load_reference
 
 REF = load_reference("metafor_diagnostics.json")
 DATASETS = {ds["name"]: ds for ds in REF["datasets"]}
 METHOD = {"REML": "REML", "EE": "CE", "DL": "DL"}
 
 pytestmark = pytest.mark.filterwarnings("ignore::alsmeta.AlsmetaWarning")
-
-
-def data(ds):
-    return np.asarray(ds["yi"], dtype=float), np.asarray(ds["vi"], dtype=float)
-
-
-def close(got, expected, rel=1e-6, abs_=1e-8, what=""):
-    """Element-wise comparison that skips metafor's NA (None); returns the largest relative deviation."""
-    exp = np.atleast_1d(np.array(expected, dtype=float))
-    g = np.atleast_1d(np.array(got, dtype=float))
-    assert g.shape == exp.shape, f"{what}: shape {g.shape} vs metafor {exp.shape}"
-    ok = ~np.isnan(exp)
-    assert not np.isnan(g[ok]).any(), f"{what}: NaN where metafor has {exp[ok]}"
-    diff = np.abs(g[ok] - exp[ok])
-    assert np.all(diff <= rel * np.abs(exp[ok]) + abs_), f"{what}: {g} vs metafor {exp}"
-    big = np.abs(exp[ok]) > abs_
-    return float(np.max(diff[big] / np.abs(exp[ok][big]))) if big.any() else 0.0
 
 
 def test_reference_file_records_versions_controls_and_datasets():

@@ -20,7 +20,7 @@ import alsmeta as am
 from alsmeta.metareg import REGRESSION_METHODS, fit_regression_many
 from alsmeta.moderators import design_matrix, meta_regression, permutation_test, subgroup_analysis
 from conftest import load_reference
-from test_bias import close, data  # shared comparison helpers
+from conftest import close, data
 
 REF = load_reference("metafor_diagnostics.json")
 DATASETS = {ds["name"]: ds for ds in REF["datasets"]}

@@ -19,7 +19,7 @@ import alsmeta as am
 from alsmeta.sensitivity import _refit, cumulative, estimator_sweep, gosh, influence, leave_one_out, subset_membership
 from alsmeta.moderators import meta_regression
 from conftest import load_reference
-from test_bias import close, data  # shared comparison helpers
+from conftest import close, data
 
 REF = load_reference("metafor_diagnostics.json")
 DATASETS = {ds["name"]: ds for ds in REF["datasets"]}

@@ -31,6 +31,7 @@ directly. Nothing fails silently.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -193,35 +194,41 @@ def _score(method: str, y: Array, v: Array, tau2: Array, mask: Mask) -> tuple[Ar
     return score, score / s
 
 
-def _fisher_scoring(
-    method: str, y: Array, v: Array, mask: Mask, start: Array, tol: float, maxiter: int
-) -> tuple[Array, BoolArray, npt.NDArray[np.int64]]:
-    """Vectorised Fisher scoring with step-halving at tau^2 = 0 (metafor's algorithm).
+ScoreFunction = Callable[..., tuple[Array, Array]]
 
-    Stops when the step is at most ``tol * max(tau2, mean(v))``: relative to
-    the scale of the data, so that rescaling the effects rescales the
-    solution exactly (metafor's threshold is absolute). Converged rows leave
-    the working arrays, which are compacted whenever half of them are done.
+
+def fisher_scoring(
+    score: ScoreFunction, arrays: tuple[np.ndarray, ...], start: Array, scale: Array, tol: float, maxiter: int
+) -> tuple[Array, BoolArray, npt.NDArray[np.int64]]:
+    """Vectorised Fisher scoring for tau^2 with step-halving at 0 (metafor's algorithm).
+
+    ``score(*rows_of_arrays, tau2)`` returns the estimating-equation value and
+    the Fisher-scoring step for those rows; ``arrays`` are the per-row data
+    (``(B, ...)`` each). Stops when the step is at most
+    ``tol * max(tau2, scale)`` - relative to the scale of the data, so that
+    rescaling the effects rescales the solution exactly (metafor's threshold
+    is absolute). Converged rows leave the working arrays, which are
+    compacted whenever half of them are done. Shared by the intercept-only
+    engine and meta-regression.
     """
-    n = y.shape[0]
-    scale = rsum(v, mask) / mask.sum(axis=1)
+    n = start.shape[0]
     tau2 = start.copy()
     conv = np.zeros(n, dtype=bool)
     iters = np.zeros(n, dtype=np.int64)
     rows = np.arange(n)  # rows of the working arrays
-    wy, wv, wm = y, v, mask.astype(np.float64)
+    work = arrays
     live = np.ones(n, dtype=bool)  # live entries of the working arrays
     for _ in range(maxiter):
         if not live.any():
             break
         if live.sum() < live.size // 2:
-            rows, wy, wv, wm = rows[live], wy[live], wv[live], wm[live]
+            rows, work = rows[live], tuple(a[live] for a in work)
             live = np.ones(rows.size, dtype=bool)
         idx = np.flatnonzero(live)
         act = rows[idx]
         t = tau2[act]
         sub = idx if idx.size < live.size else slice(None)
-        _, step = _score(method, wy[sub], wv[sub], t, wm[sub])
+        _, step = score(*(a[sub] for a in work), t)
         step = np.where(np.isfinite(step), step, 0.0)
         neg = t + step < 0
         if neg.any():
@@ -240,9 +247,21 @@ def _fisher_scoring(
     # tolerance of 0 with a non-positive score at 0 is the boundary itself
     near = np.flatnonzero(conv & (tau2 > 0) & (tau2 <= tol * scale))
     if near.size:
-        score0, _ = _score(method, y[near], v[near], np.zeros(near.size), mask[near])
+        score0, _ = score(*(a[near] for a in arrays), np.zeros(near.size))
         tau2[near[score0 <= 0]] = 0.0
     return tau2, conv, iters
+
+
+def _fisher_scoring(
+    method: str, y: Array, v: Array, mask: Mask, start: Array, tol: float, maxiter: int
+) -> tuple[Array, BoolArray, npt.NDArray[np.int64]]:
+    """Fisher scoring of the intercept-only model (see :func:`fisher_scoring`)."""
+    scale = rsum(v, mask) / mask.sum(axis=1)
+
+    def score(yy: Array, vv: Array, mm: Array, t: Array) -> tuple[Array, Array]:
+        return _score(method, yy, vv, t, mm)
+
+    return fisher_scoring(score, (y, v, mask.astype(np.float64)), start, scale, tol, maxiter)
 
 
 def _score_root(method: str, y: Array, v: Array, mask: Mask, rows: npt.NDArray[np.intp]) -> tuple[Array, BoolArray]:

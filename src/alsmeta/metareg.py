@@ -62,7 +62,7 @@ from scipy import stats
 
 from alsmeta._roots import expand_upper, solve_decreasing
 from alsmeta.batch import canonical_test
-from alsmeta.estimators import canonical_method
+from alsmeta.estimators import canonical_method, fisher_scoring
 from alsmeta.validation import AlsmetaInputError, probability_level
 
 Array = npt.NDArray[np.float64]
@@ -232,33 +232,13 @@ def _solve_q(y: Array, v: Array, X: Array, mask: Mask, target: Array, resid_ss: 
 def _fisher_scoring(
     method: str, y: Array, v: Array, X: Array, mask: Mask, k: Array, p: int, start: Array, tol: float, maxiter: int
 ) -> tuple[Array, npt.NDArray[np.bool_]]:
-    """Vectorised Fisher scoring with step-halving at 0 and a scale-relative stop (as the pooling engine)."""
-    n = y.shape[0]
+    """Fisher scoring with the pooling engine's safeguards (:func:`alsmeta.estimators.fisher_scoring`)."""
     scale = np.where(mask, v, 0.0).sum(axis=1) / k
-    tau2 = start.copy()
-    conv = np.zeros(n, dtype=bool)
-    active = np.arange(n)
-    for _ in range(maxiter):
-        if active.size == 0:
-            break
-        t = tau2[active]
-        _, step = _score(method, y[active], v[active], X[active], mask[active], t, k[active], p)
-        step = np.where(np.isfinite(step), step, 0.0)
-        neg = t + step < 0
-        if neg.any():
-            with np.errstate(divide="ignore", invalid="ignore"):
-                halvings = np.where(t[neg] > 0, np.ceil(np.log2(-step[neg] / t[neg])), np.inf)
-            step[neg] = np.where(np.isfinite(halvings), step[neg] / 2.0**halvings, 0.0)
-            step = np.where(t + step < 0, -t, step)
-        new = t + step
-        tau2[active] = new
-        done = np.abs(step) <= tol * np.maximum(scale[active], new)
-        conv[active[done]] = True
-        active = active[~done]
-    near = np.flatnonzero(conv & (tau2 > 0) & (tau2 <= tol * scale))
-    if near.size:
-        s0, _ = _score(method, y[near], v[near], X[near], mask[near], np.zeros(near.size), k[near], p)
-        tau2[near[s0 <= 0]] = 0.0
+
+    def score(yy: Array, vv: Array, xx: Array, mm: Mask, kk: Array, t: Array) -> tuple[Array, Array]:
+        return _score(method, yy, vv, xx, mm, t, kk, p)
+
+    tau2, conv, _ = fisher_scoring(score, (y, v, X, mask, k), start, scale, tol, maxiter)
     return tau2, conv
 
 
