@@ -112,7 +112,7 @@ def responder_outcome(ev, key, outcome, timepoint, title):
 
 def summary_of_findings(results, missing):
     rows = []
-    for key, r in results["continuous"].items():
+    for r in results["continuous"].values():
         rows.append({
             "outcome": r["title"], "studies": r["k"], "participants": r["participants"],
             "effect": f"MD {r['md']:.2f} ({r['ci_low']:.2f} to {r['ci_high']:.2f}) {r['unit']}",

@@ -137,7 +137,7 @@ class ArmData:
     def missing(self) -> list[str]:
         """Plain statements of every number that is needed but not available."""
         out = []
-        for name, reps in self.values.items():
+        for reps in self.values.values():
             out.extend(r.describe() for r in reps if r.missing)
         return out
 
