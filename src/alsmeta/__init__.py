@@ -6,7 +6,7 @@ their conversions, power and sample size, and the diagnostic and plotting
 functions built on them.
 """
 
-from alsmeta import plots
+from alsmeta import plots, simulate
 from alsmeta.batch import BatchResult, pool_many
 from alsmeta.bias import (
     BeggResult,
@@ -58,6 +58,15 @@ from alsmeta.moderators import (
 from alsmeta.pooling import AlsmetaWarning, PooledResult, pool
 from alsmeta.power import meta_analysis_power, optimal_information_size, trial_power, trial_sample_size
 from alsmeta.selection import SelectionModelResult, selection_model
+from alsmeta.simulate import (
+    MetaSimulationResult,
+    NaturalHistory,
+    SimulationResult,
+    TrialDesign,
+    design_preset,
+    simulate_meta_analyses,
+    simulate_trials,
+)
 from alsmeta.sensitivity import cumulative, estimator_sweep, gosh, influence, leave_one_out, subset_membership
 from alsmeta.validation import AlsmetaInputError
 
@@ -74,19 +83,24 @@ __all__ = [
     "FailSafeResult",
     "MeanSDEstimate",
     "MetaRegressionResult",
+    "MetaSimulationResult",
     "METHODS",
+    "NaturalHistory",
     "PermutationResult",
     "PetPeeseResult",
     "PooledResult",
     "SEFromP",
     "SelectionModelResult",
+    "SimulationResult",
     "SubgroupResult",
+    "TrialDesign",
     "TrimFillResult",
     "__version__",
     "begg_test",
     "combine_groups",
     "correlation_from_sds",
     "cumulative",
+    "design_preset",
     "egger_test",
     "estimator_sweep",
     "fail_safe_n",
@@ -115,6 +129,9 @@ __all__ = [
     "se_from_ci",
     "se_from_p",
     "selection_model",
+    "simulate",
+    "simulate_meta_analyses",
+    "simulate_trials",
     "slope_change",
     "standardized_mean_change",
     "standardized_mean_difference",
