@@ -56,8 +56,21 @@ from alsmeta.moderators import (
     subgroup_analysis,
 )
 from alsmeta.pooling import AlsmetaWarning, PooledResult, pool
-from alsmeta.power import meta_analysis_power, optimal_information_size, trial_power, trial_sample_size
+from alsmeta.power import (
+    meta_analysis_power,
+    optimal_information_size,
+    trial_power,
+    trial_sample_size,
+)
 from alsmeta.selection import SelectionModelResult, selection_model
+from alsmeta.sensitivity import (
+    cumulative,
+    estimator_sweep,
+    gosh,
+    influence,
+    leave_one_out,
+    subset_membership,
+)
 from alsmeta.simulate import (
     MetaSimulationResult,
     NaturalHistory,
@@ -67,7 +80,6 @@ from alsmeta.simulate import (
     simulate_meta_analyses,
     simulate_trials,
 )
-from alsmeta.sensitivity import cumulative, estimator_sweep, gosh, influence, leave_one_out, subset_membership
 from alsmeta.validation import AlsmetaInputError
 
 __version__ = "0.1.0"
