@@ -1,0 +1,359 @@
+"""The Morata-Tarifa 2021 reconstruction: numbers recomputed independently from data/, verdicts, determinism.
+
+The analysis script runs twice in a scratch copy of data/ and analyses/; its
+outputs must be byte-identical. Every pinned number is recomputed here from
+the raw rows of data/outcomes.csv with formulas written out in this file
+(paired-t SE from a p-value, REML by its score equation, HKSJ, the Bayesian
+posterior by one-dimensional quadrature), not with alsmeta.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate, optimize, stats
+
+from alsmeta.evidence.claims_check import (
+    CONTRADICTED,
+    NOT_ASSESSABLE,
+    REPRODUCED,
+    Cohort,
+    cohort_sums,
+    direction_verdict,
+    max_disjoint_total,
+    overall_verdict,
+)
+from alsmeta.validation import AlsmetaInputError
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = "msc2021_reconstruction.py"
+NEURONEWS = "https://neuronewsinternational.com/nurown-demonstrates-a-statistically-significant-effect-in-als-patients/"
+NEUROLOGYADVISOR = "https://www.neurologyadvisor.com/topics/neuromuscular-disorders/mesenchymal-neurotrophic-growth-factor-cells-may-slow-als/2/"
+FIGURES = ["forest_alsfrs_r_first_follow_up", "forest_alsfrs_r_6_months", "forest_fvc", "sweep_estimator_by_test",
+           "sensitivity_data_choices", "bayes_posteriors", "empirical_null", "claims"]
+TABLES = ["candidates.csv", "effects.csv", "not_assessable.csv", "claims.csv", "claims.md", "reconstruction.md",
+          "sweep_alsfrs_r_first.csv", "sweep_fvc_all_msc.csv", "sweep_alsfrs_r_6mo_all_msc.csv", "numbers.json"]
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _run(workdir: Path) -> None:
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    done = subprocess.run([sys.executable, str(workdir / "analyses" / SCRIPT)], cwd=workdir, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, f"{SCRIPT} failed:\n{done.stderr}"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    work = tmp_path_factory.mktemp("repo")
+    shutil.copytree(ROOT / "data", work / "data")
+    (work / "analyses").mkdir()
+    shutil.copy(ROOT / "analyses" / SCRIPT, work / "analyses" / SCRIPT)
+    _run(work)
+    first = _digest(work / "figures" / "msc2021")
+    _run(work)
+    return work / "figures" / "msc2021", first
+
+
+@pytest.fixture(scope="module")
+def numbers(run) -> dict:
+    return json.loads((run[0] / "numbers.json").read_text())
+
+
+def _value(study, outcome, timepoint, arm, statistic, source_url=None) -> float:
+    out = pd.read_csv(ROOT / "data" / "outcomes.csv", dtype=str, keep_default_na=False)
+    rows = out[(out.study_id == study) & (out.outcome == outcome) & (out.timepoint == timepoint) & (out.arm == arm) & (out.statistic == statistic)]
+    if source_url is not None:
+        rows = rows[rows.source_url == source_url]
+    assert len(rows) == 1, (study, outcome, timepoint, arm, statistic)
+    return float(rows.value.iloc[0])
+
+
+# --- independent formulas ---------------------------------------------------
+
+
+def _paired_t_se(estimate: float, p: float, n: int) -> float:
+    """SE of a mean within-patient change from its two-sided paired-t p-value (Cochrane Handbook 6.5.2.3)."""
+    return abs(estimate) / stats.t.isf(p / 2, n - 1)
+
+
+def _reml(y, se):
+    """REML tau^2 from its score equation; mean, z and HKSJ intervals."""
+    y, v = np.asarray(y, float), np.asarray(se, float) ** 2
+
+    def score(t2):
+        w = 1 / (v + t2)
+        mu = (w * y).sum() / w.sum()
+        return -0.5 * w.sum() + 0.5 * (w**2 * (y - mu) ** 2).sum() + 0.5 * (w**2).sum() / w.sum()
+
+    tau2 = 0.0 if score(0.0) <= 0 else optimize.brentq(score, 0.0, 100.0, xtol=1e-15, rtol=1e-15)
+    w = 1 / (v + tau2)
+    mu = (w * y).sum() / w.sum()
+    se_z = 1 / math.sqrt(w.sum())
+    k = len(y)
+    se_hk = math.sqrt((w * (y - mu) ** 2).sum() / (k - 1) / w.sum())
+    z, t = stats.norm.isf(0.025), stats.t.isf(0.025, k - 1)
+    return {"tau2": tau2, "estimate": mu, "z": (mu - z * se_z, mu + z * se_z), "hksj": (mu - t * se_hk, mu + t * se_hk)}
+
+
+def _bayes_prob_above(y, se, scale, threshold):
+    """P(mu > t | y): flat prior on mu, half-normal(scale) on tau; mu integrated analytically, tau by quad."""
+    y, s2 = np.asarray(y, float), np.asarray(se, float) ** 2
+
+    def parts(tau):
+        w = 1 / (s2 + tau**2)
+        m = (w * y).sum() / w.sum()
+        dens = np.prod(w) ** 0.5 / w.sum() ** 0.5 * math.exp(-0.5 * (w * (y - m) ** 2).sum()) * stats.halfnorm.pdf(tau, scale=scale)
+        return dens, m, 1 / math.sqrt(w.sum())
+
+    z = integrate.quad(lambda t: parts(t)[0], 0, 12 * scale, epsabs=0, epsrel=1e-12, limit=200)[0]
+    num = integrate.quad(lambda t: parts(t)[0] * stats.norm.sf(threshold, parts(t)[1], parts(t)[2]), 0, 12 * scale,
+                         epsabs=0, epsrel=1e-12, limit=200)[0]
+    return num / z
+
+
+# --- raw effects -------------------------------------------------------------
+
+
+def _oh(outcome, timepoint, arm):
+    mean, sd, n = (_value("oh2018", outcome, timepoint, arm, s) for s in ("mean", "sd", "n"))
+    return mean, sd / math.sqrt(n), int(n)
+
+
+def _kim(per_month=True):
+    pre, post, p, n = (_value("kim2009", "alsfrs_r_slope", "lead-in vs follow-up", "msc", s) for s in ("slope_pre", "slope_post", "p", "n"))
+    change = pre - post  # printed as positive rates of decline: -post - (-pre)
+    se = _paired_t_se(change, p, int(n))
+    f = 3.0 if per_month else 1.0
+    return change / f, se / f
+
+
+def _petrou(name, source):
+    tp = "3-month run-in vs 6 months after transplantation"
+    pre, post, p = (_value("petrou2016", name, tp, "it_and_im_it_regression", s, source) for s in ("slope_pre", "slope_post", "p"))
+    n = sum(_value("petrou2016", "alsfrs_r_slope", tp, arm, "n") for arm in ("it", "im_it"))
+    return post - pre, _paired_t_se(post - pre, p, int(n)), int(n)
+
+
+# --- tests --------------------------------------------------------------------
+
+
+def test_outputs_exist_and_are_byte_identical_on_rerun(run):
+    folder, first = run
+    for stem in FIGURES:
+        assert (folder / f"{stem}.png").is_file() and (folder / f"{stem}.svg").is_file(), stem
+    for name in TABLES:
+        assert (folder / name).is_file(), name
+    assert _digest(folder) == first
+
+
+def test_within_patient_effects_recomputed_from_raw_rows(numbers):
+    eff = numbers["effects"]
+    y, se, n = _oh("alsfrs_r_slope_change", "lead-in vs follow-up", "msc")
+    assert (y, n) == (1.13, 32)
+    assert eff["oh2018_msc_alsfrs_r_first_follow_up"]["yi"] == pytest.approx(y, rel=1e-12)
+    assert eff["oh2018_msc_alsfrs_r_first_follow_up"]["se"] == pytest.approx(se, rel=1e-12)
+    for key, args in {
+        "oh2018_control_alsfrs_r_first_follow_up": ("alsfrs_r_slope_change", "lead-in vs follow-up", "control"),
+        "oh2018_msc_alsfrs_r_6_months": ("alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "msc"),
+        "oh2018_control_alsfrs_r_6_months": ("alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "control"),
+        "oh2018_msc_fvc_first_follow_up": ("fvc_pct_slope_change", "lead-in vs follow-up", "msc"),
+        "oh2018_control_fvc_first_follow_up": ("fvc_pct_slope_change", "lead-in vs follow-up", "control"),
+    }.items():
+        y, se, n = _oh(*args)
+        assert eff[key]["yi"] == pytest.approx(y, rel=1e-12) and eff[key]["se"] == pytest.approx(se, rel=1e-12) and eff[key]["n"] == n
+    ky, kse = _kim()
+    assert ky == pytest.approx(0.38, rel=1e-12)
+    assert eff["kim2009_alsfrs_r"]["yi"] == pytest.approx(ky, rel=1e-12)
+    assert eff["kim2009_alsfrs_r"]["se"] == pytest.approx(kse, rel=1e-10)
+    assert eff["kim2009_alsfrs_r"]["se_from"] == "p = 0.04, t(21)"
+    assert eff["kim2009_alsfrs_r_as_printed"]["yi"] == pytest.approx(1.14, rel=1e-12)
+    assert eff["kim2009_alsfrs_r_z"]["se"] == pytest.approx(0.38 / stats.norm.isf(0.02), rel=1e-10)
+    py, pse, pn = _petrou("alsfrs_r_slope", NEURONEWS)
+    assert (py, pn) == (pytest.approx(0.6), 20)
+    assert eff["petrou2016_alsfrs_r_neuronews"]["se"] == pytest.approx(pse, rel=1e-10)
+    assert eff["petrou2016_alsfrs_r_neurologyadvisor"]["yi"] == pytest.approx(_petrou("alsfrs_r_slope", NEUROLOGYADVISOR)[0], rel=1e-12)
+    fy, fse, _ = _petrou("fvc_pct_slope", NEURONEWS)
+    assert eff["petrou2016_fvc_neuronews"]["yi"] == pytest.approx(fy, rel=1e-12) and eff["petrou2016_fvc_neuronews"]["se"] == pytest.approx(fse, rel=1e-10)
+    # secondary and sign-ambiguous values are marked as such
+    assert eff["petrou2016_alsfrs_r_neuronews"]["status"] == "secondary"
+    assert any("sign" in f for f in eff["petrou2016_alsfrs_r_neurologyadvisor"]["flags"])
+    assert all(s["source_url"] for e in eff.values() for s in e["sources"])
+
+
+def test_primary_pool_recomputed_and_z_versus_hksj(numbers):
+    oy, ose, _ = _oh("alsfrs_r_slope_change", "lead-in vs follow-up", "msc")
+    ky, kse = _kim()
+    ref = _reml([oy, ky], [ose, kse])
+    got = numbers["pools"]["alsfrs_r_first"]
+    assert got["k"] == 2 and got["n"] == 54 and got["status"] == "verified"
+    assert got["reml_z"]["tau2"] == pytest.approx(ref["tau2"], rel=1e-6)
+    assert got["reml_z"]["estimate"] == pytest.approx(ref["estimate"], rel=1e-8)
+    assert (got["reml_z"]["ci_low"], got["reml_z"]["ci_high"]) == (pytest.approx(ref["z"][0], rel=1e-6, abs=1e-8), pytest.approx(ref["z"][1], rel=1e-6))
+    assert (got["reml_hksj"]["ci_low"], got["reml_hksj"]["ci_high"]) == (pytest.approx(ref["hksj"][0], rel=1e-6), pytest.approx(ref["hksj"][1], rel=1e-6))
+    # the published-style z interval excludes no change (barely); HKSJ with 1 df does not: the conclusion depends on the test
+    assert 0 < got["reml_z"]["ci_low"] < 0.01
+    assert got["reml_hksj"]["ci_low"] < -4 and got["reml_hksj"]["ci_high"] > 5
+    assert ref["estimate"] == pytest.approx(0.7382, abs=1e-4)
+    sweep = pd.DataFrame(numbers["sweeps"]["alsfrs_r_first"])
+    excl = sweep[sweep.ci_low > 0]
+    assert set(excl.test) == {"z"} and len(excl) == 10
+    # FVC with the secondary MSC-NTF report: heterogeneous, inconclusive under every specification
+    fvc = _reml([_oh("fvc_pct_slope_change", "lead-in vs follow-up", "msc")[0], _petrou("fvc_pct_slope", NEURONEWS)[0]],
+                [_oh("fvc_pct_slope_change", "lead-in vs follow-up", "msc")[1], _petrou("fvc_pct_slope", NEURONEWS)[1]])
+    assert numbers["pools"]["fvc_all_msc"]["reml_z"]["estimate"] == pytest.approx(fvc["estimate"], rel=1e-6)
+    sw = pd.DataFrame(numbers["sweeps"]["fvc_all_msc"])
+    assert ((sw.ci_low < 0) & (sw.ci_high > 0)).all()
+
+
+def test_single_study_pools_are_the_study(numbers):
+    for key, args in {"alsfrs_r_6mo": ("alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "msc"),
+                      "fvc_first": ("fvc_pct_slope_change", "lead-in vs follow-up", "msc")}.items():
+        y, se, _ = _oh(*args)
+        got = numbers["pools"][key]["reml_z"]
+        z = stats.norm.isf(0.025)
+        assert got["k"] == 1
+        assert got["estimate"] == pytest.approx(y, rel=1e-12)
+        assert got["ci_low"] == pytest.approx(y - z * se, rel=1e-9) and got["ci_high"] == pytest.approx(y + z * se, rel=1e-9)
+
+
+def test_empirical_null(numbers):
+    null = numbers["empirical_null"]
+    for key, (outcome, tp) in {"alsfrs_r_first_follow_up": ("alsfrs_r_slope_change", "lead-in vs follow-up"),
+                               "alsfrs_r_6_months": ("alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months"),
+                               "fvc_first_follow_up": ("fvc_pct_slope_change", "lead-in vs follow-up")}.items():
+        ty, tse, _ = _oh(outcome, tp, "msc")
+        cy, cse, _ = _oh(outcome, tp, "control")
+        assert null[key]["untreated"]["estimate"] == pytest.approx(cy, rel=1e-12)
+        d = null[key]["treated_minus_untreated"]
+        assert d["estimate"] == pytest.approx(ty - cy, rel=1e-12)
+        assert d["se"] == pytest.approx(math.hypot(tse, cse), rel=1e-12)
+    # no cells: no within-patient ALSFRS-R change; FVC slope worsens without cells as well
+    u = null["alsfrs_r_first_follow_up"]["untreated"]
+    assert u["ci_low"] < 0 < u["ci_high"]
+    assert null["fvc_first_follow_up"]["untreated"]["estimate"] < 0
+    # the MSC - control contrast reproduces the trial's 1.10 and p = 0.406 for FVC (unpooled SEs)
+    assert null["alsfrs_r_first_follow_up"]["treated_minus_untreated"]["estimate"] == pytest.approx(1.10, abs=1e-9)
+    assert null["fvc_first_follow_up"]["treated_minus_untreated"]["pvalue"] == pytest.approx(0.40, abs=0.01)
+
+
+def test_bayesian_probabilities_recomputed(numbers):
+    oy, ose, _ = _oh("alsfrs_r_slope_change", "lead-in vs follow-up", "msc")
+    ky, kse = _kim()
+    b = numbers["bayes"]["alsfrs_r_first"]["flat_mu_prior"]
+    for scale in (0.1, 0.25, 0.5, 1.0):
+        for t in (0.0, 0.25, 0.5):
+            assert b[f"{scale:g}"]["prob_mu_above"][f"{t:g}"] == pytest.approx(_bayes_prob_above([oy, ky], [ose, kse], scale, t), rel=1e-7)
+    probs = [b[f"{s:g}"]["prob_mu_above"]["0"] for s in (0.1, 0.25, 0.5, 1.0)]
+    assert probs == sorted(probs, reverse=True) and 0.9 < probs[-1] < probs[0] < 1
+    # a very wide normal prior on mu gives nearly the flat-prior answer
+    wide = numbers["bayes"]["alsfrs_r_first"]["wide_normal_mu_prior"]["prob_mu_above"]["0"]
+    assert wide == pytest.approx(b["0.5"]["prob_mu_above"]["0"], abs=2e-3)
+    # untreated arm: about even odds of "benefit" with no cells
+    null = numbers["bayes"]["null_alsfrs_r_first"]["flat_mu_prior"]["0.5"]["prob_mu_above"]["0"]
+    cy, cse, _ = _oh("alsfrs_r_slope_change", "lead-in vs follow-up", "control")
+    assert null == pytest.approx(_bayes_prob_above([cy], [cse], 0.5, 0.0), rel=1e-7)
+    assert 0.45 < null < 0.6
+
+
+CLAIM_VERDICTS = {
+    "records_identified": NOT_ASSESSABLE,
+    "full_texts_assessed": NOT_ASSESSABLE,
+    "studies_included": NOT_ASSESSABLE,
+    "patients_total": NOT_ASSESSABLE,
+    "patients_msc": NOT_ASSESSABLE,
+    "patients_nsc": NOT_ASSESSABLE,
+    "patients_mnc": REPRODUCED,
+    "it_msc_transient_alsfrs_benefit": NOT_ASSESSABLE,
+    "fvc_worse_all": NOT_ASSESSABLE,
+}
+
+
+def test_every_published_claim_has_its_verdict(numbers, run):
+    claims = pd.read_csv(ROOT / "data" / "claims.csv", dtype=str, keep_default_na=False)
+    published = set(claims[claims.synthesis == "msc2021"].claim_id)
+    assert set(numbers["verdicts"]) == published
+    assert numbers["verdicts"] == CLAIM_VERDICTS
+    table = pd.read_csv(run[0] / "claims.csv", dtype=str, keep_default_na=False)
+    overall = table[table.component == "overall"]
+    assert sorted(overall.claim_id) == sorted(published)
+    assert (table.reason != "").all() and set(table.verdict) <= {REPRODUCED, CONTRADICTED, NOT_ASSESSABLE}
+
+
+def test_claim_components(numbers):
+    c = numbers["claims"]
+    pos = c["it_msc_transient_alsfrs_benefit|positive effect: slower ALSFRS-R decline after intrathecal MSC (first follow-up)"]
+    assert pos["verdict"] == REPRODUCED and pos["k"] == 2 and pos["n"] == 54
+    assert "HKSJ" in pos["robustness"] and "0/11 with HKSJ" in pos["robustness"]
+    assert c["it_msc_transient_alsfrs_benefit|transience: the effect fades after the first months"]["verdict"] == NOT_ASSESSABLE
+    it = c["fvc_worse_all|intrathecal MSC"]
+    y, se, _ = _oh("fvc_pct_slope_change", "lead-in vs follow-up", "msc")
+    assert it["verdict"] == REPRODUCED and it["estimate"] == pytest.approx(y) and it["ci_high"] == pytest.approx(y + stats.norm.isf(0.025) * se)
+    assert c["fvc_worse_all|MSC-NTF (intrathecal \u00b1 intramuscular)"]["verdict"] == CONTRADICTED
+    assert c["fvc_worse_all|NSC"]["verdict"] == NOT_ASSESSABLE and c["fvc_worse_all|MNC"]["verdict"] == NOT_ASSESSABLE
+
+
+def test_candidate_counts(numbers):
+    m = numbers["candidates"]["count_matching"]
+    assert m["MNC"]["selections_matching"] == 1 and m["MNC"]["examples"] == [["Blanquer 2012 (11)"]]
+    assert m["NSC"]["selections_matching"] == 0 and m["NSC"]["max_disjoint_total"] == 56
+    assert m["NSC"]["selections_matching_with_double_counting"] > 0
+    assert m["MSC"]["selections_matching"] == 54
+    # independent check of the NSC maximum from studies.csv: one report per patient cohort, largest n each
+    st = pd.read_csv(ROOT / "data" / "studies.csv", dtype=str, keep_default_na=False).set_index("study_id")
+    largest = max(int(st.loc[s, "n_treated"]) for s in ("glass2012", "riley2014", "feldman2014"))
+    assert largest + int(st.loc["glass2016", "n_treated"]) + int(st.loc["mazzini2019", "n_treated"]) + int(st.loc["jns2016_autologous_nsc", "n_treated"]) == 56
+    mnc = st[(st.cell_type == "MNC") & (st.publication_status == "published")]
+    assert list(mnc[mnc.n_treated == "11"].index) == ["blanquer2012"]
+    table = pd.DataFrame(numbers["candidates"]["table"])
+    assert "oh2018" in set(table.study_id) and "petrou2021" not in set(table.study_id)  # published after April 2021
+
+
+def test_not_poolable_studies_are_listed(run):
+    frame = pd.read_csv(run[0] / "not_assessable.csv")
+    text = " ".join(frame.study)
+    for name in ("Syková 2017", "Petrou 2016 (phase 1/2 IT", "Mazzini 2019", "Blanquer 2012", "Karussis 2010", "Staff 2016", "Glass 2016"):
+        assert name in text, name
+    assert (frame.why_not_pooled.str.len() > 0).all()
+
+
+# --- alsmeta.evidence.claims_check ---------------------------------------------
+
+
+def test_cohort_sums_respect_overlapping_reports():
+    cohorts = [Cohort("a", (10,), "p1"), Cohort("b", (12,), "p1"), Cohort("c", (5, 7)), Cohort("d", (17,), ("p1", "x"))]
+    assert sorted(cohort_sums(cohorts, 17)) == [(("a", 10), ("c", 7)), (("b", 12), ("c", 5)), (("d", 17),)]
+    assert (("a", 10), ("b", 12)) not in cohort_sums(cohorts, 22)
+    assert (("a", 10), ("b", 12)) in cohort_sums(cohorts, 22, allow_overlap=True)
+    assert max_disjoint_total(cohorts) == (24, (("c", 7), ("d", 17)))
+    assert cohort_sums(cohorts, 100) == []
+    with pytest.raises(AlsmetaInputError, match="'c'"):
+        Cohort("c", (5, -1))
+    with pytest.raises(AlsmetaInputError, match="duplicate"):
+        cohort_sums([Cohort("a", (1,)), Cohort("a", (2,))], 1)
+
+
+def test_direction_verdict_rule():
+    assert direction_verdict(1.0, 0.2, 1.8, 2, "increase")[0] == REPRODUCED
+    assert direction_verdict(-1.0, -1.8, -0.2, 2, "increase")[0] == CONTRADICTED
+    assert direction_verdict(0.5, -0.1, 1.1, 2, "increase")[0] == NOT_ASSESSABLE
+    assert direction_verdict(-1.0, -1.8, -0.2, 1, "decrease")[0] == REPRODUCED
+    assert direction_verdict(math.nan, math.nan, math.nan, 0, "decrease") == (NOT_ASSESSABLE, "no usable number (k = 0)")
+    with pytest.raises(AlsmetaInputError):
+        direction_verdict(1.0, 0.0, 2.0, 1, "up")
+    assert overall_verdict([(REPRODUCED, True), (NOT_ASSESSABLE, True)]) == NOT_ASSESSABLE
+    assert overall_verdict([(REPRODUCED, True), (CONTRADICTED, False)]) == REPRODUCED
+    assert overall_verdict([(REPRODUCED, True), (CONTRADICTED, True)]) == CONTRADICTED
+    assert overall_verdict([(CONTRADICTED, False)]) == NOT_ASSESSABLE
