@@ -8,6 +8,7 @@ functions built on them.
 
 from alsmeta import plots, simulate
 from alsmeta.batch import BatchResult, pool_many
+from alsmeta.bayes import BayesMetaResult, bayes_meta
 from alsmeta.bias import (
     BeggResult,
     EggerResult,
@@ -88,6 +89,7 @@ __all__ = [
     "AlsmetaInputError",
     "AlsmetaWarning",
     "BatchResult",
+    "BayesMetaResult",
     "BeggResult",
     "CombinedGroups",
     "EffectSizes",
@@ -108,6 +110,7 @@ __all__ = [
     "TrialDesign",
     "TrimFillResult",
     "__version__",
+    "bayes_meta",
     "begg_test",
     "combine_groups",
     "correlation_from_sds",
