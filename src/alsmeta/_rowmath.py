@@ -1,66 +1,167 @@
-"""Masked row-wise sums for many meta-analyses at once.
+"""Row sums for many meta-analyses at once, in one fixed order of summation.
 
-Every estimator in alsmeta works on arrays shaped ``(B, k)``: ``B``
-meta-analyses, each with up to ``k`` studies, and a boolean ``mask`` of the
-same shape that marks the studies in use. Entries outside the mask are
-ignored (their values may be anything finite). All sums below are over the
-studies in use of each row and return arrays of shape ``(B,)``.
+The public interface of alsmeta takes ``(B, k)`` arrays with a boolean
+``mask`` that marks the studies in use of each row. The engine does not sum
+over the padded rows: it groups the rows by their number of studies ``c``
+and works on dense, *transposed* ``(c, n)`` arrays holding only the studies in
+use, in their original order (see :func:`count_groups` and :func:`dense`).
+A sum over the studies of every row is then :func:`psum`, a handful of
+vector additions of length ``n``, and it adds the terms in exactly the order
+of ``numpy.sum`` over one meta-analysis of ``c`` studies (pairwise summation
+in blocks of eight). Consequences:
+
+* a row of a batch gives bit for bit the numbers of :func:`alsmeta.pool` on
+  that row's studies alone, whatever the padding, the mask, the chunking or
+  the other rows of the batch;
+* no work is spent on padding (a GOSH subset of 10 of 20 studies costs 10).
 
 For the intercept-only random-effects model with weights ``w`` the hat-type
 matrix is ``P = W - w w' / S`` with ``S = sum(w)`` (Viechtbauer 2005). The
-traces metafor needs never require a ``k x k`` matrix; ``p_trace_pair``
+traces metafor needs never require a ``k x k`` matrix; :func:`p_trace_pair`
 gives ``sum_ij P_ij^2 a_i b_j`` in O(k), which covers ``sum(P*P)``,
 ``tr(PVPV)`` and ``sum(PV*P)``.
+
+Functions named ``*_dense`` take transposed ``(c, n)`` arrays (one column per
+meta-analysis); the others keep the ``(B, k)`` + mask interface.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
+Index = npt.NDArray[np.intp]
+
+_BLOCK = 128  # numpy's pairwise-summation block size (PW_BLOCKSIZE)
 
 
-def rsum(x: Array, mask: Mask) -> Array:
-    """Row sums of ``x`` over the studies in use."""
-    return np.where(mask, x, 0.0).sum(axis=1)
+def _pairwise(x: Array, lo: int, n: int) -> Array:
+    """numpy's ``pairwise_sum`` of ``x[..., lo:lo+n, :]`` over axis -2 (n >= 1)."""
+    if n < 8:
+        res = x[..., lo, :]
+        for i in range(lo + 1, lo + n):
+            res = res + x[..., i, :]
+        return res
+    if n <= _BLOCK:
+        m = n - n % 8
+        if m >= 16:
+            r = x[..., lo : lo + 8, :] + x[..., lo + 8 : lo + 16, :]
+            for i in range(lo + 16, lo + m, 8):
+                r += x[..., i : i + 8, :]
+        else:
+            r = x[..., lo : lo + 8, :]
+        r = r[..., 0::2, :] + r[..., 1::2, :]
+        r = r[..., 0::2, :] + r[..., 1::2, :]
+        res = r[..., 0, :] + r[..., 1, :]
+        for i in range(lo + m, lo + n):
+            res += x[..., i, :]
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise(x, lo, n2) + _pairwise(x, lo + n2, n - n2)
 
 
-def weighted_mean(y: Array, w: Array, mask: Mask) -> tuple[Array, Array]:
-    """Weighted row means ``sum(w y) / sum(w)`` and the weight sums ``S``."""
-    s = rsum(w, mask)
+def psum(x: Array) -> Array:
+    """Sum over axis -2 of a ``(..., c, n)`` array.
+
+    Bit for bit ``x[..., :, j].sum()`` for every column ``j`` (numpy's
+    reduction: 0.0 plus the pairwise sum), computed as vector additions over
+    the columns. Stacking several quantities in the leading axes sums them
+    all in one call.
+    """
+    c = x.shape[-2]
+    if c == 0:
+        return np.zeros(x.shape[:-2] + x.shape[-1:])
+    return _pairwise(x, 0, c) + 0.0
+
+
+# ------------------------------------------------------------------ grouping
+def count_groups(mask: Mask) -> Iterator[tuple[int, Index]]:
+    """Rows of ``mask`` grouped by their number of studies: ``(c, rows)``, c ascending."""
+    k = mask.sum(axis=1)
+    if k.size == 0:
+        return
+    order = np.argsort(k, kind="stable")
+    counts = np.bincount(k)
+    start = 0
+    for c in np.flatnonzero(counts):
+        stop = start + int(counts[c])
+        yield int(c), order[start:stop]
+        start = stop
+
+
+def dense(x: Array, mask: Mask, rows: Index, c: int) -> Array:
+    """The studies in use of ``rows`` as a contiguous transposed ``(c, len(rows))`` array.
+
+    Studies keep their column order. ``x`` may be a broadcast view (for
+    instance one data set under many masks), which is never expanded.
+    """
+    if c == 0:
+        return np.zeros((0, rows.size))
+    sub = mask[rows]
+    cols = np.nonzero(sub)[1].reshape(rows.size, c)
+    if x.strides[0] == 0:
+        return np.ascontiguousarray(x[0][cols].T)
+    return np.ascontiguousarray(x[rows[:, None], cols].T)
+
+
+# ------------------------------------------------------------------ dense (c, n) helpers
+def weighted_mean_dense(y: Array, w: Array) -> tuple[Array, Array]:
+    """Weighted column means ``sum(w y) / sum(w)`` and the weight sums ``S``."""
+    s = psum(w)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mu = rsum(w * y, mask) / s
+        mu = psum(w * y) / s
     return mu, s
 
 
+def generalized_q_dense(y: Array, v: Array, tau2: Array) -> Array:
+    """Generalised Q statistic of each column (see :func:`generalized_q`)."""
+    w = 1.0 / (v + tau2[None, :])
+    mu, _ = weighted_mean_dense(y, w)
+    return psum(w * (y - mu[None, :]) ** 2)
+
+
+def p_trace_dense(w: Array) -> Array:
+    """``tr(P) = S - sum(w^2)/S`` per column."""
+    s = psum(w)
+    return s - psum(w * w) / s
+
+
+def p_trace_pair_dense(w: Array, a: Array | None = None, b: Array | None = None) -> Array:
+    """``sum_ij P_ij^2 a_i b_j`` for ``P = diag(w) - w w'/S``; ``a = None`` (and ``b = None``) mean ones.
+
+    Expanding ``P_ij^2 = delta_ij (w_i^2 - 2 w_i^3 / S) + w_i^2 w_j^2 / S^2``
+    gives ``sum_i a_i b_i (w_i^2 - 2 w_i^3/S) + (sum w^2 a)(sum w^2 b)/S^2``.
+    Multiplying by ones is skipped, which changes no bit.
+    """
+    s = psum(w)
+    w2 = w * w
+    inner = w2 - 2.0 * w2 * w / s[None, :]
+    ab = b if a is None else a * b
+    diag = psum(inner if ab is None else ab * inner)
+    wa = psum(w2 if a is None else w2 * a)
+    wb = wa if b is a else psum(w2 * b)
+    return diag + wa * wb / (s * s)
+
+
+# ------------------------------------------------------------------ (B, k) + mask interface
 def generalized_q(y: Array, v: Array, tau2: Array, mask: Mask) -> Array:
     """Generalised Q statistic ``sum w_i (y_i - mu_w)^2`` with ``w = 1/(v + tau2)``.
 
     With ``tau2 = 0`` this is Cochran's Q. It is strictly decreasing in
     ``tau2`` unless all effects are equal (then it is 0), which is what the
     Paule-Mandel estimator and the Q-profile interval exploit
-    (Viechtbauer 2007).
+    (Viechtbauer 2007). Each row is computed as the engine computes it (on
+    its studies in use alone).
     """
-    w = 1.0 / (v + tau2[:, None])
-    mu, _ = weighted_mean(y, w, mask)
-    return rsum(w * (y - mu[:, None]) ** 2, mask)
-
-
-def p_trace(w: Array, mask: Mask) -> Array:
-    """``tr(P) = S - sum(w^2)/S``."""
-    s = rsum(w, mask)
-    return s - rsum(w * w, mask) / s
-
-
-def p_trace_pair(w: Array, a: Array, b: Array, mask: Mask) -> Array:
-    """``sum_ij P_ij^2 a_i b_j`` for ``P = diag(w) - w w'/S``.
-
-    Expanding ``P_ij^2 = delta_ij (w_i^2 - 2 w_i^3 / S) + w_i^2 w_j^2 / S^2``
-    gives ``sum_i a_i b_i (w_i^2 - 2 w_i^3/S) + (sum w^2 a)(sum w^2 b)/S^2``.
-    """
-    s = rsum(w, mask)
-    w2 = w * w
-    diag = rsum(a * b * (w2 - 2.0 * w2 * w / s[:, None]), mask)
-    return diag + rsum(w2 * a, mask) * rsum(w2 * b, mask) / (s * s)
+    y, v = np.asarray(y, dtype=float), np.asarray(v, dtype=float)
+    mask = np.asarray(mask, dtype=bool)
+    tau2 = np.broadcast_to(np.asarray(tau2, dtype=float), (y.shape[0],))
+    out = np.zeros(y.shape[0])
+    for c, rows in count_groups(mask):
+        out[rows] = generalized_q_dense(dense(y, mask, rows, c), dense(v, mask, rows, c), tau2[rows])
+    return out

@@ -1,14 +1,22 @@
 """Many meta-analyses at once: the batched pooling engine.
 
 :func:`pool_many` fits ``B`` intercept-only meta-analyses given as ``(B, k)``
-arrays with a mask, in chunks so that memory stays bounded. It is the only
-implementation of pooling in alsmeta: :func:`alsmeta.pool` is a validated
-one-row call of the same code, so a single fit and a million fits give
-identical numbers.
+arrays with a mask. It is the only implementation of pooling in alsmeta:
+:func:`alsmeta.pool` is a validated one-row call of the same code.
+
+How it works: the rows are processed in chunks (bounding memory; progress
+is reported and Ctrl-C honoured between chunks); within a chunk, rows are
+grouped by their number of studies ``c`` and each group is fitted as dense
+transposed ``(c, n)`` arrays of the studies in use, in cache-sized blocks
+(:mod:`alsmeta._rowmath`). Every sum is taken in the order numpy uses for
+one meta-analysis, so each row of a batch reproduces :func:`alsmeta.pool` on
+that row's studies bit for bit, whatever the padding, mask or chunking.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -16,9 +24,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta._rowmath import rsum, weighted_mean
-from alsmeta.estimators import canonical_method, estimate_tau2
+from alsmeta._rowmath import count_groups, dense, psum, weighted_mean_dense
+from alsmeta.estimators import Rows, canonical_method, estimate_dense
 from alsmeta.heterogeneity import heterogeneity, q_profile_ci
+from alsmeta.progress import Progress, ProgressArg
 from alsmeta.validation import AlsmetaInputError, probability_level
 
 Array = npt.NDArray[np.float64]
@@ -49,6 +58,12 @@ class BatchResult:
     the likelihood there was higher than at the scoring solution;
     ``multimodal`` marks ML/REML rows where scoring stopped at tau^2 = 0 (as
     metafor does) but a higher interior maximum exists and is reported.
+
+    ``interrupted`` is True when the run was stopped (Ctrl-C) before the end;
+    then only the first ``completed_rows`` rows were fitted, and every later
+    row has NaN in its float fields, False in its flags (``converged``
+    included) and 0 in its integer fields (``k``, ``q_df``, ``iterations``).
+    :meth:`completed` returns the fitted rows only.
     """
 
     method: str
@@ -83,86 +98,123 @@ class BatchResult:
     multimodal: npt.NDArray[np.bool_]
     test_downgraded: npt.NDArray[np.bool_]
     iterations: npt.NDArray[np.int64]
+    interrupted: bool = False
+    completed_rows: int = -1
+
+    def __post_init__(self) -> None:
+        if self.completed_rows < 0:
+            object.__setattr__(self, "completed_rows", len(self))
 
     def __len__(self) -> int:
         return int(self.k.shape[0])
+
+    def completed(self) -> BatchResult:
+        """The rows fitted before an interruption (all rows when not interrupted)."""
+        n = self.completed_rows
+        if n == len(self):
+            return self
+        arrays = {name: getattr(self, name)[:n] for name in _ARRAY_FIELDS}
+        return BatchResult(method=self.method, test=self.test, level=self.level, interrupted=True,
+                           completed_rows=n, **arrays)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per meta-analysis, one column per array field."""
         return pd.DataFrame({f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SCALARS})
 
 
-_SCALARS = ("method", "test", "level")
+_SCALARS = ("method", "test", "level", "interrupted", "completed_rows")
 _ARRAY_FIELDS = tuple(f.name for f in fields(BatchResult) if f.name not in _SCALARS)
 
 
-def _fit_rows(
-    y: Array,
-    v: Array,
-    mask: Mask,
-    method: str,
-    test: str,
-    level: float,
-    tau2_fixed: float | None,
-    confint: bool,
-    tol: float,
-    maxiter: int,
-) -> dict[str, np.ndarray]:
-    """Fit every row; inputs are already validated and cleaned."""
-    n = y.shape[0]
-    k = mask.sum(axis=1)
-    common = method == "CE"
-    est = estimate_tau2(y, v, mask, method, tau2_fixed=tau2_fixed, tol=tol, maxiter=maxiter)
-    tau2 = np.where(common, 0.0, est.tau2)
-    tau2 = np.where(k == 0, np.nan, tau2)
+_INT_FIELDS = ("k", "q_df", "iterations")
+_BOOL_FIELDS = ("converged", "fallback", "boundary_reset", "multimodal", "test_downgraded")
+_BLOCK_ELEMENTS = 1 << 21  # studies per block (a whole chunk for typical k)
 
-    w = 1.0 / (v + np.nan_to_num(tau2)[:, None])
-    mu, s = weighted_mean(y, w, mask)
+
+def _dtype(name: str) -> type:
+    return np.int64 if name in _INT_FIELDS else (bool if name in _BOOL_FIELDS else float)
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    """The model fitted to every row of a batch (validated by :func:`fit_spec`)."""
+
+    method: str
+    test: str
+    level: float
+    tau2: float | None
+    confint: bool
+    tol: float
+    maxiter: int
+
+
+def fit_spec(method: str, test: str, level: float, tau2: float | None, confint: bool, tol: float,
+             maxiter: int) -> FitSpec:
+    """Validate and canonicalise a model specification."""
+    method = canonical_method(method)
+    test = canonical_test(test)
+    level = probability_level(level)
+    if tau2 is not None:
+        if method == "CE":
+            raise AlsmetaInputError("tau2: cannot fix tau2 for the common-effect model (method='CE')")
+        if not np.isfinite(tau2) or tau2 < 0:
+            raise AlsmetaInputError(f"tau2: fixed value must be finite and >= 0, got {tau2!r}")
+    return FitSpec(method, test, level, tau2, bool(confint), tol, maxiter)
+
+
+def _fit_dense(r: Rows, spec: FitSpec) -> dict[str, np.ndarray]:
+    """Fit every meta-analysis of a block (all with ``r.c`` studies)."""
+    method, test, level, tau2_fixed = spec.method, spec.test, spec.level, spec.tau2
+    n, k = r.n, r.c
+    est = estimate_dense(r, method, tau2_fixed, spec.tol, spec.maxiter)
+    if k == 0:  # no study: every statistic is undefined
+        out = {name: np.full(n, np.nan) for name in _ARRAY_FIELDS}
+        out.update({name: np.zeros(n, dtype=_dtype(name)) for name in _INT_FIELDS + _BOOL_FIELDS})
+        return out
+    common = method == "CE"
+    tau2 = np.zeros(n) if common else est.tau2
+    w = 1.0 / (r.v + np.nan_to_num(tau2)[None, :])
+    mu, s = weighted_mean_dense(r.y, w)
     with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(1.0 / s)  # inf where k = 0; blanked at the end
+        se = np.sqrt(1.0 / s)
     t_based = test in ("t", "knha", "adhoc")
-    downgraded = np.full(n, t_based) & (k == 1)
-    use_t = np.full(n, t_based) & (k >= 2)
-    if test in ("knha", "adhoc"):
-        rss = rsum(w * (y - mu[:, None]) ** 2, mask)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / (k - 1))
+    use_t = t_based and k >= 2
+    if use_t and test in ("knha", "adhoc"):
+        rss = psum(w * (r.y - mu[None, :]) ** 2)
+        s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / (k - 1))
         if test == "adhoc":
             s2w = np.maximum(s2w, 1.0)
-        with np.errstate(invalid="ignore"):
-            se = np.where(use_t, se * np.sqrt(s2w), se)
-    df = np.where(use_t, k - 1, np.nan).astype(float)
+        se = se * np.sqrt(s2w)
     alpha = 1.0 - level
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = mu / se
-        crit = np.where(use_t, stats.t.isf(alpha / 2, np.where(use_t, df, 1.0)), stats.norm.isf(alpha / 2))
-        pval = np.where(
-            use_t,
-            2.0 * stats.t.sf(np.abs(stat), np.where(use_t, df, 1.0)),
-            2.0 * stats.norm.sf(np.abs(stat)),
-        )
+        if use_t:
+            crit = stats.t.isf(alpha / 2, k - 1)
+            pval = 2.0 * stats.t.sf(np.abs(stat), k - 1)
+        else:
+            crit = stats.norm.isf(alpha / 2)
+            pval = 2.0 * stats.norm.sf(np.abs(stat))
         # no prediction interval under the common-effect assumption (as metafor's predict())
-        pi_half = np.where(common, np.nan, crit * np.sqrt(se**2 + tau2))
-    het = heterogeneity(y, v, mask, tau2, common)
+        pi_half = np.full(n, np.nan) if common else crit * np.sqrt(se**2 + tau2)
+    het = heterogeneity(r, tau2, common)
     nan = np.full(n, np.nan)
     # a user-fixed tau2 has no interval (as metafor's confint())
-    if confint and not common and tau2_fixed is None:
-        qp = q_profile_ci(y, v, mask, het.typical_v, level)
+    if spec.confint and not common and tau2_fixed is None:
+        qp = q_profile_ci(r, het.typical_v, level)
         ci_parts = (qp.tau2_low, qp.tau2_high, qp.i2_low, qp.i2_high, qp.h2_low, qp.h2_high)
     else:
         ci_parts = (nan,) * 6
-    tau2_se = np.where(common, np.nan, est.tau2_se)
-    out = {
-        "k": k.astype(np.int64),
+    return {
+        "k": np.full(n, k, dtype=np.int64),
         "estimate": mu,
         "se": se,
         "statistic": stat,
         "pvalue": pval,
         "ci_low": mu - crit * se,
         "ci_high": mu + crit * se,
-        "df": df,
+        "df": np.full(n, float(k - 1) if use_t else np.nan),
         "tau2": tau2,
-        "tau2_se": tau2_se,
+        "tau2_se": nan if common else est.tau2_se,
         "tau2_ci_low": ci_parts[0],
         "tau2_ci_high": ci_parts[1],
         "i2": het.i2,
@@ -176,22 +228,36 @@ def _fit_rows(
         "q_pvalue": het.q_pvalue,
         "pi_low": mu - pi_half,
         "pi_high": mu + pi_half,
-        "converged": est.converged & (k > 0),
+        "converged": est.converged,
         "fallback": est.fallback,
         "boundary_reset": est.boundary_reset,
         "multimodal": est.multimodal,
-        "test_downgraded": downgraded,
+        "test_downgraded": np.full(n, t_based and k == 1),
         "iterations": est.iterations,
     }
-    empty = k == 0  # no study: every statistic is undefined
-    for value in out.values():
-        if value.dtype.kind == "f":
-            value[empty] = np.nan
-    return out
 
 
-def _check_batch(Y: object, V: object, mask: object) -> tuple[Array, Array, Mask]:
-    """Validate ``(B, k)`` inputs; errors name the row and the study column."""
+def _fit_chunk(y: Array, v: Array, m: Mask, out: dict[str, np.ndarray], offset: int, spec: FitSpec) -> None:
+    """Fit rows ``offset ...`` of the batch: grouped by number of studies, in cache-sized blocks."""
+    for c, rows in count_groups(m):
+        block = max(1, _BLOCK_ELEMENTS // max(c, 1))
+        for b0 in range(0, rows.size, block):
+            rb = rows[b0 : b0 + block]
+            res = _fit_dense(Rows(dense(y, m, rb, c), dense(v, m, rb, c)), spec)
+            first = offset + int(rb[0])
+            at: slice | npt.NDArray[np.intp] = (
+                slice(first, first + rb.size) if int(rb[-1]) - int(rb[0]) == rb.size - 1 else offset + rb
+            )  # a run of consecutive rows (sorted input, as GOSH's) is copied, not scattered
+            for name, arr in out.items():
+                arr[at] = res[name]
+
+
+def _check_batch(Y: object, V: object, mask: object, chunk: int) -> tuple[Array, Array, Mask]:
+    """Validate ``(B, k)`` inputs; errors name the row and the study column.
+
+    Returns float arrays (views where possible: a broadcast data set is not
+    expanded) and the boolean mask; entries outside the mask are never read.
+    """
     try:
         y = np.asarray(Y, dtype=float)
         v = np.asarray(V, dtype=float)
@@ -202,7 +268,7 @@ def _check_batch(Y: object, V: object, mask: object) -> tuple[Array, Array, Mask
     if y.ndim != 2 or y.shape != v.shape:
         raise AlsmetaInputError(f"Y and V must be 2-d arrays of the same shape; got {y.shape} and {v.shape}")
     if mask is None:
-        m = np.ones(y.shape, dtype=bool)
+        m = np.broadcast_to(np.ones(y.shape[1], dtype=bool), y.shape)
     else:
         m = np.asarray(mask)
         if m.dtype != bool:
@@ -211,19 +277,27 @@ def _check_batch(Y: object, V: object, mask: object) -> tuple[Array, Array, Mask
             m = m[None, :]
         if m.shape != y.shape:
             raise AlsmetaInputError(f"mask: shape {m.shape} differs from Y/V shape {y.shape}")
-    for name, arr, bad in (
-        ("Y", y, ~np.isfinite(y)),
-        ("V", v, ~np.isfinite(v) | (v <= 0)),
-    ):
-        hit = np.argwhere(bad & m)
-        if hit.size:
-            r, c = hit[0]
+    for name, arr in (("Y", y), ("V", v)):
+        if arr.strides[0] == 0 and arr.shape[0] > 1:  # one data set under many masks: check it once
+            with np.errstate(invalid="ignore"):
+                if (np.isfinite(arr[0]) & (name == "Y" or arr[0] > 0)).all():
+                    continue
+        first, count = None, 0
+        for start in range(0, arr.shape[0], chunk):
+            a, mm = arr[start : start + chunk], m[start : start + chunk]
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isfinite(a) if name == "Y" else ~(np.isfinite(a) & (a > 0))
+            hit = np.argwhere(bad & mm)
+            if hit.size and first is None:
+                first = (start + hit[0][0], hit[0][1])
+            count += len(hit)
+        if first is not None:
+            r, c = first
             what = "not finite" if name == "Y" else "not a finite positive variance"
             raise AlsmetaInputError(
-                f"{name}: row {r}, study column {c} is {what} ({arr[r, c]!r}); "
-                f"{len(hit)} such entries in use"
+                f"{name}: row {r}, study column {c} is {what} ({arr[r, c]!r}); {count} such entries in use"
             )
-    return np.where(m, y, 0.0), np.where(m, v, 1.0), m
+    return y, v, m
 
 
 def pool_many(
@@ -239,6 +313,8 @@ def pool_many(
     chunk_size: int = 65536,
     tol: float = 1e-12,
     maxiter: int = 100,
+    progress: ProgressArg = None,
+    on_interrupt: str = "return",
 ) -> BatchResult:
     """Fit ``B`` random-effects (or common-effect) meta-analyses at once.
 
@@ -247,7 +323,8 @@ def pool_many(
     Y, V
         Effect sizes and sampling variances, shape ``(B, k)`` (a 1-d input is
         one meta-analysis). Entries outside ``mask`` are ignored and may be
-        NaN.
+        NaN. Broadcast views (``numpy.broadcast_to``: one data set under many
+        masks) are used as they are, without copying.
     mask
         Boolean ``(B, k)``; True marks the studies in use in each row. Rows
         may use different numbers of studies, including 0 and 1.
@@ -266,15 +343,28 @@ def pool_many(
         Compute Q-profile intervals for tau^2, I^2 and H^2 (skip for speed).
         Not computed when ``tau2`` is fixed (NaN), as in metafor.
     chunk_size
-        Rows processed at a time; bounds memory use.
+        Rows processed at a time; bounds memory use (beyond the results) and
+        sets how often progress is reported and an interruption honoured.
     tol, maxiter
         Fisher-scoring convergence control (see
         :func:`alsmeta.estimators.estimate_tau2`).
+    progress
+        Progress bar on standard error: ``None`` (default) shows it for runs
+        of more than one chunk when standard error is a terminal; ``True`` /
+        ``False`` force it on / off; a callable ``f(done_rows, total_rows)``
+        is called after every chunk instead (see :mod:`alsmeta.progress`).
+    on_interrupt
+        ``"return"`` (default): a ``KeyboardInterrupt`` (Ctrl-C) after at
+        least one chunk has been fitted returns the rows fitted so far, with
+        ``interrupted=True`` and ``completed_rows`` set, and an
+        :class:`alsmeta.AlsmetaWarning`; an interrupt during the first chunk
+        propagates. ``"raise"``: always propagate.
 
     Returns
     -------
     BatchResult
-        Arrays of every pooled quantity, with convergence flags.
+        Arrays of every pooled quantity, with convergence flags. Each row is
+        bit for bit what :func:`alsmeta.pool` gives on that row's studies.
 
     References
     ----------
@@ -282,22 +372,71 @@ def pool_many(
     package. J Stat Softw 36(3). Hartung J, Knapp G (2001) Stat Med
     20:3875-3889. Knapp G, Hartung J (2003) Stat Med 22:2693-2710.
     """
-    method = canonical_method(method)
-    test = canonical_test(test)
-    level = probability_level(level)
-    if tau2 is not None:
-        if method == "CE":
-            raise AlsmetaInputError("tau2: cannot fix tau2 for the common-effect model (method='CE')")
-        if not np.isfinite(tau2) or tau2 < 0:
-            raise AlsmetaInputError(f"tau2: fixed value must be finite and >= 0, got {tau2!r}")
+    spec = fit_spec(method, test, level, tau2, confint, tol, maxiter)
     if int(chunk_size) < 1:
         raise AlsmetaInputError("chunk_size: must be a positive integer")
-    y, v, m = _check_batch(Y, V, mask)
-    parts = []
-    for start in range(0, y.shape[0], int(chunk_size)):
-        sl = slice(start, start + int(chunk_size))
-        parts.append(_fit_rows(y[sl], v[sl], m[sl], method, test, level, tau2, confint, tol, maxiter))
-    if not parts:
-        parts.append(_fit_rows(y, v, m, method, test, level, tau2, confint, tol, maxiter))
-    arrays = {name: np.concatenate([p[name] for p in parts]) for name in _ARRAY_FIELDS}
-    return BatchResult(method=method, test=test, level=level, **arrays)
+    y, v, m = _check_batch(Y, V, mask, int(chunk_size))
+    out, done = run_batch(lambda a, b: (y[a:b], v[a:b], m[a:b]), y.shape[0], spec, chunk_size=chunk_size,
+                          progress=progress, on_interrupt=on_interrupt, desc=f"pool_many {spec.method}")
+    return BatchResult(method=spec.method, test=spec.test, level=spec.level, interrupted=done < y.shape[0],
+                       completed_rows=done, **out)
+
+
+Source = Callable[[int, int], tuple[Array, Array, Mask]]
+
+
+def run_batch(
+    source: Source,
+    n_rows: int,
+    spec: FitSpec,
+    fields: Sequence[str] = _ARRAY_FIELDS,
+    *,
+    chunk_size: int = 65536,
+    progress: ProgressArg = None,
+    on_interrupt: str = "return",
+    desc: str = "pool_many",
+) -> tuple[dict[str, np.ndarray], int]:
+    """Fit ``n_rows`` meta-analyses supplied chunk by chunk; the engine of :func:`pool_many`.
+
+    ``source(start, stop)`` returns the ``(y, v, mask)`` arrays of rows
+    ``start:stop`` (already valid), so callers can generate rows on the fly
+    (GOSH masks, bootstrap resamples) and memory stays bounded by the chunk
+    size plus the requested result ``fields``. Returns the result arrays and
+    the number of rows fitted (less than ``n_rows`` only after an
+    interruption; see :func:`pool_many` for ``progress`` and ``on_interrupt``).
+    """
+    chunk = int(chunk_size)
+    if chunk < 1:
+        raise AlsmetaInputError("chunk_size: must be a positive integer")
+    if on_interrupt not in ("return", "raise"):
+        raise AlsmetaInputError(f"on_interrupt: must be 'return' or 'raise', got {on_interrupt!r}")
+    out = {name: np.empty(n_rows, dtype=_dtype(name)) for name in fields}
+    show = progress if (n_rows > chunk or progress is not None) else False
+    done = 0
+    try:
+        with Progress(n_rows, desc=desc, enabled=show) as bar:
+            for start in range(0, n_rows, chunk):
+                stop = min(n_rows, start + chunk)
+                y, v, m = source(start, stop)
+                _fit_chunk(y, v, m, out, start, spec)
+                done = stop
+                bar.update(stop - start)
+    except KeyboardInterrupt:
+        if on_interrupt == "raise" or done == 0:
+            raise
+        _blank(out, done)
+        from alsmeta.pooling import AlsmetaWarning  # late import: pooling builds on this module
+
+        warnings.warn(
+            f"{desc} interrupted: {done} of {n_rows} rows fitted; the result holds those rows "
+            "(interrupted=True, completed_rows); later rows are NaN.",
+            AlsmetaWarning,
+            stacklevel=3,
+        )
+    return out, done
+
+
+def _blank(out: dict[str, np.ndarray], done: int) -> None:
+    """Mark the rows from ``done`` on as not fitted."""
+    for arr in out.values():
+        arr[done:] = np.nan if arr.dtype.kind == "f" else 0

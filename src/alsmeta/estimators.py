@@ -33,13 +33,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
 from alsmeta._roots import expand_upper, solve_decreasing
-from alsmeta._rowmath import generalized_q, p_trace, p_trace_pair, rsum, weighted_mean
+from alsmeta._rowmath import count_groups, dense, generalized_q_dense, p_trace_pair_dense, psum, weighted_mean_dense
 from alsmeta.validation import AlsmetaInputError
 
 Array = npt.NDArray[np.float64]
@@ -100,174 +101,265 @@ class Tau2Estimate:
     multimodal: BoolArray
 
 
+class Rows:
+    """``n`` meta-analyses of ``c`` studies each, as transposed ``(c, n)`` arrays.
+
+    The unit of work of the engine (see :mod:`alsmeta._rowmath`). Quantities
+    that several estimators and statistics need (the common-effect fit, the
+    unweighted moments) are computed once, on first use.
+    """
+
+    def __init__(self, y: Array, v: Array) -> None:
+        self.y, self.v = y, v
+        self.c, self.n = y.shape
+
+    @cached_property
+    def fe(self) -> tuple[Array, Array, Array, Array]:
+        """Common-effect weights ``1/v``, their sums ``S``, Cochran's Q (untruncated) and ``tr(P)``."""
+        w = 1.0 / self.v
+        mu, s = weighted_mean_dense(self.y, w)
+        q = psum(w * (self.y - mu[None, :]) ** 2)
+        tr_p = s - psum(w * w) / s
+        return w, s, q, tr_p
+
+    @cached_property
+    def ss(self) -> Array:
+        """Unweighted sums of squares ``sum (y - ybar)^2``."""
+        ybar = psum(self.y) / self.c
+        return psum((self.y - ybar[None, :]) ** 2)
+
+    @cached_property
+    def vsum(self) -> Array:
+        return psum(self.v)
+
+
+def _loglik_dense(y: Array, v: Array, tau2: Array, reml: bool) -> Array:
+    """(Restricted) log-likelihood per column (see :func:`log_likelihood`)."""
+    k = y.shape[0]
+    w = 1.0 / (v + tau2[None, :])
+    mu, s = weighted_mean_dense(y, w)
+    rss = psum(w * (y - mu[None, :]) ** 2)
+    logdet = psum(np.log(v + tau2[None, :]))
+    if reml:
+        return -0.5 * ((k - 1) * np.log(2 * np.pi) + logdet + np.log(s) + rss)
+    return -0.5 * (k * np.log(2 * np.pi) + logdet + rss)
+
+
 def log_likelihood(y: Array, v: Array, tau2: Array, mask: Mask, reml: bool) -> Array:
     """(Restricted) log-likelihood of the random-effects model at ``tau2``.
 
     ``-1/2 [n log(2 pi) + sum log(v + tau2) + Q(tau2)] (- 1/2 log sum w for REML)``
     with ``n = k`` (ML) or ``k - 1`` (REML), as in metafor.
     """
-    k = mask.sum(axis=1)
-    w = 1.0 / (v + tau2[:, None])
-    mu, s = weighted_mean(y, w, mask)
-    rss = rsum(w * (y - mu[:, None]) ** 2, mask)
-    logdet = rsum(np.log(v + tau2[:, None]), mask)
-    if reml:
-        return -0.5 * ((k - 1) * np.log(2 * np.pi) + logdet + np.log(s) + rss)
-    return -0.5 * (k * np.log(2 * np.pi) + logdet + rss)
+    y, v, mask = np.asarray(y, dtype=float), np.asarray(v, dtype=float), np.asarray(mask, dtype=bool)
+    tau2 = np.broadcast_to(np.asarray(tau2, dtype=float), (y.shape[0],))
+    out = np.zeros(y.shape[0])
+    for c, rows in count_groups(mask):
+        out[rows] = _loglik_dense(dense(y, mask, rows, c), dense(v, mask, rows, c), tau2[rows], reml)
+    return out
 
 
+def _se_qform(w: Array | None, v: Array, tau2: Array, scale: Array) -> Array:
+    """SE of a generalised-Q estimator: ``scale * sqrt(2 tr(PVPV) + 4 t tr(PVP) + 2 t^2 tr(PP))``.
 
-def _se_qform(w: Array, v: Array, tau2: Array, scale: Array, mask: Mask) -> Array:
-    """SE of a generalised-Q estimator: ``scale * sqrt(2 tr(PVPV) + 4 t tr(PVP) + 2 t^2 tr(PP))``."""
-    ones = np.ones_like(w)
+    ``w = None`` means unit weights.
+    """
+    w = np.ones_like(v) if w is None else w
     t = np.maximum(tau2, 0.0)
     var = (
-        2.0 * p_trace_pair(w, v, v, mask)
-        + 4.0 * t * p_trace_pair(w, ones, v, mask)
-        + 2.0 * t * t * p_trace_pair(w, ones, ones, mask)
+        2.0 * p_trace_pair_dense(w, v, v)
+        + 4.0 * t * p_trace_pair_dense(w, None, v)
+        + 2.0 * t * t * p_trace_pair_dense(w)
     )
     return scale * np.sqrt(var)
 
 
-def _he(y: Array, v: Array, mask: Mask, k: Array, with_se: bool = True) -> tuple[Array, Array | None]:
-    """Hedges' estimator (untruncated) and, if asked, its SE."""
-    ybar = rsum(y, mask) / k
-    rss = rsum((y - ybar[:, None]) ** 2, mask)
-    tr_pv = rsum(v, mask) * (1.0 - 1.0 / k)
-    tau2 = (rss - tr_pv) / (k - 1)
-    if not with_se:
-        return tau2, None
-    ones = np.ones_like(v)
-    se = _se_qform(ones, v, tau2, 1.0 / (k - 1), mask)
-    return tau2, se
+def _he(r: Rows) -> Array:
+    """Hedges' estimator (untruncated)."""
+    k = r.c
+    tr_pv = r.vsum * (1.0 - 1.0 / k)
+    return (r.ss - tr_pv) / (k - 1)
 
 
-def _q_equation(y: Array, v: Array, mask: Mask, target: Array) -> tuple[Array, BoolArray]:
-    """Solve generalised ``Q(tau2) = target`` (PM, PMM; EB fallback); 0 if ``Q(0) <= target``."""
-    n = y.shape[0]
-    tau2 = np.zeros(n)
+def solve_q(y: Array, v: Array, q0: Array, ss: Array, target: Array) -> tuple[Array, BoolArray]:
+    """Solve generalised ``Q(tau2) = target`` per column; 0 where ``Q(0) <= target``.
+
+    Used by PM, PMM, the EB fallback and the Q-profile interval. ``q0`` is
+    ``Q(0)`` and ``ss`` the unweighted sum of squares of each column;
+    ``Q(t) <= ss / t``, so ``t = ss / target`` is an upper bracket.
+    """
+    n = y.shape[1]
+    out = np.zeros(n)
     ok = np.ones(n, dtype=bool)
-    q0 = generalized_q(y, v, np.zeros(n), mask)
-    rows = np.flatnonzero(q0 > target)
-    if rows.size == 0:
-        return tau2, ok
+    pos = np.flatnonzero(q0 > target)
+    if pos.size == 0:
+        return out, ok
 
     def f(x: Array, r: npt.NDArray[np.intp]) -> Array:
-        return generalized_q(y[r], v[r], x, mask[r]) - target[r]
+        return generalized_q_dense(y[:, r], v[:, r], x) - target[r]
 
-    # Q(t) <= sum (y - ybar)^2 / t, so t = SS / target is an upper bracket.
-    k = mask.sum(axis=1)[rows]
-    ybar = rsum(y[rows], mask[rows]) / k
-    ss = rsum((y[rows] - ybar[:, None]) ** 2, mask[rows])
-    hi = expand_upper(f, ss / target[rows] * (1.0 + 1e-9) + 1e-300, rows)
-    roots, success = solve_decreasing(f, np.zeros(rows.size), hi, rows)
-    tau2[rows] = roots
-    ok[rows] = success
-    return tau2, ok
+    hi = expand_upper(f, ss[pos] / target[pos] * (1.0 + 1e-9) + 1e-300, pos)
+    roots, success = solve_decreasing(f, np.zeros(pos.size), hi, pos)
+    out[pos] = roots
+    ok[pos] = success
+    return out, ok
 
 
-def _score(method: str, y: Array, v: Array, tau2: Array, mask: Mask) -> tuple[Array, Array]:
-    """Estimating-equation value and Fisher-scoring step for ML, REML or EB.
+def _weights(v: Array, t: Array, out: Array) -> Array:
+    np.add(v, t[None, :], out=out)
+    return np.divide(1.0, out, out=out)
 
-    Written with weights that are zero outside the mask, so each quantity is
-    one plain row sum (this is the inner loop of every iterative fit).
+
+def _score_dense(method: str, y: Array, v: Array, t: Array, k: int, step: bool = True) -> tuple[Array, Array | None]:
+    """Estimating-equation value and (if ``step``) Fisher-scoring step for ML, REML or EB.
+
+    The inner loop of every iterative fit: two stacked sums per call.
     """
-    maskf = mask if mask.dtype == np.float64 else mask.astype(np.float64)
-    k = maskf.sum(axis=1)
-    w = maskf / (v + tau2[:, None])
-    s = w.sum(axis=1)
+    wide = 2 if method == "EB" else (4 if (method == "REML" and step) else 3)
+    if method == "ML" and not step:
+        wide = 2
+    buf = np.empty((wide,) + y.shape)
+    w = _weights(v, t, buf[0])
+    np.multiply(w, y, out=buf[1])
+    if wide > 2:
+        np.multiply(w, w, out=buf[2])
+    if wide > 3:
+        np.multiply(buf[2], w, out=buf[3])
+    sums = psum(buf)
+    s = sums[0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mu = (w * y).sum(axis=1) / s
-    wr = w * (y - mu[:, None])
+        mu = sums[1] / s
+    e = np.subtract(y, mu[None, :], out=buf[1])
+    wr = np.multiply(w, e, out=buf[0])
+    if method == "EB":
+        score = psum(np.multiply(wr, e, out=wr)) * k / (k - 1) - k
+        return score, (score / s if step else None)
+    rss = psum(np.multiply(wr, wr, out=wr))
     if method == "ML":
-        score = (wr * wr).sum(axis=1) - s
-        return score, score / (w * w).sum(axis=1)
-    if method == "REML":
-        w2 = w * w
-        sw2 = w2.sum(axis=1)
-        tr_p = s - sw2 / s
-        tr_pp = sw2 - 2.0 * (w2 * w).sum(axis=1) / s + sw2 * sw2 / (s * s)
-        score = (wr * wr).sum(axis=1) - tr_p
-        return score, score / tr_pp
-    # EB
-    score = (wr * (y - mu[:, None])).sum(axis=1) * k / (k - 1) - k
-    return score, score / s
+        score = rss - s
+        return score, (score / sums[2] if step else None)
+    sw2 = sums[2]
+    tr_p = s - sw2 / s
+    score = rss - tr_p
+    if not step:
+        return score, None
+    tr_pp = sw2 - 2.0 * sums[3] / s + sw2 * sw2 / (s * s)
+    return score, score / tr_pp
 
 
 ScoreFunction = Callable[..., tuple[Array, Array]]
+TakeFunction = Callable[[tuple[np.ndarray, ...], npt.NDArray[np.intp]], tuple[np.ndarray, ...]]
+
+
+def _take_rows(arrays: tuple[np.ndarray, ...], idx: npt.NDArray[np.intp]) -> tuple[np.ndarray, ...]:
+    return tuple(a[idx] for a in arrays)
 
 
 def fisher_scoring(
-    score: ScoreFunction, arrays: tuple[np.ndarray, ...], start: Array, scale: Array, tol: float, maxiter: int
+    score: ScoreFunction,
+    arrays: tuple[np.ndarray, ...],
+    start: Array,
+    scale: Array,
+    tol: float,
+    maxiter: int,
+    take: TakeFunction = _take_rows,
+    block: int | None = None,
 ) -> tuple[Array, BoolArray, npt.NDArray[np.int64]]:
     """Vectorised Fisher scoring for tau^2 with step-halving at 0 (metafor's algorithm).
 
     ``score(*rows_of_arrays, tau2)`` returns the estimating-equation value and
-    the Fisher-scoring step for those rows; ``arrays`` are the per-row data
-    (``(B, ...)`` each). Stops when the step is at most
+    the Fisher-scoring step for those rows; ``arrays`` hold the per-row data
+    and ``take(arrays, idx)`` selects rows of them (``idx`` an index array or
+    a slice; default: along axis 0; the intercept-only engine keeps one
+    meta-analysis per column). Stops when the step is at most
     ``tol * max(tau2, scale)`` - relative to the scale of the data, so that
     rescaling the effects rescales the solution exactly (metafor's threshold
-    is absolute). Converged rows leave the working arrays, which are
-    compacted whenever half of them are done. Shared by the intercept-only
-    engine and meta-regression.
+    is absolute) - or after ``maxiter`` iterations of that row.
+
+    Each row's iterates depend on that row alone, so the work can be
+    scheduled freely: converged rows leave the working arrays, and with
+    ``block`` the rows are iterated ``block`` at a time (arrays that stay in
+    cache) until only a tenth of the block is left; those slow rows are then
+    iterated together. Shared by the intercept-only engine and
+    meta-regression.
     """
     n = start.shape[0]
-    tau2 = start.copy()
-    conv = np.zeros(n, dtype=bool)
-    iters = np.zeros(n, dtype=np.int64)
-    rows = np.arange(n)  # rows of the working arrays
-    work = arrays
-    live = np.ones(n, dtype=bool)  # live entries of the working arrays
-    for _ in range(maxiter):
-        if not live.any():
-            break
-        if live.sum() < live.size // 2:
-            rows, work = rows[live], tuple(a[live] for a in work)
-            live = np.ones(rows.size, dtype=bool)
-        idx = np.flatnonzero(live)
-        act = rows[idx]
-        t = tau2[act]
-        sub = idx if idx.size < live.size else slice(None)
-        _, step = score(*(a[sub] for a in work), t)
+    state = (start.copy(), np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64))
+    tau2, conv, iters = state
+    if maxiter >= 1:
+        if block is None or n <= block:
+            _scoring_loop(score, take, arrays, np.arange(n), state, scale, tol, maxiter, 0)
+        else:
+            slow = [
+                _scoring_loop(score, take, take(arrays, slice(b0, b0 + block)), np.arange(b0, min(n, b0 + block)),
+                              state, scale, tol, maxiter, block // 10)
+                for b0 in range(0, n, block)
+            ]
+            rows = np.concatenate(slow)
+            if rows.size:
+                _scoring_loop(score, take, take(arrays, rows), rows, state, scale, tol, maxiter, 0)
+    # step-halving approaches the boundary geometrically; a solution within the
+    # tolerance of 0 with a non-positive score at 0 is the boundary itself
+    near = np.flatnonzero(conv & (tau2 > 0) & (tau2 <= tol * scale))
+    if near.size:
+        score0, _ = score(*take(arrays, near), np.zeros(near.size))
+        tau2[near[score0 <= 0]] = 0.0
+    return tau2, conv, iters
+
+
+def _scoring_loop(
+    score: ScoreFunction,
+    take: TakeFunction,
+    work: tuple[np.ndarray, ...],
+    rows: npt.NDArray[np.intp],
+    state: tuple[Array, BoolArray, npt.NDArray[np.int64]],
+    scale: Array,
+    tol: float,
+    maxiter: int,
+    park: int,
+) -> npt.NDArray[np.intp]:
+    """Iterate ``rows`` (data ``work``) until no more than ``park`` are left; return those left."""
+    tau2, conv, iters = state
+    live = np.flatnonzero(iters[rows] < maxiter)  # live positions in the working arrays
+    width = rows.size
+    while live.size > park:
+        if live.size < 0.9 * width:
+            rows, work = rows[live], take(work, live)
+            width = rows.size
+            live = np.arange(width)
+        t = tau2[rows]
+        _, step = score(*work, t)
+        act = rows
+        if live.size < width:  # rows that finished since the last compaction
+            act, t, step = rows[live], t[live], step[live]
         step = np.where(np.isfinite(step), step, 0.0)
         neg = t + step < 0
         if neg.any():
             # smallest number of halvings that keeps tau2 >= 0; at tau2 = 0 the step vanishes
             with np.errstate(divide="ignore", invalid="ignore"):
                 halvings = np.where(t[neg] > 0, np.ceil(np.log2(-step[neg] / t[neg])), np.inf)
-            step[neg] = np.where(np.isfinite(halvings), step[neg] / 2.0 ** halvings, 0.0)
+            step[neg] = np.where(np.isfinite(halvings), step[neg] / 2.0**halvings, 0.0)
             step = np.where(t + step < 0, -t, step)
         new = t + step
-        iters[act] += 1
+        it = iters[act] + 1
+        iters[act] = it
         tau2[act] = new
         done = np.abs(step) <= tol * np.maximum(scale[act], new)
         conv[act[done]] = True
-        live[idx[done]] = False
-    # step-halving approaches the boundary geometrically; a solution within the
-    # tolerance of 0 with a non-positive score at 0 is the boundary itself
-    near = np.flatnonzero(conv & (tau2 > 0) & (tau2 <= tol * scale))
-    if near.size:
-        score0, _ = score(*(a[near] for a in arrays), np.zeros(near.size))
-        tau2[near[score0 <= 0]] = 0.0
-    return tau2, conv, iters
+        live = live[~(done | (it >= maxiter))]
+    return rows[live]
 
 
-def _fisher_scoring(
-    method: str, y: Array, v: Array, mask: Mask, start: Array, tol: float, maxiter: int
-) -> tuple[Array, BoolArray, npt.NDArray[np.int64]]:
-    """Fisher scoring of the intercept-only model (see :func:`fisher_scoring`)."""
-    scale = rsum(v, mask) / mask.sum(axis=1)
-
-    def score(yy: Array, vv: Array, mm: Array, t: Array) -> tuple[Array, Array]:
-        return _score(method, yy, vv, t, mm)
-
-    return fisher_scoring(score, (y, v, mask.astype(np.float64)), start, scale, tol, maxiter)
+def _take_columns(arrays: tuple[np.ndarray, ...], idx: npt.NDArray[np.intp]) -> tuple[np.ndarray, ...]:
+    return tuple(a[:, idx] for a in arrays)
 
 
-def _score_root(method: str, y: Array, v: Array, mask: Mask, rows: npt.NDArray[np.intp]) -> tuple[Array, BoolArray]:
-    """Bracketing root of the ML/REML score (fallback when scoring fails)."""
-    def f(x: Array, r: npt.NDArray[np.intp]) -> Array:
-        return _score(method, y[r], v[r], x, mask[r])[0]
+def _score_root(method: str, r: Rows, rows: npt.NDArray[np.intp]) -> tuple[Array, BoolArray]:
+    """Bracketing root of the ML/REML score on columns ``rows`` (fallback when scoring fails)."""
+    y, v, k = r.y, r.v, r.c
+
+    def f(x: Array, cols: npt.NDArray[np.intp]) -> Array:
+        return _score_dense(method, y[:, cols], v[:, cols], x, k, step=False)[0]
 
     out = np.zeros(rows.size)
     ok = np.ones(rows.size, dtype=bool)
@@ -275,10 +367,7 @@ def _score_root(method: str, y: Array, v: Array, mask: Mask, rows: npt.NDArray[n
     if not at0.any():
         return out, ok
     sub = rows[at0]
-    k = mask[sub].sum(axis=1)
-    ybar = rsum(y[sub], mask[sub]) / k
-    ss = rsum((y[sub] - ybar[:, None]) ** 2, mask[sub])
-    hi = expand_upper(f, np.maximum(ss / np.maximum(k - 1, 1), 1e-8), sub)
+    hi = expand_upper(f, np.maximum(r.ss[sub] / max(k - 1, 1), 1e-8), sub)
     roots, success = solve_decreasing(f, np.zeros(sub.size), hi, sub)
     out[at0] = roots
     ok[at0] = success
@@ -329,62 +418,49 @@ def estimate_tau2(
     median-unbiased estimators (metafor documentation).
     """
     method = canonical_method(method)
+    y, v, mask = np.asarray(y, dtype=float), np.asarray(v, dtype=float), np.asarray(mask, dtype=bool)
     n = y.shape[0]
-    k = mask.sum(axis=1)
-    kf = k.astype(float)
-    tau2 = np.zeros(n)
-    se = np.full(n, np.nan)
-    conv = np.ones(n, dtype=bool)
-    iters = np.zeros(n, dtype=np.int64)
-    fallback = np.zeros(n, dtype=bool)
-    reset = np.zeros(n, dtype=bool)
-    multimodal = np.zeros(n, dtype=bool)
-
-    if tau2_fixed is not None and method != "CE":
-        tau2[:] = float(tau2_fixed)
-    est = (k >= 2) & (method != "CE")
-    if est.any():
-        rows = np.flatnonzero(est)
-        yr, vr, mr, kr = y[rows], v[rows], mask[rows], kf[rows]
-        w_fe = 1.0 / vr
-        fixed = tau2_fixed is not None
-        sub = _estimate_rows(method, yr, vr, mr, kr, w_fe, fixed, tau2[rows], tol, maxiter)
-        tau2[rows], se[rows], conv[rows] = sub.tau2, sub.tau2_se, sub.converged
-        iters[rows], fallback[rows], reset[rows] = sub.iterations, sub.fallback, sub.boundary_reset
-        multimodal[rows] = sub.multimodal
-    tau2[k == 0] = np.nan
-    conv[k == 0] = False
-    return Tau2Estimate(
-        tau2=tau2, tau2_se=se, converged=conv, iterations=iters, fallback=fallback,
-        boundary_reset=reset, multimodal=multimodal,
-    )
+    parts = {name: np.zeros(n, dtype=dt) for name, dt in _EST_FIELDS}
+    for c, rows in count_groups(mask):
+        est = estimate_dense(Rows(dense(y, mask, rows, c), dense(v, mask, rows, c)), method, tau2_fixed, tol, maxiter)
+        for name, _ in _EST_FIELDS:
+            parts[name][rows] = getattr(est, name)
+    return Tau2Estimate(**parts)
 
 
-def _estimate_rows(
-    method: str,
-    y: Array,
-    v: Array,
-    mask: Mask,
-    k: Array,
-    w_fe: Array,
-    fixed: bool,
-    fixed_value: Array,
-    tol: float,
-    maxiter: int,
-) -> Tau2Estimate:
-    """Estimate on rows that all have k >= 2."""
-    n = y.shape[0]
+_EST_FIELDS = (
+    ("tau2", float), ("tau2_se", float), ("converged", bool), ("iterations", np.int64),
+    ("fallback", bool), ("boundary_reset", bool), ("multimodal", bool),
+)
+
+
+def estimate_dense(r: Rows, method: str, tau2_fixed: float | None, tol: float, maxiter: int) -> Tau2Estimate:
+    """tau^2 of each column of a :class:`Rows` block (any number of studies, including 0 and 1)."""
+    n = r.n
+    fixed = tau2_fixed is not None and method != "CE"
+    if r.c < 2 or method == "CE":
+        fill = np.nan if r.c == 0 else (float(tau2_fixed) if fixed else 0.0)
+        false = np.zeros(n, dtype=bool)
+        return Tau2Estimate(
+            tau2=np.full(n, fill), tau2_se=np.full(n, np.nan), converged=np.full(n, r.c > 0),
+            iterations=np.zeros(n, dtype=np.int64), fallback=false, boundary_reset=false.copy(),
+            multimodal=false.copy(),
+        )
+    return _estimate_rows(method, r, np.full(n, float(tau2_fixed)) if fixed else None, tol, maxiter)
+
+
+def _estimate_rows(method: str, r: Rows, fixed_value: Array | None, tol: float, maxiter: int) -> Tau2Estimate:
+    """Estimate on a block with k >= 2 studies per column."""
+    n, k, y, v = r.n, r.c, r.y, r.v
+    fixed = fixed_value is not None
     ok = np.ones(n, dtype=bool)
     iters = np.zeros(n, dtype=np.int64)
     fallback = np.zeros(n, dtype=bool)
     reset = np.zeros(n, dtype=bool)
     multimodal = np.zeros(n, dtype=bool)
-    ones = np.ones_like(w_fe)
 
     if method in ("DL", "HS", "HSk"):
-        q = generalized_q(y, v, np.zeros(n), mask)
-        s = rsum(w_fe, mask)
-        tr_p = p_trace(w_fe, mask)
+        w_fe, s, q, tr_p = r.fe
         if method == "DL":
             raw, scale = (q - (k - 1)) / tr_p, 1.0 / tr_p
         elif method == "HS":
@@ -393,102 +469,121 @@ def _estimate_rows(
             raw, scale = (k / (k - 1) * q - k) / s, k / (k - 1) / s
         tau2 = fixed_value if fixed else np.maximum(raw, 0.0)
         t = np.maximum(tau2, 0.0)
-        se = scale * np.sqrt(2 * (k - 1) + 4 * t * tr_p + 2 * t * t * p_trace_pair(w_fe, ones, ones, mask))
+        se = scale * np.sqrt(2 * (k - 1) + 4 * t * tr_p + 2 * t * t * p_trace_pair_dense(w_fe))
     elif method == "HE":
-        raw, _ = _he(y, v, mask, k)
-        tau2 = fixed_value if fixed else np.maximum(raw, 0.0)
-        se = _se_qform(ones, v, tau2, 1.0 / (k - 1), mask)
+        tau2 = fixed_value if fixed else np.maximum(_he(r), 0.0)
+        se = _se_qform(None, v, tau2, 1.0 / (k - 1))
     elif method == "SJ":
-        ybar = rsum(y, mask) / k
-        tau0 = rsum((y - ybar[:, None]) ** 2, mask) / k
-        q0 = generalized_q(y, v, tau0, mask)
+        tau0 = r.ss / k
+        q0 = generalized_q_dense(y, v, tau0)
         tau2 = fixed_value if fixed else np.maximum(tau0 * q0 / (k - 1), 0.0)
-        se = _se_qform(1.0 / (v + tau0[:, None]), v, tau2, tau0 / (k - 1), mask)
+        se = _se_qform(1.0 / (v + tau0[None, :]), v, tau2, tau0 / (k - 1))
     elif method in ("PM", "PMM"):
-        target = (k - 1) if method == "PM" else stats.chi2.ppf(0.5, k - 1)
         if fixed:
             tau2 = fixed_value
         else:
-            tau2, ok = _q_equation(y, v, mask, np.asarray(target, dtype=float))
-        se = _se_pm(y, v, mask, k, tau2)
+            target = float(k - 1) if method == "PM" else float(stats.chi2.ppf(0.5, k - 1))
+            tau2, ok = solve_q(y, v, r.fe[2], r.ss, np.full(n, target))
+        se = _se_pm(v, k, tau2)
     else:  # ML, REML, EB
         if fixed:
             tau2 = fixed_value
         else:
-            start = np.maximum(_he(y, v, mask, k, with_se=False)[0], 0.0)
-            tau2, conv, iters = _fisher_scoring(method, y, v, mask, start, tol, maxiter)
-            failed = np.flatnonzero(~conv)
-            if failed.size:
-                fallback[failed] = True
-                if method == "EB":
-                    roots, good = _q_equation(y[failed], v[failed], mask[failed], k[failed] - 1)
-                else:
-                    roots, good = _score_root(method, y, v, mask, failed)
-                tau2[failed] = roots
-                ok[failed] = good
+            tau2, iters, fallback, ok = _iterate(method, r, tol, maxiter)
             if method in ("ML", "REML"):
-                reml = method == "REML"
-                ll_hat = log_likelihood(y, v, tau2, mask, reml)
-                ll_zero = log_likelihood(y, v, np.zeros(n), mask, reml)
-                bad = (ll_zero - ll_hat > tol) & (tau2 > tol * rsum(v, mask) / k)
-                reset[bad] = True
-                tau2 = np.where(bad, 0.0, tau2)
-                tau2, multimodal = _escape_boundary(method, y, v, mask, tau2, tol)
-        w = 1.0 / (v + tau2[:, None])
+                tau2, reset = _likelihood_check(method, r, tau2, tol)
+                tau2, multimodal = _escape_boundary(method, r, tau2, tol)
+        w = 1.0 / (v + tau2[None, :])
         if method == "ML":
-            se = np.sqrt(2.0 / rsum(w * w, mask))
+            se = np.sqrt(2.0 / psum(w * w))
         elif method == "REML":
-            se = np.sqrt(2.0 / p_trace_pair(w, ones, ones, mask))
+            se = np.sqrt(2.0 / p_trace_pair_dense(w))
         else:
-            se = _se_pm(y, v, mask, k, tau2)
+            se = _se_pm(v, k, tau2)
     return Tau2Estimate(
         tau2=tau2, tau2_se=se, converged=ok, iterations=iters, fallback=fallback,
         boundary_reset=reset, multimodal=multimodal,
     )
 
 
-def _escape_boundary(
-    method: str, y: Array, v: Array, mask: Mask, tau2: Array, tol: float, grid_size: int = 40
-) -> tuple[Array, BoolArray]:
+def _iterate(method: str, r: Rows, tol: float, maxiter: int) -> tuple[Array, npt.NDArray[np.int64], BoolArray, BoolArray]:
+    """Fisher scoring from the truncated HE estimate, then the bracketing fallback where it failed."""
+    k = r.c
+    scale = r.vsum / k
+
+    def score(yy: Array, vv: Array, t: Array) -> tuple[Array, Array]:
+        return _score_dense(method, yy, vv, t, k)
+
+    start = np.maximum(_he(r), 0.0)
+    block = max(1, _CACHE_ELEMENTS // k)
+    tau2, conv, iters = fisher_scoring(score, (r.y, r.v), start, scale, tol, maxiter, take=_take_columns, block=block)
+    fallback = ~conv
+    ok = np.ones(r.n, dtype=bool)
+    failed = np.flatnonzero(fallback)
+    if failed.size:
+        if method == "EB":
+            fe_q, ss = r.fe[2], r.ss
+            roots, good = solve_q(r.y[:, failed], r.v[:, failed], fe_q[failed], ss[failed], np.full(failed.size, k - 1.0))
+        else:
+            roots, good = _score_root(method, r, failed)
+        tau2[failed] = roots
+        ok[failed] = good
+    return tau2, iters, fallback, ok
+
+
+def _likelihood_check(method: str, r: Rows, tau2: Array, tol: float) -> tuple[Array, BoolArray]:
+    """metafor's ll0check: reset to 0 where the likelihood at 0 is higher than at the solution."""
+    reset = np.zeros(r.n, dtype=bool)
+    cand = np.flatnonzero(tau2 > tol * r.vsum / r.c)
+    if cand.size == 0:
+        return tau2, reset
+    reml = method == "REML"
+    y, v = r.y[:, cand], r.v[:, cand]
+    ll_hat = _loglik_dense(y, v, tau2[cand], reml)
+    ll_zero = _loglik_dense(y, v, np.zeros(cand.size), reml)
+    bad = cand[ll_zero - ll_hat > tol]
+    reset[bad] = True
+    tau2 = tau2.copy()
+    tau2[bad] = 0.0
+    return tau2, reset
+
+
+def _escape_boundary(method: str, r: Rows, tau2: Array, tol: float, grid_size: int = 40) -> tuple[Array, BoolArray]:
     """Look for a higher interior maximum where ML/REML scoring stopped at tau^2 = 0.
 
     Fisher scoring from the HE start (metafor's algorithm) stops at tau^2 = 0
     whenever the score is negative there, even if the likelihood has a
     second, higher maximum inside (possible with very unequal variances).
     For such rows the score is scanned on a geometric grid up to a scale
-    beyond which it is negative; each interior maximum found is solved by
-    bracketing and kept if its likelihood exceeds that at 0.
+    beyond which it is negative; the first interior maximum found (a sign
+    change from + to -) is solved by bracketing and kept if its likelihood
+    exceeds that at 0. Grid points where the score is provably negative are
+    not evaluated (see :func:`_first_crossing`); the crossings found are
+    those of the full scan.
     """
-    n = y.shape[0]
-    multimodal = np.zeros(n, dtype=bool)
+    multimodal = np.zeros(r.n, dtype=bool)
     rows = np.flatnonzero(tau2 == 0)
     if rows.size == 0:
         return tau2, multimodal
-    k = mask[rows].sum(axis=1)
-    ybar = rsum(y[rows], mask[rows]) / k
-    ss = rsum((y[rows] - ybar[:, None]) ** 2, mask[rows])
-    vmax = np.where(mask[rows], v[rows], 0.0).max(axis=1)
-    top = 10.0 * np.maximum(ss / np.maximum(k - 1, 1), vmax)
+    k = r.c
+    y, v = r.y[:, rows], r.v[:, rows]
+    ss = r.ss[rows]
+    top = 10.0 * np.maximum(ss / max(k - 1, 1), v.max(axis=0))
     grid = top[:, None] * np.geomspace(1e-8, 1.0, grid_size)[None, :]
-    yr, vr, mr = y[rows], v[rows], mask[rows].astype(np.float64)
-    scores = np.stack([_score(method, yr, vr, grid[:, j], mr)[0] for j in range(grid_size)], axis=1)
-    # first downward crossing of the score (+ then -) is an interior local maximum
-    down = (scores[:, :-1] > 0) & (scores[:, 1:] <= 0)
-    has = down.any(axis=1)
+    has, j = _first_crossing(method, y, v, grid, r.fe[2][rows], ss)
     if not has.any():
         return tau2, multimodal
     sub = rows[has]
-    j = down[has].argmax(axis=1)
+    j = j[has]
     lo, hi = grid[has, j], grid[has, j + 1]
 
-    def f(x: Array, r: npt.NDArray[np.intp]) -> Array:
-        return _score(method, y[r], v[r], x, mask[r])[0]
+    def f(x: Array, cols: npt.NDArray[np.intp]) -> Array:
+        return _score_dense(method, r.y[:, cols], r.v[:, cols], x, k, step=False)[0]
 
     roots, ok = solve_decreasing(f, lo, hi, sub)
     reml = method == "REML"
-    gain = log_likelihood(y[sub], v[sub], np.nan_to_num(roots), mask[sub], reml) - log_likelihood(
-        y[sub], v[sub], np.zeros(sub.size), mask[sub], reml
-    )
+    ys, vs = r.y[:, sub], r.v[:, sub]
+    gain = _loglik_dense(ys, vs, np.nan_to_num(roots), reml) - _loglik_dense(ys, vs, np.zeros(sub.size), reml)
     better = ok & (gain > tol)
     tau2 = tau2.copy()
     tau2[sub[better]] = roots[better]
@@ -496,7 +591,128 @@ def _escape_boundary(
     return tau2, multimodal
 
 
-def _se_pm(y: Array, v: Array, mask: Mask, k: Array, tau2: Array) -> Array:
+_CACHE_ELEMENTS = 1 << 17  # studies per block of Fisher scoring: arrays that stay in cache
+_MARGIN = 1e-9  # relative safety margin of the certificates, far above rounding error
+
+
+def _first_crossing(
+    method: str, y: Array, v: Array, grid: Array, q0: Array, ss: Array
+) -> tuple[BoolArray, npt.NDArray[np.intp]]:
+    """First index ``j`` with ``score(grid[j]) > 0 >= score(grid[j + 1])`` per column, as a full scan finds it.
+
+    The score is evaluated exactly (the same arithmetic as everywhere else)
+    only where its sign is not already certified negative by an upper bound
+    that holds with a wide margin over rounding error:
+
+    * near 0, from the exact evaluation at ``a = grid[0]``: on ``[a, b]``
+      every weight lies in ``[w_i(a) (1 - eps), w_i(a)]`` with
+      ``eps = (b - a) / (v_min + b)``, which bounds the change of the
+      weighted mean and of every term of the score (:func:`_anchor_reach`);
+    * far out, ``score(t) <= w_max (Q(t) + 1) - k / (vbar + t)`` (REML; ML
+      without the ``+ 1``), from ``sum w^2 e^2 <= w_max Q``,
+      ``Q(t) <= min(Q(0), SS w_max)`` and ``S(t) >= k / (vbar + t)``.
+
+    A certified point has a non-positive score, so it neither starts a
+    crossing nor hides one: the first crossing is that of the full scan.
+    """
+    k, R = y.shape
+    G = grid.shape[1]
+    reml = method == "REML"
+    pos = np.zeros((R, G), dtype=bool)  # score > 0 (evaluated)
+    nonpos = np.zeros((R, G), dtype=bool)  # score <= 0 (evaluated or certified)
+    vmin = v.min(axis=0)
+    big = np.abs(y).max(axis=0)
+    vbar = psum(v) / k
+    score, parts = _scan_eval(method, y, v, grid[:, 0], k)
+    pos[:, 0], nonpos[:, 0] = score > 0, score <= 0
+    reach = np.zeros(R, dtype=np.intp)
+    anchor = np.flatnonzero(nonpos[:, 0])
+    if anchor.size:
+        reach[anchor] = _anchor_reach(grid[anchor], vmin[anchor], big[anchor], [x[anchor] for x in parts], reml)
+    cols = np.arange(G)
+    nonpos |= (cols[None, :] >= 1) & (cols[None, :] <= reach[:, None])
+    start = reach + 1  # first point of each column not yet known
+    open_rows = np.ones(R, dtype=bool)  # no crossing found yet
+    for j in range(1, G):
+        rows = np.flatnonzero(open_rows & (start <= j))
+        if rows.size == 0:
+            continue
+        t = grid[rows, j]
+        wmax = 1.0 / (vmin[rows] + t)
+        s_low = k / (vbar[rows] + t)
+        qb = np.minimum(q0[rows], ss[rows] * wmax)
+        bound = (qb + float(reml)) * wmax - s_low
+        slack = _MARGIN * ((qb + 1.0) * wmax + s_low + k * wmax + k * (big[rows] * wmax) ** 2)
+        cert = bound < -slack
+        nonpos[rows[cert], j] = True
+        ev = rows[~cert]
+        if ev.size:
+            sc = _score_dense(method, y[:, ev], v[:, ev], t[~cert], k, step=False)[0]
+            pos[ev, j], nonpos[ev, j] = sc > 0, sc <= 0
+        # a crossing at j - 1 settles the column: later points cannot change the first crossing
+        open_rows[rows] &= ~(pos[rows, j - 1] & nonpos[rows, j])
+    down = pos[:, :-1] & nonpos[:, 1:]
+    has = down.any(axis=1)
+    return has, down.argmax(axis=1)
+
+
+def _scan_eval(method: str, y: Array, v: Array, t: Array, k: int) -> tuple[Array, list[Array]]:
+    """The ML/REML score at ``t`` (the arithmetic of :func:`_score_dense`) and the sums of its bound.
+
+    Returns the score and ``[S, sum w^2, sum w^2 e^2, sum w^2 |e|, sum w |e|]``.
+    """
+    buf = np.empty((3,) + y.shape)
+    w = _weights(v, t, buf[0])
+    np.multiply(w, y, out=buf[1])
+    np.multiply(w, w, out=buf[2])
+    s, swy, sw2 = psum(buf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = swy / s
+    e = np.subtract(y, mu[None, :], out=buf[1])
+    wr = np.multiply(w, e, out=buf[2])
+    np.abs(wr, out=buf[1])
+    np.multiply(wr, wr, out=buf[2])
+    np.multiply(w, buf[1], out=buf[0])
+    b1, c1, a1 = psum(buf)  # sum w^2 |e|, sum w |e|, sum w^2 e^2
+    score = a1 - s if method == "ML" else a1 - (s - sw2 / s)
+    return score, [s, sw2, a1, b1, c1]
+
+
+def _anchor_reach(grid: Array, vmin: Array, big: Array, parts: list[Array], reml: bool) -> npt.NDArray[np.intp]:
+    """How many grid points after ``grid[:, 0]`` the bound from that anchor certifies non-positive.
+
+    On ``[a, b]``, with ``eps = (b - a) / (v_min + b)``, ``S(t) >= (1 - eps) S(a)``
+    and the weighted mean moves by at most ``delta = eps sum w|e| / ((1 - eps) S)``,
+    so the score is at most ``sum w^2 (|e| + delta)^2 - (1 - eps) S
+    (+ sum w^2 / ((1 - eps) S) for REML)``, all at ``a``. The bound grows with
+    ``b``; the reach is found by bisection.
+    """
+    s, w2, a1, b1, c1 = parts
+    R, G = grid.shape
+    a = grid[:, 0]
+
+    def certified(d: npt.NDArray[np.intp]) -> BoolArray:
+        b = grid[np.arange(R), d]
+        eps = (b - a) / (vmin + b)
+        keep = 1.0 - eps
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            delta = eps * c1 / (s * keep)
+            terms = a1 + 2.0 * delta * b1 + delta * delta * w2
+            bound = terms - s * keep + (w2 / (s * keep) if reml else 0.0)
+            slack = _MARGIN * (terms + s + w2 / s + big * (b1 + delta * w2)) + (_MARGIN * big) ** 2 * w2
+            return (bound < -slack) & (keep > 0)
+
+    lo = np.zeros(R, dtype=np.intp)  # certified up to lo (0: nothing beyond the anchor)
+    hi = np.full(R, G - 1, dtype=np.intp)
+    while (lo < hi).any():
+        mid = (lo + hi + 1) // 2
+        ok = certified(mid)
+        lo = np.where(ok, mid, lo)
+        hi = np.where(ok, hi, mid - 1)
+    return lo
+
+
+def _se_pm(v: Array, k: int, tau2: Array) -> Array:
     """SE used by metafor for EB, PM and PMM: ``sqrt(2 k^2 / (k-1)) / sum(w)``."""
-    s = rsum(1.0 / (v + tau2[:, None]), mask)
+    s = psum(1.0 / (v + tau2[None, :]))
     return np.sqrt(2.0 * k * k / (k - 1)) / s

@@ -25,11 +25,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from alsmeta._roots import expand_upper, solve_decreasing
-from alsmeta._rowmath import generalized_q, p_trace, rsum
+from alsmeta.estimators import Rows, solve_q
 
 Array = npt.NDArray[np.float64]
-Mask = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -44,36 +42,32 @@ class Heterogeneity:
     h2: Array
 
 
-def heterogeneity(y: Array, v: Array, mask: Mask, tau2: Array, common_effect: bool) -> Heterogeneity:
-    """Cochran's Q, I^2 (percent) and H^2 per row.
+def heterogeneity(r: Rows, tau2: Array, common_effect: bool) -> Heterogeneity:
+    """Cochran's Q, I^2 (percent) and H^2 for each meta-analysis of a :class:`~alsmeta.estimators.Rows` block.
 
-    Rows with one study get ``Q = 0``, ``p = 1``, ``I^2 = 0``, ``H^2 = 1``
-    (as metafor); rows with no study get NaN.
+    Meta-analyses with one study get ``Q = 0``, ``p = 1``, ``I^2 = 0``,
+    ``H^2 = 1`` (as metafor); with no study, NaN.
     """
-    n = y.shape[0]
-    k = mask.sum(axis=1)
-    df = np.maximum(k - 1, 0)
-    w = 1.0 / v
+    n, k = r.n, r.c
+    df = np.full(n, max(k - 1, 0), dtype=np.int64)
+    if k < 2:
+        fill = (0.0, 1.0, 0.0, 0.0, 1.0) if k == 1 else (np.nan,) * 5
+        q, q_p, typical, i2, h2 = (np.full(n, x) for x in fill)
+        return Heterogeneity(q=q, q_df=df, q_pvalue=q_p, typical_v=typical, i2=i2, h2=h2)
+    _, _, q_raw, tr_p = r.fe
     with np.errstate(invalid="ignore", divide="ignore"):
-        q = np.maximum(generalized_q(y, v, np.zeros(n), mask), 0.0)
+        q = np.maximum(q_raw, 0.0)
         q_p = stats.chi2.sf(q, df)
-        typical = (k - 1) / p_trace(w, mask)
+        typical = (k - 1) / tr_p
         if common_effect:
             i2 = np.maximum(0.0, 100.0 * (q - df) / q)
             h2 = q / df
         else:
             i2 = 100.0 * tau2 / (typical + tau2)
             h2 = tau2 / typical + 1.0
-    one = k == 1
-    q[one], q_p[one], i2[one], h2[one], typical[one] = 0.0, 1.0, 0.0, 1.0, 0.0
-    # all effects identical: Q = 0 exactly, I^2 = 0 (not 0/0)
-    flat = (k >= 2) & (q == 0)
     if common_effect:
-        i2[flat] = 0.0
-    empty = k == 0
-    for arr in (q, q_p, typical, i2, h2):
-        arr[empty] = np.nan
-    return Heterogeneity(q=q, q_df=df.astype(np.int64), q_pvalue=q_p, typical_v=typical, i2=i2, h2=h2)
+        i2[q == 0] = 0.0  # all effects identical: Q = 0 exactly, I^2 = 0 (not 0/0)
+    return Heterogeneity(q=q, q_df=df, q_pvalue=q_p, typical_v=typical, i2=i2, h2=h2)
 
 
 @dataclass(frozen=True)
@@ -89,8 +83,8 @@ class QProfileInterval:
     converged: npt.NDArray[np.bool_]
 
 
-def q_profile_ci(y: Array, v: Array, mask: Mask, typical_v: Array, level: float) -> QProfileInterval:
-    """Q-profile confidence interval for tau^2 (Viechtbauer 2007).
+def q_profile_ci(r: Rows, typical_v: Array, level: float) -> QProfileInterval:
+    """Q-profile confidence interval for tau^2 (Viechtbauer 2007) of each meta-analysis of a block.
 
     The lower bound solves ``Q(tau2) = chi2_{1 - alpha/2}(k - 1)`` and the upper
     bound ``Q(tau2) = chi2_{alpha/2}(k - 1)``, where ``Q(tau2)`` is the
@@ -99,56 +93,27 @@ def q_profile_ci(y: Array, v: Array, mask: Mask, typical_v: Array, level: float)
     stops at ``tau2.max`` (default 100), the upper bracket is extended until
     the root is enclosed, so the bound is exact for any data scale.
 
-    Rows with fewer than two studies get NaN.
+    Meta-analyses with fewer than two studies get NaN.
 
     References
     ----------
     Viechtbauer W (2007). Confidence intervals for the amount of heterogeneity
     in meta-analysis. Statistics in Medicine 26:37-52.
     """
-    n = y.shape[0]
-    k = mask.sum(axis=1)
+    n, k = r.n, r.c
     alpha = 1.0 - level
     low = np.full(n, np.nan)
     high = np.full(n, np.nan)
-    conv = np.ones(n, dtype=bool)
-    rows = np.flatnonzero(k >= 2)
-    if rows.size:
-        df = k[rows] - 1
-        q0 = generalized_q(y[rows], v[rows], np.zeros(rows.size), mask[rows])
-        ybar = rsum(y[rows], mask[rows]) / k[rows]
-        ss = rsum((y[rows] - ybar[:, None]) ** 2, mask[rows])
-        for out, crit in ((low, stats.chi2.isf(alpha / 2, df)), (high, stats.chi2.ppf(alpha / 2, df))):
-            bound, ok = _solve_q(y, v, mask, rows, q0, ss, crit)
-            out[rows] = bound
-            conv[rows] &= ok
+    conv = np.full(n, k >= 2)
+    if k >= 2:
+        q0 = r.fe[2]
+        for out, crit in ((low, stats.chi2.isf(alpha / 2, k - 1)), (high, stats.chi2.ppf(alpha / 2, k - 1))):
+            bound, ok = solve_q(r.y, r.v, q0, r.ss, np.full(n, float(crit)))
+            out[:] = bound
+            conv &= ok
     with np.errstate(invalid="ignore", divide="ignore"):
         i2_low = 100.0 * low / (typical_v + low)
         i2_high = 100.0 * high / (typical_v + high)
         h2_low = low / typical_v + 1.0
         h2_high = high / typical_v + 1.0
-    conv[k < 2] = False
     return QProfileInterval(low, high, i2_low, i2_high, h2_low, h2_high, conv)
-
-
-def _solve_q(
-    y: Array, v: Array, mask: Mask, rows: npt.NDArray[np.intp], q0: Array, ss: Array, crit: Array
-) -> tuple[Array, npt.NDArray[np.bool_]]:
-    """tau^2 with ``Q(tau2) = crit`` on the given rows (0 where ``Q(0) <= crit``)."""
-    out = np.zeros(rows.size)
-    ok = np.ones(rows.size, dtype=bool)
-    pos = np.flatnonzero(q0 > crit)
-    if pos.size == 0:
-        return out, ok
-    target = np.zeros(y.shape[0])
-    target[rows[pos]] = crit[pos]
-
-    def f(x: Array, r: npt.NDArray[np.intp]) -> Array:
-        return generalized_q(y[r], v[r], x, mask[r]) - target[r]
-
-    sub = rows[pos]
-    hi = expand_upper(f, ss[pos] / crit[pos] * (1.0 + 1e-9) + 1e-300, sub)
-    roots, success = solve_decreasing(f, np.zeros(pos.size), hi, sub)
-    out[pos] = roots
-    ok[pos] = success
-    return out, ok
