@@ -1,0 +1,360 @@
+r"""Multiverse analyses: specification curves fitted in one batch.
+
+A *specification* is one complete set of analysis choices - which study
+values enter (each study *slot* names one effect, or none), the tau^2
+estimator, the confidence-interval method, frequentist or Bayesian - and a
+*specification curve* (Simonsohn, Simmons & Nelson 2020, Nat Hum Behav
+4:1208-1214; Steegen et al. 2016, Perspect Psychol Sci 11:702-712) shows the
+pooled estimate and interval of every specification, sorted, with the choices
+marked below. The share of specifications in which a claim holds says how
+much the claim depends on choices the analyst could defensibly have made
+otherwise.
+
+Specifications are a tidy :class:`pandas.DataFrame`, one row per
+specification and one column per choice (:func:`expand_grid` builds the full
+factorial). :func:`fit_specifications` turns the slot columns into ``(B, k)``
+arrays and fits every frequentist row with :func:`alsmeta.pool_many`, one
+batched call per (estimator, test) pair; Bayesian rows (``method="bayes"``)
+are fitted with :func:`alsmeta.bayes_meta`, once per distinct data set and
+prior.
+
+>>> import alsmeta.multiverse as mv
+>>> effects = {"a": (0.4, 0.2), "b": (0.9, 0.3), "b_alt": (0.3, 0.3)}   # key: (yi, se)
+>>> specs = mv.expand_grid(study_a=["a"], study_b=["b", "b_alt", None], method=["DL", "REML"], test=["z", "knha"])
+>>> res = mv.fit_specifications(specs, effects, slots=["study_a", "study_b"])
+>>> res.share("positive")          # share of specifications whose interval excludes 0 upwards
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from alsmeta.batch import pool_many
+from alsmeta.bayes import bayes_meta
+from alsmeta.estimators import METHODS
+from alsmeta.pooling import AlsmetaWarning
+from alsmeta.validation import AlsmetaInputError
+
+BAYES = "bayes"
+"""Value of the method column that selects the Bayesian model (:func:`alsmeta.bayes_meta`)."""
+TESTS = ("z", "t", "knha", "adhoc")
+DIRECTIONS = ("positive", "negative")
+RESULT_COLUMNS = ("k", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "i2", "converged", "prob_positive")
+"""Columns :func:`fit_specifications` adds to the specifications (``prob_positive``: Bayesian rows only)."""
+
+FloatArray = npt.NDArray[np.float64]
+EffectTable = Mapping[Hashable, tuple[float, float]] | pd.DataFrame
+
+
+@dataclass(frozen=True)
+class MultiverseResult:
+    """Every specification with its pooled result.
+
+    Attributes
+    ----------
+    specifications : pandas.DataFrame
+        One row per specification: the choice columns as given, then
+        :data:`RESULT_COLUMNS` (``k`` studies used; ``estimate``, ``se``,
+        ``ci_low``, ``ci_high`` - for Bayesian rows the posterior mean, SD
+        and equal-tailed credible interval of mu; ``pvalue`` NaN for them;
+        ``prob_positive`` = P(mu > 0 | data), NaN for frequentist rows).
+    choices : tuple of str
+        Names of the choice columns (every input column).
+    slots : tuple of str
+        The choice columns that name study effects.
+    level : float
+        Confidence / credible level of the intervals.
+    """
+
+    specifications: pd.DataFrame
+    choices: tuple[str, ...]
+    slots: tuple[str, ...]
+    level: float
+
+    def __len__(self) -> int:
+        return len(self.specifications)
+
+    def holds(self, direction: str = "positive", threshold: float = 0.0) -> pd.Series:
+        """Whether each specification's interval excludes ``threshold`` in ``direction``.
+
+        ``"positive"``: ``ci_low > threshold``; ``"negative"``: ``ci_high < threshold``.
+        Specifications without a result (k = 0) do not hold.
+        """
+        direction = _direction(direction)
+        t = _finite(threshold, "threshold")
+        s = self.specifications
+        hit = s["ci_low"] > t if direction == "positive" else s["ci_high"] < t
+        return hit.fillna(False).astype(bool).rename("holds")
+
+    def share(self, direction: str = "positive", threshold: float = 0.0, by: str | None = None) -> float | pd.Series:
+        """Share of specifications in which the claim holds (overall, or per level of choice ``by``)."""
+        hit = self.holds(direction, threshold)
+        if len(hit) == 0:
+            return math.nan
+        if by is None:
+            return float(hit.mean())
+        if by not in self.specifications.columns:
+            raise AlsmetaInputError(f"by: no column {by!r}; choices are {', '.join(self.choices)}")
+        key = self.specifications[by].astype(str)
+        return hit.groupby(key, sort=False).mean().rename("share")
+
+    def curve(self) -> pd.DataFrame:
+        """The specifications sorted by estimate (ties by interval), with a ``rank`` column from 0."""
+        out = self.specifications.sort_values(["estimate", "ci_low", "ci_high"], kind="mergesort", na_position="last")
+        out = out.reset_index(drop=False).rename(columns={"index": "spec"})
+        out.insert(0, "rank", np.arange(len(out)))
+        return out
+
+
+def expand_grid(**choices: Sequence[Any]) -> pd.DataFrame:
+    """Full factorial of the choices: one row per combination, one column per choice.
+
+    >>> expand_grid(method=["DL", "REML"], test=["z", "knha"]).shape
+    (4, 2)
+    """
+    if not choices:
+        raise AlsmetaInputError("choices: at least one choice is needed")
+    levels = {}
+    for name, values in choices.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+            raise AlsmetaInputError(f"{name}: the levels of a choice must be a list or tuple, got {type(values).__name__}")
+        if len(values) == 0:
+            raise AlsmetaInputError(f"{name}: a choice needs at least one level")
+        levels[name] = list(values)
+    rows = list(itertools.product(*levels.values()))
+    columns = {}
+    for j, name in enumerate(levels):
+        col = np.empty(len(rows), dtype=object)
+        col[:] = [r[j] for r in rows]
+        columns[name] = pd.Series(col, dtype=object)
+    return pd.DataFrame(columns)  # object columns keep None as None (no silent NaN)
+
+
+def _direction(direction: str) -> str:
+    if direction not in DIRECTIONS:
+        raise AlsmetaInputError(f"direction: must be one of {DIRECTIONS}, got {direction!r}")
+    return direction
+
+
+def _finite(x: Any, name: str) -> float:
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        raise AlsmetaInputError(f"{name}: must be a number, got {x!r}") from None
+    if not math.isfinite(f):
+        raise AlsmetaInputError(f"{name}: must be finite, got {x!r}")
+    return f
+
+
+def _empty_slot(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v == ""
+
+
+def _effect_table(effects: EffectTable) -> dict[Hashable, tuple[float, float]]:
+    if isinstance(effects, pd.DataFrame):
+        missing = [c for c in ("yi", "se") if c not in effects.columns]
+        if missing:
+            raise AlsmetaInputError(f"effects: the table needs columns 'yi' and 'se' (missing {missing}), indexed by effect key")
+        if effects.index.has_duplicates:
+            dup = effects.index[effects.index.duplicated()][0]
+            raise AlsmetaInputError(f"effects: duplicate effect key {dup!r}")
+        pairs = {k: (r.yi, r.se) for k, r in zip(effects.index, effects.itertuples(index=False))}
+    elif isinstance(effects, Mapping):
+        pairs = dict(effects)
+    else:
+        raise AlsmetaInputError(f"effects: expected a mapping key -> (yi, se) or a DataFrame, got {type(effects).__name__}")
+    if not pairs:
+        raise AlsmetaInputError("effects: no effects given")
+    out = {}
+    for key, pair in pairs.items():
+        try:
+            yi, se = pair
+        except (TypeError, ValueError):
+            raise AlsmetaInputError(f"effects: {key!r} must be a (yi, se) pair, got {pair!r}") from None
+        yi, se = _finite(yi, f"effects[{key!r}] yi"), _finite(se, f"effects[{key!r}] se")
+        if se <= 0:
+            raise AlsmetaInputError(f"effects: {key!r} has se = {se!r}; standard errors must be > 0")
+        out[key] = (yi, se)
+    return out
+
+
+def specification_data(
+    specs: pd.DataFrame, effects: EffectTable, slots: Sequence[str],
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """The ``(B, k)`` effects, variances and mask of the specifications (``k = len(slots)``).
+
+    Each slot column holds an effect key of ``effects`` or ``None`` (also
+    NaN or ``""``) for "this study is not included".
+    """
+    table = _effect_table(effects)
+    slots = _slots(specs, slots)
+    b, k = len(specs), len(slots)
+    y, v, m = np.zeros((b, k)), np.ones((b, k)), np.zeros((b, k), bool)
+    for j, col in enumerate(slots):
+        for i, key in enumerate(specs[col].tolist()):
+            if _empty_slot(key):
+                continue
+            if key not in table:
+                raise AlsmetaInputError(f"{col}: specification row {i} names effect {key!r}, which is not in effects")
+            yi, se = table[key]
+            y[i, j], v[i, j], m[i, j] = yi, se * se, True
+    return y, v, m
+
+
+def _slots(specs: pd.DataFrame, slots: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(slots, str):
+        slots = [slots]
+    slots = tuple(slots)
+    if not slots:
+        raise AlsmetaInputError("slots: at least one study slot column is needed")
+    if len(set(slots)) != len(slots):
+        raise AlsmetaInputError(f"slots: duplicate slot columns in {list(slots)}")
+    missing = [s for s in slots if s not in specs.columns]
+    if missing:
+        raise AlsmetaInputError(f"slots: columns {missing} are not in the specifications")
+    return slots
+
+
+def _check_specs(specs: Any) -> pd.DataFrame:
+    if not isinstance(specs, pd.DataFrame):
+        raise AlsmetaInputError(f"specs: expected a pandas DataFrame, got {type(specs).__name__}")
+    if len(specs) == 0:
+        raise AlsmetaInputError("specs: no specifications (0 rows)")
+    clash = [c for c in RESULT_COLUMNS if c in specs.columns]
+    if clash:
+        raise AlsmetaInputError(f"specs: columns {clash} are reserved for results; rename them")
+    return specs.reset_index(drop=True)
+
+
+def fit_specifications(
+    specs: pd.DataFrame,
+    effects: EffectTable,
+    slots: Sequence[str],
+    *,
+    method_col: str = "method",
+    test_col: str = "test",
+    tau_scale_col: str = "tau_scale",
+    level: float = 0.95,
+) -> MultiverseResult:
+    """Fit every specification: frequentist rows batched by :func:`alsmeta.pool_many`, Bayesian rows by :func:`alsmeta.bayes_meta`.
+
+    Parameters
+    ----------
+    specs : pandas.DataFrame
+        One row per specification. Needs the ``slots`` columns (effect key or
+        None), ``method_col`` (an estimator of :func:`alsmeta.pool` or
+        ``"bayes"``) and, for frequentist rows, ``test_col`` (``"z"``,
+        ``"t"``, ``"knha"``, ``"adhoc"``); Bayesian rows need a positive
+        ``tau_scale_col`` (the half-normal prior scale on tau; flat prior on
+        mu). Other columns are carried along as descriptive choices.
+    effects : mapping or pandas.DataFrame
+        Effect key -> ``(yi, se)``, or a table with columns ``yi`` and ``se``
+        indexed by key.
+    slots : sequence of str
+        The columns of ``specs`` that name study effects.
+    method_col, test_col, tau_scale_col : str
+        Names of the model columns.
+    level : float
+        Confidence / credible level (0.95 or 95).
+
+    Returns
+    -------
+    MultiverseResult
+
+    Raises
+    ------
+    AlsmetaInputError
+        Naming the column (and row or effect key) of any bad input.
+
+    Notes
+    -----
+    Each frequentist row is bit for bit :func:`alsmeta.pool` on its studies
+    (the guarantee of :func:`alsmeta.pool_many`), with ``confint=False``
+    (no Q-profile intervals are needed for the curve). A row whose t-based
+    test has one study falls back to z, as in metafor.
+    """
+    specs = _check_specs(specs)
+    slots = _slots(specs, slots)
+    level = _finite(level, "level")
+    if level > 1:
+        level /= 100.0
+    if not 0 < level < 1:
+        raise AlsmetaInputError(f"level: must be in (0, 1) or (0, 100), got {level!r}")
+    if method_col not in specs.columns:
+        raise AlsmetaInputError(f"{method_col}: the specifications need a method column")
+    methods = specs[method_col].astype(str)
+    known = {m.upper() for m in METHODS} | {"EE", "FE", BAYES.upper()}
+    bad = sorted({m for m in methods if m.upper() not in known})
+    if bad:
+        raise AlsmetaInputError(f"{method_col}: unknown method(s) {bad}; use one of {sorted(METHODS)} or {BAYES!r}")
+    is_bayes = (methods.str.lower() == BAYES).to_numpy()
+    if (~is_bayes).any():
+        if test_col not in specs.columns:
+            raise AlsmetaInputError(f"{test_col}: frequentist specifications need a test column")
+        tests = specs.loc[~is_bayes, test_col].astype(str)
+        bad = sorted(set(tests) - set(TESTS))
+        if bad:
+            raise AlsmetaInputError(f"{test_col}: unknown test(s) {bad}; use one of {TESTS}")
+    if is_bayes.any():
+        if tau_scale_col not in specs.columns:
+            raise AlsmetaInputError(f"{tau_scale_col}: Bayesian specifications need a tau-scale column")
+        for i in np.flatnonzero(is_bayes):
+            s = _finite(specs.at[i, tau_scale_col], f"{tau_scale_col} (row {i})")
+            if s <= 0:
+                raise AlsmetaInputError(f"{tau_scale_col}: row {i} has scale {s!r}; it must be > 0")
+
+    y, v, m = specification_data(specs, effects, slots)
+    b = len(specs)
+    out: dict[str, np.ndarray] = {c: np.full(b, np.nan) for c in RESULT_COLUMNS}
+    out["k"] = m.sum(axis=1).astype(np.int64)
+    out["converged"] = np.zeros(b, bool)
+
+    freq = np.flatnonzero(~is_bayes)
+    if freq.size:
+        pairs = pd.DataFrame({"m": methods.to_numpy()[freq], "t": specs[test_col].astype(str).to_numpy()[freq], "row": freq})
+        for (method, test), grp in pairs.groupby(["m", "t"], sort=True):
+            rows = grp["row"].to_numpy()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", AlsmetaWarning)  # k = 1 with t-based tests falls back to z (as metafor)
+                fit = pool_many(y[rows], v[rows], m[rows], method=str(method), test=str(test), level=level, confint=False)
+            for c in ("estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "i2"):
+                out[c][rows] = getattr(fit, c)
+            out["converged"][rows] = fit.converged
+
+    cache: dict[tuple[Any, ...], tuple[float, ...]] = {}
+    for i in np.flatnonzero(is_bayes):
+        use = m[i]
+        if not use.any():
+            continue
+        scale = float(specs.at[i, tau_scale_col])
+        key = (tuple(y[i, use]), tuple(v[i, use]), scale)
+        if key not in cache:
+            r = bayes_meta(y[i, use], v[i, use], tau_scale=scale, level=level)
+            cache[key] = (r.mu_mean, r.mu_sd, r.mu_ci_low, r.mu_ci_high, r.tau_median**2, r.prob_above(0.0))
+        est, sd, lo, hi, tau2, p_pos = cache[key]
+        out["estimate"][i], out["se"][i], out["ci_low"][i], out["ci_high"][i] = est, sd, lo, hi
+        out["tau2"][i], out["prob_positive"][i], out["converged"][i] = tau2, p_pos, True
+
+    frame = specs.copy()
+    for c in RESULT_COLUMNS:
+        frame[c] = out[c]
+    return MultiverseResult(specifications=frame, choices=tuple(str(c) for c in specs.columns), slots=slots, level=level)
+
+
+__all__ = [
+    "BAYES",
+    "MultiverseResult",
+    "RESULT_COLUMNS",
+    "expand_grid",
+    "fit_specifications",
+    "specification_data",
+]

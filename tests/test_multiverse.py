@@ -1,0 +1,123 @@
+"""Specification curves: batched fits equal alsmeta.pool in a loop; shares; input errors."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import alsmeta as am
+from alsmeta import multiverse as mv
+from alsmeta.validation import AlsmetaInputError
+
+EFFECTS = {
+    "oh": (1.13, 0.2351),
+    "kim": (0.38, 0.1736),
+    "kim_printed": (1.14, 0.5207),
+    "petrou": (0.6, 0.2894),
+    "petrou_plus": (1.8, 0.8682),
+}
+
+
+def _specs() -> pd.DataFrame:
+    return mv.expand_grid(
+        s_oh=["oh"], s_kim=["kim", "kim_printed", None], s_petrou=["petrou", "petrou_plus", None],
+        method=["CE", "DL", "REML", "PM", "SJ"], test=["z", "t", "knha", "adhoc"],
+    )
+
+
+def test_expand_grid_is_full_factorial() -> None:
+    g = mv.expand_grid(a=[1, 2, 3], b=["x", "y"])
+    assert g.shape == (6, 2)
+    assert set(map(tuple, g.to_numpy().tolist())) == {(i, j) for i in (1, 2, 3) for j in "xy"}
+
+
+def test_batch_equals_pool_in_a_loop_and_share_recomputed() -> None:
+    specs = _specs()
+    res = mv.fit_specifications(specs, EFFECTS, slots=["s_oh", "s_kim", "s_petrou"])
+    assert len(res) == len(specs) == 180
+    hits = 0
+    for i, row in enumerate(specs.itertuples(index=False)):
+        keys = [k for k in (row.s_oh, row.s_kim, row.s_petrou) if k is not None]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", am.AlsmetaWarning)
+            f = am.pool([EFFECTS[k][0] for k in keys], sei=[EFFECTS[k][1] for k in keys], method=row.method, test=row.test)
+        got = res.specifications.loc[i]
+        assert got.k == len(keys)
+        for c in ("estimate", "se", "ci_low", "ci_high", "tau2"):
+            assert got[c] == pytest.approx(getattr(f, c), rel=1e-10, abs=1e-12)
+        hits += f.ci_low > 0
+    assert res.share("positive") == pytest.approx(hits / len(specs), abs=1e-15)
+    by = res.share("positive", by="test")
+    assert set(by.index) == {"z", "t", "knha", "adhoc"}
+
+
+def test_bayesian_rows_match_bayes_meta_and_are_cached() -> None:
+    specs = pd.DataFrame({"s1": ["oh", "oh", "oh"], "s2": ["kim", "kim", None], "method": ["bayes"] * 3,
+                          "tau_scale": [0.5, 0.5, 1.0]})
+    res = mv.fit_specifications(specs, EFFECTS, slots=["s1", "s2"])
+    r = am.bayes_meta([1.13, 0.38], sei=[0.2351, 0.1736], tau_scale=0.5)
+    row = res.specifications.loc[0]
+    assert row.estimate == pytest.approx(r.mu_mean) and row.ci_low == pytest.approx(r.mu_ci_low)
+    assert row.prob_positive == pytest.approx(r.prob_above(0.0))
+    assert math.isnan(row.pvalue)
+    r1 = am.bayes_meta([1.13], sei=[0.2351], tau_scale=1.0)
+    assert res.specifications.loc[2].ci_high == pytest.approx(r1.mu_ci_high)
+
+
+def test_empty_specification_never_holds_and_curve_is_sorted() -> None:
+    specs = pd.DataFrame({"s": ["oh", None, "kim"], "method": ["REML"] * 3, "test": ["z"] * 3})
+    res = mv.fit_specifications(specs, EFFECTS, slots=["s"])
+    assert res.specifications.k.tolist() == [1, 0, 1]
+    assert res.holds("positive").tolist() == [True, False, True]
+    assert res.holds("negative").tolist() == [False, False, False]
+    curve = res.curve()
+    assert curve.estimate.iloc[:2].is_monotonic_increasing and curve.spec.tolist() == [2, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("specs", "effects", "match"),
+    [
+        (pd.DataFrame({"s": ["nope"], "method": ["REML"], "test": ["z"]}), EFFECTS, "not in effects"),
+        (pd.DataFrame({"s": ["oh"], "method": ["XX"], "test": ["z"]}), EFFECTS, "unknown method"),
+        (pd.DataFrame({"s": ["oh"], "method": ["REML"], "test": ["wald"]}), EFFECTS, "unknown test"),
+        (pd.DataFrame({"s": ["oh"], "method": ["bayes"]}), EFFECTS, "tau_scale"),
+        (pd.DataFrame({"s": ["oh"], "method": ["bayes"], "tau_scale": [0.0]}), EFFECTS, "must be > 0"),
+        (pd.DataFrame({"s": ["oh"], "method": ["REML"], "test": ["z"]}), {"oh": (1.0, -1.0)}, "must be > 0"),
+        (pd.DataFrame({"s": ["oh"], "method": ["REML"], "test": ["z"]}), {"oh": (float("nan"), 1.0)}, "finite"),
+        (pd.DataFrame({"s": [], "method": [], "test": []}), EFFECTS, "0 rows"),
+        (pd.DataFrame({"s": ["oh"], "method": ["REML"], "test": ["z"], "estimate": [1]}), EFFECTS, "reserved"),
+    ],
+)
+def test_bad_input_names_the_problem(specs: pd.DataFrame, effects: dict, match: str) -> None:
+    with pytest.raises(AlsmetaInputError, match=match):
+        mv.fit_specifications(specs, effects, slots=["s"])
+
+
+def test_bad_slots_and_grid() -> None:
+    specs = pd.DataFrame({"s": ["oh"], "method": ["REML"], "test": ["z"]})
+    with pytest.raises(AlsmetaInputError, match="not in the specifications"):
+        mv.fit_specifications(specs, EFFECTS, slots=["t"])
+    with pytest.raises(AlsmetaInputError, match="duplicate"):
+        mv.fit_specifications(specs, EFFECTS, slots=["s", "s"])
+    with pytest.raises(AlsmetaInputError, match="at least one level"):
+        mv.expand_grid(a=[])
+    with pytest.raises(AlsmetaInputError, match="list or tuple"):
+        mv.expand_grid(a="REML")
+    res = mv.fit_specifications(specs, EFFECTS, slots=["s"])
+    with pytest.raises(AlsmetaInputError, match="direction"):
+        res.share("up")
+    with pytest.raises(AlsmetaInputError, match="no column"):
+        res.share(by="nope")
+
+
+def test_effects_as_dataframe() -> None:
+    table = pd.DataFrame({"yi": [1.13, 0.38], "se": [0.2351, 0.1736]}, index=["oh", "kim"])
+    specs = pd.DataFrame({"a": ["oh"], "b": ["kim"], "method": ["DL"], "test": ["z"]})
+    y, v, m = mv.specification_data(specs, table, ["a", "b"])
+    np.testing.assert_allclose(y, [[1.13, 0.38]])
+    np.testing.assert_allclose(v, [[0.2351**2, 0.1736**2]])
+    assert m.all()
