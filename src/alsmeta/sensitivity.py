@@ -9,16 +9,19 @@
 * :func:`gosh` - graphical display of study heterogeneity (Olkin et al.
   2012), metafor's ``gosh()``: the model fitted to every subset of studies
   (or to random subsets when there are too many).
+* :func:`bootstrap` - nonparametric bootstrap of the pooled estimate and tau^2.
 * :func:`estimator_sweep` - every tau^2 estimator crossed with every test.
 
-Each refits many meta-analyses as one :func:`alsmeta.pool_many` call with a
-``(B, k)`` mask (B = k deletions, k cumulative prefixes, 2^k - 1 subsets),
-so the numbers are exactly those of :func:`alsmeta.pool` on each subset.
+Each refits many meta-analyses with the batched engine (:func:`alsmeta.pool_many`)
+and a ``(B, k)`` mask or resample (B = k deletions, k cumulative prefixes,
+2^k - 1 subsets, n_boot resamples), so the numbers are bit for bit those of
+:func:`alsmeta.pool` on each subset.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,11 +30,12 @@ import pandas as pd
 from scipy import stats
 
 from alsmeta._diagnostics import fixed_tau2, require_fit
-from alsmeta.batch import TESTS, BatchResult, pool_many
+from alsmeta.batch import TESTS, BatchResult, fit_spec, pool_many, run_batch
 from alsmeta.estimators import METHODS
 from alsmeta.metareg import _standardise, fit_regression_many
 from alsmeta.moderators import MetaRegressionResult
 from alsmeta.pooling import PooledResult
+from alsmeta.progress import ProgressArg
 from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level, study_labels
 
 Array = npt.NDArray[np.float64]
@@ -264,7 +268,17 @@ def cumulative(fit: PooledResult, order: Sequence[Any] | None = None, decreasing
 
 
 # ------------------------------------------------------------------ GOSH
-def gosh(fit: PooledResult, max_subsets: int | None = None, seed: int | None = None) -> pd.DataFrame:
+GOSH_EXACT_MAX_K = 20  # all 2^k - 1 subsets up to here (1,048,575 fits); random subsets beyond
+_GOSH_COLUMNS = ("k", "estimate", "se", "tau2", "i2", "h2", "q", "converged")
+
+
+def gosh(
+    fit: PooledResult,
+    max_subsets: int | None = None,
+    seed: int | None = None,
+    *,
+    progress: ProgressArg = None,
+) -> pd.DataFrame:
     """Fit the model to subsets of the studies (GOSH plot data), as metafor's ``gosh()``.
 
     Parameters
@@ -273,13 +287,19 @@ def gosh(fit: PooledResult, max_subsets: int | None = None, seed: int | None = N
         A :func:`alsmeta.pool` result; every subset is fitted with its method
         and test.
     max_subsets
-        Upper limit on the number of fits (default ``10**6``, metafor's). All
-        ``2^k - 1`` non-empty subsets are fitted when there are no more than
-        this; otherwise ``max_subsets`` random subsets, drawn as metafor does:
-        a size ``m`` with probability proportional to ``choose(k, m)``, then
-        ``m`` distinct studies uniformly.
+        Upper limit on the number of fits. All ``2^k - 1`` non-empty subsets
+        are fitted when there are no more than this; otherwise
+        ``max_subsets`` random subsets, drawn as metafor does: a size ``m``
+        with probability proportional to ``choose(k, m)``, then ``m``
+        distinct studies uniformly. Default: every subset up to k = 20
+        (1,048,575 fits, a few seconds), ``10**6`` random subsets beyond
+        (metafor's default is ``10**6``, so random already at k = 20).
     seed
         Seed of the random subsets (``numpy.random.default_rng``).
+    progress
+        Progress bar on standard error for long runs (see
+        :func:`alsmeta.pool_many`); a callable ``f(done, total)`` is called
+        after every chunk instead.
 
     Returns
     -------
@@ -289,11 +309,17 @@ def gosh(fit: PooledResult, max_subsets: int | None = None, seed: int | None = N
         bit ``j`` set when study ``j`` - 0-based, in the order of the data -
         is included; decode with :func:`subset_membership`), ``k``,
         ``estimate``, ``se``, ``tau2``, ``i2``, ``h2``, ``q``, ``converged``.
-        ``attrs["exact"]`` says whether all subsets were used.
+        Each row is bit for bit :func:`alsmeta.pool` on that subset.
+        ``attrs``: ``exact`` (all subsets used), ``total`` (subsets planned),
+        ``interrupted`` and ``completed``: Ctrl-C during a long run returns
+        the subsets fitted so far (the first ``completed`` rows, smallest
+        subsets first) with ``interrupted`` True and an
+        :class:`alsmeta.AlsmetaWarning`.
 
     Notes
     -----
-    k = 0: an empty frame. k = 1: one subset (the study itself).
+    k = 0: an empty frame. k = 1: one subset (the study itself). Memory
+    stays bounded: subsets are generated chunk by chunk from their bitmasks.
 
     References
     ----------
@@ -302,49 +328,202 @@ def gosh(fit: PooledResult, max_subsets: int | None = None, seed: int | None = N
     """
     fit = require_fit(fit, "gosh")
     k = fit.k
-    limit = 10**6 if max_subsets is None else int(max_subsets)
-    if limit < 1:
+    if max_subsets is not None and int(max_subsets) < 1:
         raise AlsmetaInputError(f"max_subsets: must be a positive integer, got {max_subsets!r}")
-    cols = ["subset", "k", "estimate", "se", "tau2", "i2", "h2", "q", "converged"]
+    cols = ["subset", *_GOSH_COLUMNS]
     if k == 0:
         out = pd.DataFrame({c: [] for c in cols})
-        out.attrs["exact"] = True
+        out.attrs.update(exact=True, total=0, interrupted=False, completed=0)
         return out
     total = 2**k - 1
-    exact = total <= limit
-    if exact:
-        bits = np.arange(1, total + 1, dtype=np.int64)
-        size = np.zeros(bits.size, dtype=np.int64)
-        mask = np.empty((bits.size, k), dtype=bool)
-        for j in range(k):
-            mask[:, j] = (bits >> j) & 1
-            size += mask[:, j]
-        order = np.argsort(size, kind="stable")
-        mask = mask[order]
-        subset: Any = bits[order]
+    if max_subsets is None:
+        exact = k <= GOSH_EXACT_MAX_K
+        limit = total if exact else 10**6
     else:
-        rng = np.random.default_rng(seed)
-        sizes = np.arange(1, k + 1)
-        prob = stats.binom.pmf(sizes, k, 0.5)
-        m = rng.choice(sizes, size=limit, replace=True, p=prob / prob.sum())
-        # m distinct studies: the m smallest of k uniform keys per row
-        keys = rng.random((limit, k))
-        rank = np.argsort(np.argsort(keys, axis=1), axis=1)
-        mask = rank < m[:, None]
-        order = np.argsort(m, kind="stable")
-        mask = mask[order]
-        weights = [1 << j for j in range(k)]
-        if k <= 62:
-            subset = (mask.astype(np.int64) * np.array(weights, dtype=np.int64)).sum(axis=1)
-        else:
-            subset = np.array([sum(w for w, on in zip(weights, row) if on) for row in mask], dtype=object)
-    b = _refit(fit, mask)
-    out = pd.DataFrame({
-        "subset": subset, "k": b.k, "estimate": b.estimate, "se": b.se, "tau2": b.tau2, "i2": b.i2,
-        "h2": b.h2, "q": b.q, "converged": b.converged,
-    })
-    out.attrs["exact"] = exact
+        limit = int(max_subsets)
+        exact = total <= limit
+    codes: Any = _all_subsets(k) if exact else _random_subsets(k, limit, np.random.default_rng(seed))
+    n = len(codes)
+    spec = fit_spec(fit.method, fit.test, fit.level, fixed_tau2(fit), False, 1e-12, 100)
+    yb, vb = (np.broadcast_to(a, (min(n, _CHUNK), k)) for a in (fit.yi, fit.vi))
+
+    def source(a: int, b: int) -> tuple[Array, Array, npt.NDArray[np.bool_]]:
+        m = codes[a:b] if codes.dtype == bool else subset_membership(codes[a:b], k)
+        return yb[: b - a], vb[: b - a], m
+
+    res, done = run_batch(source, n, spec, _GOSH_COLUMNS, chunk_size=_CHUNK, progress=progress, desc="gosh")
+    subset = codes if codes.dtype != bool else _bitmask_objects(codes)
+    out = pd.DataFrame({"subset": subset[:done], **{c: res[c][:done] for c in _GOSH_COLUMNS}})
+    out.attrs.update(exact=exact, total=n, interrupted=done < n, completed=done)
     return out
+
+
+_CHUNK = 65536
+
+
+def _all_subsets(k: int) -> npt.NDArray[np.int64]:
+    """Bitmasks of all non-empty subsets of k studies, by size, ties by bitmask."""
+    bits = np.arange(1, 2**k, dtype=np.int64)
+    size = _popcount(bits)
+    return bits[np.argsort(size, kind="stable")]
+
+
+def _popcount(bits: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(bits).astype(np.uint8)
+    size = np.zeros(bits.size, dtype=np.uint8)
+    for j in range(int(bits.max()).bit_length() if bits.size else 0):
+        size += ((bits >> j) & 1).astype(np.uint8)
+    return size
+
+
+def _random_subsets(k: int, limit: int, rng: np.random.Generator) -> npt.NDArray[Any]:
+    """``limit`` random subsets as metafor draws them, sorted by size (ties in draw order).
+
+    Bitmasks (int64) for k <= 62, a boolean membership matrix beyond.
+    """
+    sizes = np.arange(1, k + 1)
+    prob = stats.binom.pmf(sizes, k, 0.5)
+    m = rng.choice(sizes, size=limit, replace=True, p=prob / prob.sum())
+    order = np.argsort(m, kind="stable")
+    weights = np.left_shift(np.int64(1), np.arange(min(k, 62), dtype=np.int64))
+    parts = []
+    for a in range(0, limit, _CHUNK):  # m distinct studies: the m smallest of k uniform keys per row
+        keys = rng.random((min(limit, a + _CHUNK) - a, k))
+        rank = np.argsort(np.argsort(keys, axis=1), axis=1)
+        member = rank < m[a : a + _CHUNK, None]
+        parts.append(member @ weights if k <= 62 else member)
+    codes = np.concatenate(parts)
+    return codes[order]
+
+
+def _bitmask_objects(member: npt.NDArray[np.bool_]) -> npt.NDArray[Any]:
+    """Python-integer bitmasks of membership rows (k > 62)."""
+    return np.array([sum(1 << int(j) for j in np.flatnonzero(row)) for row in member], dtype=object)
+
+
+# ------------------------------------------------------------------ bootstrap
+@dataclass(frozen=True, eq=False)
+class BootstrapResult:
+    """Result of :func:`bootstrap`.
+
+    ``estimate`` and ``tau2`` are those of the original fit; ``ci_low`` /
+    ``ci_high`` and ``tau2_ci_low`` / ``tau2_ci_high`` are percentile
+    intervals at ``level`` over the usable replicates (``n_used`` of
+    ``n_boot``: converged, and fitted before any interruption); ``se`` and
+    ``tau2_se`` are the replicates' standard deviations. ``replicates`` has
+    one row per replicate: ``estimate``, ``tau2``, ``i2``, ``q``,
+    ``converged``.
+    """
+
+    estimate: float
+    tau2: float
+    ci_low: float
+    ci_high: float
+    tau2_ci_low: float
+    tau2_ci_high: float
+    se: float
+    tau2_se: float
+    level: float
+    n_boot: int
+    n_used: int
+    seed: int | None
+    method: str
+    test: str
+    replicates: pd.DataFrame
+    interrupted: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+
+_BOOT_COLUMNS = ("estimate", "tau2", "i2", "q", "converged")
+
+
+def bootstrap(
+    fit: PooledResult,
+    n_boot: int = 1000,
+    seed: int | None = None,
+    level: float | None = None,
+    *,
+    progress: ProgressArg = None,
+) -> BootstrapResult:
+    """Nonparametric bootstrap of the pooled estimate and tau^2 (studies resampled with replacement).
+
+    Each replicate draws ``k`` studies with replacement from the ``k`` of
+    ``fit`` and refits the same model (method, test, fixed tau^2); all
+    replicates are fitted at once by the batched engine.
+
+    Parameters
+    ----------
+    fit
+        A :func:`alsmeta.pool` result with at least two studies.
+    n_boot
+        Number of bootstrap replicates (>= 2).
+    seed
+        Seed of ``numpy.random.default_rng`` (reproducible intervals).
+    level
+        Level of the percentile intervals (default: that of ``fit``).
+    progress
+        Progress bar for long runs (see :func:`alsmeta.pool_many`); Ctrl-C
+        returns the replicates fitted so far (``interrupted`` True).
+
+    Returns
+    -------
+    BootstrapResult
+        Percentile intervals (quantiles as R's default type 7) and bootstrap
+        standard errors of the pooled estimate and of tau^2.
+
+    Notes
+    -----
+    With few studies the bootstrap distribution is coarse (there are only
+    ``choose(2k - 1, k)`` distinct resamples) and percentile intervals
+    undercover; it is a sensitivity analysis, not a replacement for the
+    model-based interval. Replicates whose tau^2 did not converge are
+    excluded and counted in ``notes``.
+
+    References
+    ----------
+    Efron B, Tibshirani RJ (1993). An Introduction to the Bootstrap. Chapman
+    & Hall. Van den Noortgate W, Onghena P (2005). Parametric and
+    nonparametric bootstrap methods for meta-analysis. Behav Res Methods
+    37:11-22.
+    """
+    fit = require_fit(fit, "bootstrap")
+    k = fit.k
+    if k < 2:
+        raise AlsmetaInputError(f"bootstrap: needs at least 2 studies (k = {k})")
+    n = int(n_boot)
+    if n < 2:
+        raise AlsmetaInputError(f"n_boot: must be >= 2, got {n_boot!r}")
+    level = fit.level if level is None else probability_level(level)
+    idx = np.random.default_rng(seed).integers(0, k, size=(n, k), dtype=np.int32)
+    spec = fit_spec(fit.method, fit.test, fit.level, fixed_tau2(fit), False, 1e-12, 100)
+    full = np.broadcast_to(np.ones(k, dtype=bool), (min(n, _CHUNK), k))
+
+    def source(a: int, b: int) -> tuple[Array, Array, npt.NDArray[np.bool_]]:
+        rows = idx[a:b]
+        return fit.yi[rows], fit.vi[rows], full[: b - a]
+
+    res, done = run_batch(source, n, spec, _BOOT_COLUMNS, chunk_size=_CHUNK, progress=progress, desc="bootstrap")
+    reps = pd.DataFrame({c: res[c][:done] for c in _BOOT_COLUMNS})
+    ok = reps["converged"].to_numpy()
+    est, tau2 = reps["estimate"].to_numpy()[ok], reps["tau2"].to_numpy()[ok]
+    alpha = 1.0 - level
+    notes = []
+    if done < n:
+        notes.append(f"Interrupted: {done} of {n} replicates fitted; intervals use those.")
+    if (~ok).any():
+        notes.append(f"{int((~ok).sum())} replicates without a converged tau^2 were excluded.")
+    if est.size >= 2:
+        lo, hi = np.quantile(est, [alpha / 2, 1 - alpha / 2])
+        tlo, thi = np.quantile(tau2, [alpha / 2, 1 - alpha / 2])
+        se, tau2_se = float(np.std(est, ddof=1)), float(np.std(tau2, ddof=1))
+    else:
+        lo = hi = tlo = thi = se = tau2_se = float("nan")
+    return BootstrapResult(
+        estimate=fit.estimate, tau2=fit.tau2, ci_low=float(lo), ci_high=float(hi), tau2_ci_low=float(tlo),
+        tau2_ci_high=float(thi), se=se, tau2_se=tau2_se, level=level, n_boot=n, n_used=int(est.size), seed=seed,
+        method=fit.method, test=fit.test, replicates=reps, interrupted=done < n, notes=tuple(notes),
+    )
 
 
 def subset_membership(subset: Sequence[int] | npt.NDArray[Any], k: int) -> npt.NDArray[np.bool_]:
