@@ -1,0 +1,105 @@
+"""The pre-post stress test (analyses/prepost_stress_test.py): nominal baseline, specification set, shares, rules."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import alsmeta as am
+from alsmeta.evidence.tables import load_evidence
+from alsmeta.simulate import TrialDesign, simulate_meta_analyses, simulate_trials
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def stress():
+    path = ROOT / "analyses" / "prepost_stress_test.py"
+    spec = importlib.util.spec_from_file_location("prepost_stress_test", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("prepost_stress_test", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def table(stress):
+    return stress.effect_table(load_evidence(ROOT / "data"))[1]
+
+
+def test_no_mechanism_baseline_is_nominal(stress) -> None:
+    """Linear courses, no floor, selection or attrition: the paired t-test keeps its level (within 4 MC SEs)."""
+    r = simulate_trials(stress.histories()["none"], TrialDesign(n_patients=20), 4000, seed=7, progress=False)
+    assert abs(float(np.mean(r.mean_change))) < 4 * float(np.std(r.mean_change)) / math.sqrt(4000)
+    two = stress.rate(r.pvalue < 0.05)
+    one = stress.rate(stress.benefit(r.pvalue, r.mean_change))
+    assert abs(two.p - 0.05) < 4 * math.sqrt(0.05 * 0.95 / two.n)
+    assert abs(one.p - 0.025) < 4 * math.sqrt(0.025 * 0.975 / one.n)
+
+
+def test_no_mechanism_meta_analysis_near_nominal(stress) -> None:
+    designs = [TrialDesign(name=f"d{i}", n_patients=20) for i in range(11)]
+    meta = simulate_meta_analyses(stress.histories()["none"], designs, 600, seed=8, progress=False)
+    f = stress.pool_rows(meta.yi, meta.vi, meta.mask, "knha")
+    r = stress.rate(f.ci_low > 0)
+    assert abs(r.p - 0.025) < 4 * math.sqrt(0.025 * 0.975 / r.n)
+
+
+def test_selection_on_noisy_decline_creates_apparent_slowing(stress) -> None:
+    h = stress.histories()["selection"]
+    sel = simulate_trials(h, TrialDesign(n_patients=20, pre_slope_range=(-math.inf, stress.SELECTION_SLOPE)), 400, seed=9,
+                          progress=False)
+    assert float(np.mean(sel.mean_change)) > 0.1
+
+
+def test_rate_and_overturn_rule(stress) -> None:
+    r = stress.rate(np.array([True, False, False, True]))
+    assert r.p == 0.5 and r.se == pytest.approx(0.25)
+    assert stress.studies_to_overturn(np.array([1.0, 0.3, 0.2])) == 1
+    assert stress.studies_to_overturn(np.array([1.0, 0.4, 0.9, 0.95])) is None  # a dip that recovers does not overturn
+    assert stress.studies_to_overturn(np.array([0.0, 0.0, 0.6, 0.2])) == 3
+    assert stress.studies_to_overturn(np.array([0.2, 0.1])) == 0
+
+
+def test_specifications_are_distinct_and_labelled(stress) -> None:
+    specs = stress.alsfrs_specifications((0.5,))
+    slots = ["Oh 2018", "Kim 2009", "Petrou 2016"]
+    data = specs[(specs.method == "REML") & (specs.test == "z")]
+    assert not data[slots].astype(str).duplicated().any()
+    assert data[slots].notna().any(axis=1).all()
+    assert ((data["Kim unit"] == stress.NA) == data["Kim 2009"].isna()).all()
+    assert ((data["Petrou sign"] == stress.NA) == data["Petrou 2016"].isna()).all()
+    assert not data.loc[data["time point"] == "6 months", "Kim 2009"].notna().any()
+    assert len(specs) == len(data) * (len(stress.FREQ_METHODS) * 4 + 1)
+
+
+def test_multiverse_share_recomputed_with_pool_in_a_loop(stress, table) -> None:
+    """For the REML/DL x z/HKSJ subset, the batched share equals alsmeta.pool called specification by specification."""
+    res = stress.multiverse(table)[1]["alsfrs_r_benefit"]
+    s = res.specifications
+    sub = s[s.method.isin(["REML", "DL"]) & s.test.isin(["z", "knha"])]
+    assert len(sub) > 100
+    hits = 0
+    for _, row in sub.iterrows():
+        keys = [row[c] for c in ("Oh 2018", "Kim 2009", "Petrou 2016") if isinstance(row[c], str)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", am.AlsmetaWarning)
+            f = am.pool(table.loc[keys, "yi"].to_numpy(), sei=table.loc[keys, "se"].to_numpy(), method=row["method"], test=row["test"])
+        hits += f.ci_low > 0
+    batched = res.holds("positive")[sub.index].mean()
+    assert batched == pytest.approx(hits / len(sub), abs=1e-15)
+
+
+def test_inputs_match_the_reconstruction(table) -> None:
+    """Oh 2018 Table 3 (mean 1.13, SD 1.33, n = 32) and Kim 2009 (1.14 / 3 with SE from p = 0.04, t(21))."""
+    assert table.loc["oh_first", "yi"] == pytest.approx(1.13)
+    assert table.loc["oh_first", "se"] == pytest.approx(1.33 / math.sqrt(32))
+    assert table.loc["kim_per3_t", "yi"] == pytest.approx(1.14 / 3)
+    from scipy import stats
+    assert table.loc["kim_per3_t", "se"] == pytest.approx(1.14 / stats.t.isf(0.02, 21) / 3)
