@@ -13,8 +13,8 @@ nothing, and whether the published claims survive:
    courses, no floor, no attrition, no selection: only measurement error),
    each mechanism alone - floor and scale, decelerating or accelerating
    courses, larger visit-to-visit variability, enrolment after a measured
-   decline (with and without measurement error), death and dropout - and all
-   together: false-positive rate of one study and of an 11-study
+   decline (with full and halved measurement error), death and dropout - then
+   the cited history as the studies were designed, and all together: false-positive rate of one study and of an 11-study
    random-effects meta-analysis at the published size (220 patients), with
    Monte-Carlo standard errors.
 3. **The empirical null.** The simulated null next to Oh 2018's untreated
@@ -160,6 +160,7 @@ def histories() -> dict[str, NaturalHistory]:
         "selection": base,
         "selection_small_error": replace(base, measurement_sd=HALF_ERROR),
         "attrition": replace(base, death_rate=cited.death_rate, dropout_rate=cited.dropout_rate),
+        "as_designed": replace(cited, measurement_sd=CALIBRATED_MEASUREMENT_SD),
         "all": replace(cited, measurement_sd=CALIBRATED_MEASUREMENT_SD),
     }
 
@@ -173,7 +174,8 @@ MECHANISM_LABELS = {
     "selection": "Enrolment after a measured decline (\u2265 1 point/month)",
     "selection_small_error": f"... the same with half the measurement error ({HALF_ERROR:g})",
     "attrition": "Death and dropout of the fastest / sickest",
-    "all": "All together (cited history, calibrated variability, selection)",
+    "as_designed": "Cited history, calibrated variability, the designs' own rules",
+    "all": "... and enrolment after a measured decline (all together)",
 }
 SELECTING = ("selection", "selection_small_error", "all")
 
@@ -605,7 +607,7 @@ def figure_mechanisms(numbers: dict[str, Any]) -> None:
                     ("Share reporting significant slowing (log scale)", "False-positive rate: one study / meta-analysis"))
         b.legend(handles=[Line2D([], [], color=c, marker=mk, lw=1.2, label=lab) for _, lab, c, mk in series], fontsize=7,
                  loc="lower right", bbox_to_anchor=(1.0, 1.06), ncol=1, frameon=False)
-        fig.supxlabel(_note(f"Each mechanism added alone to the baseline (top row), then all together. {R_META} simulated meta-analyses of "
+        fig.supxlabel(_note(f"Each mechanism added alone to the baseline (top row); then the cited natural history as the studies were designed, and with selection added. {R_META} simulated meta-analyses of "
                             "11 studies (7 designs of the reconstruction + 4 generic, 220 patients) per row; bars: 95% Monte-Carlo intervals; "
                             "open < : under 0.001. Dashed line: nominal 0.025 (significant in the direction of benefit). "
                             "Numbers on the right: one study / REML z / REML HKSJ."), fontsize=7, color=GREY, x=0.01, ha="left")
