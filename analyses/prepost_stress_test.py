@@ -607,7 +607,8 @@ def figure_mechanisms(numbers: dict[str, Any]) -> None:
                     ("Share reporting significant slowing (log scale)", "False-positive rate: one study / meta-analysis"))
         b.legend(handles=[Line2D([], [], color=c, marker=mk, lw=1.2, label=lab) for _, lab, c, mk in series], fontsize=7,
                  loc="lower right", bbox_to_anchor=(1.0, 1.06), ncol=1, frameon=False)
-        fig.supxlabel(_note(f"Each mechanism added alone to the baseline (top row); then the cited natural history as the studies were designed, and with selection added. {R_META} simulated meta-analyses of "
+        fig.supxlabel(_note(f"Each mechanism added alone to the baseline (top row); then the cited natural history as the studies "
+                            f"were designed, and with selection added. {R_META} simulated meta-analyses of "
                             "11 studies (7 designs of the reconstruction + 4 generic, 220 patients) per row; bars: 95% Monte-Carlo intervals; "
                             "open < : under 0.001. Dashed line: nominal 0.025 (significant in the direction of benefit). "
                             "Numbers on the right: one study / REML z / REML HKSJ."), fontsize=7, color=GREY, x=0.01, ha="left")
