@@ -167,7 +167,7 @@ def _effect_table(effects: EffectTable) -> dict[Hashable, tuple[float, float]]:
         if effects.index.has_duplicates:
             dup = effects.index[effects.index.duplicated()][0]
             raise AlsmetaInputError(f"effects: duplicate effect key {dup!r}")
-        pairs = {k: (r.yi, r.se) for k, r in zip(effects.index, effects.itertuples(index=False))}
+        pairs = {k: (r.yi, r.se) for k, r in zip(effects.index, effects.itertuples(index=False), strict=True)}
     elif isinstance(effects, Mapping):
         pairs = dict(effects)
     else:
