@@ -66,7 +66,8 @@ class MultiverseResult:
         :data:`RESULT_COLUMNS` (``k`` studies used; ``estimate``, ``se``,
         ``ci_low``, ``ci_high`` - for Bayesian rows the posterior mean, SD
         and equal-tailed credible interval of mu; ``pvalue`` NaN for them;
-        ``prob_positive`` = P(mu > 0 | data), NaN for frequentist rows).
+        ``prob_positive`` = P(mu > 0 | data), NaN for frequentist rows;
+        ``tau2`` for them is the squared posterior median of tau, ``i2`` NaN).
     choices : tuple of str
         Names of the choice columns (every input column).
     slots : tuple of str
