@@ -6,7 +6,7 @@ their conversions, power and sample size, and the diagnostic and plotting
 functions built on them.
 """
 
-from alsmeta import plots, simulate
+from alsmeta import multiverse, plots, simulate
 from alsmeta.batch import BatchResult, pool_many
 from alsmeta.bayes import BayesMetaResult, bayes_meta
 from alsmeta.bias import (
@@ -56,6 +56,12 @@ from alsmeta.moderators import (
     permutation_test,
     subgroup_analysis,
 )
+from alsmeta.multiverse import (
+    MultiverseResult,
+    expand_grid,
+    fit_specifications,
+    specification_data,
+)
 from alsmeta.pooling import AlsmetaWarning, PooledResult, pool
 from alsmeta.power import (
     meta_analysis_power,
@@ -99,6 +105,7 @@ __all__ = [
     "MetaRegressionResult",
     "MetaSimulationResult",
     "METHODS",
+    "MultiverseResult",
     "NaturalHistory",
     "PermutationResult",
     "PetPeeseResult",
@@ -118,7 +125,9 @@ __all__ = [
     "design_preset",
     "egger_test",
     "estimator_sweep",
+    "expand_grid",
     "fail_safe_n",
+    "fit_specifications",
     "gosh",
     "hedges_correction",
     "influence",
@@ -131,6 +140,7 @@ __all__ = [
     "mean_sd_from_median",
     "meta_analysis_power",
     "meta_regression",
+    "multiverse",
     "optimal_information_size",
     "parse_p_value",
     "permutation_test",
@@ -148,6 +158,7 @@ __all__ = [
     "simulate_meta_analyses",
     "simulate_trials",
     "slope_change",
+    "specification_data",
     "standardized_mean_change",
     "standardized_mean_difference",
     "subgroup_analysis",
