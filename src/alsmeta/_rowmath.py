@@ -37,6 +37,7 @@ Mask = npt.NDArray[np.bool_]
 Index = npt.NDArray[np.intp]
 
 _BLOCK = 128  # numpy's pairwise-summation block size (PW_BLOCKSIZE)
+_FEW = 64  # up to this many columns psum transposes and lets numpy sum
 
 
 def _pairwise(x: Array, lo: int, n: int) -> Array:
@@ -76,6 +77,8 @@ def psum(x: Array) -> Array:
     c = x.shape[-2]
     if c == 0:
         return np.zeros(x.shape[:-2] + x.shape[-1:])
+    if x.shape[-1] <= _FEW:  # few columns: numpy's own sum over contiguous rows is cheaper
+        return np.ascontiguousarray(np.swapaxes(x, -1, -2)).sum(axis=-1)
     return _pairwise(x, 0, c) + 0.0
 
 
@@ -94,19 +97,18 @@ def count_groups(mask: Mask) -> Iterator[tuple[int, Index]]:
         start = stop
 
 
-def dense(x: Array, mask: Mask, rows: Index, c: int) -> Array:
-    """The studies in use of ``rows`` as a contiguous transposed ``(c, len(rows))`` array.
+def dense(mask: Mask, rows: Index, c: int, *xs: Array) -> tuple[Array, ...]:
+    """The studies in use of ``rows``, for each of ``xs``, as contiguous transposed ``(c, len(rows))`` arrays.
 
-    Studies keep their column order. ``x`` may be a broadcast view (for
+    Studies keep their column order. An ``x`` may be a broadcast view (for
     instance one data set under many masks), which is never expanded.
     """
     if c == 0:
-        return np.zeros((0, rows.size))
-    sub = mask[rows]
-    cols = np.nonzero(sub)[1].reshape(rows.size, c)
-    if x.strides[0] == 0:
-        return np.ascontiguousarray(x[0][cols].T)
-    return np.ascontiguousarray(x[rows[:, None], cols].T)
+        return tuple(np.zeros((0, rows.size)) for _ in xs)
+    K = mask.shape[1]
+    flat = np.flatnonzero(mask[rows])  # row-major: each row's studies in column order
+    cols = np.ascontiguousarray((flat - (flat // K) * K).reshape(rows.size, c).T)  # gathers come out (c, n)
+    return tuple(x[0][cols] if x.strides[0] == 0 else x[rows[None, :], cols] for x in xs)
 
 
 # ------------------------------------------------------------------ dense (c, n) helpers
@@ -163,5 +165,5 @@ def generalized_q(y: Array, v: Array, tau2: Array, mask: Mask) -> Array:
     tau2 = np.broadcast_to(np.asarray(tau2, dtype=float), (y.shape[0],))
     out = np.zeros(y.shape[0])
     for c, rows in count_groups(mask):
-        out[rows] = generalized_q_dense(dense(y, mask, rows, c), dense(v, mask, rows, c), tau2[rows])
+        out[rows] = generalized_q_dense(*dense(mask, rows, c, y, v), tau2[rows])
     return out

@@ -162,11 +162,19 @@ def fit_spec(method: str, test: str, level: float, tau2: float | None, confint: 
     return FitSpec(method, test, level, tau2, bool(confint), tol, maxiter)
 
 
-def _fit_dense(r: Rows, spec: FitSpec) -> dict[str, np.ndarray]:
-    """Fit every meta-analysis of a block (all with ``r.c`` studies)."""
+_INFERENCE = frozenset({"statistic", "pvalue", "ci_low", "ci_high", "pi_low", "pi_high", "df"})
+_QPROFILE = frozenset({"tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high", "h2_ci_low", "h2_ci_high"})
+
+
+def _fit_dense(r: Rows, spec: FitSpec, fields: frozenset[str] = frozenset(_ARRAY_FIELDS)) -> dict[str, np.ndarray]:
+    """Fit every meta-analysis of a block (all with ``r.c`` studies).
+
+    Returns at least the requested ``fields``; quantities nobody asked for
+    (a GOSH run needs eight of the thirty) are not computed.
+    """
     method, test, level, tau2_fixed = spec.method, spec.test, spec.level, spec.tau2
     n, k = r.n, r.c
-    est = estimate_dense(r, method, tau2_fixed, spec.tol, spec.maxiter)
+    est = estimate_dense(r, method, tau2_fixed, spec.tol, spec.maxiter, with_se="tau2_se" in fields)
     if k == 0:  # no study: every statistic is undefined
         out = {name: np.full(n, np.nan) for name in _ARRAY_FIELDS}
         out.update({name: np.zeros(n, dtype=_dtype(name)) for name in _INT_FIELDS + _BOOL_FIELDS})
@@ -185,49 +193,18 @@ def _fit_dense(r: Rows, spec: FitSpec) -> dict[str, np.ndarray]:
         if test == "adhoc":
             s2w = np.maximum(s2w, 1.0)
         se = se * np.sqrt(s2w)
-    alpha = 1.0 - level
-    with np.errstate(divide="ignore", invalid="ignore"):
-        stat = mu / se
-        if use_t:
-            crit = stats.t.isf(alpha / 2, k - 1)
-            pval = 2.0 * stats.t.sf(np.abs(stat), k - 1)
-        else:
-            crit = stats.norm.isf(alpha / 2)
-            pval = 2.0 * stats.norm.sf(np.abs(stat))
-        # no prediction interval under the common-effect assumption (as metafor's predict())
-        pi_half = np.full(n, np.nan) if common else crit * np.sqrt(se**2 + tau2)
-    het = heterogeneity(r, tau2, common)
-    nan = np.full(n, np.nan)
-    # a user-fixed tau2 has no interval (as metafor's confint())
-    if spec.confint and not common and tau2_fixed is None:
-        qp = q_profile_ci(r, het.typical_v, level)
-        ci_parts = (qp.tau2_low, qp.tau2_high, qp.i2_low, qp.i2_high, qp.h2_low, qp.h2_high)
-    else:
-        ci_parts = (nan,) * 6
-    return {
+    het = heterogeneity(r, tau2, common, pvalue="q_pvalue" in fields)
+    out = {
         "k": np.full(n, k, dtype=np.int64),
         "estimate": mu,
         "se": se,
-        "statistic": stat,
-        "pvalue": pval,
-        "ci_low": mu - crit * se,
-        "ci_high": mu + crit * se,
-        "df": np.full(n, float(k - 1) if use_t else np.nan),
         "tau2": tau2,
-        "tau2_se": nan if common else est.tau2_se,
-        "tau2_ci_low": ci_parts[0],
-        "tau2_ci_high": ci_parts[1],
+        "tau2_se": np.full(n, np.nan) if common else est.tau2_se,
         "i2": het.i2,
-        "i2_ci_low": ci_parts[2],
-        "i2_ci_high": ci_parts[3],
         "h2": het.h2,
-        "h2_ci_low": ci_parts[4],
-        "h2_ci_high": ci_parts[5],
         "q": het.q,
         "q_df": het.q_df,
         "q_pvalue": het.q_pvalue,
-        "pi_low": mu - pi_half,
-        "pi_high": mu + pi_half,
         "converged": est.converged,
         "fallback": est.fallback,
         "boundary_reset": est.boundary_reset,
@@ -235,15 +212,39 @@ def _fit_dense(r: Rows, spec: FitSpec) -> dict[str, np.ndarray]:
         "test_downgraded": np.full(n, t_based and k == 1),
         "iterations": est.iterations,
     }
+    if not _INFERENCE.isdisjoint(fields):
+        alpha = 1.0 - level
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stat = mu / se
+            if use_t:
+                crit = stats.t.isf(alpha / 2, k - 1)
+                pval = 2.0 * stats.t.sf(np.abs(stat), k - 1)
+            else:
+                crit = stats.norm.isf(alpha / 2)
+                pval = 2.0 * stats.norm.sf(np.abs(stat))
+            # no prediction interval under the common-effect assumption (as metafor's predict())
+            pi_half = np.full(n, np.nan) if common else crit * np.sqrt(se**2 + tau2)
+        out.update(statistic=stat, pvalue=pval, ci_low=mu - crit * se, ci_high=mu + crit * se,
+                   df=np.full(n, float(k - 1) if use_t else np.nan), pi_low=mu - pi_half, pi_high=mu + pi_half)
+    if not _QPROFILE.isdisjoint(fields):
+        # a user-fixed tau2 has no interval (as metafor's confint())
+        if spec.confint and not common and tau2_fixed is None:
+            qp = q_profile_ci(r, het.typical_v, level)
+            ci_parts = (qp.tau2_low, qp.tau2_high, qp.i2_low, qp.i2_high, qp.h2_low, qp.h2_high)
+        else:
+            ci_parts = (np.full(n, np.nan),) * 6
+        out.update(zip(("tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high", "h2_ci_low", "h2_ci_high"), ci_parts))
+    return out
 
 
 def _fit_chunk(y: Array, v: Array, m: Mask, out: dict[str, np.ndarray], offset: int, spec: FitSpec) -> None:
     """Fit rows ``offset ...`` of the batch: grouped by number of studies, in cache-sized blocks."""
+    fields = frozenset(out)
     for c, rows in count_groups(m):
         block = max(1, _BLOCK_ELEMENTS // max(c, 1))
         for b0 in range(0, rows.size, block):
             rb = rows[b0 : b0 + block]
-            res = _fit_dense(Rows(dense(y, m, rb, c), dense(v, m, rb, c)), spec)
+            res = _fit_dense(Rows(*dense(m, rb, c, y, v)), spec, fields)
             first = offset + int(rb[0])
             at: slice | npt.NDArray[np.intp] = (
                 slice(first, first + rb.size) if int(rb[-1]) - int(rb[0]) == rb.size - 1 else offset + rb

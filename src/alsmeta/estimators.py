@@ -155,7 +155,7 @@ def log_likelihood(y: Array, v: Array, tau2: Array, mask: Mask, reml: bool) -> A
     tau2 = np.broadcast_to(np.asarray(tau2, dtype=float), (y.shape[0],))
     out = np.zeros(y.shape[0])
     for c, rows in count_groups(mask):
-        out[rows] = _loglik_dense(dense(y, mask, rows, c), dense(v, mask, rows, c), tau2[rows], reml)
+        out[rows] = _loglik_dense(*dense(mask, rows, c, y, v), tau2[rows], reml)
     return out
 
 
@@ -318,35 +318,41 @@ def _scoring_loop(
     maxiter: int,
     park: int,
 ) -> npt.NDArray[np.intp]:
-    """Iterate ``rows`` (data ``work``) until no more than ``park`` are left; return those left."""
+    """Iterate ``rows`` (data ``work``) until no more than ``park`` are left; return those left.
+
+    The iterates live in working copies compacted with ``work``; a row's
+    result is written back when it finishes (and for the rows left).
+    """
     tau2, conv, iters = state
-    live = np.flatnonzero(iters[rows] < maxiter)  # live positions in the working arrays
-    width = rows.size
-    while live.size > park:
-        if live.size < 0.9 * width:
-            rows, work = rows[live], take(work, live)
-            width = rows.size
-            live = np.arange(width)
-        t = tau2[rows]
+    t, it, sc = tau2[rows], iters[rows], scale[rows]
+    live = it < maxiter
+    n_live = int(live.sum())
+    while n_live > park:
+        if n_live < 0.9 * rows.size:
+            keep = np.flatnonzero(live)
+            rows, work, t, it, sc = rows[keep], take(work, keep), t[keep], it[keep], sc[keep]
+            live = np.ones(rows.size, dtype=bool)
         _, step = score(*work, t)
-        act = rows
-        if live.size < width:  # rows that finished since the last compaction
-            act, t, step = rows[live], t[live], step[live]
         step = np.where(np.isfinite(step), step, 0.0)
         neg = t + step < 0
         if neg.any():
             # smallest number of halvings that keeps tau2 >= 0; at tau2 = 0 the step vanishes
+            tn, sn = t[neg], step[neg]
             with np.errstate(divide="ignore", invalid="ignore"):
-                halvings = np.where(t[neg] > 0, np.ceil(np.log2(-step[neg] / t[neg])), np.inf)
-            step[neg] = np.where(np.isfinite(halvings), step[neg] / 2.0**halvings, 0.0)
-            step = np.where(t + step < 0, -t, step)
+                halvings = np.where(tn > 0, np.ceil(np.log2(-sn / tn)), np.inf)
+            sn = np.where(np.isfinite(halvings), sn / 2.0**halvings, 0.0)
+            step[neg] = np.where(tn + sn < 0, -tn, sn)
         new = t + step
-        it = iters[act] + 1
-        iters[act] = it
-        tau2[act] = new
-        done = np.abs(step) <= tol * np.maximum(scale[act], new)
-        conv[act[done]] = True
-        live = live[~(done | (it >= maxiter))]
+        done = np.abs(step) <= tol * np.maximum(sc, new)
+        t = np.where(live, new, t)
+        it += live
+        finished = live & (done | (it >= maxiter))
+        if finished.any():
+            idx = rows[finished]
+            tau2[idx], iters[idx], conv[idx] = t[finished], it[finished], done[finished]
+            live &= ~finished
+            n_live = int(live.sum())
+    tau2[rows[live]], iters[rows[live]] = t[live], it[live]
     return rows[live]
 
 
@@ -422,7 +428,7 @@ def estimate_tau2(
     n = y.shape[0]
     parts = {name: np.zeros(n, dtype=dt) for name, dt in _EST_FIELDS}
     for c, rows in count_groups(mask):
-        est = estimate_dense(Rows(dense(y, mask, rows, c), dense(v, mask, rows, c)), method, tau2_fixed, tol, maxiter)
+        est = estimate_dense(Rows(*dense(mask, rows, c, y, v)), method, tau2_fixed, tol, maxiter)
         for name, _ in _EST_FIELDS:
             parts[name][rows] = getattr(est, name)
     return Tau2Estimate(**parts)
@@ -434,8 +440,13 @@ _EST_FIELDS = (
 )
 
 
-def estimate_dense(r: Rows, method: str, tau2_fixed: float | None, tol: float, maxiter: int) -> Tau2Estimate:
-    """tau^2 of each column of a :class:`Rows` block (any number of studies, including 0 and 1)."""
+def estimate_dense(
+    r: Rows, method: str, tau2_fixed: float | None, tol: float, maxiter: int, with_se: bool = True
+) -> Tau2Estimate:
+    """tau^2 of each column of a :class:`Rows` block (any number of studies, including 0 and 1).
+
+    ``with_se=False`` skips the standard error (NaN).
+    """
     n = r.n
     fixed = tau2_fixed is not None and method != "CE"
     if r.c < 2 or method == "CE":
@@ -446,10 +457,12 @@ def estimate_dense(r: Rows, method: str, tau2_fixed: float | None, tol: float, m
             iterations=np.zeros(n, dtype=np.int64), fallback=false, boundary_reset=false.copy(),
             multimodal=false.copy(),
         )
-    return _estimate_rows(method, r, np.full(n, float(tau2_fixed)) if fixed else None, tol, maxiter)
+    return _estimate_rows(method, r, np.full(n, float(tau2_fixed)) if fixed else None, tol, maxiter, with_se)
 
 
-def _estimate_rows(method: str, r: Rows, fixed_value: Array | None, tol: float, maxiter: int) -> Tau2Estimate:
+def _estimate_rows(
+    method: str, r: Rows, fixed_value: Array | None, tol: float, maxiter: int, with_se: bool = True
+) -> Tau2Estimate:
     """Estimate on a block with k >= 2 studies per column."""
     n, k, y, v = r.n, r.c, r.y, r.v
     fixed = fixed_value is not None
@@ -460,50 +473,55 @@ def _estimate_rows(method: str, r: Rows, fixed_value: Array | None, tol: float, 
     multimodal = np.zeros(n, dtype=bool)
 
     if method in ("DL", "HS", "HSk"):
-        w_fe, s, q, tr_p = r.fe
+        _, s, q, tr_p = r.fe
         if method == "DL":
-            raw, scale = (q - (k - 1)) / tr_p, 1.0 / tr_p
+            raw = (q - (k - 1)) / tr_p
         elif method == "HS":
-            raw, scale = (q - k) / s, 1.0 / s
+            raw = (q - k) / s
         else:
-            raw, scale = (k / (k - 1) * q - k) / s, k / (k - 1) / s
+            raw = (k / (k - 1) * q - k) / s
         tau2 = fixed_value if fixed else np.maximum(raw, 0.0)
-        t = np.maximum(tau2, 0.0)
-        se = scale * np.sqrt(2 * (k - 1) + 4 * t * tr_p + 2 * t * t * p_trace_pair_dense(w_fe))
     elif method == "HE":
         tau2 = fixed_value if fixed else np.maximum(_he(r), 0.0)
-        se = _se_qform(None, v, tau2, 1.0 / (k - 1))
     elif method == "SJ":
         tau0 = r.ss / k
-        q0 = generalized_q_dense(y, v, tau0)
-        tau2 = fixed_value if fixed else np.maximum(tau0 * q0 / (k - 1), 0.0)
-        se = _se_qform(1.0 / (v + tau0[None, :]), v, tau2, tau0 / (k - 1))
+        tau2 = fixed_value if fixed else np.maximum(tau0 * generalized_q_dense(y, v, tau0) / (k - 1), 0.0)
+    elif fixed:
+        tau2 = fixed_value
     elif method in ("PM", "PMM"):
-        if fixed:
-            tau2 = fixed_value
-        else:
-            target = float(k - 1) if method == "PM" else float(stats.chi2.ppf(0.5, k - 1))
-            tau2, ok = solve_q(y, v, r.fe[2], r.ss, np.full(n, target))
-        se = _se_pm(v, k, tau2)
+        target = float(k - 1) if method == "PM" else float(stats.chi2.ppf(0.5, k - 1))
+        tau2, ok = solve_q(y, v, r.fe[2], r.ss, np.full(n, target))
     else:  # ML, REML, EB
-        if fixed:
-            tau2 = fixed_value
-        else:
-            tau2, iters, fallback, ok = _iterate(method, r, tol, maxiter)
-            if method in ("ML", "REML"):
-                tau2, reset = _likelihood_check(method, r, tau2, tol)
-                tau2, multimodal = _escape_boundary(method, r, tau2, tol)
-        w = 1.0 / (v + tau2[None, :])
-        if method == "ML":
-            se = np.sqrt(2.0 / psum(w * w))
-        elif method == "REML":
-            se = np.sqrt(2.0 / p_trace_pair_dense(w))
-        else:
-            se = _se_pm(v, k, tau2)
+        tau2, iters, fallback, ok = _iterate(method, r, tol, maxiter)
+        if method in ("ML", "REML"):
+            tau2, reset = _likelihood_check(method, r, tau2, tol)
+            tau2, multimodal = _escape_boundary(method, r, tau2, tol)
+    se = _tau2_se(method, r, tau2) if with_se else np.full(n, np.nan)
     return Tau2Estimate(
         tau2=tau2, tau2_se=se, converged=ok, iterations=iters, fallback=fallback,
         boundary_reset=reset, multimodal=multimodal,
     )
+
+
+def _tau2_se(method: str, r: Rows, tau2: Array) -> Array:
+    """Standard error of the tau^2 estimate, with metafor's formula for each estimator."""
+    k, v = r.c, r.v
+    if method in ("DL", "HS", "HSk"):
+        w_fe, s, _, tr_p = r.fe
+        scale = 1.0 / tr_p if method == "DL" else (1.0 / s if method == "HS" else k / (k - 1) / s)
+        t = np.maximum(tau2, 0.0)
+        return scale * np.sqrt(2 * (k - 1) + 4 * t * tr_p + 2 * t * t * p_trace_pair_dense(w_fe))
+    if method == "HE":
+        return _se_qform(None, v, tau2, 1.0 / (k - 1))
+    if method == "SJ":
+        tau0 = r.ss / k
+        return _se_qform(1.0 / (v + tau0[None, :]), v, tau2, tau0 / (k - 1))
+    if method in ("PM", "PMM", "EB"):
+        return _se_pm(v, k, tau2)
+    w = 1.0 / (v + tau2[None, :])
+    if method == "ML":
+        return np.sqrt(2.0 / psum(w * w))
+    return np.sqrt(2.0 / p_trace_pair_dense(w))
 
 
 def _iterate(method: str, r: Rows, tol: float, maxiter: int) -> tuple[Array, npt.NDArray[np.int64], BoolArray, BoolArray]:
@@ -632,9 +650,12 @@ def _first_crossing(
     cols = np.arange(G)
     nonpos |= (cols[None, :] >= 1) & (cols[None, :] <= reach[:, None])
     start = reach + 1  # first point of each column not yet known
+    order = np.argsort(start, kind="stable")
+    first = np.searchsorted(start[order], np.arange(G), side="right")  # order[:first[j]]: start <= j
     open_rows = np.ones(R, dtype=bool)  # no crossing found yet
     for j in range(1, G):
-        rows = np.flatnonzero(open_rows & (start <= j))
+        rows = order[: first[j]]
+        rows = rows[open_rows[rows]]
         if rows.size == 0:
             continue
         t = grid[rows, j]

@@ -42,11 +42,12 @@ class Heterogeneity:
     h2: Array
 
 
-def heterogeneity(r: Rows, tau2: Array, common_effect: bool) -> Heterogeneity:
+def heterogeneity(r: Rows, tau2: Array, common_effect: bool, pvalue: bool = True) -> Heterogeneity:
     """Cochran's Q, I^2 (percent) and H^2 for each meta-analysis of a :class:`~alsmeta.estimators.Rows` block.
 
     Meta-analyses with one study get ``Q = 0``, ``p = 1``, ``I^2 = 0``,
-    ``H^2 = 1`` (as metafor); with no study, NaN.
+    ``H^2 = 1`` (as metafor); with no study, NaN. ``pvalue=False`` skips the
+    p-value of the Q test (NaN).
     """
     n, k = r.n, r.c
     df = np.full(n, max(k - 1, 0), dtype=np.int64)
@@ -57,7 +58,7 @@ def heterogeneity(r: Rows, tau2: Array, common_effect: bool) -> Heterogeneity:
     _, _, q_raw, tr_p = r.fe
     with np.errstate(invalid="ignore", divide="ignore"):
         q = np.maximum(q_raw, 0.0)
-        q_p = stats.chi2.sf(q, df)
+        q_p = stats.chi2.sf(q, df) if pvalue else np.full(n, np.nan)
         typical = (k - 1) / tr_p
         if common_effect:
             i2 = np.maximum(0.0, 100.0 * (q - df) / q)

@@ -353,7 +353,7 @@ def gosh(
 
     res, done = run_batch(source, n, spec, _GOSH_COLUMNS, chunk_size=_CHUNK, progress=progress, desc="gosh")
     subset = codes if codes.dtype != bool else _bitmask_objects(codes)
-    out = pd.DataFrame({"subset": subset[:done], **{c: res[c][:done] for c in _GOSH_COLUMNS}})
+    out = pd.DataFrame({"subset": subset[:done], **{c: res[c][:done] for c in _GOSH_COLUMNS}}, copy=False)
     out.attrs.update(exact=exact, total=n, interrupted=done < n, completed=done)
     return out
 
@@ -504,7 +504,7 @@ def bootstrap(
         return fit.yi[rows], fit.vi[rows], full[: b - a]
 
     res, done = run_batch(source, n, spec, _BOOT_COLUMNS, chunk_size=_CHUNK, progress=progress, desc="bootstrap")
-    reps = pd.DataFrame({c: res[c][:done] for c in _BOOT_COLUMNS})
+    reps = pd.DataFrame({c: res[c][:done] for c in _BOOT_COLUMNS}, copy=False)
     ok = reps["converged"].to_numpy()
     est, tau2 = reps["estimate"].to_numpy()[ok], reps["tau2"].to_numpy()[ok]
     alpha = 1.0 - level
