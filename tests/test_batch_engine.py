@@ -30,7 +30,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.array_equal(a, b))
 
 
-@pytest.mark.parametrize("k", [*range(0, 41), 64, 127, 128, 129, 130, 200, 256, 257, 300])
+@pytest.mark.parametrize("k", [*range(41), 64, 127, 128, 129, 130, 200, 256, 257, 300])
 @pytest.mark.parametrize("n", [1, 50, 300])
 def test_psum_is_numpy_sum_bit_for_bit(k, n):
     rng = np.random.default_rng(k)
@@ -79,7 +79,7 @@ def _edge_batch(seed: int = 7, B: int = 400, k: int = 9):
 def test_every_row_is_pool_on_its_studies(method, test):
     Y, V, M = _edge_batch()
     batch = am.pool_many(Y, V, M, method=method, test=test)
-    rows = list(range(0, 80)) + list(range(80, 400, 23))
+    rows = list(range(80)) + list(range(80, 400, 23))
     for i in rows:
         fit = am.pool(Y[i, M[i]], V[i, M[i]], method=method, test=test)
         for name in _ARRAY_FIELDS:

@@ -10,7 +10,14 @@ import pytest
 
 import alsmeta as am
 from alsmeta import sensitivity
-from alsmeta.sensitivity import GOSH_EXACT_MAX_K, bootstrap, cumulative, gosh, leave_one_out, subset_membership
+from alsmeta.sensitivity import (
+    GOSH_EXACT_MAX_K,
+    bootstrap,
+    cumulative,
+    gosh,
+    leave_one_out,
+    subset_membership,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::alsmeta.AlsmetaWarning")
 

@@ -426,7 +426,8 @@ def run_batch(
         if on_interrupt == "raise" or done == 0:
             raise
         _blank(out, done)
-        from alsmeta.pooling import AlsmetaWarning  # late import: pooling builds on this module
+        # late import: pooling builds on this module
+        from alsmeta.pooling import AlsmetaWarning
 
         warnings.warn(
             f"{desc} interrupted: {done} of {n_rows} rows fitted; the result holds those rows "

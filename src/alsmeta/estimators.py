@@ -40,7 +40,14 @@ import numpy.typing as npt
 from scipy import stats
 
 from alsmeta._roots import expand_upper, solve_decreasing
-from alsmeta._rowmath import count_groups, dense, generalized_q_dense, p_trace_pair_dense, psum, weighted_mean_dense
+from alsmeta._rowmath import (
+    count_groups,
+    dense,
+    generalized_q_dense,
+    p_trace_pair_dense,
+    psum,
+    weighted_mean_dense,
+)
 from alsmeta.validation import AlsmetaInputError
 
 Array = npt.NDArray[np.float64]

@@ -19,13 +19,13 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO, Union
+from typing import TextIO
 
-ProgressArg = Union[bool, None, Callable[[int, int], object]]
+ProgressArg = bool | None | Callable[[int, int], object]
 
 
 def _fmt_time(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     m, s = divmod(seconds, 60)
     h, m = divmod(m, 60)
     return f"{h:d}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
@@ -115,7 +115,7 @@ class Progress:
         now = time.perf_counter() if now is None else now
         elapsed = now - self.start
         frac = self.done / self.total if self.total else 1.0
-        filled = int(round(frac * self.width))
+        filled = round(frac * self.width)
         bar = "#" * filled + "-" * (self.width - filled)
         rate = self.done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
