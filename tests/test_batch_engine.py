@@ -163,3 +163,24 @@ def test_multimodal_rows_match_single_fits():
     batch = am.pool_many(np.tile(yi, (3, 1)), np.tile(vi, (3, 1)), mask, method="REML")
     assert _same(batch.tau2[[0, 2]], [fit.tau2, fit.tau2])
     assert batch.multimodal[[0, 2]].all()
+
+
+def test_index_subsets_are_an_alternative_to_the_mask():
+    yi = np.array([0.1, 0.3, 0.5, 0.2, -0.1])
+    vi = np.array([0.1, 0.2, 0.1, 0.3, 0.05])
+    subsets = [[0, 2], [1, 2, 3], [4], [], [0, 1, 2, 3, 4]]
+    mask = np.zeros((5, 5), dtype=bool)
+    for i, s in enumerate(subsets):
+        mask[i, s] = True
+    by_index = am.pool_many(yi, vi, subsets, method="REML", test="knha")
+    by_mask = am.pool_many(np.tile(yi, (5, 1)), np.tile(vi, (5, 1)), mask, method="REML", test="knha")
+    for name in _ARRAY_FIELDS:
+        assert _same(getattr(by_index, name), getattr(by_mask, name)), name
+    rect = am.pool_many(np.tile(yi, (2, 1)), np.tile(vi, (2, 1)), np.array([[0, 1], [2, 4]]))
+    assert list(rect.k) == [2, 2]
+    with pytest.raises(am.AlsmetaInputError, match="twice"):
+        am.pool_many(yi, vi, [[1, 1]])
+    with pytest.raises(am.AlsmetaInputError, match="outside"):
+        am.pool_many(yi, vi, [[7]])
+    with pytest.raises(am.AlsmetaInputError, match="2 index subsets for 3 rows"):
+        am.pool_many(np.tile(yi, (3, 1)), np.tile(vi, (3, 1)), [[0], [1]])

@@ -253,6 +253,38 @@ def _fit_chunk(y: Array, v: Array, m: Mask, out: dict[str, np.ndarray], offset: 
                 arr[at] = res[name]
 
 
+def _is_index_subsets(mask: object) -> bool:
+    """A list of index subsets (anything but None or a boolean array)."""
+    if mask is None or isinstance(mask, (str, bytes)):
+        return False
+    if isinstance(mask, np.ndarray):
+        return mask.dtype != bool and mask.dtype.kind in "iu" and mask.ndim == 2
+    if not isinstance(mask, (list, tuple)) or not mask:
+        return False
+    first = mask[0]
+    return not isinstance(first, (bool, np.bool_)) and not (
+        isinstance(first, (list, tuple, np.ndarray)) and len(first) and isinstance(first[0], (bool, np.bool_))
+    )
+
+
+def _subset_mask(subsets: object, k: int) -> Mask:
+    """Boolean ``(B, k)`` mask from ``B`` sequences of study indices (0-based columns)."""
+    rows = list(subsets)  # type: ignore[call-overload]
+    m = np.zeros((len(rows), k), dtype=bool)
+    for i, sub in enumerate(rows):
+        try:
+            idx = np.asarray(sub, dtype=np.int64).reshape(-1)
+        except (TypeError, ValueError):
+            raise AlsmetaInputError(f"mask: subset {i} is not a sequence of study indices ({sub!r})") from None
+        if idx.size and (idx.min() < -k or idx.max() >= k):
+            raise AlsmetaInputError(f"mask: subset {i} has a study index outside 0..{k - 1}")
+        idx = idx % k
+        if np.unique(idx).size != idx.size:
+            raise AlsmetaInputError(f"mask: subset {i} names a study twice ({sorted(idx.tolist())})")
+        m[i, idx] = True
+    return m
+
+
 def _check_batch(Y: object, V: object, mask: object, chunk: int) -> tuple[Array, Array, Mask]:
     """Validate ``(B, k)`` inputs; errors name the row and the study column.
 
@@ -264,12 +296,19 @@ def _check_batch(Y: object, V: object, mask: object, chunk: int) -> tuple[Array,
         v = np.asarray(V, dtype=float)
     except (TypeError, ValueError) as exc:
         raise AlsmetaInputError(f"Y/V: could not convert to numeric arrays ({exc})") from None
+    subsets = _subset_mask(mask, y.shape[-1]) if _is_index_subsets(mask) else None
     if y.ndim == 1:
         y, v = y[None, :], v[None, :] if v.ndim == 1 else v
+        if subsets is not None and y.shape == v.shape:  # one data set, many subsets
+            y, v = (np.broadcast_to(a, subsets.shape) for a in (y[0], v[0]))
     if y.ndim != 2 or y.shape != v.shape:
         raise AlsmetaInputError(f"Y and V must be 2-d arrays of the same shape; got {y.shape} and {v.shape}")
     if mask is None:
         m = np.broadcast_to(np.ones(y.shape[1], dtype=bool), y.shape)
+    elif subsets is not None:
+        m = subsets
+        if m.shape != y.shape:
+            raise AlsmetaInputError(f"mask: {m.shape[0]} index subsets for {y.shape[0]} rows of Y/V")
     else:
         m = np.asarray(mask)
         if m.dtype != bool:
@@ -328,7 +367,10 @@ def pool_many(
         masks) are used as they are, without copying.
     mask
         Boolean ``(B, k)``; True marks the studies in use in each row. Rows
-        may use different numbers of studies, including 0 and 1.
+        may use different numbers of studies, including 0 and 1. Or a list
+        of ``B`` index subsets (0-based study columns, e.g. ``[[0, 2], [1,
+        2, 3]]``); with it ``Y`` and ``V`` may be one data set (1-d, length
+        ``k``) shared by all subsets.
     method
         tau^2 estimator: ``"CE"`` (alias ``"EE"``, ``"FE"``), ``"DL"``,
         ``"HE"``, ``"HS"``, ``"HSk"``, ``"SJ"``, ``"ML"``, ``"REML"``,
