@@ -71,6 +71,8 @@ from alsmeta.power import (
 )
 from alsmeta.selection import SelectionModelResult, selection_model
 from alsmeta.sensitivity import (
+    BootstrapResult,
+    bootstrap,
     cumulative,
     estimator_sweep,
     gosh,
@@ -97,6 +99,7 @@ __all__ = [
     "BatchResult",
     "BayesMetaResult",
     "BeggResult",
+    "BootstrapResult",
     "CombinedGroups",
     "EffectSizes",
     "EggerResult",
@@ -119,6 +122,7 @@ __all__ = [
     "__version__",
     "bayes_meta",
     "begg_test",
+    "bootstrap",
     "combine_groups",
     "correlation_from_sds",
     "cumulative",

@@ -624,8 +624,8 @@ def _permute_signs(fit: PooledResult, n_perm: int, rng: np.random.Generator, see
         signs = rng.choice([-1.0, 1.0], size=(n_perm, k))
         signs[0] = 1.0
     b = pool_many(signs * fit.yi, np.broadcast_to(fit.vi, signs.shape), method=fit.method, test=fit.test,
-                  level=fit.level, tau2=fixed_tau2(fit), confint=False)
-    z = b.statistic
+                  level=fit.level, tau2=fixed_tau2(fit), confint=False, on_interrupt="raise")
+    z = b.statistic  # a p-value from some of the permutations would be wrong: Ctrl-C must propagate
     pval = float(min(1.0, np.nanmean(np.abs(z) >= abs(fit.statistic) - _COMPTOL)))
     qm = fit.statistic**2
     qm_p = float(np.nanmean(z**2 >= qm - _COMPTOL))

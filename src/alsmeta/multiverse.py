@@ -326,7 +326,8 @@ def fit_specifications(
             rows = grp["row"].to_numpy()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", AlsmetaWarning)  # k = 1 with t-based tests falls back to z (as metafor)
-                fit = pool_many(y[rows], v[rows], m[rows], method=str(method), test=str(test), level=level, confint=False)
+                fit = pool_many(y[rows], v[rows], m[rows], method=str(method), test=str(test), level=level, confint=False,
+                                on_interrupt="raise")  # shares over a partial set of specifications would mislead
             for c in ("estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "i2"):
                 out[c][rows] = getattr(fit, c)
             out["converged"][rows] = fit.converged
