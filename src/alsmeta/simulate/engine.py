@@ -16,8 +16,6 @@ candidates are enrolled, in screening order.
 from __future__ import annotations
 
 import math
-import sys
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alsmeta.pooling import AlsmetaWarning
+from alsmeta.progress import Progress
 from alsmeta.simulate import _checks as chk
 from alsmeta.simulate.analysis import FloatArray, slopes, summarise_changes
 from alsmeta.simulate.design import TrialDesign
@@ -229,32 +228,6 @@ def _root_seed(seed: SeedLike) -> np.random.SeedSequence:
 def _child(root: np.random.SeedSequence, *key: int) -> np.random.Generator:
     ss = np.random.SeedSequence(entropy=root.entropy, spawn_key=tuple(root.spawn_key) + tuple(key))
     return np.random.default_rng(ss)
-
-
-class _Progress:
-    """Progress on stderr when it is a terminal (or forced), or a callback ``f(done, total)``."""
-
-    def __init__(self, total: int, label: str, progress: ProgressLike) -> None:
-        self.total, self.label = total, label
-        self.callback = progress if callable(progress) else None
-        self.enabled = self.callback is None and (sys.stderr.isatty() if progress is None else bool(progress))
-        self.last = 0.0
-        self.shown = False
-
-    def update(self, done: int) -> None:
-        done = min(done, self.total)
-        if self.callback is not None:
-            self.callback(done, self.total)
-        elif self.enabled and (time.monotonic() - self.last > 0.2 or done == self.total):
-            self.last = time.monotonic()
-            sys.stderr.write(f"\r{self.label}: {done}/{self.total} studies")
-            sys.stderr.flush()
-            self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
 
 
 # -- one block of studies ---------------------------------------------------------------------
@@ -543,13 +516,13 @@ def simulate_trials(
     keep = bool(keep_patients)
     root = _root_seed(seed)
     plan, per_block = _plan(design), _studies_per_block(design)
-    reporter = _Progress(total, f"simulate {design.name}", progress)
+    reporter = Progress(total, f"simulate {design.name}", enabled=progress, unit="studies")
     blocks: list[dict[str, Any]] = []
     interrupted = False
     try:
         for b in range(math.ceil(total / per_block)):
             blocks.append(_simulate_block(history, design, plan, _child(root, b), per_block, keep))
-            reporter.update((b + 1) * per_block)
+            reporter.update(min(per_block, total - b * per_block))
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -584,7 +557,7 @@ def simulate_meta_analyses(
     root = _root_seed(seed)
     plans = [_plan(d) for d in designs]
     per_block = min(_studies_per_block(d) for d in designs)
-    reporter = _Progress(total, f"simulate {len(designs)}-study meta-analyses", progress)
+    reporter = Progress(total, f"simulate {len(designs)}-study meta-analyses", enabled=progress, unit="meta-analyses")
     blocks: list[list[dict[str, Any]]] = [[] for _ in designs]
     interrupted = False
     try:
@@ -593,7 +566,7 @@ def simulate_meta_analyses(
                     for k, (h, d, p) in enumerate(zip(histories, designs, plans, strict=True))]
             for k, o in enumerate(outs):
                 blocks[k].append(o)
-            reporter.update((b + 1) * per_block)
+            reporter.update(min(per_block, total - b * per_block))
     except KeyboardInterrupt:
         interrupted = True
     finally:
