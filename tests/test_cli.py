@@ -109,3 +109,12 @@ def test_reproduce_stops_on_a_failing_analysis(tmp_path, capsys):
     (tmp_path / "analyses" / "broken.py").write_text("raise SystemExit(3)\n")
     assert main(["reproduce", "--root", str(tmp_path)]) == 3
     assert "broken.py failed" in capsys.readouterr().err
+
+
+def test_method_and_test_are_case_insensitive_and_checked(bcg_csv, capsys):
+    assert main(["pool", str(bcg_csv), "--yi", "logrr", "--vi", "var", "--method", "reml", "--test", "HKSJ", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["method"] == "REML" and printed["test"] == "knha"
+    assert main(["pool", str(bcg_csv), "--yi", "logrr", "--vi", "var", "--method", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown tau2 estimator 'bogus'" in err and "REML" in err and "Traceback" not in err

@@ -129,8 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     spread.add_argument("--vi", help="column with the sampling variances")
     spread.add_argument("--sei", help="column with the standard errors")
     p.add_argument("--labels", help="column with (unique) study labels")
-    p.add_argument("--method", default="REML", choices=list(METHODS) + ["EE", "FE"], help="tau2 estimator (default REML)")
-    p.add_argument("--test", default="z", choices=list(TESTS) + ["hksj"], help="inference for the pooled effect (default z)")
+    # validated by pool() (case-insensitive, aliases EE/FE/HKSJ), which names the valid choices on error
+    p.add_argument("--method", default="REML", help=f"tau2 estimator: {', '.join(METHODS)} (default REML)")
+    p.add_argument("--test", default="z", help=f"inference for the pooled effect: {', '.join(TESTS)} (default z)")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--json", action="store_true", help="print the result as JSON (keys = attribute names)")
     p.set_defaults(func=_cmd_pool)
