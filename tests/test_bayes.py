@@ -8,7 +8,7 @@ Checked four independent ways:
    (mu, tau) written from the raw likelihood (no analytic marginalisation);
 3. a seeded Monte-Carlo (importance sampling from the priors);
 4. reference values from the R package bayesmeta 3.4 (Röver 2020), produced
-   by the R script in ``BAYESMETA_SCRIPT`` below (bayesmeta is not on CRAN
+   by tests/reference/generate_bayesmeta_reference.R (bayesmeta is not on CRAN
    for Debian's R here; its ``R/bayesmeta.R`` was sourced from the CRAN
    mirror github.com/cran/bayesmeta, commit e7eaba2, version 3.4, with R
    4.2.2, metafor 3.8-1, numDeriv and mvtnorm). bayesmeta's DIRECT grid is
@@ -27,141 +27,9 @@ from scipy import integrate, stats
 
 from alsmeta.bayes import BayesMetaResult, bayes_meta
 from alsmeta.validation import AlsmetaInputError
+from conftest import load_reference
 
-BAYESMETA_SCRIPT = r"""
-suppressMessages({library(metafor); library(numDeriv); library(mvtnorm); library(jsonlite)})
-source("bayesmeta.R"); source("crins.R"); source("rubin.R")
-crins <- escalc(measure="OR", ai=exp.AR.events, n1i=exp.total, ci=cont.AR.events, n2i=cont.total, data=CrinsEtAl2014)
-cases <- list(
-  crins_hn05_flat = list(y=as.numeric(crins$yi), s=sqrt(as.numeric(crins$vi)), scale=0.5, m0=NA, s0=NA),
-  crins_hn1_normal = list(y=as.numeric(crins$yi), s=sqrt(as.numeric(crins$vi)), scale=1.0, m0=0, s0=4),
-  rubin_hn10_flat = list(y=Rubin1981$effect, s=Rubin1981$stderr, scale=10, m0=NA, s0=NA),
-  two_study_hn05_flat = list(y=c(1.13, 0.38), s=c(0.235, 0.174), scale=0.5, m0=NA, s0=NA),
-  one_study_hn025_flat = list(y=c(1.13), s=c(0.235), scale=0.25, m0=NA, s0=NA)
-)
-out <- list()
-for (nm in names(cases)) {
-  cs <- cases[[nm]]
-  sc <- cs$scale
-  bm <- bayesmeta(y=cs$y, sigma=cs$s, tau.prior=function(t) dhalfnormal(t, scale=sc),
-                  mu.prior.mean=cs$m0, mu.prior.sd=cs$s0, interval.type="central", delta=1e-6, epsilon=1e-10)
-  s <- bm$summary
-  muq <- bm$qposterior(mu.p=c(0.025, 0.5, 0.975)); tauq <- bm$qposterior(tau.p=c(0.025, 0.5, 0.975))
-  thq <- bm$qposterior(theta.p=c(0.025, 0.975), predict=TRUE)
-  xs <- c(s["median","mu"] - s["sd","mu"], s["median","mu"], s["median","mu"] + s["sd","mu"])
-  ts <- c(0.5*s["median","tau"], s["median","tau"], 2*s["median","tau"])
-  out[[nm]] <- list(y=cs$y, sigma=cs$s, tau_scale=sc, mu_prior_mean=cs$m0, mu_prior_sd=cs$s0,
-    mu_mean=s["mean","mu"], mu_sd=s["sd","mu"], mu_q=muq, tau_mean=s["mean","tau"], tau_sd=s["sd","tau"], tau_q=tauq,
-    theta_sd=s["sd","theta"], theta_q=thq, p_mu_gt_0=1-bm$pposterior(mu=0),
-    mu_x=xs, mu_density=bm$dposterior(mu=xs), tau_x=ts, tau_density=bm$dposterior(tau=ts))
-}
-meta <- list(bayesmeta_version="3.4 (CRAN mirror github.com/cran/bayesmeta, commit e7eaba2, R/bayesmeta.R sourced)",
-             R=R.version.string, controls="bayesmeta(..., interval.type='central', delta=1e-6, epsilon=1e-10)")
-cat(toJSON(list(meta=meta, cases=out), digits=NA, auto_unbox=TRUE, na="null", pretty=TRUE))
-"""
-
-BAYESMETA_REFERENCE = {
-    'crins_hn05_flat': {
-        'y': [-2.30970256076291, -0.459532329378441, -2.30258509299405, -1.75785791755237, -1.25846098961001, -2.41789593950504],
-        'sigma': [0.599476299648217, 0.556395563777977, 0.88034084308295, 0.455868502919453, 0.641996176709091, 1.52881074618749],
-        'tau_scale': 0.5,
-        'mu_prior_mean': None,
-        'mu_prior_sd': None,
-        'mu_mean': -1.58730377786716,
-        'mu_sd': 0.331295075568538,
-        'mu_q': [-2.25546727541457, -1.58350933405402, -0.943198493915228],
-        'tau_mean': 0.381950244698572,
-        'tau_sd': 0.259839832691361,
-        'tau_q': [0.0177932562823919, 0.345402807045528, 0.974805316866702],
-        'theta_sd': 0.568470856650351,
-        'theta_q': [-2.79305047336078, -0.429390089397946],
-        'p_mu_gt_0': 5.55070949121994e-05,
-        'mu_x': [-1.91480440962256, -1.58350933405402, -1.25221425848548],
-        'mu_density': [0.697397793436991, 1.27454664522331, 0.712060201508826],
-        'tau_x': [0.172701403522764, 0.345402807045528, 0.690805614091055],
-        'tau_density': [1.46197547344129, 1.43191273732999, 0.638951785050785],
-    },
-    'crins_hn1_normal': {
-        'y': [-2.30970256076291, -0.459532329378441, -2.30258509299405, -1.75785791755237, -1.25846098961001, -2.41789593950504],
-        'sigma': [0.599476299648217, 0.556395563777977, 0.88034084308295, 0.455868502919453, 0.641996176709091, 1.52881074618749],
-        'tau_scale': 1,
-        'mu_prior_mean': 0,
-        'mu_prior_sd': 4,
-        'mu_mean': -1.58689618865569,
-        'mu_sd': 0.387580178215245,
-        'mu_q': [-2.37967305484959, -1.58141906896705, -0.829582505776068],
-        'tau_mean': 0.548832625920015,
-        'tau_sd': 0.377974870636051,
-        'tau_q': [0.0277031621211767, 0.490251148064853, 1.44576984717655],
-        'theta_sd': 0.770909030172887,
-        'theta_q': [-3.23273635109593, 0.00608946285627826],
-        'p_mu_gt_0': 0.000664142467083351,
-        'mu_x': [-1.9689992471823, -1.58141906896705, -1.19383889075181],
-        'mu_density': [0.569626550219168, 1.15373912166878, 0.58309016252922],
-        'tau_x': [0.245125574032427, 0.490251148064854, 0.980502296129708],
-        'tau_density': [1.03844458007702, 1.07222742595609, 0.416628161727564],
-    },
-    'rubin_hn10_flat': {
-        'y': [28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16],
-        'sigma': [14.9, 10.2, 16.3, 11, 9.4, 11.4, 10.4, 17.6],
-        'tau_scale': 10,
-        'mu_prior_mean': None,
-        'mu_prior_sd': None,
-        'mu_mean': 8.02610893935566,
-        'mu_sd': 4.74700325558066,
-        'mu_q': [-1.25565436832691, 8.00773313948141, 17.4203347402924],
-        'tau_mean': 4.83566079147265,
-        'tau_sd': 3.75527207562551,
-        'tau_q': [0.187203854894192, 4.03093450874653, 14.0108509394526],
-        'theta_sd': 7.74723616387119,
-        'theta_q': [-7.63014934983457, 24.0297094057981],
-        'p_mu_gt_0': 0.956065731551505,
-        'mu_x': [3.26072988390531, 8.00773313948597, 12.7547363950666],
-        'mu_density': [0.050380370900237, 0.0863690646974203, 0.0500182957945425],
-        'tau_x': [2.01546725437327, 4.03093450874654, 8.06186901749308],
-        'tau_density': [0.126193046278843, 0.106047584765773, 0.0524134400546737],
-    },
-    'two_study_hn05_flat': {
-        'y': [1.13, 0.38],
-        'sigma': [0.235, 0.174],
-        'tau_scale': 0.5,
-        'mu_prior_mean': None,
-        'mu_prior_sd': None,
-        'mu_mean': 0.726511565724059,
-        'mu_sd': 0.413169714804955,
-        'mu_q': [-0.110646510753204, 0.716003043453524, 1.60080207741293],
-        'tau_mean': 0.476822349679877,
-        'tau_sd': 0.26653623531246,
-        'tau_q': [0.0631242985363232, 0.436932283783068, 1.10208835966706],
-        'theta_sd': 0.684916368444661,
-        'theta_q': [-0.692095113269929, 2.18324516408478],
-        'p_mu_gt_0': 0.962773267792331,
-        'mu_x': [0.302833328648396, 0.716003043453351, 1.12917275825831],
-        'mu_density': [0.445851039352531, 1.2738739873866, 0.465818435053793],
-        'tau_x': [0.218466141890512, 0.436932283781024, 0.873864567562048],
-        'tau_density': [1.29326775988131, 1.56648953950283, 0.411262180707989],
-    },
-    'one_study_hn025_flat': {
-        'y': [1.13],
-        'sigma': [0.235],
-        'tau_scale': 0.25,
-        'mu_prior_mean': None,
-        'mu_prior_sd': None,
-        'mu_mean': 1.13,
-        'mu_sd': 0.343110617037881,
-        'mu_q': [0.444036979160126, 1.13, 1.81596302083987],
-        'tau_mean': 0.199471140200716,
-        'tau_sd': 0.150702568747272,
-        'tau_q': [0.0078344955053557, 0.16862243754902, 0.560350681901236],
-        'theta_sd': 0.424528904844217,
-        'theta_q': [0.261703337038809, 1.99829666296119],
-        'p_mu_gt_0': 0.996842289293887,
-        'mu_x': [0.786889382962119, 1.13, 1.47311061703788],
-        'mu_density': [0.647412586312508, 1.31654134799689, 0.647412586312509],
-        'tau_x': [0.0843112187745102, 0.16862243754902, 0.337244875098041],
-        'tau_density': [3.01510892006667, 2.54221258147286, 1.28483481601508],
-    },
-}
+BAYESMETA_REFERENCE = load_reference("bayesmeta_reference.json")["cases"]
 
 
 CRINS_Y = BAYESMETA_REFERENCE["crins_hn05_flat"]["y"]
