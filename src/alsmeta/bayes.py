@@ -65,9 +65,15 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
-from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level, study_labels
+from alsmeta.validation import (
+    AlsmetaInputError,
+    finite_number,
+    numeric_column,
+    probability_level,
+    study_labels,
+)
 
 Array = npt.NDArray[np.float64]
 
@@ -157,21 +163,21 @@ class BayesMetaResult:
 
     def prob_above(self, threshold: float) -> float:
         """Posterior probability P(mu > threshold | data)."""
-        x = _finite(threshold, "threshold")
+        x = finite_number(threshold, "threshold")
         if self._posterior is None:
             return math.nan
         return float(1.0 - self._posterior.mu_cdf(x))
 
     def prob_below(self, threshold: float) -> float:
         """Posterior probability P(mu < threshold | data)."""
-        x = _finite(threshold, "threshold")
+        x = finite_number(threshold, "threshold")
         if self._posterior is None:
             return math.nan
         return float(self._posterior.mu_cdf(x))
 
     def prob_pred_above(self, threshold: float) -> float:
         """Posterior predictive probability that a new study's true effect exceeds ``threshold``."""
-        x = _finite(threshold, "threshold")
+        x = finite_number(threshold, "threshold")
         if self._posterior is None:
             return math.nan
         return float(1.0 - self._posterior.pred_cdf(x))
@@ -374,20 +380,8 @@ def _tau_posterior(y: Array, s2: Array, scale: float, m0: float, s0: float) -> _
 # ---------------------------------------------------------------------------
 
 
-def _finite(x: Any, name: str) -> float:
-    if isinstance(x, (bool, np.bool_, str, bytes)):
-        raise AlsmetaInputError(f"{name}: {x!r} is not a number")
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise AlsmetaInputError(f"{name}: {x!r} is not a number") from None
-    if not math.isfinite(v):
-        raise AlsmetaInputError(f"{name}: must be finite, got {x!r}")
-    return v
-
-
 def _open_probability(p: Any, name: str) -> float:
-    v = _finite(p, name)
+    v = finite_number(p, name)
     if not 0.0 < v < 1.0:
         raise AlsmetaInputError(f"{name}: must lie strictly between 0 and 1, got {p!r}")
     return v
@@ -397,7 +391,7 @@ def _thresholds(values: Any) -> tuple[float, ...]:
     if isinstance(values, (str, bytes)):
         raise AlsmetaInputError(f"thresholds: {values!r} is not a number")
     seq = [values] if np.ndim(values) == 0 else list(values)
-    return tuple(_finite(t, f"thresholds[{i}]") for i, t in enumerate(seq))
+    return tuple(finite_number(t, f"thresholds[{i}]") for i, t in enumerate(seq))
 
 
 def _empty(labels: tuple[str, ...], scale: float, m0: float, s0: float, level: float, thresholds: tuple[float, ...]) -> BayesMetaResult:
@@ -522,10 +516,10 @@ def bayes_meta(
     y = numeric_column(yi, "yi", names)
     sv = numeric_column(spread, spread_name, names, positive=True)
     s2 = sv if spread_name == "vi" else sv**2
-    scale = _finite(tau_scale, "tau_scale")
+    scale = finite_number(tau_scale, "tau_scale")
     if scale <= 0:
         raise AlsmetaInputError(f"tau_scale: the half-normal scale must be > 0, got {tau_scale!r}")
-    m0 = _finite(mu_prior_mean, "mu_prior_mean")
+    m0 = finite_number(mu_prior_mean, "mu_prior_mean")
     try:
         s0 = float(mu_prior_sd)
     except (TypeError, ValueError):

@@ -42,7 +42,7 @@ from alsmeta.batch import pool_many
 from alsmeta.bayes import bayes_meta
 from alsmeta.estimators import METHODS
 from alsmeta.pooling import AlsmetaWarning
-from alsmeta.validation import AlsmetaInputError
+from alsmeta.validation import AlsmetaInputError, finite_number
 
 BAYES = "bayes"
 """Value of the method column that selects the Bayesian model (:func:`alsmeta.bayes_meta`)."""
@@ -91,7 +91,7 @@ class MultiverseResult:
         Specifications without a result (k = 0) do not hold.
         """
         direction = _direction(direction)
-        t = _finite(threshold, "threshold")
+        t = finite_number(threshold, "threshold")
         s = self.specifications
         hit = s["ci_low"] > t if direction == "positive" else s["ci_high"] < t
         return hit.fillna(False).astype(bool).rename("holds")
@@ -146,16 +146,6 @@ def _direction(direction: str) -> str:
     return direction
 
 
-def _finite(x: Any, name: str) -> float:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        raise AlsmetaInputError(f"{name}: must be a number, got {x!r}") from None
-    if not math.isfinite(f):
-        raise AlsmetaInputError(f"{name}: must be finite, got {x!r}")
-    return f
-
-
 def _empty_slot(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or v == ""
 
@@ -181,7 +171,7 @@ def _effect_table(effects: EffectTable) -> dict[Hashable, tuple[float, float]]:
             yi, se = pair
         except (TypeError, ValueError):
             raise AlsmetaInputError(f"effects: {key!r} must be a (yi, se) pair, got {pair!r}") from None
-        yi, se = _finite(yi, f"effects[{key!r}] yi"), _finite(se, f"effects[{key!r}] se")
+        yi, se = finite_number(yi, f"effects[{key!r}] yi"), finite_number(se, f"effects[{key!r}] se")
         if se <= 0:
             raise AlsmetaInputError(f"effects: {key!r} has se = {se!r}; standard errors must be > 0")
         out[key] = (yi, se)
@@ -285,7 +275,7 @@ def fit_specifications(
     """
     specs = _check_specs(specs)
     slots = _slots(specs, slots)
-    level = _finite(level, "level")
+    level = finite_number(level, "level")
     if level > 1:
         level /= 100.0
     if not 0 < level < 1:
@@ -309,7 +299,7 @@ def fit_specifications(
         if tau_scale_col not in specs.columns:
             raise AlsmetaInputError(f"{tau_scale_col}: Bayesian specifications need a tau-scale column")
         for i in np.flatnonzero(is_bayes):
-            s = _finite(specs.at[i, tau_scale_col], f"{tau_scale_col} (row {i})")
+            s = finite_number(specs.at[i, tau_scale_col], f"{tau_scale_col} (row {i})")
             if s <= 0:
                 raise AlsmetaInputError(f"{tau_scale_col}: row {i} has scale {s!r}; it must be > 0")
 

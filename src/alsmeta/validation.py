@@ -141,3 +141,20 @@ def probability_level(level: float, name: str = "level") -> float:
     if not 0.0 < lv < 1.0:
         raise AlsmetaInputError(f"{name}: {level!r} must lie strictly between 0 and 1 (or 0 and 100)")
     return lv
+
+
+def finite_number(value: Any, name: str) -> float:
+    """Convert one scalar argument to a finite float, or raise naming the argument.
+
+    Booleans and text are refused rather than coerced (``True`` or ``"0.5"``
+    passed where a number is expected is almost always a mistake).
+    """
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise AlsmetaInputError(f"{name}: {value!r} is not a number")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise AlsmetaInputError(f"{name}: {value!r} is not a number") from None
+    if not np.isfinite(v):
+        raise AlsmetaInputError(f"{name}: must be finite, got {value!r}")
+    return v
