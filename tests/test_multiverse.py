@@ -121,3 +121,31 @@ def test_effects_as_dataframe() -> None:
     np.testing.assert_allclose(y, [[1.13, 0.38]])
     np.testing.assert_allclose(v, [[0.2351**2, 0.1736**2]])
     assert m.all()
+
+
+def test_distinct_analyses_collapses_identical_fits_only():
+    # DL and REML put tau2 at 0 on these two equal-precision studies with equal effects:
+    # the same analysis; PM on other data is another one, and so is k = 1.
+    table = pd.DataFrame(
+        {
+            "method": ["DL", "REML", "PM", "DL"],
+            "k": [2, 2, 2, 1],
+            "estimate": [1.0, 1.0 + 1e-14, 1.5, 1.0],
+            "ci_low": [0.0, 0.0, 1.0, 0.0],
+            "ci_high": [2.0, 2.0, 2.0, 2.0],
+        }
+    )
+    out = mv.distinct_analyses(table)
+    assert list(out["method"]) == ["DL", "PM", "DL"]
+    assert list(out["n_combinations"]) == [2, 1, 1]
+    assert list(out["combinations"]) == [(0, 1), (2,), (3,)]
+    # a difference in the 9th significant digit is a different analysis
+    table.loc[1, "estimate"] = 1.000000001
+    assert len(mv.distinct_analyses(table)) == 4
+
+
+def test_distinct_analyses_treats_nan_as_equal_and_rejects_unknown_columns():
+    table = pd.DataFrame({"k": [0, 0], "estimate": [np.nan, np.nan], "ci_low": [np.nan, np.nan], "ci_high": [np.nan, np.nan]})
+    assert len(mv.distinct_analyses(table)) == 1
+    with pytest.raises(AlsmetaInputError, match="columns"):
+        mv.distinct_analyses(table, columns=("k", "nope"))

@@ -116,6 +116,72 @@ class MultiverseResult:
         return out
 
 
+DISTINCT_COLUMNS = ("k", "estimate", "ci_low", "ci_high")
+"""Result columns that identify an analysis in :func:`distinct_analyses` by default."""
+
+
+def distinct_analyses(
+    table: pd.DataFrame,
+    columns: Sequence[str] = DISTINCT_COLUMNS,
+    significant: int = 10,
+) -> pd.DataFrame:
+    """Collapse choice combinations that produce the same fitted result.
+
+    Different analysis choices are often not operative on a given data set:
+    with one study, or when every estimator puts tau^2 at 0, the estimators
+    all give the same fit. Counting each combination as its own analysis then
+    multiplies those analyses, so shares of "specifications in which a claim
+    holds" must be computed over *distinct analyses*. Two rows are the same
+    analysis when every column in ``columns`` agrees to ``significant``
+    significant digits (NaN equals NaN).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per choice combination, with the result columns.
+    columns : sequence of str
+        Result columns that identify an analysis (default ``k``, ``estimate``,
+        ``ci_low``, ``ci_high``: the same data, estimate and interval).
+    significant : int
+        Significant digits compared (default 10, far above the printed
+        precision and far below the solvers' agreement of about 1e-12).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per distinct analysis in order of first appearance: the first
+        combination's values, plus ``n_combinations`` (how many choice
+        combinations give this analysis) and ``combinations`` (their row
+        labels in ``table``).
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise AlsmetaInputError(f"table: expected a pandas DataFrame, got {type(table).__name__}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise AlsmetaInputError(f"columns: {', '.join(map(repr, missing))} not in the table")
+    if isinstance(significant, bool) or not isinstance(significant, int) or not 1 <= significant <= 17:
+        raise AlsmetaInputError(f"significant: expected a whole number from 1 to 17, got {significant!r}")
+    keys = pd.DataFrame(
+        {c: [_round_key(v, significant) for v in table[c].to_numpy()] for c in columns}, index=table.index
+    )
+    # ngroup(sort=False) numbers the groups in order of first appearance
+    group = keys.groupby(list(columns), sort=False, dropna=False).ngroup().to_numpy()
+    first = np.unique(group, return_index=True)[1]
+    out = table.iloc[first].copy()
+    out["n_combinations"] = np.bincount(group, minlength=len(first))
+    out["combinations"] = [tuple(table.index[group == g]) for g in range(len(first))]
+    return out
+
+
+def _round_key(value: Any, significant: int) -> Any:
+    """A hashable key equal for values that agree to ``significant`` digits."""
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return "nan"
+        return float(f"{float(value):.{significant - 1}e}")
+    return value
+
+
 def expand_grid(**choices: Sequence[Any]) -> pd.DataFrame:
     """Full factorial of the choices: one row per combination, one column per choice.
 
