@@ -99,7 +99,26 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             return done.returncode
     (figures / "results.json").write_text(dumps(collect_numbers(figures)), encoding="utf-8")
     print(f"[alsmeta reproduce] {len(scripts)} analyses; numbers in {figures / 'results.json'}")
+    _update_readme(root)
     return 0
+
+
+README_TEMPLATE = Path("analyses") / "readme_results.template.md"
+"""The README's results block, with every number a placeholder into figures/results.json."""
+
+
+def _update_readme(root: Path) -> None:
+    """Regenerate the README's results block from figures/results.json (if the checkout has both)."""
+    from alsmeta.evidence.headlines import HeadlineError, update_readme
+
+    readme, template = root / "README.md", root / README_TEMPLATE
+    if not (readme.is_file() and template.is_file()):
+        return
+    try:
+        changed = update_readme(readme, template, root / "figures" / "results.json", root=root)
+    except HeadlineError as exc:
+        raise CliError(f"README results block: {exc}") from None
+    print(f"[alsmeta reproduce] README results block {'rewritten' if changed else 'unchanged'}")
 
 
 def _cmd_validate_data(args: argparse.Namespace) -> int:
