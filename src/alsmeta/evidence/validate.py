@@ -68,10 +68,6 @@ class SourceDomains:
     primary: Mapping[str, bool]
     reasons: Mapping[str, str]
 
-    def match(self, url: str) -> str | None:
-        """The listed domain that decides for ``url``, or None when none matches."""
-        return longest_domain_match(url_host(url), self.primary)
-
     def why_not_primary(self, url: str) -> str | None:
         """None when ``url`` is on a primary domain, otherwise why it is not."""
         host = url_host(url)
