@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from alsmeta.cli import main
 from alsmeta.evidence import check_data, validate_data
 from alsmeta.evidence.schema import STATUSES, TABLES
+from alsmeta.validation import AlsmetaInputError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -76,6 +78,13 @@ def _edit(path: Path, row: int, column: str, value: str) -> None:
         ("timeline.csv", 0, "date", "June 2016", "timeline.csv, line 2, column 'date': 'June 2016' is not a date"),
         ("screening.csv", 4, "reason", "", "screening.csv, line 6, column 'reason': a excluded study needs a reason"),
         ("claims.csv", 0, "value", "", "claims.csv, line 2, column 'value': a count claim needs its number"),
+        ("outcomes.csv", 0, "source_url", "http://47.251.13.51:8081/30048006",
+         "outcomes.csv, line 2, column 'source_url': '47.251.13.51' is not a primary source (an IP address"),
+        ("studies.csv", 0, "source_url", "https://notncbi.nlm.nih.gov/pubmed/30048006",
+         "studies.csv, line 2, column 'source_url': 'notncbi.nlm.nih.gov' is not on the list of primary source domains"),
+        ("source_domains.csv", 0, "primary", "maybe", "source_domains.csv, line 2, column 'primary': 'maybe' is not one of"),
+        ("source_domains.csv", 1, "domain", "https://europepmc.org/",
+         "source_domains.csv, line 3, column 'domain': 'https://europepmc.org/' is not a lower-case domain name"),
     ],
 )
 def test_validator_names_file_line_and_column(tmp_path, file, row, column, value, message):
@@ -108,3 +117,87 @@ def test_cli_validate_data(tmp_path, capsys):
     _edit(data / "outcomes.csv", 0, "value", "abc")
     assert main(["validate-data", "--data", str(data)]) == 2
     assert "line 2, column 'value'" in capsys.readouterr().err
+
+
+# --- verified means read in the primary source: the source_url must be on a primary domain ---------------
+
+_MIRRORS_FOUND_IN_ISSUE_12 = {
+    "47.251.13.51", "addi.ehu.es", "openaccess.library.uitm.edu.my", "vufind-test.katalog.k.utb.cz",
+    "mayoclinic.elsevierpure.com", "ichgcp.net", "litmetric.com", "www.acemap.info", "www.journalfilter.com",
+    "ctv.veeva.com", "meddatax.com", "biotechhunter.com", "cdek.wustl.edu", "neals.org",
+}
+
+
+def _verified_hosts() -> dict[str, list[str]]:
+    hosts: dict[str, list[str]] = {}
+    for schema in TABLES:
+        frame = pd.read_csv(DATA / schema.file, dtype=str, keep_default_na=False)
+        for line, row in enumerate(frame.to_dict("records"), start=2):
+            if row["status"] == "verified" and row["source_url"]:
+                host = (urlparse(row["source_url"]).hostname or "").rstrip(".")
+                hosts.setdefault(host, []).append(f"{schema.file}:{line}")
+    return hosts
+
+
+def test_no_verified_row_rests_on_a_mirror_catalogue_or_aggregator():
+    hosts = _verified_hosts()
+    assert {h: hosts[h] for h in hosts.keys() & _MIRRORS_FOUND_IN_ISSUE_12} == {}
+    listed = pd.read_csv(DATA / "source_domains.csv", dtype=str, keep_default_na=False)
+    primary = set(listed.loc[listed.primary == "yes", "domain"])
+    not_primary = set(listed.loc[listed.primary == "no", "domain"])
+    for host, where in hosts.items():
+        assert any(host == d or host.endswith("." + d) for d in primary), (host, where)
+        assert not any(host == d or host.endswith("." + d) for d in not_primary), (host, where)
+
+
+def test_primary_domain_rule_matches_whole_labels_and_ignores_port_case_and_root_dot(tmp_path):
+    data = _copy(tmp_path)
+    _edit(data / "outcomes.csv", 0, "source_url", "https://PMC.ncbi.nlm.nih.gov.:443/articles/PMC6175096/table/x")
+    _edit(data / "outcomes.csv", 1, "source_url", "https://pmc.ncbi.nlm.nih.gov.example.com/articles/PMC6175096")
+    issues = [str(i) for i in validate_data(data)]
+    assert not any(i.startswith("outcomes.csv, line 2,") for i in issues), issues
+    assert any(i.startswith("outcomes.csv, line 3, column 'source_url': 'pmc.ncbi.nlm.nih.gov.example.com' is not on the list")
+               for i in issues), issues
+
+
+def test_relabelling_a_mirror_row_secondary_clears_the_issue(tmp_path):
+    data = _copy(tmp_path)
+    _edit(data / "outcomes.csv", 0, "source_url", "https://ichgcp.net/clinical-trials-registry/NCT01363401")
+    assert any(i.file == "outcomes.csv" and i.line == 2 and i.column == "source_url" for i in validate_data(data))
+    _edit(data / "outcomes.csv", 0, "status", "secondary")
+    assert validate_data(data) == []
+
+
+def test_the_most_specific_listed_domain_decides(tmp_path):
+    data = _copy(tmp_path)
+    with open(data / "source_domains.csv", "a") as listing:
+        listing.write("pmc.ncbi.nlm.nih.gov,no,mirror,test: PMC listed as not primary\n")
+    issues = validate_data(data)
+    flagged = {(i.file, i.line) for i in issues if "test: PMC listed as not primary" in i.message}
+    hosts = _verified_hosts()
+    assert flagged == {(f, int(n)) for f, n in (w.split(":") for w in hosts["pmc.ncbi.nlm.nih.gov"])}
+    assert not any("pubmed.ncbi.nlm.nih.gov" in i.message for i in issues)  # the parent domain still counts
+
+
+def test_a_public_claim_is_its_own_primary_source_but_a_synthesis_claim_is_not(tmp_path):
+    data = _copy(tmp_path)
+    claims = pd.read_csv(data / "claims.csv", dtype=str, keep_default_na=False)
+    page = "https://stem-cell-clinic.example/als"
+    extra = pd.DataFrame([
+        {**claims.iloc[0].to_dict(), "claim_id": "clinic_claim_as_synthesis", "source_url": page, "status": "verified"},
+        {**claims.iloc[0].to_dict(), "synthesis": "public", "claim_id": "clinic_claim", "source_url": page, "status": "verified"},
+    ])
+    pd.concat([claims, extra]).to_csv(data / "claims.csv", index=False, lineterminator="\n")
+    source_issues = {i.line for i in validate_data(data) if i.file == "claims.csv" and i.column == "source_url"}
+    assert source_issues == {len(claims) + 2}
+
+
+def test_source_domains_file_is_required(tmp_path):
+    from alsmeta.evidence.validate import read_source_domains
+
+    data = _copy(tmp_path)
+    assert read_source_domains(data).primary["ncbi.nlm.nih.gov"] is True
+    (data / "source_domains.csv").unlink()
+    assert any(i.file == "source_domains.csv" and "file is missing" in i.message for i in validate_data(data))
+    with pytest.raises(AlsmetaInputError, match="source_domains.csv"):
+        read_source_domains(data)

@@ -42,7 +42,9 @@ CRITERIA = ("search_date", "design", "population", "intervention", "comparator",
 class ColumnSpec:
     """One column: ``required`` means non-empty in every row; ``kind`` is
     ``text``, ``number``, ``count`` (whole number >= 0), ``date`` (YYYY,
-    YYYY-MM or YYYY-MM-DD), ``url`` or ``enum`` (one of ``allowed``)."""
+    YYYY-MM or YYYY-MM-DD), ``url``, ``domain`` (a lower-case host name such
+    as ``ncbi.nlm.nih.gov``, no scheme or path) or ``enum`` (one of
+    ``allowed``)."""
 
     name: str
     kind: str = "text"
@@ -192,3 +194,18 @@ QUALITATIVE = TableSchema(
 )
 
 TABLES: tuple[TableSchema, ...] = (STUDIES, OUTCOMES, CRITERIA_TABLE, SCREENING, TIMELINE, CLAIMS, QUALITATIVE)
+"""The evidence tables: every row carries provenance (source_url, location, status, note)."""
+
+SOURCE_DOMAINS = TableSchema(
+    file="source_domains.csv",
+    description="which web domains are primary sources; a verified row's source_url must be on one",
+    key=("domain",),
+    columns=(
+        ColumnSpec("domain", "domain", required=True),
+        ColumnSpec("primary", "enum", required=True, allowed=("yes", "no")),
+        ColumnSpec("kind", required=True),
+        ColumnSpec("reason", required=True),
+    ),
+)
+"""The classification of source domains (not an evidence table: it has no provenance columns).
+A listed domain also covers its subdomains; the longest listed match decides."""

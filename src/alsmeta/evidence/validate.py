@@ -10,22 +10,33 @@ Beyond the per-column schema the rules are about honesty of the data:
   the note must say how;
 * ``relation`` is given exactly when a value is (``<`` for "p<0.02");
 * counts are whole numbers >= 0, SDs and SEs are > 0;
-* study identifiers refer to rows of ``studies.csv``; keys are unique.
+* study identifiers refer to rows of ``studies.csv``; keys are unique;
+* a ``verified`` row was read in the primary source, so its source URL must
+  be on a primary source domain listed in ``source_domains.csv`` (publisher,
+  journal, PubMed/PMC, trial registry, Cochrane, regulator). A mirror,
+  aggregator, library catalogue or news page makes a row ``secondary``, however
+  faithful the copy. The exception is a public claim (``claims.csv`` synthesis
+  ``public``): the page that makes the claim is its own primary source.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pandas as pd
 
-from alsmeta.evidence.schema import TABLES, ColumnSpec, TableSchema
+from alsmeta.evidence.schema import SOURCE_DOMAINS, TABLES, ColumnSpec, TableSchema
 from alsmeta.validation import AlsmetaInputError
 
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 _ID = re.compile(r"^[a-z0-9_]+$")
+_DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+_CLAIMANT_IS_SOURCE = ("public",)
+"""claims.csv syntheses whose rows record a claim as published on a page: that page is the primary source."""
 _COUNT_STATISTICS = ("n", "events")
 _POSITIVE_STATISTICS = ("sd", "se")
 
@@ -42,6 +53,51 @@ class DataIssue:
     def __str__(self) -> str:
         where = f"{self.file}, line {self.line}" + (f", column {self.column!r}" if self.column else "")
         return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class SourceDomains:
+    """Which web domains are primary sources (``data/source_domains.csv``).
+
+    ``primary`` maps each listed domain to whether it is a primary source,
+    ``reasons`` to why. A domain covers itself and its subdomains
+    (``ncbi.nlm.nih.gov`` covers ``pmc.ncbi.nlm.nih.gov``); when several listed
+    domains match a host, the longest (most specific) one decides.
+    """
+
+    primary: Mapping[str, bool]
+    reasons: Mapping[str, str]
+
+    def why_not_primary(self, url: str) -> str | None:
+        """None when ``url`` is on a primary domain, otherwise why it is not."""
+        host = url_host(url)
+        domain = longest_domain_match(host, self.primary)
+        if domain is None:
+            return f"{host!r} is not on the list of primary source domains"
+        if not self.primary[domain]:
+            return f"{host!r} is not a primary source ({self.reasons[domain]})"
+        return None
+
+
+def url_host(url: str) -> str:
+    """The host of ``url``: lower case, without user, port or the DNS root dot."""
+    return (urlparse(url).hostname or "").rstrip(".")
+
+
+def longest_domain_match(host: str, domains: Iterable[str]) -> str | None:
+    """The longest of ``domains`` that is ``host`` itself or a parent domain of it."""
+    hits = [d for d in domains if host == d or host.endswith("." + d)]
+    return max(hits, key=len) if hits else None
+
+
+def source_domains_from_frame(frame: pd.DataFrame) -> SourceDomains:
+    """Build :class:`SourceDomains` from the rows of ``source_domains.csv`` (invalid rows skipped;
+    :func:`validate_data` reports them)."""
+    ok = frame[frame["primary"].isin(("yes", "no"))]
+    return SourceDomains(
+        primary=dict(zip(ok["domain"], ok["primary"] == "yes")),
+        reasons=dict(zip(ok["domain"], ok["reason"])),
+    )
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -67,11 +123,22 @@ def _check_cell(spec: ColumnSpec, text: str) -> str | None:
         return f"{text!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"
     if spec.kind == "url" and not text.startswith(("http://", "https://")):
         return f"{text!r} is not an http(s) URL"
+    if spec.kind == "domain" and not _DOMAIN.match(text):
+        return f"{text!r} is not a lower-case domain name (no scheme, path or port)"
     return None
 
 
-def validate_table(frame: pd.DataFrame, schema: TableSchema, known_studies: set[str] | None = None) -> list[DataIssue]:
-    """Check one table against its schema and the provenance rules."""
+def validate_table(
+    frame: pd.DataFrame,
+    schema: TableSchema,
+    known_studies: set[str] | None = None,
+    source_domains: SourceDomains | None = None,
+) -> list[DataIssue]:
+    """Check one table against its schema and the provenance rules.
+
+    The primary-domain rule for ``verified`` rows is applied when
+    ``source_domains`` is given (:func:`validate_data` always gives it).
+    """
     issues: list[DataIssue] = []
     f = schema.file
     missing = [c for c in schema.column_names if c not in frame.columns]
@@ -89,6 +156,8 @@ def validate_table(frame: pd.DataFrame, schema: TableSchema, known_studies: set[
             if problem:
                 issues.append(DataIssue(f, line, spec.name, problem))
         issues.extend(_row_rules(f, line, row, known_studies))
+        if source_domains is not None:
+            issues.extend(_primary_source_rule(f, line, row, source_domains))
     keys = frame[list(schema.key)].astype(str).agg("|".join, axis=1)
     for line in (keys[keys.duplicated(keep="first")].index + 2).tolist():
         issues.append(DataIssue(f, int(line), ",".join(schema.key), "duplicate key: " + keys[line - 2]))
@@ -117,6 +186,19 @@ def _row_rules(f: str, line: int, row: dict[str, str], known_studies: set[str] |
         if not needs_reason and row["reason"] != "":
             out.append(DataIssue(f, line, "reason", f"an {row['decision']} study takes no exclusion reason"))
     return out
+
+
+def _primary_source_rule(f: str, line: int, row: dict[str, str], domains: SourceDomains) -> list[DataIssue]:
+    if row.get("status") != "verified" or not row.get("source_url"):
+        return []
+    if f == "claims.csv" and row.get("synthesis") in _CLAIMANT_IS_SOURCE:
+        return []
+    problem = domains.why_not_primary(row["source_url"])
+    if problem is None:
+        return []
+    return [DataIssue(f, line, "source_url", f"{problem}; a 'verified' row must have been read on a primary source "
+                      "(see source_domains.csv): relabel it 'secondary' and say in the note where it was read, "
+                      "or cite the primary location where it was read")]
 
 
 def _value_rules(f: str, line: int, row: dict[str, str]) -> list[DataIssue]:
@@ -160,11 +242,40 @@ def validate_data(data_dir: str | Path) -> list[DataIssue]:
             issues.append(DataIssue(schema.file, 0, "", f"cannot be parsed as CSV: {exc}"))
     studies = frames.get("studies.csv")
     known = set(studies["study_id"]) if studies is not None and "study_id" in studies else None
+    domain_issues, domains = _read_source_domains(root)
+    issues.extend(domain_issues)
     for schema in TABLES:
         if schema.file in frames:
             fk = known if schema.foreign_keys else None
-            issues.extend(validate_table(frames[schema.file], schema, fk))
+            issues.extend(validate_table(frames[schema.file], schema, fk, domains))
     return issues
+
+
+def _read_source_domains(root: Path) -> tuple[list[DataIssue], SourceDomains | None]:
+    path = root / SOURCE_DOMAINS.file
+    if not path.is_file():
+        return [DataIssue(SOURCE_DOMAINS.file, 0, "", f"file is missing from {root}; without it no row can be verified")], None
+    try:
+        frame = read_table(path)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        return [DataIssue(SOURCE_DOMAINS.file, 0, "", f"cannot be parsed as CSV: {exc}")], None
+    issues = validate_table(frame, SOURCE_DOMAINS)
+    if any(i.line == 1 for i in issues):  # header problems: the list cannot be read
+        return issues, None
+    return issues, source_domains_from_frame(frame)
+
+
+def read_source_domains(data_dir: str | Path) -> SourceDomains:
+    """The primary-source classification in ``data_dir/source_domains.csv``.
+
+    Raises :class:`AlsmetaInputError` naming the file, line and column when
+    the file is missing or invalid.
+    """
+    issues, domains = _read_source_domains(Path(data_dir))
+    if issues or domains is None:
+        listing = "\n".join(f"  {issue}" for issue in issues)
+        raise AlsmetaInputError(f"{SOURCE_DOMAINS.file} in {data_dir} is not valid:\n{listing}")
+    return domains
 
 
 def check_data(data_dir: str | Path) -> None:
