@@ -1108,8 +1108,11 @@ def _it_safe_effective(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerd
         verdict = OVERSTATED if pos_all else CONTRADICTED
     else:
         verdict = NOT_ASSESSABLE if not n_placebo else REPRODUCED
+    q = evidence.qualitative
+    safety = q[q["outcome"].str.contains("safety")]
     reason = (
-        f"Safety: several studies report no serious treatment-related harm, but all are small. Effectiveness: of the "
+        f"Safety: {len(safety)} studies in data/ state no safety problem in words "
+        f"({', '.join(sorted(set(safety['study_id'])))}), all small. Effectiveness: of the "
         f"{n_placebo} placebo- or sham-controlled randomised trials of intrathecal cells with a result in data/, "
         f"{pos_placebo} met its primary efficacy endpoint; the one positive randomised trial is open label against "
         f"riluzole alone. {_trial_text(t)}. 'Many studies found ... effective' rests on uncontrolled reports.")
@@ -1173,7 +1176,7 @@ def _safety_no_durable(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerd
         f"No consistent benefit: {pos_placebo} of {n_placebo} placebo- or sham-controlled trials met its primary "
         f"endpoint. Transient signals: Oh 2018's 6-month difference ({md6:g} points) was mostly present at 4 months "
         f"({md4:g}); Mazzini 2019: '{transient['statement'] if transient else 'not in data'}'. No durable benefit has "
-        f"been shown (nothing beyond 6-7 months in a controlled trial). 'Shown safety' means no safety signal in small "
+        f"been shown (no controlled trial shows a benefit beyond 6 months outside post hoc subgroups). 'Shown safety' means no safety signal in small "
         f"trials, not proven safety: NurOwn phase 3 serious adverse events RR {sae:.2f} (95% CI {sae_lo:.2f} to {sae_hi:.2f}).")
     return ClaimVerdict(cid, c["claim"], verdict, reason,
                         {"placebo_controlled_positive": float(pos_placebo), "placebo_controlled_trials": float(n_placebo),
