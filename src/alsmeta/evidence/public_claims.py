@@ -609,7 +609,14 @@ def simulate_public_claim_nulls(evidence: Evidence, n_studies: int = 2000, *, se
         f"({cal.target_sd:g}, n = {cal.target_n}; 95% CI of that SD {cal.target_sd_low:.2f} to {cal.target_sd_high:.2f}) "
         f"on the Oh 2018 design with monthly visits (assumed), all of it treated as visit noise; and the simulator's "
         f"default {default.measurement_sd:g} (ALSFRS-R test-retest reliability)",
-        "check not used for fitting: Oh 2018's control-arm responders (>= 50% slope improvement) at 4 and 6 months",
+        "check not used for fitting: Oh 2018's riluzole-only arm had "
+        + "; ".join(f"{100 * responders[k].control_share:.0f}% responders (>= 50% slope improvement) at {m} months where "
+                    f"untreated simulated patients give {100 * responders[k].share_mean:.0f}%"
+                    for k, m in (("oh2018_4mo", 4), ("oh2018_6mo", 6)))
+        + (": the model counts at least as many untreated responders as that real control arm, so it does not "
+           "understate what no treatment gives"
+           if all(responders[k].control_share <= responders[k].share_mean for k in ("oh2018_4mo", "oh2018_6mo"))
+           else ": the model counts fewer untreated responders than that real control arm at some time point"),
         "Kim 2009's control arm gives only a 3-month change (3.56; statistic type, unit and n not stated): not usable "
         "for calibration",
         "Petrou 2021 design: a 3-month lead-in and the 3 months to the second injection (injections were 3-6 months "
