@@ -283,6 +283,16 @@ def test_calibration_to_a_responder_rate_is_reproduced_with_fresh_random_numbers
         calibrate_to_responder_rate(0.99, history, design, definition, n_studies=20, seed=1, bracket=(0.5, 1.0))
 
 
+def test_primary_responder_null_is_reproduced_by_a_fresh_simulation(nulls):
+    from alsmeta.evidence.public_claims import PETROU2021_GT25, null_responder_distribution, petrou2021_design
+
+    stored = nulls.responders["petrou2021_monthly"]
+    fresh = null_responder_distribution(nulls.history, petrou2021_design("monthly"), PETROU2021_GT25, 300, seed=99)
+    assert stored.measurement_sd == pytest.approx(nulls.measurement_sd)
+    assert abs(fresh.share_mean - stored.share_mean) < 4 * math.hypot(fresh.share_mc_se, stored.share_mc_se)
+    assert fresh.share_mean < 15 / 19  # the reported 79% is not what untreated patients show on average
+
+
 def test_calibrated_nulls_reproduce_the_placebo_rate_and_show_no_slowing_without_selection(nulls):
     cud = nulls.responders["cudkowicz2022"]
     assert abs(cud.share_mean - 0.28) < 0.03

@@ -1029,7 +1029,7 @@ def _historical(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
         f"{sel.mean_change:+.2f} (MC SE {sel.mc_se:.2f}) when patients are enrolled after a documented >= 3-point "
         f"decline (regression to the mean), and trial patients are selected unlike registry controls. The one "
         f"randomised comparison (Oh 2018, concurrent open-label riluzole-only controls, not historical) gives "
-        f"{oh['md'].value:g} points/month (95% CI {oh['ci_low'].value:g} to {oh['ci_high'].value:g}).")
+        f"{oh['md'].value:.2f} points/month (95% CI {oh['ci_low'].value:.2f} to {oh['ci_high'].value:.2f}).")
     return ClaimVerdict(cid, c["claim"], verdict, reason,
                         {"external_control_studies": float(len(ext)), "usable_external_comparisons": float(usable_external),
                          "untreated_apparent_slowing_no_selection": free.mean_change,
