@@ -17,7 +17,6 @@ from alsmeta.evidence.public_claims import (
     OVERSTATED,
     PUBLIC_CLAIM_IDS,
     ClaimVerdict,
-    PublicClaimNulls,
     ResponderDefinition,
     ResponderNull,
     assess_moderator,
@@ -121,6 +120,14 @@ def test_verdicts_that_follow_from_the_sources(verdicts):
     assert verdicts["it_msc_safe_effective"].verdict == OVERSTATED
     assert verdicts["it_msc_safe_effective"].key_numbers["placebo_controlled_positive"] == 0
     assert verdicts["jama_neurology_msc_ntf_safe"].verdict == NOT_ASSESSABLE
+
+
+def test_safety_numbers_match_the_living_update(verdicts):
+    # the same counts as analyses/cochrane_living_2026.py: SAE RR 1.34 (0.77 to 2.34), deaths RR 2.47 (0.80 to 7.61)
+    k = verdicts["safety_shown_no_durable_benefit"].key_numbers
+    assert (round(k["nurown_sae_rr"], 2), round(k["nurown_sae_rr_ci_low"], 2), round(k["nurown_sae_rr_ci_high"], 2)) == (1.34, 0.77, 2.34)
+    k = verdicts["cell_therapy_slows_progression_survival"].key_numbers
+    assert (round(k["nurown_deaths_rr"], 2), round(k["nurown_deaths_rr_ci_low"], 2), round(k["nurown_deaths_rr_ci_high"], 2)) == (2.47, 0.80, 7.61)
 
 
 def test_moderator_claims_name_the_study_counts_per_level(verdicts):

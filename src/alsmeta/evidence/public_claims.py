@@ -92,6 +92,7 @@ PUBLIC_CLAIM_IDS = (
     "no_approved_stem_cell_therapy",
 )
 MIN_STUDIES_PER_LEVEL = 2
+_Z975 = float(stats.norm.isf(0.025))
 NULL_RANGE = (0.025, 0.975)
 """Central range of no-treatment studies a responder share is compared with."""
 
@@ -784,7 +785,7 @@ def assess_moderator(
     g = res.subgroups.set_index("group")
     diff = float(g.loc[better, "estimate"] - g.loc[worse, "estimate"])
     se = math.hypot(float(g.loc[better, "se"]), float(g.loc[worse, "se"]))
-    lo, hi = diff - 1.959963984540054 * se, diff + 1.959963984540054 * se
+    lo, hi = diff - _Z975 * se, diff + _Z975 * se
     verdict, why = direction_verdict(diff, lo, hi, len(sub), "increase")
     reason = (f"subgroup analysis ({count_text}): difference {better} minus {worse} {diff:.2f} "
               f"(95% CI {lo:.2f} to {hi:.2f}), Q-between p = {res.q_between_pvalue:.3g}; {why}")
@@ -1129,24 +1130,23 @@ def _it_safe_effective(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerd
                         tuple(u for u in dict.fromkeys(t["source_url"]) if u))
 
 
-def _deaths_rr(evidence: Evidence) -> tuple[float, float, float, float, float]:
-    tp = "screening to 28 weeks after first treatment"
-    d1 = evidence.statistic("cudkowicz2022", "deaths", tp, "msc_ntf", "events").value
-    d2 = evidence.statistic("cudkowicz2022", "deaths", tp, "placebo", "events").value
-    n1 = evidence.statistic("cudkowicz2022", "serious_adverse_events", tp, "msc_ntf", "n").value
-    n2 = evidence.statistic("cudkowicz2022", "serious_adverse_events", tp, "placebo", "n").value
-    es = log_risk_ratio([d1], [n1], [d2], [n2], labels=["Cudkowicz 2022"])
-    y, se = float(es.yi[0]), float(es.sei[0])
-    return math.exp(y), math.exp(y - 1.959963984540054 * se), math.exp(y + 1.959963984540054 * se), d1, d2
+_NUROWN_WINDOW = "screening to 28 weeks after first treatment"
 
 
-def _sae_rr(evidence: Evidence) -> tuple[float, float, float]:
-    tp = "screening to 28 weeks after first treatment"
-    vals = [evidence.statistic("cudkowicz2022", "serious_adverse_events", tp, arm, s).value
-            for arm in ("msc_ntf", "placebo") for s in ("events", "n")]
-    es = log_risk_ratio([vals[0]], [vals[1]], [vals[2]], [vals[3]], labels=["Cudkowicz 2022"])
+def _risk_ratio(e1: float, n1: float, e2: float, n2: float) -> tuple[float, float, float]:
+    """Risk ratio with its 95% Wald CI on the log scale (:func:`alsmeta.effects.log_risk_ratio`)."""
+    es = log_risk_ratio([e1], [n1], [e2], [n2], labels=["study"])
     y, se = float(es.yi[0]), float(es.sei[0])
-    return math.exp(y), math.exp(y - 1.959963984540054 * se), math.exp(y + 1.959963984540054 * se)
+    z = stats.norm.isf(0.025)
+    return math.exp(y), math.exp(y - z * se), math.exp(y + z * se)
+
+
+def _nurown_counts(evidence: Evidence, outcome: str) -> tuple[float, float, float, float]:
+    """NurOwn phase 3 events and denominators per arm; deaths use the SAE denominators (patients treated)."""
+    get = evidence.statistic
+    e1, e2 = (get("cudkowicz2022", outcome, _NUROWN_WINDOW, arm, "events").value for arm in ("msc_ntf", "placebo"))
+    n1, n2 = (get("cudkowicz2022", "serious_adverse_events", _NUROWN_WINDOW, arm, "n").value for arm in ("msc_ntf", "placebo"))
+    return e1, n1, e2, n2
 
 
 def _slows_survival(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
@@ -1154,7 +1154,8 @@ def _slows_survival(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict
     c = _claim_text(evidence, cid)
     t, n_placebo, pos_placebo, pos_all = _trials_summary(evidence)
     surv = _qualitative(evidence, "oh2018", "long_term_survival")
-    rr, lo, hi, d1, d2 = _deaths_rr(evidence)
+    d1, n1, d2, n2 = _nurown_counts(evidence, "deaths")
+    rr, lo, hi = _risk_ratio(d1, n1, d2, n2)
     survival_shown = False
     verdict = OVERSTATED if pos_all and not survival_shown else (CONTRADICTED if not pos_all else REPRODUCED)
     reason = (
@@ -1176,7 +1177,7 @@ def _safety_no_durable(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerd
     md4 = evidence.statistic("oh2018", "alsfrs_r_change", "baseline to 4 months", "msc_minus_control", "md").value
     md6 = evidence.statistic("oh2018", "alsfrs_r_change", "baseline to 6 months", "msc_minus_control", "md").value
     transient = _qualitative(evidence, "mazzini2019", "alsfrs_r")
-    sae, sae_lo, sae_hi = _sae_rr(evidence)
+    sae, sae_lo, sae_hi = _risk_ratio(*_nurown_counts(evidence, "serious_adverse_events"))
     no_consistent = n_placebo > 0 and pos_placebo == 0
     verdict = REPRODUCED if no_consistent else NOT_ASSESSABLE
     reason = (
