@@ -120,6 +120,9 @@ def test_verdicts_that_follow_from_the_sources(verdicts):
     assert verdicts["it_msc_safe_effective"].verdict == OVERSTATED
     assert verdicts["it_msc_safe_effective"].key_numbers["placebo_controlled_positive"] == 0
     assert verdicts["jama_neurology_msc_ntf_safe"].verdict == NOT_ASSESSABLE
+    hist = verdicts["slower_than_historical_controls"]
+    assert hist.verdict == OVERSTATED
+    assert (hist.key_numbers["external_control_studies"], hist.key_numbers["usable_external_comparisons"]) == (2, 0)
 
 
 def test_safety_numbers_match_the_living_update(verdicts):

@@ -864,6 +864,18 @@ def reported_trajectories(evidence: Evidence) -> pd.DataFrame:
 # -- the thirteen claims -------------------------------------------------------------------------
 
 
+def _has_two_arm_summary(evidence: Evidence, study_id: str) -> bool:
+    """True when some outcome of the study has mean, SD or SE, and n for a treated and a comparison arm."""
+    o = evidence.outcomes
+    rows = o[(o["study_id"] == study_id) & (o["value"] != "") & (o["relation"] == "=")]
+    for _, grp in rows.groupby(["outcome", "timepoint"], sort=True):
+        complete = {arm for arm, g in grp.groupby("arm")
+                    if {"mean", "n"} <= set(g["statistic"]) and ({"sd", "se"} & set(g["statistic"]))}
+        if complete & set(TREATED_ARMS) and complete - set(TREATED_ARMS):
+            return True
+    return False
+
+
 def _claim_text(evidence: Evidence, claim_id: str) -> dict[str, str]:
     return evidence.claim(PUBLIC, claim_id)
 
@@ -1013,8 +1025,7 @@ def _historical(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     kim_t = evidence.statistic("kim2009", "alsfrs_r_change", "during 3-month follow-up", "msc", "unspecified")
     kim_p = evidence.statistic("kim2009", "alsfrs_r_change", "during 3-month follow-up", "msc_vs_control", "p")
     usable = usable_slope_changes(evidence)
-    # a usable comparison with external controls needs both groups' spread and n; none in data/ has it
-    usable_external = 0
+    usable_external = sum(_has_two_arm_summary(evidence, sid) for sid in ext["study_id"])
     reported = not kim_c.missing and not kim_t.missing
     free, sel = nulls.slowing["no_selection"], nulls.slowing["selected_on_documented_decline"]
     oh = {k: evidence.statistic("oh2018", "alsfrs_r_slope_change", "lead-in vs follow-up", "msc_minus_control", k)
