@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alsmeta.validation import AlsmetaInputError
+
 
 def _plain(value: Any) -> Any:
     """Convert numpy scalars/arrays, tuples and NaN to JSON-safe Python values."""
@@ -41,20 +43,69 @@ def dumps(numbers: Any) -> str:
     return json.dumps(_plain(numbers), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
-def write_numbers(directory: str | Path, numbers: dict[str, Any]) -> Path:
-    """Write ``numbers`` to ``directory/numbers.json`` and return the path."""
+TOP_LEVEL_KEY = "_top_level"
+"""Reserved key of a ``numbers.json``: entries that :func:`collect_numbers` lifts to the top of results.json."""
+
+
+def write_numbers(directory: str | Path, numbers: dict[str, Any], top_level: dict[str, Any] | None = None) -> Path:
+    """Write ``numbers`` to ``directory/numbers.json`` and return the path.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The analysis's output folder, ``figures/<analysis>``.
+    numbers : dict
+        The analysis's headline numbers; ``alsmeta reproduce`` stores them in
+        ``figures/results.json`` under the key ``<analysis>``.
+    top_level : dict, optional
+        Entries that belong at the top level of ``results.json`` (e.g.
+        ``{"public_claims": {...}}``), next to the analysis keys rather than
+        inside them. They are written under the reserved key
+        :data:`TOP_LEVEL_KEY` of ``numbers.json`` and lifted by
+        :func:`collect_numbers`.
+    """
+    if TOP_LEVEL_KEY in numbers:
+        raise AlsmetaInputError(f"numbers: the key {TOP_LEVEL_KEY!r} is reserved; pass top_level= instead")
+    payload = dict(numbers)
+    if top_level:
+        payload[TOP_LEVEL_KEY] = dict(top_level)
     path = Path(directory) / "numbers.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dumps(numbers), encoding="utf-8")
+    path.write_text(dumps(payload), encoding="utf-8")
     return path
 
 
 def collect_numbers(figures_dir: str | Path) -> dict[str, Any]:
-    """Read every ``figures/*/numbers.json`` into one dict keyed by analysis name."""
+    """Read every ``figures/*/numbers.json`` into one dict keyed by analysis name.
+
+    Entries an analysis wrote with ``write_numbers(..., top_level=...)`` are
+    moved out of its own entry to the top level of the result.
+
+    Raises
+    ------
+    AlsmetaInputError
+        If a lifted key equals an analysis name or is lifted by two analyses.
+    """
     root = Path(figures_dir)
     out: dict[str, Any] = {}
+    lifted: dict[str, tuple[str, Any]] = {}
     for path in sorted(root.glob("*/numbers.json")):
-        out[path.parent.name] = json.loads(path.read_text(encoding="utf-8"))
+        numbers = json.loads(path.read_text(encoding="utf-8"))
+        name = path.parent.name
+        if isinstance(numbers, dict) and TOP_LEVEL_KEY in numbers:
+            for key, value in numbers.pop(TOP_LEVEL_KEY).items():
+                if key in lifted:
+                    raise AlsmetaInputError(
+                        f"{path}: top-level key {key!r} is also written by figures/{lifted[key][0]}/numbers.json"
+                    )
+                lifted[key] = (name, value)
+        out[name] = numbers
+    for key, (name, value) in lifted.items():
+        if key in out:
+            raise AlsmetaInputError(
+                f"figures/{name}/numbers.json: top-level key {key!r} collides with the analysis figures/{key}/"
+            )
+        out[key] = value
     return out
 
 

@@ -1,5 +1,14 @@
-"""Curated evidence: schema, validation and loading of the tables in ``data/``."""
+"""Curated evidence: schema, validation and loading of the tables in ``data/``, and verdicts on public claims."""
 
+from alsmeta.evidence.public_claims import PUBLIC_CLAIM_IDS, ClaimVerdict, assess_public_claims, simulate_public_claim_nulls
 from alsmeta.evidence.validate import DataIssue, check_data, validate_data
 
-__all__ = ["DataIssue", "check_data", "validate_data"]
+__all__ = [
+    "PUBLIC_CLAIM_IDS",
+    "ClaimVerdict",
+    "DataIssue",
+    "assess_public_claims",
+    "check_data",
+    "simulate_public_claim_nulls",
+    "validate_data",
+]

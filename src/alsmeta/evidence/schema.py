@@ -31,10 +31,18 @@ STATISTICS = (
 )
 DECISIONS = ("included", "ongoing", "excluded", "awaiting_classification")
 REASONS = ("", "design", "comparator", "unit_of_randomisation", "population", "intervention", "no_results", "design_unknown")
-EVENTS = ("registered", "started", "completed", "results_posted", "abstract_presented", "published", "topline_reported", "protocol_published")
-SYNTHESES = ("msc2021", "cochrane_pub2", "cochrane_pub3")
+EVENTS = (
+    "registered", "started", "completed", "results_posted", "abstract_presented", "published", "topline_reported",
+    "protocol_published", "regulatory_filing", "advisory_committee", "regulatory_approval",
+)
+SYNTHESES = ("msc2021", "cochrane_pub2", "cochrane_pub3", "aljabri2021", "public")
+"""``public``: statements on patient-information and clinic web pages (issue 12); ``aljabri2021``: the
+systematic review (Front Neurol 12:783122) that public pages cite as "Ammar et al. (2021)"."""
 QUANTITIES = ("count", "direction", "estimate")
 REVIEW_VERSIONS = ("pub2", "pub3", "living2026")
+CLAIM_VERDICTS = ("reproduced", "contradicted", "not assessable", "overstated")
+"""Verdicts on a claim: the three of :mod:`alsmeta.evidence.claims_check` plus ``overstated`` (a real
+source exists, but it says less than the claim)."""
 CRITERIA = ("search_date", "design", "population", "intervention", "comparator", "co_intervention", "unit_of_randomisation")
 
 
@@ -190,6 +198,20 @@ QUALITATIVE = TableSchema(
         ColumnSpec("direction", "enum", required=True, allowed=DIRECTIONS),
         ColumnSpec("statement", required=True),
         *_PROVENANCE,
+    ),
+)
+
+PUBLIC_CLAIMS_REGISTER = TableSchema(
+    file="public_claims.csv",
+    description="the verdict register of the public claims (written to figures/claims/, not a data/ table)",
+    key=("claim_id",),
+    columns=(
+        ColumnSpec("claim_id", required=True),
+        ColumnSpec("claim", required=True),
+        ColumnSpec("verdict", "enum", required=True, allowed=CLAIM_VERDICTS),
+        ColumnSpec("reason", required=True),
+        ColumnSpec("key_numbers"),
+        ColumnSpec("sources"),
     ),
 )
 

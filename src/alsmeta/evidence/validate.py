@@ -167,8 +167,8 @@ def validate_table(
 def _row_rules(f: str, line: int, row: dict[str, str], known_studies: set[str] | None) -> list[DataIssue]:
     out: list[DataIssue] = []
     status = row.get("status", "")
-    if "source_url" in row and row["source_url"] == "" and status != "derived":
-        out.append(DataIssue(f, line, "source_url", f"is empty; only derived rows may lack a source (status is {status!r})"))
+    if "source_url" in row and row["source_url"] == "" and status not in ("derived", "not_found"):
+        out.append(DataIssue(f, line, "source_url", f"is empty; only derived rows and not_found rows may lack a source (status is {status!r})"))
     if status == "derived" and row.get("note", "") == "":
         out.append(DataIssue(f, line, "note", "derived rows must say how they were derived"))
     if "study_id" in row and row["study_id"] and not _ID.match(row["study_id"]):
