@@ -224,3 +224,10 @@ def test_rows_mask_must_match_the_specifications() -> None:
         res.share(rows=[True, False])
     with pytest.raises(AlsmetaInputError, match="rows"):
         res.count(np.ones(len(res), int))
+
+
+def test_uses_marks_the_specifications_that_include_a_study() -> None:
+    res = _duplicated_multiverse()
+    assert res.uses("s2").tolist() == res.specifications.s2.notna().tolist()
+    with pytest.raises(AlsmetaInputError, match="slot"):
+        res.uses("method")

@@ -40,6 +40,7 @@ import math
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -115,6 +116,12 @@ class MultiverseResult:
         """
         return _holds(self.specifications, direction, threshold)
 
+    def uses(self, slot: str) -> pd.Series:
+        """Whether each specification includes the study of ``slot`` (its slot names an effect)."""
+        if slot not in self.slots:
+            raise AlsmetaInputError(f"slot: {slot!r} is not a study slot; slots are {', '.join(self.slots)}")
+        return self.specifications[slot].map(lambda v: not _empty_slot(v)).astype(bool).rename(slot)
+
     def distinct(self, rows: pd.Series | npt.ArrayLike | None = None) -> pd.DataFrame:
         """The distinct analyses: choice combinations that give the same fitted result collapsed into one row.
 
@@ -136,8 +143,17 @@ class MultiverseResult:
 
     def count(self, rows: pd.Series | npt.ArrayLike | None = None, distinct: bool = True) -> int:
         """How many distinct analyses (``distinct=True``) or choice combinations the (selected) specifications hold."""
-        frame = self._select(rows)
-        return len(distinct_analyses(frame, columns=self.distinct_columns)) if distinct else len(frame)
+        mask = self._mask(rows)
+        return int(np.unique(self.analysis_ids[mask]).size) if distinct else int(mask.sum())
+
+    @cached_property
+    def analysis_ids(self) -> npt.NDArray[np.int64]:
+        """For each specification, the number of its distinct analysis (0, 1, ... in order of first appearance).
+
+        Two specifications share a number exactly when :meth:`distinct` merges
+        them; restricting to a subset of specifications keeps the grouping.
+        """
+        return _analysis_ids(self.specifications, self.distinct_columns, DISTINCT_DIGITS)
 
     def share(
         self,
@@ -171,14 +187,14 @@ class MultiverseResult:
         float or pandas.Series
             NaN when no specification is selected.
         """
-        _direction(direction)
-        frame = self._select(rows)
-        if by is not None and by not in frame.columns:
-            raise AlsmetaInputError(f"by: no column {by!r}; choices are {', '.join(self.choices)}")
+        hit = self.holds(direction, threshold).to_numpy()
+        mask = self._mask(rows)
         if by is None:
-            return self._share_of(frame, direction, threshold, distinct)
-        key = frame[by].astype(str)
-        out = {lev: self._share_of(frame[key == lev], direction, threshold, distinct) for lev in dict.fromkeys(key)}
+            return self._share_of(hit, mask, distinct)
+        if by not in self.specifications.columns:
+            raise AlsmetaInputError(f"by: no column {by!r}; choices are {', '.join(self.choices)}")
+        key = self.specifications[by].map(choice_text).to_numpy()
+        out = {lev: self._share_of(hit, mask & (key == lev), distinct) for lev in dict.fromkeys(key[mask])}
         return pd.Series(out, name="share", dtype=float)
 
     def curve(self, distinct: bool = False) -> pd.DataFrame:
@@ -195,21 +211,25 @@ class MultiverseResult:
         frame = self.distinct() if distinct else self.specifications
         return _sorted_curve(frame, self.choices)
 
-    def _select(self, rows: pd.Series | npt.ArrayLike | None) -> pd.DataFrame:
-        s = self.specifications
+    def _mask(self, rows: pd.Series | npt.ArrayLike | None) -> npt.NDArray[np.bool_]:
+        n = len(self.specifications)
         if rows is None:
-            return s
+            return np.ones(n, bool)
         mask = np.asarray(rows)
-        if mask.dtype != bool or mask.shape != (len(s),):
-            raise AlsmetaInputError(f"rows: expected a boolean mask of length {len(s)} (one per specification)")
-        return s.loc[mask]
+        if mask.dtype != bool or mask.shape != (n,):
+            raise AlsmetaInputError(f"rows: expected a boolean mask of length {n} (one per specification)")
+        return mask
 
-    def _share_of(self, frame: pd.DataFrame, direction: str, threshold: float, distinct: bool) -> float:
-        if distinct:
-            frame = distinct_analyses(frame, columns=self.distinct_columns)
-        if len(frame) == 0:
+    def _select(self, rows: pd.Series | npt.ArrayLike | None) -> pd.DataFrame:
+        return self.specifications.loc[self._mask(rows)]
+
+    def _share_of(self, hit: npt.NDArray[np.bool_], mask: npt.NDArray[np.bool_], distinct: bool) -> float:
+        if not mask.any():
             return math.nan
-        return float(_holds(frame, direction, threshold).mean())
+        if not distinct:
+            return float(hit[mask].mean())
+        first = np.unique(self.analysis_ids[mask], return_index=True)[1]  # merged rows share the verdict
+        return float(hit[mask][first].mean())
 
 
 def _holds(frame: pd.DataFrame, direction: str, threshold: float) -> pd.Series:
@@ -217,6 +237,11 @@ def _holds(frame: pd.DataFrame, direction: str, threshold: float) -> pd.Series:
     t = finite_number(threshold, "threshold")
     hit = frame["ci_low"] > t if direction == "positive" else frame["ci_high"] < t
     return hit.fillna(False).astype(bool).rename("holds")
+
+
+def choice_text(value: Any) -> str:
+    """A choice level as text: ``""`` for an empty slot (None, NaN, ""), else ``str(value)``."""
+    return "" if _empty_slot(value) else str(value)
 
 
 def _sorted_curve(frame: pd.DataFrame, choices: Sequence[str]) -> pd.DataFrame:
@@ -227,7 +252,7 @@ def _sorted_curve(frame: pd.DataFrame, choices: Sequence[str]) -> pd.DataFrame:
         keys[f"_nan_{c}"] = np.isnan(values)
         keys[f"_key_{c}"] = [0.0 if math.isnan(v) else _round_key(v, DISTINCT_DIGITS) for v in values]
     for j, c in enumerate(choices):
-        keys[f"_choice_{j}"] = frame[c].astype(str).to_numpy()
+        keys[f"_choice_{j}"] = frame[c].map(choice_text).to_numpy()
     keys["_position"] = np.arange(len(frame))
     order = keys.sort_values(list(keys.columns), kind="mergesort").index
     out = frame.loc[order].reset_index(drop=False).rename(columns={"index": "spec"})
@@ -311,16 +336,23 @@ def distinct_analyses(
         raise AlsmetaInputError(f"columns: {', '.join(map(repr, missing))} not in the table")
     if isinstance(significant, bool) or not isinstance(significant, int) or not 1 <= significant <= 17:
         raise AlsmetaInputError(f"significant: expected a whole number from 1 to 17, got {significant!r}")
-    keys = pd.DataFrame(
-        {c: [_round_key(v, significant) for v in table[c].to_numpy()] for c in columns}, index=table.index
-    )
-    # ngroup(sort=False) numbers the groups in order of first appearance
-    group = keys.groupby(list(columns), sort=False, dropna=False).ngroup().to_numpy()
+    group = _analysis_ids(table, columns, significant)
     first = np.unique(group, return_index=True)[1]
     out = table.iloc[first].copy()
     out["n_combinations"] = np.bincount(group, minlength=len(first))
     out["combinations"] = [tuple(table.index[group == g]) for g in range(len(first))]
     return out
+
+
+def _analysis_ids(table: pd.DataFrame, columns: Sequence[str], significant: int) -> npt.NDArray[np.int64]:
+    """Group number of each row: equal keys (``columns`` rounded to ``significant`` digits) share it, in order of first appearance."""
+    if len(table) == 0:
+        return np.zeros(0, np.int64)
+    keys = pd.DataFrame(
+        {c: [_round_key(v, significant) for v in table[c].to_numpy()] for c in columns}, index=table.index
+    )
+    # ngroup(sort=False) numbers the groups in order of first appearance
+    return keys.groupby(list(columns), sort=False, dropna=False).ngroup().to_numpy().astype(np.int64)
 
 
 def _round_key(value: Any, significant: int) -> Any:
@@ -564,6 +596,7 @@ __all__ = [
     "DISTINCT_DIGITS",
     "MultiverseResult",
     "RESULT_COLUMNS",
+    "choice_text",
     "distinct_analyses",
     "expand_grid",
     "fit_specifications",
