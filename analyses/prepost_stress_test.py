@@ -935,10 +935,12 @@ def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit
 
         ax = fig.add_axes(box(title_h, top_h))
         lo, hi, est = curve.ci_low.to_numpy(), curve.ci_high.to_numpy(), curve.estimate.to_numpy()
-        for sel, col, lw in ((~holds, LIGHT_GREY, 0.45), (holds, GREEN, 0.45)):
+        lw = float(np.clip(120 / n, 0.45, 1.5))  # thin lines for hundreds of analyses, visible ones for a few dozen
+        dot = float(np.clip(500 / n, 1.2, 9.0))
+        for sel, col in ((~holds, LIGHT_GREY), (holds, GREEN)):
             ax.vlines(x[sel], np.clip(lo[sel], *ylim), np.clip(hi[sel], *ylim), color=col, lw=lw)
-        ax.scatter(x[~holds], est[~holds], s=1.2, color=GREY, marker="o", linewidths=0, zorder=3)
-        ax.scatter(x[holds], est[holds], s=1.2, color=INK, marker="o", linewidths=0, zorder=3)
+        ax.scatter(x[~holds], est[~holds], s=dot, color=GREY, marker="o", linewidths=0, zorder=3)
+        ax.scatter(x[holds], est[holds], s=dot, color=INK, marker="o", linewidths=0, zorder=3)
         ax.axhline(0, color=INK, lw=0.7)
         ax.set_ylim(*ylim)
         ax.set_xlim(-0.5, n - 0.5)
@@ -954,7 +956,7 @@ def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit
                  fontsize=8, fontweight="bold", ha="left", va="top")
 
         sx = fig.add_axes(box(title_h + top_h + gap, strip_h))
-        sx.vlines(x, 1, n_comb, color=GREY, lw=0.45)
+        sx.vlines(x, 1, n_comb, color=GREY, lw=lw)
         sx.set_yscale("log")
         sx.set_ylim(0.8, max(40, n_comb.max() * 1.3))
         sx.set_xlim(-0.5, n - 0.5)
@@ -971,7 +973,7 @@ def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit
         share_of = {}
         for r, (group, lev, sel) in enumerate(all_rows):
             col = INK if r == 0 else np.where(holds[sel], GREEN, GREY)
-            mx.scatter(x[sel], np.full(int(sel.sum()), r), marker="|", s=12, linewidths=0.45, color=col)
+            mx.scatter(x[sel], np.full(int(sel.sum()), r), marker="|", s=12, linewidths=min(lw, 1.0), color=col)
             mx.text(-0.01, r, lev, transform=mx.get_yaxis_transform(), ha="right", va="center", fontsize=MIN_PT,
                     fontweight="bold" if r == 0 else "normal")
             share_of[r] = (holds[sel].mean() if sel.any() else math.nan, int(sel.sum()))
