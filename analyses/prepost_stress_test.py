@@ -424,11 +424,13 @@ def missing_studies(pools: list[ClaimPool]) -> tuple[dict[str, Any], dict[str, p
                 "share_holding_with_all_added": float(g.share_holding.iloc[-1]),
                 "share_holding_with_all_added_mc_se": float(g.mc_se.iloc[-1]),
                 "share_holding_without_added": float(g.share_holding.iloc[0]),
+                "share_holding_with_one_added": float(g.share_holding.iloc[1]),
+                "share_holding_with_one_added_mc_se": float(g.mc_se.iloc[1]),
             }
         numbers[p.key] = {
             "title": p.title, "observed_k": k_obs,
             "basis": "Property of this project's rebuild, not of the 2021 paper (which published no study-level data): the "
-                     f"observed studies are the {k_obs} effect(s) this project could rebuild ({', '.join(e.label for e in p.effects)}); "
+                     f"observed studies are the {k_obs} effect(s) this project could rebuild ({'; '.join(e.label for e in p.effects)}); "
                      f"the {n_missing} missing ones are simulated.", "missing": n_missing, "replicates": R_MISSING,
             "own_estimate": {"estimate": own.estimate, "tau2": own.tau2},
             "null_study_mean": float(null_y.mean()), "null_study_mean_se": float(np.sqrt(null_v).mean()),
@@ -728,19 +730,21 @@ def _row_panels(a: Any, b: Any, labels: list[str], left: tuple[str, str], right:
     """One row per scenario: the effect panel ``a`` (x label, title) and the rate panel ``b``."""
     a.axvline(0, color=GREY, lw=0.8)
     a.set_yticks(range(len(labels)))
-    a.set_yticklabels(labels, fontsize=7.5)
+    a.set_yticklabels(labels, fontsize=MIN_PT)
     a.set_ylim(len(labels) - 0.5, -0.5)
-    a.set_xlabel(left[0], fontsize=8)
-    a.set_title(left[1], fontsize=9, loc="left")
+    a.set_xlabel(left[0], fontsize=MIN_PT)
+    a.set_title(left[1], fontsize=8, loc="left")
+    a.tick_params(axis="x", labelsize=MIN_PT)
     _rate_axis(b, right[0])
-    b.set_title(right[1], fontsize=9, loc="left")
+    b.xaxis.label.set_size(MIN_PT)
+    b.set_title(right[1], fontsize=8, loc="left")
 
 
 def figure_null_by_design(numbers: dict[str, Any], draws: dict[str, np.ndarray]) -> None:
     names = list(numbers)
     with style_context():
-        fig = Figure(figsize=(10.0, 0.42 * len(names) + 1.7), layout="constrained")
-        a, b = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.3, 1.2]}, sharey=True)
+        fig = Figure(figsize=(WIDTH_183MM, 0.4 * len(names) + 1.9), layout="constrained")
+        a, b = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.7, 1.2]}, sharey=True)
         for i, name in enumerate(names):
             d = draws[name]
             q = np.quantile(d, [0.025, 0.25, 0.5, 0.75, 0.975])
@@ -750,18 +754,18 @@ def figure_null_by_design(numbers: dict[str, Any], draws: dict[str, np.ndarray])
             a.plot([d.mean()], [i], marker="D", color=col, ms=4.5)
             _rate_point(b, i, numbers[name]["apparent_benefit"], col, "o")
             b.text(1.45, i, f"{numbers[name]['apparent_benefit']['rate']:.3f}", va="center", fontsize=7, color=col)
-        _row_panels(a, b, [numbers[n]["label"] for n in names],
-                    ("Study-level slope change with no treatment (points/month; > 0: apparent slowing)",
+        _row_panels(a, b, [textwrap.fill(numbers[n]["label"], 30) for n in names],
+                    ("study-level slope change with no treatment\n(points/month; > 0: apparent slowing)",
                      "What each design reports when the cells do nothing"),
-                    ("Share reporting significant slowing", "False-positive rate (nominal 0.025)"))
+                    ("share reporting significant slowing (log scale)", "False-positive rate (nominal 0.025)"))
         handles = [Line2D([], [], color=INK, marker="D", lw=0, label="mean"),
                    Line2D([], [], color=INK, lw=4.5, alpha=0.55, label="middle 50%"),
                    Line2D([], [], color=INK, lw=1.0, label="middle 95% of simulated studies")]
         a.legend(handles=handles, fontsize=7, loc="lower left")
         fig.supxlabel(_note(f"{R_STUDIES} simulated studies per design; cited ALSFRS-R natural history (PRO-ACT), visit-to-visit SD "
                             f"{CALIBRATED_MEASUREMENT_SD:g} calibrated to Oh 2018's untreated arm, death and dropout, each design's own "
-                            "eligibility rules. Bars on the right: 95% Monte-Carlo intervals. Significant = paired t-test p < 0.05 with slowing."),
-                      fontsize=7, color=GREY, x=0.01, ha="left")
+                            "eligibility rules. Bars on the right: 95% Monte-Carlo intervals. Significant = paired t-test p < 0.05 with slowing.",
+                            140), fontsize=MIN_PT, color=GREY, x=0.01, ha="left")
         save_figure(fig, OUT / "null_by_design")
 
 
@@ -815,7 +819,7 @@ def figure_empirical_null(panels: dict[str, dict[str, Any]], numbers: dict[str, 
     titles = {"alsfrs_r_first_follow_up": "ALSFRS-R, first follow-up", "alsfrs_r_6_months": "ALSFRS-R, 6 months",
               "fvc_first_follow_up": "FVC % predicted, first follow-up"}
     with style_context():
-        fig = Figure(figsize=(10.5, 3.6), layout="constrained")
+        fig = Figure(figsize=(WIDTH_183MM, 3.3), layout="constrained")
         axes = fig.subplots(1, len(panels))
         for ax, (key, p) in zip(axes, panels.items(), strict=True):
             d, c, t = p["null"], p["control"], p["treated"]
@@ -828,19 +832,20 @@ def figure_empirical_null(panels: dict[str, dict[str, Any]], numbers: dict[str, 
                 ax.plot([eff.yi - 1.96 * eff.se, eff.yi + 1.96 * eff.se], [top * yy] * 2, color=col, lw=1.4)
                 ax.plot([eff.yi], [top * yy], marker="o", color=col, ms=5)
                 ax.axvline(eff.yi, color=col, lw=0.9, ls="--")
-                ax.text(eff.yi, top * (yy + 0.04), f"{name} {eff.yi:+.2f}", ha="center", fontsize=7, color=col)
+                ax.text(eff.yi, top * (yy + 0.04), f"{name} {eff.yi:+.2f}", ha="center", fontsize=MIN_PT, color=col)
             n = numbers[key]
             ax.axvline(0, color=INK, lw=0.6)
             ax.set_ylim(0, top * 1.05)
             ax.set_title(f"{titles[key]}\nuntreated arm: percentile {100 * n['percentile_of_untreated_arm']:.0f} of the null\n"
                          f"patient SD {n['observed_untreated']['sd']:.2f} (sim. {n['simulated_untreated']['mean_patient_sd']:.2f})",
-                         fontsize=7.5, loc="left")
-            ax.set_xlabel(f"slope change, post minus pre ({n['unit']})", fontsize=8)
+                         fontsize=MIN_PT, loc="left")
+            ax.set_xlabel(f"slope change, post minus pre\n({n['unit']})", fontsize=MIN_PT)
+            ax.tick_params(axis="x", labelsize=MIN_PT)
             ax.set_yticks([])
 
-        fig.suptitle(f"Simulated null (blue: {R_STUDIES} studies of Oh 2018's design, no treatment) against Oh 2018's arms analysed "
-                     "the same way (Table 3; 95% CIs)",
-                     fontsize=9.5, x=0.01, ha="left")
+        fig.suptitle(_note(f"Simulated null (histogram: {R_STUDIES} studies of Oh 2018's design, no treatment) against Oh 2018's "
+                           "arms analysed the same way (Table 3; points and lines: estimate and 95% CI)", 115),
+                     fontsize=8, x=0.01, ha="left")
         save_figure(fig, OUT / "empirical_null")
 
 
@@ -848,7 +853,7 @@ def figure_missing(curves: dict[str, pd.DataFrame], numbers: dict[str, Any]) -> 
     styles = {("simulated null", "z"): (BLUE, "-", "o"), ("simulated null", "HKSJ"): (BLUE, "--", "s"),
               ("reconstruction's estimate", "z"): (GREEN, "-", "o"), ("reconstruction's estimate", "HKSJ"): (GREEN, "--", "s")}
     with style_context():
-        fig = Figure(figsize=(10.0, 3.9), layout="constrained")
+        fig = Figure(figsize=(WIDTH_183MM, 3.6), layout="constrained")
         axes = fig.subplots(1, len(curves), sharey=True)
         for ax, (key, frame) in zip(axes, curves.items(), strict=True):
             for (source, test), g in frame.groupby(["source", "test"], sort=False):
@@ -858,15 +863,17 @@ def figure_missing(curves: dict[str, pd.DataFrame], numbers: dict[str, Any]) -> 
             ax.axhline(0.5, color=GREY, lw=0.8, ls=":")
             n = numbers[key]
             ax.set_xticks(range(n["missing"] + 1))
-            ax.set_xlabel(f"missing studies added (observed k = {n['observed_k']}; 11 in 2021)", fontsize=8)
-            ax.set_title(n["title"], fontsize=8.5, loc="left")
+            ax.set_xlabel(f"missing studies added (observed k = {n['observed_k']}; 11 in 2021)", fontsize=MIN_PT)
+            ax.set_title(textwrap.fill(f"{n['title']}: this project's rebuild", 52), fontsize=MIN_PT, loc="left")
+            ax.tick_params(labelsize=MIN_PT)
             ax.set_ylim(-0.02, 1.02)
-        axes[0].set_ylabel("share of replicates in which the claim holds", fontsize=8)
-        axes[0].legend(fontsize=6.5, loc="center right")
+        axes[0].set_ylabel("share of replicates in which the claim holds", fontsize=MIN_PT)
+        axes[0].legend(fontsize=MIN_PT, loc="center right")
         fig.supxlabel(_note(f"{R_MISSING} replicates per point (bars: 95% Monte-Carlo intervals). Simulated null: 20-patient pre-post "
                             "studies of untreated ALS (calibrated ALSFRS-R / cited FVC natural history). Reconstruction's estimate: drawn from "
                             "N(REML estimate, tau\u00b2 + SE\u00b2) with the simulated studies' SEs. With k = 1 a t-based (HKSJ) test falls "
-                            "back to z; with k = 2 it has 1 df."), fontsize=7, color=GREY, x=0.01, ha="left")
+                            "back to z; with k = 2 it has 1 df. The observed studies are this project's rebuild; the 2021 paper published no "
+                            "study-level data.", 140), fontsize=MIN_PT, color=GREY, x=0.01, ha="left")
         save_figure(fig, OUT / "missing_studies")
 
 
