@@ -919,7 +919,7 @@ def choice_matrix(res: mv.MultiverseResult, curve: pd.DataFrame, choice_cols: li
 
 
 def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit: str, stem: str,
-                      choice_cols: list[str], ylim: tuple[float, float]) -> None:
+                      choice_cols: list[str], ylim: tuple[float, float]) -> Figure:
     """Specification curve of the distinct analyses (183 mm wide), the combinations behind each, and the choices that give it."""
     curve = res.curve(distinct=True)
     holds = res.holds(direction).loc[curve["spec"]].to_numpy()  # combinations merged into one analysis share the verdict
@@ -946,8 +946,8 @@ def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit
         dot = float(np.clip(500 / n, 1.2, 9.0))
         for sel, col in ((~holds, LIGHT_GREY), (holds, GREEN)):
             ax.vlines(x[sel], np.clip(lo[sel], *ylim), np.clip(hi[sel], *ylim), color=col, lw=lw)
-        ax.scatter(x[~holds], est[~holds], s=dot, color=GREY, marker="o", linewidths=0, zorder=3)
-        ax.scatter(x[holds], est[holds], s=dot, color=INK, marker="o", linewidths=0, zorder=3)
+        ax.scatter(x[~holds], est[~holds], s=dot, color=GREY, marker="o", linewidths=0, zorder=3, gid="estimates_not_holding")
+        ax.scatter(x[holds], est[holds], s=dot, color=INK, marker="o", linewidths=0, zorder=3, gid="estimates_holding")
         ax.axhline(0, color=INK, lw=0.7)
         ax.set_ylim(*ylim)
         ax.set_xlim(-0.5, n - 0.5)
@@ -958,7 +958,7 @@ def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit
                            Line2D([], [], color=LIGHT_GREY, lw=1.2, label="does not hold")],
                   fontsize=MIN_PT, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, borderaxespad=0.1)
         n_hold = int(holds.sum())
-        fig.text(0.01, 1 - 0.05 / height, _note(f"{title}, this project's rebuild: the claim holds in {n_hold} of {n} distinct analyses "
+        fig.text(0.01, 1 - 0.05 / height, gid="title", s=_note(f"{title}, this project's rebuild: the claim holds in {n_hold} of {n} distinct analyses "
                                                 f"({n_hold / n:.0%}); {len(res):,} choice combinations", 118),
                  fontsize=8, fontweight="bold", ha="left", va="top")
 
@@ -1010,6 +1010,7 @@ def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit
             "shown; posterior mean and 95% credible interval. The 2021 paper published no study-level data: this is not its analysis.",
             135), fontsize=MIN_PT, color=GREY, ha="left", va="bottom")
         save_figure(fig, OUT / stem)
+    return fig
 
 
 # ---------------------------------------------------------------------------

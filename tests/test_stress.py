@@ -180,3 +180,22 @@ def test_selection_bias_grows_with_the_assumed_measurement_error(stress) -> None
              for k in ("selection_half_error", "selection", "selection_double_error")]
     assert means[0] < means[1] < means[2]
     assert "assumption" in stress.MEASUREMENT_SD_ASSUMPTION and "Kaufmann" in stress.MEASUREMENT_SD_ASSUMPTION
+
+
+def test_specification_curve_draws_each_distinct_analysis_once(stress, multi, tmp_path, monkeypatch) -> None:
+    """The FVC curve shows one point per distinct analysis and states both counts; text >= 7 pt; 183 mm wide."""
+    numbers, results = multi
+    monkeypatch.setattr(stress, "OUT", tmp_path)
+    fig = stress.figure_spec_curve(results["fvc_worse"], "negative", "FVC worsening after MSC", "% predicted/month", "curve",
+                                   ["secondary source", "method", "test", "tau_scale"], (-8.0, 10.0))
+    n = numbers["fvc_worse"]
+    points = {a.get_gid(): len(a.get_offsets()) for ax in fig.axes for a in ax.collections if a.get_gid()}
+    assert points["estimates_holding"] == n["analyses_holding"]
+    assert points["estimates_holding"] + points["estimates_not_holding"] == n["distinct_analyses"] < n["choice_combinations"]
+    title = next(t.get_text() for t in fig.texts if t.get_gid() == "title").replace("\n", " ")
+    assert f"{n['analyses_holding']} of {n['distinct_analyses']} distinct analyses" in title
+    assert f"{n['choice_combinations']:,} choice combinations" in title
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text") and a.get_text())]
+    assert min(sizes) >= 7.0
+    assert fig.get_figwidth() == pytest.approx(183 / 25.4)
+    assert (tmp_path / "curve.png").exists() and (tmp_path / "curve.svg").exists()
