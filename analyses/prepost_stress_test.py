@@ -13,7 +13,8 @@ nothing, and whether the published claims survive:
    courses, no floor, no attrition, no selection: only measurement error),
    each mechanism alone - floor and scale, decelerating or accelerating
    courses, larger visit-to-visit variability, enrolment after a measured
-   decline (with full and halved measurement error), death and dropout - then
+   decline (at the assumed ALSFRS-R measurement error of 1.3 points, at half
+   and at double it), death and dropout - then
    the cited history as the studies were designed, and all together: false-positive rate of one study and of an 11-study
    random-effects meta-analysis at the published size (220 patients), with
    Monte-Carlo standard errors.
@@ -26,7 +27,16 @@ nothing, and whether the published claims survive:
 5. **The multiverse.** Every defensible analysis choice together (estimator,
    interval, secondary source, sign ambiguity, p-value conversion, unit, time
    point, study subset, frequentist or Bayesian) as a specification curve,
-   fitted in batches by :mod:`alsmeta.multiverse`.
+   fitted in batches by :mod:`alsmeta.multiverse`. Shares count *distinct
+   analyses* (choice combinations that give the same fit counted once), with
+   the number of choice combinations beside them, and the rebuild's own
+   dependence on single sources (without Kim 2009, without secondary
+   sources, ...) is reported.
+
+Sections 4 and 5 are properties of this project's *rebuild* of the 2021
+analysis from the study-level numbers it could find (Oh 2018 MSC arm, Kim
+2009, Petrou 2016 from secondary sources), not of the 2021 paper, which
+published no study-level data.
 
 The study-level inputs are recomputed from ``data/`` with the functions of
 ``analyses/msc2021_reconstruction.py`` (imported, not re-run), so this script
@@ -51,11 +61,24 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.transforms import blended_transform_factory
 
 import alsmeta as am
 from alsmeta import multiverse as mv
 from alsmeta.evidence.tables import load_evidence
-from alsmeta.plots.style import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, SKY_BLUE, VERMILLION, save_figure, style_context
+from alsmeta.plots.style import (
+    BLUE,
+    GREEN,
+    GREY,
+    INK,
+    LIGHT_GREY,
+    ORANGE,
+    SKY_BLUE,
+    VERMILLION,
+    save_figure,
+    style_context,
+    text_width,
+)
 from alsmeta.reporting import write_numbers
 from alsmeta.simulate import NaturalHistory, TrialDesign, design_preset, simulate_meta_analyses, simulate_trials
 
@@ -63,6 +86,7 @@ OUT = Path("figures/stress")
 SEED = 2021_0420
 R_STUDIES = 2000  # single-arm studies per design (null distributions)
 R_META = 2000  # meta-analyses per mechanism
+R_META_ERROR_SENSITIVITY = 1000  # meta-analyses for the half / double measurement-error rows (MC SE <= 0.016)
 R_MISSING = 1000  # replicates per number of added studies
 ALPHA = 0.05
 
@@ -73,7 +97,19 @@ ALPHA = 0.05
 # real fluctuation of ALSFRS-R courses that a straight line per period does not capture).
 CALIBRATED_MEASUREMENT_SD = 2.2
 SELECTION_SLOPE = -1.0  # enrol only patients observed to lose >= 1 point/month before treatment (as >= 3 points in 3 months, Cudkowicz 2022)
-HALF_ERROR = 0.65  # half the cited visit-level measurement SD of 1.3 points
+MEASUREMENT_SD = NaturalHistory.alsfrs_r().measurement_sd  # 1.3 points, derived (see MEASUREMENT_SD_ASSUMPTION)
+HALF_ERROR = MEASUREMENT_SD / 2  # 0.65
+DOUBLE_ERROR = MEASUREMENT_SD * 2  # 2.6
+MEASUREMENT_SD_ASSUMPTION = (
+    "ALSFRS-R visit-level measurement error SD 1.3 points (the simulator's default) is derived, not measured: SD = "
+    "between-patient SD x sqrt(1 - ICC) = 6 x sqrt(1 - 0.95) = 1.34, with the intra-rater ICC 0.95 (95% CI 0.92 to 0.98; "
+    "screening vs baseline visit, n = 41, QALS trial) of Kaufmann et al. 2007, Amyotroph Lateral Scler 8:42-46, abstract "
+    "(https://pubmed.ncbi.nlm.nih.gov/17364435/), and a between-patient SD of about 6 points (NurOwn phase 3 baseline, "
+    "Cudkowicz et al. 2022, Table 1: 6.1 and 6.5). No source gives the SD directly; the QALS patients' own between-patient SD "
+    "is not in the abstract, so applying 6 points to them is an assumption. The ICC's CI alone spans about 0.85 to 1.7 points; "
+    "Oh 2018's untreated arm implies larger visit-to-visit variation (SD about 2.2, calibrated in this script). Results are "
+    "shown at half (0.65) and double (2.6) the assumed error."
+)
 CURVATURE = 0.02  # points/month^2; sign: + decelerating (van Eijk 2025), - accelerating (PRO-ACT 2018); size an assumption
 
 RECONSTRUCTION_DESIGNS = ("oh2018", "petrou2016", "berry2019", "kim2009", "blanquer2012", "sykova2017", "nabavi2018")
@@ -124,7 +160,10 @@ class Rate:
         return math.sqrt(self.p * (1 - self.p) / self.n) if self.n else math.nan
 
     def numbers(self) -> dict[str, float]:
-        return {"rate": self.p, "mc_se": self.se, "n": self.n}
+        out = {"rate": self.p, "mc_se": self.se, "n": self.n}
+        if self.n and self.hits in (0, self.n):  # the binomial SE is 0 there; give the 95% rule-of-three bound instead
+            out["rule_of_three_bound"] = 3 / self.n if self.hits == 0 else 1 - 3 / self.n
+        return out
 
     def text(self, digits: int = 3) -> str:
         return f"{self.p:.{digits}f} (MC SE {self.se:.{digits}f})"
@@ -157,8 +196,9 @@ def histories() -> dict[str, NaturalHistory]:
         "decelerating": replace(base, shape="quadratic", curvature_mean=CURVATURE),
         "accelerating": replace(base, shape="quadratic", curvature_mean=-CURVATURE),
         "variability": replace(base, measurement_sd=CALIBRATED_MEASUREMENT_SD),
+        "selection_half_error": replace(base, measurement_sd=HALF_ERROR),
         "selection": base,
-        "selection_small_error": replace(base, measurement_sd=HALF_ERROR),
+        "selection_double_error": replace(base, measurement_sd=DOUBLE_ERROR),
         "attrition": replace(base, death_rate=cited.death_rate, dropout_rate=cited.dropout_rate),
         "as_designed": replace(cited, measurement_sd=CALIBRATED_MEASUREMENT_SD),
         "all": replace(cited, measurement_sd=CALIBRATED_MEASUREMENT_SD),
@@ -166,18 +206,23 @@ def histories() -> dict[str, NaturalHistory]:
 
 
 MECHANISM_LABELS = {
-    "none": "No mechanism (linear, measurement error 1.3)",
+    "none": f"No mechanism (linear, measurement error {MEASUREMENT_SD:g})",
     "floor": "Scale: floor at 0, skewed decline, whole points",
     "decelerating": f"Decelerating courses (+{CURVATURE:g} points/month\u00b2)",
     "accelerating": f"Accelerating courses (\u2212{CURVATURE:g} points/month\u00b2)",
     "variability": f"Visit-to-visit variability (SD {CALIBRATED_MEASUREMENT_SD:g}, Oh 2018 calibrated)",
-    "selection": "Enrolment after a measured decline (\u2265 1 point/month)",
-    "selection_small_error": f"... the same with half the measurement error ({HALF_ERROR:g})",
+    "selection_half_error": f"Enrolment after a measured decline, measurement error {HALF_ERROR:g} (half)",
+    "selection": f"Enrolment after a measured decline (\u2265 1 point/month), measurement error {MEASUREMENT_SD:g} (assumed)",
+    "selection_double_error": f"Enrolment after a measured decline, measurement error {DOUBLE_ERROR:g} (double)",
     "attrition": "Death and dropout of the fastest / sickest",
     "as_designed": "Cited history, calibrated variability, the designs' own rules",
     "all": "... and enrolment after a measured decline (all together)",
 }
-SELECTING = ("selection", "selection_small_error", "all")
+SELECTING = ("selection", "selection_half_error", "selection_double_error", "all")
+ERROR_SENSITIVITY = {"selection_half_error": HALF_ERROR, "selection": MEASUREMENT_SD, "selection_double_error": DOUBLE_ERROR}
+MECHANISM_SEEDS = {"none": 0, "floor": 1, "decelerating": 2, "accelerating": 3, "variability": 4, "selection": 5,
+                   "selection_half_error": 6, "attrition": 7, "as_designed": 8, "all": 9, "selection_double_error": 10}
+"""Seed offset per mechanism (fixed by name, so adding a row changes no other row's draws)."""
 
 
 def meta_designs(selection: bool) -> list[TrialDesign]:
@@ -222,13 +267,16 @@ def null_by_design() -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 def mechanisms() -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for i, (key, history) in enumerate(histories().items()):
-        meta = simulate_meta_analyses(history, meta_designs(key in SELECTING), R_META, seed=SEED + 200 + i, progress=False)
+    for key, history in histories().items():
+        replicates = R_META_ERROR_SENSITIVITY if key in ("selection_half_error", "selection_double_error") else R_META
+        meta = simulate_meta_analyses(history, meta_designs(key in SELECTING), replicates, seed=SEED + 200 + MECHANISM_SEEDS[key],
+                                      progress=False)
         single_p = np.concatenate([s.pvalue for s in meta.studies])
         single_m = np.concatenate([s.mean_change for s in meta.studies])
         z, h = pool_rows(meta.yi, meta.vi, meta.mask, "z"), pool_rows(meta.yi, meta.vi, meta.mask, "knha")
         out[key] = {
             "label": MECHANISM_LABELS[key],
+            "measurement_sd": history.measurement_sd,
             "single_study_benefit": rate(benefit(single_p, single_m)).numbers(),
             "single_study_two_sided": rate(np.nan_to_num(single_p, nan=1.0) < ALPHA).numbers(),
             "mean_study_change": float(np.mean(single_m)),
@@ -242,6 +290,24 @@ def mechanisms() -> dict[str, Any]:
             "patients_per_meta": int(sum(d.n_patients for d in meta.designs)),
         }
     return out
+
+
+def error_sensitivity(mech: dict[str, Any]) -> dict[str, Any]:
+    """The selection mechanism at half, the assumed and double the ALSFRS-R measurement error, side by side."""
+    rows = {}
+    for key, sd in ERROR_SENSITIVITY.items():
+        n = mech[key]
+        rows[key.replace("selection_", "").replace("selection", "assumed_error")] = {
+            "measurement_sd": sd, "meta_analyses": n["meta_analyses"],
+            "meta_reml_z_benefit": n["meta_reml_z_benefit"], "meta_reml_hksj_benefit": n["meta_reml_hksj_benefit"],
+            "single_study_benefit": n["single_study_benefit"], "mean_study_change": n["mean_study_change"],
+        }
+    return {
+        "question": "share of 11-study meta-analyses (220 patients, REML) showing significant slowing when the cells do nothing "
+                    "and patients are enrolled after a measured decline of at least 1 ALSFRS-R point/month before treatment",
+        "assumption": MEASUREMENT_SD_ASSUMPTION,
+        **rows,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -358,9 +424,14 @@ def missing_studies(pools: list[ClaimPool]) -> tuple[dict[str, Any], dict[str, p
                 "share_holding_with_all_added": float(g.share_holding.iloc[-1]),
                 "share_holding_with_all_added_mc_se": float(g.mc_se.iloc[-1]),
                 "share_holding_without_added": float(g.share_holding.iloc[0]),
+                "share_holding_with_one_added": float(g.share_holding.iloc[1]),
+                "share_holding_with_one_added_mc_se": float(g.mc_se.iloc[1]),
             }
         numbers[p.key] = {
-            "title": p.title, "observed_k": k_obs, "missing": n_missing, "replicates": R_MISSING,
+            "title": p.title, "observed_k": k_obs,
+            "basis": "Property of this project's rebuild, not of the 2021 paper (which published no study-level data): the "
+                     f"observed studies are the {k_obs} effect(s) this project could rebuild ({'; '.join(e.label for e in p.effects)}); "
+                     f"the {n_missing} missing ones are simulated.", "missing": n_missing, "replicates": R_MISSING,
             "own_estimate": {"estimate": own.estimate, "tau2": own.tau2},
             "null_study_mean": float(null_y.mean()), "null_study_mean_se": float(np.sqrt(null_v).mean()),
             "overturn": overturn,
@@ -464,9 +535,16 @@ def _subset(slots: dict[str, str | None], subset: str) -> dict[str, str | None] 
 
 
 def _unique_data(rows: list[dict[str, Any]], slots: list[str]) -> pd.DataFrame:
-    """One row per distinct set of study values (the first path of choices that leads to it names it)."""
+    """One row per distinct combination of data choices (choices that do not apply are n/a, so their levels collapse).
+
+    Different combinations may select the same study values ("6 months" and "longest per study without Kim 2009");
+    they stay separate choice combinations here and are merged into one analysis by
+    :func:`alsmeta.multiverse.distinct_analyses`, so every level that leads to an analysis is shown.
+    """
     frame = pd.DataFrame(rows)
-    return frame.loc[~frame[slots].astype(str).duplicated()].reset_index(drop=True)
+    if frame[slots].isna().all(axis=1).any():
+        raise ValueError("a data choice selects no study")  # _subset never lets this happen
+    return frame.loc[~frame.astype(str).duplicated()].reset_index(drop=True)
 
 
 def _cross(data: pd.DataFrame, models: list[dict[str, Any]]) -> pd.DataFrame:
@@ -475,6 +553,67 @@ def _cross(data: pd.DataFrame, models: list[dict[str, Any]]) -> pd.DataFrame:
     for c in out.columns:
         out[c] = pd.Series(out[c].to_numpy(dtype=object), dtype=object)
     return out
+
+
+REBUILD_BASIS = (
+    "Property of this project's rebuild, not of the 2021 paper: Morata-Tarifa et al. 2021 published no study-level data, so "
+    "these analyses pool the study-level numbers this project could find (Oh 2018 MSC arm, Table 3; Kim 2009, abstract; "
+    "Petrou 2016, secondary sources only) with the reconstruction's functions. Shares count distinct analyses (choice "
+    "combinations that give the same fitted result counted once); the number of choice combinations is given beside them."
+)
+
+
+@dataclass(frozen=True)
+class Subset:
+    """A named restriction of a multiverse (e.g. every analysis without Kim 2009) and how it is defined."""
+
+    key: str
+    definition: str
+    rows: np.ndarray  # boolean mask over the specifications
+
+
+def rebuild_subsets(res: mv.MultiverseResult, table: pd.DataFrame) -> list[Subset]:
+    """The rebuild's single-source dependencies: analyses with and without each study, source and inference.
+
+    A specification uses a study when its slot names an effect; it uses a
+    secondary source when any of its effects has status ``secondary`` in
+    ``table`` (the reconstruction's provenance labels).
+    """
+    s = res.specifications
+    used = {slot: res.uses(slot).to_numpy() for slot in res.slots}
+    secondary = set(table.index[table.status == "secondary"])
+    uses_secondary = np.array([any(s.at[i, slot] in secondary for slot in res.slots) for i in s.index], dtype=bool)
+    k = s.k.to_numpy()
+    subsets = [Subset("two_or_more_studies", "analyses that pool at least two studies (k >= 2)", k >= 2),
+               Subset("one_study", "analyses of a single study (k = 1): no pooling", k == 1),
+               Subset("without_secondary_sources", "analyses that use no value with status 'secondary' (press or news "
+                      "reports; here every Petrou 2016 value)", ~uses_secondary)]
+    names = {"Oh 2018": "oh2018", "Kim 2009": "kim2009", "Petrou 2016": "petrou2016"}
+    for slot in res.slots:
+        subsets.append(Subset(f"without_{names[slot]}", f"analyses that do not use {slot} (any time point or variant)", ~used[slot]))
+        subsets.append(Subset(f"with_{names[slot]}", f"analyses that use {slot}", used[slot]))
+    if "Kim unit" in s.columns:
+        for unit, key in (("per 3 months, /3", "kim2009_unit_per_3_months"), ("per month, as printed", "kim2009_unit_as_printed")):
+            subsets.append(Subset(key, f"analyses with Kim 2009, its slopes read as {unit} (the unit is not printed; "
+                                       "per 3 months is the reconstruction's inference)", (s["Kim unit"] == unit).to_numpy()))
+    if "Petrou 2016" in used and "Kim 2009" in used:
+        alone = used["Oh 2018"] & ~used["Kim 2009"] & ~used["Petrou 2016"]
+        subsets.append(Subset("oh2018_msc_arm_alone", "analyses of the Oh 2018 MSC arm alone (what is left without Kim 2009 "
+                                                       "and without secondary sources)", alone))
+    return subsets
+
+
+def _subset_numbers(res: mv.MultiverseResult, direction: str, rows: np.ndarray | None = None) -> dict[str, Any]:
+    """Counts and the share holding, over distinct analyses (headline) and over choice combinations."""
+    n_distinct = res.count(rows)
+    holds_distinct = res.share(direction, distinct=True, rows=rows)
+    return {
+        "choice_combinations": res.count(rows, distinct=False),
+        "distinct_analyses": n_distinct,
+        "analyses_holding": int(round(holds_distinct * n_distinct)) if n_distinct else 0,
+        "share_holding_distinct": holds_distinct,
+        "share_holding_choice_combinations": res.share(direction, rows=rows),
+    }
 
 
 def multiverse(table: pd.DataFrame) -> tuple[dict[str, Any], dict[str, mv.MultiverseResult]]:
@@ -493,24 +632,67 @@ def multiverse(table: pd.DataFrame) -> tuple[dict[str, Any], dict[str, mv.Multiv
         print(f"multiverse {key}: {len(res)} specifications fitted in {elapsed:.2f} s")
         results[key] = res
         s = res.specifications
-        holds = res.holds(direction)
-        freq = s.framework == "frequentist"
+        freq = (s.framework == "frequentist").to_numpy()
+        opposite = "negative" if direction == "positive" else "positive"
         by = {}
-        for col in [c for c in res.choices if c not in slots and c not in ("method", "tau_scale")] + ["method"]:
-            by[col] = {str(k): float(v) for k, v in res.share(direction, by=col).items()}
+        for col in [c for c in res.choices if c not in slots and c not in ("method", "tau_scale")] + ["method", "tau_scale"]:
+            levels = s[col].map(mv.choice_text)
+            by[col] = {lev: {"distinct_analyses": res.count((levels == lev).to_numpy()),
+                             "share_holding_distinct": res.share(direction, distinct=True, rows=(levels == lev).to_numpy())}
+                       for lev in dict.fromkeys(levels) if lev != NA}
+        distinct = res.distinct()
+        coarse = mv.distinct_analyses(s, columns=res.distinct_columns, significant=6)
         numbers[key] = {
-            "claim": claim, "direction": direction, "specifications": len(res),
-            "data_sets": int(s[slots].astype(str).drop_duplicates().shape[0]),
-            "share_holding": float(holds.mean()),
-            "share_holding_frequentist": float(holds[freq].mean()),
-            "share_holding_bayesian": float(holds[~freq].mean()),
-            "share_opposite_direction": float(res.holds("negative" if direction == "positive" else "positive").mean()),
+            "claim": claim, "direction": direction, "basis": REBUILD_BASIS,
+            "studies": slots,
+            **_subset_numbers(res, direction),
+            "data_sets": int(s[slots].map(mv.choice_text).drop_duplicates().shape[0]),
+            "results_agreeing_to_6_digits_merged": {
+                "distinct_analyses": len(coarse),
+                "share_holding_distinct": float(res.holds(direction).loc[coarse.index].mean()),
+                "note": "distinct analyses are results that differ in the 10th significant digit or earlier; merging results "
+                        "that agree to 6 digits (e.g. Sidik-Jonkman's tau2 of about 1e-8 where the other estimators give 0) "
+                        "changes the count and share this much",
+            },
+            "share_opposite_direction_distinct": res.share(opposite, distinct=True),
+            "frequentist": _subset_numbers(res, direction, freq),
+            "bayesian": _subset_numbers(res, direction, ~freq),
             "share_by_choice": by,
+            "share_by_choice_note": "per level of a choice: the distinct analyses that level can give and the share of them in which "
+                                    "the claim holds (an analysis several levels give counts once for each)",
+            **{sub.key: {"definition": sub.definition, **_subset_numbers(res, direction, sub.rows)}
+               for sub in rebuild_subsets(res, table)},
             "estimate_range": [float(s.estimate.min()), float(s.estimate.max())],
-            "median_estimate": float(s.estimate.median()),
+            "median_estimate_distinct": float(distinct.estimate.median()),
             "all_converged": bool(s.converged.all()),
         }
     return numbers, results
+
+
+def specification_tables(res: mv.MultiverseResult, direction: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two CSV tables of a multiverse: every choice combination, and the distinct analyses.
+
+    Both are sorted by :meth:`alsmeta.multiverse.MultiverseResult.curve` (rounded estimate and interval, then the
+    choices as text), so the order never depends on last-bit floating noise. ``analysis`` in the first table is the
+    rank of the combination's distinct analysis in the second; the second lists, for each choice, every level that
+    gives the analysis (joined by ``" | "``).
+    """
+    distinct = res.curve(distinct=True)
+    analysis_of = {label: rank for rank, labels in zip(distinct["rank"], distinct["combinations"], strict=True) for label in labels}
+    combos = res.curve().drop(columns=["spec"])
+    combos.insert(1, "analysis", [analysis_of[label] for label in res.curve()["spec"]])
+    s = res.specifications
+    out = distinct[["rank", "k", "estimate", "se", "ci_low", "ci_high", "pvalue", "prob_positive", "tau2", "i2"]].copy()
+    out.insert(6, "claim_holds", res.holds(direction).loc[distinct["spec"]].to_numpy())  # merged rows share the verdict
+    out["n_combinations"] = distinct["n_combinations"].to_numpy()
+    for col in res.choices:
+        out[col] = [" | ".join(dict.fromkeys(s.loc[list(labels), col].map(mv.choice_text))) for labels in distinct["combinations"]]
+    return combos, out
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """The CSV text written for a table: floats rounded to 6 decimals, no index, LF line ends."""
+    return frame.round(6).to_csv(index=False, lineterminator="\n")
 
 
 # ---------------------------------------------------------------------------
@@ -548,19 +730,21 @@ def _row_panels(a: Any, b: Any, labels: list[str], left: tuple[str, str], right:
     """One row per scenario: the effect panel ``a`` (x label, title) and the rate panel ``b``."""
     a.axvline(0, color=GREY, lw=0.8)
     a.set_yticks(range(len(labels)))
-    a.set_yticklabels(labels, fontsize=7.5)
+    a.set_yticklabels(labels, fontsize=MIN_PT)
     a.set_ylim(len(labels) - 0.5, -0.5)
-    a.set_xlabel(left[0], fontsize=8)
-    a.set_title(left[1], fontsize=9, loc="left")
+    a.set_xlabel(left[0], fontsize=MIN_PT)
+    a.set_title(left[1], fontsize=8, loc="left")
+    a.tick_params(axis="x", labelsize=MIN_PT)
     _rate_axis(b, right[0])
-    b.set_title(right[1], fontsize=9, loc="left")
+    b.xaxis.label.set_size(MIN_PT)
+    b.set_title(right[1], fontsize=8, loc="left")
 
 
 def figure_null_by_design(numbers: dict[str, Any], draws: dict[str, np.ndarray]) -> None:
     names = list(numbers)
     with style_context():
-        fig = Figure(figsize=(10.0, 0.42 * len(names) + 1.7), layout="constrained")
-        a, b = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.3, 1.2]}, sharey=True)
+        fig = Figure(figsize=(WIDTH_183MM, 0.4 * len(names) + 1.9), layout="constrained")
+        a, b = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.7, 1.2]}, sharey=True)
         for i, name in enumerate(names):
             d = draws[name]
             q = np.quantile(d, [0.025, 0.25, 0.5, 0.75, 0.975])
@@ -570,48 +754,64 @@ def figure_null_by_design(numbers: dict[str, Any], draws: dict[str, np.ndarray])
             a.plot([d.mean()], [i], marker="D", color=col, ms=4.5)
             _rate_point(b, i, numbers[name]["apparent_benefit"], col, "o")
             b.text(1.45, i, f"{numbers[name]['apparent_benefit']['rate']:.3f}", va="center", fontsize=7, color=col)
-        _row_panels(a, b, [numbers[n]["label"] for n in names],
-                    ("Study-level slope change with no treatment (points/month; > 0: apparent slowing)",
+        _row_panels(a, b, [textwrap.fill(numbers[n]["label"], 30) for n in names],
+                    ("study-level slope change with no treatment\n(points/month; > 0: apparent slowing)",
                      "What each design reports when the cells do nothing"),
-                    ("Share reporting significant slowing", "False-positive rate (nominal 0.025)"))
+                    ("share reporting significant slowing (log scale)", "False-positive rate (nominal 0.025)"))
         handles = [Line2D([], [], color=INK, marker="D", lw=0, label="mean"),
                    Line2D([], [], color=INK, lw=4.5, alpha=0.55, label="middle 50%"),
                    Line2D([], [], color=INK, lw=1.0, label="middle 95% of simulated studies")]
         a.legend(handles=handles, fontsize=7, loc="lower left")
         fig.supxlabel(_note(f"{R_STUDIES} simulated studies per design; cited ALSFRS-R natural history (PRO-ACT), visit-to-visit SD "
                             f"{CALIBRATED_MEASUREMENT_SD:g} calibrated to Oh 2018's untreated arm, death and dropout, each design's own "
-                            "eligibility rules. Bars on the right: 95% Monte-Carlo intervals. Significant = paired t-test p < 0.05 with slowing."),
-                      fontsize=7, color=GREY, x=0.01, ha="left")
+                            "eligibility rules. Bars on the right: 95% Monte-Carlo intervals. Significant = paired t-test p < 0.05 with slowing.",
+                            140), fontsize=MIN_PT, color=GREY, x=0.01, ha="left")
         save_figure(fig, OUT / "null_by_design")
 
 
 def figure_mechanisms(numbers: dict[str, Any]) -> None:
+    """Bias and false-positive rates per mechanism, 183 mm wide; the measurement-error rows shaded as one group."""
     keys = list(numbers)
     series = (("single_study_benefit", "one study (paired t-test)", INK, "o"),
               ("meta_reml_z_benefit", "11-study meta-analysis, REML z", BLUE, "s"),
               ("meta_reml_hksj_benefit", "11-study meta-analysis, REML HKSJ", ORANGE, "^"))
     with style_context():
-        fig = Figure(figsize=(10.0, 0.5 * len(keys) + 1.8), layout="constrained")
-        a, b = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1.6]}, sharey=True)
+        fig = Figure(figsize=(WIDTH_183MM, 0.34 * len(keys) + 2.2), layout="constrained")
+        a, b, c = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.0, 1.45, 0.42]}, sharey=True)
+        group = [i for i, k in enumerate(keys) if k in ERROR_SENSITIVITY]
+        for ax in (a, b):
+            ax.axhspan(min(group) - 0.5, max(group) + 0.5, color=SHADE, lw=0, zorder=0)
         for i, k in enumerate(keys):
             n = numbers[k]
             m, se = n["mean_study_change"], n["mean_study_change_mc_se"]
             a.plot([m - 1.96 * se, m + 1.96 * se], [i, i], color=INK, lw=1.2)
-            a.plot([m], [i], marker="D", color=VERMILLION if m > 0.1 else INK, ms=4.5)
-            a.text(1.02, i, f"{round(m, 2) + 0.0:+.2f}", transform=a.get_yaxis_transform(), va="center", fontsize=7)
-            for off, (field, _, col, mk) in zip((-0.2, 0.0, 0.2), series, strict=True):
+            a.plot([m], [i], marker="D", color=INK, ms=4)
+            for off, (field, _, col, mk) in zip((-0.22, 0.0, 0.22), series, strict=True):
                 _rate_point(b, i + off, n[field], col, mk)
-            b.text(1.45, i, " / ".join(f"{n[f]['rate']:.2f}" for f, *_ in series), va="center", fontsize=6.5)
-        _row_panels(a, b, [numbers[k]["label"] for k in keys],
-                    ("Mean apparent slowing per study (points/month)", "Bias with no treatment"),
-                    ("Share reporting significant slowing (log scale)", "False-positive rate: one study / meta-analysis"))
-        b.legend(handles=[Line2D([], [], color=c, marker=mk, lw=1.2, label=lab) for _, lab, c, mk in series], fontsize=7,
-                 loc="lower right", bbox_to_anchor=(1.0, 1.06), ncol=1, frameon=False)
-        fig.supxlabel(_note(f"Each mechanism added alone to the baseline (top row); then the cited natural history as the studies "
-                            f"were designed, and with selection added. {R_META} simulated meta-analyses of "
-                            "11 studies (7 designs of the reconstruction + 4 generic, 220 patients) per row; bars: 95% Monte-Carlo intervals; "
-                            "open < : under 0.001. Dashed line: nominal 0.025 (significant in the direction of benefit). "
-                            "Numbers on the right: one study / REML z / REML HKSJ."), fontsize=7, color=GREY, x=0.01, ha="left")
+            c.text(0.0, i, " / ".join(f"{n[f]['rate']:.2f}" for f, *_ in series), va="center", ha="left", fontsize=MIN_PT)
+        a.axvline(0, color=GREY, lw=0.8)
+        a.set_yticks(range(len(keys)))
+        a.set_yticklabels([textwrap.fill(numbers[k]["label"], 40) for k in keys], fontsize=MIN_PT)
+        a.set_ylim(len(keys) - 0.5, -0.5)
+        a.set_xlabel("mean apparent slowing per study\n(points/month; diamond, 95% MC interval)", fontsize=MIN_PT)
+        a.set_title("Bias with no treatment", fontsize=8, loc="left")
+        a.tick_params(axis="x", labelsize=MIN_PT)
+        _rate_axis(b, "share reporting significant slowing (log scale)")
+        b.xaxis.label.set_size(MIN_PT)
+        b.set_title("False-positive rate", fontsize=8, loc="left")
+        c.set_axis_off()
+        c.set_xlim(0, 1)
+        c.set_title("one / z / HKSJ", fontsize=MIN_PT, loc="left")
+        fig.legend(handles=[Line2D([], [], color=col, marker=mk, lw=1.2, label=lab) for _, lab, col, mk in series],
+                   fontsize=MIN_PT, loc="outside upper right", ncol=3, frameon=False)
+        fig.supxlabel(_note(
+            f"Each mechanism added alone to the baseline (top row); then the cited natural history as the studies were designed, and "
+            f"with selection added. {R_META} simulated meta-analyses of 11 studies (7 designs of the reconstruction + 4 generic, "
+            f"220 patients) per row ({R_META_ERROR_SENSITIVITY} for the half- and double-error rows); bars: 95% Monte-Carlo intervals; "
+            "open <: under 0.001. Dashed line: nominal 0.025 (significant in the direction of benefit). Shaded: the same selection "
+            f"rule at three measurement errors. The ALSFRS-R measurement error SD of {MEASUREMENT_SD:g} points is an assumption, "
+            "derived from an intra-rater ICC of 0.95 (Kaufmann 2007) and a between-patient SD of about 6 points; no source measures it "
+            "directly.", 140), fontsize=MIN_PT, color=GREY, x=0.01, ha="left")
         save_figure(fig, OUT / "mechanisms")
 
 
@@ -619,7 +819,7 @@ def figure_empirical_null(panels: dict[str, dict[str, Any]], numbers: dict[str, 
     titles = {"alsfrs_r_first_follow_up": "ALSFRS-R, first follow-up", "alsfrs_r_6_months": "ALSFRS-R, 6 months",
               "fvc_first_follow_up": "FVC % predicted, first follow-up"}
     with style_context():
-        fig = Figure(figsize=(10.5, 3.6), layout="constrained")
+        fig = Figure(figsize=(WIDTH_183MM, 3.3), layout="constrained")
         axes = fig.subplots(1, len(panels))
         for ax, (key, p) in zip(axes, panels.items(), strict=True):
             d, c, t = p["null"], p["control"], p["treated"]
@@ -632,19 +832,20 @@ def figure_empirical_null(panels: dict[str, dict[str, Any]], numbers: dict[str, 
                 ax.plot([eff.yi - 1.96 * eff.se, eff.yi + 1.96 * eff.se], [top * yy] * 2, color=col, lw=1.4)
                 ax.plot([eff.yi], [top * yy], marker="o", color=col, ms=5)
                 ax.axvline(eff.yi, color=col, lw=0.9, ls="--")
-                ax.text(eff.yi, top * (yy + 0.04), f"{name} {eff.yi:+.2f}", ha="center", fontsize=7, color=col)
+                ax.text(eff.yi, top * (yy + 0.04), f"{name} {eff.yi:+.2f}", ha="center", fontsize=MIN_PT, color=col)
             n = numbers[key]
             ax.axvline(0, color=INK, lw=0.6)
             ax.set_ylim(0, top * 1.05)
             ax.set_title(f"{titles[key]}\nuntreated arm: percentile {100 * n['percentile_of_untreated_arm']:.0f} of the null\n"
                          f"patient SD {n['observed_untreated']['sd']:.2f} (sim. {n['simulated_untreated']['mean_patient_sd']:.2f})",
-                         fontsize=7.5, loc="left")
-            ax.set_xlabel(f"slope change, post minus pre ({n['unit']})", fontsize=8)
+                         fontsize=MIN_PT, loc="left")
+            ax.set_xlabel(f"slope change, post minus pre\n({n['unit']})", fontsize=MIN_PT)
+            ax.tick_params(axis="x", labelsize=MIN_PT)
             ax.set_yticks([])
 
-        fig.suptitle(f"Simulated null (blue: {R_STUDIES} studies of Oh 2018's design, no treatment) against Oh 2018's arms analysed "
-                     "the same way (Table 3; 95% CIs)",
-                     fontsize=9.5, x=0.01, ha="left")
+        fig.suptitle(_note(f"Simulated null (histogram: {R_STUDIES} studies of Oh 2018's design, no treatment) against Oh 2018's "
+                           "arms analysed the same way (Table 3; points and lines: estimate and 95% CI)", 115),
+                     fontsize=8, x=0.01, ha="left")
         save_figure(fig, OUT / "empirical_null")
 
 
@@ -652,7 +853,7 @@ def figure_missing(curves: dict[str, pd.DataFrame], numbers: dict[str, Any]) -> 
     styles = {("simulated null", "z"): (BLUE, "-", "o"), ("simulated null", "HKSJ"): (BLUE, "--", "s"),
               ("reconstruction's estimate", "z"): (GREEN, "-", "o"), ("reconstruction's estimate", "HKSJ"): (GREEN, "--", "s")}
     with style_context():
-        fig = Figure(figsize=(10.0, 3.9), layout="constrained")
+        fig = Figure(figsize=(WIDTH_183MM, 3.6), layout="constrained")
         axes = fig.subplots(1, len(curves), sharey=True)
         for ax, (key, frame) in zip(axes, curves.items(), strict=True):
             for (source, test), g in frame.groupby(["source", "test"], sort=False):
@@ -662,15 +863,17 @@ def figure_missing(curves: dict[str, pd.DataFrame], numbers: dict[str, Any]) -> 
             ax.axhline(0.5, color=GREY, lw=0.8, ls=":")
             n = numbers[key]
             ax.set_xticks(range(n["missing"] + 1))
-            ax.set_xlabel(f"missing studies added (observed k = {n['observed_k']}; 11 in 2021)", fontsize=8)
-            ax.set_title(n["title"], fontsize=8.5, loc="left")
+            ax.set_xlabel(f"missing studies added (observed k = {n['observed_k']}; 11 in 2021)", fontsize=MIN_PT)
+            ax.set_title(textwrap.fill(f"{n['title']}: this project's rebuild", 52), fontsize=MIN_PT, loc="left")
+            ax.tick_params(labelsize=MIN_PT)
             ax.set_ylim(-0.02, 1.02)
-        axes[0].set_ylabel("share of replicates in which the claim holds", fontsize=8)
-        axes[0].legend(fontsize=6.5, loc="center right")
+        axes[0].set_ylabel("share of replicates in which the claim holds", fontsize=MIN_PT)
+        axes[0].legend(fontsize=MIN_PT, loc="center right")
         fig.supxlabel(_note(f"{R_MISSING} replicates per point (bars: 95% Monte-Carlo intervals). Simulated null: 20-patient pre-post "
                             "studies of untreated ALS (calibrated ALSFRS-R / cited FVC natural history). Reconstruction's estimate: drawn from "
                             "N(REML estimate, tau\u00b2 + SE\u00b2) with the simulated studies' SEs. With k = 1 a t-based (HKSJ) test falls "
-                            "back to z; with k = 2 it has 1 df."), fontsize=7, color=GREY, x=0.01, ha="left")
+                            "back to z; with k = 2 it has 1 df. The observed studies are this project's rebuild; the 2021 paper published no "
+                            "study-level data.", 140), fontsize=MIN_PT, color=GREY, x=0.01, ha="left")
         save_figure(fig, OUT / "missing_studies")
 
 
@@ -687,66 +890,127 @@ def _level_text(col: str, v: Any) -> str:
     return str(v)
 
 
-def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit: str, stem: str,
-                      choice_cols: list[str], ylim: tuple[float, float]) -> None:
-    curve = res.curve()
-    holds = res.holds(direction).reindex(curve.spec).to_numpy()
-    x = curve["rank"].to_numpy()
-    rows: list[tuple[str, str, np.ndarray]] = []
+SHADE = "#ececec"  # background of a group of rows (grey level only, no hue)
+WIDTH_183MM = 183 / 25.4  # double-column print width (inches)
+MIN_PT = 7.0  # smallest text at print size (GUIDE figure standard)
+
+
+REDUNDANT_LEVELS = {("method", "Bayes"), ("test", "posterior")}  # the same analyses as the framework row "Bayesian"
+
+
+def choice_matrix(res: mv.MultiverseResult, curve: pd.DataFrame, choice_cols: list[str]) -> list[tuple[str, str, np.ndarray]]:
+    """For each (choice, level): which distinct analyses of ``curve`` (sorted, from ``res.curve(distinct=True)``) it gives.
+
+    An analysis reached through several levels of a choice (e.g. every estimator when tau^2 is 0) is marked at each.
+    Levels that do not apply (n/a) get no row.
+    """
+    rank_of = pd.Series({label: rank for rank, labels in zip(curve["rank"], curve["combinations"], strict=True) for label in labels})
+    s = res.specifications
+    rows = []
     for col in choice_cols:
-        values = curve[col].map(lambda v, c=col: _level_text(c, v)).astype(str)
-        order = res.specifications[col].map(lambda v, c=col: _level_text(c, v)).astype(str)
-        for lev in dict.fromkeys(order.tolist()):  # levels in the order the specifications list them
-            if lev == NA:
+        text = s[col].map(lambda v, c=col: _level_text(c, v)).astype(str)
+        for lev in dict.fromkeys(text.tolist()):  # levels in the order the specifications list them
+            if lev == NA or (col, lev) in REDUNDANT_LEVELS:
                 continue
-            rows.append((CHOICE_NAMES.get(col, col), lev, (values == lev).to_numpy()))
-    share_by = {}
-    for col, lev, sel in rows:
-        share_by[col, lev] = float(holds[sel].mean())
-    n_rows = len(rows)
+            marked = np.zeros(len(curve), bool)
+            marked[rank_of.loc[s.index[(text == lev).to_numpy()]].to_numpy()] = True
+            rows.append((CHOICE_NAMES.get(col, col), lev, marked))
+    return rows
+
+
+def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit: str, stem: str,
+                      choice_cols: list[str], ylim: tuple[float, float]) -> Figure:
+    """Specification curve of the distinct analyses (183 mm wide), the combinations behind each, and the choices that give it."""
+    curve = res.curve(distinct=True)
+    holds = res.holds(direction).loc[curve["spec"]].to_numpy()  # combinations merged into one analysis share the verdict
+    n, x = len(curve), curve["rank"].to_numpy()
+    n_comb = curve["n_combinations"].to_numpy()
+    rows = choice_matrix(res, curve, choice_cols)
+    group_w = max(text_width(g, MIN_PT, "bold") for g, _, _ in rows)
+    level_w = max(text_width(lev, MIN_PT) for _, lev, _ in rows)
     with style_context():
-        top_h, row_h, gap, foot = 2.3, 0.16, 0.25, 0.75
-        height = 0.45 + top_h + gap + row_h * n_rows + foot
-        fig = Figure(figsize=(10.0, height))
-        left, width = 2.5 / 10.0, 6.6 / 10.0
-        ax = fig.add_axes((left, (height - 0.45 - top_h) / height, width, top_h / height))
-        lo, hi = curve.ci_low.to_numpy(), curve.ci_high.to_numpy()
+        width = WIDTH_183MM
+        left_in, right_in = group_w + level_w + 0.22, 0.62
+        title_h, top_h, strip_h, gap, row_h, foot_h = 0.6, 1.9, 0.42, 0.12, 0.122, 0.86
+        mat_h = row_h * (len(rows) + 1)
+        height = title_h + top_h + gap + strip_h + gap + mat_h + foot_h
+        fig = Figure(figsize=(width, height))
+        ax_w = (width - left_in - right_in) / width
+
+        def box(top_from: float, h: float) -> tuple[float, float, float, float]:
+            return (left_in / width, (height - top_from - h) / height, ax_w, h / height)
+
+        ax = fig.add_axes(box(title_h, top_h))
+        lo, hi, est = curve.ci_low.to_numpy(), curve.ci_high.to_numpy(), curve.estimate.to_numpy()
+        lw = float(np.clip(120 / n, 0.45, 1.5))  # thin lines for hundreds of analyses, visible ones for a few dozen
+        dot = float(np.clip(500 / n, 1.2, 9.0))
         for sel, col in ((~holds, LIGHT_GREY), (holds, GREEN)):
-            ax.vlines(x[sel], np.clip(lo[sel], *ylim), np.clip(hi[sel], *ylim), color=col, lw=0.35)
-        ax.scatter(x[holds], curve.estimate.to_numpy()[holds], s=1.5, color=INK, zorder=3)
-        ax.scatter(x[~holds], curve.estimate.to_numpy()[~holds], s=1.5, color=GREY, zorder=3)
+            ax.vlines(x[sel], np.clip(lo[sel], *ylim), np.clip(hi[sel], *ylim), color=col, lw=lw)
+        ax.scatter(x[~holds], est[~holds], s=dot, color=GREY, marker="o", linewidths=0, zorder=3, gid="estimates_not_holding")
+        ax.scatter(x[holds], est[holds], s=dot, color=INK, marker="o", linewidths=0, zorder=3, gid="estimates_holding")
         ax.axhline(0, color=INK, lw=0.7)
         ax.set_ylim(*ylim)
-        ax.set_xlim(-0.5, len(x) - 0.5)
+        ax.set_xlim(-0.5, n - 0.5)
         ax.set_xticks([])
-        ax.set_ylabel(f"pooled estimate\nand 95% interval\n({unit})", fontsize=7.5)
-        share = float(holds.mean())
-        ax.set_title(f"{title}: the claim holds in {share:.0%} of {len(x)} specifications (green: interval excludes 0 in the claimed direction)",
-                     fontsize=8.5, loc="left")
-        mx = fig.add_axes((left, foot / height, width, row_h * n_rows / height))
-        for r, (col, lev, sel) in enumerate(rows):
-            mx.scatter(x[sel], np.full(sel.sum(), r), marker="|", s=14, linewidths=0.5, color=np.where(holds[sel], GREEN, GREY))
-            mx.text(-0.01, r, lev, transform=mx.get_yaxis_transform(), ha="right", va="center", fontsize=6.3)
-            mx.text(1.01, r, f"{share_by[col, lev]:.0%}", transform=mx.get_yaxis_transform(), ha="left", va="center", fontsize=6.3)
+        ax.tick_params(labelsize=MIN_PT)
+        ax.set_ylabel(f"pooled estimate, 95% interval\n({unit})", fontsize=MIN_PT)
+        ax.legend(handles=[Line2D([], [], color=GREEN, lw=1.2, label="claim holds (interval excludes 0 in the claimed direction)"),
+                           Line2D([], [], color=LIGHT_GREY, lw=1.2, label="does not hold")],
+                  fontsize=MIN_PT, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, borderaxespad=0.1)
+        n_hold = int(holds.sum())
+        fig.text(0.01, 1 - 0.05 / height, gid="title", s=_note(f"{title}, this project's rebuild: the claim holds in {n_hold} of {n} distinct analyses "
+                                                f"({n_hold / n:.0%}); {len(res):,} choice combinations", 118),
+                 fontsize=8, fontweight="bold", ha="left", va="top")
+
+        sx = fig.add_axes(box(title_h + top_h + gap, strip_h))
+        sx.vlines(x, 1, n_comb, color=GREY, lw=lw)
+        sx.set_yscale("log")
+        sx.set_ylim(0.8, max(40, n_comb.max() * 1.3))
+        sx.set_xlim(-0.5, n - 0.5)
+        sx.set_xticks([])
+        sx.set_yticks([1, 10] + ([100] if n_comb.max() >= 100 else []))
+        sx.set_yticklabels(["1", "10"] + (["100"] if n_comb.max() >= 100 else []), fontsize=MIN_PT)
+        sx.minorticks_off()
+        sx.set_ylabel("combinations", fontsize=MIN_PT)
+        for side in ("top", "right"):
+            sx.spines[side].set_visible(False)
+
+        mx = fig.add_axes(box(title_h + top_h + gap + strip_h + gap, mat_h))
+        all_rows = [("", "claim holds", holds)] + rows
+        share_of = {}
+        for r, (group, lev, sel) in enumerate(all_rows):
+            col = INK if r == 0 else np.where(holds[sel], GREEN, GREY)
+            mx.scatter(x[sel], np.full(int(sel.sum()), r), marker="|", s=12, linewidths=min(lw, 1.0), color=col)
+            mx.text(-0.01, r, lev, transform=mx.get_yaxis_transform(), ha="right", va="center", fontsize=MIN_PT,
+                    fontweight="bold" if r == 0 else "normal")
+            share_of[r] = (holds[sel].mean() if sel.any() else math.nan, int(sel.sum()))
+            if r > 0:
+                sh, cnt = share_of[r]
+                mx.text(1.01, r, f"{sh:.0%} ({cnt})", transform=mx.get_yaxis_transform(), ha="left", va="center", fontsize=MIN_PT)
+        mx.text(1.01, 0, f"{n_hold / n:.0%} ({n})", transform=mx.get_yaxis_transform(), ha="left", va="center", fontsize=MIN_PT,
+                fontweight="bold")
         prev = None
-        for r, (col, _, _) in enumerate(rows):
-            if col != prev:
-                mx.text(-0.21, r, col, transform=mx.get_yaxis_transform(), ha="right", va="center", fontsize=6.8, fontweight="bold")
-                if prev is not None:
-                    mx.axhline(r - 0.5, color=LIGHT_GREY, lw=0.5)
-                prev = col
-        mx.set_ylim(n_rows - 0.5, -0.5)
-        mx.set_xlim(-0.5, len(x) - 0.5)
+        for r, (group, _, _) in enumerate(all_rows):
+            if group != prev:
+                if group:
+                    fig.text(0.01, r, group, transform=blended_transform_factory(fig.transFigure, mx.transData), ha="left", va="center", fontsize=MIN_PT,
+                             fontweight="bold")
+                mx.axhline(r - 0.5, color=LIGHT_GREY, lw=0.5)
+                prev = group
+        mx.set_ylim(len(all_rows) - 0.5, -0.5)
+        mx.set_xlim(-0.5, n - 0.5)
         mx.axis("off")
-        mx.text(1.01, -0.9, "claim holds", transform=mx.get_yaxis_transform(), ha="left", va="bottom", fontsize=6.3, color=GREY)
-        fig.text(0.01, 0.1 / height, _note("Specifications sorted by the pooled estimate (dots) with 95% intervals (lines, clipped to the axis); "
-                 "below, the choices each one makes (green: the claim holds), and on the right the share of specifications with that choice "
-                 "in which the claim holds. Bayes: flat prior on \u03bc, half-normal prior on \u03c4 with the scale shown; posterior mean "
-                 "and 95% credible interval. Choices that do not apply to a specification (e.g. the Kim 2009 unit when Kim 2009 is not "
-                 "included) are left blank; choices that lead to the same studies with the same values are one specification, named by the "
-                 "first of them in the order listed.", 190),
-                 fontsize=6.5, color=GREY, ha="left", va="bottom")
+        mx.text(1.01, -1.0, "holds (n)", transform=mx.get_yaxis_transform(), ha="left", va="center", fontsize=MIN_PT, color=GREY)
+        fig.text(0.01, 0.08 / height, _note(
+            "Each column is one distinct analysis of this project's rebuild: choice combinations that give the same k, estimate and "
+            "95% interval (to 10 significant digits) are counted once; the bars above the choices show how many combinations give each "
+            "(log scale). Analyses are sorted by the pooled estimate (dots) with 95% intervals (lines, clipped to the axis). Below, the "
+            "choices that give each analysis (marked at every level that gives it); right, the share of the distinct analyses with that "
+            "level in which the claim holds, and their number. Bayes: flat prior on \u03bc, half-normal prior on \u03c4 with the scale "
+            "shown; posterior mean and 95% credible interval. The 2021 paper published no study-level data: this is not its analysis.",
+            135), fontsize=MIN_PT, color=GREY, ha="left", va="bottom")
         save_figure(fig, OUT / stem)
+    return fig
 
 
 # ---------------------------------------------------------------------------
@@ -755,7 +1019,7 @@ def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit
 
 
 def _csv(frame: pd.DataFrame, name: str) -> None:
-    frame.round(6).to_csv(OUT / name, index=False, lineterminator="\n")
+    (OUT / name).write_text(csv_text(frame), encoding="utf-8")
 
 
 def main() -> None:
@@ -796,18 +1060,23 @@ def main() -> None:
                        for k, n in mech.items()]), "mechanisms.csv")
     _csv(pd.concat(list(curves.values()), ignore_index=True), "missing_studies.csv")
     for key, res in results.items():
-        _csv(res.curve().drop(columns=["spec"]), f"specifications_{key}.csv")
+        combos, distinct = specification_tables(res, multi[key]["direction"])
+        _csv(combos, f"specifications_{key}.csv")
+        _csv(distinct, f"distinct_analyses_{key}.csv")
     _csv(table.reset_index(), "multiverse_inputs.csv")
 
     write_numbers(OUT, {
         "settings": {"seed": SEED, "studies_per_design": R_STUDIES, "meta_analyses_per_mechanism": R_META,
                      "replicates_per_added_study_count": R_MISSING, "alpha": ALPHA,
                      "calibrated_measurement_sd": CALIBRATED_MEASUREMENT_SD, "selection_slope": SELECTION_SLOPE,
+                     "measurement_sd_assumed": MEASUREMENT_SD, "measurement_sd_assumption": MEASUREMENT_SD_ASSUMPTION,
+                     "meta_analyses_per_error_sensitivity_row": R_META_ERROR_SENSITIVITY,
                      "curvature": CURVATURE, "meta_designs": [*RECONSTRUCTION_DESIGNS, *(f"generic n={n}" for n in GENERIC_SIZES)],
                      "false_positive": "significant in the direction of benefit: paired t p < 0.05 with mean > 0 (one study); "
                                        "95% CI lower bound > 0 (meta-analysis). Nominal rate 0.025."},
         "null_by_design": design_numbers,
         "mechanisms": mech,
+        "selection_measurement_error": error_sensitivity(mech),
         "empirical_null": emp,
         "missing_studies": missing,
         "multiverse": multi,

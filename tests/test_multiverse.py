@@ -149,3 +149,85 @@ def test_distinct_analyses_treats_nan_as_equal_and_rejects_unknown_columns():
     assert len(mv.distinct_analyses(table)) == 1
     with pytest.raises(AlsmetaInputError, match="columns"):
         mv.distinct_analyses(table, columns=("k", "nope"))
+
+
+def _duplicated_multiverse() -> mv.MultiverseResult:
+    # "oh" alone: every estimator and test gives one fit (20 combinations, 1 analysis, holds);
+    # "kim" alone: likewise (does not hold at 0.5); "oh"+"kim": the estimators differ.
+    specs = mv.expand_grid(s1=["oh", None], s2=["kim", None], method=["CE", "DL", "REML", "PM", "SJ"],
+                           test=["z", "t", "knha", "adhoc"])
+    specs = specs[specs.s1.notna() | specs.s2.notna()].reset_index(drop=True)
+    return mv.fit_specifications(specs, EFFECTS, slots=["s1", "s2"])
+
+
+def test_share_over_distinct_analyses_counts_each_fit_once() -> None:
+    res = _duplicated_multiverse()
+    s = res.specifications
+    assert len(res) == 60
+    # distinct analyses recomputed by hand: rounded (k, estimate, ci_low, ci_high)
+    keys = {(r.k, round(r.estimate, 9), round(r.ci_low, 9), round(r.ci_high, 9)) for r in s.itertuples()}
+    distinct = res.distinct()
+    assert len(distinct) == len(keys) == res.count() and res.count(distinct=False) == 60
+    assert distinct.n_combinations.sum() == 60
+    single = distinct[distinct.k == 1]
+    assert len(single) == 2 and single.n_combinations.tolist() == [20, 20]
+    holds = {key for key in keys if key[2] > 0.5}
+    assert res.share("positive", 0.5, distinct=True) == pytest.approx(len(holds) / len(keys), abs=1e-15)
+    assert res.share("positive", 0.5) == pytest.approx(float((s.ci_low > 0.5).mean()), abs=1e-15)
+    # a restriction: without "kim", only the one-study "oh" analysis is left
+    without_kim = (s.s2.isna()).to_numpy()
+    assert res.count(without_kim) == 1 and res.count(without_kim, distinct=False) == 20
+    assert res.share("positive", 0.5, rows=without_kim, distinct=True) == 1.0
+    # per level of a choice: the distinct analyses reachable with that level
+    by = res.share("positive", 0.5, by="method", distinct=True)
+    for method, value in by.items():
+        sub = s[s.method == method]
+        k = {(r.k, round(r.estimate, 9), round(r.ci_low, 9), round(r.ci_high, 9)) for r in sub.itertuples()}
+        assert value == pytest.approx(sum(key[2] > 0.5 for key in k) / len(k), abs=1e-15)
+
+
+def test_bayesian_rows_are_never_merged_with_frequentist_ones_but_priors_are_compared() -> None:
+    specs = pd.DataFrame({"s": ["oh", "oh", "oh", "oh"], "method": ["REML", "bayes", "bayes", "bayes"],
+                          "test": ["z", None, None, None], "tau_scale": [None, 0.5, 0.5, 1.0]})
+    res = mv.fit_specifications(specs, EFFECTS, slots=["s"])
+    assert res.count() == 3  # REML; bayes 0.5 (twice: one analysis); bayes 1.0
+    # a Bayesian row whose numbers equal a frequentist one's is still a different analysis
+    frame = res.specifications.copy()
+    frame.loc[1, ["estimate", "ci_low", "ci_high"]] = frame.loc[0, ["estimate", "ci_low", "ci_high"]].to_numpy()
+    doctored = mv.MultiverseResult(frame, res.choices, res.slots, res.level)
+    assert len(mv.distinct_analyses(frame)) == 3 and doctored.count() == 4
+
+
+def test_curve_order_ignores_last_bit_noise_and_breaks_ties_by_choices() -> None:
+    res = _duplicated_multiverse()
+    frame = res.specifications.copy()
+    noisy = frame.copy()
+    # the same results with last-bit differences in alternating directions (as another platform or input path gives)
+    step = np.where(np.arange(len(noisy)) % 2 == 0, np.inf, -np.inf)
+    for c in ("estimate", "ci_low", "ci_high"):
+        noisy[c] = np.nextafter(noisy[c].to_numpy(), step)
+    a = mv.MultiverseResult(frame, res.choices, res.slots, res.level).curve()
+    b = mv.MultiverseResult(noisy, res.choices, res.slots, res.level).curve()
+    assert a.spec.tolist() == b.spec.tolist()
+    assert a.round(6).to_csv(index=False) == b.round(6).to_csv(index=False)
+    # ties are ordered by the choices as text: the 20 "oh"-only rows by method, then test
+    oh = a[(a.k == 1) & (a.s1 == "oh")]
+    assert list(zip(oh.method, oh.test)) == sorted(zip(oh.method, oh.test))
+    dist = res.curve(distinct=True)
+    assert len(dist) == res.count() and dist.estimate.is_monotonic_increasing
+    assert (dist["rank"] == np.arange(len(dist))).all()
+
+
+def test_rows_mask_must_match_the_specifications() -> None:
+    res = _duplicated_multiverse()
+    with pytest.raises(AlsmetaInputError, match="rows"):
+        res.share(rows=[True, False])
+    with pytest.raises(AlsmetaInputError, match="rows"):
+        res.count(np.ones(len(res), int))
+
+
+def test_uses_marks_the_specifications_that_include_a_study() -> None:
+    res = _duplicated_multiverse()
+    assert res.uses("s2").tolist() == res.specifications.s2.notna().tolist()
+    with pytest.raises(AlsmetaInputError, match="slot"):
+        res.uses("method")

@@ -71,7 +71,10 @@ def test_specifications_are_distinct_and_labelled(stress) -> None:
     specs = stress.alsfrs_specifications((0.5,))
     slots = ["Oh 2018", "Kim 2009", "Petrou 2016"]
     data = specs[(specs.method == "REML") & (specs.test == "z")]
-    assert not data[slots].astype(str).duplicated().any()
+    # every choice combination once (choices that do not apply are n/a); different combinations may select the
+    # same studies - they are merged into one analysis by distinct_analyses, not dropped here
+    assert not data.astype(str).duplicated().any()
+    assert data[slots].astype(str).duplicated().any()
     assert data[slots].notna().any(axis=1).all()
     assert ((data["Kim unit"] == stress.NA) == data["Kim 2009"].isna()).all()
     assert ((data["Petrou sign"] == stress.NA) == data["Petrou 2016"].isna()).all()
@@ -79,9 +82,15 @@ def test_specifications_are_distinct_and_labelled(stress) -> None:
     assert len(specs) == len(data) * (len(stress.FREQ_METHODS) * 4 + 1)
 
 
-def test_multiverse_share_recomputed_with_pool_in_a_loop(stress, table) -> None:
+@pytest.fixture(scope="module")
+def multi(stress, table):
+    return stress.multiverse(table)
+
+
+def test_multiverse_share_recomputed_with_pool_in_a_loop(stress, multi) -> None:
     """For the REML/DL x z/HKSJ subset, the batched share equals alsmeta.pool called specification by specification."""
-    res = stress.multiverse(table)[1]["alsfrs_r_benefit"]
+    table = stress.effect_table(load_evidence(ROOT / "data"))[1]
+    res = multi[1]["alsfrs_r_benefit"]
     s = res.specifications
     sub = s[s.method.isin(["REML", "DL"]) & s.test.isin(["z", "knha"])]
     assert len(sub) > 100
@@ -103,3 +112,90 @@ def test_inputs_match_the_reconstruction(table) -> None:
     assert table.loc["kim_per3_t", "yi"] == pytest.approx(1.14 / 3)
     from scipy import stats
     assert table.loc["kim_per3_t", "se"] == pytest.approx(1.14 / stats.t.isf(0.02, 21) / 3)
+
+
+def _sig(v: float) -> str:
+    return f"{v:.9e}"  # 10 significant digits
+
+
+def test_headline_shares_count_distinct_analyses(stress, multi) -> None:
+    """Headline shares are over distinct analyses (duplicated fits counted once), with the combinations beside them."""
+    numbers, results = multi
+    for key, direction in (("alsfrs_r_benefit", "positive"), ("fvc_worse", "negative")):
+        s = results[key].specifications
+        n = numbers[key]
+        hand = {}
+        for r in s.itertuples():
+            k = (r.k, _sig(r.estimate), _sig(r.ci_low), _sig(r.ci_high), r.framework)
+            hand[k] = (r.ci_low > 0) if direction == "positive" else (r.ci_high < 0)
+        assert n["choice_combinations"] == len(s)
+        assert n["distinct_analyses"] == len(hand) < len(s)
+        assert n["analyses_holding"] == sum(hand.values())
+        assert n["share_holding_distinct"] == pytest.approx(sum(hand.values()) / len(hand), abs=1e-12)
+        assert "rebuild" in n["basis"] and "not of the 2021 paper" in n["basis"]
+
+
+def test_rebuild_sensitivity_without_kim2009_recomputed(multi) -> None:
+    numbers, results = multi
+    s = results["alsfrs_r_benefit"].specifications
+    sub = s[s["Kim 2009"].isna()]
+    hand = {(r.k, _sig(r.estimate), _sig(r.ci_low), _sig(r.ci_high), r.framework): r.ci_low > 0 for r in sub.itertuples()}
+    n = numbers["alsfrs_r_benefit"]["without_kim2009"]
+    assert n["choice_combinations"] == len(sub) and n["distinct_analyses"] == len(hand)
+    assert n["share_holding_distinct"] == pytest.approx(sum(hand.values()) / len(hand), abs=1e-12)
+    secondary = numbers["alsfrs_r_benefit"]["without_secondary_sources"]
+    assert secondary["choice_combinations"] == int(s["Petrou 2016"].isna().sum())  # every Petrou value is secondary
+
+
+def test_specification_tables_are_byte_identical_under_last_bit_noise(stress, multi) -> None:
+    """Two runs whose floats differ in the last bit (another platform, another input path) write the same CSV bytes."""
+    import alsmeta.multiverse as mv
+
+    res = multi[1]["alsfrs_r_benefit"]
+    noisy = res.specifications.copy()
+    step = np.where(np.arange(len(noisy)) % 2 == 0, np.inf, -np.inf)
+    for c in ("estimate", "ci_low", "ci_high", "se"):
+        noisy[c] = np.nextafter(noisy[c].to_numpy(dtype=float), step)
+    again = mv.MultiverseResult(noisy, res.choices, res.slots, res.level)
+    for a, b in zip(stress.specification_tables(res, "positive"), stress.specification_tables(again, "positive"), strict=True):
+        assert stress.csv_text(a) == stress.csv_text(b)
+    combos, distinct = stress.specification_tables(res, "positive")
+    assert len(combos) == len(res) and len(distinct) == numbers_distinct(multi)
+    assert distinct.n_combinations.sum() == len(res)
+    assert (combos.groupby("analysis").size().to_numpy() == distinct.n_combinations.to_numpy()).all()
+
+
+def numbers_distinct(multi) -> int:
+    return multi[0]["alsfrs_r_benefit"]["distinct_analyses"]
+
+
+def test_selection_bias_grows_with_the_assumed_measurement_error(stress) -> None:
+    """The headline selection result rests on the measurement error: half the error, less apparent slowing; double, more."""
+    h = stress.histories()
+    assert h["selection_half_error"].measurement_sd == pytest.approx(0.65)
+    assert h["selection"].measurement_sd == pytest.approx(1.3)
+    assert h["selection_double_error"].measurement_sd == pytest.approx(2.6)
+    design = TrialDesign(n_patients=20, pre_slope_range=(-math.inf, stress.SELECTION_SLOPE))
+    means = [float(np.mean(simulate_trials(h[k], design, 300, seed=11, progress=False).mean_change))
+             for k in ("selection_half_error", "selection", "selection_double_error")]
+    assert means[0] < means[1] < means[2]
+    assert "assumption" in stress.MEASUREMENT_SD_ASSUMPTION and "Kaufmann" in stress.MEASUREMENT_SD_ASSUMPTION
+
+
+def test_specification_curve_draws_each_distinct_analysis_once(stress, multi, tmp_path, monkeypatch) -> None:
+    """The FVC curve shows one point per distinct analysis and states both counts; text >= 7 pt; 183 mm wide."""
+    numbers, results = multi
+    monkeypatch.setattr(stress, "OUT", tmp_path)
+    fig = stress.figure_spec_curve(results["fvc_worse"], "negative", "FVC worsening after MSC", "% predicted/month", "curve",
+                                   ["secondary source", "method", "test", "tau_scale"], (-8.0, 10.0))
+    n = numbers["fvc_worse"]
+    points = {a.get_gid(): len(a.get_offsets()) for ax in fig.axes for a in ax.collections if a.get_gid()}
+    assert points["estimates_holding"] == n["analyses_holding"]
+    assert points["estimates_holding"] + points["estimates_not_holding"] == n["distinct_analyses"] < n["choice_combinations"]
+    title = next(t.get_text() for t in fig.texts if t.get_gid() == "title").replace("\n", " ")
+    assert f"{n['analyses_holding']} of {n['distinct_analyses']} distinct analyses" in title
+    assert f"{n['choice_combinations']:,} choice combinations" in title
+    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text") and a.get_text())]
+    assert min(sizes) >= 7.0
+    assert fig.get_figwidth() == pytest.approx(183 / 25.4)
+    assert (tmp_path / "curve.png").exists() and (tmp_path / "curve.svg").exists()

@@ -22,7 +22,15 @@ prior.
 >>> effects = {"a": (0.4, 0.2), "b": (0.9, 0.3), "b_alt": (0.3, 0.3)}   # key: (yi, se)
 >>> specs = mv.expand_grid(study_a=["a"], study_b=["b", "b_alt", None], method=["DL", "REML"], test=["z", "knha"])
 >>> res = mv.fit_specifications(specs, effects, slots=["study_a", "study_b"])
->>> res.share("positive")          # share of specifications whose interval excludes 0 upwards
+>>> res.share("positive")          # share of choice combinations whose interval excludes 0 upwards
+>>> res.share("positive", distinct=True)   # the same over distinct analyses (duplicated fits counted once)
+
+Many combinations of choices give the same fit (one study: every estimator
+agrees; tau^2 = 0: DL, REML, PM... agree), so every share and count is
+available both over *choice combinations* and over *distinct analyses*
+(:func:`distinct_analyses`, :meth:`MultiverseResult.distinct`); a headline
+share should use distinct analyses and give the number of combinations
+beside it.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import math
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -57,7 +66,11 @@ EffectTable = Mapping[Hashable, tuple[float, float]] | pd.DataFrame
 
 @dataclass(frozen=True)
 class MultiverseResult:
-    """Every specification with its pooled result.
+    """Every specification (choice combination) with its pooled result.
+
+    Counts and shares are available over choice combinations and over
+    distinct analyses (:meth:`distinct`, ``share(..., distinct=True)``,
+    :meth:`count`).
 
     Attributes
     ----------
@@ -84,56 +97,212 @@ class MultiverseResult:
     def __len__(self) -> int:
         return len(self.specifications)
 
+    @property
+    def distinct_columns(self) -> tuple[str, ...]:
+        """The result columns that identify a distinct analysis: :data:`DISTINCT_COLUMNS` plus ``prob_positive``.
+
+        ``prob_positive`` is NaN for every frequentist row and a posterior
+        probability for every Bayesian row, so a Bayesian analysis is never
+        merged with a frequentist one, and Bayesian analyses with different
+        priors are distinct whenever their posteriors differ.
+        """
+        return (*DISTINCT_COLUMNS, "prob_positive")
+
     def holds(self, direction: str = "positive", threshold: float = 0.0) -> pd.Series:
         """Whether each specification's interval excludes ``threshold`` in ``direction``.
 
         ``"positive"``: ``ci_low > threshold``; ``"negative"``: ``ci_high < threshold``.
         Specifications without a result (k = 0) do not hold.
         """
-        direction = _direction(direction)
-        t = finite_number(threshold, "threshold")
-        s = self.specifications
-        hit = s["ci_low"] > t if direction == "positive" else s["ci_high"] < t
-        return hit.fillna(False).astype(bool).rename("holds")
+        return _holds(self.specifications, direction, threshold)
 
-    def share(self, direction: str = "positive", threshold: float = 0.0, by: str | None = None) -> float | pd.Series:
-        """Share of specifications in which the claim holds (overall, or per level of choice ``by``)."""
-        hit = self.holds(direction, threshold)
-        if len(hit) == 0:
-            return math.nan
+    def uses(self, slot: str) -> pd.Series:
+        """Whether each specification includes the study of ``slot`` (its slot names an effect)."""
+        if slot not in self.slots:
+            raise AlsmetaInputError(f"slot: {slot!r} is not a study slot; slots are {', '.join(self.slots)}")
+        return self.specifications[slot].map(lambda v: not _empty_slot(v)).astype(bool).rename(slot)
+
+    def distinct(self, rows: pd.Series | npt.ArrayLike | None = None) -> pd.DataFrame:
+        """The distinct analyses: choice combinations that give the same fitted result collapsed into one row.
+
+        Parameters
+        ----------
+        rows : boolean mask over :attr:`specifications`, optional
+            Collapse only these choice combinations (e.g. those without one
+            study); default all.
+
+        Returns
+        -------
+        pandas.DataFrame
+            :func:`distinct_analyses` of the (selected) specifications keyed
+            by :attr:`distinct_columns`: one row per distinct analysis with
+            the first combination's choices, ``n_combinations`` and
+            ``combinations`` (labels of :attr:`specifications` rows).
+        """
+        return distinct_analyses(self._select(rows), columns=self.distinct_columns)
+
+    def count(self, rows: pd.Series | npt.ArrayLike | None = None, distinct: bool = True) -> int:
+        """How many distinct analyses (``distinct=True``) or choice combinations the (selected) specifications hold."""
+        mask = self._mask(rows)
+        return int(np.unique(self.analysis_ids[mask]).size) if distinct else int(mask.sum())
+
+    @cached_property
+    def analysis_ids(self) -> npt.NDArray[np.int64]:
+        """For each specification, the number of its distinct analysis (0, 1, ... in order of first appearance).
+
+        Two specifications share a number exactly when :meth:`distinct` merges
+        them; restricting to a subset of specifications keeps the grouping.
+        """
+        return _analysis_ids(self.specifications, self.distinct_columns, DISTINCT_DIGITS)
+
+    def share(
+        self,
+        direction: str = "positive",
+        threshold: float = 0.0,
+        by: str | None = None,
+        *,
+        distinct: bool = False,
+        rows: pd.Series | npt.ArrayLike | None = None,
+    ) -> float | pd.Series:
+        """Share of specifications in which the claim holds (overall, or per level of choice ``by``).
+
+        Parameters
+        ----------
+        direction, threshold
+            As in :meth:`holds`.
+        by : str, optional
+            A choice column: one share per level.
+        distinct : bool
+            ``False`` (default): the share of *choice combinations*.
+            ``True``: the share of *distinct analyses* (:meth:`distinct`), so
+            a result that many non-operative choices reproduce counts once.
+            With ``by``, the distinct analyses are counted among the
+            combinations with each level (a result reachable with several
+            levels counts once for each of them).
+        rows : boolean mask over :attr:`specifications`, optional
+            Restrict to these combinations first (e.g. "without Kim 2009").
+
+        Returns
+        -------
+        float or pandas.Series
+            NaN when no specification is selected.
+        """
+        hit = self.holds(direction, threshold).to_numpy()
+        mask = self._mask(rows)
         if by is None:
-            return float(hit.mean())
+            return self._share_of(hit, mask, distinct)
         if by not in self.specifications.columns:
             raise AlsmetaInputError(f"by: no column {by!r}; choices are {', '.join(self.choices)}")
-        key = self.specifications[by].astype(str)
-        return hit.groupby(key, sort=False).mean().rename("share")
+        key = self.specifications[by].map(choice_text).to_numpy()
+        out = {lev: self._share_of(hit, mask & (key == lev), distinct) for lev in dict.fromkeys(key[mask])}
+        return pd.Series(out, name="share", dtype=float)
 
-    def curve(self) -> pd.DataFrame:
-        """The specifications sorted by estimate (ties by interval), with a ``rank`` column from 0."""
-        out = self.specifications.sort_values(["estimate", "ci_low", "ci_high"], kind="mergesort", na_position="last")
-        out = out.reset_index(drop=False).rename(columns={"index": "spec"})
-        out.insert(0, "rank", np.arange(len(out)))
-        return out
+    def curve(self, distinct: bool = False) -> pd.DataFrame:
+        """The specifications (or, with ``distinct=True``, the distinct analyses) sorted for a specification curve.
+
+        The order is fully determined and insensitive to last-bit floating
+        noise: by ``estimate``, ``ci_low``, ``ci_high`` (each rounded to
+        :data:`DISTINCT_DIGITS` significant digits, NaN last), then by the
+        choice columns as text, then by position. A ``rank`` column from 0 is
+        inserted first and ``spec`` holds the row label in
+        :attr:`specifications` (for distinct analyses: of the first
+        combination that gives it).
+        """
+        frame = self.distinct() if distinct else self.specifications
+        return _sorted_curve(frame, self.choices)
+
+    def _mask(self, rows: pd.Series | npt.ArrayLike | None) -> npt.NDArray[np.bool_]:
+        n = len(self.specifications)
+        if rows is None:
+            return np.ones(n, bool)
+        mask = np.asarray(rows)
+        if mask.dtype != bool or mask.shape != (n,):
+            raise AlsmetaInputError(f"rows: expected a boolean mask of length {n} (one per specification)")
+        return mask
+
+    def _select(self, rows: pd.Series | npt.ArrayLike | None) -> pd.DataFrame:
+        return self.specifications.loc[self._mask(rows)]
+
+    def _share_of(self, hit: npt.NDArray[np.bool_], mask: npt.NDArray[np.bool_], distinct: bool) -> float:
+        if not mask.any():
+            return math.nan
+        if not distinct:
+            return float(hit[mask].mean())
+        first = np.unique(self.analysis_ids[mask], return_index=True)[1]  # merged rows share the verdict
+        return float(hit[mask][first].mean())
+
+
+def _holds(frame: pd.DataFrame, direction: str, threshold: float) -> pd.Series:
+    direction = _direction(direction)
+    t = finite_number(threshold, "threshold")
+    hit = frame["ci_low"] > t if direction == "positive" else frame["ci_high"] < t
+    return hit.fillna(False).astype(bool).rename("holds")
+
+
+def choice_text(value: Any) -> str:
+    """A choice level as text: ``""`` for an empty slot (None, NaN, ""), else ``str(value)``."""
+    return "" if _empty_slot(value) else str(value)
+
+
+def _sorted_curve(frame: pd.DataFrame, choices: Sequence[str]) -> pd.DataFrame:
+    """``frame`` sorted by rounded estimate and interval, then choices as text, then position; ``rank`` and ``spec`` added."""
+    keys = pd.DataFrame(index=frame.index)
+    for c in ("estimate", "ci_low", "ci_high"):
+        values = frame[c].to_numpy(dtype=float)
+        keys[f"_nan_{c}"] = np.isnan(values)
+        keys[f"_key_{c}"] = [0.0 if math.isnan(v) else _round_key(v, DISTINCT_DIGITS) for v in values]
+    for j, c in enumerate(choices):
+        keys[f"_choice_{j}"] = frame[c].map(choice_text).to_numpy()
+    keys["_position"] = np.arange(len(frame))
+    order = keys.sort_values(list(keys.columns), kind="mergesort").index
+    out = frame.loc[order].reset_index(drop=False).rename(columns={"index": "spec"})
+    out.insert(0, "rank", np.arange(len(out)))
+    return out
 
 
 DISTINCT_COLUMNS = ("k", "estimate", "ci_low", "ci_high")
 """Result columns that identify an analysis in :func:`distinct_analyses` by default."""
+DISTINCT_DIGITS = 10
+"""Significant digits to which results must agree to be one analysis (and to which the curve sorts)."""
 
 
 def distinct_analyses(
     table: pd.DataFrame,
     columns: Sequence[str] = DISTINCT_COLUMNS,
-    significant: int = 10,
+    significant: int = DISTINCT_DIGITS,
 ) -> pd.DataFrame:
     """Collapse choice combinations that produce the same fitted result.
 
     Different analysis choices are often not operative on a given data set:
     with one study, or when every estimator puts tau^2 at 0, the estimators
-    all give the same fit. Counting each combination as its own analysis then
-    multiplies those analyses, so shares of "specifications in which a claim
-    holds" must be computed over *distinct analyses*. Two rows are the same
-    analysis when every column in ``columns`` agrees to ``significant``
-    significant digits (NaN equals NaN).
+    all give the same fit; a t-based interval with one study falls back to
+    z. Counting each combination as its own analysis then multiplies those
+    analyses, so shares of "specifications in which a claim holds" must be
+    computed over *distinct analyses* (Simonsohn, Simmons & Nelson 2020,
+    Nat Hum Behav 4:1208-1214, count specifications, not duplicated paths to
+    the same one). Two rows are the same analysis when every column in
+    ``columns`` agrees to ``significant`` significant digits (NaN equals
+    NaN).
+
+    What counts as distinct (decisions, by design):
+
+    * **The result, not the path.** Two combinations are one analysis when
+      they fit the same numbers, whatever the choices are called: the same
+      study values reached through different data choices (say "6 months"
+      and "longest follow-up" when both select the same values) are one data
+      set. ``k`` is part of the default key, so a fit of one study is never
+      merged with a fit of several; two *different* data sets agreeing in
+      ``k``, estimate and both interval bounds to 10 digits would be merged,
+      which in practice happens only when they hold the same values.
+    * **Frequentist and Bayesian fits** are merged only if a column of the
+      key tells them apart; :meth:`MultiverseResult.distinct` adds
+      ``prob_positive`` (NaN for frequentist rows), so the two frameworks
+      are never merged, and Bayesian fits with different priors are
+      distinct analyses whenever their posteriors differ (they coincide only
+      if the prior is not operative, and then they are one analysis).
+    * **Merged rows share every verdict** that depends only on the key
+      columns (an interval excluding 0 rounds identically), so a share over
+      distinct analyses is well defined.
 
     Parameters
     ----------
@@ -153,6 +322,12 @@ def distinct_analyses(
         combination's values, plus ``n_combinations`` (how many choice
         combinations give this analysis) and ``combinations`` (their row
         labels in ``table``).
+
+    Raises
+    ------
+    AlsmetaInputError
+        If ``table`` is not a DataFrame, a key column is missing, or
+        ``significant`` is not a whole number from 1 to 17.
     """
     if not isinstance(table, pd.DataFrame):
         raise AlsmetaInputError(f"table: expected a pandas DataFrame, got {type(table).__name__}")
@@ -161,16 +336,23 @@ def distinct_analyses(
         raise AlsmetaInputError(f"columns: {', '.join(map(repr, missing))} not in the table")
     if isinstance(significant, bool) or not isinstance(significant, int) or not 1 <= significant <= 17:
         raise AlsmetaInputError(f"significant: expected a whole number from 1 to 17, got {significant!r}")
-    keys = pd.DataFrame(
-        {c: [_round_key(v, significant) for v in table[c].to_numpy()] for c in columns}, index=table.index
-    )
-    # ngroup(sort=False) numbers the groups in order of first appearance
-    group = keys.groupby(list(columns), sort=False, dropna=False).ngroup().to_numpy()
+    group = _analysis_ids(table, columns, significant)
     first = np.unique(group, return_index=True)[1]
     out = table.iloc[first].copy()
     out["n_combinations"] = np.bincount(group, minlength=len(first))
     out["combinations"] = [tuple(table.index[group == g]) for g in range(len(first))]
     return out
+
+
+def _analysis_ids(table: pd.DataFrame, columns: Sequence[str], significant: int) -> npt.NDArray[np.int64]:
+    """Group number of each row: equal keys (``columns`` rounded to ``significant`` digits) share it, in order of first appearance."""
+    if len(table) == 0:
+        return np.zeros(0, np.int64)
+    keys = pd.DataFrame(
+        {c: [_round_key(v, significant) for v in table[c].to_numpy()] for c in columns}, index=table.index
+    )
+    # ngroup(sort=False) numbers the groups in order of first appearance
+    return keys.groupby(list(columns), sort=False, dropna=False).ngroup().to_numpy().astype(np.int64)
 
 
 def _round_key(value: Any, significant: int) -> Any:
@@ -410,8 +592,12 @@ def fit_specifications(
 
 __all__ = [
     "BAYES",
+    "DISTINCT_COLUMNS",
+    "DISTINCT_DIGITS",
     "MultiverseResult",
     "RESULT_COLUMNS",
+    "choice_text",
+    "distinct_analyses",
     "expand_grid",
     "fit_specifications",
     "specification_data",
