@@ -119,17 +119,78 @@ def test_pub3_counts_and_missing_outcomes(outputs):
     assert (sof.loc[sof.outcome == "Serious adverse events", "effect"] == "not estimable").all()
 
 
-def test_living_update_pools_responders_with_small_k_methods(outputs):
+def test_living_update_pools_responders_only_as_a_labelled_sensitivity_analysis(outputs):
     n = _numbers(outputs, "cochrane_living_2026")
-    r = n["responders"]
+    # the definitions differ: the primary presentation is unpooled, one result per trial
+    primary = n["responders_by_definition"]
+    assert primary["definitions_match"] is False and primary["pooled_in_primary_analysis"] is False
+    assert set(primary["by_trial"]) == {"Oh 2018", "Cudkowicz 2022"}
+    oh = primary["by_trial"]["Oh 2018"]
+    assert oh["or"] == pytest.approx((20 / 12) / (6 / 21), rel=1e-12)
+    assert primary["by_trial"]["Cudkowicz 2022"]["or"] == pytest.approx(1.33, rel=1e-12)
+    assert "responders" not in n  # no unlabelled pooled responder number
+    # the pool exists only under a key, label, SoF row and figure that say "sensitivity"
+    r = n["responders_pooled_sensitivity_different_definitions"]
+    assert r["label"].startswith("SENSITIVITY ANALYSIS ONLY")
     assert r["reml_knha"]["k"] == 2 and r["reml_knha"]["df"] == 1
     # HKSJ with one df is far wider than the z interval on the same data
     assert r["reml_knha"]["ci_high"] / r["reml_knha"]["ci_low"] > 100 * r["reml_z"]["ci_high"] / r["reml_z"]["ci_low"]
     assert math.log(1.33) == pytest.approx(r["log_or"][1])
+    sof = pd.read_csv(outputs / "cochrane_living_2026" / "summary_of_findings.csv")
+    pooled_rows = sof[sof.effect.str.contains("HKSJ")]
+    assert len(pooled_rows) == 1 and pooled_rows.outcome.iloc[0].startswith("SENSITIVITY ANALYSIS ONLY")
+    assert (outputs / "cochrane_living_2026" / "forest_responders_pooled_sensitivity.png").is_file()
     sae = n["serious_adverse_events"]
     assert (round(sae["estimate"], 2), round(sae["ci_low"], 2), round(sae["ci_high"], 2)) == (1.34, 0.77, 2.34)
     assert n["deaths"]["assumption"] is not None  # denominators were not reported; the assumption is stated
     assert "aguera_morales2025" in n["included"] and "alsummit" in n["included"]
+
+
+def test_no_ratio_or_bound_is_printed_as_zero(outputs):
+    import re
+
+    for path in sorted((outputs / "cochrane_living_2026").glob("*.md")) + sorted((outputs / "cochrane_pub3").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(?<![\d.])0\.0+(?![0-9])", text), path.name
+
+
+def test_nurown_treated_counts_cells_and_placebo_separately(outputs):
+    import re
+
+    n = _numbers(outputs, "cochrane_living_2026")["nurown_phase3_treated"]
+    studies = pd.read_csv(ROOT / "data" / "studies.csv", dtype=str).set_index("study_id")
+    cells, placebo = int(studies.loc["cudkowicz2022", "n_treated"]), int(studies.loc["cudkowicz2022", "n_control"])
+    assert (n["treated_with_cells"], n["treated_with_placebo"], n["treated_in_all"]) == (cells, placebo, cells + placebo) == (95, 94, 189)
+    assert n["sentence"] == "95 treated with cells (189 treated in all)"
+    # wherever an output says 189 treated, it says how many had cells
+    for path in sorted(outputs.rglob("*")):
+        if path.suffix in {".md", ".csv", ".json"}:
+            text = path.read_text(encoding="utf-8")
+            assert len(re.findall(r"189 treated", text)) == len(re.findall(r"\(189 treated in all\)", text)), path.name
+
+
+def test_fvc_difference_is_labelled_as_a_4_month_outcome(outputs):
+    n = _numbers(outputs, "cochrane_pub3")
+    fvc = [(k, r) for k, r in n["continuous"].items() if round(r["md"], 2) == -0.53]
+    assert [k for k, _ in fvc] == ["fvc_pct_change_4mo"]
+    assert fvc[0][1]["time_point"] == "baseline to 4 months" and "4 months" in fvc[0][1]["title"]
+    sof = pd.read_csv(outputs / "cochrane_pub3" / "summary_of_findings.csv")
+    rows = sof[sof.effect.str.contains("MD -0.53")]
+    assert len(rows) == 1 and "4 months" in rows.outcome.iloc[0]
+
+
+def test_pub3_figures_are_two_multi_outcome_forests(outputs):
+    pngs = sorted(p.stem for p in (outputs / "cochrane_pub3").glob("forest*.png"))
+    assert pngs == ["forest_continuous", "forest_responders"]
+
+
+def test_pub2_empty_forest_names_what_was_searched_and_what_is_not_reported(outputs):
+    n = _numbers(outputs, "cochrane_pub2")
+    crit = pd.read_csv(ROOT / "data" / "criteria.csv", dtype=str)
+    recorded = crit[(crit.review_version == "pub2") & crit.criterion.str.startswith("outcome")]
+    assert n["outcomes_searched"] == ("not reported" if recorded.empty else n["outcomes_searched"])
+    assert n["full_texts_assessed"] == "not reported"  # the review's PRISMA counts were not retrievable
+    assert "0 studies included (0 of N full texts assessed met the criteria; N not reported)" in n["empty_forest_statement"]
 
 
 def test_power_analysis(outputs):
