@@ -200,6 +200,24 @@ def test_power_analysis(outputs):
     assert sizes["Oh 2018 RCT estimate (3.38)"]["n_per_arm_80"] < sizes["NurOwn phase 3 overall (0.36, press)"]["n_per_arm_80"]
 
 
+def test_at_least_n_per_arm_carries_its_assumptions_and_range(outputs):
+    a = _numbers(outputs, "definitive_trial")["at_least_n_per_arm"]
+    assert a["n_analysed_per_arm"] == 171
+    grid = {(round(s["sd"], 1), s["attrition"]): s for s in a["scenarios"]}
+    assert set(grid) == {(4.0, 0.0), (4.0, 0.2), (5.0, 0.0), (5.0, 0.2), (6.0, 0.0), (6.0, 0.2)}
+    for s in a["scenarios"]:  # every scenario states every assumption
+        assert {"sd", "sd_source", "attrition", "alpha", "two_sided", "power", "delta", "delta_source"} <= set(s)
+        assert round(s["delta"], 2) == 1.22 and s["alpha"] == 0.05 and s["power"] == 0.8
+        assert s["n_enrolled_per_arm"] == math.ceil(s["n_analysed_per_arm"] / (1 - s["attrition"]) - 1e-9)
+    assert (grid[(5.0, 0.0)]["n_analysed_per_arm"], grid[(6.0, 0.0)]["n_analysed_per_arm"]) == (267, 383)
+    sentence = a["readme_sentence"]
+    for part in ("at least 171", "SD is 4.0", "no one drops out", "80% power", "alpha 0.05", "(1.22 points)", "267 to 383", "20% attrition 214 to 479"):
+        assert part in sentence, part
+    mcid = _numbers(outputs, "definitive_trial")["mcid_assumed"]
+    assert mcid["status"].startswith("assumption") and "Castrillo-Viguera" in mcid["source"]
+    assert mcid["points_6mo"] == pytest.approx(0.2 * 6.48)
+
+
 def test_outputs_are_byte_identical_on_a_second_run(outputs, tmp_path):
     first = _digest(outputs)
     work = outputs.parent
