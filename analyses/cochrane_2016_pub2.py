@@ -42,7 +42,7 @@ def outcomes_searched(criteria: pd.DataFrame, review_version: str) -> list[str]:
 def empty_statement(included: int, assessed: int | None, outcomes: list[str], search_date: str) -> list[str]:
     """The lines the empty forest plot prints: what was looked for and what was found, never a guessed count."""
     n = "N not reported" if assessed is None else f"{included} of {assessed}"
-    found = (f"{included} studies included (0 of N full texts assessed met the criteria; {n})" if assessed is None
+    found = (f"{included} studies included ({included} of N full texts assessed met the criteria; {n})" if assessed is None
              else f"{included} studies included ({n} full texts assessed met the criteria)")
     looked = ("Outcomes searched for: " + "; ".join(outcomes) if outcomes else
               "Outcomes searched for: not reported (the review's Methods could not be retrieved; "

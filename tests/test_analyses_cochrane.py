@@ -223,3 +223,25 @@ def test_outputs_are_byte_identical_on_a_second_run(outputs, tmp_path):
     work = outputs.parent
     _run_scripts(work)
     assert _digest(outputs) == first
+
+
+def _script(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "analyses" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pub2_statement_uses_the_count_when_it_is_reported_and_never_guesses():
+    pub2 = _script("cochrane_2016_pub2")
+    known = pub2.empty_statement(0, 12, ["ALSFRS-R at 6 months", "survival"], "21 June 2016")
+    assert known[-1] == "0 studies included (0 of 12 full texts assessed met the criteria)"
+    assert known[1] == "Outcomes searched for: ALSFRS-R at 6 months; survival"
+    unknown = pub2.empty_statement(0, None, [], "21 June 2016")
+    assert unknown[-1] == "0 studies included (0 of N full texts assessed met the criteria; N not reported)"
+    assert unknown[1].startswith("Outcomes searched for: not reported")
+    crit = pd.DataFrame({"review_version": ["pub2", "pub2", "pub3"], "criterion": ["outcome_primary", "design", "outcome_primary"],
+                         "value": ["ALSFRS-R; survival", "rct", "FVC"]})
+    assert pub2.outcomes_searched(crit, "pub2") == ["ALSFRS-R", "survival"]
