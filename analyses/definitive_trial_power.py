@@ -78,7 +78,7 @@ def at_least_sentence(primary, scenarios) -> str:
     )
 
 
-def draw(effects, sizes, sd_pooled, sds, oh, mcid, n1, n2) -> None:
+def power_figure(effects, sizes, sd_pooled, sds, oh, mcid, n1, n2):
     """Two panels: (a) participants per arm needed vs the true difference, (b) power vs participants per arm."""
     with style_context():
         fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(183 / 25.4, 4.6))
@@ -135,8 +135,7 @@ def draw(effects, sizes, sd_pooled, sds, oh, mcid, n1, n2) -> None:
                  f"Oh 2018 control arm = {mcid:.2f} points.",
                  fontsize=7, va="bottom", ha="left", color="0.2", linespacing=1.3)
         fig.subplots_adjust(left=0.09, right=0.98, top=0.93, bottom=0.40, wspace=0.32)
-        save_figure(fig, OUT / "power_curves")
-        plt.close(fig)
+    return fig
 
 
 def main() -> None:
@@ -168,7 +167,10 @@ def main() -> None:
     sds = (sd_pooled, *ALTERNATIVE_SDS)
     scenarios = sample_size_scenarios(lower, sds, ATTRITIONS, power=POWER, alpha=ALPHA)
     primary = scenarios[0]
-    draw(effects, sizes, sd_pooled, sds, {"md": float(oh.yi[0]), "ci_low": lower, "ci_high": upper}, mcid, n1, n2)
+    fig = power_figure(effects, sizes, sd_pooled, sds, {"md": float(oh.yi[0]), "ci_low": lower, "ci_high": upper}, mcid, n1, n2)
+    with style_context():
+        save_figure(fig, OUT / "power_curves")
+    plt.close(fig)
 
     sd_sources = {sd_pooled: "pooled SD of the 6-month ALSFRS-R change, Oh 2018 (derived)"}
     write_numbers(OUT, {

@@ -245,3 +245,28 @@ def test_pub2_statement_uses_the_count_when_it_is_reported_and_never_guesses():
     crit = pd.DataFrame({"review_version": ["pub2", "pub2", "pub3"], "criterion": ["outcome_primary", "design", "outcome_primary"],
                          "value": ["ALSFRS-R; survival", "rct", "FVC"]})
     assert pub2.outcomes_searched(crit, "pub2") == ["ALSFRS-R", "survival"]
+
+
+def test_power_figure_marks_mcid_and_oh2018_and_survives_greyscale():
+    from alsmeta.plots.artists import find
+
+    mod = _script("definitive_trial_power")
+    effects = {"NurOwn (0.36)": 0.36, "lower (1.22)": 1.22, "Oh (3.38)": 3.38, "pre-post (6.48)": 6.48}
+    sizes = {k: {"n_per_arm_80": mod.trial_sample_size(d, 4.0, 0.8)} for k, d in effects.items()}
+    oh = {"md": 3.38, "ci_low": 1.22, "ci_high": 5.54}
+    fig = mod.power_figure(effects, sizes, 4.0, (4.0, 5.0, 6.0), oh, 1.296, 31, 25)
+    assert fig.get_figwidth() == pytest.approx(183 / 25.4)
+    ax_a, ax_b = fig.axes[:2]
+    (mcid,) = find(fig, "mcid")
+    assert mcid.get_xdata()[0] == pytest.approx(1.296)
+    assert find(fig, "oh2018-estimate")
+    # the Oh 2018 estimate and its 95% CI sit on the effect axis
+    bars = [c for c in ax_a.collections if len(c.get_segments()) and c.get_segments()[0].shape == (2, 2)]
+    assert any(seg[0, 0] == pytest.approx(1.22) and seg[1, 0] == pytest.approx(5.54) for c in bars for seg in c.get_segments())
+    assert "points" in ax_a.get_xlabel() and "per arm" in ax_a.get_ylabel() and "per arm" in ax_b.get_xlabel()
+    # every series differs in line style, not only in colour
+    for prefix, n in (("sample-size", 3), ("power", 4)):
+        lines = find(fig, prefix)
+        assert len(lines) == n and len({str(line.get_linestyle()) for line in lines}) == n
+    sizes_pt = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text") and a.get_text())]
+    assert min(sizes_pt) >= 7.0
