@@ -8,8 +8,13 @@ inches: each row has a fixed height, so the figure grows with the number of
 studies and a long list stays readable; column widths are measured from the
 text, so nothing overlaps or is clipped.
 
+Figures are sized for print: at most :data:`PRINT_WIDTH` (183 mm) wide by
+default, text at least :data:`MIN_FONT` (7 pt); long footnotes and titles
+wrap, and a table that would be too wide narrows the plot panel.
+
 Artists carry ``gid`` values (``study:<label>``, ``diamond:<role>``,
-``prediction:<role>``, ``clip:<label>:low``, ``reference-line``) so that
+``prediction:<role>``, ``clip:<label>:low``, ``reference-line``,
+``header-group``, ``title``, ``footer``) so that
 tests and users can find them; the panel axes is labelled ``forest-panel``
 and the table axes ``forest-table``.
 """
@@ -236,6 +241,22 @@ def _draw(layout: ForestLayout) -> Figure:
     panel_width = layout.panel_width
     if layout.max_width is not None and table_w + panel_width > layout.max_width:
         panel_width = max(1.2, layout.max_width - table_w)
+    # --- figure width: the table, or the longest footer/title line up to max_width (then they wrap) ---
+    footer = list(layout.footer)
+    title = [layout.title] if layout.title else []
+    natural = table_w + panel_width
+    footer_w = max((text_width(t, layout.small_size) for t in footer), default=0.0)
+    title_w = text_width(layout.title or "", title_size, "bold")
+    wanted = max(natural, MARGIN + footer_w + MARGIN, MARGIN + title_w + MARGIN)
+    if layout.max_width is not None and wanted > max(natural, layout.max_width):
+        width = max(natural, layout.max_width)
+        room = 0.97 * (width - 2 * MARGIN)  # a little slack: glyph widths differ slightly between 72 and 300 dpi
+        footer = [line for t in footer for line in wrap_text(t, room, layout.small_size)]
+        title = wrap_text(layout.title, room, title_size, "bold") if layout.title else []
+    else:
+        width = wanted
+    if layout.max_width is not None and width > natural:  # the panel takes up the room the footer made (within reason)
+        panel_width = min(width - table_w, max(layout.panel_width, 3.2))
     # --- horizontal positions (inches) ---------------------------------------
     x_label = MARGIN
     x = x_label + label_w
@@ -251,19 +272,7 @@ def _draw(layout: ForestLayout) -> Figure:
     for w in right_w:
         x += gap + w
         right_x.append(x)  # right columns are right-aligned
-    width = x + MARGIN
-    footer = list(layout.footer)
-    title = [layout.title] if layout.title else []
-    footer_w = max((text_width(t, layout.small_size) for t in footer), default=0.0)
-    title_w = text_width(layout.title or "", title_size, "bold")
-    wanted = max(width, MARGIN + footer_w + MARGIN, MARGIN + title_w + MARGIN)
-    if layout.max_width is not None and wanted > max(width, layout.max_width):
-        width = max(width, layout.max_width)
-        room = 0.97 * (width - 2 * MARGIN)  # a little slack: glyph widths differ slightly between 72 and 300 dpi
-        footer = [line for t in footer for line in wrap_text(t, room, layout.small_size)]
-        title = wrap_text(layout.title, room, title_size, "bold") if layout.title else []
-    else:
-        width = wanted
+    table_right = x
     left_groups = [
         (text, left_x[first] - left_w[first] / 2.0, left_x[last] + left_w[last] / 2.0)
         for text, first, last in layout.header_groups
@@ -314,7 +323,7 @@ def _draw(layout: ForestLayout) -> Figure:
         table.text((x0 + x1) / 2.0, group_y, text, fontsize=layout.font_size, fontweight="bold", ha="center", va="bottom", gid="header-group")
         table.plot([x0, x1], [group_y + 0.1, group_y + 0.1], color=INK, lw=0.5, gid="header-group-rule")
     _headers(table, layout, x_label, left_x, right_x, rule_y - 0.15)
-    table.plot([x_label, width - MARGIN], [rule_y, rule_y], color=INK, lw=0.6, gid="header-rule")
+    table.plot([x_label, table_right], [rule_y, rule_y], color=INK, lw=0.6, gid="header-rule")
     w_max = max((r.weight for r in layout.rows if r.kind == "study" and math.isfinite(r.weight)), default=0.0)
     for i, row in enumerate(layout.rows):
         yy = first + i
