@@ -168,8 +168,10 @@ def single_trial_binary(ev, outcome: str, title: str, assume_denominator: bool) 
             return {"title": title, "estimable": False, "missing": [n1.describe(), n2.describe()]}
         study = ev.study("cudkowicz2022")
         denominators = (float(study["n_treated"]), float(study["n_control"]))
-        assumption = "denominators not reported for this outcome; the treated N of each arm (Table 1: 95 / 94) is assumed (derived)"
-        notes.append("Denominators assumed = treated N (95 / 94): not reported for deaths.")
+        cells, placebo = int(denominators[0]), int(denominators[1])
+        assumption = (f"denominators not reported for this outcome; the treated N of each arm (Table 1: {cells} treated with "
+                      f"cells, {placebo} with placebo) is assumed (derived)")
+        notes.append(f"Denominators not reported for deaths; assumed = treated N ({cells} with cells, {placebo} with placebo).")
     es = log_risk_ratio([ev1.value], [denominators[0]], [ev2.value], [denominators[1]], labels=["Cudkowicz 2022"])
     fit = am.pool(es.yi, es.vi, labels=es.labels, method="REML", test="z")
     fig = forest_plot(fit, log_scale=True, effect_label="Risk ratio", favours=("Favours cells", "Favours placebo"),
@@ -179,6 +181,20 @@ def single_trial_binary(ev, outcome: str, title: str, assume_denominator: bool) 
     save_figure(fig, OUT / f"forest_{outcome}")
     return {"title": title, "estimable": True, "events": [ev1.value, ev2.value], "n": list(denominators),
             "assumption": assumption, "status": [ev1.status, ev2.status], **_fit_summary(fit)}
+
+
+def living_sentence(resp: dict, nurown: dict, sae: dict, deaths: dict) -> str:
+    """The sentence a README prints for the living update, each number from this analysis."""
+    oh, cu = resp["by_trial"]["Oh 2018"], resp["by_trial"]["Cudkowicz 2022"]
+    return (
+        f"Adding what is known by 2026 does not make the picture firmer. The NurOwn phase 3 trial, with {nurown['sentence']}, "
+        f"missed its primary endpoint (responders: adjusted OR {cu['or']:.2f}, 95% CI {cu['ci_low']:.2f} to {cu['ci_high']:.2f}, "
+        f"the CI derived from the published P value); its serious adverse events (RR {sae['estimate']:.2f}, "
+        f"{sae['ci_low']:.2f} to {sae['ci_high']:.2f}) and deaths (RR {deaths['estimate']:.2f}, {deaths['ci_low']:.2f} to "
+        f"{deaths['ci_high']:.2f}; denominators assumed) were not significantly different but point the wrong way. "
+        f"Oh 2018 and the NurOwn trial define responders differently, so their responder results are shown side by side "
+        f"and not pooled (Oh 2018: OR {oh['or']:.2f}, {oh['ci_low']:.2f} to {oh['ci_high']:.2f}, at 6 months)."
+    )
 
 
 def nurown_treated(ev) -> dict:
@@ -250,6 +266,7 @@ def main() -> None:
         "responders_by_definition": {k: v for k, v in resp.items() if k != "sensitivity"},
         "responders_pooled_sensitivity_different_definitions": resp["sensitivity"],
         "nurown_phase3_treated": nurown,
+        "readme_sentence": living_sentence(resp, nurown, sae, deaths),
         "serious_adverse_events": sae, "deaths": deaths,
         "no_usable_numbers": no_numbers, "alsfrs_r_change_missing": change_missing,
     })

@@ -162,6 +162,8 @@ def test_nurown_treated_counts_cells_and_placebo_separately(outputs):
     cells, placebo = int(studies.loc["cudkowicz2022", "n_treated"]), int(studies.loc["cudkowicz2022", "n_control"])
     assert (n["treated_with_cells"], n["treated_with_placebo"], n["treated_in_all"]) == (cells, placebo, cells + placebo) == (95, 94, 189)
     assert n["sentence"] == "95 treated with cells (189 treated in all)"
+    living = _numbers(outputs, "cochrane_living_2026")["readme_sentence"]
+    assert "95 treated with cells (189 treated in all)" in living and "not pooled" in living
     # wherever an output says 189 treated, it says how many had cells
     for path in sorted(outputs.rglob("*")):
         if path.suffix in {".md", ".csv", ".json"}:
@@ -177,6 +179,7 @@ def test_fvc_difference_is_labelled_as_a_4_month_outcome(outputs):
     sof = pd.read_csv(outputs / "cochrane_pub3" / "summary_of_findings.csv")
     rows = sof[sof.effect.str.contains("MD -0.53")]
     assert len(rows) == 1 and "4 months" in rows.outcome.iloc[0]
+    assert "FVC from baseline to 4 months did not differ (-0.53 % predicted" in n["readme_sentence"]
 
 
 def test_pub3_figures_are_two_multi_outcome_forests(outputs):
