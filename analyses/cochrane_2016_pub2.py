@@ -106,6 +106,14 @@ def main() -> None:
         "outcomes_searched": outcomes or "not reported",
         "full_texts_assessed": counts.assessed if counts.assessed is not None else "not reported",
         "empty_forest_statement": statement,
+        "readme_sentence": (
+            f"In 2016 no randomised trial was eligible: applying the review's criteria at its search date "
+            f"({scr.search_date.strftime('%d %B %Y').lstrip('0')}) to every known trial gives {scr.counts['included']} included "
+            f"studies and the {scr.counts['ongoing']} ongoing trials the review reports "
+            f"({sum(r.status_of_record == 'verified' for r in ongoing.itertuples())} confirmed from the review's own table, "
+            f"{sum(r.status_of_record != 'verified' for r in ongoing.itertuples())} identified by inference and labelled as such); "
+            f"how many full texts the review assessed, and which outcomes it sought, is not reported in its retrievable text."
+        ),
         "prisma_not_reported": [name for name in ("duplicates_removed", "screened", "assessed", "excluded_full_text") if getattr(counts, name) is None],
     })
 
