@@ -392,3 +392,15 @@ def test_multi_outcome_forest_bad_input_names_block_and_column(bcg, change, mess
         measure = "HR"
     with pytest.raises(AlsmetaInputError, match=message):
         multi_outcome_forest(blocks, measure=measure)
+
+
+def test_a_table_too_wide_for_print_is_set_smaller_but_never_below_7_pt(fit):
+    from alsmeta.plots.forest_layout import PRINT_WIDTH
+
+    columns = {"BCG\n(TB / n)": [f"{i} / 88391" for i in range(13)], "Control\n(TB / n)": [f"{i} / 12867" for i in range(13)]}
+    fig = forest_plot(fit, columns=columns, common=True, log_scale=True, title="A long title " * 3)
+    assert fig.get_figwidth() <= PRINT_WIDTH + 1e-9
+    sizes = _font_sizes(fig)
+    assert min(sizes) >= 7.0 and max(t.get_fontsize() for t in find(fig, "label:study")) < 9.0
+    narrow = forest_plot(am.pool(fit.yi[:3], fit.vi[:3], labels=LABELS[:3]))
+    assert {t.get_fontsize() for t in find(narrow, "label:study")} == {9.0}  # a table that fits keeps the house size

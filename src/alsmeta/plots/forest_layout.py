@@ -22,7 +22,7 @@ and the table axes ``forest-table``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -210,10 +210,36 @@ def _effect_values(layout: ForestLayout) -> list[float]:
 
 
 def draw_forest(layout: ForestLayout) -> Figure:
-    """Draw a forest-type figure from a :class:`ForestLayout` and return it."""
+    """Draw a forest-type figure from a :class:`ForestLayout` and return it.
+
+    A table too wide for ``max_width`` (with a plot panel of at least 1.2 in)
+    is first set in smaller text, in steps of 0.5 pt down to :data:`MIN_FONT`.
+    """
     _check(layout)
     with style_context():
-        return _draw(layout)
+        return _draw(fit_to_width(layout))
+
+
+def _table_width(layout: ForestLayout) -> float:
+    label_w, left_w, right_w = _column_widths(layout)
+    gap = layout.col_gap
+    return MARGIN + label_w + sum(w + gap for w in left_w) + 2 * PANEL_GAP - gap + sum(gap + w for w in right_w) + MARGIN
+
+
+def fit_to_width(layout: ForestLayout) -> ForestLayout:
+    """The layout with its text made smaller (never below 7 pt) until the table and a 1.2 in panel fit ``max_width``."""
+    if layout.max_width is None:
+        return layout
+    current = layout
+    while _table_width(current) + 1.2 > layout.max_width and current.font_size - 0.5 >= MIN_FONT:
+        scale = (current.font_size - 0.5) / current.font_size
+        current = replace(
+            current,
+            font_size=current.font_size - 0.5,
+            small_size=max(MIN_FONT, min(current.small_size, current.font_size - 1.5)),
+            col_gap=current.col_gap * scale,
+        )
+    return current
 
 
 def wrap_text(text: str, width: float, size: float, weight: str = "normal") -> list[str]:
@@ -240,7 +266,7 @@ def _draw(layout: ForestLayout) -> Figure:
     table_w = MARGIN + label_w + sum(w + gap for w in left_w) + 2 * PANEL_GAP - gap + sum(gap + w for w in right_w) + MARGIN
     panel_width = layout.panel_width
     if layout.max_width is not None and table_w + panel_width > layout.max_width:
-        panel_width = max(1.2, layout.max_width - table_w)
+        panel_width = max(1.0, layout.max_width - table_w)
     # --- figure width: the table, or the longest footer/title line up to max_width (then they wrap) ---
     footer = list(layout.footer)
     title = [layout.title] if layout.title else []
