@@ -404,3 +404,12 @@ def test_a_table_too_wide_for_print_is_set_smaller_but_never_below_7_pt(fit):
     assert min(sizes) >= 7.0 and max(t.get_fontsize() for t in find(fig, "label:study")) < 9.0
     narrow = forest_plot(am.pool(fit.yi[:3], fit.vi[:3], labels=LABELS[:3]))
     assert {t.get_fontsize() for t in find(narrow, "label:study")} == {9.0}  # a table that fits keeps the house size
+
+
+def test_multi_outcome_footer_names_the_model_or_says_one_study(bcg):
+    from alsmeta.plots.forest_multi import multi_outcome_forest
+
+    blocks, one, three = _continuous_blocks(bcg)
+    assert "Random-effects model (REML)" in texts(multi_outcome_forest(blocks), "footer")[0]
+    only_one = texts(multi_outcome_forest(blocks[:1]), "footer")[0]
+    assert "one study per outcome" in only_one and "Random-effects" not in only_one

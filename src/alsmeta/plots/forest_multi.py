@@ -232,8 +232,11 @@ def multi_outcome_forest(
         rows += _block_rows(block, dichotomous, log_scale, digits, arm_digits)
     per_arm = ("Events", "Total") if dichotomous else ("Mean", "SD", "Total")
     levels = {f"{100 * b.fit.level:g}%" for b in blocks}
-    models = sorted({model_name(b.fit) for b in blocks})
-    footer = [f"{name}; each outcome analysed separately: {', '.join(models)}. Study CIs: z intervals."]
+    if all(b.fit.k == 1 for b in blocks):
+        how = "one study per outcome, so each subtotal is that study's inverse-variance estimate"
+    else:
+        how = "each outcome analysed separately: " + ", ".join(sorted({model_name(b.fit) for b in blocks}))
+    footer = [f"{name}; {how}. Study CIs: z intervals."]
     cells = [c for r in rows for c in r.left]
     if _format.NOT_REPORTED in cells:
         footer.append(f"{_format.NOT_REPORTED} = not reported in the source.")
