@@ -3,9 +3,12 @@
 Reproduces every outcome that Oh 2018's arm-level data allow, as an
 inverse-variance analysis of one study (the review's situation), and explains
 why the trial's own CI for the 6-month ALSFRS-R change (1.23 to 5.54) differs
-from the inverse-variance one (1.22 to 5.54). Writes forest plots, a
-summary-of-findings table (CSV and Markdown) and numbers.json into
-figures/cochrane_pub3/.
+from the inverse-variance one (1.22 to 5.54). Writes two RevMan-style
+multi-outcome forest plots (continuous outcomes as mean differences;
+responders as odds ratios), a summary-of-findings table (CSV and Markdown)
+and numbers.json into figures/cochrane_pub3/. Every outcome names its time
+point: the FVC difference (-0.53) is a 4-month outcome (the trial reports no
+6-month FVC).
 """
 
 from __future__ import annotations
@@ -18,52 +21,55 @@ import pandas as pd
 from scipy import stats
 
 import alsmeta as am
-from alsmeta.effects import log_risk_ratio, mean_difference
+from alsmeta.effects import log_odds_ratio, log_risk_ratio, mean_difference
 from alsmeta.evidence.screening import screen
 from alsmeta.evidence.tables import gather_arms, load_evidence
-from alsmeta.plots.forest import forest_plot, symmetric_xlim
+from alsmeta.plots.forest_multi import OutcomeBlock, multi_outcome_forest
 from alsmeta.plots.style import save_figure
 from alsmeta.reporting import markdown_table, write_numbers
 
 OUT = Path("figures/cochrane_pub3")
 STUDY = "oh2018"
 ARMS = ("msc", "control")
+ARM_NAMES = ("MSC + riluzole", "Riluzole alone")
 FAVOURS = ("Favours riluzole alone", "Favours MSC + riluzole")
 
 CONTINUOUS = [
-    # key, outcome, timepoint, title, unit
-    ("alsfrs_r_change_6mo", "alsfrs_r_change", "baseline to 6 months", "ALSFRS-R change, baseline to 6 months", "points"),
-    ("alsfrs_r_change_4mo", "alsfrs_r_change", "baseline to 4 months", "ALSFRS-R change, baseline to 4 months", "points"),
-    ("fvc_pct_change_4mo", "fvc_pct_change", "baseline to 4 months", "FVC % predicted change, baseline to 4 months", "% predicted"),
-    ("alsfrs_r_slope_change", "alsfrs_r_slope_change", "lead-in vs follow-up", "Change in ALSFRS-R slope, lead-in vs follow-up", "points/month"),
-    ("alsfrs_r_slope_change_6mo", "alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "Change in ALSFRS-R slope, lead-in vs follow-up to 6 months", "points/month"),
-    ("fvc_pct_slope_change", "fvc_pct_slope_change", "lead-in vs follow-up", "Change in FVC % slope, lead-in vs follow-up", "% predicted/month"),
+    # key, outcome, timepoint, title, unit, heading in the forest plot (short enough for print)
+    ("alsfrs_r_change_6mo", "alsfrs_r_change", "baseline to 6 months", "ALSFRS-R change, baseline to 6 months", "points",
+     "ALSFRS-R change, 0 to 6 months (points)"),
+    ("alsfrs_r_change_4mo", "alsfrs_r_change", "baseline to 4 months", "ALSFRS-R change, baseline to 4 months", "points",
+     "ALSFRS-R change, 0 to 4 months (points)"),
+    ("fvc_pct_change_4mo", "fvc_pct_change", "baseline to 4 months", "FVC % predicted change, baseline to 4 months", "% predicted",
+     "FVC change, 0 to 4 months (% predicted)"),
+    ("alsfrs_r_slope_change", "alsfrs_r_slope_change", "lead-in vs follow-up", "Change in ALSFRS-R slope, lead-in vs follow-up", "points/month",
+     "ALSFRS-R slope vs lead-in, follow-up (points/mo)"),
+    ("alsfrs_r_slope_change_6mo", "alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "Change in ALSFRS-R slope, lead-in vs follow-up to 6 months", "points/month",
+     "ALSFRS-R slope vs lead-in, to 6 months (points/mo)"),
+    ("fvc_pct_slope_change", "fvc_pct_slope_change", "lead-in vs follow-up", "Change in FVC % slope, lead-in vs follow-up", "% predicted/month",
+     "FVC slope vs lead-in, follow-up (% predicted/mo)"),
 ]
 RESPONDERS = [
-    (f"responders_{thr}_{m}mo", f"alsfrs_r_slope_improvement_{thr}", f"{m} months", f"ALSFRS-R slope improvement {label}, {m} months")
-    for thr, label in (("ge50pct", ">= 50%"), ("ge75pct", ">= 75%"), ("ge100pct", ">= 100%"))
+    (f"responders_{thr}_{m}mo", f"alsfrs_r_slope_improvement_{thr}", f"{m} months", f"ALSFRS-R slope improved {label} over lead-in, {m} months")
+    for thr, label in (("ge50pct", "\u2265 50%"), ("ge75pct", "\u2265 75%"), ("ge100pct", "\u2265 100%"))
     for m in (4, 6)
 ]
 
 
-def continuous_outcome(ev, key, outcome, timepoint, title, unit):
+def continuous_outcome(ev, key, outcome, timepoint, title, unit, heading) -> tuple[dict, OutcomeBlock]:
     arms = gather_arms(ev, [(STUDY, timepoint)], outcome, ARMS, ("mean", "sd", "n"))
     es = mean_difference(*(arms.column(c) for c in ("mean1", "sd1", "n1", "mean2", "sd2", "n2")), labels=arms.used_labels())
     fit = am.pool(es.yi, es.vi, labels=es.labels, method="REML", test="z")
-    fig = forest_plot(fit, effect_label="Mean difference", xlabel=f"Mean difference ({unit})", favours=FAVOURS,
-                      xlim=symmetric_xlim(fit),
-                      columns={"n (MSC / control)": [f"{int(arms.column('n1')[0])} / {int(arms.column('n2')[0])}"]},
-                      title=f"Cochrane pub3: {title}",
-                      notes=["Inverse-variance mean difference (unpooled SDs, z interval), as a one-study Cochrane analysis."])
-    save_figure(fig, OUT / f"forest_{key}")
+    table = pd.DataFrame({c: arms.column(c) for c in ("mean1", "sd1", "n1", "mean2", "sd2", "n2")})
+    block = OutcomeBlock(heading, fit, table)
     reported = {s: ev.statistic(STUDY, outcome, timepoint, "msc_minus_control", s) for s in ("md", "se", "ci_low", "ci_high")}
     n1, n2 = arms.column("n1")[0], arms.column("n2")[0]
     return {
-        "title": title, "unit": unit, "k": fit.k, "participants": int(n1 + n2),
+        "title": title, "time_point": timepoint, "unit": unit, "k": fit.k, "participants": int(n1 + n2),
         "md": fit.estimate, "se": fit.se, "ci_low": fit.ci_low, "ci_high": fit.ci_high, "pvalue": fit.pvalue,
         "trial_reported": {s: r.value for s, r in reported.items()},
         "sources": arms.sources(),
-    }
+    }, block
 
 
 def explain_trial_interval(ev):
@@ -93,21 +99,51 @@ def explain_trial_interval(ev):
     }
 
 
-def responder_outcome(ev, key, outcome, timepoint, title):
+def responder_outcome(ev, key, outcome, timepoint, title) -> tuple[dict, OutcomeBlock]:
     arms = gather_arms(ev, [(STUDY, timepoint)], outcome, ARMS, ("events", "n"))
-    es = log_risk_ratio(arms.column("events1"), arms.column("n1"), arms.column("events2"), arms.column("n2"), labels=arms.used_labels())
-    fit = am.pool(es.yi, es.vi, labels=es.labels, method="REML", test="z")
-    e1, n1, e2, n2 = (int(arms.column(c)[0]) for c in ("events1", "n1", "events2", "n2"))
-    fig = forest_plot(fit, log_scale=True, effect_label="Risk ratio", favours=FAVOURS, xlim=symmetric_xlim(fit, log_scale=True),
-                      columns={"MSC": [f"{e1}/{n1}"], "Control": [f"{e2}/{n2}"]},
-                      title=f"Cochrane pub3: {title}",
-                      notes=["Responder definitions are the trial's (improvement of the ALSFRS-R slope relative to the lead-in)."])
-    save_figure(fig, OUT / f"forest_{key}")
+    counts = [arms.column(c) for c in ("events1", "n1", "events2", "n2")]
+    rr = am.pool(*_yi_vi(log_risk_ratio(*counts, labels=arms.used_labels())), labels=arms.used_labels(), method="REML", test="z")
+    odds = am.pool(*_yi_vi(log_odds_ratio(*counts, labels=arms.used_labels())), labels=arms.used_labels(), method="REML", test="z")
+    e1, n1, e2, n2 = (int(c[0]) for c in counts)
+    table = pd.DataFrame({c: arms.column(c) for c in ("events1", "n1", "events2", "n2")})
+    block = OutcomeBlock(title, odds, table)
     return {
-        "title": title, "k": fit.k, "participants": n1 + n2, "events_msc": e1, "n_msc": n1, "events_control": e2, "n_control": n2,
-        "rr": float(np.exp(fit.estimate)), "ci_low": float(np.exp(fit.ci_low)), "ci_high": float(np.exp(fit.ci_high)),
-        "log_rr": fit.estimate, "se_log_rr": fit.se,
-    }
+        "title": title, "time_point": timepoint, "k": rr.k, "participants": n1 + n2,
+        "events_msc": e1, "n_msc": n1, "events_control": e2, "n_control": n2,
+        "rr": float(np.exp(rr.estimate)), "ci_low": float(np.exp(rr.ci_low)), "ci_high": float(np.exp(rr.ci_high)),
+        "log_rr": rr.estimate, "se_log_rr": rr.se,
+        "or": float(np.exp(odds.estimate)), "or_ci_low": float(np.exp(odds.ci_low)), "or_ci_high": float(np.exp(odds.ci_high)),
+        "log_or": odds.estimate, "se_log_or": odds.se, "or_pvalue": odds.pvalue,
+    }, block
+
+
+def _yi_vi(es) -> tuple[np.ndarray, np.ndarray]:
+    return es.yi, es.vi
+
+
+def draw_forests(continuous: list[OutcomeBlock], responders: list[OutcomeBlock]) -> None:
+    """The two RevMan-style multi-outcome forests of the comparison (all outcomes of Oh 2018)."""
+    source = "Data: Oh 2018, Table 3 (arm level). The review's second RCT (Berry 2019, an abstract) gave no usable data."
+    fig = multi_outcome_forest(
+        continuous, measure="MD", arm_names=ARM_NAMES, favours=FAVOURS, xlim=(-8, 8),
+        xlabel="Mean difference (unit of each outcome, in its heading)",
+        title="Cochrane CD011742 (2019): BM-MSC + riluzole vs riluzole alone, continuous outcomes",
+        notes=[
+            "Inverse-variance mean difference with unpooled SDs, as a one-study Cochrane analysis.",
+            "Outcomes have different units: compare each CI with the line of no effect, not outcomes with each other.",
+            "The 4- and 6-month outcomes are nested (same patients, overlapping periods). " + source,
+        ],
+    )
+    save_figure(fig, OUT / "forest_continuous")
+    fig = multi_outcome_forest(
+        responders, measure="OR", arm_names=ARM_NAMES, favours=FAVOURS, xlim=(0.1, 200),
+        title="Cochrane CD011742 (2019): BM-MSC + riluzole vs riluzole alone, ALSFRS-R responders",
+        notes=[
+            "Responder: ALSFRS-R slope after treatment improved over the lead-in slope by at least the threshold (the trial's definition).",
+            "Thresholds and time points are nested (the same patients), so the six blocks are not independent. " + source,
+        ],
+    )
+    save_figure(fig, OUT / "forest_responders")
 
 
 def summary_of_findings(results, missing):
@@ -122,12 +158,25 @@ def summary_of_findings(results, missing):
         if key.endswith("6mo") and "ge50" in key:
             rows.append({
                 "outcome": r["title"], "studies": r["k"], "participants": r["participants"],
-                "effect": f"RR {r['rr']:.2f} ({r['ci_low']:.2f} to {r['ci_high']:.2f})",
+                "effect": f"OR {r['or']:.2f} ({r['or_ci_low']:.2f} to {r['or_ci_high']:.2f}); RR {r['rr']:.2f} ({r['ci_low']:.2f} to {r['ci_high']:.2f})",
                 "missing": "responder definition is the trial's own; not a Cochrane outcome as far as known",
             })
     for outcome, text in missing.items():
         rows.append({"outcome": outcome, "studies": 0, "participants": 0, "effect": "not estimable", "missing": text})
     return pd.DataFrame(rows)
+
+
+def pub3_sentence(results: dict, included: list[str], participants: int) -> str:
+    """The sentence a README prints for the 2019 review, each number from this analysis, each with its time point."""
+    a6, fvc = results["continuous"]["alsfrs_r_change_6mo"], results["continuous"]["fvc_pct_change_4mo"]
+    return (
+        f"In 2019 {len(included)} RCTs ({participants} participants) were included; only Oh 2018 (bone-marrow MSC + riluzole "
+        f"vs riluzole alone, open label) had usable data. From its published arm-level numbers the ALSFRS-R difference from "
+        f"baseline to 6 months is {a6['md']:.2f} points (95% CI {a6['ci_low']:.2f} to {a6['ci_high']:.2f}) in favour of the "
+        f"cells; the trial's own interval ({a6['trial_reported']['ci_low']:.2f} to {a6['trial_reported']['ci_high']:.2f}) "
+        f"comes from a pooled-SD t-test. FVC from baseline to 4 months did not differ ({fvc['md']:.2f} % predicted, "
+        f"{fvc['ci_low']:.2f} to {fvc['ci_high']:.2f}); the trial reports no 6-month FVC."
+    )
 
 
 def main() -> None:
@@ -139,9 +188,12 @@ def main() -> None:
     studies = ev.studies.set_index("study_id")
     participants = int(sum(int(studies.loc[s, "n_treated"]) + int(studies.loc[s, "n_control"]) for s in included))
 
+    continuous = {key: continuous_outcome(ev, key, *rest) for key, *rest in CONTINUOUS}
+    responders = {key: responder_outcome(ev, key, *rest) for key, *rest in RESPONDERS}
+    draw_forests([b for _, b in continuous.values()], [b for _, b in responders.values()])
     results = {
-        "continuous": {key: continuous_outcome(ev, key, *rest) for key, *rest in CONTINUOUS},
-        "responders": {key: responder_outcome(ev, key, *rest) for key, *rest in RESPONDERS},
+        "continuous": {key: r for key, (r, _) in continuous.items()},
+        "responders": {key: r for key, (r, _) in responders.items()},
     }
     missing = {
         "Serious adverse events": ev.statistic(STUDY, "serious_adverse_events", "follow-up", "msc", "events").describe(),
@@ -167,6 +219,7 @@ def main() -> None:
         **results,
         "trial_interval_explained": explain_trial_interval(ev),
         "missing": missing,
+        "readme_sentence": pub3_sentence(results, included, participants),
     }
     write_numbers(OUT, numbers)
 

@@ -119,17 +119,81 @@ def test_pub3_counts_and_missing_outcomes(outputs):
     assert (sof.loc[sof.outcome == "Serious adverse events", "effect"] == "not estimable").all()
 
 
-def test_living_update_pools_responders_with_small_k_methods(outputs):
+def test_living_update_pools_responders_only_as_a_labelled_sensitivity_analysis(outputs):
     n = _numbers(outputs, "cochrane_living_2026")
-    r = n["responders"]
+    # the definitions differ: the primary presentation is unpooled, one result per trial
+    primary = n["responders_by_definition"]
+    assert primary["definitions_match"] is False and primary["pooled_in_primary_analysis"] is False
+    assert set(primary["by_trial"]) == {"Oh 2018", "Cudkowicz 2022"}
+    oh = primary["by_trial"]["Oh 2018"]
+    assert oh["or"] == pytest.approx((20 / 12) / (6 / 21), rel=1e-12)
+    assert primary["by_trial"]["Cudkowicz 2022"]["or"] == pytest.approx(1.33, rel=1e-12)
+    assert "responders" not in n  # no unlabelled pooled responder number
+    # the pool exists only under a key, label, SoF row and figure that say "sensitivity"
+    r = n["responders_pooled_sensitivity_different_definitions"]
+    assert r["label"].startswith("SENSITIVITY ANALYSIS ONLY")
     assert r["reml_knha"]["k"] == 2 and r["reml_knha"]["df"] == 1
     # HKSJ with one df is far wider than the z interval on the same data
     assert r["reml_knha"]["ci_high"] / r["reml_knha"]["ci_low"] > 100 * r["reml_z"]["ci_high"] / r["reml_z"]["ci_low"]
     assert math.log(1.33) == pytest.approx(r["log_or"][1])
+    sof = pd.read_csv(outputs / "cochrane_living_2026" / "summary_of_findings.csv")
+    pooled_rows = sof[sof.effect.str.contains("HKSJ")]
+    assert len(pooled_rows) == 1 and pooled_rows.outcome.iloc[0].startswith("SENSITIVITY ANALYSIS ONLY")
+    assert (outputs / "cochrane_living_2026" / "forest_responders_pooled_sensitivity.png").is_file()
     sae = n["serious_adverse_events"]
     assert (round(sae["estimate"], 2), round(sae["ci_low"], 2), round(sae["ci_high"], 2)) == (1.34, 0.77, 2.34)
     assert n["deaths"]["assumption"] is not None  # denominators were not reported; the assumption is stated
     assert "aguera_morales2025" in n["included"] and "alsummit" in n["included"]
+
+
+def test_no_ratio_or_bound_is_printed_as_zero(outputs):
+    import re
+
+    for path in sorted((outputs / "cochrane_living_2026").glob("*.md")) + sorted((outputs / "cochrane_pub3").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(?<![\d.])0\.0+(?![0-9])", text), path.name
+
+
+def test_nurown_treated_counts_cells_and_placebo_separately(outputs):
+    import re
+
+    n = _numbers(outputs, "cochrane_living_2026")["nurown_phase3_treated"]
+    studies = pd.read_csv(ROOT / "data" / "studies.csv", dtype=str).set_index("study_id")
+    cells, placebo = int(studies.loc["cudkowicz2022", "n_treated"]), int(studies.loc["cudkowicz2022", "n_control"])
+    assert (n["treated_with_cells"], n["treated_with_placebo"], n["treated_in_all"]) == (cells, placebo, cells + placebo) == (95, 94, 189)
+    assert n["sentence"] == "95 treated with cells (189 treated in all)"
+    living = _numbers(outputs, "cochrane_living_2026")["readme_sentence"]
+    assert "95 treated with cells (189 treated in all)" in living and "not pooled" in living
+    # wherever an output says 189 treated, it says how many had cells
+    for path in sorted(outputs.rglob("*")):
+        if path.suffix in {".md", ".csv", ".json"}:
+            text = path.read_text(encoding="utf-8")
+            assert len(re.findall(r"189 treated", text)) == len(re.findall(r"\(189 treated in all\)", text)), path.name
+
+
+def test_fvc_difference_is_labelled_as_a_4_month_outcome(outputs):
+    n = _numbers(outputs, "cochrane_pub3")
+    fvc = [(k, r) for k, r in n["continuous"].items() if round(r["md"], 2) == -0.53]
+    assert [k for k, _ in fvc] == ["fvc_pct_change_4mo"]
+    assert fvc[0][1]["time_point"] == "baseline to 4 months" and "4 months" in fvc[0][1]["title"]
+    sof = pd.read_csv(outputs / "cochrane_pub3" / "summary_of_findings.csv")
+    rows = sof[sof.effect.str.contains("MD -0.53")]
+    assert len(rows) == 1 and "4 months" in rows.outcome.iloc[0]
+    assert "FVC from baseline to 4 months did not differ (-0.53 % predicted" in n["readme_sentence"]
+
+
+def test_pub3_figures_are_two_multi_outcome_forests(outputs):
+    pngs = sorted(p.stem for p in (outputs / "cochrane_pub3").glob("forest*.png"))
+    assert pngs == ["forest_continuous", "forest_responders"]
+
+
+def test_pub2_empty_forest_names_what_was_searched_and_what_is_not_reported(outputs):
+    n = _numbers(outputs, "cochrane_pub2")
+    crit = pd.read_csv(ROOT / "data" / "criteria.csv", dtype=str)
+    recorded = crit[(crit.review_version == "pub2") & crit.criterion.str.startswith("outcome")]
+    assert n["outcomes_searched"] == ("not reported" if recorded.empty else n["outcomes_searched"])
+    assert n["full_texts_assessed"] == "not reported"  # the review's PRISMA counts were not retrievable
+    assert "0 studies included (0 of N full texts assessed met the criteria; N not reported)" in n["empty_forest_statement"]
 
 
 def test_power_analysis(outputs):
@@ -139,8 +203,73 @@ def test_power_analysis(outputs):
     assert sizes["Oh 2018 RCT estimate (3.38)"]["n_per_arm_80"] < sizes["NurOwn phase 3 overall (0.36, press)"]["n_per_arm_80"]
 
 
+def test_at_least_n_per_arm_carries_its_assumptions_and_range(outputs):
+    a = _numbers(outputs, "definitive_trial")["at_least_n_per_arm"]
+    assert a["n_analysed_per_arm"] == 171
+    grid = {(round(s["sd"], 1), s["attrition"]): s for s in a["scenarios"]}
+    assert set(grid) == {(4.0, 0.0), (4.0, 0.2), (5.0, 0.0), (5.0, 0.2), (6.0, 0.0), (6.0, 0.2)}
+    for s in a["scenarios"]:  # every scenario states every assumption
+        assert {"sd", "sd_source", "attrition", "alpha", "two_sided", "power", "delta", "delta_source"} <= set(s)
+        assert round(s["delta"], 2) == 1.22 and s["alpha"] == 0.05 and s["power"] == 0.8
+        assert s["n_enrolled_per_arm"] == math.ceil(s["n_analysed_per_arm"] / (1 - s["attrition"]) - 1e-9)
+    assert (grid[(5.0, 0.0)]["n_analysed_per_arm"], grid[(6.0, 0.0)]["n_analysed_per_arm"]) == (267, 383)
+    sentence = a["readme_sentence"]
+    for part in ("at least 171", "SD is 4.0", "no one drops out", "80% power", "alpha 0.05", "(1.22 points)", "267 to 383", "20% attrition 214 to 479"):
+        assert part in sentence, part
+    mcid = _numbers(outputs, "definitive_trial")["mcid_assumed"]
+    assert mcid["status"].startswith("assumption") and "Castrillo-Viguera" in mcid["source"]
+    assert mcid["points_6mo"] == pytest.approx(0.2 * 6.48)
+
+
 def test_outputs_are_byte_identical_on_a_second_run(outputs, tmp_path):
     first = _digest(outputs)
     work = outputs.parent
     _run_scripts(work)
     assert _digest(outputs) == first
+
+
+def _script(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "analyses" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pub2_statement_uses_the_count_when_it_is_reported_and_never_guesses():
+    pub2 = _script("cochrane_2016_pub2")
+    known = pub2.empty_statement(0, 12, ["ALSFRS-R at 6 months", "survival"], "21 June 2016")
+    assert known[-1] == "0 studies included (0 of 12 full texts assessed met the criteria)"
+    assert known[1] == "Outcomes searched for: ALSFRS-R at 6 months; survival"
+    unknown = pub2.empty_statement(0, None, [], "21 June 2016")
+    assert unknown[-1] == "0 studies included (0 of N full texts assessed met the criteria; N not reported)"
+    assert unknown[1].startswith("Outcomes searched for: not reported")
+    crit = pd.DataFrame({"review_version": ["pub2", "pub2", "pub3"], "criterion": ["outcome_primary", "design", "outcome_primary"],
+                         "value": ["ALSFRS-R; survival", "rct", "FVC"]})
+    assert pub2.outcomes_searched(crit, "pub2") == ["ALSFRS-R", "survival"]
+
+
+def test_power_figure_marks_mcid_and_oh2018_and_survives_greyscale():
+    from alsmeta.plots.artists import find
+
+    mod = _script("definitive_trial_power")
+    effects = {"NurOwn (0.36)": 0.36, "lower (1.22)": 1.22, "Oh (3.38)": 3.38, "pre-post (6.48)": 6.48}
+    sizes = {k: {"n_per_arm_80": mod.trial_sample_size(d, 4.0, 0.8)} for k, d in effects.items()}
+    oh = {"md": 3.38, "ci_low": 1.22, "ci_high": 5.54}
+    fig = mod.power_figure(effects, sizes, 4.0, (4.0, 5.0, 6.0), oh, 1.296, 31, 25)
+    assert fig.get_figwidth() == pytest.approx(183 / 25.4)
+    ax_a, ax_b = fig.axes[:2]
+    (mcid,) = find(fig, "mcid")
+    assert mcid.get_xdata()[0] == pytest.approx(1.296)
+    assert find(fig, "oh2018-estimate")
+    # the Oh 2018 estimate and its 95% CI sit on the effect axis
+    bars = [c for c in ax_a.collections if len(c.get_segments()) and c.get_segments()[0].shape == (2, 2)]
+    assert any(seg[0, 0] == pytest.approx(1.22) and seg[1, 0] == pytest.approx(5.54) for c in bars for seg in c.get_segments())
+    assert "points" in ax_a.get_xlabel() and "per arm" in ax_a.get_ylabel() and "per arm" in ax_b.get_xlabel()
+    # every series differs in line style, not only in colour
+    for prefix, n in (("sample-size", 3), ("power", 4)):
+        lines = find(fig, prefix)
+        assert len(lines) == n and len({str(line.get_linestyle()) for line in lines}) == n
+    sizes_pt = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text") and a.get_text())]
+    assert min(sizes_pt) >= 7.0

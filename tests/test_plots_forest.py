@@ -273,3 +273,143 @@ def test_symmetric_xlim_centres_no_effect_and_contains_every_interval():
     ratio = am.pool(np.log([2.81]), [0.15])
     lo, hi = symmetric_xlim(ratio, log_scale=True)
     assert lo * hi == 1.0 and hi >= np.exp(np.log(2.81) + 1.96 * np.sqrt(0.15))
+
+
+# --- print size, wrapping and tiny ratios (issue 13) -------------------------------------------
+
+def _font_sizes(fig):
+    return [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text") and a.get_text())]
+
+
+def test_long_footer_is_wrapped_inside_the_print_width(fit):
+    from alsmeta.plots.forest_layout import PRINT_WIDTH
+
+    long_note = "A long footnote that explains an assumption in detail, " * 6
+    fig = forest_plot(fit, notes=[long_note], title="A title " * 20)
+    assert fig.get_figwidth() <= PRINT_WIDTH + 1e-9
+    footer = texts(fig, "footer")
+    assert len(footer) > 3 and " ".join(footer[2:]).split() == long_note.split()
+    assert " ".join(texts(fig, "title")).split() == ("A title " * 20).split()
+    assert min(_font_sizes(fig)) >= 7.0
+
+
+def test_layout_refuses_text_below_seven_points():
+    from alsmeta.plots.forest_layout import ForestLayout, ForestRow, draw_forest
+
+    with pytest.raises(AlsmetaInputError, match="font_size"):
+        draw_forest(ForestLayout(rows=(ForestRow("study", "A", 0.0, -1.0, 1.0, weight=1.0),), font_size=6.0))
+
+
+def test_tiny_ratio_bounds_are_never_printed_as_zero():
+    fit = am.pool([math.log(5.83), math.log(1.33)], [0.345, 0.142], labels=["A", "B"], test="knha")
+    assert math.exp(fit.ci_low) < 0.005  # the HKSJ bound with one df is tiny
+    fig = forest_plot(fit, log_scale=True, digits=2)
+    summary = texts(fig, "cell:summary")[-1]
+    assert "[<0.01, " in summary
+    import re
+
+    assert not re.search(r"(?<![\d.])0\.0+(?![0-9])", all_text(fig))  # no "0.00" or "0.000" anywhere
+
+
+# --- RevMan-style multi-outcome forest ---------------------------------------------------------
+
+def _continuous_blocks(bcg):
+    import pandas as pd
+
+    from alsmeta.plots.forest_multi import OutcomeBlock
+
+    one = am.pool([3.38], [1.104**2], labels=["Oh 2018"], method="REML")
+    arms1 = pd.DataFrame({"mean1": [-3.10], "sd1": [3.51], "n1": [31], "mean2": [-6.48], "sd2": [4.53], "n2": [25]})
+    three = am.pool(bcg[0][:3], bcg[1][:3], labels=["A", "B", "C"], method="REML")
+    arms3 = pd.DataFrame({"mean1": [1.0, 2.0, None], "sd1": [1.5, 1.5, 1.5], "n1": [10, 20, 30],
+                          "mean2": [0.5, 0.5, 0.5], "sd2": [1.0, 1.0, 1.0], "n2": [11, 21, 31]})
+    return [OutcomeBlock("ALSFRS-R change, 0 to 6 months (points)", one, arms1),
+            OutcomeBlock("Second outcome (units)", three, arms3, notes=("a block note",))], one, three
+
+
+def test_multi_outcome_forest_draws_one_block_per_outcome(bcg):
+    from alsmeta.plots.forest_layout import PRINT_WIDTH
+    from alsmeta.plots.forest_multi import multi_outcome_forest
+
+    blocks, one, three = _continuous_blocks(bcg)
+    fig = multi_outcome_forest(blocks, measure="MD", arm_names=("MSC + riluzole", "Riluzole alone"),
+                               favours=("Favours control", "Favours cells"), title="Comparison")
+    assert texts(fig, "label:heading") == [b.title for b in blocks]
+    assert texts(fig, "header-group") == ["MSC + riluzole", "Riluzole alone"]
+    assert texts(fig, "header") == ["Study or subgroup", "Mean", "SD", "Total", "Mean", "SD", "Total", "Weight", "MD [95% CI]"]
+    # one subtotal diamond per outcome, spanning that outcome's own CI
+    diamonds = find(fig, "diamond")
+    assert len(diamonds) == 2
+    for d, f in zip(diamonds, (one, three)):
+        assert (d.get_xy()[:, 0].min(), d.get_xy()[:, 0].max()) == pytest.approx((f.ci_low, f.ci_high))
+    notes = texts(fig, "label:note")
+    assert notes[0] == "Heterogeneity: not applicable"
+    assert notes[1] == f"Test for overall effect: Z = {one.statistic:.2f} (P = {one.pvalue:.3f})"
+    assert notes[2].startswith("Heterogeneity: Tau\u00b2 = ") and f"df = {three.q_df}" in notes[2] and "I\u00b2 = " in notes[2]
+    assert notes[4] == "a block note"
+    cells = texts(fig, "cell:study")
+    assert cells[:8] == [f"{MINUS}3.10", "3.51", "31", f"{MINUS}6.48", "4.53", "25", "100.0%", "3.38 [1.22, 5.54]"]
+    assert "NR" in cells and "NR = not reported in the source." in texts(fig, "footer")
+    assert [t for t in texts(fig, "cell:summary") if t][:3] == ["31", "25", "100.0%"]  # subtotal: total participants per arm
+    assert [a.get_gid() for a in find(fig, "study")] == ["study:Oh 2018", "study:A", "study:B", "study:C"]
+    assert fig.get_figwidth() <= PRINT_WIDTH + 1e-9 and min(_font_sizes(fig)) >= 7.0
+
+
+def test_multi_outcome_forest_dichotomous_odds_ratios():
+    import pandas as pd
+
+    from alsmeta.effects import log_odds_ratio
+    from alsmeta.plots.forest_multi import OutcomeBlock, multi_outcome_forest
+
+    es = log_odds_ratio([20], [32], [6], [27], labels=["Oh 2018"])
+    fit = am.pool(es.yi, es.vi, labels=es.labels)
+    arms = pd.DataFrame({"events1": [20], "n1": [32], "events2": [6], "n2": [27]})
+    fig = multi_outcome_forest([OutcomeBlock("Responders, 6 months", fit, arms)], measure="OR", xlim=(0.1, 100))
+    assert texts(fig, "header")[1:] == ["Events", "Total", "Events", "Total", "Weight", "OR [95% CI]"]
+    assert texts(fig, "cell:study") == ["20", "32", "6", "27", "100.0%", "5.83 [1.84, 18.53]"]  # (20*21)/(12*6)
+    assert "Total events" in texts(fig, "label:note")
+    assert panel(fig).get_xlabel() == "Odds ratio (log scale)"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("drop", "blocks\\['Second outcome \\(units\\)'\\].arms: missing column\\(s\\) sd2"),
+        ("rows", "3 rows for 1 studies|rows for"),
+        ("measure", "measure: 'HR'"),
+    ],
+)
+def test_multi_outcome_forest_bad_input_names_block_and_column(bcg, change, message):
+    from alsmeta.plots.forest_multi import OutcomeBlock, multi_outcome_forest
+
+    blocks, one, three = _continuous_blocks(bcg)
+    measure = "MD"
+    if change == "drop":
+        blocks[1] = OutcomeBlock(blocks[1].title, three, blocks[1].arms.drop(columns=["sd2"]))
+    elif change == "rows":
+        blocks[0] = OutcomeBlock(blocks[0].title, one, blocks[1].arms)
+    else:
+        measure = "HR"
+    with pytest.raises(AlsmetaInputError, match=message):
+        multi_outcome_forest(blocks, measure=measure)
+
+
+def test_a_table_too_wide_for_print_is_set_smaller_but_never_below_7_pt(fit):
+    from alsmeta.plots.forest_layout import PRINT_WIDTH
+
+    columns = {"BCG\n(TB / n)": [f"{i} / 88391" for i in range(13)], "Control\n(TB / n)": [f"{i} / 12867" for i in range(13)]}
+    fig = forest_plot(fit, columns=columns, common=True, log_scale=True, title="A long title " * 3)
+    assert fig.get_figwidth() <= PRINT_WIDTH + 1e-9
+    sizes = _font_sizes(fig)
+    assert min(sizes) >= 7.0 and max(t.get_fontsize() for t in find(fig, "label:study")) < 9.0
+    narrow = forest_plot(am.pool(fit.yi[:3], fit.vi[:3], labels=LABELS[:3]))
+    assert {t.get_fontsize() for t in find(narrow, "label:study")} == {9.0}  # a table that fits keeps the house size
+
+
+def test_multi_outcome_footer_names_the_model_or_says_one_study(bcg):
+    from alsmeta.plots.forest_multi import multi_outcome_forest
+
+    blocks, one, three = _continuous_blocks(bcg)
+    assert "Random-effects model (REML)" in texts(multi_outcome_forest(blocks), "footer")[0]
+    only_one = texts(multi_outcome_forest(blocks[:1]), "footer")[0]
+    assert "one study per outcome" in only_one and "Random-effects" not in only_one

@@ -8,7 +8,14 @@ import pytest
 from scipy import stats
 
 from alsmeta import AlsmetaInputError
-from alsmeta.power import meta_analysis_power, optimal_information_size, trial_power, trial_sample_size
+from alsmeta.power import (
+    attrition_adjusted,
+    meta_analysis_power,
+    optimal_information_size,
+    sample_size_scenarios,
+    trial_power,
+    trial_sample_size,
+)
 
 
 def test_half_sd_needs_64_per_arm():
@@ -55,8 +62,31 @@ def test_meta_analysis_power_reduces_to_single_study_and_falls_with_tau2():
         (lambda: trial_power(1.0, 1.0, 10, alpha=1.2), "alpha"),
         (lambda: optimal_information_size(1.0, 1.0, diversity=1.0), "diversity"),
         (lambda: meta_analysis_power(1.0, 1.0, 0), "k"),
+        (lambda: attrition_adjusted(100, 1.0), "attrition"),
+        (lambda: attrition_adjusted(100, -0.1), "attrition"),
+        (lambda: attrition_adjusted(0, 0.2), "n_analysed"),
+        (lambda: sample_size_scenarios(1.0, ()), "sds"),
     ],
 )
 def test_bad_input(call, message):
     with pytest.raises(AlsmetaInputError, match=message):
         call()
+
+
+def test_attrition_inflation_rounds_up_and_is_exact_on_round_numbers():
+    assert attrition_adjusted(100, 0.2) == 125  # 100 / 0.8, no spurious extra patient from floating point
+    assert attrition_adjusted(171, 0.2) == 214  # 213.75 rounds up
+    assert attrition_adjusted(171, 0.0) == 171
+
+
+def test_sample_size_scenarios_for_the_definitive_trial():
+    # issue 12 item 4: the lower 95% limit of Oh 2018's 6-month MD, SD 4.0 (Oh 2018), 5 and 6, attrition 0 and 20%
+    delta = 1.2166946192213959
+    sc = sample_size_scenarios(delta, (3.9956100910874675, 5.0, 6.0), (0.0, 0.2))
+    assert [(s.sd, s.attrition) for s in sc] == [(3.9956100910874675, 0.0), (3.9956100910874675, 0.2), (5.0, 0.0), (5.0, 0.2), (6.0, 0.0), (6.0, 0.2)]
+    assert [s.n_analysed_per_arm for s in sc[::2]] == [171, 267, 383]
+    assert [s.n_enrolled_per_arm for s in sc[1::2]] == [214, 334, 479]
+    # the normal approximation gives the issue's "roughly 266-382"; the exact t-test needs one more per arm
+    z = stats.norm.isf(0.025) + stats.norm.ppf(0.8)
+    assert [math.ceil(2 * z**2 * sd**2 / delta**2) for sd in (5.0, 6.0)] == [266, 382]
+    assert sc[1].assumptions() == "SD 4.0, two-sided alpha 0.05, power 80%, difference to detect 1.22, attrition 20%"

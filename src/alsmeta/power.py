@@ -9,6 +9,9 @@
   Thorlund, Brok & Gluud 2009).
 * Power of a random-effects meta-analysis of ``k`` studies with a common
   within-study variance (Hedges & Pigott 2001; Jackson & Turner 2017).
+* Sample-size scenarios: the participants per arm to analyse and to enrol
+  (after inflating for attrition) under alternative outcome SDs, so that a
+  sample size is never quoted without its assumptions.
 """
 
 from __future__ import annotations
@@ -135,3 +138,84 @@ def meta_analysis_power(delta: float, within_variance: float, k: int, tau2: floa
     lam = float(delta) / math.sqrt((v + tau2) / k)
     z = stats.norm.isf(_probability(alpha, "alpha") / 2)
     return float(stats.norm.sf(z - lam) + stats.norm.cdf(-z - lam))
+
+
+def attrition_adjusted(n_analysed: float, attrition: float) -> int:
+    """Participants to enrol per arm so that ``n_analysed`` remain after losing a fraction ``attrition``.
+
+    ``ceil(n / (1 - attrition))`` - the usual inflation of a sample size for
+    expected dropout (e.g. Julious SA (2010), Sample Sizes for Clinical
+    Trials, ch. 2).
+
+    Raises
+    ------
+    AlsmetaInputError
+        If ``n_analysed`` is not positive or ``attrition`` is outside [0, 1).
+    """
+    n = _positive(n_analysed, "n_analysed")
+    try:
+        a = float(attrition)
+    except (TypeError, ValueError):
+        raise AlsmetaInputError(f"attrition: {attrition!r} is not a number") from None
+    if not 0 <= a < 1:
+        raise AlsmetaInputError(f"attrition: must lie in [0, 1), got {attrition!r}")
+    return int(math.ceil(n / (1.0 - a) - 1e-9))
+
+
+@dataclass(frozen=True)
+class SampleSizeScenario:
+    """One sample-size scenario of a two-arm trial (1:1) and the assumptions behind it.
+
+    ``n_analysed_per_arm`` is the exact t-test sample size
+    (:func:`trial_sample_size`); ``n_enrolled_per_arm`` adds the expected
+    attrition (:func:`attrition_adjusted`).
+    """
+
+    delta: float
+    sd: float
+    alpha: float
+    power: float
+    attrition: float
+    n_analysed_per_arm: int
+    n_enrolled_per_arm: int
+
+    def assumptions(self) -> str:
+        """The assumptions in words, e.g. ``"SD 4.0, two-sided alpha 0.05, power 80%, difference 1.22, attrition 20%"``."""
+        return (f"SD {self.sd:.1f}, two-sided alpha {self.alpha:g}, power {100 * self.power:g}%, "
+                f"difference to detect {self.delta:.2f}, attrition {100 * self.attrition:g}%")
+
+
+def sample_size_scenarios(
+    delta: float,
+    sds: tuple[float, ...],
+    attritions: tuple[float, ...] = (0.0, 0.2),
+    power: float = 0.8,
+    alpha: float = 0.05,
+) -> tuple[SampleSizeScenario, ...]:
+    """Participants per arm for every combination of outcome SD and attrition.
+
+    Parameters
+    ----------
+    delta
+        The difference in means to detect (outcome units).
+    sds
+        Alternative outcome standard deviations (e.g. the SD of one trial and
+        larger plausible values).
+    attritions
+        Expected fractions lost to follow-up, each in [0, 1).
+    power, alpha
+        Target power and two-sided significance level.
+
+    Returns
+    -------
+    tuple of SampleSizeScenario
+        In the order ``for sd in sds for attrition in attritions``.
+    """
+    if len(sds) == 0 or len(attritions) == 0:
+        raise AlsmetaInputError("sds, attritions: at least one value each is needed")
+    out = []
+    for sd in sds:
+        n = trial_sample_size(delta, sd, power=power, alpha=alpha)
+        for a in attritions:
+            out.append(SampleSizeScenario(abs(float(delta)), float(sd), float(alpha), float(power), float(a), n, attrition_adjusted(n, a)))
+    return tuple(out)

@@ -28,10 +28,19 @@ def num(x: float, digits: int = 2) -> str:
 
 
 def ratio(x: float, digits: int = 2) -> str:
-    """A back-transformed ratio ``exp(x)`` with ``digits`` decimals."""
+    """A back-transformed ratio ``exp(x)`` with ``digits`` decimals.
+
+    A ratio that would round to zero is written ``<0.01`` (for two digits),
+    never ``0.00``: a ratio is always positive. Ratios of 100 or more are
+    written without decimals (``29913``, not ``29913.35``).
+    """
     if x is None or not math.isfinite(x):
         return "NA"
-    return num(math.exp(x), digits)
+    r = math.exp(x)
+    smallest = 10.0 ** (-digits)
+    if r < smallest * 0.5 or float(f"{r:.{digits}f}") == 0.0:
+        return f"<{smallest:.{digits}f}"
+    return num(r, 0 if r >= 99.5 else digits)
 
 
 def estimate_ci(estimate: float, low: float, high: float, digits: int = 2, log_scale: bool = False) -> str:

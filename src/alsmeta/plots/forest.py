@@ -25,7 +25,8 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from alsmeta.plots import _axis, _format
-from alsmeta.plots.forest_layout import ForestLayout, ForestRow, draw_forest
+from alsmeta.plots.forest_layout import MIN_FONT, ForestLayout, ForestRow, draw_forest
+from alsmeta.plots.style import FONT_SIZE, SMALL_SIZE
 from alsmeta.plots.subgroups import SubgroupAnalysis, subgroup_analysis
 from alsmeta.pooling import PooledResult, pool
 from alsmeta.validation import AlsmetaInputError
@@ -120,6 +121,7 @@ def forest_plot(
     empty_message: str = EMPTY_MESSAGE,
     panel_width: float = 2.8,
     row_height: float = 0.2,
+    font_size: float = FONT_SIZE,
 ) -> Figure:
     """Forest plot of a pooled result (metafor/RevMan quality).
 
@@ -176,6 +178,10 @@ def forest_plot(
     panel_width, row_height
         Width of the plot panel and height of one row, in inches; the figure
         height grows with the number of rows.
+    font_size
+        Body text size in points (at least 7); footnotes are one point
+        smaller, but never below 7. The figure is at most 183 mm wide:
+        footnotes and the title wrap, and the panel narrows if needed.
 
     Returns
     -------
@@ -299,6 +305,8 @@ def forest_plot(
         title=title,
         panel_width=panel_width,
         row_height=row_height,
+        font_size=font_size,
+        small_size=max(MIN_FONT, min(SMALL_SIZE, font_size - 1.0)),
     )
     return draw_forest(layout)
 

@@ -8,8 +8,13 @@ inches: each row has a fixed height, so the figure grows with the number of
 studies and a long list stays readable; column widths are measured from the
 text, so nothing overlaps or is clipped.
 
+Figures are sized for print: at most :data:`PRINT_WIDTH` (183 mm) wide by
+default, text at least :data:`MIN_FONT` (7 pt); long footnotes and titles
+wrap, and a table that would be too wide narrows the plot panel.
+
 Artists carry ``gid`` values (``study:<label>``, ``diamond:<role>``,
-``prediction:<role>``, ``clip:<label>:low``, ``reference-line``) so that
+``prediction:<role>``, ``clip:<label>:low``, ``reference-line``,
+``header-group``, ``title``, ``footer``) so that
 tests and users can find them; the panel axes is labelled ``forest-panel``
 and the table axes ``forest-table``.
 """
@@ -17,7 +22,7 @@ and the table axes ``forest-table``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -38,18 +43,23 @@ TICK_AREA = 0.30
 FAVOURS_AREA = 0.20
 XLABEL_AREA = 0.22
 FOOTER_STEP = 0.18
+PRINT_WIDTH = 183.0 / 25.4
+"""Widest figure a journal prints (double column, 183 mm), in inches."""
+MIN_FONT = 7.0
+"""Smallest text size (points) allowed at print size (GUIDE figure standard)."""
 MIN_SQUARE = 3.0
 """Smallest study square (points). Squares have area proportional to weight
 (RevMan convention); the heaviest study gets a side of 72% of the row height."""
 
-_FONTS: dict[str, tuple[float, str, str]] = {
-    "study": (FONT_SIZE, "normal", "normal"),
-    "point": (FONT_SIZE, "normal", "normal"),
-    "summary": (FONT_SIZE, "bold", "normal"),
-    "prediction": (FONT_SIZE, "normal", "normal"),
-    "heading": (FONT_SIZE, "bold", "normal"),
-    "note": (SMALL_SIZE, "normal", "italic"),
-    "blank": (FONT_SIZE, "normal", "normal"),
+_FONTS: dict[str, tuple[str, str, str]] = {
+    # kind: (size role, weight, style); the sizes come from the layout
+    "study": ("body", "normal", "normal"),
+    "point": ("body", "normal", "normal"),
+    "summary": ("body", "bold", "normal"),
+    "prediction": ("body", "normal", "normal"),
+    "heading": ("body", "bold", "normal"),
+    "note": ("small", "normal", "italic"),
+    "blank": ("body", "normal", "normal"),
 }
 
 
@@ -92,7 +102,18 @@ class ForestRow:
 
 @dataclass(frozen=True)
 class ForestLayout:
-    """Everything :func:`draw_forest` needs to draw one forest-type figure."""
+    """Everything :func:`draw_forest` needs to draw one forest-type figure.
+
+    ``font_size`` and ``small_size`` are the body and footnote text sizes in
+    points (at least :data:`MIN_FONT`); ``col_gap`` is the gap between
+    columns in inches. ``max_width`` (default :data:`PRINT_WIDTH`, 183 mm)
+    caps the figure width: footer lines and the title are wrapped to fit, and
+    the plot panel is narrowed (to no less than 1.2 in) when the table is too
+    wide; ``None`` lets the figure grow with its longest line.
+    ``header_groups`` are ``(text, first, last)`` spanning headers above the
+    left columns ``first..last`` (0-based), as RevMan's "Experimental" and
+    "Control" over their mean/SD/total columns.
+    """
 
     rows: tuple[ForestRow, ...]
     label_header: str = "Study"
@@ -108,9 +129,24 @@ class ForestLayout:
     panel_width: float = 2.8
     row_height: float = 0.2
     marker_lines: tuple[tuple[float, str], ...] = ()
+    font_size: float = FONT_SIZE
+    small_size: float = SMALL_SIZE
+    col_gap: float = COL_GAP
+    max_width: float | None = PRINT_WIDTH
+    header_groups: tuple[tuple[str, int, int], ...] = ()
 
 
 def _check(layout: ForestLayout) -> None:
+    for name in ("font_size", "small_size"):
+        if getattr(layout, name) < MIN_FONT:
+            raise AlsmetaInputError(f"{name}: {getattr(layout, name)} pt is below the {MIN_FONT:g} pt print minimum")
+    if layout.col_gap < 0:
+        raise AlsmetaInputError(f"col_gap: must be >= 0, got {layout.col_gap}")
+    for text, first, last in layout.header_groups:
+        if not 0 <= first <= last < len(layout.left_headers):
+            raise AlsmetaInputError(
+                f"header_groups: {text!r} spans columns {first}..{last}, but there are {len(layout.left_headers)} left columns"
+            )
     if layout.row_height < 0.12:
         raise AlsmetaInputError(f"row_height: {layout.row_height} in is too small for readable text (minimum 0.12)")
     if layout.panel_width < 1.0:
@@ -126,14 +162,21 @@ def _check(layout: ForestLayout) -> None:
             raise AlsmetaInputError(f"row {row.label!r}: {len(row.right)} right cells for {len(layout.right_headers)} columns")
 
 
+def _font(layout: ForestLayout, kind: str) -> tuple[float, str, str]:
+    """Size (points), weight and style of the text of a row kind."""
+    role, weight, style = _FONTS[kind]
+    return (layout.font_size if role == "body" else layout.small_size), weight, style
+
+
 def _column_widths(layout: ForestLayout) -> tuple[float, list[float], list[float]]:
-    label_w = text_width(layout.label_header, FONT_SIZE, "bold")
-    left_w = [text_width(h, FONT_SIZE, "bold") for h in layout.left_headers]
-    right_w = [text_width(h, FONT_SIZE, "bold") for h in layout.right_headers]
+    fs, gap = layout.font_size, layout.col_gap
+    label_w = text_width(layout.label_header, fs, "bold")
+    left_w = [text_width(h, fs, "bold") for h in layout.left_headers]
+    right_w = [text_width(h, fs, "bold") for h in layout.right_headers]
     note_w = 0.0
     for row in layout.rows:
-        size, weight, style = _FONTS[row.kind]
-        if row.kind == "note":
+        size, weight, style = _font(layout, row.kind)
+        if row.kind in ("note", "heading"):  # no cells: the text spans the columns left of the panel
             note_w = max(note_w, text_width(row.label, size, weight, style))
             continue
         label_w = max(label_w, text_width(row.label, size, weight, style))
@@ -141,7 +184,14 @@ def _column_widths(layout: ForestLayout) -> tuple[float, list[float], list[float
             left_w[j] = max(left_w[j], text_width(text, size, weight, style))
         for j, text in enumerate(row.right):
             right_w[j] = max(right_w[j], text_width(text, size, weight, style))
-    left_region = label_w + sum(w + COL_GAP for w in left_w)
+    for text, first, last in layout.header_groups:  # a spanning header wider than its columns widens them
+        span = sum(left_w[first:last + 1]) + gap * (last - first)
+        need = text_width(text, fs, "bold")
+        if need > span:
+            extra = (need - span) / (last - first + 1)
+            for j in range(first, last + 1):
+                left_w[j] += extra
+    left_region = label_w + sum(w + gap for w in left_w)
     if note_w > left_region:
         label_w += note_w - left_region
     return label_w, left_w, right_w
@@ -160,49 +210,120 @@ def _effect_values(layout: ForestLayout) -> list[float]:
 
 
 def draw_forest(layout: ForestLayout) -> Figure:
-    """Draw a forest-type figure from a :class:`ForestLayout` and return it."""
+    """Draw a forest-type figure from a :class:`ForestLayout` and return it.
+
+    A table too wide for ``max_width`` (with a plot panel of at least 1.2 in)
+    is first set in smaller text, in steps of 0.5 pt down to :data:`MIN_FONT`.
+    """
     _check(layout)
     with style_context():
-        return _draw(layout)
+        return _draw(fit_to_width(layout))
+
+
+def _table_width(layout: ForestLayout) -> float:
+    label_w, left_w, right_w = _column_widths(layout)
+    gap = layout.col_gap
+    return MARGIN + label_w + sum(w + gap for w in left_w) + 2 * PANEL_GAP - gap + sum(gap + w for w in right_w) + MARGIN
+
+
+def fit_to_width(layout: ForestLayout) -> ForestLayout:
+    """The layout with its text made smaller (never below 7 pt) until the table and a 1.2 in panel fit ``max_width``."""
+    if layout.max_width is None:
+        return layout
+    current = layout
+    while _table_width(current) + 1.2 > layout.max_width and current.font_size - 0.5 >= MIN_FONT:
+        scale = (current.font_size - 0.5) / current.font_size
+        current = replace(
+            current,
+            font_size=current.font_size - 0.5,
+            small_size=max(MIN_FONT, min(current.small_size, current.font_size - 1.5)),
+            col_gap=current.col_gap * scale,
+        )
+    return current
+
+
+def wrap_text(text: str, width: float, size: float, weight: str = "normal") -> list[str]:
+    """Split ``text`` at spaces into lines no wider than ``width`` inches (a longer single word stays whole)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and text_width(candidate, size, weight) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return lines
 
 
 def _draw(layout: ForestLayout) -> Figure:
     rh = layout.row_height
+    gap = layout.col_gap
+    title_size = layout.font_size + (TITLE_SIZE - FONT_SIZE)
     label_w, left_w, right_w = _column_widths(layout)
+    table_w = MARGIN + label_w + sum(w + gap for w in left_w) + 2 * PANEL_GAP - gap + sum(gap + w for w in right_w) + MARGIN
+    panel_width = layout.panel_width
+    if layout.max_width is not None and table_w + panel_width > layout.max_width:
+        panel_width = max(1.0, layout.max_width - table_w)
+    # --- figure width: the table, or the longest footer/title line up to max_width (then they wrap) ---
+    footer = list(layout.footer)
+    title = [layout.title] if layout.title else []
+    natural = table_w + panel_width
+    footer_w = max((text_width(t, layout.small_size) for t in footer), default=0.0)
+    title_w = text_width(layout.title or "", title_size, "bold")
+    wanted = max(natural, MARGIN + footer_w + MARGIN, MARGIN + title_w + MARGIN)
+    if layout.max_width is not None and wanted > max(natural, layout.max_width):
+        width = max(natural, layout.max_width)
+        room = 0.97 * (width - 2 * MARGIN)  # a little slack: glyph widths differ slightly between 72 and 300 dpi
+        footer = [line for t in footer for line in wrap_text(t, room, layout.small_size)]
+        title = wrap_text(layout.title, room, title_size, "bold") if layout.title else []
+    else:
+        width = wanted
+    if layout.max_width is not None and width > natural:  # the panel takes up the room the footer made (within reason)
+        panel_width = min(width - table_w, max(layout.panel_width, 3.2))
     # --- horizontal positions (inches) ---------------------------------------
     x_label = MARGIN
     x = x_label + label_w
     left_x = []
     for w in left_w:
-        x += COL_GAP
+        x += gap
         left_x.append(x + w / 2.0)  # extra columns are centred
         x += w
     panel_x0 = x + PANEL_GAP
-    panel_x1 = panel_x0 + layout.panel_width
-    x = panel_x1 + PANEL_GAP - COL_GAP
+    panel_x1 = panel_x0 + panel_width
+    x = panel_x1 + PANEL_GAP - gap
     right_x = []
     for w in right_w:
-        x += COL_GAP + w
+        x += gap + w
         right_x.append(x)  # right columns are right-aligned
-    width = x + MARGIN
-    footer_w = max((text_width(t, SMALL_SIZE) for t in layout.footer), default=0.0)
-    title_w = text_width(layout.title or "", TITLE_SIZE, "bold")
-    width = max(width, MARGIN + footer_w + MARGIN, MARGIN + title_w + MARGIN)
+    table_right = x
+    left_groups = [
+        (text, left_x[first] - left_w[first] / 2.0, left_x[last] + left_w[last] / 2.0)
+        for text, first, last in layout.header_groups
+    ]
     # --- vertical positions (row units from the top) -------------------------
     n = len(layout.rows)
     y = MARGIN / rh
-    title_y = None
-    if layout.title:
-        title_y = y + 0.5
-        y += 1.4
+    title_ys = []
+    for j in range(len(title)):
+        title_ys.append(y + 0.5 + j * 1.1 * title_size / 72.0 / rh)
+    if title:
+        y += 1.4 + (len(title) - 1) * 1.1 * title_size / 72.0 / rh
+    group_y = None
+    if left_groups:
+        group_y = y + 0.85
+        y += 1.1
     header_lines = max(h.count("\n") + 1 for h in (layout.label_header, *layout.left_headers, *layout.right_headers))
     rule_y = y + header_lines + 0.05
     first = rule_y + 0.55
     panel_top, panel_bottom = first - 0.5, first + n - 0.5
     axis_h = TICK_AREA + (FAVOURS_AREA if layout.favours else 0.0) + (XLABEL_AREA if layout.xlabel else 0.0)
     footer_y0 = panel_bottom + (axis_h + 0.1) / rh
-    footer_ys = [footer_y0 + (j + 0.5) * FOOTER_STEP / rh for j in range(len(layout.footer))]
-    height_rows = (footer_ys[-1] + 0.5 * FOOTER_STEP / rh if footer_ys else footer_y0) + MARGIN / rh
+    step = FOOTER_STEP * layout.small_size / SMALL_SIZE
+    footer_ys = [footer_y0 + (j + 0.5) * step / rh for j in range(len(footer))]
+    height_rows = (footer_ys[-1] + 0.5 * step / rh if footer_ys else footer_y0) + MARGIN / rh
     height = height_rows * rh
 
     fig = Figure(figsize=(width, height))
@@ -211,7 +332,7 @@ def _draw(layout: ForestLayout) -> Figure:
     table.set_ylim(height_rows, 0.0)
     table.set_axis_off()
     panel = fig.add_axes(
-        (panel_x0 / width, 1.0 - panel_bottom * rh / height, layout.panel_width / width, n * rh / height),
+        (panel_x0 / width, 1.0 - panel_bottom * rh / height, panel_width / width, n * rh / height),
         label="forest-panel",
     )
     panel.set_facecolor("none")
@@ -220,15 +341,19 @@ def _draw(layout: ForestLayout) -> Figure:
     for side in ("left", "right", "top"):
         panel.spines[side].set_visible(False)
     lo, hi = _axis.set_effect_axis(panel, _effect_values(layout), layout.log_scale, layout.xlim)
+    _thin_ticks(panel, lo, hi, panel_width, layout.small_size, layout.reference)
 
-    if title_y is not None:
-        table.text(x_label, title_y, layout.title, fontsize=TITLE_SIZE, fontweight="bold", va="center", gid="title")
+    for text, yy in zip(title, title_ys):
+        table.text(x_label, yy, text, fontsize=title_size, fontweight="bold", va="center", gid="title")
+    for text, x0, x1 in left_groups:
+        table.text((x0 + x1) / 2.0, group_y, text, fontsize=layout.font_size, fontweight="bold", ha="center", va="bottom", gid="header-group")
+        table.plot([x0, x1], [group_y + 0.1, group_y + 0.1], color=INK, lw=0.5, gid="header-group-rule")
     _headers(table, layout, x_label, left_x, right_x, rule_y - 0.15)
-    table.plot([x_label, width - MARGIN], [rule_y, rule_y], color=INK, lw=0.6, gid="header-rule")
+    table.plot([x_label, table_right], [rule_y, rule_y], color=INK, lw=0.6, gid="header-rule")
     w_max = max((r.weight for r in layout.rows if r.kind == "study" and math.isfinite(r.weight)), default=0.0)
     for i, row in enumerate(layout.rows):
         yy = first + i
-        _row_text(table, row, x_label, left_x, right_x, yy)
+        _row_text(table, row, x_label, left_x, right_x, yy, _font(layout, row.kind))
         _row_graphics(panel, row, yy, lo, hi, rh, w_max)
     if layout.reference is not None and lo <= layout.reference <= hi:
         panel.axvline(layout.reference, color=GREY, lw=0.8, zorder=1, gid="reference-line")
@@ -236,13 +361,33 @@ def _draw(layout: ForestLayout) -> Figure:
         if math.isfinite(value):
             panel.axvline(value, color=colour(role), lw=0.8, ls=(0, (2, 2)), zorder=1, gid=f"marker-line:{role}")
     _axis_labels(panel, layout)
-    for text, yy in zip(layout.footer, footer_ys):
-        table.text(x_label, yy, text, fontsize=SMALL_SIZE, va="center", ha="left", gid="footer")
+    for text, yy in zip(footer, footer_ys):
+        table.text(x_label, yy, text, fontsize=layout.small_size, va="center", ha="left", gid="footer")
     return fig
 
 
+def _ticks_crowd(ticks: list[float], labels: list[str], lo: float, hi: float, panel_width: float, size: float) -> bool:
+    pos = [(t - lo) / (hi - lo) * panel_width for t in ticks]
+    widths = [text_width(lab, size) for lab in labels]
+    return any(pos[i + 1] - pos[i] < (widths[i] + widths[i + 1]) / 2.0 + 0.06 for i in range(len(pos) - 1))
+
+
+def _thin_ticks(panel: Axes, lo: float, hi: float, panel_width: float, size: float, reference: float | None) -> None:
+    """Drop every other tick (keeping the line of no effect) while tick labels would overlap on a narrow panel."""
+    ticks = [float(t) for t in panel.get_xticks()]
+    labels = [t.get_text() for t in panel.get_xticklabels()]
+    if hi <= lo or len(ticks) < 3 or len(labels) != len(ticks):
+        return
+    while len(ticks) > 2 and _ticks_crowd(ticks, labels, lo, hi, panel_width, size):
+        anchor = min(range(len(ticks)), key=lambda i: abs(ticks[i] - (reference if reference is not None else ticks[0])))
+        keep = [i for i in range(len(ticks)) if (i - anchor) % 2 == 0]
+        ticks, labels = [ticks[i] for i in keep], [labels[i] for i in keep]
+    panel.set_xticks(ticks)
+    panel.set_xticklabels(labels)
+
+
 def _headers(table: Axes, layout: ForestLayout, x_label: float, left_x: list[float], right_x: list[float], y: float) -> None:
-    kw = {"fontweight": "bold", "va": "bottom", "gid": "header", "linespacing": 1.1}
+    kw = {"fontsize": layout.font_size, "fontweight": "bold", "va": "bottom", "gid": "header", "linespacing": 1.1}
     table.text(x_label, y, layout.label_header, ha="left", ma="left", **kw)
     for xx, text in zip(left_x, layout.left_headers):
         table.text(xx, y, text, ha="center", ma="center", **kw)
@@ -250,10 +395,12 @@ def _headers(table: Axes, layout: ForestLayout, x_label: float, left_x: list[flo
         table.text(xx, y, text, ha="right", ma="right", **kw)
 
 
-def _row_text(table: Axes, row: ForestRow, x_label: float, left_x: list[float], right_x: list[float], y: float) -> None:
+def _row_text(
+    table: Axes, row: ForestRow, x_label: float, left_x: list[float], right_x: list[float], y: float, font: tuple[float, str, str]
+) -> None:
     if row.kind == "blank":
         return
-    size, weight, style = _FONTS[row.kind]
+    size, weight, style = font
     kw = {"fontsize": size, "fontweight": weight, "fontstyle": style, "va": "center"}
     table.text(x_label, y, row.label, ha="left", gid=f"label:{row.kind}", **kw)
     for xx, text in zip(left_x, row.left):
@@ -311,15 +458,15 @@ def _row_graphics(panel: Axes, row: ForestRow, y: float, lo: float, hi: float, r
 
 
 def _axis_labels(panel: Axes, layout: ForestLayout) -> None:
-    panel.tick_params(axis="x", labelsize=SMALL_SIZE, colors=INK, length=3.0, width=0.8)
+    panel.tick_params(axis="x", labelsize=layout.small_size, colors=INK, length=3.0, width=0.8)
     pad = 4.0
     if layout.favours:
         ref = layout.reference if layout.reference is not None else float(np.mean(panel.get_xlim()))
         trans = panel.get_xaxis_transform()
         left, right = layout.favours
-        kw = {"xycoords": trans, "textcoords": "offset points", "fontsize": SMALL_SIZE, "va": "top"}
+        kw = {"xycoords": trans, "textcoords": "offset points", "fontsize": layout.small_size, "va": "top"}
         panel.annotate(left, xy=(ref, 0.0), xytext=(-5, -20), ha="right", gid="favours:left", **kw)
         panel.annotate(right, xy=(ref, 0.0), xytext=(5, -20), ha="left", gid="favours:right", **kw)
         pad += FAVOURS_AREA * 72.0
     if layout.xlabel:
-        panel.set_xlabel(layout.xlabel, fontsize=FONT_SIZE, labelpad=pad)
+        panel.set_xlabel(layout.xlabel, fontsize=layout.font_size, labelpad=pad)
