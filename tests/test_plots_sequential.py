@@ -38,13 +38,26 @@ def test_z_curve_is_the_result_from_the_origin():
 def test_boundaries_are_drawn_at_the_looks_and_mirrored():
     res = _result()
     fig = trial_sequential_plot(res)
-    ux, uy = _line(fig, "tsa:boundary:upper")
-    lx, ly = _line(fig, "tsa:boundary:lower")
+    ux, uy = _line(fig, "tsa:boundary-look:upper")
+    lx, ly = _line(fig, "tsa:boundary-look:lower")
     np.testing.assert_allclose(ux, res.boundaries.fraction * res.ris)
     np.testing.assert_allclose(uy, res.boundaries.z)
     np.testing.assert_allclose(ly, -uy)
     np.testing.assert_allclose(lx, ux)
     assert ux[-1] == pytest.approx(res.ris)
+
+
+def test_boundary_path_is_the_results_path_through_every_look():
+    res = _result()
+    fig = trial_sequential_plot(res)
+    px, pz = _line(fig, "tsa:boundary:upper")
+    np.testing.assert_allclose(px, res.path_fraction * res.ris)
+    finite = np.isfinite(res.path_z)
+    np.testing.assert_allclose(pz[finite], res.path_z[finite])
+    assert np.isnan(pz[~finite]).all()  # no alpha left to spend: nothing is drawn, no made-up value
+    for x, z in zip(res.boundaries.fraction * res.ris, res.boundaries.z):
+        assert pz[np.argmin(np.abs(px - x))] == pytest.approx(z)
+    np.testing.assert_allclose(_line(fig, "tsa:boundary:lower")[1], -pz)
 
 
 def test_conventional_lines_and_ris_marker():
@@ -73,6 +86,7 @@ def test_boundary_extends_flat_to_looks_beyond_the_ris():
     fig = trial_sequential_plot(res)
     ux, uy = _line(fig, "tsa:boundary:upper")
     assert ux[-1] == pytest.approx(res.cumulative_participants[-1])
+    assert ux[-2] == pytest.approx(res.ris)
     assert uy[-1] == pytest.approx(uy[-2]) == pytest.approx(res.boundary[-1])
 
 

@@ -237,3 +237,25 @@ def test_tsa_refuses_a_t_based_fit():
     fit = am.pool(YI, VI, method="REML", test="knha")
     with pytest.raises(AlsmetaInputError, match="test='z'"):
         trial_sequential_analysis(fit, N, YEAR, delta=3.0, sd=6.0)
+
+
+def test_tsa_boundary_path_passes_through_each_look_and_is_the_boundary_of_a_look_there():
+    fit = _fit()
+    res = trial_sequential_analysis(fit, N, YEAR, delta=3.0, sd=6.0)
+    looks = res.boundaries.fraction
+    for t, z in zip(looks, res.boundaries.z):
+        assert res.path_z[np.flatnonzero(np.isclose(res.path_fraction, t))[0]] == pytest.approx(z, rel=1e-10)
+    # between looks 1 and 2 the path is the boundary a look at tau would face after look 1
+    tau = res.path_fraction[(res.path_fraction > looks[0]) & (res.path_fraction < looks[1])][0]
+    expected = group_sequential_boundaries([looks[0], tau]).z[-1]
+    assert res.path_z[res.path_fraction == tau][0] == pytest.approx(expected, rel=1e-10)
+    # before the first look: the one-look boundary; O'Brien-Fleming paths fall towards z_{1-alpha/2}
+    first = res.path_fraction[0]
+    assert res.path_z[0] == pytest.approx(group_sequential_boundaries([first]).z[0], rel=1e-10)
+    assert res.path_fraction[-1] == 1.0
+    # O'Brien-Fleming: the path falls between looks; just after a look it may rise a little, never by much
+    for lo, hi in zip(np.concatenate(([0.0], looks[:-1])), looks):
+        inside = (res.path_fraction > lo) & (res.path_fraction <= hi) & np.isfinite(res.path_z)
+        assert np.all(np.diff(res.path_z[inside]) < 0)
+    assert np.all(np.diff(res.path_z[np.isfinite(res.path_z)]) < 0.05)
+    assert np.min(np.diff(res.path_fraction)) >= 0.005

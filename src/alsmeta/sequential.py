@@ -41,6 +41,8 @@ Array = npt.NDArray[np.float64]
 
 SPENDING_FUNCTIONS = ("obrien_fleming", "pocock")
 _SPENDING_NAMES = {"obrien_fleming": "O'Brien-Fleming-type", "pocock": "Pocock-type"}
+PATH_POINTS = 100
+"""Information fractions (besides the looks) at which the boundary path is traced for figures."""
 _BOUNDARY_CAP = 40.0  # |Z| beyond this has probability < 1e-300 under H0: no alpha left to spend
 
 
@@ -152,12 +154,14 @@ def _boundary(target: float, exit_prob: Any) -> float:
     return float(optimize.brentq(lambda c: exit_prob(c) - target, 0.0, _BOUNDARY_CAP, xtol=1e-13, rtol=1e-14, maxiter=500))
 
 
-def _boundaries(t: Array, increments: Array, r: int) -> Array:
-    """Two-sided symmetric boundaries spending ``increments[j]`` at look ``j`` (Armitage et al. 1969)."""
+def _recursion(t: Array, increments: Array, r: int) -> tuple[Array, list[tuple[Array, Array]]]:
+    """Boundaries spending ``increments[j]`` at look ``j`` (Armitage et al. 1969), and after each look
+    the grid and weighted sub-density of Z on the continuation region (the state of the recursion)."""
     c = np.empty(t.size)
     c[0] = stats.norm.isf(increments[0] / 2.0) if increments[0] > 0 else math.inf
     z, w = _grid(-min(c[0], _BOUNDARY_CAP), min(c[0], _BOUNDARY_CAP), r)
     h = w * stats.norm.pdf(z)  # density of Z_1 on the continuation region, times the weights
+    states = [(z, h)]
     for j in range(1, t.size):
         t_prev, t_now = t[j - 1], t[j]
         c[j] = _boundary(increments[j], lambda cj: _exit_probability(cj, z, h, t_prev, t_now))
@@ -166,7 +170,51 @@ def _boundaries(t: Array, increments: Array, r: int) -> Array:
         kernel = stats.norm.pdf((z_new[:, None] * math.sqrt(t_now) - z[None, :] * math.sqrt(t_prev)) / s)
         h = w_new * (kernel @ h) * math.sqrt(t_now) / s
         z = z_new
-    return c
+        states.append((z, h))
+    return c, states
+
+
+def _boundaries(t: Array, increments: Array, r: int) -> Array:
+    """Two-sided symmetric boundaries spending ``increments[j]`` at look ``j``."""
+    return _recursion(t, increments, r)[0]
+
+
+def _path_grid(looks: Array) -> Array:
+    """Fractions at which to trace the boundary path: the looks, and between them points no closer than
+    1/PATH_POINTS, so that no point falls just after a look (where little alpha has accrued)."""
+    points = [looks]
+    edges = np.concatenate(([0.0], looks))
+    step = 1.0 / PATH_POINTS
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        n = int((hi - lo) / step)
+        if n >= 2:
+            points.append(lo + (hi - lo) * np.arange(1, n) / n)
+    return np.unique(np.concatenate(points))
+
+
+def _boundary_path(t: Array, alpha: float, spending: str, r: int, grid: Array) -> Array:
+    """Boundary a look at each ``grid`` fraction would face, given the actual looks before it.
+
+    Between looks ``j`` and ``j + 1`` the value at ``tau`` is the boundary of a
+    look at ``tau`` after looks ``1..j`` (spending ``alpha(tau) - alpha(t_j)``);
+    at a look it equals that look's boundary, so the path passes through every
+    monitoring boundary. Before the first look it is the one-look boundary.
+    Just after a look the path rises a little (a look soon after another has
+    little alpha to spend), so it is traced on :func:`_path_grid`.
+    """
+    spent = alpha_spending(grid, alpha, spending)
+    spent_at_looks = alpha_spending(t, alpha, spending)
+    _, states = _recursion(t, np.diff(np.concatenate(([0.0], spent_at_looks))), r)
+    out = np.empty(grid.size)
+    for i, tau in enumerate(grid):
+        j = int(np.searchsorted(t, tau, side="left")) - 1  # looks strictly before tau
+        if j < 0:
+            out[i] = stats.norm.isf(spent[i] / 2.0) if spent[i] > 0 else math.inf
+            continue
+        z, h = states[j]
+        out[i] = _boundary(spent[i] - spent_at_looks[j],
+                           lambda cj, z=z, h=h, t_prev=t[j], t_now=tau: _exit_probability(cj, z, h, t_prev, t_now))
+    return out
 
 
 @dataclass(frozen=True)
@@ -334,6 +382,8 @@ class TrialSequentialResult:
     k: npt.NDArray[np.int64]
     boundary: Array
     boundaries: SequentialBoundaries
+    path_fraction: Array
+    path_z: Array
     information_size: InformationSize
     heterogeneity_adjusted: bool
     method: str
@@ -479,6 +529,8 @@ def trial_sequential_analysis(
     below = frac < 1.0
     looks = np.concatenate((frac[below], [1.0]))
     bounds = group_sequential_boundaries(looks, a, kind, grid_r)
+    path_fraction = _path_grid(looks)
+    path_z = _boundary_path(looks, a, kind, int(grid_r), path_fraction)
     m = int(below.sum())  # fractions increase, so the looks below the RIS come first
     boundary = np.concatenate((bounds.z[:m], np.full(frac.size - m, bounds.z[-1])))
     estimate = cum["estimate"].to_numpy(float)
@@ -486,6 +538,7 @@ def trial_sequential_analysis(
     return TrialSequentialResult(
         labels=tuple(str(x) for x in cum["label"]), order=tuple(cum["order"].tolist()), participants=n_sorted,
         cumulative_participants=n_cum, fraction=frac, estimate=estimate, se=se, z=estimate / se,
-        k=cum["k"].to_numpy(np.int64), boundary=boundary.astype(float), boundaries=bounds, information_size=size,
+        k=cum["k"].to_numpy(np.int64), boundary=boundary.astype(float), boundaries=bounds,
+        path_fraction=path_fraction, path_z=path_z, information_size=size,
         heterogeneity_adjusted=bool(heterogeneity_adjusted), method=fit.method, alpha=a, spending=kind,
     )

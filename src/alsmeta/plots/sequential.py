@@ -34,8 +34,16 @@ Z_DISPLAY_CAP = 8.0
 def _boundary_points(result: TrialSequentialResult) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative participants and boundary z of each monitoring look (looks below the RIS, then the RIS)."""
     b = result.boundaries
-    x = b.fraction * result.ris
-    z = np.where(np.isfinite(b.z), b.z, 1e3)  # an infinite boundary leaves the panel
+    return b.fraction * result.ris, b.z
+
+
+def _boundary_path(result: TrialSequentialResult) -> tuple[np.ndarray, np.ndarray]:
+    """The boundary path (participants, z); flat beyond the RIS to the last look, as that look is judged."""
+    x = result.path_fraction * result.ris
+    z = np.where(np.isfinite(result.path_z), result.path_z, np.nan)  # no alpha to spend: nothing drawn
+    if result.cumulative_participants[-1] > result.ris:
+        x = np.append(x, result.cumulative_participants[-1])
+        z = np.append(z, result.boundary[-1])
     return x, z
 
 
@@ -43,7 +51,7 @@ def _assumptions(result: TrialSequentialResult) -> str:
     size = result.information_size
     adj = (f"adjusted for diversity D\u00b2 = {100 * result.diversity:.0f}%" if result.heterogeneity_adjusted
            else f"not adjusted for heterogeneity (D\u00b2 = {100 * result.diversity:.0f}%)")
-    return (f"RIS = {result.ris:,.0f} participants: effect {size.delta:g}, SD {size.sd:g}, two-sided \u03b1 = "
+    return (f"RIS = {result.ris:,.0f} participants: effect {size.delta:.2f}, SD {size.sd:.2f}, two-sided \u03b1 = "
             f"{result.alpha:g}, power {100 * size.power:g}%, {adj}. {result.method} random-effects model, Wald Z; "
             f"{_SPENDING_NAMES[result.spending]} \u03b1-spending (Lan & DeMets).")
 
@@ -79,7 +87,8 @@ def trial_sequential_plot(
     -------
     matplotlib.figure.Figure
         Artists carry gids: ``tsa:z`` (the curve), ``tsa:label:<study>``,
-        ``tsa:boundary:upper`` / ``tsa:boundary:lower``,
+        ``tsa:boundary:upper`` / ``tsa:boundary:lower`` (the boundary path),
+        ``tsa:boundary-look:upper`` / ``...:lower`` (the boundary at each look),
         ``tsa:conventional:upper`` / ``tsa:conventional:lower``, ``tsa:ris``,
         ``tsa:ris-label``, ``tsa:assumptions``; the study labels are the tick
         labels of the top axis, at each look's cumulative participants.
@@ -98,6 +107,7 @@ def trial_sequential_plot(
     fig_w = DOUBLE_COLUMN if width == "double" else SINGLE_COLUMN
     conventional = float(stats.norm.isf(result.alpha / 2))
     bx, bz = _boundary_points(result)
+    px, pz = _boundary_path(result)
     own_figure = ax is None
     with style_context():
         ncols = 2 if width == "double" else 1
@@ -113,7 +123,7 @@ def trial_sequential_plot(
             fig, ax = figure_and_axes(ax, (fig_w, fig_w))
         x_max = 1.08 * max(result.ris, float(result.cumulative_participants[-1]))
         z_abs = float(np.max(np.abs(result.z)))
-        finite_b = bz[bz < 1e3]
+        finite_b = bz[np.isfinite(bz)]
         y_top = max(conventional, z_abs, min(float(finite_b.max()) if finite_b.size else 0.0, Z_DISPLAY_CAP)) * 1.12
         y_top = math.ceil(y_top)
         ax.axhline(0.0, color=LIGHT_GREY, lw=0.6, zorder=0)
@@ -122,14 +132,10 @@ def trial_sequential_plot(
                        gid=f"tsa:conventional:{side}",
                        label=f"Conventional boundary (Z = \u00b1{conventional:.2f})" if side == "upper" else None)
             # boundaries start at the first look: nothing is monitored before any data
-            if result.cumulative_participants[-1] > result.ris:  # looks beyond the RIS meet the final boundary
-                bx_side = np.append(bx, result.cumulative_participants[-1])
-                bz_side = np.append(bz, bz[-1])
-            else:
-                bx_side, bz_side = bx, bz
-            ax.plot(bx_side, sign * bz_side, color=BLUE, lw=1.6, marker="s", ms=3.0, zorder=2, clip_on=True,
-                    gid=f"tsa:boundary:{side}",
+            ax.plot(px, sign * pz, color=BLUE, lw=1.6, zorder=2, gid=f"tsa:boundary:{side}",
                     label="Monitoring boundary (\u03b1-spending)" if side == "upper" else None)
+            ax.plot(bx, sign * bz, ls="none", color=BLUE, marker="s", ms=3.2, zorder=3, clip_on=True,
+                    gid=f"tsa:boundary-look:{side}")
         ax.axvline(result.ris, color=VERMILLION, lw=1.2, ls="-.", zorder=1, gid="tsa:ris",
                    label="Required information size (RIS)")
         ax.annotate(f"RIS = {result.ris:,.0f}", (result.ris, 1.0), xycoords=("data", "axes fraction"),
