@@ -17,6 +17,8 @@ import textwrap
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MultipleLocator
 from scipy import stats
 
@@ -45,6 +47,11 @@ def _boundary_path(result: TrialSequentialResult) -> tuple[np.ndarray, np.ndarra
         x = np.append(x, result.cumulative_participants[-1])
         z = np.append(z, result.boundary[-1])
     return x, z
+
+
+def _find_line(ax: Axes, gid: str) -> Line2D:
+    """The line of ``ax`` with this gid."""
+    return next(line for line in ax.get_lines() if line.get_gid() == gid)
 
 
 def _assumptions(result: TrialSequentialResult) -> str:
@@ -157,12 +164,18 @@ def trial_sequential_plot(
         ax.yaxis.set_major_locator(MultipleLocator(2 if y_top <= 10 else 5))
         ax.set_xlabel("Cumulative number of participants")
         ax.set_ylabel(z_label)
-        legend_kw = {"ncols": ncols, "fontsize": SMALL_SIZE, "handlelength": 2.6, "columnspacing": 1.5}
+        handles, labels = ax.get_legend_handles_labels()
+        boundary_label = "Monitoring boundary (\u03b1-spending)"
+        if boundary_label in labels:  # the boundary's handle shows the path and the look markers together
+            i = labels.index(boundary_label)
+            handles[i] = (handles[i], _find_line(ax, "tsa:boundary-look:upper"))
+        legend_kw = {"ncols": ncols, "fontsize": SMALL_SIZE, "handlelength": 2.6, "columnspacing": 1.5,
+                     "handler_map": {tuple: HandlerTuple(ndivide=1)}}
         if own_figure:
-            foot.legend(*ax.get_legend_handles_labels(), loc="upper center", borderaxespad=0.0, **legend_kw)
+            foot.legend(handles, labels, loc="upper center", borderaxespad=0.0, **legend_kw)
             if note:
                 foot.text(0.01, 0.0, note, ha="left", va="bottom", fontsize=SMALL_SIZE - 0.5, color=INK,
                           gid="tsa:assumptions")
         else:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), **legend_kw)
+            ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.17), **legend_kw)
     return fig
