@@ -501,6 +501,14 @@ def trial_sequential_analysis(
     heterogeneity_adjusted
         Divide the RIS by ``1 - D^2`` (Wetterslev et al. 2009).
 
+    Notes
+    -----
+    The RIS is the fixed-sample size (not inflated for the sequential
+    design), as in Wetterslev et al. (2008). ``delta`` should be the effect
+    worth detecting (e.g. a minimal clinically important difference) fixed
+    in advance, not the pooled estimate itself: a RIS built on the observed
+    effect makes the monitoring circular.
+
     References
     ----------
     Wetterslev J, Thorlund K, Brok J, Gluud C (2008). Trial sequential analysis
