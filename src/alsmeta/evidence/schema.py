@@ -231,3 +231,44 @@ SOURCE_DOMAINS = TableSchema(
 )
 """The classification of source domains (not an evidence table: it has no provenance columns).
 A listed domain also covers its subdomains; the longest listed match decides."""
+
+
+# ------------------------------------------------------------------ this project's own assessments
+ROB2_DOMAINS = (
+    "randomisation_process",
+    "deviations_from_intended_interventions",
+    "missing_outcome_data",
+    "measurement_of_the_outcome",
+    "selection_of_the_reported_result",
+    "overall",
+)
+"""The five RoB 2 domains (Sterne et al. 2019, BMJ 366:l4898) and the overall judgement, in RoB 2's order."""
+ROB2_JUDGEMENTS = ("low", "some_concerns", "high")
+ASSESSMENT_STATUSES = ("assessed",)
+"""assessed: a judgement made by this project from the sources (never a judgement of the reviews we reproduce)."""
+
+RISK_OF_BIAS = TableSchema(
+    file="risk_of_bias.csv",
+    description="this project's RoB 2 assessment of each included RCT's result, one row per trial and domain",
+    key=("review_version", "study_id", "outcome", "domain"),
+    foreign_keys={"study_id": "studies.csv"},
+    columns=(
+        ColumnSpec("review_version", "enum", required=True, allowed=REVIEW_VERSIONS),
+        ColumnSpec("study_id", required=True),
+        ColumnSpec("outcome", required=True),
+        ColumnSpec("timepoint", required=True),
+        ColumnSpec("domain", "enum", required=True, allowed=ROB2_DOMAINS),
+        ColumnSpec("judgement", "enum", required=True, allowed=ROB2_JUDGEMENTS),
+        ColumnSpec("signalling"),
+        ColumnSpec("reason", required=True),
+        ColumnSpec("source_text", required=True),
+        ColumnSpec("source_url", "url", required=True),
+        ColumnSpec("location", required=True),
+        ColumnSpec("status", "enum", required=True, allowed=ASSESSMENT_STATUSES),
+        ColumnSpec("note"),
+    ),
+)
+
+ASSESSMENTS: tuple[TableSchema, ...] = (RISK_OF_BIAS,)
+"""Tables of this project's own judgements (status ``assessed``), validated with :data:`TABLES`."""
+ALL_TABLES: tuple[TableSchema, ...] = TABLES + ASSESSMENTS

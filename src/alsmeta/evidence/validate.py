@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
-from alsmeta.evidence.schema import SOURCE_DOMAINS, TABLES, ColumnSpec, TableSchema
+from alsmeta.evidence.schema import ALL_TABLES, ROB2_DOMAINS, ROB2_JUDGEMENTS, SOURCE_DOMAINS, ColumnSpec, TableSchema
 from alsmeta.validation import AlsmetaInputError
 
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
@@ -161,6 +161,8 @@ def validate_table(
     keys = frame[list(schema.key)].astype(str).agg("|".join, axis=1)
     for line in (keys[keys.duplicated(keep="first")].index + 2).tolist():
         issues.append(DataIssue(f, int(line), ",".join(schema.key), "duplicate key: " + keys[line - 2]))
+    if f == "risk_of_bias.csv":
+        issues.extend(_risk_of_bias_rules(frame))
     return issues
 
 
@@ -226,12 +228,49 @@ def _value_rules(f: str, line: int, row: dict[str, str]) -> list[DataIssue]:
     return out
 
 
+def _risk_of_bias_rules(frame: pd.DataFrame) -> list[DataIssue]:
+    """RoB 2 (Sterne et al. 2019) rules across the rows of one assessed result.
+
+    Every assessed result (review version, study, outcome) has all five domains
+    and the overall judgement; domain rows give their signalling answers and
+    the overall row none; the overall judgement follows RoB 2's algorithm:
+    low only if every domain is low, high if any domain is high, otherwise
+    some concerns or (a judgement the reason must explain) high.
+    """
+    f = "risk_of_bias.csv"
+    out: list[DataIssue] = []
+    rank = {j: i for i, j in enumerate(ROB2_JUDGEMENTS)}
+    rows = frame.reset_index(drop=True)
+    for line, row in zip(rows.index + 2, rows.to_dict("records")):
+        overall = row["domain"] == "overall"
+        if overall and row["signalling"] != "":
+            out.append(DataIssue(f, int(line), "signalling", "the overall judgement has no signalling questions"))
+        if not overall and row["domain"] in ROB2_DOMAINS and row["signalling"] == "":
+            out.append(DataIssue(f, int(line), "signalling", "give the signalling answers the judgement rests on"))
+    for key, group in rows.groupby(["review_version", "study_id", "outcome"], sort=True):
+        first = int(group.index[0]) + 2
+        missing = [d for d in ROB2_DOMAINS if d not in set(group["domain"])]
+        if missing:
+            out.append(DataIssue(f, first, "domain", f"{'/'.join(key)} lacks RoB 2 domain(s): {', '.join(missing)}"))
+            continue
+        judged = dict(zip(group["domain"], group["judgement"]))
+        if any(j not in rank for j in judged.values()):
+            continue  # reported by the column check
+        worst = max((judged[d] for d in ROB2_DOMAINS[:-1]), key=rank.__getitem__)
+        overall = judged["overall"]
+        line = int(group.index[list(group["domain"]).index("overall")]) + 2
+        if rank[overall] < rank[worst] or (worst == "low" and overall != "low"):
+            out.append(DataIssue(f, line, "judgement",
+                                 f"overall {overall!r} does not follow RoB 2: the worst domain is {worst!r}"))
+    return out
+
+
 def validate_data(data_dir: str | Path) -> list[DataIssue]:
     """Validate every table in ``data_dir``; returns all issues (empty when clean)."""
     root = Path(data_dir)
     issues: list[DataIssue] = []
     frames: dict[str, pd.DataFrame] = {}
-    for schema in TABLES:
+    for schema in ALL_TABLES:
         path = root / schema.file
         if not path.is_file():
             issues.append(DataIssue(schema.file, 0, "", f"file is missing from {root}"))
@@ -244,7 +283,7 @@ def validate_data(data_dir: str | Path) -> list[DataIssue]:
     known = set(studies["study_id"]) if studies is not None and "study_id" in studies else None
     domain_issues, domains = _read_source_domains(root)
     issues.extend(domain_issues)
-    for schema in TABLES:
+    for schema in ALL_TABLES:
         if schema.file in frames:
             fk = known if schema.foreign_keys else None
             issues.extend(validate_table(frames[schema.file], schema, fk, domains))

@@ -12,8 +12,12 @@ axes.
 - :func:`baujat_plot` (:func:`baujat_coordinates`), :func:`gosh_plot`,
   :func:`influence_plot`, :func:`drapery_plot` - diagnostics
 - :func:`prisma_flow` with :class:`PrismaCounts` - PRISMA 2020 flow diagram
+- :func:`trial_sequential_plot` - cumulative Z with alpha-spending boundaries and the RIS
+- :func:`traffic_light_plot`, :func:`risk_of_bias_summary_plot`, :func:`risk_of_bias_figure` - RoB 2 (robvis style)
+- :func:`availability_map` - which number exists for which study, outcome and time point
 """
 
+from alsmeta.plots.availability import availability_map
 from alsmeta.plots.baujat import baujat_coordinates, baujat_plot
 from alsmeta.plots.drapery import drapery_plot, p_value_function
 from alsmeta.plots.forest import forest_plot
@@ -21,13 +25,16 @@ from alsmeta.plots.funnel import funnel_plot, trim_and_fill_parts
 from alsmeta.plots.gosh import gosh_plot
 from alsmeta.plots.influence import influence_plot, influential_flags
 from alsmeta.plots.prisma import PrismaCounts, prisma_flow
+from alsmeta.plots.risk_of_bias import risk_of_bias_figure, risk_of_bias_summary_plot, traffic_light_plot
 from alsmeta.plots.sensitivity import cumulative_forest, leave_one_out_forest
+from alsmeta.plots.sequential import trial_sequential_plot
 from alsmeta.plots.style import save_figure, style_context
 from alsmeta.plots.subgroups import SubgroupAnalysis, subgroup_analysis
 
 __all__ = [
     "PrismaCounts",
     "SubgroupAnalysis",
+    "availability_map",
     "baujat_coordinates",
     "baujat_plot",
     "cumulative_forest",
@@ -40,8 +47,12 @@ __all__ = [
     "leave_one_out_forest",
     "p_value_function",
     "prisma_flow",
+    "risk_of_bias_figure",
+    "risk_of_bias_summary_plot",
     "save_figure",
     "style_context",
     "subgroup_analysis",
+    "traffic_light_plot",
+    "trial_sequential_plot",
     "trim_and_fill_parts",
 ]
