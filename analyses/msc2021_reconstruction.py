@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from scipy import stats
+from scipy import optimize, stats
 
 import alsmeta as am
 from alsmeta.bayes import BayesMetaResult, bayes_meta
@@ -50,8 +50,11 @@ from alsmeta.evidence.claims_check import (
     direction_verdict,
     max_disjoint_total,
     overall_verdict,
+    sums_by_size_choice,
 )
 from alsmeta.evidence.tables import Evidence, Reported, load_evidence
+from alsmeta.evidence.windows import ArmChange, WindowAnalysis, WindowIncrement, linear_decline_correlation, window_increments
+from alsmeta.multiverse import distinct_analyses
 from alsmeta.plots.forest import forest_plot, symmetric_xlim
 from alsmeta.plots.style import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, SKY_BLUE, VERMILLION, save_figure, style_context
 from alsmeta.reporting import markdown_table, write_numbers
@@ -72,6 +75,13 @@ IT_MSC = "MSC, intrathecal"
 NTF = "MSC-NTF, intrathecal \u00b1 intramuscular (secondary source)"
 NULL = "No cells: untreated control arm (empirical null)"
 FAVOURS = ("Faster progression after", "Slower progression after")
+
+# The pre-specified primary analysis of the rebuild: every verdict follows from it. REML tau2 with the
+# Hartung-Knapp-Sidik-Jonkman interval (t with k - 1 df; Hartung & Knapp 2001, IntHout et al. 2014), because with
+# k = 2 the z interval ignores the uncertainty in tau2. With k = 1 there is no tau2 and HKSJ reduces to the study's
+# own z interval. z, the other estimators and the Bayesian model are alternatives, reported as agreement.
+PRIMARY_METHOD, PRIMARY_TEST = "REML", "knha"
+PRIMARY_TEXT = "REML + HKSJ (t, k - 1 df; k = 1: the study's z interval)"
 
 # Clinically relevant slowing of ALSFRS-R progression: 25% and 50% of the natural-history decline of about
 # 1 point/month (GUIDE methods references: Kaufmann 2009, PRO-ACT); 25% is also Petrou 2016's responder
@@ -347,64 +357,108 @@ def pool_numbers(p: Pool) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
+def primary_fit(effects: list[Effect]) -> am.PooledResult:
+    """The rebuild's pre-specified primary analysis (PRIMARY_TEXT) of a set of effects."""
+    return fit(effects, PRIMARY_METHOD, PRIMARY_TEST)
+
+
+def prediction_note(f: am.PooledResult) -> str:
+    """What the prediction interval is for a k = 2 HKSJ fit, in words (none is drawn below k = 3)."""
+    return (f"No prediction interval: with k = {f.k} the t(k - 2) interval of Riley et al. 2011 has {f.k - 2} df and is undefined "
+            f"(metafor's predict() uses t(k - 1) = t({f.df:g}) and gives {f.pi_low:.2f} to {f.pi_high:.2f}).")
+
+
 def forest(effects: list[Effect], outcome: str, title: str, stem: str, notes: list[str]) -> dict[str, Any]:
+    """Forest by subgroup; every subtotal diamond and its printed CI are the primary analysis (REML + HKSJ)."""
     order = [IT_MSC, NTF, NULL]
     groups = [e.group for e in effects]
-    f = fit(effects, "REML", "z")
+    f = primary_fit(effects)
     for g in dict.fromkeys(groups):
         members = [e for e in effects if e.group == g]
         if len(members) > 1:
-            h = fit(members, "REML", "knha")
-            notes = [f"{g} with REML-HKSJ instead of z: {ci_text(h.estimate, h.ci_low, h.ci_high)} (t with {h.df:g} df).", *notes]
-    fig = forest_plot(
-        f, subgroups=groups, subgroup_order=[g for g in order if g in groups], overall=False,
-        columns={"n": [e.n for e in effects], **({"Period": [PERIOD_SHORT[e.period] for e in effects]} if len({e.period for e in effects}) > 1 else {}),
-                 "SE from": [e.se_from for e in effects], "Source": [e.status for e in effects]},
-        weights=False,
-        effect_label="Slope change", xlabel=f"Change in {OUTCOME_NAMES[outcome]} slope, post minus pre ({UNITS[outcome]})",
-        favours=FAVOURS, xlim=symmetric_xlim(f), title=title,
-        notes=[
-            "Within-patient change in progression rate (post-treatment minus lead-in slope); positive = slower decline after.",
-            "Subgroups pooled separately (REML, z); the test for subgroup differences compares treated subgroups with the untreated arm.",
-            *notes,
-        ],
-        panel_width=2.6,
-    )
+            p, z = primary_fit(members), fit(members, "REML", "z")
+            notes = [f"{g}: subtotal = primary analysis, REML + HKSJ, {ci_text(p.estimate, p.ci_low, p.ci_high)} (t with {p.df:g} df, "
+                     f"p = {p.pvalue:.2f}); REML with a z interval (alternative): {ci_text(z.estimate, z.ci_low, z.ci_high)}.",
+                     prediction_note(p), *notes]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", am.AlsmetaWarning)  # single-study subgroups: HKSJ reduces to z (said in the notes)
+        fig = forest_plot(
+            f, subgroups=groups, subgroup_order=[g for g in order if g in groups], overall=False,
+            columns={"n": [e.n for e in effects], **({"Period": [PERIOD_SHORT[e.period] for e in effects]} if len({e.period for e in effects}) > 1 else {}),
+                     "SE from": [e.se_from for e in effects], "Source": [e.status for e in effects]},
+            weights=False,
+            effect_label="Slope change", xlabel=f"Change in {OUTCOME_NAMES[outcome]} slope, post minus pre ({UNITS[outcome]})",
+            favours=FAVOURS, xlim=_forest_xlim(effects), title=title,
+            notes=[
+                "Within-patient change in progression rate (post-treatment minus lead-in slope); positive = slower decline after. "
+                "Study rows: 95% z intervals.",
+                "Subgroups pooled separately with the primary analysis, REML + HKSJ (t with k - 1 df; a single study keeps its z interval); "
+                "the test for subgroup differences compares treated subgroups with the untreated arm.",
+                *notes,
+            ],
+            panel_width=2.6,
+        )
     save_figure(fig, OUT / stem)
-    return {g: fit_numbers(fit([e for e in effects if e.group == g])) for g in dict.fromkeys(groups)}
+    return {g: {"primary_reml_hksj": fit_numbers(primary_fit(m)), "reml_z": fit_numbers(fit(m))}
+            for g in dict.fromkeys(groups) for m in [[e for e in effects if e.group == g]]}
 
 
-def sweep_figure(panels: list[tuple[str, pd.DataFrame, str]], stem: str) -> None:
-    """Estimator x test grid: each cell the pooled estimate and CI, green where the CI excludes 0."""
+def _forest_xlim(effects: list[Effect]) -> tuple[float, float]:
+    """Symmetric limits around 0 that show every study interval (a wide HKSJ subtotal is clipped with an arrow)."""
+    reach = max(max(abs(lo), abs(hi)) for e in effects for lo, hi in [e.ci])
+    step = 0.5 if reach <= 3 else 1.0 if reach <= 6 else 2.0
+    edge = math.ceil(reach * 1.1 / step) * step
+    return (-edge, edge)
+
+
+DOUBLE_COLUMN_IN = 183 / 25.4  # GUIDE figure standard: 183 mm (double column) ...
+SINGLE_COLUMN_IN = 89 / 25.4  # ... or 89 mm (single column)
+
+
+def sweep_figure(panels: list[tuple[str, pd.DataFrame, str, str]], stem: str) -> None:
+    """Estimator x test grid: each cell the pooled estimate and CI; green + bold where the CI excludes 0 in the claimed
+    direction; cells that repeat an earlier cell's analysis in grey italics, so the distinct analyses can be counted."""
     methods = list(dict.fromkeys(panels[0][1]["method"]))
     tests = ["z", "t", "knha", "adhoc"]
-    test_names = {"z": "z", "t": "t", "knha": "HKSJ", "adhoc": "HKSJ ad hoc"}
-    cell_w, cell_h = 1.18, 0.34
+    test_names = {"z": "z", "t": "t", "knha": "HKSJ", "adhoc": "HKSJ\nad hoc"}
+    label_w, gap, cell_h = 0.42, 0.16, 0.3
+    width = DOUBLE_COLUMN_IN
+    cell_w = (width - label_w - 0.05 - gap * (len(panels) - 1)) / (len(tests) * len(panels))
     with style_context():
-        width = len(panels) * (len(tests) * cell_w + 0.25) + 0.9
-        grid_h, top, bottom = (len(methods) + 1) * cell_h, 0.75, 0.65
+        grid_h, top, bottom = (len(methods) + 1) * cell_h, 0.95, 0.62
         height = grid_h + top + bottom
         fig = Figure(figsize=(width, height))
-        for pi, (title, frame, unit) in enumerate(panels):
-            left = (0.9 + pi * (len(tests) * cell_w + 0.25)) / width
+        for pi, (title, frame, unit, claimed) in enumerate(panels):
+            left = (label_w + pi * (len(tests) * cell_w + gap)) / width
             ax = fig.add_axes((left, bottom / height, len(tests) * cell_w / width, grid_h / height))
             ax.set_xlim(0, len(tests))
             ax.set_ylim(len(methods) + 1, 0)
             ax.axis("off")
-            ax.set_title(title, fontsize=9, loc="left", pad=4)
+            a = sweep_agreement(frame, claimed)
+            ax.set_title(f"{title}\n{a['combinations']} combinations = {a['distinct']} distinct analyses; "
+                         f"CI beyond 0 ({'> 0' if claimed == 'increase' else '< 0'}) in {a['holds_distinct']} of {a['distinct']}",
+                         fontsize=7.5, loc="left", pad=4, linespacing=1.2)
             for j, t in enumerate(tests):
-                ax.text(j + 0.5, 0.5, test_names[t], ha="center", va="center", fontweight="bold", fontsize=8)
+                ax.text(j + 0.5, 0.5, test_names[t], ha="center", va="center", fontweight="bold", fontsize=7, linespacing=1.0)
+            seen: set[tuple[float, ...]] = set()
             for i, m in enumerate(methods):
                 if pi == 0:
-                    ax.text(-0.08, i + 1.5, m, ha="right", va="center", fontsize=8)
+                    ax.text(-0.06, i + 1.5, m, ha="right", va="center", fontsize=7)
                 for j, t in enumerate(tests):
                     r = frame[(frame.method == m) & (frame.test == t)].iloc[0]
-                    excl = r.ci_low > 0 or r.ci_high < 0
+                    key = tuple(float(f"{v:.9e}") for v in (r.estimate, r.ci_low, r.ci_high))
+                    repeat = key in seen
+                    seen.add(key)
+                    excl = (r.ci_low > 0) if claimed == "increase" else (r.ci_high < 0)
                     ax.add_patch(_rect(j, i + 1, "#d4efe4" if excl else "#f2f2f2"))
-                    ax.text(j + 0.5, i + 1.5, f"{r.estimate:.2f}\n[{r.ci_low:.2f}, {r.ci_high:.2f}]", ha="center", va="center", fontsize=6.5, linespacing=1.1)
-            ax.text(0, len(methods) + 1.35, unit, ha="left", va="top", fontsize=7, color=GREY)
-        fig.text(0.01, 0.12 / height, "Green: 95% CI excludes no change. Rows: tau\u00b2 estimator (CE = common effect); columns: test. k = 2 in both panels, "
-                 "so t-based intervals use 1 df.", fontsize=7, color=GREY, ha="left", va="bottom")
+                    ax.text(j + 0.5, i + 1.5, f"{r.estimate:.2f}\n[{r.ci_low:.2f}, {r.ci_high:.2f}]", ha="center", va="center", fontsize=7,
+                            linespacing=1.0, fontweight="bold" if excl else "normal", fontstyle="italic" if repeat else "normal",
+                            color=GREY if repeat else INK)
+            ax.text(0, len(methods) + 1.25, unit, ha="left", va="top", fontsize=7, color=GREY)
+        fig.text(0.02 / width, 0.06 / height,
+                 "Green, bold: 95% CI excludes no change in the claimed direction. Grey italics: the same analysis as an earlier cell "
+                 "(counted once).\nRows: tau\u00b2 estimator (CE = common effect); columns: test. k = 2 in both panels, so t-based "
+                 "intervals use 1 df. Primary analysis: REML, HKSJ.", fontsize=7, color=GREY, ha="left", va="bottom", linespacing=1.2)
         save_figure(fig, OUT / stem)
 
 
@@ -573,8 +627,8 @@ def claims_figure(claims: pd.DataFrame, stem: str) -> None:
         else:
             claim = textwrap.wrap(f"{r.claim} ({r.published})" if r.published else r.claim, 34)
         shows = textwrap.wrap(r.shows, 66)
-        if r.robustness_short:
-            shows += textwrap.wrap(r.robustness_short, 66)
+        if r.agreement_short:
+            shows += textwrap.wrap(r.agreement_short, 66)
         verdict = [r.verdict] + ([] if r.decisive == "yes" else textwrap.wrap(f"({r.decisive.removeprefix('no: ')}; not decisive)", 22))
         rows.append((claim, shows, verdict, comp, r.verdict))
     line = 0.148
@@ -626,6 +680,24 @@ def candidate_table(ev: Evidence, effects_by_study: dict[str, str]) -> tuple[pd.
             "examples": [[f"{label[r]} ({n})" for r, n in sel] for sel in (exact or overlapping)[:3]],
             "appearances": appear,
         }
+    msc = cohorts["MSC"]
+    multi = {c.report: sorted(set(c.sizes)) for c in msc if len(set(c.sizes)) > 1}
+    ntf = [sid for sid, (_, _, _, note) in COHORTS.items() if "MSC-NTF counted as MSC" in note]
+    by_choice = sums_by_size_choice(msc, PUBLISHED_COUNTS["MSC"])
+    no_ntf = [c for c in msc if c.report not in ntf]
+    by_choice_no_ntf = sums_by_size_choice(no_ntf, PUBLISHED_COUNTS["MSC"])
+    match["MSC"]["count_choices"] = {
+        "candidates_counted": {label[c.report]: list(c.sizes) for c in msc},
+        "left_out_n_unknown": [label[sid] for sid, (sg, sizes, _, _) in COHORTS.items() if sg == "MSC" and not sizes],
+        "alternative_sizes": {label[r]: v for r, v in multi.items()},
+        "alternative_sizes_why": {label[sid]: COHORTS[sid][3] for sid in multi},
+        "msc_ntf_counted_as_msc": [label[sid] for sid in ntf],
+        "selections_either_size": len(cohort_sums(msc, PUBLISHED_COUNTS["MSC"])),
+        "by_fixed_size": [{"sizes": {label[r]: n for r, n in ch.items()}, "selections": cnt} for ch, cnt in by_choice],
+        "range_fixed_size": [min(cnt for _, cnt in by_choice), max(cnt for _, cnt in by_choice)],
+        "without_msc_ntf_either_size": len(cohort_sums(no_ntf, PUBLISHED_COUNTS["MSC"])),
+        "without_msc_ntf_range_fixed_size": [min(cnt for _, cnt in by_choice_no_ntf), max(cnt for _, cnt in by_choice_no_ntf)],
+    }
     q = ev.qualitative
     rows = []
     for sid, (sg, sizes, groups, size_note) in COHORTS.items():
@@ -666,8 +738,8 @@ def count_claims(ev: Evidence, match: dict[str, Any], n_candidates: int, n_cohor
         c = ev.claim(SYNTHESIS, claim_id)
         rows.append({"claim_id": claim_id, "claim": c["claim"], "published": c["value"], "component": "overall", "reading": "count",
                      "shows": shows, "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "k": 0, "n": 0,
-                     "verdict": verdict, "reason": reason, "robustness": "", "robustness_short": "", "decisive": True,
-                     "not_decisive_because": ""})
+                     "verdict": verdict, "reason": reason, "agreement": "", "agreement_short": "", "decisive": True,
+                     "not_decisive_because": "", "analysis": "count"})
 
     search = "the search (databases, dates, strategy) and screening records were not retrieved; the toolkit cannot re-run them"
     add("records_identified", NOT_ASSESSABLE, "no search to re-run", search)
@@ -676,10 +748,17 @@ def count_claims(ev: Evidence, match: dict[str, Any], n_candidates: int, n_cohor
         f"{n_candidates} candidate reports from {n_cohort_groups} patient cohorts published before April 2021; the list of 11 is unknown",
         "the study list was not retrieved and the candidates do not identify a unique set of 11")
     m = match["MSC"]
+    cc = m["count_choices"]
+    alt = "; ".join(f"{k} {' or '.join(map(str, v))}" for k, v in cc["alternative_sizes"].items())
     add("patients_msc", NOT_ASSESSABLE,
         f"{m['selections_matching']} different selections of the {len(m['candidates'])} MSC candidates with a known n sum to exactly 152 "
         f"(e.g. {' + '.join(m['examples'][0])})",
-        "the total is reachable in many ways, so it does not identify the MSC studies (and Mazzini 2003's n is unknown)")
+        f"the total is reachable in many ways, so it does not identify the MSC studies. The count {cc['selections_either_size']} lets "
+        f"{len(cc['alternative_sizes'])} studies enter with either of two sizes ({alt}) and counts the MSC-NTF studies "
+        f"({', '.join(cc['msc_ntf_counted_as_msc'])}) as MSC (INFERRED); {', '.join(cc['left_out_n_unknown'])} is left out (n unknown). "
+        f"With one size fixed per study the count is {cc['range_fixed_size'][0]} to {cc['range_fixed_size'][1]}; without the MSC-NTF "
+        f"studies {cc['without_msc_ntf_either_size']} (either size) or {cc['without_msc_ntf_range_fixed_size'][0]} to "
+        f"{cc['without_msc_ntf_range_fixed_size'][1]} (one size fixed); every choice leaves more than one selection")
     m = match["NSC"]
     add("patients_nsc", NOT_ASSESSABLE,
         f"no selection of non-overlapping NSC cohorts sums to 57 (largest: {m['max_disjoint_total']} = {' + '.join(m['max_disjoint_selection'])}); "
@@ -695,13 +774,14 @@ def count_claims(ev: Evidence, match: dict[str, Any], n_candidates: int, n_cohor
 
 
 def direction_row(claim_id: str, component: str, reading: str, f: am.PooledResult | None, effects: list[Effect], claimed: str,
-                  decisive: bool, robustness: str = "", extra: str = "", unit: str = "", short: str = "") -> dict[str, Any]:
+                  decisive: bool, agreement: str = "", extra: str = "", unit: str = "", short: str = "") -> dict[str, Any]:
     if f is None or f.k == 0:
         verdict, reason = NOT_ASSESSABLE, "no usable number (k = 0)"
         est = lo = hi = math.nan
         shows = extra
     else:
         verdict, reason = direction_verdict(f.estimate, f.ci_low, f.ci_high, f.k, claimed)
+        reason = f"primary analysis ({analysis_text(f)}): {reason}"
         est, lo, hi = f.estimate, f.ci_low, f.ci_high
         who = ", ".join(e.label for e in effects)
         shows = f"{ci_text(est, lo, hi)} {unit}; k = {f.k}, n = {sum(e.n for e in effects)} ({who})" + (f"; {extra}" if extra else "")
@@ -709,18 +789,47 @@ def direction_row(claim_id: str, component: str, reading: str, f: am.PooledResul
         reason += "; rests on secondary sources only, so it does not decide the claim"
     return {"claim_id": claim_id, "claim": "", "published": "", "component": component, "reading": reading, "shows": shows,
             "estimate": est, "ci_low": lo, "ci_high": hi, "k": 0 if f is None else f.k, "n": sum(e.n for e in effects),
-            "verdict": verdict, "reason": reason, "robustness": robustness, "robustness_short": short, "decisive": decisive,
-            "not_decisive_because": "" if decisive else "secondary source only"}
+            "verdict": verdict, "reason": reason, "agreement": agreement, "agreement_short": short, "decisive": decisive,
+            "not_decisive_because": "" if decisive else "secondary source only", "analysis": "" if f is None else analysis_text(f)}
+
+
+def analysis_text(f: am.PooledResult) -> str:
+    """The analysis a verdict rests on, with its test and df."""
+    if f.k == 1:
+        return "single study, 95% z interval"
+    test = f"t({f.df:g})" if math.isfinite(f.df) else "z"
+    name = {"knha": "HKSJ", "z": "z", "t": "t", "adhoc": "HKSJ ad hoc"}[f.test]
+    return f"{f.method} + {name}, {test}, k = {f.k}"
+
+
+def _holds(frame: pd.DataFrame, claimed: str) -> pd.Series:
+    return (frame.ci_low > 0) if claimed == "increase" else (frame.ci_high < 0)
+
+
+SWEEP_IDENTITY = ("estimate", "ci_low", "ci_high")  # one sweep = one data set (same k): an analysis is its estimate and interval
+
+
+def sweep_agreement(sw: pd.DataFrame, claimed: str) -> dict[str, Any]:
+    """How many *distinct* analyses of an estimator x test sweep put the 95% CI beyond 0 in the claimed direction.
+
+    Choice combinations that give the same fitted result (e.g. every estimator when tau2 = 0) are one analysis
+    (alsmeta.multiverse.distinct_analyses); both counts are returned.
+    """
+    distinct = distinct_analyses(sw, columns=SWEEP_IDENTITY)
+    out: dict[str, Any] = {"claimed": claimed, "combinations": len(sw), "distinct": len(distinct),
+                           "holds_distinct": int(_holds(distinct, claimed).sum()), "holds_combinations": int(_holds(sw, claimed).sum())}
+    for test in ("z", "knha"):
+        sub = sw[sw.test == test]
+        d = distinct_analyses(sub, columns=SWEEP_IDENTITY)
+        out[test] = {"combinations": len(sub), "distinct": len(d), "holds_distinct": int(_holds(d, claimed).sum())}
+    return out
 
 
 def sweep_robustness(sw: pd.DataFrame, claimed: str) -> str:
-    hit = (sw.ci_low > 0) if claimed == "increase" else (sw.ci_high < 0)
-    z = sw[sw.test == "z"]
-    hz = (z.ci_low > 0) if claimed == "increase" else (z.ci_high < 0)
-    hk = sw[sw.test == "knha"]
-    hh = (hk.ci_low > 0) if claimed == "increase" else (hk.ci_high < 0)
-    return (f"claimed direction excluded-null in {int(hit.sum())} of {len(sw)} estimator x test specifications "
-            f"({int(hz.sum())}/{len(z)} with z, {int(hh.sum())}/{len(hk)} with HKSJ)")
+    a = sweep_agreement(sw, claimed)
+    return (f"95% CI beyond 0 in the claimed direction in {a['holds_distinct']} of {a['distinct']} distinct analyses "
+            f"({a['combinations']} estimator x test combinations; {a['z']['holds_distinct']} of {a['z']['distinct']} distinct with z, "
+            f"{a['knha']['holds_distinct']} of {a['knha']['distinct']} with HKSJ)")
 
 
 # ---------------------------------------------------------------------------
@@ -799,8 +908,8 @@ def main() -> None:
               "alsfrs_r_6mo_all_msc": sweep(with_secondary["alsfrs_r_6mo_all_msc"])}
     for name, sw in sweeps.items():
         sw.to_csv(OUT / f"sweep_{name}.csv", index=False, lineterminator="\n", float_format="%.6g")
-    sweep_figure([("ALSFRS-R, intrathecal MSC, first follow-up\n(Oh 2018 MSC arm + Kim 2009; primary)", sweeps["alsfrs_r_first"], "points/month"),
-                  ("FVC, all MSC incl. MSC-NTF\n(Oh 2018 MSC arm + Petrou 2016, secondary)", sweeps["fvc_all_msc"], "% predicted/month")],
+    sweep_figure([("ALSFRS-R, IT MSC, first follow-up (Oh 2018 + Kim 2009)", sweeps["alsfrs_r_first"], "points/month", "increase"),
+                  ("FVC, all MSC (Oh 2018 + Petrou 2016, secondary)", sweeps["fvc_all_msc"], "% predicted/month", "decrease")],
                  "sweep_estimator_by_test")
 
     def spec(label: str, effects: list[Effect], is_primary: bool = False) -> tuple[str, am.PooledResult, am.PooledResult, bool]:
@@ -885,44 +994,44 @@ def main() -> None:
     candidates.to_csv(OUT / "candidates.csv", index=False, lineterminator="\n")
     groups = {g for sid, (_, _, gr, _) in COHORTS.items() for g in (gr or (sid,))}
 
-    f_first = fit(list(primary["alsfrs_r_first"].effects))
-    f_6 = fit(list(primary["alsfrs_r_6mo"].effects))
-    f_fvc = fit(list(primary["fvc_first"].effects))
-    f_fvc_all = fit(list(with_secondary["fvc_all_msc"].effects))
-    f_ntf_fvc = fit([pet_f])
+    # every verdict follows from the pre-specified primary analysis (REML + HKSJ); alternatives are agreement only
+    f_first = primary_fit(list(primary["alsfrs_r_first"].effects))
+    f_first_z = fit(list(primary["alsfrs_r_first"].effects), "REML", "z")
+    f_fvc = primary_fit(list(primary["fvc_first"].effects))
+    f_fvc_all = primary_fit(list(with_secondary["fvc_all_msc"].effects))
+    f_ntf_fvc = primary_fit([pet_f])
     b_first = bayes_results["alsfrs_r_first"]
     b_probs = [r.prob_mu_above[0] for r in b_first.values()]
-    hk = fit(list(primary["alsfrs_r_first"].effects), "REML", "knha")
     claims = count_claims(ev, match, len(COHORTS), len(groups))
+    transience = transience_analysis(ev)
+    agree_first = sweep_agreement(sweeps["alsfrs_r_first"], "increase")
 
     # claim: transient ALSFRS-R benefit after intrathecal MSC
     c = ev.claim(SYNTHESIS, "it_msc_transient_alsfrs_benefit")
     pos = direction_row(
         "it_msc_transient_alsfrs_benefit", "positive effect: slower ALSFRS-R decline after intrathecal MSC (first follow-up)",
         "post - pre slope > 0", f_first, list(primary["alsfrs_r_first"].effects), "increase", True,
-        robustness=(f"REML-HKSJ: {ci_text(hk.estimate, hk.ci_low, hk.ci_high)}; " + sweep_robustness(sweeps["alsfrs_r_first"], "increase")
-                    + f"; Bayesian P(mu > 0) = {min(b_probs):.3f} to {max(b_probs):.3f} over half-normal scales "
-                    + ", ".join(f"{s:g}" for s in b_first)),
-        short=(f"fragile: REML-HKSJ {ci_text(hk.estimate, hk.ci_low, hk.ci_high)}; Bayesian P(\u03bc > 0) "
-               f"{min(b_probs):.2f}-{max(b_probs):.2f} over half-normal priors on \u03c4"),
+        agreement=(f"alternatives in this project's two-study rebuild (not the 2021 paper, which published no study-level data): "
+                   f"REML with a z interval {ci_text(f_first_z.estimate, f_first_z.ci_low, f_first_z.ci_high)}; "
+                   + sweep_robustness(sweeps["alsfrs_r_first"], "increase")
+                   + f"; Bayesian P(mu > 0) = {min(b_probs):.3f} to {max(b_probs):.3f} over half-normal scales "
+                   + ", ".join(f"{s:g}" for s in b_first) + "; without Kim 2009 (Oh 2018 alone, k = 1): "
+                   + ci_text(oh['alsfrs_r', FIRST, 'msc'].yi, *oh['alsfrs_r', FIRST, 'msc'].ci)),
+        short=(f"rebuild (not the 2021 paper): holds in {agree_first['holds_distinct']} of {agree_first['distinct']} distinct "
+               f"estimator x test analyses (all z); REML z {ci_text(f_first_z.estimate, f_first_z.ci_low, f_first_z.ci_high)}; "
+               f"Bayesian P(\u03bc > 0) {min(b_probs):.2f}-{max(b_probs):.2f}"),
         extra=f"untreated arm of Oh 2018 (empirical null): {ci_text(oh['alsfrs_r', FIRST, 'control'].yi, *oh['alsfrs_r', FIRST, 'control'].ci)}",
         unit="points/month")
-    waning = oh["alsfrs_r", SIX, "msc"].yi - oh["alsfrs_r", FIRST, "msc"].yi
-    trans = {"claim_id": "it_msc_transient_alsfrs_benefit", "claim": "", "published": "",
-             "component": "transience: the effect fades after the first months", "reading": "effect later < effect early",
-             "shows": (f"Oh 2018 MSC arm: {oh['alsfrs_r', FIRST, 'msc'].yi:.2f} at first follow-up vs {ci_text(f_6.estimate, f_6.ci_low, f_6.ci_high)} "
-                       f"points/month to 6 months (change {waning:+.2f}); no intrathecal-MSC numbers beyond 6 months"),
-             "estimate": f_6.estimate, "ci_low": f_6.ci_low, "ci_high": f_6.ci_high, "k": f_6.k, "n": oh["alsfrs_r", SIX, "msc"].n,
-             "verdict": NOT_ASSESSABLE,
-             "reason": ("where it can be checked (Oh 2018, the only intrathecal-MSC study with two post-treatment periods) the slope change does not "
-                        "wane up to 6 months; the two periods share patients, so their difference has no SE; waning after 6 months cannot be assessed"),
-             "robustness": "", "robustness_short": "", "decisive": True, "not_decisive_because": ""}
+    trans_rows = transience_rows(transience)
     claims.append({**pos, "component": "overall", "claim": c["claim"], "published": "", "reading": "transient positive effect",
-                   "shows": "positive within-patient effect reproduced (fragile: z only); transience not assessable",
-                   "verdict": overall_verdict([(pos["verdict"], True), (trans["verdict"], True)]),
-                   "reason": "the positive part is reproduced under REML-z; whether the effect is transient cannot be assessed",
-                   "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "robustness_short": ""})
-    claims += [pos, trans]
+                   "shows": (f"positive within-patient effect: not shown by the primary analysis (REML + HKSJ, k = 2); "
+                             f"transience: the randomised between-arm gain accrues mostly in months 0-4, fading is not shown"),
+                   "verdict": overall_verdict([(pos["verdict"], True), *((t["verdict"], t["decisive"]) for t in trans_rows)]),
+                   "reason": ("under the primary analysis the rebuilt positive effect is inconclusive (its z interval excludes 0, HKSJ does not); "
+                              "whether the effect is transient cannot be decided from the reported numbers (see the transience rows)"),
+                   "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "agreement_short": "",
+                   "analysis": "combines the decisive components"})
+    claims += [pos, *trans_rows]
 
     # claim: FVC worse after all interventions
     c = ev.claim(SYNTHESIS, "fvc_worse_all")
@@ -931,12 +1040,12 @@ def main() -> None:
                             extra=f"untreated arm (empirical null): {ci_text(null_f.yi, *null_f.ci)}; treated minus untreated "
                                   f"{null_numbers['fvc_first_follow_up']['treated_minus_untreated']['estimate']:.2f} "
                                   f"(p = {null_numbers['fvc_first_follow_up']['treated_minus_untreated']['pvalue']:.2f})",
-                            robustness="k = 1: estimator and test choices do not apply", unit="%/month")
+                            agreement="k = 1: estimator and test choices do not apply (the study's own z interval)", unit="%/month")
     comp_ntf = direction_row("fvc_worse_all", "MSC-NTF (intrathecal \u00b1 intramuscular)", "post - pre FVC slope < 0", f_ntf_fvc, [pet_f], "decrease", False,
                              extra="secondary sources only", unit="%/month")
     comp_all = direction_row("fvc_worse_all", "all MSC pooled (sensitivity, with the secondary source)", "post - pre FVC slope < 0", f_fvc_all,
                              list(with_secondary["fvc_all_msc"].effects), "decrease", False,
-                             robustness=sweep_robustness(sweeps["fvc_all_msc"], "decrease"), unit="%/month")
+                             agreement=sweep_robustness(sweeps["fvc_all_msc"], "decrease"), unit="%/month")
     q = ev.qualitative
     mnc = q[(q.study_id == "blanquer2012")].iloc[0]
     nsc = q[(q.study_id == "mazzini2019") & (q.outcome == "fvc")].iloc[0]
@@ -950,8 +1059,8 @@ def main() -> None:
                    "shows": "worse after intrathecal MSC in Oh 2018 (as in its untreated arm); opposite in the secondary MSC-NTF report; no numbers for NSC or MNC",
                    "verdict": overall_verdict([(x["verdict"], x["decisive"]) for x in comps if x is not comp_level]),
                    "reason": "FVC numbers exist only for MSC; NSC and MNC cannot be assessed, and their primary reports state no acceleration of FVC decline",
-                   "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "k": 0, "n": 0, "robustness": "",
-                   "robustness_short": ""})
+                   "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "k": 0, "n": 0, "agreement": "",
+                   "agreement_short": "", "analysis": "combines the decisive components"})
     claims += comps
 
     claims_frame = pd.DataFrame(claims)
@@ -977,14 +1086,17 @@ def main() -> None:
             else {"P(mu < 0)": f"{r.prob_below(0.0):.3f}"})}
         for name in ("alsfrs_r_first", "alsfrs_r_6mo", "null_alsfrs_r_first", "fvc_first", "fvc_all_msc", "null_fvc_first")
         for s, r in bayes_results[name].items()]).fillna("")
-    md_claims = claims_frame[["claim_id", "component", "shows", "verdict", "reason", "robustness", "decisive"]]
+    md_claims = claims_frame[["claim_id", "component", "shows", "verdict", "analysis", "reason", "agreement", "decisive"]]
     write_report(candidates, effects_frame, excluded, pool_table, bayes_table, md_claims, match)
     (OUT / "claims.md").write_text(
         "# Claims check: Morata-Tarifa et al. 2021 (npj Regen Med 6:20)\n\n"
-        "Verdict rule: reproduced = the 95% CI of the reconstructed estimate (REML, z) excludes no effect in the claimed direction; "
-        "contradicted = it excludes no effect in the opposite direction; not assessable = no usable number, or an interval that "
-        "contains no effect. A claim is reproduced only if every decisive part is (parts resting only on secondary sources are shown "
-        "but do not decide).\n\n" + markdown_table(md_claims), encoding="utf-8")
+        f"Every verdict follows from the pre-specified primary analysis of this project's rebuild: {PRIMARY_TEXT}. "
+        "reproduced = its 95% CI excludes no effect in the claimed direction; contradicted = it excludes no effect in the opposite "
+        "direction; not assessable = no usable number, or an interval that contains no effect. A claim is reproduced only if every "
+        "decisive part is (parts resting only on secondary sources, and alternative readings of a claim, are shown but do not decide). "
+        "Agreement across alternatives (z intervals, other tau\u00b2 estimators, Bayesian priors, data choices) is reported separately "
+        "and counts distinct analyses, not choice combinations. Fragility or robustness statements describe this project's two-study "
+        "rebuild, not the 2021 paper, which published no study-level data.\n\n" + markdown_table(md_claims), encoding="utf-8")
 
     numbers = {
         "meta_analysis": {"published": {r.claim_id: (float(r.value) if r.value != "" else None) for r in ev.claims[ev.claims.synthesis == SYNTHESIS].itertuples()}},
@@ -999,13 +1111,18 @@ def main() -> None:
         "leave_one_out": loo,
         "bayes": bayes_numbers,
         "empirical_null": null_numbers,
+        "transience": transience.to_dict(),
         "candidates": {"count_matching": match, "table": candidates.to_dict(orient="records")},
-        "claims": {f"{r['claim_id']}|{r['component']}": {k: r[k] for k in ("verdict", "reason", "shows", "estimate", "ci_low", "ci_high", "k", "n", "robustness")}
+        "claims": {f"{r['claim_id']}|{r['component']}": {k: r[k] for k in ("verdict", "analysis", "reason", "shows", "estimate", "ci_low", "ci_high", "k", "n",
+                                                                            "agreement")}
                    for r in claims},
+        "primary_analysis": {"method": PRIMARY_METHOD, "test": PRIMARY_TEST, "text": PRIMARY_TEXT,
+                             "why": "k = 2: the z interval ignores the uncertainty in tau2 (IntHout et al. 2014); z and the other choices are agreement"},
+        "sweep_agreement": {k: sweep_agreement(sw, "decrease" if k.startswith("fvc") else "increase") for k, sw in sweeps.items()},
         "verdicts": {r["claim_id"]: r["verdict"] for r in claims if r["component"] == "overall"},
         "decisions": {
             "effect_measure": "within-patient change in progression slope, post minus pre; positive = slower decline",
-            "primary_model": "REML, z (metafor default); HKSJ, all estimators and a Bayesian model as sensitivity",
+            "primary_model": f"{PRIMARY_TEXT}; REML with z intervals, all estimators x tests and a Bayesian model as agreement",
             "kim2009_unit": "slopes read as points per 3-month period and divided by 3 (INFERRED); as printed in sensitivity",
             "petrou2016_sign": "post-treatment ALSFRS-R slope -0.6 (neuronews); +0.6 (neurologyadvisor) in sensitivity",
             "se_from_p": "paired t with df = n - 1 (assumed); z in sensitivity",
@@ -1014,6 +1131,119 @@ def main() -> None:
         },
     }
     write_numbers(OUT, numbers)
+
+
+WINDOW_TIMES = (4.0, 6.0)  # Oh 2018 Table 3: ALSFRS-R change from baseline to 4 and to 6 months
+CHANGE_TIMEPOINTS = {4.0: "baseline to 4 months", 6.0: "baseline to 6 months"}
+
+
+def oh_change_arms(ev: Evidence) -> tuple[list[ArmChange], list[ArmChange], list[dict[str, Any]]]:
+    """Oh 2018 ALSFRS-R change from baseline, mean (SD), n per arm at 4 and 6 months (Table 3), with their sources."""
+    arms: dict[str, list[ArmChange]] = {"msc": [], "control": []}
+    sources: list[dict[str, Any]] = []
+    for arm in arms:
+        for t in WINDOW_TIMES:
+            mean, sd, n = (_need(ev.statistic("oh2018", "alsfrs_r_change", CHANGE_TIMEPOINTS[t], arm, s)) for s in ("mean", "sd", "n"))
+            arms[arm].append(ArmChange(mean.value, sd.value, int(n.value), f"Oh 2018 {arm}, {CHANGE_TIMEPOINTS[t]}"))
+            sources += [_source(r) for r in (mean, sd, n)]
+    return arms["msc"], arms["control"], sources
+
+
+@dataclass(frozen=True)
+class Transience:
+    """Between-arm ALSFRS-R gain per window in Oh 2018 under the unreported within-patient correlation r."""
+
+    widest: WindowAnalysis  # r = 0: the widest interval for r in [0, 1]
+    derived: WindowAnalysis  # r implied by linear decline + measurement error, calibrated to each arm's SDs
+    narrowest: WindowAnalysis  # r = 1
+    r_derived: tuple[float, float]
+    r_slowing_threshold: float  # smallest r (both arms) at which the slowing interval excludes 0; NaN if none in [0, 1]
+    n_patients: int  # randomised patients with a 6-month change (both arms)
+    sources: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "design": "Oh 2018 (randomised; MSC + riluzole vs riluzole), ALSFRS-R change from baseline to 4 and to 6 months, mean (SD), n per arm",
+            "status": "derived",
+            "formula": ("increment per month in window [a, b] = (D(b) - D(a)) / (b - a), D = MSC minus control mean change from baseline; "
+                        "Var(D(6) - D(4)) = sum over arms of s4^2/n4 + s6^2/n6 - 2 r s4 s6 min(n4, n6)/(n4 n6); normal 95% intervals"),
+            "r_range": [0.0, 1.0],
+            "r_range_reason": ("the correlation of the 0-4 and 0-6 month changes is not reported; the 6-month change contains the 4-month change, "
+                               "so r < 0 would need patients who declined more in months 0-4 to recover all of it and more in months 4-6"),
+            "r_derived": {"treated": self.r_derived[0], "control": self.r_derived[1],
+                          "how": ("linear individual decline plus independent visit error (random-slope model of ALSFRS-R natural history, "
+                                  "Kaufmann 2009): slope and error variances solved from each arm's reported SDs at 4 and 6 months")},
+            "r_slowing_threshold": self.r_slowing_threshold,
+            "widest_r0": self.widest.to_dict(), "derived_r": self.derived.to_dict(), "narrowest_r1": self.narrowest.to_dict(),
+            "sources": list(self.sources),
+        }
+
+
+def transience_analysis(ev: Evidence) -> Transience:
+    treated, control, sources = oh_change_arms(ev)
+    (t4, t6) = WINDOW_TIMES
+    r_derived = (linear_decline_correlation(treated[0].sd, treated[1].sd, t4, t6), linear_decline_correlation(control[0].sd, control[1].sd, t4, t6))
+
+    def slowing_low(r: float) -> float:
+        return window_increments(treated, control, WINDOW_TIMES, r).slowing.ci_low
+
+    lo0, lo1 = slowing_low(0.0), slowing_low(1.0)
+    threshold = math.nan if (lo0 > 0) == (lo1 > 0) else float(optimize.brentq(slowing_low, 0.0, 1.0, xtol=1e-10))
+    if lo0 > 0:
+        threshold = 0.0
+    return Transience(window_increments(treated, control, WINDOW_TIMES, 0.0), window_increments(treated, control, WINDOW_TIMES, r_derived),
+                      window_increments(treated, control, WINDOW_TIMES, 1.0), r_derived, threshold, treated[-1].n + control[-1].n,
+                      tuple(sources))
+
+
+def _verdict_over_r(analyses: list[WindowIncrement], claimed: str) -> tuple[str, str]:
+    """One verdict if the interval gives the same one at both ends of the r range (it narrows monotonically in r), else not assessable."""
+    verdicts = [direction_verdict(w.estimate, w.ci_low, w.ci_high, 1, claimed) for w in analyses]
+    if len({v for v, _ in verdicts}) == 1:
+        return verdicts[0][0], "at every r in [0, 1]: " + verdicts[0][1]
+    return NOT_ASSESSABLE, ("depends on the unreported correlation r: " + "; ".join(f"r = {w.r[0]:g}: {v} ({why})" for w, (v, why) in zip(analyses, verdicts)))
+
+
+def transience_rows(t: Transience) -> list[dict[str, Any]]:
+    """Claim rows for 'transient': (a) the gain accrues more slowly after month 4 (decisive), (b) the gain is lost (fades)."""
+    w0, wd, w1 = t.widest, t.derived, t.narrowest
+    early, (late0, lated, late1) = w0.windows[0], (w0.windows[1], wd.windows[1], w1.windows[1])
+    d4, d6 = w0.differences
+    rd = f"r = {t.r_derived[0]:.2f}/{t.r_derived[1]:.2f} (derived)"
+    common = (f"Oh 2018 (randomised), ALSFRS-R gain MSC minus control per month: months 0-4 {ci_text(early.estimate, early.ci_low, early.ci_high)}; "
+              f"months 4-6 {late0.estimate:.2f}, 95% CI {late0.ci_low:.2f} to {late0.ci_high:.2f} at r = 0 (widest), {lated.ci_low:.2f} to {lated.ci_high:.2f} "
+              f"at {rd}, {late1.ci_low:.2f} to {late1.ci_high:.2f} at r = 1; {d4:.2f} of the {d6:.2f}-point 6-month difference is there at 4 months")
+    sv, sreason = _verdict_over_r([w0.slowing, w1.slowing], "increase")
+    thr = ("never for r in [0, 1]" if math.isnan(t.r_slowing_threshold) else f"only if r >= {t.r_slowing_threshold:.2f}")
+    slowing = {
+        "claim_id": "it_msc_transient_alsfrs_benefit", "claim": "", "published": "",
+        "component": "transience: the slowing of progression is transient (the between-arm gain accrues more slowly after month 4)",
+        "reading": "gain per month in months 0-4 minus months 4-6 > 0",
+        "shows": (common + f"; slowing of the gain {w0.slowing.estimate:.2f}/month: {w0.slowing.ci_low:.2f} to {w0.slowing.ci_high:.2f} (r = 0), "
+                  f"{wd.slowing.ci_low:.2f} to {wd.slowing.ci_high:.2f} ({rd}), {w1.slowing.ci_low:.2f} to {w1.slowing.ci_high:.2f} (r = 1)"),
+        "estimate": wd.slowing.estimate, "ci_low": wd.slowing.ci_low, "ci_high": wd.slowing.ci_high, "k": 1, "n": t.n_patients,
+        "verdict": sv,
+        "reason": (f"{sreason}; the interval excludes no slowing {thr}, and the derived r is {t.r_derived[0]:.2f}/{t.r_derived[1]:.2f}: "
+                   "the gain accrues mostly in months 0-4, but the 4-6 month increment is compatible with no further gain and with continued "
+                   "gain at the 0-4 rate, so the reported numbers cannot decide whether the effect on progression is transient; "
+                   "no randomised numbers after 6 months"),
+        "agreement": ("derived from arm-level changes from baseline (Oh 2018 Table 3) under a stated correlation range; the within-patient slope "
+                      "changes to first follow-up (1.13) and to 6 months (1.08) are nested windows too and cannot show fading"),
+        "agreement_short": f"4-6 month interval depends on the unreported correlation r; shown at r = 0, {rd}, 1",
+        "decisive": True, "not_decisive_because": "", "analysis": "derived: windowed between-arm increments, normal intervals",
+    }
+    fv, freason = _verdict_over_r([late0, late1], "decrease")
+    fading = {
+        "claim_id": "it_msc_transient_alsfrs_benefit", "claim": "", "published": "",
+        "component": "other reading: the gain fades (the between-arm difference shrinks after month 4)",
+        "reading": "gain per month in months 4-6 < 0",
+        "shows": f"months 4-6: {late0.estimate:.2f} points/month; lower bounds {late0.ci_low:.2f} (r = 0) to {late1.ci_low:.2f} (r = 1), upper bounds {late1.ci_high:.2f} to {late0.ci_high:.2f}",
+        "estimate": lated.estimate, "ci_low": lated.ci_low, "ci_high": lated.ci_high, "k": 1, "n": t.n_patients,
+        "verdict": fv, "reason": freason + "; a loss of the gain is neither shown nor excluded",
+        "agreement": "", "agreement_short": "", "decisive": False, "not_decisive_because": "alternative reading of the claim",
+        "analysis": "derived: windowed between-arm increments, normal intervals",
+    }
+    return [slowing, fading]
 
 
 def oh_fvc_level(ev: Evidence) -> dict[str, Any]:
@@ -1031,8 +1261,9 @@ def oh_fvc_level(ev: Evidence) -> dict[str, Any]:
             "reading": "FVC change from baseline < 0", "shows": (f"Oh 2018 MSC arm, baseline to 4 months: {ci_text(y, lo, hi)} % predicted, n = {n}; "
                                                                   f"untreated arm {ci_text(cy, cy - 1.96 * cse, cy + 1.96 * cse)}: ALS natural history"),
             "estimate": y, "ci_low": lo, "ci_high": hi, "k": 1, "n": n, "verdict": verdict,
-            "reason": reason + "; under this reading the claim is true but uninformative (the untreated arm fell as much)", "robustness": "",
-            "robustness_short": "", "decisive": False, "not_decisive_because": "alternative reading of the claim"}
+            "reason": reason + "; under this reading the claim is true but uninformative (the untreated arm fell as much)", "agreement": "",
+            "agreement_short": "", "decisive": False, "not_decisive_because": "alternative reading of the claim",
+            "analysis": "single study, 95% z interval"}
 
 
 def write_report(candidates, effects, excluded, pools, bayes, claims, match) -> None:
