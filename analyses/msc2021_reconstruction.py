@@ -72,8 +72,8 @@ PERIOD_TEXT = {
 }
 PERIOD_SHORT = {FIRST: "3-4 mo", SIX: "6 mo"}
 IT_MSC = "MSC, intrathecal"
-NTF = "MSC-NTF, intrathecal \u00b1 intramuscular (secondary source)"
-NULL = "No cells: untreated control arm (empirical null)"
+NTF = "MSC-NTF, IT \u00b1 IM (secondary source)"
+NULL = "Untreated arm (empirical null)"
 FAVOURS = ("Faster progression after", "Slower progression after")
 
 # The pre-specified primary analysis of the rebuild: every verdict follows from it. REML tau2 with the
@@ -389,18 +389,23 @@ def forest(effects: list[Effect], outcome: str, title: str, stem: str, notes: li
             weights=False,
             effect_label="Slope change", xlabel=f"Change in {OUTCOME_NAMES[outcome]} slope, post minus pre ({UNITS[outcome]})",
             favours=FAVOURS, xlim=_forest_xlim(effects), title=title,
-            notes=[
+            notes=_wrap_notes([
                 "Within-patient change in progression rate (post-treatment minus lead-in slope); positive = slower decline after. "
                 "Study rows: 95% z intervals.",
                 "Subgroups pooled separately with the primary analysis, REML + HKSJ (t with k - 1 df; a single study keeps its z interval); "
                 "the test for subgroup differences compares treated subgroups with the untreated arm.",
                 *notes,
-            ],
-            panel_width=2.6,
+            ]),
+            panel_width=2.2,
         )
     save_figure(fig, OUT / stem)
     return {g: {"primary_reml_hksj": fit_numbers(primary_fit(m)), "reml_z": fit_numbers(fit(m))}
             for g in dict.fromkeys(groups) for m in [[e for e in effects if e.group == g]]}
+
+
+def _wrap_notes(notes: list[str], width: int = 100) -> list[str]:
+    """Footer notes wrapped so that they do not widen the figure beyond its print width."""
+    return [line for n in notes for line in textwrap.wrap(n, width, subsequent_indent="  ")]
 
 
 def _forest_xlim(effects: list[Effect]) -> tuple[float, float]:
@@ -425,7 +430,7 @@ def sweep_figure(panels: list[tuple[str, pd.DataFrame, str, str]], stem: str) ->
     width = DOUBLE_COLUMN_IN
     cell_w = (width - label_w - 0.05 - gap * (len(panels) - 1)) / (len(tests) * len(panels))
     with style_context():
-        grid_h, top, bottom = (len(methods) + 1) * cell_h, 0.95, 0.62
+        grid_h, top, bottom = (len(methods) + 1) * cell_h, 0.62, 0.72
         height = grid_h + top + bottom
         fig = Figure(figsize=(width, height))
         for pi, (title, frame, unit, claimed) in enumerate(panels):
@@ -435,8 +440,8 @@ def sweep_figure(panels: list[tuple[str, pd.DataFrame, str, str]], stem: str) ->
             ax.set_ylim(len(methods) + 1, 0)
             ax.axis("off")
             a = sweep_agreement(frame, claimed)
-            ax.set_title(f"{title}\n{a['combinations']} combinations = {a['distinct']} distinct analyses; "
-                         f"CI beyond 0 ({'> 0' if claimed == 'increase' else '< 0'}) in {a['holds_distinct']} of {a['distinct']}",
+            ax.set_title(f"{title}\n{a['combinations']} combinations = {a['distinct']} distinct analyses;\n"
+                         f"95% CI {'> 0' if claimed == 'increase' else '< 0'} in {a['holds_distinct']} of the {a['distinct']} distinct analyses",
                          fontsize=7.5, loc="left", pad=4, linespacing=1.2)
             for j, t in enumerate(tests):
                 ax.text(j + 0.5, 0.5, test_names[t], ha="center", va="center", fontweight="bold", fontsize=7, linespacing=1.0)
@@ -451,6 +456,8 @@ def sweep_figure(panels: list[tuple[str, pd.DataFrame, str, str]], stem: str) ->
                     seen.add(key)
                     excl = (r.ci_low > 0) if claimed == "increase" else (r.ci_high < 0)
                     ax.add_patch(_rect(j, i + 1, "#d4efe4" if excl else "#f2f2f2"))
+                    if (m, t) == (PRIMARY_METHOD, PRIMARY_TEST):
+                        ax.add_patch(_rect(j, i + 1, "none", edge=INK, lw=1.4))
                     ax.text(j + 0.5, i + 1.5, f"{r.estimate:.2f}\n[{r.ci_low:.2f}, {r.ci_high:.2f}]", ha="center", va="center", fontsize=7,
                             linespacing=1.0, fontweight="bold" if excl else "normal", fontstyle="italic" if repeat else "normal",
                             color=GREY if repeat else INK)
@@ -458,14 +465,14 @@ def sweep_figure(panels: list[tuple[str, pd.DataFrame, str, str]], stem: str) ->
         fig.text(0.02 / width, 0.06 / height,
                  "Green, bold: 95% CI excludes no change in the claimed direction. Grey italics: the same analysis as an earlier cell "
                  "(counted once).\nRows: tau\u00b2 estimator (CE = common effect); columns: test. k = 2 in both panels, so t-based "
-                 "intervals use 1 df. Primary analysis: REML, HKSJ.", fontsize=7, color=GREY, ha="left", va="bottom", linespacing=1.2)
+                 "intervals use 1 df.\nOutlined: the pre-specified primary analysis (REML, HKSJ).", fontsize=7, color=GREY, ha="left", va="bottom", linespacing=1.2)
         save_figure(fig, OUT / stem)
 
 
-def _rect(x: float, y: float, face: str) -> Any:
+def _rect(x: float, y: float, face: str, edge: str = "white", lw: float = 0.5) -> Any:
     from matplotlib.patches import Rectangle
 
-    return Rectangle((x + 0.03, y + 0.05), 0.94, 0.9, facecolor=face, edgecolor="white", linewidth=0.5)
+    return Rectangle((x + 0.03, y + 0.05), 0.94, 0.9, facecolor=face, edgecolor=edge, linewidth=lw)
 
 
 def intervals_figure(panels: list[tuple[str, str, list[tuple[str, am.PooledResult, am.PooledResult, bool]]]], stem: str, title: str) -> None:
@@ -619,42 +626,57 @@ VERDICT_COLOURS = {REPRODUCED: GREEN, CONTRADICTED: VERMILLION, NOT_ASSESSABLE: 
 
 
 def claims_figure(claims: pd.DataFrame, stem: str) -> None:
+    """Claims table as a figure at 183 mm: verdict coloured by the primary analysis; agreement across alternatives apart."""
+    cols = {"claim": (0.08, 33), "shows": (1.95, 45), "verdict": (4.5, 20), "agree": (5.72, 27)}
     rows = []
     for r in claims.itertuples():
         comp = r.component != "overall"
         if comp:
-            claim = textwrap.wrap(r.component, 36, initial_indent="\u2022 ", subsequent_indent="   ")
+            claim = textwrap.wrap(r.component, cols["claim"][1] - 2, initial_indent="\u2022 ", subsequent_indent="  ")
         else:
-            claim = textwrap.wrap(f"{r.claim} ({r.published})" if r.published else r.claim, 34)
-        shows = textwrap.wrap(r.shows, 66)
-        if r.agreement_short:
-            shows += textwrap.wrap(r.agreement_short, 66)
-        verdict = [r.verdict] + ([] if r.decisive == "yes" else textwrap.wrap(f"({r.decisive.removeprefix('no: ')}; not decisive)", 22))
-        rows.append((claim, shows, verdict, comp, r.verdict))
-    line = 0.148
-    heights = [max(len(a), len(b), len(c)) * line + 0.13 for a, b, c, _, _ in rows]
-    total = sum(heights) + 0.7
+            claim = textwrap.wrap(f"{r.claim} ({r.published})" if r.published else r.claim, cols["claim"][1] - 4)  # bold is wider
+        shows = textwrap.wrap(r.brief, cols["shows"][1])
+        notes = textwrap.wrap(r.analysis, cols["verdict"][1]) if r.analysis and r.analysis != "count" else []
+        if r.decisive != "yes":
+            notes += textwrap.wrap(f"not decisive ({r.decisive.removeprefix('no: ').replace('alternative reading of the claim', 'other reading')})",
+                                   cols["verdict"][1])
+        agree = textwrap.wrap(r.agreement_short, cols["agree"][1]) if r.agreement_short else []
+        rows.append((claim, shows, notes, agree, comp, r.verdict))
+    line = 7.0 * 1.25 / 72
+    heights = [max(len(a), len(b), 1 + len(c), len(d)) * line + 0.07 for a, b, c, d, _, _ in rows]
+    caption = textwrap.wrap(
+        f"Verdicts follow from the pre-specified primary analysis of this project's rebuild: {PRIMARY_TEXT}. Agreement counts distinct "
+        "analyses, not choice combinations, and describes the rebuild, not the 2021 paper (which published no study-level data). "
+        "The colour repeats the verdict word: green = reproduced, vermillion = contradicted, grey = not assessable.", 134)
+    width = DOUBLE_COLUMN_IN
+    top = 0.42
+    total = top + sum(heights) + 0.12 + len(caption) * line + 0.1
     with style_context():
-        fig = Figure(figsize=(9.8, total))
+        fig = Figure(figsize=(width, total))
         ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-        ax.set_xlim(0, 9.8)
+        ax.set_xlim(0, width)
         ax.set_ylim(total, 0)
         ax.axis("off")
-        y = 0.2
-        for x, head in ((0.12, "Published claim (Morata-Tarifa et al. 2021)"), (3.45, "What the reconstructed evidence shows"), (8.15, "Verdict")):
-            ax.text(x, y, head, fontweight="bold", fontsize=8, va="top")
-        y += 0.3
-        ax.plot([0.1, 9.7], [y - 0.07, y - 0.07], color=INK, lw=0.8)
-        for (claim, shows, verdict, comp, v), h in zip(rows, heights):
+        heads = {"claim": "Published claim\n(Morata-Tarifa et al. 2021)", "shows": "What this project's rebuild shows",
+                 "verdict": "Verdict (primary\nanalysis)", "agree": "Agreement across\nalternatives (rebuild)"}
+        for key, head in heads.items():
+            ax.text(cols[key][0], 0.06, head, fontweight="bold", fontsize=7.5, va="top", linespacing=1.15)
+        y = top
+        ax.plot([0.05, width - 0.05], [y - 0.05, y - 0.05], color=INK, lw=0.8)
+        for (claim, shows, notes, agree, comp, v), h in zip(rows, heights):
             if not comp:
-                ax.plot([0.1, 9.7], [y - 0.05, y - 0.05], color=LIGHT_GREY, lw=0.5)
-            ax.text(0.12 + (0.15 if comp else 0), y, "\n".join(claim), fontsize=7.0 if comp else 7.6, va="top", linespacing=1.3,
+                ax.plot([0.05, width - 0.05], [y - 0.03, y - 0.03], color=LIGHT_GREY, lw=0.5)
+            ax.text(cols["claim"][0] + (0.08 if comp else 0), y, "\n".join(claim), fontsize=7, va="top", linespacing=1.25,
                     fontweight="normal" if comp else "bold")
-            ax.text(3.45, y, "\n".join(shows), fontsize=7.0, va="top", linespacing=1.3)
-            ax.text(8.15, y, verdict[0], fontsize=7.6, va="top", color=VERDICT_COLOURS[v], fontweight="normal" if comp else "bold")
-            if len(verdict) > 1:
-                ax.text(8.15, y + line, "\n".join(verdict[1:]), fontsize=6.5, va="top", color=GREY, linespacing=1.3)
+            ax.text(cols["shows"][0], y, "\n".join(shows), fontsize=7, va="top", linespacing=1.25)
+            ax.text(cols["verdict"][0], y, v, fontsize=7, va="top", color=VERDICT_COLOURS[v], fontweight="bold", gid=f"verdict-{v}")
+            if notes:
+                ax.text(cols["verdict"][0], y + line, "\n".join(notes), fontsize=7, va="top", color=GREY, linespacing=1.25)
+            if agree:
+                ax.text(cols["agree"][0], y, "\n".join(agree), fontsize=7, va="top", color=INK, linespacing=1.25)
             y += h
+        ax.plot([0.05, width - 0.05], [y - 0.03, y - 0.03], color=INK, lw=0.8)
+        ax.text(0.08, y + 0.06, "\n".join(caption), fontsize=7, va="top", color=GREY, linespacing=1.25)
         save_figure(fig, OUT / stem)
 
 
@@ -734,19 +756,20 @@ def candidate_table(ev: Evidence, effects_by_study: dict[str, str]) -> tuple[pd.
 def count_claims(ev: Evidence, match: dict[str, Any], n_candidates: int, n_cohort_groups: int) -> list[dict[str, Any]]:
     rows = []
 
-    def add(claim_id: str, verdict: str, shows: str, reason: str) -> None:
+    def add(claim_id: str, verdict: str, shows: str, reason: str, brief: str = "") -> None:
         c = ev.claim(SYNTHESIS, claim_id)
         rows.append({"claim_id": claim_id, "claim": c["claim"], "published": c["value"], "component": "overall", "reading": "count",
                      "shows": shows, "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "k": 0, "n": 0,
                      "verdict": verdict, "reason": reason, "agreement": "", "agreement_short": "", "decisive": True,
-                     "not_decisive_because": "", "analysis": "count"})
+                     "not_decisive_because": "", "analysis": "count", "brief": brief or shows})
 
     search = "the search (databases, dates, strategy) and screening records were not retrieved; the toolkit cannot re-run them"
     add("records_identified", NOT_ASSESSABLE, "no search to re-run", search)
     add("full_texts_assessed", NOT_ASSESSABLE, "no screening record", search)
     add("studies_included", NOT_ASSESSABLE,
         f"{n_candidates} candidate reports from {n_cohort_groups} patient cohorts published before April 2021; the list of 11 is unknown",
-        "the study list was not retrieved and the candidates do not identify a unique set of 11")
+        "the study list was not retrieved and the candidates do not identify a unique set of 11",
+        f"{n_candidates} candidate reports ({n_cohort_groups} cohorts); which 11 is unknown")
     m = match["MSC"]
     cc = m["count_choices"]
     alt = "; ".join(f"{k} {' or '.join(map(str, v))}" for k, v in cc["alternative_sizes"].items())
@@ -758,45 +781,51 @@ def count_claims(ev: Evidence, match: dict[str, Any], n_candidates: int, n_cohor
         f"({', '.join(cc['msc_ntf_counted_as_msc'])}) as MSC (INFERRED); {', '.join(cc['left_out_n_unknown'])} is left out (n unknown). "
         f"With one size fixed per study the count is {cc['range_fixed_size'][0]} to {cc['range_fixed_size'][1]}; without the MSC-NTF "
         f"studies {cc['without_msc_ntf_either_size']} (either size) or {cc['without_msc_ntf_range_fixed_size'][0]} to "
-        f"{cc['without_msc_ntf_range_fixed_size'][1]} (one size fixed); every choice leaves more than one selection")
+        f"{cc['without_msc_ntf_range_fixed_size'][1]} (one size fixed); every choice leaves more than one selection",
+        f"152 reachable in {cc['selections_either_size']} ways ({cc['range_fixed_size'][0]}-{cc['range_fixed_size'][1]} with one n per study; "
+        f"{cc['without_msc_ntf_range_fixed_size'][0]}-{cc['without_msc_ntf_range_fixed_size'][1]} without MSC-NTF)")
     m = match["NSC"]
     add("patients_nsc", NOT_ASSESSABLE,
         f"no selection of non-overlapping NSC cohorts sums to 57 (largest: {m['max_disjoint_total']} = {' + '.join(m['max_disjoint_selection'])}); "
         f"57 needs reports of the same patients counted twice ({m['selections_matching_with_double_counting']} ways) or an unretrieved study",
-        "57 cannot be matched from the known candidates without double counting")
+        "57 cannot be matched from the known candidates without double counting",
+        f"no selection without double counting reaches 57 (largest {m['max_disjoint_total']})")
     m = match["MNC"]
     add("patients_mnc", REPRODUCED if m["selections_matching"] == 1 else NOT_ASSESSABLE,
         "Blanquer 2012 (intraspinal BM-MNC, 11 patients, 6-month pre-treatment observation) is the one MNC candidate with n = 11",
-        "the count matches exactly one candidate (identification INFERRED from the n-match)")
+        "the count matches exactly one candidate (identification INFERRED from the n-match)",
+        "Blanquer 2012 is the one MNC candidate with n = 11")
     add("patients_total", NOT_ASSESSABLE, "152 + 57 + 11 = 220: the published arithmetic is consistent",
-        "the MSC and NSC totals themselves cannot be matched from the candidates")
+        "the MSC and NSC totals themselves cannot be matched from the candidates", "152 + 57 + 11 = 220 (arithmetic only)")
     return rows
 
 
 def direction_row(claim_id: str, component: str, reading: str, f: am.PooledResult | None, effects: list[Effect], claimed: str,
-                  decisive: bool, agreement: str = "", extra: str = "", unit: str = "", short: str = "") -> dict[str, Any]:
+                  decisive: bool, agreement: str = "", extra: str = "", unit: str = "", short: str = "", brief: str = "") -> dict[str, Any]:
     if f is None or f.k == 0:
         verdict, reason = NOT_ASSESSABLE, "no usable number (k = 0)"
         est = lo = hi = math.nan
         shows = extra
+        brief = brief or "no usable number"
     else:
         verdict, reason = direction_verdict(f.estimate, f.ci_low, f.ci_high, f.k, claimed)
         reason = f"primary analysis ({analysis_text(f)}): {reason}"
         est, lo, hi = f.estimate, f.ci_low, f.ci_high
         who = ", ".join(e.label for e in effects)
         shows = f"{ci_text(est, lo, hi)} {unit}; k = {f.k}, n = {sum(e.n for e in effects)} ({who})" + (f"; {extra}" if extra else "")
+        brief = brief or f"{ci_text(est, lo, hi)} {unit}; k = {f.k}, n = {sum(e.n for e in effects)}"
     if not decisive and f is not None and f.k:
         reason += "; rests on secondary sources only, so it does not decide the claim"
     return {"claim_id": claim_id, "claim": "", "published": "", "component": component, "reading": reading, "shows": shows,
             "estimate": est, "ci_low": lo, "ci_high": hi, "k": 0 if f is None else f.k, "n": sum(e.n for e in effects),
-            "verdict": verdict, "reason": reason, "agreement": agreement, "agreement_short": short, "decisive": decisive,
+            "verdict": verdict, "reason": reason, "agreement": agreement, "agreement_short": short, "decisive": decisive, "brief": brief,
             "not_decisive_because": "" if decisive else "secondary source only", "analysis": "" if f is None else analysis_text(f)}
 
 
 def analysis_text(f: am.PooledResult) -> str:
     """The analysis a verdict rests on, with its test and df."""
     if f.k == 1:
-        return "single study, 95% z interval"
+        return "one study, z interval"
     test = f"t({f.df:g})" if math.isfinite(f.df) else "z"
     name = {"knha": "HKSJ", "z": "z", "t": "t", "adhoc": "HKSJ ad hoc"}[f.test]
     return f"{f.method} + {name}, {test}, k = {f.k}"
@@ -908,8 +937,8 @@ def main() -> None:
               "alsfrs_r_6mo_all_msc": sweep(with_secondary["alsfrs_r_6mo_all_msc"])}
     for name, sw in sweeps.items():
         sw.to_csv(OUT / f"sweep_{name}.csv", index=False, lineterminator="\n", float_format="%.6g")
-    sweep_figure([("ALSFRS-R, IT MSC, first follow-up (Oh 2018 + Kim 2009)", sweeps["alsfrs_r_first"], "points/month", "increase"),
-                  ("FVC, all MSC (Oh 2018 + Petrou 2016, secondary)", sweeps["fvc_all_msc"], "% predicted/month", "decrease")],
+    sweep_figure([("ALSFRS-R, IT MSC, first follow-up\n(Oh 2018 + Kim 2009)", sweeps["alsfrs_r_first"], "points/month", "increase"),
+                  ("FVC, all MSC\n(Oh 2018 + Petrou 2016, secondary source)", sweeps["fvc_all_msc"], "% predicted/month", "decrease")],
                  "sweep_estimator_by_test")
 
     def spec(label: str, effects: list[Effect], is_primary: bool = False) -> tuple[str, am.PooledResult, am.PooledResult, bool]:
@@ -1017,8 +1046,8 @@ def main() -> None:
                    + f"; Bayesian P(mu > 0) = {min(b_probs):.3f} to {max(b_probs):.3f} over half-normal scales "
                    + ", ".join(f"{s:g}" for s in b_first) + "; without Kim 2009 (Oh 2018 alone, k = 1): "
                    + ci_text(oh['alsfrs_r', FIRST, 'msc'].yi, *oh['alsfrs_r', FIRST, 'msc'].ci)),
-        short=(f"rebuild (not the 2021 paper): holds in {agree_first['holds_distinct']} of {agree_first['distinct']} distinct "
-               f"estimator x test analyses (all z); REML z {ci_text(f_first_z.estimate, f_first_z.ci_low, f_first_z.ci_high)}; "
+        short=(f"holds in {agree_first['holds_distinct']} of {agree_first['distinct']} distinct estimator x test analyses "
+               f"({agree_first['combinations']} combinations), {agree_first['z']['holds_distinct']} of them with z; REML z {ci_text(f_first_z.estimate, f_first_z.ci_low, f_first_z.ci_high)}; "
                f"Bayesian P(\u03bc > 0) {min(b_probs):.2f}-{max(b_probs):.2f}"),
         extra=f"untreated arm of Oh 2018 (empirical null): {ci_text(oh['alsfrs_r', FIRST, 'control'].yi, *oh['alsfrs_r', FIRST, 'control'].ci)}",
         unit="points/month")
@@ -1030,7 +1059,8 @@ def main() -> None:
                    "reason": ("under the primary analysis the rebuilt positive effect is inconclusive (its z interval excludes 0, HKSJ does not); "
                               "whether the effect is transient cannot be decided from the reported numbers (see the transience rows)"),
                    "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "agreement_short": "",
-                   "analysis": "combines the decisive components"})
+                   "analysis": "from the decisive parts",
+                   "brief": "positive part inconclusive under the primary analysis; transience cannot be decided"})
     claims += [pos, *trans_rows]
 
     # claim: FVC worse after all interventions
@@ -1040,12 +1070,15 @@ def main() -> None:
                             extra=f"untreated arm (empirical null): {ci_text(null_f.yi, *null_f.ci)}; treated minus untreated "
                                   f"{null_numbers['fvc_first_follow_up']['treated_minus_untreated']['estimate']:.2f} "
                                   f"(p = {null_numbers['fvc_first_follow_up']['treated_minus_untreated']['pvalue']:.2f})",
-                            agreement="k = 1: estimator and test choices do not apply (the study's own z interval)", unit="%/month")
+                            agreement="k = 1: estimator and test choices do not apply (the study's own z interval)", unit="%/month",
+                            short="k = 1: no alternative analyses")
     comp_ntf = direction_row("fvc_worse_all", "MSC-NTF (intrathecal \u00b1 intramuscular)", "post - pre FVC slope < 0", f_ntf_fvc, [pet_f], "decrease", False,
                              extra="secondary sources only", unit="%/month")
     comp_all = direction_row("fvc_worse_all", "all MSC pooled (sensitivity, with the secondary source)", "post - pre FVC slope < 0", f_fvc_all,
                              list(with_secondary["fvc_all_msc"].effects), "decrease", False,
-                             agreement=sweep_robustness(sweeps["fvc_all_msc"], "decrease"), unit="%/month")
+                             agreement=sweep_robustness(sweeps["fvc_all_msc"], "decrease"), unit="%/month",
+                             short=(lambda a: f"holds in {a['holds_distinct']} of {a['distinct']} distinct analyses "
+                                              f"({a['combinations']} combinations)")(sweep_agreement(sweeps["fvc_all_msc"], "decrease")))
     q = ev.qualitative
     mnc = q[(q.study_id == "blanquer2012")].iloc[0]
     nsc = q[(q.study_id == "mazzini2019") & (q.outcome == "fvc")].iloc[0]
@@ -1060,7 +1093,8 @@ def main() -> None:
                    "verdict": overall_verdict([(x["verdict"], x["decisive"]) for x in comps if x is not comp_level]),
                    "reason": "FVC numbers exist only for MSC; NSC and MNC cannot be assessed, and their primary reports state no acceleration of FVC decline",
                    "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "k": 0, "n": 0, "agreement": "",
-                   "agreement_short": "", "analysis": "combines the decisive components"})
+                   "agreement_short": "", "analysis": "from the decisive parts",
+                   "brief": "worse after IT MSC, as in the untreated arm; no NSC or MNC numbers"})
     claims += comps
 
     claims_frame = pd.DataFrame(claims)
@@ -1073,9 +1107,9 @@ def main() -> None:
     pools = {**primary, **with_secondary, **{f"null_{k}": v for k, v in nulls.items()}}
     pool_table = pd.DataFrame([
         {"analysis": p.title, "k": len(p.effects), "n": p.n, "status": p.statuses,
-         "REML, z": ci_text(*(lambda f: (f.estimate, f.ci_low, f.ci_high))(fit(list(p.effects)))),
-         "REML, HKSJ": ci_text(*(lambda f: (f.estimate, f.ci_low, f.ci_high))(fit(list(p.effects), "REML", "knha")))
-         + (" (k = 1: z)" if len(p.effects) == 1 else ""),
+         "REML, HKSJ (primary)": ci_text(*(lambda f: (f.estimate, f.ci_low, f.ci_high))(primary_fit(list(p.effects))))
+         + (" (k = 1: z)" if len(p.effects) == 1 else f" (t, {len(p.effects) - 1} df)"),
+         "REML, z (alternative)": ci_text(*(lambda f: (f.estimate, f.ci_low, f.ci_high))(fit(list(p.effects)))),
          "unit": UNITS[p.outcome]}
         for p in pools.values()])
     bayes_table = pd.DataFrame([
@@ -1087,7 +1121,7 @@ def main() -> None:
         for name in ("alsfrs_r_first", "alsfrs_r_6mo", "null_alsfrs_r_first", "fvc_first", "fvc_all_msc", "null_fvc_first")
         for s, r in bayes_results[name].items()]).fillna("")
     md_claims = claims_frame[["claim_id", "component", "shows", "verdict", "analysis", "reason", "agreement", "decisive"]]
-    write_report(candidates, effects_frame, excluded, pool_table, bayes_table, md_claims, match)
+    write_report(candidates, effects_frame, excluded, pool_table, bayes_table, md_claims, match, transience)
     (OUT / "claims.md").write_text(
         "# Claims check: Morata-Tarifa et al. 2021 (npj Regen Med 6:20)\n\n"
         f"Every verdict follows from the pre-specified primary analysis of this project's rebuild: {PRIMARY_TEXT}. "
@@ -1224,13 +1258,15 @@ def transience_rows(t: Transience) -> list[dict[str, Any]]:
         "estimate": wd.slowing.estimate, "ci_low": wd.slowing.ci_low, "ci_high": wd.slowing.ci_high, "k": 1, "n": t.n_patients,
         "verdict": sv,
         "reason": (f"{sreason}; the interval excludes no slowing {thr}, and the derived r is {t.r_derived[0]:.2f}/{t.r_derived[1]:.2f}: "
-                   "the gain accrues mostly in months 0-4, but the 4-6 month increment is compatible with no further gain and with continued "
-                   "gain at the 0-4 rate, so the reported numbers cannot decide whether the effect on progression is transient; "
+                   "the gain accrues mostly in months 0-4, but at every r the 4-6 month increment is compatible with no further gain and with "
+                   "continued gain, so the reported numbers cannot decide whether the effect on progression is transient; "
                    "no randomised numbers after 6 months"),
         "agreement": ("derived from arm-level changes from baseline (Oh 2018 Table 3) under a stated correlation range; the within-patient slope "
                       "changes to first follow-up (1.13) and to 6 months (1.08) are nested windows too and cannot show fading"),
-        "agreement_short": f"4-6 month interval depends on the unreported correlation r; shown at r = 0, {rd}, 1",
-        "decisive": True, "not_decisive_because": "", "analysis": "derived: windowed between-arm increments, normal intervals",
+        "agreement_short": f"the 4-6 month interval depends on the unreported correlation r: slowing shown {thr}",
+        "brief": (f"Oh 2018 RCT, gain per month: months 0-4 {ci_text(early.estimate, early.ci_low, early.ci_high)}; months 4-6 "
+                  f"{late0.estimate:.2f} (CI {late0.ci_low:.2f} to {late0.ci_high:.2f} at r = 0; {late1.ci_low:.2f} to {late1.ci_high:.2f} at r = 1)"),
+        "decisive": True, "not_decisive_because": "", "analysis": "derived: window increments, z",
     }
     fv, freason = _verdict_over_r([late0, late1], "decrease")
     fading = {
@@ -1241,7 +1277,8 @@ def transience_rows(t: Transience) -> list[dict[str, Any]]:
         "estimate": lated.estimate, "ci_low": lated.ci_low, "ci_high": lated.ci_high, "k": 1, "n": t.n_patients,
         "verdict": fv, "reason": freason + "; a loss of the gain is neither shown nor excluded",
         "agreement": "", "agreement_short": "", "decisive": False, "not_decisive_because": "alternative reading of the claim",
-        "analysis": "derived: windowed between-arm increments, normal intervals",
+        "analysis": "derived: window increments, z",
+        "brief": f"months 4-6: {late0.estimate:.2f}/month; the CI contains 0 at every r in [0, 1]",
     }
     return [slowing, fading]
 
@@ -1263,20 +1300,65 @@ def oh_fvc_level(ev: Evidence) -> dict[str, Any]:
             "estimate": y, "ci_low": lo, "ci_high": hi, "k": 1, "n": n, "verdict": verdict,
             "reason": reason + "; under this reading the claim is true but uninformative (the untreated arm fell as much)", "agreement": "",
             "agreement_short": "", "decisive": False, "not_decisive_because": "alternative reading of the claim",
-            "analysis": "single study, 95% z interval"}
+            "analysis": "one study, z interval", "brief": f"{ci_text(y, lo, hi)} % predicted; untreated arm {cy:.2f}"}
 
 
-def write_report(candidates, effects, excluded, pools, bayes, claims, match) -> None:
+def transience_table(t: Transience) -> pd.DataFrame:
+    rows = []
+    for name, a in (("r = 0 (widest for r in [0, 1])", t.widest), (f"r = {t.r_derived[0]:.2f} / {t.r_derived[1]:.2f} (derived: linear decline + "
+                                                                    "visit error, each arm's SDs)", t.derived), ("r = 1 (narrowest)", t.narrowest)):
+        for w in (*a.windows, a.slowing):
+            what = "slowing: months 0-4 minus months 4-6" if w is a.slowing else f"months {w.start:g}-{w.end:g}"
+            rows.append({"correlation assumed": name, "window": what, "MSC minus control, points/month (95% CI)": ci_text(w.estimate, w.ci_low, w.ci_high),
+                         "se": f"{w.se:.3f}"})
+    return pd.DataFrame(rows)
+
+
+def transience_text(t: Transience) -> str:
+    early, late0, late1 = t.widest.windows[0], t.widest.windows[1], t.narrowest.windows[1]
+    d4, d6 = t.widest.differences
+    thr = ("at no r in [0, 1]" if math.isnan(t.r_slowing_threshold) else f"only if r >= {t.r_slowing_threshold:.2f}")
+    return (
+        "The 2021 paper calls the intrathecal-MSC benefit *transient*. The only randomised time course is Oh 2018's change from baseline "
+        f"at 4 and 6 months. The windows are nested: {d4:.2f} of the {d6:.2f}-point 6-month difference (MSC minus control) is already "
+        f"there at 4 months. Per window, the between-arm gain is {early.estimate:.2f} points/month in months 0-4 "
+        f"(95% CI {early.ci_low:.2f} to {early.ci_high:.2f}) and {late0.estimate:.2f} points/month in months 4-6. The interval for months 4-6 needs "
+        "the within-patient correlation r of the 4- and 6-month changes, which is not reported: it is "
+        f"{late0.ci_low:.2f} to {late0.ci_high:.2f} at r = 0 (the widest for r in [0, 1]) and {late1.ci_low:.2f} to {late1.ci_high:.2f} at r = 1; "
+        f"under the r implied by linear decline plus visit error ({t.r_derived[0]:.2f} / {t.r_derived[1]:.2f}, derived from each arm's SDs) "
+        f"it is {t.derived.windows[1].ci_low:.2f} to {t.derived.windows[1].ci_high:.2f}.\n\n"
+        "What the data can decide: the gain accrues mostly in months 0-4. What they cannot decide: whether it stops after month 4. At every "
+        f"r in [0, 1] the 4-6 month increment is compatible with no further gain (lower limits {late0.ci_low:.2f} to {late1.ci_low:.2f}) and with "
+        f"continued gain (upper limits {late1.ci_high:.2f} to {late0.ci_high:.2f}); that the gain accrued more slowly after month 4 than before "
+        f"is shown {thr}. Fading (a loss of the gain) is not shown at any r: the 6-month difference is larger than the 4-month "
+        "one, but a partial loss is not excluded either. Nothing after 6 months is randomised. The within-patient slope changes (1.13 to first "
+        "follow-up, 1.08 to 6 months) are nested windows as well and cannot show fading. Assumptions: patients measured at both times = the "
+        "smaller n (monotone drop-out); normal intervals with unpooled SEs. Formula: increment = (D(b) - D(a)) / (b - a), "
+        "Var(D6 - D4) = sum over arms of s4^2/n4 + s6^2/n6 - 2 r s4 s6 min(n4, n6)/(n4 n6).\n")
+
+
+def write_report(candidates, effects, excluded, pools, bayes, claims, match, transience: Transience) -> None:
     cols = ["study", "outcome", "period", "group", "n", "slope_change", "se", "ci_low", "ci_high", "se_from", "status", "role", "flags"]
+    cc = match["MSC"]["count_choices"]
+    alt = "; ".join(f"{k} {' or '.join(map(str, v))}" for k, v in cc["alternative_sizes"].items())
     text = [
         "# Morata-Tarifa et al. 2021, reconstructed from the primary studies\n",
         "Within-patient effect: post-treatment minus pre-treatment (lead-in) slope of ALSFRS-R (points/month) or FVC "
         "(% predicted/month); positive = slower decline after cell administration. SEs only from documented conversions "
         "(SD/sqrt(n); two-sided p with a paired t, df = n - 1). The 2021 study list and numbers were not retrievable; every "
         "number below comes from data/ with its source (see effects.csv and numbers.json).\n",
+        f"Primary analysis (pre-specified; every verdict follows from it): {PRIMARY_TEXT}. REML with z intervals, the other tau\u00b2 "
+        "estimators and tests, data choices and a Bayesian model are alternatives, reported as agreement. Every fragility or robustness "
+        "statement below describes this project's rebuild (at most two studies per pool), not the 2021 paper, which published no "
+        "study-level data.\n",
         "## Candidate studies and the published counts\n",
-        f"MSC 152: {match['MSC']['selections_matching']} selections of the MSC candidates sum to exactly 152, so the count does not "
-        f"identify the studies. NSC 57: no selection of non-overlapping NSC cohorts sums to 57 (largest {match['NSC']['max_disjoint_total']}); "
+        f"MSC 152: {match['MSC']['selections_matching']} selections of the {len(match['MSC']['candidates'])} MSC candidates with a known n sum to "
+        f"exactly 152, so the count does not identify the studies. This count lets {alt} enter with either size and counts the MSC-NTF "
+        f"studies ({', '.join(cc['msc_ntf_counted_as_msc'])}) as MSC (INFERRED); {', '.join(cc['left_out_n_unknown'])} is left out (n unknown). "
+        f"With one size fixed per study: {cc['range_fixed_size'][0]} to {cc['range_fixed_size'][1]} selections; without the MSC-NTF studies: "
+        f"{cc['without_msc_ntf_either_size']} (either size) or {cc['without_msc_ntf_range_fixed_size'][0]} to "
+        f"{cc['without_msc_ntf_range_fixed_size'][1]}. "
+        f"NSC 57: no selection of non-overlapping NSC cohorts sums to 57 (largest {match['NSC']['max_disjoint_total']}); "
         f"{match['NSC']['selections_matching_with_double_counting']} selections reach 57 only by counting the same patients twice. "
         "MNC 11: Blanquer 2012 (n = 11) is the only match.\n",
         markdown_table(candidates[["study", "year", "subgroup_2021", "route", "design", "n_treated", "numbers_available", "fits_2021_count"]]),
@@ -1284,8 +1366,11 @@ def write_report(candidates, effects, excluded, pools, bayes, claims, match) -> 
         markdown_table(effects[cols]),
         "\n## Results that cannot enter a numeric pool\n",
         markdown_table(excluded),
-        "\n## Pooled analyses (REML; z and HKSJ)\n",
+        "\n## Pooled analyses (REML; HKSJ primary, z alternative)\n",
         markdown_table(pools),
+        "\n## Is the benefit transient? Between-arm gain per window (Oh 2018, derived)\n",
+        transience_text(transience),
+        markdown_table(transience_table(transience)),
         "\n## Bayesian random effects (flat prior on mu; half-normal priors on tau)\n",
         markdown_table(bayes),
         "\n## Claims check\n",
