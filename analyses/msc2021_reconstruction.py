@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import textwrap
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -380,12 +380,15 @@ def forest(effects: list[Effect], outcome: str, title: str, stem: str, notes: li
             notes = [f"{g}: subtotal = primary analysis, REML + HKSJ, {ci_text(p.estimate, p.ci_low, p.ci_high)} (t with {p.df:g} df, "
                      f"p = {p.pvalue:.2f}); REML with a z interval (alternative): {ci_text(z.estimate, z.ci_low, z.ci_high)}.",
                      prediction_note(p), *notes]
+    if len({e.period for e in effects}) > 1:  # each study's own follow-up goes into its label (keeps the figure at print width)
+        f = primary_fit([replace(e, label=f"{e.label} ({PERIOD_SHORT[e.period]})") for e in effects])
+    secondary = [e.label for e in effects if e.status != "verified"]
+    notes = [*notes, "Source: every value verified in the primary source" + (f" except {', '.join(secondary)} (secondary source)." if secondary else ".")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", am.AlsmetaWarning)  # single-study subgroups: HKSJ reduces to z (said in the notes)
         fig = forest_plot(
             f, subgroups=groups, subgroup_order=[g for g in order if g in groups], overall=False,
-            columns={"n": [e.n for e in effects], **({"Period": [PERIOD_SHORT[e.period] for e in effects]} if len({e.period for e in effects}) > 1 else {}),
-                     "SE from": [e.se_from for e in effects], "Source": [e.status for e in effects]},
+            columns={"n": [e.n for e in effects], "SE from": [e.se_from for e in effects]},
             weights=False,
             effect_label="Slope change", xlabel=f"Change in {OUTCOME_NAMES[outcome]} slope, post minus pre ({UNITS[outcome]})",
             favours=FAVOURS, xlim=_forest_xlim(effects), title=title,
@@ -396,7 +399,7 @@ def forest(effects: list[Effect], outcome: str, title: str, stem: str, notes: li
                 "the test for subgroup differences compares treated subgroups with the untreated arm.",
                 *notes,
             ]),
-            panel_width=2.2,
+            panel_width=1.8,
         )
     save_figure(fig, OUT / stem)
     return {g: {"primary_reml_hksj": fit_numbers(primary_fit(m)), "reml_z": fit_numbers(fit(m))}
