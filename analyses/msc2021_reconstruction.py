@@ -482,9 +482,9 @@ def intervals_figure(panels: list[tuple[str, str, list[tuple[str, am.PooledResul
     """Data-choice sensitivity: for each specification the REML z and REML HKSJ intervals."""
     rows_total = sum(len(rows) + 1.6 for _, _, rows in panels)
     with style_context():
-        fig = Figure(figsize=(9.6, 1.2 + 0.4 * rows_total), layout="constrained")
+        fig = Figure(figsize=(DOUBLE_COLUMN_IN, 1.3 + 0.36 * rows_total), layout="constrained")
         heights = [len(rows) + 0.6 for _, _, rows in panels]
-        grid = fig.subplots(len(panels), 2, gridspec_kw={"height_ratios": heights, "width_ratios": [3.0, 1.25]}, squeeze=False)
+        grid = fig.subplots(len(panels), 2, gridspec_kw={"height_ratios": heights, "width_ratios": [2.0, 1.2]}, squeeze=False)
         for (ax, tx), (ptitle, outcome, rows) in zip(grid, panels):
             lim = {"alsfrs_r": (-2.0, 3.0), "fvc": (-8.0, 10.0)}[outcome]
             for i, (label, fz, fh, primary) in enumerate(rows):
@@ -497,25 +497,29 @@ def intervals_figure(panels: list[tuple[str, str, list[tuple[str, am.PooledResul
                         ax.plot([lim[0]], [y], marker="<", color=col, ms=4)
                     if f.ci_high > lim[1]:
                         ax.plot([lim[1]], [y], marker=">", color=col, ms=4)
-                    note = " (k = 1: z)" if f.k == 1 and name == "HKSJ" else ""
+                    note = " (= z)" if f.k == 1 and name == "HKSJ" else ""
                     tx.text(0.0, y, f"{name}: {ci_text(f.estimate, f.ci_low, f.ci_high)}{note}", va="center", fontsize=7, color=col)
             for a in (ax, tx):
                 a.set_ylim(len(rows) - 0.5, -0.6)
             tx.set_xlim(0, 1)
             tx.axis("off")
             ax.set_yticks(range(len(rows)))
-            ax.set_yticklabels([("\u25b6 " if r[3] else "") + r[0] for r in rows], fontsize=7.5)
+            ax.set_yticklabels([("\u25b6 " if r[3] else "") + r[0] for r in rows], fontsize=7)
             ax.set_xlim(*lim)
             ax.axvline(0, color=GREY, lw=0.8)
-            ax.set_title(ptitle, fontsize=9, loc="left")
-            ax.set_xlabel(f"Slope change, post minus pre ({UNITS[outcome]})", fontsize=8)
-        handles = [Line2D([], [], color=INK, marker="o", lw=1.3, label="REML, z interval"),
-                   Line2D([], [], color=ORANGE, marker="s", mfc="white", lw=1.3, label="REML, HKSJ interval (k = 1: z)")]
+            ax.set_title(ptitle, fontsize=8, loc="left")
+            ax.tick_params(labelsize=7)
+            ax.set_xlabel(f"Slope change, post minus pre ({UNITS[outcome]})", fontsize=7.5)
+        handles = [Line2D([], [], color=INK, marker="o", lw=1.3, label="REML z (alternative)"),
+                   Line2D([], [], color=ORANGE, marker="s", mfc="white", lw=1.3, label="HKSJ (primary)")]
         grid[0][1].legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=7)
-        fig.suptitle(title, fontsize=10, x=0.01, ha="left")
-        fig.supxlabel("\u25b6 = primary analysis. Arrows: the interval continues beyond the axis (numbers on the right).\n"
-                      "HKSJ with k = 2 uses t with 1 df; with two near-identical estimates it can be narrower than z "
-                      "(the 'adhoc' variant keeps it at least as wide).", x=0.01, ha="left", fontsize=7, color=GREY)
+        fig.suptitle(title, fontsize=9, x=0.01, ha="left")
+        fig.supxlabel("\n".join(textwrap.wrap(
+            "\u25b6 = primary data set; the primary analysis is REML + HKSJ (orange), z (black) is the alternative. Arrows: the interval "
+            "continues beyond the axis (numbers on the right). HKSJ with k = 1 is the z interval (= z); with k = 2 it uses t with 1 df, and "
+            "with two near-identical estimates it can be narrower than z (the 'adhoc' variant keeps it at least as wide). These are "
+            "properties of this project's rebuild, not of the 2021 paper.", 150)),
+                      x=0.01, ha="left", fontsize=7, color=GREY)
         save_figure(fig, OUT / stem)
 
 
@@ -968,7 +972,7 @@ def main() -> None:
             spec("+ Petrou 2016, SE via z", [of1, pet_f_z]),
         ]),
     ]
-    intervals_figure(spec_panels, "sensitivity_data_choices", "Sensitivity to data choices: secondary sources, sign, unit and p-value conversions")
+    intervals_figure(spec_panels, "sensitivity_data_choices", "This project's rebuild: sensitivity to data choices (secondary sources, sign, unit, p-value conversion)")
     spec_numbers = {title: [{"specification": lab, "primary": prim, "reml_z": fit_numbers(fz), "reml_hksj": fit_numbers(fh)} for lab, fz, fh, prim in rows]
                     for title, _, rows in spec_panels}
     loo = {name: am.leave_one_out(fit(list(p.effects))).reset_index().to_dict(orient="list")
