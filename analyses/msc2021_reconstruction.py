@@ -523,6 +523,43 @@ def intervals_figure(panels: list[tuple[str, str, list[tuple[str, am.PooledResul
         save_figure(fig, OUT / stem)
 
 
+def transience_figure(t: Transience, stem: str) -> None:
+    """Oh 2018 between-arm ALSFRS-R gain per month by window, the 4-6 month window under the range of the unreported r (89 mm)."""
+    early = t.widest.windows[0]
+    derived = f"r = {max(t.r_derived):.2f}" if f"{t.r_derived[0]:.2f}" == f"{t.r_derived[1]:.2f}" else f"r = {t.r_derived[0]:.2f}/{t.r_derived[1]:.2f}"
+    styles = (("r = 0", t.widest, VERMILLION, "s", "-"), (f"{derived}*", t.derived, BLUE, "D", "--"), ("r = 1", t.narrowest, SKY_BLUE, "^", ":"))
+    rows = [("Months 0-4", early, INK, "o", "-")]
+    rows += [(f"Months 4-6, {name}", a.windows[1], col, mk, ls) for name, a, col, mk, ls in styles]
+    rows += [(f"Slowing, {name}", a.slowing, col, mk, ls) for name, a, col, mk, ls in styles]
+    width = SINGLE_COLUMN_IN
+    row_h, top, bottom = 0.24, 0.36, 1.45
+    height = top + len(rows) * row_h + bottom
+    with style_context():
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_axes((1.3 / width, bottom / height, (width - 1.42) / width, len(rows) * row_h / height))
+        for i, (label, w, col, mk, ls) in enumerate(rows):
+            ax.plot([w.ci_low, w.ci_high], [i, i], color=col, lw=1.3, ls=ls)
+            ax.plot([w.estimate], [i], marker=mk, color=col, ms=4.5, mfc=col, ls="none")
+            ax.text(-0.03, i, label, transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=7)
+        ax.axvline(0, color=GREY, lw=0.8)
+        ax.axvline(early.estimate, color=GREY, lw=0.8, ls=(0, (1, 2)))
+        ax.axhline(3.5, color=LIGHT_GREY, lw=0.5)
+        ax.axhline(0.5, color=LIGHT_GREY, lw=0.5)
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("Gain, MSC minus control (points/month)", fontsize=7)
+        fig.text(0.04 / width, 1 - 0.06 / height, "Is the benefit transient? Oh 2018, gain per window", fontsize=8, fontweight="bold", va="top")
+        fig.text(0.04 / width, 0.04 / height, "\n".join(textwrap.wrap(
+            f"ALSFRS-R gain per month, 95% intervals. Dotted line: the 0-4 month rate. Slowing = 0-4 minus 4-6 month rate. "
+            f"{t.widest.differences[0]:.2f} of the {t.widest.differences[1]:.2f}-point 6-month difference is there at 4 months. "
+            "Months 4-6 need the unreported correlation r of the 4- and 6-month changes; r = 0 gives the widest interval in [0, 1]; "
+            "* derived from linear decline + visit error, calibrated to each arm's SDs. Derived from Oh 2018 Table 3.", 60)),
+            fontsize=7, color=GREY, va="bottom", linespacing=1.2)
+        save_figure(fig, OUT / stem)
+
+
 def bayes_figure(curves: dict[str, Any], stem: str) -> None:
     colours = [SKY_BLUE, BLUE, INK, VERMILLION]
     with style_context():
@@ -1040,6 +1077,7 @@ def main() -> None:
     b_probs = [r.prob_mu_above[0] for r in b_first.values()]
     claims = count_claims(ev, match, len(COHORTS), len(groups))
     transience = transience_analysis(ev)
+    transience_figure(transience, "transience")
     agree_first = sweep_agreement(sweeps["alsfrs_r_first"], "increase")
 
     # claim: transient ALSFRS-R benefit after intrathecal MSC

@@ -40,7 +40,7 @@ SCRIPT = "msc2021_reconstruction.py"
 NEURONEWS = "https://neuronewsinternational.com/nurown-demonstrates-a-statistically-significant-effect-in-als-patients/"
 NEUROLOGYADVISOR = "https://www.neurologyadvisor.com/topics/neuromuscular-disorders/mesenchymal-neurotrophic-growth-factor-cells-may-slow-als/2/"
 FIGURES = ["forest_alsfrs_r_first_follow_up", "forest_alsfrs_r_6_months", "forest_fvc", "sweep_estimator_by_test",
-           "sensitivity_data_choices", "bayes_posteriors", "empirical_null", "claims"]
+           "sensitivity_data_choices", "bayes_posteriors", "empirical_null", "claims", "transience"]
 TABLES = ["candidates.csv", "effects.csv", "not_assessable.csv", "claims.csv", "claims.md", "reconstruction.md",
           "sweep_alsfrs_r_first.csv", "sweep_fvc_all_msc.csv", "sweep_alsfrs_r_6mo_all_msc.csv", "numbers.json"]
 
