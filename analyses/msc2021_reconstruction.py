@@ -560,27 +560,34 @@ def transience_figure(t: Transience, stem: str) -> None:
         save_figure(fig, OUT / stem)
 
 
+TAU_LINESTYLES = [(0, (1, 1.5)), (0, (4, 1.5)), "-", (0, (7, 2))]  # line style also separates the priors (grayscale)
+
+
 def bayes_figure(curves: dict[str, Any], stem: str) -> None:
     colours = [SKY_BLUE, BLUE, INK, VERMILLION]
     with style_context():
-        fig = Figure(figsize=(9.0, 6.6), layout="constrained")
+        fig = Figure(figsize=(DOUBLE_COLUMN_IN, 5.9), layout="constrained")
         (a, b), (c, d) = fig.subplots(2, 2)
         for ax, key, xlab in ((a, "alsfrs_r", "\u03bc: ALSFRS-R slope change (points/month)"), (b, "fvc", "\u03bc: FVC slope change (% predicted/month)")):
             cur = curves[key]
-            for col, (scale, res) in zip(colours, cur["treated"].items()):
-                ax.plot(res.mu_grid, res.mu_density, color=col, lw=1.3, label=f"treated, half-normal({scale:g})")
+            peak = 0.0
+            for col, ls, (scale, res) in zip(colours, TAU_LINESTYLES, cur["treated"].items()):
+                ax.plot(res.mu_grid, res.mu_density, color=col, lw=1.3, ls=ls, label=f"treated, half-normal({scale:g})")
+                peak = max(peak, float(np.max(res.mu_density)))
             null = cur["null"]
-            ax.plot(null.mu_grid, null.mu_density, color=GREY, lw=1.2, ls="--", label=f"untreated arm, half-normal({null.tau_prior_scale:g})")
+            ax.plot(null.mu_grid, null.mu_density, color=GREY, lw=1.2, ls=(0, (6, 2, 1, 2)),
+                    label=f"untreated arm, half-normal({null.tau_prior_scale:g})")
             ax.axvline(0, color=GREY, lw=0.8)
             if key == "alsfrs_r":
                 for t in ALSFRS_THRESHOLDS[1:]:
                     ax.axvline(t, color=LIGHT_GREY, lw=0.8, ls=":")
             ax.set_xlim(*{"alsfrs_r": (-2.0, 3.0), "fvc": (-10.0, 8.0)}[key])
-            ax.set_xlabel(xlab, fontsize=8)
-            ax.set_ylabel("posterior density", fontsize=8)
-            ax.set_title(cur["title"], fontsize=8.5, loc="left")
-            ax.legend(fontsize=6.5, loc="upper left")
-            ax.set_ylim(bottom=0)
+            ax.set_xlabel(xlab, fontsize=7.5)
+            ax.set_ylabel("posterior density", fontsize=7.5)
+            ax.tick_params(labelsize=7)
+            ax.set_title(cur["title"], fontsize=7.5, loc="left")
+            ax.legend(fontsize=7, loc="upper right" if key == "alsfrs_r" else "upper left", frameon=False)
+            ax.set_ylim(0, peak * 1.85)  # headroom for the legend
         cur = curves["alsfrs_r"]
         _probability_panel(c, list(cur["treated"]), [
             *((f"P(\u03bc > {t:g})", col, mk, "-", {s: r.prob_above(t) for s, r in cur["treated"].items()})
@@ -593,7 +600,7 @@ def bayes_figure(curves: dict[str, Any], stem: str) -> None:
             ("treated, with Petrou 2016 (secondary): P(\u03bc < 0)", ORANGE, "s", "-", {s: r.prob_below(0.0) for s, r in cur["with_secondary"].items()}),
             ("untreated arm: P(\u03bc < 0)", GREY, "o", "--", {s: r.prob_below(0.0) for s, r in cur["null_by_scale"].items()}),
         ], "% predicted/month", "FVC: probability that progression worsened after")
-        fig.suptitle("Bayesian random-effects reconstruction (normal-normal model, flat prior on \u03bc; Röver 2020)", fontsize=10, x=0.01, ha="left")
+        fig.suptitle("This project's rebuild, Bayesian random effects (normal-normal model, flat prior on \u03bc; Röver 2020)", fontsize=9, x=0.01, ha="left")
         save_figure(fig, OUT / stem)
 
 
@@ -603,10 +610,11 @@ def _probability_panel(ax: Any, scales: list[float], series: list[tuple[str, str
         ax.plot(scales, [probs[s] for s in scales], marker=marker, color=col, ls=style, label=label)
     _log_ticks(ax, scales)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel(f"scale of the half-normal prior on \u03c4 ({unit})", fontsize=8)
-    ax.set_ylabel("posterior probability", fontsize=8)
-    ax.set_title(title, fontsize=8.5, loc="left")
-    ax.legend(fontsize=6.5, loc="lower left")
+    ax.set_xlabel(f"scale of the half-normal prior on \u03c4 ({unit})", fontsize=7.5)
+    ax.set_ylabel("posterior probability", fontsize=7.5)
+    ax.set_title(title, fontsize=7.5, loc="left")
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, loc="lower left")
 
 
 def _log_ticks(ax: Any, values: list[float]) -> None:
@@ -633,15 +641,15 @@ def null_figure(pairs: list[tuple[str, Effect, Effect]], stem: str) -> None:
         blocks.append((outcome, rows))
     row_h, top, gap, bottom = 0.27, 0.62, 0.8, 0.62
     height = top + sum(len(r) * row_h for _, r in blocks) + gap * (len(blocks) - 1) + bottom
-    width = 8.2
+    width = DOUBLE_COLUMN_IN
     with style_context():
         fig = Figure(figsize=(width, height))
         fig.text(0.1 / width, 1 - 0.12 / height, "Empirical null: the same within-patient analysis in Oh 2018's untreated arm (riluzole alone)",
-                 fontsize=10, va="top", ha="left")
+                 fontsize=9, va="top", ha="left")
         y_top = height - top
         for outcome, rows in blocks:
             h = len(rows) * row_h
-            ax = fig.add_axes((3.1 / width, (y_top - h) / height, 3.6 / width, h / height))
+            ax = fig.add_axes((2.75 / width, (y_top - h) / height, 2.85 / width, h / height))
             lo = min(r[2] for r in rows)
             hi = max(r[3] for r in rows)
             pad = 0.08 * (hi - lo)
@@ -651,16 +659,16 @@ def null_figure(pairs: list[tuple[str, Effect, Effect]], stem: str) -> None:
             for i, (label, est, l, u, col, mk) in enumerate(rows):
                 ax.plot([l, u], [i, i], color=col, lw=1.3)
                 ax.plot([est], [i], marker=mk, color=col, ms=4.5)
-                ax.text(-0.03, i, label, transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=7.5, color=col)
-                ax.text(1.03, i, ci_text(est, l, u), transform=ax.get_yaxis_transform(), ha="left", va="center", fontsize=7.5, color=col)
+                ax.text(-0.03, i, label, transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=7, color=col)
+                ax.text(1.03, i, ci_text(est, l, u), transform=ax.get_yaxis_transform(), ha="left", va="center", fontsize=7, color=col)
                 if i % 3 == 2 and i < len(rows) - 1:
                     ax.axhline(i + 0.5, color=LIGHT_GREY, lw=0.5)
             ax.set_yticks([])
             ax.spines["left"].set_visible(False)
-            ax.set_title(f"{OUTCOME_NAMES[outcome]}: slope change, post minus pre ({UNITS[outcome]})", fontsize=8.5, loc="left", x=-0.78)
+            ax.set_title(f"{OUTCOME_NAMES[outcome]}: slope change, post minus pre ({UNITS[outcome]})", fontsize=8, loc="left", x=-0.9)
             ax.tick_params(labelsize=7)
             y_top -= h + gap
-        fig.text(0.1 / width, 0.08 / height, "Oh 2018 Table 3, mean (SD) per arm; 95% z intervals (unpooled SEs for the difference). "
+        fig.text(0.1 / width, 0.08 / height, "Oh 2018 Table 3, mean (SD) per arm; 95% z intervals (unpooled SEs for the difference).\n"
                  "Positive = slower decline after the lead-in period.",
                  fontsize=7, color=GREY, ha="left", va="bottom")
         save_figure(fig, OUT / stem)
