@@ -55,7 +55,7 @@ from alsmeta.evidence.claims_check import (
 from alsmeta.evidence.tables import Evidence, Reported, load_evidence
 from alsmeta.evidence.windows import ArmChange, WindowAnalysis, WindowIncrement, linear_decline_correlation, window_increments
 from alsmeta.multiverse import distinct_analyses
-from alsmeta.plots.forest import forest_plot, symmetric_xlim
+from alsmeta.plots.forest import forest_plot
 from alsmeta.plots.style import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, SKY_BLUE, VERMILLION, save_figure, style_context
 from alsmeta.reporting import markdown_table, write_numbers
 
