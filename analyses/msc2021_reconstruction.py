@@ -27,6 +27,7 @@ numbers.json.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 import warnings
 from dataclasses import dataclass, field, replace
@@ -732,6 +733,115 @@ def claims_figure(claims: pd.DataFrame, stem: str) -> None:
         save_figure(fig, OUT / stem)
 
 
+AVAILABILITY_WINDOWS = ("\u2264 4 months", "6 months", "later / not stated")
+AVAILABILITY_OUTCOMES = {"ALSFRS(-R)": ("alsfrs", "responder", "progression_response"), "FVC": ("fvc",)}
+# Rows without timepoint_months whose window is known from the report (Oh 2018: first follow-up, 16 weeks per the registry; INFERRED)
+TIMEPOINT_MONTHS = {("oh2018", "lead-in vs follow-up"): 4.0}
+STATUS_RANK = {"verified": 0, "secondary": 1, "derived": 2}
+
+
+def _months(study_id: str, timepoint: str, timepoint_months: str) -> float:
+    """Months after treatment of an outcome row: the data's timepoint_months, 'N weeks' converted, or a documented override."""
+    if (study_id, timepoint) in TIMEPOINT_MONTHS:
+        return TIMEPOINT_MONTHS[study_id, timepoint]
+    if str(timepoint_months) != "":
+        return float(timepoint_months)
+    weeks = re.fullmatch(r"(\d+) weeks", timepoint)
+    return int(weeks.group(1)) * 7 / 30.4375 if weeks else math.nan
+
+
+def _window(months: float) -> str:
+    if math.isnan(months) or months > 6:
+        return AVAILABILITY_WINDOWS[2]
+    return AVAILABILITY_WINDOWS[0] if months <= 4 else AVAILABILITY_WINDOWS[1]
+
+
+def availability_table(ev: Evidence) -> pd.DataFrame:
+    """Every candidate report x outcome x time window: the best evidence in data/ (status) and what it is (numbers, p only, words).
+
+    Numbers outrank words; within each, verified > secondary > derived. 'not found' = searched for and recorded as not
+    retrievable (status not_found); 'nothing retrieved' = no row at all. Baseline-only rows are not pre/post evidence and are skipped.
+    """
+    out, q = ev.outcomes, ev.qualitative
+    studies = ev.studies.set_index("study_id")
+    rows = []
+    for sid, (subgroup, _, _, _) in COHORTS.items():
+        mine = out[out.study_id == sid]
+        for oname, prefixes in AVAILABILITY_OUTCOMES.items():
+            sel = mine[mine.outcome.str.startswith(prefixes) & ~mine.outcome.str.endswith("_baseline")]
+            words = q[(q.study_id == sid) & (q.outcome.str.contains("alsfrs" if oname != "FVC" else "fvc") | (q.outcome == "clinical"))]
+            months = [_months(sid, r.timepoint, r.timepoint_months) for r in sel.itertuples()]
+            has_numbers = bool(len(sel[(sel.status != "not_found") & (sel.statistic != "n")]))
+            for window in AVAILABILITY_WINDOWS:
+                cell = sel.loc[np.array([_window(m) == window for m in months], dtype=bool)]
+                found = cell[(cell.status != "not_found") & (cell.statistic != "n")]  # a sample size alone is no outcome evidence
+                if len(found):
+                    status = min(found.status, key=lambda x: STATUS_RANK.get(x, 9))
+                    best = found[found.status == status]
+                    content = "p only" if set(best.statistic) <= {"p", "p_one_sided"} else "numbers"
+                    detail = "; ".join(sorted(set(best.outcome + " (" + best.timepoint + ")")))
+                elif window == AVAILABILITY_WINDOWS[2] and len(words) and not has_numbers:
+                    status = min(words.status, key=lambda x: STATUS_RANK.get(x, 9))
+                    content, detail = "words only", "; ".join(f"{w.direction}: {w.statement}" for w in words[words.status == status].itertuples())
+                elif len(cell):
+                    status, content, detail = "not_found", "not found", "; ".join(sorted(set(cell.outcome + " (" + cell.timepoint + ")")))
+                else:
+                    status, content, detail = "none", "nothing retrieved", ""
+                rows.append({"study_id": sid, "study": studies.loc[sid, "label"], "subgroup_2021": subgroup, "outcome": oname, "window": window,
+                             "status": status, "content": content, "detail": detail})
+    return pd.DataFrame(rows)
+
+
+AVAILABILITY_FILL = {"verified": "#cfeee3", "secondary": "#fbe3b4", "derived": "#cfe3f3", "not_found": "white", "none": "white"}
+
+
+def availability_figure(frame: pd.DataFrame, stem: str) -> None:
+    """Study availability map (183 mm): candidate reports by outcome and window; fill = status, text = status and content."""
+    studies = list(dict.fromkeys(frame.study_id))
+    cols = [(o, w) for o in AVAILABILITY_OUTCOMES for w in AVAILABILITY_WINDOWS]
+    label_w, cell_w, cell_h, top, bottom = 1.75, (DOUBLE_COLUMN_IN - 1.85) / len(cols), 0.205, 0.78, 0.62
+    groups = list(dict.fromkeys(frame.subgroup_2021))
+    n_rows = len(studies) + len(groups)
+    height = top + n_rows * cell_h + bottom
+    width = DOUBLE_COLUMN_IN
+    with style_context():
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_axes((label_w / width, bottom / height, cell_w * len(cols) / width, n_rows * cell_h / height))
+        ax.set_xlim(0, len(cols))
+        ax.set_ylim(n_rows, 0)
+        ax.axis("off")
+        for j, (o, w) in enumerate(cols):
+            ax.text(j + 0.5, -0.25, w, ha="center", va="bottom", fontsize=7)
+        for k, o in enumerate(AVAILABILITY_OUTCOMES):
+            ax.text(k * len(AVAILABILITY_WINDOWS) + len(AVAILABILITY_WINDOWS) / 2, -1.3, o, ha="center", va="bottom", fontsize=7.5, fontweight="bold")
+        ax.axvline(len(AVAILABILITY_WINDOWS), color=INK, lw=0.8)
+        i = 0
+        for g in groups:
+            ax.text(-0.02, i + 0.5, f"{g} candidates (2021 n = {PUBLISHED_COUNTS[g]})", ha="right", va="center",
+                    fontsize=7, fontweight="bold", transform=ax.transData)
+            i += 1
+            for sid in [x for x in studies if COHORTS[x][0] == g]:
+                sub = frame[frame.study_id == sid]
+                cells = {(r.outcome, r.window): r for r in sub.itertuples()}
+                ax.text(-0.02, i + 0.5, str(sub["study"].iloc[0]), ha="right", va="center", fontsize=7)
+                for j, key in enumerate(cols):
+                    r = cells[key]
+                    ax.add_patch(_rect(j, i, AVAILABILITY_FILL[r.status], edge=LIGHT_GREY, lw=0.4))
+                    text = {"not_found": "not found", "none": "\u2013"}.get(r.status, f"{r.status[0].upper()}: {r.content}")
+                    ax.text(j + 0.5, i + 0.55, text, ha="center", va="center", fontsize=7,
+                            color=GREY if r.status in ("not_found", "none") else INK,
+                            fontstyle="italic" if r.content in ("words only", "p only") else "normal")
+                i += 1
+        fig.text(0.04 / width, 1 - 0.05 / height, "Morata-Tarifa 2021 candidates: what data/ holds per outcome and follow-up window",
+                 fontsize=8.5, fontweight="bold", va="top")
+        fig.text(0.04 / width, 0.04 / height, "\n".join(textwrap.wrap(
+            "Fill and letter give the status of the best evidence in data/: V = verified (read in the primary source), S = secondary (news, "
+            "press or mirror only), D = derived (computed by this project); italics = no usable estimate (p only, or words only); not found = searched for "
+            "and not retrievable; \u2013 = nothing retrieved. Numbers outrank words. Oh 2018's 'lead-in vs follow-up' is placed at 4 months "
+            "(16 weeks per the registry; INFERRED).", 150)), fontsize=7, color=GREY, va="bottom", linespacing=1.2)
+        save_figure(fig, OUT / stem)
+
+
 # ---------------------------------------------------------------------------
 # candidate table
 # ---------------------------------------------------------------------------
@@ -1073,6 +1183,9 @@ def main() -> None:
                             "petrou2016": "slopes pre/post; p only for the pooled IT + IM/IT regression (secondary)"}
     candidates, match = candidate_table(ev, studies_with_numbers)
     candidates.to_csv(OUT / "candidates.csv", index=False, lineterminator="\n")
+    availability = availability_table(ev)
+    availability.to_csv(OUT / "availability.csv", index=False, lineterminator="\n")
+    availability_figure(availability, "availability")
     groups = {g for sid, (_, _, gr, _) in COHORTS.items() for g in (gr or (sid,))}
 
     # every verdict follows from the pre-specified primary analysis (REML + HKSJ); alternatives are agreement only
@@ -1200,6 +1313,7 @@ def main() -> None:
         "empirical_null": null_numbers,
         "transience": transience.to_dict(),
         "candidates": {"count_matching": match, "table": candidates.to_dict(orient="records")},
+        "availability": availability.to_dict(orient="records"),
         "claims": {f"{r['claim_id']}|{r['component']}": {k: r[k] for k in ("verdict", "analysis", "reason", "shows", "estimate", "ci_low", "ci_high", "k", "n",
                                                                             "agreement")}
                    for r in claims},

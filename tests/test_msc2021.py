@@ -40,9 +40,9 @@ SCRIPT = "msc2021_reconstruction.py"
 NEURONEWS = "https://neuronewsinternational.com/nurown-demonstrates-a-statistically-significant-effect-in-als-patients/"
 NEUROLOGYADVISOR = "https://www.neurologyadvisor.com/topics/neuromuscular-disorders/mesenchymal-neurotrophic-growth-factor-cells-may-slow-als/2/"
 FIGURES = ["forest_alsfrs_r_first_follow_up", "forest_alsfrs_r_6_months", "forest_fvc", "sweep_estimator_by_test",
-           "sensitivity_data_choices", "bayes_posteriors", "empirical_null", "claims", "transience"]
+           "sensitivity_data_choices", "bayes_posteriors", "empirical_null", "claims", "transience", "availability"]
 TABLES = ["candidates.csv", "effects.csv", "not_assessable.csv", "claims.csv", "claims.md", "reconstruction.md",
-          "sweep_alsfrs_r_first.csv", "sweep_fvc_all_msc.csv", "sweep_alsfrs_r_6mo_all_msc.csv", "numbers.json"]
+          "sweep_alsfrs_r_first.csv", "sweep_fvc_all_msc.csv", "sweep_alsfrs_r_6mo_all_msc.csv", "numbers.json", "availability.csv"]
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -543,3 +543,17 @@ def test_window_increments_formula_and_correlation_bounds():
         window_increments(t, c, (5, 3), 0.5)
     with pytest.raises(AlsmetaInputError, match="sd_early, sd_late"):
         linear_decline_correlation(3.0, 2.0, 4, 6)  # SD falling over time: negative slope variance
+
+
+def test_availability_map(run):
+    """Every candidate x outcome x window has one cell; a sample size alone never makes a cell 'verified'."""
+    frame = pd.read_csv(run[0] / "availability.csv", dtype=str, keep_default_na=False)
+    assert len(frame) == 23 * 2 * 3 and not frame.duplicated(["study_id", "outcome", "window"]).any()
+    cell = frame.set_index(["study_id", "outcome", "window"])
+    assert tuple(cell.loc[("oh2018", "FVC", "\u2264 4 months"), ["status", "content"]]) == ("verified", "numbers")
+    # Petrou 2016: n per cohort is verified (abstract), the slopes only secondary: the cell is secondary
+    assert tuple(cell.loc[("petrou2016", "ALSFRS(-R)", "6 months"), ["status", "content"]]) == ("secondary", "numbers")
+    assert tuple(cell.loc[("sykova2017", "ALSFRS(-R)", "\u2264 4 months"), ["status", "content"]]) == ("verified", "p only")
+    assert cell.loc[("berry2019", "ALSFRS(-R)", "6 months"), "status"] == "not_found"
+    assert cell.loc[("mazzini2003", "ALSFRS(-R)", "\u2264 4 months"), "status"] == "none"
+    assert set(frame.status) <= {"verified", "secondary", "derived", "not_found", "none"}
