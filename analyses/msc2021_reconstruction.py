@@ -16,12 +16,21 @@ errors come only from documented conversions (SD of the change / sqrt(n);
 paired-t p-value with df = n - 1). Studies without a usable spread are listed
 as not assessable, never given an invented one.
 
-Writes into figures/msc2021/: candidate table, effect table, forest plots by
-cell type and route at each time point, the estimator x test sweep, data-choice
-sensitivity, leave-one-out, a Bayesian analysis (half-normal priors on tau,
-Röver 2020), the empirical null (Oh 2018's untreated arm analysed the same
-way), the claims check (CSV, Markdown, figure), a readable report and
-numbers.json.
+Every verdict follows from one pre-specified primary analysis, REML + HKSJ
+(t with k - 1 df; a single study keeps its z interval); z intervals, the other
+estimators and tests, data choices and a Bayesian model are reported as
+agreement, counted as distinct analyses (alsmeta.multiverse.distinct_analyses).
+Such agreement describes this rebuild, not the 2021 paper. "Transient" is judged
+on Oh 2018's between-arm gain per follow-up window
+(alsmeta.evidence.windows), under the stated range of the unreported
+within-patient correlation.
+
+Writes into figures/msc2021/: candidate table, study availability map, effect
+table, forest plots by cell type and route at each time point, the estimator x
+test sweep, data-choice sensitivity, leave-one-out, a Bayesian analysis
+(half-normal priors on tau, Röver 2020), the empirical null (Oh 2018's
+untreated arm analysed the same way), the window increments ("transience"), the
+claims check (CSV, Markdown, figure), a readable report and numbers.json.
 """
 
 from __future__ import annotations
