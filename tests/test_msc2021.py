@@ -527,6 +527,8 @@ def test_window_increments_formula_and_correlation_bounds():
         early, late = np.array([1 / 3, 0.0]), np.array([-0.5, 0.5])
         v = np.array([[4 / 20 + 6.25 / 21, cov], [cov, 9 / 18 + 12.25 / 19]])
         assert a.slowing.se == pytest.approx(math.sqrt((early - late) @ v @ (early - late)), rel=1e-12)
+    one = window_increments(t[:1], c[:1], (3,), 0.5)
+    assert one.windows[0].estimate == pytest.approx(2 / 3) and math.isnan(one.slowing.estimate)
     # the interval narrows as r grows: r = 0 is the widest in [0, 1]
     assert window_increments(t, c, (3, 5), 0.0).windows[1].se > window_increments(t, c, (3, 5), 0.5).windows[1].se
     # linear decline + error: exact when the SDs come from the model

@@ -185,7 +185,8 @@ def window_increments(
     -------
     WindowAnalysis
         Increments per window (the first needs no correlation), and the
-        slowing of the increment rate from the first to the last window.
+        slowing of the increment rate from the first to the last window
+        (NaN with a single time: nothing to compare).
 
     Notes
     -----
@@ -240,15 +241,16 @@ def window_increments(
                    f"Var(D({edges[j + 1]:g})) + Var(D({edges[j]:g})) - 2 Cov, Cov per arm r s_a s_b min(n_a, n_b) / (n_a n_b)")
                    + f" / {width:g}^2; D = treated minus control mean change from baseline")
         windows.append(contrast(w, edges[j], edges[j + 1], formula, (math.nan, math.nan) if not j else rr))
-    first = np.zeros(k)
-    first[0] = 1.0 / edges[1]
-    last = np.zeros(k)
-    if k > 1:
+    slowing_formula = "rate in the first window minus rate in the last window (positive: the between-arm gain accrued more slowly later)"
+    if k == 1:  # one window: nothing to compare
+        slowing = WindowIncrement(0.0, edges[-1], math.nan, math.nan, math.nan, math.nan, (math.nan, math.nan),
+                                  "undefined with one window: " + slowing_formula)
+    else:
+        first, last = np.zeros(k), np.zeros(k)
+        first[0] = 1.0 / edges[1]
         last[k - 1] += 1.0 / (edges[k] - edges[k - 1])
         last[k - 2] -= 1.0 / (edges[k] - edges[k - 1])
-    slowing = contrast(first - last, 0.0, edges[-1],
-                       "rate in the first window minus rate in the last window (positive: the between-arm gain accrued more slowly later)",
-                       rr if k > 1 else (math.nan, math.nan))
+        slowing = contrast(first - last, 0.0, edges[-1], slowing_formula, rr)
     return WindowAnalysis(times_t, tuple(float(x) for x in d), tuple(windows), slowing, rr, level,
                           (N_BOTH_ASSUMPTION, f"within-patient correlation of the changes: {rr[0]:g} (treated), {rr[1]:g} (control)",
                            "normal (z) intervals with unpooled SEs"))
