@@ -997,9 +997,10 @@ def analysis_text(f: am.PooledResult) -> str:
     """The analysis a verdict rests on, with its test and df."""
     if f.k == 1:
         return "one study, z interval"
-    test = f"t({f.df:g})" if math.isfinite(f.df) else "z"
-    name = {"knha": "HKSJ", "z": "z", "t": "t", "adhoc": "HKSJ ad hoc"}[f.test]
-    return f"{f.method} + {name}, {test}, k = {f.k}"
+    if not math.isfinite(f.df):
+        return f"{f.method} + z, k = {f.k}"
+    name = {"knha": "HKSJ", "t": "t", "adhoc": "HKSJ ad hoc"}[f.test]
+    return f"{f.method} + {name}, t({f.df:g}), k = {f.k}"
 
 
 def _holds(frame: pd.DataFrame, claimed: str) -> pd.Series:
@@ -1323,6 +1324,8 @@ def main() -> None:
         "transience": transience.to_dict(),
         "candidates": {"count_matching": match, "table": candidates.to_dict(orient="records")},
         "availability": availability.to_dict(orient="records"),
+        "headline": headline_numbers(f_first, f_first_z, agree_first, b_probs, transience, match,
+                                     ", ".join(f"{e.label} ({e.status})" for e in primary["alsfrs_r_first"].effects)),
         "claims": {f"{r['claim_id']}|{r['component']}": {k: r[k] for k in ("verdict", "analysis", "reason", "shows", "estimate", "ci_low", "ci_high", "k", "n",
                                                                             "agreement")}
                    for r in claims},
@@ -1341,6 +1344,42 @@ def main() -> None:
         },
     }
     write_numbers(OUT, numbers)
+
+
+def headline_numbers(primary: am.PooledResult, z: am.PooledResult, agreement: dict[str, Any], bayes_probs: list[float], t: Transience,
+                     match: dict[str, Any], studies: str) -> dict[str, Any]:
+    """The numbers a reader of the README sees, each with the assumptions it rests on (one place for the generated text)."""
+    def interval(f: Any) -> dict[str, Any]:
+        return {"estimate": f.estimate, "ci_low": f.ci_low, "ci_high": f.ci_high}
+
+    cc = match["MSC"]["count_choices"]
+    return {
+        "it_msc_alsfrs_r_first_follow_up": {
+            "primary": {**interval(primary), "k": primary.k, "analysis": analysis_text(primary), "unit": "points/month"},
+            "z_alternative": {**interval(z), "analysis": analysis_text(z)},
+            "studies": studies + "; Kim 2009 slopes read as points per 3 months (INFERRED)",
+            "sweep": agreement,
+            "bayes_prob_benefit": {"min": min(bayes_probs), "max": max(bayes_probs), "tau_prior_scales": list(TAU_SCALES["alsfrs_r"])},
+            "scope": "properties of this project's two-study rebuild, not of the 2021 paper (which published no study-level data)",
+        },
+        "transience_oh2018": {
+            "difference_4mo": t.widest.differences[0], "difference_6mo": t.widest.differences[1],
+            "gain_per_month_0_4": interval(t.widest.windows[0]),
+            "gain_per_month_4_6": {"r0": interval(t.widest.windows[1]), "r_derived": interval(t.derived.windows[1]),
+                                   "r1": interval(t.narrowest.windows[1])},
+            "r_derived": list(t.r_derived), "r_slowing_threshold": t.r_slowing_threshold,
+            "assumptions": list(t.widest.assumptions[:1]) + ["within-patient correlation r of the 4- and 6-month changes not reported: "
+                                                             "range 0 to 1; derived value from linear decline + visit error"],
+            "status": "derived",
+        },
+        "msc_152_selections": {
+            "either_size": cc["selections_either_size"], "one_size_fixed_range": cc["range_fixed_size"],
+            "without_msc_ntf_either_size": cc["without_msc_ntf_either_size"],
+            "without_msc_ntf_one_size_fixed_range": cc["without_msc_ntf_range_fixed_size"],
+            "candidates_with_known_n": len(cc["candidates_counted"]), "alternative_sizes": cc["alternative_sizes"],
+            "msc_ntf_counted_as_msc": cc["msc_ntf_counted_as_msc"], "left_out_n_unknown": cc["left_out_n_unknown"],
+        },
+    }
 
 
 WINDOW_TIMES = (4.0, 6.0)  # Oh 2018 Table 3: ALSFRS-R change from baseline to 4 and to 6 months

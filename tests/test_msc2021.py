@@ -559,3 +559,17 @@ def test_availability_map(run):
     assert cell.loc[("berry2019", "ALSFRS(-R)", "6 months"), "status"] == "not_found"
     assert cell.loc[("mazzini2003", "ALSFRS(-R)", "\u2264 4 months"), "status"] == "none"
     assert set(frame.status) <= {"verified", "secondary", "derived", "not_found", "none"}
+
+
+def test_headline_block_for_the_readme(numbers):
+    """The README block reads numbers.json['headline']: primary = HKSJ interval, agreement and windows beside it."""
+    h = numbers["headline"]
+    it = h["it_msc_alsfrs_r_first_follow_up"]
+    pos = numbers["claims"][POSITIVE]
+    assert (it["primary"]["ci_low"], it["primary"]["ci_high"]) == (pos["ci_low"], pos["ci_high"])
+    assert it["z_alternative"]["ci_low"] == pytest.approx(numbers["pools"]["alsfrs_r_first"]["reml_z"]["ci_low"], rel=1e-12)
+    assert it["sweep"] == numbers["sweep_agreement"]["alsfrs_r_first"] and "not of the 2021 paper" in it["scope"]
+    tr = h["transience_oh2018"]
+    assert tr["gain_per_month_4_6"]["r0"] == {k: numbers["transience"]["widest_r0"]["windows"][1][k] for k in ("estimate", "ci_low", "ci_high")}
+    assert tr["status"] == "derived" and any("not reported" in a for a in tr["assumptions"])
+    assert h["msc_152_selections"]["either_size"] == 54 and h["msc_152_selections"]["one_size_fixed_range"] == [17, 32]
