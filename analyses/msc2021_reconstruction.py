@@ -943,7 +943,7 @@ def count_claims(ev: Evidence, match: dict[str, Any], n_candidates: int, n_cohor
         f"{n_candidates} candidate reports ({n_cohort_groups} cohorts); which 11 is unknown")
     m = match["MSC"]
     cc = m["count_choices"]
-    alt = "; ".join(f"{k} {' or '.join(map(str, v))}" for k, v in cc["alternative_sizes"].items())
+    alt = " and ".join(f"{k} ({' or '.join(map(str, v))})" for k, v in cc["alternative_sizes"].items())
     add("patients_msc", NOT_ASSESSABLE,
         f"{m['selections_matching']} different selections of the {len(m['candidates'])} MSC candidates with a known n sum to exactly 152 "
         f"(e.g. {' + '.join(m['examples'][0])})",
@@ -1463,7 +1463,7 @@ def transience_rows(t: Transience) -> list[dict[str, Any]]:
               f"months 4-6 {late0.estimate:.2f}, 95% CI {late0.ci_low:.2f} to {late0.ci_high:.2f} at r = 0 (widest), {lated.ci_low:.2f} to {lated.ci_high:.2f} "
               f"at {rd}, {late1.ci_low:.2f} to {late1.ci_high:.2f} at r = 1; {d4:.2f} of the {d6:.2f}-point 6-month difference is there at 4 months")
     sv, sreason = _verdict_over_r([w0.slowing, w1.slowing], "increase")
-    thr = ("never for r in [0, 1]" if math.isnan(t.r_slowing_threshold) else f"only if r >= {t.r_slowing_threshold:.2f}")
+    thr = ("at no r in [0, 1]" if math.isnan(t.r_slowing_threshold) else f"only if r >= {t.r_slowing_threshold:.2f}")
     slowing = {
         "claim_id": "it_msc_transient_alsfrs_benefit", "claim": "", "published": "",
         "component": "transience: the slowing of progression is transient (the between-arm gain accrues more slowly after month 4)",
@@ -1472,7 +1472,7 @@ def transience_rows(t: Transience) -> list[dict[str, Any]]:
                   f"{wd.slowing.ci_low:.2f} to {wd.slowing.ci_high:.2f} ({rd}), {w1.slowing.ci_low:.2f} to {w1.slowing.ci_high:.2f} (r = 1)"),
         "estimate": wd.slowing.estimate, "ci_low": wd.slowing.ci_low, "ci_high": wd.slowing.ci_high, "k": 1, "n": t.n_patients,
         "verdict": sv,
-        "reason": (f"{sreason}; the interval excludes no slowing {thr}, and the derived r is {t.r_derived[0]:.2f}/{t.r_derived[1]:.2f}: "
+        "reason": (f"{sreason}; the slowing interval excludes 0 {thr}, and the derived r is {t.r_derived[0]:.2f}/{t.r_derived[1]:.2f}: "
                    "the gain accrues mostly in months 0-4, but at every r the 4-6 month increment is compatible with no further gain and with "
                    "continued gain, so the reported numbers cannot decide whether the effect on progression is transient; "
                    "no randomised numbers after 6 months"),
@@ -1555,7 +1555,7 @@ def transience_text(t: Transience) -> str:
 def write_report(candidates, effects, excluded, pools, bayes, claims, match, transience: Transience) -> None:
     cols = ["study", "outcome", "period", "group", "n", "slope_change", "se", "ci_low", "ci_high", "se_from", "status", "role", "flags"]
     cc = match["MSC"]["count_choices"]
-    alt = "; ".join(f"{k} {' or '.join(map(str, v))}" for k, v in cc["alternative_sizes"].items())
+    alt = " and ".join(f"{k} ({' or '.join(map(str, v))})" for k, v in cc["alternative_sizes"].items())
     text = [
         "# Morata-Tarifa et al. 2021, reconstructed from the primary studies\n",
         "Within-patient effect: post-treatment minus pre-treatment (lead-in) slope of ALSFRS-R (points/month) or FVC "
