@@ -36,7 +36,6 @@ claims check (CSV, Markdown, figure), a readable report and numbers.json.
 from __future__ import annotations
 
 import math
-import re
 import textwrap
 import warnings
 from dataclasses import dataclass, field, replace
@@ -63,6 +62,7 @@ from alsmeta.evidence.claims_check import (
     sums_by_size_choice,
 )
 from alsmeta.evidence.tables import Evidence, Reported, load_evidence
+from alsmeta.evidence import availability as avail
 from alsmeta.evidence.windows import ArmChange, WindowAnalysis, WindowIncrement, linear_decline_correlation, window_increments
 from alsmeta.multiverse import distinct_analyses
 from alsmeta.plots.forest import forest_plot
@@ -742,63 +742,16 @@ def claims_figure(claims: pd.DataFrame, stem: str) -> None:
         save_figure(fig, OUT / stem)
 
 
-AVAILABILITY_WINDOWS = ("\u2264 4 months", "6 months", "later / not stated")
-AVAILABILITY_OUTCOMES = {"ALSFRS(-R)": ("alsfrs", "responder", "progression_response"), "FVC": ("fvc",)}
+AVAILABILITY_WINDOWS, AVAILABILITY_OUTCOMES = avail.WINDOWS, avail.OUTCOMES
 # Rows without timepoint_months whose window is known from the report (Oh 2018: first follow-up, 16 weeks per the registry; INFERRED)
 TIMEPOINT_MONTHS = {("oh2018", "lead-in vs follow-up"): 4.0}
-STATUS_RANK = {"verified": 0, "secondary": 1, "derived": 2}
-
-
-def _months(study_id: str, timepoint: str, timepoint_months: str) -> float:
-    """Months after treatment of an outcome row: the data's timepoint_months, 'N weeks' converted, or a documented override."""
-    if (study_id, timepoint) in TIMEPOINT_MONTHS:
-        return TIMEPOINT_MONTHS[study_id, timepoint]
-    if str(timepoint_months) != "":
-        return float(timepoint_months)
-    weeks = re.fullmatch(r"(\d+) weeks", timepoint)
-    return int(weeks.group(1)) * 7 / 30.4375 if weeks else math.nan
-
-
-def _window(months: float) -> str:
-    if math.isnan(months) or months > 6:
-        return AVAILABILITY_WINDOWS[2]
-    return AVAILABILITY_WINDOWS[0] if months <= 4 else AVAILABILITY_WINDOWS[1]
 
 
 def availability_table(ev: Evidence) -> pd.DataFrame:
-    """Every candidate report x outcome x time window: the best evidence in data/ (status) and what it is (numbers, p only, words).
-
-    Numbers outrank words; within each, verified > secondary > derived. 'not found' = searched for and recorded as not
-    retrievable (status not_found); 'nothing retrieved' = no row at all. Baseline-only rows are not pre/post evidence and are skipped.
-    """
-    out, q = ev.outcomes, ev.qualitative
-    studies = ev.studies.set_index("study_id")
-    rows = []
-    for sid, (subgroup, _, _, _) in COHORTS.items():
-        mine = out[out.study_id == sid]
-        for oname, prefixes in AVAILABILITY_OUTCOMES.items():
-            sel = mine[mine.outcome.str.startswith(prefixes) & ~mine.outcome.str.endswith("_baseline")]
-            words = q[(q.study_id == sid) & (q.outcome.str.contains("alsfrs" if oname != "FVC" else "fvc") | (q.outcome == "clinical"))]
-            months = [_months(sid, r.timepoint, r.timepoint_months) for r in sel.itertuples()]
-            has_numbers = bool(len(sel[(sel.status != "not_found") & (sel.statistic != "n")]))
-            for window in AVAILABILITY_WINDOWS:
-                cell = sel.loc[np.array([_window(m) == window for m in months], dtype=bool)]
-                found = cell[(cell.status != "not_found") & (cell.statistic != "n")]  # a sample size alone is no outcome evidence
-                if len(found):
-                    status = min(found.status, key=lambda x: STATUS_RANK.get(x, 9))
-                    best = found[found.status == status]
-                    content = "p only" if set(best.statistic) <= {"p", "p_one_sided"} else "numbers"
-                    detail = "; ".join(sorted(set(best.outcome + " (" + best.timepoint + ")")))
-                elif window == AVAILABILITY_WINDOWS[2] and len(words) and not has_numbers:
-                    status = min(words.status, key=lambda x: STATUS_RANK.get(x, 9))
-                    content, detail = "words only", "; ".join(f"{w.direction}: {w.statement}" for w in words[words.status == status].itertuples())
-                elif len(cell):
-                    status, content, detail = "not_found", "not found", "; ".join(sorted(set(cell.outcome + " (" + cell.timepoint + ")")))
-                else:
-                    status, content, detail = "none", "nothing retrieved", ""
-                rows.append({"study_id": sid, "study": studies.loc[sid, "label"], "subgroup_2021": subgroup, "outcome": oname, "window": window,
-                             "status": status, "content": content, "detail": detail})
-    return pd.DataFrame(rows)
+    """Every candidate report x outcome x window: the best evidence in data/ (alsmeta.evidence.availability)."""
+    labels = ev.studies.set_index("study_id")["label"].astype(str).to_dict()
+    frame = avail.availability_table(ev.outcomes, ev.qualitative, {sid: c[0] for sid, c in COHORTS.items()}, labels, TIMEPOINT_MONTHS)
+    return frame.rename(columns={"group": "subgroup_2021"})
 
 
 AVAILABILITY_FILL = {"verified": "#cfeee3", "secondary": "#fbe3b4", "derived": "#cfe3f3", "not_found": "white", "none": "white"}

@@ -573,3 +573,33 @@ def test_headline_block_for_the_readme(numbers):
     assert tr["gain_per_month_4_6"]["r0"] == {k: numbers["transience"]["widest_r0"]["windows"][1][k] for k in ("estimate", "ci_low", "ci_high")}
     assert tr["status"] == "derived" and any("not reported" in a for a in tr["assumptions"])
     assert h["msc_152_selections"]["either_size"] == 54 and h["msc_152_selections"]["one_size_fixed_range"] == [17, 32]
+
+
+def test_availability_rules_on_a_small_table():
+    from alsmeta.evidence.availability import availability_table, row_months, window_of
+
+    cols = ["study_id", "outcome", "timepoint", "timepoint_months", "statistic", "status"]
+    out = pd.DataFrame([
+        ["a", "alsfrs_r_slope", "6 months", "6", "n", "verified"],          # n alone: not evidence
+        ["a", "alsfrs_r_slope", "6 months", "6", "slope_pre", "secondary"],
+        ["a", "fvc_pct_change", "12 weeks", "", "p", "verified"],          # 12 weeks -> <= 4 months, p only
+        ["b", "alsfrs_r_slope_change", "6 months", "6", "mean", "not_found"],
+        ["b", "alsfrs_baseline", "baseline", "0", "mean", "verified"],      # baseline only: skipped
+        ["c", "alsfrs_r_slope", "lead-in vs follow-up", "", "mean", "verified"],
+    ], columns=cols)
+    q = pd.DataFrame([["a", "alsfrs_r", "no_change", "x", "verified"], ["b", "clinical", "no_change", "y", "verified"]],
+                     columns=["study_id", "outcome", "direction", "statement", "status"])
+    t = availability_table(out, q, {"a": "MSC", "b": "MSC", "c": "NSC"}, {"a": "A", "b": "B", "c": "C"}, {("c", "lead-in vs follow-up"): 4.0})
+    cell = t.set_index(["study_id", "outcome", "window"])
+    assert tuple(cell.loc[("a", "ALSFRS(-R)", "6 months"), ["status", "content"]]) == ("secondary", "numbers")
+    assert tuple(cell.loc[("a", "FVC", "\u2264 4 months"), ["status", "content"]]) == ("verified", "p only")
+    assert cell.loc[("a", "ALSFRS(-R)", "later / not stated"), "status"] == "none"  # words do not count where numbers exist
+    assert cell.loc[("b", "ALSFRS(-R)", "6 months"), "status"] == "not_found"
+    assert tuple(cell.loc[("b", "FVC", "later / not stated"), ["status", "content"]]) == ("verified", "words only")
+    assert cell.loc[("c", "ALSFRS(-R)", "\u2264 4 months"), "status"] == "verified"
+    assert len(t) == 3 * 2 * 3
+    assert window_of(row_months("x", "4 weeks", "")) == "\u2264 4 months" and window_of(math.nan) == "later / not stated"
+    with pytest.raises(AlsmetaInputError, match="timepoint_months"):
+        row_months("x", "t", "six")
+    with pytest.raises(AlsmetaInputError, match="'d'"):
+        availability_table(out, q, {"d": "MSC"}, {})
