@@ -979,6 +979,16 @@ def sweep_agreement(sw: pd.DataFrame, claimed: str) -> dict[str, Any]:
     return out
 
 
+def spec_agreement(rows: list[tuple[str, am.PooledResult, am.PooledResult, bool]], claimed: str) -> dict[str, Any]:
+    """Data-choice sensitivity of the rebuild: how many distinct (data set, test) analyses hold, counted once each."""
+    frame = pd.DataFrame([{"specification": lab, "test": name, "k": f.k, "estimate": f.estimate, "ci_low": f.ci_low, "ci_high": f.ci_high}
+                          for lab, fz, fh, _ in rows for name, f in (("z", fz), ("knha", fh))])
+    distinct = distinct_analyses(frame)
+    holds = _holds(distinct, claimed).to_numpy()
+    return {"claimed": claimed, "combinations": len(frame), "distinct": len(distinct), "holds_distinct": int(holds.sum()),
+            "holding": [f"{r.specification} ({r.test})" for r, h in zip(distinct.itertuples(), holds) if h]}
+
+
 def sweep_robustness(sw: pd.DataFrame, claimed: str) -> str:
     a = sweep_agreement(sw, claimed)
     return (f"95% CI beyond 0 in the claimed direction in {a['holds_distinct']} of {a['distinct']} distinct analyses "
@@ -1091,6 +1101,7 @@ def main() -> None:
         ]),
     ]
     intervals_figure(spec_panels, "sensitivity_data_choices", "This project's rebuild: sensitivity to data choices (secondary sources, sign, unit, p-value conversion)")
+    data_choice_agreement = spec_agreement(spec_panels[0][2], "increase")
     spec_numbers = {title: [{"specification": lab, "primary": prim, "reml_z": fit_numbers(fz), "reml_hksj": fit_numbers(fh)} for lab, fz, fh, prim in rows]
                     for title, _, rows in spec_panels}
     loo = {name: am.leave_one_out(fit(list(p.effects))).reset_index().to_dict(orient="list")
@@ -1173,7 +1184,11 @@ def main() -> None:
                    f"REML with a z interval {ci_text(f_first_z.estimate, f_first_z.ci_low, f_first_z.ci_high)}; "
                    + sweep_robustness(sweeps["alsfrs_r_first"], "increase")
                    + f"; Bayesian P(mu > 0) = {min(b_probs):.3f} to {max(b_probs):.3f} over half-normal scales "
-                   + ", ".join(f"{s:g}" for s in b_first) + "; without Kim 2009 (Oh 2018 alone, k = 1): "
+                   + ", ".join(f"{s:g}" for s in b_first)
+                   + f"; data choices (Kim 2009 unit and SE, leaving out either study; z and HKSJ): 95% CI > 0 in "
+                   f"{data_choice_agreement['holds_distinct']} of {data_choice_agreement['distinct']} distinct analyses "
+                   f"({data_choice_agreement['combinations']} combinations)"
+                   + "; without Kim 2009 (Oh 2018 alone, k = 1): "
                    + ci_text(oh['alsfrs_r', FIRST, 'msc'].yi, *oh['alsfrs_r', FIRST, 'msc'].ci)),
         short=(f"holds in {agree_first['holds_distinct']} of {agree_first['distinct']} distinct estimator x test analyses "
                f"({agree_first['combinations']} combinations), {agree_first['z']['holds_distinct']} of them with z; REML z {ci_text(f_first_z.estimate, f_first_z.ci_low, f_first_z.ci_high)}; "
@@ -1278,13 +1293,14 @@ def main() -> None:
         "candidates": {"count_matching": match, "table": candidates.to_dict(orient="records")},
         "availability": availability.to_dict(orient="records"),
         "headline": headline_numbers(f_first, f_first_z, agree_first, b_probs, transience, match,
-                                     ", ".join(f"{e.label} ({e.status})" for e in primary["alsfrs_r_first"].effects)),
+                                     ", ".join(f"{e.label} ({e.status})" for e in primary["alsfrs_r_first"].effects), data_choice_agreement),
         "claims": {f"{r['claim_id']}|{r['component']}": {k: r[k] for k in ("verdict", "analysis", "reason", "shows", "estimate", "ci_low", "ci_high", "k", "n",
                                                                             "agreement")}
                    for r in claims},
         "primary_analysis": {"method": PRIMARY_METHOD, "test": PRIMARY_TEST, "text": PRIMARY_TEXT,
                              "why": "k = 2: the z interval ignores the uncertainty in tau2 (IntHout et al. 2014); z and the other choices are agreement"},
         "sweep_agreement": {k: sweep_agreement(sw, "decrease" if k.startswith("fvc") else "increase") for k, sw in sweeps.items()},
+        "data_choice_agreement_alsfrs_r_first": data_choice_agreement,
         "verdicts": {r["claim_id"]: r["verdict"] for r in claims if r["component"] == "overall"},
         "decisions": {
             "effect_measure": "within-patient change in progression slope, post minus pre; positive = slower decline",
@@ -1300,7 +1316,7 @@ def main() -> None:
 
 
 def headline_numbers(primary: am.PooledResult, z: am.PooledResult, agreement: dict[str, Any], bayes_probs: list[float], t: Transience,
-                     match: dict[str, Any], studies: str) -> dict[str, Any]:
+                     match: dict[str, Any], studies: str, data_choices: dict[str, Any]) -> dict[str, Any]:
     """The numbers a reader of the README sees, each with the assumptions it rests on (one place for the generated text)."""
     def interval(f: Any) -> dict[str, Any]:
         return {"estimate": f.estimate, "ci_low": f.ci_low, "ci_high": f.ci_high}
@@ -1312,6 +1328,7 @@ def headline_numbers(primary: am.PooledResult, z: am.PooledResult, agreement: di
             "z_alternative": {**interval(z), "analysis": analysis_text(z)},
             "studies": studies + "; Kim 2009 slopes read as points per 3 months (INFERRED)",
             "sweep": agreement,
+            "data_choices": data_choices,
             "bayes_prob_benefit": {"min": min(bayes_probs), "max": max(bayes_probs), "tau_prior_scales": list(TAU_SCALES["alsfrs_r"])},
             "scope": "properties of this project's two-study rebuild, not of the 2021 paper (which published no study-level data)",
         },

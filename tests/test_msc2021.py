@@ -603,3 +603,14 @@ def test_availability_rules_on_a_small_table():
         row_months("x", "t", "six")
     with pytest.raises(AlsmetaInputError, match="'d'"):
         availability_table(out, q, {"d": "MSC"}, {})
+
+
+def test_data_choice_agreement_counts_distinct_analyses(numbers):
+    """Single-study specifications give the same analysis with z and HKSJ: counted once (10 combinations, 8 distinct)."""
+    panel = numbers["data_choice_sensitivity"]["ALSFRS-R, intrathecal MSC, first follow-up"]
+    fits = [(s["specification"], t, s[key]) for s in panel for t, key in (("z", "reml_z"), ("knha", "reml_hksj"))]
+    distinct = _distinct([f for _, _, f in fits])
+    got = numbers["data_choice_agreement_alsfrs_r_first"]
+    assert (got["combinations"], got["distinct"]) == (len(fits), len(distinct)) == (10, 8)
+    assert got["holds_distinct"] == sum(d[1] > 0 for d in distinct)
+    assert "leave out Kim 2009 (Oh 2018 only) (z)" in got["holding"]
