@@ -16,12 +16,21 @@ errors come only from documented conversions (SD of the change / sqrt(n);
 paired-t p-value with df = n - 1). Studies without a usable spread are listed
 as not assessable, never given an invented one.
 
-Writes into figures/msc2021/: candidate table, effect table, forest plots by
-cell type and route at each time point, the estimator x test sweep, data-choice
-sensitivity, leave-one-out, a Bayesian analysis (half-normal priors on tau,
-Röver 2020), the empirical null (Oh 2018's untreated arm analysed the same
-way), the claims check (CSV, Markdown, figure), a readable report and
-numbers.json.
+Every verdict follows from one pre-specified primary analysis, REML + HKSJ
+(t with k - 1 df; a single study keeps its z interval); z intervals, the other
+estimators and tests, data choices and a Bayesian model are reported as
+agreement, counted as distinct analyses (alsmeta.multiverse.distinct_analyses).
+Such agreement describes this rebuild, not the 2021 paper. "Transient" is judged
+on Oh 2018's between-arm gain per follow-up window
+(alsmeta.evidence.windows), under the stated range of the unreported
+within-patient correlation.
+
+Writes into figures/msc2021/: candidate table, study availability map, effect
+table, forest plots by cell type and route at each time point, the estimator x
+test sweep, data-choice sensitivity, leave-one-out, a Bayesian analysis
+(half-normal priors on tau, Röver 2020), the empirical null (Oh 2018's
+untreated arm analysed the same way), the window increments ("transience"), the
+claims check (CSV, Markdown, figure), a readable report and numbers.json.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from __future__ import annotations
 import math
 import textwrap
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +46,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from scipy import stats
+from scipy import optimize, stats
 
 import alsmeta as am
 from alsmeta.bayes import BayesMetaResult, bayes_meta
@@ -50,9 +59,13 @@ from alsmeta.evidence.claims_check import (
     direction_verdict,
     max_disjoint_total,
     overall_verdict,
+    sums_by_size_choice,
 )
 from alsmeta.evidence.tables import Evidence, Reported, load_evidence
-from alsmeta.plots.forest import forest_plot, symmetric_xlim
+from alsmeta.evidence import availability as avail
+from alsmeta.evidence.windows import ArmChange, WindowAnalysis, WindowIncrement, linear_decline_correlation, window_increments
+from alsmeta.multiverse import distinct_analyses
+from alsmeta.plots.forest import forest_plot
 from alsmeta.plots.style import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, SKY_BLUE, VERMILLION, save_figure, style_context
 from alsmeta.reporting import markdown_table, write_numbers
 
@@ -69,9 +82,16 @@ PERIOD_TEXT = {
 }
 PERIOD_SHORT = {FIRST: "3-4 mo", SIX: "6 mo"}
 IT_MSC = "MSC, intrathecal"
-NTF = "MSC-NTF, intrathecal \u00b1 intramuscular (secondary source)"
-NULL = "No cells: untreated control arm (empirical null)"
+NTF = "MSC-NTF, IT \u00b1 IM (secondary source)"
+NULL = "Untreated arm (empirical null)"
 FAVOURS = ("Faster progression after", "Slower progression after")
+
+# The pre-specified primary analysis of the rebuild: every verdict follows from it. REML tau2 with the
+# Hartung-Knapp-Sidik-Jonkman interval (t with k - 1 df; Hartung & Knapp 2001, IntHout et al. 2014), because with
+# k = 2 the z interval ignores the uncertainty in tau2. With k = 1 there is no tau2 and HKSJ reduces to the study's
+# own z interval. z, the other estimators and the Bayesian model are alternatives, reported as agreement.
+PRIMARY_METHOD, PRIMARY_TEST = "REML", "knha"
+PRIMARY_TEXT = "REML + HKSJ (t, k - 1 df; k = 1: the study's z interval)"
 
 # Clinically relevant slowing of ALSFRS-R progression: 25% and 50% of the natural-history decline of about
 # 1 point/month (GUIDE methods references: Kaufmann 2009, PRO-ACT); 25% is also Petrou 2016's responder
@@ -347,80 +367,134 @@ def pool_numbers(p: Pool) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
+def primary_fit(effects: list[Effect]) -> am.PooledResult:
+    """The rebuild's pre-specified primary analysis (PRIMARY_TEXT) of a set of effects."""
+    return fit(effects, PRIMARY_METHOD, PRIMARY_TEST)
+
+
+def prediction_note(f: am.PooledResult) -> str:
+    """What the prediction interval is for a k = 2 HKSJ fit, in words (none is drawn below k = 3)."""
+    return (f"No prediction interval: with k = {f.k} the t(k - 2) interval of Riley et al. 2011 has {f.k - 2} df and is undefined "
+            f"(metafor's predict() uses t(k - 1) = t({f.df:g}) and gives {f.pi_low:.2f} to {f.pi_high:.2f}).")
+
+
 def forest(effects: list[Effect], outcome: str, title: str, stem: str, notes: list[str]) -> dict[str, Any]:
+    """Forest by subgroup; every subtotal diamond and its printed CI are the primary analysis (REML + HKSJ)."""
     order = [IT_MSC, NTF, NULL]
     groups = [e.group for e in effects]
-    f = fit(effects, "REML", "z")
+    f = primary_fit(effects)
     for g in dict.fromkeys(groups):
         members = [e for e in effects if e.group == g]
         if len(members) > 1:
-            h = fit(members, "REML", "knha")
-            notes = [f"{g} with REML-HKSJ instead of z: {ci_text(h.estimate, h.ci_low, h.ci_high)} (t with {h.df:g} df).", *notes]
-    fig = forest_plot(
-        f, subgroups=groups, subgroup_order=[g for g in order if g in groups], overall=False,
-        columns={"n": [e.n for e in effects], **({"Period": [PERIOD_SHORT[e.period] for e in effects]} if len({e.period for e in effects}) > 1 else {}),
-                 "SE from": [e.se_from for e in effects], "Source": [e.status for e in effects]},
-        weights=False,
-        effect_label="Slope change", xlabel=f"Change in {OUTCOME_NAMES[outcome]} slope, post minus pre ({UNITS[outcome]})",
-        favours=FAVOURS, xlim=symmetric_xlim(f), title=title,
-        notes=[
-            "Within-patient change in progression rate (post-treatment minus lead-in slope); positive = slower decline after.",
-            "Subgroups pooled separately (REML, z); the test for subgroup differences compares treated subgroups with the untreated arm.",
-            *notes,
-        ],
-        panel_width=2.6,
-    )
+            p, z = primary_fit(members), fit(members, "REML", "z")
+            notes = [f"{g}: subtotal = primary analysis, REML + HKSJ, {ci_text(p.estimate, p.ci_low, p.ci_high)} (t with {p.df:g} df, "
+                     f"p = {p.pvalue:.2f}); REML with a z interval (alternative): {ci_text(z.estimate, z.ci_low, z.ci_high)}.",
+                     prediction_note(p), *notes]
+    if len({e.period for e in effects}) > 1:  # each study's own follow-up goes into its label (keeps the figure at print width)
+        f = primary_fit([replace(e, label=f"{e.label} ({PERIOD_SHORT[e.period]})") for e in effects])
+    secondary = [e.label for e in effects if e.status != "verified"]
+    notes = [*notes, "Source: every value verified in the primary source" + (f" except {', '.join(secondary)} (secondary source)." if secondary else ".")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", am.AlsmetaWarning)  # single-study subgroups: HKSJ reduces to z (said in the notes)
+        fig = forest_plot(
+            f, subgroups=groups, subgroup_order=[g for g in order if g in groups], overall=False,
+            columns={"n": [e.n for e in effects], "SE from": [e.se_from for e in effects]},
+            weights=False,
+            effect_label="Slope change", xlabel=f"Change in {OUTCOME_NAMES[outcome]} slope, post minus pre ({UNITS[outcome]})",
+            favours=FAVOURS, xlim=_forest_xlim(effects), title=title,
+            notes=_wrap_notes([
+                "Within-patient change in progression rate (post-treatment minus lead-in slope); positive = slower decline after. "
+                "Study rows: 95% z intervals.",
+                "Subgroups pooled separately with the primary analysis, REML + HKSJ (t with k - 1 df; a single study keeps its z interval); "
+                "the test for subgroup differences compares treated subgroups with the untreated arm.",
+                *notes,
+            ]),
+            panel_width=1.8,
+        )
     save_figure(fig, OUT / stem)
-    return {g: fit_numbers(fit([e for e in effects if e.group == g])) for g in dict.fromkeys(groups)}
+    return {g: {"primary_reml_hksj": fit_numbers(primary_fit(m)), "reml_z": fit_numbers(fit(m))}
+            for g in dict.fromkeys(groups) for m in [[e for e in effects if e.group == g]]}
 
 
-def sweep_figure(panels: list[tuple[str, pd.DataFrame, str]], stem: str) -> None:
-    """Estimator x test grid: each cell the pooled estimate and CI, green where the CI excludes 0."""
+def _wrap_notes(notes: list[str], width: int = 100) -> list[str]:
+    """Footer notes wrapped so that they do not widen the figure beyond its print width."""
+    return [line for n in notes for line in textwrap.wrap(n, width, subsequent_indent="  ")]
+
+
+def _forest_xlim(effects: list[Effect]) -> tuple[float, float]:
+    """Symmetric limits around 0 that show every study interval (a wide HKSJ subtotal is clipped with an arrow)."""
+    reach = max(max(abs(lo), abs(hi)) for e in effects for lo, hi in [e.ci])
+    step = 0.5 if reach <= 3 else 1.0 if reach <= 6 else 2.0
+    edge = math.ceil(reach * 1.1 / step) * step
+    return (-edge, edge)
+
+
+DOUBLE_COLUMN_IN = 183 / 25.4  # GUIDE figure standard: 183 mm (double column) ...
+SINGLE_COLUMN_IN = 89 / 25.4  # ... or 89 mm (single column)
+
+
+def sweep_figure(panels: list[tuple[str, pd.DataFrame, str, str]], stem: str) -> None:
+    """Estimator x test grid: each cell the pooled estimate and CI; green + bold where the CI excludes 0 in the claimed
+    direction; cells that repeat an earlier cell's analysis in grey italics, so the distinct analyses can be counted."""
     methods = list(dict.fromkeys(panels[0][1]["method"]))
     tests = ["z", "t", "knha", "adhoc"]
-    test_names = {"z": "z", "t": "t", "knha": "HKSJ", "adhoc": "HKSJ ad hoc"}
-    cell_w, cell_h = 1.18, 0.34
+    test_names = {"z": "z", "t": "t", "knha": "HKSJ", "adhoc": "HKSJ\nad hoc"}
+    label_w, gap, cell_h = 0.42, 0.16, 0.3
+    width = DOUBLE_COLUMN_IN
+    cell_w = (width - label_w - 0.05 - gap * (len(panels) - 1)) / (len(tests) * len(panels))
     with style_context():
-        width = len(panels) * (len(tests) * cell_w + 0.25) + 0.9
-        grid_h, top, bottom = (len(methods) + 1) * cell_h, 0.75, 0.65
+        grid_h, top, bottom = (len(methods) + 1) * cell_h, 0.62, 0.72
         height = grid_h + top + bottom
         fig = Figure(figsize=(width, height))
-        for pi, (title, frame, unit) in enumerate(panels):
-            left = (0.9 + pi * (len(tests) * cell_w + 0.25)) / width
+        for pi, (title, frame, unit, claimed) in enumerate(panels):
+            left = (label_w + pi * (len(tests) * cell_w + gap)) / width
             ax = fig.add_axes((left, bottom / height, len(tests) * cell_w / width, grid_h / height))
             ax.set_xlim(0, len(tests))
             ax.set_ylim(len(methods) + 1, 0)
             ax.axis("off")
-            ax.set_title(title, fontsize=9, loc="left", pad=4)
+            a = sweep_agreement(frame, claimed)
+            ax.set_title(f"{title}\n{a['combinations']} combinations = {a['distinct']} distinct analyses;\n"
+                         f"95% CI {'> 0' if claimed == 'increase' else '< 0'} in {a['holds_distinct']} of the {a['distinct']} distinct analyses",
+                         fontsize=7.5, loc="left", pad=4, linespacing=1.2)
             for j, t in enumerate(tests):
-                ax.text(j + 0.5, 0.5, test_names[t], ha="center", va="center", fontweight="bold", fontsize=8)
+                ax.text(j + 0.5, 0.5, test_names[t], ha="center", va="center", fontweight="bold", fontsize=7, linespacing=1.0)
+            seen: set[tuple[float, ...]] = set()
             for i, m in enumerate(methods):
                 if pi == 0:
-                    ax.text(-0.08, i + 1.5, m, ha="right", va="center", fontsize=8)
+                    ax.text(-0.06, i + 1.5, m, ha="right", va="center", fontsize=7)
                 for j, t in enumerate(tests):
                     r = frame[(frame.method == m) & (frame.test == t)].iloc[0]
-                    excl = r.ci_low > 0 or r.ci_high < 0
+                    key = tuple(float(f"{v:.9e}") for v in (r.estimate, r.ci_low, r.ci_high))
+                    repeat = key in seen
+                    seen.add(key)
+                    excl = (r.ci_low > 0) if claimed == "increase" else (r.ci_high < 0)
                     ax.add_patch(_rect(j, i + 1, "#d4efe4" if excl else "#f2f2f2"))
-                    ax.text(j + 0.5, i + 1.5, f"{r.estimate:.2f}\n[{r.ci_low:.2f}, {r.ci_high:.2f}]", ha="center", va="center", fontsize=6.5, linespacing=1.1)
-            ax.text(0, len(methods) + 1.35, unit, ha="left", va="top", fontsize=7, color=GREY)
-        fig.text(0.01, 0.12 / height, "Green: 95% CI excludes no change. Rows: tau\u00b2 estimator (CE = common effect); columns: test. k = 2 in both panels, "
-                 "so t-based intervals use 1 df.", fontsize=7, color=GREY, ha="left", va="bottom")
+                    if (m, t) == (PRIMARY_METHOD, PRIMARY_TEST):
+                        ax.add_patch(_rect(j, i + 1, "none", edge=INK, lw=1.4))
+                    ax.text(j + 0.5, i + 1.5, f"{r.estimate:.2f}\n[{r.ci_low:.2f}, {r.ci_high:.2f}]", ha="center", va="center", fontsize=7,
+                            linespacing=1.0, fontweight="bold" if excl else "normal", fontstyle="italic" if repeat else "normal",
+                            color=GREY if repeat else INK)
+            ax.text(0, len(methods) + 1.25, unit, ha="left", va="top", fontsize=7, color=GREY)
+        fig.text(0.02 / width, 0.06 / height,
+                 "Green, bold: 95% CI excludes no change in the claimed direction. Grey italics: the same analysis as an earlier cell "
+                 "(counted once).\nRows: tau\u00b2 estimator (CE = common effect); columns: test. k = 2 in both panels, so t-based "
+                 "intervals use 1 df.\nOutlined: the pre-specified primary analysis (REML, HKSJ).", fontsize=7, color=GREY, ha="left", va="bottom", linespacing=1.2)
         save_figure(fig, OUT / stem)
 
 
-def _rect(x: float, y: float, face: str) -> Any:
+def _rect(x: float, y: float, face: str, edge: str = "white", lw: float = 0.5) -> Any:
     from matplotlib.patches import Rectangle
 
-    return Rectangle((x + 0.03, y + 0.05), 0.94, 0.9, facecolor=face, edgecolor="white", linewidth=0.5)
+    return Rectangle((x + 0.03, y + 0.05), 0.94, 0.9, facecolor=face, edgecolor=edge, linewidth=lw)
 
 
 def intervals_figure(panels: list[tuple[str, str, list[tuple[str, am.PooledResult, am.PooledResult, bool]]]], stem: str, title: str) -> None:
     """Data-choice sensitivity: for each specification the REML z and REML HKSJ intervals."""
     rows_total = sum(len(rows) + 1.6 for _, _, rows in panels)
     with style_context():
-        fig = Figure(figsize=(9.6, 1.2 + 0.4 * rows_total), layout="constrained")
+        fig = Figure(figsize=(DOUBLE_COLUMN_IN, 1.3 + 0.36 * rows_total), layout="constrained")
         heights = [len(rows) + 0.6 for _, _, rows in panels]
-        grid = fig.subplots(len(panels), 2, gridspec_kw={"height_ratios": heights, "width_ratios": [3.0, 1.25]}, squeeze=False)
+        grid = fig.subplots(len(panels), 2, gridspec_kw={"height_ratios": heights, "width_ratios": [2.0, 1.2]}, squeeze=False)
         for (ax, tx), (ptitle, outcome, rows) in zip(grid, panels):
             lim = {"alsfrs_r": (-2.0, 3.0), "fvc": (-8.0, 10.0)}[outcome]
             for i, (label, fz, fh, primary) in enumerate(rows):
@@ -433,49 +507,97 @@ def intervals_figure(panels: list[tuple[str, str, list[tuple[str, am.PooledResul
                         ax.plot([lim[0]], [y], marker="<", color=col, ms=4)
                     if f.ci_high > lim[1]:
                         ax.plot([lim[1]], [y], marker=">", color=col, ms=4)
-                    note = " (k = 1: z)" if f.k == 1 and name == "HKSJ" else ""
+                    note = " (= z)" if f.k == 1 and name == "HKSJ" else ""
                     tx.text(0.0, y, f"{name}: {ci_text(f.estimate, f.ci_low, f.ci_high)}{note}", va="center", fontsize=7, color=col)
             for a in (ax, tx):
                 a.set_ylim(len(rows) - 0.5, -0.6)
             tx.set_xlim(0, 1)
             tx.axis("off")
             ax.set_yticks(range(len(rows)))
-            ax.set_yticklabels([("\u25b6 " if r[3] else "") + r[0] for r in rows], fontsize=7.5)
+            ax.set_yticklabels([("\u25b6 " if r[3] else "") + r[0] for r in rows], fontsize=7)
             ax.set_xlim(*lim)
             ax.axvline(0, color=GREY, lw=0.8)
-            ax.set_title(ptitle, fontsize=9, loc="left")
-            ax.set_xlabel(f"Slope change, post minus pre ({UNITS[outcome]})", fontsize=8)
-        handles = [Line2D([], [], color=INK, marker="o", lw=1.3, label="REML, z interval"),
-                   Line2D([], [], color=ORANGE, marker="s", mfc="white", lw=1.3, label="REML, HKSJ interval (k = 1: z)")]
+            ax.set_title(ptitle, fontsize=8, loc="left")
+            ax.tick_params(labelsize=7)
+            ax.set_xlabel(f"Slope change, post minus pre ({UNITS[outcome]})", fontsize=7.5)
+        handles = [Line2D([], [], color=INK, marker="o", lw=1.3, label="REML z (alternative)"),
+                   Line2D([], [], color=ORANGE, marker="s", mfc="white", lw=1.3, label="HKSJ (primary)")]
         grid[0][1].legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=7)
-        fig.suptitle(title, fontsize=10, x=0.01, ha="left")
-        fig.supxlabel("\u25b6 = primary analysis. Arrows: the interval continues beyond the axis (numbers on the right).\n"
-                      "HKSJ with k = 2 uses t with 1 df; with two near-identical estimates it can be narrower than z "
-                      "(the 'adhoc' variant keeps it at least as wide).", x=0.01, ha="left", fontsize=7, color=GREY)
+        fig.suptitle(title, fontsize=9, x=0.01, ha="left")
+        fig.supxlabel("\n".join(textwrap.wrap(
+            "\u25b6 = primary data set; the primary analysis is REML + HKSJ (orange), z (black) is the alternative. Arrows: the interval "
+            "continues beyond the axis (numbers on the right). HKSJ with k = 1 is the z interval (= z); with k = 2 it uses t with 1 df, and "
+            "with two near-identical estimates it can be narrower than z (the 'adhoc' variant keeps it at least as wide). These are "
+            "properties of this project's rebuild, not of the 2021 paper.", 150)),
+                      x=0.01, ha="left", fontsize=7, color=GREY)
         save_figure(fig, OUT / stem)
+
+
+def transience_figure(t: Transience, stem: str) -> None:
+    """Oh 2018 between-arm ALSFRS-R gain per month by window, the 4-6 month window under the range of the unreported r (89 mm)."""
+    early = t.widest.windows[0]
+    derived = f"r = {max(t.r_derived):.2f}" if f"{t.r_derived[0]:.2f}" == f"{t.r_derived[1]:.2f}" else f"r = {t.r_derived[0]:.2f}/{t.r_derived[1]:.2f}"
+    styles = (("r = 0", t.widest, VERMILLION, "s", "-"), (f"{derived}*", t.derived, BLUE, "D", "--"), ("r = 1", t.narrowest, SKY_BLUE, "^", ":"))
+    rows = [("Months 0-4", early, INK, "o", "-")]
+    rows += [(f"Months 4-6, {name}", a.windows[1], col, mk, ls) for name, a, col, mk, ls in styles]
+    rows += [(f"Slowing, {name}", a.slowing, col, mk, ls) for name, a, col, mk, ls in styles]
+    width = SINGLE_COLUMN_IN
+    row_h, top, bottom = 0.24, 0.36, 1.45
+    height = top + len(rows) * row_h + bottom
+    with style_context():
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_axes((1.3 / width, bottom / height, (width - 1.42) / width, len(rows) * row_h / height))
+        for i, (label, w, col, mk, ls) in enumerate(rows):
+            ax.plot([w.ci_low, w.ci_high], [i, i], color=col, lw=1.3, ls=ls)
+            ax.plot([w.estimate], [i], marker=mk, color=col, ms=4.5, mfc=col, ls="none")
+            ax.text(-0.03, i, label, transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=7)
+        ax.axvline(0, color=GREY, lw=0.8)
+        ax.axvline(early.estimate, color=GREY, lw=0.8, ls=(0, (1, 2)))
+        ax.axhline(3.5, color=LIGHT_GREY, lw=0.5)
+        ax.axhline(0.5, color=LIGHT_GREY, lw=0.5)
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
+        ax.tick_params(labelsize=7)
+        ax.set_xlabel("Gain, MSC minus control (points/month)", fontsize=7)
+        fig.text(0.04 / width, 1 - 0.06 / height, "Is the benefit transient? Oh 2018, gain per window", fontsize=8, fontweight="bold", va="top")
+        fig.text(0.04 / width, 0.04 / height, "\n".join(textwrap.wrap(
+            f"ALSFRS-R gain per month, 95% intervals. Dotted line: the 0-4 month rate. Slowing = 0-4 minus 4-6 month rate. "
+            f"{t.widest.differences[0]:.2f} of the {t.widest.differences[1]:.2f}-point 6-month difference is there at 4 months. "
+            "Months 4-6 need the unreported correlation r of the 4- and 6-month changes; r = 0 gives the widest interval in [0, 1]; "
+            "* derived from linear decline + visit error, calibrated to each arm's SDs. Derived from Oh 2018 Table 3.", 60)),
+            fontsize=7, color=GREY, va="bottom", linespacing=1.2)
+        save_figure(fig, OUT / stem)
+
+
+TAU_LINESTYLES = [(0, (1, 1.5)), (0, (4, 1.5)), "-", (0, (7, 2))]  # line style also separates the priors (grayscale)
 
 
 def bayes_figure(curves: dict[str, Any], stem: str) -> None:
     colours = [SKY_BLUE, BLUE, INK, VERMILLION]
     with style_context():
-        fig = Figure(figsize=(9.0, 6.6), layout="constrained")
+        fig = Figure(figsize=(DOUBLE_COLUMN_IN, 5.9), layout="constrained")
         (a, b), (c, d) = fig.subplots(2, 2)
         for ax, key, xlab in ((a, "alsfrs_r", "\u03bc: ALSFRS-R slope change (points/month)"), (b, "fvc", "\u03bc: FVC slope change (% predicted/month)")):
             cur = curves[key]
-            for col, (scale, res) in zip(colours, cur["treated"].items()):
-                ax.plot(res.mu_grid, res.mu_density, color=col, lw=1.3, label=f"treated, half-normal({scale:g})")
+            peak = 0.0
+            for col, ls, (scale, res) in zip(colours, TAU_LINESTYLES, cur["treated"].items()):
+                ax.plot(res.mu_grid, res.mu_density, color=col, lw=1.3, ls=ls, label=f"treated, half-normal({scale:g})")
+                peak = max(peak, float(np.max(res.mu_density)))
             null = cur["null"]
-            ax.plot(null.mu_grid, null.mu_density, color=GREY, lw=1.2, ls="--", label=f"untreated arm, half-normal({null.tau_prior_scale:g})")
+            ax.plot(null.mu_grid, null.mu_density, color=GREY, lw=1.2, ls=(0, (6, 2, 1, 2)),
+                    label=f"untreated arm, half-normal({null.tau_prior_scale:g})")
             ax.axvline(0, color=GREY, lw=0.8)
             if key == "alsfrs_r":
                 for t in ALSFRS_THRESHOLDS[1:]:
                     ax.axvline(t, color=LIGHT_GREY, lw=0.8, ls=":")
             ax.set_xlim(*{"alsfrs_r": (-2.0, 3.0), "fvc": (-10.0, 8.0)}[key])
-            ax.set_xlabel(xlab, fontsize=8)
-            ax.set_ylabel("posterior density", fontsize=8)
-            ax.set_title(cur["title"], fontsize=8.5, loc="left")
-            ax.legend(fontsize=6.5, loc="upper left")
-            ax.set_ylim(bottom=0)
+            ax.set_xlabel(xlab, fontsize=7.5)
+            ax.set_ylabel("posterior density", fontsize=7.5)
+            ax.tick_params(labelsize=7)
+            ax.set_title(cur["title"], fontsize=7.5, loc="left")
+            ax.legend(fontsize=7, loc="upper right" if key == "alsfrs_r" else "upper left", frameon=False)
+            ax.set_ylim(0, peak * 1.85)  # headroom for the legend
         cur = curves["alsfrs_r"]
         _probability_panel(c, list(cur["treated"]), [
             *((f"P(\u03bc > {t:g})", col, mk, "-", {s: r.prob_above(t) for s, r in cur["treated"].items()})
@@ -488,7 +610,7 @@ def bayes_figure(curves: dict[str, Any], stem: str) -> None:
             ("treated, with Petrou 2016 (secondary): P(\u03bc < 0)", ORANGE, "s", "-", {s: r.prob_below(0.0) for s, r in cur["with_secondary"].items()}),
             ("untreated arm: P(\u03bc < 0)", GREY, "o", "--", {s: r.prob_below(0.0) for s, r in cur["null_by_scale"].items()}),
         ], "% predicted/month", "FVC: probability that progression worsened after")
-        fig.suptitle("Bayesian random-effects reconstruction (normal-normal model, flat prior on \u03bc; Röver 2020)", fontsize=10, x=0.01, ha="left")
+        fig.suptitle("This project's rebuild, Bayesian random effects (normal-normal model, flat prior on \u03bc; Röver 2020)", fontsize=9, x=0.01, ha="left")
         save_figure(fig, OUT / stem)
 
 
@@ -498,10 +620,11 @@ def _probability_panel(ax: Any, scales: list[float], series: list[tuple[str, str
         ax.plot(scales, [probs[s] for s in scales], marker=marker, color=col, ls=style, label=label)
     _log_ticks(ax, scales)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel(f"scale of the half-normal prior on \u03c4 ({unit})", fontsize=8)
-    ax.set_ylabel("posterior probability", fontsize=8)
-    ax.set_title(title, fontsize=8.5, loc="left")
-    ax.legend(fontsize=6.5, loc="lower left")
+    ax.set_xlabel(f"scale of the half-normal prior on \u03c4 ({unit})", fontsize=7.5)
+    ax.set_ylabel("posterior probability", fontsize=7.5)
+    ax.set_title(title, fontsize=7.5, loc="left")
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, loc="lower left")
 
 
 def _log_ticks(ax: Any, values: list[float]) -> None:
@@ -528,15 +651,15 @@ def null_figure(pairs: list[tuple[str, Effect, Effect]], stem: str) -> None:
         blocks.append((outcome, rows))
     row_h, top, gap, bottom = 0.27, 0.62, 0.8, 0.62
     height = top + sum(len(r) * row_h for _, r in blocks) + gap * (len(blocks) - 1) + bottom
-    width = 8.2
+    width = DOUBLE_COLUMN_IN
     with style_context():
         fig = Figure(figsize=(width, height))
         fig.text(0.1 / width, 1 - 0.12 / height, "Empirical null: the same within-patient analysis in Oh 2018's untreated arm (riluzole alone)",
-                 fontsize=10, va="top", ha="left")
+                 fontsize=9, va="top", ha="left")
         y_top = height - top
         for outcome, rows in blocks:
             h = len(rows) * row_h
-            ax = fig.add_axes((3.1 / width, (y_top - h) / height, 3.6 / width, h / height))
+            ax = fig.add_axes((2.75 / width, (y_top - h) / height, 2.85 / width, h / height))
             lo = min(r[2] for r in rows)
             hi = max(r[3] for r in rows)
             pad = 0.08 * (hi - lo)
@@ -546,16 +669,16 @@ def null_figure(pairs: list[tuple[str, Effect, Effect]], stem: str) -> None:
             for i, (label, est, l, u, col, mk) in enumerate(rows):
                 ax.plot([l, u], [i, i], color=col, lw=1.3)
                 ax.plot([est], [i], marker=mk, color=col, ms=4.5)
-                ax.text(-0.03, i, label, transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=7.5, color=col)
-                ax.text(1.03, i, ci_text(est, l, u), transform=ax.get_yaxis_transform(), ha="left", va="center", fontsize=7.5, color=col)
+                ax.text(-0.03, i, label, transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=7, color=col)
+                ax.text(1.03, i, ci_text(est, l, u), transform=ax.get_yaxis_transform(), ha="left", va="center", fontsize=7, color=col)
                 if i % 3 == 2 and i < len(rows) - 1:
                     ax.axhline(i + 0.5, color=LIGHT_GREY, lw=0.5)
             ax.set_yticks([])
             ax.spines["left"].set_visible(False)
-            ax.set_title(f"{OUTCOME_NAMES[outcome]}: slope change, post minus pre ({UNITS[outcome]})", fontsize=8.5, loc="left", x=-0.78)
+            ax.set_title(f"{OUTCOME_NAMES[outcome]}: slope change, post minus pre ({UNITS[outcome]})", fontsize=8, loc="left", x=-0.9)
             ax.tick_params(labelsize=7)
             y_top -= h + gap
-        fig.text(0.1 / width, 0.08 / height, "Oh 2018 Table 3, mean (SD) per arm; 95% z intervals (unpooled SEs for the difference). "
+        fig.text(0.1 / width, 0.08 / height, "Oh 2018 Table 3, mean (SD) per arm; 95% z intervals (unpooled SEs for the difference).\n"
                  "Positive = slower decline after the lead-in period.",
                  fontsize=7, color=GREY, ha="left", va="bottom")
         save_figure(fig, OUT / stem)
@@ -565,42 +688,119 @@ VERDICT_COLOURS = {REPRODUCED: GREEN, CONTRADICTED: VERMILLION, NOT_ASSESSABLE: 
 
 
 def claims_figure(claims: pd.DataFrame, stem: str) -> None:
+    """Claims table as a figure at 183 mm: verdict coloured by the primary analysis; agreement across alternatives apart."""
+    cols = {"claim": (0.08, 33), "shows": (1.95, 45), "verdict": (4.5, 20), "agree": (5.72, 27)}
     rows = []
     for r in claims.itertuples():
         comp = r.component != "overall"
         if comp:
-            claim = textwrap.wrap(r.component, 36, initial_indent="\u2022 ", subsequent_indent="   ")
+            claim = textwrap.wrap(r.component, cols["claim"][1] - 2, initial_indent="\u2022 ", subsequent_indent="  ")
         else:
-            claim = textwrap.wrap(f"{r.claim} ({r.published})" if r.published else r.claim, 34)
-        shows = textwrap.wrap(r.shows, 66)
-        if r.robustness_short:
-            shows += textwrap.wrap(r.robustness_short, 66)
-        verdict = [r.verdict] + ([] if r.decisive == "yes" else textwrap.wrap(f"({r.decisive.removeprefix('no: ')}; not decisive)", 22))
-        rows.append((claim, shows, verdict, comp, r.verdict))
-    line = 0.148
-    heights = [max(len(a), len(b), len(c)) * line + 0.13 for a, b, c, _, _ in rows]
-    total = sum(heights) + 0.7
+            claim = textwrap.wrap(f"{r.claim} ({r.published})" if r.published else r.claim, cols["claim"][1] - 4)  # bold is wider
+        shows = textwrap.wrap(r.brief, cols["shows"][1])
+        notes = textwrap.wrap(r.analysis, cols["verdict"][1]) if r.analysis and r.analysis != "count" else []
+        if r.decisive != "yes":
+            notes += textwrap.wrap(f"not decisive ({r.decisive.removeprefix('no: ').replace('alternative reading of the claim', 'other reading')})",
+                                   cols["verdict"][1])
+        agree = textwrap.wrap(r.agreement_short, cols["agree"][1]) if r.agreement_short else []
+        rows.append((claim, shows, notes, agree, comp, r.verdict))
+    line = 7.0 * 1.25 / 72
+    heights = [max(len(a), len(b), 1 + len(c), len(d)) * line + 0.07 for a, b, c, d, _, _ in rows]
+    caption = textwrap.wrap(
+        f"Verdicts follow from the pre-specified primary analysis of this project's rebuild: {PRIMARY_TEXT}. Agreement counts distinct "
+        "analyses, not choice combinations, and describes the rebuild, not the 2021 paper (which published no study-level data). "
+        "The colour repeats the verdict word: green = reproduced, vermillion = contradicted, grey = not assessable.", 134)
+    width = DOUBLE_COLUMN_IN
+    top = 0.42
+    total = top + sum(heights) + 0.12 + len(caption) * line + 0.1
     with style_context():
-        fig = Figure(figsize=(9.8, total))
+        fig = Figure(figsize=(width, total))
         ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-        ax.set_xlim(0, 9.8)
+        ax.set_xlim(0, width)
         ax.set_ylim(total, 0)
         ax.axis("off")
-        y = 0.2
-        for x, head in ((0.12, "Published claim (Morata-Tarifa et al. 2021)"), (3.45, "What the reconstructed evidence shows"), (8.15, "Verdict")):
-            ax.text(x, y, head, fontweight="bold", fontsize=8, va="top")
-        y += 0.3
-        ax.plot([0.1, 9.7], [y - 0.07, y - 0.07], color=INK, lw=0.8)
-        for (claim, shows, verdict, comp, v), h in zip(rows, heights):
+        heads = {"claim": "Published claim\n(Morata-Tarifa et al. 2021)", "shows": "What this project's rebuild shows",
+                 "verdict": "Verdict (primary\nanalysis)", "agree": "Agreement across\nalternatives (rebuild)"}
+        for key, head in heads.items():
+            ax.text(cols[key][0], 0.06, head, fontweight="bold", fontsize=7.5, va="top", linespacing=1.15)
+        y = top
+        ax.plot([0.05, width - 0.05], [y - 0.05, y - 0.05], color=INK, lw=0.8)
+        for (claim, shows, notes, agree, comp, v), h in zip(rows, heights):
             if not comp:
-                ax.plot([0.1, 9.7], [y - 0.05, y - 0.05], color=LIGHT_GREY, lw=0.5)
-            ax.text(0.12 + (0.15 if comp else 0), y, "\n".join(claim), fontsize=7.0 if comp else 7.6, va="top", linespacing=1.3,
+                ax.plot([0.05, width - 0.05], [y - 0.03, y - 0.03], color=LIGHT_GREY, lw=0.5)
+            ax.text(cols["claim"][0] + (0.08 if comp else 0), y, "\n".join(claim), fontsize=7, va="top", linespacing=1.25,
                     fontweight="normal" if comp else "bold")
-            ax.text(3.45, y, "\n".join(shows), fontsize=7.0, va="top", linespacing=1.3)
-            ax.text(8.15, y, verdict[0], fontsize=7.6, va="top", color=VERDICT_COLOURS[v], fontweight="normal" if comp else "bold")
-            if len(verdict) > 1:
-                ax.text(8.15, y + line, "\n".join(verdict[1:]), fontsize=6.5, va="top", color=GREY, linespacing=1.3)
+            ax.text(cols["shows"][0], y, "\n".join(shows), fontsize=7, va="top", linespacing=1.25)
+            ax.text(cols["verdict"][0], y, v, fontsize=7, va="top", color=VERDICT_COLOURS[v], fontweight="bold", gid=f"verdict-{v}")
+            if notes:
+                ax.text(cols["verdict"][0], y + line, "\n".join(notes), fontsize=7, va="top", color=GREY, linespacing=1.25)
+            if agree:
+                ax.text(cols["agree"][0], y, "\n".join(agree), fontsize=7, va="top", color=INK, linespacing=1.25)
             y += h
+        ax.plot([0.05, width - 0.05], [y - 0.03, y - 0.03], color=INK, lw=0.8)
+        ax.text(0.08, y + 0.06, "\n".join(caption), fontsize=7, va="top", color=GREY, linespacing=1.25)
+        save_figure(fig, OUT / stem)
+
+
+AVAILABILITY_WINDOWS, AVAILABILITY_OUTCOMES = avail.WINDOWS, avail.OUTCOMES
+# Rows without timepoint_months whose window is known from the report (Oh 2018: first follow-up, 16 weeks per the registry; INFERRED)
+TIMEPOINT_MONTHS = {("oh2018", "lead-in vs follow-up"): 4.0}
+
+
+def availability_table(ev: Evidence) -> pd.DataFrame:
+    """Every candidate report x outcome x window: the best evidence in data/ (alsmeta.evidence.availability)."""
+    labels = ev.studies.set_index("study_id")["label"].astype(str).to_dict()
+    frame = avail.availability_table(ev.outcomes, ev.qualitative, {sid: c[0] for sid, c in COHORTS.items()}, labels, TIMEPOINT_MONTHS)
+    return frame.rename(columns={"group": "subgroup_2021"})
+
+
+AVAILABILITY_FILL = {"verified": "#cfeee3", "secondary": "#fbe3b4", "derived": "#cfe3f3", "not_found": "white", "none": "white"}
+
+
+def availability_figure(frame: pd.DataFrame, stem: str) -> None:
+    """Study availability map (183 mm): candidate reports by outcome and window; fill = status, text = status and content."""
+    studies = list(dict.fromkeys(frame.study_id))
+    cols = [(o, w) for o in AVAILABILITY_OUTCOMES for w in AVAILABILITY_WINDOWS]
+    label_w, cell_w, cell_h, top, bottom = 1.75, (DOUBLE_COLUMN_IN - 1.85) / len(cols), 0.205, 0.78, 0.62
+    groups = list(dict.fromkeys(frame.subgroup_2021))
+    n_rows = len(studies) + len(groups)
+    height = top + n_rows * cell_h + bottom
+    width = DOUBLE_COLUMN_IN
+    with style_context():
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_axes((label_w / width, bottom / height, cell_w * len(cols) / width, n_rows * cell_h / height))
+        ax.set_xlim(0, len(cols))
+        ax.set_ylim(n_rows, 0)
+        ax.axis("off")
+        for j, (o, w) in enumerate(cols):
+            ax.text(j + 0.5, -0.25, w, ha="center", va="bottom", fontsize=7)
+        for k, o in enumerate(AVAILABILITY_OUTCOMES):
+            ax.text(k * len(AVAILABILITY_WINDOWS) + len(AVAILABILITY_WINDOWS) / 2, -1.3, o, ha="center", va="bottom", fontsize=7.5, fontweight="bold")
+        ax.axvline(len(AVAILABILITY_WINDOWS), color=INK, lw=0.8)
+        i = 0
+        for g in groups:
+            ax.text(-0.02, i + 0.5, f"{g} candidates (2021 n = {PUBLISHED_COUNTS[g]})", ha="right", va="center",
+                    fontsize=7, fontweight="bold", transform=ax.transData)
+            i += 1
+            for sid in [x for x in studies if COHORTS[x][0] == g]:
+                sub = frame[frame.study_id == sid]
+                cells = {(r.outcome, r.window): r for r in sub.itertuples()}
+                ax.text(-0.02, i + 0.5, str(sub["study"].iloc[0]), ha="right", va="center", fontsize=7)
+                for j, key in enumerate(cols):
+                    r = cells[key]
+                    ax.add_patch(_rect(j, i, AVAILABILITY_FILL[r.status], edge=LIGHT_GREY, lw=0.4))
+                    text = {"not_found": "not found", "none": "\u2013"}.get(r.status, f"{r.status[0].upper()}: {r.content}")
+                    ax.text(j + 0.5, i + 0.55, text, ha="center", va="center", fontsize=7,
+                            color=GREY if r.status in ("not_found", "none") else INK,
+                            fontstyle="italic" if r.content in ("words only", "p only") else "normal")
+                i += 1
+        fig.text(0.04 / width, 1 - 0.05 / height, "Morata-Tarifa 2021 candidates: what data/ holds per outcome and follow-up window",
+                 fontsize=8.5, fontweight="bold", va="top")
+        fig.text(0.04 / width, 0.04 / height, "\n".join(textwrap.wrap(
+            "Fill and letter give the status of the best evidence in data/: V = verified (read in the primary source), S = secondary (news, "
+            "press or mirror only), D = derived (computed by this project); italics = no usable estimate (p only, or words only); not found = searched for "
+            "and not retrievable; \u2013 = nothing retrieved. Numbers outrank words. Oh 2018's 'lead-in vs follow-up' is placed at 4 months "
+            "(16 weeks per the registry; INFERRED).", 150)), fontsize=7, color=GREY, va="bottom", linespacing=1.2)
         save_figure(fig, OUT / stem)
 
 
@@ -626,6 +826,24 @@ def candidate_table(ev: Evidence, effects_by_study: dict[str, str]) -> tuple[pd.
             "examples": [[f"{label[r]} ({n})" for r, n in sel] for sel in (exact or overlapping)[:3]],
             "appearances": appear,
         }
+    msc = cohorts["MSC"]
+    multi = {c.report: sorted(set(c.sizes)) for c in msc if len(set(c.sizes)) > 1}
+    ntf = [sid for sid, (_, _, _, note) in COHORTS.items() if "MSC-NTF counted as MSC" in note]
+    by_choice = sums_by_size_choice(msc, PUBLISHED_COUNTS["MSC"])
+    no_ntf = [c for c in msc if c.report not in ntf]
+    by_choice_no_ntf = sums_by_size_choice(no_ntf, PUBLISHED_COUNTS["MSC"])
+    match["MSC"]["count_choices"] = {
+        "candidates_counted": {label[c.report]: list(c.sizes) for c in msc},
+        "left_out_n_unknown": [label[sid] for sid, (sg, sizes, _, _) in COHORTS.items() if sg == "MSC" and not sizes],
+        "alternative_sizes": {label[r]: v for r, v in multi.items()},
+        "alternative_sizes_why": {label[sid]: COHORTS[sid][3] for sid in multi},
+        "msc_ntf_counted_as_msc": [label[sid] for sid in ntf],
+        "selections_either_size": len(cohort_sums(msc, PUBLISHED_COUNTS["MSC"])),
+        "by_fixed_size": [{"sizes": {label[r]: n for r, n in ch.items()}, "selections": cnt} for ch, cnt in by_choice],
+        "range_fixed_size": [min(cnt for _, cnt in by_choice), max(cnt for _, cnt in by_choice)],
+        "without_msc_ntf_either_size": len(cohort_sums(no_ntf, PUBLISHED_COUNTS["MSC"])),
+        "without_msc_ntf_range_fixed_size": [min(cnt for _, cnt in by_choice_no_ntf), max(cnt for _, cnt in by_choice_no_ntf)],
+    }
     q = ev.qualitative
     rows = []
     for sid, (sg, sizes, groups, size_note) in COHORTS.items():
@@ -662,65 +880,120 @@ def candidate_table(ev: Evidence, effects_by_study: dict[str, str]) -> tuple[pd.
 def count_claims(ev: Evidence, match: dict[str, Any], n_candidates: int, n_cohort_groups: int) -> list[dict[str, Any]]:
     rows = []
 
-    def add(claim_id: str, verdict: str, shows: str, reason: str) -> None:
+    def add(claim_id: str, verdict: str, shows: str, reason: str, brief: str = "") -> None:
         c = ev.claim(SYNTHESIS, claim_id)
         rows.append({"claim_id": claim_id, "claim": c["claim"], "published": c["value"], "component": "overall", "reading": "count",
                      "shows": shows, "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "k": 0, "n": 0,
-                     "verdict": verdict, "reason": reason, "robustness": "", "robustness_short": "", "decisive": True,
-                     "not_decisive_because": ""})
+                     "verdict": verdict, "reason": reason, "agreement": "", "agreement_short": "", "decisive": True,
+                     "not_decisive_because": "", "analysis": "count", "brief": brief or shows})
 
     search = "the search (databases, dates, strategy) and screening records were not retrieved; the toolkit cannot re-run them"
     add("records_identified", NOT_ASSESSABLE, "no search to re-run", search)
     add("full_texts_assessed", NOT_ASSESSABLE, "no screening record", search)
     add("studies_included", NOT_ASSESSABLE,
         f"{n_candidates} candidate reports from {n_cohort_groups} patient cohorts published before April 2021; the list of 11 is unknown",
-        "the study list was not retrieved and the candidates do not identify a unique set of 11")
+        "the study list was not retrieved and the candidates do not identify a unique set of 11",
+        f"{n_candidates} candidate reports ({n_cohort_groups} cohorts); which 11 is unknown")
     m = match["MSC"]
+    cc = m["count_choices"]
+    alt = " and ".join(f"{k} ({' or '.join(map(str, v))})" for k, v in cc["alternative_sizes"].items())
     add("patients_msc", NOT_ASSESSABLE,
         f"{m['selections_matching']} different selections of the {len(m['candidates'])} MSC candidates with a known n sum to exactly 152 "
         f"(e.g. {' + '.join(m['examples'][0])})",
-        "the total is reachable in many ways, so it does not identify the MSC studies (and Mazzini 2003's n is unknown)")
+        f"the total is reachable in many ways, so it does not identify the MSC studies. The count {cc['selections_either_size']} lets "
+        f"{len(cc['alternative_sizes'])} studies enter with either of two sizes ({alt}) and counts the MSC-NTF studies "
+        f"({', '.join(cc['msc_ntf_counted_as_msc'])}) as MSC (INFERRED); {', '.join(cc['left_out_n_unknown'])} is left out (n unknown). "
+        f"With one size fixed per study the count is {cc['range_fixed_size'][0]} to {cc['range_fixed_size'][1]}; without the MSC-NTF "
+        f"studies {cc['without_msc_ntf_either_size']} (either size) or {cc['without_msc_ntf_range_fixed_size'][0]} to "
+        f"{cc['without_msc_ntf_range_fixed_size'][1]} (one size fixed); every choice leaves more than one selection",
+        f"152 reachable in {cc['selections_either_size']} ways ({cc['range_fixed_size'][0]}-{cc['range_fixed_size'][1]} with one n per study; "
+        f"{cc['without_msc_ntf_range_fixed_size'][0]}-{cc['without_msc_ntf_range_fixed_size'][1]} without MSC-NTF)")
     m = match["NSC"]
     add("patients_nsc", NOT_ASSESSABLE,
         f"no selection of non-overlapping NSC cohorts sums to 57 (largest: {m['max_disjoint_total']} = {' + '.join(m['max_disjoint_selection'])}); "
         f"57 needs reports of the same patients counted twice ({m['selections_matching_with_double_counting']} ways) or an unretrieved study",
-        "57 cannot be matched from the known candidates without double counting")
+        "57 cannot be matched from the known candidates without double counting",
+        f"no selection without double counting reaches 57 (largest {m['max_disjoint_total']})")
     m = match["MNC"]
     add("patients_mnc", REPRODUCED if m["selections_matching"] == 1 else NOT_ASSESSABLE,
         "Blanquer 2012 (intraspinal BM-MNC, 11 patients, 6-month pre-treatment observation) is the one MNC candidate with n = 11",
-        "the count matches exactly one candidate (identification INFERRED from the n-match)")
+        "the count matches exactly one candidate (identification INFERRED from the n-match)",
+        "Blanquer 2012 is the one MNC candidate with n = 11")
     add("patients_total", NOT_ASSESSABLE, "152 + 57 + 11 = 220: the published arithmetic is consistent",
-        "the MSC and NSC totals themselves cannot be matched from the candidates")
+        "the MSC and NSC totals themselves cannot be matched from the candidates", "152 + 57 + 11 = 220 (arithmetic only)")
     return rows
 
 
 def direction_row(claim_id: str, component: str, reading: str, f: am.PooledResult | None, effects: list[Effect], claimed: str,
-                  decisive: bool, robustness: str = "", extra: str = "", unit: str = "", short: str = "") -> dict[str, Any]:
+                  decisive: bool, agreement: str = "", extra: str = "", unit: str = "", short: str = "", brief: str = "") -> dict[str, Any]:
     if f is None or f.k == 0:
         verdict, reason = NOT_ASSESSABLE, "no usable number (k = 0)"
         est = lo = hi = math.nan
         shows = extra
+        brief = brief or "no usable number"
     else:
         verdict, reason = direction_verdict(f.estimate, f.ci_low, f.ci_high, f.k, claimed)
+        reason = f"primary analysis ({analysis_text(f)}): {reason}"
         est, lo, hi = f.estimate, f.ci_low, f.ci_high
         who = ", ".join(e.label for e in effects)
         shows = f"{ci_text(est, lo, hi)} {unit}; k = {f.k}, n = {sum(e.n for e in effects)} ({who})" + (f"; {extra}" if extra else "")
+        brief = brief or f"{ci_text(est, lo, hi)} {unit}; k = {f.k}, n = {sum(e.n for e in effects)}"
     if not decisive and f is not None and f.k:
         reason += "; rests on secondary sources only, so it does not decide the claim"
     return {"claim_id": claim_id, "claim": "", "published": "", "component": component, "reading": reading, "shows": shows,
             "estimate": est, "ci_low": lo, "ci_high": hi, "k": 0 if f is None else f.k, "n": sum(e.n for e in effects),
-            "verdict": verdict, "reason": reason, "robustness": robustness, "robustness_short": short, "decisive": decisive,
-            "not_decisive_because": "" if decisive else "secondary source only"}
+            "verdict": verdict, "reason": reason, "agreement": agreement, "agreement_short": short, "decisive": decisive, "brief": brief,
+            "not_decisive_because": "" if decisive else "secondary source only", "analysis": "" if f is None else analysis_text(f)}
+
+
+def analysis_text(f: am.PooledResult) -> str:
+    """The analysis a verdict rests on, with its test and df."""
+    if f.k == 1:
+        return "one study, z interval"
+    if not math.isfinite(f.df):
+        return f"{f.method} + z, k = {f.k}"
+    name = {"knha": "HKSJ", "t": "t", "adhoc": "HKSJ ad hoc"}[f.test]
+    return f"{f.method} + {name}, t({f.df:g}), k = {f.k}"
+
+
+def _holds(frame: pd.DataFrame, claimed: str) -> pd.Series:
+    return (frame.ci_low > 0) if claimed == "increase" else (frame.ci_high < 0)
+
+
+SWEEP_IDENTITY = ("estimate", "ci_low", "ci_high")  # one sweep = one data set (same k): an analysis is its estimate and interval
+
+
+def sweep_agreement(sw: pd.DataFrame, claimed: str) -> dict[str, Any]:
+    """How many *distinct* analyses of an estimator x test sweep put the 95% CI beyond 0 in the claimed direction.
+
+    Choice combinations that give the same fitted result (e.g. every estimator when tau2 = 0) are one analysis
+    (alsmeta.multiverse.distinct_analyses); both counts are returned.
+    """
+    distinct = distinct_analyses(sw, columns=SWEEP_IDENTITY)
+    out: dict[str, Any] = {"claimed": claimed, "combinations": len(sw), "distinct": len(distinct),
+                           "holds_distinct": int(_holds(distinct, claimed).sum()), "holds_combinations": int(_holds(sw, claimed).sum())}
+    for test in ("z", "knha"):
+        sub = sw[sw.test == test]
+        d = distinct_analyses(sub, columns=SWEEP_IDENTITY)
+        out[test] = {"combinations": len(sub), "distinct": len(d), "holds_distinct": int(_holds(d, claimed).sum())}
+    return out
+
+
+def spec_agreement(rows: list[tuple[str, am.PooledResult, am.PooledResult, bool]], claimed: str) -> dict[str, Any]:
+    """Data-choice sensitivity of the rebuild: how many distinct (data set, test) analyses hold, counted once each."""
+    frame = pd.DataFrame([{"specification": lab, "test": name, "k": f.k, "estimate": f.estimate, "ci_low": f.ci_low, "ci_high": f.ci_high}
+                          for lab, fz, fh, _ in rows for name, f in (("z", fz), ("knha", fh))])
+    distinct = distinct_analyses(frame)
+    holds = _holds(distinct, claimed).to_numpy()
+    return {"claimed": claimed, "combinations": len(frame), "distinct": len(distinct), "holds_distinct": int(holds.sum()),
+            "holding": [f"{r.specification} ({r.test})" for r, h in zip(distinct.itertuples(), holds) if h]}
 
 
 def sweep_robustness(sw: pd.DataFrame, claimed: str) -> str:
-    hit = (sw.ci_low > 0) if claimed == "increase" else (sw.ci_high < 0)
-    z = sw[sw.test == "z"]
-    hz = (z.ci_low > 0) if claimed == "increase" else (z.ci_high < 0)
-    hk = sw[sw.test == "knha"]
-    hh = (hk.ci_low > 0) if claimed == "increase" else (hk.ci_high < 0)
-    return (f"claimed direction excluded-null in {int(hit.sum())} of {len(sw)} estimator x test specifications "
-            f"({int(hz.sum())}/{len(z)} with z, {int(hh.sum())}/{len(hk)} with HKSJ)")
+    a = sweep_agreement(sw, claimed)
+    return (f"95% CI beyond 0 in the claimed direction in {a['holds_distinct']} of {a['distinct']} distinct analyses "
+            f"({a['combinations']} estimator x test combinations; {a['z']['holds_distinct']} of {a['z']['distinct']} distinct with z, "
+            f"{a['knha']['holds_distinct']} of {a['knha']['distinct']} with HKSJ)")
 
 
 # ---------------------------------------------------------------------------
@@ -799,8 +1072,8 @@ def main() -> None:
               "alsfrs_r_6mo_all_msc": sweep(with_secondary["alsfrs_r_6mo_all_msc"])}
     for name, sw in sweeps.items():
         sw.to_csv(OUT / f"sweep_{name}.csv", index=False, lineterminator="\n", float_format="%.6g")
-    sweep_figure([("ALSFRS-R, intrathecal MSC, first follow-up\n(Oh 2018 MSC arm + Kim 2009; primary)", sweeps["alsfrs_r_first"], "points/month"),
-                  ("FVC, all MSC incl. MSC-NTF\n(Oh 2018 MSC arm + Petrou 2016, secondary)", sweeps["fvc_all_msc"], "% predicted/month")],
+    sweep_figure([("ALSFRS-R, IT MSC, first follow-up\n(Oh 2018 + Kim 2009)", sweeps["alsfrs_r_first"], "points/month", "increase"),
+                  ("FVC, all MSC\n(Oh 2018 + Petrou 2016, secondary source)", sweeps["fvc_all_msc"], "% predicted/month", "decrease")],
                  "sweep_estimator_by_test")
 
     def spec(label: str, effects: list[Effect], is_primary: bool = False) -> tuple[str, am.PooledResult, am.PooledResult, bool]:
@@ -827,7 +1100,8 @@ def main() -> None:
             spec("+ Petrou 2016, SE via z", [of1, pet_f_z]),
         ]),
     ]
-    intervals_figure(spec_panels, "sensitivity_data_choices", "Sensitivity to data choices: secondary sources, sign, unit and p-value conversions")
+    intervals_figure(spec_panels, "sensitivity_data_choices", "This project's rebuild: sensitivity to data choices (secondary sources, sign, unit, p-value conversion)")
+    data_choice_agreement = spec_agreement(spec_panels[0][2], "increase")
     spec_numbers = {title: [{"specification": lab, "primary": prim, "reml_z": fit_numbers(fz), "reml_hksj": fit_numbers(fh)} for lab, fz, fh, prim in rows]
                     for title, _, rows in spec_panels}
     loo = {name: am.leave_one_out(fit(list(p.effects))).reset_index().to_dict(orient="list")
@@ -883,46 +1157,55 @@ def main() -> None:
                             "petrou2016": "slopes pre/post; p only for the pooled IT + IM/IT regression (secondary)"}
     candidates, match = candidate_table(ev, studies_with_numbers)
     candidates.to_csv(OUT / "candidates.csv", index=False, lineterminator="\n")
+    availability = availability_table(ev)
+    availability.to_csv(OUT / "availability.csv", index=False, lineterminator="\n")
+    availability_figure(availability, "availability")
     groups = {g for sid, (_, _, gr, _) in COHORTS.items() for g in (gr or (sid,))}
 
-    f_first = fit(list(primary["alsfrs_r_first"].effects))
-    f_6 = fit(list(primary["alsfrs_r_6mo"].effects))
-    f_fvc = fit(list(primary["fvc_first"].effects))
-    f_fvc_all = fit(list(with_secondary["fvc_all_msc"].effects))
-    f_ntf_fvc = fit([pet_f])
+    # every verdict follows from the pre-specified primary analysis (REML + HKSJ); alternatives are agreement only
+    f_first = primary_fit(list(primary["alsfrs_r_first"].effects))
+    f_first_z = fit(list(primary["alsfrs_r_first"].effects), "REML", "z")
+    f_fvc = primary_fit(list(primary["fvc_first"].effects))
+    f_fvc_all = primary_fit(list(with_secondary["fvc_all_msc"].effects))
+    f_ntf_fvc = primary_fit([pet_f])
     b_first = bayes_results["alsfrs_r_first"]
     b_probs = [r.prob_mu_above[0] for r in b_first.values()]
-    hk = fit(list(primary["alsfrs_r_first"].effects), "REML", "knha")
     claims = count_claims(ev, match, len(COHORTS), len(groups))
+    transience = transience_analysis(ev)
+    transience_figure(transience, "transience")
+    agree_first = sweep_agreement(sweeps["alsfrs_r_first"], "increase")
 
     # claim: transient ALSFRS-R benefit after intrathecal MSC
     c = ev.claim(SYNTHESIS, "it_msc_transient_alsfrs_benefit")
     pos = direction_row(
         "it_msc_transient_alsfrs_benefit", "positive effect: slower ALSFRS-R decline after intrathecal MSC (first follow-up)",
         "post - pre slope > 0", f_first, list(primary["alsfrs_r_first"].effects), "increase", True,
-        robustness=(f"REML-HKSJ: {ci_text(hk.estimate, hk.ci_low, hk.ci_high)}; " + sweep_robustness(sweeps["alsfrs_r_first"], "increase")
-                    + f"; Bayesian P(mu > 0) = {min(b_probs):.3f} to {max(b_probs):.3f} over half-normal scales "
-                    + ", ".join(f"{s:g}" for s in b_first)),
-        short=(f"fragile: REML-HKSJ {ci_text(hk.estimate, hk.ci_low, hk.ci_high)}; Bayesian P(\u03bc > 0) "
-               f"{min(b_probs):.2f}-{max(b_probs):.2f} over half-normal priors on \u03c4"),
+        agreement=(f"alternatives in this project's two-study rebuild (not the 2021 paper, which published no study-level data): "
+                   f"REML with a z interval {ci_text(f_first_z.estimate, f_first_z.ci_low, f_first_z.ci_high)}; "
+                   + sweep_robustness(sweeps["alsfrs_r_first"], "increase")
+                   + f"; Bayesian P(mu > 0) = {min(b_probs):.3f} to {max(b_probs):.3f} over half-normal scales "
+                   + ", ".join(f"{s:g}" for s in b_first)
+                   + f"; data choices (Kim 2009 unit and SE, leaving out either study; z and HKSJ): 95% CI > 0 in "
+                   f"{data_choice_agreement['holds_distinct']} of {data_choice_agreement['distinct']} distinct analyses "
+                   f"({data_choice_agreement['combinations']} combinations)"
+                   + "; without Kim 2009 (Oh 2018 alone, k = 1): "
+                   + ci_text(oh['alsfrs_r', FIRST, 'msc'].yi, *oh['alsfrs_r', FIRST, 'msc'].ci)),
+        short=(f"holds in {agree_first['holds_distinct']} of {agree_first['distinct']} distinct estimator x test analyses "
+               f"({agree_first['combinations']} combinations), {agree_first['z']['holds_distinct']} of them with z; REML z {ci_text(f_first_z.estimate, f_first_z.ci_low, f_first_z.ci_high)}; "
+               f"Bayesian P(\u03bc > 0) {min(b_probs):.2f}-{max(b_probs):.2f}"),
         extra=f"untreated arm of Oh 2018 (empirical null): {ci_text(oh['alsfrs_r', FIRST, 'control'].yi, *oh['alsfrs_r', FIRST, 'control'].ci)}",
         unit="points/month")
-    waning = oh["alsfrs_r", SIX, "msc"].yi - oh["alsfrs_r", FIRST, "msc"].yi
-    trans = {"claim_id": "it_msc_transient_alsfrs_benefit", "claim": "", "published": "",
-             "component": "transience: the effect fades after the first months", "reading": "effect later < effect early",
-             "shows": (f"Oh 2018 MSC arm: {oh['alsfrs_r', FIRST, 'msc'].yi:.2f} at first follow-up vs {ci_text(f_6.estimate, f_6.ci_low, f_6.ci_high)} "
-                       f"points/month to 6 months (change {waning:+.2f}); no intrathecal-MSC numbers beyond 6 months"),
-             "estimate": f_6.estimate, "ci_low": f_6.ci_low, "ci_high": f_6.ci_high, "k": f_6.k, "n": oh["alsfrs_r", SIX, "msc"].n,
-             "verdict": NOT_ASSESSABLE,
-             "reason": ("where it can be checked (Oh 2018, the only intrathecal-MSC study with two post-treatment periods) the slope change does not "
-                        "wane up to 6 months; the two periods share patients, so their difference has no SE; waning after 6 months cannot be assessed"),
-             "robustness": "", "robustness_short": "", "decisive": True, "not_decisive_because": ""}
+    trans_rows = transience_rows(transience)
     claims.append({**pos, "component": "overall", "claim": c["claim"], "published": "", "reading": "transient positive effect",
-                   "shows": "positive within-patient effect reproduced (fragile: z only); transience not assessable",
-                   "verdict": overall_verdict([(pos["verdict"], True), (trans["verdict"], True)]),
-                   "reason": "the positive part is reproduced under REML-z; whether the effect is transient cannot be assessed",
-                   "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "robustness_short": ""})
-    claims += [pos, trans]
+                   "shows": (f"positive within-patient effect: not shown by the primary analysis (REML + HKSJ, k = 2); "
+                             f"transience: the randomised between-arm gain accrues mostly in months 0-4, fading is not shown"),
+                   "verdict": overall_verdict([(pos["verdict"], True), *((t["verdict"], t["decisive"]) for t in trans_rows)]),
+                   "reason": ("under the primary analysis the rebuilt positive effect is inconclusive (its z interval excludes 0, HKSJ does not); "
+                              "whether the effect is transient cannot be decided from the reported numbers (see the transience rows)"),
+                   "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "agreement_short": "",
+                   "analysis": "from the decisive parts",
+                   "brief": "positive part inconclusive under the primary analysis; transience cannot be decided"})
+    claims += [pos, *trans_rows]
 
     # claim: FVC worse after all interventions
     c = ev.claim(SYNTHESIS, "fvc_worse_all")
@@ -931,12 +1214,15 @@ def main() -> None:
                             extra=f"untreated arm (empirical null): {ci_text(null_f.yi, *null_f.ci)}; treated minus untreated "
                                   f"{null_numbers['fvc_first_follow_up']['treated_minus_untreated']['estimate']:.2f} "
                                   f"(p = {null_numbers['fvc_first_follow_up']['treated_minus_untreated']['pvalue']:.2f})",
-                            robustness="k = 1: estimator and test choices do not apply", unit="%/month")
+                            agreement="k = 1: estimator and test choices do not apply (the study's own z interval)", unit="%/month",
+                            short="k = 1: no alternative analyses")
     comp_ntf = direction_row("fvc_worse_all", "MSC-NTF (intrathecal \u00b1 intramuscular)", "post - pre FVC slope < 0", f_ntf_fvc, [pet_f], "decrease", False,
                              extra="secondary sources only", unit="%/month")
     comp_all = direction_row("fvc_worse_all", "all MSC pooled (sensitivity, with the secondary source)", "post - pre FVC slope < 0", f_fvc_all,
                              list(with_secondary["fvc_all_msc"].effects), "decrease", False,
-                             robustness=sweep_robustness(sweeps["fvc_all_msc"], "decrease"), unit="%/month")
+                             agreement=sweep_robustness(sweeps["fvc_all_msc"], "decrease"), unit="%/month",
+                             short=(lambda a: f"holds in {a['holds_distinct']} of {a['distinct']} distinct analyses "
+                                              f"({a['combinations']} combinations)")(sweep_agreement(sweeps["fvc_all_msc"], "decrease")))
     q = ev.qualitative
     mnc = q[(q.study_id == "blanquer2012")].iloc[0]
     nsc = q[(q.study_id == "mazzini2019") & (q.outcome == "fvc")].iloc[0]
@@ -950,8 +1236,9 @@ def main() -> None:
                    "shows": "worse after intrathecal MSC in Oh 2018 (as in its untreated arm); opposite in the secondary MSC-NTF report; no numbers for NSC or MNC",
                    "verdict": overall_verdict([(x["verdict"], x["decisive"]) for x in comps if x is not comp_level]),
                    "reason": "FVC numbers exist only for MSC; NSC and MNC cannot be assessed, and their primary reports state no acceleration of FVC decline",
-                   "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "k": 0, "n": 0, "robustness": "",
-                   "robustness_short": ""})
+                   "estimate": math.nan, "ci_low": math.nan, "ci_high": math.nan, "k": 0, "n": 0, "agreement": "",
+                   "agreement_short": "", "analysis": "from the decisive parts",
+                   "brief": "worse after IT MSC, as in the untreated arm; no NSC or MNC numbers"})
     claims += comps
 
     claims_frame = pd.DataFrame(claims)
@@ -964,9 +1251,9 @@ def main() -> None:
     pools = {**primary, **with_secondary, **{f"null_{k}": v for k, v in nulls.items()}}
     pool_table = pd.DataFrame([
         {"analysis": p.title, "k": len(p.effects), "n": p.n, "status": p.statuses,
-         "REML, z": ci_text(*(lambda f: (f.estimate, f.ci_low, f.ci_high))(fit(list(p.effects)))),
-         "REML, HKSJ": ci_text(*(lambda f: (f.estimate, f.ci_low, f.ci_high))(fit(list(p.effects), "REML", "knha")))
-         + (" (k = 1: z)" if len(p.effects) == 1 else ""),
+         "REML, HKSJ (primary)": ci_text(*(lambda f: (f.estimate, f.ci_low, f.ci_high))(primary_fit(list(p.effects))))
+         + (" (k = 1: z)" if len(p.effects) == 1 else f" (t, {len(p.effects) - 1} df)"),
+         "REML, z (alternative)": ci_text(*(lambda f: (f.estimate, f.ci_low, f.ci_high))(fit(list(p.effects)))),
          "unit": UNITS[p.outcome]}
         for p in pools.values()])
     bayes_table = pd.DataFrame([
@@ -977,14 +1264,17 @@ def main() -> None:
             else {"P(mu < 0)": f"{r.prob_below(0.0):.3f}"})}
         for name in ("alsfrs_r_first", "alsfrs_r_6mo", "null_alsfrs_r_first", "fvc_first", "fvc_all_msc", "null_fvc_first")
         for s, r in bayes_results[name].items()]).fillna("")
-    md_claims = claims_frame[["claim_id", "component", "shows", "verdict", "reason", "robustness", "decisive"]]
-    write_report(candidates, effects_frame, excluded, pool_table, bayes_table, md_claims, match)
+    md_claims = claims_frame[["claim_id", "component", "shows", "verdict", "analysis", "reason", "agreement", "decisive"]]
+    write_report(candidates, effects_frame, excluded, pool_table, bayes_table, md_claims, match, transience)
     (OUT / "claims.md").write_text(
         "# Claims check: Morata-Tarifa et al. 2021 (npj Regen Med 6:20)\n\n"
-        "Verdict rule: reproduced = the 95% CI of the reconstructed estimate (REML, z) excludes no effect in the claimed direction; "
-        "contradicted = it excludes no effect in the opposite direction; not assessable = no usable number, or an interval that "
-        "contains no effect. A claim is reproduced only if every decisive part is (parts resting only on secondary sources are shown "
-        "but do not decide).\n\n" + markdown_table(md_claims), encoding="utf-8")
+        f"Every verdict follows from the pre-specified primary analysis of this project's rebuild: {PRIMARY_TEXT}. "
+        "reproduced = its 95% CI excludes no effect in the claimed direction; contradicted = it excludes no effect in the opposite "
+        "direction; not assessable = no usable number, or an interval that contains no effect. A claim is reproduced only if every "
+        "decisive part is (parts resting only on secondary sources, and alternative readings of a claim, are shown but do not decide). "
+        "Agreement across alternatives (z intervals, other tau\u00b2 estimators, Bayesian priors, data choices) is reported separately "
+        "and counts distinct analyses, not choice combinations. Fragility or robustness statements describe this project's two-study "
+        "rebuild, not the 2021 paper, which published no study-level data.\n\n" + markdown_table(md_claims), encoding="utf-8")
 
     numbers = {
         "meta_analysis": {"published": {r.claim_id: (float(r.value) if r.value != "" else None) for r in ev.claims[ev.claims.synthesis == SYNTHESIS].itertuples()}},
@@ -999,13 +1289,22 @@ def main() -> None:
         "leave_one_out": loo,
         "bayes": bayes_numbers,
         "empirical_null": null_numbers,
+        "transience": transience.to_dict(),
         "candidates": {"count_matching": match, "table": candidates.to_dict(orient="records")},
-        "claims": {f"{r['claim_id']}|{r['component']}": {k: r[k] for k in ("verdict", "reason", "shows", "estimate", "ci_low", "ci_high", "k", "n", "robustness")}
+        "availability": availability.to_dict(orient="records"),
+        "headline": headline_numbers(f_first, f_first_z, agree_first, b_probs, transience, match,
+                                     ", ".join(f"{e.label} ({e.status})" for e in primary["alsfrs_r_first"].effects), data_choice_agreement),
+        "claims": {f"{r['claim_id']}|{r['component']}": {k: r[k] for k in ("verdict", "analysis", "reason", "shows", "estimate", "ci_low", "ci_high", "k", "n",
+                                                                            "agreement")}
                    for r in claims},
+        "primary_analysis": {"method": PRIMARY_METHOD, "test": PRIMARY_TEST, "text": PRIMARY_TEXT,
+                             "why": "k = 2: the z interval ignores the uncertainty in tau2 (IntHout et al. 2014); z and the other choices are agreement"},
+        "sweep_agreement": {k: sweep_agreement(sw, "decrease" if k.startswith("fvc") else "increase") for k, sw in sweeps.items()},
+        "data_choice_agreement_alsfrs_r_first": data_choice_agreement,
         "verdicts": {r["claim_id"]: r["verdict"] for r in claims if r["component"] == "overall"},
         "decisions": {
             "effect_measure": "within-patient change in progression slope, post minus pre; positive = slower decline",
-            "primary_model": "REML, z (metafor default); HKSJ, all estimators and a Bayesian model as sensitivity",
+            "primary_model": f"{PRIMARY_TEXT}; REML with z intervals, all estimators x tests and a Bayesian model as agreement",
             "kim2009_unit": "slopes read as points per 3-month period and divided by 3 (INFERRED); as printed in sensitivity",
             "petrou2016_sign": "post-treatment ALSFRS-R slope -0.6 (neuronews); +0.6 (neurologyadvisor) in sensitivity",
             "se_from_p": "paired t with df = n - 1 (assumed); z in sensitivity",
@@ -1014,6 +1313,159 @@ def main() -> None:
         },
     }
     write_numbers(OUT, numbers)
+
+
+def headline_numbers(primary: am.PooledResult, z: am.PooledResult, agreement: dict[str, Any], bayes_probs: list[float], t: Transience,
+                     match: dict[str, Any], studies: str, data_choices: dict[str, Any]) -> dict[str, Any]:
+    """The numbers a reader of the README sees, each with the assumptions it rests on (one place for the generated text)."""
+    def interval(f: Any) -> dict[str, Any]:
+        return {"estimate": f.estimate, "ci_low": f.ci_low, "ci_high": f.ci_high}
+
+    cc = match["MSC"]["count_choices"]
+    return {
+        "it_msc_alsfrs_r_first_follow_up": {
+            "primary": {**interval(primary), "k": primary.k, "analysis": analysis_text(primary), "unit": "points/month"},
+            "z_alternative": {**interval(z), "analysis": analysis_text(z)},
+            "studies": studies + "; Kim 2009 slopes read as points per 3 months (INFERRED)",
+            "sweep": agreement,
+            "data_choices": data_choices,
+            "bayes_prob_benefit": {"min": min(bayes_probs), "max": max(bayes_probs), "tau_prior_scales": list(TAU_SCALES["alsfrs_r"])},
+            "scope": "properties of this project's two-study rebuild, not of the 2021 paper (which published no study-level data)",
+        },
+        "transience_oh2018": {
+            "difference_4mo": t.widest.differences[0], "difference_6mo": t.widest.differences[1],
+            "gain_per_month_0_4": interval(t.widest.windows[0]),
+            "gain_per_month_4_6": {"r0": interval(t.widest.windows[1]), "r_derived": interval(t.derived.windows[1]),
+                                   "r1": interval(t.narrowest.windows[1])},
+            "r_derived": list(t.r_derived), "r_slowing_threshold": t.r_slowing_threshold,
+            "assumptions": list(t.widest.assumptions[:1]) + ["within-patient correlation r of the 4- and 6-month changes not reported: "
+                                                             "range 0 to 1; derived value from linear decline + visit error"],
+            "status": "derived",
+        },
+        "msc_152_selections": {
+            "either_size": cc["selections_either_size"], "one_size_fixed_range": cc["range_fixed_size"],
+            "without_msc_ntf_either_size": cc["without_msc_ntf_either_size"],
+            "without_msc_ntf_one_size_fixed_range": cc["without_msc_ntf_range_fixed_size"],
+            "candidates_with_known_n": len(cc["candidates_counted"]), "alternative_sizes": cc["alternative_sizes"],
+            "msc_ntf_counted_as_msc": cc["msc_ntf_counted_as_msc"], "left_out_n_unknown": cc["left_out_n_unknown"],
+        },
+    }
+
+
+WINDOW_TIMES = (4.0, 6.0)  # Oh 2018 Table 3: ALSFRS-R change from baseline to 4 and to 6 months
+CHANGE_TIMEPOINTS = {4.0: "baseline to 4 months", 6.0: "baseline to 6 months"}
+
+
+def oh_change_arms(ev: Evidence) -> tuple[list[ArmChange], list[ArmChange], list[dict[str, Any]]]:
+    """Oh 2018 ALSFRS-R change from baseline, mean (SD), n per arm at 4 and 6 months (Table 3), with their sources."""
+    arms: dict[str, list[ArmChange]] = {"msc": [], "control": []}
+    sources: list[dict[str, Any]] = []
+    for arm in arms:
+        for t in WINDOW_TIMES:
+            mean, sd, n = (_need(ev.statistic("oh2018", "alsfrs_r_change", CHANGE_TIMEPOINTS[t], arm, s)) for s in ("mean", "sd", "n"))
+            arms[arm].append(ArmChange(mean.value, sd.value, int(n.value), f"Oh 2018 {arm}, {CHANGE_TIMEPOINTS[t]}"))
+            sources += [_source(r) for r in (mean, sd, n)]
+    return arms["msc"], arms["control"], sources
+
+
+@dataclass(frozen=True)
+class Transience:
+    """Between-arm ALSFRS-R gain per window in Oh 2018 under the unreported within-patient correlation r."""
+
+    widest: WindowAnalysis  # r = 0: the widest interval for r in [0, 1]
+    derived: WindowAnalysis  # r implied by linear decline + measurement error, calibrated to each arm's SDs
+    narrowest: WindowAnalysis  # r = 1
+    r_derived: tuple[float, float]
+    r_slowing_threshold: float  # smallest r (both arms) at which the slowing interval excludes 0; NaN if none in [0, 1]
+    n_patients: int  # randomised patients with a 6-month change (both arms)
+    sources: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "design": "Oh 2018 (randomised; MSC + riluzole vs riluzole), ALSFRS-R change from baseline to 4 and to 6 months, mean (SD), n per arm",
+            "status": "derived",
+            "formula": ("increment per month in window [a, b] = (D(b) - D(a)) / (b - a), D = MSC minus control mean change from baseline; "
+                        "Var(D(6) - D(4)) = sum over arms of s4^2/n4 + s6^2/n6 - 2 r s4 s6 min(n4, n6)/(n4 n6); normal 95% intervals"),
+            "r_range": [0.0, 1.0],
+            "r_range_reason": ("the correlation of the 0-4 and 0-6 month changes is not reported; the 6-month change contains the 4-month change, "
+                               "so r < 0 would need patients who declined more in months 0-4 to recover all of it and more in months 4-6"),
+            "r_derived": {"treated": self.r_derived[0], "control": self.r_derived[1],
+                          "how": ("linear individual decline plus independent visit error (random-slope model of ALSFRS-R natural history, "
+                                  "Kaufmann 2009): slope and error variances solved from each arm's reported SDs at 4 and 6 months")},
+            "r_slowing_threshold": self.r_slowing_threshold,
+            "widest_r0": self.widest.to_dict(), "derived_r": self.derived.to_dict(), "narrowest_r1": self.narrowest.to_dict(),
+            "sources": list(self.sources),
+        }
+
+
+def transience_analysis(ev: Evidence) -> Transience:
+    treated, control, sources = oh_change_arms(ev)
+    (t4, t6) = WINDOW_TIMES
+    r_derived = (linear_decline_correlation(treated[0].sd, treated[1].sd, t4, t6), linear_decline_correlation(control[0].sd, control[1].sd, t4, t6))
+
+    def slowing_low(r: float) -> float:
+        return window_increments(treated, control, WINDOW_TIMES, r).slowing.ci_low
+
+    lo0, lo1 = slowing_low(0.0), slowing_low(1.0)
+    threshold = math.nan if (lo0 > 0) == (lo1 > 0) else float(optimize.brentq(slowing_low, 0.0, 1.0, xtol=1e-10))
+    if lo0 > 0:
+        threshold = 0.0
+    return Transience(window_increments(treated, control, WINDOW_TIMES, 0.0), window_increments(treated, control, WINDOW_TIMES, r_derived),
+                      window_increments(treated, control, WINDOW_TIMES, 1.0), r_derived, threshold, treated[-1].n + control[-1].n,
+                      tuple(sources))
+
+
+def _verdict_over_r(analyses: list[WindowIncrement], claimed: str) -> tuple[str, str]:
+    """One verdict if the interval gives the same one at both ends of the r range (it narrows monotonically in r), else not assessable."""
+    verdicts = [direction_verdict(w.estimate, w.ci_low, w.ci_high, 1, claimed) for w in analyses]
+    if len({v for v, _ in verdicts}) == 1:
+        return verdicts[0][0], "at every r in [0, 1]: " + verdicts[0][1]
+    return NOT_ASSESSABLE, ("depends on the unreported correlation r: " + "; ".join(f"r = {w.r[0]:g}: {v} ({why})" for w, (v, why) in zip(analyses, verdicts)))
+
+
+def transience_rows(t: Transience) -> list[dict[str, Any]]:
+    """Claim rows for 'transient': (a) the gain accrues more slowly after month 4 (decisive), (b) the gain is lost (fades)."""
+    w0, wd, w1 = t.widest, t.derived, t.narrowest
+    early, (late0, lated, late1) = w0.windows[0], (w0.windows[1], wd.windows[1], w1.windows[1])
+    d4, d6 = w0.differences
+    rd = f"r = {t.r_derived[0]:.2f}/{t.r_derived[1]:.2f} (derived)"
+    common = (f"Oh 2018 (randomised), ALSFRS-R gain MSC minus control per month: months 0-4 {ci_text(early.estimate, early.ci_low, early.ci_high)}; "
+              f"months 4-6 {late0.estimate:.2f}, 95% CI {late0.ci_low:.2f} to {late0.ci_high:.2f} at r = 0 (widest), {lated.ci_low:.2f} to {lated.ci_high:.2f} "
+              f"at {rd}, {late1.ci_low:.2f} to {late1.ci_high:.2f} at r = 1; {d4:.2f} of the {d6:.2f}-point 6-month difference is there at 4 months")
+    sv, sreason = _verdict_over_r([w0.slowing, w1.slowing], "increase")
+    thr = ("at no r in [0, 1]" if math.isnan(t.r_slowing_threshold) else f"only if r >= {t.r_slowing_threshold:.2f}")
+    slowing = {
+        "claim_id": "it_msc_transient_alsfrs_benefit", "claim": "", "published": "",
+        "component": "transience: the slowing of progression is transient (the between-arm gain accrues more slowly after month 4)",
+        "reading": "gain per month in months 0-4 minus months 4-6 > 0",
+        "shows": (common + f"; slowing of the gain {w0.slowing.estimate:.2f}/month: {w0.slowing.ci_low:.2f} to {w0.slowing.ci_high:.2f} (r = 0), "
+                  f"{wd.slowing.ci_low:.2f} to {wd.slowing.ci_high:.2f} ({rd}), {w1.slowing.ci_low:.2f} to {w1.slowing.ci_high:.2f} (r = 1)"),
+        "estimate": wd.slowing.estimate, "ci_low": wd.slowing.ci_low, "ci_high": wd.slowing.ci_high, "k": 1, "n": t.n_patients,
+        "verdict": sv,
+        "reason": (f"{sreason}; the slowing interval excludes 0 {thr}, and the derived r is {t.r_derived[0]:.2f}/{t.r_derived[1]:.2f}: "
+                   "the gain accrues mostly in months 0-4, but at every r the 4-6 month increment is compatible with no further gain and with "
+                   "continued gain, so the reported numbers cannot decide whether the effect on progression is transient; "
+                   "no randomised numbers after 6 months"),
+        "agreement": ("derived from arm-level changes from baseline (Oh 2018 Table 3) under a stated correlation range; the within-patient slope "
+                      "changes to first follow-up (1.13) and to 6 months (1.08) are nested windows too and cannot show fading"),
+        "agreement_short": f"the 4-6 month interval depends on the unreported correlation r: slowing shown {thr}",
+        "brief": (f"Oh 2018 RCT, gain per month: months 0-4 {ci_text(early.estimate, early.ci_low, early.ci_high)}; months 4-6 "
+                  f"{late0.estimate:.2f} (CI {late0.ci_low:.2f} to {late0.ci_high:.2f} at r = 0; {late1.ci_low:.2f} to {late1.ci_high:.2f} at r = 1)"),
+        "decisive": True, "not_decisive_because": "", "analysis": "derived: window increments, z",
+    }
+    fv, freason = _verdict_over_r([late0, late1], "decrease")
+    fading = {
+        "claim_id": "it_msc_transient_alsfrs_benefit", "claim": "", "published": "",
+        "component": "other reading: the gain fades (the between-arm difference shrinks after month 4)",
+        "reading": "gain per month in months 4-6 < 0",
+        "shows": f"months 4-6: {late0.estimate:.2f} points/month; lower bounds {late0.ci_low:.2f} (r = 0) to {late1.ci_low:.2f} (r = 1), upper bounds {late1.ci_high:.2f} to {late0.ci_high:.2f}",
+        "estimate": lated.estimate, "ci_low": lated.ci_low, "ci_high": lated.ci_high, "k": 1, "n": t.n_patients,
+        "verdict": fv, "reason": freason + "; a loss of the gain is neither shown nor excluded",
+        "agreement": "", "agreement_short": "", "decisive": False, "not_decisive_because": "alternative reading of the claim",
+        "analysis": "derived: window increments, z",
+        "brief": f"months 4-6: {late0.estimate:.2f}/month; the CI contains 0 at every r in [0, 1]",
+    }
+    return [slowing, fading]
 
 
 def oh_fvc_level(ev: Evidence) -> dict[str, Any]:
@@ -1031,21 +1483,67 @@ def oh_fvc_level(ev: Evidence) -> dict[str, Any]:
             "reading": "FVC change from baseline < 0", "shows": (f"Oh 2018 MSC arm, baseline to 4 months: {ci_text(y, lo, hi)} % predicted, n = {n}; "
                                                                   f"untreated arm {ci_text(cy, cy - 1.96 * cse, cy + 1.96 * cse)}: ALS natural history"),
             "estimate": y, "ci_low": lo, "ci_high": hi, "k": 1, "n": n, "verdict": verdict,
-            "reason": reason + "; under this reading the claim is true but uninformative (the untreated arm fell as much)", "robustness": "",
-            "robustness_short": "", "decisive": False, "not_decisive_because": "alternative reading of the claim"}
+            "reason": reason + "; under this reading the claim is true but uninformative (the untreated arm fell as much)", "agreement": "",
+            "agreement_short": "", "decisive": False, "not_decisive_because": "alternative reading of the claim",
+            "analysis": "one study, z interval", "brief": f"{ci_text(y, lo, hi)} % predicted; untreated arm {cy:.2f}"}
 
 
-def write_report(candidates, effects, excluded, pools, bayes, claims, match) -> None:
+def transience_table(t: Transience) -> pd.DataFrame:
+    rows = []
+    for name, a in (("r = 0 (widest for r in [0, 1])", t.widest), (f"r = {t.r_derived[0]:.2f} / {t.r_derived[1]:.2f} (derived: linear decline + "
+                                                                    "visit error, each arm's SDs)", t.derived), ("r = 1 (narrowest)", t.narrowest)):
+        for w in (*a.windows, a.slowing):
+            what = "slowing: months 0-4 minus months 4-6" if w is a.slowing else f"months {w.start:g}-{w.end:g}"
+            rows.append({"correlation assumed": name, "window": what, "MSC minus control, points/month (95% CI)": ci_text(w.estimate, w.ci_low, w.ci_high),
+                         "se": f"{w.se:.3f}"})
+    return pd.DataFrame(rows)
+
+
+def transience_text(t: Transience) -> str:
+    early, late0, late1 = t.widest.windows[0], t.widest.windows[1], t.narrowest.windows[1]
+    d4, d6 = t.widest.differences
+    thr = ("at no r in [0, 1]" if math.isnan(t.r_slowing_threshold) else f"only if r >= {t.r_slowing_threshold:.2f}")
+    return (
+        "The 2021 paper calls the intrathecal-MSC benefit *transient*. The only randomised time course is Oh 2018's change from baseline "
+        f"at 4 and 6 months. The windows are nested: {d4:.2f} of the {d6:.2f}-point 6-month difference (MSC minus control) is already "
+        f"there at 4 months. Per window, the between-arm gain is {early.estimate:.2f} points/month in months 0-4 "
+        f"(95% CI {early.ci_low:.2f} to {early.ci_high:.2f}) and {late0.estimate:.2f} points/month in months 4-6. The interval for months 4-6 needs "
+        "the within-patient correlation r of the 4- and 6-month changes, which is not reported: it is "
+        f"{late0.ci_low:.2f} to {late0.ci_high:.2f} at r = 0 (the widest for r in [0, 1]) and {late1.ci_low:.2f} to {late1.ci_high:.2f} at r = 1; "
+        f"under the r implied by linear decline plus visit error ({t.r_derived[0]:.2f} / {t.r_derived[1]:.2f}, derived from each arm's SDs) "
+        f"it is {t.derived.windows[1].ci_low:.2f} to {t.derived.windows[1].ci_high:.2f}.\n\n"
+        "What the data can decide: the gain accrues mostly in months 0-4. What they cannot decide: whether it stops after month 4. At every "
+        f"r in [0, 1] the 4-6 month increment is compatible with no further gain (lower limits {late0.ci_low:.2f} to {late1.ci_low:.2f}) and with "
+        f"continued gain (upper limits {late1.ci_high:.2f} to {late0.ci_high:.2f}); that the gain accrued more slowly after month 4 than before "
+        f"is shown {thr}. Fading (a loss of the gain) is not shown at any r: the 6-month difference is larger than the 4-month "
+        "one, but a partial loss is not excluded either. Nothing after 6 months is randomised. The within-patient slope changes (1.13 to first "
+        "follow-up, 1.08 to 6 months) are nested windows as well and cannot show fading. Assumptions: patients measured at both times = the "
+        "smaller n (monotone drop-out); normal intervals with unpooled SEs. Formula: increment = (D(b) - D(a)) / (b - a), "
+        "Var(D6 - D4) = sum over arms of s4^2/n4 + s6^2/n6 - 2 r s4 s6 min(n4, n6)/(n4 n6).\n")
+
+
+def write_report(candidates, effects, excluded, pools, bayes, claims, match, transience: Transience) -> None:
     cols = ["study", "outcome", "period", "group", "n", "slope_change", "se", "ci_low", "ci_high", "se_from", "status", "role", "flags"]
+    cc = match["MSC"]["count_choices"]
+    alt = " and ".join(f"{k} ({' or '.join(map(str, v))})" for k, v in cc["alternative_sizes"].items())
     text = [
         "# Morata-Tarifa et al. 2021, reconstructed from the primary studies\n",
         "Within-patient effect: post-treatment minus pre-treatment (lead-in) slope of ALSFRS-R (points/month) or FVC "
         "(% predicted/month); positive = slower decline after cell administration. SEs only from documented conversions "
         "(SD/sqrt(n); two-sided p with a paired t, df = n - 1). The 2021 study list and numbers were not retrievable; every "
         "number below comes from data/ with its source (see effects.csv and numbers.json).\n",
+        f"Primary analysis (pre-specified; every verdict follows from it): {PRIMARY_TEXT}. REML with z intervals, the other tau\u00b2 "
+        "estimators and tests, data choices and a Bayesian model are alternatives, reported as agreement. Every fragility or robustness "
+        "statement below describes this project's rebuild (at most two studies per pool), not the 2021 paper, which published no "
+        "study-level data.\n",
         "## Candidate studies and the published counts\n",
-        f"MSC 152: {match['MSC']['selections_matching']} selections of the MSC candidates sum to exactly 152, so the count does not "
-        f"identify the studies. NSC 57: no selection of non-overlapping NSC cohorts sums to 57 (largest {match['NSC']['max_disjoint_total']}); "
+        f"MSC 152: {match['MSC']['selections_matching']} selections of the {len(match['MSC']['candidates'])} MSC candidates with a known n sum to "
+        f"exactly 152, so the count does not identify the studies. This count lets {alt} enter with either size and counts the MSC-NTF "
+        f"studies ({', '.join(cc['msc_ntf_counted_as_msc'])}) as MSC (INFERRED); {', '.join(cc['left_out_n_unknown'])} is left out (n unknown). "
+        f"With one size fixed per study: {cc['range_fixed_size'][0]} to {cc['range_fixed_size'][1]} selections; without the MSC-NTF studies: "
+        f"{cc['without_msc_ntf_either_size']} (either size) or {cc['without_msc_ntf_range_fixed_size'][0]} to "
+        f"{cc['without_msc_ntf_range_fixed_size'][1]}. "
+        f"NSC 57: no selection of non-overlapping NSC cohorts sums to 57 (largest {match['NSC']['max_disjoint_total']}); "
         f"{match['NSC']['selections_matching_with_double_counting']} selections reach 57 only by counting the same patients twice. "
         "MNC 11: Blanquer 2012 (n = 11) is the only match.\n",
         markdown_table(candidates[["study", "year", "subgroup_2021", "route", "design", "n_treated", "numbers_available", "fits_2021_count"]]),
@@ -1053,8 +1551,11 @@ def write_report(candidates, effects, excluded, pools, bayes, claims, match) -> 
         markdown_table(effects[cols]),
         "\n## Results that cannot enter a numeric pool\n",
         markdown_table(excluded),
-        "\n## Pooled analyses (REML; z and HKSJ)\n",
+        "\n## Pooled analyses (REML; HKSJ primary, z alternative)\n",
         markdown_table(pools),
+        "\n## Is the benefit transient? Between-arm gain per window (Oh 2018, derived)\n",
+        transience_text(transience),
+        markdown_table(transience_table(transience)),
         "\n## Bayesian random effects (flat prior on mu; half-normal priors on tau)\n",
         markdown_table(bayes),
         "\n## Claims check\n",

@@ -40,9 +40,9 @@ SCRIPT = "msc2021_reconstruction.py"
 NEURONEWS = "https://neuronewsinternational.com/nurown-demonstrates-a-statistically-significant-effect-in-als-patients/"
 NEUROLOGYADVISOR = "https://www.neurologyadvisor.com/topics/neuromuscular-disorders/mesenchymal-neurotrophic-growth-factor-cells-may-slow-als/2/"
 FIGURES = ["forest_alsfrs_r_first_follow_up", "forest_alsfrs_r_6_months", "forest_fvc", "sweep_estimator_by_test",
-           "sensitivity_data_choices", "bayes_posteriors", "empirical_null", "claims"]
+           "sensitivity_data_choices", "bayes_posteriors", "empirical_null", "claims", "transience", "availability"]
 TABLES = ["candidates.csv", "effects.csv", "not_assessable.csv", "claims.csv", "claims.md", "reconstruction.md",
-          "sweep_alsfrs_r_first.csv", "sweep_fvc_all_msc.csv", "sweep_alsfrs_r_6mo_all_msc.csv", "numbers.json"]
+          "sweep_alsfrs_r_first.csv", "sweep_fvc_all_msc.csv", "sweep_alsfrs_r_6mo_all_msc.csv", "numbers.json", "availability.csv"]
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -292,12 +292,17 @@ def test_every_published_claim_has_its_verdict(numbers, run):
     assert (table.reason != "").all() and set(table.verdict) <= {REPRODUCED, CONTRADICTED, NOT_ASSESSABLE}
 
 
+POSITIVE = "it_msc_transient_alsfrs_benefit|positive effect: slower ALSFRS-R decline after intrathecal MSC (first follow-up)"
+SLOWING = "it_msc_transient_alsfrs_benefit|transience: the slowing of progression is transient (the between-arm gain accrues more slowly after month 4)"
+FADING = "it_msc_transient_alsfrs_benefit|other reading: the gain fades (the between-arm difference shrinks after month 4)"
+
+
 def test_claim_components(numbers):
     c = numbers["claims"]
-    pos = c["it_msc_transient_alsfrs_benefit|positive effect: slower ALSFRS-R decline after intrathecal MSC (first follow-up)"]
-    assert pos["verdict"] == REPRODUCED and pos["k"] == 2 and pos["n"] == 54
-    assert "HKSJ" in pos["robustness"] and "0/11 with HKSJ" in pos["robustness"]
-    assert c["it_msc_transient_alsfrs_benefit|transience: the effect fades after the first months"]["verdict"] == NOT_ASSESSABLE
+    pos = c[POSITIVE]
+    assert pos["k"] == 2 and pos["n"] == 54
+    assert "HKSJ" in pos["analysis"] and "with HKSJ" in pos["agreement"]
+    assert c[SLOWING]["verdict"] == NOT_ASSESSABLE and c[FADING]["verdict"] == NOT_ASSESSABLE
     it = c["fvc_worse_all|intrathecal MSC"]
     y, se, _ = _oh("fvc_pct_slope_change", "lead-in vs follow-up", "msc")
     assert it["verdict"] == REPRODUCED and it["estimate"] == pytest.approx(y) and it["ci_high"] == pytest.approx(y + stats.norm.isf(0.025) * se)
@@ -357,3 +362,255 @@ def test_direction_verdict_rule():
     assert overall_verdict([(REPRODUCED, True), (CONTRADICTED, False)]) == REPRODUCED
     assert overall_verdict([(REPRODUCED, True), (CONTRADICTED, True)]) == CONTRADICTED
     assert overall_verdict([(CONTRADICTED, False)]) == NOT_ASSESSABLE
+
+
+# --- issue 12/13 corrections: primary analysis, distinct analyses, windows, the 152 count ----------------------
+
+
+def test_positive_component_verdict_follows_the_primary_hksj_analysis(numbers, run):
+    """The positive IT-MSC ALSFRS-R part was 'reproduced' under z only; the pre-specified primary (REML + HKSJ, t(1)) decides."""
+    oy, ose, _ = _oh("alsfrs_r_slope_change", "lead-in vs follow-up", "msc")
+    ky, kse = _kim()
+    ref = _reml([oy, ky], [ose, kse])
+    pos = numbers["claims"][POSITIVE]
+    assert (pos["ci_low"], pos["ci_high"]) == (pytest.approx(ref["hksj"][0], rel=1e-6), pytest.approx(ref["hksj"][1], rel=1e-6))
+    assert pos["verdict"] == NOT_ASSESSABLE
+    assert pos["analysis"] == "REML + HKSJ, t(1), k = 2"
+    assert numbers["primary_analysis"]["method"] == "REML" and numbers["primary_analysis"]["test"] == "knha"
+    # the z interval appears only as agreement, never as the verdict
+    assert f"{ref['z'][0]:.2f} to {ref['z'][1]:.2f}" in pos["agreement"]
+    table = pd.read_csv(run[0] / "claims.csv", dtype=str, keep_default_na=False)
+    assert {"analysis", "agreement"} <= set(table.columns) and "robustness" not in table.columns
+    # FVC after IT MSC: k = 1, so the primary is the study's own z interval, and it stays reproduced
+    assert numbers["claims"]["fvc_worse_all|intrathecal MSC"]["verdict"] == REPRODUCED
+    assert "not the 2021 paper" in (run[0] / "claims.md").read_text()
+
+
+def test_forest_subtotal_is_the_primary_hksj_interval(numbers, run):
+    """The k = 2 diamond and its printed CI are the HKSJ (t, 1 df) interval, not the z interval."""
+    oy, ose, _ = _oh("alsfrs_r_slope_change", "lead-in vs follow-up", "msc")
+    ky, kse = _kim()
+    ref = _reml([oy, ky], [ose, kse])
+    sub = numbers["forest_subgroups"]["alsfrs_r_first"]["MSC, intrathecal"]["primary_reml_hksj"]
+    assert sub["test"] == "knha" and sub["df"] == 1
+    assert (sub["ci_low"], sub["ci_high"]) == (pytest.approx(ref["hksj"][0], rel=1e-6), pytest.approx(ref["hksj"][1], rel=1e-6))
+    svg = (run[0] / "forest_alsfrs_r_first_follow_up.svg").read_text()
+    hksj_text = f"{ref['estimate']:.2f} [{ref['hksj'][0]:.2f}, {ref['hksj'][1]:.2f}]".replace("-", "\u2212")
+    z_text = f"{ref['estimate']:.2f} [{ref['z'][0]:.2f}, {ref['z'][1]:.2f}]".replace("-", "\u2212")
+    assert hksj_text in svg and z_text not in svg
+    assert "t with 1 df" in svg and "Riley" in svg  # test, df and why no prediction interval is drawn
+
+
+def _distinct(rows: list[dict]) -> list[tuple]:
+    seen: list[tuple] = []
+    for r in rows:
+        key = tuple(float(f"{r[c]:.9e}") for c in ("estimate", "ci_low", "ci_high"))
+        if key not in seen:
+            seen.append(key)
+    return seen
+
+
+def test_sweep_counts_distinct_analyses(numbers):
+    """44 estimator x test combinations collapse to 20 distinct analyses for the primary ALSFRS-R pool; 6 hold."""
+    rows = numbers["sweeps"]["alsfrs_r_first"]
+    distinct = _distinct(rows)
+    holds = [d for d in distinct if d[1] > 0]
+    got = numbers["sweep_agreement"]["alsfrs_r_first"]
+    assert (got["combinations"], got["distinct"], got["holds_distinct"]) == (len(rows), len(distinct), len(holds)) == (44, 20, 6)
+    assert got["holds_combinations"] == 10
+    z = _distinct([r for r in rows if r["test"] == "z"])
+    assert got["z"] == {"combinations": 11, "distinct": len(z), "holds_distinct": sum(d[1] > 0 for d in z)}
+    assert got["knha"]["holds_distinct"] == 0
+    assert "6 of 20 distinct analyses (44 estimator x test combinations" in numbers["claims"][POSITIVE]["agreement"]
+
+
+def _arm(arm: str, months: int) -> tuple[float, float, int]:
+    tp = f"baseline to {months} months"
+    return tuple(_value("oh2018", "alsfrs_r_change", tp, arm, s) for s in ("mean", "sd", "n"))  # type: ignore[return-value]
+
+
+def _hand_windows(r: float) -> dict[str, tuple[float, float]]:
+    """Oh 2018 between-arm gain per month in months 0-4 and 4-6, written out by hand from data/outcomes.csv."""
+    (mt4, st4, nt4), (mt6, st6, nt6) = _arm("msc", 4), _arm("msc", 6)
+    (mc4, sc4, nc4), (mc6, sc6, nc6) = _arm("control", 4), _arm("control", 6)
+    d4, d6 = mt4 - mc4, mt6 - mc6
+    v4 = st4**2 / nt4 + sc4**2 / nc4
+    cov = r * st4 * st6 * min(nt4, nt6) / (nt4 * nt6) + r * sc4 * sc6 * min(nc4, nc6) / (nc4 * nc6)
+    v_inc = v4 + st6**2 / nt6 + sc6**2 / nc6 - 2 * cov
+    z = stats.norm.isf(0.025)
+    early, late = d4 / 4, (d6 - d4) / 2
+    return {"early": (early, z * math.sqrt(v4) / 4), "late": (late, z * math.sqrt(v_inc) / 2)}
+
+
+def test_window_increments_recomputed_from_raw_rows(numbers):
+    """'Transient' is judged on increments per window, not on nested changes from baseline (issue 12 item 2)."""
+    t = numbers["transience"]
+    assert t["status"] == "derived" and t["r_range"] == [0.0, 1.0]
+    for key, r in (("widest_r0", 0.0), ("narrowest_r1", 1.0)):
+        hand = _hand_windows(r)
+        early, late = t[key]["windows"]
+        assert (early["start"], early["end"], late["start"], late["end"]) == (0.0, 4.0, 4.0, 6.0)
+        assert early["estimate"] == pytest.approx(hand["early"][0], rel=1e-12)
+        assert early["ci_high"] - early["estimate"] == pytest.approx(hand["early"][1], rel=1e-10)
+        assert late["estimate"] == pytest.approx(hand["late"][0], rel=1e-12)
+        assert late["ci_high"] - late["estimate"] == pytest.approx(hand["late"][1], rel=1e-10)
+    # 2.98 of the 3.38-point 6-month difference is there at 4 months: ~0.75 vs ~0.20 points/month
+    assert t["widest_r0"]["differences_from_baseline"] == [pytest.approx(2.98), pytest.approx(3.38)]
+    assert t["widest_r0"]["windows"][0]["estimate"] == pytest.approx(0.745) and t["widest_r0"]["windows"][1]["estimate"] == pytest.approx(0.20)
+    # at both ends of the correlation range the 4-6 month interval contains 0 (no further gain) and positive values
+    for key in ("widest_r0", "narrowest_r1", "derived_r"):
+        late = t[key]["windows"][1]
+        assert late["ci_low"] < 0 < late["ci_high"]
+    # the derived r: linear decline + visit error, solved from each arm's SDs (hand formula)
+    for arm, key in (("msc", "treated"), ("control", "control")):
+        (_, s4, _), (_, s6, _) = _arm(arm, 4), _arm(arm, 6)
+        slope_var = (s6**2 - s4**2) / 20
+        err_var = (s4**2 - 16 * slope_var) / 2
+        assert t["r_derived"][key] == pytest.approx((24 * slope_var + err_var) / (s4 * s6), rel=1e-12)
+    reason = numbers["claims"][SLOWING]["reason"]
+    assert "no further gain" in reason and "continued" in reason
+    assert "does not wane" not in numbers["claims"][SLOWING]["reason"]
+
+
+def test_no_fade_claim_in_the_texts(run):
+    for name in ("claims.md", "reconstruction.md", "claims.csv"):
+        text = (run[0] / name).read_text()
+        assert "does not fade" not in text and "does not wane" not in text, name
+
+
+def test_msc_152_count_states_its_choices(numbers):
+    """'54 ways' lets Sykova 2017 (26/23) and Oh 2018 (33/32) enter with either n; one n each gives 17-32 (brute force)."""
+    import itertools
+
+    st = pd.read_csv(ROOT / "data" / "studies.csv", dtype=str, keep_default_na=False).set_index("study_id")
+    single = {"kim2009": 22, "mazzini2012": 19, "karussis2010": 19, "oh2015": 7, "petrou2016": 26, "staff2016": 27, "nabavi2018": 14,
+              "berry2019": 36, "barczewska2020": 67, "olsztyn_wjmsc": 43}
+    counts = []
+    for syk, oh in itertools.product((23, 26), (32, 33)):
+        sizes = [*single.values(), syk, oh]
+        counts.append(sum(1 for mask in itertools.product((0, 1), repeat=len(sizes)) if sum(m * n for m, n in zip(mask, sizes)) == 152))
+    cc = numbers["candidates"]["count_matching"]["MSC"]["count_choices"]
+    assert cc["selections_either_size"] == 54
+    assert [b["selections"] for b in cc["by_fixed_size"]] == counts
+    assert cc["range_fixed_size"] == [min(counts), max(counts)] == [17, 32]
+    assert cc["alternative_sizes"] == {st.loc["sykova2017", "label"]: [23, 26], st.loc["oh2018", "label"]: [32, 33]}
+    assert set(cc["msc_ntf_counted_as_msc"]) == {st.loc["petrou2016", "label"], st.loc["berry2019", "label"]}
+    reason = numbers["claims"]["patients_msc|overall"]["reason"]
+    assert "either of two sizes" in reason and "17 to 32" in reason
+
+
+def test_sums_by_size_choice():
+    from alsmeta.evidence.claims_check import sums_by_size_choice
+
+    cohorts = [Cohort("a", (10, 12)), Cohort("b", (5,)), Cohort("c", (7, 5))]
+    got = sums_by_size_choice(cohorts, 17)
+    # a 12 + b 5 needs a = 12; a 10 + c 7 needs c = 7; a 12 + c 5 needs both
+    assert got == [({"a": 10, "c": 5}, 0), ({"a": 10, "c": 7}, 1), ({"a": 12, "c": 5}, 2), ({"a": 12, "c": 7}, 1)]
+    assert len(cohort_sums(cohorts, 17)) == 3  # either size allowed: the three selections above, each once
+
+
+# --- alsmeta.evidence.windows ------------------------------------------------------
+
+
+def test_window_increments_formula_and_correlation_bounds():
+    from alsmeta.evidence.windows import ArmChange, linear_decline_correlation, window_increments
+
+    t = [ArmChange(-1.0, 2.0, 20), ArmChange(-2.0, 3.0, 18)]
+    c = [ArmChange(-3.0, 2.5, 21), ArmChange(-5.0, 3.5, 19)]
+    for r in (0.0, 0.3, 1.0):
+        a = window_increments(t, c, (3, 5), r)
+        cov = r * 2 * 3 * 18 / (20 * 18) + r * 2.5 * 3.5 * 19 / (21 * 19)
+        var = 4 / 20 + 9 / 18 + 6.25 / 21 + 12.25 / 19 - 2 * cov
+        assert a.windows[1].estimate == pytest.approx(((-2 + 5) - (-1 + 3)) / 2, rel=1e-12)
+        assert a.windows[1].se == pytest.approx(math.sqrt(var) / 2, rel=1e-12)
+        assert a.windows[0].se == pytest.approx(math.sqrt(4 / 20 + 6.25 / 21) / 3, rel=1e-12)
+        early, late = np.array([1 / 3, 0.0]), np.array([-0.5, 0.5])
+        v = np.array([[4 / 20 + 6.25 / 21, cov], [cov, 9 / 18 + 12.25 / 19]])
+        assert a.slowing.se == pytest.approx(math.sqrt((early - late) @ v @ (early - late)), rel=1e-12)
+    one = window_increments(t[:1], c[:1], (3,), 0.5)
+    assert one.windows[0].estimate == pytest.approx(2 / 3) and math.isnan(one.slowing.estimate)
+    # the interval narrows as r grows: r = 0 is the widest in [0, 1]
+    assert window_increments(t, c, (3, 5), 0.0).windows[1].se > window_increments(t, c, (3, 5), 0.5).windows[1].se
+    # linear decline + error: exact when the SDs come from the model
+    sb2, se2 = 0.5, 1.2
+    sd = lambda x: math.sqrt(x**2 * sb2 + 2 * se2)  # noqa: E731
+    assert linear_decline_correlation(sd(4), sd(6), 4, 6) == pytest.approx((24 * sb2 + se2) / (sd(4) * sd(6)), rel=1e-12)
+    with pytest.raises(AlsmetaInputError, match="'sd'"):
+        ArmChange(-1.0, 0.0, 10, "Oh 2018 msc")
+    with pytest.raises(AlsmetaInputError, match="Oh 2018 msc"):
+        ArmChange(-1.0, -2.0, 10, "Oh 2018 msc")
+    with pytest.raises(AlsmetaInputError, match="r"):
+        window_increments(t, c, (3, 5), 1.5)
+    with pytest.raises(AlsmetaInputError, match="times"):
+        window_increments(t, c, (5, 3), 0.5)
+    with pytest.raises(AlsmetaInputError, match="sd_early, sd_late"):
+        linear_decline_correlation(3.0, 2.0, 4, 6)  # SD falling over time: negative slope variance
+
+
+def test_availability_map(run):
+    """Every candidate x outcome x window has one cell; a sample size alone never makes a cell 'verified'."""
+    frame = pd.read_csv(run[0] / "availability.csv", dtype=str, keep_default_na=False)
+    assert len(frame) == 23 * 2 * 3 and not frame.duplicated(["study_id", "outcome", "window"]).any()
+    cell = frame.set_index(["study_id", "outcome", "window"])
+    assert tuple(cell.loc[("oh2018", "FVC", "\u2264 4 months"), ["status", "content"]]) == ("verified", "numbers")
+    # Petrou 2016: n per cohort is verified (abstract), the slopes only secondary: the cell is secondary
+    assert tuple(cell.loc[("petrou2016", "ALSFRS(-R)", "6 months"), ["status", "content"]]) == ("secondary", "numbers")
+    assert tuple(cell.loc[("sykova2017", "ALSFRS(-R)", "\u2264 4 months"), ["status", "content"]]) == ("verified", "p only")
+    assert cell.loc[("berry2019", "ALSFRS(-R)", "6 months"), "status"] == "not_found"
+    assert cell.loc[("mazzini2003", "ALSFRS(-R)", "\u2264 4 months"), "status"] == "none"
+    assert set(frame.status) <= {"verified", "secondary", "derived", "not_found", "none"}
+
+
+def test_headline_block_for_the_readme(numbers):
+    """The README block reads numbers.json['headline']: primary = HKSJ interval, agreement and windows beside it."""
+    h = numbers["headline"]
+    it = h["it_msc_alsfrs_r_first_follow_up"]
+    pos = numbers["claims"][POSITIVE]
+    assert (it["primary"]["ci_low"], it["primary"]["ci_high"]) == (pos["ci_low"], pos["ci_high"])
+    assert it["z_alternative"]["ci_low"] == pytest.approx(numbers["pools"]["alsfrs_r_first"]["reml_z"]["ci_low"], rel=1e-12)
+    assert it["sweep"] == numbers["sweep_agreement"]["alsfrs_r_first"] and "not of the 2021 paper" in it["scope"]
+    tr = h["transience_oh2018"]
+    assert tr["gain_per_month_4_6"]["r0"] == {k: numbers["transience"]["widest_r0"]["windows"][1][k] for k in ("estimate", "ci_low", "ci_high")}
+    assert tr["status"] == "derived" and any("not reported" in a for a in tr["assumptions"])
+    assert h["msc_152_selections"]["either_size"] == 54 and h["msc_152_selections"]["one_size_fixed_range"] == [17, 32]
+
+
+def test_availability_rules_on_a_small_table():
+    from alsmeta.evidence.availability import availability_table, row_months, window_of
+
+    cols = ["study_id", "outcome", "timepoint", "timepoint_months", "statistic", "status"]
+    out = pd.DataFrame([
+        ["a", "alsfrs_r_slope", "6 months", "6", "n", "verified"],          # n alone: not evidence
+        ["a", "alsfrs_r_slope", "6 months", "6", "slope_pre", "secondary"],
+        ["a", "fvc_pct_change", "12 weeks", "", "p", "verified"],          # 12 weeks -> <= 4 months, p only
+        ["b", "alsfrs_r_slope_change", "6 months", "6", "mean", "not_found"],
+        ["b", "alsfrs_baseline", "baseline", "0", "mean", "verified"],      # baseline only: skipped
+        ["c", "alsfrs_r_slope", "lead-in vs follow-up", "", "mean", "verified"],
+    ], columns=cols)
+    q = pd.DataFrame([["a", "alsfrs_r", "no_change", "x", "verified"], ["b", "clinical", "no_change", "y", "verified"]],
+                     columns=["study_id", "outcome", "direction", "statement", "status"])
+    t = availability_table(out, q, {"a": "MSC", "b": "MSC", "c": "NSC"}, {"a": "A", "b": "B", "c": "C"}, {("c", "lead-in vs follow-up"): 4.0})
+    cell = t.set_index(["study_id", "outcome", "window"])
+    assert tuple(cell.loc[("a", "ALSFRS(-R)", "6 months"), ["status", "content"]]) == ("secondary", "numbers")
+    assert tuple(cell.loc[("a", "FVC", "\u2264 4 months"), ["status", "content"]]) == ("verified", "p only")
+    assert cell.loc[("a", "ALSFRS(-R)", "later / not stated"), "status"] == "none"  # words do not count where numbers exist
+    assert cell.loc[("b", "ALSFRS(-R)", "6 months"), "status"] == "not_found"
+    assert tuple(cell.loc[("b", "FVC", "later / not stated"), ["status", "content"]]) == ("verified", "words only")
+    assert cell.loc[("c", "ALSFRS(-R)", "\u2264 4 months"), "status"] == "verified"
+    assert len(t) == 3 * 2 * 3
+    assert window_of(row_months("x", "4 weeks", "")) == "\u2264 4 months" and window_of(math.nan) == "later / not stated"
+    with pytest.raises(AlsmetaInputError, match="timepoint_months"):
+        row_months("x", "t", "six")
+    with pytest.raises(AlsmetaInputError, match="'d'"):
+        availability_table(out, q, {"d": "MSC"}, {})
+
+
+def test_data_choice_agreement_counts_distinct_analyses(numbers):
+    """Single-study specifications give the same analysis with z and HKSJ: counted once (10 combinations, 8 distinct)."""
+    panel = numbers["data_choice_sensitivity"]["ALSFRS-R, intrathecal MSC, first follow-up"]
+    fits = [(s["specification"], t, s[key]) for s in panel for t, key in (("z", "reml_z"), ("knha", "reml_hksj"))]
+    distinct = _distinct([f for _, _, f in fits])
+    got = numbers["data_choice_agreement_alsfrs_r_first"]
+    assert (got["combinations"], got["distinct"]) == (len(fits), len(distinct)) == (10, 8)
+    assert got["holds_distinct"] == sum(d[1] > 0 for d in distinct)
+    assert "leave out Kim 2009 (Oh 2018 only) (z)" in got["holding"]

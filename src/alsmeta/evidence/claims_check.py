@@ -46,6 +46,7 @@ __all__ = [
     "direction_verdict",
     "max_disjoint_total",
     "overall_verdict",
+    "sums_by_size_choice",
 ]
 
 
@@ -128,6 +129,31 @@ def cohort_sums(cohorts: Sequence[Cohort], target: int, *, allow_overlap: bool =
     if isinstance(target, bool) or int(target) != target or target < 0:
         raise AlsmetaInputError(f"target: {target!r} is not a whole number >= 0")
     return [sel for sel in _selections(cohorts, allow_overlap) if sum(n for _, n in sel) == target]
+
+
+def sums_by_size_choice(cohorts: Sequence[Cohort], target: int, *, allow_overlap: bool = False) -> list[tuple[dict[str, int], int]]:
+    """How many selections reach ``target`` under each fixed choice of the reports' alternative sizes.
+
+    :func:`cohort_sums` lets each report enter with any of its sizes (e.g.
+    Sykova 2017 with 26 treated *or* 23 analysed), so its count mixes the
+    alternatives. This function fixes one size per report that has several
+    and counts the selections for each such choice, so a reader sees how the
+    count depends on which n is taken.
+
+    Returns
+    -------
+    list of (choice, count)
+        ``choice`` maps each report with more than one size to the size used;
+        one entry per combination, in the order of ``cohorts`` and of the
+        sizes (ascending). Reports with one size always use it.
+    """
+    multi = [c for c in cohorts if len(set(c.sizes)) > 1]
+    out: list[tuple[dict[str, int], int]] = []
+    for combo in itertools.product(*(sorted(set(c.sizes)) for c in multi)):
+        choice = {c.report: int(n) for c, n in zip(multi, combo)}
+        fixed = [Cohort(c.report, (choice[c.report],) if c.report in choice else c.sizes, c.patients) for c in cohorts]
+        out.append((choice, len(cohort_sums(fixed, target, allow_overlap=allow_overlap))))
+    return out
 
 
 def max_disjoint_total(cohorts: Sequence[Cohort]) -> tuple[int, Selection]:
