@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/cli_large.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
