@@ -25,7 +25,8 @@ from alsmeta.plots.forest import forest_plot, symmetric_xlim
 from alsmeta.plots.style import save_figure
 from alsmeta.reporting import markdown_table, write_numbers
 
-OUT = Path("figures/cochrane_pub3")
+from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+OUT = figures_dir() / "cochrane_pub3"
 STUDY = "oh2018"
 ARMS = ("msc", "control")
 FAVOURS = ("Favours riluzole alone", "Favours MSC + riluzole")

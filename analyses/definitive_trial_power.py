@@ -35,7 +35,8 @@ from alsmeta.plots.style import colour, save_figure, style_context
 from alsmeta.power import optimal_information_size, trial_power, trial_sample_size
 from alsmeta.reporting import write_numbers
 
-OUT = Path("figures/definitive_trial")
+from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+OUT = figures_dir() / "definitive_trial"
 MONTHS = 6
 
 
