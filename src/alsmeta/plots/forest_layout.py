@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Polygon, Rectangle
 
 from alsmeta.plots import _axis
+from alsmeta.plots._labels import literal_text
 from alsmeta.plots.style import FONT_SIZE, GREY, INK, SMALL_SIZE, TITLE_SIZE, colour, style_context, text_width
 from alsmeta.validation import AlsmetaInputError
 
@@ -163,7 +164,7 @@ def draw_forest(layout: ForestLayout) -> Figure:
     """Draw a forest-type figure from a :class:`ForestLayout` and return it."""
     _check(layout)
     with style_context():
-        return _draw(layout)
+        return literal_text(_draw(layout))
 
 
 def _draw(layout: ForestLayout) -> Figure:
