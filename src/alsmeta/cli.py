@@ -105,8 +105,10 @@ def write_result_json(fit: PooledResult, out: IO[str]) -> None:
     or one list of Python floats.
     """
     streamed = {"yi": fit.yi, "vi": fit.vi, "labels": fit.labels}
-    light = dataclasses.replace(fit, yi=np.empty(0), vi=np.empty(0), labels=())
-    head = light.to_dict()
+    try:
+        head = dataclasses.replace(fit, yi=np.empty(0), vi=np.empty(0), labels=()).to_dict()
+    except (TypeError, ValueError):  # a result type that refuses an empty copy: plain (unstreamed) dict
+        head = fit.to_dict()
     out.write("{")
     for n, (key, value) in enumerate(head.items()):
         out.write(("," if n else "") + "\n  " + json.dumps(key) + ": ")
@@ -147,19 +149,17 @@ def _cmd_pool(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C until the block ends (then raise KeyboardInterrupt), so a group of renames completes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+def _sigint_deferred() -> Iterator[list[int]]:
+    """Hold Ctrl-C until the block ends, so a group of renames completes; yields the signals received."""
     received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
     previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
     try:
-        yield
+        yield received
     finally:
         signal.signal(signal.SIGINT, previous)
-    if received:
-        raise KeyboardInterrupt
 
 
 def _run_script(script: Path, root: Path, env: dict[str, str]) -> int:
@@ -211,12 +211,15 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
                 failed = code
                 break
             done.append(stage)
-        with _sigint_deferred():  # all finished outputs move into place together, results.json last
+        with _sigint_deferred() as interrupted:  # finished outputs move into place together, results.json last
             for stage in done:
                 _publish(stage, figures)
             write_text(figures / "results.json", dumps(collect_numbers(figures)))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if interrupted:
+        print("interrupted while moving the finished outputs into place; they are all in place", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if failed:
         return failed
     print(f"[alsmeta reproduce] {len(scripts)} analyses; numbers in {figures / 'results.json'}")
