@@ -164,3 +164,18 @@ def test_figures_dir_follows_the_environment(monkeypatch, tmp_path):
     assert figures_dir() == Path("figures")
     monkeypatch.setenv("ALSMETA_FIGURES", str(tmp_path))
     assert figures_dir() == tmp_path
+
+
+def test_quoted_labels_with_delimiters_and_newlines_and_blank_lines(tmp_path):
+    path = _csv(tmp_path, 'study;yi;vi\n"Smith; 2001\nsecond line";0,1;0,01\n\n"Doe ""junior""";0,2;0,02\n')
+    table = read_effects_csv(path, ["yi", "vi"], labels="study")
+    assert table.labels.tolist() == ["Smith; 2001\nsecond line", 'Doe "junior"']
+    assert table.values["yi"].tolist() == [0.1, 0.2]
+    bad = _csv(tmp_path, "study,yi,vi\n\nA,0.1,0.01\n\nB,0,2,0.02\n", name="bad.csv")
+    with pytest.raises(CsvInputError, match="line 5 has 4 fields"):  # physical line numbers, blank lines counted
+        read_effects_csv(bad, ["yi", "vi"])
+
+
+def test_header_with_spaces_is_named(tmp_path):
+    with pytest.raises(CsvInputError, match="no column 'yi' .*the header ' yi' has spaces around the name"):
+        read_effects_csv(_csv(tmp_path, "study, yi,vi\nA,0.1,0.01\n"), ["yi", "vi"])

@@ -125,8 +125,8 @@ def _open(source: str | Path | BinaryIO) -> tuple[str, Any]:
     return name, path
 
 
-def _sample(handle: Any, name: str) -> tuple[list[str], bool]:
-    """The first lines of the file (decoded), and whether they are the whole file."""
+def _sample(handle: Any, name: str) -> str:
+    """The beginning of the file, decoded (cut after the last complete line when the file is longer)."""
     try:
         if isinstance(handle, Path):
             with handle.open("rb") as fh:
@@ -142,26 +142,33 @@ def _sample(handle: Any, name: str) -> tuple[list[str], bool]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if whole or exc.start < len(raw) - 4:
-            raise CsvInputError(f"{name}: is not UTF-8 text (byte {exc.start + 1}); save it as CSV UTF-8") from None
-        text = raw[: exc.start].decode("utf-8-sig")
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
+        raise CsvInputError(f"{name}: is not UTF-8 text (byte {exc.start + 1}); save it as CSV UTF-8") from None
+    if not text.strip():
         raise CsvInputError(f"{name}: is empty (expected a header line and one row per study)")
-    return lines[:200], whole
+    return text
 
 
-def _fields(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter))
+def _records(text: str, delimiter: str, limit: int = 200) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of the first non-blank records; quoted fields may span lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    out: list[tuple[int, list[str]]] = []
+    start = 1
+    for fields in reader:
+        if fields and any(f.strip() for f in fields):
+            out.append((start, fields))
+            if len(out) >= limit:
+                break
+        start = reader.line_num + 1
+    return out
 
 
-def sniff_format(lines: Sequence[str], name: str, numeric: Sequence[str] = ()) -> CsvFormat:
-    """Detect delimiter and decimal mark from the first lines of a table.
+def sniff_format(text: str, name: str, numeric: Sequence[str] = ()) -> CsvFormat:
+    """Detect delimiter and decimal mark from the beginning of a table.
 
     Parameters
     ----------
-    lines
-        Non-blank lines, header first.
+    text
+        The first lines of the file (header first), complete lines only.
     name
         File name for messages.
     numeric
@@ -172,16 +179,12 @@ def sniff_format(lines: Sequence[str], name: str, numeric: Sequence[str] = ()) -
     CsvInputError
         Naming what was found and what was expected.
     """
-    header_line, rows = lines[0], lines[1:]
-    fits: list[tuple[str, list[str]]] = []
-    for delim in DELIMITERS:
-        header = _fields(header_line, delim)
-        if len(header) > 1 and all(len(_fields(r, delim)) == len(header) for r in rows):
-            fits.append((delim, header))
+    parsed = {delim: _records(text, delim) for delim in DELIMITERS}
+    fits = [d for d, recs in parsed.items() if len(recs[0][1]) > 1 and all(len(r[1]) == len(recs[0][1]) for r in recs)]
     if not fits:
-        _raise_no_delimiter(header_line, rows, name)
-    delim, header = max(fits, key=lambda f: len(f[1]))  # max() keeps the first of equals
-    header = [h.strip() for h in header]
+        _raise_no_delimiter(parsed, name)
+    delim = max(fits, key=lambda d: len(parsed[d][0][1]))  # max() keeps the first of equals
+    header, rows = parsed[delim][0][1], parsed[delim][1:]
     dupes = [h for h, n in Counter(header).items() if n > 1]
     if dupes:
         where = "; ".join(f"{h!r} (columns {', '.join(str(i + 1) for i, x in enumerate(header) if x == h)})" for h in dupes)
@@ -190,40 +193,41 @@ def sniff_format(lines: Sequence[str], name: str, numeric: Sequence[str] = ()) -
     return CsvFormat(delimiter=delim, decimal=decimal, header=tuple(header))
 
 
-def _raise_no_delimiter(header_line: str, rows: Sequence[str], name: str) -> None:
-    for delim in DELIMITERS:
-        n_head = len(_fields(header_line, delim))
+def _raise_no_delimiter(parsed: dict[str, list[tuple[int, list[str]]]], name: str) -> None:
+    for delim, records in parsed.items():
+        n_head = len(records[0][1])
         if n_head < 2:
             continue
-        for j, row in enumerate(rows):
-            n_row = len(_fields(row, delim))
-            if n_row != n_head:
+        for line, fields in records[1:]:
+            if len(fields) != n_head:
                 hint = ""
-                if delim == "," and n_row > n_head:
+                if delim == "," and len(fields) > n_head:
                     hint = " (a decimal comma in a comma-separated file? use ';' as delimiter or '.' as decimal mark)"
                 raise CsvInputError(
-                    f"{name}: line {j + 2} has {n_row} fields but the header has {n_head} "
+                    f"{name}: line {line} has {len(fields)} fields but the header has {n_head} "
                     f"(delimiter {_NAMES[delim]}){hint}"
                 )
+    first = parsed[","][0]
     raise CsvInputError(
-        f"{name}: found a single column {header_line.strip()[:60]!r}; expected columns separated by ',', ';' or tab"
+        f"{name}: found a single column {first[1][0].strip()[:60]!r}; expected columns separated by ',', ';' or tab"
     )
 
 
-def _sniff_decimal(rows: Sequence[str], header: Sequence[str], delim: str, numeric: Sequence[str], name: str) -> str:
+def _sniff_decimal(rows: Sequence[tuple[int, list[str]]], header: Sequence[str], delim: str, numeric: Sequence[str],
+                   name: str) -> str:
     if delim == ",":
         return "."
     index = {h: i for i, h in enumerate(header)}
     for col in numeric:
         if col not in index:
             continue
-        cells = [_fields(r, delim)[index[col]] for r in rows]
-        comma = next(((j, c) for j, c in enumerate(cells) if _DECIMAL_COMMA.fullmatch(c)), None)
-        point = next(((j, c) for j, c in enumerate(cells) if _DECIMAL_POINT.fullmatch(c)), None)
+        cells = [(line, fields[index[col]]) for line, fields in rows]
+        comma = next(((j, c) for j, c in cells if _DECIMAL_COMMA.fullmatch(c)), None)
+        point = next(((j, c) for j, c in cells if _DECIMAL_POINT.fullmatch(c)), None)
         if comma and point:
             raise CsvInputError(
-                f"{name}: column {col!r} mixes decimal points (line {point[0] + 2}: {point[1]!r}) and decimal "
-                f"commas (line {comma[0] + 2}: {comma[1]!r}); use one decimal mark"
+                f"{name}: column {col!r} mixes decimal points (line {point[0]}: {point[1]!r}) and decimal "
+                f"commas (line {comma[0]}: {comma[1]!r}); use one decimal mark"
             )
         if comma:
             return ","
@@ -264,18 +268,17 @@ def read_effects_csv(
 
     Notes
     -----
-    The format is detected from the first 64 KiB (200 lines); cells after
+    The format is detected from the first 64 KiB (200 records); cells after
     that with the other decimal mark are reported as not a number.
     """
     name, handle = _open(source)
-    lines, _ = _sample(handle, name)
     wanted = list(dict.fromkeys([*columns, *([labels] if labels else [])]))
-    fmt = sniff_format(lines, name, numeric=columns)
+    fmt = sniff_format(_sample(handle, name), name, numeric=columns)
     missing = [c for c in wanted if c not in fmt.header]
     if missing:
-        raise CsvInputError(
-            f"{name}: no column {missing[0]!r} (columns: {', '.join(fmt.header)})"
-        )
+        spaced = [h for h in fmt.header if h.strip() == missing[0].strip() and h != missing[0]]
+        hint = f"; the header {spaced[0]!r} has spaces around the name" if spaced else ""
+        raise CsvInputError(f"{name}: no column {missing[0]!r} (columns: {', '.join(fmt.header)}){hint}")
     frame = _read(handle, name, fmt, list(columns), labels)
     values = {c: frame[c].to_numpy(dtype=np.float64) for c in columns}
     label_series = frame[labels] if labels else None
