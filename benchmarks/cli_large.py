@@ -14,7 +14,9 @@ run:
 * the reader alone: :func:`alsmeta.io.read_effects_csv` of the two columns;
 * ``alsmeta pool FILE --yi yi --vi vi`` (text summary);
 * ``alsmeta pool FILE --yi yi --vi vi --labels study --json`` (every study
-  listed, streamed to /dev/null).
+  listed, streamed to /dev/null);
+* a breakdown in one process after the imports: the plain read, the reader,
+  :func:`alsmeta.pool` on the arrays, and the CLI's ``main``.
 
 The targets (issue 14) are within 4x the plain read's time and within the
 plain read's memory + 200 MB; the ratios are printed with the verdict. Best
@@ -70,6 +72,27 @@ def measure(cmd: list[str]) -> tuple[float, float]:
     return wall, maxrss_kb / 1024.0
 
 
+BREAKDOWN = """
+import contextlib, io, os, sys, time
+import numpy as np, pandas as pd
+from alsmeta.cli import main
+from alsmeta.io import read_effects_csv
+from alsmeta.pooling import pool
+path = sys.argv[1]
+def clock(f):
+    t = time.perf_counter(); out = f(); return time.perf_counter() - t, out
+rows = {}
+rows["pandas.read_csv (whole file)"], _ = clock(lambda: pd.read_csv(path))
+rows["read_effects_csv (yi, vi)"], table = clock(lambda: read_effects_csv(path, ["yi", "vi"]))
+yi, vi = table.values["yi"], table.values["vi"]
+rows["pool(yi, vi) (validation + fit)"], _ = clock(lambda: pool(yi, vi))
+with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+    rows["cli main(pool) after imports"], _ = clock(lambda: main(["pool", path, "--yi", "yi", "--vi", "vi"]))
+for name, sec in rows.items():
+    print(f"  {name:34s} {sec:7.2f} s")
+"""
+
+
 def best(cmd: list[str], repeat: int) -> tuple[float, float]:
     runs = [measure(cmd) for _ in range(repeat)]
     return min(r[0] for r in runs), min(r[1] for r in runs)
@@ -96,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
                                              "--labels", "study", "--json"],
         }
         results = {name: best(cmd, args.repeat) for name, cmd in commands.items()}
+        print("in one process, after the imports (where the time goes):")
+        done = subprocess.run([py, "-c", BREAKDOWN, str(path)], capture_output=True, text=True, check=False)
+        print(done.stdout.rstrip() or done.stderr.strip())
     ref_time, ref_mb = results["pandas.read_csv (reference)"]
     print(f"{'command':32s} {'wall s':>8s} {'peak MB':>8s} {'x read':>7s} {'+MB':>7s}  target")
     for name, (wall, mb) in results.items():
