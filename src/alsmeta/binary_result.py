@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
@@ -219,17 +219,17 @@ def q_summary(q: float, q_df: int) -> tuple[float, float, float]:
     if q_df < 1:
         return 1.0, 0.0, 1.0
     i2 = 0.0 if q == 0 else max(0.0, 100.0 * (q - q_df) / q)
-    return float(stats.chi2.sf(q, q_df)), i2, q / q_df
+    return float(special.chdtrc(q_df, q)), i2, q / q_df
 
 
 def wald(estimate: float, se: float, level: float) -> tuple[float, float, float, float]:
     """z statistic, two-sided p-value and Wald CI; NaN statistic and p when se = 0 (as metafor's 0/0)."""
     if not (np.isfinite(estimate) and np.isfinite(se)):
         return (float("nan"),) * 4
-    crit = stats.norm.isf((1.0 - level) / 2.0)
+    crit = -special.ndtri((1.0 - level) / 2.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = float(np.float64(estimate) / np.float64(se))
-    p = float(2.0 * stats.norm.sf(abs(z))) if np.isfinite(z) else float("nan")
+    p = float(2.0 * special.ndtr(-abs(z))) if np.isfinite(z) else float("nan")
     return z, p, estimate - crit * se, estimate + crit * se
 
 

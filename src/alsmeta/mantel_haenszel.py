@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy import special
 
 from alsmeta.binary_result import BinaryPooledResult, empty_result, q_summary, wald
 from alsmeta.pooling import AlsmetaWarning
@@ -156,7 +156,7 @@ def odds_ratio_tests(a: Array, b: Array, c: Array, d: Array, log_or: float, corr
         numerator = (abs((a - n1 / n * m1).sum()) - (0.5 if correct else 0.0)) ** 2
         co = float(numerator / ((n1 / n) * (n2 / n) * (m1 * (m2 / n))).sum())
         cmh = float(numerator / ((n1 / n) * (n2 / n) * (m1 * (m2 / (n - 1)))).sum())
-        co_p, cmh_p = float(stats.chi2.sf(co, 1)), float(stats.chi2.sf(cmh, 1))
+        co_p, cmh_p = float(special.chdtrc(1, co)), float(special.chdtrc(1, cmh))
     if not np.isfinite(log_or):
         return OddsRatioTests(co, co_p, cmh, cmh_p, NAN, NAN, NAN, NAN, 0)
     psi = float(np.exp(log_or))
@@ -176,7 +176,7 @@ def odds_ratio_tests(a: Array, b: Array, c: Array, d: Array, log_or: float, corr
     bd = max(0.0, float((resid**2 / var_a).sum()))
     tarone = max(0.0, bd - float(resid.sum() ** 2 / var_a.sum())) if k_pos else 0.0
     if k_pos > 1:
-        bd_p, ta_p = float(stats.chi2.sf(bd, k_pos - 1)), float(stats.chi2.sf(tarone, k_pos - 1))
+        bd_p, ta_p = float(special.chdtrc(k_pos - 1, bd)), float(special.chdtrc(k_pos - 1, tarone))
     else:
         bd_p = ta_p = NAN
     return OddsRatioTests(co, co_p, cmh, cmh_p, bd, bd_p, tarone, ta_p, max(k_pos - 1, 0))

@@ -122,6 +122,17 @@ def zero_cell_rules(add: Any, to: Any, drop00: Any) -> tuple[ZeroCellRule, ZeroC
     return stages[0], stages[1]
 
 
+def _counts(values: Any, column: str, names: list[str]) -> Array:
+    """One column of counts as floats: a vectorised check for numeric arrays, else the per-entry
+    validator (which also produces the message naming the study and the column)."""
+    arr = np.asarray(values) if not isinstance(values, (str, bytes)) else None
+    if arr is not None and arr.ndim == 1 and arr.dtype.kind in "iuf":
+        x = arr.astype(float)
+        if np.all(np.isfinite(x)) and np.all(x >= 0) and np.all(x == np.round(x)):
+            return x
+    return numeric_column(values, column, names, nonnegative=True, integer=True)
+
+
 def tables_2x2(ai: Any, bi: Any, ci: Any, di: Any, labels: Sequence[Any] | None = None) -> Tables2x2:
     """Validate four columns of cell counts.
 
@@ -145,11 +156,11 @@ def tables_2x2(ai: Any, bi: Any, ci: Any, di: Any, labels: Sequence[Any] | None 
         raise AlsmetaInputError(f"ai, bi, ci, di must have one value per study each: {detail}")
     k = lengths["ai"]
     names = study_labels(labels, k)
-    counts = {
-        name: numeric_column(col, name, names, nonnegative=True, integer=True) for name, col in columns.items()
-    }
+    counts = {name: _counts(col, name, names) for name, col in columns.items()}
     a, b, c, d = (counts[n] for n in CELLS)
-    for i, lab in enumerate(names):
+    empty = (a + b == 0) | (c + d == 0)
+    for i in np.flatnonzero(empty):
+        lab = names[i]
         if a[i] + b[i] + c[i] + d[i] == 0:
             raise AlsmetaInputError(
                 f"study {lab!r}, columns 'ai', 'bi', 'ci', 'di': all four cells are 0 (a table without participants)"
