@@ -212,7 +212,7 @@ def q_summary(q: float, q_df: int) -> tuple[float, float, float]:
 
     ``I^2 = max(0, 100 (Q - df) / Q)`` and ``H^2 = Q / df`` (Higgins &
     Thompson 2002); with ``df = 0`` (one study) p = 1, I^2 = 0, H^2 = 1;
-    Q = 0 with df > 0 gives I^2 = 0 (metafor: NaN from 0/0).
+    Q = 0 with df > 0 gives I^2 = 0 (metafor: max(0, -Inf) = 0).
     """
     if not np.isfinite(q):
         return float("nan"), float("nan"), float("nan")

@@ -183,11 +183,15 @@ def odds_ratio_tests(a: Array, b: Array, c: Array, d: Array, log_or: float, corr
 
 
 def cochran_q(yi: Array, vi: Array, estimate: float) -> float:
-    """Cochran's Q of individual effects around a given pooled estimate: ``max(0, sum (y - est)^2 / v)``."""
-    if not np.isfinite(estimate):
-        return NAN
+    """Cochran's Q of individual effects around a given pooled estimate: ``max(0, sum (y - est)^2 / v)``.
+
+    Fewer than two effects: Q = 0 (as metafor, even when the estimate is undefined); an undefined
+    estimate with two or more effects: NaN.
+    """
     if len(yi) < 2:
         return 0.0
+    if not np.isfinite(estimate):
+        return NAN
     return max(0.0, float(((yi - estimate) ** 2 / vi).sum()))
 
 

@@ -219,9 +219,9 @@ def study_effects(measure: str, ai: Array, bi: Array, ci: Array, di: Array) -> t
       ``V = (a+c)(b+d) n1 n2 / (N^2 (N-1))`` (Yusuf et al. 1985).
 
     An effect that is infinite or has a non-positive or infinite variance
-    (a zero cell without correction) is returned as NaN; metafor keeps such
-    values as +-Inf and then reports Q as NaN, alsmeta leaves the study out
-    of Q and says so.
+    (a zero cell without correction) is returned as NaN and so left out of
+    Q, as metafor's escalc/rma.mh do (``yi`` NA, "Some yi/vi values are
+    NA."); the result's notes name the study.
     """
     n1, n2 = ai + bi, ci + di
     n = n1 + n2
@@ -288,6 +288,6 @@ def zero_cell_notes(
     if undefined_effects.any():
         notes.append(
             f"Individual effect undefined (a zero cell without continuity correction) for "
-            f"{', '.join(labels[undefined_effects])}: left out of Q (metafor would report Q as NaN)."
+            f"{', '.join(labels[undefined_effects])}: left out of Q (as metafor)."
         )
     return notes

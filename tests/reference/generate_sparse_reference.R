@@ -130,6 +130,7 @@ datasets <- list(
 MH_VARIANTS <- list(
   list(id = "default", args = list()),
   list(id = "drop00=FALSE", args = list(drop00 = FALSE)),
+  list(id = "add=0", args = list(add = 0)),
   list(id = "to=all", args = list(to = "all")),
   list(id = "add=0.5,0.5/to=only0,only0", args = list(add = c(0.5, 0.5), to = c("only0", "only0"))),
   list(id = "add=0.5,0.5/to=all,all", args = list(add = c(0.5, 0.5), to = c("all", "all"))),
