@@ -144,7 +144,9 @@ def test_mh_estimate_uses_raw_counts_by_default():
 def test_undefined_effects_without_correction_are_left_out_of_q_with_a_note():
     a, b, c, d = [0, 3, 5], [10, 7, 5], [2, 4, 3], [8, 6, 7]
     fit = am.pool_mh(a, b, c, d, add=0, labels=["Z", "P", "Q"])
-    assert not fit.in_q[0] and fit.k_yi == 2 and np.isfinite(fit.q)
+    assert not fit.in_q[0] and fit.k_yi == 2
+    # metafor 3.8-1: rma.mh(ai=c(0,3,5), bi=c(10,7,5), ci=c(2,4,3), di=c(8,6,7), add=0): QE 1.268779, I2 21.18406
+    assert fit.q == pytest.approx(1.268779, rel=1e-6) and fit.i2 == pytest.approx(21.18406, rel=1e-6)
     assert any("undefined" in n and "Z" in n for n in fit.notes)
 
 
@@ -196,6 +198,18 @@ def test_outputs_transform_and_serialise():
     assert f"{np.exp(fit.estimate):.4f}" in text and "Breslow-Day" in text and "Tarone" in text
     d = json.loads(json.dumps(fit.to_dict(), allow_nan=False))
     assert d["estimate"] == fit.estimate and d["yi"][14] is None and d["tau2"] == 0.0
+
+
+def test_result_has_the_pooled_result_names_a_forest_plot_reads():
+    """Same names as PooledResult where the concept is the same: z test, no PI, tau2 = 0, common effect."""
+    fit = am.pool_mh(*NIEL_CELLS, labels=NIEL["labels"])
+    ce = am.pool(fit.yi[fit.in_q], fit.vi[fit.in_q], method="CE")
+    for name in ("k", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "q", "q_df", "q_pvalue",
+                 "i2", "h2", "level", "labels", "yi", "vi", "weights", "df", "test", "pi_low", "pi_high", "tau2",
+                 "is_random_effects", "is_empty", "notes"):
+        assert hasattr(ce, name) and hasattr(fit, name), name
+    assert (fit.test, fit.tau2, fit.is_random_effects) == ("z", 0.0, False)
+    assert np.isnan(fit.df) and np.isnan(fit.pi_low) and np.isnan(fit.pi_high)
 
 
 # ---------------------------------------------------------------------------------------------

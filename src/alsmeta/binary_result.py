@@ -139,6 +139,26 @@ class BinaryPooledResult:
         return False
 
     @property
+    def df(self) -> float:
+        """NaN: inference is z-based (the name and value as in :class:`alsmeta.PooledResult`)."""
+        return float("nan")
+
+    @property
+    def test(self) -> str:
+        """``"z"``: Wald z test and CI (as metafor's rma.mh / rma.peto)."""
+        return "z"
+
+    @property
+    def pi_low(self) -> float:
+        """NaN: a common-effect model has no prediction interval (as :class:`alsmeta.PooledResult` for CE)."""
+        return float("nan")
+
+    @property
+    def pi_high(self) -> float:
+        """NaN: see :attr:`pi_low`."""
+        return float("nan")
+
+    @property
     def is_log_scale(self) -> bool:
         """True for odds and risk ratios (back-transform with ``transf=np.exp``)."""
         return self.measure in ("OR", "RR")
