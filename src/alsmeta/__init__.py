@@ -9,6 +9,7 @@ functions built on them.
 from alsmeta import multiverse, plots, simulate
 from alsmeta.batch import BatchResult, pool_many
 from alsmeta.bayes import BayesMetaResult, bayes_meta
+from alsmeta.binary_result import BinaryPooledResult
 from alsmeta.bias import (
     BeggResult,
     EggerResult,
@@ -48,6 +49,7 @@ from alsmeta.effects import (
     standardized_mean_difference,
 )
 from alsmeta.estimators import METHODS
+from alsmeta.mantel_haenszel import pool_mh
 from alsmeta.moderators import (
     MetaRegressionResult,
     PermutationResult,
@@ -62,6 +64,7 @@ from alsmeta.multiverse import (
     fit_specifications,
     specification_data,
 )
+from alsmeta.peto import pool_peto
 from alsmeta.pooling import AlsmetaWarning, PooledResult, pool
 from alsmeta.power import (
     meta_analysis_power,
@@ -107,6 +110,7 @@ __all__ = [
     "BatchResult",
     "BayesMetaResult",
     "BeggResult",
+    "BinaryPooledResult",
     "BootstrapResult",
     "CombinedGroups",
     "EffectSizes",
@@ -165,6 +169,8 @@ __all__ = [
     "plots",
     "pool",
     "pool_many",
+    "pool_mh",
+    "pool_peto",
     "risk_difference",
     "sd_change_from_sds",
     "sd_from_se",
