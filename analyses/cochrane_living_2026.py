@@ -161,18 +161,26 @@ def responders(ev) -> dict:
             "sensitivity": sensitivity}
 
 
-def single_trial_binary(ev, outcome: str, title: str, assume_denominator: bool) -> dict:
-    tp = "screening to 28 weeks after first treatment"
-    ev1 = ev.statistic("cudkowicz2022", outcome, tp, "msc_ntf", "events")
-    ev2 = ev.statistic("cudkowicz2022", outcome, tp, "placebo", "events")
-    n1 = ev.statistic("cudkowicz2022", outcome, tp, "msc_ntf", "n")
-    n2 = ev.statistic("cudkowicz2022", outcome, tp, "placebo", "n")
+NUROWN_TIMEPOINT = "screening to 28 weeks after first treatment"
+
+
+def nurown_binary(ev, outcome: str, assume_denominator: bool) -> dict:
+    """Counts and risk-ratio fit of a binary outcome of the NurOwn phase 3 (Cudkowicz 2022); draws nothing.
+
+    When the registry gives no denominators and ``assume_denominator`` is
+    true, the treated N of each arm is assumed and the assumption is returned
+    beside the fit; otherwise the outcome is not estimable.
+    """
+    ev1 = ev.statistic("cudkowicz2022", outcome, NUROWN_TIMEPOINT, "msc_ntf", "events")
+    ev2 = ev.statistic("cudkowicz2022", outcome, NUROWN_TIMEPOINT, "placebo", "events")
+    n1 = ev.statistic("cudkowicz2022", outcome, NUROWN_TIMEPOINT, "msc_ntf", "n")
+    n2 = ev.statistic("cudkowicz2022", outcome, NUROWN_TIMEPOINT, "placebo", "n")
     notes = ["Only Cudkowicz 2022 reports this outcome (registry adverse-event module, secondary source); Oh 2018: not found."]
     denominators = (n1.value, n2.value)
     assumption = None
     if n1.missing or n2.missing:
         if not assume_denominator:
-            return {"title": title, "estimable": False, "missing": [n1.describe(), n2.describe()]}
+            return {"estimable": False, "missing": [n1.describe(), n2.describe()]}
         study = ev.study("cudkowicz2022")
         denominators = (float(study["n_treated"]), float(study["n_control"]))
         cells, placebo = int(denominators[0]), int(denominators[1])
@@ -181,13 +189,22 @@ def single_trial_binary(ev, outcome: str, title: str, assume_denominator: bool) 
         notes.append(f"Denominators not reported for deaths; assumed = treated N ({cells} with cells, {placebo} with placebo).")
     es = log_risk_ratio([ev1.value], [denominators[0]], [ev2.value], [denominators[1]], labels=["Cudkowicz 2022"])
     fit = am.pool(es.yi, es.vi, labels=es.labels, method="REML", test="z")
+    return {"estimable": True, "fit": fit, "events": (ev1.value, ev2.value), "denominators": denominators,
+            "assumption": assumption, "status": [ev1.status, ev2.status], "notes": notes}
+
+
+def single_trial_binary(ev, outcome: str, title: str, assume_denominator: bool) -> dict:
+    b = nurown_binary(ev, outcome, assume_denominator)
+    if not b["estimable"]:
+        return {"title": title, "estimable": False, "missing": b["missing"]}
+    fit, (e1, e2), (d1, d2) = b["fit"], b["events"], b["denominators"]
     fig = forest_plot(fit, log_scale=True, effect_label="Risk ratio", favours=("Favours cells", "Favours placebo"),
                       xlim=symmetric_xlim(fit, log_scale=True),
-                      columns={"MSC-NTF": [f"{int(ev1.value)}/{int(denominators[0])}"], "Placebo": [f"{int(ev2.value)}/{int(denominators[1])}"]},
-                      title=f"Living update: {title}", notes=notes)
+                      columns={"MSC-NTF": [f"{int(e1)}/{int(d1)}"], "Placebo": [f"{int(e2)}/{int(d2)}"]},
+                      title=f"Living update: {title}", notes=b["notes"])
     save_figure(fig, OUT / f"forest_{outcome}")
-    return {"title": title, "estimable": True, "events": [ev1.value, ev2.value], "n": list(denominators),
-            "assumption": assumption, "status": [ev1.status, ev2.status], **_fit_summary(fit)}
+    return {"title": title, "estimable": True, "events": [e1, e2], "n": [d1, d2],
+            "assumption": b["assumption"], "status": b["status"], **_fit_summary(fit)}
 
 
 def living_sentence(resp: dict, nurown: dict, sae: dict, deaths: dict) -> str:
