@@ -23,6 +23,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MultipleLocator
 from scipy import stats
 
+from alsmeta.plots.risk_of_bias import freeze_layout
 from alsmeta.plots.style import BLUE, GREY, INK, LIGHT_GREY, SMALL_SIZE, VERMILLION, figure_and_axes, style_context
 from alsmeta.sequential import _SPENDING_NAMES, TrialSequentialResult
 from alsmeta.validation import AlsmetaInputError
@@ -191,4 +192,6 @@ def trial_sequential_plot(
                           gid="tsa:assumptions")
         else:
             ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.17), **legend_kw)
+        if own_figure:
+            freeze_layout(fig)  # byte-identical SVGs from run to run
     return fig
