@@ -234,6 +234,7 @@ def _script(name: str):
 
     spec = importlib.util.spec_from_file_location(name, ROOT / "analyses" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)  # dataclasses in the script look their module up there
     spec.loader.exec_module(module)
     return module
 
