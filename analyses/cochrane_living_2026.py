@@ -355,6 +355,14 @@ def alsfrs_tsa(ev) -> tuple[dict, Any]:
                     f"{'past' if tsa.crossed else 'short of'} the O'Brien-Fleming boundary ({tsa.boundary[-1]:.2f}) at that "
                     f"information; the evidence is {'firm' if tsa.crossed else 'not yet firm'}."),
     }
+    numbers["readme_sentence"] = (
+        f"Monitored as a trial sequential analysis, the randomised ALSFRS-R evidence at 6 months is one trial "
+        f"(Oh 2018, {int(tsa.cumulative_participants[-1])} participants) with Z = {tsa.z[-1]:.2f}: past the conventional "
+        f"1.96 but {'past' if tsa.crossed else 'short of'} the O'Brien-Fleming boundary of {tsa.boundary[-1]:.2f} at "
+        f"{100 * tsa.fraction[-1]:.0f}% of the required information size ({tsa.ris:.0f} participants for a "
+        f"{tsa.information_size.delta:.2f}-point difference, SD {tsa.information_size.sd:.2f}, the definitive-trial "
+        f"power calculation's pre-specified difference); the NurOwn phase 3's 28-week difference has no SE and cannot enter."
+    )
     verdict = "crosses" if tsa.crossed else "does not cross"
     title = (f"ALSFRS-R change at 6 months: one trial ({int(tsa.cumulative_participants[-1])} of the {tsa.ris:.0f} participants "
              f"required) gives Z = {tsa.z[-1]:.2f}.\nIt passes the conventional 1.96 but {verdict} the monitoring boundary "

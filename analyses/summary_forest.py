@@ -74,6 +74,7 @@ class SummaryRow:
     ci_low: float | None
     ci_high: float | None
     note: str = ""
+    arm_sizes: tuple[int, int] | None = None
 
     def effect_text(self) -> str:
         if self.estimate is None:
@@ -83,7 +84,7 @@ class SummaryRow:
 
     def to_dict(self) -> dict:
         return {"section": self.section, "outcome": self.outcome, "trials": self.trials, "k": self.k,
-                "participants": self.participants, "measure": self.measure, "estimate": self.estimate,
+                "participants": self.participants, "arm_sizes": self.arm_sizes, "measure": self.measure, "estimate": self.estimate,
                 "ci_low": self.ci_low, "ci_high": self.ci_high, "effect": self.effect_text(),
                 "certainty": CERTAINTY, "certainty_reason": CERTAINTY_REASON, "note": self.note}
 
@@ -122,7 +123,7 @@ def summary_rows(ev, pub3: Any, living: Any) -> list[SummaryRow]:
         fit = b["fit"]
         rows.append(SummaryRow(key, "safety", label, "Cudkowicz 2022", fit.k, int(sum(b["denominators"])), "RR",
                                math.exp(fit.estimate), math.exp(fit.ci_low), math.exp(fit.ci_high),
-                               note=b["assumption"] or ""))
+                               note=b["assumption"] or "", arm_sizes=tuple(int(n) for n in b["denominators"])))
     return rows
 
 
@@ -221,6 +222,19 @@ def summary_forest_figure(rows: list[SummaryRow], title: str, footnotes: list[st
     return fig
 
 
+def summary_sentence(rows: list[SummaryRow]) -> str:
+    """The sentence a README prints under the summary forest, each number from its rows."""
+    r = {row.key: row for row in rows}
+    a6, fvc, d, sae = (r[k] for k in ("alsfrs_r_change_6mo", "fvc_pct_change_4mo", "deaths_28wk", "serious_adverse_events_28wk"))
+    return (
+        f"In the summary forest, each randomised result available in 2026 rests on a single trial: ALSFRS-R change to 6 months "
+        f"MD {a6.effect_text()} points (Oh 2018, {a6.participants} participants), FVC change to 4 months MD "
+        f"{fvc.effect_text()} % predicted, deaths RR {d.effect_text()} (denominators assumed) and serious adverse events RR "
+        f"{sae.effect_text()} (NurOwn phase 3, {sae.arm_sizes[0]} with cells and {sae.arm_sizes[1]} with placebo); the NurOwn 28-week ALSFRS-R difference is not "
+        f"estimable (no SE), and the certainty of the evidence was not assessed (GRADE not retrievable)."
+    )
+
+
 def main() -> None:
     warnings.simplefilter("error", RuntimeWarning)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -248,6 +262,7 @@ def main() -> None:
             "events at 28 weeks) with k, participants, effect and 95% CI; certainty not assessed (GRADE not retrievable).",
             script=SCRIPT)},
         "rows": {r.key: r.to_dict() for r in rows},
+        "readme_sentence": summary_sentence(rows),
         "certainty": {"statement": CERTAINTY, "reason": CERTAINTY_REASON},
         "estimable_rows": sum(r.estimate is not None for r in rows),
         "largest_k": max(r.k for r in rows),

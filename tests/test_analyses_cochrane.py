@@ -359,6 +359,8 @@ def test_living_tsa_uses_the_power_calculations_pre_specified_difference(outputs
     assert "Cudkowicz 2022" in t["not_entered"]
     s = t["sensitivity_mcid"]
     assert s["label"].startswith("SENSITIVITY") and s["delta"] == pytest.approx(power["mcid_assumed"]["points_6mo"])
+    assert f"Z = {t['final_z']:.2f}" in t["readme_sentence"] and f"boundary of {t['final_boundary']:.2f}" in t["readme_sentence"]
+    assert f"({t['ris']:.0f} participants for a {lower:.2f}-point difference" in t["readme_sentence"]
 
 
 def test_summary_forest_rows_are_the_cochrane_analyses_results(outputs):
@@ -376,6 +378,10 @@ def test_summary_forest_rows_are_the_cochrane_analyses_results(outputs):
     assert rows["alsfrs_r_change_28wk"]["estimate"] is None and rows["alsfrs_r_change_28wk"]["effect"] == "not estimable"
     for r in rows.values():  # every row carries its certainty statement and where it comes from
         assert r["certainty"] == "not assessed" and "GRADE not retrievable" in r["certainty_reason"]
+    sentence = _numbers(outputs, "summary")["readme_sentence"]
+    for part in ("MD 3.38 (1.22 to 5.54) points", "MD -0.53 (-5.37 to 4.31) % predicted", "RR 2.47 (0.80 to 7.61) (denominators assumed)",
+                 "RR 1.34 (0.77 to 2.34)", "95 with cells and 94 with placebo", "GRADE not retrievable"):
+        assert part in sentence, part
 
 
 def test_summary_forest_draws_each_result_and_its_certainty():
