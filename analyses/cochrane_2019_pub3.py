@@ -197,11 +197,12 @@ def prisma_counts(ev) -> PrismaCounts:
 def draw_prisma(ev, scr) -> dict:
     counts = prisma_counts(ev)
     claim = ev.claim("cochrane_pub3", "studies_included")
+    participants = int(float(ev.claim("cochrane_pub3", "participants")["value"]))
     ongoing = scr.ids("ongoing")
     fig = prisma_flow(
         counts, title=f"Cochrane CD011742 pub3: search of {scr.search_date:%d %B %Y}".replace(" 0", " "),
-        caption=(f"Only the number of included RCTs ({counts.included_studies}, review abstract, {claim['status']}) was "
-                 f"retrievable; every other count is shown as not reported. This project's own re-screening at the search "
+        caption=(f"Only the number of included RCTs ({counts.included_studies}, with {participants} participants; review "
+                 f"abstract, {claim['status']}) was retrievable; every other count is shown as not reported. This project's own re-screening at the search "
                  f"date infers {len(ongoing)} ongoing trials; the review's own count was not retrievable."),
     )
     save_figure(fig, OUT / "prisma")
