@@ -271,5 +271,5 @@ def figure_index(figures_dir: str | Path) -> str:
 def write_figure_index(figures_dir: str | Path) -> Path:
     """Write :func:`figure_index` to ``figures_dir/README.md`` and return the path."""
     path = Path(figures_dir) / FIGURE_INDEX_NAME
-    path.write_text(figure_index(figures_dir), encoding="utf-8")
+    write_text(path, figure_index(figures_dir))
     return path
