@@ -199,13 +199,24 @@ def single_trial_binary(ev, outcome: str, title: str, assume_denominator: bool) 
     if not b["estimable"]:
         return {"title": title, "estimable": False, "missing": b["missing"]}
     fit, (e1, e2), (d1, d2) = b["fit"], b["events"], b["denominators"]
+    # primary: Mantel-Haenszel RR (Cochrane's default for sparse events); inverse variance and Peto's OR as sensitivity
+    cells = ([e1], [d1 - e1], [e2], [d2 - e2])
+    mh = am.pool_mh(*cells, measure="RR", labels=["Cudkowicz 2022"])
+    peto = am.pool_peto(*cells, labels=["Cudkowicz 2022"])
+    notes = [*b["notes"], "Mantel-Haenszel RR (primary); with one trial it equals the inverse-variance RR drawn here."]
     fig = forest_plot(fit, log_scale=True, effect_label="Risk ratio", favours=("Favours cells", "Favours placebo"),
                       xlim=symmetric_xlim(fit, log_scale=True),
                       columns={"MSC-NTF": [f"{int(e1)}/{int(d1)}"], "Placebo": [f"{int(e2)}/{int(d2)}"]},
-                      title=f"Living update: {title}", notes=b["notes"])
+                      title=f"Living update: {title}", notes=notes)
     save_figure(fig, OUT / f"forest_{outcome}")
+    primary = {"k": mh.k, "method": "MH", "test": "z", "estimate": float(np.exp(mh.estimate)),
+               "ci_low": float(np.exp(mh.ci_low)), "ci_high": float(np.exp(mh.ci_high)), "pvalue": mh.pvalue,
+               "q": mh.q, "q_pvalue": mh.q_pvalue, "i2": mh.i2}
     return {"title": title, "estimable": True, "events": [e1, e2], "n": [d1, d2],
-            "assumption": b["assumption"], "status": b["status"], **_fit_summary(fit)}
+            "assumption": b["assumption"], "status": b["status"], "measure": "RR (Mantel-Haenszel)", **primary,
+            "sensitivity_inverse_variance": _fit_summary(fit),
+            "sensitivity_peto_or": {"estimate": float(np.exp(peto.estimate)), "ci_low": float(np.exp(peto.ci_low)),
+                                    "ci_high": float(np.exp(peto.ci_high)), "pvalue": peto.pvalue}}
 
 
 def living_sentence(resp: dict, nurown: dict, sae: dict, deaths: dict) -> str:
@@ -214,7 +225,7 @@ def living_sentence(resp: dict, nurown: dict, sae: dict, deaths: dict) -> str:
     return (
         f"Adding what is known by 2026 does not make the picture firmer. The NurOwn phase 3 trial, with {nurown['sentence']}, "
         f"missed its primary endpoint (responders: adjusted OR {cu['or']:.2f}, 95% CI {cu['ci_low']:.2f} to {cu['ci_high']:.2f}, "
-        f"the CI derived from the published P value); its serious adverse events (RR {sae['estimate']:.2f}, "
+        f"the CI derived from the published P value); its serious adverse events (Mantel-Haenszel RR {sae['estimate']:.2f}, "
         f"{sae['ci_low']:.2f} to {sae['ci_high']:.2f}) and deaths (RR {deaths['estimate']:.2f}, {deaths['ci_low']:.2f} to "
         f"{deaths['ci_high']:.2f}; denominators assumed) were not significantly different but point the wrong way. "
         f"Oh 2018 and the NurOwn trial define responders differently, so their responder results are shown side by side "
