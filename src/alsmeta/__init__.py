@@ -56,6 +56,7 @@ from alsmeta.moderators import (
     permutation_test,
     subgroup_analysis,
 )
+from alsmeta.multilevel import MultilevelResult, pool_multilevel
 from alsmeta.multiverse import (
     MultiverseResult,
     expand_grid,
@@ -69,6 +70,7 @@ from alsmeta.power import (
     trial_power,
     trial_sample_size,
 )
+from alsmeta.robust import RobustResult, robust
 from alsmeta.selection import SelectionModelResult, selection_model
 from alsmeta.sensitivity import (
     BootstrapResult,
@@ -116,11 +118,13 @@ __all__ = [
     "MetaRegressionResult",
     "MetaSimulationResult",
     "METHODS",
+    "MultilevelResult",
     "MultiverseResult",
     "NaturalHistory",
     "PermutationResult",
     "PetPeeseResult",
     "PooledResult",
+    "RobustResult",
     "SEFromP",
     "SelectionModelResult",
     "SequentialBoundaries",
@@ -165,7 +169,9 @@ __all__ = [
     "plots",
     "pool",
     "pool_many",
+    "pool_multilevel",
     "risk_difference",
+    "robust",
     "sd_change_from_sds",
     "sd_from_se",
     "se_from_ci",

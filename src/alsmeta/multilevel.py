@@ -341,13 +341,14 @@ def _maximise(y: Array, vi: Array, X: Array, G: Sequence[Array], free: Sequence[
                 accepted = True
                 break
             factor /= 2.0
-        if not accepted:
-            return _Optimum(s, cur, _kkt(s, cur.score, free, tol), it)
+        if not accepted:  # no ascent possible: converged only if the scoring step was already negligible
+            tiny = bool(np.all(np.abs(step) <= tol ** 0.5 * (1.0 + s)))
+            return _Optimum(s, cur, tiny and _kkt(s, cur.score, free, tol ** 0.5), it)
         moved = np.abs(cand - s)
         s, cur = cand, nxt
         if np.all(moved <= tol * (1.0 + s)) and _kkt(s, cur.score, free, tol ** 0.5):
             return _Optimum(s, cur, True, it)
-    return _Optimum(s, cur, _kkt(s, cur.score, free, tol ** 0.5), maxiter)
+    return _Optimum(s, cur, False, maxiter)
 
 
 def _kkt(s: Array, score: Array, free: Sequence[bool], tol: float) -> bool:

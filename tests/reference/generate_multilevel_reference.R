@@ -207,6 +207,16 @@ uni_fits <- function(ds) {
       tau2 = fit$tau2, beta = arr(fit$beta), se = arr(fit$se),
       robust = robust_all(fit, dat$study))
   }
+  # metafor's robust() builds its bread from fit$vb, which for test="knha" includes the
+  # Knapp-Hartung factor s2w: the robust SE is then scaled by s2w (recorded, not followed).
+  dat <- data.frame(yi = ds$yi, vi = ds$vi, study = ds$study)
+  r <- capture(rma(yi, vi, data = dat, method = "REML", test = "knha", control = UNI_CONTROL))
+  if (!is.null(r$value)) {
+    fit <- r$value
+    out[[length(out) + 1]] <- list(id = "rma.uni/REML/knha", method = "REML", test = "knha",
+      tau2 = fit$tau2, s2w = fit$s2w, beta = arr(fit$beta), se = arr(fit$se),
+      robust = list(robust_one(fit, dat$study, TRUE, FALSE)))
+  }
   out
 }
 
@@ -239,7 +249,8 @@ result <- list(
     "rma.mv(yi, vi, random = ~ 1 | study/effect, method, test, control) with the first of rma_mv_controls that converges (recorded per fit); sigma2 = (study, effect).",
     "fit_stats are metafor's fit.stats (ML and REML columns); logLik/AIC/BIC are for the fitted method.",
     "robust: CR0 = robust(adjust=FALSE), CR1 = robust(adjust=TRUE), CR2 = robust(clubSandwich=TRUE) (vcovCR CR2, Satterthwaite df); cluster = study; vb is column-major.",
-    "uni_fits: rma(yi, vi, method) ignoring the nesting, with the same robust() variants clustered by study."
+    "uni_fits: rma(yi, vi, method) ignoring the nesting, with the same robust() variants clustered by study.",
+    "rma.uni/REML/knha: metafor 3.8-1 robust() uses fit$vb, which includes the Knapp-Hartung factor s2w, so its robust SE is s2w times the CR1 SE of the same REML fit with test z (alsmeta does not apply s2w)."
   )),
   datasets = out_sets
 )
