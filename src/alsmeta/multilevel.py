@@ -12,8 +12,9 @@ sigma2_effect Z_e Z_e'`` (``Z_s`` the study indicators, ``Z_e`` the
 study/effect indicators). It is metafor's
 ``rma.mv(yi, vi, random = ~ 1 | study/effect)``. The variance components are
 estimated by maximising the (restricted) log-likelihood (Harville 1977;
-Viechtbauer 2005 for the univariate case) with boundary-respecting Fisher
-scoring, checked against the Karush-Kuhn-Tucker conditions at zero.
+Viechtbauer 2005 for the univariate case) with boundary-respecting
+Newton-Raphson (Fisher scoring where the surface is not concave), checked
+against the Karush-Kuhn-Tucker conditions at zero.
 
 The sampling errors ``e_ij`` are assumed independent given the random
 effects (``V`` is diagonal in ``v``): when effects share participants (time
@@ -261,6 +262,7 @@ class _Parts:
     vcov: Array
     score: Array
     info: Array
+    observed: Array
 
 
 def _evaluate(y: Array, vi: Array, X: Array, G: Sequence[Array], sigma2: Array, reml: bool) -> _Parts:
@@ -286,18 +288,22 @@ def _evaluate(y: Array, vi: Array, X: Array, G: Sequence[Array], sigma2: Array, 
     Vir = Vinv @ r
     logdet_v = 2.0 * np.log(np.diag(L)).sum()
     rss = float(r @ Vir)
+    P = Vinv - XtVi.T @ vcov @ XtVi
     if reml:
         logdet_xvx = -np.linalg.slogdet(vcov)[1]
         logdet_xx = np.linalg.slogdet(X.T @ X)[1]
         ll = -0.5 * ((k - p) * np.log(2 * np.pi) - logdet_xx + logdet_v + logdet_xvx + rss)
-        P = Vinv - XtVi.T @ vcov @ XtVi
+        Q = P
     else:
         ll = -0.5 * (k * np.log(2 * np.pi) + logdet_v + rss)
-        P = Vinv
-    PG = [P @ g for g in G]
-    score = np.array([-0.5 * np.trace(pg) + 0.5 * float(Vir @ g @ Vir) for pg, g in zip(PG, G)])
-    info = np.array([[0.5 * np.sum(a * b.T) for b in PG] for a in PG])
-    return _Parts(float(ll), beta, vcov, score, info)
+        Q = Vinv
+    QG = [Q @ g for g in G]
+    GPy = [g @ Vir for g in G]  # P y = V^-1 r
+    score = np.array([-0.5 * np.trace(qg) + 0.5 * float(Vir @ gpy) for qg, gpy in zip(QG, GPy)])
+    info = np.array([[0.5 * np.sum(a * b.T) for b in QG] for a in QG])
+    # observed information: -d2l/ds_i ds_j = y'P G_i P G_j P y - 1/2 tr(Q G_i Q G_j)
+    observed = np.array([[float(a @ P @ b) for b in GPy] for a in GPy]) - info
+    return _Parts(float(ll), beta, vcov, score, info, 0.5 * (observed + observed.T))
 
 
 @dataclass(frozen=True)
@@ -310,7 +316,7 @@ class _Optimum:
 
 def _maximise(y: Array, vi: Array, X: Array, G: Sequence[Array], free: Sequence[bool], start: Array,
               reml: bool, tol: float, maxiter: int) -> _Optimum:
-    """Fisher scoring over sigma2 >= 0 with step halving and an active set at zero.
+    """Newton-Raphson (Fisher scoring where not concave) over sigma2 >= 0, step halving, active set at zero.
 
     A component sits on the boundary when it is 0 and its score is <= 0 (the
     Karush-Kuhn-Tucker condition); the others are updated by scoring on the
@@ -326,6 +332,9 @@ def _maximise(y: Array, vi: Array, X: Array, G: Sequence[Array], free: Sequence[
             return _Optimum(s, cur, True, it)
         idx = np.flatnonzero(active)
         info = cur.info[np.ix_(idx, idx)]
+        observed = cur.observed[np.ix_(idx, idx)]
+        if np.all(np.linalg.eigvalsh(observed) > 0):
+            info = observed  # Newton-Raphson where the surface is concave: Fisher scoring can cycle on ridges
         try:
             step_sub = np.linalg.solve(info, cur.score[idx])
         except np.linalg.LinAlgError:
@@ -380,8 +389,8 @@ def pool_multilevel(
     generalised least squares estimate ``(X' V^-1 X)^-1 X' V^-1 y`` with
     ``V = diag(vi) + sigma2_study Z_s Z_s' + sigma2_effect Z_e Z_e'``; the
     variance components maximise the log-likelihood (ML) or the restricted
-    log-likelihood (REML; Harville 1977) by Fisher scoring with an active set
-    on the boundary sigma2 = 0. Tests: Wald z, or t with ``k - p`` df as
+    log-likelihood (REML; Harville 1977) by Newton-Raphson (Fisher scoring
+    where the surface is not concave) with an active set on the boundary sigma2 = 0. Tests: Wald z, or t with ``k - p`` df as
     metafor's ``test="t"``.
 
     Parameters
@@ -486,7 +495,7 @@ def pool_multilevel(
         opt = _best_of_starts(y, v, X, G, free, reml, tol, maxiter)
         sigma2 = opt.sigma2
     if not opt.converged:
-        msg = (f"{method_u} did not converge in {opt.iterations} Fisher-scoring iterations "
+        msg = (f"{method_u} did not converge in {opt.iterations} iterations "
                f"(sigma2 = {sigma2[0]:.6g}, {sigma2[1]:.6g}); results are at the last iterate.")
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=2)
