@@ -234,3 +234,18 @@ def test_scaling_effects_scales_variance_components(data: tuple, c: float) -> No
     np.testing.assert_allclose(b.sigma2, c * c * np.asarray(a.sigma2), rtol=1e-5, atol=1e-8 * c * c)
     assert b.estimate == pytest.approx(c * a.estimate, rel=1e-6, abs=1e-8 * c)
     assert b.pvalue == pytest.approx(a.pvalue, rel=1e-5, abs=1e-9)
+
+
+def test_converges_where_fisher_scoring_cycles() -> None:
+    """A data set (found by a random search) on which pure Fisher scoring oscillated for 1000 iterations."""
+    y = [-0.46959800720274825, -1.6440516099343072, -0.03766949946740159, 0.3083049095236414, -0.5963528197254155,
+         -0.6569375616910381, -0.6445764692431349, 1.67904090351525, 0.18801780255100786, 0.38773964004757955]
+    v = [0.39598939440638464, 0.39075102412183077, 0.15992073221717787, 0.4139752097105102, 0.25065429150797774,
+         0.09541018701235585, 0.1337833892543966, 0.26938215521234005, 0.24594510403410022, 0.4935243511716943]
+    study = ["s0", "s0", "s1", "s2", "s2", "s3", "s4", "s5", "s5", "s5"]
+    for method in ("REML", "ML"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", AlsmetaWarning)
+            r = pool_multilevel(y, v, study=study, method=method)
+        assert r.converged and r.iterations < 50
+        assert min(r.sigma2) > 0.1

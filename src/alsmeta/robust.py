@@ -254,14 +254,23 @@ def robust(fit: Any, cluster: Sequence[Any], adjust: str = "CR2", level: float |
     if adj == "CR1":
         vcov = vcov * n / (n - p)
     vcov = 0.5 * (vcov + vcov.T)
+    # as metafor: a (numerically) zero robust variance is not an estimate (e.g. all residuals 0)
+    zero = np.diag(vcov) < 100 * np.finfo(float).eps
+    if zero.any():
+        vcov[zero, :] = np.nan
+        vcov[:, zero] = np.nan
+        notes.append("The robust variance of " + ", ".join(t for t, z in zip(m.terms, zero) if z)
+                     + " is zero (every residual is 0): its robust SE, test and CI are not defined (NaN).")
     se = np.sqrt(np.diag(vcov))
-    if adj == "CR2":
-        df = _satterthwaite_df(m, W, bread, E, groups)
-    else:
-        df = np.full(p, float(n - p))
-    stat = m.beta / se
-    pval = 2 * stats.t.sf(np.abs(stat), df)
-    crit = stats.t.isf((1 - lv) / 2, df)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if adj == "CR2":
+            df = _satterthwaite_df(m, W, bread, E, groups)
+        else:
+            df = np.full(p, float(n - p))
+        df = np.where(zero, np.nan, df)
+        stat = m.beta / se
+        pval = 2 * stats.t.sf(np.abs(stat), df)
+        crit = stats.t.isf((1 - lv) / 2, df)
     coefficients = pd.DataFrame({"term": list(m.terms), "estimate": m.beta, "se": se, "statistic": stat,
                                  "df": df, "pvalue": pval, "ci_low": m.beta - crit * se,
                                  "ci_high": m.beta + crit * se})

@@ -207,6 +207,14 @@ uni_fits <- function(ds) {
       tau2 = fit$tau2, beta = arr(fit$beta), se = arr(fit$se),
       robust = robust_all(fit, dat$study))
   }
+  # a meta-regression (rma.uni with a moderator), clustered by study
+  dat <- data.frame(yi = ds$yi, vi = ds$vi, study = ds$study, x = ds$x)
+  r <- capture(rma(yi, vi, mods = ~ x, data = dat, method = "REML", control = UNI_CONTROL))
+  if (!is.null(r$value) && length(unique(ds$study)) > 2) {
+    fit <- r$value
+    out[[length(out) + 1]] <- list(id = "rma.uni/REML/mods=x", method = "REML", mods = TRUE,
+      tau2 = fit$tau2, beta = arr(fit$beta), se = arr(fit$se), robust = robust_all(fit, dat$study))
+  }
   # metafor's robust() builds its bread from fit$vb, which for test="knha" includes the
   # Knapp-Hartung factor s2w: the robust SE is then scaled by s2w (recorded, not followed).
   dat <- data.frame(yi = ds$yi, vi = ds$vi, study = ds$study)
