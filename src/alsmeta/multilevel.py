@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from alsmeta.pooling import AlsmetaWarning
 from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level
@@ -141,8 +141,11 @@ class MultilevelResult:
 
     def marginal_vcov(self) -> Array:
         """Marginal covariance ``V`` of the effects under the fitted model (k x k)."""
-        Zs, Ze = _indicators(self.study), _indicators(_nested(self.study, self.effect))
-        return _marginal(self.vi, Zs, Ze, np.asarray(self.sigma2))
+        s = np.asarray(self.study, dtype=object)
+        e = np.asarray(_nested(self.study, self.effect), dtype=object)
+        same_study = (s[:, None] == s[None, :]).astype(float)
+        same_effect = (e[:, None] == e[None, :]).astype(float)
+        return np.diag(self.vi) + self.sigma2[0] * same_study + self.sigma2[1] * same_effect
 
     def to_frame(self) -> pd.DataFrame:
         """One row per effect: study, effect, yi, vi, sei and its % share of the total weight.
@@ -248,10 +251,6 @@ def _nested(study: Sequence[str], effect: Sequence[str]) -> tuple[str, ...]:
     return tuple(f"{s}\x1f{e}" for s, e in zip(study, effect))
 
 
-def _marginal(vi: Array, Zs: Array, Ze: Array, sigma2: Array) -> Array:
-    return np.diag(vi) + sigma2[0] * (Zs @ Zs.T) + sigma2[1] * (Ze @ Ze.T)
-
-
 # --------------------------------------------------------------------- likelihood
 @dataclass(frozen=True)
 class _Parts:
@@ -265,44 +264,90 @@ class _Parts:
     observed: Array
 
 
-def _evaluate(y: Array, vi: Array, X: Array, G: Sequence[Array], sigma2: Array, reml: bool) -> _Parts:
+@dataclass(frozen=True)
+class _Structure:
+    """Random-effects structure: sparse indicators Z_i and the study blocks of V (grouped by size).
+
+    V is block diagonal by study, so it is inverted block by block, all blocks
+    of one size at once; V^-1 is kept sparse (its non-zeros are the blocks).
+    """
+
+    Z: tuple[sparse.csr_matrix, ...]
+    by_size: tuple[npt.NDArray[np.intp], ...]  # per block size: (n_blocks, size) row indices
+    rows: npt.NDArray[np.intp]
+    cols: npt.NDArray[np.intp]
+    k: int
+
+    @classmethod
+    def of(cls, Z: Sequence[Array]) -> _Structure:
+        k = Z[0].shape[0]
+        blocks = [np.flatnonzero(Z[0][:, j]) for j in range(Z[0].shape[1])]
+        sizes = sorted({len(b) for b in blocks})
+        by_size = tuple(np.array([b for b in blocks if len(b) == n]) for n in sizes)
+        rows = np.concatenate([np.repeat(ix, ix.shape[1], axis=1).ravel() for ix in by_size])
+        cols = np.concatenate([np.tile(ix, (1, ix.shape[1])).ravel() for ix in by_size])
+        return cls(tuple(sparse.csr_matrix(z) for z in Z), by_size, rows, cols, k)
+
+    def inverse(self, vi: Array, sigma2: Array) -> tuple[sparse.csr_matrix, float]:
+        """V^-1 (sparse) and log|V| for V = diag(vi) + sum sigma2_i Z_i Z_i'."""
+        values, logdet = [], 0.0
+        for ix in self.by_size:
+            n = ix.shape[1]
+            V = np.zeros((len(ix), n, n))
+            V[:, np.arange(n), np.arange(n)] = vi[ix]
+            for s2, z in zip(sigma2, self.Z):
+                if s2 != 0:
+                    zd = z.toarray()
+                    zb = zd[ix]  # (n_blocks, n, m)
+                    V += s2 * np.einsum("bim,bjm->bij", zb, zb)
+            L = np.linalg.cholesky(V)
+            logdet += 2.0 * float(np.log(np.diagonal(L, axis1=1, axis2=2)).sum())
+            Linv = np.linalg.inv(L)
+            values.append(np.einsum("bki,bkj->bij", Linv, Linv).ravel())
+        Vinv = sparse.csr_matrix((np.concatenate(values), (self.rows, self.cols)), shape=(self.k, self.k))
+        return Vinv, logdet
+
+
+def _evaluate(y: Array, vi: Array, X: Array, S: _Structure, sigma2: Array, reml: bool) -> _Parts:
     """(Restricted) log-likelihood with all constants, its score and Fisher information.
 
     ML: ``-1/2 [k log(2 pi) + log|V| + r' V^-1 r]``; REML additionally
     ``+ 1/2 (p log(2 pi) + log|X'X| - log|X' V^-1 X|)`` (Harville 1977; the
     constant ``log|X'X|`` as metafor's ``REMLf = TRUE``). Score
-    ``-1/2 tr(P G_i) + 1/2 y' P G_i P y`` and information ``1/2 tr(P G_i P G_j)``
-    with ``P = V^-1 - V^-1 X (X' V^-1 X)^-1 X' V^-1`` (REML) or ``V^-1`` in the
-    trace terms (ML).
+    ``-1/2 tr(Q G_i) + 1/2 y' P G_i P y``, expected information
+    ``1/2 tr(Q G_i Q G_j)`` and observed information
+    ``y' P G_i P G_j P y - 1/2 tr(Q G_i Q G_j)``, with
+    ``P = V^-1 - V^-1 X (X' V^-1 X)^-1 X' V^-1``, ``Q = P`` (REML) or ``V^-1`` (ML)
+    and ``G_i = Z_i Z_i'``.
     """
     k, p = X.shape
-    V = np.diag(vi) + sum(s * g for s, g in zip(sigma2, G))
-    L = np.linalg.cholesky(V)
-    Vinv = np.linalg.inv(V)
-    Vinv = 0.5 * (Vinv + Vinv.T)
-    XtVi = X.T @ Vinv
-    vcov = np.linalg.inv(XtVi @ X)
+    Vinv, logdet_v = S.inverse(vi, sigma2)
+    ViX = np.asarray(Vinv @ X)
+    vcov = np.linalg.inv(X.T @ ViX)
     vcov = 0.5 * (vcov + vcov.T)
-    beta = vcov @ (XtVi @ y)
+    beta = vcov @ (ViX.T @ y)
     r = y - X @ beta
-    Vir = Vinv @ r
-    logdet_v = 2.0 * np.log(np.diag(L)).sum()
+    Vir = np.asarray(Vinv @ r)
     rss = float(r @ Vir)
-    P = Vinv - XtVi.T @ vcov @ XtVi
+    U = ViX @ np.linalg.cholesky(vcov)  # P = V^-1 - U U'
+
+    def apply_p(a: Array) -> Array:
+        return np.asarray(Vinv @ a) - U @ (U.T @ a)
+
     if reml:
         logdet_xvx = -np.linalg.slogdet(vcov)[1]
         logdet_xx = np.linalg.slogdet(X.T @ X)[1]
         ll = -0.5 * ((k - p) * np.log(2 * np.pi) - logdet_xx + logdet_v + logdet_xvx + rss)
-        Q = P
     else:
         ll = -0.5 * (k * np.log(2 * np.pi) + logdet_v + rss)
-        Q = Vinv
-    QG = [Q @ g for g in G]
-    GPy = [g @ Vir for g in G]  # P y = V^-1 r
-    score = np.array([-0.5 * np.trace(qg) + 0.5 * float(Vir @ gpy) for qg, gpy in zip(QG, GPy)])
-    info = np.array([[0.5 * np.sum(a * b.T) for b in QG] for a in QG])
-    # observed information: -d2l/ds_i ds_j = y'P G_i P G_j P y - 1/2 tr(Q G_i Q G_j)
-    observed = np.array([[float(a @ P @ b) for b in GPy] for a in GPy]) - info
+    # tr(Q G_i) = tr(Z_i' Q Z_i) and tr(Q G_i Q G_j) = ||Z_i' Q Z_j||_F^2
+    QZ = [apply_p(z.toarray()) if reml else np.asarray((Vinv @ z).toarray()) for z in S.Z]
+    ZQZ = [[np.asarray(zi.T @ qzj) for qzj in QZ] for zi in S.Z]
+    GPy = [np.asarray(z @ (z.T @ Vir)) for z in S.Z]  # P y = V^-1 r
+    score = np.array([-0.5 * np.trace(ZQZ[i][i]) + 0.5 * float(Vir @ GPy[i]) for i in range(len(S.Z))])
+    info = np.array([[0.5 * np.sum(ZQZ[i][j] ** 2) for j in range(len(S.Z))] for i in range(len(S.Z))])
+    PGPy = [apply_p(b) for b in GPy]
+    observed = np.array([[float(a @ pb) for pb in PGPy] for a in GPy]) - info
     return _Parts(float(ll), beta, vcov, score, info, 0.5 * (observed + observed.T))
 
 
@@ -314,7 +359,7 @@ class _Optimum:
     iterations: int
 
 
-def _maximise(y: Array, vi: Array, X: Array, G: Sequence[Array], free: Sequence[bool], start: Array,
+def _maximise(y: Array, vi: Array, X: Array, G: _Structure, free: Sequence[bool], start: Array,
               reml: bool, tol: float, maxiter: int) -> _Optimum:
     """Newton-Raphson (Fisher scoring where not concave) over sigma2 >= 0, step halving, active set at zero.
 
@@ -483,16 +528,16 @@ def pool_multilevel(
                      "(as metafor: 'Single-level factor(s) found'); the result is a two-level model.")
     if fixed[1]:
         notes.append("A single study/effect level: sigma2_effect is fixed at 0.")
-    G = [Zs @ Zs.T, Ze @ Ze.T]
+    structure = _Structure.of([Zs, Ze])
     reml = method_u == "REML"
     if not identifiable and not fixed[0]:
         notes.append("Every study has a single effect: sigma2_study and sigma2_effect are not separately "
                      "identifiable (only their sum, which equals pool()'s tau^2); the sum is split equally.")
-        opt = _maximise(y, v, X, [G[0]], [True], np.array([_start_total(y, v, X)]), reml, tol, maxiter)
+        opt = _maximise(y, v, X, _Structure.of([Zs]), [True], np.array([_start_total(y, v, X)]), reml, tol, maxiter)
         sigma2 = np.array([opt.sigma2[0] / 2.0, opt.sigma2[0] / 2.0])
     else:
         free = [not fixed[0], not fixed[1]]
-        opt = _best_of_starts(y, v, X, G, free, reml, tol, maxiter)
+        opt = _best_of_starts(y, v, X, structure, free, reml, tol, maxiter)
         sigma2 = opt.sigma2
     if not opt.converged:
         msg = (f"{method_u} did not converge in {opt.iterations} iterations "
@@ -511,7 +556,7 @@ def _start_total(y: Array, v: Array, X: Array) -> float:
     return float(max(0.01, resid @ resid / (len(y) - X.shape[1]) - v.mean()))
 
 
-def _best_of_starts(y: Array, v: Array, X: Array, G: Sequence[Array], free: Sequence[bool], reml: bool,
+def _best_of_starts(y: Array, v: Array, X: Array, G: _Structure, free: Sequence[bool], reml: bool,
                     tol: float, maxiter: int) -> _Optimum:
     """Maximise from three starting splits of the total variance; keep the highest likelihood."""
     total = _start_total(y, v, X)

@@ -235,10 +235,14 @@ def robust(fit: Any, cluster: Sequence[Any], adjust: str = "CR2", level: float |
     lv = m.level if level is None else probability_level(level)
     groups = [np.flatnonzero(Z[:, j]) for j in range(n)]
     notes: list[str] = []
-    if not _block_diagonal(m.V, Z):
+    if _block_diagonal(m.V, Z):
+        W = np.zeros_like(m.V)
+        for g in groups:
+            W[np.ix_(g, g)] = np.linalg.inv(m.V[np.ix_(g, g)])
+    else:
         notes.append("The fitted covariance links effects in different clusters; the weights use the full "
                      "inverse of V and the meat ignores those links (as metafor's robust()).")
-    W = np.linalg.inv(m.V)
+        W = np.linalg.inv(m.V)
     W = 0.5 * (W + W.T)
     bread = np.linalg.inv(m.X.T @ W @ m.X)
     bread = 0.5 * (bread + bread.T)
