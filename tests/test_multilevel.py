@@ -32,6 +32,10 @@ def _fit(ds: dict, ref: dict) -> am.MultilevelResult:
     mods = {"x": ds["x"]} if ref["mods"] else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AlsmetaWarning)
+        if ds.get("rho") is not None:
+            V = am.sampling_covariance(ds["vi"], ds["study"], ds["rho"])
+            return pool_multilevel(ds["yi"], V=V, study=ds["study"], effect=ds["effect"], method=ref["method"],
+                                   test=ref["test"])
         return pool_multilevel(ds["yi"], ds["vi"], study=ds["study"], effect=ds["effect"], mods=mods,
                                method=ref["method"], test=ref["test"])
 
@@ -249,3 +253,43 @@ def test_converges_where_fisher_scoring_cycles() -> None:
             r = pool_multilevel(y, v, study=study, method=method)
         assert r.converged and r.iterations < 50
         assert min(r.sigma2) > 0.1
+
+
+# --------------------------------------------------------------------- correlated sampling errors
+def test_sampling_covariance_matches_the_reference_formula() -> None:
+    V = am.sampling_covariance([0.04, 0.09, 0.01], ["a", "a", "b"], 0.5)
+    np.testing.assert_allclose(V, [[0.04, 0.5 * 0.2 * 0.3, 0], [0.03, 0.09, 0], [0, 0, 0.01]], rtol=1e-15)
+    with pytest.raises(AlsmetaInputError, match=r"rho: 1.0 must lie in \[0, 1\)"):
+        am.sampling_covariance([0.04, 0.09], ["a", "a"], 1.0)
+
+
+def test_correlated_sampling_errors_widen_the_interval_for_one_study_with_two_time_points() -> None:
+    """Two time points of one trial: treating them as independent understates the SE."""
+    yi, vi, study = [2.98, 3.38], [0.75**2, 1.07**2], ["oh2018", "oh2018"]
+    independent = pool_multilevel(yi, vi, study=study)
+    correlated = pool_multilevel(yi, V=am.sampling_covariance(vi, study, 0.8), study=study)
+    assert correlated.se > independent.se
+
+
+@pytest.mark.parametrize(
+    ("V", "match"),
+    [
+        ([[0.04, 0.01], [0.01, 0.04]], r"rows 1 and 2 are in different studies \('a', 'b'\)"),
+        ([[0.04, 0.0], [0.01, 0.04]], r"V: the sampling covariance matrix is not symmetric"),
+        ([[0.04, 0.0], [0.0, float("nan")]], r"V: row 2 \(study 'b'\) has a missing"),
+        ([[0.04, 0.0], [0.0, -0.01]], r"V: row 2 \(study 'b'\) has a sampling variance <= 0"),
+        ([[0.04]], r"V: expected a 2 x 2 matrix"),
+    ],
+)
+def test_bad_sampling_covariance(V: list, match: str) -> None:
+    with pytest.raises(AlsmetaInputError, match=match):
+        pool_multilevel([0.1, 0.2], V=V, study=["a", "b"])
+
+
+def test_not_positive_definite_and_exactly_one_of_vi_and_v() -> None:
+    with pytest.raises(AlsmetaInputError, match="not positive definite"):
+        pool_multilevel([0.1, 0.2], V=[[0.01, 0.05], [0.05, 0.04]], study=["a", "a"])
+    with pytest.raises(AlsmetaInputError, match="exactly one of vi"):
+        pool_multilevel([0.1, 0.2], [0.01, 0.02], V=np.diag([0.01, 0.02]), study=["a", "b"])
+    with pytest.raises(AlsmetaInputError, match="exactly one of vi"):
+        pool_multilevel([0.1, 0.2], study=["a", "b"])

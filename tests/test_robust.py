@@ -31,6 +31,10 @@ def _mv(ds: dict, ref: dict) -> am.MultilevelResult:
     mods = {"x": ds["x"]} if ref["mods"] else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AlsmetaWarning)
+        if ds.get("rho") is not None:
+            V = am.sampling_covariance(ds["vi"], ds["study"], ds["rho"])
+            return pool_multilevel(ds["yi"], V=V, study=ds["study"], effect=ds["effect"], method=ref["method"],
+                                   test=ref["test"])
         return pool_multilevel(ds["yi"], ds["vi"], study=ds["study"], effect=ds["effect"], mods=mods,
                                method=ref["method"], test=ref["test"])
 

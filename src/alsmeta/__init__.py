@@ -56,7 +56,7 @@ from alsmeta.moderators import (
     permutation_test,
     subgroup_analysis,
 )
-from alsmeta.multilevel import MultilevelResult, pool_multilevel
+from alsmeta.multilevel import MultilevelResult, pool_multilevel, sampling_covariance
 from alsmeta.multiverse import (
     MultiverseResult,
     expand_grid,
@@ -172,6 +172,7 @@ __all__ = [
     "pool_multilevel",
     "risk_difference",
     "robust",
+    "sampling_covariance",
     "sd_change_from_sds",
     "sd_from_se",
     "se_from_ci",

@@ -16,11 +16,12 @@ Viechtbauer 2005 for the univariate case) with boundary-respecting
 Newton-Raphson (Fisher scoring where the surface is not concave), checked
 against the Karush-Kuhn-Tucker conditions at zero.
 
-The sampling errors ``e_ij`` are assumed independent given the random
-effects (``V`` is diagonal in ``v``): when effects share participants (time
-points of one cohort), their sampling errors are correlated and this model
-understates that part of the dependence; :func:`alsmeta.robust.robust`
-(cluster-robust CR2 inference) guards against such misspecification.
+With ``vi`` the sampling errors ``e_ij`` are assumed independent given the
+random effects. When effects share participants (time points of one cohort),
+their sampling errors are correlated: give their covariance as ``V``
+(:func:`sampling_covariance` builds one from an assumed correlation), and/or
+use :func:`alsmeta.robust.robust` (cluster-robust CR2 inference), which
+guards against a misspecified working model when there are enough studies.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ class MultilevelResult:
         Effects, coefficients, distinct studies, distinct study/effect levels.
     yi, vi, X, terms, study, effect, method, test, level
         Data and specification.
+    sampling_cov
+        The sampling covariance matrix when given as ``V`` (None for ``vi``).
     converged, iterations, notes
     """
 
@@ -118,6 +121,7 @@ class MultilevelResult:
     n_effects: int
     yi: Array
     vi: Array
+    sampling_cov: Array | None
     X: Array
     terms: tuple[str, ...]
     study: tuple[str, ...]
@@ -145,7 +149,8 @@ class MultilevelResult:
         e = np.asarray(_nested(self.study, self.effect), dtype=object)
         same_study = (s[:, None] == s[None, :]).astype(float)
         same_effect = (e[:, None] == e[None, :]).astype(float)
-        return np.diag(self.vi) + self.sigma2[0] * same_study + self.sigma2[1] * same_effect
+        V0 = np.diag(self.vi) if self.sampling_cov is None else self.sampling_cov
+        return V0 + self.sigma2[0] * same_study + self.sigma2[1] * same_effect
 
     def to_frame(self) -> pd.DataFrame:
         """One row per effect: study, effect, yi, vi, sei and its % share of the total weight.
@@ -288,13 +293,11 @@ class _Structure:
         cols = np.concatenate([np.tile(ix, (1, ix.shape[1])).ravel() for ix in by_size])
         return cls(tuple(sparse.csr_matrix(z) for z in Z), by_size, rows, cols, k)
 
-    def inverse(self, vi: Array, sigma2: Array) -> tuple[sparse.csr_matrix, float]:
-        """V^-1 (sparse) and log|V| for V = diag(vi) + sum sigma2_i Z_i Z_i'."""
+    def inverse(self, V0: Array, sigma2: Array) -> tuple[sparse.csr_matrix, float]:
+        """V^-1 (sparse) and log|V| for V = V0 + sum sigma2_i Z_i Z_i' (V0: sampling covariance, k x k)."""
         values, logdet = [], 0.0
         for ix in self.by_size:
-            n = ix.shape[1]
-            V = np.zeros((len(ix), n, n))
-            V[:, np.arange(n), np.arange(n)] = vi[ix]
+            V = V0[ix[:, :, None], ix[:, None, :]].copy()
             for s2, z in zip(sigma2, self.Z):
                 if s2 != 0:
                     zd = z.toarray()
@@ -308,7 +311,7 @@ class _Structure:
         return Vinv, logdet
 
 
-def _evaluate(y: Array, vi: Array, X: Array, S: _Structure, sigma2: Array, reml: bool) -> _Parts:
+def _evaluate(y: Array, V0: Array, X: Array, S: _Structure, sigma2: Array, reml: bool) -> _Parts:
     """(Restricted) log-likelihood with all constants, its score and Fisher information.
 
     ML: ``-1/2 [k log(2 pi) + log|V| + r' V^-1 r]``; REML additionally
@@ -321,7 +324,7 @@ def _evaluate(y: Array, vi: Array, X: Array, S: _Structure, sigma2: Array, reml:
     and ``G_i = Z_i Z_i'``.
     """
     k, p = X.shape
-    Vinv, logdet_v = S.inverse(vi, sigma2)
+    Vinv, logdet_v = S.inverse(V0, sigma2)
     ViX = np.asarray(Vinv @ X)
     vcov = np.linalg.inv(X.T @ ViX)
     vcov = 0.5 * (vcov + vcov.T)
@@ -359,7 +362,7 @@ class _Optimum:
     iterations: int
 
 
-def _maximise(y: Array, vi: Array, X: Array, G: _Structure, free: Sequence[bool], start: Array,
+def _maximise(y: Array, V0: Array, X: Array, G: _Structure, free: Sequence[bool], start: Array,
               reml: bool, tol: float, maxiter: int) -> _Optimum:
     """Newton-Raphson (Fisher scoring where not concave) over sigma2 >= 0, step halving, active set at zero.
 
@@ -370,7 +373,7 @@ def _maximise(y: Array, vi: Array, X: Array, G: _Structure, free: Sequence[bool]
     negligible.
     """
     s = np.where(free, np.maximum(start, 0.0), 0.0)
-    cur = _evaluate(y, vi, X, G, s, reml)
+    cur = _evaluate(y, V0, X, G, s, reml)
     for it in range(1, maxiter + 1):
         active = np.array([f and (si > 0 or g > 0) for f, si, g in zip(free, s, cur.score)])
         if not active.any():
@@ -390,7 +393,7 @@ def _maximise(y: Array, vi: Array, X: Array, G: _Structure, free: Sequence[bool]
         factor = 1.0
         for _ in range(60):
             cand = np.maximum(s + factor * step, 0.0)
-            nxt = _evaluate(y, vi, X, G, cand, reml)
+            nxt = _evaluate(y, V0, X, G, cand, reml)
             if nxt.loglik >= cur.loglik - 1e-13 * abs(cur.loglik):
                 accepted = True
                 break
@@ -414,8 +417,9 @@ def _kkt(s: Array, score: Array, free: Sequence[bool], tol: float) -> bool:
 # --------------------------------------------------------------------- main
 def pool_multilevel(
     yi: Sequence[float] | Array,
-    vi: Sequence[float] | Array,
+    vi: Sequence[float] | Array | None = None,
     *,
+    V: Any = None,
     study: Sequence[Any],
     effect: Sequence[Any] | None = None,
     mods: Any = None,
@@ -435,13 +439,21 @@ def pool_multilevel(
     ``V = diag(vi) + sigma2_study Z_s Z_s' + sigma2_effect Z_e Z_e'``; the
     variance components maximise the log-likelihood (ML) or the restricted
     log-likelihood (REML; Harville 1977) by Newton-Raphson (Fisher scoring
-    where the surface is not concave) with an active set on the boundary sigma2 = 0. Tests: Wald z, or t with ``k - p`` df as
-    metafor's ``test="t"``.
+    where the surface is not concave) with an active set on the boundary
+    sigma2 = 0. Tests: Wald z, or t with ``k - p`` df as metafor's
+    ``test="t"``. With ``V=`` the sampling errors are ``e ~ N(0, V)`` and
+    ``diag(vi)`` is replaced by ``V`` throughout (including the Q test).
 
     Parameters
     ----------
     yi, vi
         Effect sizes and their sampling variances (one row per effect).
+    V
+        Instead of ``vi``: the k x k sampling covariance matrix (metafor's
+        ``rma.mv(yi, V, ...)``), for effects whose sampling errors are
+        correlated (e.g. time points measured on the same patients; see
+        :func:`sampling_covariance`). It must be symmetric, positive definite
+        and zero between effects of different studies.
     study
         Study label of each effect (the outer factor).
     effect
@@ -502,10 +514,8 @@ def pool_multilevel(
     k = len(y)
     if k == 0:
         raise AlsmetaInputError("yi: no effects given (k = 0); a multilevel model needs at least one effect")
-    v = numeric_column(vi, "vi", positive=True)
-    if len(v) != k:
-        raise AlsmetaInputError(f"vi: {len(v)} values given for {k} effects (yi has {k})")
     studies = group_labels(study, "study", k)
+    V0 = _sampling_matrix(vi, V, k, studies)
     effects = group_labels(effect, "effect", k) if effect is not None else tuple(str(i + 1) for i in range(k))
     rows = [f"{s}/{e}" for s, e in zip(studies, effects)]
     y = numeric_column(y, "yi", rows)
@@ -533,27 +543,28 @@ def pool_multilevel(
     if not identifiable and not fixed[0]:
         notes.append("Every study has a single effect: sigma2_study and sigma2_effect are not separately "
                      "identifiable (only their sum, which equals pool()'s tau^2); the sum is split equally.")
-        opt = _maximise(y, v, X, _Structure.of([Zs]), [True], np.array([_start_total(y, v, X)]), reml, tol, maxiter)
+        opt = _maximise(y, V0, X, _Structure.of([Zs]), [True], np.array([_start_total(y, V0, X)]), reml, tol,
+                        maxiter)
         sigma2 = np.array([opt.sigma2[0] / 2.0, opt.sigma2[0] / 2.0])
     else:
         free = [not fixed[0], not fixed[1]]
-        opt = _best_of_starts(y, v, X, structure, free, reml, tol, maxiter)
+        opt = _best_of_starts(y, V0, X, structure, free, reml, tol, maxiter)
         sigma2 = opt.sigma2
     if not opt.converged:
         msg = (f"{method_u} did not converge in {opt.iterations} iterations "
                f"(sigma2 = {sigma2[0]:.6g}, {sigma2[1]:.6g}); results are at the last iterate.")
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=2)
-    return _assemble(y, v, X, terms, studies, effects, method_u, test_l, lv, sigma2, fixed, identifiable,
+    return _assemble(y, V0, V is not None, X, terms, studies, effects, method_u, test_l, lv, sigma2, fixed, identifiable,
                      opt, n_studies, n_effects, tuple(notes))
 
 
-def _start_total(y: Array, v: Array, X: Array) -> float:
+def _start_total(y: Array, V0: Array, X: Array) -> float:
     """Method-of-moments start for the total heterogeneity (residual variance minus mean v)."""
     if len(y) <= X.shape[1]:
         return 0.0
     resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
-    return float(max(0.01, resid @ resid / (len(y) - X.shape[1]) - v.mean()))
+    return float(max(0.01, resid @ resid / (len(y) - X.shape[1]) - np.diag(V0).mean()))
 
 
 def _best_of_starts(y: Array, v: Array, X: Array, G: _Structure, free: Sequence[bool], reml: bool,
@@ -570,7 +581,7 @@ def _best_of_starts(y: Array, v: Array, X: Array, G: _Structure, free: Sequence[
     return best
 
 
-def _assemble(y: Array, v: Array, X: Array, terms: Sequence[str], studies: tuple[str, ...],
+def _assemble(y: Array, V0: Array, full_v: bool, X: Array, terms: Sequence[str], studies: tuple[str, ...],
               effects: tuple[str, ...], method: str, test: str, level: float, sigma2: Array,
               fixed: tuple[bool, bool], identifiable: bool, opt: _Optimum, n_studies: int,
               n_effects: int, notes: tuple[str, ...]) -> MultilevelResult:
@@ -593,7 +604,7 @@ def _assemble(y: Array, v: Array, X: Array, terms: Sequence[str], studies: tuple
         pval = 2 * stats.norm.sf(np.abs(stat))
     coefficients = pd.DataFrame({"term": list(terms), "estimate": beta, "se": se, "statistic": stat,
                                  "pvalue": pval, "ci_low": beta - crit * se, "ci_high": beta + crit * se})
-    qe, qe_df = _cochran_q(y, v, X)
+    qe, qe_df = _cochran_q(y, V0, X)
     qe_p = float(stats.chi2.sf(qe, qe_df)) if qe_df > 0 else float("nan")
     btt = np.arange(1, p) if p > 1 else np.arange(1)
     sub = vcov[np.ix_(btt, btt)]
@@ -619,15 +630,88 @@ def _assemble(y: Array, v: Array, X: Array, terms: Sequence[str], studies: tuple
         sigma2_fixed=fixed, sigma2_identifiable=identifiable, qe=qe, qe_df=qe_df, qe_pvalue=qe_p,
         qm=qm, qm_df=m, qm_df2=qm_df2, qm_pvalue=qm_p, loglik=ll, aic=float(aic), bic=float(bic),
         aicc=float(aicc), n_parameters=n_par, k=k, p=p, n_studies=n_studies, n_effects=n_effects,
-        yi=y, vi=v, X=X, terms=tuple(terms), study=studies, effect=effects, method=method, test=test,
+        yi=y, vi=np.diag(V0).copy(), sampling_cov=V0 if full_v else None, X=X, terms=tuple(terms), study=studies, effect=effects, method=method, test=test,
         level=level, converged=opt.converged, iterations=opt.iterations, notes=notes,
     )
 
 
-def _cochran_q(y: Array, v: Array, X: Array) -> tuple[float, int]:
-    """Residual heterogeneity Q with weights 1/v (Cochran 1954), df = k - p."""
-    w = 1.0 / v
-    XtW = X.T * w
+def _cochran_q(y: Array, V0: Array, X: Array) -> tuple[float, int]:
+    """Residual heterogeneity Q = r' V0^-1 r of the fixed-effects fit (Cochran 1954), df = k - p."""
+    W = np.linalg.inv(V0)
+    XtW = X.T @ W
     b = np.linalg.solve(XtW @ X, XtW @ y)
     r = y - X @ b
-    return float(np.sum(w * r * r)), int(len(y) - X.shape[1])
+    return float(r @ W @ r), int(len(y) - X.shape[1])
+
+
+def _sampling_matrix(vi: Any, V: Any, k: int, studies: Sequence[str]) -> Array:
+    """The k x k sampling covariance from ``vi`` (diagonal) or ``V``, validated."""
+    if (vi is None) == (V is None):
+        raise AlsmetaInputError("vi, V: give exactly one of vi (sampling variances) or V (sampling covariance matrix)")
+    if V is None:
+        v = numeric_column(vi, "vi", positive=True)
+        if len(v) != k:
+            raise AlsmetaInputError(f"vi: {len(v)} values given for {k} effects (yi has {k})")
+        return np.diag(v)
+    M = np.asarray(V, dtype=float)
+    if M.shape != (k, k):
+        raise AlsmetaInputError(f"V: expected a {k} x {k} matrix for {k} effects, got shape {M.shape}")
+    if not np.all(np.isfinite(M)):
+        i = int(np.argwhere(~np.isfinite(M))[0][0])
+        raise AlsmetaInputError(f"V: row {i + 1} (study {studies[i]!r}) has a missing or infinite entry")
+    if not np.allclose(M, M.T, rtol=1e-12, atol=0):
+        raise AlsmetaInputError("V: the sampling covariance matrix is not symmetric")
+    for i in range(k):
+        if M[i, i] <= 0:
+            raise AlsmetaInputError(f"V: row {i + 1} (study {studies[i]!r}) has a sampling variance <= 0")
+        for j in range(k):
+            if M[i, j] != 0 and studies[i] != studies[j]:
+                raise AlsmetaInputError(
+                    f"V: rows {i + 1} and {j + 1} are in different studies ({studies[i]!r}, {studies[j]!r}) "
+                    "but have a non-zero sampling covariance; sampling errors must be independent between studies")
+    M = 0.5 * (M + M.T)
+    if np.linalg.eigvalsh(M).min() <= 0:
+        raise AlsmetaInputError("V: the sampling covariance matrix is not positive definite "
+                                "(a within-study correlation is too large for these variances)")
+    return M
+
+
+def sampling_covariance(vi: Sequence[float] | Array, study: Sequence[Any], rho: float) -> Array:
+    """Sampling covariance with a common within-study correlation: ``V_ij = rho sqrt(v_i v_j)`` in one study.
+
+    The usual working assumption when effects of one study share
+    participants but the correlation of their sampling errors is not
+    reported (Pustejovsky & Tipton 2022; clubSandwich's
+    ``impute_covariance_matrix(vi, cluster, r = rho)``, metafor's
+    ``vcalc(vi, cluster, rho = rho)`` for distinct outcomes). ``rho`` is an
+    assumption: report results for several values.
+
+    Parameters
+    ----------
+    vi
+        Sampling variances.
+    study
+        Study label of each effect; effects of different studies are independent.
+    rho
+        Correlation in [0, 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        The k x k matrix, to pass as ``pool_multilevel(yi, V=..., study=...)``.
+
+    References
+    ----------
+    Pustejovsky JE, Tipton E (2022). Meta-analysis with robust variance
+    estimation: expanding the range of working models. Prev Sci 23:425-438.
+    """
+    from alsmeta.validation import finite_number
+    v = numeric_column(vi, "vi", positive=True)
+    labels = group_labels(study, "study", len(v))
+    r = finite_number(rho, "rho")
+    if not 0.0 <= r < 1.0:
+        raise AlsmetaInputError(f"rho: {rho!r} must lie in [0, 1)")
+    lab = np.asarray(labels, dtype=object)
+    same = lab[:, None] == lab[None, :]
+    sd = np.sqrt(v)
+    return np.where(same, r * np.outer(sd, sd), 0.0) + np.diag((1.0 - r) * v)

@@ -117,6 +117,10 @@ datasets <- list(
        description = "escalc(measure=\"RR\", ai=tpos, bi=tneg, ci=cpos, di=cneg, data=dat.bcg); study = trial, effect = 1 (one effect per study)",
        yi = as.numeric(bcg$yi), vi = as.numeric(bcg$vi), study = as.character(bcg$trial),
        effect = rep("1", nrow(bcg)), x = bcg$ablat),
+  list(name = "dat.konstantopoulos2011.rho0.6", source = "metadat::dat.konstantopoulos2011",
+       description = "as dat.konstantopoulos2011, with V = sampling covariance, correlation 0.6 between effects of one district (V_ij = 0.6 sqrt(v_i v_j))",
+       yi = k2011$yi, vi = k2011$vi, study = as.character(k2011$district),
+       effect = as.character(k2011$school), x = k2011$year, rho = 0.6),
   list(name = "edge.one_study", source = "first 6 rows of metadat::dat.konstantopoulos2011 (all in district 11)",
        description = "all effects in one study: the between-study component is not identifiable",
        yi = k2011$yi[1:4], vi = k2011$vi[1:4], study = as.character(k2011$district[1:4]),
@@ -135,13 +139,26 @@ coefs <- function(fit) list(
   beta = arr(fit$beta), se = arr(fit$se), zval = arr(fit$zval), pval = arr(fit$pval),
   ci_lb = arr(fit$ci.lb), ci_ub = arr(fit$ci.ub))
 
+# Sampling covariance with correlation rho between effects of one study: V_ij = rho sqrt(v_i v_j).
+within_cov <- function(vi, study, rho) {
+  same <- outer(study, study, "==")
+  V <- rho * sqrt(outer(vi, vi)) * same
+  diag(V) <- vi
+  V
+}
+
 mv_fit <- function(ds, method, test, mods) {
   dat <- data.frame(yi = ds$yi, vi = ds$vi, study = ds$study, effect = ds$effect, x = ds$x)
+  if (!is.null(ds$rho)) dat$vi <- NULL
+  Vmat <- if (!is.null(ds$rho)) within_cov(ds$vi, ds$study, ds$rho) else NULL
   # The tightest control that nlminb accepts: it reports "false convergence" (code 1) on some
   # data sets at rel.tol 1e-12, so fall back step by step and record what was used.
   r <- NULL
   for (ctrl in MV_CONTROLS) {
-    r <- capture(if (mods) {
+    r <- capture(if (!is.null(Vmat)) {
+      rma.mv(yi, Vmat, random = ~ 1 | study/effect, data = dat, method = method, test = test,
+             control = ctrl)
+    } else if (mods) {
       rma.mv(yi, vi, mods = ~ x, random = ~ 1 | study/effect, data = dat, method = method,
              test = test, control = ctrl)
     } else {
@@ -234,13 +251,13 @@ for (ds in datasets) {
   for (method in c("REML", "ML")) for (test in c("z", "t")) {
     fits[[length(fits) + 1]] <- mv_fit(ds, method, test, FALSE)
   }
-  if (ds$name %in% c("dat.konstantopoulos2011", "dat.assink2016")) {
+  if (ds$name %in% c("dat.konstantopoulos2011", "dat.assink2016")) {  # moderator fits
     for (method in c("REML", "ML")) fits[[length(fits) + 1]] <- mv_fit(ds, method, "z", TRUE)
   }
   entry <- list(name = ds$name, source = ds$source, description = ds$description,
                 k = length(ds$yi), yi = arr(ds$yi), vi = arr(ds$vi), study = I(ds$study),
-                effect = I(ds$effect), x = arr(ds$x), fits = fits)
-  if (length(unique(ds$study)) >= 2) entry$uni_fits <- uni_fits(ds)
+                effect = I(ds$effect), x = arr(ds$x), rho = ds$rho, fits = fits)
+  if (length(unique(ds$study)) >= 2 && is.null(ds$rho)) entry$uni_fits <- uni_fits(ds)
   out_sets[[length(out_sets) + 1]] <- entry
 }
 
@@ -254,6 +271,7 @@ result <- list(
   rma_mv_controls = MV_CONTROLS,
   rma_uni_control = UNI_CONTROL,
   notes = I(c(
+    "rho (when present): rma.mv(yi, V, ...) with V_ij = rho sqrt(v_i v_j) for effects of one study, v_i on the diagonal.",
     "rma.mv(yi, vi, random = ~ 1 | study/effect, method, test, control) with the first of rma_mv_controls that converges (recorded per fit); sigma2 = (study, effect).",
     "fit_stats are metafor's fit.stats (ML and REML columns); logLik/AIC/BIC are for the fitted method.",
     "robust: CR0 = robust(adjust=FALSE), CR1 = robust(adjust=TRUE), CR2 = robust(clubSandwich=TRUE) (vcovCR CR2, Satterthwaite df); cluster = study; vb is column-major.",
