@@ -129,6 +129,12 @@ def test_k1_fixes_both_components() -> None:
     assert r.n_parameters == 1
 
 
+def test_k1_t_test_has_no_df_and_says_so() -> None:
+    r = pool_multilevel([0.3], [0.04], study=["A"], test="t")
+    assert r.df == 0 and np.isnan(r.pvalue) and np.isnan(r.ci_low)
+    assert any("no t test is possible" in n for n in r.notes)
+
+
 def test_t_test_uses_k_minus_p_df() -> None:
     ds = REF["datasets"][0]
     r = pool_multilevel(ds["yi"], ds["vi"], study=ds["study"], effect=ds["effect"], test="t")

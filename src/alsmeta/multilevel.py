@@ -550,6 +550,8 @@ def pool_multilevel(
         free = [not fixed[0], not fixed[1]]
         opt = _best_of_starts(y, V0, X, structure, free, reml, tol, maxiter)
         sigma2 = opt.sigma2
+    if test_l == "t" and k - p < 1:
+        notes.append(f"test='t' with k - p = {k - p} df: no t test is possible; p-value and CI are NaN.")
     if not opt.converged:
         msg = (f"{method_u} did not converge in {opt.iterations} iterations "
                f"(sigma2 = {sigma2[0]:.6g}, {sigma2[1]:.6g}); results are at the last iterate.")
