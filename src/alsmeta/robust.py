@@ -176,7 +176,9 @@ def robust(fit: Any, cluster: Sequence[Any], adjust: str = "CR2", level: float |
     fit
         A result of :func:`alsmeta.pool`, :func:`alsmeta.meta_regression` or
         :func:`alsmeta.pool_multilevel`. The weights ``W = V^-1`` are the
-        fitted model's (for ``pool``: ``1/(v + tau^2)``, whatever its ``test``).
+        fitted model's (for ``pool``: ``1/(v + tau^2)``, whatever its ``test``;
+        metafor 3.8-1 instead scales the robust SE of a ``test="knha"`` fit
+        by the Knapp-Hartung factor, an artefact of reusing ``fit$vb``).
     cluster
         Cluster label of each effect (usually the study), in the order of the
         fit's data. Effects in different clusters are assumed independent;
