@@ -58,6 +58,7 @@ from alsmeta.moderators import (
     permutation_test,
     subgroup_analysis,
 )
+from alsmeta.multilevel import MultilevelResult, pool_multilevel, sampling_covariance
 from alsmeta.multiverse import (
     MultiverseResult,
     expand_grid,
@@ -72,6 +73,7 @@ from alsmeta.power import (
     trial_power,
     trial_sample_size,
 )
+from alsmeta.robust import RobustResult, robust
 from alsmeta.selection import SelectionModelResult, selection_model
 from alsmeta.sensitivity import (
     BootstrapResult,
@@ -120,11 +122,13 @@ __all__ = [
     "MetaRegressionResult",
     "MetaSimulationResult",
     "METHODS",
+    "MultilevelResult",
     "MultiverseResult",
     "NaturalHistory",
     "PermutationResult",
     "PetPeeseResult",
     "PooledResult",
+    "RobustResult",
     "SEFromP",
     "SelectionModelResult",
     "SequentialBoundaries",
@@ -171,7 +175,10 @@ __all__ = [
     "pool_many",
     "pool_mh",
     "pool_peto",
+    "pool_multilevel",
     "risk_difference",
+    "robust",
+    "sampling_covariance",
     "sd_change_from_sds",
     "sd_from_se",
     "se_from_ci",
