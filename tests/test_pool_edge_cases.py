@@ -147,8 +147,9 @@ def test_bad_values_name_study_and_column(yi, vi, message):
 def test_mismatched_lengths_duplicate_labels_and_specification_errors():
     with pytest.raises(AlsmetaInputError, match="yi has 3 values but vi has 2"):
         am.pool([1, 2, 3], [1, 1])
-    with pytest.raises(AlsmetaInputError, match="duplicate study label 'A'"):
-        am.pool([1, 2], [1, 1], labels=["A", "A"])
+    # duplicates are made unique as metafor does (GUIDE), not refused
+    with pytest.warns(am.AlsmetaWarning, match="duplicate study labels 'A'"):
+        assert am.pool([1, 2], [1, 1], labels=["A", "A"]).labels == ("A.1", "A.2")
     with pytest.raises(AlsmetaInputError, match="3 labels given for 2 studies"):
         am.pool([1, 2], [1, 1], labels=["A", "B", "C"])
     with pytest.raises(AlsmetaInputError, match="exactly one of vi"):
@@ -164,7 +165,7 @@ def test_mismatched_lengths_duplicate_labels_and_specification_errors():
             am.pool([1, 2], [1, 1], level=bad_level)
     with pytest.raises(AlsmetaInputError, match="cannot fix tau2 for the common-effect"):
         am.pool([1, 2], [1, 1], method="CE", tau2=0.1)
-    with pytest.raises(AlsmetaInputError, match="must be finite and >= 0"):
+    with pytest.raises(AlsmetaInputError, match="tau2: must be >= 0"):
         am.pool([1, 2], [1, 1], tau2=-0.1)
 
 
