@@ -140,6 +140,59 @@ class Rows:
         return psum(self.v)
 
 
+_DEAD_ZONE = 16  # no rescaling while the typical standard error lies within 2^-16 .. 2^16
+
+
+def scale_exponent(v: Array) -> npt.NDArray[np.int64]:
+    """Power-of-two exponent ``m`` of the working scale ``s = 2^m`` of each column of ``(c, n)`` variances.
+
+    ``s^2`` is the power of two nearest the geometric mean of the smallest and
+    largest variance, so the standardised variances ``v / s^2`` lie in
+    ``[R^-1/2, R^1/2]`` (``R`` the ratio of the largest to the smallest) and
+    every power of the weights the engine forms (up to ``w^4``) stays in
+    range. Rescaling by a power of two is exact in binary floating point, so
+    the results on the standardised scale, multiplied back, are the exact
+    results of the same arithmetic on the original scale wherever that
+    arithmetic neither overflows nor underflows. ``m = 0`` while ``s`` lies
+    within ``2^-16 .. 2^16`` (ordinary data are not touched at all).
+    """
+    if v.shape[0] == 0:
+        return np.zeros(v.shape[1], dtype=np.int64)
+    _, e_lo = np.frexp(v.min(axis=0))
+    _, e_hi = np.frexp(v.max(axis=0))
+    m = np.floor((e_lo.astype(np.int64) + e_hi) / 4.0 + 0.5).astype(np.int64)
+    return np.where(np.abs(m) <= _DEAD_ZONE, 0, m)
+
+
+_CENTRE_RATIO = 2.0**20  # centre a column whose effects are this much larger than their spread
+
+
+def standardise(r: Rows) -> tuple[Rows, npt.NDArray[np.int64], Array]:
+    """The block on its working scale: ``(y - y0) / s`` and ``v / s^2`` with ``s = 2^m`` per column.
+
+    ``s`` is chosen by :func:`scale_exponent`. ``y0`` is 0 unless the
+    effects of a column are far larger than their spread (all equal, or
+    equal up to a relative 1e-6): then ``y0`` is the column's first effect,
+    so that the rounding error of forming a mean of large, nearly equal
+    numbers does not masquerade as heterogeneity (``[0.1, 0.1, 0.1]`` has
+    tau^2 = 0 exactly, not 1e-34). Quantities in the units of the effect are
+    ``y0 + s * (result)``; variances ``s^2 * (result)``.
+
+    Returns the block (``r`` itself when no column needs it), ``m`` and ``y0``.
+    """
+    m = scale_exponent(r.v)
+    y0 = np.zeros(r.n)
+    if r.c:
+        big = np.abs(r.y).max(axis=0)
+        spread = r.y.max(axis=0) - r.y.min(axis=0)
+        near = (big > 0) & (big > _CENTRE_RATIO * spread)
+        y0 = np.where(near, r.y[0], 0.0)
+    if not m.any() and not y0.any():
+        return r, m, y0
+    y = r.y - y0[None, :] if y0.any() else r.y
+    return Rows(np.ldexp(y, -m[None, :]), np.ldexp(r.v, -2 * m[None, :])), m, y0
+
+
 def _loglik_dense(y: Array, v: Array, tau2: Array, reml: bool) -> Array:
     """(Restricted) log-likelihood per column (see :func:`log_likelihood`)."""
     k = y.shape[0]
@@ -435,9 +488,12 @@ def estimate_tau2(
     n = y.shape[0]
     parts = {name: np.zeros(n, dtype=dt) for name, dt in _EST_FIELDS}
     for c, rows in count_groups(mask):
-        est = estimate_dense(Rows(*dense(mask, rows, c, y, v)), method, tau2_fixed, tol, maxiter)
+        r, m, _ = standardise(Rows(*dense(mask, rows, c, y, v)))
+        fixed = None if tau2_fixed is None else np.ldexp(float(tau2_fixed), -2 * m)
+        est = estimate_dense(r, method, fixed, tol, maxiter)
         for name, _ in _EST_FIELDS:
-            parts[name][rows] = getattr(est, name)
+            val = getattr(est, name)
+            parts[name][rows] = np.ldexp(val, 2 * m) if name in ("tau2", "tau2_se") else val
     return Tau2Estimate(**parts)
 
 
@@ -448,23 +504,29 @@ _EST_FIELDS = (
 
 
 def estimate_dense(
-    r: Rows, method: str, tau2_fixed: float | None, tol: float, maxiter: int, with_se: bool = True
+    r: Rows, method: str, tau2_fixed: float | Array | None, tol: float, maxiter: int, with_se: bool = True
 ) -> Tau2Estimate:
     """tau^2 of each column of a :class:`Rows` block (any number of studies, including 0 and 1).
 
-    ``with_se=False`` skips the standard error (NaN).
+    ``tau2_fixed`` is one value or one per column. ``with_se=False`` skips
+    the standard error (NaN). The block is used on the scale it is given
+    (callers standardise it with :func:`standardise`).
     """
     n = r.n
     fixed = tau2_fixed is not None and method != "CE"
+    fixed_value = np.broadcast_to(np.asarray(tau2_fixed, dtype=float), (n,)).copy() if fixed else None
     if r.c < 2 or method == "CE":
-        fill = np.nan if r.c == 0 else (float(tau2_fixed) if fixed else 0.0)
         false = np.zeros(n, dtype=bool)
+        if r.c == 0:
+            fill = np.full(n, np.nan)
+        else:
+            fill = fixed_value if fixed_value is not None else np.zeros(n)
         return Tau2Estimate(
-            tau2=np.full(n, fill), tau2_se=np.full(n, np.nan), converged=np.full(n, r.c > 0),
+            tau2=fill, tau2_se=np.full(n, np.nan), converged=np.full(n, r.c > 0),
             iterations=np.zeros(n, dtype=np.int64), fallback=false, boundary_reset=false.copy(),
             multimodal=false.copy(),
         )
-    return _estimate_rows(method, r, np.full(n, float(tau2_fixed)) if fixed else None, tol, maxiter, with_se)
+    return _estimate_rows(method, r, fixed_value, tol, maxiter, with_se)
 
 
 def _estimate_rows(

@@ -35,6 +35,7 @@ from alsmeta.validation import (
     AlsmetaInputError,
     AlsmetaWarning,
     align_on_index,
+    check_computable,
     missing_labels,
     missing_studies,
     na_action_arg,
@@ -209,7 +210,12 @@ class PooledResult:
 
 
 def _fmt(x: float, digits: int) -> str:
-    return "NA" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+    """Fixed ``digits`` decimals; scientific notation where that would hide the value (|x| >= 1e7 or < 10^-digits)."""
+    if x is None or not np.isfinite(x):
+        return "NA"
+    if x != 0 and (abs(x) >= 1e7 or abs(x) < 0.5 * 10.0**-digits):
+        return f"{x:.{digits}e}"
+    return f"{x:.{digits}f}"
 
 
 def _fmt_p(p: float, digits: int) -> str:
@@ -464,6 +470,7 @@ def study_data(
                 f"study {names[bad[0]]!r}, column 'sei': its square (the variance) is not representable "
                 f"in double precision ({s[bad[0]]!r}); rescale the data"
             )
+    check_computable(y, s, names, "vi" if vi is not None else "sei")
     return y, s, names
 
 

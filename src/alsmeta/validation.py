@@ -312,6 +312,48 @@ def same_length(columns: dict[str, Sequence[Any]]) -> int:
     return next(iter(lengths.values()), 0)
 
 
+# ---------------------------------------------------------------- computable range
+MAX_VARIANCE_RATIO = 1e100
+MAX_STANDARDISED_SPREAD2 = 1e200
+
+
+def out_of_range(ymin: Any, ymax: Any, vmin: Any, vmax: Any) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Meta-analyses that double precision cannot fit, per row: ``(variances, effects)``.
+
+    The engine works on a standardised scale (see
+    :func:`alsmeta.estimators.standardise`), so the absolute magnitude of the
+    data does not matter; what cannot be represented is a ratio of the
+    largest to the smallest variance above ``1e100`` (powers of the weights
+    up to the fourth overflow) or a squared spread of the effects above
+    ``1e200`` times the smallest variance (Cochran's Q and the score
+    overflow). Such data are refused, never fitted into a silently wrong number.
+    """
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        bad_v = np.asarray(vmax) / np.asarray(vmin) > MAX_VARIANCE_RATIO
+        bad_y = ~bad_v & ((np.asarray(ymax) - np.asarray(ymin)) / np.sqrt(vmin) > np.sqrt(MAX_STANDARDISED_SPREAD2))
+    return bad_v, bad_y
+
+
+def check_computable(y: npt.NDArray[np.float64], v: npt.NDArray[np.float64], names: Sequence[str], spread: str = "vi") -> None:
+    """Raise naming the studies when one meta-analysis is out of the computable range (:func:`out_of_range`)."""
+    if y.size == 0:
+        return
+    bad_v, bad_y = out_of_range(y.min(), y.max(), v.min(), v.max())
+    lo, hi = int(np.argmin(v)), int(np.argmax(v))
+    if bad_v:
+        raise AlsmetaInputError(
+            f"column {spread!r}: the variances of studies {names[hi]!r} ({v[hi]:.3g}) and {names[lo]!r} "
+            f"({v[lo]:.3g}) differ by a factor above {MAX_VARIANCE_RATIO:.0e}, which double precision cannot "
+            f"pool; check the data (a variance of {v[lo]:.3g} gives study {names[lo]!r} all the weight)"
+        )
+    if bad_y:
+        a, b = int(np.argmin(y)), int(np.argmax(y))
+        raise AlsmetaInputError(
+            f"column 'yi': the effects of studies {names[a]!r} and {names[b]!r} differ by more than 1e100 "
+            f"standard errors of study {names[lo]!r}; Cochran's Q overflows double precision; check the data"
+        )
+
+
 # ---------------------------------------------------------------- pandas alignment
 def align_on_index(columns: dict[str, Any]) -> dict[str, Any]:
     """Pair pandas Series/DataFrames by their index, not by position.
