@@ -205,7 +205,8 @@ def study_labels(labels: Sequence[Any] | None, k: int) -> list[str]:
 def _column_error(column: str, names: Sequence[str], bad: npt.NDArray[np.intp], what: str, values: np.ndarray) -> AlsmetaInputError:
     i = int(bad[0])
     more = f" ({bad.size} studies in all: {_listing([names[j] for j in bad])})" if bad.size > 1 else ""
-    return AlsmetaInputError(f"study {names[i]!r}, column {column!r}: value {float(values[i])!r} {what}{more}")
+    shown = "value" if np.isnan(values[i]) else f"value {float(values[i])!r}"
+    return AlsmetaInputError(f"study {names[i]!r}, column {column!r}: {shown} {what}{more}")
 
 
 def numeric_column(
