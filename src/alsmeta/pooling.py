@@ -301,26 +301,29 @@ def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter:
         msg = "The Knapp-Hartung adjustment is meant for random-effects models; applied to the common-effect fit as requested."
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
-    if bool(b.fallback[0]):
-        msg = (
-            f"{method}: Fisher scoring did not converge within {maxiter} iterations; tau^2 was obtained "
-            "with a bracketing root finder (scipy.optimize.elementwise.find_root) on the same estimating equation."
+    # Recorded quietly (flag + note) when the answer is not affected; a warning only when it is.
+    if bool(b.fallback[0]) and bool(b.converged[0]):
+        notes.append(
+            f"{method}: Fisher scoring did not settle within {maxiter} iterations (it can oscillate); tau^2 is the "
+            "root of the same estimating equation found by a bracketing root finder, so the estimate is unaffected "
+            "(fallback=True)."
         )
-        notes.append(msg)
-        warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     if bool(b.boundary_reset[0]):
-        msg = f"{method}: Fisher scoring reached a point with lower likelihood than tau^2 = 0; tau^2 was set to 0."
-        notes.append(msg)
-        warnings.warn(msg, AlsmetaWarning, stacklevel=3)
+        notes.append(f"{method}: Fisher scoring reached a point with lower likelihood than tau^2 = 0; tau^2 = 0, "
+                     "the maximum, is reported (as metafor).")
     if bool(b.multimodal[0]):
         msg = (
             f"{method}: the likelihood has more than one maximum. Fisher scoring from the HE start stops at "
-            f"tau^2 = 0 (metafor reports that value); the global maximum at tau^2 = {b.tau2[0]:.6g} is reported."
+            f"tau^2 = 0 (metafor reports that value); the global maximum at tau^2 = {b.tau2[0]:.6g} is reported. "
+            "The two differ in substance: report both, or use an estimator with a unique solution (method='PM' or 'DL')."
         )
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     if not bool(b.converged[0]):
-        msg = f"{method}: tau^2 could not be estimated (no convergence); results are not reliable."
+        msg = (
+            f"{method}: tau^2 could not be estimated (Fisher scoring and the bracketing root finder both failed); "
+            "the results are not reliable. Use a non-iterative estimator (method='DL' or 'PM') or check the data."
+        )
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     if method != "CE" and k >= 2 and b.tau2[0] == 0 and not np.isnan(b.tau2_ci_low[0]) and b.tau2_ci_high[0] == 0:
