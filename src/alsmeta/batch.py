@@ -28,7 +28,15 @@ from alsmeta._rowmath import count_groups, dense, psum, weighted_mean_dense
 from alsmeta.estimators import Rows, canonical_method, estimate_dense, standardise
 from alsmeta.heterogeneity import heterogeneity, q_profile_ci
 from alsmeta.progress import Progress, ProgressArg
-from alsmeta.validation import AlsmetaInputError, out_of_range, probability_level
+from alsmeta.validation import (
+    AlsmetaInputError,
+    flag,
+    nonnegative_number,
+    out_of_range,
+    positive_number,
+    probability_level,
+    whole_number,
+)
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
@@ -155,11 +163,10 @@ def fit_spec(method: str, test: str, level: float, tau2: float | None, confint: 
     test = canonical_test(test)
     level = probability_level(level)
     if tau2 is not None:
+        tau2 = nonnegative_number(tau2, "tau2")
         if method == "CE":
             raise AlsmetaInputError("tau2: cannot fix tau2 for the common-effect model (method='CE')")
-        if not np.isfinite(tau2) or tau2 < 0:
-            raise AlsmetaInputError(f"tau2: fixed value must be finite and >= 0, got {tau2!r}")
-    return FitSpec(method, test, level, tau2, bool(confint), tol, maxiter)
+    return FitSpec(method, test, level, tau2, flag(confint, "confint"), positive_number(tol, "tol"), whole_number(maxiter, "maxiter"))
 
 
 _INFERENCE = frozenset({"statistic", "pvalue", "ci_low", "ci_high", "pi_low", "pi_high", "df"})
@@ -373,6 +380,8 @@ def _check_batch(Y: object, V: object, mask: object, chunk: int) -> tuple[Array,
         if first is not None:
             r, c = first
             what = "not finite" if name == "Y" else "not a finite positive variance"
+            if np.isnan(arr[r, c]):
+                what = "missing (NaN) but in use (mask True)"
             raise AlsmetaInputError(
                 f"{name}: row {r}, study column {c} is {what} ({arr[r, c]!r}); {count} such entries in use"
             )
@@ -476,9 +485,8 @@ def pool_many(
     20:3875-3889. Knapp G, Hartung J (2003) Stat Med 22:2693-2710.
     """
     spec = fit_spec(method, test, level, tau2, confint, tol, maxiter)
-    if int(chunk_size) < 1:
-        raise AlsmetaInputError("chunk_size: must be a positive integer")
-    y, v, m = _check_batch(Y, V, mask, int(chunk_size))
+    chunk_size = whole_number(chunk_size, "chunk_size")
+    y, v, m = _check_batch(Y, V, mask, chunk_size)
     out, done = run_batch(lambda a, b: (y[a:b], v[a:b], m[a:b]), y.shape[0], spec, chunk_size=chunk_size,
                           progress=progress, on_interrupt=on_interrupt, desc=f"pool_many {spec.method}")
     return BatchResult(method=spec.method, test=spec.test, level=spec.level, interrupted=done < y.shape[0],
@@ -508,9 +516,7 @@ def run_batch(
     the number of rows fitted (less than ``n_rows`` only after an
     interruption; see :func:`pool_many` for ``progress`` and ``on_interrupt``).
     """
-    chunk = int(chunk_size)
-    if chunk < 1:
-        raise AlsmetaInputError("chunk_size: must be a positive integer")
+    chunk = whole_number(chunk_size, "chunk_size")
     if on_interrupt not in ("return", "raise"):
         raise AlsmetaInputError(f"on_interrupt: must be 'return' or 'raise', got {on_interrupt!r}")
     out = {name: np.empty(n_rows, dtype=_dtype(name)) for name in fields}

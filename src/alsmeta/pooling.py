@@ -47,7 +47,7 @@ from alsmeta.validation import (
     whole_number,
 )
 
-__all__ = ["AlsmetaWarning", "PooledResult", "pool", "study_data"]
+__all__ = ["AlsmetaWarning", "PooledResult", "pool", "study_data", "study_data_kept"]
 
 Array = npt.NDArray[np.float64]
 
@@ -429,13 +429,32 @@ def pool(
 
 
 def study_data(
-    yi: Any, vi: Any, sei: Any, labels: Any, na_action: str = "raise"
+    yi: Any, vi: Any, sei: Any, labels: Any, na_action: str = "raise",
+    extra_missing: dict[str, Any] | None = None,
 ) -> tuple[Array, Array, list[str]]:
     """Validated ``(yi, vi, labels)`` of one meta-analysis (``vi`` from ``sei`` when given).
 
-    pandas input is paired by index (:func:`alsmeta.validation.align_on_index`),
-    missing values are handled by ``na_action`` (:func:`alsmeta.validation.missing_studies`),
-    duplicate labels made unique; every error names the study and the column.
+    See :func:`study_data_kept`, which also returns the studies kept.
+    """
+    y, v, names, _ = study_data_kept(yi, vi, sei, labels, na_action, extra_missing)
+    return y, v, names
+
+
+def study_data_kept(
+    yi: Any, vi: Any, sei: Any, labels: Any, na_action: str = "raise",
+    extra_missing: dict[str, Any] | None = None,
+) -> tuple[Array, Array, list[str], npt.NDArray[np.bool_] | None]:
+    """Validated ``(yi, vi, labels, keep)`` of one meta-analysis.
+
+    pandas input is paired by index (:func:`alsmeta.validation.align_on_index`;
+    callers align further columns such as moderators first), missing values
+    in ``yi``, ``vi``/``sei``, ``labels`` and the boolean "missing" arrays of
+    ``extra_missing`` (e.g. one per moderator) are handled by ``na_action``
+    (:func:`alsmeta.validation.missing_studies`), duplicate labels are made
+    unique, and data that double precision cannot pool are refused
+    (:func:`alsmeta.validation.check_computable`). ``keep`` marks the
+    studies kept (None when none was dropped). Every error names the study
+    and the column.
     """
     na_action = na_action_arg(na_action)
     spread_name = "vi" if vi is not None else "sei"
@@ -459,7 +478,7 @@ def study_data(
         shown = [f"Study {i + 1}" for i in range(k)]
     y = numeric_column(yi, "yi", shown, allow_nan=True)
     s = numeric_column(spread, spread_name, shown, allow_nan=True, positive=True)
-    keep = missing_studies({"yi": y, spread_name: s}, labels, na_action)
+    keep = missing_studies({"yi": y, spread_name: s, **(extra_missing or {})}, labels, na_action)
     if keep is not None:
         y, s = y[keep], s[keep]
         labels = [x for x, kp in zip(labels, keep) if kp] if labels is not None else None
@@ -473,8 +492,8 @@ def study_data(
                 f"study {names[bad[0]]!r}, column 'sei': its square (the variance) is not representable "
                 f"in double precision ({s[bad[0]]!r}); rescale the data"
             )
-    check_computable(y, s, names, "vi" if vi is not None else "sei")
-    return y, s, names
+    check_computable(y, s, names, spread_name)
+    return y, s, names, keep
 
 
 _RESULT_ARRAYS = (

@@ -97,6 +97,20 @@ def whole_number(value: Any, name: str, minimum: int = 1) -> int:
     return int(v)
 
 
+def flag(value: Any, name: str) -> bool:
+    """A boolean switch; ``0``/``1`` and text are refused (``"False"`` is truthy in Python)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise AlsmetaInputError(f"{name}: must be True or False, got {value!r}")
+    return bool(value)
+
+
+def random_seed(value: Any, name: str = "seed") -> Any:
+    """A seed for :func:`numpy.random.default_rng`: None, a whole number >= 0, or a numpy Generator/SeedSequence."""
+    if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence, np.random.BitGenerator)):
+        return value
+    return whole_number(value, name, minimum=0)
+
+
 def choice(value: Any, name: str, allowed: Sequence[str]) -> str:
     """One of ``allowed`` (exact string), or raise listing them."""
     if not isinstance(value, str) or value not in allowed:
