@@ -36,6 +36,7 @@ from alsmeta.pooling import PooledResult, pool
 from alsmeta.validation import (
     AlsmetaInputError,
     finite_number,
+    flag,
     numeric_column,
     probability_level,
     study_labels,
@@ -221,6 +222,7 @@ def begg_test(fit: PooledResult, exact: bool = True) -> BeggResult:
     test for publication bias. Biometrics 50:1088-1101.
     """
     fit = require_fit(fit, "begg_test")
+    exact = flag(exact, "exact")
     k = fit.k
     nan = float("nan")
     if k < 3:

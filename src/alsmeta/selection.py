@@ -192,7 +192,10 @@ def selection_model(
     alt = str(alternative).lower().replace("-", ".").replace("_", ".")
     if alt not in ("greater", "less", "two.sided"):
         raise AlsmetaInputError(f"alternative: choose 'greater', 'less' or 'two-sided', got {alternative!r}")
-    s = np.atleast_1d(np.asarray(steps, dtype=float))
+    try:
+        s = np.atleast_1d(np.asarray(steps, dtype=float))
+    except (TypeError, ValueError):
+        raise AlsmetaInputError(f"steps: values must be numbers between 0 and 1, got {steps!r}") from None
     if s.size == 0 or np.any(~np.isfinite(s)) or np.any((s < 0) | (s > 1)):
         raise AlsmetaInputError(f"steps: values must lie between 0 and 1, got {steps!r}")
     s = np.unique(s)
