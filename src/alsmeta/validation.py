@@ -446,9 +446,10 @@ def missing_studies(
         name, miss = next(iter(per_col.items()))
         idx = np.flatnonzero(miss)
         more = f" ({idx.size} studies in all: {who(idx)})" if idx.size > 1 else ""
+        i = int(idx[0])
+        where = f"row {i + 1}" if labels is None or lab_missing[i] else f"study {str(labels[i])!r}"
         raise AlsmetaInputError(
-            f"study {who(idx[:1])}, column {name!r}: value is missing (NaN){more}; "
-            "remove it or use na_action='drop'"
+            f"{where}, column {name!r}: value is missing (NaN){more}; remove it or use na_action='drop'"
         )
     drop = np.logical_or.reduce(list(per_col.values()))
     idx = np.flatnonzero(drop)
