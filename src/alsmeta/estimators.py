@@ -467,7 +467,10 @@ def estimate_tau2(
         this value, as metafor does.
     tol, maxiter
         Convergence control for Fisher scoring: stop when the step is at most
-        ``tol * max(tau2, mean(v))``.
+        ``tol * max(tau2, vh)`` with ``vh = k / sum(1/v)`` the harmonic mean
+        of the sampling variances (a scale of the data that a study with a
+        huge variance does not inflate; the arithmetic mean did, and then
+        scoring stopped after one step).
 
     Returns
     -------
@@ -596,7 +599,7 @@ def _tau2_se(method: str, r: Rows, tau2: Array) -> Array:
 def _iterate(method: str, r: Rows, tol: float, maxiter: int) -> tuple[Array, npt.NDArray[np.int64], BoolArray, BoolArray]:
     """Fisher scoring from the truncated HE estimate, then the bracketing fallback where it failed."""
     k = r.c
-    scale = r.vsum / k
+    scale = _typical_variance(r)
 
     def score(yy: Array, vv: Array, t: Array) -> tuple[Array, Array]:
         return _score_dense(method, yy, vv, t, k)
@@ -618,10 +621,20 @@ def _iterate(method: str, r: Rows, tol: float, maxiter: int) -> tuple[Array, npt
     return tau2, iters, fallback, ok
 
 
+def _typical_variance(r: Rows) -> Array:
+    """Harmonic mean ``k / sum(1/v)`` of each column's variances: the scale of the stopping rule.
+
+    Scale-equivariant, and not inflated by a study with a huge variance
+    (which the arithmetic mean is: with one study at 1e12 times the others'
+    variance the tolerance grew a trillionfold and scoring stopped early).
+    """
+    return r.c / r.fe[1]
+
+
 def _likelihood_check(method: str, r: Rows, tau2: Array, tol: float) -> tuple[Array, BoolArray]:
     """metafor's ll0check: reset to 0 where the likelihood at 0 is higher than at the solution."""
     reset = np.zeros(r.n, dtype=bool)
-    cand = np.flatnonzero(tau2 > tol * r.vsum / r.c)
+    cand = np.flatnonzero(tau2 > tol * _typical_variance(r))
     if cand.size == 0:
         return tau2, reset
     reml = method == "REML"

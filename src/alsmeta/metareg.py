@@ -233,7 +233,7 @@ def _fisher_scoring(
     method: str, y: Array, v: Array, X: Array, mask: Mask, k: Array, p: int, start: Array, tol: float, maxiter: int
 ) -> tuple[Array, npt.NDArray[np.bool_]]:
     """Fisher scoring with the pooling engine's safeguards (:func:`alsmeta.estimators.fisher_scoring`)."""
-    scale = np.where(mask, v, 0.0).sum(axis=1) / k
+    scale = k / np.where(mask, 1.0 / v, 0.0).sum(axis=1)  # harmonic mean: not inflated by a huge variance
 
     def score(yy: Array, vv: Array, xx: Array, mm: Mask, kk: Array, t: Array) -> tuple[Array, Array]:
         return _score(method, yy, vv, xx, mm, t, kk, p)
@@ -373,7 +373,7 @@ def estimate_tau2_regression(
                 reml = method == "REML"
                 ll_hat = _log_lik(y, v, X, mask, tau2, reml)
                 ll_zero = _log_lik(y, v, X, mask, np.zeros(n), reml)
-                scale = np.where(mask, v, 0.0).sum(axis=1) / k
+                scale = k / np.where(mask, 1.0 / v, 0.0).sum(axis=1)  # harmonic mean: not inflated by a huge variance
                 bad = (ll_zero - ll_hat > tol) & (tau2 > tol * scale)
                 reset[bad] = True
                 tau2 = np.where(bad, 0.0, tau2)

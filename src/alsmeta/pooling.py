@@ -301,6 +301,14 @@ def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter:
         msg = "The Knapp-Hartung adjustment is meant for random-effects models; applied to the common-effect fit as requested."
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
+    if test == "knha" and k >= 2 and b.se[0] == 0:
+        msg = (
+            "Knapp-Hartung: the effects do not vary around the estimate (weighted residual sum of squares 0), so "
+            "the adjusted standard error is 0 and the test is degenerate (CI of width 0, p = 0, as metafor). "
+            "Use test='adhoc' (never narrower than z) or test='z'."
+        )
+        notes.append(msg)
+        warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     # Recorded quietly (flag + note) when the answer is not affected; a warning only when it is.
     if bool(b.fallback[0]) and bool(b.converged[0]):
         notes.append(
