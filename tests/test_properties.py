@@ -49,13 +49,17 @@ def magnitudes(draw, n: int, lo: int = -30, hi: int = 30, zero: bool = False, si
 
 
 @st.composite
-def studies(draw, min_k: int = 1, max_k: int = 50) -> tuple[np.ndarray, np.ndarray]:
+def studies(draw, min_k: int = 1, max_k: int = 50, max_span_v: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Effects and variances at magnitudes 1e-30 .. 1e30; within one meta-analysis the effects span up
+    to 30 orders of magnitude and the variances up to ``max_span_v`` (alsmeta refuses variance ratios
+    above 1e8, see :func:`alsmeta.validation.out_of_range`)."""
     k = draw(st.integers(min_k, max_k))
-    span = draw(st.integers(0, 30))  # how far magnitudes vary within one meta-analysis
-    centre_y = draw(st.integers(-30 + span // 2, 30 - span // 2)) if span < 60 else 0
-    centre_v = draw(st.integers(-30 + span // 2, 30 - span // 2))
-    yi = draw(magnitudes(k, centre_y - span // 2, centre_y + span // 2, zero=True))
-    vi = draw(magnitudes(k, centre_v - span // 2, centre_v + span // 2, signed=False))
+    span_y = draw(st.integers(0, 30))
+    span_v = draw(st.integers(0, max_span_v))
+    centre_y = draw(st.integers(-30 + span_y // 2, 30 - span_y // 2))
+    centre_v = draw(st.integers(-30 + span_v // 2, 30 - span_v // 2))
+    yi = draw(magnitudes(k, centre_y - span_y // 2, centre_y + span_y // 2, zero=True))
+    vi = draw(magnitudes(k, centre_v - span_v // 2, centre_v + span_v // 2, signed=False))
     return yi, vi
 
 
@@ -141,21 +145,23 @@ def test_pool_ignores_the_order_of_studies(data, method, seed):
     _assert_equivalent(a, _pool(yi[perm], vi[perm], method=method, test="knha"))
 
 
-@given(data=studies(min_k=1, max_k=30), method=st.sampled_from(["CE", "ML", "REML", "fixed"]),
+@given(data=studies(min_k=1, max_k=30, max_span_v=1), method=st.sampled_from(["CE", "ML", "REML", "fixed"]),
        z=st.floats(-3, 3))
 def test_a_study_with_huge_variance_changes_nothing(data, method, z):
     yi, vi = data
     kw = {"method": "DL", "tau2": float(np.mean(vi))} if method == "fixed" else {"method": method}
     try:
         a = _pool(yi, vi, **kw)
-        v_new = (vi.max() + a.tau2) * 1e12  # huge next to every study's total variance
+        v_new = min((vi.max() + a.tau2) * 1e7, vi.min() * 0.99e8)  # huge next to every study's variance
         y_new = a.estimate + z * np.sqrt(vi.max() + a.tau2)  # an ordinary effect
         b = _pool(np.append(yi, y_new), np.append(vi, v_new), **kw)
     except AlsmetaInputError:
         return
+    share = (vi.max() + a.tau2) / v_new  # the new study's weight relative to the smallest one
     unit = np.sqrt(np.mean(vi) + a.tau2)
-    assert _near(a.estimate, b.estimate, unit, 1e-5) and _near(a.se, b.se, a.se, 1e-5)
-    assert _near(a.tau2, b.tau2, np.mean(vi), 1e-5)
+    tol = max(1e-6, 50 * share * a.k)
+    assert _near(a.estimate, b.estimate, unit, tol) and _near(a.se, b.se, a.se, tol)
+    assert _near(a.tau2, b.tau2, np.mean(vi), tol)
 
 
 @given(data=studies(min_k=1, max_k=20), method=st.sampled_from(METHODS))
@@ -194,7 +200,9 @@ def test_bias_tests_are_defined_or_explained_and_scale_free(data, log_c):
     except AlsmetaInputError as err:  # Q0's undefined case and non-convergence are errors, never numbers
         assert "trim_and_fill" in str(err)
         return
-    assert 0 <= tf.k0 <= fit.k - 1 and tf.k0 == tf_c.k0
+    assert 0 <= tf.k0 <= fit.k - 1
+    if np.unique(yi).size == yi.size:  # ranks of tied effects follow rounding (metafor: ties.method="first")
+        assert tf.k0 == tf_c.k0
     assert np.isfinite(tf.fit.estimate)
 
 
@@ -276,9 +284,9 @@ def test_effect_sizes_are_finite_or_refused(k, data):
     events2 = col(st.integers(0, 50))
     totals2 = [e + data.draw(st.integers(0, 50)) for e in events2]
     calls += [
-        lambda: am.log_odds_ratio(ai=events, n1i=totals, ci=events2, n2i=totals2),
-        lambda: am.log_risk_ratio(ai=events, n1i=totals, ci=events2, n2i=totals2),
-        lambda: am.risk_difference(ai=events, n1i=totals, ci=events2, n2i=totals2),
+        lambda: am.log_odds_ratio(events, totals, events2, totals2),
+        lambda: am.log_risk_ratio(events, totals, events2, totals2),
+        lambda: am.risk_difference(events, totals, events2, totals2),
     ]
     for call in calls:
         try:

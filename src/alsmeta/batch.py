@@ -404,7 +404,7 @@ def _check_range(y: Array, v: Array, m: Mask, chunk: int) -> None:
         bad = np.flatnonzero((bad_v | bad_y) & mm.any(axis=1))
         if bad.size:
             r = start + int(bad[0])
-            what = ("V: the variances in use differ by a factor above 1e100" if bad_v[bad[0]] else
+            what = ("V: the variances in use differ by a factor above 1e8" if bad_v[bad[0]] else
                     "Y: the effects in use differ by more than 1e100 standard errors")
             raise AlsmetaInputError(f"{what} in row {r} ({bad.size} such rows); double precision cannot pool it")
 

@@ -150,6 +150,9 @@ def egger_test(fit: PooledResult, model: str = "lm", predictor: str = "sei") -> 
                            False, tuple(notes))
     if (n := few_studies_note(k, "Regression test")) is not None:
         notes.append(n)
+    if not np.isfinite(reg.pvalue[0, 1]):
+        notes.append("The slope's standard error is 0 or undefined (the studies that carry weight lie exactly on a "
+                     "line), so the test is undefined (NaN); there is no evidence of asymmetry to report.")
     return EggerResult(
         model=model, predictor=predictor, method=method, k=k,
         statistic=float(reg.statistic[0, 1]), pvalue=float(reg.pvalue[0, 1]), df=float(reg.df[0]),
@@ -461,10 +464,11 @@ def trim_and_fill(
                 k0f = k - 0.5 - np.sqrt(disc)
             var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0f**3 + 27 * k0f**2 + 17 * k0f - 18 * k * k0f**2
                       - 18 * k * k0f + 6 * k * k * k0f) / 24.0
-            if estimator == "L0":
-                se_k0 = 4 * np.sqrt(var_sr) / (2 * k - 1)
-            else:
-                se_k0 = 2 * np.sqrt(var_sr) / np.sqrt((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1))
+            with np.errstate(invalid="ignore", divide="ignore"):  # a negative variance gives NaN (no SE), not a warning
+                if estimator == "L0":
+                    se_k0 = 4 * np.sqrt(var_sr) / (2 * k - 1)
+                else:
+                    se_k0 = 2 * np.sqrt(var_sr) / np.sqrt((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1))
             se_k0 = float(max(0.0, se_k0)) if np.isfinite(se_k0) else nan
         k0 = int(max(0, np.round(k0f)))
         k0 = min(k0, k - 1)

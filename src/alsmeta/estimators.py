@@ -44,6 +44,7 @@ from alsmeta._rowmath import (
     count_groups,
     dense,
     generalized_q_dense,
+    p_trace_dense,
     p_trace_pair_dense,
     psum,
     weighted_mean_dense,
@@ -126,8 +127,7 @@ class Rows:
         w = 1.0 / self.v
         mu, s = weighted_mean_dense(self.y, w)
         q = psum(w * (self.y - mu[None, :]) ** 2)
-        tr_p = s - psum(w * w) / s
-        return w, s, q, tr_p
+        return w, s, q, p_trace_dense(w)
 
     @cached_property
     def ss(self) -> Array:
@@ -304,7 +304,8 @@ def _score_dense(method: str, y: Array, v: Array, t: Array, k: int, step: bool =
     if not step:
         return score, None
     tr_pp = sw2 - 2.0 * sums[3] / s + sw2 * sw2 / (s * s)
-    return score, score / tr_pp
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero curvature gives a non-finite step, then 0
+        return score, score / tr_pp
 
 
 ScoreFunction = Callable[..., tuple[Array, Array]]

@@ -94,10 +94,10 @@ def heterogeneity(r: Rows, tau2: Array, common_effect: bool, pvalue: bool = True
         q_p = stats.chi2.sf(q, df) if pvalue else np.full(n, np.nan)
         typical = (k - 1) / tr_p
         if common_effect:
-            i2 = np.maximum(0.0, 100.0 * (q - df) / q)
+            i2 = np.clip(100.0 * (q - df) / q, 0.0, 100.0)  # rounding can give 100 + 1e-14
             h2 = q / df
         else:
-            i2 = 100.0 * tau2 / (typical + tau2)
+            i2 = np.minimum(100.0 * tau2 / (typical + tau2), 100.0)  # rounding can give 100 + 1e-14
             h2 = tau2 / typical + 1.0
     if common_effect:
         i2[q == 0] = 0.0  # all effects identical: Q = 0 exactly, I^2 = 0 (not 0/0)
@@ -146,8 +146,8 @@ def q_profile_ci(r: Rows, typical_v: Array, level: float) -> QProfileInterval:
             out[:] = bound
             conv &= ok
     with np.errstate(invalid="ignore", divide="ignore"):
-        i2_low = 100.0 * low / (typical_v + low)
-        i2_high = 100.0 * high / (typical_v + high)
+        i2_low = np.minimum(100.0 * low / (typical_v + low), 100.0)
+        i2_high = np.minimum(100.0 * high / (typical_v + high), 100.0)
         h2_low = low / typical_v + 1.0
         h2_high = high / typical_v + 1.0
     return QProfileInterval(low, high, i2_low, i2_high, h2_low, h2_high, conv)

@@ -402,8 +402,9 @@ def pool(
     divided by a power of two ``s`` near the typical standard error,
     variances by ``s^2``; see :func:`alsmeta.batch.pool_many`), so results
     scale exactly with the data from 1e-150 to 1e150 and ordinary data give
-    the same bits as without it. Data whose variances span more than 1e100
-    cannot be computed in double precision and are refused with a message.
+    the same bits as without it. Data whose variances differ by more than a
+    factor 1e8 are refused with a message naming the studies (see
+    :func:`alsmeta.validation.out_of_range`).
 
     Results agree with metafor's ``rma(yi, vi, method=, test=)``,
     ``predict()`` and ``confint()`` (Q-profile) to about 1e-10 when metafor
