@@ -54,7 +54,9 @@ def test_k2_knha_uses_one_degree_of_freedom():
 
 
 def test_all_equal_effects_give_zero_heterogeneity_and_zero_knha_se():
-    fit = am.pool([0.2, 0.2, 0.2], [0.04, 0.09, 0.01], method="REML", test="knha")
+    # issue 14: the degenerate Knapp-Hartung test (SE 0, p = 0) is no longer silent
+    with pytest.warns(AlsmetaWarning, match="degenerate"):
+        fit = am.pool([0.2, 0.2, 0.2], [0.04, 0.09, 0.01], method="REML", test="knha")
     assert fit.tau2 == 0 and fit.q == pytest.approx(0, abs=1e-25) and fit.i2 == 0
     assert fit.se == 0  # metafor: s2w = 0 when the weighted RSS is 0
     adhoc = am.pool([0.2, 0.2, 0.2], [0.04, 0.09, 0.01], method="REML", test="adhoc")
