@@ -201,13 +201,15 @@ def test_bias_tests_are_defined_or_explained_and_scale_free(data, log_c):
         fit_c = _pool(yi * c, vi * c * c, method="REML")
     except AlsmetaInputError:
         return
+    noise = _input_noise(yi, vi)
     for model in ("lm", "rma"):
         a, b = am.egger_test(fit, model=model), am.egger_test(fit_c, model=model)
         assert (0 <= a.pvalue <= 1) or (np.isnan(a.pvalue) and a.notes), model
-        assert _near(a.pvalue, b.pvalue, 1.0, 1e-5), model
+        assert _near(a.pvalue, b.pvalue, 1.0, 1e-5 + 10 * noise), model
     bg, bg_c = am.begg_test(fit), am.begg_test(fit_c)
     assert (0 <= bg.pvalue <= 1) or (np.isnan(bg.pvalue) and bg.notes)
-    assert _near(bg.pvalue, bg_c.pvalue, 1.0, 1e-9)
+    if noise < 1e-9:  # ranks of standardised effects 1e15 SEs apart follow the input's rounding
+        assert _near(bg.pvalue, bg_c.pvalue, 1.0, 1e-9)
     try:
         tf, tf_c = am.trim_and_fill(fit), am.trim_and_fill(fit_c)
     except AlsmetaInputError as err:  # Q0's undefined case and non-convergence are errors, never numbers
@@ -261,14 +263,15 @@ def test_meta_regression_is_finite_and_scales(data, method, log_c, x):
         assert "moderators" in str(err) or "meta_regression" in str(err)
         return
     b = am.meta_regression(yi * c, vi * c * c, {"x": mod}, method=method)
+    tol = 1e-5 + 10 * _input_noise(yi, vi) * max(1.0, 1.0 / max(float(np.std(mod)), 1e-12))
     assert np.isfinite(a.tau2) and a.tau2 >= 0
-    assert _near(a.tau2, b.tau2 / c**2, np.mean(vi), 1e-5)
+    assert _near(a.tau2, b.tau2 / c**2, np.mean(vi), tol)
     unit = np.sqrt(np.mean(vi) + a.tau2)
     for est_a, est_b, p_a, p_b in zip(a.coefficients["estimate"], b.coefficients["estimate"],
                                       a.coefficients["pvalue"], b.coefficients["pvalue"]):
         assert np.isfinite(est_a) and np.isfinite(p_a)
-        assert _near(est_a, est_b / c, unit / max(1e-12, float(np.std(mod)) or 1.0), 1e-5)
-        assert _near(p_a, p_b, 1.0, 1e-5)
+        assert _near(est_a, est_b / c, unit / max(1e-12, float(np.std(mod)) or 1.0), tol)
+        assert _near(p_a, p_b, 1.0, tol)
 
 
 # ------------------------------------------------------------------ effect sizes
