@@ -247,8 +247,9 @@ def test_leave_one_out_is_pool_without_the_study(data, method, log_c):
     ref = _pool(yi[keep], vi[keep], method=method)
     unit = np.sqrt(np.mean(vi) + ref.tau2)
     assert _near(loo["estimate"].iloc[i], ref.estimate, unit, 1e-9) and _near(loo["tau2"].iloc[i], ref.tau2, np.mean(vi), 1e-9)
+    tol = 1e-5 + 10 * _input_noise(yi, vi)
     for j in range(yi.size):
-        assert _near(loo["estimate"].iloc[j], loo_c["estimate"].iloc[j] / c, unit, 1e-5)
+        assert _near(loo["estimate"].iloc[j], loo_c["estimate"].iloc[j] / c, unit, tol)
 
 
 @given(data=studies(min_k=3, max_k=30), method=st.sampled_from(["CE", "DL", "REML", "ML", "PM"]),
