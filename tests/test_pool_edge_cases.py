@@ -278,3 +278,27 @@ def test_fisher_scoring_fallback_is_recorded_quietly_when_the_estimate_is_right(
     best = optimize.minimize_scalar(neg_ll, bounds=(0.0, 5.0), method="bounded", options={"xatol": 1e-12})
     assert fit.tau2 == pytest.approx(best.x, rel=1e-6)
     assert neg_ll(fit.tau2) <= best.fun + 1e-12
+
+
+def test_one_dominant_study_loses_no_digits():
+    """tr(P) and sum P_ij^2 lost eps * (w_max / w_rest)^2: the SE of the DL tau2 was 4e-2 wrong at a
+    variance ratio of 1e8 (issue 14). Checked against exact rational arithmetic."""
+    from fractions import Fraction as F
+
+    rng = np.random.default_rng(0)
+    k = 10
+    y = rng.normal(0, 1, k) * 3
+    v = rng.uniform(0.5, 2, k)
+    v[0] = 2e-8 * v.max()  # a variance ratio of 5e7, near the 1e8 limit
+    fit = am.pool(y, v, method="DL")
+    w = [1 / F(x) for x in v]
+    s = sum(w)
+    mu = sum(wi * F(yi) for wi, yi in zip(w, y)) / s
+    q = sum(wi * (F(yi) - mu) ** 2 for wi, yi in zip(w, y))
+    tr_p = s - sum(wi**2 for wi in w) / s
+    tau2 = max(F(0), (q - (k - 1)) / tr_p)
+    tr_pp = sum((w[i] * (i == j) - w[i] * w[j] / s) ** 2 for i in range(k) for j in range(k))
+    se = float(2 * (k - 1) + 4 * tau2 * tr_p + 2 * tau2 * tau2 * tr_pp) ** 0.5 / float(tr_p)
+    assert fit.tau2 == pytest.approx(float(tau2), rel=1e-13)
+    assert fit.tau2_se == pytest.approx(se, rel=1e-13)
+    assert fit.i2 == pytest.approx(float(100 * tau2 / ((k - 1) / tr_p + tau2)), rel=1e-13)
