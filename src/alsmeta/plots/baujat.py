@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from alsmeta.batch import pool_many
 from alsmeta.plots._labels import literal_text, place_labels, text_snapshot
-from alsmeta.plots.style import INK, SMALL_SIZE, figure_and_axes, style_context
+from alsmeta.plots.style import FOOTNOTE_SIZE, INK, SMALL_SIZE, column_width, figure_and_axes, style_context
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
@@ -66,6 +66,7 @@ def baujat_plot(
     *,
     ax: Axes | None = None,
     annotate: bool = True,
+    width: str = "single",
 ) -> Figure:
     """Baujat plot from a fit, or from a table with columns ``label, x, y``.
 
@@ -75,9 +76,12 @@ def baujat_plot(
         A :class:`alsmeta.PooledResult` (coordinates are computed with
         :func:`baujat_coordinates`) or a DataFrame of coordinates.
     ax
-        Draw into this axes (default: a new 4.2 x 3.6 inch figure).
+        Draw into this axes (default: a new figure ``width`` wide).
     annotate
         Write the study label next to each point.
+    width
+        Print width of a new figure: ``"single"`` (89 mm, default) or
+        ``"double"`` (183 mm) column; text stays at print size (>= 7 pt).
 
     Returns
     -------
@@ -85,9 +89,10 @@ def baujat_plot(
     """
     frame = baujat_coordinates(data) if isinstance(data, PooledResult) else _check_frame(data)
     is_common = isinstance(data, PooledResult) and not data.is_random_effects
+    fig_w = column_width(width)
     before = text_snapshot(ax.figure) if ax is not None else None
     with style_context():
-        fig, ax = figure_and_axes(ax, (4.6, 3.8))
+        fig, ax = figure_and_axes(ax, (fig_w, fig_w * 0.85))
         ax.plot(frame["x"], frame["y"], ls="none", marker="o", ms=4.5, color=INK, gid="baujat-points")
         ax.set_xlabel("Contribution to overall heterogeneity" if is_common else "Squared Pearson residual")
         ax.set_ylabel("Influence on overall result")
@@ -97,7 +102,7 @@ def baujat_plot(
         ax.tick_params(labelsize=SMALL_SIZE)
         if annotate:
             _extend_for_labels(ax, frame)
-            place_labels(ax, frame["x"], frame["y"], [str(v) for v in frame["label"]], SMALL_SIZE - 1, gid="baujat-label")
+            place_labels(ax, frame["x"], frame["y"], [str(v) for v in frame["label"]], FOOTNOTE_SIZE, gid="baujat-label")
     return literal_text(fig, before)
 
 

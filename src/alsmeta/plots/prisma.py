@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from alsmeta.plots._labels import literal_text
-from alsmeta.plots.style import INK, style_context, text_width
+from alsmeta.plots.style import DOUBLE_COLUMN, INK, style_context, text_width
 from alsmeta.pooling import AlsmetaWarning
 from alsmeta.validation import AlsmetaInputError
 
@@ -34,10 +34,11 @@ NOT_REPORTED = "not reported"
 FONT = 8.0
 LINE = FONT * 1.35 / 72.0  # line height, inches
 PAD = 0.09  # inner padding, inches
-WIDTH = 7.0
+WIDTH = DOUBLE_COLUMN
+"""The diagram prints at double-column width (183 mm), text at 7.5-8.5 pt."""
 PHASE_W = 0.32
-MAIN_X, MAIN_W = 0.55, 3.05
-SIDE_X, SIDE_W = 4.05, 2.8
+MAIN_X, MAIN_W = 0.55, 3.15
+SIDE_X, SIDE_W = 4.15, 2.9
 ROW_GAP = 0.32
 PHASE_COLOUR = "#cfe3f1"
 NOT_REPORTED_EDGE = "#7a7a7a"
