@@ -180,3 +180,17 @@ def place_labels(
                         fontsize=fontsize, gid=gid)
         )
     return out
+
+
+def wrap_key(text: str, width: float, size: float, separator: str = "   ") -> str:
+    """Wrap a key ``"1 Label   2 Label ..."`` at its separators, each line at most ``width`` inches in ``size`` pt."""
+    lines, line = [], ""
+    for part in text.split(separator):
+        candidate = part if not line else f"{line}{separator}{part}"
+        if text_width(candidate, size) > width and line:
+            lines.append(line)
+            line = part
+        else:
+            line = candidate
+    lines.append(line)
+    return "\n".join(lines)

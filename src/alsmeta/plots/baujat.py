@@ -19,10 +19,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from alsmeta.batch import pool_many
-from alsmeta.plots._labels import literal_text, place_labels, text_snapshot
-from alsmeta.plots.style import FOOTNOTE_SIZE, INK, SMALL_SIZE, column_width, figure_and_axes, style_context
+from alsmeta.plots._labels import literal_text, place_labels, text_snapshot, wrap_key
+from alsmeta.plots.style import FOOTNOTE_SIZE, INK, SMALL_SIZE, column_width, figure_and_axes, style_context, text_width
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
+
+KEY_ABOVE = 1 / 3
+"""Point labels wider than this share of the figure width become study numbers with a key."""
 
 
 def baujat_coordinates(fit: PooledResult) -> pd.DataFrame:
@@ -78,7 +81,9 @@ def baujat_plot(
     ax
         Draw into this axes (default: a new figure ``width`` wide).
     annotate
-        Write the study label next to each point.
+        Write the study label next to each point; in a new figure, labels
+        wider than a third of it are replaced by study numbers with a key
+        below (as :func:`alsmeta.plots.influence_plot`).
     width
         Print width of a new figure: ``"single"`` (89 mm, default) or
         ``"double"`` (183 mm) column; text stays at print size (>= 7 pt).
@@ -90,9 +95,15 @@ def baujat_plot(
     frame = baujat_coordinates(data) if isinstance(data, PooledResult) else _check_frame(data)
     is_common = isinstance(data, PooledResult) and not data.is_random_effects
     fig_w = column_width(width)
+    names = [str(v) for v in frame["label"]]
+    numbered = annotate and ax is None and max(text_width(n, FOOTNOTE_SIZE) for n in names) > KEY_ABOVE * fig_w
+    key = wrap_key("Studies: " + "   ".join(f"{i} {n}" for i, n in enumerate(names, start=1)), 0.96 * fig_w,
+                   FOOTNOTE_SIZE) if numbered else ""
+    key_h = (key.count("\n") + 1) * FOOTNOTE_SIZE * 1.4 / 72.0 + 0.08 if key else 0.0
+    height = fig_w * 0.85 + key_h
     before = text_snapshot(ax.figure) if ax is not None else None
     with style_context():
-        fig, ax = figure_and_axes(ax, (fig_w, fig_w * 0.85))
+        fig, ax = figure_and_axes(ax, (fig_w, height))
         ax.plot(frame["x"], frame["y"], ls="none", marker="o", ms=4.5, color=INK, gid="baujat-points")
         ax.set_xlabel("Contribution to overall heterogeneity" if is_common else "Squared Pearson residual")
         ax.set_ylabel("Influence on overall result")
@@ -102,7 +113,11 @@ def baujat_plot(
         ax.tick_params(labelsize=SMALL_SIZE)
         if annotate:
             _extend_for_labels(ax, frame)
-            place_labels(ax, frame["x"], frame["y"], [str(v) for v in frame["label"]], FOOTNOTE_SIZE, gid="baujat-label")
+            shown = [str(i) for i in range(1, len(names) + 1)] if numbered else names
+            place_labels(ax, frame["x"], frame["y"], shown, FOOTNOTE_SIZE, gid="baujat-label")
+        if key:
+            fig.text(0.5, 0.02 / height, key, ha="center", va="bottom", fontsize=FOOTNOTE_SIZE, gid="baujat-key")
+            fig.get_layout_engine().set(rect=(0, key_h / height, 1, 1 - key_h / height))
     return literal_text(fig, before)
 
 

@@ -23,8 +23,8 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from alsmeta.plots._tables import require_columns, row_labels
-from alsmeta.plots._labels import literal_text
-from alsmeta.plots.style import FOOTNOTE_SIZE, GREY, INK, SMALL_SIZE, colour, column_width, style_context, text_width
+from alsmeta.plots._labels import literal_text, wrap_key
+from alsmeta.plots.style import FOOTNOTE_SIZE, GREY, INK, SMALL_SIZE, colour, column_width, style_context
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
@@ -123,7 +123,7 @@ def influence_plot(
     nrows, ncols = (2, half) if width == "double" else (half, 2)
     key = "   ".join(f"{i} {n}" for i, n in enumerate(names, start=1))
     fig_w = column_width(width)
-    caption = _wrap("Studies: " + key + ("   \u25b2 influential (metafor rule)" if flags.any() else ""),
+    caption = wrap_key("Studies: " + key + ("   \u25b2 influential (metafor rule)" if flags.any() else ""),
                     0.96 * fig_w, FOOTNOTE_SIZE)
     n_lines = caption.count("\n") + 1
     key_h = n_lines * FOOTNOTE_SIZE * 1.4 / 72.0 + 0.08
@@ -157,17 +157,3 @@ def _panel(ax: Axes, name: str, idx: np.ndarray, values: np.ndarray, flags: np.n
     ax.set_xticks(idx[::step])
     ax.tick_params(labelsize=FOOTNOTE_SIZE)
     ax.set_xlim(0.4, len(idx) + 0.6)
-
-
-def _wrap(text: str, width: float, size: float) -> str:
-    """Wrap at the three-space separators of the study key, each line at most ``width`` inches in ``size`` pt."""
-    parts, lines, line = text.split("   "), [], ""
-    for part in parts:
-        candidate = part if not line else f"{line}   {part}"
-        if text_width(candidate, size) > width and line:
-            lines.append(line)
-            line = part
-        else:
-            line = candidate
-    lines.append(line)
-    return "\n".join(lines)

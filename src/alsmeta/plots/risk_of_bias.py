@@ -23,12 +23,15 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.text import Annotation
 
+from alsmeta.plots.forest_layout import wrap_text
 from alsmeta.plots.style import INK, SMALL_SIZE, figure_and_axes, style_context
 from alsmeta.validation import AlsmetaInputError
 
 MM = 1.0 / 25.4
 DOUBLE_COLUMN = 183.0 * MM
 SINGLE_COLUMN = 89.0 * MM
+LABEL_ROOM = 1.15
+"""Widest trial label (inches) beside the traffic light; longer names wrap at spaces onto two lines."""
 
 DOMAINS: tuple[tuple[str, str, str], ...] = (
     ("randomisation_process", "D1", "Bias arising from the randomisation process"),
@@ -109,7 +112,7 @@ def _draw_traffic_light(ax: Axes, frame: pd.DataFrame) -> list[tuple[str, str, s
     ax.set_xlim(-0.6, len(domains) - 0.4)
     ax.set_ylim(len(trials) - 0.5, -0.5)
     ax.set_xticks(range(len(domains)), labels=[d[1] for d in domains], fontsize=SMALL_SIZE)
-    ax.set_yticks(range(len(trials)), labels=trials)
+    ax.set_yticks(range(len(trials)), labels=["\n".join(wrap_text(t, LABEL_ROOM, SMALL_SIZE)) for t in trials])
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
     for spine in ax.spines.values():
