@@ -262,7 +262,7 @@ def _wrap_labels(layout: ForestLayout) -> ForestLayout:
     """
     if layout.max_width is None:
         return layout
-    excess = _table_width(layout) + 1.2 - layout.max_width
+    excess = _table_width(layout) + 1.0 - layout.max_width  # the narrowest panel _draw accepts
     label_w = _column_widths(layout)[0]
     if excess <= 0 or label_w - excess < 0.8:
         return layout

@@ -126,7 +126,8 @@ def _main(ax: Axes, data: np.ndarray, fit: PooledResult | None, x: str, y: str, 
         if math.isfinite(fx) and math.isfinite(fy):
             ax.plot([fx], [fy], ls="none", marker="X", ms=8, mfc=colour("highlight"), mec="white", mew=0.8, zorder=5,
                     gid="gosh-full", label="All studies")
-            ax.legend(loc="best", fontsize=SMALL_SIZE)
+            # a framed legend, so that its marker is not read as a second subset lying on the data
+            ax.legend(loc="best", fontsize=SMALL_SIZE, frameon=True, framealpha=0.95, edgecolor=GREY, fancybox=False)
     if x == "estimate":
         _axis.set_effect_axis(ax, [data[:, 0].min(), data[:, 0].max()], log_scale)
         ax.set_xlim(*_padded(data[:, 0], log_scale))
