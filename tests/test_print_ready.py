@@ -43,7 +43,7 @@ from alsmeta.plots import (
     trial_sequential_plot,
 )
 from alsmeta.plots.forest_multi import OutcomeBlock, multi_outcome_forest
-from alsmeta.plots.print_check import MIN_GREY_DELTA, grayscale_problems, grey_level, print_problems
+from alsmeta.plots.print_check import MIN_GREY_DELTA, grayscale_problems, grey_level, overlap_problems, print_problems
 from alsmeta.plots.style import (
     BLUE,
     INK,
@@ -202,14 +202,32 @@ def test_every_plot_reads_in_greyscale(bcg, name):
     assert grayscale_problems(_render(bcg, "bcg", name)) == []
 
 
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="trial_sequential_plot: study labels of close looks "
+                                            "overlap on the top axis (not thinned yet)")) if n == "sequential" else n
+    for n in sorted(PLOTS)
+])
+def test_no_two_texts_overlap(bcg, name):
+    assert overlap_problems(_render(bcg, "bcg", name)) == []
+
+
+def test_overlapping_texts_are_reported():
+    fig = Figure(figsize=(89 * MM, 30 * MM))
+    fig.text(0.1, 0.5, "Study A 2018", fontsize=8)
+    fig.text(0.15, 0.52, "Study B 2019", fontsize=8)
+    assert overlap_problems(fig) == ["text 'Study A 2018' overlaps text 'Study B 2019'"]
+    fig.texts[1].set_position((0.6, 0.52))
+    assert overlap_problems(fig) == []
+
+
 @pytest.mark.parametrize("name", ["funnel", "baujat", "drapery", "gosh", "influence"])
 def test_the_other_column_width_is_print_ready_too(bcg, name):
-    fit, groups = _fits(bcg, "bcg")
+    fit, _ = _fits(bcg, "bcg")
     fn = {"funnel": funnel_plot, "baujat": baujat_plot, "drapery": drapery_plot,
           "gosh": lambda f, width: gosh_plot(gosh(f), f, width=width),
           "influence": lambda f, width: influence_plot(influence(f), f, width=width)}[name]
-    default = fn(fit, width="single" if name == "influence" else "double")
-    assert print_problems(default) == []
+    other = fn(fit, width="single" if name == "influence" else "double")
+    assert print_problems(other) == []
 
 
 def test_column_width_names_the_argument():
@@ -312,7 +330,6 @@ def test_svg_keeps_text_as_text_in_the_house_font(bcg, tmp_path):
 
 
 def test_two_saves_give_identical_bytes(bcg, tmp_path):
-    fit, groups = _fits(bcg, "bcg")
     for name in ("forest", "funnel_contour_trimfill", "prisma"):
         first = save_figure(_render(bcg, "bcg", name), tmp_path / "a" / name)
         second = save_figure(_render(bcg, "bcg", name), tmp_path / "b" / name)

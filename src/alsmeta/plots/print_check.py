@@ -36,7 +36,7 @@ from alsmeta.validation import AlsmetaInputError
 
 __all__ = [
     "PRINT_WIDTHS_MM", "MIN_TEXT_PT", "MIN_GREY_DELTA", "DrawnText", "Encoding", "drawn_texts", "encoding_of",
-    "grayscale_problems", "grey_level", "legend_entries", "print_problems", "series_encodings",
+    "grayscale_problems", "grey_level", "legend_entries", "overlap_problems", "print_problems", "series_encodings",
 ]
 
 PRINT_WIDTHS_MM = (89.0, 183.0)
@@ -360,3 +360,24 @@ def grayscale_problems(fig: Figure, *, min_delta: float = MIN_GREY_DELTA) -> lis
                                 f"({', '.join(f'{g:.2f}' for g in a.greys)} vs {', '.join(f'{g:.2f}' for g in b.greys)}) "
                                 f"are less than {min_delta:g} apart: they merge in greyscale")
     return problems + _mappable_problems(fig, min_delta)
+
+
+def overlap_problems(fig: Figure, *, min_overlap_pt: float = 1.0) -> list[str]:
+    """Drawn texts that overlap each other (both unreadable where they cross), one sentence per pair.
+
+    Two texts overlap when their extents (as the renderer drew them)
+    intersect by more than ``min_overlap_pt`` points both across and down;
+    a text touching its neighbour's edge is not reported.
+    """
+    texts = drawn_texts(fig)
+    px = min_overlap_pt * fig.dpi / 72.0
+    problems = []
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            ea, eb = a.extent, b.extent
+            dx = min(ea.x1, eb.x1) - max(ea.x0, eb.x0)
+            dy = min(ea.y1, eb.y1) - max(ea.y0, eb.y0)
+            if dx > px and dy > px:
+                sa, sb = (t.text.replace("\n", " ")[:40] for t in (a, b))
+                problems.append(f"text {sa!r} overlaps text {sb!r}")
+    return problems

@@ -95,6 +95,17 @@ def _judgement_handles(used: list[str]) -> tuple[list[Any], list[str]]:
     return handles, [JUDGEMENTS[k]["label"] for k in used]
 
 
+def _trial_labels(trials: list[str]) -> list[str]:
+    """Trial names wrapped at spaces to :data:`LABEL_ROOM` (never shortened)."""
+    return ["\n".join(wrap_text(str(t), LABEL_ROOM, SMALL_SIZE)) for t in trials]
+
+
+def _trial_row_height(frame: pd.DataFrame) -> float:
+    """Height (inches) of one trial row: 0.3 in, or more when a wrapped name needs more lines."""
+    lines = max(label.count("\n") + 1 for label in _trial_labels(list(dict.fromkeys(frame["trial"]))))
+    return max(0.3, lines * SMALL_SIZE * 1.25 / 72.0 + 0.06)
+
+
 def _draw_traffic_light(ax: Axes, frame: pd.DataFrame) -> list[tuple[str, str, str]]:
     trials = list(dict.fromkeys(frame["trial"]))
     domains = _domains_present(frame)
@@ -112,7 +123,7 @@ def _draw_traffic_light(ax: Axes, frame: pd.DataFrame) -> list[tuple[str, str, s
     ax.set_xlim(-0.6, len(domains) - 0.4)
     ax.set_ylim(len(trials) - 0.5, -0.5)
     ax.set_xticks(range(len(domains)), labels=[d[1] for d in domains], fontsize=SMALL_SIZE)
-    ax.set_yticks(range(len(trials)), labels=["\n".join(wrap_text(t, LABEL_ROOM, SMALL_SIZE)) for t in trials])
+    ax.set_yticks(range(len(trials)), labels=_trial_labels(trials))
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
     for spine in ax.spines.values():
@@ -163,7 +174,7 @@ def traffic_light_plot(
     used = [j for j in JUDGEMENTS if j in set(frame["judgement"])]
     with style_context():
         if ax is None:
-            panel_h = 0.75 + 0.3 * n_trials
+            panel_h = 0.75 + _trial_row_height(frame) * n_trials
             key_h = _KEY_HEIGHT if key else 0.0
             fig = Figure(figsize=(SINGLE_COLUMN, panel_h + key_h), layout="constrained")
             if key:
@@ -316,7 +327,7 @@ def risk_of_bias_figure(
     frame = _tidy(table, trial, domain, judgement)
     n_trials = frame["trial"].nunique()
     used = [j for j in JUDGEMENTS if j in set(frame["judgement"])]
-    panel_h = max(0.75 + 0.3 * n_trials, 0.6 + 0.3 * len(_domains_present(frame)))
+    panel_h = max(0.75 + _trial_row_height(frame) * n_trials, 0.6 + 0.3 * len(_domains_present(frame)))
     key_h = _KEY_HEIGHT + (0.2 if caption else 0.0)
     with style_context():
         fig = Figure(figsize=(DOUBLE_COLUMN, panel_h + key_h), layout="constrained")
