@@ -26,6 +26,8 @@ from alsmeta.validation import AlsmetaInputError
 
 KEY_ABOVE = 1 / 3
 """Point labels wider than this share of the figure width become study numbers with a key."""
+KEY_LINE = 1.25
+"""Line height of the key, in multiples of its font size (matplotlib's 1.2 line spacing plus a margin)."""
 
 
 def baujat_coordinates(fit: PooledResult) -> pd.DataFrame:
@@ -99,7 +101,8 @@ def baujat_plot(
     numbered = annotate and ax is None and max(text_width(n, FOOTNOTE_SIZE) for n in names) > KEY_ABOVE * fig_w
     key = wrap_key("Studies: " + "   ".join(f"{i} {n}" for i, n in enumerate(names, start=1)), 0.96 * fig_w,
                    FOOTNOTE_SIZE) if numbered else ""
-    key_h = (key.count("\n") + 1) * FOOTNOTE_SIZE * 1.4 / 72.0 + 0.08 if key else 0.0
+    key_lines = key.count("\n") + 2 if key else 0  # one line spare for the points too crowded to number
+    key_h = key_lines * FOOTNOTE_SIZE * KEY_LINE / 72.0 + 0.08 if key else 0.0
     height = fig_w * 0.85 + key_h
     before = text_snapshot(ax.figure) if ax is not None else None
     with style_context():
@@ -111,13 +114,25 @@ def baujat_plot(
         ax.set_xlim(left=min(0.0, ax.get_xlim()[0]))
         ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
         ax.tick_params(labelsize=SMALL_SIZE)
+        if key:  # reserve the key's room before the labels are placed (the axes must not move afterwards)
+            fig.get_layout_engine().set(rect=(0, key_h / height, 1, 1 - key_h / height))
         if annotate:
             _extend_for_labels(ax, frame)
             shown = [str(i) for i in range(1, len(names) + 1)] if numbered else names
-            place_labels(ax, frame["x"], frame["y"], shown, FOOTNOTE_SIZE, gid="baujat-label")
+            drawn = place_labels(ax, frame["x"], frame["y"], shown, FOOTNOTE_SIZE, gid="baujat-label",
+                                 skip_crowded=numbered)
+            left_out = [t for t in shown if t not in {a.get_text() for a in drawn}]
+            if left_out:  # the key says which points were too crowded to number
+                key = wrap_key(key.replace("\n", "   ") + "   Not numbered on the plot (too crowded): "
+                               + ", ".join(left_out), 0.96 * fig_w, FOOTNOTE_SIZE)
+                extra = key.count("\n") + 1 - key_lines
+                if extra > 0:  # grow the figure at the bottom by the extra lines; the axes keep their size
+                    grow = extra * FOOTNOTE_SIZE * KEY_LINE / 72.0
+                    key_h, height = key_h + grow, height + grow
+                    fig.set_size_inches(fig_w, height)
+                    fig.get_layout_engine().set(rect=(0, key_h / height, 1, 1 - key_h / height))
         if key:
             fig.text(0.5, 0.02 / height, key, ha="center", va="bottom", fontsize=FOOTNOTE_SIZE, gid="baujat-key")
-            fig.get_layout_engine().set(rect=(0, key_h / height, 1, 1 - key_h / height))
     return literal_text(fig, before)
 
 
