@@ -46,6 +46,8 @@ XLABEL_AREA = 0.22
 FOOTER_STEP = 0.18
 PRINT_WIDTH = 183.0 / 25.4
 """Widest figure a journal prints (double column, 183 mm), in inches."""
+PRINT_WIDTHS = (89.0 / 25.4, PRINT_WIDTH)
+"""Column widths a journal prints (single 89 mm, double 183 mm), in inches."""
 MIN_FONT = 7.0
 """Smallest text size (points) allowed at print size (GUIDE figure standard)."""
 MIN_SQUARE = 3.0
@@ -111,6 +113,10 @@ class ForestLayout:
     caps the figure width: footer lines and the title are wrapped to fit, and
     the plot panel is narrowed (to no less than 1.2 in) when the table is too
     wide; ``None`` lets the figure grow with its longest line.
+    ``print_widths`` (with ``max_width`` set): the figure is widened to the
+    narrowest of these column widths (default 89 and 183 mm) that holds it,
+    the plot panel taking the extra room, so it prints at exactly one
+    column width; ``()`` keeps the natural width.
     ``header_groups`` are ``(text, first, last)`` spanning headers above the
     left columns ``first..last`` (0-based), as RevMan's "Experimental" and
     "Control" over their mean/SD/total columns.
@@ -135,6 +141,7 @@ class ForestLayout:
     col_gap: float = COL_GAP
     max_width: float | None = PRINT_WIDTH
     header_groups: tuple[tuple[str, int, int], ...] = ()
+    print_widths: tuple[float, ...] = PRINT_WIDTHS
 
 
 def _check(layout: ForestLayout) -> None:
@@ -228,7 +235,11 @@ def _table_width(layout: ForestLayout) -> float:
 
 
 def fit_to_width(layout: ForestLayout) -> ForestLayout:
-    """The layout with its text made smaller (never below 7 pt) until the table and a 1.2 in panel fit ``max_width``."""
+    """The layout with its text made smaller (never below 7 pt) until the table and a 1.2 in panel fit ``max_width``.
+
+    If 7 pt text is still too wide, the row labels wrap onto more lines
+    (:func:`_wrap_labels`) rather than the figure growing past the column.
+    """
     if layout.max_width is None:
         return layout
     current = layout
@@ -240,7 +251,33 @@ def fit_to_width(layout: ForestLayout) -> ForestLayout:
             small_size=max(MIN_FONT, min(current.small_size, current.font_size - 1.5)),
             col_gap=current.col_gap * scale,
         )
-    return current
+    return _wrap_labels(current)
+
+
+def _wrap_labels(layout: ForestLayout) -> ForestLayout:
+    """At 7 pt and still too wide: wrap the row labels at spaces into the room left, rows growing to hold the lines.
+
+    Study labels are never shortened (a label identifies the study); a
+    single word wider than the room stays whole.
+    """
+    if layout.max_width is None:
+        return layout
+    excess = _table_width(layout) + 1.0 - layout.max_width  # the narrowest panel _draw accepts
+    label_w = _column_widths(layout)[0]
+    if excess <= 0 or label_w - excess < 0.8:
+        return layout
+    room = label_w - excess
+    rows, lines = [], 1
+    for row in layout.rows:
+        if row.kind in ("note", "heading", "blank") or "\n" in row.label:
+            rows.append(row)
+            continue
+        size, weight, _ = _font(layout, row.kind)
+        wrapped = wrap_text(row.label, room, size, weight)
+        lines = max(lines, len(wrapped))
+        rows.append(replace(row, label="\n".join(wrapped)))
+    row_height = max(layout.row_height, lines * layout.font_size * 1.2 / 72.0 + 0.03)
+    return replace(layout, rows=tuple(rows), row_height=row_height)
 
 
 def wrap_text(text: str, width: float, size: float, weight: str = "normal") -> list[str]:
@@ -257,6 +294,14 @@ def wrap_text(text: str, width: float, size: float, weight: str = "normal") -> l
                 line = candidate
         lines.append(line)
     return lines
+
+
+def _print_width(layout: ForestLayout, width: float) -> float:
+    """The narrowest of ``layout.print_widths`` (within ``max_width``) that holds ``width``; ``width`` if none does."""
+    if layout.max_width is None:
+        return width
+    fits = [w for w in layout.print_widths if width <= w + 1e-9 and w <= layout.max_width + 1e-9]
+    return min(fits, default=width)
 
 
 def _draw(layout: ForestLayout) -> Figure:
@@ -282,7 +327,14 @@ def _draw(layout: ForestLayout) -> Figure:
         title = wrap_text(layout.title, room, title_size, "bold") if layout.title else []
     else:
         width = wanted
-    if layout.max_width is not None and width > natural:  # the panel takes up the room the footer made (within reason)
+    snapped = _print_width(layout, width)
+    if snapped > width:  # the figure prints at one column width; the footer and title wrap to it
+        width = snapped
+        room = 0.97 * (width - 2 * MARGIN)
+        footer = [line for t in layout.footer for line in wrap_text(t, room, layout.small_size)]
+        title = wrap_text(layout.title, room, title_size, "bold") if layout.title else []
+        panel_width = width - table_w
+    elif layout.max_width is not None and width > natural:  # the panel takes up the room the footer made (within reason)
         panel_width = min(width - table_w, max(layout.panel_width, 3.2))
     # --- horizontal positions (inches) ---------------------------------------
     x_label = MARGIN
