@@ -141,19 +141,16 @@ def na_action_arg(na_action: Any) -> str:
 
 
 # ---------------------------------------------------------------- study labels
-def _is_missing_label(lab: Any) -> bool:
-    if lab is None or lab is pd.NA or lab is pd.NaT:
-        return True
-    if isinstance(lab, (float, np.floating)) and np.isnan(lab):
-        return True
-    return str(lab).strip() == ""
-
-
 def missing_labels(labels: Sequence[Any] | None) -> npt.NDArray[np.bool_]:
-    """True for each label that is missing (None, NaN) or empty."""
+    """True for each label that is missing (None, NaN, pd.NA, NaT) or empty (vectorised)."""
     if labels is None:
         return np.zeros(0, dtype=bool)
-    return np.fromiter((_is_missing_label(x) for x in labels), dtype=bool, count=len(labels))
+    values = pd.Series(list(labels), dtype=object)
+    missing = values.isna().to_numpy().copy()
+    texts = np.asarray([str(v) for v in values[~missing]] if values.map(type).ne(str).any() else values[~missing].to_numpy(), dtype=str)
+    empty = np.char.str_len(np.char.strip(texts)) == 0
+    missing[np.flatnonzero(~missing)[empty]] = True
+    return missing
 
 
 def make_unique(labels: Sequence[str]) -> list[str]:
