@@ -482,12 +482,14 @@ def study_data_kept(
         labels = list(labels)
         if len(labels) != k:
             raise AlsmetaInputError(f"labels: {len(labels)} labels given for {k} studies")
-        shown = [f"row {i + 1}" if m else str(x) for i, (x, m) in enumerate(zip(labels, missing_labels(labels)))]
+        lab_missing = missing_labels(labels)
+        shown = [f"row {i + 1}" if m else str(x) for i, (x, m) in enumerate(zip(labels, lab_missing))]
     else:
+        lab_missing = None
         shown = [f"Study {i + 1}" for i in range(k)]
     y = numeric_column(yi, "yi", shown, allow_nan=True)
     s = numeric_column(spread, spread_name, shown, allow_nan=True, positive=True)
-    keep = missing_studies({"yi": y, spread_name: s, **(extra_missing or {})}, labels, na_action)
+    keep = missing_studies({"yi": y, spread_name: s, **(extra_missing or {})}, labels, na_action, lab_missing)
     if keep is not None:
         y, s = y[keep], s[keep]
         labels = [x for x, kp in zip(labels, keep) if kp] if labels is not None else None

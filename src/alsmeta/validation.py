@@ -419,6 +419,7 @@ def missing_studies(
     columns: dict[str, Any],
     labels: Sequence[Any] | None,
     na_action: str,
+    labels_missing: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.bool_] | None:
     """Studies to keep under ``na_action``; None when nothing is missing.
 
@@ -431,7 +432,10 @@ def missing_studies(
     """
     na_action = na_action_arg(na_action)
     k = next((len(c) for c in columns.values() if c is not None), len(labels) if labels is not None else 0)
-    lab_missing = missing_labels(labels) if labels is not None else np.zeros(k, dtype=bool)
+    if labels_missing is not None:  # already computed by the caller (one pass over a million labels, not two)
+        lab_missing = labels_missing
+    else:
+        lab_missing = missing_labels(labels) if labels is not None else np.zeros(k, dtype=bool)
     per_col = {"labels": lab_missing} if lab_missing.any() else {}
     for name, col in columns.items():
         if col is None:
