@@ -25,7 +25,8 @@ SCRIPTS = ["cochrane_2016_pub2.py", "cochrane_2019_pub3.py", "cochrane_living_20
 
 
 def _run_scripts(workdir: Path) -> None:
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    # ALSMETA_CHECK_FIGURES: save_figure refuses any figure that is not print-ready (width, 7 pt, greyscale)
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", ALSMETA_CHECK_FIGURES="1")
     for script in SCRIPTS:
         done = subprocess.run([sys.executable, str(workdir / "analyses" / script)], cwd=workdir, env=env, capture_output=True, text=True)
         assert done.returncode == 0, f"{script} failed:\n{done.stderr}"

@@ -170,3 +170,19 @@ def test_an_interrupted_save_leaves_the_previous_file_intact(tmp_path, monkeypat
         save_figure(Figure(figsize=(3, 1)), tmp_path / "plot", formats=("png",))
     assert png.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["plot.png"]
+
+
+def test_save_figure_refuses_unprintable_figures_when_checking_is_on(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    from alsmeta.plots.style import CHECK_FIGURES_ENV, save_figure
+    from alsmeta.validation import AlsmetaInputError
+
+    wide = Figure(figsize=(12, 3))  # 305 mm: wider than the 183 mm double column
+    wide.add_subplot().set_title("too wide", fontsize=5)
+    monkeypatch.delenv(CHECK_FIGURES_ENV, raising=False)
+    assert len(save_figure(wide, tmp_path / "ok_unchecked")) == 2  # users are not forced
+    monkeypatch.setenv(CHECK_FIGURES_ENV, "1")
+    with pytest.raises(AlsmetaInputError, match="not print-ready"):
+        save_figure(wide, tmp_path / "refused")
+    assert not (tmp_path / "refused.png").exists()

@@ -15,6 +15,8 @@ an analysis twice gives byte-identical files.
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -177,6 +179,21 @@ def text_width(text: str, size: float = FONT_SIZE, weight: str = "normal", style
     return max(_text_extent_points(line, size, weight, style)[0] for line in text.split("\n")) / 72.0
 
 
+CHECK_FIGURES_ENV = "ALSMETA_CHECK_FIGURES"
+"""When this environment variable is set (the test suite sets it), :func:`save_figure`
+refuses a figure that fails :func:`alsmeta.plots.print_check.print_problems` or
+:func:`~alsmeta.plots.print_check.grayscale_problems`, so every analysis figure is
+held to the print standard whenever the tests run the analyses."""
+
+
+def _refuse_unprintable(fig: Figure, stem: Path) -> None:
+    from alsmeta.plots.print_check import grayscale_problems, print_problems
+
+    problems = print_problems(fig) + grayscale_problems(fig)
+    if problems:
+        raise AlsmetaInputError(f"{stem.name}: not print-ready ({CHECK_FIGURES_ENV} is set): " + "; ".join(problems))
+
+
 def save_figure(
     fig: Figure,
     path_stem: str | Path,
@@ -221,6 +238,8 @@ def save_figure(
     unknown = [f for f in formats if f not in ("png", "svg", "pdf")]
     if unknown or not formats:
         raise AlsmetaInputError(f"formats: expected some of 'png', 'svg', 'pdf', got {list(formats)!r}")
+    if os.environ.get(CHECK_FIGURES_ENV):
+        _refuse_unprintable(fig, stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     metadata: dict[str, dict[str, Any]] = {
         "png": {"Software": f"matplotlib {mpl.__version__} via alsmeta"},
