@@ -65,7 +65,10 @@ from alsmeta.evidence.tables import Evidence, Reported, load_evidence
 from alsmeta.evidence import availability as avail
 from alsmeta.evidence.windows import ArmChange, WindowAnalysis, WindowIncrement, linear_decline_correlation, window_increments
 from alsmeta.multiverse import distinct_analyses
+from alsmeta.plots.availability import availability_map
 from alsmeta.plots.forest import forest_plot
+from alsmeta.plots.forest_layout import MARGIN as FOREST_MARGIN
+from alsmeta.plots.forest_layout import PRINT_WIDTH, wrap_text
 from alsmeta.plots.style import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, SKY_BLUE, VERMILLION, save_figure, style_context
 from alsmeta.reporting import markdown_table, write_numbers
 
@@ -400,7 +403,7 @@ def forest(effects: list[Effect], outcome: str, title: str, stem: str, notes: li
             f, subgroups=groups, subgroup_order=[g for g in order if g in groups], overall=False,
             columns={"n": [e.n for e in effects], "SE from": [e.se_from for e in effects]},
             weights=False,
-            effect_label="Slope change", xlabel=f"Change in {OUTCOME_NAMES[outcome]} slope, post minus pre ({UNITS[outcome]})",
+            effect_label="Change", xlabel=f"Change in {OUTCOME_NAMES[outcome]} slope, post minus pre ({UNITS[outcome]})",
             favours=FAVOURS, xlim=_forest_xlim(effects), title=title,
             notes=_wrap_notes([
                 "Within-patient change in progression rate (post-treatment minus lead-in slope); positive = slower decline after. "
@@ -409,16 +412,22 @@ def forest(effects: list[Effect], outcome: str, title: str, stem: str, notes: li
                 "the test for subgroup differences compares treated subgroups with the untreated arm.",
                 *notes,
             ]),
-            panel_width=1.8,
+            panel_width=1.8, subtotal_test=True, font_size=FOREST_FONT,
         )
     save_figure(fig, OUT / stem)
     return {g: {"primary_reml_hksj": fit_numbers(primary_fit(m)), "reml_z": fit_numbers(fit(m))}
             for g in dict.fromkeys(groups) for m in [[e for e in effects if e.group == g]]}
 
 
-def _wrap_notes(notes: list[str], width: int = 100) -> list[str]:
-    """Footer notes wrapped so that they do not widen the figure beyond its print width."""
-    return [line for n in notes for line in textwrap.wrap(n, width, subsequent_indent="  ")]
+FOREST_FONT = 8.0
+"""Body text of the forests (footnotes 7 pt): the table and a readable panel fit 183 mm."""
+
+
+def _wrap_notes(notes: list[str]) -> list[str]:
+    """Footnotes wrapped to the 183 mm forest width, continuation lines indented so each note reads as one."""
+    room = 0.95 * (PRINT_WIDTH - 2 * FOREST_MARGIN)
+    size = FOREST_FONT - 1.0
+    return [("  " if j else "") + line for n in notes for j, line in enumerate(wrap_text(n, room, size))]
 
 
 def _forest_xlim(effects: list[Effect]) -> tuple[float, float]:
@@ -754,54 +763,24 @@ def availability_table(ev: Evidence) -> pd.DataFrame:
     return frame.rename(columns={"group": "subgroup_2021"})
 
 
-AVAILABILITY_FILL = {"verified": "#cfeee3", "secondary": "#fbe3b4", "derived": "#cfe3f3", "not_found": "white", "none": "white"}
+AVAILABILITY_TEXT = {"numbers": "numbers", "p only": "p only", "words only": "words only"}
+"""Cell text: what the best evidence is (not-found and nothing-retrieved cells show only their symbol)."""
 
 
-def availability_figure(frame: pd.DataFrame, stem: str) -> None:
-    """Study availability map (183 mm): candidate reports by outcome and window; fill = status, text = status and content."""
-    studies = list(dict.fromkeys(frame.study_id))
-    cols = [(o, w) for o in AVAILABILITY_OUTCOMES for w in AVAILABILITY_WINDOWS]
-    label_w, cell_w, cell_h, top, bottom = 1.75, (DOUBLE_COLUMN_IN - 1.85) / len(cols), 0.205, 0.78, 0.62
-    groups = list(dict.fromkeys(frame.subgroup_2021))
-    n_rows = len(studies) + len(groups)
-    height = top + n_rows * cell_h + bottom
-    width = DOUBLE_COLUMN_IN
-    with style_context():
-        fig = Figure(figsize=(width, height))
-        ax = fig.add_axes((label_w / width, bottom / height, cell_w * len(cols) / width, n_rows * cell_h / height))
-        ax.set_xlim(0, len(cols))
-        ax.set_ylim(n_rows, 0)
-        ax.axis("off")
-        for j, (o, w) in enumerate(cols):
-            ax.text(j + 0.5, -0.25, w, ha="center", va="bottom", fontsize=7)
-        for k, o in enumerate(AVAILABILITY_OUTCOMES):
-            ax.text(k * len(AVAILABILITY_WINDOWS) + len(AVAILABILITY_WINDOWS) / 2, -1.3, o, ha="center", va="bottom", fontsize=7.5, fontweight="bold")
-        ax.axvline(len(AVAILABILITY_WINDOWS), color=INK, lw=0.8)
-        i = 0
-        for g in groups:
-            ax.text(-0.02, i + 0.5, f"{g} candidates (2021 n = {PUBLISHED_COUNTS[g]})", ha="right", va="center",
-                    fontsize=7, fontweight="bold", transform=ax.transData)
-            i += 1
-            for sid in [x for x in studies if COHORTS[x][0] == g]:
-                sub = frame[frame.study_id == sid]
-                cells = {(r.outcome, r.window): r for r in sub.itertuples()}
-                ax.text(-0.02, i + 0.5, str(sub["study"].iloc[0]), ha="right", va="center", fontsize=7)
-                for j, key in enumerate(cols):
-                    r = cells[key]
-                    ax.add_patch(_rect(j, i, AVAILABILITY_FILL[r.status], edge=LIGHT_GREY, lw=0.4))
-                    text = {"not_found": "not found", "none": "\u2013"}.get(r.status, f"{r.status[0].upper()}: {r.content}")
-                    ax.text(j + 0.5, i + 0.55, text, ha="center", va="center", fontsize=7,
-                            color=GREY if r.status in ("not_found", "none") else INK,
-                            fontstyle="italic" if r.content in ("words only", "p only") else "normal")
-                i += 1
-        fig.text(0.04 / width, 1 - 0.05 / height, "Morata-Tarifa 2021 candidates: what data/ holds per outcome and follow-up window",
-                 fontsize=8.5, fontweight="bold", va="top")
-        fig.text(0.04 / width, 0.04 / height, "\n".join(textwrap.wrap(
-            "Fill and letter give the status of the best evidence in data/: V = verified (read in the primary source), S = secondary (news, "
-            "press or mirror only), D = derived (computed by this project); italics = no usable estimate (p only, or words only); not found = searched for "
-            "and not retrievable; \u2013 = nothing retrieved. Numbers outrank words. Oh 2018's 'lead-in vs follow-up' is placed at 4 months "
-            "(16 weeks per the registry; INFERRED).", 150)), fontsize=7, color=GREY, va="bottom", linespacing=1.2)
-        save_figure(fig, OUT / stem)
+def availability_figure(frame: pd.DataFrame, stem: str) -> Figure:
+    """Study availability map (183 mm, alsmeta.plots.availability_map): candidates by outcome and window, grouped by cell type."""
+    table = frame.assign(group=[f"{g} candidates (2021 n = {PUBLISHED_COUNTS[g]})" for g in frame.subgroup_2021],
+                         cell_text=[AVAILABILITY_TEXT.get(c, "") for c in frame.content])
+    fig = availability_map(
+        table,
+        study="study", outcome="outcome", timepoint="window", status="status", group="group", text="cell_text",
+        title="Morata-Tarifa 2021 candidates: what data/ holds per outcome and follow-up window",
+        caption="Status of the best evidence in data/ (numbers outrank words; within each, verified > secondary > derived); the cell text "
+                "says what it is: numbers, a p-value only, or words only (no usable estimate). Oh 2018's 'lead-in vs follow-up' is "
+                "placed at 4 months (16 weeks per the registry; INFERRED).",
+    )
+    save_figure(fig, OUT / stem)
+    return fig
 
 
 # ---------------------------------------------------------------------------

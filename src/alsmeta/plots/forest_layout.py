@@ -45,6 +45,8 @@ XLABEL_AREA = 0.22
 FOOTER_STEP = 0.18
 PRINT_WIDTH = 183.0 / 25.4
 """Widest figure a journal prints (double column, 183 mm), in inches."""
+PRINT_WIDTHS = (89.0 / 25.4, PRINT_WIDTH)
+"""Column widths a journal prints (single 89 mm, double 183 mm), in inches."""
 MIN_FONT = 7.0
 """Smallest text size (points) allowed at print size (GUIDE figure standard)."""
 MIN_SQUARE = 3.0
@@ -110,6 +112,10 @@ class ForestLayout:
     caps the figure width: footer lines and the title are wrapped to fit, and
     the plot panel is narrowed (to no less than 1.2 in) when the table is too
     wide; ``None`` lets the figure grow with its longest line.
+    ``print_widths`` (with ``max_width`` set): the figure is widened to the
+    narrowest of these column widths (default 89 and 183 mm) that holds it,
+    the plot panel taking the extra room, so it prints at exactly one
+    column width; ``()`` keeps the natural width.
     ``header_groups`` are ``(text, first, last)`` spanning headers above the
     left columns ``first..last`` (0-based), as RevMan's "Experimental" and
     "Control" over their mean/SD/total columns.
@@ -134,6 +140,7 @@ class ForestLayout:
     col_gap: float = COL_GAP
     max_width: float | None = PRINT_WIDTH
     header_groups: tuple[tuple[str, int, int], ...] = ()
+    print_widths: tuple[float, ...] = PRINT_WIDTHS
 
 
 def _check(layout: ForestLayout) -> None:
@@ -258,6 +265,14 @@ def wrap_text(text: str, width: float, size: float, weight: str = "normal") -> l
     return lines
 
 
+def _print_width(layout: ForestLayout, width: float) -> float:
+    """The narrowest of ``layout.print_widths`` (within ``max_width``) that holds ``width``; ``width`` if none does."""
+    if layout.max_width is None:
+        return width
+    fits = [w for w in layout.print_widths if width <= w + 1e-9 and w <= layout.max_width + 1e-9]
+    return min(fits, default=width)
+
+
 def _draw(layout: ForestLayout) -> Figure:
     rh = layout.row_height
     gap = layout.col_gap
@@ -281,7 +296,14 @@ def _draw(layout: ForestLayout) -> Figure:
         title = wrap_text(layout.title, room, title_size, "bold") if layout.title else []
     else:
         width = wanted
-    if layout.max_width is not None and width > natural:  # the panel takes up the room the footer made (within reason)
+    snapped = _print_width(layout, width)
+    if snapped > width:  # the figure prints at one column width; the footer and title wrap to it
+        width = snapped
+        room = 0.97 * (width - 2 * MARGIN)
+        footer = [line for t in layout.footer for line in wrap_text(t, room, layout.small_size)]
+        title = wrap_text(layout.title, room, title_size, "bold") if layout.title else []
+        panel_width = width - table_w
+    elif layout.max_width is not None and width > natural:  # the panel takes up the room the footer made (within reason)
         panel_width = min(width - table_w, max(layout.panel_width, 3.2))
     # --- horizontal positions (inches) ---------------------------------------
     x_label = MARGIN
