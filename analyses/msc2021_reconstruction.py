@@ -574,7 +574,7 @@ def transience_figure(t: Transience, stem: str) -> None:
             f"ALSFRS-R gain per month, 95% intervals. Dotted line: the 0-4 month rate. Slowing = 0-4 minus 4-6 month rate. "
             f"{t.widest.differences[0]:.2f} of the {t.widest.differences[1]:.2f}-point 6-month difference is there at 4 months. "
             "Months 4-6 need the unreported correlation r of the 4- and 6-month changes; r = 0 gives the widest interval in [0, 1]; "
-            "* derived from linear decline + visit error, calibrated to each arm's SDs. Derived from Oh 2018 Table 3.", 60)),
+            "*\u00a0r derived from linear decline + visit error, calibrated to each arm's SDs. Derived from Oh 2018 Table 3.", 60)),
             fontsize=7, color=GREY, va="bottom", linespacing=1.2)
         save_figure(fig, OUT / stem)
 
@@ -598,15 +598,17 @@ def bayes_figure(curves: dict[str, Any], stem: str) -> None:
                     label=f"untreated arm, half-normal({null.tau_prior_scale:g})")
             ax.axvline(0, color=GREY, lw=0.8)
             if key == "alsfrs_r":
-                for t in ALSFRS_THRESHOLDS[1:]:
-                    ax.axvline(t, color=LIGHT_GREY, lw=0.8, ls=":")
+                for i, t in enumerate(ALSFRS_THRESHOLDS[1:]):
+                    ax.axvline(t, color=GREY, lw=0.8, ls=":", zorder=0,
+                               label=f"clinically relevant slowing: {', '.join(f'{x:g}' for x in ALSFRS_THRESHOLDS[1:])}" if i == 0 else None)
             ax.set_xlim(*{"alsfrs_r": (-2.0, 3.0), "fvc": (-10.0, 8.0)}[key])
             ax.set_xlabel(xlab, fontsize=7.5)
             ax.set_ylabel("posterior density", fontsize=7.5)
             ax.tick_params(labelsize=7)
             ax.set_title(cur["title"], fontsize=7.5, loc="left")
-            ax.legend(fontsize=7, loc="upper right" if key == "alsfrs_r" else "upper left", frameon=False)
-            ax.set_ylim(0, peak * 1.85)  # headroom for the legend
+            ax.legend(fontsize=7, loc="upper right" if key == "alsfrs_r" else "upper left", frameon=True, framealpha=1.0,
+                      edgecolor="none", facecolor="white")  # reference lines pass behind the legend, not through its text
+            ax.set_ylim(0, peak * 2.0)  # headroom for the legend
         cur = curves["alsfrs_r"]
         _probability_panel(c, list(cur["treated"]), [
             *((f"P(\u03bc > {t:g})", col, mk, "-", {s: r.prob_above(t) for s, r in cur["treated"].items()})
@@ -628,7 +630,7 @@ def _probability_panel(ax: Any, scales: list[float], series: list[tuple[str, str
     for label, col, marker, style, probs in series:
         ax.plot(scales, [probs[s] for s in scales], marker=marker, color=col, ls=style, label=label)
     _log_ticks(ax, scales)
-    ax.set_ylim(0, 1.02)
+    ax.set_ylim(0, 1.05)  # a probability of 1 keeps its whole marker
     ax.set_xlabel(f"scale of the half-normal prior on \u03c4 ({unit})", fontsize=7.5)
     ax.set_ylabel("posterior probability", fontsize=7.5)
     ax.set_title(title, fontsize=7.5, loc="left")
