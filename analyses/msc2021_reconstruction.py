@@ -596,10 +596,10 @@ def bayes_figure(curves: dict[str, Any], stem: str) -> None:
             null = cur["null"]
             ax.plot(null.mu_grid, null.mu_density, color=GREY, lw=1.2, ls=(0, (6, 2, 1, 2)),
                     label=f"untreated arm, half-normal({null.tau_prior_scale:g})")
-            ax.axvline(0, color=GREY, lw=0.8)
+            ax.axvline(0, color=GREY, lw=0.8, ymax=0.55)  # reference lines stop below the legend
             if key == "alsfrs_r":
                 for i, t in enumerate(ALSFRS_THRESHOLDS[1:]):
-                    ax.axvline(t, color=GREY, lw=0.8, ls=":", zorder=0,
+                    ax.axvline(t, color=GREY, lw=0.8, ls=":", zorder=0, ymax=0.55,
                                label=f"clinically relevant slowing: {', '.join(f'{x:g}' for x in ALSFRS_THRESHOLDS[1:])}" if i == 0 else None)
             ax.set_xlim(*{"alsfrs_r": (-2.0, 3.0), "fvc": (-10.0, 8.0)}[key])
             ax.set_xlabel(xlab, fontsize=7.5)

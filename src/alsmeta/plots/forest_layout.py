@@ -265,6 +265,11 @@ def wrap_text(text: str, width: float, size: float, weight: str = "normal") -> l
     return lines
 
 
+def _wrap_lines(lines: tuple[str, ...], room: float, size: float) -> list[str]:
+    """Footer lines wrapped to ``room`` inches; a line that fits is kept as given (with its indentation)."""
+    return [part for line in lines for part in (wrap_text(line, room, size) if text_width(line, size) > room else [line])]
+
+
 def _print_width(layout: ForestLayout, width: float) -> float:
     """The narrowest of ``layout.print_widths`` (within ``max_width``) that holds ``width``; ``width`` if none does."""
     if layout.max_width is None:
@@ -292,7 +297,7 @@ def _draw(layout: ForestLayout) -> Figure:
     if layout.max_width is not None and wanted > max(natural, layout.max_width):
         width = max(natural, layout.max_width)
         room = 0.97 * (width - 2 * MARGIN)  # a little slack: glyph widths differ slightly between 72 and 300 dpi
-        footer = [line for t in footer for line in wrap_text(t, room, layout.small_size)]
+        footer = _wrap_lines(layout.footer, room, layout.small_size)
         title = wrap_text(layout.title, room, title_size, "bold") if layout.title else []
     else:
         width = wanted
@@ -300,7 +305,7 @@ def _draw(layout: ForestLayout) -> Figure:
     if snapped > width:  # the figure prints at one column width; the footer and title wrap to it
         width = snapped
         room = 0.97 * (width - 2 * MARGIN)
-        footer = [line for t in layout.footer for line in wrap_text(t, room, layout.small_size)]
+        footer = _wrap_lines(layout.footer, room, layout.small_size)
         title = wrap_text(layout.title, room, title_size, "bold") if layout.title else []
         panel_width = width - table_w
     elif layout.max_width is not None and width > natural:  # the panel takes up the room the footer made (within reason)
