@@ -29,7 +29,8 @@ from alsmeta.plots.prisma import PrismaCounts, prisma_flow
 from alsmeta.plots.style import save_figure
 from alsmeta.reporting import markdown_table, write_numbers
 
-OUT = Path("figures/cochrane_pub2")
+from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+OUT = figures_dir() / "cochrane_pub2"
 REVIEW = "pub2"
 
 

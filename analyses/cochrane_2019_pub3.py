@@ -28,7 +28,8 @@ from alsmeta.plots.forest_multi import OutcomeBlock, multi_outcome_forest
 from alsmeta.plots.style import save_figure
 from alsmeta.reporting import markdown_table, write_numbers
 
-OUT = Path("figures/cochrane_pub3")
+from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+OUT = figures_dir() / "cochrane_pub3"
 STUDY = "oh2018"
 ARMS = ("msc", "control")
 ARM_NAMES = ("MSC + riluzole", "Riluzole alone")

@@ -36,7 +36,8 @@ from alsmeta.plots.forest_multi import OutcomeBlock, multi_outcome_forest
 from alsmeta.plots.style import save_figure
 from alsmeta.reporting import markdown_table, write_numbers
 
-OUT = Path("figures/cochrane_living_2026")
+from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+OUT = figures_dir() / "cochrane_living_2026"
 FAVOURS = ("Favours control", "Favours cells")
 
 

@@ -46,7 +46,8 @@ from alsmeta.plots.style import colour, save_figure, style_context
 from alsmeta.power import optimal_information_size, sample_size_scenarios, trial_power, trial_sample_size
 from alsmeta.reporting import write_numbers
 
-OUT = Path("figures/definitive_trial")
+from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+OUT = figures_dir() / "definitive_trial"
 MONTHS = 6
 ALPHA, POWER = 0.05, 0.8
 ALTERNATIVE_SDS = (5.0, 6.0)

@@ -47,7 +47,8 @@ from alsmeta.plots import (
 from alsmeta.reporting import write_numbers
 from alsmeta.sensitivity import cumulative, gosh, influence, leave_one_out
 
-OUT = Path("figures/gallery")
+from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+OUT = figures_dir() / "gallery"
 
 # metadat::dat.bcg (Colditz et al. 1994): author, year, TB cases / no TB in the
 # vaccinated (tpos, tneg) and control (cpos, cneg) groups, treatment allocation

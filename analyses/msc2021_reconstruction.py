@@ -72,7 +72,8 @@ from alsmeta.plots.forest_layout import PRINT_WIDTH, wrap_text
 from alsmeta.plots.style import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, SKY_BLUE, VERMILLION, save_figure, style_context
 from alsmeta.reporting import markdown_table, write_numbers
 
-OUT = Path("figures/msc2021")
+from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+OUT = figures_dir() / "msc2021"
 SYNTHESIS = "msc2021"
 META_ANALYSIS_DATE = "2021-04"  # issue date of npj Regen Med 6:20 (ADDI record: 2021-04-01)
 

@@ -82,7 +82,8 @@ from alsmeta.plots.style import (
 from alsmeta.reporting import write_numbers
 from alsmeta.simulate import NaturalHistory, TrialDesign, design_preset, simulate_meta_analyses, simulate_trials
 
-OUT = Path("figures/stress")
+from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+OUT = figures_dir() / "stress"
 SEED = 2021_0420
 R_STUDIES = 2000  # single-arm studies per design (null distributions)
 R_META = 2000  # meta-analyses per mechanism

@@ -40,7 +40,8 @@ from alsmeta.plots.style import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, PURP
 from alsmeta.reporting import markdown_table, write_numbers
 from alsmeta.simulate import design_preset
 
-OUT = Path("figures/claims")
+from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+OUT = figures_dir() / "claims"
 N_STUDIES = 2000
 SEED = 20261205
 MM = 1 / 25.4

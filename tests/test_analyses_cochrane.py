@@ -68,9 +68,9 @@ def test_pub3_alsfrs_6_months_recomputed_from_raw_rows(outputs):
     md = a[("msc", "mean")] - a[("control", "mean")]
     se = math.sqrt(a[("msc", "sd")] ** 2 / a[("msc", "n")] + a[("control", "sd")] ** 2 / a[("control", "n")])
     got = _numbers(outputs, "cochrane_pub3")["continuous"]["alsfrs_r_change_6mo"]
-    assert got["md"] == pytest.approx(md, rel=1e-12)
-    assert got["se"] == pytest.approx(se, rel=1e-12)
-    assert got["ci_low"] == pytest.approx(md - 1.959963984540054 * se, rel=1e-12)
+    assert got["md"] == pytest.approx(md, rel=1e-9)
+    assert got["se"] == pytest.approx(se, rel=1e-9)
+    assert got["ci_low"] == pytest.approx(md - 1.959963984540054 * se, rel=1e-9)
     # the values the issue and the evidence notes give
     assert (round(got["md"], 2), round(got["ci_low"], 2), round(got["ci_high"], 2)) == (3.38, 1.22, 5.54)
     assert got["participants"] == 56
@@ -81,7 +81,7 @@ def test_pub3_explains_the_trials_interval(outputs):
     a = _oh("alsfrs_r_change", "baseline to 6 months")
     n1, n2, s1, s2 = a[("msc", "n")], a[("control", "n")], a[("msc", "sd")], a[("control", "sd")]
     sp = math.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))
-    assert e["pooled_sd_t"]["se"] == pytest.approx(sp * math.sqrt(1 / n1 + 1 / n2), rel=1e-12)
+    assert e["pooled_sd_t"]["se"] == pytest.approx(sp * math.sqrt(1 / n1 + 1 / n2), rel=1e-9)
     assert round(e["pooled_sd_t"]["se"], 2) == e["trial_reported"]["se"] == 1.07
     mid = e["pooled_sd_t_at_reported_midpoint"]
     assert (round(mid["ci_low"], 2), round(mid["ci_high"], 2)) == (1.23, 5.54)
@@ -106,8 +106,8 @@ def test_pub3_responder_risk_ratio(outputs):
     assert (got["events_msc"], got["n_msc"], got["events_control"], got["n_control"]) == (20, 32, 6, 27)
     rr = (20 / 32) / (6 / 27)
     se = math.sqrt(1 / 20 - 1 / 32 + 1 / 6 - 1 / 27)
-    assert got["rr"] == pytest.approx(rr, rel=1e-12)
-    assert got["ci_low"] == pytest.approx(math.exp(math.log(rr) - 1.959963984540054 * se), rel=1e-12)
+    assert got["rr"] == pytest.approx(rr, rel=1e-9)
+    assert got["ci_low"] == pytest.approx(math.exp(math.log(rr) - 1.959963984540054 * se), rel=1e-9)
     assert (round(got["rr"], 2), round(got["ci_low"], 2), round(got["ci_high"], 2)) == (2.81, 1.32, 5.98)
 
 
@@ -198,7 +198,7 @@ def test_pub2_empty_forest_names_what_was_searched_and_what_is_not_reported(outp
 
 def test_power_analysis(outputs):
     n = _numbers(outputs, "definitive_trial")
-    assert n["sd_pooled"] == pytest.approx(math.sqrt((30 * 3.51**2 + 24 * 4.53**2) / 54), rel=1e-12)
+    assert n["sd_pooled"] == pytest.approx(math.sqrt((30 * 3.51**2 + 24 * 4.53**2) / 54), rel=1e-9)
     sizes = n["sample_size"]
     assert sizes["Oh 2018 RCT estimate (3.38)"]["n_per_arm_80"] < sizes["NurOwn phase 3 overall (0.36, press)"]["n_per_arm_80"]
 

@@ -118,3 +118,62 @@ def test_method_and_test_are_case_insensitive_and_checked(bcg_csv, capsys):
     assert main(["pool", str(bcg_csv), "--yi", "logrr", "--vi", "var", "--method", "bogus"]) == 2
     err = capsys.readouterr().err
     assert "unknown tau2 estimator 'bogus'" in err and "REML" in err and "Traceback" not in err
+
+
+def test_semicolon_and_decimal_comma_give_the_same_result(tmp_path, capsys):
+    dot = _write_csv(tmp_path, "name,y,v\nA,0.1,0.01\nB,0.4,0.05\nC,-0.2,0.02\n")
+    assert main(["pool", str(dot), "--yi", "y", "--vi", "v", "--labels", "name", "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    comma = tmp_path / "excel.csv"
+    comma.write_text("name;y;v\nA;0,1;0,01\nB;0,4;0,05\nC;-0,2;0,02\n", encoding="utf-8")
+    assert main(["pool", str(comma), "--yi", "y", "--vi", "v", "--labels", "name", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == expected
+
+
+@pytest.mark.parametrize(
+    ("csv", "message"),
+    [
+        ("name,y,v\nA,0,1,0,01\n", "line 2 has 5 fields but the header has 3"),
+        ("name,y,v,y\nA,0.1,0.01,0.3\n", "duplicated column header 'y' (columns 2, 4)"),
+        ("name;y;v\nA;0,1;0,01\nB;0.2;0,02\n", "column 'y' mixes decimal points"),
+    ],
+)
+def test_csv_format_mistakes_are_one_line(tmp_path, capsys, csv, message):
+    path = _write_csv(tmp_path, csv)
+    assert main(["pool", str(path), "--yi", "y", "--vi", "v", "--labels", "name"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {path}: ") and message in err
+
+
+def test_directory_is_named_as_such(tmp_path, capsys):
+    assert main(["pool", str(tmp_path), "--yi", "y", "--vi", "v"]) == 2
+    assert capsys.readouterr().err == f"error: {tmp_path}: is a directory, expected a CSV file\n"
+
+
+def test_empty_and_duplicate_labels_name_the_rows(tmp_path, capsys):
+    path = _write_csv(tmp_path, "name,y,v\nA,0.1,0.01\nB,0.2,0.02\nA,0.3,0.03\n")
+    assert main(["pool", str(path), "--yi", "y", "--vi", "v", "--labels", "name"]) == 2
+    assert "column 'name': duplicate study label 'A' (rows 1 and 3)" in capsys.readouterr().err
+    path = _write_csv(tmp_path, "name,y,v\nA,0.1,0.01\n  ,0.2,0.02\n")
+    assert main(["pool", str(path), "--yi", "y", "--vi", "v", "--labels", "name"]) == 2
+    assert "column 'name': row 2 has an empty study label" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 65536])
+def test_json_is_streamed_byte_for_byte_as_json_dumps(bcg_csv, bcg, capsys, monkeypatch, chunk):
+    import alsmeta.cli as cli
+
+    monkeypatch.setattr(cli, "JSON_CHUNK", chunk)
+    assert main(["pool", str(bcg_csv), "--yi", "logrr", "--vi", "var", "--labels", "trial", "--test", "knha", "--json"]) == 0
+    yi, vi = bcg
+    fit = am.pool(yi, vi, test="knha", labels=[f"T{i + 1}" for i in range(13)])
+    assert capsys.readouterr().out == json.dumps(fit.to_dict(), indent=2, allow_nan=False) + "\n"
+
+
+def test_standard_input_is_read_with_a_dash(bcg):
+    yi, vi = bcg
+    text = "y;v\n" + "".join(f"{float(y)!r};{float(v)!r}\n".replace(".", ",") for y, v in zip(yi, vi))
+    done = subprocess.run([sys.executable, "-m", "alsmeta.cli", "pool", "-", "--yi", "y", "--vi", "v", "--json"],
+                          input=text, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["estimate"] == pytest.approx(am.pool(yi, vi).estimate, rel=1e-12)

@@ -83,3 +83,90 @@ def test_ratio_ticks_enclose_the_data_and_are_round_ratios():
     assert np.exp(narrow[0]) <= 0.8 and np.exp(narrow[-1]) >= 1.3
     linear = effect_ticks([-1.3, 0.4])
     assert linear[0] <= -1.3 and linear[-1] >= 0.4
+
+
+# --- user text is printed literally ------------------------------------------------------------
+
+import warnings  # noqa: E402
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+
+from alsmeta import AlsmetaWarning  # noqa: E402
+from alsmeta.plots import baujat_plot, funnel_plot, influence_plot, leave_one_out_forest, prisma_flow  # noqa: E402
+from alsmeta.plots.artists import texts  # noqa: E402
+from alsmeta.plots.prisma import PrismaCounts  # noqa: E402
+
+MATHY = ["Smith $5 vs $10", "a_b $\\foo_{x}$ c", "O'Brien 50% & $", "Lee_2019"]
+"""Labels matplotlib would read as mathtext (the second one does not even parse as math)."""
+
+
+def _mathy_fit():
+    return am.pool([0.1, 0.4, -0.2, 0.3], [0.04, 0.05, 0.02, 0.03], labels=MATHY)
+
+
+def _drawn(fig):
+    FigureCanvasAgg(fig).draw()  # mathtext parsing happens at draw time; '$\\foo$' raised here before
+    return fig
+
+
+def _literal(fig, strings):
+    by_text = {t.get_text(): t for t in fig.findobj(lambda a: hasattr(a, "get_parse_math"))}
+    for s in strings:
+        assert s in by_text, s
+        assert by_text[s].get_parse_math() is False, s
+        assert by_text[s]._preprocess_math(s) == (s, False)  # what the renderer receives is the label itself
+
+
+def test_study_labels_are_printed_literally_in_forest_plots():
+    fig = _drawn(forest_plot(_mathy_fit(), title="Costs in $ and _subscripts_", xlabel="Mean difference ($)"))
+    assert texts(fig, "label:study") == MATHY
+    _literal(fig, [*MATHY, "Costs in $ and _subscripts_", "Mean difference ($)"])
+
+
+def test_labels_are_literal_in_every_plot_that_draws_them():
+    fit = _mathy_fit()
+    _literal(_drawn(baujat_plot(fit)), MATHY)
+    loo = am.leave_one_out(fit)
+    _literal(_drawn(leave_one_out_forest(loo, fit)), [f"Omitting {s}" for s in MATHY])
+    fig = _drawn(influence_plot(am.influence(fit), fit))
+    assert all(s in texts(fig, "influence-key")[0] for s in MATHY)
+    assert all(t.get_parse_math() is False for t in fig.texts)
+    prisma = _drawn(prisma_flow(PrismaCounts(identified={"Registry $A$": 5, "a_b $\\foo$": 2}, included_studies=0),
+                                title="Search of $ registers"))
+    drawn = "\n".join(t.get_text() for t in prisma.findobj(lambda a: hasattr(a, "get_parse_math")) if not t.get_parse_math() is True)
+    assert "Registry $A$" in drawn and "a_b $\\foo$" in drawn and "Search of $ registers" in drawn
+
+
+def test_a_users_own_mathtext_on_their_axes_is_left_alone():
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.set_title(r"$\alpha$ funnel")
+    mine = ax.text(0.5, 0.5, r"$\beta$")
+    _drawn(funnel_plot(_mathy_fit(), ax=ax))
+    assert ax.title.get_parse_math() is True and mine.get_parse_math() is True
+    assert ax.xaxis.label.get_parse_math() is False  # written by funnel_plot
+
+
+def test_missing_glyph_warns_naming_the_label_and_the_character():
+    fit = am.pool([0.1, 0.4], [0.04, 0.05], labels=["筋萎縮 trial", "Plain"])
+    with pytest.warns(AlsmetaWarning, match=r"'筋萎縮 trial'.*'筋' \(U\+7B4B\).*not in the font DejaVu Sans"):
+        forest_plot(fit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AlsmetaWarning)
+        forest_plot(am.pool([0.1, 0.4], [0.04, 0.05], labels=["Müller–Łódź ±", "Ωmega"]))  # DejaVu has these
+
+
+def test_an_interrupted_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    fig = Figure(figsize=(2, 1))
+    (png,) = save_figure(fig, tmp_path / "plot", formats=("png",))
+    before = png.read_bytes()
+
+    def half_written(self, fh, **kwargs):
+        fh.write(before[:100])  # a truncated PNG, as was seen after Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Figure, "savefig", half_written)
+    with pytest.raises(KeyboardInterrupt):
+        save_figure(Figure(figsize=(3, 1)), tmp_path / "plot", formats=("png",))
+    assert png.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["plot.png"]

@@ -4,7 +4,11 @@ Each analysis script writes its headline numbers with :func:`write_numbers`
 into ``figures/<analysis>/numbers.json``; ``alsmeta reproduce`` gathers them
 into ``figures/results.json`` with :func:`collect_numbers`, so that a change in
 any published number shows up as a one-line diff. Output is deterministic:
-keys sorted, floats written with ``repr`` precision, NaN written as null.
+keys sorted, floats rounded to :data:`SIGNIFICANT_DIGITS` (10) significant
+digits and then written with ``repr`` (so last-bit floating-point noise, e.g.
+1.0799999999999998 vs 1.0800000000000003 from a different summation order,
+gives the same text), NaN and infinities written as null. Files are written
+atomically (a temporary file renamed into place).
 """
 
 from __future__ import annotations
@@ -18,6 +22,24 @@ import numpy as np
 import pandas as pd
 
 from alsmeta.validation import AlsmetaInputError
+from alsmeta.io.atomic import write_text
+
+SIGNIFICANT_DIGITS = 10
+"""Significant digits kept for every float stored by :func:`dumps` (10: far
+below any reported precision, far above last-digit noise of ~1e-16)."""
+
+
+def round_significant(x: float, digits: int = SIGNIFICANT_DIGITS) -> float:
+    """``x`` rounded to ``digits`` significant digits (decimal, via ``%.{digits}g``); 0.0 for -0.0.
+
+    Whole numbers below 2**53 (exact in floating point, so free of rounding
+    noise) and a value that would round past the largest double are
+    returned unchanged.
+    """
+    if x.is_integer() and abs(x) < 2.0**53:
+        return x + 0.0
+    rounded = float(f"{x:.{digits}g}")
+    return (rounded if math.isfinite(rounded) else x) + 0.0  # -0.0 -> 0.0
 
 
 def _plain(value: Any) -> Any:
@@ -34,12 +56,12 @@ def _plain(value: Any) -> Any:
         return int(value)
     if isinstance(value, (float, np.floating)):
         f = float(value)
-        return f if math.isfinite(f) else None
+        return round_significant(f) if math.isfinite(f) else None
     return value
 
 
 def dumps(numbers: Any) -> str:
-    """Deterministic JSON text (sorted keys, 2-space indent, trailing newline)."""
+    """Deterministic JSON text (sorted keys, 2-space indent, floats to 10 significant digits, trailing newline)."""
     return json.dumps(_plain(numbers), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
@@ -48,7 +70,7 @@ TOP_LEVEL_KEY = "_top_level"
 
 
 def write_numbers(directory: str | Path, numbers: dict[str, Any], top_level: dict[str, Any] | None = None) -> Path:
-    """Write ``numbers`` to ``directory/numbers.json`` and return the path.
+    """Write ``numbers`` to ``directory/numbers.json`` (atomically, see :func:`dumps`) and return the path.
 
     Parameters
     ----------
@@ -71,7 +93,7 @@ def write_numbers(directory: str | Path, numbers: dict[str, Any], top_level: dic
         payload[TOP_LEVEL_KEY] = dict(top_level)
     path = Path(directory) / "numbers.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dumps(payload), encoding="utf-8")
+    write_text(path, dumps(payload))
     return path
 
 

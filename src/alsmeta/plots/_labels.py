@@ -1,20 +1,115 @@
-"""Point labels that avoid each other (deterministic greedy placement).
+"""Text drawn from user data: printed literally, and point labels that avoid each other.
 
-Each label tries eight positions around its point and takes the first one
-that overlaps no earlier label, no other point and stays inside the axes;
-if none is free, the position with the least overlap. No randomness, so the
-output is reproducible.
+:func:`literal_text` is the one place where alsmeta makes every text it drew
+(study labels, table cells, titles, axis labels, legends, PRISMA boxes)
+print exactly as written: matplotlib would otherwise read ``$...$`` in a
+study label as mathtext (``"Smith $5 vs $10"`` loses its dollar signs and
+italicises the words between them; an ``_`` inside turns into a subscript).
+Tick labels and axis offset texts, which matplotlib's own formatters may
+write as mathtext, are left alone. It also warns when the font lacks a
+character (matplotlib would print an empty box).
+
+:func:`place_labels` places point labels: each label tries eight positions
+around its point and takes the first one that overlaps no earlier label, no
+other point and stays inside the axes; if none is free, the position with
+the least overlap. No randomness, so the output is reproducible.
 """
 
 from __future__ import annotations
 
+import unicodedata
+import warnings
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.text import Annotation
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont
+from matplotlib.ft2font import FT2Font
+from matplotlib.text import Annotation, Text
 
-from alsmeta.plots.style import text_width
+from alsmeta.pooling import AlsmetaWarning
+from alsmeta.plots.style import style_context, text_width
+
+
+def _figure_texts(fig: Figure) -> list[Text]:
+    """Texts a plot function writes: figure and axes texts and annotations, titles, axis labels, legends."""
+    out: list[Text] = list(fig.texts)
+    legends = list(fig.legends)
+    for ax in fig.axes:
+        out += list(ax.texts)
+        out += [t for t in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)) if t is not None]
+        out += [ax.xaxis.label, ax.yaxis.label]
+        if ax.get_legend() is not None:
+            legends.append(ax.get_legend())
+    for legend in legends:
+        out += [*legend.get_texts(), legend.get_title()]
+    return out
+
+
+def text_snapshot(fig: Figure) -> dict[int, str]:
+    """The texts already on ``fig`` (before a plot function draws on a user's axes), by identity."""
+    return {id(t): t.get_text() for t in _figure_texts(fig)}
+
+
+@lru_cache(maxsize=64)
+def _charmap(font_path: str) -> frozenset[int]:
+    return frozenset(FT2Font(font_path).get_charmap())
+
+
+def missing_glyphs(text: str, font: FontProperties | None = None) -> list[str]:
+    """Characters of ``text`` that the font (default: the house font) cannot draw, in order, once each."""
+    with style_context():
+        path = findfont(font if font is not None else FontProperties())
+    have = _charmap(path)
+    seen: list[str] = []
+    for ch in text:
+        if ord(ch) not in have and unicodedata.category(ch) != "Cc" and ch not in seen:
+            seen.append(ch)
+    return seen
+
+
+def literal_text(fig: Figure, before: dict[int, str] | None = None) -> Figure:
+    """Make every text alsmeta drew on ``fig`` print literally, and warn about missing glyphs.
+
+    Parameters
+    ----------
+    fig
+        A figure built by an alsmeta plot function.
+    before
+        :func:`text_snapshot` of the figure taken before drawing on a
+        user-supplied axes: texts that were there and are unchanged are left
+        as the user made them (their mathtext included).
+
+    Returns
+    -------
+    Figure
+        ``fig``, whose texts now have ``parse_math=False``.
+
+    Warns
+    -----
+    AlsmetaWarning
+        Naming the text and each character that the font lacks (matplotlib
+        draws an empty box for it): e.g. CJK characters or emoji with the
+        house font DejaVu Sans.
+    """
+    before = before or {}
+    with style_context():
+        for text in _figure_texts(fig):
+            content = text.get_text()
+            if before.get(id(text)) == content and content:
+                continue
+            text.set_parse_math(False)
+            missing = missing_glyphs(content, text.get_fontproperties()) if content else []
+            if missing:
+                chars = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in missing)
+                family = text.get_fontproperties().get_name()
+                warnings.warn(
+                    f"text {content!r}: character(s) {chars} not in the font {family}; they print as empty boxes",
+                    AlsmetaWarning, stacklevel=3,
+                )
+    return fig
 
 # (dx, dy) in points, horizontal and vertical alignment
 _CANDIDATES = (

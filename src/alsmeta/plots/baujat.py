@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from alsmeta.batch import pool_many
-from alsmeta.plots._labels import place_labels
+from alsmeta.plots._labels import literal_text, place_labels, text_snapshot
 from alsmeta.plots.style import INK, SMALL_SIZE, figure_and_axes, style_context
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
@@ -85,6 +85,7 @@ def baujat_plot(
     """
     frame = baujat_coordinates(data) if isinstance(data, PooledResult) else _check_frame(data)
     is_common = isinstance(data, PooledResult) and not data.is_random_effects
+    before = text_snapshot(ax.figure) if ax is not None else None
     with style_context():
         fig, ax = figure_and_axes(ax, (4.6, 3.8))
         ax.plot(frame["x"], frame["y"], ls="none", marker="o", ms=4.5, color=INK, gid="baujat-points")
@@ -97,7 +98,7 @@ def baujat_plot(
         if annotate:
             _extend_for_labels(ax, frame)
             place_labels(ax, frame["x"], frame["y"], [str(v) for v in frame["label"]], SMALL_SIZE - 1, gid="baujat-label")
-    return fig
+    return literal_text(fig, before)
 
 
 def _extend_for_labels(ax: Axes, frame: pd.DataFrame) -> None:

@@ -22,6 +22,7 @@ from scipy import stats
 
 from alsmeta.plots import _axis
 from alsmeta.plots.forest import model_name
+from alsmeta.plots._labels import literal_text, text_snapshot
 from alsmeta.plots.style import GREY, INK, SMALL_SIZE, colour, figure_and_axes, style_context
 from alsmeta.pooling import PooledResult, pool
 from alsmeta.validation import AlsmetaInputError
@@ -81,6 +82,7 @@ def drapery_plot(
     sei = np.sqrt(fit.vi)
     show_pi = prediction and fit.is_random_effects and fit.k >= 3 and math.isfinite(fit.pi_low)
     show_common = common and fit.is_random_effects and fit.k >= 2
+    before = text_snapshot(ax.figure) if ax is not None else None
     with style_context():
         fig, ax = figure_and_axes(ax, (5.2, 4.2))
         span = [fit.ci_low, fit.ci_high, *fit.yi, ref]
@@ -127,4 +129,4 @@ def drapery_plot(
         ax.tick_params(labelsize=SMALL_SIZE)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize=SMALL_SIZE - 0.5, handlelength=1.8,
                   columnspacing=1.2)
-    return fig
+    return literal_text(fig, before)

@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Polygon, Rectangle
 
 from alsmeta.plots import _axis
+from alsmeta.plots._labels import literal_text
 from alsmeta.plots.style import FONT_SIZE, GREY, INK, SMALL_SIZE, TITLE_SIZE, colour, style_context, text_width
 from alsmeta.validation import AlsmetaInputError
 
@@ -224,7 +225,7 @@ def draw_forest(layout: ForestLayout) -> Figure:
     """
     _check(layout)
     with style_context():
-        return _draw(fit_to_width(layout))
+        return literal_text(_draw(fit_to_width(layout)))
 
 
 def _table_width(layout: ForestLayout) -> float:

@@ -21,6 +21,7 @@ from matplotlib.patches import Patch, Polygon
 from scipy import stats
 
 from alsmeta.plots import _axis
+from alsmeta.plots._labels import literal_text, text_snapshot
 from alsmeta.plots.style import CONTOUR_SHADES, GREY, INK, SMALL_SIZE, colour, figure_and_axes, style_context
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError, numeric_column
@@ -130,10 +131,11 @@ def funnel_plot(
     if side is not None and side not in ("left", "right"):
         raise AlsmetaInputError(f"side: expected 'left' or 'right', got {side!r}")
     centre_null, _ = _axis.data_reference_and_limits(null, None, log_scale)
+    before = text_snapshot(ax.figure) if ax is not None else None
     with style_context():
         fig, ax = figure_and_axes(ax, (4.6, 4.3) if legend and (levels or fyi.size) else (4.2, 3.9 if legend else 3.4))
         _draw(ax, fit, yaxis, levels, pseudo_ci, fyi, fvi, filled_fit, side, log_scale, effect_label, centre_null, legend)
-    return fig
+    return literal_text(fig, before)
 
 
 def _contour_levels(contours: bool | Sequence[float]) -> tuple[float, ...]:

@@ -20,6 +20,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from alsmeta.plots import _axis
+from alsmeta.plots._labels import literal_text, text_snapshot
 from alsmeta.plots.style import GREY, INK, SMALL_SIZE, colour, style_context
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
@@ -83,6 +84,7 @@ def gosh_plot(
     data = data[np.all(np.isfinite(data), axis=1)]
     if data.shape[0] == 0:
         raise AlsmetaInputError("gosh: no subset with finite values to plot")
+    before = text_snapshot(ax.figure) if ax is not None else None
     with style_context():
         if ax is None:
             dense = data.shape[0] > hexbin_above
@@ -99,7 +101,7 @@ def gosh_plot(
         n = data.shape[0]
         fig.suptitle(f"GOSH plot: {n:,} subsets" + (" (hexagonal-bin density)" if n > hexbin_above else ""),
                      fontsize=SMALL_SIZE + 1)
-    return fig
+    return literal_text(fig, before)
 
 
 def _main(ax: Axes, data: np.ndarray, fit: PooledResult | None, x: str, y: str, hexbin_above: int, gridsize: int,

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from alsmeta.plots._tables import require_columns, row_labels
+from alsmeta.plots._labels import literal_text
 from alsmeta.plots.style import GREY, INK, SMALL_SIZE, colour, style_context
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
@@ -131,7 +132,7 @@ def influence_plot(
             ax.set_xlabel("Study", fontsize=SMALL_SIZE)
         fig.text(0.5, 0.02 / height, caption, ha="center", va="bottom", fontsize=SMALL_SIZE - 1.5, gid="influence-key")
         fig.get_layout_engine().set(rect=(0, key_h / height, 1, 1 - key_h / height))
-    return fig
+    return literal_text(fig)
 
 
 def _panel(ax: Axes, name: str, idx: np.ndarray, values: np.ndarray, flags: np.ndarray, lines: list[tuple[float, str]]) -> None:

@@ -23,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from alsmeta.plots._labels import literal_text
 from alsmeta.plots.style import INK, style_context, text_width
 from alsmeta.pooling import AlsmetaWarning
 from alsmeta.validation import AlsmetaInputError
@@ -290,7 +291,7 @@ def prisma_flow(
         for j, line in enumerate(caption_lines):
             ax.text(0.15, legend_y + 0.22 + (j + 0.5) * LINE, line, fontsize=FONT - 0.5, va="center", style="italic",
                     gid="prisma-caption")
-    return fig
+    return literal_text(fig)
 
 
 def _draw_box(ax: Axes, key: str, lines: list[str], x: float, y: float, w: float, h: float, reported: bool,

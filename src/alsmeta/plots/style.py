@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
+from alsmeta.io.atomic import atomic_write
 from alsmeta.validation import AlsmetaInputError
 
 FONT_FAMILY = "DejaVu Sans"
@@ -181,7 +182,9 @@ def save_figure(
     No timestamps are written (SVG ``Date``, PDF ``CreationDate`` and
     ``ModDate`` are removed), SVG element ids use a fixed hash salt and text
     is stored as paths, so the bytes depend only on the figure and on the
-    matplotlib version.
+    matplotlib version. Each file is written to a temporary file in the same
+    folder and renamed into place (:func:`alsmeta.io.atomic_write`), so an
+    interrupted save leaves the previous file intact, never a truncated one.
     """
     if dpi < 200:
         raise AlsmetaInputError(f"dpi: {dpi} is below the 200 dpi minimum for publication figures")
@@ -201,6 +204,7 @@ def save_figure(
     with style_context():
         for fmt in formats:
             path = stem.with_name(f"{stem.name}.{fmt}")
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata[fmt], facecolor="white")
+            with atomic_write(path, "wb") as fh:  # never a truncated file, whatever interrupts us
+                fig.savefig(fh, format=fmt, dpi=dpi, metadata=metadata[fmt], facecolor="white")
             written.append(path)
     return written
