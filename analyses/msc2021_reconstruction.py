@@ -508,7 +508,7 @@ def intervals_figure(panels: list[tuple[str, str, list[tuple[str, am.PooledResul
         for (ax, tx), (ptitle, outcome, rows) in zip(grid, panels):
             lim = {"alsfrs_r": (-2.0, 3.0), "fvc": (-8.0, 10.0)}[outcome]
             for i, (label, fz, fh, primary) in enumerate(rows):
-                for off, f, col, mk, name in ((-0.17, fz, INK, "o", "z"), (0.17, fh, ORANGE, "s", "HKSJ")):
+                for off, f, col, mk, name in ((-0.17, fz, INK, "o", "z"), (0.17, fh, BLUE, "s", "HKSJ")):
                     y = i + off
                     lo, hi = max(f.ci_low, lim[0]), min(f.ci_high, lim[1])
                     ax.plot([lo, hi], [y, y], color=col, lw=1.3)
@@ -531,11 +531,11 @@ def intervals_figure(panels: list[tuple[str, str, list[tuple[str, am.PooledResul
             ax.tick_params(labelsize=7)
             ax.set_xlabel(f"Slope change, post minus pre ({UNITS[outcome]})", fontsize=7.5)
         handles = [Line2D([], [], color=INK, marker="o", lw=1.3, label="REML z (alternative)"),
-                   Line2D([], [], color=ORANGE, marker="s", mfc="white", lw=1.3, label="HKSJ (primary)")]
+                   Line2D([], [], color=BLUE, marker="s", mfc="white", lw=1.3, label="HKSJ (primary)")]
         grid[0][1].legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=7)
         fig.suptitle(title, fontsize=9, x=0.01, ha="left")
         fig.supxlabel("\n".join(textwrap.wrap(
-            "\u25b6 = primary data set; the primary analysis is REML + HKSJ (orange), z (black) is the alternative. Arrows: the interval "
+            "\u25b6 = primary data set; the primary analysis is REML + HKSJ (blue, open squares), z (black, dots) is the alternative. Arrows: the interval "
             "continues beyond the axis (numbers on the right). HKSJ with k = 1 is the z interval (= z); with k = 2 it uses t with 1 df, and "
             "with two near-identical estimates it can be narrower than z (the 'adhoc' variant keeps it at least as wide). These are "
             "properties of this project's rebuild, not of the 2021 paper.", 150)),

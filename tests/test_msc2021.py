@@ -452,10 +452,10 @@ def test_window_increments_recomputed_from_raw_rows(numbers):
         hand = _hand_windows(r)
         early, late = t[key]["windows"]
         assert (early["start"], early["end"], late["start"], late["end"]) == (0.0, 4.0, 4.0, 6.0)
-        assert early["estimate"] == pytest.approx(hand["early"][0], rel=1e-12)
-        assert early["ci_high"] - early["estimate"] == pytest.approx(hand["early"][1], rel=1e-10)
-        assert late["estimate"] == pytest.approx(hand["late"][0], rel=1e-12)
-        assert late["ci_high"] - late["estimate"] == pytest.approx(hand["late"][1], rel=1e-10)
+        assert early["estimate"] == pytest.approx(hand["early"][0], rel=1e-9)
+        assert early["ci_high"] - early["estimate"] == pytest.approx(hand["early"][1], rel=1e-8)
+        assert late["estimate"] == pytest.approx(hand["late"][0], rel=1e-9)
+        assert late["ci_high"] - late["estimate"] == pytest.approx(hand["late"][1], rel=1e-8)
     # 2.98 of the 3.38-point 6-month difference is there at 4 months: ~0.75 vs ~0.20 points/month
     assert t["widest_r0"]["differences_from_baseline"] == [pytest.approx(2.98), pytest.approx(3.38)]
     assert t["widest_r0"]["windows"][0]["estimate"] == pytest.approx(0.745) and t["widest_r0"]["windows"][1]["estimate"] == pytest.approx(0.20)
@@ -468,7 +468,7 @@ def test_window_increments_recomputed_from_raw_rows(numbers):
         (_, s4, _), (_, s6, _) = _arm(arm, 4), _arm(arm, 6)
         slope_var = (s6**2 - s4**2) / 20
         err_var = (s4**2 - 16 * slope_var) / 2
-        assert t["r_derived"][key] == pytest.approx((24 * slope_var + err_var) / (s4 * s6), rel=1e-12)
+        assert t["r_derived"][key] == pytest.approx((24 * slope_var + err_var) / (s4 * s6), rel=1e-9)
     reason = numbers["claims"][SLOWING]["reason"]
     assert "no further gain" in reason and "continued" in reason
     assert "does not wane" not in numbers["claims"][SLOWING]["reason"]
