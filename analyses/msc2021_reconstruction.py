@@ -699,10 +699,16 @@ def null_figure(pairs: list[tuple[str, Effect, Effect]], stem: str) -> None:
 VERDICT_COLOURS = {REPRODUCED: GREEN, CONTRADICTED: VERMILLION, NOT_ASSESSABLE: GREY}
 
 
+def _unbroken(text: Any) -> Any:
+    """``k = 2`` stays on one line when wrapped (no-break spaces around ' = ')."""
+    return text.replace(" = ", "\u00a0=\u00a0") if isinstance(text, str) else text
+
+
 def claims_figure(claims: pd.DataFrame, stem: str) -> None:
     """Claims table as a figure at 183 mm: verdict coloured by the primary analysis; agreement across alternatives apart."""
     cols = {"claim": (0.08, 33), "shows": (1.95, 45), "verdict": (4.5, 20), "agree": (5.72, 27)}
     rows = []
+    claims = claims.assign(**{c: claims[c].map(_unbroken) for c in ("brief", "analysis", "agreement_short")})
     for r in claims.itertuples():
         comp = r.component != "overall"
         if comp:
