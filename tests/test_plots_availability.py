@@ -166,3 +166,11 @@ def test_a_study_in_two_groups_is_refused():
         availability_map(bad, group="kind")
     with pytest.raises(AlsmetaInputError, match="text: column 'nope'"):
         availability_map(GROUPED, text="nope")
+
+
+def test_cell_text_that_would_spill_out_of_its_cell_is_refused():
+    wide = pd.DataFrame({"study": ["Kim 2009"] * 6, "outcome": [f"outcome {i}" for i in range(6)], "timepoint": ["4 mo"] * 6,
+                         "status": ["verified"] * 6, "what": ["numbers, p-values and a long explanation"] + [""] * 5})
+    with pytest.raises(AlsmetaInputError, match="text: 'numbers, p-values and a long explanation' does not fit"):
+        availability_map(wide, text="what")
+    availability_map(GROUPED, text="what", width="single")  # short texts fit 89 mm with two columns

@@ -211,8 +211,8 @@ def availability_map(
     ------
     AlsmetaInputError
         Unknown status, two statuses for one cell, a study in two groups,
-        missing columns, or more columns than fit the width at 7 pt (split
-        the table).
+        missing columns, more columns than fit the width at 7 pt (split
+        the table), or a cell text too long for its cell.
     """
     if width not in ("double", "single"):
         raise AlsmetaInputError(f"width: expected 'double' or 'single', got {width!r}")
@@ -230,6 +230,13 @@ def availability_map(
             f"table: {len(columns)} outcome/time-point columns do not fit {width} width at a readable size; "
             "split the table into several maps"
         )
+    if text is not None:
+        longest = max(frame["text"], key=lambda t: text_width(t, MIN_FONT))
+        if 0.2 + text_width(longest, MIN_FONT) > cell * 0.94:
+            raise AlsmetaInputError(
+                f"text: {longest!r} does not fit a {cell:.2f} in cell at {MIN_FONT:g} pt beside its symbol; "
+                "use width='double', shorter texts or fewer columns"
+            )
     row_h = min(cell * 0.85, 0.272 if text is None else 0.2)
     has_time = timepoint is not None and any(t for _, t in columns)
     time_size = SMALL_SIZE - 0.5
