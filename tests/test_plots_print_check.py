@@ -37,6 +37,14 @@ def test_text_leaving_the_canvas_is_reported():
     assert problems == ["text 'a label far too long to fit this narrow figure at all' lies partly outside the figure (cut off in print)"]
 
 
+def test_texts_drawn_over_each_other_are_reported():
+    fig = _figure(183, 8.0, text="Subtotal (k = 2)")
+    fig.text(0.12, 0.5, "0.74 [0.00, 1.47]", fontsize=8)
+    assert print_problems(fig) == ["texts 'Subtotal (k = 2)' and '0.74 [0.00, 1.47]' overlap"]
+    fig.texts[-1].set_position((0.6, 0.5))
+    assert print_problems(fig) == []
+
+
 def test_only_drawn_text_counts():
     fig = Figure(figsize=(183 * MM, 60 * MM))
     ax = fig.add_subplot()

@@ -5,8 +5,8 @@ is 89 mm (single column) or 183 mm (double column) wide, and every text is at
 least 7 pt *at that size*. :func:`print_problems` measures a figure against
 it - the width from the figure size, the text sizes from the texts the
 renderer actually draws (tick labels of hidden axes and texts outside the
-view are not counted), and texts that leave the canvas (clipped in print) -
-and returns one sentence per problem, so a test can assert an empty list.
+view are not counted), texts that leave the canvas (clipped in print) and
+texts drawn over each other - and returns one sentence per problem, so a test can assert an empty list.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from matplotlib.transforms import Bbox
 from alsmeta.plots.style import style_context
 from alsmeta.validation import AlsmetaInputError
 
-__all__ = ["PRINT_WIDTHS_MM", "MIN_TEXT_PT", "DrawnText", "drawn_texts", "print_problems"]
+__all__ = ["PRINT_WIDTHS_MM", "MIN_TEXT_PT", "DrawnText", "drawn_texts", "overlapping_texts", "print_problems"]
 
 PRINT_WIDTHS_MM = (89.0, 183.0)
 """Single- and double-column widths (mm)."""
@@ -101,7 +101,8 @@ def print_problems(
         ``"width ..."`` when the figure is not one of ``widths_mm`` wide;
         ``"text ... pt"`` for each drawn text smaller than ``min_pt``;
         ``"text ... outside"`` for each text that extends beyond the canvas
-        (it would be cut off).
+        (it would be cut off); ``"texts ... overlap"`` for each pair of
+        drawn texts whose extents overlap.
     """
     problems = []
     width_mm = fig.get_figwidth() * MM_PER_INCH if isinstance(fig, Figure) else float("nan")
@@ -117,4 +118,18 @@ def print_problems(
         e = t.extent
         if e.x0 < canvas.x0 - 1 or e.y0 < canvas.y0 - 1 or e.x1 > canvas.x1 + 1 or e.y1 > canvas.y1 + 1:
             problems.append(f"text {shown!r} lies partly outside the figure (cut off in print)")
+    for a, b in overlapping_texts(texts):
+        problems.append(f"texts {a.text.replace(chr(10), ' ')[:40]!r} and {b.text.replace(chr(10), ' ')[:40]!r} overlap")
     return problems
+
+
+def overlapping_texts(texts: Sequence[DrawnText], min_overlap_px: float = 1.0) -> list[tuple[DrawnText, DrawnText]]:
+    """Pairs of drawn texts whose extents overlap by more than ``min_overlap_px`` in both directions."""
+    pairs = []
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            w = min(a.extent.x1, b.extent.x1) - max(a.extent.x0, b.extent.x0)
+            h = min(a.extent.y1, b.extent.y1) - max(a.extent.y0, b.extent.y0)
+            if w > min_overlap_px and h > min_overlap_px:
+                pairs.append((a, b))
+    return pairs
