@@ -642,7 +642,7 @@ def script_figures(tmp_path_factory) -> dict:
 
 
 def test_every_figure_prints_at_a_column_width_with_text_of_7pt_or_more(script_figures):
-    """89 or 183 mm wide, every drawn text >= 7 pt at that size, nothing cut off at the edge (alsmeta.plots.print_check)."""
+    """89 or 183 mm wide, every drawn text >= 7 pt at that size, nothing cut off, no text over another (alsmeta.plots.print_check)."""
     assert set(script_figures) == set(FIGURES)
     problems = {stem: print_problems(fig) for stem, fig in script_figures.items()}
     assert problems == {stem: [] for stem in FIGURES}

@@ -9,8 +9,10 @@ studies and a long list stays readable; column widths are measured from the
 text, so nothing overlaps or is clipped.
 
 Figures are sized for print: at most :data:`PRINT_WIDTH` (183 mm) wide by
-default, text at least :data:`MIN_FONT` (7 pt); long footnotes and titles
-wrap, and a table that would be too wide narrows the plot panel.
+default and widened to exactly one column width (:data:`PRINT_WIDTHS`, 89 or
+183 mm) with the plot panel taking the room, text at least :data:`MIN_FONT`
+(7 pt); long footnotes and titles wrap, and a table that would be too wide
+narrows the plot panel.
 
 Artists carry ``gid`` values (``study:<label>``, ``diamond:<role>``,
 ``prediction:<role>``, ``clip:<label>:low``, ``reference-line``,
