@@ -575,7 +575,7 @@ def transience_figure(t: Transience, stem: str) -> None:
             f"ALSFRS-R gain per month, 95% intervals. Dotted line: the 0-4 month rate. Slowing = 0-4 minus 4-6 month rate. "
             f"{t.widest.differences[0]:.2f} of the {t.widest.differences[1]:.2f}-point 6-month difference is there at 4 months. "
             "Months 4-6 need the unreported correlation r of the 4- and 6-month changes; r = 0 gives the widest interval in [0, 1]; "
-            "*\u00a0r derived from linear decline + visit error, calibrated to each arm's SDs. Derived from Oh 2018 Table 3.", 60)),
+            "*\u00a0r\u00a0derived from linear decline + visit error, calibrated to each arm's SDs. Derived from Oh 2018 Table 3.", 60)),
             fontsize=7, color=GREY, va="bottom", linespacing=1.2)
         save_figure(fig, OUT / stem)
 
