@@ -27,7 +27,7 @@ from alsmeta.evidence.tables import load_evidence
 from alsmeta.plots.forest import forest_plot
 from alsmeta.plots.prisma import PrismaCounts, prisma_flow
 from alsmeta.plots.style import save_figure
-from alsmeta.reporting import markdown_table, write_numbers
+from alsmeta.reporting import figure_entry, markdown_table, write_numbers
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "cochrane_pub2"
@@ -98,6 +98,16 @@ def main() -> None:
     claim_included = int(float(ev.claim("cochrane_pub2", "studies_included")["value"]))
     claim_ongoing = int(float(ev.claim("cochrane_pub2", "ongoing_trials")["value"]))
     write_numbers(OUT, {
+        "figures": {
+            "forest_empty": figure_entry(
+                "What did the 2016 review find when it searched for randomised trials of cell therapy in ALS?",
+                "An empty forest (k = 0): what was searched for and that no study was included; the review's full-text "
+                "count is not reported in its retrievable text.", script=Path(__file__).name),
+            "prisma": figure_entry(
+                "How were the studies of the 2016 review found and selected?",
+                f"PRISMA 2020 flow: {scr.counts['included']} included, {scr.counts['ongoing']} ongoing (published); every "
+                f"count not in the retrievable text is shown as not reported.", script=Path(__file__).name),
+        },
         "search_date": scr.search_date.isoformat(),
         "included": scr.counts["included"],
         "ongoing": scr.counts["ongoing"],

@@ -25,8 +25,9 @@ from alsmeta.effects import log_odds_ratio, log_risk_ratio, mean_difference
 from alsmeta.evidence.screening import screen
 from alsmeta.evidence.tables import gather_arms, load_evidence
 from alsmeta.plots.forest_multi import OutcomeBlock, multi_outcome_forest
+from alsmeta.plots.prisma import PrismaCounts, prisma_flow
 from alsmeta.plots.style import save_figure
-from alsmeta.reporting import markdown_table, write_numbers
+from alsmeta.reporting import figure_entry, markdown_table, write_numbers
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "cochrane_pub3"
@@ -180,6 +181,50 @@ def pub3_sentence(results: dict, included: list[str], participants: int) -> str:
     )
 
 
+def prisma_counts(ev) -> PrismaCounts:
+    """PRISMA 2020 counts of the 2019 review as published: only the included-study count was retrievable.
+
+    Every other count (records, full texts, exclusions, ongoing studies) is
+    ``None`` and drawn as "not reported" - this project's own re-screening
+    is not the review's flow and is not put in its boxes.
+    """
+    included = int(float(ev.claim("cochrane_pub3", "studies_included")["value"]))
+    return PrismaCounts(
+        identified={"Databases (Specialised Register, CENTRAL, MEDLINE, Embase)": None, "Trials registers (2)": None},
+        included_studies=included,
+    )
+
+
+def draw_prisma(ev, scr) -> dict:
+    counts = prisma_counts(ev)
+    claim = ev.claim("cochrane_pub3", "studies_included")
+    participants = int(float(ev.claim("cochrane_pub3", "participants")["value"]))
+    ongoing = scr.ids("ongoing")
+    fig = prisma_flow(
+        counts, title=f"Cochrane CD011742 pub3: search of {scr.search_date:%d %B %Y}".replace(" 0", " "),
+        caption=(f"Only the number of included RCTs ({counts.included_studies}, with {participants} participants; review "
+                 f"abstract, {claim['status']}) was retrievable; every other count is shown as not reported. This project's own re-screening at the search "
+                 f"date infers {len(ongoing)} ongoing trials; the review's own count was not retrievable."),
+    )
+    save_figure(fig, OUT / "prisma")
+    return {"included_studies": counts.included_studies, "included_source": f"{claim['source_url']} ({claim['location']}, {claim['status']})",
+            "not_reported": [f for f in ("screened", "assessed", "excluded_full_text", "ongoing") if getattr(counts, f) is None],
+            "ongoing_inferred_by_this_project": ongoing}
+
+
+FIGURES = {
+    "forest_continuous": ("Did BM-MSC + riluzole change ALSFRS-R and FVC compared with riluzole alone (Oh 2018, the one RCT with data)?",
+                          "RevMan-style forest of every continuous outcome of Oh 2018 as inverse-variance mean differences "
+                          "with 95% CI, each with its time point and unit; 4- and 6-month outcomes are nested."),
+    "forest_responders": ("Did more patients' ALSFRS-R slope improve over the lead-in with cells than without?",
+                          "Responders at three thresholds and two time points (the trial's definitions), events/total per arm "
+                          "and odds ratios with 95% CI; the six blocks share patients."),
+    "prisma": ("How were the studies of the 2019 review found and selected?",
+               "PRISMA 2020 flow with only the published count (2 RCTs included); every count not retrievable is shown as "
+               "not reported, never estimated."),
+}
+
+
 def main() -> None:
     warnings.simplefilter("error", RuntimeWarning)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -211,6 +256,8 @@ def main() -> None:
         encoding="utf-8",
     )
     numbers = {
+        "figures": {stem: figure_entry(q, c, script=Path(__file__).name) for stem, (q, c) in FIGURES.items()},
+        "prisma": draw_prisma(ev, scr),
         "search_date": scr.search_date.isoformat(),
         "included": included,
         "included_count": len(included),

@@ -44,7 +44,7 @@ from alsmeta.effects import mean_difference
 from alsmeta.evidence.tables import gather_arms, load_evidence
 from alsmeta.plots.style import colour, save_figure, style_context
 from alsmeta.power import optimal_information_size, sample_size_scenarios, trial_power, trial_sample_size
-from alsmeta.reporting import write_numbers
+from alsmeta.reporting import figure_entry, write_numbers
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "definitive_trial"
@@ -139,22 +139,45 @@ def power_figure(effects, sizes, sd_pooled, sds, oh, mcid, n1, n2):
     return fig
 
 
+def pre_specified_inputs(ev) -> dict[str, float]:
+    """The inputs fixed before any monitoring, from Oh 2018's 6-month ALSFRS-R arms (data/ via the library).
+
+    Returns the pooled SD of the 6-month change (``sd_pooled``), the
+    inverse-variance MD and its z 95% limits (``md_iv``, ``ci_low``,
+    ``ci_high``), the control arm's 6-month decline and the assumed MCID
+    (``mcid``: :data:`MCID_SLOWING` of that decline), and the arm sizes. The
+    trial sequential analysis of the living update uses the same numbers, so
+    its required information size is this power calculation's.
+    """
+    arms = gather_arms(ev, [("oh2018", "baseline to 6 months")], "alsfrs_r_change", ("msc", "control"), ("mean", "sd", "n"))
+    s1, n1, s2, n2 = (float(arms.column(c)[0]) for c in ("sd1", "n1", "sd2", "n2"))
+    oh = mean_difference(*([arms.column(c)[0]] for c in ("mean1", "sd1", "n1", "mean2", "sd2", "n2")))
+    z = stats.norm.isf(ALPHA / 2)
+    control_decline = float(arms.column("mean2")[0])
+    return {
+        "sd_pooled": float(np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))),
+        "sd1": s1, "sd2": s2, "n1": n1, "n2": n2,
+        "md_iv": float(oh.yi[0]),
+        "ci_low": float(oh.yi[0] - z * oh.sei[0]),  # inverse-variance z limit, as the pub3 analysis
+        "ci_high": float(oh.yi[0] + z * oh.sei[0]),
+        "control_decline": control_decline,
+        "mcid": mcid_points(control_decline),
+    }
+
+
 def main() -> None:
     warnings.simplefilter("error", RuntimeWarning)
     OUT.mkdir(parents=True, exist_ok=True)
     ev = load_evidence("data")
-    arms = gather_arms(ev, [("oh2018", "baseline to 6 months")], "alsfrs_r_change", ("msc", "control"), ("mean", "sd", "n"))
-    s1, n1, s2, n2 = (arms.column(c)[0] for c in ("sd1", "n1", "sd2", "n2"))
-    control_decline = arms.column("mean2")[0]
-    sd_pooled = float(np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2)))
+    inputs = pre_specified_inputs(ev)
+    s1, n1, s2, n2 = (inputs[k] for k in ("sd1", "n1", "sd2", "n2"))
+    control_decline = inputs["control_decline"]
+    sd_pooled = inputs["sd_pooled"]
     md = ev.statistic("oh2018", "alsfrs_r_change", "baseline to 6 months", "msc_minus_control", "md").value
     slope_msc = ev.statistic("oh2018", "alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "msc", "mean").value
     slope_ctrl = ev.statistic("oh2018", "alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "control", "mean").value
     cud = ev.statistic("cudkowicz2022", "alsfrs_r_change", "baseline to week 28", "msc_ntf_minus_placebo", "md").value
-    oh = mean_difference(*([arms.column(c)[0]] for c in ("mean1", "sd1", "n1", "mean2", "sd2", "n2")))
-    z = stats.norm.isf(ALPHA / 2)
-    lower = float(oh.yi[0] - z * oh.sei[0])  # inverse-variance z limit, as the pub3 analysis
-    upper = float(oh.yi[0] + z * oh.sei[0])
+    lower, upper = inputs["ci_low"], inputs["ci_high"]
     effects = {
         "NurOwn phase 3 overall (0.36, press)": cud,
         f"Oh 2018 lower 95% limit ({lower:.2f})": lower,
@@ -164,17 +187,23 @@ def main() -> None:
     sizes = {name: {"n_per_arm_80": trial_sample_size(d, sd_pooled, 0.8), "n_per_arm_90": trial_sample_size(d, sd_pooled, 0.9)}
              for name, d in effects.items()}
     ois = {name: optimal_information_size(d, sd_pooled).total for name, d in effects.items()}
-    mcid = mcid_points(control_decline)
+    mcid = inputs["mcid"]
     sds = (sd_pooled, *ALTERNATIVE_SDS)
     scenarios = sample_size_scenarios(lower, sds, ATTRITIONS, power=POWER, alpha=ALPHA)
     primary = scenarios[0]
-    fig = power_figure(effects, sizes, sd_pooled, sds, {"md": float(oh.yi[0]), "ci_low": lower, "ci_high": upper}, mcid, n1, n2)
+    fig = power_figure(effects, sizes, sd_pooled, sds, {"md": inputs["md_iv"], "ci_low": lower, "ci_high": upper}, mcid, n1, n2)
     with style_context():
         save_figure(fig, OUT / "power_curves")
     plt.close(fig)
 
     sd_sources = {sd_pooled: "pooled SD of the 6-month ALSFRS-R change, Oh 2018 (derived)"}
     write_numbers(OUT, {
+        "figures": {"power_curves": figure_entry(
+            "How many patients per arm would a definitive trial of ALSFRS-R change at 6 months need, for each plausible true difference?",
+            f"(a) Participants per arm for 80% power by true difference, for outcome SD {sd_pooled:.1f} (Oh 2018) and "
+            f"{ALTERNATIVE_SDS[0]:g}/{ALTERNATIVE_SDS[1]:g} (assumed), with Oh 2018's estimate, its 95% CI and the assumed "
+            f"MCID ({mcid:.2f} points) marked; (b) power by size for four candidate differences; two-sided alpha {ALPHA:g}, "
+            f"no attrition.", script=Path(__file__).name)},
         "sd_pooled": sd_pooled,
         "sd_derivation": f"sqrt(((n1-1) sd1^2 + (n2-1) sd2^2) / (n1+n2-2)) with Oh 2018 6-month arms: n {n1:g}/{n2:g}, sd {s1}/{s2}",
         "effects": effects,

@@ -44,7 +44,7 @@ from alsmeta.plots import (
     save_figure,
     subgroup_analysis,
 )
-from alsmeta.reporting import write_numbers
+from alsmeta.reporting import figure_entry, write_numbers
 from alsmeta.sensitivity import cumulative, gosh, influence, leave_one_out
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
@@ -73,6 +73,35 @@ def bcg_effects() -> tuple[np.ndarray, np.ndarray]:
     yi = np.log(tpos / (tpos + tneg)) - np.log(cpos / (cpos + cneg))
     vi = 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg)
     return yi, vi
+
+
+GALLERY_FIGURES = {
+    # stem: (the question the figure answers, caption); every figure is drawn on dat.bcg (13 BCG vaccine trials)
+    "forest": ("What does a metafor/RevMan-style forest plot from alsmeta look like?",
+               "dat.bcg: 13 BCG trials, log risk ratios, REML with z test, common and random-effects diamonds, prediction interval."),
+    "forest_subgroups": ("How are subgroups, their subtotals and the test for subgroup differences drawn?",
+                         "dat.bcg by treatment allocation (separate tau2), studies sorted by estimate."),
+    "forest_empty": ("What does a review with no eligible study (k = 0) show?",
+                     "The frame and the statement that no study met the criteria, as for Cochrane CD011742 in 2016."),
+    "forest_single_study": ("What does a one-study analysis show?",
+                            "The study's estimate only: no pretend summary diamond or heterogeneity."),
+    "funnel": ("Are small studies' effects asymmetric?", "Funnel plot of dat.bcg with pseudo 95% confidence limits."),
+    "funnel_contour_trimfill": ("Could missing small studies explain asymmetry?",
+                                "Contour-enhanced funnel (p = .10/.05/.01) with the studies trim-and-fill would add."),
+    "baujat": ("Which studies add most to heterogeneity and to the pooled result?",
+               "Baujat plot of dat.bcg (matches metafor's baujat())."),
+    "leave_one_out": ("Does any single study drive the pooled result?", "Leave-one-out forest of dat.bcg."),
+    "cumulative": ("How did the pooled result change as trials were published?",
+                   "Cumulative meta-analysis of dat.bcg by year of publication."),
+    "gosh": ("Do subsets of studies form distinct clusters of results?",
+             "GOSH plot: estimate vs I2 for every subset of the 13 trials."),
+    "influence": ("Which studies are influential by metafor's criteria?",
+                  "Studentised residuals, DFFITS, Cook's distance, covariance ratio, tau2 and Q after deletion, hat values."),
+    "drapery": ("Which effect sizes are compatible with the data at each confidence level?",
+                "Drapery plot (p-value functions) of each study and of the pooled estimates."),
+    "prisma": ("How is a PRISMA 2020 flow with unreported counts drawn?",
+               "dat.bcg records only the 13 included trials: every search count is shown as not reported, never filled in."),
+}
 
 
 def main() -> None:
@@ -131,6 +160,7 @@ def main() -> None:
 
     baujat = baujat_coordinates(fit)
     write_numbers(OUT, {
+        "figures": {stem: figure_entry(q, c, script=Path(__file__).name) for stem, (q, c) in GALLERY_FIGURES.items()},
         "data": "metadat dat.bcg (Colditz et al. 1994), log risk ratios",
         "model": {"method": fit.method, "test": fit.test, "k": fit.k},
         "pooled": {

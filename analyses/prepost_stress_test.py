@@ -79,7 +79,7 @@ from alsmeta.plots.style import (
     style_context,
     text_width,
 )
-from alsmeta.reporting import write_numbers
+from alsmeta.reporting import figure_entry, write_numbers
 from alsmeta.simulate import NaturalHistory, TrialDesign, design_preset, simulate_meta_analyses, simulate_trials
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
@@ -741,6 +741,26 @@ def _row_panels(a: Any, b: Any, labels: list[str], left: tuple[str, str], right:
     b.set_title(right[1], fontsize=8, loc="left")
 
 
+STRESS_FIGURES = {
+    "null_by_design": ("How often does a within-patient pre-post design find a benefit when the cells do nothing?",
+                       "False-positive rates of each 2021 study's design, and of the meta-analysis, under simulated ALS natural "
+                       "history with no treatment effect (cited progression; no selection, no curvature)."),
+    "mechanisms": ("Which mechanisms turn no effect into an apparent benefit in pre-post studies?",
+                   "Apparent benefit and false-positive rates under enrolment after a measured decline, responder rules and "
+                   "decelerating courses (sizes labelled as assumptions)."),
+    "empirical_null": ("Where do the untreated and treated arms of Oh 2018 fall in the simulated no-treatment distribution?",
+                       "Oh 2018's arms analysed the 2021 way, against simulated untreated studies of the same design."),
+    "missing_studies": ("How many unpublished null studies would overturn the 2021 claims?",
+                        "Share of replicates in which the ALSFRS-R and FVC claims still hold as simulated no-effect studies are added."),
+    "specification_curve_alsfrs_r": ("Does the ALSFRS-R benefit claim hold across reasonable analyses?",
+                                     "Every distinct analysis of this project's rebuild (data choices, estimators, tests, Bayes), "
+                                     "sorted by estimate, with the choices that give each; not the 2021 paper's analysis."),
+    "specification_curve_fvc": ("Does the FVC worsening claim hold across reasonable analyses?",
+                                "Every distinct analysis of this project's rebuild, sorted by estimate, with the choices that "
+                                "give each; not the 2021 paper's analysis."),
+}
+
+
 def figure_null_by_design(numbers: dict[str, Any], draws: dict[str, np.ndarray]) -> None:
     names = list(numbers)
     with style_context():
@@ -1067,6 +1087,7 @@ def main() -> None:
     _csv(table.reset_index(), "multiverse_inputs.csv")
 
     write_numbers(OUT, {
+        "figures": {stem: figure_entry(q, c, script=Path(__file__).name) for stem, (q, c) in STRESS_FIGURES.items()},
         "settings": {"seed": SEED, "studies_per_design": R_STUDIES, "meta_analyses_per_mechanism": R_META,
                      "replicates_per_added_study_count": R_MISSING, "alpha": ALPHA,
                      "calibrated_measurement_sd": CALIBRATED_MEASUREMENT_SD, "selection_slope": SELECTION_SLOPE,

@@ -37,7 +37,7 @@ from alsmeta.evidence.schema import PUBLIC_CLAIMS_REGISTER
 from alsmeta.evidence.tables import load_evidence
 from alsmeta.evidence.validate import validate_table
 from alsmeta.plots.style import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, PURPLE, SKY_BLUE, VERMILLION, save_figure, style_context
-from alsmeta.reporting import markdown_table, write_numbers
+from alsmeta.reporting import figure_entry, markdown_table, write_numbers
 from alsmeta.simulate import design_preset
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
@@ -173,6 +173,16 @@ def main() -> None:
     public = {v.claim_id: {"verdict": v.verdict, "reason": v.reason, "key_numbers": dict(v.key_numbers)} for v in verdicts}
     at = {float(x): float(y) for x, y in zip(rtm["pre_slope"], rtm["post_slope_mean"]) if x in (-2.0, -1.5, -1.0)}
     write_numbers(OUT, {
+        "figures": {
+            "responder_null": figure_entry(
+                "Are the responder shares clinics and trials report more than untreated patients would show?",
+                "Observed responder shares beside the shares that simulated untreated studies of the same size and design "
+                "show (no-treatment natural history; assumptions in public_claims.md).", script=Path(__file__).name),
+            "trajectories": figure_entry(
+                "Do reported slowings of ALSFRS-R decline after cells exceed regression to the mean?",
+                "Reported lead-in vs post-treatment slopes against the no-change line and the simulated regression-to-the-mean "
+                "curve of untreated patients selected on their lead-in slope.", script=Path(__file__).name),
+        },
         "verdict_counts": {str(k): int(n) for k, n in counts.items()},
         "no_treatment": nulls.summary(),
         "trajectories": traj.to_dict("records"),

@@ -445,7 +445,9 @@ def _hand_windows(r: float) -> dict[str, tuple[float, float]]:
 
 
 def test_window_increments_recomputed_from_raw_rows(numbers):
-    """'Transient' is judged on increments per window, not on nested changes from baseline (issue 12 item 2)."""
+    """'Transient' is judged on increments per window, not on nested changes from baseline (issue 12 item 2).
+
+    numbers.json keeps 10 significant digits, so differences of stored values agree to about 1e-9."""
     t = numbers["transience"]
     assert t["status"] == "derived" and t["r_range"] == [0.0, 1.0]
     for key, r in (("widest_r0", 0.0), ("narrowest_r1", 1.0)):
@@ -557,7 +559,7 @@ def test_availability_map(run):
     assert tuple(cell.loc[("oh2018", "FVC", "\u2264 4 months"), ["status", "content"]]) == ("verified", "numbers")
     # Petrou 2016: n per cohort is verified (abstract), the slopes only secondary: the cell is secondary
     assert tuple(cell.loc[("petrou2016", "ALSFRS(-R)", "6 months"), ["status", "content"]]) == ("secondary", "numbers")
-    # Sykova 2017: the p-value is read in an aggregator copy of the abstract, so it is secondary (data/ since 5841588)
+    # Sykova 2017's p < 0.02 was read on a trial-listing aggregator (ichgcp.net): secondary since the provenance rule
     assert tuple(cell.loc[("sykova2017", "ALSFRS(-R)", "\u2264 4 months"), ["status", "content"]]) == ("secondary", "p only")
     assert cell.loc[("berry2019", "ALSFRS(-R)", "6 months"), "status"] == "not_found"
     assert cell.loc[("mazzini2003", "ALSFRS(-R)", "\u2264 4 months"), "status"] == "none"

@@ -100,3 +100,13 @@ def test_counts_that_do_not_add_up_are_reported():
 def test_bad_counts_raise(kwargs, match):
     with pytest.raises(AlsmetaInputError, match=match):
         PrismaCounts(**kwargs)
+
+
+def test_awaiting_classification_is_drawn_only_when_given_and_the_diagram_is_183_mm():
+    with_awaiting = prisma_flow(PrismaCounts(included_studies=5, ongoing=2, awaiting_classification=1))
+    assert box_text(with_awaiting, "ongoing") == "Ongoing studies (n = 2)\nStudies awaiting classification (n = 1)"
+    assert box_text(prisma_flow(MSC2021), "ongoing") == "Ongoing studies (n = not reported)"
+    assert with_awaiting.get_figwidth() == pytest.approx(183 / 25.4)
+    sizes = [t.get_fontsize() for t in with_awaiting.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+             if t.get_text()]
+    assert min(sizes) >= 7.0

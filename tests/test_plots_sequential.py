@@ -113,3 +113,14 @@ def test_bad_input():
         trial_sequential_plot(am.pool(YI, VI))
     with pytest.raises(AlsmetaInputError, match="width"):
         trial_sequential_plot(_result(), width="wide")
+
+
+def test_title_and_notes_are_printed_under_their_gids_and_notes_must_be_strings():
+    fig = trial_sequential_plot(_result(), title="One look: not yet firm", notes=["Not entered: Trial X (no SE)."])
+    assert texts(fig, "tsa:title") == ["One look: not yet firm"]
+    (note,) = texts(fig, "tsa:assumptions")
+    assert note.startswith("RIS = ") and note.endswith("Not entered: Trial X (no SE).")
+    plain = trial_sequential_plot(_result())
+    assert not texts(plain, "tsa:title") and "Not entered" not in texts(plain, "tsa:assumptions")[0]
+    with pytest.raises(AlsmetaInputError, match="notes"):
+        trial_sequential_plot(_result(), notes="a bare string")

@@ -9,6 +9,7 @@ functions built on them.
 from alsmeta import multiverse, plots, simulate
 from alsmeta.batch import BatchResult, pool_many
 from alsmeta.bayes import BayesMetaResult, bayes_meta
+from alsmeta.binary_result import BinaryPooledResult
 from alsmeta.bias import (
     BeggResult,
     EggerResult,
@@ -48,6 +49,7 @@ from alsmeta.effects import (
     standardized_mean_difference,
 )
 from alsmeta.estimators import METHODS
+from alsmeta.mantel_haenszel import pool_mh
 from alsmeta.moderators import (
     MetaRegressionResult,
     PermutationResult,
@@ -56,12 +58,14 @@ from alsmeta.moderators import (
     permutation_test,
     subgroup_analysis,
 )
+from alsmeta.multilevel import MultilevelResult, pool_multilevel, sampling_covariance
 from alsmeta.multiverse import (
     MultiverseResult,
     expand_grid,
     fit_specifications,
     specification_data,
 )
+from alsmeta.peto import pool_peto
 from alsmeta.pooling import AlsmetaWarning, PooledResult, pool
 from alsmeta.power import (
     meta_analysis_power,
@@ -69,6 +73,7 @@ from alsmeta.power import (
     trial_power,
     trial_sample_size,
 )
+from alsmeta.robust import RobustResult, robust
 from alsmeta.selection import SelectionModelResult, selection_model
 from alsmeta.sensitivity import (
     BootstrapResult,
@@ -107,6 +112,7 @@ __all__ = [
     "BatchResult",
     "BayesMetaResult",
     "BeggResult",
+    "BinaryPooledResult",
     "BootstrapResult",
     "CombinedGroups",
     "EffectSizes",
@@ -116,11 +122,13 @@ __all__ = [
     "MetaRegressionResult",
     "MetaSimulationResult",
     "METHODS",
+    "MultilevelResult",
     "MultiverseResult",
     "NaturalHistory",
     "PermutationResult",
     "PetPeeseResult",
     "PooledResult",
+    "RobustResult",
     "SEFromP",
     "SelectionModelResult",
     "SequentialBoundaries",
@@ -165,7 +173,12 @@ __all__ = [
     "plots",
     "pool",
     "pool_many",
+    "pool_mh",
+    "pool_peto",
+    "pool_multilevel",
     "risk_difference",
+    "robust",
+    "sampling_covariance",
     "sd_change_from_sds",
     "sd_from_se",
     "se_from_ci",

@@ -31,7 +31,7 @@ from alsmeta.batch import TESTS
 from alsmeta.estimators import METHODS
 from alsmeta.io import FIGURES_ENV, EffectsTable, read_effects_csv, write_text
 from alsmeta.pooling import PooledResult, pool
-from alsmeta.reporting import collect_numbers, dumps
+from alsmeta.reporting import collect_numbers, dumps, write_figure_index
 from alsmeta.validation import AlsmetaInputError, numeric_column
 
 EXIT_USAGE = 2
@@ -225,6 +225,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             for stage in done:
                 _publish(stage, figures)
             write_text(figures / "results.json", dumps(collect_numbers(figures)))
+            write_figure_index(figures)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if interrupted:

@@ -143,3 +143,133 @@ def markdown_table(frame: pd.DataFrame) -> str:
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([header, rule, *body]) + "\n"
+
+
+FIGURES_KEY = "figures"
+"""Key of a ``numbers.json`` under which an analysis lists its figures (see :func:`figure_entry`)."""
+
+FIGURE_INDEX_NAME = "README.md"
+"""File name of the figure index that :func:`write_figure_index` writes into ``figures/``."""
+
+
+def _sentence(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise AlsmetaInputError(f"{name}: expected a non-empty sentence, got {value!r}")
+    if "\n" in value:
+        raise AlsmetaInputError(f"{name}: must be one line (the figure index prints it in a table cell), got {value!r}")
+    return value.strip()
+
+
+def figure_entry(question: str, caption: str, *, script: str) -> dict[str, str]:
+    """One figure's entry in its analysis's ``numbers.json`` (under :data:`FIGURES_KEY`).
+
+    An analysis lists every figure it writes as
+    ``numbers["figures"] = {stem: figure_entry(...)}``, where ``stem`` is the
+    file name without extension inside the analysis's folder (``prisma`` for
+    ``figures/cochrane_pub3/prisma.png``). :func:`figure_index` builds
+    ``figures/README.md`` from these entries.
+
+    Parameters
+    ----------
+    question : str
+        The question the figure answers, in one line.
+    caption : str
+        What the reader sees and must know (assumptions, what is not shown), in one line.
+    script : str
+        The analysis script that makes the figure, e.g. ``Path(__file__).name``.
+
+    Returns
+    -------
+    dict
+        ``{"question": ..., "caption": ..., "script": "analyses/<name>.py"}``.
+
+    Raises
+    ------
+    AlsmetaInputError
+        If a text is empty or spans several lines, or ``script`` is not a ``.py`` file name.
+    """
+    name = Path(_sentence(script, "script")).name
+    if not name.endswith(".py"):
+        raise AlsmetaInputError(f"script: expected the analysis script's file name (*.py), got {script!r}")
+    return {"question": _sentence(question, "question"), "caption": _sentence(caption, "caption"),
+            "script": f"analyses/{name}"}
+
+
+def _figure_entries(root: Path) -> dict[str, dict[str, str]]:
+    """Every figure entry of every ``numbers.json`` under ``root``, keyed ``<analysis>/<stem>``."""
+    entries: dict[str, dict[str, str]] = {}
+    for path in sorted(root.glob("*/numbers.json")):
+        numbers = json.loads(path.read_text(encoding="utf-8"))
+        figures = numbers.get(FIGURES_KEY, {}) if isinstance(numbers, dict) else {}
+        if not isinstance(figures, dict):
+            raise AlsmetaInputError(f"{path}: {FIGURES_KEY!r} must map figure stems to figure_entry(...) dicts")
+        for stem, entry in sorted(figures.items()):
+            where = f"{path}: figure {stem!r}"
+            if not isinstance(entry, dict) or any(not isinstance(entry.get(k), str) or not entry.get(k)
+                                                  for k in ("question", "caption", "script")):
+                raise AlsmetaInputError(f"{where}: expected question, caption and script (use figure_entry)")
+            key = f"{path.parent.name}/{stem}"
+            if not (root / f"{key}.png").is_file():
+                raise AlsmetaInputError(f"{where}: listed, but {root / key}.png does not exist")
+            entries[key] = entry
+    return entries
+
+
+def figure_index(figures_dir: str | Path) -> str:
+    """The Markdown index of every figure: what question it answers and which analysis makes it.
+
+    Built from the :data:`FIGURES_KEY` entries of every
+    ``figures/<analysis>/numbers.json`` (written with :func:`figure_entry`).
+
+    Parameters
+    ----------
+    figures_dir : str or Path
+        The ``figures/`` folder after every analysis has run.
+
+    Returns
+    -------
+    str
+        Markdown: one section per analysis folder, one table row per figure
+        (link to the PNG and, when present, the SVG; question; caption; script).
+
+    Raises
+    ------
+    AlsmetaInputError
+        If a PNG anywhere under ``figures_dir`` has no entry (so the index can
+        never miss a figure), or an entry names a PNG that does not exist.
+    """
+    root = Path(figures_dir)
+    entries = _figure_entries(root)
+    pngs = sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.png"))
+    unlisted = [p for p in pngs if p not in entries]
+    if unlisted:
+        raise AlsmetaInputError(
+            f"{root}: {len(unlisted)} figure(s) without an entry in their analysis's numbers.json "
+            f"({FIGURES_KEY!r}, see alsmeta.reporting.figure_entry): " + ", ".join(f"{p}.png" for p in unlisted)
+        )
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = [
+        "# Figures",
+        "",
+        "Generated by `alsmeta reproduce` from the `figures` entry of every `figures/<analysis>/numbers.json`; "
+        "do not edit by hand. Every figure is a PNG (300 dpi) and an SVG.",
+    ]
+    for folder in sorted({k.split("/", 1)[0] for k in entries}):
+        scripts = sorted({e["script"] for k, e in entries.items() if k.split("/", 1)[0] == folder})
+        lines += ["", f"## {folder}/", "", "Made by " + ", ".join(f"`{s}`" for s in scripts) + ".", "",
+                  "| Figure | Question it answers | Caption |", "|---|---|---|"]
+        for key in sorted(k for k in entries if k.split("/", 1)[0] == folder):
+            e = entries[key]
+            svg = f" ([svg]({key}.svg))" if (root / f"{key}.svg").is_file() else ""
+            lines.append(f"| [{key.split('/', 1)[1]}]({key}.png){svg} | {cell(e['question'])} | {cell(e['caption'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_figure_index(figures_dir: str | Path) -> Path:
+    """Write :func:`figure_index` to ``figures_dir/README.md`` and return the path."""
+    path = Path(figures_dir) / FIGURE_INDEX_NAME
+    write_text(path, figure_index(figures_dir))
+    return path

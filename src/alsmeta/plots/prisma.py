@@ -34,10 +34,10 @@ NOT_REPORTED = "not reported"
 FONT = 8.0
 LINE = FONT * 1.35 / 72.0  # line height, inches
 PAD = 0.09  # inner padding, inches
-WIDTH = 7.0
+WIDTH = 183.0 / 25.4  # double-column print width (183 mm)
 PHASE_W = 0.32
 MAIN_X, MAIN_W = 0.55, 3.05
-SIDE_X, SIDE_W = 4.05, 2.8
+SIDE_X, SIDE_W = 4.05, 3.0
 ROW_GAP = 0.32
 PHASE_COLOUR = "#cfe3f1"
 NOT_REPORTED_EDGE = "#7a7a7a"
@@ -91,6 +91,9 @@ class PrismaCounts:
         Studies (and their reports) included in the review.
     ongoing
         Ongoing studies identified (Cochrane reviews list them separately).
+    awaiting_classification
+        Studies awaiting classification (Cochrane reviews list them
+        separately); drawn in the ongoing box only when given.
     """
 
     identified: tuple[tuple[str, Count], ...] | Mapping[str, Any] = field(default_factory=tuple)
@@ -107,6 +110,7 @@ class PrismaCounts:
     included_studies: Count = None
     included_reports: Count = None
     ongoing: Count = None
+    awaiting_classification: Count = None
 
     def __post_init__(self) -> None:
         ident = self.identified if isinstance(self.identified, Mapping) else dict(self.identified)
@@ -209,7 +213,10 @@ def _boxes(c: PrismaCounts) -> list[tuple[str, _Box, _Box | None]]:
          _Box("included", (f"Studies included in review {_n(c.included_studies)}",
                            f"Reports of included studies {_n(c.included_reports)}"),
               c.included_studies is not None),
-         _Box("ongoing", (f"Ongoing studies {_n(c.ongoing)}",), c.ongoing is not None)),
+         _Box("ongoing", (f"Ongoing studies {_n(c.ongoing)}",
+                          *([f"Studies awaiting classification {_n(c.awaiting_classification)}"]
+                            if c.awaiting_classification is not None else [])),
+              c.ongoing is not None)),
     ]
 
 

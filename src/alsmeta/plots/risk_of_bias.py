@@ -77,6 +77,22 @@ def _tidy(table: Any, trial: str, domain: str, judgement: str) -> pd.DataFrame:
     return frame
 
 
+def freeze_layout(fig: Figure, decimals: int = 9) -> Figure:
+    """Run the figure's constrained layout once, round every axes position and switch the layout engine off.
+
+    Constrained layout can place an axes differently in the last bits from
+    one run to the next; SVG clip-path ids hash those positions, so the file
+    would change although nothing visible did. Rounding the solved
+    positions makes saved figures byte-identical across runs.
+    """
+    fig.draw_without_rendering()
+    for ax in fig.get_axes():
+        x0, y0, w, h = ax.get_position().bounds
+        ax.set_position([round(x0, decimals), round(y0, decimals), round(w, decimals), round(h, decimals)])
+    fig.set_layout_engine("none")
+    return fig
+
+
 def _domains_present(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
     present = set(frame["domain"])
     return [d for d in DOMAINS if d[0] in present]
@@ -331,6 +347,7 @@ def risk_of_bias_figure(
         if caption:
             bottom.text(0.01, 0.0, caption, ha="left", va="bottom", fontsize=SMALL_SIZE - 0.5, color=INK,
                         gid="rob:caption")
+        freeze_layout(fig)
     return fig
 
 

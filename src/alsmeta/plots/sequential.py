@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -22,6 +23,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MultipleLocator
 from scipy import stats
 
+from alsmeta.plots.risk_of_bias import freeze_layout
 from alsmeta.plots.style import BLUE, GREY, INK, LIGHT_GREY, SMALL_SIZE, VERMILLION, figure_and_axes, style_context
 from alsmeta.sequential import _SPENDING_NAMES, TrialSequentialResult
 from alsmeta.validation import AlsmetaInputError
@@ -71,6 +73,8 @@ def trial_sequential_plot(
     z_label: str = "Cumulative Z",
     point_labels: bool = True,
     assumptions: bool = True,
+    title: str | None = None,
+    notes: Sequence[str] = (),
 ) -> Figure:
     """Draw a trial sequential analysis.
 
@@ -89,6 +93,11 @@ def trial_sequential_plot(
         Name the study added at each look on a top axis (rotated labels).
     assumptions
         Print the RIS assumptions under the legend (new figures only).
+    title
+        Headline above the panel (left-aligned; say what the figure shows).
+    notes
+        Further lines printed after the assumptions (new figures only), e.g.
+        studies that could not enter the cumulative analysis.
 
     Returns
     -------
@@ -97,7 +106,7 @@ def trial_sequential_plot(
         ``tsa:boundary:upper`` / ``tsa:boundary:lower`` (the boundary path),
         ``tsa:boundary-look:upper`` / ``...:lower`` (the boundary at each look),
         ``tsa:conventional:upper`` / ``tsa:conventional:lower``, ``tsa:ris``,
-        ``tsa:ris-label``, ``tsa:assumptions``; the study labels are the tick
+        ``tsa:ris-label``, ``tsa:assumptions`` (with the notes), ``tsa:title``; the study labels are the tick
         labels of the top axis, at each look's cumulative participants.
 
     References
@@ -118,7 +127,10 @@ def trial_sequential_plot(
     own_figure = ax is None
     with style_context():
         ncols = 2 if width == "double" else 1
-        note = textwrap.fill(_assumptions(result), int(fig_w * 72 / ((SMALL_SIZE - 0.5) * 0.55))) if assumptions else ""
+        if isinstance(notes, str) or not all(isinstance(n, str) for n in notes):
+            raise AlsmetaInputError(f"notes: expected a sequence of strings, got {notes!r}")
+        chars = int(fig_w * 72 / ((SMALL_SIZE - 0.5) * 0.55))
+        note = "\n".join(textwrap.fill(par, chars) for par in ([_assumptions(result)] if assumptions else []) + list(notes))
         if own_figure:  # panel above, legend and assumptions below, each laid out on its own
             foot_h = (math.ceil(4 / ncols) * 1.45 * SMALL_SIZE + (note.count("\n") + 1) * 1.3 * (SMALL_SIZE - 0.5)
                       * bool(note) + 8) / 72
@@ -162,6 +174,8 @@ def trial_sequential_plot(
         ax.set_xlim(0, x_max)
         ax.set_ylim(-y_top, y_top)
         ax.yaxis.set_major_locator(MultipleLocator(2 if y_top <= 10 else 5))
+        if title:
+            ax.set_title(title, loc="left", fontsize=SMALL_SIZE + 1, gid="tsa:title")
         ax.set_xlabel("Cumulative number of participants")
         ax.set_ylabel(z_label)
         handles, labels = ax.get_legend_handles_labels()
@@ -178,4 +192,6 @@ def trial_sequential_plot(
                           gid="tsa:assumptions")
         else:
             ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.17), **legend_kw)
+        if own_figure:
+            freeze_layout(fig)  # byte-identical SVGs from run to run
     return fig
