@@ -70,7 +70,7 @@ from alsmeta.plots.forest import forest_plot
 from alsmeta.plots.forest_layout import MARGIN as FOREST_MARGIN
 from alsmeta.plots.forest_layout import PRINT_WIDTH, wrap_text
 from alsmeta.plots.style import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, SKY_BLUE, VERMILLION, save_figure, style_context
-from alsmeta.reporting import markdown_table, write_numbers
+from alsmeta.reporting import figure_entry, markdown_table, write_numbers
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "msc2021"
@@ -1290,6 +1290,7 @@ def main() -> None:
         "sweep_agreement": {k: sweep_agreement(sw, "decrease" if k.startswith("fvc") else "increase") for k, sw in sweeps.items()},
         "data_choice_agreement_alsfrs_r_first": data_choice_agreement,
         "verdicts": {r["claim_id"]: r["verdict"] for r in claims if r["component"] == "overall"},
+        "figures": {stem: figure_entry(q, c, script=Path(__file__).name) for stem, (q, c) in MSC2021_FIGURES.items()},
         "decisions": {
             "effect_measure": "within-patient change in progression slope, post minus pre; positive = slower decline",
             "primary_model": f"{PRIMARY_TEXT}; REML with z intervals, all estimators x tests and a Bayesian model as agreement",
@@ -1301,6 +1302,48 @@ def main() -> None:
         },
     }
     write_numbers(OUT, numbers)
+
+
+MSC2021_FIGURES = {
+    "forest_alsfrs_r_first_follow_up": (
+        "Does ALSFRS-R progression slow after intrathecal MSC at the first follow-up, and does the untreated arm show the same?",
+        "Within-patient slope change per study (95% z intervals); each subgroup's diamond and printed CI are the primary analysis, "
+        "REML + HKSJ (t with k - 1 df); no prediction interval with k = 2."),
+    "forest_alsfrs_r_6_months": (
+        "Does the slowing of ALSFRS-R progression persist at 6 months?",
+        "Within-patient slope change per study at 6 months; MSC-NTF (Petrou 2016) rests on news and press coverage only; "
+        "single-study subgroups have no subtotal."),
+    "forest_fvc": (
+        "Did FVC decline faster after cell treatment, as the 2021 paper claims?",
+        "Within-patient FVC % predicted slope change at each study's own follow-up; Petrou 2016 is a secondary source."),
+    "sweep_estimator_by_test": (
+        "Does the pooled result depend on the tau-squared estimator and the test?",
+        "Every estimator x test combination for the two k = 2 pools; repeated analyses are greyed so that distinct analyses are "
+        "counted once; the primary analysis is outlined."),
+    "sensitivity_data_choices": (
+        "Do the data choices of the rebuild (secondary sources, sign, unit, p-value conversion) change the pooled result?",
+        "Each data specification pooled with the primary analysis (REML + HKSJ) and with REML z; arrows mark intervals beyond the axis."),
+    "bayes_posteriors": (
+        "How probable is any or a clinically relevant slowing under a Bayesian random-effects model, whatever the prior on tau?",
+        "Posterior of the mean slope change under half-normal priors on tau (flat prior on the mean; Röver 2020), and posterior "
+        "probabilities against the prior scale; the untreated arm analysed the same way."),
+    "empirical_null": (
+        "Does the within-patient design find 'benefit' without cells?",
+        "Oh 2018's MSC arm, its untreated (riluzole-only) arm analysed the same way, and their randomised difference (95% z intervals)."),
+    "claims": (
+        "Which published claims of the 2021 meta-analysis does this project's rebuild reproduce?",
+        "Verdict of each claim and component from the pre-specified primary analysis; agreement across alternatives counted in "
+        "distinct analyses, for the rebuild, not the 2021 paper."),
+    "transience": (
+        "Is the MSC benefit in Oh 2018 transient, i.e. does the between-arm gain accrue more slowly after month 4?",
+        "Between-arm ALSFRS-R gain per month in months 0-4 and 4-6 and their difference, over the range of the unreported "
+        "correlation r of the 4- and 6-month changes (derived from Oh 2018 Table 3)."),
+    "availability": (
+        "Which candidate studies of the 2021 meta-analysis have usable numbers, by outcome and follow-up window, and how sure is each?",
+        "Status of the best evidence in data/ per study, outcome and window (verified, secondary, not retrievable, nothing retrieved), "
+        "with what it is (numbers, p only, words only)."),
+}
+"""Every figure the script writes: the question it answers and its one-line caption (figures/README.md)."""
 
 
 def headline_numbers(primary: am.PooledResult, z: am.PooledResult, agreement: dict[str, Any], bayes_probs: list[float], t: Transience,

@@ -656,3 +656,13 @@ def test_forest_subtotals_name_the_primary_analysis(script_figures):
 
     labels = texts(script_figures["forest_alsfrs_r_first_follow_up"], "label:summary")
     assert labels == ["Subtotal, REML + HKSJ (t, 1 df)"]
+
+
+def test_every_figure_has_its_question_in_the_figure_index(numbers, run):
+    """numbers.json lists each figure the script writes (question + caption), so figures/README.md indexes them all."""
+    from alsmeta.reporting import figure_index
+
+    assert set(numbers["figures"]) == set(FIGURES)
+    assert all(e["script"] == f"analyses/{SCRIPT}" and e["question"].endswith("?") for e in numbers["figures"].values())
+    index = figure_index(run[0].parent)  # raises if a PNG has no entry
+    assert all(f"msc2021/{stem}.png" in index for stem in FIGURES)
