@@ -871,8 +871,9 @@ def figure_empirical_null(panels: dict[str, dict[str, Any]], numbers: dict[str, 
 
 
 def figure_missing(curves: dict[str, pd.DataFrame], numbers: dict[str, Any]) -> None:
+    # source by colour AND marker (circles/squares vs triangles/diamonds), test by line style: readable in greyscale
     styles = {("simulated null", "z"): (BLUE, "-", "o"), ("simulated null", "HKSJ"): (BLUE, "--", "s"),
-              ("reconstruction's estimate", "z"): (GREEN, "-", "o"), ("reconstruction's estimate", "HKSJ"): (GREEN, "--", "s")}
+              ("reconstruction's estimate", "z"): (GREEN, "-", "^"), ("reconstruction's estimate", "HKSJ"): (GREEN, "--", "D")}
     with style_context():
         fig = Figure(figsize=(WIDTH_183MM, 3.6), layout="constrained")
         axes = fig.subplots(1, len(curves), sharey=True)
@@ -889,7 +890,8 @@ def figure_missing(curves: dict[str, pd.DataFrame], numbers: dict[str, Any]) -> 
             ax.tick_params(labelsize=MIN_PT)
             ax.set_ylim(-0.02, 1.02)
         axes[0].set_ylabel("share of replicates in which the claim holds", fontsize=MIN_PT)
-        axes[0].legend(fontsize=MIN_PT, loc="center right")
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, fontsize=MIN_PT, loc="outside upper center", ncols=2, frameon=False)
         fig.supxlabel(_note(f"{R_MISSING} replicates per point (bars: 95% Monte-Carlo intervals). Simulated null: 20-patient pre-post "
                             "studies of untreated ALS (calibrated ALSFRS-R / cited FVC natural history). Reconstruction's estimate: drawn from "
                             "N(REML estimate, tau\u00b2 + SE\u00b2) with the simulated studies' SEs. With k = 1 a t-based (HKSJ) test falls "

@@ -40,7 +40,8 @@ from alsmeta.evidence.tables import load_evidence
 from alsmeta.plots.style import GREY, INK, LIGHT_GREY, style_context, save_figure
 from alsmeta.reporting import figure_entry, write_numbers
 
-OUT = Path("figures/summary")
+from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+OUT = figures_dir() / "summary"
 SCRIPT = Path(__file__).name
 FONT = 7.5
 WIDTH = 183.0 / 25.4

@@ -419,3 +419,18 @@ def test_living_update_sparse_outcomes_use_mantel_haenszel_with_iv_and_peto_as_s
         assert out["estimate"] == pytest.approx((e1 / n1) / (e2 / n2), rel=1e-9)  # MH RR of one 2x2 table
         assert out["sensitivity_inverse_variance"]["estimate"] == pytest.approx(out["estimate"], rel=1e-9)
         assert out["sensitivity_peto_or"]["estimate"] > 0
+
+
+def test_pub3_time_points_together_state_their_dependence_assumption():
+    # issue 18: Oh 2018's 4- and 6-month differences are the same patients; each multilevel result names its rho
+    numbers = json.loads((ROOT / "figures" / "cochrane_pub3" / "numbers.json").read_text(encoding="utf-8"))
+    ml = numbers["alsfrs_r_time_points_multilevel"]
+    assert "rho" in ml["dependence"] and "not reported" in ml["dependence"]
+    c = numbers["continuous"]
+    y = [c["alsfrs_r_change_4mo"]["md"], c["alsfrs_r_change_6mo"]["md"]]
+    w = [1 / c["alsfrs_r_change_4mo"]["se"] ** 2, 1 / c["alsfrs_r_change_6mo"]["se"] ** 2]
+    # one study: both variance components at 0, so rho = 0 is the inverse-variance mean of the two time points
+    assert ml["rho_0"]["sigma2"] == [0.0, 0.0]
+    assert ml["rho_0"]["estimate"] == pytest.approx((w[0] * y[0] + w[1] * y[1]) / sum(w), rel=1e-8)
+    assert ml["rho_0"]["se"] == pytest.approx(sum(w) ** -0.5, rel=1e-8)
+    assert ml["rho_0"]["se"] < ml["rho_0.5"]["se"]  # ignoring the correlation understates the uncertainty

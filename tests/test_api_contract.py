@@ -67,3 +67,15 @@ def test_gosh_contract(fit):
     assert len(g) == 500
     g_all = am.gosh(fit)
     assert len(g_all) == 2**13 - 1
+
+
+def test_import_alsmeta_does_not_load_matplotlib_until_plots_are_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, alsmeta; assert 'matplotlib' not in sys.modules, 'matplotlib loaded by import alsmeta'; "
+        "alsmeta.plots.forest.forest_plot; assert 'matplotlib' in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -229,7 +229,6 @@ def test_empty_meta_analysis():
         ({"yi": [1.0, "x"], "sei": [0.1, 0.2]}, "column 'yi'"),
         ({"yi": [1.0, float("nan")], "sei": [0.1, 0.2]}, "column 'yi'"),
         ({"yi": [1.0, 2.0], "sei": [0.1]}, "different lengths"),
-        ({"yi": [1.0, 2.0], "sei": [0.1, 0.2], "labels": ["A", "A"]}, "duplicate"),
         ({"yi": [1.0], "sei": [0.1], "vi": [0.01]}, "exactly one"),
         ({"yi": [1.0], "sei": [0.1], "tau_scale": 0.0}, "tau_scale"),
         ({"yi": [1.0], "sei": [0.1], "tau_scale": float("inf")}, "tau_scale"),

@@ -10,6 +10,7 @@ optimisation with a numerical Hessian, to 1e-4.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -347,3 +348,54 @@ def test_selection_model_edges():
         selection_model(fit, steps=[1.5])
     ce = selection_model(am.pool(*data(DATASETS["dat.bcg"]), method="CE"), alternative="less")
     assert ce.tau2 == 0 and math.isnan(ce.tau2_se) and math.isnan(ce.lrt_tau2)
+
+
+# ------------------------------------------------------------------ identical effects (issue 14)
+def _identical(noise: float, k: int = 12, y0: float = 0.3, seed: int = 7) -> am.PooledResult:
+    rng = np.random.default_rng(seed)
+    vi = rng.uniform(0.01, 0.5, k)
+    yi = np.full(k, y0) * (1.0 + noise * rng.standard_normal(k))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return am.pool(yi, vi, method="REML")
+
+
+@pytest.mark.parametrize("noise", [0.0, 1e-16, 1e-14])
+def test_identical_effects_give_no_evidence_of_bias(noise):
+    """All effects equal (or equal up to rounding): no asymmetry, so no test can report bias.
+
+    Before: Egger lm t = -inf, p = 0; Begg tau = +/-1 with p ~ 4e-9; trim-and-fill filled studies or
+    failed; PET-PEESE divided by zero. metafor's trimfill fills 7 of 12 here; alsmeta fills none.
+    """
+    fit = _identical(noise)
+    for model in ("lm", "rma"):
+        eg = am.egger_test(fit, model=model)
+        assert np.isnan(eg.pvalue) and np.isnan(eg.statistic)
+        assert any("no spread" in n for n in eg.notes)
+        assert eg.intercept == pytest.approx(fit.estimate, rel=1e-12)
+    bg = am.begg_test(fit)
+    assert np.isnan(bg.pvalue) and np.isnan(bg.tau) and any("no spread" in n for n in bg.notes)
+    for estimator in ("L0", "R0", "Q0"):
+        tf = am.trim_and_fill(fit, estimator=estimator)
+        assert tf.k0 == 0 and tf.fit is fit and len(tf.filled) == 0
+    pp = am.pet_peese(fit)
+    assert np.isnan(pp.pet_test_pvalue) and pp.estimate == pytest.approx(0.3, rel=1e-12)
+    sm = am.selection_model(fit)
+    assert np.isnan(sm.lrt_pvalue) and any("no spread" in n for n in sm.notes)
+
+
+def test_a_real_spread_is_still_tested():
+    """Just above the rounding-noise rule the tests run as before (the rule is not too wide)."""
+    fit = _identical(1e-9)
+    assert np.isfinite(am.egger_test(fit).pvalue)
+    assert np.isfinite(am.begg_test(fit).pvalue)
+
+
+def test_no_spread_rule_is_scale_invariant():
+    from alsmeta.heterogeneity import effects_without_spread
+
+    y = np.array([1.0, 1.0 + 1e-14, 1.0 - 1e-14])
+    v = np.array([0.1, 0.2, 0.3])
+    for c in (1e-40, 1.0, 1e40):
+        assert effects_without_spread(y * c, v * c * c)
+        assert not effects_without_spread((y + [0, 1e-6, 0]) * c, v * c * c)

@@ -59,7 +59,6 @@ def test_text_summary(bcg_csv, capsys):
         ("name,y,v\nA,0.1,0.01\nB,abc,0.02\n", ["--labels", "name"], "study 'B', column 'y': 'abc' is not a number"),
         ("name,y,v\nA,0.1,0.01\nB,0.2,-1\n", ["--labels", "name"], "study 'B', column 'v': value -1.0 must be > 0"),
         ("name,y,v\nA,0.1,0.01\nB,,0.02\n", ["--labels", "name"], "study 'B', column 'y': value is missing"),
-        ("name,y,v\nA,0.1,0.01\nA,0.2,0.02\n", ["--labels", "name"], "duplicate study label 'A'"),
         ("y,v\n0.1,0.01\n0.2,0\n", [], "study 'row 2', column 'v': value 0.0 must be > 0"),
         ("y,v\n0.1,0.01\n", ["--labels", "nope"], "no column 'nope'"),
     ],

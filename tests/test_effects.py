@@ -371,9 +371,11 @@ def test_ratio_of_means_needs_positive_means():
         log_ratio_of_means(**_md_args(mean2=[1.0, 1.0, -2.0]), labels=LABELS)
 
 
-def test_duplicate_labels_and_single_values_are_rejected():
-    with pytest.raises(AlsmetaInputError, match="duplicate"):
-        mean_difference(**_md_args(), labels=["A", "B", "A"])
+def test_duplicate_labels_made_unique_and_single_values_rejected():
+    # issue 14 / GUIDE: duplicate labels are made unique as metafor does, with a warning (no longer refused)
+    with pytest.warns(UserWarning, match="duplicate"):
+        es = mean_difference(**_md_args(), labels=["A", "B", "A"])
+    assert list(es.labels) == ["A.1", "B", "A.2"]
     with pytest.raises(AlsmetaInputError, match="'mean1'.*single value"):
         mean_difference(**_md_args(mean1=3.0))
 

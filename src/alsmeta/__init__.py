@@ -6,7 +6,7 @@ their conversions, power and sample size, and the diagnostic and plotting
 functions built on them.
 """
 
-from alsmeta import multiverse, plots, simulate
+from alsmeta import multiverse, simulate
 from alsmeta.batch import BatchResult, pool_many
 from alsmeta.bayes import BayesMetaResult, bayes_meta
 from alsmeta.binary_result import BinaryPooledResult
@@ -198,3 +198,12 @@ __all__ = [
     "trial_sequential_analysis",
     "trim_and_fill",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``alsmeta.plots`` is imported on first use, so that ``import alsmeta`` does not load matplotlib."""
+    if name == "plots":
+        import importlib
+
+        return importlib.import_module("alsmeta.plots")
+    raise AttributeError(f"module 'alsmeta' has no attribute {name!r}")

@@ -25,10 +25,18 @@ import pandas as pd
 from scipy import stats
 
 from alsmeta._rowmath import count_groups, dense, psum, weighted_mean_dense
-from alsmeta.estimators import Rows, canonical_method, estimate_dense
+from alsmeta.estimators import Rows, canonical_method, estimate_dense, standardise
 from alsmeta.heterogeneity import heterogeneity, q_profile_ci
 from alsmeta.progress import Progress, ProgressArg
-from alsmeta.validation import AlsmetaInputError, probability_level
+from alsmeta.validation import (
+    AlsmetaInputError,
+    flag,
+    nonnegative_number,
+    out_of_range,
+    positive_number,
+    probability_level,
+    whole_number,
+)
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
@@ -155,24 +163,53 @@ def fit_spec(method: str, test: str, level: float, tau2: float | None, confint: 
     test = canonical_test(test)
     level = probability_level(level)
     if tau2 is not None:
+        tau2 = nonnegative_number(tau2, "tau2")
         if method == "CE":
             raise AlsmetaInputError("tau2: cannot fix tau2 for the common-effect model (method='CE')")
-        if not np.isfinite(tau2) or tau2 < 0:
-            raise AlsmetaInputError(f"tau2: fixed value must be finite and >= 0, got {tau2!r}")
-    return FitSpec(method, test, level, tau2, bool(confint), tol, maxiter)
+    return FitSpec(method, test, level, tau2, flag(confint, "confint"), positive_number(tol, "tol"), whole_number(maxiter, "maxiter"))
 
 
 _INFERENCE = frozenset({"statistic", "pvalue", "ci_low", "ci_high", "pi_low", "pi_high", "df"})
 _QPROFILE = frozenset({"tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high", "h2_ci_low", "h2_ci_high"})
 
 
+_EFFECT_UNITS = frozenset({"estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high"})
+_VARIANCE_UNITS = frozenset({"tau2", "tau2_se", "tau2_ci_low", "tau2_ci_high"})
+_LOCATION = frozenset({"estimate", "ci_low", "ci_high", "pi_low", "pi_high"})
+
+
 def _fit_dense(r: Rows, spec: FitSpec, fields: frozenset[str] = frozenset(_ARRAY_FIELDS)) -> dict[str, np.ndarray]:
-    """Fit every meta-analysis of a block (all with ``r.c`` studies).
+    """Fit every meta-analysis of a block (all with ``r.c`` studies) on its working scale.
+
+    Each column is fitted as ``y / s``, ``v / s^2`` with ``s`` a power of two
+    near its typical standard error (:func:`alsmeta.estimators.standardise`),
+    and quantities in the units of the effect (variance) are multiplied back
+    by ``s`` (``s^2``). Powers of two rescale exactly, so results are
+    equivariant under rescaling the data from 1e-150 to 1e150, and ordinary
+    data (``s = 1``) are untouched.
 
     Returns at least the requested ``fields``; quantities nobody asked for
     (a GOSH run needs eight of the thirty) are not computed.
     """
-    method, test, level, tau2_fixed = spec.method, spec.test, spec.level, spec.tau2
+    r, m, y0 = standardise(r)
+    if not m.any() and not y0.any():
+        return _fit_standard(r, spec, spec.tau2, fields)
+    fixed = None if spec.tau2 is None else np.ldexp(float(spec.tau2), -2 * m)
+    out = _fit_standard(r, spec, fixed, fields)
+    for name in _EFFECT_UNITS.intersection(out):
+        out[name] = np.ldexp(out[name], m)
+    for name in _LOCATION.intersection(out):
+        out[name] = out[name] + y0
+    if y0.any() and "statistic" in out:  # the test statistic refers to 0 on the original scale
+        _redo_statistic(out, r.c, spec)
+    for name in _VARIANCE_UNITS.intersection(out):
+        out[name] = np.ldexp(out[name], 2 * m)
+    return out
+
+
+def _fit_standard(r: Rows, spec: FitSpec, tau2_fixed: float | Array | None, fields: frozenset[str]) -> dict[str, np.ndarray]:
+    """Fit a block on the scale it is given (see :func:`_fit_dense`)."""
+    method, test, level = spec.method, spec.test, spec.level
     n, k = r.n, r.c
     est = estimate_dense(r, method, tau2_fixed, spec.tol, spec.maxiter, with_se="tau2_se" in fields)
     if k == 0:  # no study: every statistic is undefined
@@ -214,14 +251,9 @@ def _fit_dense(r: Rows, spec: FitSpec, fields: frozenset[str] = frozenset(_ARRAY
     }
     if not _INFERENCE.isdisjoint(fields):
         alpha = 1.0 - level
+        stat, pval = _wald_test(mu, se, k, use_t)
+        crit = stats.t.isf(alpha / 2, k - 1) if use_t else stats.norm.isf(alpha / 2)
         with np.errstate(divide="ignore", invalid="ignore"):
-            stat = mu / se
-            if use_t:
-                crit = stats.t.isf(alpha / 2, k - 1)
-                pval = 2.0 * stats.t.sf(np.abs(stat), k - 1)
-            else:
-                crit = stats.norm.isf(alpha / 2)
-                pval = 2.0 * stats.norm.sf(np.abs(stat))
             # no prediction interval under the common-effect assumption (as metafor's predict())
             pi_half = np.full(n, np.nan) if common else crit * np.sqrt(se**2 + tau2)
         out.update(statistic=stat, pvalue=pval, ci_low=mu - crit * se, ci_high=mu + crit * se,
@@ -235,6 +267,20 @@ def _fit_dense(r: Rows, spec: FitSpec, fields: frozenset[str] = frozenset(_ARRAY
             ci_parts = (np.full(n, np.nan),) * 6
         out.update(zip(("tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high", "h2_ci_low", "h2_ci_high"), ci_parts))
     return out
+
+
+def _wald_test(mu: Array, se: Array, k: int, use_t: bool) -> tuple[Array, Array]:
+    """Statistic ``mu / se`` and its two-sided p-value (t with k - 1 df, or z)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = mu / se
+        pval = 2.0 * (stats.t.sf(np.abs(stat), k - 1) if use_t else stats.norm.sf(np.abs(stat)))
+    return stat, pval
+
+
+def _redo_statistic(out: dict[str, np.ndarray], k: int, spec: FitSpec) -> None:
+    """Test statistic and p-value from the estimate and SE on the original scale (after centring)."""
+    use_t = spec.test in ("t", "knha", "adhoc") and k >= 2
+    out["statistic"], out["pvalue"] = _wald_test(out["estimate"], out["se"], k, use_t)
 
 
 def _fit_chunk(y: Array, v: Array, m: Mask, out: dict[str, np.ndarray], offset: int, spec: FitSpec) -> None:
@@ -334,10 +380,33 @@ def _check_batch(Y: object, V: object, mask: object, chunk: int) -> tuple[Array,
         if first is not None:
             r, c = first
             what = "not finite" if name == "Y" else "not a finite positive variance"
+            if np.isnan(arr[r, c]):
+                what = "missing (NaN) but in use (mask True)"
             raise AlsmetaInputError(
                 f"{name}: row {r}, study column {c} is {what} ({arr[r, c]!r}); {count} such entries in use"
             )
+    _check_range(y, v, m, chunk)
     return y, v, m
+
+
+def _check_range(y: Array, v: Array, m: Mask, chunk: int) -> None:
+    """Refuse rows that double precision cannot fit (:func:`alsmeta.validation.out_of_range`), naming the row."""
+    if y.strides[0] == 0 and v.strides[0] == 0:  # one data set under many masks: subsets of it are narrower
+        y, v, m = y[:1], v[:1], np.ones((1, y.shape[1]), dtype=bool)
+    for start in range(0, y.shape[0], chunk):
+        a, b, mm = y[start : start + chunk], v[start : start + chunk], m[start : start + chunk]
+        if not mm.any():
+            continue
+        bad_v, bad_y = out_of_range(
+            np.where(mm, a, np.inf).min(axis=1), np.where(mm, a, -np.inf).max(axis=1),
+            np.where(mm, b, np.inf).min(axis=1), np.where(mm, b, 0.0).max(axis=1),
+        )
+        bad = np.flatnonzero((bad_v | bad_y) & mm.any(axis=1))
+        if bad.size:
+            r = start + int(bad[0])
+            what = ("V: the variances in use differ by a factor above 1e8" if bad_v[bad[0]] else
+                    "Y: the effects in use differ by more than 1e100 standard errors")
+            raise AlsmetaInputError(f"{what} in row {r} ({bad.size} such rows); double precision cannot pool it")
 
 
 def pool_many(
@@ -416,9 +485,8 @@ def pool_many(
     20:3875-3889. Knapp G, Hartung J (2003) Stat Med 22:2693-2710.
     """
     spec = fit_spec(method, test, level, tau2, confint, tol, maxiter)
-    if int(chunk_size) < 1:
-        raise AlsmetaInputError("chunk_size: must be a positive integer")
-    y, v, m = _check_batch(Y, V, mask, int(chunk_size))
+    chunk_size = whole_number(chunk_size, "chunk_size")
+    y, v, m = _check_batch(Y, V, mask, chunk_size)
     out, done = run_batch(lambda a, b: (y[a:b], v[a:b], m[a:b]), y.shape[0], spec, chunk_size=chunk_size,
                           progress=progress, on_interrupt=on_interrupt, desc=f"pool_many {spec.method}")
     return BatchResult(method=spec.method, test=spec.test, level=spec.level, interrupted=done < y.shape[0],
@@ -448,9 +516,7 @@ def run_batch(
     the number of rows fitted (less than ``n_rows`` only after an
     interruption; see :func:`pool_many` for ``progress`` and ``on_interrupt``).
     """
-    chunk = int(chunk_size)
-    if chunk < 1:
-        raise AlsmetaInputError("chunk_size: must be a positive integer")
+    chunk = whole_number(chunk_size, "chunk_size")
     if on_interrupt not in ("return", "raise"):
         raise AlsmetaInputError(f"on_interrupt: must be 'return' or 'raise', got {on_interrupt!r}")
     out = {name: np.empty(n_rows, dtype=_dtype(name)) for name in fields}

@@ -69,6 +69,7 @@ from scipy import optimize, special
 
 from alsmeta.validation import (
     AlsmetaInputError,
+    align_on_index,
     finite_number,
     numeric_column,
     probability_level,
@@ -507,6 +508,8 @@ def bayes_meta(
     if (vi is None) == (sei is None):
         raise AlsmetaInputError("give exactly one of vi= (sampling variances) or sei= (standard errors)")
     spread, spread_name = (vi, "vi") if vi is not None else (sei, "sei")
+    aligned = align_on_index({"yi": yi, spread_name: spread, "labels": labels})  # pandas: pair by index
+    yi, spread, labels = aligned["yi"], aligned[spread_name], aligned["labels"]
     if isinstance(spread, (str, bytes)) or np.ndim(spread) != 1:
         raise AlsmetaInputError(f"{spread_name}: expected one value per study")
     k = len(yi)

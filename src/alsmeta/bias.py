@@ -30,9 +30,18 @@ from scipy import stats
 
 from alsmeta._diagnostics import few_studies_note, fixed_tau2, quiet, require_fit
 from alsmeta.batch import pool_many
+from alsmeta.heterogeneity import NO_SPREAD_NOTE, effects_without_spread
 from alsmeta.metareg import fit_regression_many
 from alsmeta.pooling import PooledResult, pool
-from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level, study_labels
+from alsmeta.validation import (
+    AlsmetaInputError,
+    finite_number,
+    flag,
+    numeric_column,
+    probability_level,
+    study_labels,
+    whole_number,
+)
 
 Array = npt.NDArray[np.float64]
 
@@ -103,6 +112,12 @@ def egger_test(fit: PooledResult, model: str = "lm", predictor: str = "sei") -> 
     k < 3: the regression cannot be fitted (two coefficients plus a
     dispersion or tau^2); every statistic is NaN and ``notes`` says so. k < 10: computed, flagged as not meaningful.
 
+    All effects equal, or equal up to rounding noise
+    (:func:`alsmeta.heterogeneity.effects_without_spread`): there is no
+    asymmetry to test. ``statistic`` and ``pvalue`` are NaN with a note, the
+    slope is 0 and the intercept the common effect. (The regression itself
+    would divide rounding noise by a zero dispersion: ``t = -inf``, p = 0.)
+
     References
     ----------
     Egger M, Davey Smith G, Schneider M, Minder C (1997). Bias in meta-analysis
@@ -121,6 +136,9 @@ def egger_test(fit: PooledResult, model: str = "lm", predictor: str = "sei") -> 
     notes: list[str] = []
     method = "CE" if model == "lm" else fit.method
     nan = float("nan")
+    if k >= 3 and effects_without_spread(fit.yi, fit.vi):
+        return EggerResult(model, predictor, method, k, nan, nan, nan, float(fit.estimate), nan, nan, nan, 0.0, nan,
+                           0.0 if model == "lm" else float(fit.tau2), False, (NO_SPREAD_NOTE,))
     reg = None
     if k >= 3:
         reg = _asymmetry_regression(fit, model, predictor)
@@ -132,6 +150,9 @@ def egger_test(fit: PooledResult, model: str = "lm", predictor: str = "sei") -> 
                            False, tuple(notes))
     if (n := few_studies_note(k, "Regression test")) is not None:
         notes.append(n)
+    if not np.isfinite(reg.pvalue[0, 1]):
+        notes.append("The slope's standard error is 0 or undefined (the studies that carry weight lie exactly on a "
+                     "line), so the test is undefined (NaN); there is no evidence of asymmetry to report.")
     return EggerResult(
         model=model, predictor=predictor, method=method, k=k,
         statistic=float(reg.statistic[0, 1]), pvalue=float(reg.pvalue[0, 1]), df=float(reg.df[0]),
@@ -193,6 +214,10 @@ def begg_test(fit: PooledResult, exact: bool = True) -> BeggResult:
     -----
     k < 3: not computed (NaN). k < 10: computed, flagged not meaningful;
     the test has very low power (Begg & Mazumdar 1994; Sterne et al. 2011).
+    All effects equal up to rounding noise
+    (:func:`alsmeta.heterogeneity.effects_without_spread`): ``tau`` and
+    ``pvalue`` are NaN with a note (the ranks of rounding noise would give
+    tau = +/-1 and p near 1e-9).
 
     References
     ----------
@@ -200,11 +225,14 @@ def begg_test(fit: PooledResult, exact: bool = True) -> BeggResult:
     test for publication bias. Biometrics 50:1088-1101.
     """
     fit = require_fit(fit, "begg_test")
+    exact = flag(exact, "exact")
     k = fit.k
     nan = float("nan")
     if k < 3:
         return BeggResult(k, nan, nan, nan, False, False,
                           (f"The rank correlation test needs at least 3 studies (k = {k}); nothing was computed.",))
+    if effects_without_spread(fit.yi, fit.vi):
+        return BeggResult(k, nan, nan, nan, False, False, (NO_SPREAD_NOTE,))
     w = 1.0 / fit.vi
     theta = float(np.sum(w * fit.yi) / np.sum(w))
     vstar = fit.vi - 1.0 / np.sum(w)
@@ -352,6 +380,13 @@ def trim_and_fill(
     k = 2 is computed, k < 2 is not (``k0 = 0``, the input fit returned).
     k < 10: computed, flagged not meaningful. The filled meta-analysis keeps
     the input fit's test and level (metafor refits with the z test).
+
+    All effects equal up to rounding noise
+    (:func:`alsmeta.heterogeneity.effects_without_spread`): ``k0 = 0`` and
+    the input fit is returned, with a note. Here alsmeta deliberately
+    differs from metafor: ``trimfill()`` ranks the rounding noise of the
+    centred effects and fills 7 of 12 studies to 12 identical effects
+    (alsmeta's previous versions filled 4 to 14 or failed to converge).
     Trim-and-fill assumes asymmetry is due to suppressed studies; it is a
     sensitivity analysis, not a correction.
 
@@ -370,10 +405,14 @@ def trim_and_fill(
         side = str(side).lower()
         if side not in ("left", "right"):
             raise AlsmetaInputError(f"side: choose 'left', 'right' or None, got {side!r}")
+    maxiter = whole_number(maxiter, "maxiter")
     k = fit.k
     notes: list[str] = []
     empty = pd.DataFrame({"label": [], "yi": [], "vi": []})
     nan = float("nan")
+    if effects_without_spread(fit.yi, fit.vi):
+        note = NO_SPREAD_NOTE.replace("the test is undefined (NaN)", "no study is filled (k0 = 0)")
+        return TrimFillResult(0, nan, side or "", estimator, nan, fit, fit, empty, 0, False, (note,))
     if side is None:
         slope = _side_slope(fit) if k >= 3 else nan
         if not np.isfinite(slope):
@@ -425,10 +464,11 @@ def trim_and_fill(
                 k0f = k - 0.5 - np.sqrt(disc)
             var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0f**3 + 27 * k0f**2 + 17 * k0f - 18 * k * k0f**2
                       - 18 * k * k0f + 6 * k * k * k0f) / 24.0
-            if estimator == "L0":
-                se_k0 = 4 * np.sqrt(var_sr) / (2 * k - 1)
-            else:
-                se_k0 = 2 * np.sqrt(var_sr) / np.sqrt((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1))
+            with np.errstate(invalid="ignore", divide="ignore"):  # a negative variance gives NaN (no SE), not a warning
+                if estimator == "L0":
+                    se_k0 = 4 * np.sqrt(var_sr) / (2 * k - 1)
+                else:
+                    se_k0 = 2 * np.sqrt(var_sr) / np.sqrt((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1))
             se_k0 = float(max(0.0, se_k0)) if np.isfinite(se_k0) else nan
         k0 = int(max(0, np.round(k0f)))
         k0 = min(k0, k - 1)
@@ -522,7 +562,9 @@ def pet_peese(fit: PooledResult, alpha: float = 0.05, alternative: str = "one-si
     Notes
     -----
     k < 3: not computed. k < 10: computed, flagged not meaningful
-    (the regressions have very few degrees of freedom).
+    (the regressions have very few degrees of freedom). All effects equal
+    up to rounding noise: ``estimate`` is the common effect, the PET test
+    p-value is NaN and nothing is selected, with a note.
 
     References
     ----------
@@ -533,14 +575,18 @@ def pet_peese(fit: PooledResult, alpha: float = 0.05, alternative: str = "one-si
     alternative = str(alternative).lower().replace("_", "-")
     if alternative not in ("one-sided", "two-sided"):
         raise AlsmetaInputError(f"alternative: choose 'one-sided' or 'two-sided', got {alternative!r}")
-    alpha_f = float(alpha)
+    alpha_f = finite_number(alpha, "alpha")
     if not 0 < alpha_f < 1:
         raise AlsmetaInputError(f"alpha: must lie strictly between 0 and 1, got {alpha!r}")
     pet = egger_test(fit, model="lm", predictor="sei")
     peese = egger_test(fit, model="lm", predictor="vi")
     nan = float("nan")
     notes = list(dict.fromkeys(pet.notes))
-    if not np.isfinite(pet.intercept):
+    if fit.k >= 3 and effects_without_spread(fit.yi, fit.vi):
+        est = float(fit.estimate)
+        return PetPeeseResult(fit.k, est, nan, nan, nan, "", "no spread: the common effect, no selection", alpha_f,
+                              nan, pet, peese, False, tuple(notes))
+    if not np.isfinite(pet.intercept) or not pet.intercept_se > 0:
         return PetPeeseResult(fit.k, nan, nan, nan, nan, "", "", alpha_f, nan, pet, peese, False, tuple(notes))
     t0 = pet.intercept / pet.intercept_se
     p_two = float(2 * stats.t.sf(abs(t0), pet.df))

@@ -225,7 +225,10 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             for stage in done:
                 _publish(stage, figures)
             write_text(figures / "results.json", dumps(collect_numbers(figures)))
-            write_figure_index(figures)
+            try:
+                write_figure_index(figures)
+            except AlsmetaInputError as exc:
+                raise CliError(f"figure index: {exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if interrupted:

@@ -26,8 +26,9 @@ treatment as group 1; pre-post measures are *after minus before*.
 
 Bad input raises :class:`~alsmeta.validation.AlsmetaInputError` naming the
 study and the argument (negative or zero SD, n too small, NaN, text, events
-larger than the group, mismatched lengths, duplicate labels). Nothing is
-dropped or coerced; every continuity correction is listed in ``notes``.
+larger than the group, mismatched lengths). Nothing is dropped or coerced;
+every continuity correction is listed in ``notes``. Duplicate study labels
+are made unique as metafor does (``.1``, ``.2`` appended), with a warning.
 """
 
 from __future__ import annotations

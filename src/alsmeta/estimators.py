@@ -44,6 +44,7 @@ from alsmeta._rowmath import (
     count_groups,
     dense,
     generalized_q_dense,
+    p_trace_dense,
     p_trace_pair_dense,
     psum,
     weighted_mean_dense,
@@ -126,8 +127,7 @@ class Rows:
         w = 1.0 / self.v
         mu, s = weighted_mean_dense(self.y, w)
         q = psum(w * (self.y - mu[None, :]) ** 2)
-        tr_p = s - psum(w * w) / s
-        return w, s, q, tr_p
+        return w, s, q, p_trace_dense(w)
 
     @cached_property
     def ss(self) -> Array:
@@ -138,6 +138,59 @@ class Rows:
     @cached_property
     def vsum(self) -> Array:
         return psum(self.v)
+
+
+_DEAD_ZONE = 16  # no rescaling while the typical standard error lies within 2^-16 .. 2^16
+
+
+def scale_exponent(v: Array) -> npt.NDArray[np.int64]:
+    """Power-of-two exponent ``m`` of the working scale ``s = 2^m`` of each column of ``(c, n)`` variances.
+
+    ``s^2`` is the power of two nearest the geometric mean of the smallest and
+    largest variance, so the standardised variances ``v / s^2`` lie in
+    ``[R^-1/2, R^1/2]`` (``R`` the ratio of the largest to the smallest) and
+    every power of the weights the engine forms (up to ``w^4``) stays in
+    range. Rescaling by a power of two is exact in binary floating point, so
+    the results on the standardised scale, multiplied back, are the exact
+    results of the same arithmetic on the original scale wherever that
+    arithmetic neither overflows nor underflows. ``m = 0`` while ``s`` lies
+    within ``2^-16 .. 2^16`` (ordinary data are not touched at all).
+    """
+    if v.shape[0] == 0:
+        return np.zeros(v.shape[1], dtype=np.int64)
+    _, e_lo = np.frexp(v.min(axis=0))
+    _, e_hi = np.frexp(v.max(axis=0))
+    m = np.floor((e_lo.astype(np.int64) + e_hi) / 4.0 + 0.5).astype(np.int64)
+    return np.where(np.abs(m) <= _DEAD_ZONE, 0, m)
+
+
+_CENTRE_RATIO = 2.0**20  # centre a column whose effects are this much larger than their spread
+
+
+def standardise(r: Rows) -> tuple[Rows, npt.NDArray[np.int64], Array]:
+    """The block on its working scale: ``(y - y0) / s`` and ``v / s^2`` with ``s = 2^m`` per column.
+
+    ``s`` is chosen by :func:`scale_exponent`. ``y0`` is 0 unless the
+    effects of a column are far larger than their spread (all equal, or
+    equal up to a relative 1e-6): then ``y0`` is the column's first effect,
+    so that the rounding error of forming a mean of large, nearly equal
+    numbers does not masquerade as heterogeneity (``[0.1, 0.1, 0.1]`` has
+    tau^2 = 0 exactly, not 1e-34). Quantities in the units of the effect are
+    ``y0 + s * (result)``; variances ``s^2 * (result)``.
+
+    Returns the block (``r`` itself when no column needs it), ``m`` and ``y0``.
+    """
+    m = scale_exponent(r.v)
+    y0 = np.zeros(r.n)
+    if r.c:
+        big = np.abs(r.y).max(axis=0)
+        spread = r.y.max(axis=0) - r.y.min(axis=0)
+        near = (big > 0) & (big > _CENTRE_RATIO * spread)
+        y0 = np.where(near, r.y[0], 0.0)
+    if not m.any() and not y0.any():
+        return r, m, y0
+    y = r.y - y0[None, :] if y0.any() else r.y
+    return Rows(np.ldexp(y, -m[None, :]), np.ldexp(r.v, -2 * m[None, :])), m, y0
 
 
 def _loglik_dense(y: Array, v: Array, tau2: Array, reml: bool) -> Array:
@@ -251,7 +304,8 @@ def _score_dense(method: str, y: Array, v: Array, t: Array, k: int, step: bool =
     if not step:
         return score, None
     tr_pp = sw2 - 2.0 * sums[3] / s + sw2 * sw2 / (s * s)
-    return score, score / tr_pp
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero curvature gives a non-finite step, then 0
+        return score, score / tr_pp
 
 
 ScoreFunction = Callable[..., tuple[Array, Array]]
@@ -414,7 +468,10 @@ def estimate_tau2(
         this value, as metafor does.
     tol, maxiter
         Convergence control for Fisher scoring: stop when the step is at most
-        ``tol * max(tau2, mean(v))``.
+        ``tol * max(tau2, vh)`` with ``vh = k / sum(1/v)`` the harmonic mean
+        of the sampling variances (a scale of the data that a study with a
+        huge variance does not inflate; the arithmetic mean did, and then
+        scoring stopped after one step).
 
     Returns
     -------
@@ -435,9 +492,12 @@ def estimate_tau2(
     n = y.shape[0]
     parts = {name: np.zeros(n, dtype=dt) for name, dt in _EST_FIELDS}
     for c, rows in count_groups(mask):
-        est = estimate_dense(Rows(*dense(mask, rows, c, y, v)), method, tau2_fixed, tol, maxiter)
+        r, m, _ = standardise(Rows(*dense(mask, rows, c, y, v)))
+        fixed = None if tau2_fixed is None else np.ldexp(float(tau2_fixed), -2 * m)
+        est = estimate_dense(r, method, fixed, tol, maxiter)
         for name, _ in _EST_FIELDS:
-            parts[name][rows] = getattr(est, name)
+            val = getattr(est, name)
+            parts[name][rows] = np.ldexp(val, 2 * m) if name in ("tau2", "tau2_se") else val
     return Tau2Estimate(**parts)
 
 
@@ -448,23 +508,29 @@ _EST_FIELDS = (
 
 
 def estimate_dense(
-    r: Rows, method: str, tau2_fixed: float | None, tol: float, maxiter: int, with_se: bool = True
+    r: Rows, method: str, tau2_fixed: float | Array | None, tol: float, maxiter: int, with_se: bool = True
 ) -> Tau2Estimate:
     """tau^2 of each column of a :class:`Rows` block (any number of studies, including 0 and 1).
 
-    ``with_se=False`` skips the standard error (NaN).
+    ``tau2_fixed`` is one value or one per column. ``with_se=False`` skips
+    the standard error (NaN). The block is used on the scale it is given
+    (callers standardise it with :func:`standardise`).
     """
     n = r.n
     fixed = tau2_fixed is not None and method != "CE"
+    fixed_value = np.broadcast_to(np.asarray(tau2_fixed, dtype=float), (n,)).copy() if fixed else None
     if r.c < 2 or method == "CE":
-        fill = np.nan if r.c == 0 else (float(tau2_fixed) if fixed else 0.0)
         false = np.zeros(n, dtype=bool)
+        if r.c == 0:
+            fill = np.full(n, np.nan)
+        else:
+            fill = fixed_value if fixed_value is not None else np.zeros(n)
         return Tau2Estimate(
-            tau2=np.full(n, fill), tau2_se=np.full(n, np.nan), converged=np.full(n, r.c > 0),
+            tau2=fill, tau2_se=np.full(n, np.nan), converged=np.full(n, r.c > 0),
             iterations=np.zeros(n, dtype=np.int64), fallback=false, boundary_reset=false.copy(),
             multimodal=false.copy(),
         )
-    return _estimate_rows(method, r, np.full(n, float(tau2_fixed)) if fixed else None, tol, maxiter, with_se)
+    return _estimate_rows(method, r, fixed_value, tol, maxiter, with_se)
 
 
 def _estimate_rows(
@@ -534,7 +600,7 @@ def _tau2_se(method: str, r: Rows, tau2: Array) -> Array:
 def _iterate(method: str, r: Rows, tol: float, maxiter: int) -> tuple[Array, npt.NDArray[np.int64], BoolArray, BoolArray]:
     """Fisher scoring from the truncated HE estimate, then the bracketing fallback where it failed."""
     k = r.c
-    scale = r.vsum / k
+    scale = _typical_variance(r)
 
     def score(yy: Array, vv: Array, t: Array) -> tuple[Array, Array]:
         return _score_dense(method, yy, vv, t, k)
@@ -556,10 +622,20 @@ def _iterate(method: str, r: Rows, tol: float, maxiter: int) -> tuple[Array, npt
     return tau2, iters, fallback, ok
 
 
+def _typical_variance(r: Rows) -> Array:
+    """Harmonic mean ``k / sum(1/v)`` of each column's variances: the scale of the stopping rule.
+
+    Scale-equivariant, and not inflated by a study with a huge variance
+    (which the arithmetic mean is: with one study at 1e12 times the others'
+    variance the tolerance grew a trillionfold and scoring stopped early).
+    """
+    return r.c / r.fe[1]
+
+
 def _likelihood_check(method: str, r: Rows, tau2: Array, tol: float) -> tuple[Array, BoolArray]:
     """metafor's ll0check: reset to 0 where the likelihood at 0 is higher than at the solution."""
     reset = np.zeros(r.n, dtype=bool)
-    cand = np.flatnonzero(tau2 > tol * r.vsum / r.c)
+    cand = np.flatnonzero(tau2 > tol * _typical_variance(r))
     if cand.size == 0:
         return tau2, reset
     reml = method == "REML"

@@ -30,6 +30,39 @@ from alsmeta.estimators import Rows, solve_q
 Array = npt.NDArray[np.float64]
 
 
+#: Effects whose spread is at most this fraction of max(|yi|, sqrt(mean vi)) count as identical.
+NO_SPREAD = 1e-12
+NO_SPREAD_NOTE = (
+    "All effects are equal (up to rounding noise: spread <= 1e-12 x max(|yi|, sqrt(mean vi))): with no spread "
+    "there is no funnel-plot asymmetry and no evidence of small-study effects or publication bias; "
+    "the test is undefined (NaN) rather than a spurious result from rounding error."
+)
+
+
+def effects_without_spread(yi: npt.ArrayLike, vi: npt.ArrayLike) -> bool:
+    """True when the effects are identical up to rounding noise.
+
+    The spread ``max(yi) - min(yi)`` is compared with ``1e-12`` times the
+    larger of ``max |yi|`` (effects computed from equal data by different
+    routes differ by a few units in the last place, about 1e-16 relative,
+    so 1e-12 leaves a margin of four orders of magnitude) and the typical
+    standard error ``sqrt(mean(vi))`` (differences below a trillionth of a
+    standard error carry no information). The rule is scale-invariant:
+    multiplying ``yi`` by ``c`` and ``vi`` by ``c^2`` does not change it.
+    Asymmetry tests are undefined for such data (they would only measure
+    rounding error; metafor's ``trimfill()`` adds 7 of 12 studies to 12
+    identical effects), so alsmeta's bias diagnostics report no evidence
+    of bias for them.
+    """
+    y = np.asarray(yi, dtype=float)
+    v = np.asarray(vi, dtype=float)
+    if y.size < 2:
+        return False
+    spread = float(y.max() - y.min())
+    ref = max(float(np.abs(y).max()), float(np.sqrt(np.mean(v))))
+    return spread <= NO_SPREAD * ref
+
+
 @dataclass(frozen=True)
 class Heterogeneity:
     """Row-wise Q test, typical within-study variance, I^2 and H^2."""
@@ -61,10 +94,10 @@ def heterogeneity(r: Rows, tau2: Array, common_effect: bool, pvalue: bool = True
         q_p = stats.chi2.sf(q, df) if pvalue else np.full(n, np.nan)
         typical = (k - 1) / tr_p
         if common_effect:
-            i2 = np.maximum(0.0, 100.0 * (q - df) / q)
+            i2 = np.clip(100.0 * (q - df) / q, 0.0, 100.0)  # rounding can give 100 + 1e-14
             h2 = q / df
         else:
-            i2 = 100.0 * tau2 / (typical + tau2)
+            i2 = np.minimum(100.0 * tau2 / (typical + tau2), 100.0)  # rounding can give 100 + 1e-14
             h2 = tau2 / typical + 1.0
     if common_effect:
         i2[q == 0] = 0.0  # all effects identical: Q = 0 exactly, I^2 = 0 (not 0/0)
@@ -113,8 +146,8 @@ def q_profile_ci(r: Rows, typical_v: Array, level: float) -> QProfileInterval:
             out[:] = bound
             conv &= ok
     with np.errstate(invalid="ignore", divide="ignore"):
-        i2_low = 100.0 * low / (typical_v + low)
-        i2_high = 100.0 * high / (typical_v + high)
+        i2_low = np.minimum(100.0 * low / (typical_v + low), 100.0)
+        i2_high = np.minimum(100.0 * high / (typical_v + high), 100.0)
         h2_low = low / typical_v + 1.0
         h2_high = high / typical_v + 1.0
     return QProfileInterval(low, high, i2_low, i2_high, h2_low, h2_high, conv)

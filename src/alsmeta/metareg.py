@@ -62,8 +62,8 @@ from scipy import stats
 
 from alsmeta._roots import expand_upper, solve_decreasing
 from alsmeta.batch import canonical_test
-from alsmeta.estimators import canonical_method, fisher_scoring
-from alsmeta.validation import AlsmetaInputError, probability_level
+from alsmeta.estimators import canonical_method, fisher_scoring, scale_exponent
+from alsmeta.validation import AlsmetaInputError, nonnegative_number, positive_number, probability_level, whole_number
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
@@ -233,7 +233,7 @@ def _fisher_scoring(
     method: str, y: Array, v: Array, X: Array, mask: Mask, k: Array, p: int, start: Array, tol: float, maxiter: int
 ) -> tuple[Array, npt.NDArray[np.bool_]]:
     """Fisher scoring with the pooling engine's safeguards (:func:`alsmeta.estimators.fisher_scoring`)."""
-    scale = np.where(mask, v, 0.0).sum(axis=1) / k
+    scale = k / np.where(mask, 1.0 / v, 0.0).sum(axis=1)  # harmonic mean: not inflated by a huge variance
 
     def score(yy: Array, vv: Array, xx: Array, mm: Mask, kk: Array, t: Array) -> tuple[Array, Array]:
         return _score(method, yy, vv, xx, mm, t, kk, p)
@@ -373,7 +373,7 @@ def estimate_tau2_regression(
                 reml = method == "REML"
                 ll_hat = _log_lik(y, v, X, mask, tau2, reml)
                 ll_zero = _log_lik(y, v, X, mask, np.zeros(n), reml)
-                scale = np.where(mask, v, 0.0).sum(axis=1) / k
+                scale = k / np.where(mask, 1.0 / v, 0.0).sum(axis=1)  # harmonic mean: not inflated by a huge variance
                 bad = (ll_zero - ll_hat > tol) & (tau2 > tol * scale)
                 reset[bad] = True
                 tau2 = np.where(bad, 0.0, tau2)
@@ -472,15 +472,37 @@ def fit_regression_many(
     btt = tuple(int(j) for j in btt)
     if any(j < 0 or j >= p for j in btt):
         raise AlsmetaInputError(f"btt: coefficient indices must lie in 0..{p - 1}, got {btt}")
-    y = np.where(m, y, 0.0)
-    v = np.where(m, v, 1.0)
+    if tau2 is not None:
+        tau2 = nonnegative_number(tau2, "tau2")
+    tol = positive_number(tol, "tol")
+    maxiter = whole_number(maxiter, "maxiter")
+    chunk_size = whole_number(chunk_size, "chunk_size")
+    # working scale (as the intercept-only engine): y / s, v / s^2 with one power of two s for the batch
+    e = int(scale_exponent(np.array([[v[m].min()], [v[m].max()]]))[0]) if m.any() else 0
+    y = np.where(m, np.ldexp(y, -e), 0.0)
+    v = np.where(m, np.ldexp(v, -2 * e), 1.0)
+    tau2_s = None if tau2 is None else float(np.ldexp(tau2, -2 * e))
     xs, T = _standardise(x, ones)
     parts = [
-        _fit_chunk(y[s], v[s], np.ascontiguousarray(xs[s]), T, m[s], method, test, level, btt, tau2, tol, maxiter)
+        _fit_chunk(y[s], v[s], np.ascontiguousarray(xs[s]), T, m[s], method, test, level, btt, tau2_s, tol, maxiter)
         for s in (slice(i, i + chunk_size) for i in range(0, B, chunk_size))
     ]
     arrays = {name: np.concatenate([pt[name] for pt in parts]) for name in parts[0]}
+    if e:
+        _scale_back(arrays, e, p)
     return RegressionBatch(method=method, test=test, level=level, btt=btt, p=p, **arrays)
+
+
+def _scale_back(arrays: dict[str, np.ndarray], e: int, p: int) -> None:
+    """Results on the original scale from those on the working scale ``s = 2^e`` (exact: powers of two)."""
+    for name in ("coef", "se", "ci_low", "ci_high"):
+        arrays[name] = np.ldexp(arrays[name], e)
+    for name in ("vcov", "tau2", "tau2_se"):
+        arrays[name] = np.ldexp(arrays[name], 2 * e)
+    # log-likelihoods: log det(V + tau2) gains k log s^2; REML's log det(X'WX) loses p log s^2
+    k = arrays["k"].astype(float)
+    arrays["ll_ml"] = arrays["ll_ml"] - k * e * np.log(2.0)
+    arrays["ll_reml"] = arrays["ll_reml"] - (k - p) * e * np.log(2.0)
 
 
 def _standardise(x: Array, ones: npt.NDArray[np.bool_]) -> tuple[Array, Array]:

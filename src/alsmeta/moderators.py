@@ -32,8 +32,17 @@ from alsmeta._diagnostics import fixed_tau2, require_fit
 from alsmeta.batch import canonical_test, pool_many
 from alsmeta.estimators import canonical_method
 from alsmeta.metareg import fit_regression_many
-from alsmeta.pooling import PooledResult
-from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level, study_labels
+from alsmeta.pooling import PooledResult, study_data_kept
+from alsmeta.validation import (
+    AlsmetaInputError,
+    align_on_index,
+    flag,
+    nonnegative_number,
+    numeric_column,
+    probability_level,
+    random_seed,
+    whole_number,
+)
 
 Array = npt.NDArray[np.float64]
 
@@ -146,18 +155,50 @@ def _as_frame(moderators: Any, k: int) -> pd.DataFrame:
     return frame
 
 
-def _study_data(
-    yi: Any, vi: Any, labels: Sequence[Any] | None
-) -> tuple[Array, Array, list[str]]:
-    if isinstance(yi, (str, bytes)) or np.ndim(yi) != 1:
-        raise AlsmetaInputError("yi: expected a one-dimensional sequence with one effect per study")
-    k = len(yi)
-    if isinstance(vi, (str, bytes)) or np.ndim(vi) != 1:
-        raise AlsmetaInputError("vi: expected one variance per study")
-    if len(vi) != k:
-        raise AlsmetaInputError(f"yi has {k} values but vi has {len(vi)}: one per study is required")
-    names = study_labels(labels, k)
-    return numeric_column(yi, "yi", names), numeric_column(vi, "vi", names, positive=True), names
+def _moderator_missing(moderators: Any, k: int) -> dict[str, npt.NDArray[np.bool_]]:
+    """One boolean "missing" array per moderator column (only columns with a missing value)."""
+    if moderators is None:
+        return {}
+    frame = _as_frame(moderators, k)
+    return {str(name): miss for name in frame.columns if (miss := frame[name].isna().to_numpy()).any()}
+
+
+def _subset_rows(values: Any, keep: npt.NDArray[np.bool_] | None) -> Any:
+    """The kept rows of a moderator / group input of any supported type."""
+    if keep is None or values is None:
+        return values
+    if isinstance(values, (pd.DataFrame, pd.Series)):
+        return values.iloc[np.flatnonzero(keep)]
+    if isinstance(values, dict):
+        return {n: np.asarray(c, dtype=object)[keep] if not isinstance(c, pd.Series) else c.iloc[np.flatnonzero(keep)]
+                for n, c in values.items()}
+    arr = np.asarray(values, dtype=object)
+    return arr[keep]
+
+
+def _study_data_with(
+    yi: Any, vi: Any, labels: Any, na_action: str, name: str, values: Any
+) -> tuple[Array, Array, list[str], Any]:
+    """Validated effects, variances and labels plus the moderators/groups ``values`` (named ``name``).
+
+    pandas inputs are paired by index; missing values anywhere are handled by
+    ``na_action`` (see :func:`alsmeta.pooling.study_data_kept`).
+    """
+    aligned = align_on_index({"yi": yi, "vi": vi, name: values, "labels": labels})
+    yi, vi, values, labels = aligned["yi"], aligned["vi"], aligned[name], aligned["labels"]
+    k = len(yi) if np.ndim(yi) == 1 and not isinstance(yi, (str, bytes)) else 0
+    if name == "groups":
+        if isinstance(values, (str, bytes)) or np.ndim(values) != 1 or len(values) != k:
+            raise AlsmetaInputError(f"groups: expected one subgroup per study ({k} values)")
+        miss = pd.isna(pd.Series(list(values), dtype=object)).to_numpy()
+        extra = {"groups": miss} if miss.any() else {}
+    else:
+        extra = _moderator_missing(values, k) if k else {}
+    y, v, names, keep = study_data_kept(yi, vi, None, labels, na_action, extra)
+    values = _subset_rows(values, keep)
+    if isinstance(values, (pd.DataFrame, pd.Series)):
+        values = values.reset_index(drop=True)
+    return y, v, names, values
 
 
 # ====================================================================== meta-regression
@@ -274,6 +315,7 @@ def meta_regression(
     intercept: bool = True,
     btt: Sequence[int] | None = None,
     tau2: float | None = None,
+    na_action: str = "raise",
 ) -> MetaRegressionResult:
     """Mixed-effects meta-regression, as metafor's ``rma(yi, vi, mods = ...)``.
 
@@ -301,7 +343,12 @@ def meta_regression(
         Terms tested by ``QM`` (0-based column indices of the design);
         default: every term except the intercept.
     tau2
-        Fix the residual tau^2.
+        Fix the residual tau^2 (a number >= 0).
+    na_action
+        ``"raise"`` (default): a missing value in ``yi``, ``vi``, a
+        moderator or ``labels`` is an error naming the studies and the
+        column; ``"drop"``: those studies are dropped with a warning saying
+        how many and which. pandas inputs are paired by their index.
 
     Notes
     -----
@@ -320,9 +367,9 @@ def meta_regression(
     The Handbook of Research Synthesis and Meta-Analysis, 2nd ed.
     Viechtbauer W et al. (2015) Psychol Methods 20:360-374.
     """
-    y, v, names = _study_data(yi, vi, labels)
+    y, v, names, moderators = _study_data_with(yi, vi, labels, na_action, "moderators", moderators)
     k = y.size
-    X, terms = design_matrix(moderators, k, names, intercept=intercept)
+    X, terms = design_matrix(moderators, k, names, intercept=flag(intercept, "intercept"))
     return _meta_regression_design(y, v, X, terms, names, method, test, level, btt, tau2)
 
 
@@ -333,6 +380,8 @@ def _meta_regression_design(
     method = canonical_method(method)
     test = canonical_test(test)
     level = probability_level(level)
+    if tau2 is not None:
+        tau2 = nonnegative_number(tau2, "tau2")
     k, p = X.shape
     need = p if (method == "CE" or tau2 is not None) else p + 1
     if k < need:
@@ -447,6 +496,7 @@ def subgroup_analysis(
     level: float = 0.95,
     tau2: str = "separate",
     labels: Sequence[Any] | None = None,
+    na_action: str = "raise",
 ) -> SubgroupResult:
     """Subgroup analysis with the test for subgroup differences (Q-between).
 
@@ -469,22 +519,23 @@ def subgroup_analysis(
         meta-regression on the subgroup factor; ``Q_b`` is its ``QM`` and the
         subgroup estimates use the common tau^2.
 
+    labels, na_action
+        As :func:`meta_regression` (a missing subgroup counts as a missing value).
+
     Notes
     -----
     A subgroup with one study contributes its own effect (tau^2 = 0). Fewer
     than 2 subgroups: ``Q_b`` is NaN and ``notes`` says so. With separate
     tau^2, a subgroup's tau^2 rests on few studies and can be very imprecise.
     """
-    y, v, names = _study_data(yi, vi, labels)
-    k = y.size
     method = canonical_method(method)
     test = canonical_test(test)
     level = probability_level(level)
     mode = str(tau2).lower()
     if mode not in ("separate", "common"):
         raise AlsmetaInputError(f"tau2: choose 'separate' or 'common', got {tau2!r}")
-    if isinstance(groups, (str, bytes)) or len(groups) != k:
-        raise AlsmetaInputError(f"groups: expected one subgroup per study ({k} values)")
+    y, v, names, groups = _study_data_with(yi, vi, labels, na_action, "groups", groups)
+    k = y.size
     values, levels = factor_levels(groups if isinstance(groups, pd.Series) else pd.Series(list(groups)), "groups", names)
     G = len(levels)
     masks = np.array([[val == lev for val in values] for lev in levels], dtype=bool).reshape(G, k)
@@ -595,9 +646,10 @@ def permutation_test(
     from meta-regression. Stat Med 23:1663-1682. Viechtbauer W et al. (2015)
     Psychol Methods 20:360-374.
     """
-    n_perm = int(n_permutations)
-    if n_perm < 2:
-        raise AlsmetaInputError(f"n_permutations: must be >= 2, got {n_permutations!r}")
+    n_perm = whole_number(n_permutations, "n_permutations", minimum=2)
+    seed = random_seed(seed)
+    if exact is not None:
+        exact = flag(exact, "exact")
     rng = np.random.default_rng(seed)
     if isinstance(result, PooledResult):
         return _permute_signs(require_fit(result, "permutation_test"), n_perm, rng, seed, exact)

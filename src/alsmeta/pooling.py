@@ -31,7 +31,23 @@ from scipy import stats
 
 from alsmeta.batch import BatchResult, canonical_test, pool_many
 from alsmeta.estimators import canonical_method
-from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level, study_labels
+from alsmeta.validation import (
+    AlsmetaInputError,
+    AlsmetaWarning,
+    align_on_index,
+    check_computable,
+    missing_labels,
+    missing_studies,
+    na_action_arg,
+    nonnegative_number,
+    numeric_column,
+    positive_number,
+    probability_level,
+    study_labels,
+    whole_number,
+)
+
+__all__ = ["AlsmetaWarning", "PooledResult", "pool", "study_data", "study_data_kept"]
 
 Array = npt.NDArray[np.float64]
 
@@ -48,10 +64,6 @@ METHOD_NAMES = {
     "PM": "Paule-Mandel",
     "PMM": "median-unbiased Paule-Mandel",
 }
-
-
-class AlsmetaWarning(UserWarning):
-    """Warnings about estimation: fallbacks, boundaries, downgraded tests."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,7 +210,12 @@ class PooledResult:
 
 
 def _fmt(x: float, digits: int) -> str:
-    return "NA" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+    """Fixed ``digits`` decimals; scientific notation where that would hide the value (|x| >= 1e7 or < 10^-digits)."""
+    if x is None or not np.isfinite(x):
+        return "NA"
+    if x != 0 and (abs(x) >= 1e7 or abs(x) < 0.5 * 10.0**-digits):
+        return f"{x:.{digits}e}"
+    return f"{x:.{digits}f}"
 
 
 def _fmt_p(p: float, digits: int) -> str:
@@ -284,26 +301,37 @@ def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter:
         msg = "The Knapp-Hartung adjustment is meant for random-effects models; applied to the common-effect fit as requested."
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
-    if bool(b.fallback[0]):
+    if test == "knha" and k >= 2 and b.se[0] == 0:
         msg = (
-            f"{method}: Fisher scoring did not converge within {maxiter} iterations; tau^2 was obtained "
-            "with a bracketing root finder (scipy.optimize.elementwise.find_root) on the same estimating equation."
+            "Knapp-Hartung: the effects do not vary around the estimate (weighted residual sum of squares 0), so "
+            "the adjusted standard error is 0 and the test is degenerate (CI of width 0, p = 0, as metafor). "
+            "Use test='adhoc' (never narrower than z) or test='z'."
         )
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
+    # Recorded quietly (flag + note) when the answer is not affected; a warning only when it is.
+    if bool(b.fallback[0]) and bool(b.converged[0]):
+        notes.append(
+            f"{method}: Fisher scoring did not settle within {maxiter} iterations (it can oscillate); tau^2 is the "
+            "root of the same estimating equation found by a bracketing root finder, so the estimate is unaffected "
+            "(fallback=True)."
+        )
     if bool(b.boundary_reset[0]):
-        msg = f"{method}: Fisher scoring reached a point with lower likelihood than tau^2 = 0; tau^2 was set to 0."
-        notes.append(msg)
-        warnings.warn(msg, AlsmetaWarning, stacklevel=3)
+        notes.append(f"{method}: Fisher scoring reached a point with lower likelihood than tau^2 = 0; tau^2 = 0, "
+                     "the maximum, is reported (as metafor).")
     if bool(b.multimodal[0]):
         msg = (
             f"{method}: the likelihood has more than one maximum. Fisher scoring from the HE start stops at "
-            f"tau^2 = 0 (metafor reports that value); the global maximum at tau^2 = {b.tau2[0]:.6g} is reported."
+            f"tau^2 = 0 (metafor reports that value); the global maximum at tau^2 = {b.tau2[0]:.6g} is reported. "
+            "The two differ in substance: report both, or use an estimator with a unique solution (method='PM' or 'DL')."
         )
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     if not bool(b.converged[0]):
-        msg = f"{method}: tau^2 could not be estimated (no convergence); results are not reliable."
+        msg = (
+            f"{method}: tau^2 could not be estimated (Fisher scoring and the bracketing root finder both failed); "
+            "the results are not reliable. Use a non-iterative estimator (method='DL' or 'PM') or check the data."
+        )
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     if method != "CE" and k >= 2 and b.tau2[0] == 0 and not np.isnan(b.tau2_ci_low[0]) and b.tau2_ci_high[0] == 0:
@@ -323,6 +351,7 @@ def pool(
     tau2: float | None = None,
     tol: float = 1e-12,
     maxiter: int = 100,
+    na_action: str = "raise",
 ) -> PooledResult:
     """Pool study effects with a common-effect or random-effects model.
 
@@ -343,11 +372,18 @@ def pool(
         Confidence level for the CI, the prediction interval and the
         Q-profile intervals (0.95 or 95).
     labels
-        Study labels (unique); default ``Study 1`` ... .
+        Study labels; default ``Study 1`` ... . Duplicates are made unique
+        as metafor does (``.1``, ``.2`` appended to each copy) with a warning.
     tau2
-        Fix tau^2 at this value instead of estimating it.
+        Fix tau^2 at this value (a number >= 0) instead of estimating it.
     tol, maxiter
-        Convergence control of the iterative estimators.
+        Convergence control of the iterative estimators: ``tol`` finite > 0,
+        ``maxiter`` a whole number >= 1.
+    na_action
+        ``"raise"`` (default): a missing value (NaN/None) in ``yi``, ``vi``/
+        ``sei`` or ``labels`` is an error naming the studies and the column;
+        ``"drop"``: such studies are dropped with an :class:`AlsmetaWarning`
+        saying how many and which.
 
     Returns
     -------
@@ -356,10 +392,20 @@ def pool(
     Raises
     ------
     AlsmetaInputError
-        For bad input: the message names the study and the column.
+        For bad input: the message names the argument and, for data, the
+        study and the column. pandas Series are paired by their index (same
+        labels in another order are aligned; different labels are an error).
 
     Notes
     -----
+    The engine fits every meta-analysis on a standardised scale (effects
+    divided by a power of two ``s`` near the typical standard error,
+    variances by ``s^2``; see :func:`alsmeta.batch.pool_many`), so results
+    scale exactly with the data from 1e-150 to 1e150 and ordinary data give
+    the same bits as without it. Data whose variances differ by more than a
+    factor 1e8 are refused with a message naming the studies (see
+    :func:`alsmeta.validation.out_of_range`).
+
     Results agree with metafor's ``rma(yi, vi, method=, test=)``,
     ``predict()`` and ``confint()`` (Q-profile) to about 1e-10 when metafor
     is run with tight convergence control; see ``tests/reference``.
@@ -375,31 +421,88 @@ def pool(
     method = canonical_method(method)
     test = canonical_test(test)
     level = probability_level(level)
+    tol = positive_number(tol, "tol")
+    maxiter = whole_number(maxiter, "maxiter")
+    if tau2 is not None:
+        tau2 = nonnegative_number(tau2, "tau2")
     if (vi is None) == (sei is None):
         raise AlsmetaInputError("give exactly one of vi= (sampling variances) or sei= (standard errors)")
-    if isinstance(yi, (str, bytes)) or np.ndim(yi) != 1:
-        raise AlsmetaInputError("yi: expected a one-dimensional sequence with one effect per study")
-    k = len(yi)
-    spread = vi if vi is not None else sei
-    if isinstance(spread, (str, bytes)) or np.ndim(spread) != 1:
-        raise AlsmetaInputError(f"{'vi' if vi is not None else 'sei'}: expected one value per study")
-    if len(spread) != k:
-        raise AlsmetaInputError(
-            f"yi has {k} values but {'vi' if vi is not None else 'sei'} has {len(spread)}: one per study is required"
-        )
-    names = study_labels(labels, k)
-    y = numeric_column(yi, "yi", names)
-    if vi is not None:
-        v = numeric_column(vi, "vi", names, positive=True)
-    else:
-        v = numeric_column(sei, "sei", names, positive=True) ** 2
+    y, v, names = study_data(yi, vi, sei, labels, na_action)
     b = pool_many(y[None, :], v[None, :], method=method, test=test, level=level, tau2=tau2, tol=tol, maxiter=maxiter)
-    notes = _notes_and_warnings(b, method, test, k, maxiter)
+    notes = _notes_and_warnings(b, method, test, y.shape[0], maxiter)
     scalars = {name: _scalar(getattr(b, name)[0]) for name in _RESULT_ARRAYS}
     return PooledResult(
         yi=y, vi=v, labels=tuple(names), method=method, test=test, level=level,
         tau2_fixed=tau2 is not None and method != "CE", notes=notes, **scalars,
     )
+
+
+def study_data(
+    yi: Any, vi: Any, sei: Any, labels: Any, na_action: str = "raise",
+    extra_missing: dict[str, Any] | None = None,
+) -> tuple[Array, Array, list[str]]:
+    """Validated ``(yi, vi, labels)`` of one meta-analysis (``vi`` from ``sei`` when given).
+
+    See :func:`study_data_kept`, which also returns the studies kept.
+    """
+    y, v, names, _ = study_data_kept(yi, vi, sei, labels, na_action, extra_missing)
+    return y, v, names
+
+
+def study_data_kept(
+    yi: Any, vi: Any, sei: Any, labels: Any, na_action: str = "raise",
+    extra_missing: dict[str, Any] | None = None,
+) -> tuple[Array, Array, list[str], npt.NDArray[np.bool_] | None]:
+    """Validated ``(yi, vi, labels, keep)`` of one meta-analysis.
+
+    pandas input is paired by index (:func:`alsmeta.validation.align_on_index`;
+    callers align further columns such as moderators first), missing values
+    in ``yi``, ``vi``/``sei``, ``labels`` and the boolean "missing" arrays of
+    ``extra_missing`` (e.g. one per moderator) are handled by ``na_action``
+    (:func:`alsmeta.validation.missing_studies`), duplicate labels are made
+    unique, and data that double precision cannot pool are refused
+    (:func:`alsmeta.validation.check_computable`). ``keep`` marks the
+    studies kept (None when none was dropped). Every error names the study
+    and the column.
+    """
+    na_action = na_action_arg(na_action)
+    spread_name = "vi" if vi is not None else "sei"
+    aligned = align_on_index({"yi": yi, spread_name: vi if vi is not None else sei, "labels": labels})
+    yi, spread, labels = aligned["yi"], aligned[spread_name], aligned["labels"]
+    if isinstance(yi, (str, bytes)) or np.ndim(yi) != 1:
+        raise AlsmetaInputError("yi: expected a one-dimensional sequence with one effect per study")
+    if isinstance(spread, (str, bytes)) or np.ndim(spread) != 1:
+        raise AlsmetaInputError(f"{spread_name}: expected one value per study")
+    k = len(yi)
+    if len(spread) != k:
+        raise AlsmetaInputError(f"yi has {k} values but {spread_name} has {len(spread)}: one per study is required")
+    if labels is not None:
+        if isinstance(labels, (str, bytes)):
+            raise AlsmetaInputError("labels: expected one label per study, got a single string")
+        labels = list(labels)
+        if len(labels) != k:
+            raise AlsmetaInputError(f"labels: {len(labels)} labels given for {k} studies")
+        shown = [f"row {i + 1}" if m else str(x) for i, (x, m) in enumerate(zip(labels, missing_labels(labels)))]
+    else:
+        shown = [f"Study {i + 1}" for i in range(k)]
+    y = numeric_column(yi, "yi", shown, allow_nan=True)
+    s = numeric_column(spread, spread_name, shown, allow_nan=True, positive=True)
+    keep = missing_studies({"yi": y, spread_name: s, **(extra_missing or {})}, labels, na_action)
+    if keep is not None:
+        y, s = y[keep], s[keep]
+        labels = [x for x, kp in zip(labels, keep) if kp] if labels is not None else None
+        shown = [x for x, kp in zip(shown, keep) if kp]
+    names = study_labels(labels, y.shape[0]) if labels is not None else shown
+    if vi is None:
+        s = s * s
+        bad = np.flatnonzero((s == 0) | ~np.isfinite(s))
+        if bad.size:
+            raise AlsmetaInputError(
+                f"study {names[bad[0]]!r}, column 'sei': its square (the variance) is not representable "
+                f"in double precision ({s[bad[0]]!r}); rescale the data"
+            )
+    check_computable(y, s, names, spread_name)
+    return y, s, names, keep
 
 
 _RESULT_ARRAYS = (

@@ -30,6 +30,7 @@ from scipy import optimize, special, stats
 
 from alsmeta._diagnostics import require_fit
 from alsmeta.batch import pool_many
+from alsmeta.heterogeneity import NO_SPREAD_NOTE, effects_without_spread
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
@@ -173,7 +174,10 @@ def selection_model(
     -----
     Not computed (NaN, with a note) when k is smaller than the number of
     parameters or when an interval with a free ``delta`` contains no study
-    (the parameter is not identifiable; metafor stops). With fewer than
+    (the parameter is not identifiable; metafor stops), and when all
+    effects are equal up to rounding noise
+    (:func:`alsmeta.heterogeneity.effects_without_spread`: no spread, no
+    evidence of selection). With fewer than
     about 20 studies - and always when a ``delta`` ends on its bound (0 or
     100) - the estimates are unstable and flagged not meaningful.
 
@@ -188,7 +192,10 @@ def selection_model(
     alt = str(alternative).lower().replace("-", ".").replace("_", ".")
     if alt not in ("greater", "less", "two.sided"):
         raise AlsmetaInputError(f"alternative: choose 'greater', 'less' or 'two-sided', got {alternative!r}")
-    s = np.atleast_1d(np.asarray(steps, dtype=float))
+    try:
+        s = np.atleast_1d(np.asarray(steps, dtype=float))
+    except (TypeError, ValueError):
+        raise AlsmetaInputError(f"steps: values must be numbers between 0 and 1, got {steps!r}") from None
     if s.size == 0 or np.any(~np.isfinite(s)) or np.any((s < 0) | (s > 1)):
         raise AlsmetaInputError(f"steps: values must lie between 0 and 1, got {steps!r}")
     s = np.unique(s)
@@ -214,6 +221,8 @@ def selection_model(
 
     if k < n_par:
         return empty(f"k = {k} studies for {n_par} parameters: the selection model cannot be fitted.")
+    if effects_without_spread(yi, vi):
+        return empty(NO_SPREAD_NOTE.replace("the test is undefined", "the selection model is not fitted and its tests are undefined"))
     if np.any(counts[1:] == 0):
         lo = np.concatenate([[0.0], s[:-1]])
         which = ", ".join(f"{lo[j]:g} < p <= {s[j]:g}" for j in range(1, N) if counts[j] == 0)

@@ -34,9 +34,9 @@ from alsmeta.batch import TESTS, BatchResult, fit_spec, pool_many, run_batch
 from alsmeta.estimators import METHODS
 from alsmeta.metareg import _standardise, fit_regression_many
 from alsmeta.moderators import MetaRegressionResult
-from alsmeta.pooling import PooledResult
+from alsmeta.pooling import PooledResult, study_data
 from alsmeta.progress import ProgressArg
-from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level, study_labels
+from alsmeta.validation import AlsmetaInputError, flag, probability_level, random_seed, whole_number
 
 Array = npt.NDArray[np.float64]
 
@@ -248,6 +248,7 @@ def cumulative(fit: PooledResult, order: Sequence[Any] | None = None, decreasing
     falls back to z, as metafor does). k = 0: an empty frame.
     """
     fit = require_fit(fit, "cumulative")
+    decreasing = flag(decreasing, "decreasing")
     k = fit.k
     if k == 0:
         return _frame_empty(["label", "order"])
@@ -328,8 +329,9 @@ def gosh(
     """
     fit = require_fit(fit, "gosh")
     k = fit.k
-    if max_subsets is not None and int(max_subsets) < 1:
-        raise AlsmetaInputError(f"max_subsets: must be a positive integer, got {max_subsets!r}")
+    if max_subsets is not None:
+        max_subsets = whole_number(max_subsets, "max_subsets")
+    seed = random_seed(seed)
     cols = ["subset", *_GOSH_COLUMNS]
     if k == 0:
         out = pd.DataFrame({c: [] for c in cols})
@@ -491,9 +493,8 @@ def bootstrap(
     k = fit.k
     if k < 2:
         raise AlsmetaInputError(f"bootstrap: needs at least 2 studies (k = {k})")
-    n = int(n_boot)
-    if n < 2:
-        raise AlsmetaInputError(f"n_boot: must be >= 2, got {n_boot!r}")
+    n = whole_number(n_boot, "n_boot", minimum=2)
+    seed = random_seed(seed)
     level = fit.level if level is None else probability_level(level)
     idx = np.random.default_rng(seed).integers(0, k, size=(n, k), dtype=np.int32)
     spec = fit_spec(fit.method, fit.test, fit.level, fixed_tau2(fit), False, 1e-12, 100)
@@ -542,6 +543,7 @@ def estimator_sweep(
     tests: Sequence[str] | None = None,
     level: float = 0.95,
     labels: Sequence[Any] | None = None,
+    na_action: str = "raise",
 ) -> pd.DataFrame:
     """Every tau^2 estimator crossed with every test, as one tidy table.
 
@@ -555,6 +557,8 @@ def estimator_sweep(
         Tests (default: ``"z"``, ``"t"``, ``"knha"``, ``"adhoc"``).
     level
         Confidence level.
+    labels, na_action
+        As in :func:`alsmeta.pool`.
 
     Returns
     -------
@@ -572,15 +576,8 @@ def estimator_sweep(
     estimator gives tau^2 = 0 and t-based tests fall back to z (noted in
     ``df``); k = 0: every row is the empty meta-analysis.
     """
-    if isinstance(yi, (str, bytes)) or np.ndim(yi) != 1:
-        raise AlsmetaInputError("yi: expected one effect per study")
-    k = len(yi)
-    if isinstance(vi, (str, bytes)) or np.ndim(vi) != 1 or len(vi) != k:
-        raise AlsmetaInputError(f"vi: expected one variance per study ({k} values)")
-    names = study_labels(labels, k)
-    y = numeric_column(yi, "yi", names)
-    v = numeric_column(vi, "vi", names, positive=True)
     level = probability_level(level)
+    y, v, _ = study_data(yi, vi, None, labels, na_action)
     methods = list(METHODS) if methods is None else list(methods)
     tests = list(TESTS) if tests is None else list(tests)
     rows = []

@@ -3,50 +3,224 @@
 Every user-facing function converts its study-level inputs with the helpers
 here, so that bad input always produces the same kind of message: the name of
 the column (argument), the label of the offending study and what is wrong.
-Nothing is silently dropped, coerced or reordered.
+Nothing is silently dropped, coerced or reordered: missing values are an
+error unless the caller asks for ``na_action="drop"`` (then a warning says
+how many studies were dropped and which), duplicate study labels are made
+unique as metafor does (with a warning naming them), and pandas Series are
+paired by their index, not by position.
+
+One helper per kind of check; the happy path is vectorised (no Python loop
+over studies), so a million studies are validated in milliseconds.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 
 class AlsmetaInputError(ValueError):
     """Raised when user input is malformed; the message names study and column."""
 
 
+class AlsmetaWarning(UserWarning):
+    """Warnings about estimation and input: fallbacks, boundaries, downgraded tests, dropped rows."""
+
+
+NA_ACTIONS = ("raise", "drop")
+_SHOW = 5  # labels listed in a message before "..."
+
+
+def _listing(names: Sequence[str]) -> str:
+    """``'a', 'b', 'c'`` (at most five, then the count of the rest)."""
+    shown = ", ".join(repr(str(n)) for n in names[:_SHOW])
+    rest = len(names) - _SHOW
+    return shown + (f" and {rest} more" if rest > 0 else "")
+
+
+# ---------------------------------------------------------------- scalar arguments
+def _real(value: Any, name: str) -> float:
+    """A real number from a scalar argument; booleans and text are refused, not coerced."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
+        raise AlsmetaInputError(f"{name}: {value!r} is not a number")
+    if np.ndim(value) != 0:
+        raise AlsmetaInputError(f"{name}: expected a single number, got {type(value).__name__}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise AlsmetaInputError(f"{name}: {value!r} is not a number") from None
+
+
+def finite_number(value: Any, name: str) -> float:
+    """Convert one scalar argument to a finite float, or raise naming the argument.
+
+    Booleans and text are refused rather than coerced (``True`` or ``"0.5"``
+    passed where a number is expected is almost always a mistake).
+    """
+    v = _real(value, name)
+    if not np.isfinite(v):
+        raise AlsmetaInputError(f"{name}: must be finite, got {value!r}")
+    return v
+
+
+def positive_number(value: Any, name: str) -> float:
+    """A finite number > 0 (convergence tolerances, thresholds), or raise naming the argument."""
+    v = finite_number(value, name)
+    if v <= 0:
+        raise AlsmetaInputError(f"{name}: must be > 0, got {value!r}")
+    return v
+
+
+def nonnegative_number(value: Any, name: str) -> float:
+    """A finite number >= 0 (a fixed tau^2), or raise naming the argument."""
+    v = finite_number(value, name)
+    if v < 0:
+        raise AlsmetaInputError(f"{name}: must be >= 0, got {value!r}")
+    return v
+
+
+def whole_number(value: Any, name: str, minimum: int = 1) -> int:
+    """A whole number >= ``minimum`` (iteration limits, counts), or raise naming the argument.
+
+    ``100.0`` is accepted as 100; ``2.5``, ``True`` and ``"100"`` are refused.
+    """
+    v = finite_number(value, name)
+    if v != np.floor(v):
+        raise AlsmetaInputError(f"{name}: must be a whole number, got {value!r}")
+    if v < minimum:
+        raise AlsmetaInputError(f"{name}: must be >= {minimum}, got {value!r}")
+    return int(v)
+
+
+def flag(value: Any, name: str) -> bool:
+    """A boolean switch; ``0``/``1`` and text are refused (``"False"`` is truthy in Python)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise AlsmetaInputError(f"{name}: must be True or False, got {value!r}")
+    return bool(value)
+
+
+def random_seed(value: Any, name: str = "seed") -> Any:
+    """A seed for :func:`numpy.random.default_rng`: None, a whole number >= 0, or a numpy Generator/SeedSequence."""
+    if value is None or isinstance(value, (np.random.Generator, np.random.SeedSequence, np.random.BitGenerator)):
+        return value
+    return whole_number(value, name, minimum=0)
+
+
+def choice(value: Any, name: str, allowed: Sequence[str]) -> str:
+    """One of ``allowed`` (exact string), or raise listing them."""
+    if not isinstance(value, str) or value not in allowed:
+        raise AlsmetaInputError(f"{name}: must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    return value
+
+
+def probability_level(level: Any, name: str = "level") -> float:
+    """Validate a confidence level given as a proportion (0.95) or a percentage (95).
+
+    As in metafor, a value in (1, 100) is a percentage. 0, 1, 100, negative,
+    NaN and infinite values, booleans and text are refused with an error
+    naming the argument.
+    """
+    lv = _real(level, name)
+    if not np.isfinite(lv):
+        raise AlsmetaInputError(f"{name}: must be finite, got {level!r}")
+    if 1.0 < lv < 100.0:
+        lv = lv / 100.0
+    if not 0.0 < lv < 1.0:
+        raise AlsmetaInputError(f"{name}: {level!r} must lie strictly between 0 and 1 (or, as a percentage, 1 and 100)")
+    return lv
+
+
+def na_action_arg(na_action: Any) -> str:
+    """``"raise"`` or ``"drop"``."""
+    return choice(na_action, "na_action", NA_ACTIONS)
+
+
+# ---------------------------------------------------------------- study labels
+def _is_missing_label(lab: Any) -> bool:
+    if lab is None or lab is pd.NA or lab is pd.NaT:
+        return True
+    if isinstance(lab, (float, np.floating)) and np.isnan(lab):
+        return True
+    return str(lab).strip() == ""
+
+
+def missing_labels(labels: Sequence[Any] | None) -> npt.NDArray[np.bool_]:
+    """True for each label that is missing (None, NaN) or empty."""
+    if labels is None:
+        return np.zeros(0, dtype=bool)
+    return np.fromiter((_is_missing_label(x) for x in labels), dtype=bool, count=len(labels))
+
+
+def make_unique(labels: Sequence[str]) -> list[str]:
+    """Append ``.1``, ``.2``, ... to every copy of a duplicated label (metafor's ``.make.unique``).
+
+    ``["a", "b", "a"]`` becomes ``["a.1", "b", "a.2"]``; repeated until no
+    label is duplicated (a made-up label may itself clash with a given one).
+    """
+    out = list(labels)
+    while True:
+        s = pd.Series(out, dtype=object)
+        dup = s.duplicated(keep=False).to_numpy()
+        if not dup.any():
+            return out
+        rank = s[dup].groupby(s[dup], sort=False).cumcount() + 1
+        for i, r in zip(np.flatnonzero(dup), rank.to_numpy()):
+            out[i] = f"{out[i]}.{r}"
+
+
 def study_labels(labels: Sequence[Any] | None, k: int) -> list[str]:
     """Return ``k`` study labels as strings, defaulting to ``"Study 1"`` ... .
+
+    Duplicated labels are made unique as metafor does (``.1``, ``.2``
+    appended to each copy; see :func:`make_unique`) with an
+    :class:`AlsmetaWarning` naming them.
 
     Raises
     ------
     AlsmetaInputError
-        If the number of labels differs from ``k``, a label is missing/empty,
-        or two studies share a label.
+        If the number of labels differs from ``k`` or a label is
+        missing/empty (naming the studies).
     """
     if labels is None:
         return [f"Study {i + 1}" for i in range(k)]
-    if isinstance(labels, str):
+    if isinstance(labels, (str, bytes)):
         raise AlsmetaInputError("labels: expected one label per study, got a single string")
-    out = []
-    for i, lab in enumerate(list(labels)):
-        if lab is None or (isinstance(lab, float) and np.isnan(lab)) or str(lab).strip() == "":
-            raise AlsmetaInputError(f"labels: study {i + 1} has an empty or missing label")
-        out.append(str(lab))
-    if len(out) != k:
-        raise AlsmetaInputError(f"labels: {len(out)} labels given for {k} studies")
-    seen: dict[str, int] = {}
-    for i, lab in enumerate(out):
-        if lab in seen:
-            raise AlsmetaInputError(
-                f"labels: duplicate study label {lab!r} (studies {seen[lab] + 1} and {i + 1})"
-            )
-        seen[lab] = i
+    raw = list(labels)
+    if len(raw) != k:
+        raise AlsmetaInputError(f"labels: {len(raw)} labels given for {k} studies")
+    gone = np.flatnonzero(missing_labels(raw))
+    if gone.size:
+        rows = ", ".join(str(i + 1) for i in gone[:_SHOW]) + (f" and {gone.size - _SHOW} more" if gone.size > _SHOW else "")
+        raise AlsmetaInputError(
+            f"labels: {gone.size} studies have an empty or missing label (studies {rows}); "
+            "give every study a label, or use na_action='drop'"
+        )
+    out = [str(x) for x in raw]
+    s = pd.Series(out, dtype=object)
+    dup = s.duplicated(keep=False).to_numpy()
+    if dup.any():
+        names = list(dict.fromkeys(s[dup]))
+        out = make_unique(out)
+        warnings.warn(
+            f"labels: duplicate study labels {_listing(names)} were made unique as metafor does "
+            f"('.1', '.2', ... appended to each copy)",
+            AlsmetaWarning,
+            stacklevel=3,
+        )
     return out
+
+
+# ---------------------------------------------------------------- numeric columns
+def _column_error(column: str, names: Sequence[str], bad: npt.NDArray[np.intp], what: str, values: np.ndarray) -> AlsmetaInputError:
+    i = int(bad[0])
+    more = f" ({bad.size} studies in all: {_listing([names[j] for j in bad])})" if bad.size > 1 else ""
+    shown = "value" if np.isnan(values[i]) else f"value {float(values[i])!r}"
+    return AlsmetaInputError(f"study {names[i]!r}, column {column!r}: {shown} {what}{more}")
 
 
 def numeric_column(
@@ -80,44 +254,67 @@ def numeric_column(
     ------
     AlsmetaInputError
         Naming the study and the column for every kind of bad entry.
+
+    Notes
+    -----
+    Numeric arrays are checked with array operations; only input that is
+    not already numeric (lists holding ``None``, text, booleans) is looked
+    at entry by entry, to name exactly what is wrong.
     """
     if isinstance(values, (str, bytes)):
         raise AlsmetaInputError(f"{column}: expected one value per study, got a single string")
     if np.ndim(values) == 0:
         raise AlsmetaInputError(f"{column}: expected one value per study, got a scalar")
-    raw = list(values.tolist() if hasattr(values, "tolist") else values)
-    k = len(raw)
+    if np.ndim(values) != 1:
+        raise AlsmetaInputError(f"{column}: expected a one-dimensional sequence, got shape {np.shape(values)}")
+    if isinstance(values, (pd.Series, pd.Index)):
+        arr = values.to_numpy()
+    elif isinstance(values, np.ndarray):
+        arr = values
+    else:  # a list may mix booleans, None and text with numbers: look at each entry
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = list(values)
+    k = arr.shape[0]
     names = list(labels) if labels is not None else [f"Study {i + 1}" for i in range(k)]
     if len(names) != k:
         raise AlsmetaInputError(f"{column}: {k} values given for {len(names)} studies")
-    out = np.empty(k, dtype=float)
-    for i, x in enumerate(raw):
+    if arr.dtype.kind in "fiu":
+        out = arr.astype(float, copy=True)
+    else:
+        out = _convert_entries(arr, column, names)
+    nan = np.isnan(out)
+    if nan.any() and not allow_nan:
+        raise _column_error(column, names, np.flatnonzero(nan), "is missing (NaN)", out)
+    with np.errstate(invalid="ignore"):
+        checks = [(np.isinf(out), "is not finite")]
+        if positive:
+            checks.append((out <= 0, "must be > 0"))
+        if nonnegative:
+            checks.append((out < 0, "must be >= 0"))
+        if integer:
+            checks.append((np.isfinite(out) & (out != np.round(out)), "must be a whole number"))
+    for bad, what in checks:
+        if bad.any():
+            raise _column_error(column, names, np.flatnonzero(bad), what, out)
+    return out
+
+
+def _convert_entries(arr: np.ndarray, column: str, names: Sequence[str]) -> npt.NDArray[np.float64]:
+    """Entry-by-entry conversion of non-numeric input (object, text, boolean arrays)."""
+    out = np.empty(arr.shape[0], dtype=float)
+    for i, x in enumerate(arr.tolist()):
         where = f"study {names[i]!r}, column {column!r}"
-        if x is None:
-            if not allow_nan:
-                raise AlsmetaInputError(f"{where}: value is missing")
+        if x is None or x is pd.NA:
             out[i] = np.nan
             continue
-        if isinstance(x, bool) or isinstance(x, np.bool_):
+        if isinstance(x, (bool, np.bool_)):
             raise AlsmetaInputError(f"{where}: boolean {x!r} is not a number")
         if isinstance(x, (str, bytes)):
             raise AlsmetaInputError(f"{where}: {x!r} is not a number")
         try:
-            xf = float(x)
+            out[i] = float(x)
         except (TypeError, ValueError):
             raise AlsmetaInputError(f"{where}: {x!r} is not a number") from None
-        if np.isnan(xf):
-            if not allow_nan:
-                raise AlsmetaInputError(f"{where}: value is missing (NaN)")
-        elif not np.isfinite(xf):
-            raise AlsmetaInputError(f"{where}: value {xf} is not finite")
-        elif positive and xf <= 0:
-            raise AlsmetaInputError(f"{where}: value {xf!r} must be > 0")
-        elif nonnegative and xf < 0:
-            raise AlsmetaInputError(f"{where}: value {xf!r} must be >= 0")
-        elif integer and xf != np.round(xf):
-            raise AlsmetaInputError(f"{where}: value {xf!r} must be a whole number")
-        out[i] = xf
     return out
 
 
@@ -130,31 +327,147 @@ def same_length(columns: dict[str, Sequence[Any]]) -> int:
     return next(iter(lengths.values()), 0)
 
 
-def probability_level(level: float, name: str = "level") -> float:
-    """Validate a confidence level given as a fraction (0.95) or percent (95)."""
-    try:
-        lv = float(level)
-    except (TypeError, ValueError):
-        raise AlsmetaInputError(f"{name}: {level!r} is not a number") from None
-    if 1.0 < lv < 100.0:
-        lv = lv / 100.0
-    if not 0.0 < lv < 1.0:
-        raise AlsmetaInputError(f"{name}: {level!r} must lie strictly between 0 and 1 (or 0 and 100)")
-    return lv
+# ---------------------------------------------------------------- computable range
+MAX_VARIANCE_RATIO = 1e8
+MAX_STANDARDISED_SPREAD2 = 1e200
 
 
-def finite_number(value: Any, name: str) -> float:
-    """Convert one scalar argument to a finite float, or raise naming the argument.
+def out_of_range(ymin: Any, ymax: Any, vmin: Any, vmax: Any) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Meta-analyses that double precision cannot fit, per row: ``(variances, effects)``.
 
-    Booleans and text are refused rather than coerced (``True`` or ``"0.5"``
-    passed where a number is expected is almost always a mistake).
+    The engine works on a standardised scale (see
+    :func:`alsmeta.estimators.standardise`), so the absolute magnitude of the
+    data does not matter. What is refused:
+
+    * a ratio of the largest to the smallest variance above ``1e8``
+      (standard errors differing by more than 1e4): the meta-regression
+      behind the asymmetry tests and Begg's standardised effects lose about
+      ``1e-16 * ratio`` of their accuracy (measured: p-values move by 1e-9
+      under rescaling at 1e8, by 3e-3 at 1e12), so beyond 1e8 a number
+      could be silently wrong. (The pooled fit itself is accurate far
+      beyond; the limit is kept at one place so that a fit and its
+      diagnostics are always both trustworthy.) No real meta-analysis is
+      near it: the widest of the 22 metafor reference sets has 1e6.
+    * a spread of the effects above ``1e100`` standard errors of the most
+      precise study (Cochran's Q overflows).
+
+    Such data are refused, never fitted into a silently wrong number.
     """
-    if isinstance(value, (bool, np.bool_, str, bytes)):
-        raise AlsmetaInputError(f"{name}: {value!r} is not a number")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise AlsmetaInputError(f"{name}: {value!r} is not a number") from None
-    if not np.isfinite(v):
-        raise AlsmetaInputError(f"{name}: must be finite, got {value!r}")
-    return v
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        bad_v = np.asarray(vmax) / np.asarray(vmin) > MAX_VARIANCE_RATIO
+        bad_y = ~bad_v & ((np.asarray(ymax) - np.asarray(ymin)) / np.sqrt(vmin) > np.sqrt(MAX_STANDARDISED_SPREAD2))
+    return bad_v, bad_y
+
+
+def check_computable(y: npt.NDArray[np.float64], v: npt.NDArray[np.float64], names: Sequence[str], spread: str = "vi") -> None:
+    """Raise naming the studies when one meta-analysis is out of the computable range (:func:`out_of_range`)."""
+    if y.size == 0:
+        return
+    bad_v, bad_y = out_of_range(y.min(), y.max(), v.min(), v.max())
+    lo, hi = int(np.argmin(v)), int(np.argmax(v))
+    if bad_v:
+        raise AlsmetaInputError(
+            f"column {spread!r}: the variances of studies {names[hi]!r} ({v[hi]:.3g}) and {names[lo]!r} "
+            f"({v[lo]:.3g}) differ by a factor above {MAX_VARIANCE_RATIO:.0e}: beyond that, double precision "
+            f"cannot give trustworthy diagnostics; check the data (a variance of {v[lo]:.3g} gives study "
+            f"{names[lo]!r} practically all the weight)"
+        )
+    if bad_y:
+        a, b = int(np.argmin(y)), int(np.argmax(y))
+        raise AlsmetaInputError(
+            f"column 'yi': the effects of studies {names[a]!r} and {names[b]!r} differ by more than 1e100 "
+            f"standard errors of study {names[lo]!r}; Cochran's Q overflows double precision; check the data"
+        )
+
+
+# ---------------------------------------------------------------- pandas alignment
+def align_on_index(columns: dict[str, Any]) -> dict[str, Any]:
+    """Pair pandas Series/DataFrames by their index, not by position.
+
+    When two or more of ``columns`` are pandas objects, the later ones are
+    reordered to the index of the first if they hold the same set of
+    (unique) labels in another order; if the label sets differ (or an index
+    has duplicates) an :class:`AlsmetaInputError` names the arguments.
+    Plain sequences are left as they are (paired by position). Returns the
+    columns with pandas objects reordered (None entries kept).
+    """
+    frames = {n: c for n, c in columns.items() if isinstance(c, (pd.Series, pd.DataFrame))}
+    if len(frames) < 2:
+        return dict(columns)
+    (first_name, first), *rest = frames.items()
+    ref = first.index
+    out = dict(columns)
+    for name, col in rest:
+        if col.index.equals(ref):
+            continue
+        if not ref.is_unique or not col.index.is_unique:
+            raise AlsmetaInputError(
+                f"{first_name} and {name}: pandas indexes differ and are not unique, so they cannot be paired; "
+                "pass arrays (paired by position) or give them the same index"
+            )
+        if len(col.index) != len(ref) or not col.index.isin(ref).all():
+            missing = ref.difference(col.index).tolist()[:_SHOW]
+            extra = col.index.difference(ref).tolist()[:_SHOW]
+            raise AlsmetaInputError(
+                f"{first_name} and {name}: pandas indexes hold different labels "
+                f"(in {first_name} only: {missing}; in {name} only: {extra}); "
+                "align them, or pass arrays to pair by position"
+            )
+        out[name] = col.reindex(ref)
+    return out
+
+
+# ---------------------------------------------------------------- missing values
+def missing_studies(
+    columns: dict[str, Any],
+    labels: Sequence[Any] | None,
+    na_action: str,
+) -> npt.NDArray[np.bool_] | None:
+    """Studies to keep under ``na_action``; None when nothing is missing.
+
+    ``columns`` maps a column name to a 1-d float array (NaN = missing) or a
+    boolean "missing" array. With ``na_action="raise"`` a missing value is an
+    :class:`AlsmetaInputError` naming the column and the studies (by label,
+    or by position when the label itself is missing); with ``"drop"`` the
+    studies with any missing value are dropped with an
+    :class:`AlsmetaWarning` saying how many and which.
+    """
+    na_action = na_action_arg(na_action)
+    k = next((len(c) for c in columns.values() if c is not None), len(labels) if labels is not None else 0)
+    lab_missing = missing_labels(labels) if labels is not None else np.zeros(k, dtype=bool)
+    per_col = {"labels": lab_missing} if lab_missing.any() else {}
+    for name, col in columns.items():
+        if col is None:
+            continue
+        a = np.asarray(col)
+        miss = a if a.dtype == bool else np.isnan(a)
+        if miss.ndim > 1:
+            miss = miss.any(axis=1)
+        if miss.any():
+            per_col[name] = miss
+    if not per_col:
+        return None
+
+    def who(idx: npt.NDArray[np.intp]) -> str:
+        return _listing([
+            f"row {i + 1}" if labels is None or lab_missing[i] else str(labels[i]) for i in idx
+        ])
+
+    if na_action == "raise":
+        name, miss = next(iter(per_col.items()))
+        idx = np.flatnonzero(miss)
+        more = f" ({idx.size} studies in all: {who(idx)})" if idx.size > 1 else ""
+        i = int(idx[0])
+        where = f"row {i + 1}" if labels is None or lab_missing[i] else f"study {str(labels[i])!r}"
+        raise AlsmetaInputError(
+            f"{where}, column {name!r}: value is missing (NaN){more}; remove it or use na_action='drop'"
+        )
+    drop = np.logical_or.reduce(list(per_col.values()))
+    idx = np.flatnonzero(drop)
+    detail = "; ".join(f"{n}: {int(m.sum())}" for n, m in per_col.items())
+    warnings.warn(
+        f"na_action='drop': {idx.size} of {k} studies dropped for missing values ({detail}): {who(idx)}",
+        AlsmetaWarning,
+        stacklevel=3,
+    )
+    return ~drop

@@ -144,8 +144,14 @@ def place_labels(
     fontsize: float,
     point_size: float = 4.5,
     gid: str = "point-label",
+    skip_crowded: bool = False,
 ) -> list[Annotation]:
-    """Annotate points ``(x, y)`` with ``texts``, avoiding overlaps; returns the annotations."""
+    """Annotate points ``(x, y)`` with ``texts``, avoiding overlaps; returns the annotations.
+
+    With ``skip_crowded``, a label that would overlap an earlier label or
+    leave the axes wherever it goes is not drawn (the caller names the
+    points left unlabelled, from the texts of the returned annotations).
+    """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     fig = ax.figure
     fig.draw_without_rendering()  # settle the layout before measuring positions
@@ -160,19 +166,20 @@ def place_labels(
     for i in order:
         w = text_width(texts[i], fontsize) * 72.0 * scale
         h = fontsize * 1.15 * scale
-        best, best_cost = _CANDIDATES[0], float("inf")
+        best, best_cost, best_clash = _CANDIDATES[0], float("inf"), float("inf")
         for cand in _CANDIDATES:
             dx, dy, ha, va = cand
             box = _box(pts[i, 0] + dx * scale, pts[i, 1] + dy * scale, w, h, ha, va)
-            cost = sum(_overlap(box, b) for b in placed)
-            cost += 4.0 * sum(_overlap(box, b) for j, b in enumerate(points) if j != i)
+            clash = sum(_overlap(box, b) for b in placed)
             outside = (max(0.0, frame.x0 - box[0]) + max(0.0, box[2] - frame.x1)) * h
             outside += (max(0.0, frame.y0 - box[1]) + max(0.0, box[3] - frame.y1)) * w
-            cost += 6.0 * outside
+            cost = clash + 4.0 * sum(_overlap(box, b) for j, b in enumerate(points) if j != i) + 6.0 * outside
             if cost < best_cost - 1e-9:
-                best, best_cost = cand, cost
+                best, best_cost, best_clash = cand, cost, clash + outside
             if cost == 0.0:
                 break
+        if skip_crowded and best_clash > 0.0:
+            continue
         dx, dy, ha, va = best
         placed.append(_box(pts[i, 0] + dx * scale, pts[i, 1] + dy * scale, w, h, ha, va))
         out.append(
@@ -180,3 +187,17 @@ def place_labels(
                         fontsize=fontsize, gid=gid)
         )
     return out
+
+
+def wrap_key(text: str, width: float, size: float, separator: str = "   ") -> str:
+    """Wrap a key ``"1 Label   2 Label ..."`` at its separators, each line at most ``width`` inches in ``size`` pt."""
+    lines, line = [], ""
+    for part in text.split(separator):
+        candidate = part if not line else f"{line}{separator}{part}"
+        if text_width(candidate, size) > width and line:
+            lines.append(line)
+            line = part
+        else:
+            line = candidate
+    lines.append(line)
+    return "\n".join(lines)

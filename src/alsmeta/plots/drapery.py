@@ -23,7 +23,7 @@ from scipy import stats
 from alsmeta.plots import _axis
 from alsmeta.plots.forest import model_name
 from alsmeta.plots._labels import literal_text, text_snapshot
-from alsmeta.plots.style import GREY, INK, SMALL_SIZE, colour, figure_and_axes, style_context
+from alsmeta.plots.style import FOOTNOTE_SIZE, GREY, INK, SMALL_SIZE, colour, column_width, figure_and_axes, style_context
 from alsmeta.pooling import PooledResult, pool
 from alsmeta.validation import AlsmetaInputError
 
@@ -46,6 +46,7 @@ def drapery_plot(
     effect_label: str | None = None,
     xlim: tuple[float, float] | None = None,
     reference: float | None = None,
+    width: str = "single",
 ) -> Figure:
     """Drapery plot of a pooled result.
 
@@ -54,7 +55,7 @@ def drapery_plot(
     fit
         Result of :func:`alsmeta.pool` (k >= 1).
     ax
-        Draw into this axes (default: a new 5.2 x 3.6 inch figure).
+        Draw into this axes (default: a new figure ``width`` wide).
     common
         Also draw the common-effect p-value function (random-effects fits).
     prediction
@@ -63,6 +64,9 @@ def drapery_plot(
         As in :func:`alsmeta.plots.forest_plot` (ratios on the log scale).
     xlim
         Effect-axis limits (ratios on the log scale).
+    width
+        Print width of a new figure: ``"single"`` (89 mm, default; the
+        legend is one column) or ``"double"`` (183 mm) column.
 
     Returns
     -------
@@ -82,9 +86,10 @@ def drapery_plot(
     sei = np.sqrt(fit.vi)
     show_pi = prediction and fit.is_random_effects and fit.k >= 3 and math.isfinite(fit.pi_low)
     show_common = common and fit.is_random_effects and fit.k >= 2
+    fig_w = column_width(width)
     before = text_snapshot(ax.figure) if ax is not None else None
     with style_context():
-        fig, ax = figure_and_axes(ax, (5.2, 4.2))
+        fig, ax = figure_and_axes(ax, (fig_w, 4.2 if width == "single" else 3.9))
         span = [fit.ci_low, fit.ci_high, *fit.yi, ref]
         if show_pi:
             span += [fit.pi_low, fit.pi_high]
@@ -115,7 +120,7 @@ def drapery_plot(
                     gid=f"drapery:{role}", label=model_name(fit))
         ax.axhline(alpha, color=INK, lw=0.7, ls=(0, (1.5, 1.5)), zorder=3, gid="drapery:alpha")
         ax.annotate(f"\u03b1 = {alpha:g}", (1.0, alpha), xycoords=("axes fraction", "data"), xytext=(-2, 2),
-                    textcoords="offset points", ha="right", va="bottom", fontsize=SMALL_SIZE - 1)
+                    textcoords="offset points", ha="right", va="bottom", fontsize=FOOTNOTE_SIZE)
         if lo <= ref <= hi:
             ax.axvline(ref, color=GREY, lw=0.8, zorder=0, gid="reference-line")
         ax.set_ylim(0, 1.02)
@@ -127,6 +132,6 @@ def drapery_plot(
         label = effect_label or ("Ratio" if log_scale else "Effect")
         ax.set_xlabel(label + (" (log scale)" if log_scale else ""))
         ax.tick_params(labelsize=SMALL_SIZE)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize=SMALL_SIZE - 0.5, handlelength=1.8,
-                  columnspacing=1.2)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=1 if width == "single" else 2,
+                  fontsize=SMALL_SIZE - 0.5, handlelength=1.8, columnspacing=1.2)
     return literal_text(fig, before)

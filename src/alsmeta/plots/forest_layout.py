@@ -237,7 +237,11 @@ def _table_width(layout: ForestLayout) -> float:
 
 
 def fit_to_width(layout: ForestLayout) -> ForestLayout:
-    """The layout with its text made smaller (never below 7 pt) until the table and a 1.2 in panel fit ``max_width``."""
+    """The layout with its text made smaller (never below 7 pt) until the table and a 1.2 in panel fit ``max_width``.
+
+    If 7 pt text is still too wide, the row labels wrap onto more lines
+    (:func:`_wrap_labels`) rather than the figure growing past the column.
+    """
     if layout.max_width is None:
         return layout
     current = layout
@@ -249,7 +253,33 @@ def fit_to_width(layout: ForestLayout) -> ForestLayout:
             small_size=max(MIN_FONT, min(current.small_size, current.font_size - 1.5)),
             col_gap=current.col_gap * scale,
         )
-    return current
+    return _wrap_labels(current)
+
+
+def _wrap_labels(layout: ForestLayout) -> ForestLayout:
+    """At 7 pt and still too wide: wrap the row labels at spaces into the room left, rows growing to hold the lines.
+
+    Study labels are never shortened (a label identifies the study); a
+    single word wider than the room stays whole.
+    """
+    if layout.max_width is None:
+        return layout
+    excess = _table_width(layout) + 1.0 - layout.max_width  # the narrowest panel _draw accepts
+    label_w = _column_widths(layout)[0]
+    if excess <= 0 or label_w - excess < 0.8:
+        return layout
+    room = label_w - excess
+    rows, lines = [], 1
+    for row in layout.rows:
+        if row.kind in ("note", "heading", "blank") or "\n" in row.label:
+            rows.append(row)
+            continue
+        size, weight, _ = _font(layout, row.kind)
+        wrapped = wrap_text(row.label, room, size, weight)
+        lines = max(lines, len(wrapped))
+        rows.append(replace(row, label="\n".join(wrapped)))
+    row_height = max(layout.row_height, lines * layout.font_size * 1.2 / 72.0 + 0.03)
+    return replace(layout, rows=tuple(rows), row_height=row_height)
 
 
 def wrap_text(text: str, width: float, size: float, weight: str = "normal") -> list[str]:

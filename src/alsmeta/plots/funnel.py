@@ -22,7 +22,7 @@ from scipy import stats
 
 from alsmeta.plots import _axis
 from alsmeta.plots._labels import literal_text, text_snapshot
-from alsmeta.plots.style import CONTOUR_SHADES, GREY, INK, SMALL_SIZE, colour, figure_and_axes, style_context
+from alsmeta.plots.style import CONTOUR_SHADES, GREY, INK, SMALL_SIZE, colour, column_width, figure_and_axes, style_context
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError, numeric_column
 
@@ -76,6 +76,7 @@ def funnel_plot(
     effect_label: str | None = None,
     null: float | None = None,
     legend: bool = True,
+    width: str = "single",
 ) -> Figure:
     """Funnel plot of a pooled result.
 
@@ -84,7 +85,7 @@ def funnel_plot(
     fit
         Result of :func:`alsmeta.pool` with the observed studies.
     ax
-        Draw into this axes (default: a new 4.2 x 3.6 inch figure).
+        Draw into this axes (default: a new figure ``width`` wide).
     yaxis
         ``"sei"`` (default), ``"vi"``, ``"seinv"`` or ``"vinv"``; SE and
         variance axes are inverted so that precise studies are at the top.
@@ -109,6 +110,9 @@ def funnel_plot(
         log scale).
     legend
         Add a legend below the plot.
+    width
+        Print width of a new figure: ``"single"`` (89 mm, default) or
+        ``"double"`` (183 mm) column; text stays at print size (>= 7 pt).
 
     Returns
     -------
@@ -131,9 +135,11 @@ def funnel_plot(
     if side is not None and side not in ("left", "right"):
         raise AlsmetaInputError(f"side: expected 'left' or 'right', got {side!r}")
     centre_null, _ = _axis.data_reference_and_limits(null, None, log_scale)
+    fig_w = column_width(width)
     before = text_snapshot(ax.figure) if ax is not None else None
     with style_context():
-        fig, ax = figure_and_axes(ax, (4.6, 4.3) if legend and (levels or fyi.size) else (4.2, 3.9 if legend else 3.4))
+        aspect = 1.2 if legend and (levels or fyi.size) else (1.05 if legend else 0.9)
+        fig, ax = figure_and_axes(ax, (fig_w, min(fig_w * aspect, 5.0)))
         _draw(ax, fit, yaxis, levels, pseudo_ci, fyi, fvi, filled_fit, side, log_scale, effect_label, centre_null, legend)
     return literal_text(fig, before)
 

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from alsmeta.plots import _axis
 from alsmeta.plots._labels import literal_text, text_snapshot
-from alsmeta.plots.style import GREY, INK, SMALL_SIZE, colour, style_context
+from alsmeta.plots.style import GREY, INK, SMALL_SIZE, colour, column_width, style_context
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
@@ -44,6 +44,7 @@ def gosh_plot(
     bins: int = 40,
     log_scale: bool = False,
     effect_label: str | None = None,
+    width: str = "single",
 ) -> Figure:
     """GOSH scatter (or density) of subset results.
 
@@ -65,6 +66,9 @@ def gosh_plot(
         Resolution of the hexbin density and of the histograms.
     log_scale, effect_label
         The estimate is a log ratio: label the estimate axis with ratios.
+    width
+        Print width of a new figure: ``"single"`` (89 mm, default) or
+        ``"double"`` (183 mm) column.
 
     Returns
     -------
@@ -84,11 +88,12 @@ def gosh_plot(
     data = data[np.all(np.isfinite(data), axis=1)]
     if data.shape[0] == 0:
         raise AlsmetaInputError("gosh: no subset with finite values to plot")
+    fig_w = column_width(width)
     before = text_snapshot(ax.figure) if ax is not None else None
     with style_context():
         if ax is None:
             dense = data.shape[0] > hexbin_above
-            fig = Figure(figsize=(4.8, 5.0 if dense else 4.5), layout="constrained")
+            fig = Figure(figsize=(fig_w, min(fig_w * (1.08 if dense else 0.95), 6.0)), layout="constrained")
             fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02, wspace=0.0, hspace=0.0)
             grid = fig.add_gridspec(2, 2, width_ratios=(4, 1), height_ratios=(1, 4))
             ax = fig.add_subplot(grid[1, 0])
@@ -121,7 +126,8 @@ def _main(ax: Axes, data: np.ndarray, fit: PooledResult | None, x: str, y: str, 
         if math.isfinite(fx) and math.isfinite(fy):
             ax.plot([fx], [fy], ls="none", marker="X", ms=8, mfc=colour("highlight"), mec="white", mew=0.8, zorder=5,
                     gid="gosh-full", label="All studies")
-            ax.legend(loc="best", fontsize=SMALL_SIZE)
+            # a framed legend, so that its marker is not read as a second subset lying on the data
+            ax.legend(loc="best", fontsize=SMALL_SIZE, frameon=True, framealpha=0.95, edgecolor=GREY, fancybox=False)
     if x == "estimate":
         _axis.set_effect_axis(ax, [data[:, 0].min(), data[:, 0].max()], log_scale)
         ax.set_xlim(*_padded(data[:, 0], log_scale))

@@ -23,8 +23,8 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from alsmeta.plots._tables import require_columns, row_labels
-from alsmeta.plots._labels import literal_text
-from alsmeta.plots.style import GREY, INK, SMALL_SIZE, colour, style_context
+from alsmeta.plots._labels import literal_text, wrap_key
+from alsmeta.plots.style import FOOTNOTE_SIZE, GREY, INK, SMALL_SIZE, colour, column_width, style_context
 from alsmeta.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
@@ -80,6 +80,7 @@ def influence_plot(
     labels: Sequence[Any] | None = None,
     p: int = 1,
     columns: Sequence[str] = COLUMNS,
+    width: str = "double",
 ) -> Figure:
     """Panels of influence diagnostics, one per column, studies along the x axis.
 
@@ -96,7 +97,11 @@ def influence_plot(
     p
         Number of model coefficients (1 for the intercept-only model).
     columns
-        Which diagnostics to draw, in order (two rows of panels).
+        Which diagnostics to draw, in order (two rows of panels; two columns
+        of panels at single-column width).
+    width
+        Print width: ``"double"`` (183 mm, default) or ``"single"`` (89 mm)
+        column; the study key wraps to it and text stays >= 7 pt.
 
     Returns
     -------
@@ -114,15 +119,18 @@ def influence_plot(
     names = row_labels(infl, labels, fit, "infl")
     flag_col = next((c for c in ("influential", "inf") if c in infl.columns), None)
     flags = infl[flag_col].astype(bool).to_numpy() if flag_col else influential_flags(infl, p)
-    ncols = math.ceil(len(columns) / 2)
+    half = math.ceil(len(columns) / 2)
+    nrows, ncols = (2, half) if width == "double" else (half, 2)
     key = "   ".join(f"{i} {n}" for i, n in enumerate(names, start=1))
-    caption = _wrap("Studies: " + key + ("   \u25b2 influential (metafor rule)" if flags.any() else ""), 150)
+    fig_w = column_width(width)
+    caption = wrap_key("Studies: " + key + ("   \u25b2 influential (metafor rule)" if flags.any() else ""),
+                    0.96 * fig_w, FOOTNOTE_SIZE)
     n_lines = caption.count("\n") + 1
-    key_h = n_lines * (SMALL_SIZE - 1.5) * 1.4 / 72.0 + 0.08
-    height = 4.8 + key_h
+    key_h = n_lines * FOOTNOTE_SIZE * 1.4 / 72.0 + 0.08
+    height = (4.6 if width == "double" else 1.5 * nrows + 0.3) + key_h
     with style_context():
-        fig = Figure(figsize=(2.0 * ncols + 0.4, height), layout="constrained")
-        axes = fig.subplots(2, ncols, sharex=True, squeeze=False).ravel()
+        fig = Figure(figsize=(fig_w, height), layout="constrained")
+        axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
         idx = np.arange(1, k + 1)
         for ax, name in zip(axes, columns):
             _panel(ax, name, idx, infl[name].to_numpy(float), flags, _reference_lines(name, k, p, fit))
@@ -130,7 +138,7 @@ def influence_plot(
             ax.set_visible(False)
         for ax in axes[-ncols:]:
             ax.set_xlabel("Study", fontsize=SMALL_SIZE)
-        fig.text(0.5, 0.02 / height, caption, ha="center", va="bottom", fontsize=SMALL_SIZE - 1.5, gid="influence-key")
+        fig.text(0.5, 0.02 / height, caption, ha="center", va="bottom", fontsize=FOOTNOTE_SIZE, gid="influence-key")
         fig.get_layout_engine().set(rect=(0, key_h / height, 1, 1 - key_h / height))
     return literal_text(fig)
 
@@ -147,19 +155,5 @@ def _panel(ax: Axes, name: str, idx: np.ndarray, values: np.ndarray, flags: np.n
     ax.set_title(TITLES.get(name, name), fontsize=SMALL_SIZE + 0.5)
     step = max(1, math.ceil(len(idx) / 12))
     ax.set_xticks(idx[::step])
-    ax.tick_params(labelsize=SMALL_SIZE - 1)
+    ax.tick_params(labelsize=FOOTNOTE_SIZE)
     ax.set_xlim(0.4, len(idx) + 0.6)
-
-
-def _wrap(text: str, width: int) -> str:
-    """Wrap at the three-space separators of the study key."""
-    parts, lines, line = text.split("   "), [], ""
-    for part in parts:
-        candidate = part if not line else f"{line}   {part}"
-        if len(candidate) > width and line:
-            lines.append(line)
-            line = part
-        else:
-            line = candidate
-    lines.append(line)
-    return "\n".join(lines)

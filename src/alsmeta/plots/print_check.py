@@ -7,22 +7,37 @@ it - the width from the figure size, the text sizes from the texts the
 renderer actually draws (tick labels of hidden axes and texts outside the
 view are not counted), texts that leave the canvas (clipped in print) and
 texts drawn over each other - and returns one sentence per problem, so a test can assert an empty list.
+
+:func:`grayscale_problems` checks the other half of the standard: every
+colour distinction is also carried by marker, line style or hatch, or by a
+grey-level difference that survives greyscale printing (and colour-vision
+deficiencies, which also keep lightness).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import Collection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.offsetbox import DrawingArea, OffsetBox, TextArea
+from matplotlib.patches import Patch
 from matplotlib.transforms import Bbox
 
 from alsmeta.plots.style import style_context
 from alsmeta.validation import AlsmetaInputError
 
-__all__ = ["PRINT_WIDTHS_MM", "MIN_TEXT_PT", "DrawnText", "drawn_texts", "overlapping_texts", "print_problems"]
+__all__ = [
+    "PRINT_WIDTHS_MM", "MIN_TEXT_PT", "MIN_GREY_DELTA", "DrawnText", "Encoding", "drawn_texts", "encoding_of",
+    "grayscale_problems", "grey_level", "legend_entries", "overlapping_texts", "print_problems", "series_encodings",
+]
 
 PRINT_WIDTHS_MM = (89.0, 183.0)
 """Single- and double-column widths (mm)."""
@@ -133,3 +148,230 @@ def overlapping_texts(texts: Sequence[DrawnText], min_overlap_px: float = 1.0) -
             if w > min_overlap_px and h > min_overlap_px:
                 pairs.append((a, b))
     return pairs
+
+
+# --- readable in greyscale ------------------------------------------------------------------------
+
+MIN_GREY_DELTA = 0.1
+"""Smallest difference in grey level (0 = black, 1 = white) that keeps two colours apart in greyscale print.
+
+About 25 of 255 grey levels; the house roles (ink, blue, vermillion, orange,
+pale blue) are at least 0.12 apart."""
+
+
+def grey_level(colour: Any) -> float:
+    """Grey level (0 black .. 1 white) of a matplotlib colour printed on white, as Pillow converts RGB to ``L``.
+
+    Pillow's ``L`` conversion is ITU-R 601-2 luma, ``L = 0.299 R + 0.587 G +
+    0.114 B``; a transparent colour is first blended with the white page.
+    """
+    from PIL import Image
+
+    r, g, b, a = to_rgba(colour)
+    rgb = tuple(int(round(255 * (a * c + (1.0 - a)))) for c in (r, g, b))
+    return Image.new("RGB", (1, 1), rgb).convert("L").getpixel((0, 0)) / 255.0
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """How one series (a legend entry or a labelled artist) is drawn: what greyscale print keeps of it.
+
+    ``greys`` are the grey levels of its visible colours (line, marker face
+    and edge, patch face and edge); ``shape`` is everything that does not
+    depend on colour (artist kind, marker, dash pattern, line width to the
+    half point, hatch).
+    """
+
+    label: str
+    greys: tuple[float, ...]
+    colours: tuple[tuple[float, ...], ...]
+    shape: tuple[Any, ...]
+
+
+def _visible_colours(*pairs: tuple[Any, float]) -> tuple[tuple[float, ...], ...]:
+    """RGBA of each colour that is drawn (not 'none', not fully transparent, drawn width > 0)."""
+    out = []
+    for colour, width in pairs:
+        if colour is None or width <= 0:
+            continue
+        if isinstance(colour, str) and colour.lower() == "none":
+            continue
+        rgba = to_rgba(colour)
+        if rgba[3] > 0:
+            out.append(rgba)
+    return tuple(out)
+
+
+def _dashes(artist: Any) -> Any:
+    style = artist.get_linestyle()
+    if isinstance(style, list):  # collections: one (offset, dashes) per path
+        style = style[0] if style else None
+    if isinstance(style, tuple):
+        return (style[0], tuple(style[1]) if style[1] is not None else None)
+    return style
+
+
+def encoding_of(artist: Any, label: str = "") -> Encoding | None:
+    """The :class:`Encoding` of a Line2D, Patch or Collection (None for other artists)."""
+    if isinstance(artist, Line2D):
+        has_line = artist.get_linestyle() not in ("None", "none", " ", "") and artist.get_linewidth() > 0
+        marker = artist.get_marker()
+        has_marker = marker not in (None, "None", "none", "", " ") and artist.get_markersize() > 0
+        pairs = []
+        if has_line:
+            pairs.append((artist.get_color(), artist.get_linewidth()))
+        if has_marker:
+            pairs += [(artist.get_markerfacecolor(), 1.0), (artist.get_markeredgecolor(), artist.get_markeredgewidth())]
+        alpha = artist.get_alpha()
+        colours = tuple((r, g, b, a * (1.0 if alpha is None else alpha)) for r, g, b, a in _visible_colours(*pairs))
+        width = round(2 * artist.get_linewidth()) / 2 if has_line else None  # a clearly thicker line reads in grey
+        shape = ("line", _dashes(artist) if has_line else None, width, str(marker) if has_marker else None)
+    elif isinstance(artist, Patch):
+        colours = _visible_colours((artist.get_facecolor(), 1.0) if artist.get_fill() else (None, 0.0),
+                                   (artist.get_edgecolor(), artist.get_linewidth()))
+        shape = ("patch", type(artist).__name__, artist.get_hatch() or None, _dashes(artist))
+    elif isinstance(artist, Collection):
+        faces, edges = artist.get_facecolor(), artist.get_edgecolor()
+        widths = artist.get_linewidth()
+        width = float(widths[0]) if len(widths) else 0.0
+        colours = _visible_colours((faces[0] if len(faces) else None, 1.0), (edges[0] if len(edges) else None, width))
+        paths = artist.get_paths()
+        shape = ("collection", type(artist).__name__, artist.get_hatch() or None, _dashes(artist),
+                 len(paths[0].vertices) if len(paths) else 0)
+    else:
+        return None
+    rgb = tuple(c[:3] for c in colours)
+    return Encoding(label, tuple(grey_level(c) for c in colours), rgb, shape)
+
+
+def _combine(label: str, parts: list[Encoding]) -> Encoding | None:
+    """One legend entry drawn with several artists (a tuple handle: e.g. a coloured circle and a symbol)."""
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return replace(parts[0], label=label)
+    return Encoding(label, tuple(g for p in parts for g in p.greys), tuple(c for p in parts for c in p.colours),
+                    tuple(p.shape for p in parts))
+
+
+def legend_entries(legend: Any) -> list[Encoding]:
+    """The :class:`Encoding` of each entry of a legend, from every artist drawn in its handle box."""
+    entries: list[Encoding] = []
+    stack = [legend._legend_box] if hasattr(legend, "_legend_box") else []
+    while stack:
+        box = stack.pop(0)
+        children = box.get_children()
+        handle_boxes = [c for c in children if isinstance(c, DrawingArea)]
+        text_boxes = [c for c in children if isinstance(c, TextArea)]
+        if handle_boxes and text_boxes:
+            label = text_boxes[0].get_text()
+            parts = [e for e in (encoding_of(a, label) for a in handle_boxes[0].get_children()) if e is not None]
+            entry = _combine(label, parts)
+            if entry is not None:
+                entries.append(entry)
+            continue
+        stack[0:0] = [c for c in children if isinstance(c, OffsetBox)]
+    return entries
+
+
+def _legends(fig: Figure) -> list[Any]:
+    found: list[Any] = []
+    containers: list[Any] = [fig]
+    while containers:
+        container = containers.pop(0)
+        found += list(getattr(container, "legends", []))
+        containers += list(getattr(container, "subfigs", []))
+    for ax in fig.get_axes():
+        if ax.get_legend() is not None:
+            found.append(ax.get_legend())
+    return [lg for lg in found if lg.get_visible()]
+
+
+def series_encodings(fig: Figure) -> list[list[Encoding]]:
+    """The series of ``fig`` that carry meaning, in groups that must stay distinguishable.
+
+    Each legend is one group (its entries: one per meaning, each with every
+    artist of its handle, so a colour swatch plus a symbol counts as both). Axes without
+    a legend give one group of their labelled lines and collections (label
+    not starting with ``_``), e.g. series named only by direct labels.
+    """
+    groups: list[list[Encoding]] = []
+    for legend in _legends(fig):
+        groups.append(legend_entries(legend))
+    for ax in fig.get_axes():
+        if ax.get_legend() is not None or not ax.get_visible():
+            continue
+        artists = [a for a in [*ax.get_lines(), *ax.collections]
+                   if a.get_visible() and not str(a.get_label()).startswith("_") and a.get_label()]
+        group = [e for e in (encoding_of(a, str(a.get_label())) for a in artists) if e is not None]
+        if len(group) > 1:
+            groups.append(group)
+    return groups
+
+
+def _mappable_problems(fig: Figure, min_delta: float) -> list[str]:
+    """Colour maps whose grey levels do not rise (or fall) steadily: their values are lost in greyscale."""
+    problems = []
+    seen: set[str] = set()
+    for ax in fig.get_axes():
+        for artist in [*ax.collections, *ax.images]:
+            if not isinstance(artist, ScalarMappable) or artist.get_array() is None:
+                continue
+            cmap = artist.get_cmap()
+            if cmap.name in seen:
+                continue
+            seen.add(cmap.name)
+            greys = np.array([grey_level(cmap(x)) for x in np.linspace(0.0, 1.0, 33)])
+            steps = np.diff(greys)
+            monotonic = bool(np.all(steps >= -1e-3) or np.all(steps <= 1e-3))
+            if not monotonic or abs(greys[-1] - greys[0]) < min_delta:
+                problems.append(f"colour map {cmap.name!r}: grey levels are not monotonic from end to end "
+                                "(its values cannot be read in greyscale)")
+    return problems
+
+
+def grayscale_problems(fig: Figure, *, min_delta: float = MIN_GREY_DELTA) -> list[str]:
+    """What a reader of ``fig`` printed in greyscale (or with a colour-vision deficiency) could not tell apart.
+
+    Two series that carry different meanings (two entries of one legend, or
+    two labelled series of an axes without legend) must differ in something
+    that survives greyscale: their shape (artist kind, marker or symbol,
+    dash pattern, line width, hatch) or, when they differ only in colour, their grey levels
+    by at least ``min_delta``. Colour maps of density or value plots must
+    change grey level monotonically.
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    min_delta
+        Smallest grey-level difference (0..1, Pillow ``L`` conversion) that
+        keeps two colours apart.
+
+    Returns
+    -------
+    list of str
+        One sentence per pair of series that would merge in greyscale and
+        per colour map that is not monotonic in grey; empty when the figure
+        reads in greyscale.
+
+    References
+    ----------
+    Okabe M, Ito K (2008). Color universal design (CUD): how to make figures
+    and presentations that are friendly to colorblind people. Wong B (2011).
+    Points of view: color blindness. Nat Methods 8:441.
+    """
+    if not isinstance(fig, Figure):
+        raise AlsmetaInputError(f"fig: expected a matplotlib Figure, got {type(fig).__name__}")
+    problems = []
+    for group in series_encodings(fig):
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                if a.shape != b.shape or a.colours == b.colours:
+                    continue  # told apart by shape, or the same colours (then a label or position tells them apart)
+                if len(a.greys) != len(b.greys) or max(abs(x - y) for x, y in zip(a.greys, b.greys)) >= min_delta:
+                    continue
+                problems.append(f"series {a.label!r} and {b.label!r} differ only in colour and their grey levels "
+                                f"({', '.join(f'{g:.2f}' for g in a.greys)} vs {', '.join(f'{g:.2f}' for g in b.greys)}) "
+                                f"are less than {min_delta:g} apart: they merge in greyscale")
+    return problems + _mappable_problems(fig, min_delta)

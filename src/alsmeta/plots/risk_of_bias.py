@@ -12,6 +12,8 @@ they never make one.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,12 +25,17 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.text import Annotation
 
+from alsmeta.plots.forest_layout import wrap_text
 from alsmeta.plots.style import INK, SMALL_SIZE, figure_and_axes, style_context
 from alsmeta.validation import AlsmetaInputError
 
 MM = 1.0 / 25.4
 DOUBLE_COLUMN = 183.0 * MM
 SINGLE_COLUMN = 89.0 * MM
+LABEL_ROOM = 1.15
+"""Widest trial label (inches) beside a single-column traffic light; longer names wrap at spaces."""
+WIDE_LABEL_ROOM = 1.7
+"""Widest trial label (inches) beside the traffic light of the double-column figure."""
 
 DOMAINS: tuple[tuple[str, str, str], ...] = (
     ("randomisation_process", "D1", "Bias arising from the randomisation process"),
@@ -108,7 +115,18 @@ def _judgement_handles(used: list[str]) -> tuple[list[Any], list[str]]:
     return handles, [JUDGEMENTS[k]["label"] for k in used]
 
 
-def _draw_traffic_light(ax: Axes, frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+def _trial_labels(trials: list[str], room: float = LABEL_ROOM) -> list[str]:
+    """Trial names wrapped at spaces to ``room`` inches (never shortened; a number stays with its unit, "6 mo")."""
+    return ["\n".join(wrap_text(re.sub(r"(\d) (?=[A-Za-z])", "\\1\u00a0", str(t)), room, SMALL_SIZE)) for t in trials]
+
+
+def _trial_row_height(frame: pd.DataFrame, room: float = LABEL_ROOM) -> float:
+    """Height (inches) of one trial row: 0.3 in, or more when a wrapped name needs more lines."""
+    lines = max(label.count("\n") + 1 for label in _trial_labels(list(dict.fromkeys(frame["trial"])), room))
+    return max(0.3, lines * SMALL_SIZE * 1.25 / 72.0 + 0.06)
+
+
+def _draw_traffic_light(ax: Axes, frame: pd.DataFrame, room: float = LABEL_ROOM) -> list[tuple[str, str, str]]:
     trials = list(dict.fromkeys(frame["trial"]))
     domains = _domains_present(frame)
     col = {d[0]: j for j, d in enumerate(domains)}
@@ -125,7 +143,7 @@ def _draw_traffic_light(ax: Axes, frame: pd.DataFrame) -> list[tuple[str, str, s
     ax.set_xlim(-0.6, len(domains) - 0.4)
     ax.set_ylim(len(trials) - 0.5, -0.5)
     ax.set_xticks(range(len(domains)), labels=[d[1] for d in domains], fontsize=SMALL_SIZE)
-    ax.set_yticks(range(len(trials)), labels=trials)
+    ax.set_yticks(range(len(trials)), labels=_trial_labels(trials, room))
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
     for spine in ax.spines.values():
@@ -176,7 +194,7 @@ def traffic_light_plot(
     used = [j for j in JUDGEMENTS if j in set(frame["judgement"])]
     with style_context():
         if ax is None:
-            panel_h = 0.75 + 0.3 * n_trials
+            panel_h = 0.75 + _trial_row_height(frame) * n_trials
             key_h = _KEY_HEIGHT if key else 0.0
             fig = Figure(figsize=(SINGLE_COLUMN, panel_h + key_h), layout="constrained")
             if key:
@@ -329,13 +347,13 @@ def risk_of_bias_figure(
     frame = _tidy(table, trial, domain, judgement)
     n_trials = frame["trial"].nunique()
     used = [j for j in JUDGEMENTS if j in set(frame["judgement"])]
-    panel_h = max(0.75 + 0.3 * n_trials, 0.6 + 0.3 * len(_domains_present(frame)))
+    panel_h = max(0.75 + _trial_row_height(frame, WIDE_LABEL_ROOM) * n_trials, 0.6 + 0.3 * len(_domains_present(frame)))
     key_h = _KEY_HEIGHT + (0.2 if caption else 0.0)
     with style_context():
         fig = Figure(figsize=(DOUBLE_COLUMN, panel_h + key_h), layout="constrained")
         top, bottom = fig.subfigures(2, 1, height_ratios=[panel_h, key_h])
         left, right = top.subplots(1, 2, width_ratios=[1.3, 1.0])
-        domains = _draw_traffic_light(left, frame)
+        domains = _draw_traffic_light(left, frame, WIDE_LABEL_ROOM)
         _draw_summary(right, frame, weights, weight_label)
         right.set_title("Summary across trials", fontsize=SMALL_SIZE + 1, loc="left")
         key_left, key_right = bottom.subfigures(1, 2, width_ratios=[1.3, 1.0])

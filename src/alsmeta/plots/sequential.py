@@ -24,7 +24,7 @@ from matplotlib.ticker import MultipleLocator
 from scipy import stats
 
 from alsmeta.plots.risk_of_bias import freeze_layout
-from alsmeta.plots.style import BLUE, GREY, INK, LIGHT_GREY, SMALL_SIZE, VERMILLION, figure_and_axes, style_context
+from alsmeta.plots.style import BLUE, GREY, INK, LIGHT_GREY, SMALL_SIZE, VERMILLION, figure_and_axes, style_context, text_width
 from alsmeta.sequential import _SPENDING_NAMES, TrialSequentialResult
 from alsmeta.validation import AlsmetaInputError
 
@@ -65,6 +65,32 @@ def _assumptions(result: TrialSequentialResult) -> str:
             f"{_SPENDING_NAMES[result.spending]} \u03b1-spending (Lan & DeMets).")
 
 
+LONG_LABEL = 1.0
+"""Study labels longer than this (inches) are numbered on the top axis, with the key in the note."""
+
+
+def _spaced_labels(result: TrialSequentialResult, names: list[str], fig_w: float) -> tuple[list[str], list[str]]:
+    """Top-axis label of each look, ``""`` where it would overlap the previous named look; and the looks left unnamed.
+
+    Rotated labels need about 1.3 line heights of axis length each; the
+    panel is taken as 80% of the figure width (a lower bound).
+    """
+    x_max = 1.08 * max(result.ris, float(result.cumulative_participants[-1]))
+    room = (SMALL_SIZE - 0.5) * 1.3 / 72.0
+    shown: list[str] = []
+    unnamed: list[str] = []
+    last = -math.inf
+    for x, name in zip(result.cumulative_participants, names):
+        pos = float(x) / x_max * 0.8 * fig_w
+        if pos - last >= room:
+            shown.append(str(name))
+            last = pos
+        else:
+            shown.append("")
+            unnamed.append(str(name))
+    return shown, unnamed
+
+
 def trial_sequential_plot(
     result: TrialSequentialResult,
     *,
@@ -90,7 +116,10 @@ def trial_sequential_plot(
         y-axis label; say which sign favours which arm (e.g.
         ``"Cumulative Z (> 0 favours cells)"``).
     point_labels
-        Name the study added at each look on a top axis (rotated labels).
+        Name the study added at each look on a top axis (rotated labels); a
+        look too close to the previous named one is left unnamed there and
+        named in the note under the figure instead; labels longer than
+        :data:`LONG_LABEL` are replaced by look numbers with a key in the note.
     assumptions
         Print the RIS assumptions under the legend (new figures only).
     title
@@ -130,7 +159,16 @@ def trial_sequential_plot(
         if isinstance(notes, str) or not all(isinstance(n, str) for n in notes):
             raise AlsmetaInputError(f"notes: expected a sequence of strings, got {notes!r}")
         chars = int(fig_w * 72 / ((SMALL_SIZE - 0.5) * 0.55))
-        note = "\n".join(textwrap.fill(par, chars) for par in ([_assumptions(result)] if assumptions else []) + list(notes))
+        numbered = max(text_width(str(n), SMALL_SIZE - 0.5) for n in result.labels) > LONG_LABEL
+        names = [str(i) for i in range(1, len(result.labels) + 1)] if numbered else [str(n) for n in result.labels]
+        shown, unnamed = _spaced_labels(result, names, fig_w)
+        crowded = []
+        if point_labels and numbered:
+            crowded.append("Looks (top axis): " + "; ".join(f"{i} {n}" for i, n in enumerate(result.labels, start=1)) + ".")
+        if point_labels and unnamed:
+            crowded.append(f"Looks not named on the top axis (too close to the previous named one): {', '.join(unnamed)}.")
+        note = "\n".join(textwrap.fill(par, chars)
+                         for par in ([_assumptions(result)] if assumptions else []) + crowded + list(notes))
         if own_figure:  # panel above, legend and assumptions below, each laid out on its own
             foot_h = (math.ceil(4 / ncols) * 1.45 * SMALL_SIZE + (note.count("\n") + 1) * 1.3 * (SMALL_SIZE - 0.5)
                       * bool(note) + 8) / 72
@@ -166,7 +204,7 @@ def trial_sequential_plot(
                 label="Cumulative Z curve")
         if point_labels:
             top = ax.secondary_xaxis("top")
-            top.set_xticks(result.cumulative_participants, labels=list(result.labels), rotation=90,
+            top.set_xticks(result.cumulative_participants, labels=shown, rotation=90,
                            fontsize=SMALL_SIZE - 0.5)
             top.tick_params(length=2.0, pad=1.5)
             for tick, label in zip(top.get_xticklabels(), result.labels):

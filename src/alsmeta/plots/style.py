@@ -36,6 +36,18 @@ FONT_SIZE = 9.0
 SMALL_SIZE = 8.0
 """Tick labels, footers, annotations."""
 TITLE_SIZE = 10.0
+FOOTNOTE_SIZE = 7.0
+"""Captions, keys and secondary tick labels: the smallest text alsmeta draws."""
+MIN_TEXT_SIZE = 7.0
+"""Smallest text size (points) at print size (GUIDE figure standard, Nature artwork guide)."""
+
+MM = 1 / 25.4
+"""One millimetre in inches."""
+SINGLE_COLUMN = 89.0 * MM
+"""Single-column print width (89 mm), in inches."""
+DOUBLE_COLUMN = 183.0 * MM
+"""Double-column print width (183 mm), in inches: no figure is wider."""
+COLUMN_WIDTHS: dict[str, float] = {"single": SINGLE_COLUMN, "double": DOUBLE_COLUMN}
 
 INK = "#1a1a1a"
 GREY = "#6b6b6b"
@@ -95,11 +107,25 @@ RC_PARAMS: dict[str, Any] = {
     "savefig.dpi": DPI,
     "savefig.facecolor": "white",
     "svg.hashsalt": "alsmeta",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
     "pdf.fonttype": 42,
     "image.cmap": "viridis",
 }
 """matplotlib settings applied while a figure is built and saved."""
+
+
+def column_width(width: str, argument: str = "width") -> float:
+    """The print width in inches of ``"single"`` (89 mm) or ``"double"`` (183 mm) column.
+
+    Raises
+    ------
+    AlsmetaInputError
+        Naming ``argument`` if ``width`` is neither.
+    """
+    try:
+        return COLUMN_WIDTHS[width]
+    except (KeyError, TypeError):
+        raise AlsmetaInputError(f"{argument}: expected 'single' (89 mm) or 'double' (183 mm), got {width!r}") from None
 
 
 def colour(role: str) -> str:
@@ -180,9 +206,10 @@ def save_figure(
     Notes
     -----
     No timestamps are written (SVG ``Date``, PDF ``CreationDate`` and
-    ``ModDate`` are removed), SVG element ids use a fixed hash salt and text
-    is stored as paths, so the bytes depend only on the figure and on the
-    matplotlib version. Each file is written to a temporary file in the same
+    ``ModDate`` are removed) and SVG element ids use a fixed hash salt, so
+    the bytes depend only on the figure and on the matplotlib version. SVG
+    text is kept as ``<text>`` in the house font (``svg.fonttype: none``) so
+    a journal can edit it; PDF embeds the font as TrueType (type 42). Each file is written to a temporary file in the same
     folder and renamed into place (:func:`alsmeta.io.atomic_write`), so an
     interrupted save leaves the previous file intact, never a truncated one.
     """
