@@ -34,7 +34,7 @@ from alsmeta.evidence.claims_check import (
     max_disjoint_total,
     overall_verdict,
 )
-from alsmeta.plots.print_check import print_problems
+from alsmeta.plots.print_check import grayscale_problems, print_problems
 from alsmeta.validation import AlsmetaInputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -644,9 +644,10 @@ def script_figures(tmp_path_factory) -> dict:
 
 
 def test_every_figure_prints_at_a_column_width_with_text_of_7pt_or_more(script_figures):
-    """89 or 183 mm wide, every drawn text >= 7 pt at that size, nothing cut off, no text over another (alsmeta.plots.print_check)."""
+    """89 or 183 mm wide, every drawn text >= 7 pt at that size, nothing cut off, no text over another, and every colour
+    distinction also carried by shape or grey level (alsmeta.plots.print_check)."""
     assert set(script_figures) == set(FIGURES)
-    problems = {stem: print_problems(fig) for stem, fig in script_figures.items()}
+    problems = {stem: print_problems(fig) + grayscale_problems(fig) for stem, fig in script_figures.items()}
     assert problems == {stem: [] for stem in FIGURES}
 
 
