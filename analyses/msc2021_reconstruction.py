@@ -65,9 +65,12 @@ from alsmeta.evidence.tables import Evidence, Reported, load_evidence
 from alsmeta.evidence import availability as avail
 from alsmeta.evidence.windows import ArmChange, WindowAnalysis, WindowIncrement, linear_decline_correlation, window_increments
 from alsmeta.multiverse import distinct_analyses
+from alsmeta.plots.availability import availability_map
 from alsmeta.plots.forest import forest_plot
+from alsmeta.plots.forest_layout import MARGIN as FOREST_MARGIN
+from alsmeta.plots.forest_layout import PRINT_WIDTH, wrap_text
 from alsmeta.plots.style import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, SKY_BLUE, VERMILLION, save_figure, style_context
-from alsmeta.reporting import markdown_table, write_numbers
+from alsmeta.reporting import figure_entry, markdown_table, write_numbers
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "msc2021"
@@ -401,7 +404,7 @@ def forest(effects: list[Effect], outcome: str, title: str, stem: str, notes: li
             f, subgroups=groups, subgroup_order=[g for g in order if g in groups], overall=False,
             columns={"n": [e.n for e in effects], "SE from": [e.se_from for e in effects]},
             weights=False,
-            effect_label="Slope change", xlabel=f"Change in {OUTCOME_NAMES[outcome]} slope, post minus pre ({UNITS[outcome]})",
+            effect_label="Change", xlabel=f"Change in {OUTCOME_NAMES[outcome]} slope, post minus pre ({UNITS[outcome]})",
             favours=FAVOURS, xlim=_forest_xlim(effects), title=title,
             notes=_wrap_notes([
                 "Within-patient change in progression rate (post-treatment minus lead-in slope); positive = slower decline after. "
@@ -410,16 +413,22 @@ def forest(effects: list[Effect], outcome: str, title: str, stem: str, notes: li
                 "the test for subgroup differences compares treated subgroups with the untreated arm.",
                 *notes,
             ]),
-            panel_width=1.8,
+            panel_width=1.8, subtotal_test=True, font_size=FOREST_FONT,
         )
     save_figure(fig, OUT / stem)
     return {g: {"primary_reml_hksj": fit_numbers(primary_fit(m)), "reml_z": fit_numbers(fit(m))}
             for g in dict.fromkeys(groups) for m in [[e for e in effects if e.group == g]]}
 
 
-def _wrap_notes(notes: list[str], width: int = 100) -> list[str]:
-    """Footer notes wrapped so that they do not widen the figure beyond its print width."""
-    return [line for n in notes for line in textwrap.wrap(n, width, subsequent_indent="  ")]
+FOREST_FONT = 8.0
+"""Body text of the forests (footnotes 7 pt): the table and a readable panel fit 183 mm."""
+
+
+def _wrap_notes(notes: list[str]) -> list[str]:
+    """Footnotes wrapped to the 183 mm forest width, continuation lines indented so each note reads as one."""
+    room = 0.95 * (PRINT_WIDTH - 2 * FOREST_MARGIN)
+    size = FOREST_FONT - 1.0
+    return [("  " if j else "") + line for n in notes for j, line in enumerate(wrap_text(n, room, size))]
 
 
 def _forest_xlim(effects: list[Effect]) -> tuple[float, float]:
@@ -499,7 +508,7 @@ def intervals_figure(panels: list[tuple[str, str, list[tuple[str, am.PooledResul
         for (ax, tx), (ptitle, outcome, rows) in zip(grid, panels):
             lim = {"alsfrs_r": (-2.0, 3.0), "fvc": (-8.0, 10.0)}[outcome]
             for i, (label, fz, fh, primary) in enumerate(rows):
-                for off, f, col, mk, name in ((-0.17, fz, INK, "o", "z"), (0.17, fh, ORANGE, "s", "HKSJ")):
+                for off, f, col, mk, name in ((-0.17, fz, INK, "o", "z"), (0.17, fh, BLUE, "s", "HKSJ")):
                     y = i + off
                     lo, hi = max(f.ci_low, lim[0]), min(f.ci_high, lim[1])
                     ax.plot([lo, hi], [y, y], color=col, lw=1.3)
@@ -522,11 +531,11 @@ def intervals_figure(panels: list[tuple[str, str, list[tuple[str, am.PooledResul
             ax.tick_params(labelsize=7)
             ax.set_xlabel(f"Slope change, post minus pre ({UNITS[outcome]})", fontsize=7.5)
         handles = [Line2D([], [], color=INK, marker="o", lw=1.3, label="REML z (alternative)"),
-                   Line2D([], [], color=ORANGE, marker="s", mfc="white", lw=1.3, label="HKSJ (primary)")]
+                   Line2D([], [], color=BLUE, marker="s", mfc="white", lw=1.3, label="HKSJ (primary)")]
         grid[0][1].legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=7)
         fig.suptitle(title, fontsize=9, x=0.01, ha="left")
         fig.supxlabel("\n".join(textwrap.wrap(
-            "\u25b6 = primary data set; the primary analysis is REML + HKSJ (orange), z (black) is the alternative. Arrows: the interval "
+            "\u25b6 = primary data set; the primary analysis is REML + HKSJ (blue, open squares), z (black, dots) is the alternative. Arrows: the interval "
             "continues beyond the axis (numbers on the right). HKSJ with k = 1 is the z interval (= z); with k = 2 it uses t with 1 df, and "
             "with two near-identical estimates it can be narrower than z (the 'adhoc' variant keeps it at least as wide). These are "
             "properties of this project's rebuild, not of the 2021 paper.", 150)),
@@ -566,7 +575,7 @@ def transience_figure(t: Transience, stem: str) -> None:
             f"ALSFRS-R gain per month, 95% intervals. Dotted line: the 0-4 month rate. Slowing = 0-4 minus 4-6 month rate. "
             f"{t.widest.differences[0]:.2f} of the {t.widest.differences[1]:.2f}-point 6-month difference is there at 4 months. "
             "Months 4-6 need the unreported correlation r of the 4- and 6-month changes; r = 0 gives the widest interval in [0, 1]; "
-            "* derived from linear decline + visit error, calibrated to each arm's SDs. Derived from Oh 2018 Table 3.", 60)),
+            "*\u00a0r\u00a0derived from linear decline + visit error, calibrated to each arm's SDs. Derived from Oh 2018 Table 3.", 60)),
             fontsize=7, color=GREY, va="bottom", linespacing=1.2)
         save_figure(fig, OUT / stem)
 
@@ -588,17 +597,19 @@ def bayes_figure(curves: dict[str, Any], stem: str) -> None:
             null = cur["null"]
             ax.plot(null.mu_grid, null.mu_density, color=GREY, lw=1.2, ls=(0, (6, 2, 1, 2)),
                     label=f"untreated arm, half-normal({null.tau_prior_scale:g})")
-            ax.axvline(0, color=GREY, lw=0.8)
+            ax.axvline(0, color=GREY, lw=0.8, ymax=0.55)  # reference lines stop below the legend
             if key == "alsfrs_r":
-                for t in ALSFRS_THRESHOLDS[1:]:
-                    ax.axvline(t, color=LIGHT_GREY, lw=0.8, ls=":")
+                for i, t in enumerate(ALSFRS_THRESHOLDS[1:]):
+                    ax.axvline(t, color=GREY, lw=0.8, ls=":", zorder=0, ymax=0.55,
+                               label=f"clinically relevant slowing: {', '.join(f'{x:g}' for x in ALSFRS_THRESHOLDS[1:])}" if i == 0 else None)
             ax.set_xlim(*{"alsfrs_r": (-2.0, 3.0), "fvc": (-10.0, 8.0)}[key])
             ax.set_xlabel(xlab, fontsize=7.5)
             ax.set_ylabel("posterior density", fontsize=7.5)
             ax.tick_params(labelsize=7)
             ax.set_title(cur["title"], fontsize=7.5, loc="left")
-            ax.legend(fontsize=7, loc="upper right" if key == "alsfrs_r" else "upper left", frameon=False)
-            ax.set_ylim(0, peak * 1.85)  # headroom for the legend
+            ax.legend(fontsize=7, loc="upper right" if key == "alsfrs_r" else "upper left", frameon=True, framealpha=1.0,
+                      edgecolor="none", facecolor="white")  # reference lines pass behind the legend, not through its text
+            ax.set_ylim(0, peak * 2.0)  # headroom for the legend
         cur = curves["alsfrs_r"]
         _probability_panel(c, list(cur["treated"]), [
             *((f"P(\u03bc > {t:g})", col, mk, "-", {s: r.prob_above(t) for s, r in cur["treated"].items()})
@@ -620,7 +631,7 @@ def _probability_panel(ax: Any, scales: list[float], series: list[tuple[str, str
     for label, col, marker, style, probs in series:
         ax.plot(scales, [probs[s] for s in scales], marker=marker, color=col, ls=style, label=label)
     _log_ticks(ax, scales)
-    ax.set_ylim(0, 1.02)
+    ax.set_ylim(0, 1.05)  # a probability of 1 keeps its whole marker
     ax.set_xlabel(f"scale of the half-normal prior on \u03c4 ({unit})", fontsize=7.5)
     ax.set_ylabel("posterior probability", fontsize=7.5)
     ax.set_title(title, fontsize=7.5, loc="left")
@@ -688,10 +699,16 @@ def null_figure(pairs: list[tuple[str, Effect, Effect]], stem: str) -> None:
 VERDICT_COLOURS = {REPRODUCED: GREEN, CONTRADICTED: VERMILLION, NOT_ASSESSABLE: GREY}
 
 
+def _unbroken(text: Any) -> Any:
+    """``k = 2`` stays on one line when wrapped (no-break spaces around ' = ')."""
+    return text.replace(" = ", "\u00a0=\u00a0") if isinstance(text, str) else text
+
+
 def claims_figure(claims: pd.DataFrame, stem: str) -> None:
     """Claims table as a figure at 183 mm: verdict coloured by the primary analysis; agreement across alternatives apart."""
     cols = {"claim": (0.08, 33), "shows": (1.95, 45), "verdict": (4.5, 20), "agree": (5.72, 27)}
     rows = []
+    claims = claims.assign(**{c: claims[c].map(_unbroken) for c in ("brief", "analysis", "agreement_short")})
     for r in claims.itertuples():
         comp = r.component != "overall"
         if comp:
@@ -755,54 +772,24 @@ def availability_table(ev: Evidence) -> pd.DataFrame:
     return frame.rename(columns={"group": "subgroup_2021"})
 
 
-AVAILABILITY_FILL = {"verified": "#cfeee3", "secondary": "#fbe3b4", "derived": "#cfe3f3", "not_found": "white", "none": "white"}
+AVAILABILITY_TEXT = {"numbers": "numbers", "p only": "p only", "words only": "words only"}
+"""Cell text: what the best evidence is (not-found and nothing-retrieved cells show only their symbol)."""
 
 
-def availability_figure(frame: pd.DataFrame, stem: str) -> None:
-    """Study availability map (183 mm): candidate reports by outcome and window; fill = status, text = status and content."""
-    studies = list(dict.fromkeys(frame.study_id))
-    cols = [(o, w) for o in AVAILABILITY_OUTCOMES for w in AVAILABILITY_WINDOWS]
-    label_w, cell_w, cell_h, top, bottom = 1.75, (DOUBLE_COLUMN_IN - 1.85) / len(cols), 0.205, 0.78, 0.62
-    groups = list(dict.fromkeys(frame.subgroup_2021))
-    n_rows = len(studies) + len(groups)
-    height = top + n_rows * cell_h + bottom
-    width = DOUBLE_COLUMN_IN
-    with style_context():
-        fig = Figure(figsize=(width, height))
-        ax = fig.add_axes((label_w / width, bottom / height, cell_w * len(cols) / width, n_rows * cell_h / height))
-        ax.set_xlim(0, len(cols))
-        ax.set_ylim(n_rows, 0)
-        ax.axis("off")
-        for j, (o, w) in enumerate(cols):
-            ax.text(j + 0.5, -0.25, w, ha="center", va="bottom", fontsize=7)
-        for k, o in enumerate(AVAILABILITY_OUTCOMES):
-            ax.text(k * len(AVAILABILITY_WINDOWS) + len(AVAILABILITY_WINDOWS) / 2, -1.3, o, ha="center", va="bottom", fontsize=7.5, fontweight="bold")
-        ax.axvline(len(AVAILABILITY_WINDOWS), color=INK, lw=0.8)
-        i = 0
-        for g in groups:
-            ax.text(-0.02, i + 0.5, f"{g} candidates (2021 n = {PUBLISHED_COUNTS[g]})", ha="right", va="center",
-                    fontsize=7, fontweight="bold", transform=ax.transData)
-            i += 1
-            for sid in [x for x in studies if COHORTS[x][0] == g]:
-                sub = frame[frame.study_id == sid]
-                cells = {(r.outcome, r.window): r for r in sub.itertuples()}
-                ax.text(-0.02, i + 0.5, str(sub["study"].iloc[0]), ha="right", va="center", fontsize=7)
-                for j, key in enumerate(cols):
-                    r = cells[key]
-                    ax.add_patch(_rect(j, i, AVAILABILITY_FILL[r.status], edge=LIGHT_GREY, lw=0.4))
-                    text = {"not_found": "not found", "none": "\u2013"}.get(r.status, f"{r.status[0].upper()}: {r.content}")
-                    ax.text(j + 0.5, i + 0.55, text, ha="center", va="center", fontsize=7,
-                            color=GREY if r.status in ("not_found", "none") else INK,
-                            fontstyle="italic" if r.content in ("words only", "p only") else "normal")
-                i += 1
-        fig.text(0.04 / width, 1 - 0.05 / height, "Morata-Tarifa 2021 candidates: what data/ holds per outcome and follow-up window",
-                 fontsize=8.5, fontweight="bold", va="top")
-        fig.text(0.04 / width, 0.04 / height, "\n".join(textwrap.wrap(
-            "Fill and letter give the status of the best evidence in data/: V = verified (read in the primary source), S = secondary (news, "
-            "press or mirror only), D = derived (computed by this project); italics = no usable estimate (p only, or words only); not found = searched for "
-            "and not retrievable; \u2013 = nothing retrieved. Numbers outrank words. Oh 2018's 'lead-in vs follow-up' is placed at 4 months "
-            "(16 weeks per the registry; INFERRED).", 150)), fontsize=7, color=GREY, va="bottom", linespacing=1.2)
-        save_figure(fig, OUT / stem)
+def availability_figure(frame: pd.DataFrame, stem: str) -> Figure:
+    """Study availability map (183 mm, alsmeta.plots.availability_map): candidates by outcome and window, grouped by cell type."""
+    table = frame.assign(group=[f"{g} candidates (2021 n = {PUBLISHED_COUNTS[g]})" for g in frame.subgroup_2021],
+                         cell_text=[AVAILABILITY_TEXT.get(c, "") for c in frame.content])
+    fig = availability_map(
+        table,
+        study="study", outcome="outcome", timepoint="window", status="status", group="group", text="cell_text",
+        title="Morata-Tarifa 2021 candidates: what data/ holds per outcome and follow-up window",
+        caption="Status of the best evidence in data/ (numbers outrank words; within each, verified > secondary > derived); the cell text "
+                "says what it is: numbers, a p-value only, or words only (no usable estimate). Oh 2018's 'lead-in vs follow-up' is "
+                "placed at 4 months (16 weeks per the registry; INFERRED).",
+    )
+    save_figure(fig, OUT / stem)
+    return fig
 
 
 # ---------------------------------------------------------------------------
@@ -1303,6 +1290,7 @@ def main() -> None:
         "sweep_agreement": {k: sweep_agreement(sw, "decrease" if k.startswith("fvc") else "increase") for k, sw in sweeps.items()},
         "data_choice_agreement_alsfrs_r_first": data_choice_agreement,
         "verdicts": {r["claim_id"]: r["verdict"] for r in claims if r["component"] == "overall"},
+        "figures": {stem: figure_entry(q, c, script=Path(__file__).name) for stem, (q, c) in MSC2021_FIGURES.items()},
         "decisions": {
             "effect_measure": "within-patient change in progression slope, post minus pre; positive = slower decline",
             "primary_model": f"{PRIMARY_TEXT}; REML with z intervals, all estimators x tests and a Bayesian model as agreement",
@@ -1314,6 +1302,48 @@ def main() -> None:
         },
     }
     write_numbers(OUT, numbers)
+
+
+MSC2021_FIGURES = {
+    "forest_alsfrs_r_first_follow_up": (
+        "Does ALSFRS-R progression slow after intrathecal MSC at the first follow-up, and does the untreated arm show the same?",
+        "Within-patient slope change per study (95% z intervals); each subgroup's diamond and printed CI are the primary analysis, "
+        "REML + HKSJ (t with k - 1 df); no prediction interval with k = 2."),
+    "forest_alsfrs_r_6_months": (
+        "Does the slowing of ALSFRS-R progression persist at 6 months?",
+        "Within-patient slope change per study at 6 months; MSC-NTF (Petrou 2016) rests on news and press coverage only; "
+        "single-study subgroups have no subtotal."),
+    "forest_fvc": (
+        "Did FVC decline faster after cell treatment, as the 2021 paper claims?",
+        "Within-patient FVC % predicted slope change at each study's own follow-up; Petrou 2016 is a secondary source."),
+    "sweep_estimator_by_test": (
+        "Does the pooled result depend on the tau-squared estimator and the test?",
+        "Every estimator x test combination for the two k = 2 pools; repeated analyses are greyed so that distinct analyses are "
+        "counted once; the primary analysis is outlined."),
+    "sensitivity_data_choices": (
+        "Do the data choices of the rebuild (secondary sources, sign, unit, p-value conversion) change the pooled result?",
+        "Each data specification pooled with the primary analysis (REML + HKSJ) and with REML z; arrows mark intervals beyond the axis."),
+    "bayes_posteriors": (
+        "How probable is any or a clinically relevant slowing under a Bayesian random-effects model, whatever the prior on tau?",
+        "Posterior of the mean slope change under half-normal priors on tau (flat prior on the mean; Röver 2020), and posterior "
+        "probabilities against the prior scale; the untreated arm analysed the same way."),
+    "empirical_null": (
+        "Does the within-patient design find 'benefit' without cells?",
+        "Oh 2018's MSC arm, its untreated (riluzole-only) arm analysed the same way, and their randomised difference (95% z intervals)."),
+    "claims": (
+        "Which published claims of the 2021 meta-analysis does this project's rebuild reproduce?",
+        "Verdict of each claim and component from the pre-specified primary analysis; agreement across alternatives counted in "
+        "distinct analyses, for the rebuild, not the 2021 paper."),
+    "transience": (
+        "Is the MSC benefit in Oh 2018 transient, i.e. does the between-arm gain accrue more slowly after month 4?",
+        "Between-arm ALSFRS-R gain per month in months 0-4 and 4-6 and their difference, over the range of the unreported "
+        "correlation r of the 4- and 6-month changes (derived from Oh 2018 Table 3)."),
+    "availability": (
+        "Which candidate studies of the 2021 meta-analysis have usable numbers, by outcome and follow-up window, and how sure is each?",
+        "Status of the best evidence in data/ per study, outcome and window (verified, secondary, not retrievable, nothing retrieved), "
+        "with what it is (numbers, p only, words only)."),
+}
+"""Every figure the script writes: the question it answers and its one-line caption (figures/README.md)."""
 
 
 def headline_numbers(primary: am.PooledResult, z: am.PooledResult, agreement: dict[str, Any], bayes_probs: list[float], t: Transience,

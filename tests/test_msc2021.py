@@ -10,6 +10,7 @@ posterior by one-dimensional quadrature), not with alsmeta.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -33,6 +34,7 @@ from alsmeta.evidence.claims_check import (
     max_disjoint_total,
     overall_verdict,
 )
+from alsmeta.plots.print_check import grayscale_problems, print_problems
 from alsmeta.validation import AlsmetaInputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -617,3 +619,51 @@ def test_data_choice_agreement_counts_distinct_analyses(numbers):
     assert (got["combinations"], got["distinct"]) == (len(fits), len(distinct)) == (10, 8)
     assert got["holds_distinct"] == sum(d[1] > 0 for d in distinct)
     assert "leave out Kim 2009 (Oh 2018 only) (z)" in got["holding"]
+
+
+@pytest.fixture(scope="module")
+def script_figures(tmp_path_factory) -> dict:
+    """Every figure the script makes, as matplotlib figures: main() run in a scratch copy with save_figure captured."""
+    work = tmp_path_factory.mktemp("print")
+    shutil.copytree(ROOT / "data", work / "data")
+    name = "msc2021_reconstruction_under_test"
+    spec = importlib.util.spec_from_file_location(name, ROOT / "analyses" / SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    figures: dict = {}
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        spec.loader.exec_module(module)
+        module.save_figure = lambda fig, stem, *args, **kwargs: figures.__setitem__(Path(stem).name, fig)
+        module.main()
+    finally:
+        os.chdir(cwd)
+        sys.modules.pop(name, None)
+    return figures
+
+
+def test_every_figure_prints_at_a_column_width_with_text_of_7pt_or_more(script_figures):
+    """89 or 183 mm wide, every drawn text >= 7 pt at that size, nothing cut off, no text over another, and every colour
+    distinction also carried by shape or grey level (alsmeta.plots.print_check)."""
+    assert set(script_figures) == set(FIGURES)
+    problems = {stem: print_problems(fig) + grayscale_problems(fig) for stem, fig in script_figures.items()}
+    assert problems == {stem: [] for stem in FIGURES}
+
+
+def test_forest_subtotals_name_the_primary_analysis(script_figures):
+    """The k = 2 subtotal row says its diamond is REML + HKSJ with t on 1 df."""
+    from alsmeta.plots.artists import texts
+
+    labels = texts(script_figures["forest_alsfrs_r_first_follow_up"], "label:summary")
+    assert labels == ["Subtotal, REML + HKSJ (t, 1 df)"]
+
+
+def test_every_figure_has_its_question_in_the_figure_index(numbers, run):
+    """numbers.json lists each figure the script writes (question + caption), so figures/README.md indexes them all."""
+    from alsmeta.reporting import figure_index
+
+    assert set(numbers["figures"]) == set(FIGURES)
+    assert all(e["script"] == f"analyses/{SCRIPT}" and e["question"].endswith("?") for e in numbers["figures"].values())
+    index = figure_index(run[0].parent)  # raises if a PNG has no entry
+    assert all(f"msc2021/{stem}.png" in index for stem in FIGURES)

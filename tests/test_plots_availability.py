@@ -10,6 +10,7 @@ from matplotlib.colors import to_hex
 from alsmeta import AlsmetaInputError
 from alsmeta.plots.artists import find, texts
 from alsmeta.plots.availability import DOUBLE_COLUMN, SINGLE_COLUMN, STATUSES, availability_map
+from alsmeta.plots.print_check import print_problems
 
 TABLE = pd.DataFrame({
     "study": ["Oh 2018", "Oh 2018", "Petrou 2016", "Petrou 2016", "Kim 2009"],
@@ -98,3 +99,78 @@ def test_bad_input_raises_naming_the_problem(table, kwargs, message):
 def test_not_a_dataframe():
     with pytest.raises(AlsmetaInputError, match="table"):
         availability_map(np.zeros(3))
+
+
+GROUPED = pd.DataFrame({
+    "study": ["Kim 2009", "Kim 2009", "Glass 2012", "Oh 2018", "Glass 2012"],
+    "outcome": ["ALSFRS-R", "FVC", "ALSFRS-R", "ALSFRS-R", "FVC"],
+    "timepoint": ["4 months", "4 months", "4 months", "4 months", "4 months"],
+    "status": ["verified", "none", "secondary", "not_found", "none"],
+    "kind": ["MSC", "MSC", "NSC", "MSC", "NSC"],
+    "what": ["numbers", "", "words only", "", ""],
+})
+
+
+def test_groups_are_heading_rows_with_their_studies_below():
+    fig = availability_map(GROUPED, group="kind", text="what")
+    assert texts(fig, "availability:group") == ["MSC", "NSC"]
+    ax = fig.axes[0]
+    # Oh 2018 moves up to its group, under the MSC heading (row 0); Glass 2012 follows the NSC heading (row 3)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Kim 2009", "Oh 2018", "Glass 2012"]
+    assert [t for t in ax.get_yticks()] == [1.5, 2.5, 4.5]
+    y = {c.get_gid().split(":")[2].split("|")[0]: c.get_y() for c in find(fig, "availability:cell")}
+    assert y["Glass 2012"] == pytest.approx(4.08)
+
+
+def test_cell_text_is_printed_and_cells_widen_to_the_figure():
+    fig = availability_map(GROUPED, group="kind", text="what")
+    assert sorted(texts(fig, "availability:text")) == ["numbers", "words only"]
+    verified = find(fig, "availability:text:Kim 2009|ALSFRS-R|4 months:verified")[0]
+    assert to_hex(verified.get_color()) == to_hex(STATUSES["verified"]["ink"])  # legible on its fill
+    ax = fig.axes[0]
+    grid_inches = ax.get_position().width * fig.get_figwidth()
+    assert grid_inches > 2 * 0.32  # two columns wider than the symbol-only cap
+    assert fig.get_figwidth() == pytest.approx(DOUBLE_COLUMN)
+
+
+def test_nothing_retrieved_has_its_own_status_and_blank_label_is_the_callers():
+    fig = availability_map(GROUPED.iloc[:4], group="kind", text="what", blank_label="Blank: no row in the table")
+    cells = _cells(fig)
+    assert "Kim 2009|FVC|4 months:none" in cells
+    assert to_hex(cells["Kim 2009|FVC|4 months:none"].get_facecolor()) == "#ffffff"
+    labels = [t.get_text() for t in find(fig, "availability:legend")[0].get_texts()]
+    assert "Nothing retrieved" in labels and "Blank: no row in the table" in labels
+    assert "Blank: not a candidate outcome" not in labels
+
+
+def test_title_and_long_caption_wrap_inside_the_width_at_7pt_or_more():
+    caption = "A caption that says what each status means and where the windows come from. " * 6
+    fig = availability_map(GROUPED, group="kind", text="what", title="What data/ holds " * 12, caption=caption)
+    assert print_problems(fig) == []
+    assert texts(fig, "availability:caption")[0].count("\n") >= 2
+    assert texts(fig, "availability:title")[0].count("\n") >= 1
+
+
+def test_time_labels_are_horizontal_when_they_fit_and_vertical_otherwise():
+    ax = availability_map(TABLE).axes[0]
+    assert {t.get_rotation() for t in ax.get_xticklabels()} == {0.0}
+    long = TABLE.assign(timepoint=["after the end of the open-label extension"] * len(TABLE))
+    long = long.drop_duplicates(["study", "outcome"])
+    ax = availability_map(long).axes[0]
+    assert {t.get_rotation() for t in ax.get_xticklabels()} == {90.0}
+
+
+def test_a_study_in_two_groups_is_refused():
+    bad = GROUPED.assign(kind=["MSC", "NSC", "NSC", "MSC", "NSC"])
+    with pytest.raises(AlsmetaInputError, match="study 'Kim 2009', column 'kind': in more than one group"):
+        availability_map(bad, group="kind")
+    with pytest.raises(AlsmetaInputError, match="text: column 'nope'"):
+        availability_map(GROUPED, text="nope")
+
+
+def test_cell_text_that_would_spill_out_of_its_cell_is_refused():
+    wide = pd.DataFrame({"study": ["Kim 2009"] * 6, "outcome": [f"outcome {i}" for i in range(6)], "timepoint": ["4 mo"] * 6,
+                         "status": ["verified"] * 6, "what": ["numbers, p-values and a long explanation"] + [""] * 5})
+    with pytest.raises(AlsmetaInputError, match="text: 'numbers, p-values and a long explanation' does not fit"):
+        availability_map(wide, text="what")
+    availability_map(GROUPED, text="what", width="single")  # short texts fit 89 mm with two columns

@@ -413,3 +413,32 @@ def test_multi_outcome_footer_names_the_model_or_says_one_study(bcg):
     assert "Random-effects model (REML)" in texts(multi_outcome_forest(blocks), "footer")[0]
     only_one = texts(multi_outcome_forest(blocks[:1]), "footer")[0]
     assert "one study per outcome" in only_one and "Random-effects" not in only_one
+
+
+def test_subtotals_can_name_the_test_behind_their_diamond(bcg):
+    """With subtotal_test, each subtotal row says which analysis its diamond and interval are (here HKSJ, t with k - 1 df)."""
+    from alsmeta.plots.forest import analysis_label
+
+    yi, vi = bcg
+    hksj = am.pool(yi, vi, labels=LABELS, test="knha")
+    fig = forest_plot(hksj, subgroups=ALLOC, subtotal_test=True)
+    labels = texts(fig, "label:summary")
+    assert "Subtotal, REML + HKSJ (t, 6 df)" in labels  # 7 'random' trials
+    assert "Subtotal, REML + HKSJ (t, 3 df)" in labels  # 4 'systematic' trials
+    assert not any(label.startswith("Subtotal (k =") for label in labels)
+    assert "Subtotal (k = 7)" in texts(forest_plot(hksj, subgroups=ALLOC), "label:summary")  # default unchanged
+    assert analysis_label(am.pool(yi, vi, method="DL")) == "DL (z)"
+    assert analysis_label(am.pool(yi, vi, method="CE")) == "Common effect (z)"
+    assert analysis_label(am.pool(yi, vi, test="adhoc")) == "REML + HKSJ ad hoc (t, 12 df)"
+
+
+def test_forest_width_snaps_to_a_journal_column(fit):
+    """A forest narrower than a column is widened to 89 or 183 mm (the panel takes the room), never left in between."""
+    from alsmeta.plots.forest_layout import PRINT_WIDTHS
+
+    narrow = forest_plot(fit, weights=False, panel_width=1.0, effect_label="RR")
+    wide = forest_plot(fit, columns={"Allocation": ALLOC}, notes=["A footnote of moderate length. " * 5])
+    for fig in (narrow, wide):
+        assert min(abs(fig.get_figwidth() - w) for w in PRINT_WIDTHS) < 1e-9
+    panel_inches = panel(narrow).get_position().width * narrow.get_figwidth()
+    assert panel_inches > 2.0  # the 1 in panel grew into the room up to the column width

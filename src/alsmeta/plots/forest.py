@@ -73,6 +73,19 @@ def model_name(fit: PooledResult) -> str:
     return f"Random-effects model ({fit.method}{extra})"
 
 
+def analysis_label(fit: PooledResult) -> str:
+    """The model and test behind an interval, e.g. ``REML + HKSJ (t, 1 df)`` or ``DL (z)``.
+
+    HKSJ is the Hartung-Knapp-Sidik-Jonkman adjustment (Hartung & Knapp 2001;
+    Sidik & Jonkman 2002); ``ad hoc`` its variant never narrower than z
+    (Knapp & Hartung 2003).
+    """
+    model = fit.method if fit.is_random_effects else "Common effect"
+    adjust = {"knha": " + HKSJ", "adhoc": " + HKSJ ad hoc"}.get(fit.test, "")
+    dist = f"t, {fit.df:g} df" if math.isfinite(fit.df) else "z"
+    return f"{model}{adjust} ({dist})"
+
+
 def heterogeneity_text(fit: PooledResult, digits: int = 2, compact: bool = False) -> str:
     """Heterogeneity line: ``tau^2; I^2; Q (df), p`` (compact: ``tau^2, I^2, p``)."""
     tau2 = [f"\u03c4\u00b2 = {_format.small(fit.tau2, digits)}"] if fit.is_random_effects else []
@@ -122,6 +135,7 @@ def forest_plot(
     panel_width: float = 2.8,
     row_height: float = 0.2,
     font_size: float = FONT_SIZE,
+    subtotal_test: bool = False,
 ) -> Figure:
     """Forest plot of a pooled result (metafor/RevMan quality).
 
@@ -182,6 +196,11 @@ def forest_plot(
         Body text size in points (at least 7); footnotes are one point
         smaller, but never below 7. The figure is at most 183 mm wide:
         footnotes and the title wrap, and the panel narrows if needed.
+    subtotal_test
+        Name each subtotal by the analysis its diamond and interval come
+        from, ``Subtotal, REML + HKSJ (t, 1 df)`` (:func:`analysis_label`),
+        instead of ``Subtotal (k = 2)``: a reader sees that the diamond is
+        the analysis's own interval.
 
     Returns
     -------
@@ -247,7 +266,8 @@ def forest_plot(
                     float(common_fit.weights[list(idx)].sum()) if common_fit is not None else math.nan,
                     float(fit.weights[list(idx)].sum()),
                 )
-                rows.append(_summary_row(sub, f"Subtotal (k = {sub.k})", "subgroup", wc, digits, log_scale))
+                label = f"Subtotal, {analysis_label(sub)}" if subtotal_test else f"Subtotal (k = {sub.k})"
+                rows.append(_summary_row(sub, label, "subgroup", wc, digits, log_scale))
                 rows.append(ForestRow("note", heterogeneity_text(sub, digits, compact=True)))
             else:
                 rows.append(ForestRow("note", "Single study: no subtotal"))

@@ -9,8 +9,10 @@ studies and a long list stays readable; column widths are measured from the
 text, so nothing overlaps or is clipped.
 
 Figures are sized for print: at most :data:`PRINT_WIDTH` (183 mm) wide by
-default, text at least :data:`MIN_FONT` (7 pt); long footnotes and titles
-wrap, and a table that would be too wide narrows the plot panel.
+default and widened to exactly one column width (:data:`PRINT_WIDTHS`, 89 or
+183 mm) with the plot panel taking the room, text at least :data:`MIN_FONT`
+(7 pt); long footnotes and titles wrap, and a table that would be too wide
+narrows the plot panel.
 
 Artists carry ``gid`` values (``study:<label>``, ``diamond:<role>``,
 ``prediction:<role>``, ``clip:<label>:low``, ``reference-line``,
@@ -296,6 +298,11 @@ def wrap_text(text: str, width: float, size: float, weight: str = "normal") -> l
     return lines
 
 
+def _wrap_lines(lines: tuple[str, ...], room: float, size: float) -> list[str]:
+    """Footer lines wrapped to ``room`` inches; a line that fits is kept as given (with its indentation)."""
+    return [part for line in lines for part in (wrap_text(line, room, size) if text_width(line, size) > room else [line])]
+
+
 def _print_width(layout: ForestLayout, width: float) -> float:
     """The narrowest of ``layout.print_widths`` (within ``max_width``) that holds ``width``; ``width`` if none does."""
     if layout.max_width is None:
@@ -323,7 +330,7 @@ def _draw(layout: ForestLayout) -> Figure:
     if layout.max_width is not None and wanted > max(natural, layout.max_width):
         width = max(natural, layout.max_width)
         room = 0.97 * (width - 2 * MARGIN)  # a little slack: glyph widths differ slightly between 72 and 300 dpi
-        footer = [line for t in footer for line in wrap_text(t, room, layout.small_size)]
+        footer = _wrap_lines(layout.footer, room, layout.small_size)
         title = wrap_text(layout.title, room, title_size, "bold") if layout.title else []
     else:
         width = wanted
@@ -331,7 +338,7 @@ def _draw(layout: ForestLayout) -> Figure:
     if snapped > width:  # the figure prints at one column width; the footer and title wrap to it
         width = snapped
         room = 0.97 * (width - 2 * MARGIN)
-        footer = [line for t in layout.footer for line in wrap_text(t, room, layout.small_size)]
+        footer = _wrap_lines(layout.footer, room, layout.small_size)
         title = wrap_text(layout.title, room, title_size, "bold") if layout.title else []
         panel_width = width - table_w
     elif layout.max_width is not None and width > natural:  # the panel takes up the room the footer made (within reason)
