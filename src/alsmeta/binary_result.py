@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import special, stats
+from alsmeta.jsonsafe import json_safe
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
@@ -200,7 +201,7 @@ class BinaryPooledResult:
         """Every field as plain Python values (JSON-safe: NaN becomes None)."""
         out: dict[str, Any] = {}
         for name, value in asdict(self).items():
-            out[name] = _plain(value)
+            out[name] = json_safe(value)
         out["tau2"] = 0.0
         return out
 
@@ -211,20 +212,6 @@ class BinaryPooledResult:
     def __str__(self) -> str:
         return self.summary()
 
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return f if np.isfinite(f) else None
-    return value
 
 
 def q_summary(q: float, q_df: int) -> tuple[float, float, float]:

@@ -36,6 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import sparse, stats
 
+from alsmeta.jsonsafe import json_safe
 from alsmeta.pooling import AlsmetaWarning
 from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level
 
@@ -171,14 +172,7 @@ class MultilevelResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Scalar results and the specification as plain Python values (JSON-ready)."""
-        def clean(x: Any) -> Any:
-            if isinstance(x, (bool, np.bool_)):
-                return bool(x)
-            if isinstance(x, (int, np.integer)):
-                return int(x)
-            if isinstance(x, (float, np.floating)):
-                return float(x) if np.isfinite(x) else None
-            return x
+        clean = json_safe
         scalars = ("estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "df", "qe", "qe_df",
                    "qe_pvalue", "qm", "qm_df", "qm_df2", "qm_pvalue", "loglik", "aic", "bic", "aicc",
                    "n_parameters", "k", "p", "n_studies", "n_effects", "method", "test", "level",

@@ -18,11 +18,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from alsmeta.validation import AlsmetaInputError
 from alsmeta.io.atomic import write_text
+from alsmeta.jsonsafe import json_safe
 
 SIGNIFICANT_DIGITS = 10
 """Significant digits kept for every float stored by :func:`dumps` (10: far
@@ -43,21 +43,8 @@ def round_significant(x: float, digits: int = SIGNIFICANT_DIGITS) -> float:
 
 
 def _plain(value: Any) -> Any:
-    """Convert numpy scalars/arrays, tuples and NaN to JSON-safe Python values."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        f = float(value)
-        return round_significant(f) if math.isfinite(f) else None
-    return value
+    """JSON-safe values with every float stored to :data:`SIGNIFICANT_DIGITS` (see :func:`alsmeta.jsonsafe.json_safe`)."""
+    return json_safe(value, round_significant)
 
 
 def dumps(numbers: Any) -> str:

@@ -33,6 +33,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from alsmeta.jsonsafe import json_safe
 from alsmeta.multilevel import MultilevelResult, _indicators, group_labels
 from alsmeta.validation import AlsmetaInputError, probability_level
 
@@ -92,12 +93,7 @@ class RobustResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Scalars and the coefficient table as plain Python values (JSON-ready)."""
-        def clean(x: Any) -> Any:
-            if isinstance(x, (np.integer,)):
-                return int(x)
-            if isinstance(x, (float, np.floating)):
-                return float(x) if np.isfinite(x) else None
-            return x
+        clean = json_safe
         names = ("estimate", "se", "statistic", "df", "pvalue", "ci_low", "ci_high", "adjust",
                  "n_clusters", "k", "p", "level", "model")
         out: dict[str, Any] = {n: clean(getattr(self, n)) for n in names}
