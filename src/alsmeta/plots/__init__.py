@@ -21,9 +21,11 @@ from alsmeta.plots.availability import availability_map
 from alsmeta.plots.baujat import baujat_coordinates, baujat_plot
 from alsmeta.plots.drapery import drapery_plot, p_value_function
 from alsmeta.plots.forest import forest_plot
+from alsmeta.plots.forest_multi import multi_outcome_forest
 from alsmeta.plots.funnel import funnel_plot, trim_and_fill_parts
 from alsmeta.plots.gosh import gosh_plot
 from alsmeta.plots.influence import influence_plot, influential_flags
+from alsmeta.plots.print_check import grayscale_problems, print_problems
 from alsmeta.plots.prisma import PrismaCounts, prisma_flow
 from alsmeta.plots.risk_of_bias import risk_of_bias_figure, risk_of_bias_summary_plot, traffic_light_plot
 from alsmeta.plots.sensitivity import cumulative_forest, leave_one_out_forest
@@ -42,10 +44,13 @@ __all__ = [
     "forest_plot",
     "funnel_plot",
     "gosh_plot",
+    "grayscale_problems",
     "influence_plot",
     "influential_flags",
     "leave_one_out_forest",
+    "multi_outcome_forest",
     "p_value_function",
+    "print_problems",
     "prisma_flow",
     "risk_of_bias_figure",
     "risk_of_bias_summary_plot",
