@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from alsmeta.validation import AlsmetaInputError
+from alsmeta.validation import AlsmetaInputError, nonnegative_number, positive_number, whole_number
 
 
 def number(value: Any, name: str, *, allow_inf: bool = False) -> float:
@@ -23,26 +23,15 @@ def number(value: Any, name: str, *, allow_inf: bool = False) -> float:
     return v
 
 
-def nonnegative(value: Any, name: str) -> float:
-    v = number(value, name)
-    if v < 0:
-        raise AlsmetaInputError(f"{name}: must be >= 0, got {value!r}")
-    return v
-
-
-def positive(value: Any, name: str) -> float:
-    v = number(value, name)
-    if v <= 0:
-        raise AlsmetaInputError(f"{name}: must be > 0, got {value!r}")
-    return v
+# one home for each kind of scalar check: the simulator uses the library's (same messages, same rules;
+# text such as "0.5" is refused, not coerced)
+nonnegative = nonnegative_number
+positive = positive_number
 
 
 def whole(value: Any, name: str, minimum: int) -> int:
     """A whole number >= ``minimum`` (floats such as 20.0 are accepted)."""
-    v = number(value, name)
-    if v != int(v) or v < minimum:
-        raise AlsmetaInputError(f"{name}: must be a whole number >= {minimum}, got {value!r}")
-    return int(v)
+    return whole_number(value, name, minimum)
 
 
 def choice(value: Any, name: str, allowed: Sequence[str]) -> str:
