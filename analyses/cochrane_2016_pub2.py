@@ -22,12 +22,12 @@ from pathlib import Path
 import pandas as pd
 
 import alsmeta as am
-from alsmeta.evidence.screening import screen
-from alsmeta.evidence.tables import load_evidence
+from alsmeta.als.screening import screen
+from alsmeta.als.tables import load_evidence
 from alsmeta.plots.forest import forest_plot
 from alsmeta.plots.prisma import PrismaCounts, prisma_flow
 from alsmeta.plots.style import save_figure
-from alsmeta.reporting import figure_entry, markdown_table, write_numbers
+from alsmeta.io.reporting import figure_entry, markdown_table, write_numbers
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "cochrane_pub2"

@@ -21,13 +21,13 @@ import pandas as pd
 from scipy import stats
 
 import alsmeta as am
-from alsmeta.effects import log_odds_ratio, log_risk_ratio, mean_difference
-from alsmeta.evidence.screening import screen
-from alsmeta.evidence.tables import gather_arms, load_evidence
+from alsmeta.effects.measures import log_odds_ratio, log_risk_ratio, mean_difference
+from alsmeta.als.screening import screen
+from alsmeta.als.tables import gather_arms, load_evidence
 from alsmeta.plots.forest_multi import OutcomeBlock, multi_outcome_forest
 from alsmeta.plots.prisma import PrismaCounts, prisma_flow
 from alsmeta.plots.style import save_figure
-from alsmeta.reporting import figure_entry, markdown_table, write_numbers
+from alsmeta.io.reporting import figure_entry, markdown_table, write_numbers
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "cochrane_pub3"

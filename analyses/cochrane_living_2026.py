@@ -31,17 +31,17 @@ import numpy as np
 import pandas as pd
 
 import alsmeta as am
-from alsmeta.conversions import se_from_p
-from alsmeta.effects import log_odds_ratio, log_risk_ratio, mean_difference
-from alsmeta.evidence.screening import screen
-from alsmeta.evidence.tables import gather_arms, load_evidence
+from alsmeta.effects.conversions import se_from_p
+from alsmeta.effects.measures import log_odds_ratio, log_risk_ratio, mean_difference
+from alsmeta.als.screening import screen
+from alsmeta.als.tables import gather_arms, load_evidence
 from alsmeta.plots.forest import forest_plot, symmetric_xlim
 from alsmeta.plots.forest_multi import OutcomeBlock, multi_outcome_forest
 from alsmeta.plots.prisma import PrismaCounts, prisma_flow
 from alsmeta.plots.risk_of_bias import risk_of_bias_figure
 from alsmeta.plots.sequential import trial_sequential_plot
 from alsmeta.plots.style import save_figure
-from alsmeta.reporting import figure_entry, markdown_table, write_numbers
+from alsmeta.io.reporting import figure_entry, markdown_table, write_numbers
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "cochrane_living_2026"
@@ -290,7 +290,7 @@ def draw_prisma(scr) -> dict:
         counts, title=f"Living update of CD011742: evidence as of {scr.search_date:%d %B %Y}".replace(" 0", " "),
         caption=(f"No new database search: the {len(scr.table)} candidates are every study in this project's evidence "
                  "notes (data/studies.csv), each assessed against the pub3 criteria from its records (data/screening.csv, "
-                 "alsmeta.evidence.screen). Record screening and report retrieval were not separate steps, so those "
+                 "alsmeta.als.screen). Record screening and report retrieval were not separate steps, so those "
                  "counts are shown as not reported."),
     )
     save_figure(fig, OUT / "prisma")

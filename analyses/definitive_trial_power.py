@@ -40,11 +40,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from alsmeta.effects import mean_difference
-from alsmeta.evidence.tables import gather_arms, load_evidence
+from alsmeta.effects.measures import mean_difference
+from alsmeta.als.tables import gather_arms, load_evidence
 from alsmeta.plots.style import colour, save_figure, style_context
-from alsmeta.power import optimal_information_size, sample_size_scenarios, trial_power, trial_sample_size
-from alsmeta.reporting import figure_entry, write_numbers
+from alsmeta.planning.power import optimal_information_size, sample_size_scenarios, trial_power, trial_sample_size
+from alsmeta.io.reporting import figure_entry, write_numbers
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "definitive_trial"

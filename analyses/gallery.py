@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 import alsmeta as am
-from alsmeta.bias import trim_and_fill
+from alsmeta.diagnostics.bias import trim_and_fill
 from alsmeta.plots import (
     PrismaCounts,
     baujat_coordinates,
@@ -44,8 +44,8 @@ from alsmeta.plots import (
     save_figure,
     subgroup_analysis,
 )
-from alsmeta.reporting import figure_entry, write_numbers
-from alsmeta.sensitivity import cumulative, gosh, influence, leave_one_out
+from alsmeta.io.reporting import figure_entry, write_numbers
+from alsmeta.diagnostics.sensitivity import cumulative, gosh, influence, leave_one_out
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "gallery"

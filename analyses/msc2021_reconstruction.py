@@ -19,10 +19,10 @@ as not assessable, never given an invented one.
 Every verdict follows from one pre-specified primary analysis, REML + HKSJ
 (t with k - 1 df; a single study keeps its z interval); z intervals, the other
 estimators and tests, data choices and a Bayesian model are reported as
-agreement, counted as distinct analyses (alsmeta.multiverse.distinct_analyses).
+agreement, counted as distinct analyses (alsmeta.diagnostics.multiverse.distinct_analyses).
 Such agreement describes this rebuild, not the 2021 paper. "Transient" is judged
 on Oh 2018's between-arm gain per follow-up window
-(alsmeta.evidence.windows), under the stated range of the unreported
+(alsmeta.als.windows), under the stated range of the unreported
 within-patient correlation.
 
 Writes into figures/msc2021/: candidate table, study availability map, effect
@@ -49,8 +49,8 @@ from matplotlib.lines import Line2D
 from scipy import optimize, stats
 
 import alsmeta as am
-from alsmeta.bayes import BayesMetaResult, bayes_meta
-from alsmeta.evidence.claims_check import (
+from alsmeta.models.bayes import BayesMetaResult, bayes_meta
+from alsmeta.als.claims_check import (
     CONTRADICTED,
     NOT_ASSESSABLE,
     REPRODUCED,
@@ -61,16 +61,16 @@ from alsmeta.evidence.claims_check import (
     overall_verdict,
     sums_by_size_choice,
 )
-from alsmeta.evidence.tables import Evidence, Reported, load_evidence
-from alsmeta.evidence import availability as avail
-from alsmeta.evidence.windows import ArmChange, WindowAnalysis, WindowIncrement, linear_decline_correlation, window_increments
-from alsmeta.multiverse import distinct_analyses
+from alsmeta.als.tables import Evidence, Reported, load_evidence
+from alsmeta.als import availability as avail
+from alsmeta.als.windows import ArmChange, WindowAnalysis, WindowIncrement, linear_decline_correlation, window_increments
+from alsmeta.diagnostics.multiverse import distinct_analyses
 from alsmeta.plots.availability import availability_map
 from alsmeta.plots.forest import forest_plot
 from alsmeta.plots.forest_layout import MARGIN as FOREST_MARGIN
 from alsmeta.plots.forest_layout import PRINT_WIDTH, wrap_text
 from alsmeta.plots.style import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, SKY_BLUE, VERMILLION, save_figure, style_context
-from alsmeta.reporting import figure_entry, markdown_table, write_numbers
+from alsmeta.io.reporting import figure_entry, markdown_table, write_numbers
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "msc2021"
@@ -766,7 +766,7 @@ TIMEPOINT_MONTHS = {("oh2018", "lead-in vs follow-up"): 4.0}
 
 
 def availability_table(ev: Evidence) -> pd.DataFrame:
-    """Every candidate report x outcome x window: the best evidence in data/ (alsmeta.evidence.availability)."""
+    """Every candidate report x outcome x window: the best evidence in data/ (alsmeta.als.availability)."""
     labels = ev.studies.set_index("study_id")["label"].astype(str).to_dict()
     frame = avail.availability_table(ev.outcomes, ev.qualitative, {sid: c[0] for sid, c in COHORTS.items()}, labels, TIMEPOINT_MONTHS)
     return frame.rename(columns={"group": "subgroup_2021"})
@@ -955,7 +955,7 @@ def sweep_agreement(sw: pd.DataFrame, claimed: str) -> dict[str, Any]:
     """How many *distinct* analyses of an estimator x test sweep put the 95% CI beyond 0 in the claimed direction.
 
     Choice combinations that give the same fitted result (e.g. every estimator when tau2 = 0) are one analysis
-    (alsmeta.multiverse.distinct_analyses); both counts are returned.
+    (alsmeta.diagnostics.multiverse.distinct_analyses); both counts are returned.
     """
     distinct = distinct_analyses(sw, columns=SWEEP_IDENTITY)
     out: dict[str, Any] = {"claimed": claimed, "combinations": len(sw), "distinct": len(distinct),

@@ -27,7 +27,7 @@ nothing, and whether the published claims survive:
 5. **The multiverse.** Every defensible analysis choice together (estimator,
    interval, secondary source, sign ambiguity, p-value conversion, unit, time
    point, study subset, frequentist or Bayesian) as a specification curve,
-   fitted in batches by :mod:`alsmeta.multiverse`. Shares count *distinct
+   fitted in batches by :mod:`alsmeta.diagnostics.multiverse`. Shares count *distinct
    analyses* (choice combinations that give the same fit counted once), with
    the number of choice combinations beside them, and the rebuild's own
    dependence on single sources (without Kim 2009, without secondary
@@ -64,8 +64,8 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
 import alsmeta as am
-from alsmeta import multiverse as mv
-from alsmeta.evidence.tables import load_evidence
+from alsmeta.diagnostics import multiverse as mv
+from alsmeta.als.tables import load_evidence
 from alsmeta.plots.style import (
     BLUE,
     GREEN,
@@ -79,7 +79,7 @@ from alsmeta.plots.style import (
     style_context,
     text_width,
 )
-from alsmeta.reporting import figure_entry, write_numbers
+from alsmeta.io.reporting import figure_entry, write_numbers
 from alsmeta.simulate import NaturalHistory, TrialDesign, design_preset, simulate_meta_analyses, simulate_trials
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
@@ -540,7 +540,7 @@ def _unique_data(rows: list[dict[str, Any]], slots: list[str]) -> pd.DataFrame:
 
     Different combinations may select the same study values ("6 months" and "longest per study without Kim 2009");
     they stay separate choice combinations here and are merged into one analysis by
-    :func:`alsmeta.multiverse.distinct_analyses`, so every level that leads to an analysis is shown.
+    :func:`alsmeta.diagnostics.multiverse.distinct_analyses`, so every level that leads to an analysis is shown.
     """
     frame = pd.DataFrame(rows)
     if frame[slots].isna().all(axis=1).any():
@@ -673,7 +673,7 @@ def multiverse(table: pd.DataFrame) -> tuple[dict[str, Any], dict[str, mv.Multiv
 def specification_tables(res: mv.MultiverseResult, direction: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The two CSV tables of a multiverse: every choice combination, and the distinct analyses.
 
-    Both are sorted by :meth:`alsmeta.multiverse.MultiverseResult.curve` (rounded estimate and interval, then the
+    Both are sorted by :meth:`alsmeta.diagnostics.multiverse.MultiverseResult.curve` (rounded estimate and interval, then the
     choices as text), so the order never depends on last-bit floating noise. ``analysis`` in the first table is the
     rank of the combination's distinct analysis in the second; the second lists, for each choice, every level that
     gives the analysis (joined by ``" | "``).

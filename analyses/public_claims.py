@@ -2,7 +2,7 @@
 
 Thirteen statements from patient-information and clinic web pages (2024-2025;
 ``data/claims.csv``, synthesis ``public``) are checked against the curated
-evidence in ``data/`` by :mod:`alsmeta.evidence.public_claims`: quoted numbers
+evidence in ``data/`` by :mod:`alsmeta.als.public_claims`: quoted numbers
 against the sources, responder and "slower than historical controls" claims
 against what untreated patients would show under the same design (the
 natural-history simulator calibrated to real untreated arms), moderator claims
@@ -26,18 +26,18 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from alsmeta.evidence.public_claims import (
+from alsmeta.als.public_claims import (
     PublicClaimNulls,
     assess_public_claims,
     reported_trajectories,
     rtm_curve,
     simulate_public_claim_nulls,
 )
-from alsmeta.evidence.schema import PUBLIC_CLAIMS_REGISTER
-from alsmeta.evidence.tables import load_evidence
-from alsmeta.evidence.validate import validate_table
+from alsmeta.als.schema import PUBLIC_CLAIMS_REGISTER
+from alsmeta.als.tables import load_evidence
+from alsmeta.als.validate import validate_table
 from alsmeta.plots.style import BLUE, GREEN, GREY, INK, LIGHT_GREY, ORANGE, PURPLE, SKY_BLUE, VERMILLION, save_figure, style_context
-from alsmeta.reporting import figure_entry, markdown_table, write_numbers
+from alsmeta.io.reporting import figure_entry, markdown_table, write_numbers
 from alsmeta.simulate import design_preset
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
@@ -155,7 +155,7 @@ def main() -> None:
     counts = register["verdict"].value_counts().sort_index()
     md = ["# What the public claims hold up to", "",
           "Claims from patient-information and clinic pages (2024-2025), checked against data/ by "
-          "`alsmeta.evidence.public_claims`. Verdicts: reproduced, overstated (a real source exists but says less), "
+          "`alsmeta.als.public_claims`. Verdicts: reproduced, overstated (a real source exists but says less), "
           "contradicted, not assessable.", "",
           "Verdict counts: " + ", ".join(f"{v} {n}" for v, n in counts.items()), "",
           markdown_table(register[["claim_id", "claim", "verdict", "reason"]]),

@@ -36,9 +36,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
 
-from alsmeta.evidence.tables import load_evidence
+from alsmeta.als.tables import load_evidence
 from alsmeta.plots.style import GREY, INK, LIGHT_GREY, style_context, save_figure
-from alsmeta.reporting import figure_entry, write_numbers
+from alsmeta.io.reporting import figure_entry, write_numbers
 
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "summary"

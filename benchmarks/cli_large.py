@@ -77,7 +77,7 @@ import contextlib, io, os, sys, time
 import numpy as np, pandas as pd
 from alsmeta.cli import main
 from alsmeta.io import read_effects_csv
-from alsmeta.pooling import pool
+from alsmeta.models.pooling import pool
 path = sys.argv[1]
 def clock(f):
     t = time.perf_counter(); out = f(); return time.perf_counter() - t, out

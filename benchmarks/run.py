@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 import alsmeta as am
-from alsmeta.sensitivity import subset_membership
+from alsmeta.diagnostics.sensitivity import subset_membership
 
 SEED = 20240611
 PIMETA = "pimeta==1.1.0"

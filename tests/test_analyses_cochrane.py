@@ -280,7 +280,7 @@ def test_power_figure_marks_mcid_and_oh2018_and_survives_greyscale():
 
 # ---------------------------------------------------------------- issue 13: the missing evidence figures
 def test_every_figure_of_these_analyses_has_an_index_entry(outputs):
-    from alsmeta.reporting import figure_index
+    from alsmeta.io.reporting import figure_index
 
     text = figure_index(outputs)  # raises if any PNG lacks an entry
     for stem in ("cochrane_pub3/prisma", "cochrane_living_2026/prisma", "cochrane_living_2026/risk_of_bias",
@@ -301,7 +301,7 @@ def test_pub3_prisma_shows_only_the_published_count(outputs):
 
 
 def test_pub3_prisma_boxes():
-    from alsmeta.evidence.tables import load_evidence
+    from alsmeta.als.tables import load_evidence
     from alsmeta.plots.artists import texts
 
     pub3 = _script("cochrane_2019_pub3")
@@ -313,7 +313,7 @@ def test_pub3_prisma_boxes():
 
 
 def test_living_prisma_counts_are_its_own_screening(outputs):
-    from alsmeta.evidence.screening import screen
+    from alsmeta.als.screening import screen
 
     p = _numbers(outputs, "cochrane_living_2026")["prisma"]
     scr = screen("living2026", ROOT / "data")

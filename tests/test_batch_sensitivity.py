@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import alsmeta as am
-from alsmeta import sensitivity
-from alsmeta.sensitivity import (
+from alsmeta.diagnostics import sensitivity
+from alsmeta.diagnostics.sensitivity import (
     GOSH_EXACT_MAX_K,
     bootstrap,
     cumulative,

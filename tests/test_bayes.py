@@ -1,4 +1,4 @@
-"""alsmeta.bayes: Bayesian random-effects meta-analysis by numerical integration.
+"""alsmeta.models.bayes: Bayesian random-effects meta-analysis by numerical integration.
 
 Checked four independent ways:
 
@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from alsmeta.bayes import BayesMetaResult, bayes_meta
+from alsmeta.models.bayes import BayesMetaResult, bayes_meta
 from alsmeta.validation import AlsmetaInputError
 from conftest import load_reference
 

@@ -17,8 +17,8 @@ import pytest
 from scipy import stats
 
 import alsmeta as am
-from alsmeta.bias import begg_test, egger_test, fail_safe_n, kendall_test, pet_peese, trim_and_fill
-from alsmeta.selection import selection_model
+from alsmeta.diagnostics.bias import begg_test, egger_test, fail_safe_n, kendall_test, pet_peese, trim_and_fill
+from alsmeta.models.selection import selection_model
 from conftest import close, data, load_reference
 
 REF = load_reference("metafor_diagnostics.json")
@@ -392,7 +392,7 @@ def test_a_real_spread_is_still_tested():
 
 
 def test_no_spread_rule_is_scale_invariant():
-    from alsmeta.heterogeneity import effects_without_spread
+    from alsmeta.engine.heterogeneity import effects_without_spread
 
     y = np.array([1.0, 1.0 + 1e-14, 1.0 - 1e-14])
     v = np.array([0.1, 0.2, 0.3])

@@ -92,10 +92,10 @@ def test_console_script_runs_as_a_process(bcg_csv):
 def test_reproduce_runs_scripts_and_collects_numbers(tmp_path):
     (tmp_path / "analyses").mkdir()
     (tmp_path / "analyses" / "b_second.py").write_text(
-        "from alsmeta.reporting import write_numbers\nwrite_numbers('figures/b_second', {'x': 2.5, 'nan': float('nan')})\n"
+        "from alsmeta.io.reporting import write_numbers\nwrite_numbers('figures/b_second', {'x': 2.5, 'nan': float('nan')})\n"
     )
     (tmp_path / "analyses" / "a_first.py").write_text(
-        "from alsmeta.reporting import write_numbers\nwrite_numbers('figures/a_first', {'k': 0})\n"
+        "from alsmeta.io.reporting import write_numbers\nwrite_numbers('figures/a_first', {'k': 0})\n"
     )
     (tmp_path / "analyses" / "_helper.py").write_text("raise SystemExit('helpers are not analyses')\n")
     assert main(["reproduce", "--root", str(tmp_path)]) == 0

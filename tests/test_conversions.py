@@ -1,4 +1,4 @@
-"""alsmeta.conversions: worked examples with the formula written out, properties, bad input.
+"""alsmeta.effects.conversions: worked examples with the formula written out, properties, bad input.
 
 The worked examples compute the expected value independently of the package
 (typed-in quantiles, Python's statistics module, raw individual values).
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from alsmeta.conversions import (
+from alsmeta.effects.conversions import (
     combine_groups,
     correlation_from_sds,
     mean_sd_from_median,

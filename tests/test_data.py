@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from alsmeta.cli import main
-from alsmeta.evidence import check_data, validate_data
-from alsmeta.evidence.schema import STATUSES, TABLES
+from alsmeta.als import check_data, validate_data
+from alsmeta.als.schema import STATUSES, TABLES
 from alsmeta.validation import AlsmetaInputError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -193,7 +193,7 @@ def test_a_public_claim_is_its_own_primary_source_but_a_synthesis_claim_is_not(t
 
 
 def test_source_domains_file_is_required(tmp_path):
-    from alsmeta.evidence.validate import read_source_domains
+    from alsmeta.als.validate import read_source_domains
 
     data = _copy(tmp_path)
     assert read_source_domains(data).primary["ncbi.nlm.nih.gov"] is True

@@ -1,4 +1,4 @@
-"""alsmeta.effects against R metafor escalc(), worked examples, properties and bad input.
+"""alsmeta.effects.measures against R metafor escalc(), worked examples, properties and bad input.
 
 Reference values: tests/reference/metafor_effects.json, written by
 tests/reference/generate_effects_reference.R (metafor escalc() on
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alsmeta.effects import (
+from alsmeta.effects.measures import (
     EffectSizes,
     hedges_correction,
     log_odds_ratio,

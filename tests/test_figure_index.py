@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alsmeta.reporting import figure_entry, figure_index, write_figure_index, write_numbers
+from alsmeta.io.reporting import figure_entry, figure_index, write_figure_index, write_numbers
 from alsmeta.validation import AlsmetaInputError
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 import alsmeta as am
+from alsmeta.engine.regression import fit_regression_many
 from alsmeta.validation import AlsmetaInputError
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*:alsmeta.AlsmetaWarning")
@@ -45,7 +46,7 @@ LEVEL_CALLS = {
     "estimator_sweep": lambda lv: am.estimator_sweep(YI, VI, methods=["DL"], tests=["z"], level=lv),
     "bootstrap": lambda lv: am.bootstrap(am.pool(YI, VI), n_boot=10, seed=1, level=lv),
     "bayes_meta": lambda lv: am.bayes_meta(YI, VI, tau_scale=0.5, level=lv),
-    "fit_regression_many": lambda lv: am.metareg.fit_regression_many(YI, VI, np.column_stack([np.ones(13), LAT]),
+    "fit_regression_many": lambda lv: fit_regression_many(YI, VI, np.column_stack([np.ones(13), LAT]),
                                                                      level=lv),
 }
 
@@ -235,7 +236,7 @@ def test_other_public_arguments_are_checked():
     cases = [
         (lambda: am.meta_regression(YI, VI, {"lat": LAT}, tau2="0.1"), "tau2"),
         (lambda: am.meta_regression(YI, VI, {"lat": LAT}, intercept="no"), "intercept"),
-        (lambda: am.metareg.fit_regression_many(YI, VI, np.ones((13, 1)), maxiter=0), "maxiter"),
+        (lambda: fit_regression_many(YI, VI, np.ones((13, 1)), maxiter=0), "maxiter"),
         (lambda: am.trim_and_fill(fit, maxiter=0), "maxiter"),
         (lambda: am.begg_test(fit, exact="no"), "exact"),
         (lambda: am.gosh(fit, max_subsets=0), "max_subsets"),

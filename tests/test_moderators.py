@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 import alsmeta as am
-from alsmeta.metareg import REGRESSION_METHODS, fit_regression_many
-from alsmeta.moderators import design_matrix, meta_regression, permutation_test, subgroup_analysis
+from alsmeta.engine.regression import REGRESSION_METHODS, fit_regression_many
+from alsmeta.models.moderators import design_matrix, meta_regression, permutation_test, subgroup_analysis
 from conftest import load_reference
 from conftest import close, data
 

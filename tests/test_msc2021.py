@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from scipy import integrate, optimize, stats
 
-from alsmeta.evidence.claims_check import (
+from alsmeta.als.claims_check import (
     CONTRADICTED,
     NOT_ASSESSABLE,
     REPRODUCED,
@@ -336,7 +336,7 @@ def test_not_poolable_studies_are_listed(run):
     assert (frame.why_not_pooled.str.len() > 0).all()
 
 
-# --- alsmeta.evidence.claims_check ---------------------------------------------
+# --- alsmeta.als.claims_check ---------------------------------------------
 
 
 def test_cohort_sums_respect_overlapping_reports():
@@ -504,7 +504,7 @@ def test_msc_152_count_states_its_choices(numbers):
 
 
 def test_sums_by_size_choice():
-    from alsmeta.evidence.claims_check import sums_by_size_choice
+    from alsmeta.als.claims_check import sums_by_size_choice
 
     cohorts = [Cohort("a", (10, 12)), Cohort("b", (5,)), Cohort("c", (7, 5))]
     got = sums_by_size_choice(cohorts, 17)
@@ -513,11 +513,11 @@ def test_sums_by_size_choice():
     assert len(cohort_sums(cohorts, 17)) == 3  # either size allowed: the three selections above, each once
 
 
-# --- alsmeta.evidence.windows ------------------------------------------------------
+# --- alsmeta.als.windows ------------------------------------------------------
 
 
 def test_window_increments_formula_and_correlation_bounds():
-    from alsmeta.evidence.windows import ArmChange, linear_decline_correlation, window_increments
+    from alsmeta.als.windows import ArmChange, linear_decline_correlation, window_increments
 
     t = [ArmChange(-1.0, 2.0, 20), ArmChange(-2.0, 3.0, 18)]
     c = [ArmChange(-3.0, 2.5, 21), ArmChange(-5.0, 3.5, 19)]
@@ -581,7 +581,7 @@ def test_headline_block_for_the_readme(numbers):
 
 
 def test_availability_rules_on_a_small_table():
-    from alsmeta.evidence.availability import availability_table, row_months, window_of
+    from alsmeta.als.availability import availability_table, row_months, window_of
 
     cols = ["study_id", "outcome", "timepoint", "timepoint_months", "statistic", "status"]
     out = pd.DataFrame([
@@ -661,7 +661,7 @@ def test_forest_subtotals_name_the_primary_analysis(script_figures):
 
 def test_every_figure_has_its_question_in_the_figure_index(numbers, run):
     """numbers.json lists each figure the script writes (question + caption), so figures/README.md indexes them all."""
-    from alsmeta.reporting import figure_index
+    from alsmeta.io.reporting import figure_index
 
     assert set(numbers["figures"]) == set(FIGURES)
     assert all(e["script"] == f"analyses/{SCRIPT}" and e["question"].endswith("?") for e in numbers["figures"].values())

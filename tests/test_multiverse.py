@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import alsmeta as am
-from alsmeta import multiverse as mv
+from alsmeta.diagnostics import multiverse as mv
 from alsmeta.validation import AlsmetaInputError
 
 EFFECTS = {

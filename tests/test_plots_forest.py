@@ -358,7 +358,7 @@ def test_multi_outcome_forest_draws_one_block_per_outcome(bcg):
 def test_multi_outcome_forest_dichotomous_odds_ratios():
     import pandas as pd
 
-    from alsmeta.effects import log_odds_ratio
+    from alsmeta.effects.measures import log_odds_ratio
     from alsmeta.plots.forest_multi import OutcomeBlock, multi_outcome_forest
 
     es = log_odds_ratio([20], [32], [6], [27], labels=["Oh 2018"])

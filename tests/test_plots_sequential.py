@@ -10,7 +10,7 @@ import alsmeta as am
 from alsmeta import AlsmetaInputError
 from alsmeta.plots.artists import find, texts
 from alsmeta.plots.sequential import DOUBLE_COLUMN, SINGLE_COLUMN, trial_sequential_plot
-from alsmeta.sequential import trial_sequential_analysis
+from alsmeta.planning.sequential import trial_sequential_analysis
 
 YI = np.array([3.38, 0.36, 2.1, -0.5])
 VI = np.array([1.104**2, 1.2**2, 0.9**2, 1.5**2])

@@ -93,7 +93,7 @@ def test_reml_fallback_to_bracketing_is_recorded_and_gives_the_same_answer(bcg):
 
 def test_multimodal_reml_likelihood_reports_global_maximum():
     """Fisher scoring from HE stops at 0 here (score < 0 at 0), but a higher interior maximum exists."""
-    from alsmeta.estimators import log_likelihood
+    from alsmeta.engine.estimators import log_likelihood
 
     y = np.array([0.0] * 10 + [2.0])
     v = np.array([1.0] * 8 + [0.015625, 0.0078125, 0.25])
@@ -116,7 +116,7 @@ def test_boundary_reset_when_zero_beats_scoring_solution():
     mask = np.arange(12)[None, :] < k[:, None]
     res = am.pool_many(Y, V, mask, method="ML", confint=False)
     assert res.boundary_reset.any()
-    from alsmeta.estimators import log_likelihood
+    from alsmeta.engine.estimators import log_likelihood
 
     rows = np.flatnonzero(res.boundary_reset & ~res.multimodal)
     assert rows.size > 0
@@ -262,7 +262,7 @@ def test_fisher_scoring_fallback_is_recorded_quietly_when_the_estimate_is_right(
 
     from scipy import optimize
 
-    from alsmeta.estimators import log_likelihood
+    from alsmeta.engine.estimators import log_likelihood
 
     yi = np.array([0.26, -1.63, 1.06, 0.21])
     vi = np.array([0.002, 0.63, 0.945, 0.243])

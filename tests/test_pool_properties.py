@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import alsmeta as am
-from alsmeta._rowmath import generalized_q
+from alsmeta.engine.rowmath import generalized_q
 
 METHODS = ["CE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM"]
 TESTS = ["z", "t", "knha", "adhoc"]
@@ -97,7 +97,7 @@ def test_paule_mandel_solves_its_equation(data, method):
 @given(data=meta_data(min_k=3))
 def test_reml_maximises_restricted_likelihood(data):
     """No tau2 on a grid around the REML estimate has a higher restricted likelihood."""
-    from alsmeta.estimators import log_likelihood
+    from alsmeta.engine.estimators import log_likelihood
 
     yi, vi = data
     fit = am.pool(yi, vi, method="REML")

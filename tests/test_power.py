@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from alsmeta import AlsmetaInputError
-from alsmeta.power import (
+from alsmeta.planning.power import (
     attrition_adjusted,
     meta_analysis_power,
     optimal_information_size,

@@ -22,8 +22,8 @@ from PIL import Image
 
 import alsmeta as am
 from alsmeta import AlsmetaInputError
-from alsmeta.bias import trim_and_fill
-from alsmeta.evidence.schema import ROB2_DOMAINS
+from alsmeta.diagnostics.bias import trim_and_fill
+from alsmeta.als.schema import ROB2_DOMAINS
 from alsmeta.plots import (
     PrismaCounts,
     availability_map,
@@ -53,8 +53,8 @@ from alsmeta.plots.style import (
     column_width,
     style_context,
 )
-from alsmeta.sensitivity import cumulative, gosh, influence, leave_one_out
-from alsmeta.sequential import trial_sequential_analysis
+from alsmeta.diagnostics.sensitivity import cumulative, gosh, influence, leave_one_out
+from alsmeta.planning.sequential import trial_sequential_analysis
 
 MM = 1 / 25.4
 ALLOC = ["random"] * 4 + ["alternate"] * 2 + ["random"] * 3 + ["systematic"] * 4

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import alsmeta as am
-import alsmeta.batch as batch_module
-from alsmeta.batch import _ARRAY_FIELDS
+import alsmeta.engine.batch as batch_module
+from alsmeta.engine.batch import _ARRAY_FIELDS
 from alsmeta.progress import Progress
 
 

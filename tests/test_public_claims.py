@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from alsmeta.evidence.claims_check import CONTRADICTED, NOT_ASSESSABLE, REPRODUCED
-from alsmeta.evidence.public_claims import (
+from alsmeta.als.claims_check import CONTRADICTED, NOT_ASSESSABLE, REPRODUCED
+from alsmeta.als.public_claims import (
     OVERSTATED,
     PUBLIC_CLAIM_IDS,
     ClaimVerdict,
@@ -31,10 +31,10 @@ from alsmeta.evidence.public_claims import (
     usable_slope_changes,
     zero_event_upper_bound,
 )
-from alsmeta.evidence.schema import CLAIM_VERDICTS, PUBLIC_CLAIMS_REGISTER
-from alsmeta.evidence.tables import load_evidence
-from alsmeta.evidence.validate import read_table, validate_data, validate_table
-from alsmeta.reporting import collect_numbers, write_numbers
+from alsmeta.als.schema import CLAIM_VERDICTS, PUBLIC_CLAIMS_REGISTER
+from alsmeta.als.tables import load_evidence
+from alsmeta.als.validate import read_table, validate_data, validate_table
+from alsmeta.io.reporting import collect_numbers, write_numbers
 from alsmeta.simulate import NaturalHistory, TrialDesign, simulate_trials
 from alsmeta.validation import AlsmetaInputError
 
@@ -250,7 +250,7 @@ def _patients(history, design, n_studies, seed):
 ])
 @pytest.mark.parametrize("variant", ["monthly", "quarterly"])
 def test_responder_share_matches_closed_form(definition, variant):
-    from alsmeta.evidence.public_claims import petrou2021_design
+    from alsmeta.als.public_claims import petrou2021_design
 
     design = petrou2021_design(variant)
     history = _ideal_history(1.9)
@@ -294,7 +294,7 @@ def test_calibration_to_a_responder_rate_is_reproduced_with_fresh_random_numbers
 
 
 def test_primary_responder_null_is_reproduced_by_a_fresh_simulation(nulls):
-    from alsmeta.evidence.public_claims import PETROU2021_GT25, null_responder_distribution, petrou2021_design
+    from alsmeta.als.public_claims import PETROU2021_GT25, null_responder_distribution, petrou2021_design
 
     stored = nulls.responders["petrou2021_monthly"]
     fresh = null_responder_distribution(nulls.history, petrou2021_design("monthly"), PETROU2021_GT25, 300, seed=99)

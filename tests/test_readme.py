@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from alsmeta.cli import README_TEMPLATE
-from alsmeta.evidence.headlines import (
+from alsmeta.als.headlines import (
     BEGIN,
     END,
     HeadlineError,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from alsmeta.cli import main
-from alsmeta.reporting import dumps, round_significant, write_numbers
+from alsmeta.io.reporting import dumps, round_significant, write_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 

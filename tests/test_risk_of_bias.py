@@ -11,8 +11,8 @@ import pytest
 from matplotlib.colors import to_hex
 
 from alsmeta import AlsmetaInputError
-from alsmeta.evidence import validate_data
-from alsmeta.evidence.schema import ALL_TABLES, ROB2_DOMAINS, ROB2_JUDGEMENTS, TABLES
+from alsmeta.als import validate_data
+from alsmeta.als.schema import ALL_TABLES, ROB2_DOMAINS, ROB2_JUDGEMENTS, TABLES
 from alsmeta.plots.artists import find, texts
 from alsmeta.plots.risk_of_bias import (
     DOMAINS,

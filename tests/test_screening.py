@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alsmeta.evidence.screening import date_bounds, screen
+from alsmeta.als.screening import date_bounds, screen
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 import alsmeta as am
-from alsmeta.sensitivity import _refit, cumulative, estimator_sweep, gosh, influence, leave_one_out, subset_membership
-from alsmeta.moderators import meta_regression
+from alsmeta.diagnostics.sensitivity import _refit, cumulative, estimator_sweep, gosh, influence, leave_one_out, subset_membership
+from alsmeta.models.moderators import meta_regression
 from conftest import load_reference
 from conftest import close, data
 

@@ -11,8 +11,8 @@ from scipy import stats
 
 import alsmeta as am
 from alsmeta import AlsmetaInputError
-from alsmeta.power import optimal_information_size
-from alsmeta.sequential import (
+from alsmeta.planning.power import optimal_information_size
+from alsmeta.planning.sequential import (
     alpha_spending,
     diversity,
     group_sequential_boundaries,

@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 
 import alsmeta as am
-from alsmeta.pooling import AlsmetaWarning
+from alsmeta.validation import AlsmetaWarning
 from alsmeta.simulate import (
     DESIGN_PRESETS,
     NaturalHistory,

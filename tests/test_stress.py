@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import alsmeta as am
-from alsmeta.evidence.tables import load_evidence
+from alsmeta.als.tables import load_evidence
 from alsmeta.simulate import TrialDesign, simulate_meta_analyses, simulate_trials
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +149,7 @@ def test_rebuild_sensitivity_without_kim2009_recomputed(multi) -> None:
 
 def test_specification_tables_are_byte_identical_under_last_bit_noise(stress, multi) -> None:
     """Two runs whose floats differ in the last bit (another platform, another input path) write the same CSV bytes."""
-    import alsmeta.multiverse as mv
+    import alsmeta.diagnostics.multiverse as mv
 
     res = multi[1]["alsfrs_r_benefit"]
     noisy = res.specifications.copy()

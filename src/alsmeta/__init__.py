@@ -1,209 +1,155 @@
 """alsmeta: metafor-grade meta-analysis in Python, applied to cell therapy for ALS/MND.
 
-The public interface (see the README): ``pool`` for one meta-analysis,
-``pool_many`` for many at once, effect sizes from reported statistics and
-their conversions, power and sample size, and the diagnostic and plotting
-functions built on them.
+The public interface (see the README and docs/ARCHITECTURE.md): ``pool`` for one meta-analysis,
+``pool_many`` for many at once, effect sizes from reported statistics and their conversions,
+power and sample size, and the diagnostic and plotting functions built on them.
+
+Every public name is loaded on first use (PEP 562), so ``import alsmeta`` itself loads none of
+numpy, scipy, pandas, statsmodels or matplotlib; ``alsmeta.pool`` brings in what pooling needs.
 """
 
-from alsmeta import multiverse, simulate
-from alsmeta.batch import BatchResult, pool_many
-from alsmeta.bayes import BayesMetaResult, bayes_meta
-from alsmeta.binary_result import BinaryPooledResult
-from alsmeta.bias import (
-    BeggResult,
-    EggerResult,
-    FailSafeResult,
-    PetPeeseResult,
-    TrimFillResult,
-    begg_test,
-    egger_test,
-    fail_safe_n,
-    pet_peese,
-    trim_and_fill,
-)
-from alsmeta.conversions import (
-    CombinedGroups,
-    MeanSDEstimate,
-    SEFromP,
-    combine_groups,
-    correlation_from_sds,
-    mean_sd_from_median,
-    parse_p_value,
-    sd_change_from_sds,
-    sd_from_se,
-    se_from_ci,
-    se_from_p,
-)
-from alsmeta.effects import (
-    EffectSizes,
-    hedges_correction,
-    log_odds_ratio,
-    log_ratio_of_means,
-    log_risk_ratio,
-    mean_change,
-    mean_difference,
-    risk_difference,
-    slope_change,
-    standardized_mean_change,
-    standardized_mean_difference,
-)
-from alsmeta.estimators import METHODS
-from alsmeta.mantel_haenszel import pool_mh
-from alsmeta.moderators import (
-    MetaRegressionResult,
-    PermutationResult,
-    SubgroupResult,
-    meta_regression,
-    permutation_test,
-    subgroup_analysis,
-)
-from alsmeta.multilevel import MultilevelResult, pool_multilevel, sampling_covariance
-from alsmeta.multiverse import (
-    MultiverseResult,
-    expand_grid,
-    fit_specifications,
-    specification_data,
-)
-from alsmeta.peto import pool_peto
-from alsmeta.pooling import AlsmetaWarning, PooledResult, pool
-from alsmeta.power import (
-    meta_analysis_power,
-    optimal_information_size,
-    trial_power,
-    trial_sample_size,
-)
-from alsmeta.robust import RobustResult, robust
-from alsmeta.selection import SelectionModelResult, selection_model
-from alsmeta.sensitivity import (
-    BootstrapResult,
-    bootstrap,
-    cumulative,
-    estimator_sweep,
-    gosh,
-    influence,
-    leave_one_out,
-    subset_membership,
-)
-from alsmeta.sequential import (
-    SequentialBoundaries,
-    TrialSequentialResult,
-    alpha_spending,
-    diversity,
-    group_sequential_boundaries,
-    trial_sequential_analysis,
-)
-from alsmeta.simulate import (
-    MetaSimulationResult,
-    NaturalHistory,
-    SimulationResult,
-    TrialDesign,
-    design_preset,
-    simulate_meta_analyses,
-    simulate_trials,
-)
-from alsmeta.validation import AlsmetaInputError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AlsmetaInputError",
-    "AlsmetaWarning",
-    "BatchResult",
-    "BayesMetaResult",
-    "BeggResult",
-    "BinaryPooledResult",
-    "BootstrapResult",
-    "CombinedGroups",
-    "EffectSizes",
-    "EggerResult",
-    "FailSafeResult",
-    "MeanSDEstimate",
-    "MetaRegressionResult",
-    "MetaSimulationResult",
-    "METHODS",
-    "MultilevelResult",
-    "MultiverseResult",
-    "NaturalHistory",
-    "PermutationResult",
-    "PetPeeseResult",
-    "PooledResult",
-    "RobustResult",
-    "SEFromP",
-    "SelectionModelResult",
-    "SequentialBoundaries",
-    "SimulationResult",
-    "SubgroupResult",
-    "TrialDesign",
-    "TrialSequentialResult",
-    "TrimFillResult",
-    "__version__",
-    "alpha_spending",
-    "bayes_meta",
-    "begg_test",
-    "bootstrap",
-    "combine_groups",
-    "correlation_from_sds",
-    "cumulative",
-    "design_preset",
-    "diversity",
-    "egger_test",
-    "estimator_sweep",
-    "expand_grid",
-    "fail_safe_n",
-    "fit_specifications",
-    "gosh",
-    "group_sequential_boundaries",
-    "hedges_correction",
-    "influence",
-    "leave_one_out",
-    "log_odds_ratio",
-    "log_ratio_of_means",
-    "log_risk_ratio",
-    "mean_change",
-    "mean_difference",
-    "mean_sd_from_median",
-    "meta_analysis_power",
-    "meta_regression",
-    "multiverse",
-    "optimal_information_size",
-    "parse_p_value",
-    "permutation_test",
-    "pet_peese",
-    "plots",
-    "pool",
-    "pool_many",
-    "pool_mh",
-    "pool_peto",
-    "pool_multilevel",
-    "risk_difference",
-    "robust",
-    "sampling_covariance",
-    "sd_change_from_sds",
-    "sd_from_se",
-    "se_from_ci",
-    "se_from_p",
-    "selection_model",
-    "simulate",
-    "simulate_meta_analyses",
-    "simulate_trials",
-    "slope_change",
-    "specification_data",
-    "standardized_mean_change",
-    "standardized_mean_difference",
-    "subgroup_analysis",
-    "subset_membership",
-    "trial_power",
-    "trial_sample_size",
-    "trial_sequential_analysis",
-    "trim_and_fill",
-]
+if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
+    from alsmeta.diagnostics.bias import BeggResult, EggerResult, FailSafeResult, PetPeeseResult, TrimFillResult, begg_test, egger_test, fail_safe_n, pet_peese, trim_and_fill
+    from alsmeta.diagnostics.multiverse import MultiverseResult, expand_grid, fit_specifications, specification_data
+    from alsmeta.diagnostics.sensitivity import BootstrapResult, bootstrap, cumulative, estimator_sweep, gosh, influence, leave_one_out, subset_membership
+    from alsmeta.effects.conversions import CombinedGroups, MeanSDEstimate, SEFromP, combine_groups, correlation_from_sds, mean_sd_from_median, parse_p_value, sd_change_from_sds, sd_from_se, se_from_ci, se_from_p
+    from alsmeta.effects.measures import EffectSizes, hedges_correction, log_odds_ratio, log_ratio_of_means, log_risk_ratio, mean_change, mean_difference, risk_difference, slope_change, standardized_mean_change, standardized_mean_difference
+    from alsmeta.engine.batch import BatchResult, pool_many
+    from alsmeta.engine.estimators import METHODS
+    from alsmeta.models.bayes import BayesMetaResult, bayes_meta
+    from alsmeta.models.binary_result import BinaryPooledResult
+    from alsmeta.models.mantel_haenszel import pool_mh
+    from alsmeta.models.moderators import MetaRegressionResult, PermutationResult, SubgroupResult, meta_regression, permutation_test, subgroup_analysis
+    from alsmeta.models.multilevel import MultilevelResult, pool_multilevel, sampling_covariance
+    from alsmeta.models.peto import pool_peto
+    from alsmeta.models.pooling import AlsmetaWarning, PooledResult, pool
+    from alsmeta.models.robust import RobustResult, robust
+    from alsmeta.models.selection import SelectionModelResult, selection_model
+    from alsmeta.planning.power import meta_analysis_power, optimal_information_size, trial_power, trial_sample_size
+    from alsmeta.planning.sequential import SequentialBoundaries, TrialSequentialResult, alpha_spending, diversity, group_sequential_boundaries, trial_sequential_analysis
+    from alsmeta.simulate import MetaSimulationResult, NaturalHistory, SimulationResult, TrialDesign, design_preset, simulate_meta_analyses, simulate_trials
+    from alsmeta.validation import AlsmetaInputError
+    from alsmeta import plots, simulate
+    from alsmeta.diagnostics import multiverse
+
+#: public name -> the module that defines it
+_LAZY_NAMES: dict[str, str] = {
+    "AlsmetaInputError": "alsmeta.validation",
+    "AlsmetaWarning": "alsmeta.models.pooling",
+    "BatchResult": "alsmeta.engine.batch",
+    "BayesMetaResult": "alsmeta.models.bayes",
+    "BeggResult": "alsmeta.diagnostics.bias",
+    "BinaryPooledResult": "alsmeta.models.binary_result",
+    "BootstrapResult": "alsmeta.diagnostics.sensitivity",
+    "CombinedGroups": "alsmeta.effects.conversions",
+    "EffectSizes": "alsmeta.effects.measures",
+    "EggerResult": "alsmeta.diagnostics.bias",
+    "FailSafeResult": "alsmeta.diagnostics.bias",
+    "METHODS": "alsmeta.engine.estimators",
+    "MeanSDEstimate": "alsmeta.effects.conversions",
+    "MetaRegressionResult": "alsmeta.models.moderators",
+    "MetaSimulationResult": "alsmeta.simulate",
+    "MultilevelResult": "alsmeta.models.multilevel",
+    "MultiverseResult": "alsmeta.diagnostics.multiverse",
+    "NaturalHistory": "alsmeta.simulate",
+    "PermutationResult": "alsmeta.models.moderators",
+    "PetPeeseResult": "alsmeta.diagnostics.bias",
+    "PooledResult": "alsmeta.models.pooling",
+    "RobustResult": "alsmeta.models.robust",
+    "SEFromP": "alsmeta.effects.conversions",
+    "SelectionModelResult": "alsmeta.models.selection",
+    "SequentialBoundaries": "alsmeta.planning.sequential",
+    "SimulationResult": "alsmeta.simulate",
+    "SubgroupResult": "alsmeta.models.moderators",
+    "TrialDesign": "alsmeta.simulate",
+    "TrialSequentialResult": "alsmeta.planning.sequential",
+    "TrimFillResult": "alsmeta.diagnostics.bias",
+    "alpha_spending": "alsmeta.planning.sequential",
+    "bayes_meta": "alsmeta.models.bayes",
+    "begg_test": "alsmeta.diagnostics.bias",
+    "bootstrap": "alsmeta.diagnostics.sensitivity",
+    "combine_groups": "alsmeta.effects.conversions",
+    "correlation_from_sds": "alsmeta.effects.conversions",
+    "cumulative": "alsmeta.diagnostics.sensitivity",
+    "design_preset": "alsmeta.simulate",
+    "diversity": "alsmeta.planning.sequential",
+    "egger_test": "alsmeta.diagnostics.bias",
+    "estimator_sweep": "alsmeta.diagnostics.sensitivity",
+    "expand_grid": "alsmeta.diagnostics.multiverse",
+    "fail_safe_n": "alsmeta.diagnostics.bias",
+    "fit_specifications": "alsmeta.diagnostics.multiverse",
+    "gosh": "alsmeta.diagnostics.sensitivity",
+    "group_sequential_boundaries": "alsmeta.planning.sequential",
+    "hedges_correction": "alsmeta.effects.measures",
+    "influence": "alsmeta.diagnostics.sensitivity",
+    "leave_one_out": "alsmeta.diagnostics.sensitivity",
+    "log_odds_ratio": "alsmeta.effects.measures",
+    "log_ratio_of_means": "alsmeta.effects.measures",
+    "log_risk_ratio": "alsmeta.effects.measures",
+    "mean_change": "alsmeta.effects.measures",
+    "mean_difference": "alsmeta.effects.measures",
+    "mean_sd_from_median": "alsmeta.effects.conversions",
+    "meta_analysis_power": "alsmeta.planning.power",
+    "meta_regression": "alsmeta.models.moderators",
+    "optimal_information_size": "alsmeta.planning.power",
+    "parse_p_value": "alsmeta.effects.conversions",
+    "permutation_test": "alsmeta.models.moderators",
+    "pet_peese": "alsmeta.diagnostics.bias",
+    "pool": "alsmeta.models.pooling",
+    "pool_many": "alsmeta.engine.batch",
+    "pool_mh": "alsmeta.models.mantel_haenszel",
+    "pool_multilevel": "alsmeta.models.multilevel",
+    "pool_peto": "alsmeta.models.peto",
+    "risk_difference": "alsmeta.effects.measures",
+    "robust": "alsmeta.models.robust",
+    "sampling_covariance": "alsmeta.models.multilevel",
+    "sd_change_from_sds": "alsmeta.effects.conversions",
+    "sd_from_se": "alsmeta.effects.conversions",
+    "se_from_ci": "alsmeta.effects.conversions",
+    "se_from_p": "alsmeta.effects.conversions",
+    "selection_model": "alsmeta.models.selection",
+    "simulate_meta_analyses": "alsmeta.simulate",
+    "simulate_trials": "alsmeta.simulate",
+    "slope_change": "alsmeta.effects.measures",
+    "specification_data": "alsmeta.diagnostics.multiverse",
+    "standardized_mean_change": "alsmeta.effects.measures",
+    "standardized_mean_difference": "alsmeta.effects.measures",
+    "subgroup_analysis": "alsmeta.models.moderators",
+    "subset_membership": "alsmeta.diagnostics.sensitivity",
+    "trial_power": "alsmeta.planning.power",
+    "trial_sample_size": "alsmeta.planning.power",
+    "trial_sequential_analysis": "alsmeta.planning.sequential",
+    "trim_and_fill": "alsmeta.diagnostics.bias",
+}
+
+#: public submodules reachable as attributes (``alsmeta.plots``, ``alsmeta.multiverse``)
+_LAZY_MODULES: dict[str, str] = {
+    "multiverse": "alsmeta.diagnostics.multiverse",
+    "plots": "alsmeta.plots",
+    "simulate": "alsmeta.simulate",
+}
+
+__all__ = sorted([*_LAZY_NAMES, *_LAZY_MODULES, "__version__"])
 
 
 def __getattr__(name: str) -> object:
-    """``alsmeta.plots`` is imported on first use, so that ``import alsmeta`` does not load matplotlib."""
-    if name == "plots":
-        import importlib
+    """Import a public name's module on first access and cache the name in this module."""
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    elif name in _LAZY_MODULES:
+        value = importlib.import_module(_LAZY_MODULES[name])
+    else:
+        raise AttributeError(f"module 'alsmeta' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-        return importlib.import_module("alsmeta.plots")
-    raise AttributeError(f"module 'alsmeta' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY_NAMES, *_LAZY_MODULES])

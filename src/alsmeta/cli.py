@@ -27,11 +27,11 @@ from typing import IO, Any
 
 import numpy as np
 
-from alsmeta.batch import TESTS
-from alsmeta.estimators import METHODS
+from alsmeta.engine.batch import TESTS
+from alsmeta.engine.estimators import METHODS
 from alsmeta.io import FIGURES_ENV, EffectsTable, read_effects_csv, write_text
-from alsmeta.pooling import PooledResult, pool
-from alsmeta.reporting import collect_numbers, dumps, write_figure_index
+from alsmeta.models.pooling import PooledResult, pool
+from alsmeta.io.reporting import collect_numbers, dumps, write_figure_index
 from alsmeta.validation import AlsmetaInputError, numeric_column
 
 EXIT_USAGE = 2
@@ -248,7 +248,7 @@ README_TEMPLATE = Path("analyses") / "readme_results.template.md"
 
 def _update_readme(root: Path) -> None:
     """Regenerate the README's results block from figures/results.json (if the checkout has both)."""
-    from alsmeta.evidence.headlines import HeadlineError, update_readme
+    from alsmeta.als.headlines import HeadlineError, update_readme
 
     readme, template = root / "README.md", root / README_TEMPLATE
     if not (readme.is_file() and template.is_file()):
@@ -261,7 +261,7 @@ def _update_readme(root: Path) -> None:
 
 
 def _cmd_validate_data(args: argparse.Namespace) -> int:
-    from alsmeta.evidence import validate_data
+    from alsmeta.als import validate_data
 
     data_dir = Path(args.data)
     if not data_dir.is_dir():

@@ -333,7 +333,7 @@ def out_of_range(ymin: Any, ymax: Any, vmin: Any, vmax: Any) -> tuple[npt.NDArra
     """Meta-analyses that double precision cannot fit, per row: ``(variances, effects)``.
 
     The engine works on a standardised scale (see
-    :func:`alsmeta.estimators.standardise`), so the absolute magnitude of the
+    :func:`alsmeta.engine.estimators.standardise`), so the absolute magnitude of the
     data does not matter. What is refused:
 
     * a ratio of the largest to the smallest variance above ``1e8``

@@ -1,4 +1,4 @@
-# Reference values from R metafor / clubSandwich for alsmeta.pool_multilevel and alsmeta.robust.
+# Reference values from R metafor / clubSandwich for alsmeta.pool_multilevel and alsmeta.models.robust.
 #
 # Usage (from the repository root):
 #   Rscript tests/reference/generate_multilevel_reference.R tests/reference/metafor_multilevel.json

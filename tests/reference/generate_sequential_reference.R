@@ -1,4 +1,4 @@
-# Reference values for alsmeta.sequential (group-sequential boundaries) from the R package rpact.
+# Reference values for alsmeta.planning.sequential (group-sequential boundaries) from the R package rpact.
 #
 # Usage (from the repository root):
 #   Rscript tests/reference/generate_sequential_reference.R tests/reference/rpact_sequential.json

@@ -84,7 +84,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path, float_format: str | None = 
     """Write ``frame`` as CSV atomically, deterministically (``\\n`` line ends, no index).
 
     Floats are written with ``float_format`` (default 10 significant digits,
-    as :mod:`alsmeta.reporting` stores numbers), so last-digit floating-point
+    as :mod:`alsmeta.io.reporting` stores numbers), so last-digit floating-point
     noise does not change the file. Other keyword arguments go to
     :meth:`pandas.DataFrame.to_csv`.
     """

@@ -29,7 +29,7 @@ from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.ft2font import FT2Font
 from matplotlib.text import Annotation, Text
 
-from alsmeta.pooling import AlsmetaWarning
+from alsmeta.validation import AlsmetaWarning
 from alsmeta.plots.style import style_context, text_width
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from alsmeta.pooling import PooledResult
+from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
 

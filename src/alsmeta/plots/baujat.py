@@ -18,10 +18,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from alsmeta.batch import pool_many
+from alsmeta.engine.batch import pool_many
 from alsmeta.plots._labels import literal_text, place_labels, text_snapshot, wrap_key
 from alsmeta.plots.style import FOOTNOTE_SIZE, INK, SMALL_SIZE, column_width, figure_and_axes, style_context, text_width
-from alsmeta.pooling import PooledResult
+from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
 KEY_ABOVE = 1 / 3

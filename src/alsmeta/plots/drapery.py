@@ -24,7 +24,7 @@ from alsmeta.plots import _axis
 from alsmeta.plots.forest import model_name
 from alsmeta.plots._labels import literal_text, text_snapshot
 from alsmeta.plots.style import FOOTNOTE_SIZE, GREY, INK, SMALL_SIZE, colour, column_width, figure_and_axes, style_context
-from alsmeta.pooling import PooledResult, pool
+from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.validation import AlsmetaInputError
 
 GRID_POINTS = 801

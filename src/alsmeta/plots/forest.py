@@ -28,7 +28,7 @@ from alsmeta.plots import _axis, _format
 from alsmeta.plots.forest_layout import MIN_FONT, ForestLayout, ForestRow, draw_forest
 from alsmeta.plots.style import FONT_SIZE, SMALL_SIZE
 from alsmeta.plots.subgroups import SubgroupAnalysis, subgroup_analysis
-from alsmeta.pooling import PooledResult, pool
+from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.validation import AlsmetaInputError
 
 EMPTY_MESSAGE = "No study met the inclusion criteria for this analysis (k = 0)."

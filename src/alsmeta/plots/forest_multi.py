@@ -34,7 +34,7 @@ from alsmeta.plots import _axis, _format
 from alsmeta.plots._tables import require_columns
 from alsmeta.plots.forest import model_name
 from alsmeta.plots.forest_layout import ForestLayout, ForestRow, draw_forest
-from alsmeta.pooling import PooledResult
+from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
 MEASURES: dict[str, tuple[str, bool, bool]] = {

@@ -23,7 +23,7 @@ from scipy import stats
 from alsmeta.plots import _axis
 from alsmeta.plots._labels import literal_text, text_snapshot
 from alsmeta.plots.style import CONTOUR_SHADES, GREY, INK, SMALL_SIZE, colour, column_width, figure_and_axes, style_context
-from alsmeta.pooling import PooledResult
+from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError, numeric_column
 
 Y_AXES = {

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from alsmeta.plots import _axis
 from alsmeta.plots._labels import literal_text, text_snapshot
 from alsmeta.plots.style import GREY, INK, SMALL_SIZE, colour, column_width, style_context
-from alsmeta.pooling import PooledResult
+from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
 DENSITY_CMAP = ListedColormap(colormaps["viridis_r"](np.linspace(0.3, 1.0, 256)), name="alsmeta_density")

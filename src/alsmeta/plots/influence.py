@@ -25,7 +25,7 @@ from scipy import stats
 from alsmeta.plots._tables import require_columns, row_labels
 from alsmeta.plots._labels import literal_text, wrap_key
 from alsmeta.plots.style import FOOTNOTE_SIZE, GREY, INK, SMALL_SIZE, colour, column_width, style_context
-from alsmeta.pooling import PooledResult
+from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
 COLUMNS = ("rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_del", "hat", "weight")

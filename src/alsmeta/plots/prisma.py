@@ -25,7 +25,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from alsmeta.plots._labels import literal_text
 from alsmeta.plots.style import INK, style_context, text_width
-from alsmeta.pooling import AlsmetaWarning
+from alsmeta.validation import AlsmetaWarning
 from alsmeta.validation import AlsmetaInputError
 
 Count = int | None

@@ -23,7 +23,7 @@ from alsmeta.plots import _axis, _format
 from alsmeta.plots._tables import require_columns, row_labels
 from alsmeta.plots.forest import model_name
 from alsmeta.plots.forest_layout import ForestLayout, ForestRow, draw_forest
-from alsmeta.pooling import PooledResult
+from alsmeta.models.pooling import PooledResult
 
 REQUIRED = ("estimate", "ci_low", "ci_high")
 

@@ -1,6 +1,6 @@
 """Trial sequential analysis figure: the cumulative Z curve against its monitoring boundaries.
 
-Draws a :class:`alsmeta.sequential.TrialSequentialResult` (computes nothing):
+Draws a :class:`alsmeta.planning.sequential.TrialSequentialResult` (computes nothing):
 the cumulative Wald Z of the meta-analysis after each study (x: cumulative
 participants, each point labelled with its study), the two-sided
 alpha-spending boundaries at the looks, the conventional boundaries
@@ -25,7 +25,7 @@ from scipy import stats
 
 from alsmeta.plots.risk_of_bias import freeze_layout
 from alsmeta.plots.style import BLUE, GREY, INK, LIGHT_GREY, SMALL_SIZE, VERMILLION, figure_and_axes, style_context, text_width
-from alsmeta.sequential import _SPENDING_NAMES, TrialSequentialResult
+from alsmeta.planning.sequential import _SPENDING_NAMES, TrialSequentialResult
 from alsmeta.validation import AlsmetaInputError
 
 MM = 1.0 / 25.4

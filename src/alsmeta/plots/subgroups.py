@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from alsmeta.pooling import PooledResult, pool
+from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.validation import AlsmetaInputError
 
 

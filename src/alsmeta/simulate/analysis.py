@@ -13,7 +13,7 @@ treatment). Per study, exactly as a single-arm study reports it:
     SE = s_d / \sqrt{n}, \qquad t = \bar d / SE \sim t_{n-1}
 
 (the paired t-test of post against pre slopes). These are the ``yi`` and
-``vi = SE^2`` of :func:`alsmeta.effects.slope_change`.
+``vi = SE^2`` of :func:`alsmeta.effects.measures.slope_change`.
 """
 
 from __future__ import annotations

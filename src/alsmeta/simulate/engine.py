@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from alsmeta.pooling import AlsmetaWarning
+from alsmeta.validation import AlsmetaWarning
 from alsmeta.progress import Progress
 from alsmeta.simulate import _checks as chk
 from alsmeta.simulate.analysis import FloatArray, slopes, summarise_changes
@@ -100,7 +100,7 @@ class SimulationResult:
 
     Study-level arrays have one entry per study. ``mean_change`` and
     ``se_change`` are what the study would report (``yi`` and ``sqrt(vi)`` of
-    :func:`alsmeta.effects.slope_change`); positive = apparent slowing.
+    :func:`alsmeta.effects.measures.slope_change`); positive = apparent slowing.
 
     Attributes
     ----------

@@ -50,9 +50,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from alsmeta.binary_result import BinaryPooledResult, empty_result, q_summary, wald
-from alsmeta.pooling import AlsmetaWarning
-from alsmeta.two_by_two import (
+from alsmeta.models.binary_result import BinaryPooledResult, empty_result, q_summary, wald
+from alsmeta.validation import AlsmetaWarning
+from alsmeta.effects.two_by_two import (
     ZeroCellRule,
     apply_rule,
     study_effects,

@@ -4,7 +4,7 @@ Patient-information and clinic web pages (2024-2025) make claims that cite,
 paraphrase or go beyond the trials in ``data/``. Each claim (``data/claims.csv``,
 synthesis ``public``) gets one verdict, a reason that says why, and the
 numbers behind it. The verdicts are those of
-:mod:`alsmeta.evidence.claims_check` plus one:
+:mod:`alsmeta.als.claims_check` plus one:
 
 ``reproduced``
     The sources in ``data/`` support the claim as worded (a quoted number is
@@ -59,17 +59,17 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta.effects import log_risk_ratio
-from alsmeta.evidence.claims_check import (
+from alsmeta.effects.measures import log_risk_ratio
+from alsmeta.als.claims_check import (
     CONTRADICTED,
     NOT_ASSESSABLE,
     REPRODUCED,
     direction_verdict,
     overall_verdict,
 )
-from alsmeta.evidence.schema import CLAIM_VERDICTS
-from alsmeta.evidence.tables import Evidence
-from alsmeta.moderators import subgroup_analysis
+from alsmeta.als.schema import CLAIM_VERDICTS
+from alsmeta.als.tables import Evidence
+from alsmeta.models.moderators import subgroup_analysis
 from alsmeta.simulate import NaturalHistory, TrialDesign, design_preset, simulate_trials
 from alsmeta.simulate.closed_form import least_squares_weights, two_point_weights
 from alsmeta.validation import AlsmetaInputError
@@ -139,7 +139,7 @@ class ClaimVerdict:
     claim_id, claim : str
         As in ``data/claims.csv``.
     verdict : str
-        One of :data:`alsmeta.evidence.schema.CLAIM_VERDICTS`.
+        One of :data:`alsmeta.als.schema.CLAIM_VERDICTS`.
     reason : str
         Why, in words, with the numbers.
     key_numbers : mapping
@@ -766,7 +766,7 @@ def assess_moderator(
     ``not assessable`` and the reason gives the counts; otherwise each level
     is pooled (:func:`alsmeta.subgroup_analysis`, separate tau^2) and the
     verdict follows from the CI of the difference of the level estimates
-    (:func:`alsmeta.evidence.claims_check.direction_verdict`).
+    (:func:`alsmeta.als.claims_check.direction_verdict`).
     """
     for col in ("study_id", "level", "yi", "vi"):
         if col not in table.columns:
@@ -1145,7 +1145,7 @@ _NUROWN_WINDOW = "screening to 28 weeks after first treatment"
 
 
 def _risk_ratio(e1: float, n1: float, e2: float, n2: float) -> tuple[float, float, float]:
-    """Risk ratio with its 95% Wald CI on the log scale (:func:`alsmeta.effects.log_risk_ratio`)."""
+    """Risk ratio with its 95% Wald CI on the log scale (:func:`alsmeta.effects.measures.log_risk_ratio`)."""
     es = log_risk_ratio([e1], [n1], [e2], [n2], labels=["study"])
     y, se = float(es.yi[0]), float(es.sei[0])
     z = stats.norm.isf(0.025)

@@ -1,7 +1,7 @@
 """Curated evidence: schema, validation and loading of the tables in ``data/``, and verdicts on public claims."""
 
-from alsmeta.evidence.public_claims import PUBLIC_CLAIM_IDS, ClaimVerdict, assess_public_claims, simulate_public_claim_nulls
-from alsmeta.evidence.validate import DataIssue, check_data, validate_data
+from alsmeta.als.public_claims import PUBLIC_CLAIM_IDS, ClaimVerdict, assess_public_claims, simulate_public_claim_nulls
+from alsmeta.als.validate import DataIssue, check_data, validate_data
 
 __all__ = [
     "PUBLIC_CLAIM_IDS",

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from alsmeta.evidence.validate import read_table
+from alsmeta.als.validate import read_table
 from alsmeta.validation import AlsmetaInputError
 
 RESULT_EVENTS = ("results_posted", "abstract_presented", "published", "topline_reported")

@@ -12,7 +12,7 @@
   intercept-only model (signs of the effects flipped); exact when the number
   of distinct permutations does not exceed the number requested.
 
-The fits run on :mod:`alsmeta.metareg` (many models at once) and
+The fits run on :mod:`alsmeta.engine.regression` (many models at once) and
 :func:`alsmeta.pool_many`.
 """
 
@@ -28,11 +28,11 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta._diagnostics import fixed_tau2, require_fit
-from alsmeta.batch import canonical_test, pool_many
-from alsmeta.estimators import canonical_method
-from alsmeta.metareg import fit_regression_many
-from alsmeta.pooling import PooledResult, study_data_kept
+from alsmeta.models._fitted import fixed_tau2, require_fit
+from alsmeta.engine.batch import canonical_test, pool_many
+from alsmeta.engine.estimators import canonical_method
+from alsmeta.engine.regression import fit_regression_many
+from alsmeta.models.pooling import PooledResult, study_data_kept
 from alsmeta.validation import (
     AlsmetaInputError,
     align_on_index,
@@ -182,7 +182,7 @@ def _study_data_with(
     """Validated effects, variances and labels plus the moderators/groups ``values`` (named ``name``).
 
     pandas inputs are paired by index; missing values anywhere are handled by
-    ``na_action`` (see :func:`alsmeta.pooling.study_data_kept`).
+    ``na_action`` (see :func:`alsmeta.models.pooling.study_data_kept`).
     """
     aligned = align_on_index({"yi": yi, "vi": vi, name: values, "labels": labels})
     yi, vi, values, labels = aligned["yi"], aligned["vi"], aligned[name], aligned["labels"]

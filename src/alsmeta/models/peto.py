@@ -42,9 +42,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from alsmeta.binary_result import BinaryPooledResult, empty_result, q_summary, wald
-from alsmeta.pooling import AlsmetaWarning
-from alsmeta.two_by_two import apply_rule, study_effects, tables_2x2, zero_cell_notes, zero_cell_rules
+from alsmeta.models.binary_result import BinaryPooledResult, empty_result, q_summary, wald
+from alsmeta.validation import AlsmetaWarning
+from alsmeta.effects.two_by_two import apply_rule, study_effects, tables_2x2, zero_cell_notes, zero_cell_rules
 from alsmeta.validation import probability_level
 
 Array = npt.NDArray[np.float64]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from alsmeta.pooling import PooledResult
+from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
 #: Sterne et al. (2011, BMJ 343:d4002): tests for funnel-plot asymmetry only with at least 10 studies.

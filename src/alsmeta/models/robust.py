@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from alsmeta.jsonsafe import json_safe
-from alsmeta.multilevel import MultilevelResult, _indicators, group_labels
+from alsmeta.models.multilevel import MultilevelResult, _indicators, group_labels
 from alsmeta.validation import AlsmetaInputError, probability_level
 
 Array = npt.NDArray[np.float64]
@@ -141,8 +141,8 @@ class _Model:
 
 def _model_pieces(fit: Any) -> _Model:
     """Extract y, X, the marginal covariance V and beta from a supported result."""
-    from alsmeta.moderators import MetaRegressionResult
-    from alsmeta.pooling import PooledResult
+    from alsmeta.models.moderators import MetaRegressionResult
+    from alsmeta.models.pooling import PooledResult
 
     if isinstance(fit, MultilevelResult):
         return _Model(fit.yi, fit.X, fit.marginal_vcov(), fit.beta, fit.terms, np.sqrt(np.diag(fit.vcov)),

@@ -31,10 +31,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import optimize, stats
 
-from alsmeta._diagnostics import require_fit
-from alsmeta.pooling import PooledResult, pool
-from alsmeta.power import InformationSize, optimal_information_size
-from alsmeta.sensitivity import cumulative
+from alsmeta.models._fitted import require_fit
+from alsmeta.models.pooling import PooledResult, pool
+from alsmeta.planning.power import InformationSize, optimal_information_size
+from alsmeta.diagnostics.sensitivity import cumulative
 from alsmeta.validation import AlsmetaInputError, finite_number, numeric_column
 
 Array = npt.NDArray[np.float64]

@@ -8,7 +8,7 @@ How it works: the rows are processed in chunks (bounding memory; progress
 is reported and Ctrl-C honoured between chunks); within a chunk, rows are
 grouped by their number of studies ``c`` and each group is fitted as dense
 transposed ``(c, n)`` arrays of the studies in use, in cache-sized blocks
-(:mod:`alsmeta._rowmath`). Every sum is taken in the order numpy uses for
+(:mod:`alsmeta.engine.rowmath`). Every sum is taken in the order numpy uses for
 one meta-analysis, so each row of a batch reproduces :func:`alsmeta.pool` on
 that row's studies bit for bit, whatever the padding, mask or chunking.
 """
@@ -24,12 +24,13 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta._rowmath import count_groups, dense, psum, weighted_mean_dense
-from alsmeta.estimators import Rows, canonical_method, estimate_dense, standardise
-from alsmeta.heterogeneity import heterogeneity, q_profile_ci
+from alsmeta.engine.rowmath import count_groups, dense, psum, weighted_mean_dense
+from alsmeta.engine.estimators import Rows, canonical_method, estimate_dense, standardise
+from alsmeta.engine.heterogeneity import heterogeneity, q_profile_ci
 from alsmeta.progress import Progress, ProgressArg
 from alsmeta.validation import (
     AlsmetaInputError,
+    AlsmetaWarning,
     flag,
     nonnegative_number,
     out_of_range,
@@ -182,7 +183,7 @@ def _fit_dense(r: Rows, spec: FitSpec, fields: frozenset[str] = frozenset(_ARRAY
     """Fit every meta-analysis of a block (all with ``r.c`` studies) on its working scale.
 
     Each column is fitted as ``y / s``, ``v / s^2`` with ``s`` a power of two
-    near its typical standard error (:func:`alsmeta.estimators.standardise`),
+    near its typical standard error (:func:`alsmeta.engine.estimators.standardise`),
     and quantities in the units of the effect (variance) are multiplied back
     by ``s`` (``s^2``). Powers of two rescale exactly, so results are
     equivariant under rescaling the data from 1e-150 to 1e150, and ordinary
@@ -459,7 +460,7 @@ def pool_many(
         sets how often progress is reported and an interruption honoured.
     tol, maxiter
         Fisher-scoring convergence control (see
-        :func:`alsmeta.estimators.estimate_tau2`).
+        :func:`alsmeta.engine.estimators.estimate_tau2`).
     progress
         Progress bar on standard error: ``None`` (default) shows it for runs
         of more than one chunk when standard error is a terminal; ``True`` /
@@ -534,9 +535,6 @@ def run_batch(
         if on_interrupt == "raise" or done == 0:
             raise
         _blank(out, done)
-        # late import: pooling builds on this module
-        from alsmeta.pooling import AlsmetaWarning
-
         warnings.warn(
             f"{desc} interrupted: {done} of {n_rows} rows fitted; the result holds those rows "
             "(interrupted=True, completed_rows); later rows are NaN.",

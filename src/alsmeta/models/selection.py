@@ -28,10 +28,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, special, stats
 
-from alsmeta._diagnostics import require_fit
-from alsmeta.batch import pool_many
-from alsmeta.heterogeneity import NO_SPREAD_NOTE, effects_without_spread
-from alsmeta.pooling import PooledResult
+from alsmeta.models._fitted import require_fit
+from alsmeta.engine.batch import pool_many
+from alsmeta.engine.heterogeneity import NO_SPREAD_NOTE, effects_without_spread
+from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
 Array = npt.NDArray[np.float64]
@@ -176,7 +176,7 @@ def selection_model(
     parameters or when an interval with a free ``delta`` contains no study
     (the parameter is not identifiable; metafor stops), and when all
     effects are equal up to rounding noise
-    (:func:`alsmeta.heterogeneity.effects_without_spread`: no spread, no
+    (:func:`alsmeta.engine.heterogeneity.effects_without_spread`: no spread, no
     evidence of selection). With fewer than
     about 20 studies - and always when a ``delta`` ends on its bound (0 or
     100) - the estimates are unstable and flagged not meaningful.

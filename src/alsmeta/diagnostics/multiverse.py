@@ -18,7 +18,7 @@ batched call per (estimator, test) pair; Bayesian rows (``method="bayes"``)
 are fitted with :func:`alsmeta.bayes_meta`, once per distinct data set and
 prior.
 
->>> import alsmeta.multiverse as mv
+>>> import alsmeta.diagnostics.multiverse as mv
 >>> effects = {"a": (0.4, 0.2), "b": (0.9, 0.3), "b_alt": (0.3, 0.3)}   # key: (yi, se)
 >>> specs = mv.expand_grid(study_a=["a"], study_b=["b", "b_alt", None], method=["DL", "REML"], test=["z", "knha"])
 >>> res = mv.fit_specifications(specs, effects, slots=["study_a", "study_b"])
@@ -47,10 +47,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from alsmeta.batch import pool_many
-from alsmeta.bayes import bayes_meta
-from alsmeta.estimators import METHODS
-from alsmeta.pooling import AlsmetaWarning
+from alsmeta.engine.batch import pool_many
+from alsmeta.models.bayes import bayes_meta
+from alsmeta.engine.estimators import METHODS
+from alsmeta.validation import AlsmetaWarning
 from alsmeta.validation import AlsmetaInputError, finite_number
 
 BAYES = "bayes"

@@ -1,7 +1,7 @@
 """Pooling one meta-analysis: :func:`pool` and its result :class:`PooledResult`.
 
 ``pool`` validates study-level input (every error names the study and the
-column), fits the model with the batched engine of :mod:`alsmeta.batch` on a
+column), fits the model with the batched engine of :mod:`alsmeta.engine.batch` on a
 single row, and wraps the result with the data, warnings and a metafor-like
 ``summary()``.
 
@@ -29,8 +29,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta.batch import BatchResult, canonical_test, pool_many
-from alsmeta.estimators import canonical_method
+from alsmeta.engine.batch import BatchResult, canonical_test, pool_many
+from alsmeta.engine.estimators import canonical_method
 from alsmeta.validation import (
     AlsmetaInputError,
     AlsmetaWarning,
@@ -47,7 +47,7 @@ from alsmeta.validation import (
     whole_number,
 )
 
-__all__ = ["AlsmetaWarning", "PooledResult", "pool", "study_data", "study_data_kept"]
+__all__ = ["PooledResult", "pool", "study_data", "study_data_kept"]
 
 Array = npt.NDArray[np.float64]
 
@@ -94,7 +94,7 @@ class PooledResult:
     method, test, level, tau2_fixed
         The model specification.
     converged, fallback, boundary_reset, test_downgraded, iterations
-        Solver diagnostics; see :class:`alsmeta.batch.BatchResult`.
+        Solver diagnostics; see :class:`alsmeta.engine.batch.BatchResult`.
     notes
         Plain-language statements about edge cases and fallbacks.
     """
@@ -400,7 +400,7 @@ def pool(
     -----
     The engine fits every meta-analysis on a standardised scale (effects
     divided by a power of two ``s`` near the typical standard error,
-    variances by ``s^2``; see :func:`alsmeta.batch.pool_many`), so results
+    variances by ``s^2``; see :func:`alsmeta.engine.batch.pool_many`), so results
     scale exactly with the data from 1e-150 to 1e150 and ordinary data give
     the same bits as without it. Data whose variances differ by more than a
     factor 1e8 are refused with a message naming the studies (see

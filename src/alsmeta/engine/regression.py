@@ -28,7 +28,7 @@ PM      root of ``y'P(tau^2) y = k - p``; PMM: ``= median of chi^2(k - p)``.
 ======  ===============================================================
 
 Iterative estimators start at the (truncated) HE estimate and use the same
-solver policy as the intercept-only engine (:mod:`alsmeta.estimators`):
+solver policy as the intercept-only engine (:mod:`alsmeta.engine.estimators`):
 step-halving at the boundary, a scale-relative stopping rule, a bracketing
 root finder when scoring fails, metafor's check of the likelihood at
 tau^2 = 0 and a scan for a higher interior maximum when scoring stops at 0.
@@ -60,9 +60,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from alsmeta._roots import expand_upper, solve_decreasing
-from alsmeta.batch import canonical_test
-from alsmeta.estimators import canonical_method, fisher_scoring, scale_exponent
+from alsmeta.engine.roots import expand_upper, solve_decreasing
+from alsmeta.engine.batch import canonical_test
+from alsmeta.engine.estimators import canonical_method, fisher_scoring, scale_exponent
 from alsmeta.validation import AlsmetaInputError, nonnegative_number, positive_number, probability_level, whole_number
 
 Array = npt.NDArray[np.float64]
@@ -232,7 +232,7 @@ def _solve_q(y: Array, v: Array, X: Array, mask: Mask, target: Array, resid_ss: 
 def _fisher_scoring(
     method: str, y: Array, v: Array, X: Array, mask: Mask, k: Array, p: int, start: Array, tol: float, maxiter: int
 ) -> tuple[Array, npt.NDArray[np.bool_]]:
-    """Fisher scoring with the pooling engine's safeguards (:func:`alsmeta.estimators.fisher_scoring`)."""
+    """Fisher scoring with the pooling engine's safeguards (:func:`alsmeta.engine.estimators.fisher_scoring`)."""
     scale = k / np.where(mask, 1.0 / v, 0.0).sum(axis=1)  # harmonic mean: not inflated by a huge variance
 
     def score(yy: Array, vv: Array, xx: Array, mm: Mask, kk: Array, t: Array) -> tuple[Array, Array]:

@@ -1,7 +1,7 @@
 """Heterogeneity statistics: Cochran's Q, I^2, H^2 and their Q-profile intervals.
 
 All functions are vectorised over rows of ``(B, k)`` arrays with a mask (see
-:mod:`alsmeta._rowmath`) and follow metafor's definitions:
+:mod:`alsmeta.engine.rowmath`) and follow metafor's definitions:
 
 * ``Q = sum w_i (y_i - mu_CE)^2`` with ``w = 1/v`` always (the test of
   homogeneity does not depend on the tau^2 estimator), p from chi^2(k - 1).
@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from alsmeta.estimators import Rows, solve_q
+from alsmeta.engine.estimators import Rows, solve_q
 
 Array = npt.NDArray[np.float64]
 
@@ -76,7 +76,7 @@ class Heterogeneity:
 
 
 def heterogeneity(r: Rows, tau2: Array, common_effect: bool, pvalue: bool = True) -> Heterogeneity:
-    """Cochran's Q, I^2 (percent) and H^2 for each meta-analysis of a :class:`~alsmeta.estimators.Rows` block.
+    """Cochran's Q, I^2 (percent) and H^2 for each meta-analysis of a :class:`~alsmeta.engine.estimators.Rows` block.
 
     Meta-analyses with one study get ``Q = 0``, ``p = 1``, ``I^2 = 0``,
     ``H^2 = 1`` (as metafor); with no study, NaN. ``pvalue=False`` skips the

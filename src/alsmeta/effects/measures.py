@@ -42,7 +42,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.special import gammaln
 
-from alsmeta.conversions import (
+from alsmeta.effects.conversions import (
     _change_sd,
     _column,
     _correlation,
@@ -422,7 +422,7 @@ def mean_change(
     ``sd_change`` or ``sd_pre``, ``sd_post`` *and* the pre-post correlation
     ``ri``. The correlation has no default: it is rarely reported, and an
     assumed value must be a visible decision of the analyst (see
-    :func:`alsmeta.conversions.correlation_from_sds`).
+    :func:`alsmeta.effects.conversions.correlation_from_sds`).
 
     Parameters
     ----------

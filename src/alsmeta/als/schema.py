@@ -2,7 +2,7 @@
 
 One :class:`TableSchema` per CSV file: its columns, which must be filled, and
 what values they may take. ``data/README.md`` documents the same schema for
-readers; :mod:`alsmeta.evidence.validate` enforces it.
+readers; :mod:`alsmeta.als.validate` enforces it.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ systematic review (Front Neurol 12:783122) that public pages cite as "Ammar et a
 QUANTITIES = ("count", "direction", "estimate")
 REVIEW_VERSIONS = ("pub2", "pub3", "living2026")
 CLAIM_VERDICTS = ("reproduced", "contradicted", "not assessable", "overstated")
-"""Verdicts on a claim: the three of :mod:`alsmeta.evidence.claims_check` plus ``overstated`` (a real
+"""Verdicts on a claim: the three of :mod:`alsmeta.als.claims_check` plus ``overstated`` (a real
 source exists, but it says less than the claim)."""
 CRITERIA = ("search_date", "design", "population", "intervention", "comparator", "co_intervention", "unit_of_randomisation")
 

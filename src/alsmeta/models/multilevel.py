@@ -20,7 +20,7 @@ With ``vi`` the sampling errors ``e_ij`` are assumed independent given the
 random effects. When effects share participants (time points of one cohort),
 their sampling errors are correlated: give their covariance as ``V``
 (:func:`sampling_covariance` builds one from an assumed correlation), and/or
-use :func:`alsmeta.robust.robust` (cluster-robust CR2 inference), which
+use :func:`alsmeta.models.robust.robust` (cluster-robust CR2 inference), which
 guards against a misspecified working model when there are enough studies.
 """
 
@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from alsmeta.jsonsafe import json_safe
-from alsmeta.pooling import AlsmetaWarning
+from alsmeta.validation import AlsmetaWarning
 from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level
 
 Array = npt.NDArray[np.float64]
@@ -516,7 +516,7 @@ def pool_multilevel(
     if mods is None:
         X, terms = np.ones((k, 1)), ["intercept"]
     else:
-        from alsmeta.moderators import design_matrix
+        from alsmeta.models.moderators import design_matrix
         X, terms = design_matrix(mods, k, rows)
     p = X.shape[1]
     if k < p:

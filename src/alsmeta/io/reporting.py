@@ -232,7 +232,7 @@ def figure_index(figures_dir: str | Path) -> str:
     if unlisted:
         raise AlsmetaInputError(
             f"{root}: {len(unlisted)} figure(s) without an entry in their analysis's numbers.json "
-            f"({FIGURES_KEY!r}, see alsmeta.reporting.figure_entry): " + ", ".join(f"{p}.png" for p in unlisted)
+            f"({FIGURES_KEY!r}, see alsmeta.io.reporting.figure_entry): " + ", ".join(f"{p}.png" for p in unlisted)
         )
 
     def cell(text: str) -> str:

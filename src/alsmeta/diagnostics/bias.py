@@ -11,7 +11,7 @@
   (Stanley & Doucouliagos 2014).
 * :func:`fail_safe_n` - Rosenthal, Orwin and Rosenberg fail-safe numbers as ``fsn()``.
 
-The selection model lives in :mod:`alsmeta.selection`.
+The selection model lives in :mod:`alsmeta.models.selection`.
 
 Every result carries ``meaningful`` (False when the method should not be
 interpreted, e.g. with fewer than 10 studies) and ``notes`` saying why; the
@@ -28,11 +28,11 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta._diagnostics import few_studies_note, fixed_tau2, quiet, require_fit
-from alsmeta.batch import pool_many
-from alsmeta.heterogeneity import NO_SPREAD_NOTE, effects_without_spread
-from alsmeta.metareg import fit_regression_many
-from alsmeta.pooling import PooledResult, pool
+from alsmeta.models._fitted import few_studies_note, fixed_tau2, quiet, require_fit
+from alsmeta.engine.batch import pool_many
+from alsmeta.engine.heterogeneity import NO_SPREAD_NOTE, effects_without_spread
+from alsmeta.engine.regression import fit_regression_many
+from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.validation import (
     AlsmetaInputError,
     finite_number,
@@ -113,7 +113,7 @@ def egger_test(fit: PooledResult, model: str = "lm", predictor: str = "sei") -> 
     dispersion or tau^2); every statistic is NaN and ``notes`` says so. k < 10: computed, flagged as not meaningful.
 
     All effects equal, or equal up to rounding noise
-    (:func:`alsmeta.heterogeneity.effects_without_spread`): there is no
+    (:func:`alsmeta.engine.heterogeneity.effects_without_spread`): there is no
     asymmetry to test. ``statistic`` and ``pvalue`` are NaN with a note, the
     slope is 0 and the intercept the common effect. (The regression itself
     would divide rounding noise by a zero dispersion: ``t = -inf``, p = 0.)
@@ -215,7 +215,7 @@ def begg_test(fit: PooledResult, exact: bool = True) -> BeggResult:
     k < 3: not computed (NaN). k < 10: computed, flagged not meaningful;
     the test has very low power (Begg & Mazumdar 1994; Sterne et al. 2011).
     All effects equal up to rounding noise
-    (:func:`alsmeta.heterogeneity.effects_without_spread`): ``tau`` and
+    (:func:`alsmeta.engine.heterogeneity.effects_without_spread`): ``tau`` and
     ``pvalue`` are NaN with a note (the ranks of rounding noise would give
     tau = +/-1 and p near 1e-9).
 
@@ -382,7 +382,7 @@ def trim_and_fill(
     the input fit's test and level (metafor refits with the z test).
 
     All effects equal up to rounding noise
-    (:func:`alsmeta.heterogeneity.effects_without_spread`): ``k0 = 0`` and
+    (:func:`alsmeta.engine.heterogeneity.effects_without_spread`): ``k0 = 0`` and
     the input fit is returned, with a note. Here alsmeta deliberately
     differs from metafor: ``trimfill()`` ranks the rounding noise of the
     centred effects and fills 7 of 12 studies to 12 identical effects

@@ -29,12 +29,12 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta._diagnostics import fixed_tau2, require_fit
-from alsmeta.batch import TESTS, BatchResult, fit_spec, pool_many, run_batch
-from alsmeta.estimators import METHODS
-from alsmeta.metareg import _standardise, fit_regression_many
-from alsmeta.moderators import MetaRegressionResult
-from alsmeta.pooling import PooledResult, study_data
+from alsmeta.models._fitted import fixed_tau2, require_fit
+from alsmeta.engine.batch import TESTS, BatchResult, fit_spec, pool_many, run_batch
+from alsmeta.engine.estimators import METHODS
+from alsmeta.engine.regression import _standardise, fit_regression_many
+from alsmeta.models.moderators import MetaRegressionResult
+from alsmeta.models.pooling import PooledResult, study_data
 from alsmeta.progress import ProgressArg
 from alsmeta.validation import AlsmetaInputError, flag, probability_level, random_seed, whole_number
 
@@ -101,7 +101,7 @@ def influence(fit: PooledResult | MetaRegressionResult) -> pd.DataFrame:
     """Case-deletion influence diagnostics, as metafor's ``influence()``.
 
     Works for a pooled fit (:func:`alsmeta.pool`) and for a meta-regression
-    (:func:`alsmeta.moderators.meta_regression`). With ``b`` the coefficients,
+    (:func:`alsmeta.models.moderators.meta_regression`). With ``b`` the coefficients,
     ``x_i`` study i's design row, ``(-i)`` the fit without study i (same
     method, test and fixed tau^2) and ``s2w`` the Knapp-Hartung factor of the
     deleted fit (1 unless ``test="knha"``/``"adhoc"``), the columns are

@@ -39,8 +39,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from alsmeta._roots import expand_upper, solve_decreasing
-from alsmeta._rowmath import (
+from alsmeta.engine.roots import expand_upper, solve_decreasing
+from alsmeta.engine.rowmath import (
     count_groups,
     dense,
     generalized_q_dense,
@@ -112,7 +112,7 @@ class Tau2Estimate:
 class Rows:
     """``n`` meta-analyses of ``c`` studies each, as transposed ``(c, n)`` arrays.
 
-    The unit of work of the engine (see :mod:`alsmeta._rowmath`). Quantities
+    The unit of work of the engine (see :mod:`alsmeta.engine.rowmath`). Quantities
     that several estimators and statistics need (the common-effect fit, the
     unweighted moments) are computed once, on first use.
     """

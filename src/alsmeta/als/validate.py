@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
-from alsmeta.evidence.schema import ALL_TABLES, ROB2_DOMAINS, ROB2_JUDGEMENTS, SOURCE_DOMAINS, ColumnSpec, TableSchema
+from alsmeta.als.schema import ALL_TABLES, ROB2_DOMAINS, ROB2_JUDGEMENTS, SOURCE_DOMAINS, ColumnSpec, TableSchema
 from alsmeta.validation import AlsmetaInputError
 
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from alsmeta.evidence.validate import check_data, read_table
+from alsmeta.als.validate import check_data, read_table
 from alsmeta.validation import AlsmetaInputError
 
 

@@ -76,7 +76,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------
-# input helpers shared with alsmeta.effects
+# input helpers shared with alsmeta.effects.measures
 # ---------------------------------------------------------------------------
 
 
