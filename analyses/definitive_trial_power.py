@@ -40,13 +40,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from alsmeta.effects.measures import mean_difference
 from alsmeta.als.tables import gather_arms, load_evidence
-from alsmeta.plots.style import colour, save_figure, style_context
-from alsmeta.planning.power import optimal_information_size, sample_size_scenarios, trial_power, trial_sample_size
-from alsmeta.io.reporting import figure_entry, write_numbers
-
+from alsmeta.effects.measures import mean_difference
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+from alsmeta.io.reporting import figure_entry, write_numbers
+from alsmeta.planning.power import optimal_information_size, sample_size_scenarios, trial_power, trial_sample_size
+from alsmeta.plots.style import colour, save_figure, style_context
+
 OUT = figures_dir() / "definitive_trial"
 MONTHS = 6
 ALPHA, POWER = 0.05, 0.8
@@ -93,16 +93,42 @@ def power_figure(effects, sizes, sd_pooled, sds, oh, mcid, n1, n2):
         ax_a.set_ylim(3, 3000)
         ax_a.set_xlim(0.5, 7.0)
         ax_a.axvline(mcid, color="0.3", lw=1.0, ls="-.", gid="mcid")
-        ax_a.annotate(f"MCID (assumed)\n{mcid:.1f} points", (mcid, 1400), xytext=(4, 0), textcoords="offset points",
-                      fontsize=7, color="0.2", va="center", ha="left")
+        ax_a.annotate(
+            f"MCID (assumed)\n{mcid:.1f} points",
+            (mcid, 1400),
+            xytext=(4, 0),
+            textcoords="offset points",
+            fontsize=7,
+            color="0.2",
+            va="center",
+            ha="left",
+        )
         y_oh = 5.0
-        ax_a.errorbar([oh["md"]], [y_oh], xerr=[[oh["md"] - oh["ci_low"]], [oh["ci_high"] - oh["md"]]], fmt="s", ms=4,
-                      color="black", capsize=2.5, lw=1.0, gid="oh2018-estimate")
-        ax_a.annotate(f"Oh 2018: {oh['md']:.2f} (95% CI {oh['ci_low']:.2f} to {oh['ci_high']:.2f})", (oh["ci_low"], y_oh),
-                      xytext=(8, 5), textcoords="offset points", ha="left", va="bottom", fontsize=7)
+        ax_a.errorbar(
+            [oh["md"]],
+            [y_oh],
+            xerr=[[oh["md"] - oh["ci_low"]], [oh["ci_high"] - oh["md"]]],
+            fmt="s",
+            ms=4,
+            color="black",
+            capsize=2.5,
+            lw=1.0,
+            gid="oh2018-estimate",
+        )
+        ax_a.annotate(
+            f"Oh 2018: {oh['md']:.2f} (95% CI {oh['ci_low']:.2f} to {oh['ci_high']:.2f})",
+            (oh["ci_low"], y_oh),
+            xytext=(8, 5),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=7,
+        )
         ax_a.set_xlabel("True difference at 6 months (ALSFRS-R points)")
         ax_a.set_ylabel(f"Participants per arm for {100 * POWER:g}% power")
-        ax_a.legend(loc="upper right", fontsize=7, title="Outcome SD (points)", title_fontsize=7, bbox_to_anchor=(1.0, 0.84))
+        ax_a.legend(
+            loc="upper right", fontsize=7, title="Outcome SD (points)", title_fontsize=7, bbox_to_anchor=(1.0, 0.84)
+        )
         ax_a.set_title("a  Sample size needed", loc="left", fontsize=9, fontweight="bold")
 
         n_grid = np.arange(5, 501)
@@ -114,27 +140,55 @@ def power_figure(effects, sizes, sd_pooled, sds, oh, mcid, n1, n2):
             label = f"{d:.2f}, {short}: {n80}" + (" (off scale)" if n80 > 500 else "")
             ax_b.plot(n_grid, power, ls, color=colour(role), lw=1.4, label=label, gid=f"power:{name}")
             if n80 <= 500:
-                ax_b.plot([n80], [trial_power(d, sd_pooled, n80, alpha=ALPHA)], marker=marker, color=colour(role), ms=4,
-                          ls="none", gid=f"n80:{name}")
+                ax_b.plot(
+                    [n80],
+                    [trial_power(d, sd_pooled, n80, alpha=ALPHA)],
+                    marker=marker,
+                    color=colour(role),
+                    ms=4,
+                    ls="none",
+                    gid=f"n80:{name}",
+                )
         ax_b.axhline(POWER, color="0.6", lw=0.8)
         ax_b.axvspan(min(n1, n2), max(n1, n2), color="0.85", lw=0)
-        ax_b.text(max(n1, n2) + 12, 0.6, f"Oh 2018 size ({n2:g}/{n1:g})", rotation=90, fontsize=7, color="0.3",
-                  ha="center", va="center")
+        ax_b.text(
+            max(n1, n2) + 12,
+            0.6,
+            f"Oh 2018 size ({n2:g}/{n1:g})",
+            rotation=90,
+            fontsize=7,
+            color="0.3",
+            ha="center",
+            va="center",
+        )
         ax_b.set_xlim(0, 500)
         ax_b.set_ylim(0, 1.01)
         ax_b.set_xlabel("Participants per arm (analysed)")
         ax_b.set_ylabel("Power (probability of P < 0.05)")
-        ax_b.legend(loc="upper center", fontsize=7, title=f"True difference (points), SD {sd_pooled:.1f}: n per arm for 80%",
-                    title_fontsize=7, bbox_to_anchor=(0.5, -0.19), alignment="left")
+        ax_b.legend(
+            loc="upper center",
+            fontsize=7,
+            title=f"True difference (points), SD {sd_pooled:.1f}: n per arm for 80%",
+            title_fontsize=7,
+            bbox_to_anchor=(0.5, -0.19),
+            alignment="left",
+        )
         ax_b.set_title("b  Power for a given size", loc="left", fontsize=9, fontweight="bold")
-        fig.text(0.02, 0.02,
-                 f"Assumptions: two-sided alpha {ALPHA:g}; exact two-sample t-test;\n"
-                 f"1:1 allocation; no attrition (with 20% attrition enrol n / 0.8).\n"
-                 f"SD {sd_pooled:.1f} = pooled SD of the 6-month change in Oh 2018 (panel b).\n"
-                 f"MCID (an assumption): {100 * MCID_SLOWING:g}% slowing of decline (Castrillo-\n"
-                 f"Viguera et al. 2010) x the {mcid / MCID_SLOWING:.2f}-point 6-month decline of the\n"
-                 f"Oh 2018 control arm = {mcid:.2f} points.",
-                 fontsize=7, va="bottom", ha="left", color="0.2", linespacing=1.3)
+        fig.text(
+            0.02,
+            0.02,
+            f"Assumptions: two-sided alpha {ALPHA:g}; exact two-sample t-test;\n"
+            f"1:1 allocation; no attrition (with 20% attrition enrol n / 0.8).\n"
+            f"SD {sd_pooled:.1f} = pooled SD of the 6-month change in Oh 2018 (panel b).\n"
+            f"MCID (an assumption): {100 * MCID_SLOWING:g}% slowing of decline (Castrillo-\n"
+            f"Viguera et al. 2010) x the {mcid / MCID_SLOWING:.2f}-point 6-month decline of the\n"
+            f"Oh 2018 control arm = {mcid:.2f} points.",
+            fontsize=7,
+            va="bottom",
+            ha="left",
+            color="0.2",
+            linespacing=1.3,
+        )
         fig.subplots_adjust(left=0.09, right=0.98, top=0.93, bottom=0.40, wspace=0.32)
     return fig
 
@@ -149,14 +203,19 @@ def pre_specified_inputs(ev) -> dict[str, float]:
     trial sequential analysis of the living update uses the same numbers, so
     its required information size is this power calculation's.
     """
-    arms = gather_arms(ev, [("oh2018", "baseline to 6 months")], "alsfrs_r_change", ("msc", "control"), ("mean", "sd", "n"))
+    arms = gather_arms(
+        ev, [("oh2018", "baseline to 6 months")], "alsfrs_r_change", ("msc", "control"), ("mean", "sd", "n")
+    )
     s1, n1, s2, n2 = (float(arms.column(c)[0]) for c in ("sd1", "n1", "sd2", "n2"))
     oh = mean_difference(*([arms.column(c)[0]] for c in ("mean1", "sd1", "n1", "mean2", "sd2", "n2")))
     z = stats.norm.isf(ALPHA / 2)
     control_decline = float(arms.column("mean2")[0])
     return {
         "sd_pooled": float(np.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / (n1 + n2 - 2))),
-        "sd1": s1, "sd2": s2, "n1": n1, "n2": n2,
+        "sd1": s1,
+        "sd2": s2,
+        "n1": n1,
+        "n2": n2,
         "md_iv": float(oh.yi[0]),
         "ci_low": float(oh.yi[0] - z * oh.sei[0]),  # inverse-variance z limit, as the pub3 analysis
         "ci_high": float(oh.yi[0] + z * oh.sei[0]),
@@ -174,8 +233,12 @@ def main() -> None:
     control_decline = inputs["control_decline"]
     sd_pooled = inputs["sd_pooled"]
     md = ev.statistic("oh2018", "alsfrs_r_change", "baseline to 6 months", "msc_minus_control", "md").value
-    slope_msc = ev.statistic("oh2018", "alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "msc", "mean").value
-    slope_ctrl = ev.statistic("oh2018", "alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "control", "mean").value
+    slope_msc = ev.statistic(
+        "oh2018", "alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "msc", "mean"
+    ).value
+    slope_ctrl = ev.statistic(
+        "oh2018", "alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "control", "mean"
+    ).value
     cud = ev.statistic("cudkowicz2022", "alsfrs_r_change", "baseline to week 28", "msc_ntf_minus_placebo", "md").value
     lower, upper = inputs["ci_low"], inputs["ci_high"]
     effects = {
@@ -184,56 +247,82 @@ def main() -> None:
         "Oh 2018 RCT estimate (3.38)": md,
         "pre-post implied, MSC arm (6 x 1.08)": MONTHS * slope_msc,
     }
-    sizes = {name: {"n_per_arm_80": trial_sample_size(d, sd_pooled, 0.8), "n_per_arm_90": trial_sample_size(d, sd_pooled, 0.9)}
-             for name, d in effects.items()}
+    sizes = {
+        name: {
+            "n_per_arm_80": trial_sample_size(d, sd_pooled, 0.8),
+            "n_per_arm_90": trial_sample_size(d, sd_pooled, 0.9),
+        }
+        for name, d in effects.items()
+    }
     ois = {name: optimal_information_size(d, sd_pooled).total for name, d in effects.items()}
     mcid = inputs["mcid"]
     sds = (sd_pooled, *ALTERNATIVE_SDS)
     scenarios = sample_size_scenarios(lower, sds, ATTRITIONS, power=POWER, alpha=ALPHA)
     primary = scenarios[0]
-    fig = power_figure(effects, sizes, sd_pooled, sds, {"md": inputs["md_iv"], "ci_low": lower, "ci_high": upper}, mcid, n1, n2)
+    fig = power_figure(
+        effects, sizes, sd_pooled, sds, {"md": inputs["md_iv"], "ci_low": lower, "ci_high": upper}, mcid, n1, n2
+    )
     with style_context():
         save_figure(fig, OUT / "power_curves")
     plt.close(fig)
 
     sd_sources = {sd_pooled: "pooled SD of the 6-month ALSFRS-R change, Oh 2018 (derived)"}
-    write_numbers(OUT, {
-        "figures": {"power_curves": figure_entry(
-            "How many patients per arm would a definitive trial of ALSFRS-R change at 6 months need, for each plausible true difference?",
-            f"(a) Participants per arm for 80% power by true difference, for outcome SD {sd_pooled:.1f} (Oh 2018) and "
-            f"{ALTERNATIVE_SDS[0]:g}/{ALTERNATIVE_SDS[1]:g} (assumed), with Oh 2018's estimate, its 95% CI and the assumed "
-            f"MCID ({mcid:.2f} points) marked; (b) power by size for four candidate differences; two-sided alpha {ALPHA:g}, "
-            f"no attrition.", script=Path(__file__).name)},
-        "sd_pooled": sd_pooled,
-        "sd_derivation": f"sqrt(((n1-1) sd1^2 + (n2-1) sd2^2) / (n1+n2-2)) with Oh 2018 6-month arms: n {n1:g}/{n2:g}, sd {s1}/{s2}",
-        "effects": effects,
-        "pre_post_control_arm_slope_change_per_month": slope_ctrl,
-        "pre_post_control_arm_implied_6mo": MONTHS * slope_ctrl,
-        "sample_size": sizes,
-        "optimal_information_size_total": ois,
-        "information_so_far_participants_6mo": int(n1 + n2),
-        "power_at_oh2018_size": {name: trial_power(d, sd_pooled, n2, ratio=n1 / n2) for name, d in effects.items()},
-        "at_least_n_per_arm": {
-            "n_analysed_per_arm": primary.n_analysed_per_arm,
-            "assumptions": primary.assumptions() + "; SD pooled from Oh 2018; difference = lower 95% limit of Oh 2018's 6-month MD",
-            "scenarios": [
-                {"sd": sc.sd, "sd_source": sd_sources.get(sc.sd, "plausible alternative (assumption)"),
-                 "attrition": sc.attrition, "alpha": sc.alpha, "two_sided": True, "power": sc.power,
-                 "delta": sc.delta, "delta_source": "lower 95% limit of Oh 2018's 6-month ALSFRS-R MD (inverse-variance, z)",
-                 "n_analysed_per_arm": sc.n_analysed_per_arm, "n_enrolled_per_arm": sc.n_enrolled_per_arm,
-                 "assumptions": sc.assumptions()}
-                for sc in scenarios
-            ],
-            "readme_sentence": at_least_sentence(primary, scenarios),
+    write_numbers(
+        OUT,
+        {
+            "figures": {
+                "power_curves": figure_entry(
+                    "How many patients per arm would a definitive trial of ALSFRS-R change at 6 months need, for each plausible true difference?",
+                    f"(a) Participants per arm for 80% power by true difference, for outcome SD {sd_pooled:.1f} (Oh 2018) and "
+                    f"{ALTERNATIVE_SDS[0]:g}/{ALTERNATIVE_SDS[1]:g} (assumed), with Oh 2018's estimate, its 95% CI and the assumed "
+                    f"MCID ({mcid:.2f} points) marked; (b) power by size for four candidate differences; two-sided alpha {ALPHA:g}, "
+                    f"no attrition.",
+                    script=Path(__file__).name,
+                )
+            },
+            "sd_pooled": sd_pooled,
+            "sd_derivation": f"sqrt(((n1-1) sd1^2 + (n2-1) sd2^2) / (n1+n2-2)) with Oh 2018 6-month arms: n {n1:g}/{n2:g}, sd {s1}/{s2}",
+            "effects": effects,
+            "pre_post_control_arm_slope_change_per_month": slope_ctrl,
+            "pre_post_control_arm_implied_6mo": MONTHS * slope_ctrl,
+            "sample_size": sizes,
+            "optimal_information_size_total": ois,
+            "information_so_far_participants_6mo": int(n1 + n2),
+            "power_at_oh2018_size": {name: trial_power(d, sd_pooled, n2, ratio=n1 / n2) for name, d in effects.items()},
+            "at_least_n_per_arm": {
+                "n_analysed_per_arm": primary.n_analysed_per_arm,
+                "assumptions": primary.assumptions()
+                + "; SD pooled from Oh 2018; difference = lower 95% limit of Oh 2018's 6-month MD",
+                "scenarios": [
+                    {
+                        "sd": sc.sd,
+                        "sd_source": sd_sources.get(sc.sd, "plausible alternative (assumption)"),
+                        "attrition": sc.attrition,
+                        "alpha": sc.alpha,
+                        "two_sided": True,
+                        "power": sc.power,
+                        "delta": sc.delta,
+                        "delta_source": "lower 95% limit of Oh 2018's 6-month ALSFRS-R MD (inverse-variance, z)",
+                        "n_analysed_per_arm": sc.n_analysed_per_arm,
+                        "n_enrolled_per_arm": sc.n_enrolled_per_arm,
+                        "assumptions": sc.assumptions(),
+                    }
+                    for sc in scenarios
+                ],
+                "readme_sentence": at_least_sentence(primary, scenarios),
+            },
+            "mcid_assumed": {
+                "points_6mo": mcid,
+                "status": "assumption (derived)",
+                "derivation": (
+                    f"{100 * MCID_SLOWING:g}% slowing x |{control_decline}| points (Oh 2018 control arm, change "
+                    f"baseline to 6 months) = {mcid:.2f}"
+                ),
+                "source": MCID_SOURCE,
+                "n_per_arm_80_at_sd_pooled": trial_sample_size(mcid, sd_pooled, POWER, ALPHA),
+            },
         },
-        "mcid_assumed": {
-            "points_6mo": mcid, "status": "assumption (derived)",
-            "derivation": (f"{100 * MCID_SLOWING:g}% slowing x |{control_decline}| points (Oh 2018 control arm, change "
-                           f"baseline to 6 months) = {mcid:.2f}"),
-            "source": MCID_SOURCE,
-            "n_per_arm_80_at_sd_pooled": trial_sample_size(mcid, sd_pooled, POWER, ALPHA),
-        },
-    })
+    )
 
 
 if __name__ == "__main__":

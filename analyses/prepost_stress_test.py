@@ -64,8 +64,10 @@ from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
 import alsmeta as am
-from alsmeta.diagnostics import multiverse as mv
 from alsmeta.als.tables import load_evidence
+from alsmeta.diagnostics import multiverse as mv
+from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
+from alsmeta.io.reporting import figure_entry, write_numbers
 from alsmeta.plots.style import (
     BLUE,
     GREEN,
@@ -79,10 +81,8 @@ from alsmeta.plots.style import (
     style_context,
     text_width,
 )
-from alsmeta.io.reporting import figure_entry, write_numbers
 from alsmeta.simulate import NaturalHistory, TrialDesign, design_preset, simulate_meta_analyses, simulate_trials
 
-from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 OUT = figures_dir() / "stress"
 SEED = 2021_0420
 R_STUDIES = 2000  # single-arm studies per design (null distributions)
@@ -97,7 +97,9 @@ ALPHA = 0.05
 # gives about 1.50 and 1.31, bracketing both (derived by us from those two numbers; the excess over 1.3 is
 # real fluctuation of ALSFRS-R courses that a straight line per period does not capture).
 CALIBRATED_MEASUREMENT_SD = 2.2
-SELECTION_SLOPE = -1.0  # enrol only patients observed to lose >= 1 point/month before treatment (as >= 3 points in 3 months, Cudkowicz 2022)
+SELECTION_SLOPE = (
+    -1.0
+)  # enrol only patients observed to lose >= 1 point/month before treatment (as >= 3 points in 3 months, Cudkowicz 2022)
 MEASUREMENT_SD = NaturalHistory.alsfrs_r().measurement_sd  # 1.3 points, derived (see MEASUREMENT_SD_ASSUMPTION)
 HALF_ERROR = MEASUREMENT_SD / 2  # 0.65
 DOUBLE_ERROR = MEASUREMENT_SD * 2  # 2.6
@@ -111,7 +113,9 @@ MEASUREMENT_SD_ASSUMPTION = (
     "Oh 2018's untreated arm implies larger visit-to-visit variation (SD about 2.2, calibrated in this script). Results are "
     "shown at half (0.65) and double (2.6) the assumed error."
 )
-CURVATURE = 0.02  # points/month^2; sign: + decelerating (van Eijk 2025), - accelerating (PRO-ACT 2018); size an assumption
+CURVATURE = (
+    0.02  # points/month^2; sign: + decelerating (van Eijk 2025), - accelerating (PRO-ACT 2018); size an assumption
+)
 
 RECONSTRUCTION_DESIGNS = ("oh2018", "petrou2016", "berry2019", "kim2009", "blanquer2012", "sykova2017", "nabavi2018")
 GENERIC_SIZES = (14, 14, 14, 13)  # 7 transcribed designs (165 patients) + 4 generic ones = 11 studies, 220 patients
@@ -189,11 +193,21 @@ def pool_rows(y: np.ndarray, v: np.ndarray, m: np.ndarray, test: str) -> am.Batc
 def histories() -> dict[str, NaturalHistory]:
     """The natural histories of the mechanism analysis: a bare baseline and one mechanism at a time."""
     cited = NaturalHistory.alsfrs_r()
-    base = replace(cited, slope_distribution="normal", slope_max=math.inf, floor=-math.inf, ceiling=math.inf,
-                   integer_scores=False, death_rate=0.0, dropout_rate=0.0)
+    base = replace(
+        cited,
+        slope_distribution="normal",
+        slope_max=math.inf,
+        floor=-math.inf,
+        ceiling=math.inf,
+        integer_scores=False,
+        death_rate=0.0,
+        dropout_rate=0.0,
+    )
     return {
         "none": base,
-        "floor": replace(base, slope_distribution="lognormal", slope_max=0.0, floor=0.0, ceiling=48.0, integer_scores=True),
+        "floor": replace(
+            base, slope_distribution="lognormal", slope_max=0.0, floor=0.0, ceiling=48.0, integer_scores=True
+        ),
         "decelerating": replace(base, shape="quadratic", curvature_mean=CURVATURE),
         "accelerating": replace(base, shape="quadratic", curvature_mean=-CURVATURE),
         "variability": replace(base, measurement_sd=CALIBRATED_MEASUREMENT_SD),
@@ -220,9 +234,24 @@ MECHANISM_LABELS = {
     "all": "... and enrolment after a measured decline (all together)",
 }
 SELECTING = ("selection", "selection_half_error", "selection_double_error", "all")
-ERROR_SENSITIVITY = {"selection_half_error": HALF_ERROR, "selection": MEASUREMENT_SD, "selection_double_error": DOUBLE_ERROR}
-MECHANISM_SEEDS = {"none": 0, "floor": 1, "decelerating": 2, "accelerating": 3, "variability": 4, "selection": 5,
-                   "selection_half_error": 6, "attrition": 7, "as_designed": 8, "all": 9, "selection_double_error": 10}
+ERROR_SENSITIVITY = {
+    "selection_half_error": HALF_ERROR,
+    "selection": MEASUREMENT_SD,
+    "selection_double_error": DOUBLE_ERROR,
+}
+MECHANISM_SEEDS = {
+    "none": 0,
+    "floor": 1,
+    "decelerating": 2,
+    "accelerating": 3,
+    "variability": 4,
+    "selection": 5,
+    "selection_half_error": 6,
+    "attrition": 7,
+    "as_designed": 8,
+    "all": 9,
+    "selection_double_error": 10,
+}
 """Seed offset per mechanism (fixed by name, so adding a row changes no other row's draws)."""
 
 
@@ -249,10 +278,19 @@ def null_by_design() -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         d = r.mean_change
         draws[name] = d
         numbers[name] = {
-            "label": DESIGN_LABELS[name], "n_patients": int(r.design.n_patients), "studies": r.n_studies,
-            "mean_change": float(np.mean(d)), "mean_change_mc_se": float(np.std(d, ddof=1) / math.sqrt(d.size)),
+            "label": DESIGN_LABELS[name],
+            "n_patients": int(r.design.n_patients),
+            "studies": r.n_studies,
+            "mean_change": float(np.mean(d)),
+            "mean_change_mc_se": float(np.std(d, ddof=1) / math.sqrt(d.size)),
             "sd_of_study_means": float(np.std(d, ddof=1)),
-            "quantiles": dict(zip(("2.5", "25", "50", "75", "97.5"), np.quantile(d, [0.025, 0.25, 0.5, 0.75, 0.975]).tolist(), strict=True)),
+            "quantiles": dict(
+                zip(
+                    ("2.5", "25", "50", "75", "97.5"),
+                    np.quantile(d, [0.025, 0.25, 0.5, 0.75, 0.975]).tolist(),
+                    strict=True,
+                )
+            ),
             "mean_patient_sd": float(np.nanmean(r.sd_change)),
             "apparent_benefit": rate(benefit(r.pvalue, d)).numbers(),
             "any_significant_change": rate(np.nan_to_num(r.pvalue, nan=1.0) < ALPHA).numbers(),
@@ -270,8 +308,9 @@ def mechanisms() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, history in histories().items():
         replicates = R_META_ERROR_SENSITIVITY if key in ("selection_half_error", "selection_double_error") else R_META
-        meta = simulate_meta_analyses(history, meta_designs(key in SELECTING), replicates, seed=SEED + 200 + MECHANISM_SEEDS[key],
-                                      progress=False)
+        meta = simulate_meta_analyses(
+            history, meta_designs(key in SELECTING), replicates, seed=SEED + 200 + MECHANISM_SEEDS[key], progress=False
+        )
         single_p = np.concatenate([s.pvalue for s in meta.studies])
         single_m = np.concatenate([s.mean_change for s in meta.studies])
         z, h = pool_rows(meta.yi, meta.vi, meta.mask, "z"), pool_rows(meta.yi, meta.vi, meta.mask, "knha")
@@ -287,7 +326,8 @@ def mechanisms() -> dict[str, Any]:
             "meta_reml_hksj_benefit": rate(h.ci_low > 0).numbers(),
             "meta_reml_hksj_two_sided": rate((h.ci_low > 0) | (h.ci_high < 0)).numbers(),
             "mean_pooled_estimate": float(np.nanmean(z.estimate)),
-            "studies_per_meta": int(meta.yi.shape[1]), "meta_analyses": int(meta.yi.shape[0]),
+            "studies_per_meta": int(meta.yi.shape[1]),
+            "meta_analyses": int(meta.yi.shape[0]),
             "patients_per_meta": int(sum(d.n_patients for d in meta.designs)),
         }
     return out
@@ -299,13 +339,16 @@ def error_sensitivity(mech: dict[str, Any]) -> dict[str, Any]:
     for key, sd in ERROR_SENSITIVITY.items():
         n = mech[key]
         rows[key.replace("selection_", "").replace("selection", "assumed_error")] = {
-            "measurement_sd": sd, "meta_analyses": n["meta_analyses"],
-            "meta_reml_z_benefit": n["meta_reml_z_benefit"], "meta_reml_hksj_benefit": n["meta_reml_hksj_benefit"],
-            "single_study_benefit": n["single_study_benefit"], "mean_study_change": n["mean_study_change"],
+            "measurement_sd": sd,
+            "meta_analyses": n["meta_analyses"],
+            "meta_reml_z_benefit": n["meta_reml_z_benefit"],
+            "meta_reml_hksj_benefit": n["meta_reml_hksj_benefit"],
+            "single_study_benefit": n["single_study_benefit"],
+            "mean_study_change": n["mean_study_change"],
         }
     return {
         "question": "share of 11-study meta-analyses (220 patients, REML) showing significant slowing when the cells do nothing "
-                    "and patients are enrolled after a measured decline of at least 1 ALSFRS-R point/month before treatment",
+        "and patients are enrolled after a measured decline of at least 1 ALSFRS-R point/month before treatment",
         "assumption": MEASUREMENT_SD_ASSUMPTION,
         **rows,
     }
@@ -324,8 +367,11 @@ EMPIRICAL = (  # (key, outcome, follow-up months, effect keys in the reconstruct
 
 
 def empirical_null(ev: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    hist = {"alsfrs_r": replace(NaturalHistory.alsfrs_r(), measurement_sd=CALIBRATED_MEASUREMENT_SD),
-            "alsfrs_r_cited": NaturalHistory.alsfrs_r(), "fvc": NaturalHistory.fvc()}
+    hist = {
+        "alsfrs_r": replace(NaturalHistory.alsfrs_r(), measurement_sd=CALIBRATED_MEASUREMENT_SD),
+        "alsfrs_r_cited": NaturalHistory.alsfrs_r(),
+        "fvc": NaturalHistory.fvc(),
+    }
     numbers: dict[str, Any] = {}
     panels: dict[str, dict[str, Any]] = {}
     for i, (key, outcome, months, period) in enumerate(EMPIRICAL):
@@ -333,24 +379,38 @@ def empirical_null(ev: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         treated = RECON.oh_arm(ev, outcome, period, "msc")
         design = design_preset("oh2018", n_patients=control.n).with_follow_up(months)
         sim = simulate_trials(hist[outcome], design, R_STUDIES, seed=SEED + 300 + i, progress=False)
-        sim_t = simulate_trials(hist[outcome], replace(design, n_patients=treated.n), R_STUDIES, seed=SEED + 310 + i, progress=False)
+        sim_t = simulate_trials(
+            hist[outcome], replace(design, n_patients=treated.n), R_STUDIES, seed=SEED + 310 + i, progress=False
+        )
         d, dt = sim.mean_change, sim_t.mean_change
         entry = {
-            "observed_untreated": {"estimate": control.yi, "se": control.se, "n": control.n, "sd": control.se * math.sqrt(control.n)},
+            "observed_untreated": {
+                "estimate": control.yi,
+                "se": control.se,
+                "n": control.n,
+                "sd": control.se * math.sqrt(control.n),
+            },
             "observed_treated": {"estimate": treated.yi, "se": treated.se, "n": treated.n},
-            "simulated_untreated": {"mean": float(d.mean()), "sd_of_study_means": float(d.std(ddof=1)),
-                                    "q2.5": float(np.quantile(d, 0.025)), "q97.5": float(np.quantile(d, 0.975)),
-                                    "mean_patient_sd": float(np.nanmean(sim.sd_change))},
+            "simulated_untreated": {
+                "mean": float(d.mean()),
+                "sd_of_study_means": float(d.std(ddof=1)),
+                "q2.5": float(np.quantile(d, 0.025)),
+                "q97.5": float(np.quantile(d, 0.975)),
+                "mean_patient_sd": float(np.nanmean(sim.sd_change)),
+            },
             "percentile_of_untreated_arm": float(np.mean(d < control.yi)),
             "share_of_null_studies_at_least_as_extreme_as_treated_arm": (
-                rate(dt >= treated.yi) if treated.yi > 0 else rate(dt <= treated.yi)).numbers(),
+                rate(dt >= treated.yi) if treated.yi > 0 else rate(dt <= treated.yi)
+            ).numbers(),
             "unit": RECON.UNITS[outcome],
         }
         if outcome == "alsfrs_r":
             cited = simulate_trials(hist["alsfrs_r_cited"], design, R_STUDIES, seed=SEED + 320 + i, progress=False)
             entry["simulated_untreated_cited_measurement_sd"] = {
-                "mean": float(cited.mean_change.mean()), "sd_of_study_means": float(cited.mean_change.std(ddof=1)),
-                "mean_patient_sd": float(np.nanmean(cited.sd_change))}
+                "mean": float(cited.mean_change.mean()),
+                "sd_of_study_means": float(cited.mean_change.std(ddof=1)),
+                "mean_patient_sd": float(np.nanmean(cited.sd_change)),
+            }
         numbers[key] = entry
         panels[key] = {"null": d, "treated_null": dt, "control": control, "treated": treated, "outcome": outcome}
     return numbers, panels
@@ -383,7 +443,10 @@ def studies_to_overturn(share_holding: np.ndarray) -> int | None:
 
 
 def missing_studies(pools: list[ClaimPool]) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
-    hist = {"alsfrs_r": replace(NaturalHistory.alsfrs_r(), measurement_sd=CALIBRATED_MEASUREMENT_SD), "fvc": NaturalHistory.fvc()}
+    hist = {
+        "alsfrs_r": replace(NaturalHistory.alsfrs_r(), measurement_sd=CALIBRATED_MEASUREMENT_SD),
+        "fvc": NaturalHistory.fvc(),
+    }
     generic = TrialDesign(name="generic (220 / 11 = 20 patients)", n_patients=20)
     numbers: dict[str, Any] = {}
     curves: dict[str, pd.DataFrame] = {}
@@ -413,9 +476,19 @@ def missing_studies(pools: list[ClaimPool]) -> tuple[dict[str, Any], dict[str, p
                 est = f.estimate.reshape(ms.size, R_MISSING)
                 for m in ms:
                     r = rate(held[m])
-                    rows.append({"claim": p.key, "source": source, "test": "HKSJ" if test == "knha" else "z", "added": int(m),
-                                 "k": int(k_obs + m), "share_holding": r.p, "mc_se": r.se, "replicates": r.n,
-                                 "median_estimate": float(np.median(est[m]))})
+                    rows.append(
+                        {
+                            "claim": p.key,
+                            "source": source,
+                            "test": "HKSJ" if test == "knha" else "z",
+                            "added": int(m),
+                            "k": int(k_obs + m),
+                            "share_holding": r.p,
+                            "mc_se": r.se,
+                            "replicates": r.n,
+                            "median_estimate": float(np.median(est[m])),
+                        }
+                    )
         frame = pd.DataFrame(rows)
         curves[p.key] = frame
         overturn = {}
@@ -429,15 +502,19 @@ def missing_studies(pools: list[ClaimPool]) -> tuple[dict[str, Any], dict[str, p
                 "share_holding_with_one_added_mc_se": float(g.mc_se.iloc[1]),
             }
         numbers[p.key] = {
-            "title": p.title, "observed_k": k_obs,
+            "title": p.title,
+            "observed_k": k_obs,
             "basis": "Property of this project's rebuild, not of the 2021 paper (which published no study-level data): the "
-                     f"observed studies are the {k_obs} effect(s) this project could rebuild ({'; '.join(e.label for e in p.effects)}); "
-                     f"the {n_missing} missing ones are simulated.", "missing": n_missing, "replicates": R_MISSING,
+            f"observed studies are the {k_obs} effect(s) this project could rebuild ({'; '.join(e.label for e in p.effects)}); "
+            f"the {n_missing} missing ones are simulated.",
+            "missing": n_missing,
+            "replicates": R_MISSING,
             "own_estimate": {"estimate": own.estimate, "tau2": own.tau2},
-            "null_study_mean": float(null_y.mean()), "null_study_mean_se": float(np.sqrt(null_v).mean()),
+            "null_study_mean": float(null_y.mean()),
+            "null_study_mean_se": float(np.sqrt(null_v).mean()),
             "overturn": overturn,
             "rule": "studies_to_overturn = fewest added studies from which on the claim holds in under half of the replicates "
-                    "(0: it does not hold even without added studies; None: it holds in at least half with all missing studies added)",
+            "(0: it does not hold even without added studies; None: it holds in at least half with all missing studies added)",
         }
     return numbers, curves
 
@@ -469,10 +546,17 @@ def effect_table(ev: Any) -> tuple[dict[str, Any], pd.DataFrame]:
         "petrou_fvc_t": RECON.petrou_regression(ev, "fvc", "neuronews"),
         "petrou_fvc_z": RECON.petrou_regression(ev, "fvc", "neuronews", t_test=False),
     }
-    table = pd.DataFrame({"yi": [x.yi for x in e.values()], "se": [x.se for x in e.values()],
-                          "n": [x.n for x in e.values()], "study": [x.label for x in e.values()],
-                          "status": [x.status for x in e.values()], "derivation": [x.derivation for x in e.values()]},
-                         index=pd.Index(list(e), name="key"))
+    table = pd.DataFrame(
+        {
+            "yi": [x.yi for x in e.values()],
+            "se": [x.se for x in e.values()],
+            "n": [x.n for x in e.values()],
+            "study": [x.label for x in e.values()],
+            "status": [x.status for x in e.values()],
+            "derivation": [x.derivation for x in e.values()],
+        },
+        index=pd.Index(list(e), name="key"),
+    )
     return e, table
 
 
@@ -493,21 +577,28 @@ def alsfrs_specifications(tau_scales: tuple[float, ...]) -> pd.DataFrame:
                         for subset in ("all available", "without Oh 2018", "without Kim 2009", "without Petrou 2016"):
                             c = "t" if conv == "t(n-1)" else "z"
                             oh = "oh_first" if time_point == "first follow-up" else "oh_6mo"
-                            kim = None if time_point == "6 months" else ("kim_per3_" if unit.startswith("per 3") else "kim_printed_") + c
+                            kim = (
+                                None
+                                if time_point == "6 months"
+                                else ("kim_per3_" if unit.startswith("per 3") else "kim_printed_") + c
+                            )
                             pet = None
                             if time_point != "first follow-up" and secondary == "include":
                                 pet = ("petrou_minus_" if sign.startswith("-") else "petrou_plus_") + c
                             slots = _subset({"Oh 2018": oh, "Kim 2009": kim, "Petrou 2016": pet}, subset)
                             if slots is None:
                                 continue
-                            data.append({
-                                "time point": time_point,
-                                "secondary source": secondary if time_point != "first follow-up" else NA,
-                                "Petrou sign": sign if slots["Petrou 2016"] else NA,
-                                "Kim unit": unit if slots["Kim 2009"] else NA,
-                                "p to SE": conv if (slots["Kim 2009"] or slots["Petrou 2016"]) else NA,
-                                "study subset": subset, **slots,
-                            })
+                            data.append(
+                                {
+                                    "time point": time_point,
+                                    "secondary source": secondary if time_point != "first follow-up" else NA,
+                                    "Petrou sign": sign if slots["Petrou 2016"] else NA,
+                                    "Kim unit": unit if slots["Kim 2009"] else NA,
+                                    "p to SE": conv if (slots["Kim 2009"] or slots["Petrou 2016"]) else NA,
+                                    "study subset": subset,
+                                    **slots,
+                                }
+                            )
     return _cross(_unique_data(data, ["Oh 2018", "Kim 2009", "Petrou 2016"]), _models(tau_scales))
 
 
@@ -520,8 +611,14 @@ def fvc_specifications(tau_scales: tuple[float, ...]) -> pd.DataFrame:
                 slots = _subset({"Oh 2018": "oh_fvc", "Petrou 2016": pet}, subset)
                 if slots is None:
                     continue
-                data.append({"secondary source": secondary, "p to SE": conv if slots["Petrou 2016"] else NA,
-                             "study subset": subset, **slots})
+                data.append(
+                    {
+                        "secondary source": secondary,
+                        "p to SE": conv if slots["Petrou 2016"] else NA,
+                        "study subset": subset,
+                        **slots,
+                    }
+                )
     return _cross(_unique_data(data, ["Oh 2018", "Petrou 2016"]), _models(tau_scales))
 
 
@@ -585,22 +682,45 @@ def rebuild_subsets(res: mv.MultiverseResult, table: pd.DataFrame) -> list[Subse
     secondary = set(table.index[table.status == "secondary"])
     uses_secondary = np.array([any(s.at[i, slot] in secondary for slot in res.slots) for i in s.index], dtype=bool)
     k = s.k.to_numpy()
-    subsets = [Subset("two_or_more_studies", "analyses that pool at least two studies (k >= 2)", k >= 2),
-               Subset("one_study", "analyses of a single study (k = 1): no pooling", k == 1),
-               Subset("without_secondary_sources", "analyses that use no value with status 'secondary' (press or news "
-                      "reports; here every Petrou 2016 value)", ~uses_secondary)]
+    subsets = [
+        Subset("two_or_more_studies", "analyses that pool at least two studies (k >= 2)", k >= 2),
+        Subset("one_study", "analyses of a single study (k = 1): no pooling", k == 1),
+        Subset(
+            "without_secondary_sources",
+            "analyses that use no value with status 'secondary' (press or news reports; here every Petrou 2016 value)",
+            ~uses_secondary,
+        ),
+    ]
     names = {"Oh 2018": "oh2018", "Kim 2009": "kim2009", "Petrou 2016": "petrou2016"}
     for slot in res.slots:
-        subsets.append(Subset(f"without_{names[slot]}", f"analyses that do not use {slot} (any time point or variant)", ~used[slot]))
+        subsets.append(
+            Subset(
+                f"without_{names[slot]}", f"analyses that do not use {slot} (any time point or variant)", ~used[slot]
+            )
+        )
         subsets.append(Subset(f"with_{names[slot]}", f"analyses that use {slot}", used[slot]))
     if "Kim unit" in s.columns:
-        for unit, key in (("per 3 months, /3", "kim2009_unit_per_3_months"), ("per month, as printed", "kim2009_unit_as_printed")):
-            subsets.append(Subset(key, f"analyses with Kim 2009, its slopes read as {unit} (the unit is not printed; "
-                                       "per 3 months is the reconstruction's inference)", (s["Kim unit"] == unit).to_numpy()))
+        for unit, key in (
+            ("per 3 months, /3", "kim2009_unit_per_3_months"),
+            ("per month, as printed", "kim2009_unit_as_printed"),
+        ):
+            subsets.append(
+                Subset(
+                    key,
+                    f"analyses with Kim 2009, its slopes read as {unit} (the unit is not printed; "
+                    "per 3 months is the reconstruction's inference)",
+                    (s["Kim unit"] == unit).to_numpy(),
+                )
+            )
     if "Petrou 2016" in used and "Kim 2009" in used:
         alone = used["Oh 2018"] & ~used["Kim 2009"] & ~used["Petrou 2016"]
-        subsets.append(Subset("oh2018_msc_arm_alone", "analyses of the Oh 2018 MSC arm alone (what is left without Kim 2009 "
-                                                       "and without secondary sources)", alone))
+        subsets.append(
+            Subset(
+                "oh2018_msc_arm_alone",
+                "analyses of the Oh 2018 MSC arm alone (what is left without Kim 2009 and without secondary sources)",
+                alone,
+            )
+        )
     return subsets
 
 
@@ -619,10 +739,18 @@ def _subset_numbers(res: mv.MultiverseResult, direction: str, rows: np.ndarray |
 
 def multiverse(table: pd.DataFrame) -> tuple[dict[str, Any], dict[str, mv.MultiverseResult]]:
     runs = {
-        "alsfrs_r_benefit": (alsfrs_specifications(RECON.TAU_SCALES["alsfrs_r"]), ["Oh 2018", "Kim 2009", "Petrou 2016"], "positive",
-                             "Intrathecal MSC slowed ALSFRS-R progression (post - pre slope > 0)"),
-        "fvc_worse": (fvc_specifications(RECON.TAU_SCALES["fvc"]), ["Oh 2018", "Petrou 2016"], "negative",
-                      "FVC progression worsened after MSC (post - pre slope < 0)"),
+        "alsfrs_r_benefit": (
+            alsfrs_specifications(RECON.TAU_SCALES["alsfrs_r"]),
+            ["Oh 2018", "Kim 2009", "Petrou 2016"],
+            "positive",
+            "Intrathecal MSC slowed ALSFRS-R progression (post - pre slope > 0)",
+        ),
+        "fvc_worse": (
+            fvc_specifications(RECON.TAU_SCALES["fvc"]),
+            ["Oh 2018", "Petrou 2016"],
+            "negative",
+            "FVC progression worsened after MSC (post - pre slope < 0)",
+        ),
     }
     numbers: dict[str, Any] = {}
     results: dict[str, mv.MultiverseResult] = {}
@@ -636,15 +764,25 @@ def multiverse(table: pd.DataFrame) -> tuple[dict[str, Any], dict[str, mv.Multiv
         freq = (s.framework == "frequentist").to_numpy()
         opposite = "negative" if direction == "positive" else "positive"
         by = {}
-        for col in [c for c in res.choices if c not in slots and c not in ("method", "tau_scale")] + ["method", "tau_scale"]:
+        for col in [c for c in res.choices if c not in slots and c not in ("method", "tau_scale")] + [
+            "method",
+            "tau_scale",
+        ]:
             levels = s[col].map(mv.choice_text)
-            by[col] = {lev: {"distinct_analyses": res.count((levels == lev).to_numpy()),
-                             "share_holding_distinct": res.share(direction, distinct=True, rows=(levels == lev).to_numpy())}
-                       for lev in dict.fromkeys(levels) if lev != NA}
+            by[col] = {
+                lev: {
+                    "distinct_analyses": res.count((levels == lev).to_numpy()),
+                    "share_holding_distinct": res.share(direction, distinct=True, rows=(levels == lev).to_numpy()),
+                }
+                for lev in dict.fromkeys(levels)
+                if lev != NA
+            }
         distinct = res.distinct()
         coarse = mv.distinct_analyses(s, columns=res.distinct_columns, significant=6)
         numbers[key] = {
-            "claim": claim, "direction": direction, "basis": REBUILD_BASIS,
+            "claim": claim,
+            "direction": direction,
+            "basis": REBUILD_BASIS,
             "studies": slots,
             **_subset_numbers(res, direction),
             "data_sets": int(s[slots].map(mv.choice_text).drop_duplicates().shape[0]),
@@ -652,17 +790,19 @@ def multiverse(table: pd.DataFrame) -> tuple[dict[str, Any], dict[str, mv.Multiv
                 "distinct_analyses": len(coarse),
                 "share_holding_distinct": float(res.holds(direction).loc[coarse.index].mean()),
                 "note": "distinct analyses are results that differ in the 10th significant digit or earlier; merging results "
-                        "that agree to 6 digits (e.g. Sidik-Jonkman's tau2 of about 1e-8 where the other estimators give 0) "
-                        "changes the count and share this much",
+                "that agree to 6 digits (e.g. Sidik-Jonkman's tau2 of about 1e-8 where the other estimators give 0) "
+                "changes the count and share this much",
             },
             "share_opposite_direction_distinct": res.share(opposite, distinct=True),
             "frequentist": _subset_numbers(res, direction, freq),
             "bayesian": _subset_numbers(res, direction, ~freq),
             "share_by_choice": by,
             "share_by_choice_note": "per level of a choice: the distinct analyses that level can give and the share of them in which "
-                                    "the claim holds (an analysis several levels give counts once for each)",
-            **{sub.key: {"definition": sub.definition, **_subset_numbers(res, direction, sub.rows)}
-               for sub in rebuild_subsets(res, table)},
+            "the claim holds (an analysis several levels give counts once for each)",
+            **{
+                sub.key: {"definition": sub.definition, **_subset_numbers(res, direction, sub.rows)}
+                for sub in rebuild_subsets(res, table)
+            },
             "estimate_range": [float(s.estimate.min()), float(s.estimate.max())],
             "median_estimate_distinct": float(distinct.estimate.median()),
             "all_converged": bool(s.converged.all()),
@@ -679,7 +819,9 @@ def specification_tables(res: mv.MultiverseResult, direction: str) -> tuple[pd.D
     gives the analysis (joined by ``" | "``).
     """
     distinct = res.curve(distinct=True)
-    analysis_of = {label: rank for rank, labels in zip(distinct["rank"], distinct["combinations"], strict=True) for label in labels}
+    analysis_of = {
+        label: rank for rank, labels in zip(distinct["rank"], distinct["combinations"], strict=True) for label in labels
+    }
     combos = res.curve().drop(columns=["spec"])
     combos.insert(1, "analysis", [analysis_of[label] for label in res.curve()["spec"]])
     s = res.specifications
@@ -687,7 +829,10 @@ def specification_tables(res: mv.MultiverseResult, direction: str) -> tuple[pd.D
     out.insert(6, "claim_holds", res.holds(direction).loc[distinct["spec"]].to_numpy())  # merged rows share the verdict
     out["n_combinations"] = distinct["n_combinations"].to_numpy()
     for col in res.choices:
-        out[col] = [" | ".join(dict.fromkeys(s.loc[list(labels), col].map(mv.choice_text))) for labels in distinct["combinations"]]
+        out[col] = [
+            " | ".join(dict.fromkeys(s.loc[list(labels), col].map(mv.choice_text)))
+            for labels in distinct["combinations"]
+        ]
     return combos, out
 
 
@@ -742,22 +887,34 @@ def _row_panels(a: Any, b: Any, labels: list[str], left: tuple[str, str], right:
 
 
 STRESS_FIGURES = {
-    "null_by_design": ("How often does a within-patient pre-post design find a benefit when the cells do nothing?",
-                       "False-positive rates of each 2021 study's design, and of the meta-analysis, under simulated ALS natural "
-                       "history with no treatment effect (cited progression; no selection, no curvature)."),
-    "mechanisms": ("Which mechanisms turn no effect into an apparent benefit in pre-post studies?",
-                   "Apparent benefit and false-positive rates under enrolment after a measured decline, responder rules and "
-                   "decelerating courses (sizes labelled as assumptions)."),
-    "empirical_null": ("Where do the untreated and treated arms of Oh 2018 fall in the simulated no-treatment distribution?",
-                       "Oh 2018's arms analysed the 2021 way, against simulated untreated studies of the same design."),
-    "missing_studies": ("How many unpublished null studies would overturn the 2021 claims?",
-                        "Share of replicates in which the ALSFRS-R and FVC claims still hold as simulated no-effect studies are added."),
-    "specification_curve_alsfrs_r": ("Does the ALSFRS-R benefit claim hold across reasonable analyses?",
-                                     "Every distinct analysis of this project's rebuild (data choices, estimators, tests, Bayes), "
-                                     "sorted by estimate, with the choices that give each; not the 2021 paper's analysis."),
-    "specification_curve_fvc": ("Does the FVC worsening claim hold across reasonable analyses?",
-                                "Every distinct analysis of this project's rebuild, sorted by estimate, with the choices that "
-                                "give each; not the 2021 paper's analysis."),
+    "null_by_design": (
+        "How often does a within-patient pre-post design find a benefit when the cells do nothing?",
+        "False-positive rates of each 2021 study's design, and of the meta-analysis, under simulated ALS natural "
+        "history with no treatment effect (cited progression; no selection, no curvature).",
+    ),
+    "mechanisms": (
+        "Which mechanisms turn no effect into an apparent benefit in pre-post studies?",
+        "Apparent benefit and false-positive rates under enrolment after a measured decline, responder rules and "
+        "decelerating courses (sizes labelled as assumptions).",
+    ),
+    "empirical_null": (
+        "Where do the untreated and treated arms of Oh 2018 fall in the simulated no-treatment distribution?",
+        "Oh 2018's arms analysed the 2021 way, against simulated untreated studies of the same design.",
+    ),
+    "missing_studies": (
+        "How many unpublished null studies would overturn the 2021 claims?",
+        "Share of replicates in which the ALSFRS-R and FVC claims still hold as simulated no-effect studies are added.",
+    ),
+    "specification_curve_alsfrs_r": (
+        "Does the ALSFRS-R benefit claim hold across reasonable analyses?",
+        "Every distinct analysis of this project's rebuild (data choices, estimators, tests, Bayes), "
+        "sorted by estimate, with the choices that give each; not the 2021 paper's analysis.",
+    ),
+    "specification_curve_fvc": (
+        "Does the FVC worsening claim hold across reasonable analyses?",
+        "Every distinct analysis of this project's rebuild, sorted by estimate, with the choices that "
+        "give each; not the 2021 paper's analysis.",
+    ),
 }
 
 
@@ -775,27 +932,45 @@ def figure_null_by_design(numbers: dict[str, Any], draws: dict[str, np.ndarray])
             a.plot([d.mean()], [i], marker="D", color=col, ms=4.5)
             _rate_point(b, i, numbers[name]["apparent_benefit"], col, "o")
             b.text(1.45, i, f"{numbers[name]['apparent_benefit']['rate']:.3f}", va="center", fontsize=7, color=col)
-        _row_panels(a, b, [textwrap.fill(numbers[n]["label"], 30) for n in names],
-                    ("study-level slope change with no treatment\n(points/month; > 0: apparent slowing)",
-                     "What each design reports when the cells do nothing"),
-                    ("share reporting significant slowing (log scale)", "False-positive rate (nominal 0.025)"))
-        handles = [Line2D([], [], color=INK, marker="D", lw=0, label="mean"),
-                   Line2D([], [], color=INK, lw=4.5, alpha=0.55, label="middle 50%"),
-                   Line2D([], [], color=INK, lw=1.0, label="middle 95% of simulated studies")]
+        _row_panels(
+            a,
+            b,
+            [textwrap.fill(numbers[n]["label"], 30) for n in names],
+            (
+                "study-level slope change with no treatment\n(points/month; > 0: apparent slowing)",
+                "What each design reports when the cells do nothing",
+            ),
+            ("share reporting significant slowing (log scale)", "False-positive rate (nominal 0.025)"),
+        )
+        handles = [
+            Line2D([], [], color=INK, marker="D", lw=0, label="mean"),
+            Line2D([], [], color=INK, lw=4.5, alpha=0.55, label="middle 50%"),
+            Line2D([], [], color=INK, lw=1.0, label="middle 95% of simulated studies"),
+        ]
         a.legend(handles=handles, fontsize=7, loc="lower left")
-        fig.supxlabel(_note(f"{R_STUDIES} simulated studies per design; cited ALSFRS-R natural history (PRO-ACT), visit-to-visit SD "
-                            f"{CALIBRATED_MEASUREMENT_SD:g} calibrated to Oh 2018's untreated arm, death and dropout, each design's own "
-                            "eligibility rules. Bars on the right: 95% Monte-Carlo intervals. Significant = paired t-test p < 0.05 with slowing.",
-                            140), fontsize=MIN_PT, color=GREY, x=0.01, ha="left")
+        fig.supxlabel(
+            _note(
+                f"{R_STUDIES} simulated studies per design; cited ALSFRS-R natural history (PRO-ACT), visit-to-visit SD "
+                f"{CALIBRATED_MEASUREMENT_SD:g} calibrated to Oh 2018's untreated arm, death and dropout, each design's own "
+                "eligibility rules. Bars on the right: 95% Monte-Carlo intervals. Significant = paired t-test p < 0.05 with slowing.",
+                140,
+            ),
+            fontsize=MIN_PT,
+            color=GREY,
+            x=0.01,
+            ha="left",
+        )
         save_figure(fig, OUT / "null_by_design")
 
 
 def figure_mechanisms(numbers: dict[str, Any]) -> None:
     """Bias and false-positive rates per mechanism, 183 mm wide; the measurement-error rows shaded as one group."""
     keys = list(numbers)
-    series = (("single_study_benefit", "one study (paired t-test)", INK, "o"),
-              ("meta_reml_z_benefit", "11-study meta-analysis, REML z", BLUE, "s"),
-              ("meta_reml_hksj_benefit", "11-study meta-analysis, REML HKSJ", ORANGE, "^"))
+    series = (
+        ("single_study_benefit", "one study (paired t-test)", INK, "o"),
+        ("meta_reml_z_benefit", "11-study meta-analysis, REML z", BLUE, "s"),
+        ("meta_reml_hksj_benefit", "11-study meta-analysis, REML HKSJ", ORANGE, "^"),
+    )
     with style_context():
         fig = Figure(figsize=(WIDTH_183MM, 0.34 * len(keys) + 2.2), layout="constrained")
         a, b, c = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.0, 1.45, 0.42]}, sharey=True)
@@ -809,7 +984,9 @@ def figure_mechanisms(numbers: dict[str, Any]) -> None:
             a.plot([m], [i], marker="D", color=INK, ms=4)
             for off, (field, _, col, mk) in zip((-0.22, 0.0, 0.22), series, strict=True):
                 _rate_point(b, i + off, n[field], col, mk)
-            c.text(0.0, i, " / ".join(f"{n[f]['rate']:.2f}" for f, *_ in series), va="center", ha="left", fontsize=MIN_PT)
+            c.text(
+                0.0, i, " / ".join(f"{n[f]['rate']:.2f}" for f, *_ in series), va="center", ha="left", fontsize=MIN_PT
+            )
         a.axvline(0, color=GREY, lw=0.8)
         a.set_yticks(range(len(keys)))
         a.set_yticklabels([textwrap.fill(numbers[k]["label"], 40) for k in keys], fontsize=MIN_PT)
@@ -823,22 +1000,38 @@ def figure_mechanisms(numbers: dict[str, Any]) -> None:
         c.set_axis_off()
         c.set_xlim(0, 1)
         c.set_title("one / z / HKSJ", fontsize=MIN_PT, loc="left")
-        fig.legend(handles=[Line2D([], [], color=col, marker=mk, lw=1.2, label=lab) for _, lab, col, mk in series],
-                   fontsize=MIN_PT, loc="outside upper right", ncol=3, frameon=False)
-        fig.supxlabel(_note(
-            f"Each mechanism added alone to the baseline (top row); then the cited natural history as the studies were designed, and "
-            f"with selection added. {R_META} simulated meta-analyses of 11 studies (7 designs of the reconstruction + 4 generic, "
-            f"220 patients) per row ({R_META_ERROR_SENSITIVITY} for the half- and double-error rows); bars: 95% Monte-Carlo intervals; "
-            "open <: under 0.001. Dashed line: nominal 0.025 (significant in the direction of benefit). Shaded: the same selection "
-            f"rule at three measurement errors. The ALSFRS-R measurement error SD of {MEASUREMENT_SD:g} points is an assumption, "
-            "derived from an intra-rater ICC of 0.95 (Kaufmann 2007) and a between-patient SD of about 6 points; no source measures it "
-            "directly.", 140), fontsize=MIN_PT, color=GREY, x=0.01, ha="left")
+        fig.legend(
+            handles=[Line2D([], [], color=col, marker=mk, lw=1.2, label=lab) for _, lab, col, mk in series],
+            fontsize=MIN_PT,
+            loc="outside upper right",
+            ncol=3,
+            frameon=False,
+        )
+        fig.supxlabel(
+            _note(
+                f"Each mechanism added alone to the baseline (top row); then the cited natural history as the studies were designed, and "
+                f"with selection added. {R_META} simulated meta-analyses of 11 studies (7 designs of the reconstruction + 4 generic, "
+                f"220 patients) per row ({R_META_ERROR_SENSITIVITY} for the half- and double-error rows); bars: 95% Monte-Carlo intervals; "
+                "open <: under 0.001. Dashed line: nominal 0.025 (significant in the direction of benefit). Shaded: the same selection "
+                f"rule at three measurement errors. The ALSFRS-R measurement error SD of {MEASUREMENT_SD:g} points is an assumption, "
+                "derived from an intra-rater ICC of 0.95 (Kaufmann 2007) and a between-patient SD of about 6 points; no source measures it "
+                "directly.",
+                140,
+            ),
+            fontsize=MIN_PT,
+            color=GREY,
+            x=0.01,
+            ha="left",
+        )
         save_figure(fig, OUT / "mechanisms")
 
 
 def figure_empirical_null(panels: dict[str, dict[str, Any]], numbers: dict[str, Any]) -> None:
-    titles = {"alsfrs_r_first_follow_up": "ALSFRS-R, first follow-up", "alsfrs_r_6_months": "ALSFRS-R, 6 months",
-              "fvc_first_follow_up": "FVC % predicted, first follow-up"}
+    titles = {
+        "alsfrs_r_first_follow_up": "ALSFRS-R, first follow-up",
+        "alsfrs_r_6_months": "ALSFRS-R, 6 months",
+        "fvc_first_follow_up": "FVC % predicted, first follow-up",
+    }
     with style_context():
         fig = Figure(figsize=(WIDTH_183MM, 3.3), layout="constrained")
         axes = fig.subplots(1, len(panels))
@@ -847,7 +1040,15 @@ def figure_empirical_null(panels: dict[str, dict[str, Any]], numbers: dict[str, 
             lo = min(np.quantile(d, 0.0005), c.yi - 2 * c.se, t.yi - 2 * t.se)
             hi = max(np.quantile(d, 0.9995), c.yi + 2 * c.se, t.yi + 2 * t.se)
             bins = np.linspace(lo, hi, 45)
-            ax.hist(d, bins=bins, color=SKY_BLUE, edgecolor="white", linewidth=0.3, density=True, label="simulated untreated studies")
+            ax.hist(
+                d,
+                bins=bins,
+                color=SKY_BLUE,
+                edgecolor="white",
+                linewidth=0.3,
+                density=True,
+                label="simulated untreated studies",
+            )
             top = ax.get_ylim()[1]
             for eff, col, name, yy in ((c, GREY, "untreated arm", 0.9), (t, VERMILLION, "MSC arm", 0.75)):
                 ax.plot([eff.yi - 1.96 * eff.se, eff.yi + 1.96 * eff.se], [top * yy] * 2, color=col, lw=1.4)
@@ -857,31 +1058,55 @@ def figure_empirical_null(panels: dict[str, dict[str, Any]], numbers: dict[str, 
             n = numbers[key]
             ax.axvline(0, color=INK, lw=0.6)
             ax.set_ylim(0, top * 1.05)
-            ax.set_title(f"{titles[key]}\nuntreated arm: percentile {100 * n['percentile_of_untreated_arm']:.0f} of the null\n"
-                         f"patient SD {n['observed_untreated']['sd']:.2f} (sim. {n['simulated_untreated']['mean_patient_sd']:.2f})",
-                         fontsize=MIN_PT, loc="left")
+            ax.set_title(
+                f"{titles[key]}\nuntreated arm: percentile {100 * n['percentile_of_untreated_arm']:.0f} of the null\n"
+                f"patient SD {n['observed_untreated']['sd']:.2f} (sim. {n['simulated_untreated']['mean_patient_sd']:.2f})",
+                fontsize=MIN_PT,
+                loc="left",
+            )
             ax.set_xlabel(f"slope change, post minus pre\n({n['unit']})", fontsize=MIN_PT)
             ax.tick_params(axis="x", labelsize=MIN_PT)
             ax.set_yticks([])
 
-        fig.suptitle(_note(f"Simulated null (histogram: {R_STUDIES} studies of Oh 2018's design, no treatment) against Oh 2018's "
-                           "arms analysed the same way (Table 3; points and lines: estimate and 95% CI)", 115),
-                     fontsize=8, x=0.01, ha="left")
+        fig.suptitle(
+            _note(
+                f"Simulated null (histogram: {R_STUDIES} studies of Oh 2018's design, no treatment) against Oh 2018's "
+                "arms analysed the same way (Table 3; points and lines: estimate and 95% CI)",
+                115,
+            ),
+            fontsize=8,
+            x=0.01,
+            ha="left",
+        )
         save_figure(fig, OUT / "empirical_null")
 
 
 def figure_missing(curves: dict[str, pd.DataFrame], numbers: dict[str, Any]) -> None:
     # source by colour AND marker (circles/squares vs triangles/diamonds), test by line style: readable in greyscale
-    styles = {("simulated null", "z"): (BLUE, "-", "o"), ("simulated null", "HKSJ"): (BLUE, "--", "s"),
-              ("reconstruction's estimate", "z"): (GREEN, "-", "^"), ("reconstruction's estimate", "HKSJ"): (GREEN, "--", "D")}
+    styles = {
+        ("simulated null", "z"): (BLUE, "-", "o"),
+        ("simulated null", "HKSJ"): (BLUE, "--", "s"),
+        ("reconstruction's estimate", "z"): (GREEN, "-", "^"),
+        ("reconstruction's estimate", "HKSJ"): (GREEN, "--", "D"),
+    }
     with style_context():
         fig = Figure(figsize=(WIDTH_183MM, 3.6), layout="constrained")
         axes = fig.subplots(1, len(curves), sharey=True)
         for ax, (key, frame) in zip(axes, curves.items(), strict=True):
             for (source, test), g in frame.groupby(["source", "test"], sort=False):
                 col, ls, mk = styles[source, test]
-                ax.errorbar(g.added, g.share_holding, yerr=1.96 * g.mc_se, color=col, ls=ls, marker=mk, ms=3.5, lw=1.2,
-                            capsize=0, label=f"added: {source}, {test}")
+                ax.errorbar(
+                    g.added,
+                    g.share_holding,
+                    yerr=1.96 * g.mc_se,
+                    color=col,
+                    ls=ls,
+                    marker=mk,
+                    ms=3.5,
+                    lw=1.2,
+                    capsize=0,
+                    label=f"added: {source}, {test}",
+                )
             ax.axhline(0.5, color=GREY, lw=0.8, ls=":")
             n = numbers[key]
             ax.set_xticks(range(n["missing"] + 1))
@@ -892,11 +1117,20 @@ def figure_missing(curves: dict[str, pd.DataFrame], numbers: dict[str, Any]) -> 
         axes[0].set_ylabel("share of replicates in which the claim holds", fontsize=MIN_PT)
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, fontsize=MIN_PT, loc="outside upper center", ncols=2, frameon=False)
-        fig.supxlabel(_note(f"{R_MISSING} replicates per point (bars: 95% Monte-Carlo intervals). Simulated null: 20-patient pre-post "
-                            "studies of untreated ALS (calibrated ALSFRS-R / cited FVC natural history). Reconstruction's estimate: drawn from "
-                            "N(REML estimate, tau\u00b2 + SE\u00b2) with the simulated studies' SEs. With k = 1 a t-based (HKSJ) test falls "
-                            "back to z; with k = 2 it has 1 df. The observed studies are this project's rebuild; the 2021 paper published no "
-                            "study-level data.", 140), fontsize=MIN_PT, color=GREY, x=0.01, ha="left")
+        fig.supxlabel(
+            _note(
+                f"{R_MISSING} replicates per point (bars: 95% Monte-Carlo intervals). Simulated null: 20-patient pre-post "
+                "studies of untreated ALS (calibrated ALSFRS-R / cited FVC natural history). Reconstruction's estimate: drawn from "
+                "N(REML estimate, tau\u00b2 + SE\u00b2) with the simulated studies' SEs. With k = 1 a t-based (HKSJ) test falls "
+                "back to z; with k = 2 it has 1 df. The observed studies are this project's rebuild; the 2021 paper published no "
+                "study-level data.",
+                140,
+            ),
+            fontsize=MIN_PT,
+            color=GREY,
+            x=0.01,
+            ha="left",
+        )
         save_figure(fig, OUT / "missing_studies")
 
 
@@ -921,13 +1155,17 @@ MIN_PT = 7.0  # smallest text at print size (GUIDE figure standard)
 REDUNDANT_LEVELS = {("method", "Bayes"), ("test", "posterior")}  # the same analyses as the framework row "Bayesian"
 
 
-def choice_matrix(res: mv.MultiverseResult, curve: pd.DataFrame, choice_cols: list[str]) -> list[tuple[str, str, np.ndarray]]:
+def choice_matrix(
+    res: mv.MultiverseResult, curve: pd.DataFrame, choice_cols: list[str]
+) -> list[tuple[str, str, np.ndarray]]:
     """For each (choice, level): which distinct analyses of ``curve`` (sorted, from ``res.curve(distinct=True)``) it gives.
 
     An analysis reached through several levels of a choice (e.g. every estimator when tau^2 is 0) is marked at each.
     Levels that do not apply (n/a) get no row.
     """
-    rank_of = pd.Series({label: rank for rank, labels in zip(curve["rank"], curve["combinations"], strict=True) for label in labels})
+    rank_of = pd.Series(
+        {label: rank for rank, labels in zip(curve["rank"], curve["combinations"], strict=True) for label in labels}
+    )
     s = res.specifications
     rows = []
     for col in choice_cols:
@@ -941,11 +1179,20 @@ def choice_matrix(res: mv.MultiverseResult, curve: pd.DataFrame, choice_cols: li
     return rows
 
 
-def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit: str, stem: str,
-                      choice_cols: list[str], ylim: tuple[float, float]) -> Figure:
+def figure_spec_curve(
+    res: mv.MultiverseResult,
+    direction: str,
+    title: str,
+    unit: str,
+    stem: str,
+    choice_cols: list[str],
+    ylim: tuple[float, float],
+) -> Figure:
     """Specification curve of the distinct analyses (183 mm wide), the combinations behind each, and the choices that give it."""
     curve = res.curve(distinct=True)
-    holds = res.holds(direction).loc[curve["spec"]].to_numpy()  # combinations merged into one analysis share the verdict
+    holds = (
+        res.holds(direction).loc[curve["spec"]].to_numpy()
+    )  # combinations merged into one analysis share the verdict
     n, x = len(curve), curve["rank"].to_numpy()
     n_comb = curve["n_combinations"].to_numpy()
     rows = choice_matrix(res, curve, choice_cols)
@@ -969,7 +1216,9 @@ def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit
         dot = float(np.clip(500 / n, 1.2, 9.0))
         for sel, col in ((~holds, LIGHT_GREY), (holds, GREEN)):
             ax.vlines(x[sel], np.clip(lo[sel], *ylim), np.clip(hi[sel], *ylim), color=col, lw=lw)
-        ax.scatter(x[~holds], est[~holds], s=dot, color=GREY, marker="o", linewidths=0, zorder=3, gid="estimates_not_holding")
+        ax.scatter(
+            x[~holds], est[~holds], s=dot, color=GREY, marker="o", linewidths=0, zorder=3, gid="estimates_not_holding"
+        )
         ax.scatter(x[holds], est[holds], s=dot, color=INK, marker="o", linewidths=0, zorder=3, gid="estimates_holding")
         ax.axhline(0, color=INK, lw=0.7)
         ax.set_ylim(*ylim)
@@ -977,13 +1226,33 @@ def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit
         ax.set_xticks([])
         ax.tick_params(labelsize=MIN_PT)
         ax.set_ylabel(f"pooled estimate, 95% interval\n({unit})", fontsize=MIN_PT)
-        ax.legend(handles=[Line2D([], [], color=GREEN, lw=1.2, label="claim holds (interval excludes 0 in the claimed direction)"),
-                           Line2D([], [], color=LIGHT_GREY, lw=1.2, label="does not hold")],
-                  fontsize=MIN_PT, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, borderaxespad=0.1)
+        ax.legend(
+            handles=[
+                Line2D([], [], color=GREEN, lw=1.2, label="claim holds (interval excludes 0 in the claimed direction)"),
+                Line2D([], [], color=LIGHT_GREY, lw=1.2, label="does not hold"),
+            ],
+            fontsize=MIN_PT,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncol=2,
+            frameon=False,
+            borderaxespad=0.1,
+        )
         n_hold = int(holds.sum())
-        fig.text(0.01, 1 - 0.05 / height, gid="title", s=_note(f"{title}, this project's rebuild: the claim holds in {n_hold} of {n} distinct analyses "
-                                                f"({n_hold / n:.0%}); {len(res):,} choice combinations", 118),
-                 fontsize=8, fontweight="bold", ha="left", va="top")
+        fig.text(
+            0.01,
+            1 - 0.05 / height,
+            gid="title",
+            s=_note(
+                f"{title}, this project's rebuild: the claim holds in {n_hold} of {n} distinct analyses "
+                f"({n_hold / n:.0%}); {len(res):,} choice combinations",
+                118,
+            ),
+            fontsize=8,
+            fontweight="bold",
+            ha="left",
+            va="top",
+        )
 
         sx = fig.add_axes(box(title_h + top_h + gap, strip_h))
         sx.vlines(x, 1, n_comb, color=GREY, lw=lw)
@@ -1004,34 +1273,84 @@ def figure_spec_curve(res: mv.MultiverseResult, direction: str, title: str, unit
         for r, (group, lev, sel) in enumerate(all_rows):
             col = INK if r == 0 else np.where(holds[sel], GREEN, GREY)
             mx.scatter(x[sel], np.full(int(sel.sum()), r), marker="|", s=12, linewidths=min(lw, 1.0), color=col)
-            mx.text(-0.01, r, lev, transform=mx.get_yaxis_transform(), ha="right", va="center", fontsize=MIN_PT,
-                    fontweight="bold" if r == 0 else "normal")
+            mx.text(
+                -0.01,
+                r,
+                lev,
+                transform=mx.get_yaxis_transform(),
+                ha="right",
+                va="center",
+                fontsize=MIN_PT,
+                fontweight="bold" if r == 0 else "normal",
+            )
             share_of[r] = (holds[sel].mean() if sel.any() else math.nan, int(sel.sum()))
             if r > 0:
                 sh, cnt = share_of[r]
-                mx.text(1.01, r, f"{sh:.0%} ({cnt})", transform=mx.get_yaxis_transform(), ha="left", va="center", fontsize=MIN_PT)
-        mx.text(1.01, 0, f"{n_hold / n:.0%} ({n})", transform=mx.get_yaxis_transform(), ha="left", va="center", fontsize=MIN_PT,
-                fontweight="bold")
+                mx.text(
+                    1.01,
+                    r,
+                    f"{sh:.0%} ({cnt})",
+                    transform=mx.get_yaxis_transform(),
+                    ha="left",
+                    va="center",
+                    fontsize=MIN_PT,
+                )
+        mx.text(
+            1.01,
+            0,
+            f"{n_hold / n:.0%} ({n})",
+            transform=mx.get_yaxis_transform(),
+            ha="left",
+            va="center",
+            fontsize=MIN_PT,
+            fontweight="bold",
+        )
         prev = None
         for r, (group, _, _) in enumerate(all_rows):
             if group != prev:
                 if group:
-                    fig.text(0.01, r, group, transform=blended_transform_factory(fig.transFigure, mx.transData), ha="left", va="center", fontsize=MIN_PT,
-                             fontweight="bold")
+                    fig.text(
+                        0.01,
+                        r,
+                        group,
+                        transform=blended_transform_factory(fig.transFigure, mx.transData),
+                        ha="left",
+                        va="center",
+                        fontsize=MIN_PT,
+                        fontweight="bold",
+                    )
                 mx.axhline(r - 0.5, color=LIGHT_GREY, lw=0.5)
                 prev = group
         mx.set_ylim(len(all_rows) - 0.5, -0.5)
         mx.set_xlim(-0.5, n - 0.5)
         mx.axis("off")
-        mx.text(1.01, -1.0, "holds (n)", transform=mx.get_yaxis_transform(), ha="left", va="center", fontsize=MIN_PT, color=GREY)
-        fig.text(0.01, 0.08 / height, _note(
-            "Each column is one distinct analysis of this project's rebuild: choice combinations that give the same k, estimate and "
-            "95% interval (to 10 significant digits) are counted once; the bars above the choices show how many combinations give each "
-            "(log scale). Analyses are sorted by the pooled estimate (dots) with 95% intervals (lines, clipped to the axis). Below, the "
-            "choices that give each analysis (marked at every level that gives it); right, the share of the distinct analyses with that "
-            "level in which the claim holds, and their number. Bayes: flat prior on \u03bc, half-normal prior on \u03c4 with the scale "
-            "shown; posterior mean and 95% credible interval. The 2021 paper published no study-level data: this is not its analysis.",
-            135), fontsize=MIN_PT, color=GREY, ha="left", va="bottom")
+        mx.text(
+            1.01,
+            -1.0,
+            "holds (n)",
+            transform=mx.get_yaxis_transform(),
+            ha="left",
+            va="center",
+            fontsize=MIN_PT,
+            color=GREY,
+        )
+        fig.text(
+            0.01,
+            0.08 / height,
+            _note(
+                "Each column is one distinct analysis of this project's rebuild: choice combinations that give the same k, estimate and "
+                "95% interval (to 10 significant digits) are counted once; the bars above the choices show how many combinations give each "
+                "(log scale). Analyses are sorted by the pooled estimate (dots) with 95% intervals (lines, clipped to the axis). Below, the "
+                "choices that give each analysis (marked at every level that gives it); right, the share of the distinct analyses with that "
+                "level in which the claim holds, and their number. Bayes: flat prior on \u03bc, half-normal prior on \u03c4 with the scale "
+                "shown; posterior mean and 95% credible interval. The 2021 paper published no study-level data: this is not its analysis.",
+                135,
+            ),
+            fontsize=MIN_PT,
+            color=GREY,
+            ha="left",
+            va="bottom",
+        )
         save_figure(fig, OUT / stem)
     return fig
 
@@ -1055,9 +1374,16 @@ def main() -> None:
     mech = mechanisms()
     emp, panels = empirical_null(ev)
     pools = [
-        ClaimPool("alsfrs_r_benefit", "ALSFRS-R slowing after intrathecal MSC (Oh 2018 + Kim 2009, first follow-up)", "alsfrs_r",
-                  "positive", (effects["oh_first"], effects["kim_per3_t"])),
-        ClaimPool("fvc_worse", "FVC worsening after intrathecal MSC (Oh 2018)", "fvc", "negative", (effects["oh_fvc"],)),
+        ClaimPool(
+            "alsfrs_r_benefit",
+            "ALSFRS-R slowing after intrathecal MSC (Oh 2018 + Kim 2009, first follow-up)",
+            "alsfrs_r",
+            "positive",
+            (effects["oh_first"], effects["kim_per3_t"]),
+        ),
+        ClaimPool(
+            "fvc_worse", "FVC worsening after intrathecal MSC (Oh 2018)", "fvc", "negative", (effects["oh_fvc"],)
+        ),
     ]
     missing, curves = missing_studies(pools)
     multi, results = multiverse(table)
@@ -1066,21 +1392,75 @@ def main() -> None:
     figure_mechanisms(mech)
     figure_empirical_null(panels, emp)
     figure_missing(curves, missing)
-    figure_spec_curve(results["alsfrs_r_benefit"], "positive", "ALSFRS-R slowing after MSC", "points/month",
-                      "specification_curve_alsfrs_r",
-                      ["time point", "secondary source", "Petrou sign", "Kim unit", "p to SE", "study subset", "framework", "method", "test", "tau_scale"],
-                      (-2.0, 4.0))
-    figure_spec_curve(results["fvc_worse"], "negative", "FVC worsening after MSC", "% predicted/month", "specification_curve_fvc",
-                      ["secondary source", "p to SE", "study subset", "framework", "method", "test", "tau_scale"], (-8.0, 10.0))
+    figure_spec_curve(
+        results["alsfrs_r_benefit"],
+        "positive",
+        "ALSFRS-R slowing after MSC",
+        "points/month",
+        "specification_curve_alsfrs_r",
+        [
+            "time point",
+            "secondary source",
+            "Petrou sign",
+            "Kim unit",
+            "p to SE",
+            "study subset",
+            "framework",
+            "method",
+            "test",
+            "tau_scale",
+        ],
+        (-2.0, 4.0),
+    )
+    figure_spec_curve(
+        results["fvc_worse"],
+        "negative",
+        "FVC worsening after MSC",
+        "% predicted/month",
+        "specification_curve_fvc",
+        ["secondary source", "p to SE", "study subset", "framework", "method", "test", "tau_scale"],
+        (-8.0, 10.0),
+    )
 
-    _csv(pd.DataFrame([{"design": k, **{f: v for f, v in n.items() if not isinstance(v, dict)},
-                        "apparent_benefit_rate": n["apparent_benefit"]["rate"], "apparent_benefit_mc_se": n["apparent_benefit"]["mc_se"]}
-                       for k, n in design_numbers.items()]), "null_by_design.csv")
-    _csv(pd.DataFrame([{"mechanism": k, "label": n["label"], "mean_study_change": n["mean_study_change"],
-                        **{f"{f}_{s}": n[f][s2] for f in ("single_study_benefit", "meta_reml_z_benefit", "meta_reml_hksj_benefit",
-                                                           "single_study_two_sided", "meta_reml_z_two_sided", "meta_reml_hksj_two_sided")
-                           for s, s2 in (("rate", "rate"), ("mc_se", "mc_se"))}}
-                       for k, n in mech.items()]), "mechanisms.csv")
+    _csv(
+        pd.DataFrame(
+            [
+                {
+                    "design": k,
+                    **{f: v for f, v in n.items() if not isinstance(v, dict)},
+                    "apparent_benefit_rate": n["apparent_benefit"]["rate"],
+                    "apparent_benefit_mc_se": n["apparent_benefit"]["mc_se"],
+                }
+                for k, n in design_numbers.items()
+            ]
+        ),
+        "null_by_design.csv",
+    )
+    _csv(
+        pd.DataFrame(
+            [
+                {
+                    "mechanism": k,
+                    "label": n["label"],
+                    "mean_study_change": n["mean_study_change"],
+                    **{
+                        f"{f}_{s}": n[f][s2]
+                        for f in (
+                            "single_study_benefit",
+                            "meta_reml_z_benefit",
+                            "meta_reml_hksj_benefit",
+                            "single_study_two_sided",
+                            "meta_reml_z_two_sided",
+                            "meta_reml_hksj_two_sided",
+                        )
+                        for s, s2 in (("rate", "rate"), ("mc_se", "mc_se"))
+                    },
+                }
+                for k, n in mech.items()
+            ]
+        ),
+        "mechanisms.csv",
+    )
     _csv(pd.concat(list(curves.values()), ignore_index=True), "missing_studies.csv")
     for key, res in results.items():
         combos, distinct = specification_tables(res, multi[key]["direction"])
@@ -1088,23 +1468,36 @@ def main() -> None:
         _csv(distinct, f"distinct_analyses_{key}.csv")
     _csv(table.reset_index(), "multiverse_inputs.csv")
 
-    write_numbers(OUT, {
-        "figures": {stem: figure_entry(q, c, script=Path(__file__).name) for stem, (q, c) in STRESS_FIGURES.items()},
-        "settings": {"seed": SEED, "studies_per_design": R_STUDIES, "meta_analyses_per_mechanism": R_META,
-                     "replicates_per_added_study_count": R_MISSING, "alpha": ALPHA,
-                     "calibrated_measurement_sd": CALIBRATED_MEASUREMENT_SD, "selection_slope": SELECTION_SLOPE,
-                     "measurement_sd_assumed": MEASUREMENT_SD, "measurement_sd_assumption": MEASUREMENT_SD_ASSUMPTION,
-                     "meta_analyses_per_error_sensitivity_row": R_META_ERROR_SENSITIVITY,
-                     "curvature": CURVATURE, "meta_designs": [*RECONSTRUCTION_DESIGNS, *(f"generic n={n}" for n in GENERIC_SIZES)],
-                     "false_positive": "significant in the direction of benefit: paired t p < 0.05 with mean > 0 (one study); "
-                                       "95% CI lower bound > 0 (meta-analysis). Nominal rate 0.025."},
-        "null_by_design": design_numbers,
-        "mechanisms": mech,
-        "selection_measurement_error": error_sensitivity(mech),
-        "empirical_null": emp,
-        "missing_studies": missing,
-        "multiverse": multi,
-    })
+    write_numbers(
+        OUT,
+        {
+            "figures": {
+                stem: figure_entry(q, c, script=Path(__file__).name) for stem, (q, c) in STRESS_FIGURES.items()
+            },
+            "settings": {
+                "seed": SEED,
+                "studies_per_design": R_STUDIES,
+                "meta_analyses_per_mechanism": R_META,
+                "replicates_per_added_study_count": R_MISSING,
+                "alpha": ALPHA,
+                "calibrated_measurement_sd": CALIBRATED_MEASUREMENT_SD,
+                "selection_slope": SELECTION_SLOPE,
+                "measurement_sd_assumed": MEASUREMENT_SD,
+                "measurement_sd_assumption": MEASUREMENT_SD_ASSUMPTION,
+                "meta_analyses_per_error_sensitivity_row": R_META_ERROR_SENSITIVITY,
+                "curvature": CURVATURE,
+                "meta_designs": [*RECONSTRUCTION_DESIGNS, *(f"generic n={n}" for n in GENERIC_SIZES)],
+                "false_positive": "significant in the direction of benefit: paired t p < 0.05 with mean > 0 (one study); "
+                "95% CI lower bound > 0 (meta-analysis). Nominal rate 0.025.",
+            },
+            "null_by_design": design_numbers,
+            "mechanisms": mech,
+            "selection_measurement_error": error_sensitivity(mech),
+            "empirical_null": emp,
+            "missing_studies": missing,
+            "multiverse": multi,
+        },
+    )
     print(f"prepost_stress_test: done in {time.perf_counter() - t0:.1f} s")
 
 

@@ -51,11 +51,18 @@ def write_table(path: Path, rows: int, seed: int = SEED) -> None:
         fh.write("study,yi,vi,n,year\n")
         for start in range(0, rows, 100_000):
             stop = min(rows, start + 100_000)
-            fh.write("".join(
-                f"S{i + 1},{y!r},{v!r},{m},{t}\n"
-                for i, y, v, m, t in zip(range(start, stop), yi[start:stop].tolist(), vi[start:stop].tolist(),
-                                         n[start:stop].tolist(), year[start:stop].tolist())
-            ))
+            fh.write(
+                "".join(
+                    f"S{i + 1},{y!r},{v!r},{m},{t}\n"
+                    for i, y, v, m, t in zip(
+                        range(start, stop),
+                        yi[start:stop].tolist(),
+                        vi[start:stop].tolist(),
+                        n[start:stop].tolist(),
+                        year[start:stop].tolist(),
+                    )
+                )
+            )
 
 
 def measure(cmd: list[str]) -> tuple[float, float]:
@@ -101,22 +108,44 @@ def best(cmd: list[str], repeat: int) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs per command (default 3: a shared machine is noisy)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="best of this many runs per command (default 3: a shared machine is noisy)",
+    )
     args = parser.parse_args(argv)
     py = sys.executable
     with tempfile.TemporaryDirectory(prefix="alsmeta-cli-large-") as tmp:
         path = Path(tmp) / "effects.csv"
         write_table(path, args.rows)
         size_mb = path.stat().st_size / 2**20
-        print(f"alsmeta pool on {args.rows:,} rows ({size_mb:.0f} MB CSV); best of {args.repeat}; python {sys.version.split()[0]}")
+        print(
+            f"alsmeta pool on {args.rows:,} rows ({size_mb:.0f} MB CSV); best of {args.repeat}; python {sys.version.split()[0]}"
+        )
         commands = {
             "pandas.read_csv (reference)": [py, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"],
             "python -c 'import alsmeta'": [py, "-c", "import alsmeta"],
-            "read_effects_csv (2 columns)": [py, "-c", "from alsmeta.io import read_effects_csv; "
-                                             f"read_effects_csv({str(path)!r}, ['yi', 'vi'])"],
+            "read_effects_csv (2 columns)": [
+                py,
+                "-c",
+                f"from alsmeta.io import read_effects_csv; read_effects_csv({str(path)!r}, ['yi', 'vi'])",
+            ],
             "alsmeta pool": [py, "-m", "alsmeta.cli", "pool", str(path), "--yi", "yi", "--vi", "vi"],
-            "alsmeta pool --labels --json": [py, "-m", "alsmeta.cli", "pool", str(path), "--yi", "yi", "--vi", "vi",
-                                             "--labels", "study", "--json"],
+            "alsmeta pool --labels --json": [
+                py,
+                "-m",
+                "alsmeta.cli",
+                "pool",
+                str(path),
+                "--yi",
+                "yi",
+                "--vi",
+                "vi",
+                "--labels",
+                "study",
+                "--json",
+            ],
         }
         results = {name: best(cmd, args.repeat) for name, cmd in commands.items()}
         print("in one process, after the imports (where the time goes):")

@@ -70,8 +70,7 @@ def simulated(seed: int = SEED, n_studies: int = 80, k: int = 300) -> dict[str, 
     u = np.repeat(rng.normal(0, np.sqrt(0.05), n_studies), sizes)
     vi = rng.uniform(0.01, 0.2, len(study))
     yi = 0.2 + u + rng.normal(0, np.sqrt(0.02), len(study)) + rng.normal(0, np.sqrt(vi))
-    return {"yi": yi.tolist(), "vi": vi.tolist(), "study": study,
-            "effect": [str(i) for i in range(len(study))]}
+    return {"yi": yi.tolist(), "vi": vi.tolist(), "study": study, "effect": [str(i) for i in range(len(study))]}
 
 
 def data_sets() -> dict[str, dict[str, list[Any]]]:
@@ -94,12 +93,20 @@ def best_time(fn: Any, repeat: int) -> tuple[float, Any]:
 
 
 def run_alsmeta(d: dict[str, list[Any]], repeat: int) -> dict[str, Any]:
-    t_fit, fit = best_time(lambda: am.pool_multilevel(d["yi"], d["vi"], study=d["study"], effect=d["effect"]),
-                           repeat)
+    t_fit, fit = best_time(lambda: am.pool_multilevel(d["yi"], d["vi"], study=d["study"], effect=d["effect"]), repeat)
     t_cr1, r1 = best_time(lambda: am.robust(fit, d["study"], adjust="CR1"), repeat)
     t_cr2, r2 = best_time(lambda: am.robust(fit, d["study"], adjust="CR2"), repeat)
-    return {"t_fit": t_fit, "t_cr1": t_cr1, "t_cr2": t_cr2, "sigma2": list(fit.sigma2), "beta": [fit.estimate],
-            "se": [fit.se], "se_cr1": [r1.se], "se_cr2": [r2.se], "df_cr2": [r2.df]}
+    return {
+        "t_fit": t_fit,
+        "t_cr1": t_cr1,
+        "t_cr2": t_cr2,
+        "sigma2": list(fit.sigma2),
+        "beta": [fit.estimate],
+        "se": [fit.se],
+        "se_cr1": [r1.se],
+        "se_cr2": [r2.se],
+        "df_cr2": [r2.df],
+    }
 
 
 def run_metafor(sets: dict[str, dict[str, list[Any]]], repeat: int) -> dict[str, Any]:
@@ -111,8 +118,9 @@ def run_metafor(sets: dict[str, dict[str, list[Any]]], repeat: int) -> dict[str,
         script.write_text(R_SCRIPT)
         inp.write_text(json.dumps(sets))
         try:
-            done = subprocess.run([rscript, str(script), str(inp), str(out), str(repeat)], capture_output=True,
-                                  text=True, timeout=1800)
+            done = subprocess.run(
+                [rscript, str(script), str(inp), str(out), str(repeat)], capture_output=True, text=True, timeout=1800
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return {"skipped": f"Rscript failed ({exc})"}
         if done.returncode != 0 or not out.exists():
@@ -147,8 +155,10 @@ def main(argv: list[str] | None = None) -> int:
             ratio = f"{other / mine:7.1f}" if other else "      -"
             other_s = f"{1e3 * other:9.2f}" if other else "        -"
             print(f"{name:24s} {step:5s} {1e3 * mine:9.2f} {other_s} {ratio}  {diff:.1e}")
-    print("\nmetafor's time is the mean over the repetitions (R's system.time has 1 ms resolution);"
-          " alsmeta's is the best of them.")
+    print(
+        "\nmetafor's time is the mean over the repetitions (R's system.time has 1 ms resolution);"
+        " alsmeta's is the best of them."
+    )
     return 0
 
 

@@ -109,8 +109,14 @@ def run_alsmeta(yi: np.ndarray, vi: np.ndarray, k: int, method: str, repeat: int
     am.gosh(fit, progress=False)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return {"fits": len(g), "seconds": seconds, "per_fit": seconds / len(g), "peak_mib": peak / 2**20, "gosh": g,
-            "zero_share": float((g["tau2"] == 0).mean())}
+    return {
+        "fits": len(g),
+        "seconds": seconds,
+        "per_fit": seconds / len(g),
+        "peak_mib": peak / 2**20,
+        "gosh": g,
+        "zero_share": float((g["tau2"] == 0).mean()),
+    }
 
 
 def run_loop(yi: np.ndarray, vi: np.ndarray, k: int, method: str, subsets: np.ndarray, g: Any) -> dict[str, Any]:
@@ -120,8 +126,10 @@ def run_loop(yi: np.ndarray, vi: np.ndarray, k: int, method: str, subsets: np.nd
     seconds = time.perf_counter() - t0
     pos = position(g["subset"].to_numpy(), k)[subsets]
     same = sum(
-        all(getattr(r, c)[0] == g[c].iloc[p] or (np.isnan(getattr(r, c)[0]) and np.isnan(g[c].iloc[p]))
-            for c in ("estimate", "se", "tau2", "i2", "h2", "q"))
+        all(
+            getattr(r, c)[0] == g[c].iloc[p] or (np.isnan(getattr(r, c)[0]) and np.isnan(g[c].iloc[p]))
+            for c in ("estimate", "se", "tau2", "i2", "h2", "q")
+        )
         for r, p in zip(rows, pos)
     )
     return {"per_fit": seconds / len(rows), "n": len(rows), "identical": same}
@@ -145,9 +153,13 @@ def run_statsmodels(yi: np.ndarray, vi: np.ndarray, k: int, method: str, subsets
     pos = position(g["subset"].to_numpy(), k)[subsets]
     # statsmodels does not truncate the DL estimate at 0: compare where it is a variance
     keep = tau2 >= 0
-    return {"per_fit": seconds / len(member), "n": len(member), "negative": int((~keep).sum()),
-            "d_est": rel_diff(est[keep], g["estimate"].to_numpy()[pos][keep]),
-            "d_tau2": float(np.max(np.abs(tau2 - g["tau2"].to_numpy()[pos])[keep]))}
+    return {
+        "per_fit": seconds / len(member),
+        "n": len(member),
+        "negative": int((~keep).sum()),
+        "d_est": rel_diff(est[keep], g["estimate"].to_numpy()[pos][keep]),
+        "d_tau2": float(np.max(np.abs(tau2 - g["tau2"].to_numpy()[pos])[keep])),
+    }
 
 
 # ------------------------------------------------------------------ metafor
@@ -160,8 +172,13 @@ def run_metafor(yi: np.ndarray, vi: np.ndarray, jobs: list[dict[str, Any]]) -> d
         inp, out = Path(tmp) / "in.json", Path(tmp) / "out.json"
         inp.write_text(json.dumps({"yi": yi.tolist(), "vi": vi.tolist(), "jobs": jobs}))
         try:
-            done = subprocess.run([rscript, str(here / "metafor_gosh.R"), str(inp), str(out)], capture_output=True,
-                                  text=True, timeout=3600, check=False)
+            done = subprocess.run(
+                [rscript, str(here / "metafor_gosh.R"), str(inp), str(out)],
+                capture_output=True,
+                text=True,
+                timeout=3600,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return {"skipped": f"Rscript failed ({exc})"}
         if done.returncode != 0 or not out.exists():
@@ -173,14 +190,21 @@ def run_metafor(yi: np.ndarray, vi: np.ndarray, jobs: list[dict[str, Any]]) -> d
 def compare(other_subset: np.ndarray, other_est: np.ndarray, other_tau2: np.ndarray, g: Any, k: int) -> dict[str, Any]:
     pos = position(g["subset"].to_numpy(), k)[np.asarray(other_subset, dtype=np.int64)]
     est, tau2 = g["estimate"].to_numpy()[pos], g["tau2"].to_numpy()[pos]
-    mm = am.pool_many(np.broadcast_to(g.attrs["yi"], (pos.size, k)), np.broadcast_to(g.attrs["vi"], (pos.size, k)),
-                      subset_membership(np.asarray(other_subset, dtype=np.int64), k), method=g.attrs["method"],
-                      confint=False).multimodal
+    mm = am.pool_many(
+        np.broadcast_to(g.attrs["yi"], (pos.size, k)),
+        np.broadcast_to(g.attrs["vi"], (pos.size, k)),
+        subset_membership(np.asarray(other_subset, dtype=np.int64), k),
+        method=g.attrs["method"],
+        confint=False,
+    ).multimodal
     keep = ~mm
     other_tau2 = np.asarray(other_tau2, dtype=float)
-    return {"n": int(pos.size), "multimodal": int(mm.sum()),
-            "d_est": rel_diff(np.asarray(other_est, dtype=float)[keep], est[keep]),
-            "d_tau2": float(np.nanmax(np.abs(other_tau2[keep] - tau2[keep]))) if keep.any() else float("nan")}
+    return {
+        "n": int(pos.size),
+        "multimodal": int(mm.sum()),
+        "d_est": rel_diff(np.asarray(other_est, dtype=float)[keep], est[keep]),
+        "d_tau2": float(np.nanmax(np.abs(other_tau2[keep] - tau2[keep]))) if keep.any() else float("nan"),
+    }
 
 
 # ------------------------------------------------------------------ pimeta
@@ -195,9 +219,13 @@ def import_pimeta(install: bool) -> tuple[Any, str]:
     if not (cache / "pimeta").is_dir():
         cache.mkdir(parents=True, exist_ok=True)
         try:
-            done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-                                   str(cache), PIMETA], capture_output=True, text=True, timeout=300,
-                                  check=False)
+            done = subprocess.run(
+                [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(cache), PIMETA],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return None, f"could not be installed ({exc})"
         if done.returncode != 0:
@@ -217,8 +245,13 @@ def run_pimeta(pimeta: Any, yi: np.ndarray, vi: np.ndarray, k: int, method: str,
         seconds = time.perf_counter() - t0
     incl = np.asarray(res.incl, dtype=bool)
     subset = incl @ (np.int64(1) << np.arange(k, dtype=np.int64))
-    return {"per_fit": seconds / len(res.k), "n": len(res.k), "subset": subset,
-            "estimate": np.asarray(res.estimate, dtype=float), "tau2": np.asarray(res.tau2, dtype=float)}
+    return {
+        "per_fit": seconds / len(res.k),
+        "n": len(res.k),
+        "subset": subset,
+        "estimate": np.asarray(res.estimate, dtype=float),
+        "tau2": np.asarray(res.tau2, dtype=float),
+    }
 
 
 # ------------------------------------------------------------------ main
@@ -240,8 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     yi, vi = make_data(max(20, max(ks)))
     rng = np.random.default_rng(1)
 
-    print(f"alsmeta {am.__version__} GOSH benchmark - numpy {np.__version__}, Python {platform.python_version()}, "
-          f"{os.cpu_count()} CPUs ({platform.machine()})")
+    print(
+        f"alsmeta {am.__version__} GOSH benchmark - numpy {np.__version__}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs ({platform.machine()})"
+    )
     print(f"data: {len(yi)} simulated SMDs (seed {SEED}); GOSH at k uses the first k studies; all subsets fitted\n")
     pimeta, pimeta_status = import_pimeta(not args.no_install)
     rows: dict[tuple[int, str], dict[str, Any]] = {}
@@ -256,8 +291,12 @@ def main(argv: list[str] | None = None) -> int:
                 a["statsmodels"] = run_statsmodels(yi, vi, k, method, subsets, g)
             if pimeta is not None and method in ("REML", "DL"):
                 p = run_pimeta(pimeta, yi, vi, k, method, args.pimeta)
-                a["pimeta"] = {**p, **{f"agree_{key}": val for key, val in
-                                       compare(p["subset"], p["estimate"], p["tau2"], g, k).items()}}
+                a["pimeta"] = {
+                    **p,
+                    **{
+                        f"agree_{key}": val for key, val in compare(p["subset"], p["estimate"], p["tau2"], g, k).items()
+                    },
+                }
             rows[(k, method)] = a
 
     metafor: dict[str, Any] = {"skipped": "--no-r"}
@@ -276,8 +315,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 a["metafor"] = {"per_fit": job["seconds"] / job["n"], "n": job["n"], **agree}
 
-    print(f"{'k':>3} {'method':<6} {'fits':>9} {'alsmeta':>9} {'per fit':>9} {'peak':>8} | {'1-fit loop':>18} |"
-          f" {'statsmodels':>18} | {'metafor gosh()':>18} | {'pimeta gosh()':>18}")
+    print(
+        f"{'k':>3} {'method':<6} {'fits':>9} {'alsmeta':>9} {'per fit':>9} {'peak':>8} | {'1-fit loop':>18} |"
+        f" {'statsmodels':>18} | {'metafor gosh()':>18} | {'pimeta gosh()':>18}"
+    )
+
     def col(a: dict[str, Any], name: str) -> str:
         x = a.get(name)
         if not x or "per_fit" not in x:
@@ -285,35 +327,56 @@ def main(argv: list[str] | None = None) -> int:
         return f"{us(x['per_fit']):>10} {x['per_fit'] / a['per_fit']:>6.0f}x"
 
     for (k, method), a in rows.items():
-        print(f"{k:>3} {method:<6} {a['fits']:>9,} {a['seconds']:>8.2f}s {us(a['per_fit']):>9} "
-              f"{a['peak_mib']:>5.0f}MiB | {col(a, 'loop')} | {col(a, 'statsmodels')} | {col(a, 'metafor')} | "
-              f"{col(a, 'pimeta')}")
-    print("\nratios: (their time per fit) / (alsmeta's time per fit), same k, same data, this run;"
-          " 'peak' is the traced peak memory of alsmeta's gosh()")
+        print(
+            f"{k:>3} {method:<6} {a['fits']:>9,} {a['seconds']:>8.2f}s {us(a['per_fit']):>9} "
+            f"{a['peak_mib']:>5.0f}MiB | {col(a, 'loop')} | {col(a, 'statsmodels')} | {col(a, 'metafor')} | "
+            f"{col(a, 'pimeta')}"
+        )
+    print(
+        "\nratios: (their time per fit) / (alsmeta's time per fit), same k, same data, this run;"
+        " 'peak' is the traced peak memory of alsmeta's gosh()"
+    )
     print(f"process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
     print("\nagreement (same subsets):")
     for (k, method), a in rows.items():
-        parts = [f"loop identical bit for bit {a['loop']['identical']}/{a['loop']['n']}",
-                 f"share of subsets at tau2 = 0: {a['zero_share']:.2f}"]
+        parts = [
+            f"loop identical bit for bit {a['loop']['identical']}/{a['loop']['n']}",
+            f"share of subsets at tau2 = 0: {a['zero_share']:.2f}",
+        ]
         sm = a.get("statsmodels")
         if sm and "d_est" in sm:
-            parts.append(f"statsmodels max rel d(estimate) {sm['d_est']:.1e}, max |d tau2| {sm['d_tau2']:.1e}"
-                         + (f" ({sm['negative']} rows with its untruncated tau2 < 0 excluded)" if sm["negative"] else ""))
-        for key, label in (("metafor", "metafor (defaults)"), ("metafor_tight", "metafor (threshold 1e-12)"),
-                           ("pimeta", "pimeta")):
+            parts.append(
+                f"statsmodels max rel d(estimate) {sm['d_est']:.1e}, max |d tau2| {sm['d_tau2']:.1e}"
+                + (f" ({sm['negative']} rows with its untruncated tau2 < 0 excluded)" if sm["negative"] else "")
+            )
+        for key, label in (
+            ("metafor", "metafor (defaults)"),
+            ("metafor_tight", "metafor (threshold 1e-12)"),
+            ("pimeta", "pimeta"),
+        ):
             x = a.get(key)
             if not x:
                 continue
             pre = "agree_" if key == "pimeta" else ""
-            parts.append(f"{label} max rel d(estimate) {x[pre + 'd_est']:.1e}, max |d tau2| {x[pre + 'd_tau2']:.1e}"
-                         + (f" ({x[pre + 'multimodal']} multimodal rows excluded)" if x[pre + "multimodal"] else ""))
+            parts.append(
+                f"{label} max rel d(estimate) {x[pre + 'd_est']:.1e}, max |d tau2| {x[pre + 'd_tau2']:.1e}"
+                + (f" ({x[pre + 'multimodal']} multimodal rows excluded)" if x[pre + "multimodal"] else "")
+            )
         print(f"  k = {k:<2} {method:<4}  " + "; ".join(parts))
     version = getattr(pimeta, "__version__", "") if pimeta else ""
-    print(f"\nmetafor: {metafor.get('metafor', metafor.get('skipped'))}; pimeta: "
-          + " ".join(x for x in (version, pimeta_status) if x))
-    print("statsmodels: " + (importlib.import_module("statsmodels").__version__
-                              if importlib.util.find_spec("statsmodels") else "not installed"))
+    print(
+        f"\nmetafor: {metafor.get('metafor', metafor.get('skipped'))}; pimeta: "
+        + " ".join(x for x in (version, pimeta_status) if x)
+    )
+    print(
+        "statsmodels: "
+        + (
+            importlib.import_module("statsmodels").__version__
+            if importlib.util.find_spec("statsmodels")
+            else "not installed"
+        )
+    )
     return 0
 
 

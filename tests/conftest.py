@@ -13,8 +13,12 @@ from hypothesis import HealthCheck, settings
 # hypothesis profiles: "ci" (default; the whole property suite within about a minute) and "nightly"
 # (many more examples). Select with HYPOTHESIS_PROFILE=nightly. Tests that pin max_examples keep theirs.
 settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("nightly", max_examples=1000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile(
+    "nightly",
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REFERENCE_DIR = Path(__file__).parent / "reference"

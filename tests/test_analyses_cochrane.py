@@ -20,20 +20,31 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ["cochrane_2016_pub2.py", "cochrane_2019_pub3.py", "cochrane_living_2026.py", "definitive_trial_power.py",
-           "summary_forest.py"]
+SCRIPTS = [
+    "cochrane_2016_pub2.py",
+    "cochrane_2019_pub3.py",
+    "cochrane_living_2026.py",
+    "definitive_trial_power.py",
+    "summary_forest.py",
+]
 
 
 def _run_scripts(workdir: Path) -> None:
     # ALSMETA_CHECK_FIGURES: save_figure refuses any figure that is not print-ready (width, 7 pt, greyscale)
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", ALSMETA_CHECK_FIGURES="1")
     for script in SCRIPTS:
-        done = subprocess.run([sys.executable, str(workdir / "analyses" / script)], cwd=workdir, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, str(workdir / "analyses" / script)], cwd=workdir, env=env, capture_output=True, text=True
+        )
         assert done.returncode == 0, f"{script} failed:\n{done.stderr}"
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +162,9 @@ def test_living_update_pools_responders_only_as_a_labelled_sensitivity_analysis(
 def test_no_ratio_or_bound_is_printed_as_zero(outputs):
     import re
 
-    for path in sorted((outputs / "cochrane_living_2026").glob("*.md")) + sorted((outputs / "cochrane_pub3").glob("*.md")):
+    for path in sorted((outputs / "cochrane_living_2026").glob("*.md")) + sorted(
+        (outputs / "cochrane_pub3").glob("*.md")
+    ):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"(?<![\d.])0\.0+(?![0-9])", text), path.name
 
@@ -162,7 +175,11 @@ def test_nurown_treated_counts_cells_and_placebo_separately(outputs):
     n = _numbers(outputs, "cochrane_living_2026")["nurown_phase3_treated"]
     studies = pd.read_csv(ROOT / "data" / "studies.csv", dtype=str).set_index("study_id")
     cells, placebo = int(studies.loc["cudkowicz2022", "n_treated"]), int(studies.loc["cudkowicz2022", "n_control"])
-    assert (n["treated_with_cells"], n["treated_with_placebo"], n["treated_in_all"]) == (cells, placebo, cells + placebo) == (95, 94, 189)
+    assert (
+        (n["treated_with_cells"], n["treated_with_placebo"], n["treated_in_all"])
+        == (cells, placebo, cells + placebo)
+        == (95, 94, 189)
+    )
     assert n["sentence"] == "95 treated with cells (189 treated in all)"
     living = _numbers(outputs, "cochrane_living_2026")["readme_sentence"]
     assert "95 treated with cells (189 treated in all)" in living and "not pooled" in living
@@ -195,14 +212,20 @@ def test_pub2_empty_forest_names_what_was_searched_and_what_is_not_reported(outp
     recorded = crit[(crit.review_version == "pub2") & crit.criterion.str.startswith("outcome")]
     assert n["outcomes_searched"] == ("not reported" if recorded.empty else n["outcomes_searched"])
     assert n["full_texts_assessed"] == "not reported"  # the review's PRISMA counts were not retrievable
-    assert "0 studies included (0 of N full texts assessed met the criteria; N not reported)" in n["empty_forest_statement"]
+    assert (
+        "0 studies included (0 of N full texts assessed met the criteria; N not reported)"
+        in n["empty_forest_statement"]
+    )
 
 
 def test_power_analysis(outputs):
     n = _numbers(outputs, "definitive_trial")
     assert n["sd_pooled"] == pytest.approx(math.sqrt((30 * 3.51**2 + 24 * 4.53**2) / 54), rel=1e-9)
     sizes = n["sample_size"]
-    assert sizes["Oh 2018 RCT estimate (3.38)"]["n_per_arm_80"] < sizes["NurOwn phase 3 overall (0.36, press)"]["n_per_arm_80"]
+    assert (
+        sizes["Oh 2018 RCT estimate (3.38)"]["n_per_arm_80"]
+        < sizes["NurOwn phase 3 overall (0.36, press)"]["n_per_arm_80"]
+    )
 
 
 def test_at_least_n_per_arm_carries_its_assumptions_and_range(outputs):
@@ -216,7 +239,16 @@ def test_at_least_n_per_arm_carries_its_assumptions_and_range(outputs):
         assert s["n_enrolled_per_arm"] == math.ceil(s["n_analysed_per_arm"] / (1 - s["attrition"]) - 1e-9)
     assert (grid[(5.0, 0.0)]["n_analysed_per_arm"], grid[(6.0, 0.0)]["n_analysed_per_arm"]) == (267, 383)
     sentence = a["readme_sentence"]
-    for part in ("at least 171", "SD is 4.0", "no one drops out", "80% power", "alpha 0.05", "(1.22 points)", "267 to 383", "20% attrition 214 to 479"):
+    for part in (
+        "at least 171",
+        "SD is 4.0",
+        "no one drops out",
+        "80% power",
+        "alpha 0.05",
+        "(1.22 points)",
+        "267 to 383",
+        "20% attrition 214 to 479",
+    ):
         assert part in sentence, part
     mcid = _numbers(outputs, "definitive_trial")["mcid_assumed"]
     assert mcid["status"].startswith("assumption") and "Castrillo-Viguera" in mcid["source"]
@@ -248,8 +280,13 @@ def test_pub2_statement_uses_the_count_when_it_is_reported_and_never_guesses():
     unknown = pub2.empty_statement(0, None, [], "21 June 2016")
     assert unknown[-1] == "0 studies included (0 of N full texts assessed met the criteria; N not reported)"
     assert unknown[1].startswith("Outcomes searched for: not reported")
-    crit = pd.DataFrame({"review_version": ["pub2", "pub2", "pub3"], "criterion": ["outcome_primary", "design", "outcome_primary"],
-                         "value": ["ALSFRS-R; survival", "rct", "FVC"]})
+    crit = pd.DataFrame(
+        {
+            "review_version": ["pub2", "pub2", "pub3"],
+            "criterion": ["outcome_primary", "design", "outcome_primary"],
+            "value": ["ALSFRS-R; survival", "rct", "FVC"],
+        }
+    )
     assert pub2.outcomes_searched(crit, "pub2") == ["ALSFRS-R", "survival"]
 
 
@@ -268,13 +305,18 @@ def test_power_figure_marks_mcid_and_oh2018_and_survives_greyscale():
     assert find(fig, "oh2018-estimate")
     # the Oh 2018 estimate and its 95% CI sit on the effect axis
     bars = [c for c in ax_a.collections if len(c.get_segments()) and c.get_segments()[0].shape == (2, 2)]
-    assert any(seg[0, 0] == pytest.approx(1.22) and seg[1, 0] == pytest.approx(5.54) for c in bars for seg in c.get_segments())
+    assert any(
+        seg[0, 0] == pytest.approx(1.22) and seg[1, 0] == pytest.approx(5.54) for c in bars for seg in c.get_segments()
+    )
     assert "points" in ax_a.get_xlabel() and "per arm" in ax_a.get_ylabel() and "per arm" in ax_b.get_xlabel()
     # every series differs in line style, not only in colour
     for prefix, n in (("sample-size", 3), ("power", 4)):
         lines = find(fig, prefix)
         assert len(lines) == n and len({str(line.get_linestyle()) for line in lines}) == n
-    sizes_pt = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text") and a.get_text())]
+    sizes_pt = [
+        t.get_fontsize()
+        for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text") and a.get_text())
+    ]
     assert min(sizes_pt) >= 7.0
 
 
@@ -283,9 +325,15 @@ def test_every_figure_of_these_analyses_has_an_index_entry(outputs):
     from alsmeta.io.reporting import figure_index
 
     text = figure_index(outputs)  # raises if any PNG lacks an entry
-    for stem in ("cochrane_pub3/prisma", "cochrane_living_2026/prisma", "cochrane_living_2026/risk_of_bias",
-                 "cochrane_living_2026/cumulative_tsa", "summary/summary_forest", "cochrane_pub2/forest_empty",
-                 "definitive_trial/power_curves"):
+    for stem in (
+        "cochrane_pub3/prisma",
+        "cochrane_living_2026/prisma",
+        "cochrane_living_2026/risk_of_bias",
+        "cochrane_living_2026/cumulative_tsa",
+        "summary/summary_forest",
+        "cochrane_pub2/forest_empty",
+        "definitive_trial/power_curves",
+    ):
         assert f"({stem}.png)" in text and (outputs / f"{stem}.svg").is_file(), stem
     assert "Made by `analyses/summary_forest.py`." in text
 
@@ -319,7 +367,11 @@ def test_living_prisma_counts_are_its_own_screening(outputs):
     scr = screen("living2026", ROOT / "data")
     assert p["assessed"] == p["candidates"] == len(scr.table)
     assert (p["included"], p["ongoing"], p["awaiting_classification"], p["excluded"]) == (
-        scr.counts["included"], scr.counts["ongoing"], scr.counts["awaiting_classification"], scr.counts["excluded"])
+        scr.counts["included"],
+        scr.counts["ongoing"],
+        scr.counts["awaiting_classification"],
+        scr.counts["excluded"],
+    )
     assert sum(p["exclusion_reasons"].values()) == p["excluded"]
     assert p["assessed"] == p["excluded"] + p["included"] + p["ongoing"] + p["awaiting_classification"]
     # no new search was run: the record-level counts are not filled in
@@ -337,7 +389,8 @@ def test_living_risk_of_bias_is_this_projects_assessment(outputs):
     assert "Oh 2018: ALSFRS-R change, 6 mo" in n["overall"]  # each row names the result judged
     living = _script("cochrane_living_2026")
     assert living.rob_row_label("Cudkowicz 2022", "alsfrs_r_slope_responders_ge1_25", "28 weeks after first dose") == (
-        "Cudkowicz 2022: responders, 28 wk")
+        "Cudkowicz 2022: responders, 28 wk"
+    )
     fig = living.risk_of_bias_figure(overall.assign(trial=overall.study_id), caption=living.ROB_CAPTION)
     (caption,) = texts(fig, "rob:caption")
     assert "this project's own assessment" in caption and "not the Cochrane review's" in caption
@@ -349,18 +402,28 @@ def test_living_tsa_uses_the_power_calculations_pre_specified_difference(outputs
     power = _numbers(outputs, "definitive_trial")
     lower = power["effects"]["Oh 2018 lower 95% limit (1.22)"]
     assert t["delta"] == pytest.approx(lower, rel=1e-12) and t["sd"] == pytest.approx(power["sd_pooled"], rel=1e-12)
-    assert t["ris"] == pytest.approx(power["optimal_information_size_total"]["Oh 2018 lower 95% limit (1.22)"], rel=1e-9)
+    assert t["ris"] == pytest.approx(
+        power["optimal_information_size_total"]["Oh 2018 lower 95% limit (1.22)"], rel=1e-9
+    )
     # never the observed effect
     oh = _numbers(outputs, "cochrane_pub3")["continuous"]["alsfrs_r_change_6mo"]
     assert abs(t["delta"] - oh["md"]) > 1
     assert t["studies"] == ["Oh 2018"] and t["cumulative_participants"] == oh["participants"]
     assert t["final_z"] == pytest.approx(oh["md"] / oh["se"], rel=1e-9)
     # one look at 17% of the RIS: past 1.96, short of the O'Brien-Fleming boundary
-    assert t["final_z"] > 1.96 and t["final_z"] < t["final_boundary"] and t["crossed"] is False and t["ris_reached"] is False
+    assert (
+        t["final_z"] > 1.96
+        and t["final_z"] < t["final_boundary"]
+        and t["crossed"] is False
+        and t["ris_reached"] is False
+    )
     assert "Cudkowicz 2022" in t["not_entered"]
     s = t["sensitivity_mcid"]
     assert s["label"].startswith("SENSITIVITY") and s["delta"] == pytest.approx(power["mcid_assumed"]["points_6mo"])
-    assert f"Z = {t['final_z']:.2f}" in t["readme_sentence"] and f"boundary of {t['final_boundary']:.2f}" in t["readme_sentence"]
+    assert (
+        f"Z = {t['final_z']:.2f}" in t["readme_sentence"]
+        and f"boundary of {t['final_boundary']:.2f}" in t["readme_sentence"]
+    )
     assert f"({t['ris']:.0f} participants for a {lower:.2f}-point difference" in t["readme_sentence"]
 
 
@@ -371,17 +434,30 @@ def test_summary_forest_rows_are_the_cochrane_analyses_results(outputs):
     for key in ("alsfrs_r_change_4mo", "alsfrs_r_change_6mo", "fvc_pct_change_4mo"):
         r, q = rows[key], pub3[key]
         assert (r["estimate"], r["ci_low"], r["ci_high"], r["participants"], r["k"]) == (
-            q["md"], q["ci_low"], q["ci_high"], q["participants"], q["k"])
+            q["md"],
+            q["ci_low"],
+            q["ci_high"],
+            q["participants"],
+            q["k"],
+        )
     for key, src in (("deaths_28wk", "deaths"), ("serious_adverse_events_28wk", "serious_adverse_events")):
         assert rows[key]["estimate"] == pytest.approx(living[src]["estimate"], rel=1e-12)
         assert rows[key]["participants"] == sum(living[src]["n"])
     assert rows["deaths_28wk"]["note"] == living["deaths"]["assumption"]
-    assert rows["alsfrs_r_change_28wk"]["estimate"] is None and rows["alsfrs_r_change_28wk"]["effect"] == "not estimable"
+    assert (
+        rows["alsfrs_r_change_28wk"]["estimate"] is None and rows["alsfrs_r_change_28wk"]["effect"] == "not estimable"
+    )
     for r in rows.values():  # every row carries its certainty statement and where it comes from
         assert r["certainty"] == "not assessed" and "GRADE not retrievable" in r["certainty_reason"]
     sentence = _numbers(outputs, "summary")["readme_sentence"]
-    for part in ("MD 3.38 (1.22 to 5.54) points", "MD -0.53 (-5.37 to 4.31) % predicted", "RR 2.47 (0.80 to 7.61) (denominators assumed)",
-                 "RR 1.34 (0.77 to 2.34)", "95 with cells and 94 with placebo", "GRADE not retrievable"):
+    for part in (
+        "MD 3.38 (1.22 to 5.54) points",
+        "MD -0.53 (-5.37 to 4.31) % predicted",
+        "RR 2.47 (0.80 to 7.61) (denominators assumed)",
+        "RR 1.34 (0.77 to 2.34)",
+        "95 with cells and 94 with placebo",
+        "GRADE not retrievable",
+    ):
         assert part in sentence, part
 
 
@@ -389,9 +465,11 @@ def test_summary_forest_draws_each_result_and_its_certainty():
     from alsmeta.plots.artists import find, texts
 
     mod = _script("summary_forest")
-    rows = [mod.SummaryRow("a", "alsfrs", "0 to 6 months", "Oh 2018", 1, 56, "MD", 3.38, 1.22, 5.54),
-            mod.SummaryRow("b", "alsfrs", "0 to 28 weeks", "Cudkowicz 2022", 0, None, "MD", None, None, None),
-            mod.SummaryRow("c", "safety", "Deaths", "Cudkowicz 2022", 1, 189, "RR", 2.47, 0.80, 7.61)]
+    rows = [
+        mod.SummaryRow("a", "alsfrs", "0 to 6 months", "Oh 2018", 1, 56, "MD", 3.38, 1.22, 5.54),
+        mod.SummaryRow("b", "alsfrs", "0 to 28 weeks", "Cudkowicz 2022", 0, None, "MD", None, None, None),
+        mod.SummaryRow("c", "safety", "Deaths", "Cudkowicz 2022", 1, 189, "RR", 2.47, 0.80, 7.61),
+    ]
     fig = mod.summary_forest_figure(rows, "Title", ["\u2020 footnote"])
     assert fig.get_figwidth() == pytest.approx(183 / 25.4)
     (est,) = find(fig, "summary:estimate:a")
@@ -405,7 +483,11 @@ def test_summary_forest_draws_each_result_and_its_certainty():
     # a ratio row sits on a log axis, a mean difference on a linear one
     scales = {a.get_xscale() for a in fig.axes[1:]}
     assert scales == {"linear", "log"}
-    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text")) if t.get_text()]
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+        if t.get_text()
+    ]
     assert min(sizes) >= 7.0
 
 

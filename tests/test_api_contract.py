@@ -16,8 +16,25 @@ def fit(request):
 
 
 CONTRACT_FIELDS = [
-    "k", "estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau2_se", "tau2_ci_low", "tau2_ci_high",
-    "i2", "i2_ci_low", "i2_ci_high", "h2", "q", "q_df", "q_pvalue", "pi_low", "pi_high",
+    "k",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "pvalue",
+    "tau2",
+    "tau2_se",
+    "tau2_ci_low",
+    "tau2_ci_high",
+    "i2",
+    "i2_ci_low",
+    "i2_ci_high",
+    "h2",
+    "q",
+    "q_df",
+    "q_pvalue",
+    "pi_low",
+    "pi_high",
 ]
 
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import alsmeta as am
-from alsmeta.engine.rowmath import count_groups, dense, psum
 from alsmeta.engine.batch import _ARRAY_FIELDS
 from alsmeta.engine.estimators import _first_crossing, _score_dense, fisher_scoring
+from alsmeta.engine.rowmath import count_groups, dense, psum
 
 pytestmark = pytest.mark.filterwarnings("ignore::alsmeta.AlsmetaWarning")
 

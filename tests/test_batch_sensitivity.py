@@ -45,8 +45,15 @@ def test_gosh_rows_are_pool_on_each_subset(method):
     assert g.attrs["exact"] and len(g) == 2**9 - 1 and g.attrs["completed"] == len(g)
     members = subset_membership(g["subset"].to_numpy(), 9)
     pick = np.r_[0:20, 200:230, len(g) - 20 : len(g)]
-    _assert_rows_are_pool(g.iloc[pick], members[pick], yi, vi, method, "knha",
-                          ["k", "estimate", "se", "tau2", "i2", "h2", "q", "converged"])
+    _assert_rows_are_pool(
+        g.iloc[pick],
+        members[pick],
+        yi,
+        vi,
+        method,
+        "knha",
+        ["k", "estimate", "se", "tau2", "i2", "h2", "q", "converged"],
+    )
 
 
 def test_gosh_is_exhaustive_up_to_k_20_by_default():
@@ -85,8 +92,9 @@ def test_leave_one_out_and_cumulative_rows_are_pool():
     members = ~np.eye(11, dtype=bool)
     _assert_rows_are_pool(loo, members, yi, vi, "REML", "knha", ["estimate", "se", "ci_low", "tau2", "i2", "q"])
     cum = cumulative(fit)
-    _assert_rows_are_pool(cum, np.tril(np.ones((11, 11), dtype=bool)), yi, vi, "REML", "knha",
-                          ["estimate", "se", "tau2", "i2", "q"])
+    _assert_rows_are_pool(
+        cum, np.tril(np.ones((11, 11), dtype=bool)), yi, vi, "REML", "knha", ["estimate", "se", "tau2", "i2", "q"]
+    )
 
 
 @pytest.mark.parametrize("method", ["REML", "DL", "CE"])

@@ -32,15 +32,24 @@ def test_reference_file_records_versions_controls_and_datasets():
     assert REF["metafor_version"].startswith("3.")
     assert REF["control"] == {"threshold": 1e-12, "tol": 1e-12, "maxiter": 1000}
     assert REF["selmodel_control"]["reltol"] <= 1e-12
-    for name in ("dat.bcg", "dat.egger2001", "dat.hackshaw1998", "dat.raudenbush1985", "dat.lee2004",
-                 "dat.normand1999"):
+    for name in (
+        "dat.bcg",
+        "dat.egger2001",
+        "dat.hackshaw1998",
+        "dat.raudenbush1985",
+        "dat.lee2004",
+        "dat.normand1999",
+    ):
         assert name in DATASETS
 
 
 # ---------------------------------------------------------------- Egger
 EGGER_CASES = [
     pytest.param(name, m, model, pred, id=f"{name}-{m}-{model}-{pred}")
-    for name in DATASETS for m in ("REML", "EE") for model in ("lm", "rma") for pred in ("sei", "vi")
+    for name in DATASETS
+    for m in ("REML", "EE")
+    for model in ("lm", "rma")
+    for pred in ("sei", "vi")
 ]
 
 
@@ -72,7 +81,11 @@ def test_egger_anchor_values():
     eg = DATASETS["dat.egger2001 (without ISIS-4)"]
     e = egger_test(am.pool(*data(eg)), model="lm")
     assert (round(e.statistic, 4), e.df, round(e.pvalue, 4)) == (-3.1783, 13, 0.0073)
-    assert (round(e.intercept, 4), round(e.intercept_ci_low, 4), round(e.intercept_ci_high, 4)) == (-0.1512, -0.5130, 0.2106)
+    assert (round(e.intercept, 4), round(e.intercept_ci_low, 4), round(e.intercept_ci_high, 4)) == (
+        -0.1512,
+        -0.5130,
+        0.2106,
+    )
     e = egger_test(am.pool(*data(eg)), model="rma")
     assert (round(e.statistic, 4), round(e.pvalue, 4)) == (-2.8062, 0.0050)
     e = egger_test(am.pool(*data(DATASETS["dat.egger2001"])), model="rma")
@@ -100,8 +113,10 @@ def test_egger_small_k_and_bad_input():
 def test_begg_matches_ranktest(name, record_property):
     ds = DATASETS[name]
     res = begg_test(am.pool(*data(ds)))
-    worst = max(close(res.tau, ds["ranktest"]["tau"], rel=1e-12, what="tau"),
-                close(res.pvalue, ds["ranktest"]["pval"], rel=1e-9, what="p"))
+    worst = max(
+        close(res.tau, ds["ranktest"]["tau"], rel=1e-12, what="tau"),
+        close(res.pvalue, ds["ranktest"]["pval"], rel=1e-9, what="p"),
+    )
     record_property("max_rel_dev", worst)
 
 
@@ -142,7 +157,9 @@ def test_begg_small_k():
 # ---------------------------------------------------------------- trim and fill
 TF_CASES = [
     pytest.param(name, m, est, id=f"{name}-{m}-{est}")
-    for name in DATASETS for m in ("REML", "EE", "DL") for est in ("L0", "R0", "Q0")
+    for name in DATASETS
+    for m in ("REML", "EE", "DL")
+    for est in ("L0", "R0", "Q0")
 ]
 
 
@@ -159,10 +176,13 @@ def test_trim_and_fill_matches_trimfill(name, method, estimator, record_property
     assert (res.k0, res.side) == (ref["k0"], ref["side"])
     f = res.fit
     worst = max(
-        close(f.estimate, ref["estimate"], what="estimate"), close(f.se, ref["se"], what="se"),
+        close(f.estimate, ref["estimate"], what="estimate"),
+        close(f.se, ref["se"], what="se"),
         close([f.ci_low, f.ci_high], [ref["ci_lb"], ref["ci_ub"]], what="CI"),
-        close(f.pvalue, ref["pval"], what="p"), close(f.q, ref["QE"], what="Q"),
-        close(res.se_k0, ref["se_k0"], what="se_k0"), close(f.yi, ref["yi"], rel=1e-9, what="filled yi"),
+        close(f.pvalue, ref["pval"], what="p"),
+        close(f.q, ref["QE"], what="Q"),
+        close(res.se_k0, ref["se_k0"], what="se_k0"),
+        close(f.yi, ref["yi"], rel=1e-9, what="filled yi"),
         close(f.vi, ref["vi"], rel=1e-12, what="filled vi"),
     )
     if METHOD[method] != "CE":
@@ -287,10 +307,7 @@ def test_fail_safe_n_input_errors_and_edges():
 
 
 # ---------------------------------------------------------------- selection model
-SEL_CASES = [
-    pytest.param(name, key, id=f"{name}-{key}")
-    for name, ds in DATASETS.items() for key in ds["selmodel"]
-]
+SEL_CASES = [pytest.param(name, key, id=f"{name}-{key}") for name, ds in DATASETS.items() for key in ds["selmodel"]]
 
 
 @pytest.mark.parametrize(("name", "key"), SEL_CASES)
@@ -317,9 +334,12 @@ def test_selection_model_matches_selmodel(name, key, record_property):
     if bound:  # metafor's BFGS stops just short of the bound delta = 100
         assert res.delta[-1] >= ref["delta"][-1] and not res.meaningful
     else:
-        worst = max(worst, close(res.delta, ref["delta"], rel=rel, what="delta"),
-                    close(res.se, ref["se"], rel=rel, what="se"),
-                    close(res.delta_se[1:], ref["se_delta"][1:], rel=rel, what="se(delta)"))
+        worst = max(
+            worst,
+            close(res.delta, ref["delta"], rel=rel, what="delta"),
+            close(res.se, ref["se"], rel=rel, what="se"),
+            close(res.delta_se[1:], ref["se_delta"][1:], rel=rel, what="se(delta)"),
+        )
         if ref["tau2"] > 1e-6:
             worst = max(worst, close(res.tau2_se, ref["se_tau2"], rel=rel, what="se(tau2)"))
     if ref.get("LRT_tau2") is not None:

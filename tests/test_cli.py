@@ -30,12 +30,41 @@ def bcg_csv(tmp_path, bcg):
 @pytest.mark.parametrize(("method", "test"), [("REML", "z"), ("DL", "knha"), ("PM", "adhoc"), ("CE", "t")])
 def test_json_equals_library_result(bcg_csv, bcg, capsys, method, test):
     yi, vi = bcg
-    code = main(["pool", str(bcg_csv), "--yi", "logrr", "--vi", "var", "--labels", "trial", "--method", method, "--test", test, "--json"])
+    code = main(
+        [
+            "pool",
+            str(bcg_csv),
+            "--yi",
+            "logrr",
+            "--vi",
+            "var",
+            "--labels",
+            "trial",
+            "--method",
+            method,
+            "--test",
+            test,
+            "--json",
+        ]
+    )
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
     expected = am.pool(yi, vi, method=method, test=test, labels=[f"T{i + 1}" for i in range(13)]).to_dict()
     assert printed == json.loads(json.dumps(expected))
-    assert set(printed) >= {"estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "tau2_ci_low", "i2", "h2", "q", "pi_low", "pi_high"}
+    assert set(printed) >= {
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "pvalue",
+        "tau2",
+        "tau2_ci_low",
+        "i2",
+        "h2",
+        "q",
+        "pi_low",
+        "pi_high",
+    }
 
 
 def test_sei_column_and_level(bcg_csv, bcg, capsys, tmp_path):
@@ -83,7 +112,9 @@ def test_missing_file_and_column(tmp_path, capsys):
 def test_console_script_runs_as_a_process(bcg_csv):
     done = subprocess.run(
         [sys.executable, "-m", "alsmeta.cli", "pool", str(bcg_csv), "--yi", "logrr", "--vi", "var", "--json"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["k"] == 13
@@ -111,7 +142,10 @@ def test_reproduce_stops_on_a_failing_analysis(tmp_path, capsys):
 
 
 def test_method_and_test_are_case_insensitive_and_checked(bcg_csv, capsys):
-    assert main(["pool", str(bcg_csv), "--yi", "logrr", "--vi", "var", "--method", "reml", "--test", "HKSJ", "--json"]) == 0
+    assert (
+        main(["pool", str(bcg_csv), "--yi", "logrr", "--vi", "var", "--method", "reml", "--test", "HKSJ", "--json"])
+        == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     assert printed["method"] == "REML" and printed["test"] == "knha"
     assert main(["pool", str(bcg_csv), "--yi", "logrr", "--vi", "var", "--method", "bogus"]) == 2
@@ -163,7 +197,10 @@ def test_json_is_streamed_byte_for_byte_as_json_dumps(bcg_csv, bcg, capsys, monk
     import alsmeta.cli as cli
 
     monkeypatch.setattr(cli, "JSON_CHUNK", chunk)
-    assert main(["pool", str(bcg_csv), "--yi", "logrr", "--vi", "var", "--labels", "trial", "--test", "knha", "--json"]) == 0
+    assert (
+        main(["pool", str(bcg_csv), "--yi", "logrr", "--vi", "var", "--labels", "trial", "--test", "knha", "--json"])
+        == 0
+    )
     yi, vi = bcg
     fit = am.pool(yi, vi, test="knha", labels=[f"T{i + 1}" for i in range(13)])
     assert capsys.readouterr().out == json.dumps(fit.to_dict(), indent=2, allow_nan=False) + "\n"
@@ -172,7 +209,12 @@ def test_json_is_streamed_byte_for_byte_as_json_dumps(bcg_csv, bcg, capsys, monk
 def test_standard_input_is_read_with_a_dash(bcg):
     yi, vi = bcg
     text = "y;v\n" + "".join(f"{float(y)!r};{float(v)!r}\n".replace(".", ",") for y, v in zip(yi, vi))
-    done = subprocess.run([sys.executable, "-m", "alsmeta.cli", "pool", "-", "--yi", "y", "--vi", "v", "--json"],
-                          input=text, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "alsmeta.cli", "pool", "-", "--yi", "y", "--vi", "v", "--json"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["estimate"] == pytest.approx(am.pool(yi, vi).estimate, rel=1e-12)

@@ -183,8 +183,9 @@ def test_wan_three_scenarios_worked_by_hand():
 
 def test_wan_scenario_is_chosen_per_study():
     nan = float("nan")
-    res = mean_sd_from_median([5, 5, 5], [20, 20, 20], minimum=[1, nan, 1], maximum=[9, nan, 9],
-                              q1=[nan, 3, 3], q3=[None, 7, 7])
+    res = mean_sd_from_median(
+        [5, 5, 5], [20, 20, 20], minimum=[1, nan, 1], maximum=[9, nan, 9], q1=[nan, 3, 3], q3=[None, 7, 7]
+    )
     assert res.scenario == ("S1", "S3", "S2")
 
 
@@ -248,8 +249,9 @@ def test_inconsistent_sds_are_rejected():
 def test_combine_groups_equals_the_pooled_raw_values():
     x = [31.0, 35.5, 28.0, 40.0, 33.0]
     y = [22.0, 27.5, 30.0, 19.5]
-    res = combine_groups(len(x), statistics.mean(x), statistics.stdev(x),
-                         len(y), statistics.mean(y), statistics.stdev(y))
+    res = combine_groups(
+        len(x), statistics.mean(x), statistics.stdev(x), len(y), statistics.mean(y), statistics.stdev(y)
+    )
     assert res.n[0] == 9
     assert res.mean[0] == pytest.approx(statistics.mean(x + y), rel=1e-14)
     assert res.sd[0] == pytest.approx(statistics.stdev(x + y), rel=1e-13)

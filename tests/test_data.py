@@ -9,9 +9,9 @@ from urllib.parse import urlparse
 import pandas as pd
 import pytest
 
-from alsmeta.cli import main
 from alsmeta.als import check_data, validate_data
 from alsmeta.als.schema import STATUSES, TABLES
+from alsmeta.cli import main
 from alsmeta.validation import AlsmetaInputError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -29,7 +29,9 @@ def test_every_row_has_source_location_and_status(schema):
     assert frame["status"].isin(STATUSES).all()
     assert (frame["location"] != "").all()
     no_source = frame[frame["source_url"] == ""]
-    assert no_source["status"].isin(("derived", "not_found")).all()  # not_found: e.g. a public claim's unidentified page
+    assert (
+        no_source["status"].isin(("derived", "not_found")).all()
+    )  # not_found: e.g. a public claim's unidentified page
 
 
 def test_missing_numbers_are_marked_not_found_never_filled():
@@ -69,22 +71,61 @@ def _edit(path: Path, row: int, column: str, value: str) -> None:
         ("outcomes.csv", 0, "value", "abc", "outcomes.csv, line 2, column 'value': 'abc' is not a number"),
         ("outcomes.csv", 0, "value", "", "outcomes.csv, line 2, column 'value': is empty but status is 'verified'"),
         ("outcomes.csv", 0, "status", "trust_me", "outcomes.csv, line 2, column 'status': 'trust_me' is not one of"),
-        ("outcomes.csv", 0, "value", "31.5", "outcomes.csv, line 2, column 'value': '31.5' is a n and must be a whole number"),
+        (
+            "outcomes.csv",
+            0,
+            "value",
+            "31.5",
+            "outcomes.csv, line 2, column 'value': '31.5' is a n and must be a whole number",
+        ),
         ("outcomes.csv", 2, "value", "-3.51", "outcomes.csv, line 4, column 'value': '-3.51' is a sd and must be > 0"),
-        ("outcomes.csv", 0, "study_id", "nobody2020", "outcomes.csv, line 2, column 'study_id': 'nobody2020' is not a study_id in studies.csv"),
+        (
+            "outcomes.csv",
+            0,
+            "study_id",
+            "nobody2020",
+            "outcomes.csv, line 2, column 'study_id': 'nobody2020' is not a study_id in studies.csv",
+        ),
         ("outcomes.csv", 0, "source_url", "", "outcomes.csv, line 2, column 'source_url': is empty; only derived rows"),
         ("studies.csv", 3, "design", "anecdote", "studies.csv, line 5, column 'design': 'anecdote' is not one of"),
-        ("studies.csv", 0, "n_treated", "-3", "studies.csv, line 2, column 'n_treated': '-3' is not a whole number >= 0"),
+        (
+            "studies.csv",
+            0,
+            "n_treated",
+            "-3",
+            "studies.csv, line 2, column 'n_treated': '-3' is not a whole number >= 0",
+        ),
         ("timeline.csv", 0, "date", "June 2016", "timeline.csv, line 2, column 'date': 'June 2016' is not a date"),
         ("screening.csv", 4, "reason", "", "screening.csv, line 6, column 'reason': a excluded study needs a reason"),
         ("claims.csv", 0, "value", "", "claims.csv, line 2, column 'value': a count claim needs its number"),
-        ("outcomes.csv", 0, "source_url", "http://47.251.13.51:8081/30048006",
-         "outcomes.csv, line 2, column 'source_url': '47.251.13.51' is not a primary source (an IP address"),
-        ("studies.csv", 0, "source_url", "https://notncbi.nlm.nih.gov/pubmed/30048006",
-         "studies.csv, line 2, column 'source_url': 'notncbi.nlm.nih.gov' is not on the list of primary source domains"),
-        ("source_domains.csv", 0, "primary", "maybe", "source_domains.csv, line 2, column 'primary': 'maybe' is not one of"),
-        ("source_domains.csv", 1, "domain", "https://europepmc.org/",
-         "source_domains.csv, line 3, column 'domain': 'https://europepmc.org/' is not a lower-case domain name"),
+        (
+            "outcomes.csv",
+            0,
+            "source_url",
+            "http://47.251.13.51:8081/30048006",
+            "outcomes.csv, line 2, column 'source_url': '47.251.13.51' is not a primary source (an IP address",
+        ),
+        (
+            "studies.csv",
+            0,
+            "source_url",
+            "https://notncbi.nlm.nih.gov/pubmed/30048006",
+            "studies.csv, line 2, column 'source_url': 'notncbi.nlm.nih.gov' is not on the list of primary source domains",
+        ),
+        (
+            "source_domains.csv",
+            0,
+            "primary",
+            "maybe",
+            "source_domains.csv, line 2, column 'primary': 'maybe' is not one of",
+        ),
+        (
+            "source_domains.csv",
+            1,
+            "domain",
+            "https://europepmc.org/",
+            "source_domains.csv, line 3, column 'domain': 'https://europepmc.org/' is not a lower-case domain name",
+        ),
     ],
 )
 def test_validator_names_file_line_and_column(tmp_path, file, row, column, value, message):
@@ -103,7 +144,9 @@ def test_duplicate_key_and_missing_column_and_file(tmp_path):
     (data / "timeline.csv").unlink()
     issues = [str(i) for i in validate_data(data)]
     n_studies = len(pd.read_csv(DATA / "studies.csv"))
-    assert any(f"studies.csv, line {n_studies + 2}, column 'study_id': duplicate key: oh2018" in i for i in issues), issues
+    assert any(f"studies.csv, line {n_studies + 2}, column 'study_id': duplicate key: oh2018" in i for i in issues), (
+        issues
+    )
     assert any("claims.csv, line 1, column 'status': column is missing" in i for i in issues)
     assert any("timeline.csv" in i and "file is missing" in i for i in issues)
     with pytest.raises(Exception, match="problem"):
@@ -122,9 +165,20 @@ def test_cli_validate_data(tmp_path, capsys):
 # --- verified means read in the primary source: the source_url must be on a primary domain ---------------
 
 _MIRRORS_FOUND_IN_ISSUE_12 = {
-    "47.251.13.51", "addi.ehu.es", "openaccess.library.uitm.edu.my", "vufind-test.katalog.k.utb.cz",
-    "mayoclinic.elsevierpure.com", "ichgcp.net", "litmetric.com", "www.acemap.info", "www.journalfilter.com",
-    "ctv.veeva.com", "meddatax.com", "biotechhunter.com", "cdek.wustl.edu", "neals.org",
+    "47.251.13.51",
+    "addi.ehu.es",
+    "openaccess.library.uitm.edu.my",
+    "vufind-test.katalog.k.utb.cz",
+    "mayoclinic.elsevierpure.com",
+    "ichgcp.net",
+    "litmetric.com",
+    "www.acemap.info",
+    "www.journalfilter.com",
+    "ctv.veeva.com",
+    "meddatax.com",
+    "biotechhunter.com",
+    "cdek.wustl.edu",
+    "neals.org",
 }
 
 
@@ -156,8 +210,10 @@ def test_primary_domain_rule_matches_whole_labels_and_ignores_port_case_and_root
     _edit(data / "outcomes.csv", 1, "source_url", "https://pmc.ncbi.nlm.nih.gov.example.com/articles/PMC6175096")
     issues = [str(i) for i in validate_data(data)]
     assert not any(i.startswith("outcomes.csv, line 2,") for i in issues), issues
-    assert any(i.startswith("outcomes.csv, line 3, column 'source_url': 'pmc.ncbi.nlm.nih.gov.example.com' is not on the list")
-               for i in issues), issues
+    assert any(
+        i.startswith("outcomes.csv, line 3, column 'source_url': 'pmc.ncbi.nlm.nih.gov.example.com' is not on the list")
+        for i in issues
+    ), issues
 
 
 def test_relabelling_a_mirror_row_secondary_clears_the_issue(tmp_path):
@@ -183,10 +239,23 @@ def test_a_public_claim_is_its_own_primary_source_but_a_synthesis_claim_is_not(t
     data = _copy(tmp_path)
     claims = pd.read_csv(data / "claims.csv", dtype=str, keep_default_na=False)
     page = "https://stem-cell-clinic.example/als"
-    extra = pd.DataFrame([
-        {**claims.iloc[0].to_dict(), "claim_id": "clinic_claim_as_synthesis", "source_url": page, "status": "verified"},
-        {**claims.iloc[0].to_dict(), "synthesis": "public", "claim_id": "clinic_claim", "source_url": page, "status": "verified"},
-    ])
+    extra = pd.DataFrame(
+        [
+            {
+                **claims.iloc[0].to_dict(),
+                "claim_id": "clinic_claim_as_synthesis",
+                "source_url": page,
+                "status": "verified",
+            },
+            {
+                **claims.iloc[0].to_dict(),
+                "synthesis": "public",
+                "claim_id": "clinic_claim",
+                "source_url": page,
+                "status": "verified",
+            },
+        ]
+    )
     pd.concat([claims, extra]).to_csv(data / "claims.csv", index=False, lineterminator="\n")
     source_issues = {i.line for i in validate_data(data) if i.file == "claims.csv" and i.column == "source_url"}
     assert source_issues == {len(claims) + 2}

@@ -82,8 +82,14 @@ def test_two_group_means_match_metafor(ref):
     measure, vtype = ref["name"].split("_")
     kwargs = {} if measure == "ROM" else {"vtype": vtype}
     res = MEANS_FUNCS[measure](
-        d["m1i"], d["sd1i"], d["n1i"], d["m2i"], d["sd2i"], d["n2i"],
-        labels=DATA["normand1999"]["labels"], **kwargs,
+        d["m1i"],
+        d["sd1i"],
+        d["n1i"],
+        d["m2i"],
+        d["sd2i"],
+        d["n2i"],
+        labels=DATA["normand1999"]["labels"],
+        **kwargs,
     )
     assert res.measure == measure
     assert res.labels == DATA["normand1999"]["labels"]
@@ -191,7 +197,11 @@ def test_pre_post_match_metafor(group, name):
         res = mean_change(**common, sd_pre=d["sd_pre"], sd_post=d["sd_post"], ri=d["ri"])
     elif name.startswith("SMCC"):
         res = standardized_mean_change(
-            **common, standardizer="change", sd_pre=d["sd_pre"], sd_post=d["sd_post"], ri=d["ri"],
+            **common,
+            standardizer="change",
+            sd_pre=d["sd_pre"],
+            sd_post=d["sd_post"],
+            ri=d["ri"],
             vtype=name.split("_")[1],
         )
     else:
@@ -212,8 +222,11 @@ def test_smcr_reproduces_morris_2008_table_5():
 
 def test_reported_change_sd_and_mean_change_give_the_same_result():
     d = _morris("treatment")
-    sd_change = np.sqrt(np.square(d["sd_pre"]) + np.square(d["sd_post"])
-                        - 2 * np.array(d["ri"]) * np.array(d["sd_pre"]) * np.array(d["sd_post"]))
+    sd_change = np.sqrt(
+        np.square(d["sd_pre"])
+        + np.square(d["sd_post"])
+        - 2 * np.array(d["ri"]) * np.array(d["sd_pre"]) * np.array(d["sd_post"])
+    )
     change = np.array(d["m_post"]) - np.array(d["m_pre"])
     a = standardized_mean_change(change=change, n=d["ni"], sd_change=sd_change, standardizer="change")
     _assert_matches(a, _effect("morris2008_treatment", "SMCC_LS"))
@@ -337,8 +350,14 @@ LABELS = ["Mazzini 2012", "Petrou 2016", "Oh 2018"]
 
 
 def _md_args(**override):
-    args = {"mean1": [1.0, 2.0, 3.0], "sd1": [1.0, 1.0, 1.0], "n1": [10, 10, 10],
-            "mean2": [0.5, 0.5, 0.5], "sd2": [1.0, 1.0, 1.0], "n2": [10, 10, 10]}
+    args = {
+        "mean1": [1.0, 2.0, 3.0],
+        "sd1": [1.0, 1.0, 1.0],
+        "n1": [10, 10, 10],
+        "mean2": [0.5, 0.5, 0.5],
+        "sd2": [1.0, 1.0, 1.0],
+        "n2": [10, 10, 10],
+    }
     args.update(override)
     return args
 
@@ -412,8 +431,14 @@ def test_two_by_two_bad_input_names_study_and_column(func, override, study, colu
 )
 @pytest.mark.parametrize("func", [mean_change, slope_change])
 def test_pre_post_bad_input_names_study_and_column(func, override, study, column, what):
-    args = {"mean_pre": [1.0, 2.0, 3.0], "mean_post": [2.0, 2.0, 2.0], "n": [10, 10, 10],
-            "sd_pre": [1.0, 1.0, 1.0], "sd_post": [1.5, 1.5, 1.5], "ri": 0.5}
+    args = {
+        "mean_pre": [1.0, 2.0, 3.0],
+        "mean_post": [2.0, 2.0, 2.0],
+        "n": [10, 10, 10],
+        "sd_pre": [1.0, 1.0, 1.0],
+        "sd_post": [1.5, 1.5, 1.5],
+        "ri": 0.5,
+    }
     args.update(override)
     if func is slope_change:
         args["pre_slope"], args["post_slope"] = args.pop("mean_pre"), args.pop("mean_post")

@@ -30,17 +30,27 @@ def test_entry_names_the_script_under_analyses_and_refuses_empty_or_multiline_te
 
 
 def test_index_lists_every_figure_with_its_question_caption_and_script(tmp_path):
-    _analysis(tmp_path, "cochrane_pub3", {"prisma": ("How many studies were found?", "Counts | not reported shown as such.",
-                                                     "cochrane_2019_pub3.py"),
-                                          "forest_continuous": ("Did the cells change ALSFRS-R?", "MD with 95% CI.",
-                                                                "cochrane_2019_pub3.py")})
-    _analysis(tmp_path, "summary", {"summary_forest": ("What is known across outcomes?", "One row per result.",
-                                                       "summary_forest.py")}, svg=False)
+    _analysis(
+        tmp_path,
+        "cochrane_pub3",
+        {
+            "prisma": ("How many studies were found?", "Counts | not reported shown as such.", "cochrane_2019_pub3.py"),
+            "forest_continuous": ("Did the cells change ALSFRS-R?", "MD with 95% CI.", "cochrane_2019_pub3.py"),
+        },
+    )
+    _analysis(
+        tmp_path,
+        "summary",
+        {"summary_forest": ("What is known across outcomes?", "One row per result.", "summary_forest.py")},
+        svg=False,
+    )
     text = figure_index(tmp_path)
     assert text.startswith("# Figures\n")
     assert "## cochrane_pub3/" in text and "Made by `analyses/cochrane_2019_pub3.py`." in text
-    assert ("| [prisma](cochrane_pub3/prisma.png) ([svg](cochrane_pub3/prisma.svg)) | How many studies were found? | "
-            "Counts \\| not reported shown as such. |") in text
+    assert (
+        "| [prisma](cochrane_pub3/prisma.png) ([svg](cochrane_pub3/prisma.svg)) | How many studies were found? | "
+        "Counts \\| not reported shown as such. |"
+    ) in text
     assert "| [summary_forest](summary/summary_forest.png) | What is known across outcomes? |" in text
     # sections and rows in a stable order
     assert text.index("## cochrane_pub3/") < text.index("## summary/")

@@ -20,7 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("script", ["gallery.py", "public_claims.py", "prepost_stress_test.py"])
 def test_analysis_figures_are_print_ready(script, tmp_path):
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", ALSMETA_CHECK_FIGURES="1", ALSMETA_FIGURES=str(tmp_path))
-    done = subprocess.run([sys.executable, str(ROOT / "analyses" / script)], cwd=ROOT, env=env, capture_output=True, text=True)
+    env = dict(
+        os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", ALSMETA_CHECK_FIGURES="1", ALSMETA_FIGURES=str(tmp_path)
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "analyses" / script)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, f"{script}:\n{done.stderr[-3000:]}"
     assert list(tmp_path.rglob("*.png")), "the script wrote no figure"

@@ -10,7 +10,6 @@ labels.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -35,8 +34,25 @@ def _quiet(func, *args, **kwargs):
 
 
 # ================================================================== 1. confidence level
-BAD_LEVELS = [0, 1, 100, 1.0, 100.0, -0.5, -95, 0.0, float("nan"), float("inf"), -float("inf"), True, False, "0.95",
-              "95", None, [0.95]]
+BAD_LEVELS = [
+    0,
+    1,
+    100,
+    1.0,
+    100.0,
+    -0.5,
+    -95,
+    0.0,
+    float("nan"),
+    float("inf"),
+    -float("inf"),
+    True,
+    False,
+    "0.95",
+    "95",
+    None,
+    [0.95],
+]
 
 LEVEL_CALLS = {
     "pool": lambda lv: am.pool(YI, VI, level=lv),
@@ -46,8 +62,7 @@ LEVEL_CALLS = {
     "estimator_sweep": lambda lv: am.estimator_sweep(YI, VI, methods=["DL"], tests=["z"], level=lv),
     "bootstrap": lambda lv: am.bootstrap(am.pool(YI, VI), n_boot=10, seed=1, level=lv),
     "bayes_meta": lambda lv: am.bayes_meta(YI, VI, tau_scale=0.5, level=lv),
-    "fit_regression_many": lambda lv: fit_regression_many(YI, VI, np.column_stack([np.ones(13), LAT]),
-                                                                     level=lv),
+    "fit_regression_many": lambda lv: fit_regression_many(YI, VI, np.column_stack([np.ones(13), LAT]), level=lv),
 }
 
 
@@ -207,11 +222,22 @@ def test_moderators_and_groups_given_as_series_are_aligned():
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [
-        ({"tau2": "0.1"}, "tau2"), ({"tau2": True}, "tau2"), ({"tau2": -0.1}, "tau2"), ({"tau2": float("nan")}, "tau2"),
-        ({"maxiter": 0}, "maxiter"), ({"maxiter": 2.5}, "maxiter"), ({"maxiter": "100"}, "maxiter"),
-        ({"maxiter": -1}, "maxiter"), ({"maxiter": float("inf")}, "maxiter"),
-        ({"tol": 0}, "tol"), ({"tol": -1e-8}, "tol"), ({"tol": float("nan")}, "tol"), ({"tol": float("inf")}, "tol"),
-        ({"tol": "1e-8"}, "tol"), ({"method": "XYZ"}, "method"), ({"test": "wald"}, "test"),
+        ({"tau2": "0.1"}, "tau2"),
+        ({"tau2": True}, "tau2"),
+        ({"tau2": -0.1}, "tau2"),
+        ({"tau2": float("nan")}, "tau2"),
+        ({"maxiter": 0}, "maxiter"),
+        ({"maxiter": 2.5}, "maxiter"),
+        ({"maxiter": "100"}, "maxiter"),
+        ({"maxiter": -1}, "maxiter"),
+        ({"maxiter": float("inf")}, "maxiter"),
+        ({"tol": 0}, "tol"),
+        ({"tol": -1e-8}, "tol"),
+        ({"tol": float("nan")}, "tol"),
+        ({"tol": float("inf")}, "tol"),
+        ({"tol": "1e-8"}, "tol"),
+        ({"method": "XYZ"}, "method"),
+        ({"test": "wald"}, "test"),
         ({"na_action": "ignore"}, "na_action"),
     ],
 )
@@ -222,8 +248,14 @@ def test_pool_arguments_are_checked_at_the_door(kwargs, name):
 
 @pytest.mark.parametrize(
     ("kwargs", "name"),
-    [({"tau2": "0.1"}, "tau2"), ({"maxiter": 0}, "maxiter"), ({"tol": 0}, "tol"), ({"chunk_size": 0}, "chunk_size"),
-     ({"chunk_size": 1.5}, "chunk_size"), ({"confint": "yes"}, "confint")],
+    [
+        ({"tau2": "0.1"}, "tau2"),
+        ({"maxiter": 0}, "maxiter"),
+        ({"tol": 0}, "tol"),
+        ({"chunk_size": 0}, "chunk_size"),
+        ({"chunk_size": 1.5}, "chunk_size"),
+        ({"confint": "yes"}, "confint"),
+    ],
 )
 def test_pool_many_arguments_are_checked(kwargs, name):
     with pytest.raises(AlsmetaInputError, match=name):
@@ -313,9 +345,21 @@ def test_pool_many_nan_in_use_names_row_and_column():
 # ================================================================== 7. duplicate labels
 def test_duplicate_labels_are_made_unique_as_metafor_does():
     """dat.bcg has two trials labelled 'Rosenthal et al'; metafor makes them 'Rosenthal et al.1' and '.2'."""
-    labels = ["Aronson", "Ferguson & Simes", "Rosenthal et al", "Hart & Sutherland", "Frimodt-Moller et al",
-              "Stein & Aronson", "Vandiviere et al", "TPT Madras", "Coetzee & Berjak", "Rosenthal et al",
-              "Comstock et al", "Comstock & Webster", "Comstock et al"]
+    labels = [
+        "Aronson",
+        "Ferguson & Simes",
+        "Rosenthal et al",
+        "Hart & Sutherland",
+        "Frimodt-Moller et al",
+        "Stein & Aronson",
+        "Vandiviere et al",
+        "TPT Madras",
+        "Coetzee & Berjak",
+        "Rosenthal et al",
+        "Comstock et al",
+        "Comstock & Webster",
+        "Comstock et al",
+    ]
     with pytest.warns(am.AlsmetaWarning, match="'Rosenthal et al', 'Comstock et al'"):
         fit = am.pool(YI, VI, labels=labels)
     assert fit.labels[2] == "Rosenthal et al.1" and fit.labels[9] == "Rosenthal et al.2"

@@ -74,14 +74,18 @@ def test_directory_and_missing_file(tmp_path):
 
 def test_mixed_decimal_marks_are_refused(tmp_path):
     path = _csv(tmp_path, "yi;vi\n0,1;0,01\n0.2;0,02\n")
-    with pytest.raises(CsvInputError, match=r"column 'yi' mixes decimal points \(line 3: '0.2'\) and decimal commas \(line 2: '0,1'\)"):
+    with pytest.raises(
+        CsvInputError, match=r"column 'yi' mixes decimal points \(line 3: '0.2'\) and decimal commas \(line 2: '0,1'\)"
+    ):
         read_effects_csv(path, ["yi", "vi"])
 
 
 def test_other_decimal_mark_after_the_sniffed_lines_names_study_and_column(tmp_path):
     rows = [f"S{i};0,{i};0,01" for i in range(1, 400)] + ["S400;0.5;0,01"]
     path = _csv(tmp_path, "study;yi;vi\n" + "\n".join(rows) + "\n")
-    with pytest.raises(CsvInputError, match=r"study 'S400', column 'yi': '0.5' is not a number \(this file uses decimal commas"):
+    with pytest.raises(
+        CsvInputError, match=r"study 'S400', column 'yi': '0.5' is not a number \(this file uses decimal commas"
+    ):
         read_effects_csv(path, ["yi", "vi"], labels="study")
 
 
@@ -139,10 +143,9 @@ def test_standard_input(monkeypatch):
 
 def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path):
     path = write_text(tmp_path / "out.txt", "old\n")
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_write(path) as fh:
-            fh.write("half of the new")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), atomic_write(path) as fh:
+        fh.write("half of the new")
+        raise KeyboardInterrupt
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary file left behind
     write_text(path, "new\n")

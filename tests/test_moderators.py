@@ -19,8 +19,7 @@ import pytest
 import alsmeta as am
 from alsmeta.engine.regression import REGRESSION_METHODS, fit_regression_many
 from alsmeta.models.moderators import design_matrix, meta_regression, permutation_test, subgroup_analysis
-from conftest import load_reference
-from conftest import close, data
+from conftest import close, data, load_reference
 
 REF = load_reference("metafor_diagnostics.json")
 DATASETS = {ds["name"]: ds for ds in REF["datasets"]}
@@ -30,8 +29,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::alsmeta.AlsmetaWarning")
 
 
 def reg_cases():
-    return [pytest.param(name, i, id=f"{name}-{r['method']}-{r['test']}")
-            for name, ds in DATASETS.items() for i, r in enumerate(ds["metareg"])]
+    return [
+        pytest.param(name, i, id=f"{name}-{r['method']}-{r['test']}")
+        for name, ds in DATASETS.items()
+        for i, r in enumerate(ds["metareg"])
+    ]
 
 
 @pytest.mark.parametrize(("name", "i"), reg_cases())
@@ -40,18 +42,26 @@ def test_meta_regression_matches_rma_with_moderator(name, i, record_property):
     ref = ds["metareg"][i]
     assert "error" not in ref
     yi, vi = data(ds)
-    res = meta_regression(yi, vi, {ds["x_name"]: ds["x"]}, method=METHOD.get(ref["method"], ref["method"]),
-                          test=ref["test"])
+    res = meta_regression(
+        yi, vi, {ds["x_name"]: ds["x"]}, method=METHOD.get(ref["method"], ref["method"]), test=ref["test"]
+    )
     c = res.coefficients
     assert list(c["term"]) == ["intercept", ds["x_name"]]
     worst = max(
-        close(c["estimate"], ref["coef"], what="coef"), close(c["se"], ref["se"], what="se"),
-        close(c["statistic"], ref["zval"], what="z/t"), close(c["pvalue"], ref["pval"], what="p"),
-        close(c["ci_low"], ref["ci_lb"], what="ci_lb"), close(c["ci_high"], ref["ci_ub"], what="ci_ub"),
-        close(res.tau2, ref["tau2"], what="tau2"), close(res.qm, ref["QM"], what="QM"),
-        close(res.qm_pvalue, ref["QMp"], what="QMp"), close(res.qe, ref["QE"], what="QE"),
-        close(res.qe_pvalue, ref["QEp"], what="QEp"), close(res.i2, ref["I2"], what="I2"),
-        close(res.h2, ref["H2"], what="H2"), close(res.ll_ml, ref["ll_ML"], what="ll ML"),
+        close(c["estimate"], ref["coef"], what="coef"),
+        close(c["se"], ref["se"], what="se"),
+        close(c["statistic"], ref["zval"], what="z/t"),
+        close(c["pvalue"], ref["pval"], what="p"),
+        close(c["ci_low"], ref["ci_lb"], what="ci_lb"),
+        close(c["ci_high"], ref["ci_ub"], what="ci_ub"),
+        close(res.tau2, ref["tau2"], what="tau2"),
+        close(res.qm, ref["QM"], what="QM"),
+        close(res.qm_pvalue, ref["QMp"], what="QMp"),
+        close(res.qe, ref["QE"], what="QE"),
+        close(res.qe_pvalue, ref["QEp"], what="QEp"),
+        close(res.i2, ref["I2"], what="I2"),
+        close(res.h2, ref["H2"], what="H2"),
+        close(res.ll_ml, ref["ll_ML"], what="ll ML"),
         close(res.ll_reml, ref["ll_REML"], what="ll REML"),
     )
     if ref["method"] != "EE":
@@ -93,9 +103,18 @@ def test_intercept_only_design_reproduces_pool(method, test):
         yi, vi = data(ds)
         fit = am.pool(yi, vi, method=method, test=test)
         b = fit_regression_many(yi, vi, np.ones((yi.size, 1)), method=method, test=test)
-        for attr, got in [("estimate", b.coef[0, 0]), ("se", b.se[0, 0]), ("statistic", b.statistic[0, 0]),
-                          ("pvalue", b.pvalue[0, 0]), ("ci_low", b.ci_low[0, 0]), ("ci_high", b.ci_high[0, 0]),
-                          ("tau2", b.tau2[0]), ("q", b.qe[0]), ("i2", b.i2[0]), ("h2", b.h2[0])]:
+        for attr, got in [
+            ("estimate", b.coef[0, 0]),
+            ("se", b.se[0, 0]),
+            ("statistic", b.statistic[0, 0]),
+            ("pvalue", b.pvalue[0, 0]),
+            ("ci_low", b.ci_low[0, 0]),
+            ("ci_high", b.ci_high[0, 0]),
+            ("tau2", b.tau2[0]),
+            ("q", b.qe[0]),
+            ("i2", b.i2[0]),
+            ("h2", b.h2[0]),
+        ]:
             assert got == pytest.approx(getattr(fit, attr), rel=1e-10, abs=1e-13), (ds["name"], attr)
         if method != "CE":
             assert b.tau2_se[0] == pytest.approx(fit.tau2_se, rel=1e-9), ds["name"]
@@ -142,8 +161,13 @@ def test_meta_regression_input_errors():
 
 
 def test_design_matrix_coding():
-    X, names = design_matrix(pd.DataFrame({"g": pd.Categorical(["b", "a", "c", "a"], categories=["c", "a", "b"]),
-                                           "x": [1.0, 2.0, 3.0, 4.0]}), 4, list("ABCD"))
+    X, names = design_matrix(
+        pd.DataFrame(
+            {"g": pd.Categorical(["b", "a", "c", "a"], categories=["c", "a", "b"]), "x": [1.0, 2.0, 3.0, 4.0]}
+        ),
+        4,
+        list("ABCD"),
+    )
     assert names == ["intercept", "g[a]", "g[b]", "x"]
     assert X[:, 1].tolist() == [0, 1, 0, 1] and X[:, 2].tolist() == [1, 0, 0, 0]
     X, names = design_matrix(["u", "v", "u", "w"], 4, list("ABCD"))
@@ -177,8 +201,13 @@ def test_subgroups_match_separate_fits_and_wald_test(name, key, record_property)
     assert list(t["k"]) == [s["k"] for s in sep] and res.q_between_df == ref["Qb_df"]
     com = subgroup_analysis(*data(ds), ds["group"], method=method, tau2="common")
     c = ref["common"]
-    worst = max(worst, close(com.q_between, c["QM"], what="QM"), close(com.q_between_pvalue, c["QMp"], what="QMp"),
-                close(com.regression.estimate, c["coef"], what="coef"), close(com.regression.qe, c["QE"], what="QE"))
+    worst = max(
+        worst,
+        close(com.q_between, c["QM"], what="QM"),
+        close(com.q_between_pvalue, c["QMp"], what="QMp"),
+        close(com.regression.estimate, c["coef"], what="coef"),
+        close(com.regression.qe, c["QE"], what="QE"),
+    )
     if method != "CE":
         worst = max(worst, close(com.tau2_common, c["tau2"], what="common tau2"))
         # subgroup estimates under the common tau2 are the cell means of the factor regression

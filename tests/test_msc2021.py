@@ -41,19 +41,46 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = "msc2021_reconstruction.py"
 NEURONEWS = "https://neuronewsinternational.com/nurown-demonstrates-a-statistically-significant-effect-in-als-patients/"
 NEUROLOGYADVISOR = "https://www.neurologyadvisor.com/topics/neuromuscular-disorders/mesenchymal-neurotrophic-growth-factor-cells-may-slow-als/2/"
-FIGURES = ["forest_alsfrs_r_first_follow_up", "forest_alsfrs_r_6_months", "forest_fvc", "sweep_estimator_by_test",
-           "sensitivity_data_choices", "bayes_posteriors", "empirical_null", "claims", "transience", "availability"]
-TABLES = ["candidates.csv", "effects.csv", "not_assessable.csv", "claims.csv", "claims.md", "reconstruction.md",
-          "sweep_alsfrs_r_first.csv", "sweep_fvc_all_msc.csv", "sweep_alsfrs_r_6mo_all_msc.csv", "numbers.json", "availability.csv"]
+FIGURES = [
+    "forest_alsfrs_r_first_follow_up",
+    "forest_alsfrs_r_6_months",
+    "forest_fvc",
+    "sweep_estimator_by_test",
+    "sensitivity_data_choices",
+    "bayes_posteriors",
+    "empirical_null",
+    "claims",
+    "transience",
+    "availability",
+]
+TABLES = [
+    "candidates.csv",
+    "effects.csv",
+    "not_assessable.csv",
+    "claims.csv",
+    "claims.md",
+    "reconstruction.md",
+    "sweep_alsfrs_r_first.csv",
+    "sweep_fvc_all_msc.csv",
+    "sweep_alsfrs_r_6mo_all_msc.csv",
+    "numbers.json",
+    "availability.csv",
+]
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _run(workdir: Path) -> None:
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
-    done = subprocess.run([sys.executable, str(workdir / "analyses" / SCRIPT)], cwd=workdir, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(workdir / "analyses" / SCRIPT)], cwd=workdir, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, f"{SCRIPT} failed:\n{done.stderr}"
 
 
@@ -76,7 +103,13 @@ def numbers(run) -> dict:
 
 def _value(study, outcome, timepoint, arm, statistic, source_url=None) -> float:
     out = pd.read_csv(ROOT / "data" / "outcomes.csv", dtype=str, keep_default_na=False)
-    rows = out[(out.study_id == study) & (out.outcome == outcome) & (out.timepoint == timepoint) & (out.arm == arm) & (out.statistic == statistic)]
+    rows = out[
+        (out.study_id == study)
+        & (out.outcome == outcome)
+        & (out.timepoint == timepoint)
+        & (out.arm == arm)
+        & (out.statistic == statistic)
+    ]
     if source_url is not None:
         rows = rows[rows.source_url == source_url]
     assert len(rows) == 1, (study, outcome, timepoint, arm, statistic)
@@ -117,12 +150,23 @@ def _bayes_prob_above(y, se, scale, threshold):
     def parts(tau):
         w = 1 / (s2 + tau**2)
         m = (w * y).sum() / w.sum()
-        dens = np.prod(w) ** 0.5 / w.sum() ** 0.5 * math.exp(-0.5 * (w * (y - m) ** 2).sum()) * stats.halfnorm.pdf(tau, scale=scale)
+        dens = (
+            np.prod(w) ** 0.5
+            / w.sum() ** 0.5
+            * math.exp(-0.5 * (w * (y - m) ** 2).sum())
+            * stats.halfnorm.pdf(tau, scale=scale)
+        )
         return dens, m, 1 / math.sqrt(w.sum())
 
     z = integrate.quad(lambda t: parts(t)[0], 0, 12 * scale, epsabs=0, epsrel=1e-12, limit=200)[0]
-    num = integrate.quad(lambda t: parts(t)[0] * stats.norm.sf(threshold, parts(t)[1], parts(t)[2]), 0, 12 * scale,
-                         epsabs=0, epsrel=1e-12, limit=200)[0]
+    num = integrate.quad(
+        lambda t: parts(t)[0] * stats.norm.sf(threshold, parts(t)[1], parts(t)[2]),
+        0,
+        12 * scale,
+        epsabs=0,
+        epsrel=1e-12,
+        limit=200,
+    )[0]
     return num / z
 
 
@@ -135,7 +179,10 @@ def _oh(outcome, timepoint, arm):
 
 
 def _kim(per_month=True):
-    pre, post, p, n = (_value("kim2009", "alsfrs_r_slope", "lead-in vs follow-up", "msc", s) for s in ("slope_pre", "slope_post", "p", "n"))
+    pre, post, p, n = (
+        _value("kim2009", "alsfrs_r_slope", "lead-in vs follow-up", "msc", s)
+        for s in ("slope_pre", "slope_post", "p", "n")
+    )
     change = pre - post  # printed as positive rates of decline: -post - (-pre)
     se = _paired_t_se(change, p, int(n))
     f = 3.0 if per_month else 1.0
@@ -144,7 +191,9 @@ def _kim(per_month=True):
 
 def _petrou(name, source):
     tp = "3-month run-in vs 6 months after transplantation"
-    pre, post, p = (_value("petrou2016", name, tp, "it_and_im_it_regression", s, source) for s in ("slope_pre", "slope_post", "p"))
+    pre, post, p = (
+        _value("petrou2016", name, tp, "it_and_im_it_regression", s, source) for s in ("slope_pre", "slope_post", "p")
+    )
     n = sum(_value("petrou2016", "alsfrs_r_slope", tp, arm, "n") for arm in ("it", "im_it"))
     return post - pre, _paired_t_se(post - pre, p, int(n)), int(n)
 
@@ -175,7 +224,11 @@ def test_within_patient_effects_recomputed_from_raw_rows(numbers):
         "oh2018_control_fvc_first_follow_up": ("fvc_pct_slope_change", "lead-in vs follow-up", "control"),
     }.items():
         y, se, n = _oh(*args)
-        assert eff[key]["yi"] == pytest.approx(y, rel=1e-9) and eff[key]["se"] == pytest.approx(se, rel=1e-9) and eff[key]["n"] == n
+        assert (
+            eff[key]["yi"] == pytest.approx(y, rel=1e-9)
+            and eff[key]["se"] == pytest.approx(se, rel=1e-9)
+            and eff[key]["n"] == n
+        )
     ky, kse = _kim()
     assert ky == pytest.approx(0.38, rel=1e-12)
     assert eff["kim2009_alsfrs_r"]["yi"] == pytest.approx(ky, rel=1e-9)
@@ -186,9 +239,13 @@ def test_within_patient_effects_recomputed_from_raw_rows(numbers):
     py, pse, pn = _petrou("alsfrs_r_slope", NEURONEWS)
     assert (py, pn) == (pytest.approx(0.6), 20)
     assert eff["petrou2016_alsfrs_r_neuronews"]["se"] == pytest.approx(pse, rel=1e-9)
-    assert eff["petrou2016_alsfrs_r_neurologyadvisor"]["yi"] == pytest.approx(_petrou("alsfrs_r_slope", NEUROLOGYADVISOR)[0], rel=1e-9)
+    assert eff["petrou2016_alsfrs_r_neurologyadvisor"]["yi"] == pytest.approx(
+        _petrou("alsfrs_r_slope", NEUROLOGYADVISOR)[0], rel=1e-9
+    )
     fy, fse, _ = _petrou("fvc_pct_slope", NEURONEWS)
-    assert eff["petrou2016_fvc_neuronews"]["yi"] == pytest.approx(fy, rel=1e-9) and eff["petrou2016_fvc_neuronews"]["se"] == pytest.approx(fse, rel=1e-9)
+    assert eff["petrou2016_fvc_neuronews"]["yi"] == pytest.approx(fy, rel=1e-9) and eff["petrou2016_fvc_neuronews"][
+        "se"
+    ] == pytest.approx(fse, rel=1e-9)
     # secondary and sign-ambiguous values are marked as such
     assert eff["petrou2016_alsfrs_r_neuronews"]["status"] == "secondary"
     assert any("sign" in f for f in eff["petrou2016_alsfrs_r_neurologyadvisor"]["flags"])
@@ -203,8 +260,14 @@ def test_primary_pool_recomputed_and_z_versus_hksj(numbers):
     assert got["k"] == 2 and got["n"] == 54 and got["status"] == "verified"
     assert got["reml_z"]["tau2"] == pytest.approx(ref["tau2"], rel=1e-6)
     assert got["reml_z"]["estimate"] == pytest.approx(ref["estimate"], rel=1e-8)
-    assert (got["reml_z"]["ci_low"], got["reml_z"]["ci_high"]) == (pytest.approx(ref["z"][0], rel=1e-6, abs=1e-8), pytest.approx(ref["z"][1], rel=1e-6))
-    assert (got["reml_hksj"]["ci_low"], got["reml_hksj"]["ci_high"]) == (pytest.approx(ref["hksj"][0], rel=1e-6), pytest.approx(ref["hksj"][1], rel=1e-6))
+    assert (got["reml_z"]["ci_low"], got["reml_z"]["ci_high"]) == (
+        pytest.approx(ref["z"][0], rel=1e-6, abs=1e-8),
+        pytest.approx(ref["z"][1], rel=1e-6),
+    )
+    assert (got["reml_hksj"]["ci_low"], got["reml_hksj"]["ci_high"]) == (
+        pytest.approx(ref["hksj"][0], rel=1e-6),
+        pytest.approx(ref["hksj"][1], rel=1e-6),
+    )
     # the published-style z interval excludes no change (barely); HKSJ with 1 df does not: the conclusion depends on the test
     assert 0 < got["reml_z"]["ci_low"] < 0.01
     assert got["reml_hksj"]["ci_low"] < -4 and got["reml_hksj"]["ci_high"] > 5
@@ -213,29 +276,37 @@ def test_primary_pool_recomputed_and_z_versus_hksj(numbers):
     excl = sweep[sweep.ci_low > 0]
     assert set(excl.test) == {"z"} and len(excl) == 10
     # FVC with the secondary MSC-NTF report: heterogeneous, inconclusive under every specification
-    fvc = _reml([_oh("fvc_pct_slope_change", "lead-in vs follow-up", "msc")[0], _petrou("fvc_pct_slope", NEURONEWS)[0]],
-                [_oh("fvc_pct_slope_change", "lead-in vs follow-up", "msc")[1], _petrou("fvc_pct_slope", NEURONEWS)[1]])
+    fvc = _reml(
+        [_oh("fvc_pct_slope_change", "lead-in vs follow-up", "msc")[0], _petrou("fvc_pct_slope", NEURONEWS)[0]],
+        [_oh("fvc_pct_slope_change", "lead-in vs follow-up", "msc")[1], _petrou("fvc_pct_slope", NEURONEWS)[1]],
+    )
     assert numbers["pools"]["fvc_all_msc"]["reml_z"]["estimate"] == pytest.approx(fvc["estimate"], rel=1e-6)
     sw = pd.DataFrame(numbers["sweeps"]["fvc_all_msc"])
     assert ((sw.ci_low < 0) & (sw.ci_high > 0)).all()
 
 
 def test_single_study_pools_are_the_study(numbers):
-    for key, args in {"alsfrs_r_6mo": ("alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "msc"),
-                      "fvc_first": ("fvc_pct_slope_change", "lead-in vs follow-up", "msc")}.items():
+    for key, args in {
+        "alsfrs_r_6mo": ("alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months", "msc"),
+        "fvc_first": ("fvc_pct_slope_change", "lead-in vs follow-up", "msc"),
+    }.items():
         y, se, _ = _oh(*args)
         got = numbers["pools"][key]["reml_z"]
         z = stats.norm.isf(0.025)
         assert got["k"] == 1
         assert got["estimate"] == pytest.approx(y, rel=1e-9)
-        assert got["ci_low"] == pytest.approx(y - z * se, rel=1e-9) and got["ci_high"] == pytest.approx(y + z * se, rel=1e-9)
+        assert got["ci_low"] == pytest.approx(y - z * se, rel=1e-9) and got["ci_high"] == pytest.approx(
+            y + z * se, rel=1e-9
+        )
 
 
 def test_empirical_null(numbers):
     null = numbers["empirical_null"]
-    for key, (outcome, tp) in {"alsfrs_r_first_follow_up": ("alsfrs_r_slope_change", "lead-in vs follow-up"),
-                               "alsfrs_r_6_months": ("alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months"),
-                               "fvc_first_follow_up": ("fvc_pct_slope_change", "lead-in vs follow-up")}.items():
+    for key, (outcome, tp) in {
+        "alsfrs_r_first_follow_up": ("alsfrs_r_slope_change", "lead-in vs follow-up"),
+        "alsfrs_r_6_months": ("alsfrs_r_slope_change", "lead-in vs follow-up up to 6 months"),
+        "fvc_first_follow_up": ("fvc_pct_slope_change", "lead-in vs follow-up"),
+    }.items():
         ty, tse, _ = _oh(outcome, tp, "msc")
         cy, cse, _ = _oh(outcome, tp, "control")
         assert null[key]["untreated"]["estimate"] == pytest.approx(cy, rel=1e-9)
@@ -257,7 +328,9 @@ def test_bayesian_probabilities_recomputed(numbers):
     b = numbers["bayes"]["alsfrs_r_first"]["flat_mu_prior"]
     for scale in (0.1, 0.25, 0.5, 1.0):
         for t in (0.0, 0.25, 0.5):
-            assert b[f"{scale:g}"]["prob_mu_above"][f"{t:g}"] == pytest.approx(_bayes_prob_above([oy, ky], [ose, kse], scale, t), rel=1e-7)
+            assert b[f"{scale:g}"]["prob_mu_above"][f"{t:g}"] == pytest.approx(
+                _bayes_prob_above([oy, ky], [ose, kse], scale, t), rel=1e-7
+            )
     probs = [b[f"{s:g}"]["prob_mu_above"]["0"] for s in (0.1, 0.25, 0.5, 1.0)]
     assert probs == sorted(probs, reverse=True) and 0.9 < probs[-1] < probs[0] < 1
     # a very wide normal prior on mu gives nearly the flat-prior answer
@@ -294,9 +367,13 @@ def test_every_published_claim_has_its_verdict(numbers, run):
     assert (table.reason != "").all() and set(table.verdict) <= {REPRODUCED, CONTRADICTED, NOT_ASSESSABLE}
 
 
-POSITIVE = "it_msc_transient_alsfrs_benefit|positive effect: slower ALSFRS-R decline after intrathecal MSC (first follow-up)"
+POSITIVE = (
+    "it_msc_transient_alsfrs_benefit|positive effect: slower ALSFRS-R decline after intrathecal MSC (first follow-up)"
+)
 SLOWING = "it_msc_transient_alsfrs_benefit|transience: the slowing of progression is transient (the between-arm gain accrues more slowly after month 4)"
-FADING = "it_msc_transient_alsfrs_benefit|other reading: the gain fades (the between-arm difference shrinks after month 4)"
+FADING = (
+    "it_msc_transient_alsfrs_benefit|other reading: the gain fades (the between-arm difference shrinks after month 4)"
+)
 
 
 def test_claim_components(numbers):
@@ -307,7 +384,11 @@ def test_claim_components(numbers):
     assert c[SLOWING]["verdict"] == NOT_ASSESSABLE and c[FADING]["verdict"] == NOT_ASSESSABLE
     it = c["fvc_worse_all|intrathecal MSC"]
     y, se, _ = _oh("fvc_pct_slope_change", "lead-in vs follow-up", "msc")
-    assert it["verdict"] == REPRODUCED and it["estimate"] == pytest.approx(y) and it["ci_high"] == pytest.approx(y + stats.norm.isf(0.025) * se)
+    assert (
+        it["verdict"] == REPRODUCED
+        and it["estimate"] == pytest.approx(y)
+        and it["ci_high"] == pytest.approx(y + stats.norm.isf(0.025) * se)
+    )
     assert c["fvc_worse_all|MSC-NTF (intrathecal \u00b1 intramuscular)"]["verdict"] == CONTRADICTED
     assert c["fvc_worse_all|NSC"]["verdict"] == NOT_ASSESSABLE and c["fvc_worse_all|MNC"]["verdict"] == NOT_ASSESSABLE
 
@@ -321,7 +402,13 @@ def test_candidate_counts(numbers):
     # independent check of the NSC maximum from studies.csv: one report per patient cohort, largest n each
     st = pd.read_csv(ROOT / "data" / "studies.csv", dtype=str, keep_default_na=False).set_index("study_id")
     largest = max(int(st.loc[s, "n_treated"]) for s in ("glass2012", "riley2014", "feldman2014"))
-    assert largest + int(st.loc["glass2016", "n_treated"]) + int(st.loc["mazzini2019", "n_treated"]) + int(st.loc["jns2016_autologous_nsc", "n_treated"]) == 56
+    assert (
+        largest
+        + int(st.loc["glass2016", "n_treated"])
+        + int(st.loc["mazzini2019", "n_treated"])
+        + int(st.loc["jns2016_autologous_nsc", "n_treated"])
+        == 56
+    )
     mnc = st[(st.cell_type == "MNC") & (st.publication_status == "published")]
     assert list(mnc[mnc.n_treated == "11"].index) == ["blanquer2012"]
     table = pd.DataFrame(numbers["candidates"]["table"])
@@ -331,7 +418,15 @@ def test_candidate_counts(numbers):
 def test_not_poolable_studies_are_listed(run):
     frame = pd.read_csv(run[0] / "not_assessable.csv")
     text = " ".join(frame.study)
-    for name in ("Syková 2017", "Petrou 2016 (phase 1/2 IT", "Mazzini 2019", "Blanquer 2012", "Karussis 2010", "Staff 2016", "Glass 2016"):
+    for name in (
+        "Syková 2017",
+        "Petrou 2016 (phase 1/2 IT",
+        "Mazzini 2019",
+        "Blanquer 2012",
+        "Karussis 2010",
+        "Staff 2016",
+        "Glass 2016",
+    ):
         assert name in text, name
     assert (frame.why_not_pooled.str.len() > 0).all()
 
@@ -357,7 +452,10 @@ def test_direction_verdict_rule():
     assert direction_verdict(-1.0, -1.8, -0.2, 2, "increase")[0] == CONTRADICTED
     assert direction_verdict(0.5, -0.1, 1.1, 2, "increase")[0] == NOT_ASSESSABLE
     assert direction_verdict(-1.0, -1.8, -0.2, 1, "decrease")[0] == REPRODUCED
-    assert direction_verdict(math.nan, math.nan, math.nan, 0, "decrease") == (NOT_ASSESSABLE, "no usable number (k = 0)")
+    assert direction_verdict(math.nan, math.nan, math.nan, 0, "decrease") == (
+        NOT_ASSESSABLE,
+        "no usable number (k = 0)",
+    )
     with pytest.raises(AlsmetaInputError):
         direction_verdict(1.0, 0.0, 2.0, 1, "up")
     assert overall_verdict([(REPRODUCED, True), (NOT_ASSESSABLE, True)]) == NOT_ASSESSABLE
@@ -375,7 +473,10 @@ def test_positive_component_verdict_follows_the_primary_hksj_analysis(numbers, r
     ky, kse = _kim()
     ref = _reml([oy, ky], [ose, kse])
     pos = numbers["claims"][POSITIVE]
-    assert (pos["ci_low"], pos["ci_high"]) == (pytest.approx(ref["hksj"][0], rel=1e-6), pytest.approx(ref["hksj"][1], rel=1e-6))
+    assert (pos["ci_low"], pos["ci_high"]) == (
+        pytest.approx(ref["hksj"][0], rel=1e-6),
+        pytest.approx(ref["hksj"][1], rel=1e-6),
+    )
     assert pos["verdict"] == NOT_ASSESSABLE
     assert pos["analysis"] == "REML + HKSJ, t(1), k = 2"
     assert numbers["primary_analysis"]["method"] == "REML" and numbers["primary_analysis"]["test"] == "knha"
@@ -395,7 +496,10 @@ def test_forest_subtotal_is_the_primary_hksj_interval(numbers, run):
     ref = _reml([oy, ky], [ose, kse])
     sub = numbers["forest_subgroups"]["alsfrs_r_first"]["MSC, intrathecal"]["primary_reml_hksj"]
     assert sub["test"] == "knha" and sub["df"] == 1
-    assert (sub["ci_low"], sub["ci_high"]) == (pytest.approx(ref["hksj"][0], rel=1e-6), pytest.approx(ref["hksj"][1], rel=1e-6))
+    assert (sub["ci_low"], sub["ci_high"]) == (
+        pytest.approx(ref["hksj"][0], rel=1e-6),
+        pytest.approx(ref["hksj"][1], rel=1e-6),
+    )
     svg = (run[0] / "forest_alsfrs_r_first_follow_up.svg").read_text()
     hksj_text = f"{ref['estimate']:.2f} [{ref['hksj'][0]:.2f}, {ref['hksj'][1]:.2f}]".replace("-", "\u2212")
     z_text = f"{ref['estimate']:.2f} [{ref['z'][0]:.2f}, {ref['z'][1]:.2f}]".replace("-", "\u2212")
@@ -418,7 +522,11 @@ def test_sweep_counts_distinct_analyses(numbers):
     distinct = _distinct(rows)
     holds = [d for d in distinct if d[1] > 0]
     got = numbers["sweep_agreement"]["alsfrs_r_first"]
-    assert (got["combinations"], got["distinct"], got["holds_distinct"]) == (len(rows), len(distinct), len(holds)) == (44, 20, 6)
+    assert (
+        (got["combinations"], got["distinct"], got["holds_distinct"])
+        == (len(rows), len(distinct), len(holds))
+        == (44, 20, 6)
+    )
     assert got["holds_combinations"] == 10
     z = _distinct([r for r in rows if r["test"] == "z"])
     assert got["z"] == {"combinations": 11, "distinct": len(z), "holds_distinct": sum(d[1] > 0 for d in z)}
@@ -460,7 +568,9 @@ def test_window_increments_recomputed_from_raw_rows(numbers):
         assert late["ci_high"] - late["estimate"] == pytest.approx(hand["late"][1], rel=1e-8)
     # 2.98 of the 3.38-point 6-month difference is there at 4 months: ~0.75 vs ~0.20 points/month
     assert t["widest_r0"]["differences_from_baseline"] == [pytest.approx(2.98), pytest.approx(3.38)]
-    assert t["widest_r0"]["windows"][0]["estimate"] == pytest.approx(0.745) and t["widest_r0"]["windows"][1]["estimate"] == pytest.approx(0.20)
+    assert t["widest_r0"]["windows"][0]["estimate"] == pytest.approx(0.745) and t["widest_r0"]["windows"][1][
+        "estimate"
+    ] == pytest.approx(0.20)
     # at both ends of the correlation range the 4-6 month interval contains 0 (no further gain) and positive values
     for key in ("widest_r0", "narrowest_r1", "derived_r"):
         late = t[key]["windows"][1]
@@ -487,12 +597,28 @@ def test_msc_152_count_states_its_choices(numbers):
     import itertools
 
     st = pd.read_csv(ROOT / "data" / "studies.csv", dtype=str, keep_default_na=False).set_index("study_id")
-    single = {"kim2009": 22, "mazzini2012": 19, "karussis2010": 19, "oh2015": 7, "petrou2016": 26, "staff2016": 27, "nabavi2018": 14,
-              "berry2019": 36, "barczewska2020": 67, "olsztyn_wjmsc": 43}
+    single = {
+        "kim2009": 22,
+        "mazzini2012": 19,
+        "karussis2010": 19,
+        "oh2015": 7,
+        "petrou2016": 26,
+        "staff2016": 27,
+        "nabavi2018": 14,
+        "berry2019": 36,
+        "barczewska2020": 67,
+        "olsztyn_wjmsc": 43,
+    }
     counts = []
     for syk, oh in itertools.product((23, 26), (32, 33)):
         sizes = [*single.values(), syk, oh]
-        counts.append(sum(1 for mask in itertools.product((0, 1), repeat=len(sizes)) if sum(m * n for m, n in zip(mask, sizes)) == 152))
+        counts.append(
+            sum(
+                1
+                for mask in itertools.product((0, 1), repeat=len(sizes))
+                if sum(m * n for m, n in zip(mask, sizes)) == 152
+            )
+        )
     cc = numbers["candidates"]["count_matching"]["MSC"]["count_choices"]
     assert cc["selections_either_size"] == 54
     assert [b["selections"] for b in cc["by_fixed_size"]] == counts
@@ -538,7 +664,9 @@ def test_window_increments_formula_and_correlation_bounds():
     # linear decline + error: exact when the SDs come from the model
     sb2, se2 = 0.5, 1.2
     sd = lambda x: math.sqrt(x**2 * sb2 + 2 * se2)  # noqa: E731
-    assert linear_decline_correlation(sd(4), sd(6), 4, 6) == pytest.approx((24 * sb2 + se2) / (sd(4) * sd(6)), rel=1e-12)
+    assert linear_decline_correlation(sd(4), sd(6), 4, 6) == pytest.approx(
+        (24 * sb2 + se2) / (sd(4) * sd(6)), rel=1e-12
+    )
     with pytest.raises(AlsmetaInputError, match="'sd'"):
         ArmChange(-1.0, 0.0, 10, "Oh 2018 msc")
     with pytest.raises(AlsmetaInputError, match="Oh 2018 msc"):
@@ -560,7 +688,10 @@ def test_availability_map(run):
     # Petrou 2016: n per cohort is verified (abstract), the slopes only secondary: the cell is secondary
     assert tuple(cell.loc[("petrou2016", "ALSFRS(-R)", "6 months"), ["status", "content"]]) == ("secondary", "numbers")
     # Sykova 2017's p < 0.02 was read on a trial-listing aggregator (ichgcp.net): secondary since the provenance rule
-    assert tuple(cell.loc[("sykova2017", "ALSFRS(-R)", "\u2264 4 months"), ["status", "content"]]) == ("secondary", "p only")
+    assert tuple(cell.loc[("sykova2017", "ALSFRS(-R)", "\u2264 4 months"), ["status", "content"]]) == (
+        "secondary",
+        "p only",
+    )
     assert cell.loc[("berry2019", "ALSFRS(-R)", "6 months"), "status"] == "not_found"
     assert cell.loc[("mazzini2003", "ALSFRS(-R)", "\u2264 4 months"), "status"] == "none"
     assert set(frame.status) <= {"verified", "secondary", "derived", "not_found", "none"}
@@ -572,10 +703,14 @@ def test_headline_block_for_the_readme(numbers):
     it = h["it_msc_alsfrs_r_first_follow_up"]
     pos = numbers["claims"][POSITIVE]
     assert (it["primary"]["ci_low"], it["primary"]["ci_high"]) == (pos["ci_low"], pos["ci_high"])
-    assert it["z_alternative"]["ci_low"] == pytest.approx(numbers["pools"]["alsfrs_r_first"]["reml_z"]["ci_low"], rel=1e-12)
+    assert it["z_alternative"]["ci_low"] == pytest.approx(
+        numbers["pools"]["alsfrs_r_first"]["reml_z"]["ci_low"], rel=1e-12
+    )
     assert it["sweep"] == numbers["sweep_agreement"]["alsfrs_r_first"] and "not of the 2021 paper" in it["scope"]
     tr = h["transience_oh2018"]
-    assert tr["gain_per_month_4_6"]["r0"] == {k: numbers["transience"]["widest_r0"]["windows"][1][k] for k in ("estimate", "ci_low", "ci_high")}
+    assert tr["gain_per_month_4_6"]["r0"] == {
+        k: numbers["transience"]["widest_r0"]["windows"][1][k] for k in ("estimate", "ci_low", "ci_high")
+    }
     assert tr["status"] == "derived" and any("not reported" in a for a in tr["assumptions"])
     assert h["msc_152_selections"]["either_size"] == 54 and h["msc_152_selections"]["one_size_fixed_range"] == [17, 32]
 
@@ -584,26 +719,41 @@ def test_availability_rules_on_a_small_table():
     from alsmeta.als.availability import availability_table, row_months, window_of
 
     cols = ["study_id", "outcome", "timepoint", "timepoint_months", "statistic", "status"]
-    out = pd.DataFrame([
-        ["a", "alsfrs_r_slope", "6 months", "6", "n", "verified"],          # n alone: not evidence
-        ["a", "alsfrs_r_slope", "6 months", "6", "slope_pre", "secondary"],
-        ["a", "fvc_pct_change", "12 weeks", "", "p", "verified"],          # 12 weeks -> <= 4 months, p only
-        ["b", "alsfrs_r_slope_change", "6 months", "6", "mean", "not_found"],
-        ["b", "alsfrs_baseline", "baseline", "0", "mean", "verified"],      # baseline only: skipped
-        ["c", "alsfrs_r_slope", "lead-in vs follow-up", "", "mean", "verified"],
-    ], columns=cols)
-    q = pd.DataFrame([["a", "alsfrs_r", "no_change", "x", "verified"], ["b", "clinical", "no_change", "y", "verified"]],
-                     columns=["study_id", "outcome", "direction", "statement", "status"])
-    t = availability_table(out, q, {"a": "MSC", "b": "MSC", "c": "NSC"}, {"a": "A", "b": "B", "c": "C"}, {("c", "lead-in vs follow-up"): 4.0})
+    out = pd.DataFrame(
+        [
+            ["a", "alsfrs_r_slope", "6 months", "6", "n", "verified"],  # n alone: not evidence
+            ["a", "alsfrs_r_slope", "6 months", "6", "slope_pre", "secondary"],
+            ["a", "fvc_pct_change", "12 weeks", "", "p", "verified"],  # 12 weeks -> <= 4 months, p only
+            ["b", "alsfrs_r_slope_change", "6 months", "6", "mean", "not_found"],
+            ["b", "alsfrs_baseline", "baseline", "0", "mean", "verified"],  # baseline only: skipped
+            ["c", "alsfrs_r_slope", "lead-in vs follow-up", "", "mean", "verified"],
+        ],
+        columns=cols,
+    )
+    q = pd.DataFrame(
+        [["a", "alsfrs_r", "no_change", "x", "verified"], ["b", "clinical", "no_change", "y", "verified"]],
+        columns=["study_id", "outcome", "direction", "statement", "status"],
+    )
+    t = availability_table(
+        out,
+        q,
+        {"a": "MSC", "b": "MSC", "c": "NSC"},
+        {"a": "A", "b": "B", "c": "C"},
+        {("c", "lead-in vs follow-up"): 4.0},
+    )
     cell = t.set_index(["study_id", "outcome", "window"])
     assert tuple(cell.loc[("a", "ALSFRS(-R)", "6 months"), ["status", "content"]]) == ("secondary", "numbers")
     assert tuple(cell.loc[("a", "FVC", "\u2264 4 months"), ["status", "content"]]) == ("verified", "p only")
-    assert cell.loc[("a", "ALSFRS(-R)", "later / not stated"), "status"] == "none"  # words do not count where numbers exist
+    assert (
+        cell.loc[("a", "ALSFRS(-R)", "later / not stated"), "status"] == "none"
+    )  # words do not count where numbers exist
     assert cell.loc[("b", "ALSFRS(-R)", "6 months"), "status"] == "not_found"
     assert tuple(cell.loc[("b", "FVC", "later / not stated"), ["status", "content"]]) == ("verified", "words only")
     assert cell.loc[("c", "ALSFRS(-R)", "\u2264 4 months"), "status"] == "verified"
     assert len(t) == 3 * 2 * 3
-    assert window_of(row_months("x", "4 weeks", "")) == "\u2264 4 months" and window_of(math.nan) == "later / not stated"
+    assert (
+        window_of(row_months("x", "4 weeks", "")) == "\u2264 4 months" and window_of(math.nan) == "later / not stated"
+    )
     with pytest.raises(AlsmetaInputError, match="timepoint_months"):
         row_months("x", "t", "six")
     with pytest.raises(AlsmetaInputError, match="'d'"):

@@ -34,10 +34,18 @@ def _fit(ds: dict, ref: dict) -> am.MultilevelResult:
         warnings.simplefilter("ignore", AlsmetaWarning)
         if ds.get("rho") is not None:
             V = am.sampling_covariance(ds["vi"], ds["study"], ds["rho"])
-            return pool_multilevel(ds["yi"], V=V, study=ds["study"], effect=ds["effect"], method=ref["method"],
-                                   test=ref["test"])
-        return pool_multilevel(ds["yi"], ds["vi"], study=ds["study"], effect=ds["effect"], mods=mods,
-                               method=ref["method"], test=ref["test"])
+            return pool_multilevel(
+                ds["yi"], V=V, study=ds["study"], effect=ds["effect"], method=ref["method"], test=ref["test"]
+            )
+        return pool_multilevel(
+            ds["yi"],
+            ds["vi"],
+            study=ds["study"],
+            effect=ds["effect"],
+            mods=mods,
+            method=ref["method"],
+            test=ref["test"],
+        )
 
 
 def _close(actual: object, expected: object, atol: float = 0.0) -> None:
@@ -203,8 +211,9 @@ def test_more_coefficients_than_effects_is_refused() -> None:
 @st.composite
 def _data(draw: st.DrawFn, one_per_study: bool = False) -> tuple[list[float], list[float], list[str]]:
     n_studies = draw(st.integers(3, 7))
-    sizes = [1] * n_studies if one_per_study else draw(st.lists(st.integers(1, 3), min_size=n_studies,
-                                                                 max_size=n_studies))
+    sizes = (
+        [1] * n_studies if one_per_study else draw(st.lists(st.integers(1, 3), min_size=n_studies, max_size=n_studies))
+    )
     k = sum(sizes)
     y = draw(st.lists(st.floats(-2, 2, allow_nan=False), min_size=k, max_size=k))
     v = draw(st.lists(st.floats(0.01, 0.5), min_size=k, max_size=k))
@@ -248,10 +257,30 @@ def test_scaling_effects_scales_variance_components(data: tuple, c: float) -> No
 
 def test_converges_where_fisher_scoring_cycles() -> None:
     """A data set (found by a random search) on which pure Fisher scoring oscillated for 1000 iterations."""
-    y = [-0.46959800720274825, -1.6440516099343072, -0.03766949946740159, 0.3083049095236414, -0.5963528197254155,
-         -0.6569375616910381, -0.6445764692431349, 1.67904090351525, 0.18801780255100786, 0.38773964004757955]
-    v = [0.39598939440638464, 0.39075102412183077, 0.15992073221717787, 0.4139752097105102, 0.25065429150797774,
-         0.09541018701235585, 0.1337833892543966, 0.26938215521234005, 0.24594510403410022, 0.4935243511716943]
+    y = [
+        -0.46959800720274825,
+        -1.6440516099343072,
+        -0.03766949946740159,
+        0.3083049095236414,
+        -0.5963528197254155,
+        -0.6569375616910381,
+        -0.6445764692431349,
+        1.67904090351525,
+        0.18801780255100786,
+        0.38773964004757955,
+    ]
+    v = [
+        0.39598939440638464,
+        0.39075102412183077,
+        0.15992073221717787,
+        0.4139752097105102,
+        0.25065429150797774,
+        0.09541018701235585,
+        0.1337833892543966,
+        0.26938215521234005,
+        0.24594510403410022,
+        0.4935243511716943,
+    ]
     study = ["s0", "s0", "s1", "s2", "s2", "s3", "s4", "s5", "s5", "s5"]
     for method in ("REML", "ML"):
         with warnings.catch_warnings():

@@ -24,8 +24,11 @@ EFFECTS = {
 
 def _specs() -> pd.DataFrame:
     return mv.expand_grid(
-        s_oh=["oh"], s_kim=["kim", "kim_printed", None], s_petrou=["petrou", "petrou_plus", None],
-        method=["CE", "DL", "REML", "PM", "SJ"], test=["z", "t", "knha", "adhoc"],
+        s_oh=["oh"],
+        s_kim=["kim", "kim_printed", None],
+        s_petrou=["petrou", "petrou_plus", None],
+        method=["CE", "DL", "REML", "PM", "SJ"],
+        test=["z", "t", "knha", "adhoc"],
     )
 
 
@@ -44,7 +47,9 @@ def test_batch_equals_pool_in_a_loop_and_share_recomputed() -> None:
         keys = [k for k in (row.s_oh, row.s_kim, row.s_petrou) if k is not None]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", am.AlsmetaWarning)
-            f = am.pool([EFFECTS[k][0] for k in keys], sei=[EFFECTS[k][1] for k in keys], method=row.method, test=row.test)
+            f = am.pool(
+                [EFFECTS[k][0] for k in keys], sei=[EFFECTS[k][1] for k in keys], method=row.method, test=row.test
+            )
         got = res.specifications.loc[i]
         assert got.k == len(keys)
         for c in ("estimate", "se", "ci_low", "ci_high", "tau2"):
@@ -56,8 +61,9 @@ def test_batch_equals_pool_in_a_loop_and_share_recomputed() -> None:
 
 
 def test_bayesian_rows_match_bayes_meta_and_are_cached() -> None:
-    specs = pd.DataFrame({"s1": ["oh", "oh", "oh"], "s2": ["kim", "kim", None], "method": ["bayes"] * 3,
-                          "tau_scale": [0.5, 0.5, 1.0]})
+    specs = pd.DataFrame(
+        {"s1": ["oh", "oh", "oh"], "s2": ["kim", "kim", None], "method": ["bayes"] * 3, "tau_scale": [0.5, 0.5, 1.0]}
+    )
     res = mv.fit_specifications(specs, EFFECTS, slots=["s1", "s2"])
     r = am.bayes_meta([1.13, 0.38], sei=[0.2351, 0.1736], tau_scale=0.5)
     row = res.specifications.loc[0]
@@ -145,7 +151,9 @@ def test_distinct_analyses_collapses_identical_fits_only():
 
 
 def test_distinct_analyses_treats_nan_as_equal_and_rejects_unknown_columns():
-    table = pd.DataFrame({"k": [0, 0], "estimate": [np.nan, np.nan], "ci_low": [np.nan, np.nan], "ci_high": [np.nan, np.nan]})
+    table = pd.DataFrame(
+        {"k": [0, 0], "estimate": [np.nan, np.nan], "ci_low": [np.nan, np.nan], "ci_high": [np.nan, np.nan]}
+    )
     assert len(mv.distinct_analyses(table)) == 1
     with pytest.raises(AlsmetaInputError, match="columns"):
         mv.distinct_analyses(table, columns=("k", "nope"))
@@ -154,8 +162,9 @@ def test_distinct_analyses_treats_nan_as_equal_and_rejects_unknown_columns():
 def _duplicated_multiverse() -> mv.MultiverseResult:
     # "oh" alone: every estimator and test gives one fit (20 combinations, 1 analysis, holds);
     # "kim" alone: likewise (does not hold at 0.5); "oh"+"kim": the estimators differ.
-    specs = mv.expand_grid(s1=["oh", None], s2=["kim", None], method=["CE", "DL", "REML", "PM", "SJ"],
-                           test=["z", "t", "knha", "adhoc"])
+    specs = mv.expand_grid(
+        s1=["oh", None], s2=["kim", None], method=["CE", "DL", "REML", "PM", "SJ"], test=["z", "t", "knha", "adhoc"]
+    )
     specs = specs[specs.s1.notna() | specs.s2.notna()].reset_index(drop=True)
     return mv.fit_specifications(specs, EFFECTS, slots=["s1", "s2"])
 
@@ -187,8 +196,14 @@ def test_share_over_distinct_analyses_counts_each_fit_once() -> None:
 
 
 def test_bayesian_rows_are_never_merged_with_frequentist_ones_but_priors_are_compared() -> None:
-    specs = pd.DataFrame({"s": ["oh", "oh", "oh", "oh"], "method": ["REML", "bayes", "bayes", "bayes"],
-                          "test": ["z", None, None, None], "tau_scale": [None, 0.5, 0.5, 1.0]})
+    specs = pd.DataFrame(
+        {
+            "s": ["oh", "oh", "oh", "oh"],
+            "method": ["REML", "bayes", "bayes", "bayes"],
+            "test": ["z", None, None, None],
+            "tau_scale": [None, 0.5, 0.5, 1.0],
+        }
+    )
     res = mv.fit_specifications(specs, EFFECTS, slots=["s"])
     assert res.count() == 3  # REML; bayes 0.5 (twice: one analysis); bayes 1.0
     # a Bayesian row whose numbers equal a frequentist one's is still a different analysis

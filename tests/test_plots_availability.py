@@ -12,12 +12,14 @@ from alsmeta.plots.artists import find, texts
 from alsmeta.plots.availability import DOUBLE_COLUMN, SINGLE_COLUMN, STATUSES, availability_map
 from alsmeta.plots.print_check import print_problems
 
-TABLE = pd.DataFrame({
-    "study": ["Oh 2018", "Oh 2018", "Petrou 2016", "Petrou 2016", "Kim 2009"],
-    "outcome": ["ALSFRS-R", "FVC", "ALSFRS-R", "FVC", "ALSFRS-R"],
-    "timepoint": ["6 mo", "4 mo", "6 mo", "6 mo", "3 mo"],
-    "status": ["verified", "verified", "secondary", "not_found", "derived"],
-})
+TABLE = pd.DataFrame(
+    {
+        "study": ["Oh 2018", "Oh 2018", "Petrou 2016", "Petrou 2016", "Kim 2009"],
+        "outcome": ["ALSFRS-R", "FVC", "ALSFRS-R", "FVC", "ALSFRS-R"],
+        "timepoint": ["6 mo", "4 mo", "6 mo", "6 mo", "3 mo"],
+        "status": ["verified", "verified", "secondary", "not_found", "derived"],
+    }
+)
 
 
 def _cells(fig):
@@ -28,8 +30,11 @@ def test_each_cell_has_its_status_colour_symbol_and_hatch():
     fig = availability_map(TABLE)
     cells = _cells(fig)
     assert set(cells) == {
-        "Oh 2018|ALSFRS-R|6 mo:verified", "Oh 2018|FVC|4 mo:verified", "Petrou 2016|ALSFRS-R|6 mo:secondary",
-        "Petrou 2016|FVC|6 mo:not_retrievable", "Kim 2009|ALSFRS-R|3 mo:derived",
+        "Oh 2018|ALSFRS-R|6 mo:verified",
+        "Oh 2018|FVC|4 mo:verified",
+        "Petrou 2016|ALSFRS-R|6 mo:secondary",
+        "Petrou 2016|FVC|6 mo:not_retrievable",
+        "Kim 2009|ALSFRS-R|3 mo:derived",
     }
     for key, patch in cells.items():
         status = key.rsplit(":", 1)[1]
@@ -65,8 +70,11 @@ def test_rows_columns_and_outcome_headers_follow_the_table():
 def test_print_width_and_text_size(width, inches):
     fig = availability_map(TABLE, width=width, caption="Status of each number in data/.")
     assert fig.get_figwidth() == pytest.approx(inches)
-    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
-             if t.get_text()]
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+        if t.get_text()
+    ]
     assert min(sizes) >= 7.0
     assert texts(fig, "availability:caption") == ["Status of each number in data/."]
 
@@ -81,14 +89,27 @@ def test_outcomes_without_time_points():
 @pytest.mark.parametrize(
     "table, kwargs, message",
     [
-        (TABLE.assign(status=["verified", "verified", "secondary", "maybe", "derived"]), {},
-         "study 'Petrou 2016', column 'status': 'maybe'"),
+        (
+            TABLE.assign(status=["verified", "verified", "secondary", "maybe", "derived"]),
+            {},
+            "study 'Petrou 2016', column 'status': 'maybe'",
+        ),
         (pd.concat([TABLE, TABLE.iloc[:1].assign(status="secondary")]), {}, "two statuses"),
         (TABLE.drop(columns="outcome"), {}, "outcome: column 'outcome' is not in the table"),
         (TABLE.iloc[:0], {}, "no rows"),
         (TABLE, {"width": "a4"}, "width"),
-        (pd.DataFrame({"study": ["A"] * 60, "outcome": [f"o{i}" for i in range(60)], "timepoint": ["1"] * 60,
-                       "status": ["verified"] * 60}), {}, "split the table"),
+        (
+            pd.DataFrame(
+                {
+                    "study": ["A"] * 60,
+                    "outcome": [f"o{i}" for i in range(60)],
+                    "timepoint": ["1"] * 60,
+                    "status": ["verified"] * 60,
+                }
+            ),
+            {},
+            "split the table",
+        ),
     ],
 )
 def test_bad_input_raises_naming_the_problem(table, kwargs, message):
@@ -101,14 +122,16 @@ def test_not_a_dataframe():
         availability_map(np.zeros(3))
 
 
-GROUPED = pd.DataFrame({
-    "study": ["Kim 2009", "Kim 2009", "Glass 2012", "Oh 2018", "Glass 2012"],
-    "outcome": ["ALSFRS-R", "FVC", "ALSFRS-R", "ALSFRS-R", "FVC"],
-    "timepoint": ["4 months", "4 months", "4 months", "4 months", "4 months"],
-    "status": ["verified", "none", "secondary", "not_found", "none"],
-    "kind": ["MSC", "MSC", "NSC", "MSC", "NSC"],
-    "what": ["numbers", "", "words only", "", ""],
-})
+GROUPED = pd.DataFrame(
+    {
+        "study": ["Kim 2009", "Kim 2009", "Glass 2012", "Oh 2018", "Glass 2012"],
+        "outcome": ["ALSFRS-R", "FVC", "ALSFRS-R", "ALSFRS-R", "FVC"],
+        "timepoint": ["4 months", "4 months", "4 months", "4 months", "4 months"],
+        "status": ["verified", "none", "secondary", "not_found", "none"],
+        "kind": ["MSC", "MSC", "NSC", "MSC", "NSC"],
+        "what": ["numbers", "", "words only", "", ""],
+    }
+)
 
 
 def test_groups_are_heading_rows_with_their_studies_below():
@@ -169,8 +192,15 @@ def test_a_study_in_two_groups_is_refused():
 
 
 def test_cell_text_that_would_spill_out_of_its_cell_is_refused():
-    wide = pd.DataFrame({"study": ["Kim 2009"] * 6, "outcome": [f"outcome {i}" for i in range(6)], "timepoint": ["4 mo"] * 6,
-                         "status": ["verified"] * 6, "what": ["numbers, p-values and a long explanation"] + [""] * 5})
+    wide = pd.DataFrame(
+        {
+            "study": ["Kim 2009"] * 6,
+            "outcome": [f"outcome {i}" for i in range(6)],
+            "timepoint": ["4 mo"] * 6,
+            "status": ["verified"] * 6,
+            "what": ["numbers, p-values and a long explanation"] + [""] * 5,
+        }
+    )
     with pytest.raises(AlsmetaInputError, match="text: 'numbers, p-values and a long explanation' does not fit"):
         availability_map(wide, text="what")
     availability_map(GROUPED, text="what", width="single")  # short texts fit 89 mm with two columns

@@ -133,8 +133,12 @@ def test_clipped_whiskers_end_in_arrows(fit):
     # a diamond or prediction interval cut by the limits gets arrows too
     narrow = forest_plot(fit, log_scale=True, xlim=(0.4, 0.6))
     gids = {a.get_gid() for a in find(narrow, "clip")}
-    assert {"clip:Random-effects model (REML):low", "clip:Random-effects model (REML):high",
-            "clip:Prediction interval:low", "clip:Prediction interval:high"} <= gids
+    assert {
+        "clip:Random-effects model (REML):low",
+        "clip:Random-effects model (REML):high",
+        "clip:Prediction interval:low",
+        "clip:Prediction interval:high",
+    } <= gids
 
 
 def test_subgroups_blocks_subtotals_and_test_for_differences(fit):
@@ -146,8 +150,12 @@ def test_subgroups_blocks_subtotals_and_test_for_differences(fit):
     expected = [-0.970964704263089, -0.540792961849346, -0.424207391510872]
     centres = [d.get_xy()[np.argmin(d.get_xy()[:, 1]), 0] for d in diamonds]
     assert centres == pytest.approx(expected, rel=1e-6)
-    assert texts(fig, "label:summary") == ["Subtotal (k = 7)", "Subtotal (k = 2)", "Subtotal (k = 4)",
-                                           "Random-effects model (REML)"]
+    assert texts(fig, "label:summary") == [
+        "Subtotal (k = 7)",
+        "Subtotal (k = 2)",
+        "Subtotal (k = 4)",
+        "Random-effects model (REML)",
+    ]
     footer = texts(fig, "footer")
     # metafor: rma(estimates, sei=ses, method="FE")$QE = 1.861444946154636, p = 0.394268758885585
     assert "Test for subgroup differences: Q = 1.86 (df = 2), p = 0.394" in footer
@@ -164,7 +172,9 @@ def test_subgroup_analysis_matches_metafor(fit):
     assert sub.q_between == pytest.approx(1.861444946154636, rel=1e-6)
     assert sub.q_pvalue == pytest.approx(0.394268758885585, rel=1e-6)
     assert sub.q_df == 2 and sub.names == ("random", "alternate", "systematic")
-    assert [f.tau2 for f in sub.fits] == pytest.approx([0.392528006900774, 0.132577039878093, 0.400345880175118], rel=1e-5)
+    assert [f.tau2 for f in sub.fits] == pytest.approx(
+        [0.392528006900774, 0.132577039878093, 0.400345880175118], rel=1e-5
+    )
 
 
 def test_single_study_subgroup_has_no_subtotal(fit):
@@ -218,8 +228,15 @@ def test_figure_height_grows_with_k_at_constant_row_height():
 
 
 def test_text_does_not_overlap_or_leave_the_figure(fit):
-    fig = forest_plot(fit, subgroups=ALLOC, common=True, log_scale=True, favours=("Favours vaccine", "Favours control"),
-                      columns={"Allocation": ALLOC}, title="BCG vaccine")
+    fig = forest_plot(
+        fit,
+        subgroups=ALLOC,
+        common=True,
+        log_scale=True,
+        favours=("Favours vaccine", "Favours control"),
+        columns={"Allocation": ALLOC},
+        title="BCG vaccine",
+    )
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     renderer = canvas.get_renderer()
@@ -233,7 +250,7 @@ def test_text_does_not_overlap_or_leave_the_figure(fit):
         assert frame.y0 - 0.5 <= bb.y0 and bb.y1 <= frame.y1 + 0.5, t.get_text()
         boxes.append((t.get_text(), bb))
     for i, (ta, a) in enumerate(boxes):
-        for tb, b in boxes[i + 1:]:
+        for tb, b in boxes[i + 1 :]:
             overlap_w = min(a.x1, b.x1) - max(a.x0, b.x0)
             overlap_h = min(a.y1, b.y1) - max(a.y0, b.y0)
             assert not (overlap_w > 1 and overlap_h > 1), (ta, tb)
@@ -277,8 +294,12 @@ def test_symmetric_xlim_centres_no_effect_and_contains_every_interval():
 
 # --- print size, wrapping and tiny ratios (issue 13) -------------------------------------------
 
+
 def _font_sizes(fig):
-    return [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text") and a.get_text())]
+    return [
+        t.get_fontsize()
+        for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text") and a.get_text())
+    ]
 
 
 def test_long_footer_is_wrapped_inside_the_print_width(fit):
@@ -313,6 +334,7 @@ def test_tiny_ratio_bounds_are_never_printed_as_zero():
 
 # --- RevMan-style multi-outcome forest ---------------------------------------------------------
 
+
 def _continuous_blocks(bcg):
     import pandas as pd
 
@@ -321,10 +343,24 @@ def _continuous_blocks(bcg):
     one = am.pool([3.38], [1.104**2], labels=["Oh 2018"], method="REML")
     arms1 = pd.DataFrame({"mean1": [-3.10], "sd1": [3.51], "n1": [31], "mean2": [-6.48], "sd2": [4.53], "n2": [25]})
     three = am.pool(bcg[0][:3], bcg[1][:3], labels=["A", "B", "C"], method="REML")
-    arms3 = pd.DataFrame({"mean1": [1.0, 2.0, None], "sd1": [1.5, 1.5, 1.5], "n1": [10, 20, 30],
-                          "mean2": [0.5, 0.5, 0.5], "sd2": [1.0, 1.0, 1.0], "n2": [11, 21, 31]})
-    return [OutcomeBlock("ALSFRS-R change, 0 to 6 months (points)", one, arms1),
-            OutcomeBlock("Second outcome (units)", three, arms3, notes=("a block note",))], one, three
+    arms3 = pd.DataFrame(
+        {
+            "mean1": [1.0, 2.0, None],
+            "sd1": [1.5, 1.5, 1.5],
+            "n1": [10, 20, 30],
+            "mean2": [0.5, 0.5, 0.5],
+            "sd2": [1.0, 1.0, 1.0],
+            "n2": [11, 21, 31],
+        }
+    )
+    return (
+        [
+            OutcomeBlock("ALSFRS-R change, 0 to 6 months (points)", one, arms1),
+            OutcomeBlock("Second outcome (units)", three, arms3, notes=("a block note",)),
+        ],
+        one,
+        three,
+    )
 
 
 def test_multi_outcome_forest_draws_one_block_per_outcome(bcg):
@@ -332,11 +368,26 @@ def test_multi_outcome_forest_draws_one_block_per_outcome(bcg):
     from alsmeta.plots.forest_multi import multi_outcome_forest
 
     blocks, one, three = _continuous_blocks(bcg)
-    fig = multi_outcome_forest(blocks, measure="MD", arm_names=("MSC + riluzole", "Riluzole alone"),
-                               favours=("Favours control", "Favours cells"), title="Comparison")
+    fig = multi_outcome_forest(
+        blocks,
+        measure="MD",
+        arm_names=("MSC + riluzole", "Riluzole alone"),
+        favours=("Favours control", "Favours cells"),
+        title="Comparison",
+    )
     assert texts(fig, "label:heading") == [b.title for b in blocks]
     assert texts(fig, "header-group") == ["MSC + riluzole", "Riluzole alone"]
-    assert texts(fig, "header") == ["Study or subgroup", "Mean", "SD", "Total", "Mean", "SD", "Total", "Weight", "MD [95% CI]"]
+    assert texts(fig, "header") == [
+        "Study or subgroup",
+        "Mean",
+        "SD",
+        "Total",
+        "Mean",
+        "SD",
+        "Total",
+        "Weight",
+        "MD [95% CI]",
+    ]
     # one subtotal diamond per outcome, spanning that outcome's own CI
     diamonds = find(fig, "diamond")
     assert len(diamonds) == 2
@@ -345,12 +396,20 @@ def test_multi_outcome_forest_draws_one_block_per_outcome(bcg):
     notes = texts(fig, "label:note")
     assert notes[0] == "Heterogeneity: not applicable"
     assert notes[1] == f"Test for overall effect: Z = {one.statistic:.2f} (P = {one.pvalue:.3f})"
-    assert notes[2].startswith("Heterogeneity: Tau\u00b2 = ") and f"df = {three.q_df}" in notes[2] and "I\u00b2 = " in notes[2]
+    assert (
+        notes[2].startswith("Heterogeneity: Tau\u00b2 = ")
+        and f"df = {three.q_df}" in notes[2]
+        and "I\u00b2 = " in notes[2]
+    )
     assert notes[4] == "a block note"
     cells = texts(fig, "cell:study")
     assert cells[:8] == [f"{MINUS}3.10", "3.51", "31", f"{MINUS}6.48", "4.53", "25", "100.0%", "3.38 [1.22, 5.54]"]
     assert "NR" in cells and "NR = not reported in the source." in texts(fig, "footer")
-    assert [t for t in texts(fig, "cell:summary") if t][:3] == ["31", "25", "100.0%"]  # subtotal: total participants per arm
+    assert [t for t in texts(fig, "cell:summary") if t][:3] == [
+        "31",
+        "25",
+        "100.0%",
+    ]  # subtotal: total participants per arm
     assert [a.get_gid() for a in find(fig, "study")] == ["study:Oh 2018", "study:A", "study:B", "study:C"]
     assert fig.get_figwidth() <= PRINT_WIDTH + 1e-9 and min(_font_sizes(fig)) >= 7.0
 
@@ -397,7 +456,10 @@ def test_multi_outcome_forest_bad_input_names_block_and_column(bcg, change, mess
 def test_a_table_too_wide_for_print_is_set_smaller_but_never_below_7_pt(fit):
     from alsmeta.plots.forest_layout import PRINT_WIDTH
 
-    columns = {"BCG\n(TB / n)": [f"{i} / 88391" for i in range(13)], "Control\n(TB / n)": [f"{i} / 12867" for i in range(13)]}
+    columns = {
+        "BCG\n(TB / n)": [f"{i} / 88391" for i in range(13)],
+        "Control\n(TB / n)": [f"{i} / 12867" for i in range(13)],
+    }
     fig = forest_plot(fit, columns=columns, common=True, log_scale=True, title="A long title " * 3)
     assert fig.get_figwidth() <= PRINT_WIDTH + 1e-9
     sizes = _font_sizes(fig)

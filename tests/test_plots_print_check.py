@@ -34,7 +34,9 @@ def test_small_text_is_reported_with_its_size():
 
 def test_text_leaving_the_canvas_is_reported():
     problems = print_problems(_figure(89, 8.0, text="a label far too long to fit this narrow figure at all", x=0.5))
-    assert problems == ["text 'a label far too long to fit this narrow figure at all' lies partly outside the figure (cut off in print)"]
+    assert problems == [
+        "text 'a label far too long to fit this narrow figure at all' lies partly outside the figure (cut off in print)"
+    ]
 
 
 def test_texts_drawn_over_each_other_are_reported():

@@ -35,8 +35,16 @@ def test_unreported_counts_say_not_reported_and_are_dashed():
     (assessed,) = find(fig, "prisma:assessed")
     assert screened.get_linestyle() != "solid" and assessed.get_linestyle() == "solid"
     assert {p.get_gid() for p in find(fig, "prisma")} >= {
-        "prisma:identified", "prisma:removed", "prisma:screened", "prisma:excluded_screening", "prisma:sought",
-        "prisma:not_retrieved", "prisma:assessed", "prisma:excluded_full_text", "prisma:included", "prisma:ongoing",
+        "prisma:identified",
+        "prisma:removed",
+        "prisma:screened",
+        "prisma:excluded_screening",
+        "prisma:sought",
+        "prisma:not_retrieved",
+        "prisma:assessed",
+        "prisma:excluded_full_text",
+        "prisma:included",
+        "prisma:ongoing",
     }
 
 
@@ -50,15 +58,20 @@ def test_empty_review_with_ongoing_studies():
 
 
 def test_exclusion_reasons_are_listed():
-    counts = PrismaCounts(assessed=20, excluded_full_text=15, exclusion_reasons={"Not randomised": 12, "No control": 3},
-                          included_studies=5)
+    counts = PrismaCounts(
+        assessed=20,
+        excluded_full_text=15,
+        exclusion_reasons={"Not randomised": 12, "No control": 3},
+        included_studies=5,
+    )
     text = box_text(prisma_flow(counts), "excluded_full_text")
     assert "Not randomised (n = 12)" in text and "No control (n = 3)" in text
 
 
 def test_long_texts_wrap_inside_their_boxes():
-    counts = PrismaCounts(identified={"Databases (Specialised Register, CENTRAL, MEDLINE, Embase)": None,
-                                      "Trials registers (2)": None})
+    counts = PrismaCounts(
+        identified={"Databases (Specialised Register, CENTRAL, MEDLINE, Embase)": None, "Trials registers (2)": None}
+    )
     fig = prisma_flow(counts)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
@@ -107,6 +120,9 @@ def test_awaiting_classification_is_drawn_only_when_given_and_the_diagram_is_183
     assert box_text(with_awaiting, "ongoing") == "Ongoing studies (n = 2)\nStudies awaiting classification (n = 1)"
     assert box_text(prisma_flow(MSC2021), "ongoing") == "Ongoing studies (n = not reported)"
     assert with_awaiting.get_figwidth() == pytest.approx(183 / 25.4)
-    sizes = [t.get_fontsize() for t in with_awaiting.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
-             if t.get_text()]
+    sizes = [
+        t.get_fontsize()
+        for t in with_awaiting.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+        if t.get_text()
+    ]
     assert min(sizes) >= 7.0

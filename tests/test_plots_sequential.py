@@ -8,9 +8,9 @@ from scipy import stats
 
 import alsmeta as am
 from alsmeta import AlsmetaInputError
+from alsmeta.planning.sequential import trial_sequential_analysis
 from alsmeta.plots.artists import find, texts
 from alsmeta.plots.sequential import DOUBLE_COLUMN, SINGLE_COLUMN, trial_sequential_plot
-from alsmeta.planning.sequential import trial_sequential_analysis
 
 YI = np.array([3.38, 0.36, 2.1, -0.5])
 VI = np.array([1.104**2, 1.2**2, 0.9**2, 1.5**2])
@@ -103,8 +103,11 @@ def test_series_differ_by_line_style_or_marker_not_only_colour():
 def test_print_width_and_text_size(width, inches):
     fig = trial_sequential_plot(_result(), width=width)
     assert fig.get_figwidth() == pytest.approx(inches)
-    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
-             if t.get_text()]
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+        if t.get_text()
+    ]
     assert min(sizes) >= 7.0
 
 

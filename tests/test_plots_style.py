@@ -131,9 +131,15 @@ def test_labels_are_literal_in_every_plot_that_draws_them():
     fig = _drawn(influence_plot(am.influence(fit), fit))
     assert all(s in texts(fig, "influence-key")[0] for s in MATHY)
     assert all(t.get_parse_math() is False for t in fig.texts)
-    prisma = _drawn(prisma_flow(PrismaCounts(identified={"Registry $A$": 5, "a_b $\\foo$": 2}, included_studies=0),
-                                title="Search of $ registers"))
-    drawn = "\n".join(t.get_text() for t in prisma.findobj(lambda a: hasattr(a, "get_parse_math")) if not t.get_parse_math() is True)
+    prisma = _drawn(
+        prisma_flow(
+            PrismaCounts(identified={"Registry $A$": 5, "a_b $\\foo$": 2}, included_studies=0),
+            title="Search of $ registers",
+        )
+    )
+    drawn = "\n".join(
+        t.get_text() for t in prisma.findobj(lambda a: hasattr(a, "get_parse_math")) if t.get_parse_math() is not True
+    )
     assert "Registry $A$" in drawn and "a_b $\\foo$" in drawn and "Search of $ registers" in drawn
 
 

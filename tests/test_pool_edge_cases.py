@@ -231,7 +231,16 @@ def test_pool_many_rows_with_k0_k1_and_chunking_agree():
 def test_summary_mentions_the_key_numbers(bcg):
     yi, vi = bcg
     text = am.pool(yi, vi, method="REML", test="knha").summary()
-    for token in ("k = 13", "REML", "0.3132", "Q(df = 12) = 152.2330", "-0.7145", "tval", "df = 12", "prediction interval"):
+    for token in (
+        "k = 13",
+        "REML",
+        "0.3132",
+        "Q(df = 12) = 152.2330",
+        "-0.7145",
+        "tval",
+        "df = 12",
+        "prediction interval",
+    ):
         assert token in text, token
 
 

@@ -18,7 +18,20 @@ from alsmeta.engine.rowmath import generalized_q
 
 METHODS = ["CE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM"]
 TESTS = ["z", "t", "knha", "adhoc"]
-FIELDS = ["estimate", "se", "ci_low", "ci_high", "tau2", "i2", "h2", "q", "pi_low", "pi_high", "tau2_ci_low", "tau2_ci_high"]
+FIELDS = [
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "tau2",
+    "i2",
+    "h2",
+    "q",
+    "pi_low",
+    "pi_high",
+    "tau2_ci_low",
+    "tau2_ci_high",
+]
 
 
 @st.composite
@@ -116,7 +129,10 @@ def test_qprofile_bounds_solve_their_equations(data, method):
     fit = am.pool(yi, vi, method=method if method != "CE" else "REML")
     k = len(yi)
     m = np.ones((1, k), bool)
-    for bound, crit in ((fit.tau2_ci_low, stats.chi2.isf(0.025, k - 1)), (fit.tau2_ci_high, stats.chi2.ppf(0.025, k - 1))):
+    for bound, crit in (
+        (fit.tau2_ci_low, stats.chi2.isf(0.025, k - 1)),
+        (fit.tau2_ci_high, stats.chi2.ppf(0.025, k - 1)),
+    ):
         q = generalized_q(yi[None], vi[None], np.array([bound]), m)[0]
         if bound > 0:
             assert q == pytest.approx(crit, rel=1e-8)

@@ -104,9 +104,16 @@ def test_published_bcg_anchor_values():
     ds = next(d for d in REF["datasets"] if d["name"] == "dat.bcg")
     yi, vi = np.asarray(ds["yi"]), np.asarray(ds["vi"])
     expected = {
-        "DL": 0.3087602629, "HE": 0.3285638580, "HS": 0.2283628637, "HSk": 0.2491699303,
-        "SJ": 0.3455157016, "ML": 0.2800281373, "REML": 0.3132432581, "EB": 0.3180684522,
-        "PM": 0.3180684522, "PMM": 0.3433879069,
+        "DL": 0.3087602629,
+        "HE": 0.3285638580,
+        "HS": 0.2283628637,
+        "HSk": 0.2491699303,
+        "SJ": 0.3455157016,
+        "ML": 0.2800281373,
+        "REML": 0.3132432581,
+        "EB": 0.3180684522,
+        "PM": 0.3180684522,
+        "PMM": 0.3433879069,
     }
     for method, tau2 in expected.items():
         assert am.pool(yi, vi, method=method).tau2 == pytest.approx(tau2, rel=2e-9), method

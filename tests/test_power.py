@@ -48,7 +48,9 @@ def test_optimal_information_size_formula():
 
 def test_meta_analysis_power_reduces_to_single_study_and_falls_with_tau2():
     v = 4.0**2 * 2 / 50  # one trial of 50 per arm
-    assert meta_analysis_power(1.0, v, 1) == pytest.approx(stats.norm.sf(1.959963984540054 - 1 / math.sqrt(v)) + stats.norm.cdf(-1.959963984540054 - 1 / math.sqrt(v)))
+    assert meta_analysis_power(1.0, v, 1) == pytest.approx(
+        stats.norm.sf(1.959963984540054 - 1 / math.sqrt(v)) + stats.norm.cdf(-1.959963984540054 - 1 / math.sqrt(v))
+    )
     assert meta_analysis_power(1.0, v, 5, tau2=0.5) < meta_analysis_power(1.0, v, 5, tau2=0.0)
     assert meta_analysis_power(0.0, v, 5) == pytest.approx(0.05)
 
@@ -83,7 +85,14 @@ def test_sample_size_scenarios_for_the_definitive_trial():
     # issue 12 item 4: the lower 95% limit of Oh 2018's 6-month MD, SD 4.0 (Oh 2018), 5 and 6, attrition 0 and 20%
     delta = 1.2166946192213959
     sc = sample_size_scenarios(delta, (3.9956100910874675, 5.0, 6.0), (0.0, 0.2))
-    assert [(s.sd, s.attrition) for s in sc] == [(3.9956100910874675, 0.0), (3.9956100910874675, 0.2), (5.0, 0.0), (5.0, 0.2), (6.0, 0.0), (6.0, 0.2)]
+    assert [(s.sd, s.attrition) for s in sc] == [
+        (3.9956100910874675, 0.0),
+        (3.9956100910874675, 0.2),
+        (5.0, 0.0),
+        (5.0, 0.2),
+        (6.0, 0.0),
+        (6.0, 0.2),
+    ]
     assert [s.n_analysed_per_arm for s in sc[::2]] == [171, 267, 383]
     assert [s.n_enrolled_per_arm for s in sc[1::2]] == [214, 334, 479]
     # the normal approximation gives the issue's "roughly 266-382"; the exact t-test needs one more per arm

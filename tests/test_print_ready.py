@@ -22,8 +22,10 @@ from PIL import Image
 
 import alsmeta as am
 from alsmeta import AlsmetaInputError
-from alsmeta.diagnostics.bias import trim_and_fill
 from alsmeta.als.schema import ROB2_DOMAINS
+from alsmeta.diagnostics.bias import trim_and_fill
+from alsmeta.diagnostics.sensitivity import cumulative, gosh, influence, leave_one_out
+from alsmeta.planning.sequential import trial_sequential_analysis
 from alsmeta.plots import (
     PrismaCounts,
     availability_map,
@@ -53,8 +55,6 @@ from alsmeta.plots.style import (
     column_width,
     style_context,
 )
-from alsmeta.diagnostics.sensitivity import cumulative, gosh, influence, leave_one_out
-from alsmeta.planning.sequential import trial_sequential_analysis
 
 MM = 1 / 25.4
 ALLOC = ["random"] * 4 + ["alternate"] * 2 + ["random"] * 3 + ["systematic"] * 4
@@ -72,15 +72,23 @@ def _fits(bcg, case: str) -> tuple[am.PooledResult, list[str]]:
     yi = np.resize(yi, k) + rng.normal(0, 0.1, k)
     vi = np.resize(vi, k)
     labels = [f"Multicentre cohort {i + 1}, bone-marrow MSC, intrathecal {2000 + i % 25}" for i in range(k)]
-    groups = [("Intrathecal mesenchymal stromal cells", "Intramuscular", "Intravenous mononuclear cells")[i % 3]
-              for i in range(k)]
+    groups = [
+        ("Intrathecal mesenchymal stromal cells", "Intramuscular", "Intravenous mononuclear cells")[i % 3]
+        for i in range(k)
+    ]
     return am.pool(yi, vi, labels=labels), groups
 
 
 def _forest(fit, groups):
-    return forest_plot(fit, log_scale=True, effect_label="Risk ratio", common=True,
-                       favours=("Favours vaccine", "Favours control"), notes=["Data: dat.bcg (Colditz et al. 1994)."],
-                       title="BCG vaccine and tuberculosis")
+    return forest_plot(
+        fit,
+        log_scale=True,
+        effect_label="Risk ratio",
+        common=True,
+        favours=("Favours vaccine", "Favours control"),
+        notes=["Data: dat.bcg (Colditz et al. 1994)."],
+        title="BCG vaccine and tuberculosis",
+    )
 
 
 def _forest_subgroups(fit, groups):
@@ -101,9 +109,16 @@ def _funnel(fit, groups):
 
 def _funnel_contour_trimfill(fit, groups):
     tf = trim_and_fill(fit)
-    return funnel_plot(fit, contours=True, filled_yi=tf.filled["yi"].to_numpy(), filled_vi=tf.filled["vi"].to_numpy(),
-                       filled_fit=tf.fit if tf.k0 else None, side=tf.side or None, log_scale=True,
-                       effect_label="Risk ratio")
+    return funnel_plot(
+        fit,
+        contours=True,
+        filled_yi=tf.filled["yi"].to_numpy(),
+        filled_vi=tf.filled["vi"].to_numpy(),
+        filled_fit=tf.fit if tf.k0 else None,
+        side=tf.side or None,
+        log_scale=True,
+        effect_label="Risk ratio",
+    )
 
 
 def _baujat(fit, groups):
@@ -124,8 +139,9 @@ def _influence(fit, groups):
 
 def _prisma(fit, groups):
     counts = PrismaCounts(identified={"Databases": 670, "Registers": None}, included_studies=fit.k)
-    return prisma_flow(counts, caption="Search counts not reported by the source are shown as not reported.",
-                       check=False)
+    return prisma_flow(
+        counts, caption="Search counts not reported by the source are shown as not reported.", check=False
+    )
 
 
 def _sequential(fit, groups):
@@ -137,11 +153,13 @@ def _sequential(fit, groups):
 def _rob_table(fit) -> pd.DataFrame:
     judgements = ("low", "some_concerns", "high")
     trials = list(fit.labels)[:8]
-    return pd.DataFrame({
-        "trial": [t for t in trials for _ in ROB2_DOMAINS],
-        "domain": list(ROB2_DOMAINS) * len(trials),
-        "judgement": [judgements[(i * 7 + j) % 3] for i in range(len(trials)) for j in range(len(ROB2_DOMAINS))],
-    })
+    return pd.DataFrame(
+        {
+            "trial": [t for t in trials for _ in ROB2_DOMAINS],
+            "domain": list(ROB2_DOMAINS) * len(trials),
+            "judgement": [judgements[(i * 7 + j) % 3] for i in range(len(trials)) for j in range(len(ROB2_DOMAINS))],
+        }
+    )
 
 
 def _traffic_light(fit, groups):
@@ -159,26 +177,61 @@ def _rob_figure(fit, groups):
 def _availability(fit, groups):
     statuses = ("verified", "secondary", "derived", "not_found")
     studies = list(fit.labels)[:12]
-    rows = [(s, o, t, statuses[(i + j) % 4]) for i, s in enumerate(studies)
-            for j, (o, t) in enumerate([("ALSFRS-R", "6 mo"), ("ALSFRS-R", "12 mo"), ("FVC", "6 mo")])]
+    rows = [
+        (s, o, t, statuses[(i + j) % 4])
+        for i, s in enumerate(studies)
+        for j, (o, t) in enumerate([("ALSFRS-R", "6 mo"), ("ALSFRS-R", "12 mo"), ("FVC", "6 mo")])
+    ]
     return availability_map(pd.DataFrame(rows, columns=["study", "outcome", "timepoint", "status"]))
 
 
 def _multi_outcome(fit, groups):
     k = min(fit.k, 6)
     sub = am.pool(fit.yi[:k], fit.vi[:k], labels=list(fit.labels)[:k])
-    arms = pd.DataFrame({"mean1": np.linspace(-3, -1, k), "sd1": [3.5] * k, "n1": [30] * k,
-                         "mean2": np.linspace(-6, -4, k), "sd2": [4.5] * k, "n2": [28] * k})
-    blocks = [OutcomeBlock("ALSFRS-R change, 0 to 6 months (points)", sub, arms),
-              OutcomeBlock("ALSFRS-R change, 0 to 12 months (points)", sub, arms)]
-    return multi_outcome_forest(blocks, measure="MD", arm_names=("MSC + riluzole", "Riluzole alone"),
-                                favours=("Favours control", "Favours cells"))
+    arms = pd.DataFrame(
+        {
+            "mean1": np.linspace(-3, -1, k),
+            "sd1": [3.5] * k,
+            "n1": [30] * k,
+            "mean2": np.linspace(-6, -4, k),
+            "sd2": [4.5] * k,
+            "n2": [28] * k,
+        }
+    )
+    blocks = [
+        OutcomeBlock("ALSFRS-R change, 0 to 6 months (points)", sub, arms),
+        OutcomeBlock("ALSFRS-R change, 0 to 12 months (points)", sub, arms),
+    ]
+    return multi_outcome_forest(
+        blocks,
+        measure="MD",
+        arm_names=("MSC + riluzole", "Riluzole alone"),
+        favours=("Favours control", "Favours cells"),
+    )
 
 
-PLOTS = {f.__name__[1:]: f for f in (
-    _forest, _forest_subgroups, _leave_one_out, _cumulative, _funnel, _funnel_contour_trimfill, _baujat, _drapery,
-    _gosh, _influence, _prisma, _sequential, _traffic_light, _rob_summary, _rob_figure, _availability, _multi_outcome,
-)}
+PLOTS = {
+    f.__name__[1:]: f
+    for f in (
+        _forest,
+        _forest_subgroups,
+        _leave_one_out,
+        _cumulative,
+        _funnel,
+        _funnel_contour_trimfill,
+        _baujat,
+        _drapery,
+        _gosh,
+        _influence,
+        _prisma,
+        _sequential,
+        _traffic_light,
+        _rob_summary,
+        _rob_figure,
+        _availability,
+        _multi_outcome,
+    )
+}
 
 
 def _render(bcg, case: str, name: str) -> Figure:
@@ -205,9 +258,13 @@ def test_every_plot_reads_in_greyscale(bcg, name):
 @pytest.mark.parametrize("name", ["funnel", "baujat", "drapery", "gosh", "influence"])
 def test_the_other_column_width_is_print_ready_too(bcg, name):
     fit, _ = _fits(bcg, "bcg")
-    fn = {"funnel": funnel_plot, "baujat": baujat_plot, "drapery": drapery_plot,
-          "gosh": lambda f, width: gosh_plot(gosh(f), f, width=width),
-          "influence": lambda f, width: influence_plot(influence(f), f, width=width)}[name]
+    fn = {
+        "funnel": funnel_plot,
+        "baujat": baujat_plot,
+        "drapery": drapery_plot,
+        "gosh": lambda f, width: gosh_plot(gosh(f), f, width=width),
+        "influence": lambda f, width: influence_plot(influence(f), f, width=width),
+    }[name]
     other = fn(fit, width="single" if name == "influence" else "double")
     assert print_problems(other) == []
 
@@ -243,7 +300,7 @@ def _rendered_grey(fig: Figure, colour_hex: str) -> int:
     FigureCanvasAgg(fig).print_png(buf)
     rgb = Image.open(buf).convert("RGB")
     grey = rgb.convert("L")
-    target = tuple(int(colour_hex[i:i + 2], 16) for i in (1, 3, 5))
+    target = tuple(int(colour_hex[i : i + 2], 16) for i in (1, 3, 5))
     a, g = np.asarray(rgb), np.asarray(grey)
     hit = np.all(a == target, axis=-1)
     assert hit.any()
@@ -300,6 +357,7 @@ def test_grayscale_problems_needs_a_figure():
 
 # --- SVG text as text, deterministic --------------------------------------------------------------
 
+
 def test_svg_keeps_text_as_text_in_the_house_font(bcg, tmp_path):
     fit, _ = _fits(bcg, "bcg")
     fig = forest_plot(fit, title="BCG $5 vs_10")
@@ -308,7 +366,7 @@ def test_svg_keeps_text_as_text_in_the_house_font(bcg, tmp_path):
     assert "Trial A 1948" in texts
     assert "BCG $5 vs_10" in texts  # literal, not mathtext
     assert "DejaVu Sans" in svg
-    assert "<use xlink:href=\"#DejaVuSans" not in svg  # no glyph outlines
+    assert '<use xlink:href="#DejaVuSans' not in svg  # no glyph outlines
 
 
 def test_two_saves_give_identical_bytes(bcg, tmp_path):

@@ -133,8 +133,7 @@ def test_pool_is_finite_and_in_range(data, method, test):
     _assert_sane(fit)
 
 
-@given(data=studies(), method=st.sampled_from(METHODS), test=st.sampled_from(TESTS),
-       log_c=st.floats(-40, 40))
+@given(data=studies(), method=st.sampled_from(METHODS), test=st.sampled_from(TESTS), log_c=st.floats(-40, 40))
 def test_pool_scales_with_the_data(data, method, test, log_c):
     yi, vi = data
     c = 10.0**log_c
@@ -158,8 +157,11 @@ def test_pool_ignores_the_order_of_studies(data, method, seed):
     _assert_equivalent(a, _pool(yi[perm], vi[perm], method=method, test="knha"))
 
 
-@given(data=studies(min_k=1, max_k=30, max_span_v=1), method=st.sampled_from(["CE", "ML", "REML", "fixed"]),
-       z=st.floats(-3, 3))
+@given(
+    data=studies(min_k=1, max_k=30, max_span_v=1),
+    method=st.sampled_from(["CE", "ML", "REML", "fixed"]),
+    z=st.floats(-3, 3),
+)
 def test_a_study_with_huge_variance_changes_nothing(data, method, z):
     yi, vi = data
     kw = {"method": "DL", "tau2": float(np.mean(vi))} if method == "fixed" else {"method": method}
@@ -246,14 +248,20 @@ def test_leave_one_out_is_pool_without_the_study(data, method, log_c):
     keep = np.arange(yi.size) != i
     ref = _pool(yi[keep], vi[keep], method=method)
     unit = np.sqrt(np.mean(vi) + ref.tau2)
-    assert _near(loo["estimate"].iloc[i], ref.estimate, unit, 1e-9) and _near(loo["tau2"].iloc[i], ref.tau2, np.mean(vi), 1e-9)
+    assert _near(loo["estimate"].iloc[i], ref.estimate, unit, 1e-9) and _near(
+        loo["tau2"].iloc[i], ref.tau2, np.mean(vi), 1e-9
+    )
     tol = 1e-5 + 10 * _input_noise(yi, vi)
     for j in range(yi.size):
         assert _near(loo["estimate"].iloc[j], loo_c["estimate"].iloc[j] / c, unit, tol)
 
 
-@given(data=studies(min_k=3, max_k=30), method=st.sampled_from(["CE", "DL", "REML", "ML", "PM"]),
-       log_c=st.floats(-30, 30), x=st.lists(st.floats(-10, 10), min_size=50, max_size=50))
+@given(
+    data=studies(min_k=3, max_k=30),
+    method=st.sampled_from(["CE", "DL", "REML", "ML", "PM"]),
+    log_c=st.floats(-30, 30),
+    x=st.lists(st.floats(-10, 10), min_size=50, max_size=50),
+)
 def test_meta_regression_is_finite_and_scales(data, method, log_c, x):
     yi, vi = data
     c = 10.0**log_c
@@ -268,8 +276,9 @@ def test_meta_regression_is_finite_and_scales(data, method, log_c, x):
     assert np.isfinite(a.tau2) and a.tau2 >= 0
     assert _near(a.tau2, b.tau2 / c**2, np.mean(vi), tol)
     unit = np.sqrt(np.mean(vi) + a.tau2)
-    for est_a, est_b, p_a, p_b in zip(a.coefficients["estimate"], b.coefficients["estimate"],
-                                      a.coefficients["pvalue"], b.coefficients["pvalue"]):
+    for est_a, est_b, p_a, p_b in zip(
+        a.coefficients["estimate"], b.coefficients["estimate"], a.coefficients["pvalue"], b.coefficients["pvalue"]
+    ):
         assert np.isfinite(est_a) and np.isfinite(p_a)
         assert _near(est_a, est_b / c, unit / max(1e-12, float(np.std(mod)) or 1.0), tol)
         assert _near(p_a, p_b, 1.0, tol)

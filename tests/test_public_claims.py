@@ -92,8 +92,10 @@ def test_register_schema_rejects_a_public_claim_with_an_unknown_verdict(verdicts
     assert validate_table(frame, PUBLIC_CLAIMS_REGISTER) == []
     frame.loc[3, "verdict"] = "probably true"
     issues = [str(i) for i in validate_table(frame, PUBLIC_CLAIMS_REGISTER)]
-    assert issues == ["public_claims.csv, line 5, column 'verdict': 'probably true' is not one of: "
-                      "reproduced, contradicted, not assessable, overstated"]
+    assert issues == [
+        "public_claims.csv, line 5, column 'verdict': 'probably true' is not one of: "
+        "reproduced, contradicted, not assessable, overstated"
+    ]
     with pytest.raises(AlsmetaInputError, match="claim 'x', column 'verdict'"):
         ClaimVerdict("x", "a claim", "probably true", "because")
     with pytest.raises(AlsmetaInputError, match="needs its reason"):
@@ -128,9 +130,17 @@ def test_verdicts_that_follow_from_the_sources(verdicts):
 def test_safety_numbers_match_the_living_update(verdicts):
     # the same counts as analyses/cochrane_living_2026.py: SAE RR 1.34 (0.77 to 2.34), deaths RR 2.47 (0.80 to 7.61)
     k = verdicts["safety_shown_no_durable_benefit"].key_numbers
-    assert (round(k["nurown_sae_rr"], 2), round(k["nurown_sae_rr_ci_low"], 2), round(k["nurown_sae_rr_ci_high"], 2)) == (1.34, 0.77, 2.34)
+    assert (
+        round(k["nurown_sae_rr"], 2),
+        round(k["nurown_sae_rr_ci_low"], 2),
+        round(k["nurown_sae_rr_ci_high"], 2),
+    ) == (1.34, 0.77, 2.34)
     k = verdicts["cell_therapy_slows_progression_survival"].key_numbers
-    assert (round(k["nurown_deaths_rr"], 2), round(k["nurown_deaths_rr_ci_low"], 2), round(k["nurown_deaths_rr_ci_high"], 2)) == (2.47, 0.80, 7.61)
+    assert (
+        round(k["nurown_deaths_rr"], 2),
+        round(k["nurown_deaths_rr_ci_low"], 2),
+        round(k["nurown_deaths_rr_ci_high"], 2),
+    ) == (2.47, 0.80, 7.61)
 
 
 def test_moderator_claims_name_the_study_counts_per_level(verdicts):
@@ -162,15 +172,22 @@ def _null(label: str, low: float, high: float, observed: float) -> ResponderNull
     return ResponderNull(label, label, 19, 100, 1.9, (low + high) / 2, 0.01, low, high, (low, high), observed, 0.5)
 
 
-@pytest.mark.parametrize(("high_values", "claimed", "expected"), [
-    ((0.65, 0.65, 0.65, 0.65), "79", REPRODUCED),     # above the untreated range under every calibration
-    ((0.65, 0.80, 0.65, 0.65), "79", OVERSTATED),     # within it under one of them
-    ((0.85, 0.85, 0.85, 0.85), "79", OVERSTATED),     # untreated patients would show it too
-    ((0.65, 0.65, 0.65, 0.65), "90", CONTRADICTED),   # misquoted
-])
+@pytest.mark.parametrize(
+    ("high_values", "claimed", "expected"),
+    [
+        ((0.65, 0.65, 0.65, 0.65), "79", REPRODUCED),  # above the untreated range under every calibration
+        ((0.65, 0.80, 0.65, 0.65), "79", OVERSTATED),  # within it under one of them
+        ((0.85, 0.85, 0.85, 0.85), "79", OVERSTATED),  # untreated patients would show it too
+        ((0.65, 0.65, 0.65, 0.65), "90", CONTRADICTED),  # misquoted
+    ],
+)
 def test_responder_claim_rule(evidence, nulls, high_values, claimed, expected):
-    keys = ("petrou2021_monthly", "petrou2021_quarterly", "petrou2021_monthly_sd_matched",
-            "petrou2021_monthly_default_noise")
+    keys = (
+        "petrou2021_monthly",
+        "petrou2021_quarterly",
+        "petrou2021_monthly_sd_matched",
+        "petrou2021_monthly_default_noise",
+    )
     resp = dict(nulls.responders)
     for k, hi in zip(keys, high_values, strict=True):
         resp[k] = _null(k, 0.2, hi, 15 / 19)
@@ -205,13 +222,18 @@ def test_usable_slope_changes_from_reported_numbers(evidence):
 
 def test_controlled_trials_primary_results(evidence):
     t = controlled_trial_results(evidence).set_index("study_id")["result"].to_dict()
-    assert t == {"oh2018": "positive", "cudkowicz2022": "not significant", "berry2019": "not significant",
-                 "alsummit": "not significant"}
+    assert t == {
+        "oh2018": "positive",
+        "cudkowicz2022": "not significant",
+        "berry2019": "not significant",
+        "alsummit": "not significant",
+    }
 
 
 def test_moderator_with_too_few_studies_is_not_assessable():
-    table = pd.DataFrame({"study_id": ["a", "b", "c"], "level": ["x", "y", "y"], "yi": [1.0, 0.2, 0.3],
-                          "vi": [0.1, 0.1, np.nan]})
+    table = pd.DataFrame(
+        {"study_id": ["a", "b", "c"], "level": ["x", "y", "y"], "yi": [1.0, 0.2, 0.3], "vi": [0.1, 0.1, np.nan]}
+    )
     a = assess_moderator(table, "route", "x", "y")
     assert a.verdict == NOT_ASSESSABLE
     assert a.counts == {"x": 1, "y": 1}  # the study without a variance is not usable
@@ -219,8 +241,14 @@ def test_moderator_with_too_few_studies_is_not_assessable():
 
 
 def test_moderator_with_two_studies_per_level_is_tested():
-    table = pd.DataFrame({"study_id": list("abcd"), "level": ["x", "x", "y", "y"], "yi": [2.0, 2.2, 0.0, 0.1],
-                          "vi": [0.01, 0.01, 0.01, 0.01]})
+    table = pd.DataFrame(
+        {
+            "study_id": list("abcd"),
+            "level": ["x", "x", "y", "y"],
+            "yi": [2.0, 2.2, 0.0, 0.1],
+            "vi": [0.01, 0.01, 0.01, 0.01],
+        }
+    )
     a = assess_moderator(table, "route", "x", "y", test="z")
     assert a.verdict == REPRODUCED
     assert a.difference == pytest.approx(2.1 - 0.05)
@@ -233,9 +261,16 @@ def test_moderator_with_two_studies_per_level_is_tested():
 
 
 def _ideal_history(sigma: float) -> NaturalHistory:
-    return NaturalHistory.alsfrs_r(slope_distribution="normal", slope_max=math.inf, measurement_sd=sigma,
-                                   integer_scores=False, death_rate=0.0, dropout_rate=0.0,
-                                   floor=-math.inf, ceiling=math.inf)
+    return NaturalHistory.alsfrs_r(
+        slope_distribution="normal",
+        slope_max=math.inf,
+        measurement_sd=sigma,
+        integer_scores=False,
+        death_rate=0.0,
+        dropout_rate=0.0,
+        floor=-math.inf,
+        ceiling=math.inf,
+    )
 
 
 def _patients(history, design, n_studies, seed):
@@ -243,11 +278,14 @@ def _patients(history, design, n_studies, seed):
     return p.pre_slope[p.analysed], p.post_slope[p.analysed]
 
 
-@pytest.mark.parametrize("definition", [
-    ResponderDefinition("relative > 25%", "relative", 0.25, strict=True),
-    ResponderDefinition("relative >= 50%", "relative", 0.5),
-    ResponderDefinition("absolute >= 1.25", "absolute", 1.25),
-])
+@pytest.mark.parametrize(
+    "definition",
+    [
+        ResponderDefinition("relative > 25%", "relative", 0.25, strict=True),
+        ResponderDefinition("relative >= 50%", "relative", 0.5),
+        ResponderDefinition("absolute >= 1.25", "absolute", 1.25),
+    ],
+)
 @pytest.mark.parametrize("variant", ["monthly", "quarterly"])
 def test_responder_share_matches_closed_form(definition, variant):
     from alsmeta.als.public_claims import petrou2021_design

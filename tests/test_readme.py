@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from alsmeta.cli import README_TEMPLATE
 from alsmeta.als.headlines import (
     BEGIN,
     END,
@@ -20,6 +19,7 @@ from alsmeta.als.headlines import (
     replace_block,
     update_readme,
 )
+from alsmeta.cli import README_TEMPLATE
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "figures" / "results.json"

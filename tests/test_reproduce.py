@@ -52,7 +52,9 @@ def _snapshot(root: Path) -> dict[str, str]:
 
 def test_floats_are_stored_to_ten_significant_digits():
     # the msc2021 Bayesian mu_mean differed in the last digit between two runs of make reproduce
-    assert dumps({"mu_mean": 1.0799999999999998}) == dumps({"mu_mean": 1.0800000000000003}) == '{\n  "mu_mean": 1.08\n}\n'
+    assert (
+        dumps({"mu_mean": 1.0799999999999998}) == dumps({"mu_mean": 1.0800000000000003}) == '{\n  "mu_mean": 1.08\n}\n'
+    )
     assert round_significant(0.123456789012345) == 0.123456789
     assert round_significant(-0.0) == 0.0 and str(round_significant(-0.0)) == "0.0"
     assert round_significant(123456789012345.0) == 123456789012345.0  # whole numbers are exact, kept
@@ -61,19 +63,26 @@ def test_floats_are_stored_to_ten_significant_digits():
 
 
 def test_outputs_move_into_place_when_the_script_succeeds(tmp_path):
-    root = _fake_root(tmp_path, {"a_first.py": WRITER.format(name="a_first", value=1.5),
-                                 "b_slow.py": WRITER.format(name="b_slow", value=2.5)})
+    root = _fake_root(
+        tmp_path,
+        {"a_first.py": WRITER.format(name="a_first", value=1.5), "b_slow.py": WRITER.format(name="b_slow", value=2.5)},
+    )
     _previous_outputs(root)
     assert main(["reproduce", "--root", str(root)]) == 0
-    assert json.loads((root / "figures" / "results.json").read_text()) == {"a_first": {"value": 1.5}, "b_slow": {"value": 2.5}}
+    assert json.loads((root / "figures" / "results.json").read_text()) == {
+        "a_first": {"value": 1.5},
+        "b_slow": {"value": 2.5},
+    }
     assert (root / "figures" / "b_slow" / "table.csv").read_text() == "x\n2.5\n"
     assert sorted(p.name for p in root.iterdir()) == ["analyses", "figures"]  # the staging folder is gone
 
 
 def test_outputs_an_analysis_no_longer_makes_are_removed(tmp_path):
     # a figure an analysis stopped producing (e.g. the twelve single-row pub3 forests) must not survive reproduce
-    root = _fake_root(tmp_path, {"a_first.py": WRITER.format(name="a_first", value=1.5),
-                                 "b_slow.py": WRITER.format(name="b_slow", value=2.5)})
+    root = _fake_root(
+        tmp_path,
+        {"a_first.py": WRITER.format(name="a_first", value=1.5), "b_slow.py": WRITER.format(name="b_slow", value=2.5)},
+    )
     _previous_outputs(root)
     (root / "figures" / "a_first" / "old_forest.png").write_bytes(b"stale")
     (root / "figures" / "unrelated.txt").write_text("kept")  # outside any analysis folder
@@ -100,12 +109,18 @@ def test_a_failing_analysis_keeps_its_previous_outputs(tmp_path, capsys):
 def test_ctrl_c_exits_130_with_one_line_and_leaves_previous_outputs(tmp_path, target):
     marker = tmp_path / "b_started"
     slow = WRITER.format(name="b_slow", value=2.5).replace(
-        '(OUT / "numbers.json")', f'import time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(60)\n(OUT / "numbers.json")'
+        '(OUT / "numbers.json")',
+        f'import time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(60)\n(OUT / "numbers.json")',
     )
     root = _fake_root(tmp_path, {"a_first.py": WRITER.format(name="a_first", value=1.5), "b_slow.py": slow})
     before = _previous_outputs(root)
-    proc = subprocess.Popen([sys.executable, "-m", "alsmeta.cli", "reproduce", "--root", str(root)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alsmeta.cli", "reproduce", "--root", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while not marker.exists():  # the second analysis is running and has written part of its outputs
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
@@ -126,7 +141,11 @@ FAST = ["cochrane_2016_pub2.py", "definitive_trial_power.py"]
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_two_reproduce_runs_give_identical_bytes(tmp_path):
@@ -138,8 +157,12 @@ def test_two_reproduce_runs_give_identical_bytes(tmp_path):
     env = dict(os.environ, MPLBACKEND="Agg")
     digests = []
     for run in ("first", "second"):
-        done = subprocess.run([sys.executable, "-m", "alsmeta.cli", "reproduce", "--root", str(root),
-                               "--figures", str(tmp_path / run)], env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "alsmeta.cli", "reproduce", "--root", str(root), "--figures", str(tmp_path / run)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr
         digests.append(_digest(tmp_path / run))
     assert {"results.json", "cochrane_pub2/numbers.json", "definitive_trial/power_curves.png"} <= set(digests[0])

@@ -132,12 +132,26 @@ def test_overall_high_with_only_some_concerns_is_allowed(tmp_path):
 
 
 # ------------------------------------------------------------------ the figures
-TABLE = pd.DataFrame({
-    "trial": ["A 2018"] * 6 + ["B 2022"] * 6,
-    "domain": list(ROB2_DOMAINS) * 2,
-    "judgement": ["low", "some_concerns", "high", "high", "low", "high",
-                  "low", "low", "some_concerns", "low", "low", "some_concerns"],
-})
+TABLE = pd.DataFrame(
+    {
+        "trial": ["A 2018"] * 6 + ["B 2022"] * 6,
+        "domain": list(ROB2_DOMAINS) * 2,
+        "judgement": [
+            "low",
+            "some_concerns",
+            "high",
+            "high",
+            "low",
+            "high",
+            "low",
+            "low",
+            "some_concerns",
+            "low",
+            "low",
+            "some_concerns",
+        ],
+    }
+)
 
 
 def test_traffic_light_draws_each_judgement_with_its_colour_and_symbol():
@@ -192,8 +206,11 @@ def test_combined_figure_is_double_column_with_readable_text():
     fig = risk_of_bias_figure(TABLE, caption="Judgements are this project's own.")
     assert fig.get_figwidth() == pytest.approx(DOUBLE_COLUMN)
     assert len(find(fig, "rob:cell")) == 12 and len(find(fig, "rob:bar")) == 18
-    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
-             if t.get_text()]
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
+        if t.get_text()
+    ]
     assert min(sizes) >= 7.0
 
 

@@ -33,16 +33,29 @@ def _mv(ds: dict, ref: dict) -> am.MultilevelResult:
         warnings.simplefilter("ignore", AlsmetaWarning)
         if ds.get("rho") is not None:
             V = am.sampling_covariance(ds["vi"], ds["study"], ds["rho"])
-            return pool_multilevel(ds["yi"], V=V, study=ds["study"], effect=ds["effect"], method=ref["method"],
-                                   test=ref["test"])
-        return pool_multilevel(ds["yi"], ds["vi"], study=ds["study"], effect=ds["effect"], mods=mods,
-                               method=ref["method"], test=ref["test"])
+            return pool_multilevel(
+                ds["yi"], V=V, study=ds["study"], effect=ds["effect"], method=ref["method"], test=ref["test"]
+            )
+        return pool_multilevel(
+            ds["yi"],
+            ds["vi"],
+            study=ds["study"],
+            effect=ds["effect"],
+            mods=mods,
+            method=ref["method"],
+            test=ref["test"],
+        )
 
 
 MV_CASES = [(ds, fit, rb) for ds in REF["datasets"] for fit in ds["fits"] for rb in fit["robust"][:3]]
 MV_IDS = [f"{ds['name']}/{fit['id']}/{rb['type']}" for ds, fit, rb in MV_CASES]
-UNI_CASES = [(ds, u, rb) for ds in REF["datasets"] for u in ds.get("uni_fits", []) if u["id"] in ("rma.uni/REML", "rma.uni/DL", "rma.uni/ML")
-             for rb in u["robust"][:3]]
+UNI_CASES = [
+    (ds, u, rb)
+    for ds in REF["datasets"]
+    for u in ds.get("uni_fits", [])
+    if u["id"] in ("rma.uni/REML", "rma.uni/DL", "rma.uni/ML")
+    for rb in u["robust"][:3]
+]
 UNI_IDS = [f"{ds['name']}/{u['id']}/{rb['type']}" for ds, u, rb in UNI_CASES]
 
 
@@ -110,12 +123,16 @@ def test_knha_fit_uses_the_model_weights_not_the_knapp_hartung_factor() -> None:
         assert knha["robust"][0]["se"][0] == pytest.approx(knha["s2w"] * ours, rel=RTOL)
 
 
-META_CASES = [(ds, u, rb) for ds in REF["datasets"] for u in ds.get("uni_fits", []) if u["id"] == "rma.uni/REML/mods=x"
-              for rb in u["robust"][:3]]
+META_CASES = [
+    (ds, u, rb)
+    for ds in REF["datasets"]
+    for u in ds.get("uni_fits", [])
+    if u["id"] == "rma.uni/REML/mods=x"
+    for rb in u["robust"][:3]
+]
 
 
-@pytest.mark.parametrize(("ds", "u", "rb"), META_CASES,
-                         ids=[f"{ds['name']}/{rb['type']}" for ds, _, rb in META_CASES])
+@pytest.mark.parametrize(("ds", "u", "rb"), META_CASES, ids=[f"{ds['name']}/{rb['type']}" for ds, _, rb in META_CASES])
 def test_meta_regression_matches_metafor_and_clubsandwich(ds: dict, u: dict, rb: dict) -> None:
     reg = am.meta_regression(ds["yi"], ds["vi"], {"x": ds["x"]}, method="REML")
     _close(reg.estimate, u["beta"])
@@ -180,8 +197,11 @@ def test_few_clusters_note() -> None:
 
 # --------------------------------------------------------------------- properties
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.floats(-2, 2), st.floats(0.01, 0.5)), min_size=4, max_size=12),
-       st.sampled_from(["CR0", "CR1", "CR2"]), st.randoms(use_true_random=False))
+@given(
+    st.lists(st.tuples(st.floats(-2, 2), st.floats(0.01, 0.5)), min_size=4, max_size=12),
+    st.sampled_from(["CR0", "CR1", "CR2"]),
+    st.randoms(use_true_random=False),
+)
 def test_relabelling_and_reordering_clusters_changes_nothing(rows: list, adjust: str, rnd: object) -> None:
     y = [r[0] for r in rows]
     v = [r[1] for r in rows]
@@ -189,8 +209,11 @@ def test_relabelling_and_reordering_clusters_changes_nothing(rows: list, adjust:
     a = robust(am.pool(y, v, method="DL"), cluster, adjust=adjust)
     order = list(range(len(y)))
     rnd.shuffle(order)  # type: ignore[attr-defined]
-    b = robust(am.pool([y[i] for i in order], [v[i] for i in order], method="DL"),
-               ["x" + cluster[i] for i in order], adjust=adjust)
+    b = robust(
+        am.pool([y[i] for i in order], [v[i] for i in order], method="DL"),
+        ["x" + cluster[i] for i in order],
+        adjust=adjust,
+    )
     assert b.se == pytest.approx(a.se, rel=1e-9, abs=1e-14, nan_ok=True)
     assert b.df == pytest.approx(a.df, rel=1e-9, nan_ok=True)
 

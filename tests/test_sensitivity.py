@@ -16,18 +16,40 @@ import pandas as pd
 import pytest
 
 import alsmeta as am
-from alsmeta.diagnostics.sensitivity import _refit, cumulative, estimator_sweep, gosh, influence, leave_one_out, subset_membership
+from alsmeta.diagnostics.sensitivity import (
+    _refit,
+    cumulative,
+    estimator_sweep,
+    gosh,
+    influence,
+    leave_one_out,
+    subset_membership,
+)
 from alsmeta.models.moderators import meta_regression
-from conftest import load_reference
-from conftest import close, data
+from conftest import close, data, load_reference
 
 REF = load_reference("metafor_diagnostics.json")
 DATASETS = {ds["name"]: ds for ds in REF["datasets"]}
-SPEC = {"REML": ("REML", "z"), "EE": ("CE", "z"), "DL": ("DL", "z"), "REML_knha": ("REML", "knha"),
-        "DL_knha": ("DL", "knha")}
-FIT_FIELDS = [("estimate", "estimate"), ("se", "se"), ("zval", "statistic"), ("pval", "pvalue"),
-              ("ci_lb", "ci_low"), ("ci_ub", "ci_high"), ("Q", "q"), ("Qp", "q_pvalue"), ("I2", "i2"),
-              ("H2", "h2"), ("tau2", "tau2")]
+SPEC = {
+    "REML": ("REML", "z"),
+    "EE": ("CE", "z"),
+    "DL": ("DL", "z"),
+    "REML_knha": ("REML", "knha"),
+    "DL_knha": ("DL", "knha"),
+}
+FIT_FIELDS = [
+    ("estimate", "estimate"),
+    ("se", "se"),
+    ("zval", "statistic"),
+    ("pval", "pvalue"),
+    ("ci_lb", "ci_low"),
+    ("ci_ub", "ci_high"),
+    ("Q", "q"),
+    ("Qp", "q_pvalue"),
+    ("I2", "i2"),
+    ("H2", "h2"),
+    ("tau2", "tau2"),
+]
 
 pytestmark = pytest.mark.filterwarnings("ignore::alsmeta.AlsmetaWarning")
 
@@ -57,9 +79,17 @@ def test_influence_matches_metafor(name, key, record_property):
     res = influence(am.pool(*data(ds), method=method, test=test))
     ref = ds["influence"][key]
     worst = 0.0
-    for rname, col in [("rstudent", "rstudent"), ("dffits", "dffits"), ("cook_d", "cook_d"), ("cov_r", "cov_r"),
-                       ("tau2_del", "tau2_del"), ("QE_del", "q_del"), ("hat", "hat"), ("weight", "weight"),
-                       ("dfbs", "dfbetas")]:
+    for rname, col in [
+        ("rstudent", "rstudent"),
+        ("dffits", "dffits"),
+        ("cook_d", "cook_d"),
+        ("cov_r", "cov_r"),
+        ("tau2_del", "tau2_del"),
+        ("QE_del", "q_del"),
+        ("hat", "hat"),
+        ("weight", "weight"),
+        ("dfbs", "dfbetas"),
+    ]:
         worst = max(worst, close(res[col].to_numpy(), ref[rname], what=col))
     flags = [f for f in ref["inf"]]
     for got, exp in zip(res["inf"], flags):
@@ -80,12 +110,21 @@ def test_influence_of_meta_regression_matches_metafor(name, key, record_property
     # dat.egger2001 ~ year, DL); alsmeta works in a centred parametrisation throughout.
     rel = 2e-5 if ds["x_name"] == "year" else 1e-6
     worst = 0.0
-    for rname, col in [("rstudent", "rstudent"), ("dffits", "dffits"), ("cook_d", "cook_d"), ("cov_r", "cov_r"),
-                       ("tau2_del", "tau2_del"), ("QE_del", "q_del"), ("hat", "hat"), ("weight", "weight")]:
+    for rname, col in [
+        ("rstudent", "rstudent"),
+        ("dffits", "dffits"),
+        ("cook_d", "cook_d"),
+        ("cov_r", "cov_r"),
+        ("tau2_del", "tau2_del"),
+        ("QE_del", "q_del"),
+        ("hat", "hat"),
+        ("weight", "weight"),
+    ]:
         worst = max(worst, close(res[col].to_numpy(), ref[rname], rel=rel, what=col))
     for j, term in enumerate(model.terms):
-        worst = max(worst, close(res[f"dfbetas_{term}"].to_numpy(), ref["dfbs_all"][j], rel=rel,
-                                 what=f"dfbetas {term}"))
+        worst = max(
+            worst, close(res[f"dfbetas_{term}"].to_numpy(), ref["dfbs_all"][j], rel=rel, what=f"dfbetas {term}")
+        )
     for got, exp in zip(res["inf"], ref["inf"]):
         if exp is not None:
             assert bool(got) == exp
@@ -99,8 +138,9 @@ def test_influence_of_meta_regression_anchor_and_rank_loss():
     assert np.round(res["hat"].to_numpy()[:4], 4).tolist() == [0.0490, 0.1493, 0.0351, 0.3481]
     assert np.round(res["cook_d"].to_numpy()[:2], 4).tolist() == [0.0048, 0.0489]
     # deleting the only study of a level leaves a design without full rank: NaN, as metafor's NA
-    model = meta_regression([0.1, 0.4, 0.3, 0.8, 0.5, 0.2], [0.02, 0.03, 0.02, 0.05, 0.04, 0.03],
-                            {"g": ["a"] * 5 + ["b"]})
+    model = meta_regression(
+        [0.1, 0.4, 0.3, 0.8, 0.5, 0.2], [0.02, 0.03, 0.02, 0.05, 0.04, 0.03], {"g": ["a"] * 5 + ["b"]}
+    )
     res = influence(model)
     assert res.iloc[5][["rstudent", "cook_d", "dffits"]].isna().all() and not res["inf"].iloc[5]
     assert np.isfinite(res.iloc[:5]["cook_d"]).all()
@@ -162,8 +202,7 @@ def test_gosh_matches_metafor(name, key, record_property):
         b = _refit(fit, subset_membership(bits, ds["k"]))
         res = pd.DataFrame({"k": b.k, "q": b.q, "i2": b.i2, "h2": b.h2, "tau2": b.tau2, "estimate": b.estimate})
     worst = 0.0
-    for rname, col in [("k", "k"), ("QE", "q"), ("I2", "i2"), ("H2", "h2"), ("tau2", "tau2"),
-                       ("estimate", "estimate")]:
+    for rname, col in [("k", "k"), ("QE", "q"), ("I2", "i2"), ("H2", "h2"), ("tau2", "tau2"), ("estimate", "estimate")]:
         worst = max(worst, close(res[col].to_numpy(), ref[rname], what=col))
     record_property("max_rel_dev", worst)
 
@@ -208,9 +247,18 @@ def test_sweep_matches_rma_for_every_estimator_and_test(record_property):
             row = res[(res.method == ("CE" if ref["method"] == "EE" else ref["method"])) & (res.test == ref["test"])]
             assert len(row) == 1
             row = row.iloc[0]
-            for rname, col in [("estimate", "estimate"), ("se", "se"), ("zval", "statistic"), ("pval", "pvalue"),
-                               ("ci_lb", "ci_low"), ("ci_ub", "ci_high"), ("tau2", "tau2"), ("I2", "i2"),
-                               ("H2", "h2"), ("QE", "q")]:
+            for rname, col in [
+                ("estimate", "estimate"),
+                ("se", "se"),
+                ("zval", "statistic"),
+                ("pval", "pvalue"),
+                ("ci_lb", "ci_low"),
+                ("ci_ub", "ci_high"),
+                ("tau2", "tau2"),
+                ("I2", "i2"),
+                ("H2", "h2"),
+                ("QE", "q"),
+            ]:
                 worst = max(worst, close(row[col], ref[rname], what=f"{name} {ref['method']} {ref['test']} {col}"))
     record_property("max_rel_dev", worst)
 

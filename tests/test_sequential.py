@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from conftest import load_reference
 from scipy import stats
 
 import alsmeta as am
@@ -18,6 +17,7 @@ from alsmeta.planning.sequential import (
     group_sequential_boundaries,
     trial_sequential_analysis,
 )
+from conftest import load_reference
 
 RPACT = load_reference("rpact_sequential.json")
 

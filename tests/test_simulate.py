@@ -14,7 +14,6 @@ import pytest
 from scipy import stats
 
 import alsmeta as am
-from alsmeta.validation import AlsmetaWarning
 from alsmeta.simulate import (
     DESIGN_PRESETS,
     NaturalHistory,
@@ -31,7 +30,7 @@ from alsmeta.simulate import (
     two_point_slopes,
 )
 from alsmeta.simulate.history import observe
-from alsmeta.validation import AlsmetaInputError
+from alsmeta.validation import AlsmetaInputError, AlsmetaWarning
 
 INF = math.inf
 SIGMA = 1.3
@@ -39,8 +38,17 @@ SIGMA = 1.3
 
 def linear_history(**overrides) -> NaturalHistory:
     """ALSFRS-R with normal slopes, no cap, no floor, no noise, no attrition (overridable)."""
-    params = {"slope_distribution": "normal", "slope_sd": 0.5, "slope_max": INF, "floor": -INF, "ceiling": INF,
-                  "measurement_sd": 0.0, "integer_scores": False, "death_rate": 0.0, "dropout_rate": 0.0}
+    params = {
+        "slope_distribution": "normal",
+        "slope_sd": 0.5,
+        "slope_max": INF,
+        "floor": -INF,
+        "ceiling": INF,
+        "measurement_sd": 0.0,
+        "integer_scores": False,
+        "death_rate": 0.0,
+        "dropout_rate": 0.0,
+    }
     params.update(overrides)
     return NaturalHistory.alsfrs_r(**params)
 
@@ -53,13 +61,17 @@ def sxx(times) -> float:
 # -- 1. linear decline, no error, no selection, no attrition: zero change per patient -----------------
 
 
-@pytest.mark.parametrize("design", [
-    TrialDesign(),
-    TrialDesign(pre_slope="two_point", post_slope="two_point"),
-    TrialDesign(pre_slope="onset", lead_in_visits=(0.0,)),
-    design_preset("blanquer2012"),
-    design_preset("sykova2017"),
-], ids=["lead_in", "two_point", "onset", "blanquer2012", "sykova2017"])
+@pytest.mark.parametrize(
+    "design",
+    [
+        TrialDesign(),
+        TrialDesign(pre_slope="two_point", post_slope="two_point"),
+        TrialDesign(pre_slope="onset", lead_in_visits=(0.0,)),
+        design_preset("blanquer2012"),
+        design_preset("sykova2017"),
+    ],
+    ids=["lead_in", "two_point", "onset", "blanquer2012", "sykova2017"],
+)
 def test_linear_noise_free_change_is_exactly_zero_per_patient(design):
     res = simulate_trials(linear_history(), design, 300, seed=11, keep_patients=True)
     p = res.patients
@@ -74,9 +86,13 @@ def test_linear_noise_free_change_is_exactly_zero_per_patient(design):
 def test_onset_lag_gives_exact_apparent_worsening_with_onset_pre_slope():
     """Decline starting ``lag`` months after onset: DeltaFS = r (D - lag)/D, so change = r lag / D < 0."""
     lag = 6.2
-    res = simulate_trials(linear_history(onset_lag_months=lag, slope_sd=0.2),
-                          TrialDesign(pre_slope="onset", lead_in_visits=(0.0,), onset_to_screening_sd=2.0),
-                          100, seed=12, keep_patients=True)
+    res = simulate_trials(
+        linear_history(onset_lag_months=lag, slope_sd=0.2),
+        TrialDesign(pre_slope="onset", lead_in_visits=(0.0,), onset_to_screening_sd=2.0),
+        100,
+        seed=12,
+        keep_patients=True,
+    )
     p = res.patients
     np.testing.assert_allclose(p.change, p.true_rate * lag / p.onset_to_baseline, atol=1e-12)
     assert (p.change < 0).all()
@@ -96,8 +112,11 @@ def test_slope_change_variance_closed_form_disjoint_periods():
     assert slope_change_variance(pre, (0.0,) + post, SIGMA) == pytest.approx(shared, rel=1e-14)
 
 
-@pytest.mark.parametrize("follow_up", [(1.0, 2.0, 3.0, 4.0, 5.0, 6.0), (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0)],
-                         ids=["disjoint", "shared_baseline"])
+@pytest.mark.parametrize(
+    "follow_up",
+    [(1.0, 2.0, 3.0, 4.0, 5.0, 6.0), (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0)],
+    ids=["disjoint", "shared_baseline"],
+)
 def test_variance_of_slope_change_matches_closed_form(follow_up):
     design = TrialDesign(n_patients=50, follow_up_visits=follow_up)
     res = simulate_trials(linear_history(measurement_sd=SIGMA), design, 800, seed=21, keep_patients=True)
@@ -126,8 +145,12 @@ def test_selection_on_observed_pre_slope_regresses_to_the_mean_as_closed_form():
         res = simulate_trials(history, design, 400, seed=31, keep_patients=True)
         change = res.patients.change.ravel()
         cf = expected_change_under_selection(
-            design.lead_in_visits, design.follow_up_visits, measurement_sd=SIGMA,
-            slope_mean=history.slope_mean, slope_sd=history.slope_sd, upper=threshold,
+            design.lead_in_visits,
+            design.follow_up_visits,
+            measurement_sd=SIGMA,
+            slope_mean=history.slope_mean,
+            slope_sd=history.slope_sd,
+            upper=threshold,
         )
         assert abs(change.mean() - cf.mean_change) < 4 * cf.sd_change / math.sqrt(change.size)
         assert change.std(ddof=1) == pytest.approx(cf.sd_change, rel=0.03)
@@ -145,8 +168,13 @@ def test_minimum_lead_in_decline_rule_regresses_to_the_mean_as_closed_form():
     res = simulate_trials(history, design, 300, seed=32, keep_patients=True)
     change = res.patients.change.ravel()
     cf = expected_change_under_selection(
-        design.lead_in_visits, design.follow_up_visits, measurement_sd=SIGMA, slope_mean=history.slope_mean,
-        slope_sd=history.slope_sd, select_on="lead_in_decline", lower=3.0,
+        design.lead_in_visits,
+        design.follow_up_visits,
+        measurement_sd=SIGMA,
+        slope_mean=history.slope_mean,
+        slope_sd=history.slope_sd,
+        select_on="lead_in_decline",
+        lower=3.0,
     )
     assert cf.mean_change > 0.2
     assert abs(change.mean() - cf.mean_change) < 4 * cf.sd_change / math.sqrt(change.size)
@@ -154,8 +182,9 @@ def test_minimum_lead_in_decline_rule_regresses_to_the_mean_as_closed_form():
 
 
 def test_closed_form_without_selection_is_the_unselected_variance():
-    cf = expected_change_under_selection((-3, -2, -1, 0), (0, 2, 4, 6), measurement_sd=SIGMA,
-                                         slope_mean=-1.0, slope_sd=0.5)
+    cf = expected_change_under_selection(
+        (-3, -2, -1, 0), (0, 2, 4, 6), measurement_sd=SIGMA, slope_mean=-1.0, slope_sd=0.5
+    )
     assert cf.mean_change == 0 and cf.prob_selected == pytest.approx(1.0)
     assert cf.sd_change**2 == pytest.approx(slope_change_variance((-3, -2, -1, 0), (0, 2, 4, 6), SIGMA))
     assert cf.reliability == pytest.approx(0.25 / (0.25 + SIGMA**2 / 5))
@@ -194,8 +223,15 @@ def test_true_course_never_improves_beyond_the_vertex():
 
 def test_floor_flattens_the_post_slope_exactly():
     """Losing 3 points a month from 48: 12, 9, 6, 3 over the lead-in, then 3, 0, 0, ... after baseline."""
-    history = NaturalHistory.alsfrs_r(slope_distribution="normal", slope_mean=-3.0, slope_sd=0.0,
-                                      measurement_sd=0.0, integer_scores=False, death_rate=0.0, dropout_rate=0.0)
+    history = NaturalHistory.alsfrs_r(
+        slope_distribution="normal",
+        slope_mean=-3.0,
+        slope_sd=0.0,
+        measurement_sd=0.0,
+        integer_scores=False,
+        death_rate=0.0,
+        dropout_rate=0.0,
+    )
     design = TrialDesign(n_patients=5, onset_to_screening_mean=12.0, onset_to_screening_sd=0.0)
     p = simulate_trials(history, design, 3, seed=51, keep_patients=True).patients
     pre = np.polyfit([-3, -2, -1, 0], [12, 9, 6, 3], 1)[0]
@@ -219,8 +255,13 @@ def test_observations_stay_on_the_scale_and_are_whole_points():
 
 def test_constant_hazards_match_the_exponential_closed_form():
     h_death, h_drop = 0.02, 0.03
-    history = linear_history(death_rate=h_death, dropout_rate=h_drop, death_level_effect=0.0,
-                             death_slope_effect=0.0, dropout_slope_effect=0.0)
+    history = linear_history(
+        death_rate=h_death,
+        dropout_rate=h_drop,
+        death_level_effect=0.0,
+        death_slope_effect=0.0,
+        dropout_slope_effect=0.0,
+    )
     design = TrialDesign(n_patients=50)
     res = simulate_trials(history, design, 400, seed=61, keep_patients=True)
     p, n = res.patients, res.n_enrolled.sum()
@@ -251,8 +292,10 @@ def test_progression_linked_attrition_removes_fast_progressors():
 
 
 def _same(a, b) -> bool:
-    return all(np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True)
-               for f in ("mean_change", "sd_change", "n_analysed", "n_screened", "pvalue"))
+    return all(
+        np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True)
+        for f in ("mean_change", "sd_change", "n_analysed", "n_screened", "pvalue")
+    )
 
 
 def test_same_seed_same_studies_and_prefix_property():
@@ -364,41 +407,50 @@ def test_with_follow_up_truncates_the_analysis_window():
 # -- 10. bad input names the parameter ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: NaturalHistory(measurement_sd=-1), "measurement_sd"),
-    (lambda: NaturalHistory(slope_sd=float("nan")), "slope_sd"),
-    (lambda: NaturalHistory(shape="cubic"), "shape"),
-    (lambda: NaturalHistory(slope_distribution="lognormal", slope_mean=0.5), "slope_mean"),
-    (lambda: NaturalHistory(floor=50.0), "floor"),
-    (lambda: NaturalHistory(death_rate=-0.1), "death_rate"),
-    (lambda: NaturalHistory.fvc(onset_value=48.0), "level_mean"),
-    (lambda: NaturalHistory(integer_scores="yes"), "integer_scores"),
-    (lambda: TrialDesign(n_patients=1), "n_patients"),
-    (lambda: TrialDesign(n_patients=2.5), "n_patients"),
-    (lambda: TrialDesign(lead_in_visits=(-3.0, -1.0)), "lead_in_visits"),
-    (lambda: TrialDesign(follow_up_visits=(0.0, 2.0, 1.0)), "follow_up_visits"),
-    (lambda: TrialDesign(follow_up_visits=(-1.0, 2.0)), "follow_up_visits"),
-    (lambda: TrialDesign(follow_up_visits=(0.0, "x")), "follow_up_visits"),
-    (lambda: TrialDesign(pre_slope="baseline"), "pre_slope"),
-    (lambda: TrialDesign(lead_in_visits=(0.0,)), "pre_slope"),
-    (lambda: TrialDesign(min_post_visits=9), "min_post_visits"),
-    (lambda: TrialDesign(pre_slope_range=(1.0, -1.0)), "pre_slope_range"),
-    (lambda: TrialDesign(min_score=30.0, max_score=20.0), "min_score"),
-    (lambda: TrialDesign(onset_to_screening_mean=0.0), "onset_to_screening_mean"),
-    (lambda: design_preset("nope"), "name"),
-    (lambda: simulate_trials(NaturalHistory.fvc(), TrialDesign(pre_slope="onset", lead_in_visits=(0.0,)), 5),
-     "pre_slope"),
-    (lambda: simulate_trials(NaturalHistory(), TrialDesign(), 0), "n_studies"),
-    (lambda: simulate_trials(NaturalHistory(), TrialDesign(), 5, seed="x"), "seed"),
-    (lambda: simulate_trials(NaturalHistory(), TrialDesign(), 5, seed=-1), "seed"),
-    (lambda: simulate_trials("ALSFRS-R", TrialDesign(), 5), "history"),
-    (lambda: simulate_trials(NaturalHistory(), TrialDesign(min_score=60.0), 5, seed=1), "min_score"),
-    (lambda: simulate_meta_analyses(NaturalHistory(), [], 5), "designs"),
-    (lambda: slope_change_variance((0.0,), (0.0, 1.0), 1.0), "pre_times"),
-    (lambda: slope_change_variance((-1.0, 0.0), (0.0, 1.0), -1.0), "measurement_sd"),
-    (lambda: expected_change_under_selection((-1, 0), (0, 1), measurement_sd=1, slope_mean=-1, slope_sd=0.5,
-                                             select_on="x"), "select_on"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: NaturalHistory(measurement_sd=-1), "measurement_sd"),
+        (lambda: NaturalHistory(slope_sd=float("nan")), "slope_sd"),
+        (lambda: NaturalHistory(shape="cubic"), "shape"),
+        (lambda: NaturalHistory(slope_distribution="lognormal", slope_mean=0.5), "slope_mean"),
+        (lambda: NaturalHistory(floor=50.0), "floor"),
+        (lambda: NaturalHistory(death_rate=-0.1), "death_rate"),
+        (lambda: NaturalHistory.fvc(onset_value=48.0), "level_mean"),
+        (lambda: NaturalHistory(integer_scores="yes"), "integer_scores"),
+        (lambda: TrialDesign(n_patients=1), "n_patients"),
+        (lambda: TrialDesign(n_patients=2.5), "n_patients"),
+        (lambda: TrialDesign(lead_in_visits=(-3.0, -1.0)), "lead_in_visits"),
+        (lambda: TrialDesign(follow_up_visits=(0.0, 2.0, 1.0)), "follow_up_visits"),
+        (lambda: TrialDesign(follow_up_visits=(-1.0, 2.0)), "follow_up_visits"),
+        (lambda: TrialDesign(follow_up_visits=(0.0, "x")), "follow_up_visits"),
+        (lambda: TrialDesign(pre_slope="baseline"), "pre_slope"),
+        (lambda: TrialDesign(lead_in_visits=(0.0,)), "pre_slope"),
+        (lambda: TrialDesign(min_post_visits=9), "min_post_visits"),
+        (lambda: TrialDesign(pre_slope_range=(1.0, -1.0)), "pre_slope_range"),
+        (lambda: TrialDesign(min_score=30.0, max_score=20.0), "min_score"),
+        (lambda: TrialDesign(onset_to_screening_mean=0.0), "onset_to_screening_mean"),
+        (lambda: design_preset("nope"), "name"),
+        (
+            lambda: simulate_trials(NaturalHistory.fvc(), TrialDesign(pre_slope="onset", lead_in_visits=(0.0,)), 5),
+            "pre_slope",
+        ),
+        (lambda: simulate_trials(NaturalHistory(), TrialDesign(), 0), "n_studies"),
+        (lambda: simulate_trials(NaturalHistory(), TrialDesign(), 5, seed="x"), "seed"),
+        (lambda: simulate_trials(NaturalHistory(), TrialDesign(), 5, seed=-1), "seed"),
+        (lambda: simulate_trials("ALSFRS-R", TrialDesign(), 5), "history"),
+        (lambda: simulate_trials(NaturalHistory(), TrialDesign(min_score=60.0), 5, seed=1), "min_score"),
+        (lambda: simulate_meta_analyses(NaturalHistory(), [], 5), "designs"),
+        (lambda: slope_change_variance((0.0,), (0.0, 1.0), 1.0), "pre_times"),
+        (lambda: slope_change_variance((-1.0, 0.0), (0.0, 1.0), -1.0), "measurement_sd"),
+        (
+            lambda: expected_change_under_selection(
+                (-1, 0), (0, 1), measurement_sd=1, slope_mean=-1, slope_sd=0.5, select_on="x"
+            ),
+            "select_on",
+        ),
+    ],
+)
 def test_bad_input_raises_naming_the_parameter(make, match):
     with pytest.raises(AlsmetaInputError, match=match):
         make()

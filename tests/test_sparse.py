@@ -68,8 +68,13 @@ def _cases():
 
 def _fit(ds: dict, ref: dict) -> am.BinaryPooledResult:
     args = ref["args"] if isinstance(ref["args"], dict) else {}
-    kwargs = {"labels": ds["labels"], "add": tuple(ref["add"]), "to": tuple(ref["to"]),
-              "drop00": tuple(ref["drop00"]), "level": ref["level"]}
+    kwargs = {
+        "labels": ds["labels"],
+        "add": tuple(ref["add"]),
+        "to": tuple(ref["to"]),
+        "drop00": tuple(ref["drop00"]),
+        "level": ref["level"],
+    }
     cells = (ds["ai"], ds["bi"], ds["ci"], ds["di"])
     if ref["measure"] == "PETO":
         return am.pool_peto(*cells, **kwargs)
@@ -204,9 +209,33 @@ def test_result_has_the_pooled_result_names_a_forest_plot_reads():
     """Same names as PooledResult where the concept is the same: z test, no PI, tau2 = 0, common effect."""
     fit = am.pool_mh(*NIEL_CELLS, labels=NIEL["labels"])
     ce = am.pool(fit.yi[fit.in_q], fit.vi[fit.in_q], method="CE")
-    for name in ("k", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "q", "q_df", "q_pvalue",
-                 "i2", "h2", "level", "labels", "yi", "vi", "weights", "df", "test", "pi_low", "pi_high", "tau2",
-                 "is_random_effects", "is_empty", "notes"):
+    for name in (
+        "k",
+        "estimate",
+        "se",
+        "statistic",
+        "pvalue",
+        "ci_low",
+        "ci_high",
+        "q",
+        "q_df",
+        "q_pvalue",
+        "i2",
+        "h2",
+        "level",
+        "labels",
+        "yi",
+        "vi",
+        "weights",
+        "df",
+        "test",
+        "pi_low",
+        "pi_high",
+        "tau2",
+        "is_random_effects",
+        "is_empty",
+        "notes",
+    ):
         assert hasattr(ce, name) and hasattr(fit, name), name
     assert (fit.test, fit.tau2, fit.is_random_effects) == ("z", 0.0, False)
     assert np.isnan(fit.df) and np.isnan(fit.pi_low) and np.isnan(fit.pi_high)

@@ -53,8 +53,9 @@ def test_no_mechanism_meta_analysis_near_nominal(stress) -> None:
 
 def test_selection_on_noisy_decline_creates_apparent_slowing(stress) -> None:
     h = stress.histories()["selection"]
-    sel = simulate_trials(h, TrialDesign(n_patients=20, pre_slope_range=(-math.inf, stress.SELECTION_SLOPE)), 400, seed=9,
-                          progress=False)
+    sel = simulate_trials(
+        h, TrialDesign(n_patients=20, pre_slope_range=(-math.inf, stress.SELECTION_SLOPE)), 400, seed=9, progress=False
+    )
     assert float(np.mean(sel.mean_change)) > 0.1
 
 
@@ -99,7 +100,12 @@ def test_multiverse_share_recomputed_with_pool_in_a_loop(stress, multi) -> None:
         keys = [row[c] for c in ("Oh 2018", "Kim 2009", "Petrou 2016") if isinstance(row[c], str)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", am.AlsmetaWarning)
-            f = am.pool(table.loc[keys, "yi"].to_numpy(), sei=table.loc[keys, "se"].to_numpy(), method=row["method"], test=row["test"])
+            f = am.pool(
+                table.loc[keys, "yi"].to_numpy(),
+                sei=table.loc[keys, "se"].to_numpy(),
+                method=row["method"],
+                test=row["test"],
+            )
         hits += f.ci_low > 0
     batched = res.holds("positive")[sub.index].mean()
     assert batched == pytest.approx(hits / len(sub), abs=1e-15)
@@ -111,6 +117,7 @@ def test_inputs_match_the_reconstruction(table) -> None:
     assert table.loc["oh_first", "se"] == pytest.approx(1.33 / math.sqrt(32))
     assert table.loc["kim_per3_t", "yi"] == pytest.approx(1.14 / 3)
     from scipy import stats
+
     assert table.loc["kim_per3_t", "se"] == pytest.approx(1.14 / stats.t.isf(0.02, 21) / 3)
 
 
@@ -139,7 +146,9 @@ def test_rebuild_sensitivity_without_kim2009_recomputed(multi) -> None:
     numbers, results = multi
     s = results["alsfrs_r_benefit"].specifications
     sub = s[s["Kim 2009"].isna()]
-    hand = {(r.k, _sig(r.estimate), _sig(r.ci_low), _sig(r.ci_high), r.framework): r.ci_low > 0 for r in sub.itertuples()}
+    hand = {
+        (r.k, _sig(r.estimate), _sig(r.ci_low), _sig(r.ci_high), r.framework): r.ci_low > 0 for r in sub.itertuples()
+    }
     n = numbers["alsfrs_r_benefit"]["without_kim2009"]
     assert n["choice_combinations"] == len(sub) and n["distinct_analyses"] == len(hand)
     assert n["share_holding_distinct"] == pytest.approx(sum(hand.values()) / len(hand), abs=1e-12)
@@ -157,7 +166,9 @@ def test_specification_tables_are_byte_identical_under_last_bit_noise(stress, mu
     for c in ("estimate", "ci_low", "ci_high", "se"):
         noisy[c] = np.nextafter(noisy[c].to_numpy(dtype=float), step)
     again = mv.MultiverseResult(noisy, res.choices, res.slots, res.level)
-    for a, b in zip(stress.specification_tables(res, "positive"), stress.specification_tables(again, "positive"), strict=True):
+    for a, b in zip(
+        stress.specification_tables(res, "positive"), stress.specification_tables(again, "positive"), strict=True
+    ):
         assert stress.csv_text(a) == stress.csv_text(b)
     combos, distinct = stress.specification_tables(res, "positive")
     assert len(combos) == len(res) and len(distinct) == numbers_distinct(multi)
@@ -176,8 +187,10 @@ def test_selection_bias_grows_with_the_assumed_measurement_error(stress) -> None
     assert h["selection"].measurement_sd == pytest.approx(1.3)
     assert h["selection_double_error"].measurement_sd == pytest.approx(2.6)
     design = TrialDesign(n_patients=20, pre_slope_range=(-math.inf, stress.SELECTION_SLOPE))
-    means = [float(np.mean(simulate_trials(h[k], design, 300, seed=11, progress=False).mean_change))
-             for k in ("selection_half_error", "selection", "selection_double_error")]
+    means = [
+        float(np.mean(simulate_trials(h[k], design, 300, seed=11, progress=False).mean_change))
+        for k in ("selection_half_error", "selection", "selection_double_error")
+    ]
     assert means[0] < means[1] < means[2]
     assert "assumption" in stress.MEASUREMENT_SD_ASSUMPTION and "Kaufmann" in stress.MEASUREMENT_SD_ASSUMPTION
 
@@ -186,16 +199,30 @@ def test_specification_curve_draws_each_distinct_analysis_once(stress, multi, tm
     """The FVC curve shows one point per distinct analysis and states both counts; text >= 7 pt; 183 mm wide."""
     numbers, results = multi
     monkeypatch.setattr(stress, "OUT", tmp_path)
-    fig = stress.figure_spec_curve(results["fvc_worse"], "negative", "FVC worsening after MSC", "% predicted/month", "curve",
-                                   ["secondary source", "method", "test", "tau_scale"], (-8.0, 10.0))
+    fig = stress.figure_spec_curve(
+        results["fvc_worse"],
+        "negative",
+        "FVC worsening after MSC",
+        "% predicted/month",
+        "curve",
+        ["secondary source", "method", "test", "tau_scale"],
+        (-8.0, 10.0),
+    )
     n = numbers["fvc_worse"]
     points = {a.get_gid(): len(a.get_offsets()) for ax in fig.axes for a in ax.collections if a.get_gid()}
     assert points["estimates_holding"] == n["analyses_holding"]
-    assert points["estimates_holding"] + points["estimates_not_holding"] == n["distinct_analyses"] < n["choice_combinations"]
+    assert (
+        points["estimates_holding"] + points["estimates_not_holding"]
+        == n["distinct_analyses"]
+        < n["choice_combinations"]
+    )
     title = next(t.get_text() for t in fig.texts if t.get_gid() == "title").replace("\n", " ")
     assert f"{n['analyses_holding']} of {n['distinct_analyses']} distinct analyses" in title
     assert f"{n['choice_combinations']:,} choice combinations" in title
-    sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text") and a.get_text())]
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text") and a.get_text())
+    ]
     assert min(sizes) >= 7.0
     assert fig.get_figwidth() == pytest.approx(183 / 25.4)
     assert (tmp_path / "curve.png").exists() and (tmp_path / "curve.svg").exists()

@@ -16,28 +16,94 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
-    from alsmeta.diagnostics.bias import BeggResult, EggerResult, FailSafeResult, PetPeeseResult, TrimFillResult, begg_test, egger_test, fail_safe_n, pet_peese, trim_and_fill
+    from alsmeta import plots, simulate
+    from alsmeta.diagnostics import multiverse
+    from alsmeta.diagnostics.bias import (
+        BeggResult,
+        EggerResult,
+        FailSafeResult,
+        PetPeeseResult,
+        TrimFillResult,
+        begg_test,
+        egger_test,
+        fail_safe_n,
+        pet_peese,
+        trim_and_fill,
+    )
     from alsmeta.diagnostics.multiverse import MultiverseResult, expand_grid, fit_specifications, specification_data
-    from alsmeta.diagnostics.sensitivity import BootstrapResult, bootstrap, cumulative, estimator_sweep, gosh, influence, leave_one_out, subset_membership
-    from alsmeta.effects.conversions import CombinedGroups, MeanSDEstimate, SEFromP, combine_groups, correlation_from_sds, mean_sd_from_median, parse_p_value, sd_change_from_sds, sd_from_se, se_from_ci, se_from_p
-    from alsmeta.effects.measures import EffectSizes, hedges_correction, log_odds_ratio, log_ratio_of_means, log_risk_ratio, mean_change, mean_difference, risk_difference, slope_change, standardized_mean_change, standardized_mean_difference
+    from alsmeta.diagnostics.sensitivity import (
+        BootstrapResult,
+        bootstrap,
+        cumulative,
+        estimator_sweep,
+        gosh,
+        influence,
+        leave_one_out,
+        subset_membership,
+    )
+    from alsmeta.effects.conversions import (
+        CombinedGroups,
+        MeanSDEstimate,
+        SEFromP,
+        combine_groups,
+        correlation_from_sds,
+        mean_sd_from_median,
+        parse_p_value,
+        sd_change_from_sds,
+        sd_from_se,
+        se_from_ci,
+        se_from_p,
+    )
+    from alsmeta.effects.measures import (
+        EffectSizes,
+        hedges_correction,
+        log_odds_ratio,
+        log_ratio_of_means,
+        log_risk_ratio,
+        mean_change,
+        mean_difference,
+        risk_difference,
+        slope_change,
+        standardized_mean_change,
+        standardized_mean_difference,
+    )
     from alsmeta.engine.batch import BatchResult, pool_many
     from alsmeta.engine.estimators import METHODS
     from alsmeta.models.bayes import BayesMetaResult, bayes_meta
     from alsmeta.models.binary_result import BinaryPooledResult
     from alsmeta.models.mantel_haenszel import pool_mh
-    from alsmeta.models.moderators import MetaRegressionResult, PermutationResult, SubgroupResult, meta_regression, permutation_test, subgroup_analysis
+    from alsmeta.models.moderators import (
+        MetaRegressionResult,
+        PermutationResult,
+        SubgroupResult,
+        meta_regression,
+        permutation_test,
+        subgroup_analysis,
+    )
     from alsmeta.models.multilevel import MultilevelResult, pool_multilevel, sampling_covariance
     from alsmeta.models.peto import pool_peto
     from alsmeta.models.pooling import AlsmetaWarning, PooledResult, pool
     from alsmeta.models.robust import RobustResult, robust
     from alsmeta.models.selection import SelectionModelResult, selection_model
     from alsmeta.planning.power import meta_analysis_power, optimal_information_size, trial_power, trial_sample_size
-    from alsmeta.planning.sequential import SequentialBoundaries, TrialSequentialResult, alpha_spending, diversity, group_sequential_boundaries, trial_sequential_analysis
-    from alsmeta.simulate import MetaSimulationResult, NaturalHistory, SimulationResult, TrialDesign, design_preset, simulate_meta_analyses, simulate_trials
+    from alsmeta.planning.sequential import (
+        SequentialBoundaries,
+        TrialSequentialResult,
+        alpha_spending,
+        diversity,
+        group_sequential_boundaries,
+        trial_sequential_analysis,
+    )
+    from alsmeta.simulate import (
+        MetaSimulationResult,
+        NaturalHistory,
+        SimulationResult,
+        TrialDesign,
+        design_preset,
+        simulate_meta_analyses,
+        simulate_trials,
+    )
     from alsmeta.validation import AlsmetaInputError
-    from alsmeta import plots, simulate
-    from alsmeta.diagnostics import multiverse
 
 #: public name -> the module that defines it
 _LAZY_NAMES: dict[str, str] = {

@@ -30,8 +30,8 @@ import numpy as np
 from alsmeta.engine.batch import TESTS
 from alsmeta.engine.estimators import METHODS
 from alsmeta.io import FIGURES_ENV, EffectsTable, read_effects_csv, write_text
-from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.io.reporting import collect_numbers, dumps, write_figure_index
+from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.validation import AlsmetaInputError, numeric_column
 
 EXIT_USAGE = 2
@@ -73,7 +73,9 @@ def _checked_labels(table: EffectsTable, column: str | None) -> list[str]:
     if dup.any():
         j = int(np.flatnonzero(dup)[0])
         i = int(np.flatnonzero((labels == labels.iloc[j]).to_numpy())[0])
-        raise AlsmetaInputError(f"column {column!r}: duplicate study label {labels.iloc[j]!r} (rows {i + 1} and {j + 1})")
+        raise AlsmetaInputError(
+            f"column {column!r}: duplicate study label {labels.iloc[j]!r} (rows {i + 1} and {j + 1})"
+        )
     return labels.tolist()
 
 
@@ -85,7 +87,7 @@ def _json_value_lines(values: Sequence[Any] | np.ndarray, encode: Any, out: IO[s
         return
     out.write("[\n    ")
     for start in range(0, n, JSON_CHUNK):
-        chunk = values[start:start + JSON_CHUNK]
+        chunk = values[start : start + JSON_CHUNK]
         if start:
             out.write(",\n    ")
         if isinstance(chunk, np.ndarray):
@@ -191,7 +193,9 @@ def _publish(stage: Path, figures: Path) -> int:
         dest = figures / src.relative_to(stage)
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dest)
-    for folder in sorted({figures / p.relative_to(stage).parts[0] for p in files if len(p.relative_to(stage).parts) > 1}):
+    for folder in sorted(
+        {figures / p.relative_to(stage).parts[0] for p in files if len(p.relative_to(stage).parts) > 1}
+    ):
         for old in sorted(q for q in folder.rglob("*") if q.is_file() and q not in produced):
             old.unlink()
     return len(files)
@@ -216,8 +220,10 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", **{FIGURES_ENV: str(stage)})
             code = _run_script(script, root, env)
             if code != 0:
-                print(f"error: {script.name} failed with exit status {code}; its previous outputs are kept",
-                      file=sys.stderr)
+                print(
+                    f"error: {script.name} failed with exit status {code}; its previous outputs are kept",
+                    file=sys.stderr,
+                )
                 failed = code
                 break
             done.append(stage)
@@ -281,8 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("pool", help="pool study effects from a CSV file")
-    p.add_argument("file", help="CSV file with one row per study ('-' for standard input); delimiter ',', ';' "
-                                "or tab, decimal comma accepted with ';' or tab")
+    p.add_argument(
+        "file",
+        help="CSV file with one row per study ('-' for standard input); delimiter ',', ';' "
+        "or tab, decimal comma accepted with ';' or tab",
+    )
     p.add_argument("--yi", required=True, help="column with the effect sizes")
     spread = p.add_mutually_exclusive_group(required=True)
     spread.add_argument("--vi", help="column with the sampling variances")

@@ -147,7 +147,9 @@ def missing_labels(labels: Sequence[Any] | None) -> npt.NDArray[np.bool_]:
         return np.zeros(0, dtype=bool)
     values = pd.Series(list(labels), dtype=object)
     missing = values.isna().to_numpy().copy()
-    texts = np.asarray([str(v) for v in values[~missing]] if values.map(type).ne(str).any() else values[~missing].to_numpy(), dtype=str)
+    texts = np.asarray(
+        [str(v) for v in values[~missing]] if values.map(type).ne(str).any() else values[~missing].to_numpy(), dtype=str
+    )
     empty = np.char.str_len(np.char.strip(texts)) == 0
     missing[np.flatnonzero(~missing)[empty]] = True
     return missing
@@ -192,7 +194,9 @@ def study_labels(labels: Sequence[Any] | None, k: int) -> list[str]:
         raise AlsmetaInputError(f"labels: {len(raw)} labels given for {k} studies")
     gone = np.flatnonzero(missing_labels(raw))
     if gone.size:
-        rows = ", ".join(str(i + 1) for i in gone[:_SHOW]) + (f" and {gone.size - _SHOW} more" if gone.size > _SHOW else "")
+        rows = ", ".join(str(i + 1) for i in gone[:_SHOW]) + (
+            f" and {gone.size - _SHOW} more" if gone.size > _SHOW else ""
+        )
         raise AlsmetaInputError(
             f"labels: {gone.size} studies have an empty or missing label (studies {rows}); "
             "give every study a label, or use na_action='drop'"
@@ -213,7 +217,9 @@ def study_labels(labels: Sequence[Any] | None, k: int) -> list[str]:
 
 
 # ---------------------------------------------------------------- numeric columns
-def _column_error(column: str, names: Sequence[str], bad: npt.NDArray[np.intp], what: str, values: np.ndarray) -> AlsmetaInputError:
+def _column_error(
+    column: str, names: Sequence[str], bad: npt.NDArray[np.intp], what: str, values: np.ndarray
+) -> AlsmetaInputError:
     i = int(bad[0])
     more = f" ({bad.size} studies in all: {_listing([names[j] for j in bad])})" if bad.size > 1 else ""
     shown = "value" if np.isnan(values[i]) else f"value {float(values[i])!r}"
@@ -356,7 +362,9 @@ def out_of_range(ymin: Any, ymax: Any, vmin: Any, vmax: Any) -> tuple[npt.NDArra
     return bad_v, bad_y
 
 
-def check_computable(y: npt.NDArray[np.float64], v: npt.NDArray[np.float64], names: Sequence[str], spread: str = "vi") -> None:
+def check_computable(
+    y: npt.NDArray[np.float64], v: npt.NDArray[np.float64], names: Sequence[str], spread: str = "vi"
+) -> None:
     """Raise naming the studies when one meta-analysis is out of the computable range (:func:`out_of_range`)."""
     if y.size == 0:
         return
@@ -450,9 +458,7 @@ def missing_studies(
         return None
 
     def who(idx: npt.NDArray[np.intp]) -> str:
-        return _listing([
-            f"row {i + 1}" if labels is None or lab_missing[i] else str(labels[i]) for i in idx
-        ])
+        return _listing([f"row {i + 1}" if labels is None or lab_missing[i] else str(labels[i]) for i in idx])
 
     if na_action == "raise":
         name, miss = next(iter(per_col.items()))

@@ -42,7 +42,9 @@ _P_ONLY = {"p", "p_one_sided"}
 _DAYS_PER_MONTH = 30.4375
 
 
-def row_months(study_id: str, timepoint: str, timepoint_months: str, overrides: Mapping[tuple[str, str], float] | None = None) -> float:
+def row_months(
+    study_id: str, timepoint: str, timepoint_months: str, overrides: Mapping[tuple[str, str], float] | None = None
+) -> float:
     """Months after treatment of one outcome row (NaN if not stated)."""
     if overrides and (study_id, timepoint) in overrides:
         return float(overrides[study_id, timepoint])
@@ -50,7 +52,9 @@ def row_months(study_id: str, timepoint: str, timepoint_months: str, overrides: 
         try:
             return float(timepoint_months)
         except ValueError:
-            raise AlsmetaInputError(f"study {study_id!r}, column 'timepoint_months': {timepoint_months!r} is not a number") from None
+            raise AlsmetaInputError(
+                f"study {study_id!r}, column 'timepoint_months': {timepoint_months!r} is not a number"
+            ) from None
     weeks = re.fullmatch(r"(\d+) weeks", str(timepoint))
     return int(weeks.group(1)) * 7 / _DAYS_PER_MONTH if weeks else math.nan
 
@@ -104,10 +108,14 @@ def availability_table(
         mine = outcomes[outcomes.study_id == sid]
         for oname, prefixes in OUTCOMES.items():
             sel = mine[mine.outcome.str.startswith(prefixes) & ~mine.outcome.str.endswith("_baseline")]
-            words = qualitative[(qualitative.study_id == sid)
-                                & (qualitative.outcome.str.contains(_WORDS[oname]) | (qualitative.outcome == "clinical"))]
+            words = qualitative[
+                (qualitative.study_id == sid)
+                & (qualitative.outcome.str.contains(_WORDS[oname]) | (qualitative.outcome == "clinical"))
+            ]
             months = [row_months(sid, r.timepoint, r.timepoint_months, overrides) for r in sel.itertuples()]
-            evidence = (sel.status != "not_found") & (sel.statistic != "n")  # a sample size alone is no outcome evidence
+            evidence = (sel.status != "not_found") & (
+                sel.statistic != "n"
+            )  # a sample size alone is no outcome evidence
             for window in WINDOWS:
                 in_window = np.array([window_of(m) == window for m in months], dtype=bool)
                 cell = sel.loc[in_window]
@@ -120,12 +128,24 @@ def availability_table(
                 elif window == WINDOWS[2] and len(words) and not evidence.any():
                     status = _best(words.status)
                     content = "words only"
-                    detail = "; ".join(f"{w.direction}: {w.statement}" for w in words[words.status == status].itertuples())
+                    detail = "; ".join(
+                        f"{w.direction}: {w.statement}" for w in words[words.status == status].itertuples()
+                    )
                 elif len(cell):
                     status, content = "not_found", "not found"
                     detail = "; ".join(sorted(set(cell.outcome + " (" + cell.timepoint + ")")))
                 else:
                     status, content, detail = "none", "nothing retrieved", ""
-                rows.append({"study_id": sid, "study": labels[sid], "group": group, "outcome": oname, "window": window,
-                             "status": status, "content": content, "detail": detail})
+                rows.append(
+                    {
+                        "study_id": sid,
+                        "study": labels[sid],
+                        "group": group,
+                        "outcome": oname,
+                        "window": window,
+                        "status": status,
+                        "content": content,
+                        "detail": detail,
+                    }
+                )
     return pd.DataFrame(rows)

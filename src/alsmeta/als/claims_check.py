@@ -131,7 +131,9 @@ def cohort_sums(cohorts: Sequence[Cohort], target: int, *, allow_overlap: bool =
     return [sel for sel in _selections(cohorts, allow_overlap) if sum(n for _, n in sel) == target]
 
 
-def sums_by_size_choice(cohorts: Sequence[Cohort], target: int, *, allow_overlap: bool = False) -> list[tuple[dict[str, int], int]]:
+def sums_by_size_choice(
+    cohorts: Sequence[Cohort], target: int, *, allow_overlap: bool = False
+) -> list[tuple[dict[str, int], int]]:
     """How many selections reach ``target`` under each fixed choice of the reports' alternative sizes.
 
     :func:`cohort_sums` lets each report enter with any of its sizes (e.g.
@@ -166,7 +168,9 @@ def max_disjoint_total(cohorts: Sequence[Cohort]) -> tuple[int, Selection]:
     return best
 
 
-def direction_verdict(estimate: float, ci_low: float, ci_high: float, k: int, claimed: str, null: float = 0.0) -> tuple[str, str]:
+def direction_verdict(
+    estimate: float, ci_low: float, ci_high: float, k: int, claimed: str, null: float = 0.0
+) -> tuple[str, str]:
     """Verdict on a claimed direction of effect from an interval estimate.
 
     Parameters

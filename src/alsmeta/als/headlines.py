@@ -105,7 +105,9 @@ def build_block(template_path: str | Path, results: Mapping[str, Any], root: str
     return f"{notice}\n\n{render(template_path.read_text(encoding='utf-8'), results).strip()}"
 
 
-def update_readme(readme: str | Path, template: str | Path, results_json: str | Path, root: str | Path | None = None) -> bool:
+def update_readme(
+    readme: str | Path, template: str | Path, results_json: str | Path, root: str | Path | None = None
+) -> bool:
     """Rewrite the README's results block; return whether the file changed."""
     readme = Path(readme)
     results = json.loads(Path(results_json).read_text(encoding="utf-8"))

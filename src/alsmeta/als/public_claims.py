@@ -59,7 +59,6 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta.effects.measures import log_risk_ratio
 from alsmeta.als.claims_check import (
     CONTRADICTED,
     NOT_ASSESSABLE,
@@ -69,6 +68,7 @@ from alsmeta.als.claims_check import (
 )
 from alsmeta.als.schema import CLAIM_VERDICTS
 from alsmeta.als.tables import Evidence
+from alsmeta.effects.measures import log_risk_ratio
 from alsmeta.models.moderators import subgroup_analysis
 from alsmeta.simulate import NaturalHistory, TrialDesign, design_preset, simulate_trials
 from alsmeta.simulate.closed_form import least_squares_weights, two_point_weights
@@ -167,8 +167,14 @@ class ClaimVerdict:
     def to_row(self) -> dict[str, str]:
         """One row of the register (``figures/claims/public_claims.csv``)."""
         numbers = "; ".join(f"{k} = {_fmt(v)}" for k, v in self.key_numbers.items())
-        return {"claim_id": self.claim_id, "claim": self.claim, "verdict": self.verdict, "reason": self.reason,
-                "key_numbers": numbers, "sources": "; ".join(self.sources)}
+        return {
+            "claim_id": self.claim_id,
+            "claim": self.claim,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "key_numbers": numbers,
+            "sources": "; ".join(self.sources),
+        }
 
 
 def _fmt(value: Any) -> str:
@@ -260,16 +266,30 @@ class ResponderNull:
         return bool(self.observed_share > self.share_high)
 
     def summary(self) -> dict[str, Any]:
-        return {"design": self.design_name, "n_patients": self.n_patients, "n_studies": self.n_studies,
-                "measurement_sd": self.measurement_sd, "share_mean": self.share_mean,
-                "share_mc_se": self.share_mc_se, "share_low": self.share_low, "share_high": self.share_high,
-                "observed_share": self.observed_share, "p_at_least_observed": self.p_at_least_observed,
-                "control_share": self.control_share}
+        return {
+            "design": self.design_name,
+            "n_patients": self.n_patients,
+            "n_studies": self.n_studies,
+            "measurement_sd": self.measurement_sd,
+            "share_mean": self.share_mean,
+            "share_mc_se": self.share_mc_se,
+            "share_low": self.share_low,
+            "share_high": self.share_high,
+            "observed_share": self.observed_share,
+            "p_at_least_observed": self.p_at_least_observed,
+            "control_share": self.control_share,
+        }
 
 
 def null_responder_distribution(
-    history: NaturalHistory, design: TrialDesign, definition: ResponderDefinition, n_studies: int = 2000,
-    *, seed: int = 0, observed_share: float = math.nan, control_share: float = math.nan,
+    history: NaturalHistory,
+    design: TrialDesign,
+    definition: ResponderDefinition,
+    n_studies: int = 2000,
+    *,
+    seed: int = 0,
+    observed_share: float = math.nan,
+    control_share: float = math.nan,
 ) -> ResponderNull:
     """Simulate untreated studies of ``design`` and count their responders.
 
@@ -287,11 +307,19 @@ def null_responder_distribution(
     low, high = np.quantile(shares, NULL_RANGE)
     p_obs = float(np.mean(shares >= observed_share - 1e-12)) if math.isfinite(observed_share) else math.nan
     return ResponderNull(
-        label=definition.label, design_name=design.name, n_patients=design.n_patients, n_studies=int(shares.size),
-        measurement_sd=float(history.measurement_sd), share_mean=float(shares.mean()),
-        share_mc_se=float(shares.std(ddof=1) / math.sqrt(shares.size)), share_low=float(low), share_high=float(high),
-        study_shares=tuple(float(s) for s in shares), observed_share=float(observed_share),
-        p_at_least_observed=p_obs, control_share=float(control_share),
+        label=definition.label,
+        design_name=design.name,
+        n_patients=design.n_patients,
+        n_studies=int(shares.size),
+        measurement_sd=float(history.measurement_sd),
+        share_mean=float(shares.mean()),
+        share_mc_se=float(shares.std(ddof=1) / math.sqrt(shares.size)),
+        share_low=float(low),
+        share_high=float(high),
+        study_shares=tuple(float(s) for s in shares),
+        observed_share=float(observed_share),
+        p_at_least_observed=p_obs,
+        control_share=float(control_share),
     )
 
 
@@ -384,7 +412,12 @@ class NoiseCalibration:
 
 
 def calibrate_measurement_sd(
-    target_sd: float, target_n: int, design: TrialDesign, *, integer_scores: bool = True, level: float = 0.95,
+    target_sd: float,
+    target_n: int,
+    design: TrialDesign,
+    *,
+    integer_scores: bool = True,
+    level: float = 0.95,
 ) -> NoiseCalibration:
     """Visit-level noise SD that reproduces an observed SD of untreated slope changes (closed form)."""
     if not (math.isfinite(target_sd) and target_sd > 0):
@@ -404,14 +437,22 @@ def calibrate_measurement_sd(
         return math.sqrt(max(sd * sd / c - r, 0.0))
 
     return NoiseCalibration(
-        target_sd=float(target_sd), target_n=int(target_n), design_name=design.name, weight_sum_squares=c,
-        rounding_variance=r, measurement_sd=solve(target_sd), measurement_sd_low=solve(sd_low),
-        measurement_sd_high=solve(sd_high), target_sd_low=sd_low, target_sd_high=sd_high,
+        target_sd=float(target_sd),
+        target_n=int(target_n),
+        design_name=design.name,
+        weight_sum_squares=c,
+        rounding_variance=r,
+        measurement_sd=solve(target_sd),
+        measurement_sd_low=solve(sd_low),
+        measurement_sd_high=solve(sd_high),
+        target_sd_low=sd_low,
+        target_sd_high=sd_high,
     )
 
 
-def _patient_responder_share(history: NaturalHistory, design: TrialDesign, definition: ResponderDefinition,
-                             n_studies: int, seed: int) -> float:
+def _patient_responder_share(
+    history: NaturalHistory, design: TrialDesign, definition: ResponderDefinition, n_studies: int, seed: int
+) -> float:
     sim = simulate_trials(history, design, n_studies, seed=seed, keep_patients=True, progress=False)
     p = sim.patients
     assert p is not None
@@ -420,8 +461,15 @@ def _patient_responder_share(history: NaturalHistory, design: TrialDesign, defin
 
 
 def calibrate_to_responder_rate(
-    target_share: float, history: NaturalHistory, design: TrialDesign, definition: ResponderDefinition,
-    *, n_studies: int = 200, seed: int = 0, bracket: tuple[float, float] = (0.3, 5.0), tol: float = 0.01,
+    target_share: float,
+    history: NaturalHistory,
+    design: TrialDesign,
+    definition: ResponderDefinition,
+    *,
+    n_studies: int = 200,
+    seed: int = 0,
+    bracket: tuple[float, float] = (0.3, 5.0),
+    tol: float = 0.01,
 ) -> float:
     """Visit-level noise SD at which untreated patients of ``design`` show ``target_share`` responders.
 
@@ -441,7 +489,8 @@ def calibrate_to_responder_rate(
     if not s_lo <= target_share <= s_hi:
         raise AlsmetaInputError(
             f"target_share: {target_share:.3f} is outside the shares {s_lo:.3f} to {s_hi:.3f} reached with "
-            f"measurement_sd {lo} to {hi} on design {design.name!r}")
+            f"measurement_sd {lo} to {hi} on design {design.name!r}"
+        )
     while hi - lo > tol:
         mid = 0.5 * (lo + hi)
         if share(mid) < target_share:
@@ -466,18 +515,33 @@ class SlowingNull:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def expected_apparent_slowing(history: NaturalHistory, design: TrialDesign, n_studies: int = 1000, *, seed: int = 0) -> SlowingNull:
+def expected_apparent_slowing(
+    history: NaturalHistory, design: TrialDesign, n_studies: int = 1000, *, seed: int = 0
+) -> SlowingNull:
     """Mean slope change of untreated simulated studies, its MC SE and the share reporting p < 0.05 slowing."""
     sim = simulate_trials(history, design, n_studies, seed=seed, progress=False)
     ok = np.isfinite(sim.mean_change)
     x = sim.mean_change[ok]
     rules = ", ".join(f"{k}={v}" for k, v in design.eligibility.items()) or "none"
-    return SlowingNull(design.name, rules, int(x.size), float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size)),
-                       sim.apparent_benefit_rate())
+    return SlowingNull(
+        design.name,
+        rules,
+        int(x.size),
+        float(x.mean()),
+        float(x.std(ddof=1) / math.sqrt(x.size)),
+        sim.apparent_benefit_rate(),
+    )
 
 
-def rtm_curve(history: NaturalHistory, design: TrialDesign, pre_grid: Sequence[float], n_studies: int = 400,
-              *, seed: int = 0, half_width: float = 0.15) -> pd.DataFrame:
+def rtm_curve(
+    history: NaturalHistory,
+    design: TrialDesign,
+    pre_grid: Sequence[float],
+    n_studies: int = 400,
+    *,
+    seed: int = 0,
+    half_width: float = 0.15,
+) -> pd.DataFrame:
     """Regression to the mean: untreated patients' mean post-slope given their observed pre-slope.
 
     One row per grid value ``x``: the mean post-slope (and its MC SE) of
@@ -511,10 +575,13 @@ class PublicClaimNulls:
     measurement_sd: float = math.nan
 
     def summary(self) -> dict[str, Any]:
-        return {"measurement_sd": self.measurement_sd, "sd_matched_calibration": self.calibration.summary(),
-                "responders": {k: v.summary() for k, v in self.responders.items()},
-                "apparent_slowing": {k: v.summary() for k, v in self.slowing.items()},
-                "assumptions": list(self.assumptions)}
+        return {
+            "measurement_sd": self.measurement_sd,
+            "sd_matched_calibration": self.calibration.summary(),
+            "responders": {k: v.summary() for k, v in self.responders.items()},
+            "apparent_slowing": {k: v.summary() for k, v in self.slowing.items()},
+            "assumptions": list(self.assumptions),
+        }
 
 
 PETROU2021_GT25 = ResponderDefinition("ALSFRS-R slope slowed by more than 25%", "relative", 0.25, strict=True)
@@ -534,11 +601,21 @@ def petrou2021_design(variant: str = "monthly") -> TrialDesign:
     and no lead-in; the group's 2016 study had a 3-month run-in).
     """
     if variant == "monthly":
-        return TrialDesign(name="petrou2021_monthly", n_patients=19, lead_in_visits=(-3.0, -2.0, -1.0, 0.0),
-                           follow_up_visits=(0.0, 1.0, 2.0, 3.0))
+        return TrialDesign(
+            name="petrou2021_monthly",
+            n_patients=19,
+            lead_in_visits=(-3.0, -2.0, -1.0, 0.0),
+            follow_up_visits=(0.0, 1.0, 2.0, 3.0),
+        )
     if variant == "quarterly":
-        return TrialDesign(name="petrou2021_quarterly", n_patients=19, lead_in_visits=(-3.0, 0.0),
-                           follow_up_visits=(0.0, 3.0), pre_slope="two_point", post_slope="two_point")
+        return TrialDesign(
+            name="petrou2021_quarterly",
+            n_patients=19,
+            lead_in_visits=(-3.0, 0.0),
+            follow_up_visits=(0.0, 3.0),
+            pre_slope="two_point",
+            post_slope="two_point",
+        )
     raise AlsmetaInputError(f"variant: must be 'monthly' or 'quarterly', got {variant!r}")
 
 
@@ -558,11 +635,14 @@ def simulate_public_claim_nulls(evidence: Evidence, n_studies: int = 2000, *, se
     """
     sd = evidence.statistic(*_CAL_ROW, "sd")
     n = evidence.statistic(*_CAL_ROW, "n")
-    placebo = evidence.statistic("cudkowicz2022", "responder_slope_improvement_ge1.25", "28 weeks", "placebo", "percent",
-                                 source_url=_UITM)
+    placebo = evidence.statistic(
+        "cudkowicz2022", "responder_slope_improvement_ge1.25", "28 weeks", "placebo", "percent", source_url=_UITM
+    )
     if sd.missing or n.missing or placebo.missing:
-        raise AlsmetaInputError("data/outcomes.csv: the Oh 2018 control-arm slope-change SD/n and the NurOwn phase 3 "
-                                "placebo responder percentage are needed for the calibration")
+        raise AlsmetaInputError(
+            "data/outcomes.csv: the Oh 2018 control-arm slope-change SD/n and the NurOwn phase 3 "
+            "placebo responder percentage are needed for the calibration"
+        )
     default = NaturalHistory.alsfrs_r()
     cud_design = design_preset("cudkowicz2022", n_patients=94)
     sigma = calibrate_to_responder_rate(placebo.value / 100, default, cud_design, NUROWN_GE125, seed=seed + 99)
@@ -570,15 +650,27 @@ def simulate_public_claim_nulls(evidence: Evidence, n_studies: int = 2000, *, se
     cal = calibrate_measurement_sd(sd.value, int(n.value), oh6)
     base = replace(default, measurement_sd=sigma)
     sd_matched = replace(default, measurement_sd=cal.measurement_sd)
-    p21 = evidence.statistic("petrou2021", "alsfrs_r_slope_improvement_gt25pct", "between injections 1 and 2", "msc", "events")
-    p21n = evidence.statistic("petrou2021", "alsfrs_r_slope_improvement_gt25pct", "between injections 1 and 2", "msc", "n")
+    p21 = evidence.statistic(
+        "petrou2021", "alsfrs_r_slope_improvement_gt25pct", "between injections 1 and 2", "msc", "events"
+    )
+    p21n = evidence.statistic(
+        "petrou2021", "alsfrs_r_slope_improvement_gt25pct", "between injections 1 and 2", "msc", "n"
+    )
     obs = p21.value / p21n.value if not (p21.missing or p21n.missing) else math.nan
     monthly, quarterly = petrou2021_design("monthly"), petrou2021_design("quarterly")
     responders: dict[str, ResponderNull] = {
-        "petrou2021_monthly": null_responder_distribution(base, monthly, PETROU2021_GT25, n_studies, seed=seed, observed_share=obs),
-        "petrou2021_quarterly": null_responder_distribution(base, quarterly, PETROU2021_GT25, n_studies, seed=seed + 1, observed_share=obs),
-        "petrou2021_monthly_sd_matched": null_responder_distribution(sd_matched, monthly, PETROU2021_GT25, n_studies, seed=seed + 2, observed_share=obs),
-        "petrou2021_monthly_default_noise": null_responder_distribution(default, monthly, PETROU2021_GT25, n_studies, seed=seed + 3, observed_share=obs),
+        "petrou2021_monthly": null_responder_distribution(
+            base, monthly, PETROU2021_GT25, n_studies, seed=seed, observed_share=obs
+        ),
+        "petrou2021_quarterly": null_responder_distribution(
+            base, quarterly, PETROU2021_GT25, n_studies, seed=seed + 1, observed_share=obs
+        ),
+        "petrou2021_monthly_sd_matched": null_responder_distribution(
+            sd_matched, monthly, PETROU2021_GT25, n_studies, seed=seed + 2, observed_share=obs
+        ),
+        "petrou2021_monthly_default_noise": null_responder_distribution(
+            default, monthly, PETROU2021_GT25, n_studies, seed=seed + 3, observed_share=obs
+        ),
     }
     for months in (4, 6):
         shares = {}
@@ -586,19 +678,35 @@ def simulate_public_claim_nulls(evidence: Evidence, n_studies: int = 2000, *, se
             ev = evidence.statistic("oh2018", "alsfrs_r_slope_improvement_ge50pct", f"{months} months", arm, "events")
             nn = evidence.statistic("oh2018", "alsfrs_r_slope_improvement_ge50pct", f"{months} months", arm, "n")
             shares[arm] = (ev.value / nn.value, int(nn.value))
-        design = replace(design_preset("oh2018", n_patients=shares["msc"][1]).with_follow_up(months), name=f"oh2018_{months}mo")
+        design = replace(
+            design_preset("oh2018", n_patients=shares["msc"][1]).with_follow_up(months), name=f"oh2018_{months}mo"
+        )
         responders[f"oh2018_{months}mo"] = null_responder_distribution(
-            base, design, OH2018_GE50, n_studies // 2, seed=seed + 10 + months, observed_share=shares["msc"][0],
-            control_share=shares["control"][0])
-    cud = evidence.statistic("cudkowicz2022", "responder_slope_improvement_ge1.25", "28 weeks", "msc_ntf", "percent",
-                             source_url=_UITM)
+            base,
+            design,
+            OH2018_GE50,
+            n_studies // 2,
+            seed=seed + 10 + months,
+            observed_share=shares["msc"][0],
+            control_share=shares["control"][0],
+        )
+    cud = evidence.statistic(
+        "cudkowicz2022", "responder_slope_improvement_ge1.25", "28 weeks", "msc_ntf", "percent", source_url=_UITM
+    )
     responders["cudkowicz2022"] = null_responder_distribution(
-        base, design_preset("cudkowicz2022"), NUROWN_GE125, n_studies // 4, seed=seed + 20, observed_share=cud.value / 100,
-        control_share=placebo.value / 100)
+        base,
+        design_preset("cudkowicz2022"),
+        NUROWN_GE125,
+        n_studies // 4,
+        seed=seed + 20,
+        observed_share=cud.value / 100,
+        control_share=placebo.value / 100,
+    )
     slowing = {
         "no_selection": expected_apparent_slowing(base, oh6, n_studies // 2, seed=seed + 30),
-        "selected_on_documented_decline": expected_apparent_slowing(base, design_preset("cudkowicz2022"), n_studies // 4,
-                                                                    seed=seed + 31),
+        "selected_on_documented_decline": expected_apparent_slowing(
+            base, design_preset("cudkowicz2022"), n_studies // 4, seed=seed + 31
+        ),
     }
     assumptions = (
         "natural history: the ALSFRS-R defaults of alsmeta.simulate.NaturalHistory (mean decline 1.02 points/month, "
@@ -611,13 +719,17 @@ def simulate_public_claim_nulls(evidence: Evidence, n_studies: int = 2000, *, se
         f"on the Oh 2018 design with monthly visits (assumed), all of it treated as visit noise; and the simulator's "
         f"default {default.measurement_sd:g} (ALSFRS-R test-retest reliability)",
         "check not used for fitting: Oh 2018's riluzole-only arm had "
-        + "; ".join(f"{100 * responders[k].control_share:.0f}% responders (>= 50% slope improvement) at {m} months where "
-                    f"untreated simulated patients give {100 * responders[k].share_mean:.0f}%"
-                    for k, m in (("oh2018_4mo", 4), ("oh2018_6mo", 6)))
-        + (": the model counts at least as many untreated responders as that real control arm, so it does not "
-           "understate what no treatment gives"
-           if all(responders[k].control_share <= responders[k].share_mean for k in ("oh2018_4mo", "oh2018_6mo"))
-           else ": the model counts fewer untreated responders than that real control arm at some time point"),
+        + "; ".join(
+            f"{100 * responders[k].control_share:.0f}% responders (>= 50% slope improvement) at {m} months where "
+            f"untreated simulated patients give {100 * responders[k].share_mean:.0f}%"
+            for k, m in (("oh2018_4mo", 4), ("oh2018_6mo", 6))
+        )
+        + (
+            ": the model counts at least as many untreated responders as that real control arm, so it does not "
+            "understate what no treatment gives"
+            if all(responders[k].control_share <= responders[k].share_mean for k in ("oh2018_4mo", "oh2018_6mo"))
+            else ": the model counts fewer untreated responders than that real control arm at some time point"
+        ),
         "Kim 2009's control arm gives only a 3-month change (3.56; statistic type, unit and n not stated): not usable "
         "for calibration",
         "Petrou 2021 design: a 3-month lead-in and the 3 months to the second injection (injections were 3-6 months "
@@ -697,8 +809,12 @@ def usable_slope_changes(evidence: Evidence) -> pd.DataFrame:
             for tp in dict.fromkeys(rows["timepoint"]):
                 vals = {s: evidence.statistic(sid, "alsfrs_r_slope_change", tp, arm, s) for s in ("mean", "sd", "n")}
                 if all(not v.missing and v.relation == "=" for v in vals.values()):
-                    found = (vals["mean"].value, vals["sd"].value ** 2 / vals["n"].value,
-                             f"slope change mean/SD/n ({tp})", vals["mean"].status)
+                    found = (
+                        vals["mean"].value,
+                        vals["sd"].value ** 2 / vals["n"].value,
+                        f"slope change mean/SD/n ({tp})",
+                        vals["mean"].status,
+                    )
                     break
             if found:
                 break
@@ -717,8 +833,18 @@ def usable_slope_changes(evidence: Evidence) -> pd.DataFrame:
             if found:
                 break
         if found:
-            out.append({"study_id": sid, "yi": found[0], "vi": found[1], "basis": found[2], "status": found[3],
-                        "cell_source": study["cell_source"], "route": study["route"], "cell_type": study["cell_type"]})
+            out.append(
+                {
+                    "study_id": sid,
+                    "yi": found[0],
+                    "vi": found[1],
+                    "basis": found[2],
+                    "status": found[3],
+                    "cell_source": study["cell_source"],
+                    "route": study["route"],
+                    "cell_type": study["cell_type"],
+                }
+            )
     return pd.DataFrame(out, columns=["study_id", "yi", "vi", "basis", "status", "cell_source", "route", "cell_type"])
 
 
@@ -756,8 +882,14 @@ class ModeratorAssessment:
 
 
 def assess_moderator(
-    table: pd.DataFrame, moderator: str, better: str, worse: str, *, min_per_level: int = MIN_STUDIES_PER_LEVEL,
-    method: str = "REML", test: str = "knha",
+    table: pd.DataFrame,
+    moderator: str,
+    better: str,
+    worse: str,
+    *,
+    min_per_level: int = MIN_STUDIES_PER_LEVEL,
+    method: str = "REML",
+    test: str = "knha",
 ) -> ModeratorAssessment:
     """Test "``better`` gives a larger effect than ``worse``" on ``table`` (``study_id``, ``level``, ``yi``, ``vi``).
 
@@ -776,21 +908,31 @@ def assess_moderator(
     counts = {lvl: len(ids) for lvl, ids in studies.items()}
     count_text = ", ".join(f"{lvl}: {counts[lvl]}" for lvl in (better, worse))
     if min(counts.values()) < min_per_level:
-        reason = (f"not testable: studies with a usable within-patient ALSFRS-R effect per level - {count_text} "
-                  f"(at least {min_per_level} per level needed for a subgroup analysis)")
+        reason = (
+            f"not testable: studies with a usable within-patient ALSFRS-R effect per level - {count_text} "
+            f"(at least {min_per_level} per level needed for a subgroup analysis)"
+        )
         return ModeratorAssessment(moderator, better, worse, counts, studies, NOT_ASSESSABLE, reason)
     sub = usable[usable["level"].isin((better, worse))]
-    res = subgroup_analysis(sub["yi"].astype(float).to_numpy(), sub["vi"].astype(float).to_numpy(),
-                            list(sub["level"]), method=method, test=test)
+    res = subgroup_analysis(
+        sub["yi"].astype(float).to_numpy(),
+        sub["vi"].astype(float).to_numpy(),
+        list(sub["level"]),
+        method=method,
+        test=test,
+    )
     g = res.subgroups.set_index("group")
     diff = float(g.loc[better, "estimate"] - g.loc[worse, "estimate"])
     se = math.hypot(float(g.loc[better, "se"]), float(g.loc[worse, "se"]))
     lo, hi = diff - _Z975 * se, diff + _Z975 * se
     verdict, why = direction_verdict(diff, lo, hi, len(sub), "increase")
-    reason = (f"subgroup analysis ({count_text}): difference {better} minus {worse} {diff:.2f} "
-              f"(95% CI {lo:.2f} to {hi:.2f}), Q-between p = {res.q_between_pvalue:.3g}; {why}")
-    return ModeratorAssessment(moderator, better, worse, counts, studies, verdict, reason, diff, lo, hi,
-                               float(res.q_between_pvalue))
+    reason = (
+        f"subgroup analysis ({count_text}): difference {better} minus {worse} {diff:.2f} "
+        f"(95% CI {lo:.2f} to {hi:.2f}), Q-between p = {res.q_between_pvalue:.3g}; {why}"
+    )
+    return ModeratorAssessment(
+        moderator, better, worse, counts, studies, verdict, reason, diff, lo, hi, float(res.q_between_pvalue)
+    )
 
 
 PRIMARY_EFFICACY: dict[str, tuple[str, ...]] = {
@@ -818,7 +960,10 @@ def controlled_trial_results(evidence: Evidence) -> pd.DataFrame:
             if not any(r.missing for r in (md, lo, hi)):
                 v, _ = direction_verdict(md.value, lo.value, hi.value, 1, "increase")
                 result = "positive" if v == REPRODUCED else "not significant"
-                basis, url = f"{spec[1]} {spec[2]}: MD {md.value:g} (95% CI {lo.value:g} to {hi.value:g})", md.source_url
+                basis, url = (
+                    f"{spec[1]} {spec[2]}: MD {md.value:g} (95% CI {lo.value:g} to {hi.value:g})",
+                    md.source_url,
+                )
         elif spec[0] == "p":
             p = evidence.statistic(sid, spec[1], spec[2], spec[3], "p", source_url=spec[4])
             if not p.missing:
@@ -829,8 +974,17 @@ def controlled_trial_results(evidence: Evidence) -> pd.DataFrame:
             if q is not None:
                 result = "positive" if q["direction"] == "improvement" else "not significant"
                 basis, url = f"{q['statement']} ({q['status']})", q["source_url"]
-        rows.append({"study_id": sid, "comparator": st["comparator"], "blinding": st["blinding"], "route": st["route"],
-                     "result": result, "basis": basis, "source_url": url})
+        rows.append(
+            {
+                "study_id": sid,
+                "comparator": st["comparator"],
+                "blinding": st["blinding"],
+                "route": st["route"],
+                "result": result,
+                "basis": basis,
+                "source_url": url,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -856,8 +1010,18 @@ def reported_trajectories(evidence: Evidence) -> pd.DataFrame:
             pre, post = -pre / 3.0, -post / 3.0
             reading = "no unit printed: read as decline per 3 months"
         n = _rows(o, study_id=sid, outcome="alsfrs_r_slope", arm=arm, statistic="n")
-        out.append({"study_id": sid, "arm": arm, "pre_slope": pre, "post_slope": post, "status": st["slope_pre"]["status"],
-                    "source_url": src, "reading": reading, "n": float(n["value"].iloc[0]) if len(n) else math.nan})
+        out.append(
+            {
+                "study_id": sid,
+                "arm": arm,
+                "pre_slope": pre,
+                "post_slope": post,
+                "status": st["slope_pre"]["status"],
+                "source_url": src,
+                "reading": reading,
+                "n": float(n["value"].iloc[0]) if len(n) else math.nan,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -869,8 +1033,11 @@ def _has_two_arm_summary(evidence: Evidence, study_id: str) -> bool:
     o = evidence.outcomes
     rows = o[(o["study_id"] == study_id) & (o["value"] != "") & (o["relation"] == "=")]
     for _, grp in rows.groupby(["outcome", "timepoint"], sort=True):
-        complete = {arm for arm, g in grp.groupby("arm")
-                    if {"mean", "n"} <= set(g["statistic"]) and ({"sd", "se"} & set(g["statistic"]))}
+        complete = {
+            arm
+            for arm, g in grp.groupby("arm")
+            if {"mean", "n"} <= set(g["statistic"]) and ({"sd", "se"} & set(g["statistic"]))
+        }
         if complete & set(TREATED_ARMS) and complete - set(TREATED_ARMS):
             return True
     return False
@@ -896,12 +1063,21 @@ def _ammar(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
         f"of {review['records_identified']['value']} records), including G-CSF studies, so '{claimed:g} trials' "
         f"{'is what it reports' if count_ok else 'is not what it reports'}; it pooled none. Conclusion: 'slowed "
         f"progression in all' is contradicted by the review's own summary: '{mixed}'. The '3 BM-MSC studies with a "
-        f"significant reduction' cannot be checked here (per-study results not retrieved).")
-    return ClaimVerdict(cid, c["claim"], verdict, reason,
-                        {"trials_claimed": claimed, "studies_included_by_review": included,
-                         "records_identified": float(review["records_identified"]["value"]),
-                         "full_texts_assessed": float(review["full_texts_assessed"]["value"])},
-                        (review["studies_included"]["source_url"],))
+        f"significant reduction' cannot be checked here (per-study results not retrieved)."
+    )
+    return ClaimVerdict(
+        cid,
+        c["claim"],
+        verdict,
+        reason,
+        {
+            "trials_claimed": claimed,
+            "studies_included_by_review": included,
+            "records_identified": float(review["records_identified"]["value"]),
+            "full_texts_assessed": float(review["full_texts_assessed"]["value"]),
+        },
+        (review["studies_included"]["source_url"],),
+    )
 
 
 def _petrou2021(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
@@ -916,8 +1092,15 @@ def _petrou2021(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     share = ev.value / n.value
     matches = quoted_share_matches(claimed, ev.value, n.value)
     prim = nulls.responders["petrou2021_monthly"]
-    variants = [nulls.responders[k] for k in ("petrou2021_monthly", "petrou2021_quarterly",
-                                                "petrou2021_monthly_sd_matched", "petrou2021_monthly_default_noise")]
+    variants = [
+        nulls.responders[k]
+        for k in (
+            "petrou2021_monthly",
+            "petrou2021_quarterly",
+            "petrou2021_monthly_sd_matched",
+            "petrou2021_monthly_default_noise",
+        )
+    ]
     above = [v.exceeds for v in variants]
     if not matches:
         verdict = CONTRADICTED
@@ -926,37 +1109,56 @@ def _petrou2021(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     else:
         verdict = OVERSTATED
     quart = nulls.responders["petrou2021_quarterly"]
-    number = (f"Number: {ev.value:g}/{n.value:g} = {100 * share:.1f}% of treated patients had a >25% slower monthly "
-              f"ALSFRS-R decline between the 1st and 2nd injection (Petrou 2021 abstract), so '{claimed:g}%' "
-              f"{'is' if matches else 'is not'} what the source reports.")
-    null_text = (f"Without treatment, the same design (natural history with visit noise SD {prim.measurement_sd:.2f}, "
-                 f"calibrated to the NurOwn phase 3 placebo arm's 28% responders; assumptions in numbers.json) gives "
-                 f"{100 * prim.share_mean:.0f}% such 'responders' on average (Monte Carlo SE "
-                 f"{100 * prim.share_mc_se:.1f} percentage points); one "
-                 f"untreated study of {prim.n_patients} shows {100 * prim.share_low:.0f}% to {100 * prim.share_high:.0f}% "
-                 f"(central 95%); with quarterly two-point slopes {100 * quart.share_mean:.0f}% "
-                 f"({100 * quart.share_low:.0f}% to {100 * quart.share_high:.0f}%).")
+    number = (
+        f"Number: {ev.value:g}/{n.value:g} = {100 * share:.1f}% of treated patients had a >25% slower monthly "
+        f"ALSFRS-R decline between the 1st and 2nd injection (Petrou 2021 abstract), so '{claimed:g}%' "
+        f"{'is' if matches else 'is not'} what the source reports."
+    )
+    null_text = (
+        f"Without treatment, the same design (natural history with visit noise SD {prim.measurement_sd:.2f}, "
+        f"calibrated to the NurOwn phase 3 placebo arm's 28% responders; assumptions in numbers.json) gives "
+        f"{100 * prim.share_mean:.0f}% such 'responders' on average (Monte Carlo SE "
+        f"{100 * prim.share_mc_se:.1f} percentage points); one "
+        f"untreated study of {prim.n_patients} shows {100 * prim.share_low:.0f}% to {100 * prim.share_high:.0f}% "
+        f"(central 95%); with quarterly two-point slopes {100 * quart.share_mean:.0f}% "
+        f"({100 * quart.share_low:.0f}% to {100 * quart.share_high:.0f}%)."
+    )
     if verdict == REPRODUCED:
-        concl = (f"Conclusion: {100 * share:.0f}% is above that range under every calibration tried, so it is more than "
-                 f"measurement noise and regression to the mean would give - but it comes from an open-label, "
-                 f"uncontrolled study of {n.value:g} patients whose lead-in and visit schedule are not reported, and the "
-                 f"later windows shrink by attrition (11/12, 8/10); it is a signal, not evidence of benefit.")
+        concl = (
+            f"Conclusion: {100 * share:.0f}% is above that range under every calibration tried, so it is more than "
+            f"measurement noise and regression to the mean would give - but it comes from an open-label, "
+            f"uncontrolled study of {n.value:g} patients whose lead-in and visit schedule are not reported, and the "
+            f"later windows shrink by attrition (11/12, 8/10); it is a signal, not evidence of benefit."
+        )
     elif verdict == OVERSTATED:
-        concl = (f"Conclusion: about {100 * prim.share_mean:.0f}% of untreated patients would be counted as responders "
-                 f"too; {100 * share:.0f}% is {'above' if any(above) else 'within'} the no-treatment range "
-                 f"{'only under some calibrations' if any(above) else ''}, so the true number is not evidence that the "
-                 f"cells slowed progression (open-label, uncontrolled).")
+        concl = (
+            f"Conclusion: about {100 * prim.share_mean:.0f}% of untreated patients would be counted as responders "
+            f"too; {100 * share:.0f}% is {'above' if any(above) else 'within'} the no-treatment range "
+            f"{'only under some calibrations' if any(above) else ''}, so the true number is not evidence that the "
+            f"cells slowed progression (open-label, uncontrolled)."
+        )
     else:
         concl = "Conclusion: the claim misquotes the source."
     return ClaimVerdict(
-        cid, c["claim"], verdict, f"{number} {null_text} {concl}",
-        {"responders": ev.value, "treated": n.value, "observed_share": share,
-         "null_share_mean": prim.share_mean, "null_share_mc_se": prim.share_mc_se, "null_share_low": prim.share_low,
-         "null_share_high": prim.share_high, "p_untreated_study_at_least_observed": prim.p_at_least_observed,
-         "null_share_mean_quarterly_two_point": quart.share_mean,
-         "null_share_high_sd_matched_noise": nulls.responders["petrou2021_monthly_sd_matched"].share_high,
-         "null_share_high_default_noise": nulls.responders["petrou2021_monthly_default_noise"].share_high},
-        (ev.source_url,))
+        cid,
+        c["claim"],
+        verdict,
+        f"{number} {null_text} {concl}",
+        {
+            "responders": ev.value,
+            "treated": n.value,
+            "observed_share": share,
+            "null_share_mean": prim.share_mean,
+            "null_share_mc_se": prim.share_mc_se,
+            "null_share_low": prim.share_low,
+            "null_share_high": prim.share_high,
+            "p_untreated_study_at_least_observed": prim.p_at_least_observed,
+            "null_share_mean_quarterly_two_point": quart.share_mean,
+            "null_share_high_sd_matched_noise": nulls.responders["petrou2021_monthly_sd_matched"].share_high,
+            "null_share_high_default_noise": nulls.responders["petrou2021_monthly_default_noise"].share_high,
+        },
+        (ev.source_url,),
+    )
 
 
 def _mazzini2012(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
@@ -977,7 +1179,8 @@ def _mazzini2012(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
         f"'{benefit['statement'] if benefit else 'no efficacy statement'}', so 'substantial reduction in progression "
         f"and longer life' is contradicted; it is a single-arm safety study with no control group, which could not "
         f"show longer life. Safety: '{safety['statement'] if safety else 'not in data'}' supports 'no severe "
-        f"complications' only for tumours and MRI changes.")
+        f"complications' only for tumours and MRI changes."
+    )
     srcs = tuple(dict.fromkeys(x["source_url"] for x in (benefit, safety) if x))
     return ClaimVerdict(cid, c["claim"], verdict, reason, {"patients": n, "patients_claimed": float(c["value"])}, srcs)
 
@@ -995,9 +1198,16 @@ def _petrou2016(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
         f"{st['n_note']}), but its safety results were not retrieved (only secondary summaries of its slopes are in "
         f"data/), so 'safe, well tolerated, no tumour formation' cannot be checked here. Only 14 of the {n} received the "
         f"combined intrathecal + intramuscular route. Even with no tumour in all {n}, an uncontrolled study of that "
-        f"size rules out only a tumour risk above {100 * bound:.1f}% (one-sided 95% bound).")
-    return ClaimVerdict(cid, c["claim"], verdict, reason,
-                        {"treated": float(n), "tumour_risk_upper_95_if_zero_events": bound}, (st["source_url"],))
+        f"size rules out only a tumour risk above {100 * bound:.1f}% (one-sided 95% bound)."
+    )
+    return ClaimVerdict(
+        cid,
+        c["claim"],
+        verdict,
+        reason,
+        {"treated": float(n), "tumour_risk_upper_95_if_zero_events": bound},
+        (st["source_url"],),
+    )
 
 
 def _baloh2022(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
@@ -1006,13 +1216,18 @@ def _baloh2022(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     st = _study(evidence, "baloh2022")
     uncontrolled = st["design"] in ("within_patient_comparison", "single_arm", "external_control")
     safety = _qualitative(evidence, "baloh2022", "safety")
-    verdict = overall_verdict([(REPRODUCED if uncontrolled else CONTRADICTED, True),
-                               (REPRODUCED if safety is not None else NOT_ASSESSABLE, True)])
+    verdict = overall_verdict(
+        [
+            (REPRODUCED if uncontrolled else CONTRADICTED, True),
+            (REPRODUCED if safety is not None else NOT_ASSESSABLE, True),
+        ]
+    )
     reason = (
         f"'No controlled efficacy data' agrees with the design in data/ ({st['design'].replace('_', ' ')}, "
         f"{st['n_treated']} participants, {st['n_note']}). The safety, tolerability and 'biological activity' results "
         f"of Baloh 2022 were not retrieved (only its baseline table), so those parts cannot be checked here. The claim "
-        f"itself is cautious: it does not claim benefit.")
+        f"itself is cautious: it does not claim benefit."
+    )
     return ClaimVerdict(cid, c["claim"], verdict, reason, {"participants": float(st["n_treated"])}, (st["source_url"],))
 
 
@@ -1028,8 +1243,10 @@ def _historical(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     usable_external = sum(_has_two_arm_summary(evidence, sid) for sid in ext["study_id"])
     reported = not kim_c.missing and not kim_t.missing
     free, sel = nulls.slowing["no_selection"], nulls.slowing["selected_on_documented_decline"]
-    oh = {k: evidence.statistic("oh2018", "alsfrs_r_slope_change", "lead-in vs follow-up", "msc_minus_control", k)
-          for k in ("md", "ci_low", "ci_high")}
+    oh = {
+        k: evidence.statistic("oh2018", "alsfrs_r_slope_change", "lead-in vs follow-up", "msc_minus_control", k)
+        for k in ("md", "ci_low", "ci_high")
+    }
     verdict = OVERSTATED if reported and usable_external == 0 else NOT_ASSESSABLE
     reason = (
         f"Sources exist: {len(ext)} intrathecal-MSC studies in data/ compare with external controls "
@@ -1041,19 +1258,29 @@ def _historical(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
         f"{sel.mean_change:+.2f} (MC SE {sel.mc_se:.2f}) when patients are enrolled after a documented >= 3-point "
         f"decline (regression to the mean), and trial patients are selected unlike registry controls. The one "
         f"randomised comparison (Oh 2018, concurrent open-label riluzole-only controls, not historical) gives "
-        f"{oh['md'].value:.2f} points/month (95% CI {oh['ci_low'].value:.2f} to {oh['ci_high'].value:.2f}).")
-    return ClaimVerdict(cid, c["claim"], verdict, reason,
-                        {"external_control_studies": float(len(ext)), "usable_external_comparisons": float(usable_external),
-                         "untreated_apparent_slowing_no_selection": free.mean_change,
-                         "untreated_apparent_slowing_no_selection_mc_se": free.mc_se,
-                         "untreated_apparent_slowing_selected": sel.mean_change,
-                         "untreated_apparent_slowing_selected_mc_se": sel.mc_se,
-                         "usable_within_patient_studies": float(len(usable))},
-                        tuple(dict.fromkeys([kim_t.source_url, *ext["source_url"]])))
+        f"{oh['md'].value:.2f} points/month (95% CI {oh['ci_low'].value:.2f} to {oh['ci_high'].value:.2f})."
+    )
+    return ClaimVerdict(
+        cid,
+        c["claim"],
+        verdict,
+        reason,
+        {
+            "external_control_studies": float(len(ext)),
+            "usable_external_comparisons": float(usable_external),
+            "untreated_apparent_slowing_no_selection": free.mean_change,
+            "untreated_apparent_slowing_no_selection_mc_se": free.mc_se,
+            "untreated_apparent_slowing_selected": sel.mean_change,
+            "untreated_apparent_slowing_selected_mc_se": sel.mc_se,
+            "usable_within_patient_studies": float(len(usable)),
+        },
+        tuple(dict.fromkeys([kim_t.source_url, *ext["source_url"]])),
+    )
 
 
-def _moderator_claim(evidence: Evidence, cid: str, moderator: str, level_of: Any, better: str, worse: str,
-                     extra: str) -> ClaimVerdict:
+def _moderator_claim(
+    evidence: Evidence, cid: str, moderator: str, level_of: Any, better: str, worse: str, extra: str
+) -> ClaimVerdict:
     c = _claim_text(evidence, cid)
     table = usable_slope_changes(evidence)
     table["level"] = [level_of(r) for r in table.to_dict("records")]
@@ -1068,18 +1295,28 @@ def _moderator_claim(evidence: Evidence, cid: str, moderator: str, level_of: Any
 
 def _allogeneic(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     return _moderator_claim(
-        evidence, "allogeneic_better_than_autologous", "cell source", lambda r: cell_source_level(r["cell_source"]),
-        "allogeneic", "autologous",
+        evidence,
+        "allogeneic_better_than_autologous",
+        "cell source",
+        lambda r: cell_source_level(r["cell_source"]),
+        "allogeneic",
+        "autologous",
         "The allogeneic studies in data/ (Barczewska 2020, the Olsztyn WJ-MSC study) report no pre/post slopes with a "
-        "spread, and no trial compared the two sources directly.")
+        "spread, and no trial compared the two sources directly.",
+    )
 
 
 def _combined(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     return _moderator_claim(
-        evidence, "combined_it_iv_preferred", "route", lambda r: route_level(r["route"]),
-        "intrathecal + intravenous", "intrathecal alone",
+        evidence,
+        "combined_it_iv_preferred",
+        "route",
+        lambda r: route_level(r["route"]),
+        "intrathecal + intravenous",
+        "intrathecal alone",
         "The only combined-route study in data/ (Karussis 2010) reports that ALSFRS changes were not statistically "
-        "significant, with values only in a figure; no trial compared routes head to head.")
+        "significant, with values only in a figure; no trial compared routes head to head.",
+    )
 
 
 def _earlier(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
@@ -1092,10 +1329,13 @@ def _earlier(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     table = pd.DataFrame(
         [{"study_id": s, "level": "earlier / less advanced", "yi": 0.0, "vi": 1.0} for s in early]
         + [{"study_id": s, "level": "later / more advanced", "yi": 0.0, "vi": 1.0} for s in late],
-        columns=["study_id", "level", "yi", "vi"])
+        columns=["study_id", "level", "yi", "vi"],
+    )
     counts = {"earlier / less advanced": len(early), "later / more advanced": len(late)}
     if min(counts.values()) >= MIN_STUDIES_PER_LEVEL:  # pragma: no cover - not reached with today's data
-        raise AlsmetaInputError("earlier_treatment_better: stage-stratified effects exist; extend the assessment to pool them")
+        raise AlsmetaInputError(
+            "earlier_treatment_better: stage-stratified effects exist; extend the assessment to pool them"
+        )
     a = assess_moderator(table, "disease stage at treatment", "earlier / less advanced", "later / more advanced")
     reason = (
         f"disease stage at treatment: {a.reason}. Studies reporting stage subgroups with a usable spread: "
@@ -1103,9 +1343,16 @@ def _earlier(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
         f"nested 'baseline ALSFRS-R >= x' subgroups only (pre-erratum model values), with no complementary "
         f"advanced-disease estimate; ALSUMMIT's 'slow progressor' subgroup is post hoc and about progression rate, "
         f"not timing; Petrou 2016 gave early-stage patients a different route (IM) than advanced ones (IT), so stage "
-        f"and route are confounded.")
-    return ClaimVerdict(cid, c["claim"], a.verdict, reason,
-                        {"studies_earlier": float(len(early)), "studies_later": float(len(late))}, ())
+        f"and route are confounded."
+    )
+    return ClaimVerdict(
+        cid,
+        c["claim"],
+        a.verdict,
+        reason,
+        {"studies_earlier": float(len(early)), "studies_later": float(len(late))},
+        (),
+    )
 
 
 def _trials_summary(evidence: Evidence) -> tuple[pd.DataFrame, int, int, int]:
@@ -1115,8 +1362,11 @@ def _trials_summary(evidence: Evidence) -> tuple[pd.DataFrame, int, int, int]:
 
 
 def _trial_text(t: pd.DataFrame) -> str:
-    return "; ".join(f"{r['study_id']} ({r['comparator'].replace('_', ' ')}, {r['blinding'].replace('_', ' ')}): "
-                     f"{r['result']} [{r['basis']}]" for r in t.to_dict("records"))
+    return "; ".join(
+        f"{r['study_id']} ({r['comparator'].replace('_', ' ')}, {r['blinding'].replace('_', ' ')}): "
+        f"{r['result']} [{r['basis']}]"
+        for r in t.to_dict("records")
+    )
 
 
 def _it_safe_effective(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
@@ -1134,11 +1384,21 @@ def _it_safe_effective(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerd
         f"({', '.join(sorted(set(safety['study_id'])))}), all small. Effectiveness: of the "
         f"{n_placebo} placebo- or sham-controlled randomised trials of intrathecal cells with a result in data/, "
         f"{pos_placebo} met its primary efficacy endpoint; the one positive randomised trial is open label against "
-        f"riluzole alone. {_trial_text(t)}. 'Many studies found ... effective' rests on uncontrolled reports.")
-    return ClaimVerdict(cid, c["claim"], verdict, reason,
-                        {"placebo_controlled_trials": float(n_placebo), "placebo_controlled_positive": float(pos_placebo),
-                         "randomised_trials_positive": float(pos_all), "randomised_trials": float(len(t))},
-                        tuple(u for u in dict.fromkeys(t["source_url"]) if u))
+        f"riluzole alone. {_trial_text(t)}. 'Many studies found ... effective' rests on uncontrolled reports."
+    )
+    return ClaimVerdict(
+        cid,
+        c["claim"],
+        verdict,
+        reason,
+        {
+            "placebo_controlled_trials": float(n_placebo),
+            "placebo_controlled_positive": float(pos_placebo),
+            "randomised_trials_positive": float(pos_all),
+            "randomised_trials": float(len(t)),
+        },
+        tuple(u for u in dict.fromkeys(t["source_url"]) if u),
+    )
 
 
 _NUROWN_WINDOW = "screening to 28 weeks after first treatment"
@@ -1156,7 +1416,9 @@ def _nurown_counts(evidence: Evidence, outcome: str) -> tuple[float, float, floa
     """NurOwn phase 3 events and denominators per arm; deaths use the SAE denominators (patients treated)."""
     get = evidence.statistic
     e1, e2 = (get("cudkowicz2022", outcome, _NUROWN_WINDOW, arm, "events").value for arm in ("msc_ntf", "placebo"))
-    n1, n2 = (get("cudkowicz2022", "serious_adverse_events", _NUROWN_WINDOW, arm, "n").value for arm in ("msc_ntf", "placebo"))
+    n1, n2 = (
+        get("cudkowicz2022", "serious_adverse_events", _NUROWN_WINDOW, arm, "n").value for arm in ("msc_ntf", "placebo")
+    )
     return e1, n1, e2, n2
 
 
@@ -1174,11 +1436,22 @@ def _slows_survival(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict
         f"{n_placebo} placebo- or sham-controlled trials met its primary endpoint. Survival: no trial shows longer "
         f"life - Oh 2018: '{surv['statement'] if surv else 'not in data'}'; NurOwn phase 3: {d1:g} vs {d2:g} deaths "
         f"(RR {rr:.2f}, 95% CI {lo:.2f} to {hi:.2f}; denominators assumed = patients treated, 28-week window). "
-        f"'Can ... increase survival' has no controlled support, and 'can reduce progression' rests on one open-label trial.")
-    return ClaimVerdict(cid, c["claim"], verdict, reason,
-                        {"placebo_controlled_positive": float(pos_placebo), "placebo_controlled_trials": float(n_placebo),
-                         "nurown_deaths_rr": rr, "nurown_deaths_rr_ci_low": lo, "nurown_deaths_rr_ci_high": hi},
-                        tuple(u for u in dict.fromkeys([*t["source_url"], surv["source_url"] if surv else ""]) if u))
+        f"'Can ... increase survival' has no controlled support, and 'can reduce progression' rests on one open-label trial."
+    )
+    return ClaimVerdict(
+        cid,
+        c["claim"],
+        verdict,
+        reason,
+        {
+            "placebo_controlled_positive": float(pos_placebo),
+            "placebo_controlled_trials": float(n_placebo),
+            "nurown_deaths_rr": rr,
+            "nurown_deaths_rr_ci_low": lo,
+            "nurown_deaths_rr_ci_high": hi,
+        },
+        tuple(u for u in dict.fromkeys([*t["source_url"], surv["source_url"] if surv else ""]) if u),
+    )
 
 
 def _safety_no_durable(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
@@ -1196,12 +1469,24 @@ def _safety_no_durable(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerd
         f"endpoint. Transient signals: Oh 2018's 6-month difference ({md6:g} points) was mostly present at 4 months "
         f"({md4:g}); Mazzini 2019: '{transient['statement'] if transient else 'not in data'}'. No durable benefit has "
         f"been shown (no controlled trial shows a benefit beyond 6 months outside post hoc subgroups). 'Shown safety' means no safety signal in small "
-        f"trials, not proven safety: NurOwn phase 3 serious adverse events RR {sae:.2f} (95% CI {sae_lo:.2f} to {sae_hi:.2f}).")
-    return ClaimVerdict(cid, c["claim"], verdict, reason,
-                        {"placebo_controlled_positive": float(pos_placebo), "placebo_controlled_trials": float(n_placebo),
-                         "oh2018_md_4mo": md4, "oh2018_md_6mo": md6, "nurown_sae_rr": sae,
-                         "nurown_sae_rr_ci_low": sae_lo, "nurown_sae_rr_ci_high": sae_hi},
-                        tuple(u for u in dict.fromkeys(t["source_url"]) if u))
+        f"trials, not proven safety: NurOwn phase 3 serious adverse events RR {sae:.2f} (95% CI {sae_lo:.2f} to {sae_hi:.2f})."
+    )
+    return ClaimVerdict(
+        cid,
+        c["claim"],
+        verdict,
+        reason,
+        {
+            "placebo_controlled_positive": float(pos_placebo),
+            "placebo_controlled_trials": float(n_placebo),
+            "oh2018_md_4mo": md4,
+            "oh2018_md_6mo": md6,
+            "nurown_sae_rr": sae,
+            "nurown_sae_rr_ci_low": sae_lo,
+            "nurown_sae_rr_ci_high": sae_hi,
+        },
+        tuple(u for u in dict.fromkeys(t["source_url"]) if u),
+    )
 
 
 def _approved(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
@@ -1212,15 +1497,26 @@ def _approved(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     filings = tl[tl["event"].isin(("regulatory_filing", "advisory_committee"))]
     verdict = CONTRADICTED if len(approvals) else NOT_ASSESSABLE
     appr = "; ".join(f"{r['date']}: {r['note']} [{r['status']}]" for r in approvals.to_dict("records"))
-    fil = "; ".join(f"{r['study_id']} {r['event'].replace('_', ' ')} {r['date']}: {r['note']}" for r in filings.to_dict("records"))
+    fil = "; ".join(
+        f"{r['study_id']} {r['event'].replace('_', ' ')} {r['date']}: {r['note']}" for r in filings.to_dict("records")
+    )
     reason = (
         f"As worded ('anywhere in the world') the claim is contradicted: {len(approvals)} approval in data/ - {appr}. "
         f"The sources are a company page and a news report (secondary); whether the Korean approval is conditional was "
         f"not confirmed. What the sources do support is narrower: no stem-cell therapy for ALS is approved by the US FDA "
-        f"(NurOwn: {fil}), and the Korean product's own phase 3 (ALSUMMIT) missed its primary endpoint.")
-    return ClaimVerdict(cid, c["claim"], verdict, reason,
-                        {"approvals_found": float(len(approvals)), "first_approval": approvals["date"].min() if len(approvals) else "none"},
-                        tuple(dict.fromkeys([*approvals["source_url"], *filings["source_url"]])))
+        f"(NurOwn: {fil}), and the Korean product's own phase 3 (ALSUMMIT) missed its primary endpoint."
+    )
+    return ClaimVerdict(
+        cid,
+        c["claim"],
+        verdict,
+        reason,
+        {
+            "approvals_found": float(len(approvals)),
+            "first_approval": approvals["date"].min() if len(approvals) else "none",
+        },
+        tuple(dict.fromkeys([*approvals["source_url"], *filings["source_url"]])),
+    )
 
 
 _ASSESSORS = {

@@ -26,14 +26,50 @@ DESIGNS = (
 )
 PUBLICATION_STATUSES = ("published", "abstract", "registry_only", "results_press_release_only", "ongoing")
 STATISTICS = (
-    "n", "mean", "sd", "se", "md", "ci_low", "ci_high", "p", "p_one_sided", "events", "percent",
-    "or", "rr", "hr", "ls_mean", "slope_pre", "slope_post", "median", "spread_unspecified", "unspecified",
+    "n",
+    "mean",
+    "sd",
+    "se",
+    "md",
+    "ci_low",
+    "ci_high",
+    "p",
+    "p_one_sided",
+    "events",
+    "percent",
+    "or",
+    "rr",
+    "hr",
+    "ls_mean",
+    "slope_pre",
+    "slope_post",
+    "median",
+    "spread_unspecified",
+    "unspecified",
 )
 DECISIONS = ("included", "ongoing", "excluded", "awaiting_classification")
-REASONS = ("", "design", "comparator", "unit_of_randomisation", "population", "intervention", "no_results", "design_unknown")
+REASONS = (
+    "",
+    "design",
+    "comparator",
+    "unit_of_randomisation",
+    "population",
+    "intervention",
+    "no_results",
+    "design_unknown",
+)
 EVENTS = (
-    "registered", "started", "completed", "results_posted", "abstract_presented", "published", "topline_reported",
-    "protocol_published", "regulatory_filing", "advisory_committee", "regulatory_approval",
+    "registered",
+    "started",
+    "completed",
+    "results_posted",
+    "abstract_presented",
+    "published",
+    "topline_reported",
+    "protocol_published",
+    "regulatory_filing",
+    "advisory_committee",
+    "regulatory_approval",
 )
 SYNTHESES = ("msc2021", "cochrane_pub2", "cochrane_pub3", "aljabri2021", "public")
 """``public``: statements on patient-information and clinic web pages (issue 12); ``aljabri2021``: the
@@ -43,7 +79,15 @@ REVIEW_VERSIONS = ("pub2", "pub3", "living2026")
 CLAIM_VERDICTS = ("reproduced", "contradicted", "not assessable", "overstated")
 """Verdicts on a claim: the three of :mod:`alsmeta.als.claims_check` plus ``overstated`` (a real
 source exists, but it says less than the claim)."""
-CRITERIA = ("search_date", "design", "population", "intervention", "comparator", "co_intervention", "unit_of_randomisation")
+CRITERIA = (
+    "search_date",
+    "design",
+    "population",
+    "intervention",
+    "comparator",
+    "co_intervention",
+    "unit_of_randomisation",
+)
 
 
 @dataclass(frozen=True)

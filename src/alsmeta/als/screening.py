@@ -66,7 +66,10 @@ class Screening:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {d: int((self.table["decision"] == d).sum()) for d in ("included", "ongoing", "excluded", "awaiting_classification")}
+        return {
+            d: int((self.table["decision"] == d).sum())
+            for d in ("included", "ongoing", "excluded", "awaiting_classification")
+        }
 
 
 def _criteria(data_dir: Path, version: str) -> dict[str, str]:
@@ -135,7 +138,12 @@ def _decide(
         if crit.get("unit_of_randomisation") == "participant":
             return "excluded", "unit_of_randomisation", "randomises body sides within each patient, not patients", False
     if _RANDOMISED.get(design) not in designs:
-        return "excluded", "design", f"design {design!r} is not among the eligible designs ({', '.join(sorted(designs))})", False
+        return (
+            "excluded",
+            "design",
+            f"design {design!r} is not among the eligible designs ({', '.join(sorted(designs))})",
+            False,
+        )
     if study["comparator"] not in comparators:
         return "excluded", "comparator", f"comparator {study['comparator'] or 'not reported'!r} is not eligible", False
     results = events[events["event"].isin(RESULT_EVENTS)]

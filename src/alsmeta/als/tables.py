@@ -47,7 +47,9 @@ class Reported:
 
     def describe(self) -> str:
         if self.missing:
-            return f"{self.study_id} {self.outcome} ({self.timepoint}) {self.arm} {self.statistic}: not reported/not found"
+            return (
+                f"{self.study_id} {self.outcome} ({self.timepoint}) {self.arm} {self.statistic}: not reported/not found"
+            )
         rel = "" if self.relation == "=" else self.relation
         return f"{self.study_id} {self.outcome} ({self.timepoint}) {self.arm} {self.statistic} = {rel}{self.value:g} [{self.status}; {self.location}]"
 
@@ -70,7 +72,9 @@ class Evidence:
             raise AlsmetaInputError(f"study_id: {study_id!r} is not in studies.csv")
         return rows.iloc[0].to_dict()
 
-    def statistic(self, study_id: str, outcome: str, timepoint: str, arm: str, statistic: str, source_url: str | None = None) -> Reported:
+    def statistic(
+        self, study_id: str, outcome: str, timepoint: str, arm: str, statistic: str, source_url: str | None = None
+    ) -> Reported:
         """The one reported value for this study/outcome/timepoint/arm/statistic.
 
         Returns a missing :class:`Reported` when there is no such row or the
@@ -78,7 +82,13 @@ class Evidence:
         ``source_url`` does not say which one to use.
         """
         o = self.outcomes
-        rows = o[(o.study_id == study_id) & (o.outcome == outcome) & (o.timepoint == timepoint) & (o.arm == arm) & (o.statistic == statistic)]
+        rows = o[
+            (o.study_id == study_id)
+            & (o.outcome == outcome)
+            & (o.timepoint == timepoint)
+            & (o.arm == arm)
+            & (o.statistic == statistic)
+        ]
         if source_url is not None:
             rows = rows[rows.source_url == source_url]
         if len(rows) > 1:
@@ -86,10 +96,34 @@ class Evidence:
                 f"{study_id} {outcome} ({timepoint}) {arm} {statistic}: {len(rows)} sources report it; pass source_url= to choose"
             )
         if rows.empty:
-            return Reported(study_id, outcome, timepoint, arm, statistic, float("nan"), "", "absent", "", "", "no row in outcomes.csv")
+            return Reported(
+                study_id,
+                outcome,
+                timepoint,
+                arm,
+                statistic,
+                float("nan"),
+                "",
+                "absent",
+                "",
+                "",
+                "no row in outcomes.csv",
+            )
         r = rows.iloc[0]
         value = float(r["value"]) if r["value"] != "" else float("nan")
-        return Reported(study_id, outcome, timepoint, arm, statistic, value, r["relation"], r["status"], r["source_url"], r["location"], r["note"])
+        return Reported(
+            study_id,
+            outcome,
+            timepoint,
+            arm,
+            statistic,
+            value,
+            r["relation"],
+            r["status"],
+            r["source_url"],
+            r["location"],
+            r["note"],
+        )
 
     def claim(self, synthesis: str, claim_id: str) -> dict[str, str]:
         c = self.claims
@@ -144,7 +178,14 @@ class ArmData:
     def sources(self) -> list[dict[str, str]]:
         """Provenance of every number used (for figures/*/numbers.json)."""
         return [
-            {"study_id": r.study_id, "statistic": f"{r.arm} {r.statistic}", "value": r.value, "status": r.status, "location": r.location, "source_url": r.source_url}
+            {
+                "study_id": r.study_id,
+                "statistic": f"{r.arm} {r.statistic}",
+                "value": r.value,
+                "status": r.status,
+                "location": r.location,
+                "source_url": r.source_url,
+            }
             for reps in self.values.values()
             for r, ok in zip(reps, self.usable)
             if ok

@@ -170,7 +170,14 @@ def _row_rules(f: str, line: int, row: dict[str, str], known_studies: set[str] |
     out: list[DataIssue] = []
     status = row.get("status", "")
     if "source_url" in row and row["source_url"] == "" and status not in ("derived", "not_found"):
-        out.append(DataIssue(f, line, "source_url", f"is empty; only derived rows and not_found rows may lack a source (status is {status!r})"))
+        out.append(
+            DataIssue(
+                f,
+                line,
+                "source_url",
+                f"is empty; only derived rows and not_found rows may lack a source (status is {status!r})",
+            )
+        )
     if status == "derived" and row.get("note", "") == "":
         out.append(DataIssue(f, line, "note", "derived rows must say how they were derived"))
     if "study_id" in row and row["study_id"] and not _ID.match(row["study_id"]):
@@ -198,16 +205,27 @@ def _primary_source_rule(f: str, line: int, row: dict[str, str], domains: Source
     problem = domains.why_not_primary(row["source_url"])
     if problem is None:
         return []
-    return [DataIssue(f, line, "source_url", f"{problem}; a 'verified' row must have been read on a primary source "
-                      "(see source_domains.csv): relabel it 'secondary' and say in the note where it was read, "
-                      "or cite the primary location where it was read")]
+    return [
+        DataIssue(
+            f,
+            line,
+            "source_url",
+            f"{problem}; a 'verified' row must have been read on a primary source "
+            "(see source_domains.csv): relabel it 'secondary' and say in the note where it was read, "
+            "or cite the primary location where it was read",
+        )
+    ]
 
 
 def _value_rules(f: str, line: int, row: dict[str, str]) -> list[DataIssue]:
     out: list[DataIssue] = []
     value, status, relation = row["value"], row["status"], row["relation"]
     if value == "" and status != "not_found":
-        out.append(DataIssue(f, line, "value", f"is empty but status is {status!r}; a missing number must have status 'not_found'"))
+        out.append(
+            DataIssue(
+                f, line, "value", f"is empty but status is {status!r}; a missing number must have status 'not_found'"
+            )
+        )
     if value != "" and status == "not_found":
         out.append(DataIssue(f, line, "value", "has a number but status is 'not_found'"))
     if value != "" and relation == "":
@@ -220,7 +238,9 @@ def _value_rules(f: str, line: int, row: dict[str, str]) -> list[DataIssue]:
         except ValueError:
             return out  # reported by the column check
         if row["statistic"] in _COUNT_STATISTICS and (x < 0 or x != int(x)):
-            out.append(DataIssue(f, line, "value", f"{value!r} is a {row['statistic']} and must be a whole number >= 0"))
+            out.append(
+                DataIssue(f, line, "value", f"{value!r} is a {row['statistic']} and must be a whole number >= 0")
+            )
         if row["statistic"] in _POSITIVE_STATISTICS and x <= 0:
             out.append(DataIssue(f, line, "value", f"{value!r} is a {row['statistic']} and must be > 0"))
         if row["statistic"] in ("p", "p_one_sided") and not 0 <= x <= 1:
@@ -260,8 +280,11 @@ def _risk_of_bias_rules(frame: pd.DataFrame) -> list[DataIssue]:
         overall = judged["overall"]
         line = int(group.index[list(group["domain"]).index("overall")]) + 2
         if rank[overall] < rank[worst] or (worst == "low" and overall != "low"):
-            out.append(DataIssue(f, line, "judgement",
-                                 f"overall {overall!r} does not follow RoB 2: the worst domain is {worst!r}"))
+            out.append(
+                DataIssue(
+                    f, line, "judgement", f"overall {overall!r} does not follow RoB 2: the worst domain is {worst!r}"
+                )
+            )
     return out
 
 
@@ -293,7 +316,9 @@ def validate_data(data_dir: str | Path) -> list[DataIssue]:
 def _read_source_domains(root: Path) -> tuple[list[DataIssue], SourceDomains | None]:
     path = root / SOURCE_DOMAINS.file
     if not path.is_file():
-        return [DataIssue(SOURCE_DOMAINS.file, 0, "", f"file is missing from {root}; without it no row can be verified")], None
+        return [
+            DataIssue(SOURCE_DOMAINS.file, 0, "", f"file is missing from {root}; without it no row can be verified")
+        ], None
     try:
         frame = read_table(path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:

@@ -74,7 +74,11 @@ class ArmChange:
         where = f" ({self.label})" if self.label else ""
         for name in ("mean", "sd"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) or not math.isfinite(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float, np.floating, np.integer))
+                or not math.isfinite(value)
+            ):
                 raise AlsmetaInputError(f"ArmChange{where}, column {name!r}: {value!r} is not a finite number")
         if self.sd <= 0:
             raise AlsmetaInputError(f"ArmChange{where}, column 'sd': {self.sd!r} must be > 0")
@@ -106,8 +110,17 @@ class WindowIncrement:
     formula: str
 
     def to_dict(self) -> dict[str, object]:
-        return {"start": self.start, "end": self.end, "estimate": self.estimate, "se": self.se, "ci_low": self.ci_low,
-                "ci_high": self.ci_high, "r_treated": self.r[0], "r_control": self.r[1], "formula": self.formula}
+        return {
+            "start": self.start,
+            "end": self.end,
+            "estimate": self.estimate,
+            "se": self.se,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "r_treated": self.r[0],
+            "r_control": self.r[1],
+            "formula": self.formula,
+        }
 
 
 @dataclass(frozen=True)
@@ -127,9 +140,16 @@ class WindowAnalysis:
     assumptions: tuple[str, ...]
 
     def to_dict(self) -> dict[str, object]:
-        return {"times": list(self.times), "differences_from_baseline": list(self.differences),
-                "windows": [w.to_dict() for w in self.windows], "slowing": self.slowing.to_dict(),
-                "r_treated": self.r[0], "r_control": self.r[1], "level": self.level, "assumptions": list(self.assumptions)}
+        return {
+            "times": list(self.times),
+            "differences_from_baseline": list(self.differences),
+            "windows": [w.to_dict() for w in self.windows],
+            "slowing": self.slowing.to_dict(),
+            "r_treated": self.r[0],
+            "r_control": self.r[1],
+            "level": self.level,
+            "assumptions": list(self.assumptions),
+        }
 
 
 def arm_change_covariance(a: ArmChange, b: ArmChange, r: float) -> float:
@@ -143,7 +163,12 @@ def arm_change_covariance(a: ArmChange, b: ArmChange, r: float) -> float:
 
 
 def _correlation(r: float, name: str) -> float:
-    if isinstance(r, bool) or not isinstance(r, (int, float, np.floating, np.integer)) or not math.isfinite(r) or not -1 <= r <= 1:
+    if (
+        isinstance(r, bool)
+        or not isinstance(r, (int, float, np.floating, np.integer))
+        or not math.isfinite(r)
+        or not -1 <= r <= 1
+    ):
         raise AlsmetaInputError(f"{name}: a correlation must be a number in [-1, 1], got {r!r}")
     return float(r)
 
@@ -201,8 +226,13 @@ def window_increments(
     if len(times_t) < 1 or len(treated) != len(times_t) or len(control) != len(times_t):
         raise AlsmetaInputError(
             f"times, treated, control: need one ArmChange per time in each arm; got {len(times_t)} times, "
-            f"{len(treated)} treated, {len(control)} control")
-    if not all(math.isfinite(t) for t in times_t) or times_t[0] <= 0 or any(b <= a for a, b in zip(times_t, times_t[1:])):
+            f"{len(treated)} treated, {len(control)} control"
+        )
+    if (
+        not all(math.isfinite(t) for t in times_t)
+        or times_t[0] <= 0
+        or any(b <= a for a, b in zip(times_t, times_t[1:]))
+    ):
         raise AlsmetaInputError(f"times: must be finite, > 0 and strictly increasing, got {list(times_t)}")
     for name, arm in (("treated", treated), ("control", control)):
         for i, a in enumerate(arm):
@@ -222,7 +252,9 @@ def window_increments(
     k = len(times_t)
     edges = (0.0, *times_t)
 
-    def contrast(weights: np.ndarray, start: float, end: float, formula: str, r_used: tuple[float, float]) -> WindowIncrement:
+    def contrast(
+        weights: np.ndarray, start: float, end: float, formula: str, r_used: tuple[float, float]
+    ) -> WindowIncrement:
         est = float(weights @ d)
         var = float(weights @ cov @ weights)
         se = math.sqrt(max(var, 0.0))
@@ -237,23 +269,47 @@ def window_increments(
         width = edges[j + 1] - edges[j]
         w /= width
         lab = f"D({edges[j + 1]:g})" + (f" - D({edges[j]:g})" if j else "")
-        formula = (f"({lab}) / {width:g} months; Var = " + (f"Var(D({edges[j + 1]:g}))" if not j else
-                   f"Var(D({edges[j + 1]:g})) + Var(D({edges[j]:g})) - 2 Cov, Cov per arm r s_a s_b min(n_a, n_b) / (n_a n_b)")
-                   + f" / {width:g}^2; D = treated minus control mean change from baseline")
+        formula = (
+            f"({lab}) / {width:g} months; Var = "
+            + (
+                f"Var(D({edges[j + 1]:g}))"
+                if not j
+                else f"Var(D({edges[j + 1]:g})) + Var(D({edges[j]:g})) - 2 Cov, Cov per arm r s_a s_b min(n_a, n_b) / (n_a n_b)"
+            )
+            + f" / {width:g}^2; D = treated minus control mean change from baseline"
+        )
         windows.append(contrast(w, edges[j], edges[j + 1], formula, (math.nan, math.nan) if not j else rr))
     slowing_formula = "rate in the first window minus rate in the last window (positive: the between-arm gain accrued more slowly later)"
     if k == 1:  # one window: nothing to compare
-        slowing = WindowIncrement(0.0, edges[-1], math.nan, math.nan, math.nan, math.nan, (math.nan, math.nan),
-                                  "undefined with one window: " + slowing_formula)
+        slowing = WindowIncrement(
+            0.0,
+            edges[-1],
+            math.nan,
+            math.nan,
+            math.nan,
+            math.nan,
+            (math.nan, math.nan),
+            "undefined with one window: " + slowing_formula,
+        )
     else:
         first, last = np.zeros(k), np.zeros(k)
         first[0] = 1.0 / edges[1]
         last[k - 1] += 1.0 / (edges[k] - edges[k - 1])
         last[k - 2] -= 1.0 / (edges[k] - edges[k - 1])
         slowing = contrast(first - last, 0.0, edges[-1], slowing_formula, rr)
-    return WindowAnalysis(times_t, tuple(float(x) for x in d), tuple(windows), slowing, rr, level,
-                          (N_BOTH_ASSUMPTION, f"within-patient correlation of the changes: {rr[0]:g} (treated), {rr[1]:g} (control)",
-                           "normal (z) intervals with unpooled SEs"))
+    return WindowAnalysis(
+        times_t,
+        tuple(float(x) for x in d),
+        tuple(windows),
+        slowing,
+        rr,
+        level,
+        (
+            N_BOTH_ASSUMPTION,
+            f"within-patient correlation of the changes: {rr[0]:g} (treated), {rr[1]:g} (control)",
+            "normal (z) intervals with unpooled SEs",
+        ),
+    )
 
 
 def linear_decline_correlation(sd_early: float, sd_late: float, t_early: float, t_late: float) -> float:
@@ -274,7 +330,12 @@ def linear_decline_correlation(sd_early: float, sd_late: float, t_early: float, 
         fit those numbers).
     """
     for name, v in (("sd_early", sd_early), ("sd_late", sd_late), ("t_early", t_early), ("t_late", t_late)):
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not math.isfinite(v) or v <= 0:
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float, np.floating, np.integer))
+            or not math.isfinite(v)
+            or v <= 0
+        ):
             raise AlsmetaInputError(f"{name}: must be a finite number > 0, got {v!r}")
     if t_late <= t_early:
         raise AlsmetaInputError(f"t_late: must exceed t_early, got {t_early!r} and {t_late!r}")
@@ -284,5 +345,6 @@ def linear_decline_correlation(sd_early: float, sd_late: float, t_early: float, 
     if slope_var < 0 or error_var < 0:
         raise AlsmetaInputError(
             f"sd_early, sd_late: {sd_early!r} and {sd_late!r} imply a negative variance component under linear decline "
-            f"(slope variance {slope_var:.4g}, error variance {error_var:.4g})")
+            f"(slope variance {slope_var:.4g}, error variance {error_var:.4g})"
+        )
     return (t_early * t_late * slope_var + error_var) / math.sqrt(va * vb)

@@ -28,10 +28,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta.models._fitted import few_studies_note, fixed_tau2, quiet, require_fit
 from alsmeta.engine.batch import pool_many
 from alsmeta.engine.heterogeneity import NO_SPREAD_NOTE, effects_without_spread
 from alsmeta.engine.regression import fit_regression_many
+from alsmeta.models._fitted import few_studies_note, fixed_tau2, quiet, require_fit
 from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.validation import (
     AlsmetaInputError,
@@ -137,8 +137,24 @@ def egger_test(fit: PooledResult, model: str = "lm", predictor: str = "sei") -> 
     method = "CE" if model == "lm" else fit.method
     nan = float("nan")
     if k >= 3 and effects_without_spread(fit.yi, fit.vi):
-        return EggerResult(model, predictor, method, k, nan, nan, nan, float(fit.estimate), nan, nan, nan, 0.0, nan,
-                           0.0 if model == "lm" else float(fit.tau2), False, (NO_SPREAD_NOTE,))
+        return EggerResult(
+            model,
+            predictor,
+            method,
+            k,
+            nan,
+            nan,
+            nan,
+            float(fit.estimate),
+            nan,
+            nan,
+            nan,
+            0.0,
+            nan,
+            0.0 if model == "lm" else float(fit.tau2),
+            False,
+            (NO_SPREAD_NOTE,),
+        )
     reg = None
     if k >= 3:
         reg = _asymmetry_regression(fit, model, predictor)
@@ -146,20 +162,33 @@ def egger_test(fit: PooledResult, model: str = "lm", predictor: str = "sei") -> 
             reg = None
     if reg is None:
         notes.append(f"The regression test needs at least 3 studies (k = {k}); nothing was computed.")
-        return EggerResult(model, predictor, method, k, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
-                           False, tuple(notes))
+        return EggerResult(
+            model, predictor, method, k, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, False, tuple(notes)
+        )
     if (n := few_studies_note(k, "Regression test")) is not None:
         notes.append(n)
     if not np.isfinite(reg.pvalue[0, 1]):
-        notes.append("The slope's standard error is 0 or undefined (the studies that carry weight lie exactly on a "
-                     "line), so the test is undefined (NaN); there is no evidence of asymmetry to report.")
+        notes.append(
+            "The slope's standard error is 0 or undefined (the studies that carry weight lie exactly on a "
+            "line), so the test is undefined (NaN); there is no evidence of asymmetry to report."
+        )
     return EggerResult(
-        model=model, predictor=predictor, method=method, k=k,
-        statistic=float(reg.statistic[0, 1]), pvalue=float(reg.pvalue[0, 1]), df=float(reg.df[0]),
-        intercept=float(reg.coef[0, 0]), intercept_se=float(reg.se[0, 0]),
-        intercept_ci_low=float(reg.ci_low[0, 0]), intercept_ci_high=float(reg.ci_high[0, 0]),
-        slope=float(reg.coef[0, 1]), slope_se=float(reg.se[0, 1]), tau2=float(reg.tau2[0]),
-        meaningful=k >= 10, notes=tuple(notes),
+        model=model,
+        predictor=predictor,
+        method=method,
+        k=k,
+        statistic=float(reg.statistic[0, 1]),
+        pvalue=float(reg.pvalue[0, 1]),
+        df=float(reg.df[0]),
+        intercept=float(reg.coef[0, 0]),
+        intercept_se=float(reg.se[0, 0]),
+        intercept_ci_low=float(reg.ci_low[0, 0]),
+        intercept_ci_high=float(reg.ci_high[0, 0]),
+        slope=float(reg.coef[0, 1]),
+        slope_se=float(reg.se[0, 1]),
+        tau2=float(reg.tau2[0]),
+        meaningful=k >= 10,
+        notes=tuple(notes),
     )
 
 
@@ -169,8 +198,9 @@ def _asymmetry_regression(fit: PooledResult, model: str, predictor: str):
     if model == "lm":
         # WLS with estimated dispersion = CE meta-regression with the Knapp-Hartung factor
         return fit_regression_many(fit.yi, fit.vi, X, method="CE", test="knha", level=fit.level)
-    return fit_regression_many(fit.yi, fit.vi, X, method=fit.method, test=fit.test, level=fit.level,
-                               tau2=fixed_tau2(fit))
+    return fit_regression_many(
+        fit.yi, fit.vi, X, method=fit.method, test=fit.test, level=fit.level, tau2=fixed_tau2(fit)
+    )
 
 
 # ============================================================== rank correlation (Begg)
@@ -229,8 +259,15 @@ def begg_test(fit: PooledResult, exact: bool = True) -> BeggResult:
     k = fit.k
     nan = float("nan")
     if k < 3:
-        return BeggResult(k, nan, nan, nan, False, False,
-                          (f"The rank correlation test needs at least 3 studies (k = {k}); nothing was computed.",))
+        return BeggResult(
+            k,
+            nan,
+            nan,
+            nan,
+            False,
+            False,
+            (f"The rank correlation test needs at least 3 studies (k = {k}); nothing was computed.",),
+        )
     if effects_without_spread(fit.yi, fit.vi):
         return BeggResult(k, nan, nan, nan, False, False, (NO_SPREAD_NOTE,))
     w = 1.0 / fit.vi
@@ -462,8 +499,15 @@ def trim_and_fill(
                         "trim_and_fill: the Q0 estimator is undefined for these data (negative discriminant); use L0 or R0"
                     )
                 k0f = k - 0.5 - np.sqrt(disc)
-            var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0f**3 + 27 * k0f**2 + 17 * k0f - 18 * k * k0f**2
-                      - 18 * k * k0f + 6 * k * k * k0f) / 24.0
+            var_sr = (
+                k * (k + 1) * (2 * k + 1)
+                + 10 * k0f**3
+                + 27 * k0f**2
+                + 17 * k0f
+                - 18 * k * k0f**2
+                - 18 * k * k0f
+                + 6 * k * k * k0f
+            ) / 24.0
             with np.errstate(invalid="ignore", divide="ignore"):  # a negative variance gives NaN (no SE), not a warning
                 if estimator == "L0":
                     se_k0 = 4 * np.sqrt(var_sr) / (2 * k - 1)
@@ -479,15 +523,22 @@ def trim_and_fill(
         return TrimFillResult(0, se_k0, side, estimator, p_k0, fit, fit, empty, it, k >= 10, tuple(notes))
     # mirror the k0 most extreme studies around the trimmed estimate
     yc = y - beta
-    filled_y = flip * (-(yc - beta)[k - k0:])
-    filled_v = v[k - k0:]
+    filled_y = flip * (-(yc - beta)[k - k0 :])
+    filled_v = v[k - k0 :]
     fill_labels = _fill_labels(fit.labels, k0)
     new = quiet(
-        pool, np.concatenate([fit.yi, filled_y]), np.concatenate([fit.vi, filled_v]), method=fit.method,
-        test=fit.test, level=fit.level, labels=list(fit.labels) + fill_labels, tau2=tau2,
+        pool,
+        np.concatenate([fit.yi, filled_y]),
+        np.concatenate([fit.vi, filled_v]),
+        method=fit.method,
+        test=fit.test,
+        level=fit.level,
+        labels=list(fit.labels) + fill_labels,
+        tau2=tau2,
     )
-    filled = pd.DataFrame({"label": fill_labels, "yi": filled_y, "vi": filled_v,
-                           "mirrors": [labels[i] for i in range(k - k0, k)]})
+    filled = pd.DataFrame(
+        {"label": fill_labels, "yi": filled_y, "vi": filled_v, "mirrors": [labels[i] for i in range(k - k0, k)]}
+    )
     notes.append(f"{k0} stud{'y' if k0 == 1 else 'ies'} filled on the {side} side.")
     return TrimFillResult(k0, se_k0, side, estimator, p_k0, new, fit, filled, it, k >= 10, tuple(notes))
 
@@ -584,8 +635,21 @@ def pet_peese(fit: PooledResult, alpha: float = 0.05, alternative: str = "one-si
     notes = list(dict.fromkeys(pet.notes))
     if fit.k >= 3 and effects_without_spread(fit.yi, fit.vi):
         est = float(fit.estimate)
-        return PetPeeseResult(fit.k, est, nan, nan, nan, "", "no spread: the common effect, no selection", alpha_f,
-                              nan, pet, peese, False, tuple(notes))
+        return PetPeeseResult(
+            fit.k,
+            est,
+            nan,
+            nan,
+            nan,
+            "",
+            "no spread: the common effect, no selection",
+            alpha_f,
+            nan,
+            pet,
+            peese,
+            False,
+            tuple(notes),
+        )
     if not np.isfinite(pet.intercept) or not pet.intercept_se > 0:
         return PetPeeseResult(fit.k, nan, nan, nan, nan, "", "", alpha_f, nan, pet, peese, False, tuple(notes))
     t0 = pet.intercept / pet.intercept_se
@@ -598,9 +662,19 @@ def pet_peese(fit: PooledResult, alpha: float = 0.05, alternative: str = "one-si
         f"PET p = {p_rule:.4g}, so {'PEESE' if use_peese else 'PET'}."
     )
     return PetPeeseResult(
-        k=fit.k, estimate=chosen.intercept, se=chosen.intercept_se, ci_low=chosen.intercept_ci_low,
-        ci_high=chosen.intercept_ci_high, selected="PEESE" if use_peese else "PET", rule=rule, alpha=alpha_f,
-        pet_test_pvalue=p_rule, pet=pet, peese=peese, meaningful=fit.k >= 10, notes=tuple(notes),
+        k=fit.k,
+        estimate=chosen.intercept,
+        se=chosen.intercept_se,
+        ci_low=chosen.intercept_ci_low,
+        ci_high=chosen.intercept_ci_high,
+        selected="PEESE" if use_peese else "PET",
+        rule=rule,
+        alpha=alpha_f,
+        pet_test_pvalue=p_rule,
+        pet=pet,
+        peese=peese,
+        meaningful=fit.k >= 10,
+        notes=tuple(notes),
     )
 
 

@@ -48,10 +48,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from alsmeta.engine.batch import pool_many
-from alsmeta.models.bayes import bayes_meta
 from alsmeta.engine.estimators import METHODS
-from alsmeta.validation import AlsmetaWarning
-from alsmeta.validation import AlsmetaInputError, finite_number
+from alsmeta.models.bayes import bayes_meta
+from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, finite_number
 
 BAYES = "bayes"
 """Value of the method column that selects the Bayesian model (:func:`alsmeta.bayes_meta`)."""
@@ -375,7 +374,9 @@ def expand_grid(**choices: Sequence[Any]) -> pd.DataFrame:
     levels = {}
     for name, values in choices.items():
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-            raise AlsmetaInputError(f"{name}: the levels of a choice must be a list or tuple, got {type(values).__name__}")
+            raise AlsmetaInputError(
+                f"{name}: the levels of a choice must be a list or tuple, got {type(values).__name__}"
+            )
         if len(values) == 0:
             raise AlsmetaInputError(f"{name}: a choice needs at least one level")
         levels[name] = list(values)
@@ -402,7 +403,9 @@ def _effect_table(effects: EffectTable) -> dict[Hashable, tuple[float, float]]:
     if isinstance(effects, pd.DataFrame):
         missing = [c for c in ("yi", "se") if c not in effects.columns]
         if missing:
-            raise AlsmetaInputError(f"effects: the table needs columns 'yi' and 'se' (missing {missing}), indexed by effect key")
+            raise AlsmetaInputError(
+                f"effects: the table needs columns 'yi' and 'se' (missing {missing}), indexed by effect key"
+            )
         if effects.index.has_duplicates:
             dup = effects.index[effects.index.duplicated()][0]
             raise AlsmetaInputError(f"effects: duplicate effect key {dup!r}")
@@ -410,7 +413,9 @@ def _effect_table(effects: EffectTable) -> dict[Hashable, tuple[float, float]]:
     elif isinstance(effects, Mapping):
         pairs = dict(effects)
     else:
-        raise AlsmetaInputError(f"effects: expected a mapping key -> (yi, se) or a DataFrame, got {type(effects).__name__}")
+        raise AlsmetaInputError(
+            f"effects: expected a mapping key -> (yi, se) or a DataFrame, got {type(effects).__name__}"
+        )
     if not pairs:
         raise AlsmetaInputError("effects: no effects given")
     out = {}
@@ -427,7 +432,9 @@ def _effect_table(effects: EffectTable) -> dict[Hashable, tuple[float, float]]:
 
 
 def specification_data(
-    specs: pd.DataFrame, effects: EffectTable, slots: Sequence[str],
+    specs: pd.DataFrame,
+    effects: EffectTable,
+    slots: Sequence[str],
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
     """The ``(B, k)`` effects, variances and mask of the specifications (``k = len(slots)``).
 
@@ -559,13 +566,23 @@ def fit_specifications(
 
     freq = np.flatnonzero(~is_bayes)
     if freq.size:
-        pairs = pd.DataFrame({"m": methods.to_numpy()[freq], "t": specs[test_col].astype(str).to_numpy()[freq], "row": freq})
+        pairs = pd.DataFrame(
+            {"m": methods.to_numpy()[freq], "t": specs[test_col].astype(str).to_numpy()[freq], "row": freq}
+        )
         for (method, test), grp in pairs.groupby(["m", "t"], sort=True):
             rows = grp["row"].to_numpy()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", AlsmetaWarning)  # k = 1 with t-based tests falls back to z (as metafor)
-                fit = pool_many(y[rows], v[rows], m[rows], method=str(method), test=str(test), level=level, confint=False,
-                                on_interrupt="raise")  # shares over a partial set of specifications would mislead
+                fit = pool_many(
+                    y[rows],
+                    v[rows],
+                    m[rows],
+                    method=str(method),
+                    test=str(test),
+                    level=level,
+                    confint=False,
+                    on_interrupt="raise",
+                )  # shares over a partial set of specifications would mislead
             for c in ("estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "i2"):
                 out[c][rows] = getattr(fit, c)
             out["converged"][rows] = fit.converged
@@ -587,7 +604,9 @@ def fit_specifications(
     frame = specs.copy()
     for c in RESULT_COLUMNS:
         frame[c] = out[c]
-    return MultiverseResult(specifications=frame, choices=tuple(str(c) for c in specs.columns), slots=slots, level=level)
+    return MultiverseResult(
+        specifications=frame, choices=tuple(str(c) for c in specs.columns), slots=slots, level=level
+    )
 
 
 __all__ = [

@@ -29,10 +29,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta.models._fitted import fixed_tau2, require_fit
 from alsmeta.engine.batch import TESTS, BatchResult, fit_spec, pool_many, run_batch
 from alsmeta.engine.estimators import METHODS
 from alsmeta.engine.regression import _standardise, fit_regression_many
+from alsmeta.models._fitted import fixed_tau2, require_fit
 from alsmeta.models.moderators import MetaRegressionResult
 from alsmeta.models.pooling import PooledResult, study_data
 from alsmeta.progress import ProgressArg
@@ -41,19 +41,41 @@ from alsmeta.validation import AlsmetaInputError, flag, probability_level, rando
 Array = npt.NDArray[np.float64]
 
 _FIT_COLUMNS = {
-    "estimate": "estimate", "se": "se", "statistic": "statistic", "pvalue": "pvalue", "ci_low": "ci_low",
-    "ci_high": "ci_high", "q": "q", "q_pvalue": "q_pvalue", "tau2": "tau2", "i2": "i2", "h2": "h2",
+    "estimate": "estimate",
+    "se": "se",
+    "statistic": "statistic",
+    "pvalue": "pvalue",
+    "ci_low": "ci_low",
+    "ci_high": "ci_high",
+    "q": "q",
+    "q_pvalue": "q_pvalue",
+    "tau2": "tau2",
+    "i2": "i2",
+    "h2": "h2",
 }
 
 
-def _refit(fit: PooledResult, mask: npt.NDArray[np.bool_], y: Array | None = None, v: Array | None = None,
-           confint: bool = False) -> BatchResult:
+def _refit(
+    fit: PooledResult,
+    mask: npt.NDArray[np.bool_],
+    y: Array | None = None,
+    v: Array | None = None,
+    confint: bool = False,
+) -> BatchResult:
     """Fit the model of ``fit`` on every row of ``mask`` (one pool_many call)."""
     y = fit.yi if y is None else y
     v = fit.vi if v is None else v
     B = mask.shape[0]
-    return pool_many(np.broadcast_to(y, (B, y.size)), np.broadcast_to(v, (B, v.size)), mask=mask,
-                     method=fit.method, test=fit.test, level=fit.level, tau2=fixed_tau2(fit), confint=confint)
+    return pool_many(
+        np.broadcast_to(y, (B, y.size)),
+        np.broadcast_to(v, (B, v.size)),
+        mask=mask,
+        method=fit.method,
+        test=fit.test,
+        level=fit.level,
+        tau2=fixed_tau2(fit),
+        confint=confint,
+    )
 
 
 def _frame(b: BatchResult, first: dict[str, Any]) -> pd.DataFrame:
@@ -152,9 +174,19 @@ def influence(fit: PooledResult | MetaRegressionResult) -> pd.DataFrame:
         w_del = np.where(~np.eye(k, dtype=bool), 1.0 / (fit.vi[None, :] + tau2_del[:, None]), 0.0)
         s2w_del = b.se**2 * w_del.sum(axis=1)  # se^2 = s2w / sum(w): recovers the Knapp-Hartung factor
     return _influence_frame(
-        fit.labels, ["intercept"], fit.yi, fit.vi, np.ones((k, 1)), np.array([fit.estimate]),
-        np.array([[fit.se**2]]), fit.tau2 if fit.method != "CE" else 0.0, b.estimate[:, None],
-        (b.se**2)[:, None, None], tau2_del, s2w_del, b.q,
+        fit.labels,
+        ["intercept"],
+        fit.yi,
+        fit.vi,
+        np.ones((k, 1)),
+        np.array([fit.estimate]),
+        np.array([[fit.se**2]]),
+        fit.tau2 if fit.method != "CE" else 0.0,
+        b.estimate[:, None],
+        (b.se**2)[:, None, None],
+        tau2_del,
+        s2w_del,
+        b.q,
     )
 
 
@@ -163,17 +195,48 @@ _INFLUENCE_COLUMNS = ["rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_de
 
 def _influence_regression(res: MetaRegressionResult) -> pd.DataFrame:
     k, p = res.k, res.p
-    b = fit_regression_many(np.broadcast_to(res.yi, (k, k)), np.broadcast_to(res.vi, (k, k)), res.X,
-                            mask=~np.eye(k, dtype=bool), method=res.method, test=res.test, level=res.level,
-                            tau2=res.tau2 if res.tau2_fixed else None)
+    b = fit_regression_many(
+        np.broadcast_to(res.yi, (k, k)),
+        np.broadcast_to(res.vi, (k, k)),
+        res.X,
+        mask=~np.eye(k, dtype=bool),
+        method=res.method,
+        test=res.test,
+        level=res.level,
+        tau2=res.tau2 if res.tau2_fixed else None,
+    )
     tau2_del = b.tau2 if res.method != "CE" else np.where(b.usable, 0.0, np.nan)
-    return _influence_frame(res.labels, list(res.terms), res.yi, res.vi, res.X, res.estimate, res.vcov,
-                            res.tau2 if res.method != "CE" else 0.0, b.coef, b.vcov, tau2_del, b.s2w, b.qe)
+    return _influence_frame(
+        res.labels,
+        list(res.terms),
+        res.yi,
+        res.vi,
+        res.X,
+        res.estimate,
+        res.vcov,
+        res.tau2 if res.method != "CE" else 0.0,
+        b.coef,
+        b.vcov,
+        tau2_del,
+        b.s2w,
+        b.qe,
+    )
 
 
 def _influence_frame(
-    labels: Sequence[str], terms: list[str], y: Array, v: Array, X: Array, beta: Array, vb: Array, tau2: float,
-    beta_del: Array, vb_del: Array, tau2_del: Array, s2w_del: Array, q_del: Array,
+    labels: Sequence[str],
+    terms: list[str],
+    y: Array,
+    v: Array,
+    X: Array,
+    beta: Array,
+    vb: Array,
+    tau2: float,
+    beta_del: Array,
+    vb_del: Array,
+    tau2_del: Array,
+    s2w_del: Array,
+    q_del: Array,
 ) -> pd.DataFrame:
     """metafor's influence() formulas from the full fit and the k deletion fits."""
     k, p = X.shape
@@ -209,8 +272,17 @@ def _influence_frame(
             | (hat > 3 * p / k)
             | np.any(np.abs(dfbetas) > 1, axis=1)
         )
-    out = {"label": list(labels), "rstudent": rstudent, "dffits": dffits, "cook_d": cook, "cov_r": cov_r,
-           "tau2_del": tau2_del, "q_del": q_del, "hat": hat, "weight": weight}
+    out = {
+        "label": list(labels),
+        "rstudent": rstudent,
+        "dffits": dffits,
+        "cook_d": cook,
+        "cov_r": cov_r,
+        "tau2_del": tau2_del,
+        "q_del": q_del,
+        "hat": hat,
+        "weight": weight,
+    }
     if p == 1:
         out["dfbetas"] = dfbetas[:, 0]
     else:
@@ -521,9 +593,23 @@ def bootstrap(
     else:
         lo = hi = tlo = thi = se = tau2_se = float("nan")
     return BootstrapResult(
-        estimate=fit.estimate, tau2=fit.tau2, ci_low=float(lo), ci_high=float(hi), tau2_ci_low=float(tlo),
-        tau2_ci_high=float(thi), se=se, tau2_se=tau2_se, level=level, n_boot=n, n_used=int(est.size), seed=seed,
-        method=fit.method, test=fit.test, replicates=reps, interrupted=done < n, notes=tuple(notes),
+        estimate=fit.estimate,
+        tau2=fit.tau2,
+        ci_low=float(lo),
+        ci_high=float(hi),
+        tau2_ci_low=float(tlo),
+        tau2_ci_high=float(thi),
+        se=se,
+        tau2_se=tau2_se,
+        level=level,
+        n_boot=n,
+        n_used=int(est.size),
+        seed=seed,
+        method=fit.method,
+        test=fit.test,
+        replicates=reps,
+        interrupted=done < n,
+        notes=tuple(notes),
     )
 
 
@@ -581,8 +667,25 @@ def estimator_sweep(
     methods = list(METHODS) if methods is None else list(methods)
     tests = list(TESTS) if tests is None else list(tests)
     rows = []
-    fields = ["estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "df", "tau2", "tau2_se",
-              "tau2_ci_low", "tau2_ci_high", "i2", "h2", "q", "pi_low", "pi_high", "converged"]
+    fields = [
+        "estimate",
+        "se",
+        "statistic",
+        "pvalue",
+        "ci_low",
+        "ci_high",
+        "df",
+        "tau2",
+        "tau2_se",
+        "tau2_ci_low",
+        "tau2_ci_high",
+        "i2",
+        "h2",
+        "q",
+        "pi_low",
+        "pi_high",
+        "converged",
+    ]
     for method in methods:
         for test in tests:
             b = pool_many(y[None, :], v[None, :], method=method, test=test, level=level)

@@ -140,10 +140,7 @@ def _length_message(labels: Sequence[Any] | None, sequences: dict[str, Any]) -> 
         source = f"{len(names)} studies (the longest column)"
     for name, m in lengths.items():
         if m < len(names):
-            return (
-                f"column {name!r} has {m} values for {source}: "
-                f"study {names[m]!r} has no value in column {name!r}"
-            )
+            return f"column {name!r} has {m} values for {source}: study {names[m]!r} has no value in column {name!r}"
     name, m = next((n, m) for n, m in lengths.items() if m > len(names))
     return (
         f"column {name!r} has {m} values for {source} ({', '.join(map(repr, names))}): "
@@ -287,8 +284,19 @@ _P_PATTERN = re.compile(
         (?P<num>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
-_RELATIONS = {None: "=", "=": "=", "==": "=", "<": "<", ">": ">", "<=": "<=", "=<": "<=", "≤": "<=",
-              ">=": ">=", "=>": ">=", "≥": ">="}
+_RELATIONS = {
+    None: "=",
+    "=": "=",
+    "==": "=",
+    "<": "<",
+    ">": ">",
+    "<=": "<=",
+    "=<": "<=",
+    "≤": "<=",
+    ">=": ">=",
+    "=>": ">=",
+    "≥": ">=",
+}
 
 
 def parse_p_value(text: str | float) -> tuple[float, str]:
@@ -619,26 +627,32 @@ def mean_sd_from_median(
     a, b, lq, uq = optional["minimum"], optional["maximum"], optional["q1"], optional["q3"]
     for pair in (("minimum", "maximum"), ("q1", "q3")):
         for given, missing in (pair, pair[::-1]):
-            _fail_where(~np.isnan(optional[given]) & np.isnan(optional[missing]), labs, missing,
-                        lambda i: f"value missing although {given!r} is given ({pair[0]} and {pair[1]} go together)")
+            _fail_where(
+                ~np.isnan(optional[given]) & np.isnan(optional[missing]),
+                labs,
+                missing,
+                lambda i: f"value missing although {given!r} is given ({pair[0]} and {pair[1]} go together)",
+            )
     has_range, has_iqr = ~np.isnan(a), ~np.isnan(lq)
-    _fail_where(~has_range & ~has_iqr, labs, "median",
-                lambda i: "needs a range (minimum, maximum) and/or quartiles (q1, q3)")
+    _fail_where(
+        ~has_range & ~has_iqr, labs, "median", lambda i: "needs a range (minimum, maximum) and/or quartiles (q1, q3)"
+    )
     order = [("minimum", a), ("q1", lq), ("median", med), ("q3", uq), ("maximum", b)]
     for j, (name_lo, lo) in enumerate(order):  # NaN (absent) compares False: skipped
-        for name_hi, hi in order[j + 1:]:
-            _fail_where(lo > hi, labs, name_hi,
-                        lambda i: f"value {hi[i]:g} is below {name_lo} {lo[i]:g} (values out of order)")
+        for name_hi, hi in order[j + 1 :]:
+            _fail_where(
+                lo > hi, labs, name_hi, lambda i: f"value {hi[i]:g} is below {name_lo} {lo[i]:g} (values out of order)"
+            )
     _fail_where(has_range & (b <= a), labs, "maximum", lambda i: "range has zero width, so the SD would be 0")
     _fail_where(~has_range & (uq <= lq), labs, "q3", lambda i: "IQR has zero width, so the SD would be 0")
     xi, eta = _wan_xi(size), _wan_eta(size)
     s1 = has_range & ~has_iqr
     s2 = has_range & has_iqr
     with np.errstate(invalid="ignore"):
-        mean = np.where(s2, (a + 2 * lq + 2 * med + 2 * uq + b) / 8.0,
-                        np.where(s1, (a + 2 * med + b) / 4.0, (lq + med + uq) / 3.0))
-        sd = np.where(s2, (b - a) / (2 * xi) + (uq - lq) / (2 * eta),
-                      np.where(s1, (b - a) / xi, (uq - lq) / eta))
+        mean = np.where(
+            s2, (a + 2 * lq + 2 * med + 2 * uq + b) / 8.0, np.where(s1, (a + 2 * med + b) / 4.0, (lq + med + uq) / 3.0)
+        )
+        sd = np.where(s2, (b - a) / (2 * xi) + (uq - lq) / (2 * eta), np.where(s1, (b - a) / xi, (uq - lq) / eta))
     scenario = tuple("S2" if both else "S1" if rng else "S3" for both, rng in zip(s2, s1))
     return MeanSDEstimate(mean=_frozen(mean), sd=_frozen(sd), scenario=scenario, labels=labs)
 
@@ -675,8 +689,7 @@ def sd_change_from_sds(
     -------
     numpy.ndarray
     """
-    labs = _study_table(labels, {"sd_pre": sd_pre, "sd_post": sd_post, "ri": ri},
-                        broadcast=("sd_pre", "sd_post", "ri"))
+    labs = _study_table(labels, {"sd_pre": sd_pre, "sd_post": sd_post, "ri": ri}, broadcast=("sd_pre", "sd_post", "ri"))
     s1 = _column(sd_pre, "sd_pre", labs, positive=True)
     s2 = _column(sd_post, "sd_post", labs, positive=True)
     return _change_sd(s1, s2, _correlation(ri, "ri", labs))
@@ -707,14 +720,21 @@ def correlation_from_sds(
         outside :math:`[|\mathrm{SD}_{\text{pre}} - \mathrm{SD}_{\text{post}}|,
         \mathrm{SD}_{\text{pre}} + \mathrm{SD}_{\text{post}}]`).
     """
-    labs = _study_table(labels, {"sd_pre": sd_pre, "sd_post": sd_post, "sd_change": sd_change},
-                        broadcast=("sd_pre", "sd_post", "sd_change"))
+    labs = _study_table(
+        labels,
+        {"sd_pre": sd_pre, "sd_post": sd_post, "sd_change": sd_change},
+        broadcast=("sd_pre", "sd_post", "sd_change"),
+    )
     s1 = _column(sd_pre, "sd_pre", labs, positive=True)
     s2 = _column(sd_post, "sd_post", labs, positive=True)
     sc = _column(sd_change, "sd_change", labs, positive=True)
     r = (s1**2 + s2**2 - sc**2) / (2.0 * s1 * s2)
-    _fail_where(np.abs(r) > 1.0 + 1e-12, labs, "sd_change",
-                lambda i: f"SDs are inconsistent: the implied correlation {r[i]:.4g} lies outside [-1, 1]")
+    _fail_where(
+        np.abs(r) > 1.0 + 1e-12,
+        labs,
+        "sd_change",
+        lambda i: f"SDs are inconsistent: the implied correlation {r[i]:.4g} lies outside [-1, 1]",
+    )
     return np.clip(r, -1.0, 1.0)
 
 

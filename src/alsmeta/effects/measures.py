@@ -163,8 +163,15 @@ def _check_option(value: str, name: str, allowed: Sequence[str]) -> str:
 
 
 def _two_groups(
-    mean1: Any, sd1: Any, n1: Any, mean2: Any, sd2: Any, n2: Any,
-    labels: Sequence[Any] | None, *, positive_means: bool = False,
+    mean1: Any,
+    sd1: Any,
+    n1: Any,
+    mean2: Any,
+    sd2: Any,
+    n2: Any,
+    labels: Sequence[Any] | None,
+    *,
+    positive_means: bool = False,
 ) -> tuple[list[str], Array, Array, Array, Array, Array, Array]:
     columns = {"mean1": mean1, "sd1": sd1, "n1": n1, "mean2": mean2, "sd2": sd2, "n2": n2}
     labs = _study_table(labels, columns)
@@ -188,7 +195,12 @@ def _pooled_sd(s1: Array, n1: Array, s2: Array, n2: Array) -> Array:
 
 
 def mean_difference(
-    mean1: Any, sd1: Any, n1: Any, mean2: Any, sd2: Any, n2: Any,
+    mean1: Any,
+    sd1: Any,
+    n1: Any,
+    mean2: Any,
+    sd2: Any,
+    n2: Any,
     *,
     vtype: str = "LS",
     labels: Sequence[Any] | None = None,
@@ -234,7 +246,12 @@ def mean_difference(
 
 
 def standardized_mean_difference(
-    mean1: Any, sd1: Any, n1: Any, mean2: Any, sd2: Any, n2: Any,
+    mean1: Any,
+    sd1: Any,
+    n1: Any,
+    mean2: Any,
+    sd2: Any,
+    n2: Any,
     *,
     vtype: str = "LS",
     labels: Sequence[Any] | None = None,
@@ -297,7 +314,12 @@ def standardized_mean_difference(
 
 
 def log_ratio_of_means(
-    mean1: Any, sd1: Any, n1: Any, mean2: Any, sd2: Any, n2: Any,
+    mean1: Any,
+    sd1: Any,
+    n1: Any,
+    mean2: Any,
+    sd2: Any,
+    n2: Any,
     *,
     labels: Sequence[Any] | None = None,
 ) -> EffectSizes:
@@ -340,8 +362,19 @@ def log_ratio_of_means(
 
 
 def _paired_change(
-    pre: Any, post: Any, n: Any, change: Any, sd_change: Any, sd_pre: Any, sd_post: Any, ri: Any,
-    labels: Sequence[Any] | None, *, names: tuple[str, str, str], min_n: int, min_n_why: str,
+    pre: Any,
+    post: Any,
+    n: Any,
+    change: Any,
+    sd_change: Any,
+    sd_pre: Any,
+    sd_post: Any,
+    ri: Any,
+    labels: Sequence[Any] | None,
+    *,
+    names: tuple[str, str, str],
+    min_n: int,
+    min_n_why: str,
     change_sd: bool = True,
 ) -> tuple[list[str], Array, Array | None, Array]:
     """Validate a one-group before/after design.
@@ -354,8 +387,16 @@ def _paired_change(
     SD columns it uses and ``sd_change``/``sd_post`` must not be given.
     """
     pre_name, post_name, change_name = names
-    columns = {pre_name: pre, post_name: post, "n": n, change_name: change, "sd_change": sd_change,
-               "sd_pre": sd_pre, "sd_post": sd_post, "ri": ri}
+    columns = {
+        pre_name: pre,
+        post_name: post,
+        "n": n,
+        change_name: change,
+        "sd_change": sd_change,
+        "sd_pre": sd_pre,
+        "sd_post": sd_post,
+        "ri": ri,
+    }
     labs = _study_table(labels, columns, broadcast=("ri",))
     if change is None:
         if pre is None or post is None:
@@ -398,7 +439,9 @@ def _paired_change(
 
 
 def mean_change(
-    mean_pre: Any = None, mean_post: Any = None, n: Any = None,
+    mean_pre: Any = None,
+    mean_post: Any = None,
+    n: Any = None,
     *,
     change: Any = None,
     sd_change: Any = None,
@@ -452,14 +495,26 @@ def mean_change(
     Cochrane Handbook for Systematic Reviews of Interventions, section 6.5.2.8.
     """
     labs, diff, sd, size = _paired_change(
-        mean_pre, mean_post, n, change, sd_change, sd_pre, sd_post, ri, labels,
-        names=("mean_pre", "mean_post", "change"), min_n=2, min_n_why="a change SD needs at least two patients",
+        mean_pre,
+        mean_post,
+        n,
+        change,
+        sd_change,
+        sd_pre,
+        sd_post,
+        ri,
+        labels,
+        names=("mean_pre", "mean_post", "change"),
+        min_n=2,
+        min_n_why="a change SD needs at least two patients",
     )
     return EffectSizes(diff, sd**2 / size, labs, "MC")
 
 
 def standardized_mean_change(
-    mean_pre: Any = None, mean_post: Any = None, n: Any = None,
+    mean_pre: Any = None,
+    mean_post: Any = None,
+    n: Any = None,
     *,
     standardizer: str,
     change: Any = None,
@@ -529,8 +584,18 @@ def standardized_mean_change(
     names = ("mean_pre", "mean_post", "change")
     if standardizer == "change":
         labs, diff, sd, size = _paired_change(
-            mean_pre, mean_post, n, change, sd_change, sd_pre, sd_post, ri, labels,
-            names=names, min_n=3, min_n_why=why,
+            mean_pre,
+            mean_post,
+            n,
+            change,
+            sd_change,
+            sd_pre,
+            sd_post,
+            ri,
+            labels,
+            names=names,
+            min_n=3,
+            min_n_why=why,
         )
         spread = 1.0 / size
         measure = "SMCC"
@@ -541,8 +606,19 @@ def standardized_mean_change(
                 "correlation 'ri' for its variance; both are required"
             )
         labs, diff, _, size = _paired_change(
-            mean_pre, mean_post, n, change, sd_change, sd_pre, sd_post, ri, labels,
-            names=names, min_n=3, min_n_why=why, change_sd=False,
+            mean_pre,
+            mean_post,
+            n,
+            change,
+            sd_change,
+            sd_pre,
+            sd_post,
+            ri,
+            labels,
+            names=names,
+            min_n=3,
+            min_n_why=why,
+            change_sd=False,
         )
         sd = _column(sd_pre, "sd_pre", labs, positive=True)
         spread = 2.0 * (1.0 - _correlation(ri, "ri", labs)) / size
@@ -555,7 +631,9 @@ def standardized_mean_change(
 
 
 def slope_change(
-    pre_slope: Any = None, post_slope: Any = None, n: Any = None,
+    pre_slope: Any = None,
+    post_slope: Any = None,
+    n: Any = None,
     *,
     change: Any = None,
     sd_change: Any = None,
@@ -623,8 +701,17 @@ def slope_change(
     Cochrane Handbook for Systematic Reviews of Interventions, section 6.5.2.8.
     """
     labs, diff, sd, size = _paired_change(
-        pre_slope, post_slope, n, change, sd_change, sd_pre, sd_post, ri, labels,
-        names=("pre_slope", "post_slope", "change"), min_n=2,
+        pre_slope,
+        post_slope,
+        n,
+        change,
+        sd_change,
+        sd_pre,
+        sd_post,
+        ri,
+        labels,
+        names=("pre_slope", "post_slope", "change"),
+        min_n=2,
         min_n_why="an SD of slope differences needs at least two patients",
     )
     return EffectSizes(diff, sd**2 / size, labs, "SLOPE_CHANGE")
@@ -636,8 +723,15 @@ def slope_change(
 
 
 def _two_by_two(
-    measure: str, events1: Any, n1: Any, events2: Any, n2: Any,
-    add: float, to: str, drop00: bool, labels: Sequence[Any] | None,
+    measure: str,
+    events1: Any,
+    n1: Any,
+    events2: Any,
+    n2: Any,
+    add: float,
+    to: str,
+    drop00: bool,
+    labels: Sequence[Any] | None,
 ) -> EffectSizes:
     _check_option(to, "to", ("only0", "all", "if0all", "none"))
     try:
@@ -689,10 +783,16 @@ def _two_by_two(
             yi = p1 - p2
             vi = p1 * (1 - p1) / g1 + p2 * (1 - p2) / g2
     usable = np.isfinite(yi) & np.isfinite(vi) & (vi > 0)
-    _fail_where(~usable & ~dropped, labs, "events1",
-                lambda i: f"{measure} is undefined or has zero variance for the table "
-                f"{a[i]:g}/{g1[i]:g} vs {c[i]:g}/{g2[i]:g} without a continuity correction "
-                "(use the default add=0.5, to='only0', or drop00=True)")
+    _fail_where(
+        ~usable & ~dropped,
+        labs,
+        "events1",
+        lambda i: (
+            f"{measure} is undefined or has zero variance for the table "
+            f"{a[i]:g}/{g1[i]:g} vs {c[i]:g}/{g2[i]:g} without a continuity correction "
+            "(use the default add=0.5, to='only0', or drop00=True)"
+        ),
+    )
     yi[dropped] = np.nan
     vi[dropped] = np.nan
     return EffectSizes(yi, vi, labs, measure, tuple(notes))
@@ -746,7 +846,10 @@ def _counts_measure(measure: str, name: str, summary: str) -> Any:
     """Build the public function for one 2x2 measure (they differ only in the formula)."""
 
     def effect(
-        events1: Any, n1: Any, events2: Any, n2: Any,
+        events1: Any,
+        n1: Any,
+        events2: Any,
+        n2: Any,
         *,
         add: float = 0.5,
         to: str = "only0",
@@ -760,7 +863,10 @@ def _counts_measure(measure: str, name: str, summary: str) -> Any:
     return effect
 
 
-log_odds_ratio = _counts_measure("OR", "log_odds_ratio", r"""Log odds ratio from a 2x2 table (measure ``"OR"``).
+log_odds_ratio = _counts_measure(
+    "OR",
+    "log_odds_ratio",
+    r"""Log odds ratio from a 2x2 table (measure ``"OR"``).
 
     With cells :math:`a` (events) and :math:`b = n_1 - a` in group 1, and
     :math:`c`, :math:`d = n_2 - c` in group 2 (after any continuity correction):
@@ -770,9 +876,13 @@ log_odds_ratio = _counts_measure("OR", "log_odds_ratio", r"""Log odds ratio from
         y_i = \ln\frac{a\,d}{b\,c}, \qquad v_i = \frac1a + \frac1b + \frac1c + \frac1d
 
     (Woolf 1955). Log scale: back-transform with ``exp``.
-""")
+""",
+)
 
-log_risk_ratio = _counts_measure("RR", "log_risk_ratio", r"""Log risk ratio from a 2x2 table (measure ``"RR"``).
+log_risk_ratio = _counts_measure(
+    "RR",
+    "log_risk_ratio",
+    r"""Log risk ratio from a 2x2 table (measure ``"RR"``).
 
     .. math::
 
@@ -781,9 +891,13 @@ log_risk_ratio = _counts_measure("RR", "log_risk_ratio", r"""Log risk ratio from
 
     with :math:`n_1 = a + b`, :math:`n_2 = c + d` after any continuity
     correction (as metafor). Log scale: back-transform with ``exp``.
-""")
+""",
+)
 
-risk_difference = _counts_measure("RD", "risk_difference", r"""Risk difference from a 2x2 table (measure ``"RD"``).
+risk_difference = _counts_measure(
+    "RD",
+    "risk_difference",
+    r"""Risk difference from a 2x2 table (measure ``"RD"``).
 
     .. math::
 
@@ -796,4 +910,5 @@ risk_difference = _counts_measure("RD", "risk_difference", r"""Risk difference f
     and a positive variance. This function follows metafor; pass
     ``to="none"`` for the uncorrected RD (a study with zero events in both
     arms then has variance 0 and raises an error, as it cannot be weighted).
-""")
+""",
+)

@@ -274,7 +274,9 @@ def zero_cell_notes(
             if effect_rule.drop00
             else f"given individual effects with add={effect_rule.add:g} (drop00=False), so they enter Q"
         )
-        notes.append(f"No events in either arm (or events in every patient of both arms): {names}; {where_pool}; {where_q}.")
+        notes.append(
+            f"No events in either arm (or events in every patient of both arms): {names}; {where_pool}; {where_q}."
+        )
     if corrected_effects.any():
         notes.append(
             f"{effect_rule.add:g} added to every cell of {', '.join(labels[corrected_effects])} for the individual "

@@ -24,9 +24,9 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta.engine.rowmath import count_groups, dense, psum, weighted_mean_dense
 from alsmeta.engine.estimators import Rows, canonical_method, estimate_dense, standardise
 from alsmeta.engine.heterogeneity import heterogeneity, q_profile_ci
+from alsmeta.engine.rowmath import count_groups, dense, psum, weighted_mean_dense
 from alsmeta.progress import Progress, ProgressArg
 from alsmeta.validation import (
     AlsmetaInputError,
@@ -123,8 +123,9 @@ class BatchResult:
         if n == len(self):
             return self
         arrays = {name: getattr(self, name)[:n] for name in _ARRAY_FIELDS}
-        return BatchResult(method=self.method, test=self.test, level=self.level, interrupted=True,
-                           completed_rows=n, **arrays)
+        return BatchResult(
+            method=self.method, test=self.test, level=self.level, interrupted=True, completed_rows=n, **arrays
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per meta-analysis, one column per array field."""
@@ -157,8 +158,9 @@ class FitSpec:
     maxiter: int
 
 
-def fit_spec(method: str, test: str, level: float, tau2: float | None, confint: bool, tol: float,
-             maxiter: int) -> FitSpec:
+def fit_spec(
+    method: str, test: str, level: float, tau2: float | None, confint: bool, tol: float, maxiter: int
+) -> FitSpec:
     """Validate and canonicalise a model specification."""
     method = canonical_method(method)
     test = canonical_test(test)
@@ -167,7 +169,15 @@ def fit_spec(method: str, test: str, level: float, tau2: float | None, confint: 
         tau2 = nonnegative_number(tau2, "tau2")
         if method == "CE":
             raise AlsmetaInputError("tau2: cannot fix tau2 for the common-effect model (method='CE')")
-    return FitSpec(method, test, level, tau2, flag(confint, "confint"), positive_number(tol, "tol"), whole_number(maxiter, "maxiter"))
+    return FitSpec(
+        method,
+        test,
+        level,
+        tau2,
+        flag(confint, "confint"),
+        positive_number(tol, "tol"),
+        whole_number(maxiter, "maxiter"),
+    )
 
 
 _INFERENCE = frozenset({"statistic", "pvalue", "ci_low", "ci_high", "pi_low", "pi_high", "df"})
@@ -208,7 +218,9 @@ def _fit_dense(r: Rows, spec: FitSpec, fields: frozenset[str] = frozenset(_ARRAY
     return out
 
 
-def _fit_standard(r: Rows, spec: FitSpec, tau2_fixed: float | Array | None, fields: frozenset[str]) -> dict[str, np.ndarray]:
+def _fit_standard(
+    r: Rows, spec: FitSpec, tau2_fixed: float | Array | None, fields: frozenset[str]
+) -> dict[str, np.ndarray]:
     """Fit a block on the scale it is given (see :func:`_fit_dense`)."""
     method, test, level = spec.method, spec.test, spec.level
     n, k = r.n, r.c
@@ -257,8 +269,15 @@ def _fit_standard(r: Rows, spec: FitSpec, tau2_fixed: float | Array | None, fiel
         with np.errstate(divide="ignore", invalid="ignore"):
             # no prediction interval under the common-effect assumption (as metafor's predict())
             pi_half = np.full(n, np.nan) if common else crit * np.sqrt(se**2 + tau2)
-        out.update(statistic=stat, pvalue=pval, ci_low=mu - crit * se, ci_high=mu + crit * se,
-                   df=np.full(n, float(k - 1) if use_t else np.nan), pi_low=mu - pi_half, pi_high=mu + pi_half)
+        out.update(
+            statistic=stat,
+            pvalue=pval,
+            ci_low=mu - crit * se,
+            ci_high=mu + crit * se,
+            df=np.full(n, float(k - 1) if use_t else np.nan),
+            pi_low=mu - pi_half,
+            pi_high=mu + pi_half,
+        )
     if not _QPROFILE.isdisjoint(fields):
         # a user-fixed tau2 has no interval (as metafor's confint())
         if spec.confint and not common and tau2_fixed is None:
@@ -399,14 +418,19 @@ def _check_range(y: Array, v: Array, m: Mask, chunk: int) -> None:
         if not mm.any():
             continue
         bad_v, bad_y = out_of_range(
-            np.where(mm, a, np.inf).min(axis=1), np.where(mm, a, -np.inf).max(axis=1),
-            np.where(mm, b, np.inf).min(axis=1), np.where(mm, b, 0.0).max(axis=1),
+            np.where(mm, a, np.inf).min(axis=1),
+            np.where(mm, a, -np.inf).max(axis=1),
+            np.where(mm, b, np.inf).min(axis=1),
+            np.where(mm, b, 0.0).max(axis=1),
         )
         bad = np.flatnonzero((bad_v | bad_y) & mm.any(axis=1))
         if bad.size:
             r = start + int(bad[0])
-            what = ("V: the variances in use differ by a factor above 1e8" if bad_v[bad[0]] else
-                    "Y: the effects in use differ by more than 1e100 standard errors")
+            what = (
+                "V: the variances in use differ by a factor above 1e8"
+                if bad_v[bad[0]]
+                else "Y: the effects in use differ by more than 1e100 standard errors"
+            )
             raise AlsmetaInputError(f"{what} in row {r} ({bad.size} such rows); double precision cannot pool it")
 
 
@@ -488,10 +512,18 @@ def pool_many(
     spec = fit_spec(method, test, level, tau2, confint, tol, maxiter)
     chunk_size = whole_number(chunk_size, "chunk_size")
     y, v, m = _check_batch(Y, V, mask, chunk_size)
-    out, done = run_batch(lambda a, b: (y[a:b], v[a:b], m[a:b]), y.shape[0], spec, chunk_size=chunk_size,
-                          progress=progress, on_interrupt=on_interrupt, desc=f"pool_many {spec.method}")
-    return BatchResult(method=spec.method, test=spec.test, level=spec.level, interrupted=done < y.shape[0],
-                       completed_rows=done, **out)
+    out, done = run_batch(
+        lambda a, b: (y[a:b], v[a:b], m[a:b]),
+        y.shape[0],
+        spec,
+        chunk_size=chunk_size,
+        progress=progress,
+        on_interrupt=on_interrupt,
+        desc=f"pool_many {spec.method}",
+    )
+    return BatchResult(
+        method=spec.method, test=spec.test, level=spec.level, interrupted=done < y.shape[0], completed_rows=done, **out
+    )
 
 
 Source = Callable[[int, int], tuple[Array, Array, Mask]]

@@ -352,8 +352,17 @@ def fisher_scoring(
             _scoring_loop(score, take, arrays, np.arange(n), state, scale, tol, maxiter, 0)
         else:
             slow = [
-                _scoring_loop(score, take, take(arrays, slice(b0, b0 + block)), np.arange(b0, min(n, b0 + block)),
-                              state, scale, tol, maxiter, block // 10)
+                _scoring_loop(
+                    score,
+                    take,
+                    take(arrays, slice(b0, b0 + block)),
+                    np.arange(b0, min(n, b0 + block)),
+                    state,
+                    scale,
+                    tol,
+                    maxiter,
+                    block // 10,
+                )
                 for b0 in range(0, n, block)
             ]
             rows = np.concatenate(slow)
@@ -502,8 +511,13 @@ def estimate_tau2(
 
 
 _EST_FIELDS = (
-    ("tau2", float), ("tau2_se", float), ("converged", bool), ("iterations", np.int64),
-    ("fallback", bool), ("boundary_reset", bool), ("multimodal", bool),
+    ("tau2", float),
+    ("tau2_se", float),
+    ("converged", bool),
+    ("iterations", np.int64),
+    ("fallback", bool),
+    ("boundary_reset", bool),
+    ("multimodal", bool),
 )
 
 
@@ -526,8 +540,12 @@ def estimate_dense(
         else:
             fill = fixed_value if fixed_value is not None else np.zeros(n)
         return Tau2Estimate(
-            tau2=fill, tau2_se=np.full(n, np.nan), converged=np.full(n, r.c > 0),
-            iterations=np.zeros(n, dtype=np.int64), fallback=false, boundary_reset=false.copy(),
+            tau2=fill,
+            tau2_se=np.full(n, np.nan),
+            converged=np.full(n, r.c > 0),
+            iterations=np.zeros(n, dtype=np.int64),
+            fallback=false,
+            boundary_reset=false.copy(),
             multimodal=false.copy(),
         )
     return _estimate_rows(method, r, fixed_value, tol, maxiter, with_se)
@@ -571,8 +589,13 @@ def _estimate_rows(
             tau2, multimodal = _escape_boundary(method, r, tau2, tol)
     se = _tau2_se(method, r, tau2) if with_se else np.full(n, np.nan)
     return Tau2Estimate(
-        tau2=tau2, tau2_se=se, converged=ok, iterations=iters, fallback=fallback,
-        boundary_reset=reset, multimodal=multimodal,
+        tau2=tau2,
+        tau2_se=se,
+        converged=ok,
+        iterations=iters,
+        fallback=fallback,
+        boundary_reset=reset,
+        multimodal=multimodal,
     )
 
 
@@ -597,7 +620,9 @@ def _tau2_se(method: str, r: Rows, tau2: Array) -> Array:
     return np.sqrt(2.0 / p_trace_pair_dense(w))
 
 
-def _iterate(method: str, r: Rows, tol: float, maxiter: int) -> tuple[Array, npt.NDArray[np.int64], BoolArray, BoolArray]:
+def _iterate(
+    method: str, r: Rows, tol: float, maxiter: int
+) -> tuple[Array, npt.NDArray[np.int64], BoolArray, BoolArray]:
     """Fisher scoring from the truncated HE estimate, then the bracketing fallback where it failed."""
     k = r.c
     scale = _typical_variance(r)
@@ -614,7 +639,9 @@ def _iterate(method: str, r: Rows, tol: float, maxiter: int) -> tuple[Array, npt
     if failed.size:
         if method == "EB":
             fe_q, ss = r.fe[2], r.ss
-            roots, good = solve_q(r.y[:, failed], r.v[:, failed], fe_q[failed], ss[failed], np.full(failed.size, k - 1.0))
+            roots, good = solve_q(
+                r.y[:, failed], r.v[:, failed], fe_q[failed], ss[failed], np.full(failed.size, k - 1.0)
+            )
         else:
             roots, good = _score_root(method, r, failed)
         tau2[failed] = roots

@@ -60,9 +60,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from alsmeta.engine.roots import expand_upper, solve_decreasing
 from alsmeta.engine.batch import canonical_test
 from alsmeta.engine.estimators import canonical_method, fisher_scoring, scale_exponent
+from alsmeta.engine.roots import expand_upper, solve_decreasing
 from alsmeta.validation import AlsmetaInputError, nonnegative_number, positive_number, probability_level, whole_number
 
 Array = npt.NDArray[np.float64]
@@ -208,7 +208,9 @@ def _se_qform(P: Array, v: Array, mask: Mask, tau2: Array, scale: Array) -> Arra
     return scale * np.sqrt(2.0 * tr_pvpv + 4.0 * t * tr_pvp + 2.0 * t * t * tr_pp)
 
 
-def _solve_q(y: Array, v: Array, X: Array, mask: Mask, target: Array, resid_ss: Array) -> tuple[Array, npt.NDArray[np.bool_]]:
+def _solve_q(
+    y: Array, v: Array, X: Array, mask: Mask, target: Array, resid_ss: Array
+) -> tuple[Array, npt.NDArray[np.bool_]]:
     """tau2 with ``y'P(tau2)y = target`` per row (0 where already ``<= target`` at 0)."""
     n = y.shape[0]
     out = np.zeros(n)
@@ -264,8 +266,17 @@ def _score_root(
 
 
 def _escape_boundary(
-    method: str, y: Array, v: Array, X: Array, mask: Mask, k: Array, p: int, tau2: Array, tol: float,
-    resid_ss: Array, grid_size: int = 40,
+    method: str,
+    y: Array,
+    v: Array,
+    X: Array,
+    mask: Mask,
+    k: Array,
+    p: int,
+    tau2: Array,
+    tol: float,
+    resid_ss: Array,
+    grid_size: int = 40,
 ) -> tuple[Array, npt.NDArray[np.bool_]]:
     """Report a higher interior ML/REML maximum where scoring stopped at 0 (flagged ``multimodal``)."""
     multimodal = np.zeros(y.shape[0], dtype=bool)
@@ -302,8 +313,15 @@ def _escape_boundary(
 
 
 def estimate_tau2_regression(
-    y: Array, v: Array, X: Array, mask: Mask, method: str, *, tau2_fixed: float | None = None,
-    tol: float = 1e-12, maxiter: int = 100,
+    y: Array,
+    v: Array,
+    X: Array,
+    mask: Mask,
+    method: str,
+    *,
+    tau2_fixed: float | None = None,
+    tol: float = 1e-12,
+    maxiter: int = 100,
 ) -> dict[str, Array]:
     """tau^2 (and its SE) of the meta-regression on each row; rows must satisfy ``k > p``.
 
@@ -323,8 +341,14 @@ def estimate_tau2_regression(
     he_raw, P0, tr_pv = _he(y, v, X, mask, k, p)
     resid_ss = _qform(P0, y)
     if method == "CE":
-        return {"tau2": np.zeros(n), "tau2_se": np.full(n, np.nan), "converged": conv, "fallback": fallback,
-                "boundary_reset": reset, "multimodal": multimodal}
+        return {
+            "tau2": np.zeros(n),
+            "tau2_se": np.full(n, np.nan),
+            "converged": conv,
+            "fallback": fallback,
+            "boundary_reset": reset,
+            "multimodal": multimodal,
+        }
     if method in ("DL", "HS", "HSk"):
         P, wm = _p_matrix(1.0 / v, X, mask)
         rss = _qform(P, y)
@@ -364,7 +388,9 @@ def estimate_tau2_regression(
             if failed.size:
                 fallback[failed] = True
                 if method == "EB":
-                    roots, good = _solve_q(y[failed], v[failed], X[failed], mask[failed], k[failed] - p, resid_ss[failed])
+                    roots, good = _solve_q(
+                        y[failed], v[failed], X[failed], mask[failed], k[failed] - p, resid_ss[failed]
+                    )
                 else:
                     roots, good = _score_root(method, y, v, X, mask, k, p, failed, resid_ss)
                 tau2[failed] = roots
@@ -388,8 +414,14 @@ def estimate_tau2_regression(
             se = np.sqrt(2.0 * k * k / (k - p)) / w.sum(axis=1)
     else:  # pragma: no cover - canonical_method guards this
         raise AlsmetaInputError(f"method: {method!r} is not available for meta-regression")
-    return {"tau2": tau2, "tau2_se": se, "converged": conv, "fallback": fallback,
-            "boundary_reset": reset, "multimodal": multimodal}
+    return {
+        "tau2": tau2,
+        "tau2_se": se,
+        "converged": conv,
+        "fallback": fallback,
+        "boundary_reset": reset,
+        "multimodal": multimodal,
+    }
 
 
 # --------------------------------------------------------------------- the model
@@ -465,7 +497,9 @@ def fit_regression_many(
     bad = m & (~np.isfinite(y) | ~np.isfinite(v) | (v <= 0) | ~np.isfinite(x).all(axis=2))
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise AlsmetaInputError(f"row {r}, study column {c}: effect, variance or moderator is not finite (or variance <= 0)")
+        raise AlsmetaInputError(
+            f"row {r}, study column {c}: effect, variance or moderator is not finite (or variance <= 0)"
+        )
     ones = np.all(x == 1.0, axis=(0, 1))
     if btt is None:
         btt = tuple(j for j in range(p) if not ones[j]) or tuple(range(p))
@@ -532,8 +566,18 @@ def _standardise(x: Array, ones: npt.NDArray[np.bool_]) -> tuple[Array, Array]:
 
 
 def _fit_chunk(
-    y: Array, v: Array, X: Array, T: Array, mask: Mask, method: str, test: str, level: float,
-    btt: tuple[int, ...], tau2_fixed: float | None, tol: float, maxiter: int,
+    y: Array,
+    v: Array,
+    X: Array,
+    T: Array,
+    mask: Mask,
+    method: str,
+    test: str,
+    level: float,
+    btt: tuple[int, ...],
+    tau2_fixed: float | None,
+    tol: float,
+    maxiter: int,
 ) -> dict[str, np.ndarray]:
     n, k_all, p = X.shape
     k = mask.sum(axis=1)
@@ -543,10 +587,30 @@ def _fit_chunk(
         "k": k.astype(np.int64),
         **{name: np.full((n, p), np.nan) for name in ("coef", "se", "statistic", "pvalue", "ci_low", "ci_high")},
         "vcov": np.full((n, p, p), np.nan),
-        **{name: nan.copy() for name in (
-            "df", "tau2", "tau2_se", "s2w", "qm", "qm_df", "qm_df2", "qm_pvalue", "qe", "qe_df", "qe_pvalue",
-            "i2", "h2", "ll_ml", "ll_reml")},
-        **{name: np.zeros(n, dtype=bool) for name in ("usable", "converged", "fallback", "boundary_reset", "multimodal")},
+        **{
+            name: nan.copy()
+            for name in (
+                "df",
+                "tau2",
+                "tau2_se",
+                "s2w",
+                "qm",
+                "qm_df",
+                "qm_df2",
+                "qm_pvalue",
+                "qe",
+                "qe_df",
+                "qe_pvalue",
+                "i2",
+                "h2",
+                "ll_ml",
+                "ll_reml",
+            )
+        },
+        **{
+            name: np.zeros(n, dtype=bool)
+            for name in ("usable", "converged", "fallback", "boundary_reset", "multimodal")
+        },
     }
     # full rank on the studies in use, and enough studies for the parameters
     xm = X * mask[:, :, None]
@@ -624,16 +688,39 @@ def _fit_chunk(
     ll_ml = -0.5 * kr * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * rss
     xtx = np.swapaxes(Xr * mr[:, :, None], 1, 2) @ Xr
     ll_reml = (
-        -0.5 * (kr - p) * np.log(2 * np.pi) + 0.5 * np.linalg.slogdet(xtx)[1] - 0.5 * logdet
-        - 0.5 * np.linalg.slogdet(xtw @ Xr)[1] - 0.5 * rss
+        -0.5 * (kr - p) * np.log(2 * np.pi)
+        + 0.5 * np.linalg.slogdet(xtx)[1]
+        - 0.5 * logdet
+        - 0.5 * np.linalg.slogdet(xtw @ Xr)[1]
+        - 0.5 * rss
     )
     put = {
-        "coef": beta, "se": se, "statistic": stat, "pvalue": pval, "ci_low": beta - crit * se,
-        "ci_high": beta + crit * se, "vcov": vb, "df": np.where(t_based, ddf, np.nan), "tau2": t2,
-        "tau2_se": est["tau2_se"], "s2w": s2w, "qm": qm, "qm_df": np.full(rows.size, mdf), "qm_df2": qm_df2,
-        "qm_pvalue": qm_p, "qe": qe, "qe_df": kr - p, "qe_pvalue": qe_p, "i2": i2, "h2": h2, "ll_ml": ll_ml,
-        "ll_reml": ll_reml, "converged": est["converged"], "fallback": est["fallback"],
-        "boundary_reset": est["boundary_reset"], "multimodal": est["multimodal"],
+        "coef": beta,
+        "se": se,
+        "statistic": stat,
+        "pvalue": pval,
+        "ci_low": beta - crit * se,
+        "ci_high": beta + crit * se,
+        "vcov": vb,
+        "df": np.where(t_based, ddf, np.nan),
+        "tau2": t2,
+        "tau2_se": est["tau2_se"],
+        "s2w": s2w,
+        "qm": qm,
+        "qm_df": np.full(rows.size, mdf),
+        "qm_df2": qm_df2,
+        "qm_pvalue": qm_p,
+        "qe": qe,
+        "qe_df": kr - p,
+        "qe_pvalue": qe_p,
+        "i2": i2,
+        "h2": h2,
+        "ll_ml": ll_ml,
+        "ll_reml": ll_reml,
+        "converged": est["converged"],
+        "fallback": est["fallback"],
+        "boundary_reset": est["boundary_reset"],
+        "multimodal": est["multimodal"],
     }
     for name, val in put.items():
         out[name][rows] = val

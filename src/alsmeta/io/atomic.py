@@ -25,7 +25,9 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = "") -> Iterator[IO[Any]]:
+def atomic_write(
+    path: str | Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = ""
+) -> Iterator[IO[Any]]:
     """Open a temporary file for writing that replaces ``path`` when the block ends without error.
 
     Parameters

@@ -20,9 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from alsmeta.validation import AlsmetaInputError
 from alsmeta.io.atomic import write_text
 from alsmeta.jsonsafe import json_safe
+from alsmeta.validation import AlsmetaInputError
 
 SIGNIFICANT_DIGITS = 10
 """Significant digits kept for every float stored by :func:`dumps` (10: far
@@ -123,6 +123,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
     Cells are written with ``str()``; pipes inside cells are escaped.
     """
+
     def cell(x: Any) -> str:
         return str(x).replace("|", "\\|").replace("\n", " ")
 
@@ -178,8 +179,11 @@ def figure_entry(question: str, caption: str, *, script: str) -> dict[str, str]:
     name = Path(_sentence(script, "script")).name
     if not name.endswith(".py"):
         raise AlsmetaInputError(f"script: expected the analysis script's file name (*.py), got {script!r}")
-    return {"question": _sentence(question, "question"), "caption": _sentence(caption, "caption"),
-            "script": f"analyses/{name}"}
+    return {
+        "question": _sentence(question, "question"),
+        "caption": _sentence(caption, "caption"),
+        "script": f"analyses/{name}",
+    }
 
 
 def _figure_entries(root: Path) -> dict[str, dict[str, str]]:
@@ -192,8 +196,9 @@ def _figure_entries(root: Path) -> dict[str, dict[str, str]]:
             raise AlsmetaInputError(f"{path}: {FIGURES_KEY!r} must map figure stems to figure_entry(...) dicts")
         for stem, entry in sorted(figures.items()):
             where = f"{path}: figure {stem!r}"
-            if not isinstance(entry, dict) or any(not isinstance(entry.get(k), str) or not entry.get(k)
-                                                  for k in ("question", "caption", "script")):
+            if not isinstance(entry, dict) or any(
+                not isinstance(entry.get(k), str) or not entry.get(k) for k in ("question", "caption", "script")
+            ):
                 raise AlsmetaInputError(f"{where}: expected question, caption and script (use figure_entry)")
             key = f"{path.parent.name}/{stem}"
             if not (root / f"{key}.png").is_file():
@@ -246,8 +251,15 @@ def figure_index(figures_dir: str | Path) -> str:
     ]
     for folder in sorted({k.split("/", 1)[0] for k in entries}):
         scripts = sorted({e["script"] for k, e in entries.items() if k.split("/", 1)[0] == folder})
-        lines += ["", f"## {folder}/", "", "Made by " + ", ".join(f"`{s}`" for s in scripts) + ".", "",
-                  "| Figure | Question it answers | Caption |", "|---|---|---|"]
+        lines += [
+            "",
+            f"## {folder}/",
+            "",
+            "Made by " + ", ".join(f"`{s}`" for s in scripts) + ".",
+            "",
+            "| Figure | Question it answers | Caption |",
+            "|---|---|---|",
+        ]
         for key in sorted(k for k in entries if k.split("/", 1)[0] == folder):
             e = entries[key]
             svg = f" ([svg]({key}.svg))" if (root / f"{key}.svg").is_file() else ""

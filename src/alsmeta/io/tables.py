@@ -187,7 +187,9 @@ def sniff_format(text: str, name: str, numeric: Sequence[str] = ()) -> CsvFormat
     header, rows = parsed[delim][0][1], parsed[delim][1:]
     dupes = [h for h, n in Counter(header).items() if n > 1]
     if dupes:
-        where = "; ".join(f"{h!r} (columns {', '.join(str(i + 1) for i, x in enumerate(header) if x == h)})" for h in dupes)
+        where = "; ".join(
+            f"{h!r} (columns {', '.join(str(i + 1) for i, x in enumerate(header) if x == h)})" for h in dupes
+        )
         raise CsvInputError(f"{name}: duplicated column header {where}; rename the columns so each name is used once")
     decimal = _sniff_decimal(rows, header, delim, numeric, name)
     return CsvFormat(delimiter=delim, decimal=decimal, header=tuple(header))
@@ -213,8 +215,9 @@ def _raise_no_delimiter(parsed: dict[str, list[tuple[int, list[str]]]], name: st
     )
 
 
-def _sniff_decimal(rows: Sequence[tuple[int, list[str]]], header: Sequence[str], delim: str, numeric: Sequence[str],
-                   name: str) -> str:
+def _sniff_decimal(
+    rows: Sequence[tuple[int, list[str]]], header: Sequence[str], delim: str, numeric: Sequence[str], name: str
+) -> str:
     if delim == ",":
         return "."
     index = {h: i for i, h in enumerate(header)}
@@ -294,9 +297,17 @@ def _read(handle: Any, name: str, fmt: CsvFormat, numeric: list[str], labels: st
         if isinstance(handle, io.BytesIO):
             handle.seek(0)
         frame = pd.read_csv(
-            handle, sep=fmt.delimiter, decimal=fmt.decimal, usecols=usecols, dtype=dtype, encoding="utf-8-sig",
-            keep_default_na=False, na_values={c: list(MISSING_TOKENS) for c in numeric}, index_col=False,
-            engine="c", skip_blank_lines=True,
+            handle,
+            sep=fmt.delimiter,
+            decimal=fmt.decimal,
+            usecols=usecols,
+            dtype=dtype,
+            encoding="utf-8-sig",
+            keep_default_na=False,
+            na_values={c: list(MISSING_TOKENS) for c in numeric},
+            index_col=False,
+            engine="c",
+            skip_blank_lines=True,
         )
     except ValueError as exc:
         if isinstance(exc, pd.errors.ParserError):
@@ -314,8 +325,16 @@ def _bad_cell(handle: Any, name: str, fmt: CsvFormat, numeric: list[str], labels
     if isinstance(handle, io.BytesIO):
         handle.seek(0)
     usecols = list(dict.fromkeys([*numeric, *([labels] if labels else [])]))
-    text = pd.read_csv(handle, sep=fmt.delimiter, usecols=usecols, dtype=str, keep_default_na=False,
-                       encoding="utf-8-sig", index_col=False, engine="c")
+    text = pd.read_csv(
+        handle,
+        sep=fmt.delimiter,
+        usecols=usecols,
+        dtype=str,
+        keep_default_na=False,
+        encoding="utf-8-sig",
+        index_col=False,
+        engine="c",
+    )
     for col in numeric:
         cells = text[col].str.strip()
         as_number = cells.str.replace(",", ".", regex=False) if fmt.decimal == "," else cells

@@ -81,9 +81,9 @@ Array = npt.NDArray[np.float64]
 __all__ = ["BayesMetaResult", "bayes_meta"]
 
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(20)
-_LOG_CUTOFF = 50.0          # the tau range keeps every point within e^-50 of the density maximum
-_SCREEN_POINTS = 2001       # points of the screening grid that locates the posterior of tau
-_DENSITY_POINTS = 401       # points of the density arrays returned for plotting
+_LOG_CUTOFF = 50.0  # the tau range keeps every point within e^-50 of the density maximum
+_SCREEN_POINTS = 2001  # points of the screening grid that locates the posterior of tau
+_DENSITY_POINTS = 401  # points of the density arrays returned for plotting
 
 
 @dataclass(frozen=True, eq=False)
@@ -201,7 +201,11 @@ class BayesMetaResult:
             return "Bayesian random-effects meta-analysis: no study (k = 0); the posterior is the prior.\n"
         f = f"{{:.{digits}f}}"
         lv = f"{100 * self.level:g}%"
-        prior_mu = "flat (improper)" if self.mu_prior_is_flat else f"normal(mean {self.mu_prior_mean:g}, sd {self.mu_prior_sd:g})"
+        prior_mu = (
+            "flat (improper)"
+            if self.mu_prior_is_flat
+            else f"normal(mean {self.mu_prior_mean:g}, sd {self.mu_prior_sd:g})"
+        )
         w = max(10, digits + 6)
         lines = [
             f"Bayesian random-effects meta-analysis (normal-normal model; k = {self.k})",
@@ -215,7 +219,9 @@ class BayesMetaResult:
             ("theta", (self.pred_mean, self.pred_sd, math.nan, self.pred_ci_low, self.pred_ci_high)),
         ):
             cells = [f.format(v) if math.isfinite(v) else "" for v in row]
-            lines.append(f"{name:8s}{cells[0]:>{w}s}{cells[1]:>{w}s}{cells[2]:>{w}s}{cells[3]:>{w + 2}s}{cells[4]:>{w + 2}s}")
+            lines.append(
+                f"{name:8s}{cells[0]:>{w}s}{cells[1]:>{w}s}{cells[2]:>{w}s}{cells[3]:>{w + 2}s}{cells[4]:>{w + 2}s}"
+            )
         lines.append("")
         for t, p in zip(self.thresholds, self.prob_mu_above):
             lines.append(f"P(mu > {t:g} | data) = {p:.4f}")
@@ -228,18 +234,36 @@ class BayesMetaResult:
             "k": self.k,
             "tau_prior": f"half-normal(scale={self.tau_prior_scale:g})",
             "tau_prior_scale": self.tau_prior_scale,
-            "mu_prior": "flat" if self.mu_prior_is_flat else f"normal(mean={self.mu_prior_mean:g}, sd={self.mu_prior_sd:g})",
+            "mu_prior": "flat"
+            if self.mu_prior_is_flat
+            else f"normal(mean={self.mu_prior_mean:g}, sd={self.mu_prior_sd:g})",
             "level": self.level,
-            **{name: getattr(self, name) for name in (
-                "mu_mean", "mu_sd", "mu_median", "mu_ci_low", "mu_ci_high",
-                "tau_mean", "tau_sd", "tau_median", "tau_ci_low", "tau_ci_high",
-                "pred_mean", "pred_sd", "pred_ci_low", "pred_ci_high",
-            )},
+            **{
+                name: getattr(self, name)
+                for name in (
+                    "mu_mean",
+                    "mu_sd",
+                    "mu_median",
+                    "mu_ci_low",
+                    "mu_ci_high",
+                    "tau_mean",
+                    "tau_sd",
+                    "tau_median",
+                    "tau_ci_low",
+                    "tau_ci_high",
+                    "pred_mean",
+                    "pred_sd",
+                    "pred_ci_low",
+                    "pred_ci_high",
+                )
+            },
             "prob_mu_above": {f"{t:g}": p for t, p in zip(self.thresholds, self.prob_mu_above)},
             "notes": list(self.notes),
         }
         if densities:
-            out.update(mu_grid=self.mu_grid, mu_density=self.mu_density, tau_grid=self.tau_grid, tau_density=self.tau_density)
+            out.update(
+                mu_grid=self.mu_grid, mu_density=self.mu_density, tau_grid=self.tau_grid, tau_density=self.tau_density
+            )
         return out
 
 
@@ -257,18 +281,22 @@ class _TauPosterior:
     scale: float
     m0: float
     s0: float
-    breaks: Array        # panel boundaries in tau
-    nodes: Array         # quadrature nodes in tau (all panels)
-    weights: Array       # posterior probability carried by each node (sums to 1)
-    cum: Array           # posterior CDF of tau at each panel boundary
-    log_max: float       # log of the maximum unnormalised density
-    log_norm: float      # log of the normalising constant (relative to log_max)
-    cond_mean: Array     # E(mu | tau, y) at the nodes
-    cond_var: Array      # Var(mu | tau, y) at the nodes
+    breaks: Array  # panel boundaries in tau
+    nodes: Array  # quadrature nodes in tau (all panels)
+    weights: Array  # posterior probability carried by each node (sums to 1)
+    cum: Array  # posterior CDF of tau at each panel boundary
+    log_max: float  # log of the maximum unnormalised density
+    log_norm: float  # log of the normalising constant (relative to log_max)
+    cond_mean: Array  # E(mu | tau, y) at the nodes
+    cond_var: Array  # Var(mu | tau, y) at the nodes
 
     def log_density(self, tau: Array) -> Array:
         """Log of the normalised posterior density of tau."""
-        return _log_unnormalised(np.asarray(tau, dtype=float), self.y, self.s2, self.scale, self.m0, self.s0)[0] - self.log_max - self.log_norm
+        return (
+            _log_unnormalised(np.asarray(tau, dtype=float), self.y, self.s2, self.scale, self.m0, self.s0)[0]
+            - self.log_max
+            - self.log_norm
+        )
 
     # mu -------------------------------------------------------------------
     def mu_cdf(self, x: float) -> float:
@@ -312,11 +340,21 @@ class _TauPosterior:
         return out
 
     def tau_quantile(self, p: float) -> float:
-        return float(optimize.brentq(lambda t: self.tau_cdf(t) - p, 0.0, float(self.breaks[-1]),
-                                     xtol=1e-15 * float(self.breaks[-1]), rtol=4 * np.finfo(float).eps, maxiter=500))
+        return float(
+            optimize.brentq(
+                lambda t: self.tau_cdf(t) - p,
+                0.0,
+                float(self.breaks[-1]),
+                xtol=1e-15 * float(self.breaks[-1]),
+                rtol=4 * np.finfo(float).eps,
+                maxiter=500,
+            )
+        )
 
 
-def _log_unnormalised(tau: Array, y: Array, s2: Array, scale: float, m0: float, s0: float) -> tuple[Array, Array, Array]:
+def _log_unnormalised(
+    tau: Array, y: Array, s2: Array, scale: float, m0: float, s0: float
+) -> tuple[Array, Array, Array]:
     """Log unnormalised p(tau | y) and the conditional mean and variance of mu given tau."""
     tau = np.atleast_1d(tau)
     v = s2[None, :] + tau[:, None] ** 2
@@ -339,16 +377,20 @@ def _mixture_quantile(cdf: Any, p: float, means: Array, sds: Array) -> float:
     lo = float(np.min(means - 40.0 * sds))
     hi = float(np.max(means + 40.0 * sds))
     width = hi - lo
-    return float(optimize.brentq(lambda x: cdf(x) - p, lo, hi, xtol=1e-15 * max(width, 1e-300),
-                                 rtol=4 * np.finfo(float).eps, maxiter=500))
+    return float(
+        optimize.brentq(
+            lambda x: cdf(x) - p, lo, hi, xtol=1e-15 * max(width, 1e-300), rtol=4 * np.finfo(float).eps, maxiter=500
+        )
+    )
 
 
 def _tau_posterior(y: Array, s2: Array, scale: float, m0: float, s0: float) -> _TauPosterior:
     """Locate the posterior of tau, then build the quadrature on it."""
-    upper = 9.0 * scale          # half-normal prior mass beyond 9 scales: 2e-19
+    upper = 9.0 * scale  # half-normal prior mass beyond 9 scales: 2e-19
     for _ in range(200):
-        screen = np.unique(np.concatenate([np.linspace(0.0, upper, _SCREEN_POINTS),
-                                           upper * np.geomspace(1e-8, 1.0, _SCREEN_POINTS)]))
+        screen = np.unique(
+            np.concatenate([np.linspace(0.0, upper, _SCREEN_POINTS), upper * np.geomspace(1e-8, 1.0, _SCREEN_POINTS)])
+        )
         g = _log_unnormalised(screen, y, s2, scale, m0, s0)[0]
         gmax = float(np.max(g))
         if g[-1] < gmax - _LOG_CUTOFF:
@@ -371,8 +413,19 @@ def _tau_posterior(y: Array, s2: Array, scale: float, m0: float, s0: float) -> _
     panel_mass = mass.reshape(a.size, _GL_NODES.size).sum(axis=1) / total
     cum = np.concatenate([[0.0], np.cumsum(panel_mass)])
     return _TauPosterior(
-        y=y, s2=s2, scale=scale, m0=m0, s0=s0, breaks=breaks, nodes=nodes, weights=mass / total,
-        cum=cum, log_max=log_max, log_norm=math.log(total), cond_mean=m, cond_var=var,
+        y=y,
+        s2=s2,
+        scale=scale,
+        m0=m0,
+        s0=s0,
+        breaks=breaks,
+        nodes=nodes,
+        weights=mass / total,
+        cum=cum,
+        log_max=log_max,
+        log_norm=math.log(total),
+        cond_mean=m,
+        cond_var=var,
     )
 
 
@@ -395,16 +448,40 @@ def _thresholds(values: Any) -> tuple[float, ...]:
     return tuple(finite_number(t, f"thresholds[{i}]") for i, t in enumerate(seq))
 
 
-def _empty(labels: tuple[str, ...], scale: float, m0: float, s0: float, level: float, thresholds: tuple[float, ...]) -> BayesMetaResult:
+def _empty(
+    labels: tuple[str, ...], scale: float, m0: float, s0: float, level: float, thresholds: tuple[float, ...]
+) -> BayesMetaResult:
     nan = math.nan
     none = np.empty(0)
     return BayesMetaResult(
-        k=0, labels=labels, yi=none, sei=none, tau_prior_scale=scale, mu_prior_mean=m0, mu_prior_sd=s0, level=level,
-        mu_mean=nan, mu_sd=nan, mu_median=nan, mu_ci_low=nan, mu_ci_high=nan,
-        tau_mean=nan, tau_sd=nan, tau_median=nan, tau_ci_low=nan, tau_ci_high=nan,
-        pred_mean=nan, pred_sd=nan, pred_ci_low=nan, pred_ci_high=nan,
-        thresholds=thresholds, prob_mu_above=tuple(nan for _ in thresholds),
-        mu_grid=none, mu_density=none, tau_grid=none, tau_density=none,
+        k=0,
+        labels=labels,
+        yi=none,
+        sei=none,
+        tau_prior_scale=scale,
+        mu_prior_mean=m0,
+        mu_prior_sd=s0,
+        level=level,
+        mu_mean=nan,
+        mu_sd=nan,
+        mu_median=nan,
+        mu_ci_low=nan,
+        mu_ci_high=nan,
+        tau_mean=nan,
+        tau_sd=nan,
+        tau_median=nan,
+        tau_ci_low=nan,
+        tau_ci_high=nan,
+        pred_mean=nan,
+        pred_sd=nan,
+        pred_ci_low=nan,
+        pred_ci_high=nan,
+        thresholds=thresholds,
+        prob_mu_above=tuple(nan for _ in thresholds),
+        mu_grid=none,
+        mu_density=none,
+        tau_grid=none,
+        tau_density=none,
         notes=("No study (k = 0): there is nothing to update the prior with; no posterior is reported.",),
     )
 
@@ -550,14 +627,34 @@ def bayes_meta(
     if k == 1:
         notes.append("One study (k = 1): the heterogeneity tau is informed by its prior alone.")
     return BayesMetaResult(
-        k=k, labels=names, yi=y, sei=np.sqrt(s2), tau_prior_scale=scale, mu_prior_mean=m0, mu_prior_sd=s0, level=lv,
-        mu_mean=mu_mean, mu_sd=math.sqrt(mu_var), mu_median=post.mu_quantile(0.5),
-        mu_ci_low=post.mu_quantile(alpha / 2), mu_ci_high=post.mu_quantile(1 - alpha / 2),
-        tau_mean=tau_mean, tau_sd=math.sqrt(tau_var), tau_median=post.tau_quantile(0.5),
-        tau_ci_low=post.tau_quantile(alpha / 2), tau_ci_high=post.tau_quantile(1 - alpha / 2),
-        pred_mean=mu_mean, pred_sd=math.sqrt(pred_var),
-        pred_ci_low=post.pred_quantile(alpha / 2), pred_ci_high=post.pred_quantile(1 - alpha / 2),
-        thresholds=thr, prob_mu_above=tuple(float(1.0 - post.mu_cdf(t)) for t in thr),
-        mu_grid=mu_grid, mu_density=post.mu_pdf(mu_grid), tau_grid=tau_grid, tau_density=post.tau_pdf(tau_grid),
-        notes=tuple(notes), _posterior=post,
+        k=k,
+        labels=names,
+        yi=y,
+        sei=np.sqrt(s2),
+        tau_prior_scale=scale,
+        mu_prior_mean=m0,
+        mu_prior_sd=s0,
+        level=lv,
+        mu_mean=mu_mean,
+        mu_sd=math.sqrt(mu_var),
+        mu_median=post.mu_quantile(0.5),
+        mu_ci_low=post.mu_quantile(alpha / 2),
+        mu_ci_high=post.mu_quantile(1 - alpha / 2),
+        tau_mean=tau_mean,
+        tau_sd=math.sqrt(tau_var),
+        tau_median=post.tau_quantile(0.5),
+        tau_ci_low=post.tau_quantile(alpha / 2),
+        tau_ci_high=post.tau_quantile(1 - alpha / 2),
+        pred_mean=mu_mean,
+        pred_sd=math.sqrt(pred_var),
+        pred_ci_low=post.pred_quantile(alpha / 2),
+        pred_ci_high=post.pred_quantile(1 - alpha / 2),
+        thresholds=thr,
+        prob_mu_above=tuple(float(1.0 - post.mu_cdf(t)) for t in thr),
+        mu_grid=mu_grid,
+        mu_density=post.mu_pdf(mu_grid),
+        tau_grid=tau_grid,
+        tau_density=post.tau_pdf(tau_grid),
+        notes=tuple(notes),
+        _posterior=post,
     )

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import special, stats
+
 from alsmeta.jsonsafe import json_safe
 
 Array = npt.NDArray[np.float64]
@@ -213,7 +214,6 @@ class BinaryPooledResult:
         return self.summary()
 
 
-
 def q_summary(q: float, q_df: int) -> tuple[float, float, float]:
     """p-value, I^2 (percent) and H^2 for a Q statistic, as metafor's rma.mh/rma.peto.
 
@@ -281,8 +281,14 @@ def _format_summary(r: BinaryPooledResult, digits: int, transf: Transform | None
     lines += ["", f"Model Results{scale}:", ""]
     lines += _table(
         ["estimate", "se", "zval", "pval", "ci.lb", "ci.ub"],
-        [_fmt(r.estimate, digits), _fmt(r.se, digits), _fmt(r.statistic, digits), _fmt_p(r.pvalue, digits),
-         _fmt(r.ci_low, digits), _fmt(r.ci_high, digits)],
+        [
+            _fmt(r.estimate, digits),
+            _fmt(r.se, digits),
+            _fmt(r.statistic, digits),
+            _fmt_p(r.pvalue, digits),
+            _fmt(r.ci_low, digits),
+            _fmt(r.ci_high, digits),
+        ],
     )
     if transf is not None:
         back = [float(np.asarray(transf(np.array([x], dtype=float)))[0]) for x in (r.estimate, r.ci_low, r.ci_high)]
@@ -298,24 +304,67 @@ def _format_summary(r: BinaryPooledResult, digits: int, transf: Transform | None
             f"Breslow-Day Test:                X^2 = {_fmt(r.breslow_day, digits)}, df = {r.bd_df}, "
             f"p-val {_p_phrase(r.breslow_day_pvalue, digits)}",
         ]
-    lines += ["", f"{100 * r.level:g}% CI; zero cells: add = {r.add[0]:g}/{r.add[1]:g}, to = {r.to[0]}/{r.to[1]}, "
-              f"drop00 = {r.drop00[0]}/{r.drop00[1]} (study effects/pooled sums)"]
+    lines += [
+        "",
+        f"{100 * r.level:g}% CI; zero cells: add = {r.add[0]:g}/{r.add[1]:g}, to = {r.to[0]}/{r.to[1]}, "
+        f"drop00 = {r.drop00[0]}/{r.drop00[1]} (study effects/pooled sums)",
+    ]
     if r.notes:
         lines += ["", "Notes:"] + [f"- {n}" for n in r.notes]
     return "\n".join(lines)
 
 
-def empty_result(method: str, measure: str, level: float, add: tuple[float, float], to: tuple[str, str],
-                 drop00: tuple[bool, bool], correct: bool) -> BinaryPooledResult:
+def empty_result(
+    method: str,
+    measure: str,
+    level: float,
+    add: tuple[float, float],
+    to: tuple[str, str],
+    drop00: tuple[bool, bool],
+    correct: bool,
+) -> BinaryPooledResult:
     """The defined result for k = 0: every statistic NaN, ``is_empty`` True, a note saying so."""
     nan = float("nan")
     none = np.zeros(0)
     return BinaryPooledResult(
-        method=method, measure=measure, level=level, labels=(), ai=none, bi=none, ci=none, di=none,
-        yi=none, vi=none, weights=none, in_pool=np.zeros(0, dtype=bool), in_q=np.zeros(0, dtype=bool),
-        k=0, k_yi=0, estimate=nan, se=nan, statistic=nan, pvalue=nan, ci_low=nan, ci_high=nan,
-        q=nan, q_df=0, q_pvalue=nan, i2=nan, h2=nan, cochran=nan, cochran_pvalue=nan, cmh=nan,
-        cmh_pvalue=nan, breslow_day=nan, breslow_day_pvalue=nan, tarone=nan, tarone_pvalue=nan, bd_df=0,
-        add=add, to=to, drop00=drop00, correct=correct,
+        method=method,
+        measure=measure,
+        level=level,
+        labels=(),
+        ai=none,
+        bi=none,
+        ci=none,
+        di=none,
+        yi=none,
+        vi=none,
+        weights=none,
+        in_pool=np.zeros(0, dtype=bool),
+        in_q=np.zeros(0, dtype=bool),
+        k=0,
+        k_yi=0,
+        estimate=nan,
+        se=nan,
+        statistic=nan,
+        pvalue=nan,
+        ci_low=nan,
+        ci_high=nan,
+        q=nan,
+        q_df=0,
+        q_pvalue=nan,
+        i2=nan,
+        h2=nan,
+        cochran=nan,
+        cochran_pvalue=nan,
+        cmh=nan,
+        cmh_pvalue=nan,
+        breslow_day=nan,
+        breslow_day_pvalue=nan,
+        tarone=nan,
+        tarone_pvalue=nan,
+        bd_df=0,
+        add=add,
+        to=to,
+        drop00=drop00,
+        correct=correct,
         notes=("No studies available: nothing to pool (k = 0).",),
     )

@@ -50,8 +50,6 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from alsmeta.models.binary_result import BinaryPooledResult, empty_result, q_summary, wald
-from alsmeta.validation import AlsmetaWarning
 from alsmeta.effects.two_by_two import (
     ZeroCellRule,
     apply_rule,
@@ -60,7 +58,8 @@ from alsmeta.effects.two_by_two import (
     zero_cell_notes,
     zero_cell_rules,
 )
-from alsmeta.validation import AlsmetaInputError, probability_level
+from alsmeta.models.binary_result import BinaryPooledResult, empty_result, q_summary, wald
+from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, probability_level
 
 Array = npt.NDArray[np.float64]
 MH_MEASURES = ("OR", "RR", "RD")
@@ -198,7 +197,9 @@ def cochran_q(yi: Array, vi: Array, estimate: float) -> float:
 def _canonical_measure(measure: Any) -> str:
     m = str(measure).upper() if isinstance(measure, str) else measure
     if m not in MH_MEASURES:
-        raise AlsmetaInputError(f"measure: {measure!r} is not one of {', '.join(MH_MEASURES)} for Mantel-Haenszel pooling")
+        raise AlsmetaInputError(
+            f"measure: {measure!r} is not one of {', '.join(MH_MEASURES)} for Mantel-Haenszel pooling"
+        )
     return m
 
 
@@ -306,13 +307,44 @@ def pool_mh(
     notes = zero_cell_notes(t, effect_rule, pool_rule, e_cells[5], p_cells[5], undefined)
     notes += _edge_notes(measure, int(in_pool.sum()), k_yi, fit.estimate)
     return BinaryPooledResult(
-        method="MH", measure=measure, level=level, labels=t.labels, ai=t.ai, bi=t.bi, ci=t.ci, di=t.di,
-        yi=yi, vi=vi, weights=weights, in_pool=in_pool, in_q=in_q, k=int(in_pool.sum()), k_yi=k_yi,
-        estimate=fit.estimate, se=fit.se, statistic=z, pvalue=p, ci_low=lo, ci_high=hi,
-        q=q, q_df=q_df, q_pvalue=q_p, i2=i2, h2=h2, cochran=tests.cochran,
-        cochran_pvalue=tests.cochran_pvalue, cmh=tests.cmh, cmh_pvalue=tests.cmh_pvalue,
-        breslow_day=tests.breslow_day, breslow_day_pvalue=tests.breslow_day_pvalue, tarone=tests.tarone,
-        tarone_pvalue=tests.tarone_pvalue, bd_df=tests.bd_df, correct=correct, notes=tuple(notes), **spec,
+        method="MH",
+        measure=measure,
+        level=level,
+        labels=t.labels,
+        ai=t.ai,
+        bi=t.bi,
+        ci=t.ci,
+        di=t.di,
+        yi=yi,
+        vi=vi,
+        weights=weights,
+        in_pool=in_pool,
+        in_q=in_q,
+        k=int(in_pool.sum()),
+        k_yi=k_yi,
+        estimate=fit.estimate,
+        se=fit.se,
+        statistic=z,
+        pvalue=p,
+        ci_low=lo,
+        ci_high=hi,
+        q=q,
+        q_df=q_df,
+        q_pvalue=q_p,
+        i2=i2,
+        h2=h2,
+        cochran=tests.cochran,
+        cochran_pvalue=tests.cochran_pvalue,
+        cmh=tests.cmh,
+        cmh_pvalue=tests.cmh_pvalue,
+        breslow_day=tests.breslow_day,
+        breslow_day_pvalue=tests.breslow_day_pvalue,
+        tarone=tests.tarone,
+        tarone_pvalue=tests.tarone_pvalue,
+        bd_df=tests.bd_df,
+        correct=correct,
+        notes=tuple(notes),
+        **spec,
     )
 
 

@@ -28,10 +28,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta.models._fitted import fixed_tau2, require_fit
 from alsmeta.engine.batch import canonical_test, pool_many
 from alsmeta.engine.estimators import canonical_method
 from alsmeta.engine.regression import fit_regression_many
+from alsmeta.models._fitted import fixed_tau2, require_fit
 from alsmeta.models.pooling import PooledResult, study_data_kept
 from alsmeta.validation import (
     AlsmetaInputError,
@@ -48,9 +48,7 @@ Array = npt.NDArray[np.float64]
 
 
 # ====================================================================== design matrices
-def design_matrix(
-    moderators: Any, k: int, labels: Sequence[str], intercept: bool = True
-) -> tuple[Array, list[str]]:
+def design_matrix(moderators: Any, k: int, labels: Sequence[str], intercept: bool = True) -> tuple[Array, list[str]]:
     """Build a design matrix from moderators, with R's default coding.
 
     Numeric columns enter as they are; text, boolean and categorical columns
@@ -107,8 +105,12 @@ def _is_categorical(col: pd.Series) -> bool:
     if isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == bool:
         return True
     if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
-        return not any(isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
-                       and not (isinstance(x, float) and np.isnan(x)) for x in col)
+        return not any(
+            isinstance(x, (int, float, np.integer, np.floating))
+            and not isinstance(x, (bool, np.bool_))
+            and not (isinstance(x, float) and np.isnan(x))
+            for x in col
+        )
     return False
 
 
@@ -170,8 +172,10 @@ def _subset_rows(values: Any, keep: npt.NDArray[np.bool_] | None) -> Any:
     if isinstance(values, (pd.DataFrame, pd.Series)):
         return values.iloc[np.flatnonzero(keep)]
     if isinstance(values, dict):
-        return {n: np.asarray(c, dtype=object)[keep] if not isinstance(c, pd.Series) else c.iloc[np.flatnonzero(keep)]
-                for n, c in values.items()}
+        return {
+            n: np.asarray(c, dtype=object)[keep] if not isinstance(c, pd.Series) else c.iloc[np.flatnonzero(keep)]
+            for n, c in values.items()
+        }
     arr = np.asarray(values, dtype=object)
     return arr[keep]
 
@@ -290,12 +294,21 @@ class MetaRegressionResult:
         ]
         if np.isfinite(self.r2):
             lines.append(f"R^2 (amount of heterogeneity accounted for):            {self.r2:.2f}%")
-        lines += ["", f"Test for Residual Heterogeneity: QE(df = {self.qe_df}) = {f(self.qe)}, p-val = {self.qe_pvalue:.4g}"]
+        lines += [
+            "",
+            f"Test for Residual Heterogeneity: QE(df = {self.qe_df}) = {f(self.qe)}, p-val = {self.qe_pvalue:.4g}",
+        ]
         if np.isfinite(self.qm_df2):
-            lines.append(f"Test of Moderators: F(df1 = {self.qm_df}, df2 = {self.qm_df2:g}) = {f(self.qm)}, p-val = {self.qm_pvalue:.4g}")
+            lines.append(
+                f"Test of Moderators: F(df1 = {self.qm_df}, df2 = {self.qm_df2:g}) = {f(self.qm)}, p-val = {self.qm_pvalue:.4g}"
+            )
         else:
             lines.append(f"Test of Moderators: QM(df = {self.qm_df}) = {f(self.qm)}, p-val = {self.qm_pvalue:.4g}")
-        lines += ["", "Model Results:", self.coefficients.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}")]
+        lines += [
+            "",
+            "Model Results:",
+            self.coefficients.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}"),
+        ]
         if self.notes:
             lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
         return "\n".join(lines)
@@ -374,8 +387,16 @@ def meta_regression(
 
 
 def _meta_regression_design(
-    y: Array, v: Array, X: Array, terms: Sequence[str], names: Sequence[str], method: str, test: str,
-    level: float, btt: Sequence[int] | None, tau2: float | None,
+    y: Array,
+    v: Array,
+    X: Array,
+    terms: Sequence[str],
+    names: Sequence[str],
+    method: str,
+    test: str,
+    level: float,
+    btt: Sequence[int] | None,
+    tau2: float | None,
 ) -> MetaRegressionResult:
     method = canonical_method(method)
     test = canonical_test(test)
@@ -391,8 +412,9 @@ def _meta_regression_design(
         )
     if tau2 is not None and method == "CE":
         raise AlsmetaInputError("tau2: cannot fix tau2 for the common-effect model (method='CE')")
-    b = fit_regression_many(y, v, X, method=method, test=test, level=level,
-                            btt=None if btt is None else tuple(btt), tau2=tau2)
+    b = fit_regression_many(
+        y, v, X, method=method, test=test, level=level, btt=None if btt is None else tuple(btt), tau2=tau2
+    )
     notes: list[str] = []
     has_int = bool(np.any(np.all(X == 1.0, axis=0)))
     int_only = p == 1 and has_int
@@ -414,20 +436,54 @@ def _meta_regression_design(
     if bool(b.fallback[0]):
         notes.append(f"{method}: Fisher scoring failed; tau^2 was found with a bracketing root finder.")
     if bool(b.multimodal[0]):
-        notes.append(f"{method}: the likelihood has a higher maximum than tau^2 = 0 (where Fisher scoring stops); it is reported.")
+        notes.append(
+            f"{method}: the likelihood has a higher maximum than tau^2 = 0 (where Fisher scoring stops); it is reported."
+        )
     if bool(b.boundary_reset[0]):
         notes.append(f"{method}: scoring reached a point with lower likelihood than tau^2 = 0; tau^2 was set to 0.")
-    coefs = pd.DataFrame({
-        "term": list(terms), "estimate": b.coef[0], "se": b.se[0], "statistic": b.statistic[0],
-        "pvalue": b.pvalue[0], "ci_low": b.ci_low[0], "ci_high": b.ci_high[0],
-    })
+    coefs = pd.DataFrame(
+        {
+            "term": list(terms),
+            "estimate": b.coef[0],
+            "se": b.se[0],
+            "statistic": b.statistic[0],
+            "pvalue": b.pvalue[0],
+            "ci_low": b.ci_low[0],
+            "ci_high": b.ci_high[0],
+        }
+    )
     return MetaRegressionResult(
-        coefficients=coefs, tau2=float(b.tau2[0]), tau2_se=float(b.tau2_se[0]), i2=float(b.i2[0]),
-        h2=float(b.h2[0]), r2=float(r2), tau2_null=tau2_null, qm=float(b.qm[0]), qm_df=int(b.qm_df[0]),
-        qm_df2=float(b.qm_df2[0]), qm_pvalue=float(b.qm_pvalue[0]), qe=float(b.qe[0]), qe_df=int(b.qe_df[0]),
-        qe_pvalue=float(b.qe_pvalue[0]), ll_ml=float(b.ll_ml[0]), ll_reml=float(b.ll_reml[0]), yi=y, vi=v, X=X,
-        terms=tuple(terms), labels=tuple(names), method=method, test=test, level=level, btt=b.btt, k=k, p=p,
-        tau2_fixed=tau2 is not None, converged=bool(b.converged[0]), vcov=b.vcov[0], notes=tuple(notes),
+        coefficients=coefs,
+        tau2=float(b.tau2[0]),
+        tau2_se=float(b.tau2_se[0]),
+        i2=float(b.i2[0]),
+        h2=float(b.h2[0]),
+        r2=float(r2),
+        tau2_null=tau2_null,
+        qm=float(b.qm[0]),
+        qm_df=int(b.qm_df[0]),
+        qm_df2=float(b.qm_df2[0]),
+        qm_pvalue=float(b.qm_pvalue[0]),
+        qe=float(b.qe[0]),
+        qe_df=int(b.qe_df[0]),
+        qe_pvalue=float(b.qe_pvalue[0]),
+        ll_ml=float(b.ll_ml[0]),
+        ll_reml=float(b.ll_reml[0]),
+        yi=y,
+        vi=v,
+        X=X,
+        terms=tuple(terms),
+        labels=tuple(names),
+        method=method,
+        test=test,
+        level=level,
+        btt=b.btt,
+        k=k,
+        p=p,
+        tau2_fixed=tau2 is not None,
+        converged=bool(b.converged[0]),
+        vcov=b.vcov[0],
+        notes=tuple(notes),
     )
 
 
@@ -536,7 +592,9 @@ def subgroup_analysis(
         raise AlsmetaInputError(f"tau2: choose 'separate' or 'common', got {tau2!r}")
     y, v, names, groups = _study_data_with(yi, vi, labels, na_action, "groups", groups)
     k = y.size
-    values, levels = factor_levels(groups if isinstance(groups, pd.Series) else pd.Series(list(groups)), "groups", names)
+    values, levels = factor_levels(
+        groups if isinstance(groups, pd.Series) else pd.Series(list(groups)), "groups", names
+    )
     G = len(levels)
     masks = np.array([[val == lev for val in values] for lev in levels], dtype=bool).reshape(G, k)
     notes: list[str] = []
@@ -550,13 +608,32 @@ def subgroup_analysis(
         regression = _meta_regression_design(y, v, X, terms, names, method, test, level, None, None)
         tau2_common = regression.tau2
         fixed = tau2_common if method != "CE" else None
-    sub = pool_many(np.broadcast_to(y, (G, k)), np.broadcast_to(v, (G, k)), mask=masks, method=method, test=test,
-                    level=level, tau2=fixed, confint=False)
-    table = pd.DataFrame({
-        "group": [str(lev) for lev in levels], "k": sub.k, "estimate": sub.estimate, "se": sub.se,
-        "statistic": sub.statistic, "pvalue": sub.pvalue, "ci_low": sub.ci_low, "ci_high": sub.ci_high,
-        "tau2": sub.tau2, "i2": sub.i2, "q": sub.q, "q_pvalue": sub.q_pvalue,
-    })
+    sub = pool_many(
+        np.broadcast_to(y, (G, k)),
+        np.broadcast_to(v, (G, k)),
+        mask=masks,
+        method=method,
+        test=test,
+        level=level,
+        tau2=fixed,
+        confint=False,
+    )
+    table = pd.DataFrame(
+        {
+            "group": [str(lev) for lev in levels],
+            "k": sub.k,
+            "estimate": sub.estimate,
+            "se": sub.se,
+            "statistic": sub.statistic,
+            "pvalue": sub.pvalue,
+            "ci_low": sub.ci_low,
+            "ci_high": sub.ci_high,
+            "tau2": sub.tau2,
+            "i2": sub.i2,
+            "q": sub.q,
+            "q_pvalue": sub.q_pvalue,
+        }
+    )
     if G < 2:
         notes.append("Only one subgroup: there is nothing to compare (Q-between undefined).")
         qb, qb_df, qb_p = float("nan"), 0, float("nan")
@@ -573,9 +650,19 @@ def subgroup_analysis(
     if singles:
         notes.append(f"Subgroup(s) with a single study: {', '.join(singles)} (its own effect, tau^2 = 0).")
     return SubgroupResult(
-        subgroups=table, q_between=float(qb), q_between_df=int(qb_df), q_between_df2=float(df2),
-        q_between_pvalue=float(qb_p), tau2_mode=mode, tau2_common=tau2_common, regression=regression,
-        method=method, test=test, level=level, groups=tuple(str(g) for g in values), notes=tuple(notes),
+        subgroups=table,
+        q_between=float(qb),
+        q_between_df=int(qb_df),
+        q_between_df2=float(df2),
+        q_between_pvalue=float(qb_p),
+        tau2_mode=mode,
+        tau2_common=tau2_common,
+        regression=regression,
+        method=method,
+        test=test,
+        level=level,
+        groups=tuple(str(g) for g in values),
+        notes=tuple(notes),
     )
 
 
@@ -660,8 +747,9 @@ def permutation_test(
     return _permute_rows(result, n_perm, rng, seed, exact)
 
 
-def _permute_signs(fit: PooledResult, n_perm: int, rng: np.random.Generator, seed: int | None,
-                   exact: bool | None) -> PermutationResult:
+def _permute_signs(
+    fit: PooledResult, n_perm: int, rng: np.random.Generator, seed: int | None, exact: bool | None
+) -> PermutationResult:
     k = fit.k
     if k < 2:
         raise AlsmetaInputError(f"permutation_test: needs at least 2 studies (k = {k})")
@@ -675,20 +763,31 @@ def _permute_signs(fit: PooledResult, n_perm: int, rng: np.random.Generator, see
     else:
         signs = rng.choice([-1.0, 1.0], size=(n_perm, k))
         signs[0] = 1.0
-    b = pool_many(signs * fit.yi, np.broadcast_to(fit.vi, signs.shape), method=fit.method, test=fit.test,
-                  level=fit.level, tau2=fixed_tau2(fit), confint=False, on_interrupt="raise")
+    b = pool_many(
+        signs * fit.yi,
+        np.broadcast_to(fit.vi, signs.shape),
+        method=fit.method,
+        test=fit.test,
+        level=fit.level,
+        tau2=fixed_tau2(fit),
+        confint=False,
+        on_interrupt="raise",
+    )
     z = b.statistic  # a p-value from some of the permutations would be wrong: Ctrl-C must propagate
     pval = float(min(1.0, np.nanmean(np.abs(z) >= abs(fit.statistic) - _COMPTOL)))
     qm = fit.statistic**2
     qm_p = float(np.nanmean(z**2 >= qm - _COMPTOL))
-    table = pd.DataFrame({"term": ["intercept"], "estimate": [fit.estimate], "statistic": [fit.statistic],
-                          "pvalue": [pval]})
-    return PermutationResult(table, float(qm), qm_p, signs.shape[0], use_exact, count, seed,
-                             _perm_notes(use_exact, signs.shape[0], pval))
+    table = pd.DataFrame(
+        {"term": ["intercept"], "estimate": [fit.estimate], "statistic": [fit.statistic], "pvalue": [pval]}
+    )
+    return PermutationResult(
+        table, float(qm), qm_p, signs.shape[0], use_exact, count, seed, _perm_notes(use_exact, signs.shape[0], pval)
+    )
 
 
-def _permute_rows(res: MetaRegressionResult, n_perm: int, rng: np.random.Generator, seed: int | None,
-                  exact: bool | None) -> PermutationResult:
+def _permute_rows(
+    res: MetaRegressionResult, n_perm: int, rng: np.random.Generator, seed: int | None, exact: bool | None
+) -> PermutationResult:
     X, k = res.X, res.k
     _, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
@@ -706,9 +805,16 @@ def _permute_rows(res: MetaRegressionResult, n_perm: int, rng: np.random.Generat
         perms[0] = np.arange(k)
     Xp = X[perms]  # (B, k, p): permuted design rows against fixed effects
     B = perms.shape[0]
-    b = fit_regression_many(np.broadcast_to(res.yi, (B, k)), np.broadcast_to(res.vi, (B, k)), Xp,
-                            method=res.method, test=res.test, level=res.level, btt=res.btt,
-                            tau2=res.tau2 if res.tau2_fixed else None)
+    b = fit_regression_many(
+        np.broadcast_to(res.yi, (B, k)),
+        np.broadcast_to(res.vi, (B, k)),
+        Xp,
+        method=res.method,
+        test=res.test,
+        level=res.level,
+        btt=res.btt,
+        tau2=res.tau2 if res.tau2_fixed else None,
+    )
     obs = res.coefficients["statistic"].to_numpy()
     with np.errstate(invalid="ignore"):
         hits = np.abs(b.statistic) >= np.abs(obs)[None, :] - _COMPTOL

@@ -37,8 +37,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from alsmeta.jsonsafe import json_safe
-from alsmeta.validation import AlsmetaWarning
-from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level
+from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, numeric_column, probability_level
 
 Array = npt.NDArray[np.float64]
 
@@ -167,44 +166,92 @@ class MultilevelResult:
             weight = 100.0 * w / w.sum()
         else:
             weight = np.full(self.k, np.nan)
-        return pd.DataFrame({"study": list(self.study), "effect": list(self.effect), "yi": self.yi,
-                             "vi": self.vi, "sei": np.sqrt(self.vi), "weight": weight})
+        return pd.DataFrame(
+            {
+                "study": list(self.study),
+                "effect": list(self.effect),
+                "yi": self.yi,
+                "vi": self.vi,
+                "sei": np.sqrt(self.vi),
+                "weight": weight,
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Scalar results and the specification as plain Python values (JSON-ready)."""
         clean = json_safe
-        scalars = ("estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "df", "qe", "qe_df",
-                   "qe_pvalue", "qm", "qm_df", "qm_df2", "qm_pvalue", "loglik", "aic", "bic", "aicc",
-                   "n_parameters", "k", "p", "n_studies", "n_effects", "method", "test", "level",
-                   "converged", "iterations", "sigma2_identifiable")
+        scalars = (
+            "estimate",
+            "se",
+            "statistic",
+            "pvalue",
+            "ci_low",
+            "ci_high",
+            "df",
+            "qe",
+            "qe_df",
+            "qe_pvalue",
+            "qm",
+            "qm_df",
+            "qm_df2",
+            "qm_pvalue",
+            "loglik",
+            "aic",
+            "bic",
+            "aicc",
+            "n_parameters",
+            "k",
+            "p",
+            "n_studies",
+            "n_effects",
+            "method",
+            "test",
+            "level",
+            "converged",
+            "iterations",
+            "sigma2_identifiable",
+        )
         out: dict[str, Any] = {name: clean(getattr(self, name)) for name in scalars}
         out["sigma2_study"], out["sigma2_effect"] = (clean(s) for s in self.sigma2)
         out["sigma2_fixed"] = [bool(b) for b in self.sigma2_fixed]
-        out["coefficients"] = [{key: clean(val) for key, val in row.items()}
-                               for row in self.coefficients.to_dict(orient="records")]
+        out["coefficients"] = [
+            {key: clean(val) for key, val in row.items()} for row in self.coefficients.to_dict(orient="records")
+        ]
         out["notes"] = list(self.notes)
         return out
 
     def summary(self, digits: int = 4) -> str:
         """metafor-like text summary."""
         f = lambda x: "NA" if not np.isfinite(x) else f"{x:.{digits}f}"  # noqa: E731
-        lines = [f"Multivariate Meta-Analysis Model (k = {self.k}; method: {self.method})", "",
-                 f"  logLik  AIC  BIC  AICc: {f(self.loglik)}  {f(self.aic)}  {f(self.bic)}  {f(self.aicc)}", "",
-                 "Variance Components:", "",
-                 "            estim    sqrt  nlvls  fixed  factor"]
-        for name, s2, n, fixed in (("sigma^2.1", self.sigma2[0], self.n_studies, self.sigma2_fixed[0]),
-                                   ("sigma^2.2", self.sigma2[1], self.n_effects, self.sigma2_fixed[1])):
+        lines = [
+            f"Multivariate Meta-Analysis Model (k = {self.k}; method: {self.method})",
+            "",
+            f"  logLik  AIC  BIC  AICc: {f(self.loglik)}  {f(self.aic)}  {f(self.bic)}  {f(self.aicc)}",
+            "",
+            "Variance Components:",
+            "",
+            "            estim    sqrt  nlvls  fixed  factor",
+        ]
+        for name, s2, n, fixed in (
+            ("sigma^2.1", self.sigma2[0], self.n_studies, self.sigma2_fixed[0]),
+            ("sigma^2.2", self.sigma2[1], self.n_effects, self.sigma2_fixed[1]),
+        ):
             factor = "study" if name.endswith("1") else "study/effect"
             lines.append(f"{name}  {f(s2)}  {f(np.sqrt(s2))}  {n:5d}  {'yes' if fixed else 'no':>5}  {factor}")
         lines += ["", f"Test for Heterogeneity: Q(df = {self.qe_df}) = {f(self.qe)}, p-val = {self.qe_pvalue:.4g}"]
         if self.p > 1:
             if self.test == "t":
-                lines.append(f"Test of Moderators: F(df1 = {self.qm_df}, df2 = {self.qm_df2:g}) = {f(self.qm)}, "
-                             f"p-val = {self.qm_pvalue:.4g}")
+                lines.append(
+                    f"Test of Moderators: F(df1 = {self.qm_df}, df2 = {self.qm_df2:g}) = {f(self.qm)}, "
+                    f"p-val = {self.qm_pvalue:.4g}"
+                )
             else:
                 lines.append(f"Test of Moderators: QM(df = {self.qm_df}) = {f(self.qm)}, p-val = {self.qm_pvalue:.4g}")
-        lines += ["", f"Model Results ({'t, df = %g' % self.df if self.test == 't' else 'z'}):",
-                  self.coefficients.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}")]
+        lines += [
+            "",
+            f"Model Results ({'t, df = %g' % self.df if self.test == 't' else 'z'}):",
+            self.coefficients.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}"),
+        ]
         if self.notes:
             lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
         return "\n".join(lines)
@@ -356,8 +403,17 @@ class _Optimum:
     iterations: int
 
 
-def _maximise(y: Array, V0: Array, X: Array, G: _Structure, free: Sequence[bool], start: Array,
-              reml: bool, tol: float, maxiter: int) -> _Optimum:
+def _maximise(
+    y: Array,
+    V0: Array,
+    X: Array,
+    G: _Structure,
+    free: Sequence[bool],
+    start: Array,
+    reml: bool,
+    tol: float,
+    maxiter: int,
+) -> _Optimum:
     """Newton-Raphson (Fisher scoring where not concave) over sigma2 >= 0, step halving, active set at zero.
 
     A component sits on the boundary when it is 0 and its score is <= 0 (the
@@ -393,11 +449,11 @@ def _maximise(y: Array, V0: Array, X: Array, G: _Structure, free: Sequence[bool]
                 break
             factor /= 2.0
         if not accepted:  # no ascent possible: converged only if the scoring step was already negligible
-            tiny = bool(np.all(np.abs(step) <= tol ** 0.5 * (1.0 + s)))
-            return _Optimum(s, cur, tiny and _kkt(s, cur.score, free, tol ** 0.5), it)
+            tiny = bool(np.all(np.abs(step) <= tol**0.5 * (1.0 + s)))
+            return _Optimum(s, cur, tiny and _kkt(s, cur.score, free, tol**0.5), it)
         moved = np.abs(cand - s)
         s, cur = cand, nxt
-        if np.all(moved <= tol * (1.0 + s)) and _kkt(s, cur.score, free, tol ** 0.5):
+        if np.all(moved <= tol * (1.0 + s)) and _kkt(s, cur.score, free, tol**0.5):
             return _Optimum(s, cur, True, it)
     return _Optimum(s, cur, False, maxiter)
 
@@ -517,6 +573,7 @@ def pool_multilevel(
         X, terms = np.ones((k, 1)), ["intercept"]
     else:
         from alsmeta.models.moderators import design_matrix
+
         X, terms = design_matrix(mods, k, rows)
     p = X.shape[1]
     if k < p:
@@ -528,17 +585,20 @@ def pool_multilevel(
     identifiable = n_studies != n_effects
     notes: list[str] = []
     if fixed[0]:
-        notes.append("All effects come from one study: sigma2_study is not identifiable and is fixed at 0 "
-                     "(as metafor: 'Single-level factor(s) found'); the result is a two-level model.")
+        notes.append(
+            "All effects come from one study: sigma2_study is not identifiable and is fixed at 0 "
+            "(as metafor: 'Single-level factor(s) found'); the result is a two-level model."
+        )
     if fixed[1]:
         notes.append("A single study/effect level: sigma2_effect is fixed at 0.")
     structure = _Structure.of([Zs, Ze])
     reml = method_u == "REML"
     if not identifiable and not fixed[0]:
-        notes.append("Every study has a single effect: sigma2_study and sigma2_effect are not separately "
-                     "identifiable (only their sum, which equals pool()'s tau^2); the sum is split equally.")
-        opt = _maximise(y, V0, X, _Structure.of([Zs]), [True], np.array([_start_total(y, V0, X)]), reml, tol,
-                        maxiter)
+        notes.append(
+            "Every study has a single effect: sigma2_study and sigma2_effect are not separately "
+            "identifiable (only their sum, which equals pool()'s tau^2); the sum is split equally."
+        )
+        opt = _maximise(y, V0, X, _Structure.of([Zs]), [True], np.array([_start_total(y, V0, X)]), reml, tol, maxiter)
         sigma2 = np.array([opt.sigma2[0] / 2.0, opt.sigma2[0] / 2.0])
     else:
         free = [not fixed[0], not fixed[1]]
@@ -547,12 +607,31 @@ def pool_multilevel(
     if test_l == "t" and k - p < 1:
         notes.append(f"test='t' with k - p = {k - p} df: no t test is possible; p-value and CI are NaN.")
     if not opt.converged:
-        msg = (f"{method_u} did not converge in {opt.iterations} iterations "
-               f"(sigma2 = {sigma2[0]:.6g}, {sigma2[1]:.6g}); results are at the last iterate.")
+        msg = (
+            f"{method_u} did not converge in {opt.iterations} iterations "
+            f"(sigma2 = {sigma2[0]:.6g}, {sigma2[1]:.6g}); results are at the last iterate."
+        )
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=2)
-    return _assemble(y, V0, V is not None, X, terms, studies, effects, method_u, test_l, lv, sigma2, fixed, identifiable,
-                     opt, n_studies, n_effects, tuple(notes))
+    return _assemble(
+        y,
+        V0,
+        V is not None,
+        X,
+        terms,
+        studies,
+        effects,
+        method_u,
+        test_l,
+        lv,
+        sigma2,
+        fixed,
+        identifiable,
+        opt,
+        n_studies,
+        n_effects,
+        tuple(notes),
+    )
 
 
 def _start_total(y: Array, V0: Array, X: Array) -> float:
@@ -563,8 +642,9 @@ def _start_total(y: Array, V0: Array, X: Array) -> float:
     return float(max(0.01, resid @ resid / (len(y) - X.shape[1]) - np.diag(V0).mean()))
 
 
-def _best_of_starts(y: Array, v: Array, X: Array, G: _Structure, free: Sequence[bool], reml: bool,
-                    tol: float, maxiter: int) -> _Optimum:
+def _best_of_starts(
+    y: Array, v: Array, X: Array, G: _Structure, free: Sequence[bool], reml: bool, tol: float, maxiter: int
+) -> _Optimum:
     """Maximise from three starting splits of the total variance; keep the highest likelihood."""
     total = _start_total(y, v, X)
     best: _Optimum | None = None
@@ -577,10 +657,25 @@ def _best_of_starts(y: Array, v: Array, X: Array, G: _Structure, free: Sequence[
     return best
 
 
-def _assemble(y: Array, V0: Array, full_v: bool, X: Array, terms: Sequence[str], studies: tuple[str, ...],
-              effects: tuple[str, ...], method: str, test: str, level: float, sigma2: Array,
-              fixed: tuple[bool, bool], identifiable: bool, opt: _Optimum, n_studies: int,
-              n_effects: int, notes: tuple[str, ...]) -> MultilevelResult:
+def _assemble(
+    y: Array,
+    V0: Array,
+    full_v: bool,
+    X: Array,
+    terms: Sequence[str],
+    studies: tuple[str, ...],
+    effects: tuple[str, ...],
+    method: str,
+    test: str,
+    level: float,
+    sigma2: Array,
+    fixed: tuple[bool, bool],
+    identifiable: bool,
+    opt: _Optimum,
+    n_studies: int,
+    n_effects: int,
+    notes: tuple[str, ...],
+) -> MultilevelResult:
     k, p = X.shape
     parts = opt.parts
     beta, vcov = parts.beta, parts.vcov
@@ -598,8 +693,17 @@ def _assemble(y: Array, V0: Array, full_v: bool, X: Array, terms: Sequence[str],
         df = float("nan")
         crit = stats.norm.isf((1 - level) / 2)
         pval = 2 * stats.norm.sf(np.abs(stat))
-    coefficients = pd.DataFrame({"term": list(terms), "estimate": beta, "se": se, "statistic": stat,
-                                 "pvalue": pval, "ci_low": beta - crit * se, "ci_high": beta + crit * se})
+    coefficients = pd.DataFrame(
+        {
+            "term": list(terms),
+            "estimate": beta,
+            "se": se,
+            "statistic": stat,
+            "pvalue": pval,
+            "ci_low": beta - crit * se,
+            "ci_high": beta + crit * se,
+        }
+    )
     qe, qe_df = _cochran_q(y, V0, X)
     qe_p = float(stats.chi2.sf(qe, qe_df)) if qe_df > 0 else float("nan")
     btt = np.arange(1, p) if p > 1 else np.arange(1)
@@ -620,14 +724,47 @@ def _assemble(y: Array, V0: Array, full_v: bool, X: Array, terms: Sequence[str],
     denom = max(n_obs, n_par + 2)
     aicc = -2 * ll + 2 * n_par * denom / (denom - n_par - 1)
     return MultilevelResult(
-        estimate=float(beta[0]), se=float(se[0]), statistic=float(stat[0]), pvalue=float(pval[0]),
-        ci_low=float(coefficients["ci_low"].iloc[0]), ci_high=float(coefficients["ci_high"].iloc[0]), df=df,
-        coefficients=coefficients, vcov=vcov, sigma2=(float(sigma2[0]), float(sigma2[1])),
-        sigma2_fixed=fixed, sigma2_identifiable=identifiable, qe=qe, qe_df=qe_df, qe_pvalue=qe_p,
-        qm=qm, qm_df=m, qm_df2=qm_df2, qm_pvalue=qm_p, loglik=ll, aic=float(aic), bic=float(bic),
-        aicc=float(aicc), n_parameters=n_par, k=k, p=p, n_studies=n_studies, n_effects=n_effects,
-        yi=y, vi=np.diag(V0).copy(), sampling_cov=V0 if full_v else None, X=X, terms=tuple(terms), study=studies, effect=effects, method=method, test=test,
-        level=level, converged=opt.converged, iterations=opt.iterations, notes=notes,
+        estimate=float(beta[0]),
+        se=float(se[0]),
+        statistic=float(stat[0]),
+        pvalue=float(pval[0]),
+        ci_low=float(coefficients["ci_low"].iloc[0]),
+        ci_high=float(coefficients["ci_high"].iloc[0]),
+        df=df,
+        coefficients=coefficients,
+        vcov=vcov,
+        sigma2=(float(sigma2[0]), float(sigma2[1])),
+        sigma2_fixed=fixed,
+        sigma2_identifiable=identifiable,
+        qe=qe,
+        qe_df=qe_df,
+        qe_pvalue=qe_p,
+        qm=qm,
+        qm_df=m,
+        qm_df2=qm_df2,
+        qm_pvalue=qm_p,
+        loglik=ll,
+        aic=float(aic),
+        bic=float(bic),
+        aicc=float(aicc),
+        n_parameters=n_par,
+        k=k,
+        p=p,
+        n_studies=n_studies,
+        n_effects=n_effects,
+        yi=y,
+        vi=np.diag(V0).copy(),
+        sampling_cov=V0 if full_v else None,
+        X=X,
+        terms=tuple(terms),
+        study=studies,
+        effect=effects,
+        method=method,
+        test=test,
+        level=level,
+        converged=opt.converged,
+        iterations=opt.iterations,
+        notes=notes,
     )
 
 
@@ -664,11 +801,14 @@ def _sampling_matrix(vi: Any, V: Any, k: int, studies: Sequence[str]) -> Array:
             if M[i, j] != 0 and studies[i] != studies[j]:
                 raise AlsmetaInputError(
                     f"V: rows {i + 1} and {j + 1} are in different studies ({studies[i]!r}, {studies[j]!r}) "
-                    "but have a non-zero sampling covariance; sampling errors must be independent between studies")
+                    "but have a non-zero sampling covariance; sampling errors must be independent between studies"
+                )
     M = 0.5 * (M + M.T)
     if np.linalg.eigvalsh(M).min() <= 0:
-        raise AlsmetaInputError("V: the sampling covariance matrix is not positive definite "
-                                "(a within-study correlation is too large for these variances)")
+        raise AlsmetaInputError(
+            "V: the sampling covariance matrix is not positive definite "
+            "(a within-study correlation is too large for these variances)"
+        )
     return M
 
 
@@ -702,6 +842,7 @@ def sampling_covariance(vi: Sequence[float] | Array, study: Sequence[Any], rho: 
     estimation: expanding the range of working models. Prev Sci 23:425-438.
     """
     from alsmeta.validation import finite_number
+
     v = numeric_column(vi, "vi", positive=True)
     labels = group_labels(study, "study", len(v))
     r = finite_number(rho, "rho")

@@ -42,10 +42,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from alsmeta.models.binary_result import BinaryPooledResult, empty_result, q_summary, wald
-from alsmeta.validation import AlsmetaWarning
 from alsmeta.effects.two_by_two import apply_rule, study_effects, tables_2x2, zero_cell_notes, zero_cell_rules
-from alsmeta.validation import probability_level
+from alsmeta.models.binary_result import BinaryPooledResult, empty_result, q_summary, wald
+from alsmeta.validation import AlsmetaWarning, probability_level
 
 Array = npt.NDArray[np.float64]
 NAN = float("nan")
@@ -130,8 +129,11 @@ def pool_peto(
     """
     level = probability_level(level)
     effect_rule, pool_rule = zero_cell_rules(add, to, drop00)
-    spec = {"add": (effect_rule.add, pool_rule.add), "to": (effect_rule.to, pool_rule.to),
-            "drop00": (effect_rule.drop00, pool_rule.drop00)}
+    spec = {
+        "add": (effect_rule.add, pool_rule.add),
+        "to": (effect_rule.to, pool_rule.to),
+        "drop00": (effect_rule.drop00, pool_rule.drop00),
+    }
     t = tables_2x2(ai, bi, ci, di, labels)
     if t.k == 0:
         return empty_result("Peto", "OR", level, correct=False, **spec)
@@ -140,7 +142,11 @@ def pool_peto(
     in_q = np.isfinite(yi)
     p_cells = apply_rule(t, pool_rule)
     in_pool = ~p_cells[4]
-    fit = peto_odds_ratio(*(x[in_pool] for x in p_cells[:4])) if in_pool.any() else PetoEstimate(NAN, NAN, NAN, 0, np.zeros(0))
+    fit = (
+        peto_odds_ratio(*(x[in_pool] for x in p_cells[:4]))
+        if in_pool.any()
+        else PetoEstimate(NAN, NAN, NAN, 0, np.zeros(0))
+    )
     z, p, lo, hi = wald(fit.estimate, fit.se, level)
     k_yi = int(in_q.sum())
     q_df = max(k_yi - 1, 0)
@@ -156,18 +162,52 @@ def pool_peto(
     undefined = ~in_q & ~(t.double_zero & effect_rule.drop00)
     notes = zero_cell_notes(t, effect_rule, pool_rule, e_cells[5], p_cells[5], undefined)
     if not np.isfinite(fit.estimate):
-        msg = ("Peto's odds ratio is undefined: no table has both events and non-events (every hypergeometric "
-               "variance is 0). Estimate, CI and Q are NaN (metafor stops with an error).")
+        msg = (
+            "Peto's odds ratio is undefined: no table has both events and non-events (every hypergeometric "
+            "variance is 0). Estimate, CI and Q are NaN (metafor stops with an error)."
+        )
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=2)
     if int(in_pool.sum()) == 1:
         notes.append("Only one table: the estimate is that study's Peto OR; heterogeneity cannot be assessed.")
     nan = float("nan")
     return BinaryPooledResult(
-        method="Peto", measure="OR", level=level, labels=t.labels, ai=t.ai, bi=t.bi, ci=t.ci, di=t.di,
-        yi=yi, vi=vi, weights=weights, in_pool=in_pool, in_q=in_q, k=int(in_pool.sum()), k_yi=k_yi,
-        estimate=fit.estimate, se=fit.se, statistic=z, pvalue=p, ci_low=lo, ci_high=hi,
-        q=fit.q, q_df=q_df, q_pvalue=q_p, i2=i2, h2=h2, cochran=nan, cochran_pvalue=nan, cmh=nan,
-        cmh_pvalue=nan, breslow_day=nan, breslow_day_pvalue=nan, tarone=nan, tarone_pvalue=nan, bd_df=0,
-        correct=False, notes=tuple(notes), **spec,
+        method="Peto",
+        measure="OR",
+        level=level,
+        labels=t.labels,
+        ai=t.ai,
+        bi=t.bi,
+        ci=t.ci,
+        di=t.di,
+        yi=yi,
+        vi=vi,
+        weights=weights,
+        in_pool=in_pool,
+        in_q=in_q,
+        k=int(in_pool.sum()),
+        k_yi=k_yi,
+        estimate=fit.estimate,
+        se=fit.se,
+        statistic=z,
+        pvalue=p,
+        ci_low=lo,
+        ci_high=hi,
+        q=fit.q,
+        q_df=q_df,
+        q_pvalue=q_p,
+        i2=i2,
+        h2=h2,
+        cochran=nan,
+        cochran_pvalue=nan,
+        cmh=nan,
+        cmh_pvalue=nan,
+        breslow_day=nan,
+        breslow_day_pvalue=nan,
+        tarone=nan,
+        tarone_pvalue=nan,
+        bd_df=0,
+        correct=False,
+        notes=tuple(notes),
+        **spec,
     )

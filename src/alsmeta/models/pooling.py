@@ -239,7 +239,9 @@ def _format_summary(r: PooledResult, digits: int) -> str:
         ]
         return "\n".join(lines)
     if r.is_random_effects:
-        tau2_txt = _fmt(r.tau2, digits) + (" (fixed by the user)" if r.tau2_fixed else f" (SE = {_fmt(r.tau2_se, digits)})")
+        tau2_txt = _fmt(r.tau2, digits) + (
+            " (fixed by the user)" if r.tau2_fixed else f" (SE = {_fmt(r.tau2_se, digits)})"
+        )
         lines += [
             f"tau^2 (estimated amount of total heterogeneity): {tau2_txt}",
             f"tau (square root of estimated tau^2 value):      {_fmt(r.tau, digits)}",
@@ -255,7 +257,11 @@ def _format_summary(r: PooledResult, digits: int) -> str:
             f"I^2 [{_fmt(r.i2_ci_low, 2)}%, {_fmt(r.i2_ci_high, 2)}%], "
             f"H^2 [{_fmt(r.h2_ci_low, 2)}, {_fmt(r.h2_ci_high, 2)}]",
         ]
-    lines += ["", "Test for Heterogeneity:", f"Q(df = {r.q_df}) = {_fmt(r.q, digits)}, p-val {_p_phrase(r.q_pvalue, digits)}"]
+    lines += [
+        "",
+        "Test for Heterogeneity:",
+        f"Q(df = {r.q_df}) = {_fmt(r.q, digits)}, p-val {_p_phrase(r.q_pvalue, digits)}",
+    ]
     stat_name = "tval" if np.isfinite(r.df) else "zval"
     test_name = {"z": "z", "t": "t", "knha": "Knapp-Hartung (HKSJ)", "adhoc": "Knapp-Hartung, ad hoc (>= z)"}[r.test]
     df_txt = f", df = {r.df:g}" if np.isfinite(r.df) else ""
@@ -317,8 +323,10 @@ def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter:
             "(fallback=True)."
         )
     if bool(b.boundary_reset[0]):
-        notes.append(f"{method}: Fisher scoring reached a point with lower likelihood than tau^2 = 0; tau^2 = 0, "
-                     "the maximum, is reported (as metafor).")
+        notes.append(
+            f"{method}: Fisher scoring reached a point with lower likelihood than tau^2 = 0; tau^2 = 0, "
+            "the maximum, is reported (as metafor)."
+        )
     if bool(b.multimodal[0]):
         msg = (
             f"{method}: the likelihood has more than one maximum. Fisher scoring from the HE start stops at "
@@ -335,7 +343,9 @@ def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter:
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     if method != "CE" and k >= 2 and b.tau2[0] == 0 and not np.isnan(b.tau2_ci_low[0]) and b.tau2_ci_high[0] == 0:
-        notes.append("The Q-profile interval for tau^2 is the null set (both bounds at 0): the studies vary less than their sampling variances imply.")
+        notes.append(
+            "The Q-profile interval for tau^2 is the null set (both bounds at 0): the studies vary less than their sampling variances imply."
+        )
     return tuple(notes)
 
 
@@ -432,13 +442,24 @@ def pool(
     notes = _notes_and_warnings(b, method, test, y.shape[0], maxiter)
     scalars = {name: _scalar(getattr(b, name)[0]) for name in _RESULT_ARRAYS}
     return PooledResult(
-        yi=y, vi=v, labels=tuple(names), method=method, test=test, level=level,
-        tau2_fixed=tau2 is not None and method != "CE", notes=notes, **scalars,
+        yi=y,
+        vi=v,
+        labels=tuple(names),
+        method=method,
+        test=test,
+        level=level,
+        tau2_fixed=tau2 is not None and method != "CE",
+        notes=notes,
+        **scalars,
     )
 
 
 def study_data(
-    yi: Any, vi: Any, sei: Any, labels: Any, na_action: str = "raise",
+    yi: Any,
+    vi: Any,
+    sei: Any,
+    labels: Any,
+    na_action: str = "raise",
     extra_missing: dict[str, Any] | None = None,
 ) -> tuple[Array, Array, list[str]]:
     """Validated ``(yi, vi, labels)`` of one meta-analysis (``vi`` from ``sei`` when given).
@@ -450,7 +471,11 @@ def study_data(
 
 
 def study_data_kept(
-    yi: Any, vi: Any, sei: Any, labels: Any, na_action: str = "raise",
+    yi: Any,
+    vi: Any,
+    sei: Any,
+    labels: Any,
+    na_action: str = "raise",
     extra_missing: dict[str, Any] | None = None,
 ) -> tuple[Array, Array, list[str], npt.NDArray[np.bool_] | None]:
     """Validated ``(yi, vi, labels, keep)`` of one meta-analysis.
@@ -508,10 +533,35 @@ def study_data_kept(
 
 
 _RESULT_ARRAYS = (
-    "k", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "df", "tau2", "tau2_se",
-    "tau2_ci_low", "tau2_ci_high", "i2", "i2_ci_low", "i2_ci_high", "h2", "h2_ci_low", "h2_ci_high",
-    "q", "q_df", "q_pvalue", "pi_low", "pi_high", "converged", "fallback", "boundary_reset",
-    "multimodal", "test_downgraded", "iterations",
+    "k",
+    "estimate",
+    "se",
+    "statistic",
+    "pvalue",
+    "ci_low",
+    "ci_high",
+    "df",
+    "tau2",
+    "tau2_se",
+    "tau2_ci_low",
+    "tau2_ci_high",
+    "i2",
+    "i2_ci_low",
+    "i2_ci_high",
+    "h2",
+    "h2_ci_low",
+    "h2_ci_high",
+    "q",
+    "q_df",
+    "q_pvalue",
+    "pi_low",
+    "pi_high",
+    "converged",
+    "fallback",
+    "boundary_reset",
+    "multimodal",
+    "test_downgraded",
+    "iterations",
 )
 
 

@@ -94,26 +94,44 @@ class RobustResult:
     def to_dict(self) -> dict[str, Any]:
         """Scalars and the coefficient table as plain Python values (JSON-ready)."""
         clean = json_safe
-        names = ("estimate", "se", "statistic", "df", "pvalue", "ci_low", "ci_high", "adjust",
-                 "n_clusters", "k", "p", "level", "model")
+        names = (
+            "estimate",
+            "se",
+            "statistic",
+            "df",
+            "pvalue",
+            "ci_low",
+            "ci_high",
+            "adjust",
+            "n_clusters",
+            "k",
+            "p",
+            "level",
+            "model",
+        )
         out: dict[str, Any] = {n: clean(getattr(self, n)) for n in names}
         out["cluster_sizes"] = [int(c) for c in self.cluster_sizes]
         out["model_se"] = [clean(s) for s in self.model_se]
-        out["coefficients"] = [{key: clean(val) for key, val in row.items()}
-                               for row in self.coefficients.to_dict(orient="records")]
+        out["coefficients"] = [
+            {key: clean(val) for key, val in row.items()} for row in self.coefficients.to_dict(orient="records")
+        ]
         out["notes"] = list(self.notes)
         return out
 
     def summary(self, digits: int = 4) -> str:
         """metafor-like text summary of the robust tests."""
         sizes = np.asarray(self.cluster_sizes)
-        lines = [f"Cluster-robust inference ({self.model}; k = {self.k})", "",
-                 f"Number of clusters: {self.n_clusters}",
-                 f"Number of outcomes per cluster: {sizes.min()}-{sizes.max()} "
-                 f"(mean: {sizes.mean():.2f}, median: {np.median(sizes):g})", "",
-                 f"Model Results (variance estimator: {self.adjust}; t tests with "
-                 f"{'Satterthwaite df' if self.adjust == 'CR2' else f'df = {self.df:g}'}):",
-                 self.coefficients.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}")]
+        lines = [
+            f"Cluster-robust inference ({self.model}; k = {self.k})",
+            "",
+            f"Number of clusters: {self.n_clusters}",
+            f"Number of outcomes per cluster: {sizes.min()}-{sizes.max()} "
+            f"(mean: {sizes.mean():.2f}, median: {np.median(sizes):g})",
+            "",
+            f"Model Results (variance estimator: {self.adjust}; t tests with "
+            f"{'Satterthwaite df' if self.adjust == 'CR2' else f'df = {self.df:g}'}):",
+            self.coefficients.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}"),
+        ]
         if self.notes:
             lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
         return "\n".join(lines)
@@ -145,22 +163,53 @@ def _model_pieces(fit: Any) -> _Model:
     from alsmeta.models.pooling import PooledResult
 
     if isinstance(fit, MultilevelResult):
-        return _Model(fit.yi, fit.X, fit.marginal_vcov(), fit.beta, fit.terms, np.sqrt(np.diag(fit.vcov)),
-                      fit.level, fit.study, 1.0, "MultilevelResult")
+        return _Model(
+            fit.yi,
+            fit.X,
+            fit.marginal_vcov(),
+            fit.beta,
+            fit.terms,
+            np.sqrt(np.diag(fit.vcov)),
+            fit.level,
+            fit.study,
+            1.0,
+            "MultilevelResult",
+        )
     if isinstance(fit, PooledResult):
         if fit.k == 0:
             raise AlsmetaInputError("fit: an empty meta-analysis (k = 0) has nothing to make robust")
         tau2 = fit.tau2 if fit.method != "CE" else 0.0
         w = 1.0 / (fit.vi + tau2)
-        return _Model(fit.yi, np.ones((fit.k, 1)), np.diag(1.0 / w), np.array([fit.estimate]), ("intercept",),
-                      np.array([fit.se]), fit.level, None, float(w.mean()), "PooledResult")
+        return _Model(
+            fit.yi,
+            np.ones((fit.k, 1)),
+            np.diag(1.0 / w),
+            np.array([fit.estimate]),
+            ("intercept",),
+            np.array([fit.se]),
+            fit.level,
+            None,
+            float(w.mean()),
+            "PooledResult",
+        )
     if isinstance(fit, MetaRegressionResult):
         tau2 = fit.tau2 if fit.method != "CE" else 0.0
         w = 1.0 / (fit.vi + tau2)
-        return _Model(fit.yi, fit.X, np.diag(1.0 / w), fit.estimate, fit.terms, fit.se, fit.level, None,
-                      float(w.mean()), "MetaRegressionResult")
+        return _Model(
+            fit.yi,
+            fit.X,
+            np.diag(1.0 / w),
+            fit.estimate,
+            fit.terms,
+            fit.se,
+            fit.level,
+            None,
+            float(w.mean()),
+            "MetaRegressionResult",
+        )
     raise AlsmetaInputError(
-        f"fit: expected a result of pool(), meta_regression() or pool_multilevel(), got {type(fit).__name__}")
+        f"fit: expected a result of pool(), meta_regression() or pool_multilevel(), got {type(fit).__name__}"
+    )
 
 
 # --------------------------------------------------------------------- public
@@ -224,10 +273,12 @@ def robust(fit: Any, cluster: Sequence[Any], adjust: str = "CR2", level: float |
     if n < 2:
         raise AlsmetaInputError(
             f"cluster: all {k} effects are in one cluster ({labels[0]!r}); cluster-robust variance "
-            "estimation needs at least two independent clusters")
+            "estimation needs at least two independent clusters"
+        )
     if adj != "CR2" and n - p <= 0:
         raise AlsmetaInputError(
-            f"cluster: the number of clusters ({n}) must be larger than the number of coefficients ({p})")
+            f"cluster: the number of clusters ({n}) must be larger than the number of coefficients ({p})"
+        )
     if m.nesting is not None and adj == "CR2":
         _check_nested(m.nesting, labels)
     lv = m.level if level is None else probability_level(level)
@@ -238,8 +289,10 @@ def robust(fit: Any, cluster: Sequence[Any], adjust: str = "CR2", level: float |
         for g in groups:
             W[np.ix_(g, g)] = np.linalg.inv(m.V[np.ix_(g, g)])
     else:
-        notes.append("The fitted covariance links effects in different clusters; the weights use the full "
-                     "inverse of V and the meat ignores those links (as metafor's robust()).")
+        notes.append(
+            "The fitted covariance links effects in different clusters; the weights use the full "
+            "inverse of V and the meat ignores those links (as metafor's robust())."
+        )
         W = np.linalg.inv(m.V)
     W = 0.5 * (W + W.T)
     bread = np.linalg.inv(m.X.T @ W @ m.X)
@@ -261,8 +314,11 @@ def robust(fit: Any, cluster: Sequence[Any], adjust: str = "CR2", level: float |
     if zero.any():
         vcov[zero, :] = np.nan
         vcov[:, zero] = np.nan
-        notes.append("The robust variance of " + ", ".join(t for t, z in zip(m.terms, zero) if z)
-                     + " is zero (every residual is 0): its robust SE, test and CI are not defined (NaN).")
+        notes.append(
+            "The robust variance of "
+            + ", ".join(t for t, z in zip(m.terms, zero) if z)
+            + " is zero (every residual is 0): its robust SE, test and CI are not defined (NaN)."
+        )
     se = np.sqrt(np.diag(vcov))
     with np.errstate(invalid="ignore", divide="ignore"):
         if adj == "CR2":
@@ -273,21 +329,47 @@ def robust(fit: Any, cluster: Sequence[Any], adjust: str = "CR2", level: float |
         stat = m.beta / se
         pval = 2 * stats.t.sf(np.abs(stat), df)
         crit = stats.t.isf((1 - lv) / 2, df)
-    coefficients = pd.DataFrame({"term": list(m.terms), "estimate": m.beta, "se": se, "statistic": stat,
-                                 "df": df, "pvalue": pval, "ci_low": m.beta - crit * se,
-                                 "ci_high": m.beta + crit * se})
+    coefficients = pd.DataFrame(
+        {
+            "term": list(m.terms),
+            "estimate": m.beta,
+            "se": se,
+            "statistic": stat,
+            "df": df,
+            "pvalue": pval,
+            "ci_low": m.beta - crit * se,
+            "ci_high": m.beta + crit * se,
+        }
+    )
     if n < 10 and adj != "CR2":
-        notes.append(f"Only {n} clusters: {adj} tests can be liberal with few clusters; CR2 with Satterthwaite "
-                     "df is recommended (Tipton 2015).")
+        notes.append(
+            f"Only {n} clusters: {adj} tests can be liberal with few clusters; CR2 with Satterthwaite "
+            "df is recommended (Tipton 2015)."
+        )
     if adj == "CR2" and np.any(df < 4):
-        notes.append("Satterthwaite df below 4 for some coefficient: the robust test is unreliable "
-                     "(Tipton 2015); interpret with caution.")
+        notes.append(
+            "Satterthwaite df below 4 for some coefficient: the robust test is unreliable "
+            "(Tipton 2015); interpret with caution."
+        )
     return RobustResult(
-        estimate=float(m.beta[0]), se=float(se[0]), statistic=float(stat[0]), df=float(df[0]),
-        pvalue=float(pval[0]), ci_low=float(coefficients["ci_low"].iloc[0]),
-        ci_high=float(coefficients["ci_high"].iloc[0]), coefficients=coefficients, vcov=vcov, adjust=adj,
-        n_clusters=n, cluster_sizes=tuple(len(g) for g in groups),
-        model_se=tuple(float(s) for s in m.model_se), k=k, p=p, level=lv, model=m.name, notes=tuple(notes),
+        estimate=float(m.beta[0]),
+        se=float(se[0]),
+        statistic=float(stat[0]),
+        df=float(df[0]),
+        pvalue=float(pval[0]),
+        ci_low=float(coefficients["ci_low"].iloc[0]),
+        ci_high=float(coefficients["ci_high"].iloc[0]),
+        coefficients=coefficients,
+        vcov=vcov,
+        adjust=adj,
+        n_clusters=n,
+        cluster_sizes=tuple(len(g) for g in groups),
+        model_se=tuple(float(s) for s in m.model_se),
+        k=k,
+        p=p,
+        level=lv,
+        model=m.name,
+        notes=tuple(notes),
     )
 
 
@@ -299,7 +381,8 @@ def _check_nested(study: Sequence[str], cluster: Sequence[str]) -> None:
         if seen.setdefault(s, c) != c:
             raise AlsmetaInputError(
                 f"cluster: study {s!r} has effects in clusters {seen[s]!r} and {c!r}; for CR2 the model's "
-                "random effects must be nested within the clusters (cluster by study or a coarser grouping)")
+                "random effects must be nested within the clusters (cluster by study or a coarser grouping)"
+            )
 
 
 def _block_diagonal(V: Array, Z: Array) -> bool:
@@ -335,8 +418,9 @@ def _cr2_adjustments(m: _Model, W: Array, bread: Array, groups: Sequence[npt.NDA
     return out
 
 
-def _satterthwaite_df(m: _Model, W: Array, bread: Array, E: Sequence[Array],
-                      groups: Sequence[npt.NDArray[np.intp]]) -> Array:
+def _satterthwaite_df(
+    m: _Model, W: Array, bread: Array, E: Sequence[Array], groups: Sequence[npt.NDArray[np.intp]]
+) -> Array:
     """Satterthwaite df of each coefficient's CR2 variance (Bell & McCaffrey 2002; Pustejovsky & Tipton 2018).
 
     For coefficient i, with ``g_j = (B E_j L_j)[i]`` (``L_j`` the lower

@@ -28,9 +28,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, special, stats
 
-from alsmeta.models._fitted import require_fit
 from alsmeta.engine.batch import pool_many
 from alsmeta.engine.heterogeneity import NO_SPREAD_NOTE, effects_without_spread
+from alsmeta.models._fitted import require_fit
 from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
@@ -121,7 +121,7 @@ def _interval_probs(mu: float, tau2: float, vi: Array, cuts: Array, alternative:
     N = cuts.shape[1] + 1
     out = np.empty((vi.size, N))
     out[:, 0] = tail[:, 0]
-    out[:, 1:N - 1] = np.diff(tail, axis=1)
+    out[:, 1 : N - 1] = np.diff(tail, axis=1)
     out[:, N - 1] = 1.0 - tail[:, N - 2]
     return out
 
@@ -129,8 +129,15 @@ def _interval_probs(mu: float, tau2: float, vi: Array, cuts: Array, alternative:
 _LOG_2PI = float(np.log(2 * np.pi))
 
 
-def _loglik(par: Array, yi: Array, vi: Array, cuts: Array, group: npt.NDArray[np.intp], alternative: str,
-            tau2_fixed: float | None) -> float:
+def _loglik(
+    par: Array,
+    yi: Array,
+    vi: Array,
+    cuts: Array,
+    group: npt.NDArray[np.intp],
+    alternative: str,
+    tau2_fixed: float | None,
+) -> float:
     mu = par[0]
     if tau2_fixed is None:
         tau2 = par[1]
@@ -216,13 +223,44 @@ def selection_model(
 
     def empty(msg: str) -> SelectionModelResult:
         na = np.full(N, nan)
-        return SelectionModelResult(k, nan, nan, nan, nan, nan, nan, nan, nan, na, na, na, na, s, counts, nan, N - 1,
-                                    nan, nan, nan, nan, nan, alt, fit.level, False, False, (msg,))
+        return SelectionModelResult(
+            k,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            na,
+            na,
+            na,
+            na,
+            s,
+            counts,
+            nan,
+            N - 1,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            alt,
+            fit.level,
+            False,
+            False,
+            (msg,),
+        )
 
     if k < n_par:
         return empty(f"k = {k} studies for {n_par} parameters: the selection model cannot be fitted.")
     if effects_without_spread(yi, vi):
-        return empty(NO_SPREAD_NOTE.replace("the test is undefined", "the selection model is not fitted and its tests are undefined"))
+        return empty(
+            NO_SPREAD_NOTE.replace(
+                "the test is undefined", "the selection model is not fitted and its tests are undefined"
+            )
+        )
     if np.any(counts[1:] == 0):
         lo = np.concatenate([[0.0], s[:-1]])
         which = ", ".join(f"{lo[j]:g} < p <= {s[j]:g}" for j in range(1, N) if counts[j] == 0)
@@ -230,8 +268,9 @@ def selection_model(
 
     # start: the unadjusted ML model (as metafor)
     method = "CE" if ce else "ML"
-    ml = pool_many(yi[None, :], vi[None, :], method=method, tau2=None if ce or tau2_fixed is None else tau2_fixed,
-                   confint=False)
+    ml = pool_many(
+        yi[None, :], vi[None, :], method=method, tau2=None if ce or tau2_fixed is None else tau2_fixed, confint=False
+    )
     mu0, tau0 = float(ml.estimate[0]), float(ml.tau2[0])
     w = 1.0 / (vi + tau0)
     ll_null = float(-0.5 * k * np.log(2 * np.pi) - 0.5 * np.sum(np.log(vi + tau0)) - 0.5 * np.sum(w * (yi - mu0) ** 2))
@@ -250,7 +289,7 @@ def selection_model(
     tau2 = float(tau2_fixed) if tau2_fixed is not None else float(par[1])
     if tau2 < 10 * np.finfo(float).eps:
         tau2 = 0.0
-    deltas = par[-(N - 1):] if N > 1 else np.zeros(0)
+    deltas = par[-(N - 1) :] if N > 1 else np.zeros(0)
     delta = np.concatenate([[1.0], deltas])
 
     # Hessian on the untransformed parameters (numDeriv::hessian, r = 6), inverted for the SEs
@@ -269,7 +308,7 @@ def selection_model(
     se = float(se_all[0])
     z = mu / se
     tau2_se = nan if tau2_fixed is not None else float(se_all[1])
-    delta_se = np.concatenate([[nan], se_all[-(N - 1):]]) if N > 1 else np.array([nan])
+    delta_se = np.concatenate([[nan], se_all[-(N - 1) :]]) if N > 1 else np.array([nan])
     d_lo = np.maximum(delta - crit * delta_se, 0.0)
     d_hi = delta + crit * delta_se
 
@@ -277,6 +316,7 @@ def selection_model(
     lrt_p = float(stats.chi2.sf(lrt, N - 1)) if N > 1 else nan
     lrt_tau2 = lrt_tau2_p = nan
     if tau2_fixed is None:
+
         def nll0(p: Array) -> float:
             val = _loglik(np.concatenate([[p[0]], [0.0], p[1:]]), yi, vi, cuts, group, alt, None)
             return -val if np.isfinite(val) else 1e300
@@ -295,11 +335,33 @@ def selection_model(
     if not converged:
         notes.append("The optimiser did not report convergence.")
     return SelectionModelResult(
-        k=k, estimate=mu, se=se, statistic=z, pvalue=float(2 * stats.norm.sf(abs(z))), ci_low=mu - crit * se,
-        ci_high=mu + crit * se, tau2=tau2, tau2_se=tau2_se, delta=delta, delta_se=delta_se, delta_ci_low=d_lo,
-        delta_ci_high=d_hi, steps=s, counts=counts, lrt=lrt, lrt_df=N - 1, lrt_pvalue=lrt_p, lrt_tau2=lrt_tau2,
-        lrt_tau2_pvalue=lrt_tau2_p, loglik=ll, loglik_null=ll_null, alternative=alt, level=fit.level,
-        converged=converged, meaningful=converged and not at_bound and k >= 20, notes=tuple(notes),
+        k=k,
+        estimate=mu,
+        se=se,
+        statistic=z,
+        pvalue=float(2 * stats.norm.sf(abs(z))),
+        ci_low=mu - crit * se,
+        ci_high=mu + crit * se,
+        tau2=tau2,
+        tau2_se=tau2_se,
+        delta=delta,
+        delta_se=delta_se,
+        delta_ci_low=d_lo,
+        delta_ci_high=d_hi,
+        steps=s,
+        counts=counts,
+        lrt=lrt,
+        lrt_df=N - 1,
+        lrt_pvalue=lrt_p,
+        lrt_tau2=lrt_tau2,
+        lrt_tau2_pvalue=lrt_tau2_p,
+        loglik=ll,
+        loglik_null=ll_null,
+        alternative=alt,
+        level=fit.level,
+        converged=converged,
+        meaningful=converged and not at_bound and k >= 20,
+        notes=tuple(notes),
     )
 
 
@@ -312,8 +374,12 @@ def _maximise(nll: Callable[[Array], float], x0: Array, bounds: list[tuple[float
     # polish with Nelder-Mead inside the box (derivative-free, tight)
     lo = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
     hi = np.array([np.inf if b[1] is None else b[1] for b in bounds])
-    nm = optimize.minimize(lambda p: nll(np.clip(p, lo, hi)), best.x, method="Nelder-Mead",
-                           options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 20000, "maxfev": 40000})
+    nm = optimize.minimize(
+        lambda p: nll(np.clip(p, lo, hi)),
+        best.x,
+        method="Nelder-Mead",
+        options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 20000, "maxfev": 40000},
+    )
     if nm.fun < best.fun:
         nm.x = np.clip(nm.x, lo, hi)
         nm.success = True
@@ -321,8 +387,9 @@ def _maximise(nll: Callable[[Array], float], x0: Array, bounds: list[tuple[float
     return best
 
 
-def _hessian(f: Callable[[Array], float], x: Array, r: int = 6, d: float = 0.1, eps: float = 1e-4,
-             v: float = 2.0) -> Array:
+def _hessian(
+    f: Callable[[Array], float], x: Array, r: int = 6, d: float = 0.1, eps: float = 1e-4, v: float = 2.0
+) -> Array:
     """Numerical Hessian by Richardson extrapolation (a port of ``numDeriv::genD``)."""
     n = x.size
     zero_tol = np.sqrt(np.finfo(float).eps / 7e-7)

@@ -65,7 +65,15 @@ def trial_power(delta: float, sd: float, n_per_arm: float, alpha: float = 0.05, 
     n = _positive(n_per_arm, "n_per_arm")
     if n < 2:
         raise AlsmetaInputError("n_per_arm: a t-test needs at least 2 participants per arm")
-    return float(TTestIndPower().power(effect_size=abs(effect), nobs1=n, alpha=_probability(alpha, "alpha"), ratio=_positive(ratio, "ratio"), alternative="two-sided"))
+    return float(
+        TTestIndPower().power(
+            effect_size=abs(effect),
+            nobs1=n,
+            alpha=_probability(alpha, "alpha"),
+            ratio=_positive(ratio, "ratio"),
+            alternative="two-sided",
+        )
+    )
 
 
 def trial_sample_size(delta: float, sd: float, power: float = 0.8, alpha: float = 0.05, ratio: float = 1.0) -> int:
@@ -79,8 +87,11 @@ def trial_sample_size(delta: float, sd: float, power: float = 0.8, alpha: float 
     if effect == 0:
         raise AlsmetaInputError("delta: a zero difference cannot be detected with any sample size")
     n = TTestIndPower().solve_power(
-        effect_size=effect, alpha=_probability(alpha, "alpha"), power=_probability(power, "power"),
-        ratio=_positive(ratio, "ratio"), alternative="two-sided",
+        effect_size=effect,
+        alpha=_probability(alpha, "alpha"),
+        power=_probability(power, "power"),
+        ratio=_positive(ratio, "ratio"),
+        alternative="two-sided",
     )
     return int(math.ceil(float(np.asarray(n).item()) - 1e-9))
 
@@ -103,7 +114,9 @@ class InformationSize:
     power: float
 
 
-def optimal_information_size(delta: float, sd: float, alpha: float = 0.05, power: float = 0.8, diversity: float = 0.0) -> InformationSize:
+def optimal_information_size(
+    delta: float, sd: float, alpha: float = 0.05, power: float = 0.8, diversity: float = 0.0
+) -> InformationSize:
     """Optimal information size (OIS) for a continuous outcome, 1:1 allocation.
 
     ``OIS = 4 (z_{1-alpha/2} + z_{power})^2 sd^2 / delta^2``, divided by
@@ -181,8 +194,10 @@ class SampleSizeScenario:
 
     def assumptions(self) -> str:
         """The assumptions in words, e.g. ``"SD 4.0, two-sided alpha 0.05, power 80%, difference 1.22, attrition 20%"``."""
-        return (f"SD {self.sd:.1f}, two-sided alpha {self.alpha:g}, power {100 * self.power:g}%, "
-                f"difference to detect {self.delta:.2f}, attrition {100 * self.attrition:g}%")
+        return (
+            f"SD {self.sd:.1f}, two-sided alpha {self.alpha:g}, power {100 * self.power:g}%, "
+            f"difference to detect {self.delta:.2f}, attrition {100 * self.attrition:g}%"
+        )
 
 
 def sample_size_scenarios(
@@ -217,5 +232,9 @@ def sample_size_scenarios(
     for sd in sds:
         n = trial_sample_size(delta, sd, power=power, alpha=alpha)
         for a in attritions:
-            out.append(SampleSizeScenario(abs(float(delta)), float(sd), float(alpha), float(power), float(a), n, attrition_adjusted(n, a)))
+            out.append(
+                SampleSizeScenario(
+                    abs(float(delta)), float(sd), float(alpha), float(power), float(a), n, attrition_adjusted(n, a)
+                )
+            )
     return tuple(out)

@@ -31,10 +31,10 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import optimize, stats
 
+from alsmeta.diagnostics.sensitivity import cumulative
 from alsmeta.models._fitted import require_fit
 from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.planning.power import InformationSize, optimal_information_size
-from alsmeta.diagnostics.sensitivity import cumulative
 from alsmeta.validation import AlsmetaInputError, finite_number, numeric_column
 
 Array = npt.NDArray[np.float64]
@@ -123,7 +123,8 @@ def _grid(lower: float, upper: float, r: int) -> tuple[Array, Array]:
     """
     i = np.arange(1, 6 * r, dtype=float)
     x = np.where(
-        i < r, -3.0 - 4.0 * np.log(r / i),
+        i < r,
+        -3.0 - 4.0 * np.log(r / i),
         np.where(i <= 5 * r, -3.0 + 3.0 * (i - r) / (2.0 * r), 3.0 + 4.0 * np.log(r / np.maximum(6 * r - i, 1e-300))),
     )
     inside = x[(x > lower) & (x < upper)]
@@ -151,7 +152,9 @@ def _boundary(target: float, exit_prob: Any) -> float:
     """Solve exit_prob(c) = target for c on (0, cap]; inf when no alpha is left to spend."""
     if target <= 0.0 or exit_prob(_BOUNDARY_CAP) >= target:
         return math.inf
-    return float(optimize.brentq(lambda c: exit_prob(c) - target, 0.0, _BOUNDARY_CAP, xtol=1e-13, rtol=1e-14, maxiter=500))
+    return float(
+        optimize.brentq(lambda c: exit_prob(c) - target, 0.0, _BOUNDARY_CAP, xtol=1e-13, rtol=1e-14, maxiter=500)
+    )
 
 
 def _recursion(t: Array, increments: Array, r: int) -> tuple[Array, list[tuple[Array, Array]]]:
@@ -212,8 +215,10 @@ def _boundary_path(t: Array, alpha: float, spending: str, r: int, grid: Array) -
             out[i] = stats.norm.isf(spent[i] / 2.0) if spent[i] > 0 else math.inf
             continue
         z, h = states[j]
-        out[i] = _boundary(spent[i] - spent_at_looks[j],
-                           lambda cj, z=z, h=h, t_prev=t[j], t_now=tau: _exit_probability(cj, z, h, t_prev, t_now))
+        out[i] = _boundary(
+            spent[i] - spent_at_looks[j],
+            lambda cj, z=z, h=h, t_prev=t[j], t_now=tau: _exit_probability(cj, z, h, t_prev, t_now),
+        )
     return out
 
 
@@ -250,19 +255,28 @@ class SequentialBoundaries:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per look: ``look``, ``fraction``, ``z``, ``alpha_spent``, ``nominal_p``."""
-        return pd.DataFrame({
-            "look": np.arange(1, self.k + 1), "fraction": self.fraction, "z": self.z,
-            "alpha_spent": self.alpha_spent, "nominal_p": self.nominal_p,
-        })
+        return pd.DataFrame(
+            {
+                "look": np.arange(1, self.k + 1),
+                "fraction": self.fraction,
+                "z": self.z,
+                "alpha_spent": self.alpha_spent,
+                "nominal_p": self.nominal_p,
+            }
+        )
 
     def summary(self, digits: int = 4) -> str:
         """Plain-text table as printed by ldbounds/gsDesign."""
-        head = (f"Two-sided {_SPENDING_NAMES[self.spending]} alpha-spending boundaries "
-                f"(Lan & DeMets 1983), alpha = {self.alpha:g}, {self.k} look{'s' if self.k != 1 else ''}")
+        head = (
+            f"Two-sided {_SPENDING_NAMES[self.spending]} alpha-spending boundaries "
+            f"(Lan & DeMets 1983), alpha = {self.alpha:g}, {self.k} look{'s' if self.k != 1 else ''}"
+        )
         lines = [head, f"{'look':>4}  {'fraction':>9}  {'boundary z':>10}  {'alpha spent':>11}  {'nominal p':>10}"]
         for row in self.to_frame().itertuples(index=False):
-            lines.append(f"{row.look:>4}  {row.fraction:>9.{digits}f}  {row.z:>10.{digits}f}  "
-                         f"{row.alpha_spent:>11.{digits + 2}g}  {row.nominal_p:>10.{digits + 2}g}")
+            lines.append(
+                f"{row.look:>4}  {row.fraction:>9.{digits}f}  {row.z:>10.{digits}f}  "
+                f"{row.alpha_spent:>11.{digits + 2}g}  {row.nominal_p:>10.{digits + 2}g}"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -270,7 +284,10 @@ class SequentialBoundaries:
 
 
 def group_sequential_boundaries(
-    fraction: Any, alpha: float = 0.05, spending: str = "obrien_fleming", grid_r: int = 32,
+    fraction: Any,
+    alpha: float = 0.05,
+    spending: str = "obrien_fleming",
+    grid_r: int = 32,
 ) -> SequentialBoundaries:
     """Two-sided symmetric monitoring boundaries at arbitrary information fractions.
 
@@ -415,30 +432,52 @@ class TrialSequentialResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per look."""
-        return pd.DataFrame({
-            "label": list(self.labels), "order": list(self.order), "participants": self.participants,
-            "cumulative_participants": self.cumulative_participants, "fraction": self.fraction,
-            "k": self.k, "estimate": self.estimate, "se": self.se, "z": self.z, "boundary": self.boundary,
-            "crossed": np.abs(self.z) >= self.boundary,
-        })
+        return pd.DataFrame(
+            {
+                "label": list(self.labels),
+                "order": list(self.order),
+                "participants": self.participants,
+                "cumulative_participants": self.cumulative_participants,
+                "fraction": self.fraction,
+                "k": self.k,
+                "estimate": self.estimate,
+                "se": self.se,
+                "z": self.z,
+                "boundary": self.boundary,
+                "crossed": np.abs(self.z) >= self.boundary,
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Headline numbers (for ``numbers.json``), with the assumptions beside them."""
         size = self.information_size
         return {
-            "ris": self.ris, "ris_unadjusted": float(size.total), "diversity_d2": self.diversity,
-            "heterogeneity_adjusted": self.heterogeneity_adjusted, "delta": float(size.delta),
-            "sd": float(size.sd), "alpha": self.alpha, "power": float(size.power), "spending": self.spending,
-            "method": self.method, "cumulative_participants": float(self.cumulative_participants[-1]),
-            "final_fraction": float(self.fraction[-1]), "final_z": float(self.z[-1]),
-            "final_boundary": float(self.boundary[-1]), "crossed": self.crossed,
-            "first_crossing": self.first_crossing, "ris_reached": self.ris_reached,
+            "ris": self.ris,
+            "ris_unadjusted": float(size.total),
+            "diversity_d2": self.diversity,
+            "heterogeneity_adjusted": self.heterogeneity_adjusted,
+            "delta": float(size.delta),
+            "sd": float(size.sd),
+            "alpha": self.alpha,
+            "power": float(size.power),
+            "spending": self.spending,
+            "method": self.method,
+            "cumulative_participants": float(self.cumulative_participants[-1]),
+            "final_fraction": float(self.fraction[-1]),
+            "final_z": float(self.z[-1]),
+            "final_boundary": float(self.boundary[-1]),
+            "crossed": self.crossed,
+            "first_crossing": self.first_crossing,
+            "ris_reached": self.ris_reached,
         }
 
     def summary(self, digits: int = 3) -> str:
         size = self.information_size
-        adj = (f", adjusted for diversity D^2 = {self.diversity:.{digits}f}" if self.heterogeneity_adjusted
-               else " (not adjusted for heterogeneity)")
+        adj = (
+            f", adjusted for diversity D^2 = {self.diversity:.{digits}f}"
+            if self.heterogeneity_adjusted
+            else " (not adjusted for heterogeneity)"
+        )
         lines = [
             f"Trial sequential analysis ({self.method}, Wald z), two-sided alpha = {self.alpha:g}, "
             f"{_SPENDING_NAMES[self.spending]} alpha spending (Lan & DeMets 1983)",
@@ -447,12 +486,15 @@ class TrialSequentialResult:
             f"{'study':<24} {'order':>6} {'N cum':>7} {'fraction':>8} {'z':>8} {'boundary':>9}",
         ]
         for row in self.to_frame().itertuples(index=False):
-            lines.append(f"{str(row.label)[:24]:<24} {str(row.order):>6} {row.cumulative_participants:>7.0f} "
-                         f"{row.fraction:>8.{digits}f} {row.z:>8.{digits}f} {row.boundary:>9.{digits}f}")
-        verdict = (f"boundary crossed at {self.first_crossing}" if self.crossed
-                   else "no boundary crossed")
-        lines.append(f"{verdict}; RIS {'reached' if self.ris_reached else 'not reached'} "
-                     f"({self.cumulative_participants[-1]:.0f} of {self.ris:.0f} participants).")
+            lines.append(
+                f"{str(row.label)[:24]:<24} {str(row.order):>6} {row.cumulative_participants:>7.0f} "
+                f"{row.fraction:>8.{digits}f} {row.z:>8.{digits}f} {row.boundary:>9.{digits}f}"
+            )
+        verdict = f"boundary crossed at {self.first_crossing}" if self.crossed else "no boundary crossed"
+        lines.append(
+            f"{verdict}; RIS {'reached' if self.ris_reached else 'not reached'} "
+            f"({self.cumulative_participants[-1]:.0f} of {self.ris:.0f} participants)."
+        )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -544,9 +586,22 @@ def trial_sequential_analysis(
     estimate = cum["estimate"].to_numpy(float)
     se = cum["se"].to_numpy(float)
     return TrialSequentialResult(
-        labels=tuple(str(x) for x in cum["label"]), order=tuple(cum["order"].tolist()), participants=n_sorted,
-        cumulative_participants=n_cum, fraction=frac, estimate=estimate, se=se, z=estimate / se,
-        k=cum["k"].to_numpy(np.int64), boundary=boundary.astype(float), boundaries=bounds,
-        path_fraction=path_fraction, path_z=path_z, information_size=size,
-        heterogeneity_adjusted=bool(heterogeneity_adjusted), method=fit.method, alpha=a, spending=kind,
+        labels=tuple(str(x) for x in cum["label"]),
+        order=tuple(cum["order"].tolist()),
+        participants=n_sorted,
+        cumulative_participants=n_cum,
+        fraction=frac,
+        estimate=estimate,
+        se=se,
+        z=estimate / se,
+        k=cum["k"].to_numpy(np.int64),
+        boundary=boundary.astype(float),
+        boundaries=bounds,
+        path_fraction=path_fraction,
+        path_z=path_z,
+        information_size=size,
+        heterogeneity_adjusted=bool(heterogeneity_adjusted),
+        method=fit.method,
+        alpha=a,
+        spending=kind,
     )

@@ -29,8 +29,8 @@ from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.ft2font import FT2Font
 from matplotlib.text import Annotation, Text
 
-from alsmeta.validation import AlsmetaWarning
 from alsmeta.plots.style import style_context, text_width
+from alsmeta.validation import AlsmetaWarning
 
 
 def _figure_texts(fig: Figure) -> list[Text]:
@@ -39,7 +39,9 @@ def _figure_texts(fig: Figure) -> list[Text]:
     legends = list(fig.legends)
     for ax in fig.axes:
         out += list(ax.texts)
-        out += [t for t in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)) if t is not None]
+        out += [
+            t for t in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)) if t is not None
+        ]
         out += [ax.xaxis.label, ax.yaxis.label]
         if ax.get_legend() is not None:
             legends.append(ax.get_legend())
@@ -107,9 +109,11 @@ def literal_text(fig: Figure, before: dict[int, str] | None = None) -> Figure:
                 family = text.get_fontproperties().get_name()
                 warnings.warn(
                     f"text {content!r}: character(s) {chars} not in the font {family}; they print as empty boxes",
-                    AlsmetaWarning, stacklevel=3,
+                    AlsmetaWarning,
+                    stacklevel=3,
                 )
     return fig
+
 
 # (dx, dy) in points, horizontal and vertical alignment
 _CANDIDATES = (
@@ -183,8 +187,16 @@ def place_labels(
         dx, dy, ha, va = best
         placed.append(_box(pts[i, 0] + dx * scale, pts[i, 1] + dy * scale, w, h, ha, va))
         out.append(
-            ax.annotate(str(texts[i]), (x[i], y[i]), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                        fontsize=fontsize, gid=gid)
+            ax.annotate(
+                str(texts[i]),
+                (x[i], y[i]),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=fontsize,
+                gid=gid,
+            )
         )
     return out
 

@@ -25,7 +25,18 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import blended_transform_factory
 
 from alsmeta.plots.forest_layout import MIN_FONT, wrap_text
-from alsmeta.plots.style import BLUE, GREY, INK, LIGHT_GREY, ORANGE, PURPLE, SKY_BLUE, SMALL_SIZE, style_context, text_width
+from alsmeta.plots.style import (
+    BLUE,
+    GREY,
+    INK,
+    LIGHT_GREY,
+    ORANGE,
+    PURPLE,
+    SKY_BLUE,
+    SMALL_SIZE,
+    style_context,
+    text_width,
+)
 from alsmeta.validation import AlsmetaInputError
 
 MM = 1.0 / 25.4
@@ -35,15 +46,35 @@ MIN_CELL = 0.16
 """Narrowest column (inches) that still holds a symbol at 7 pt; wider tables must be split."""
 
 STATUSES: dict[str, dict[str, Any]] = {
-    "verified": {"label": "Verified (primary source)", "colour": BLUE, "symbol": r"$\checkmark$", "ink": "white",
-                 "hatch": ""},
-    "secondary": {"label": "Secondary source only", "colour": SKY_BLUE, "symbol": r"$\mathrm{S}$", "ink": INK,
-                  "hatch": ""},
+    "verified": {
+        "label": "Verified (primary source)",
+        "colour": BLUE,
+        "symbol": r"$\checkmark$",
+        "ink": "white",
+        "hatch": "",
+    },
+    "secondary": {
+        "label": "Secondary source only",
+        "colour": SKY_BLUE,
+        "symbol": r"$\mathrm{S}$",
+        "ink": INK,
+        "hatch": "",
+    },
     "derived": {"label": "Derived by us", "colour": ORANGE, "symbol": r"$\mathrm{D}$", "ink": INK, "hatch": ""},
-    "inferred": {"label": "Inferred (not stated)", "colour": PURPLE, "symbol": r"$\mathrm{I}$", "ink": INK,
-                 "hatch": ""},
-    "not_retrievable": {"label": "Not retrievable", "colour": "white", "symbol": r"$\times$", "ink": INK,
-                        "hatch": "////"},
+    "inferred": {
+        "label": "Inferred (not stated)",
+        "colour": PURPLE,
+        "symbol": r"$\mathrm{I}$",
+        "ink": INK,
+        "hatch": "",
+    },
+    "not_retrievable": {
+        "label": "Not retrievable",
+        "colour": "white",
+        "symbol": r"$\times$",
+        "ink": INK,
+        "hatch": "////",
+    },
     "none": {"label": "Nothing retrieved", "colour": "white", "symbol": "_", "ink": GREY, "hatch": ""},
 }
 """Colour, symbol and hatch of each status (a blank cell: no row for that study and column)."""
@@ -52,8 +83,15 @@ ALIASES = {"not_found": "not_retrievable"}
 """``data/`` spells a searched-for-but-missing number ``not_found``."""
 
 
-def _tidy(table: Any, study: str, outcome: str, timepoint: str | None, status: str, group: str | None = None,
-          text: str | None = None) -> pd.DataFrame:
+def _tidy(
+    table: Any,
+    study: str,
+    outcome: str,
+    timepoint: str | None,
+    status: str,
+    group: str | None = None,
+    text: str | None = None,
+) -> pd.DataFrame:
     if not isinstance(table, pd.DataFrame):
         raise AlsmetaInputError(f"table: expected a pandas DataFrame, got {type(table).__name__}")
     wanted = [("study", study), ("outcome", outcome), ("status", status)]
@@ -62,17 +100,21 @@ def _tidy(table: Any, study: str, outcome: str, timepoint: str | None, status: s
     wanted += [(arg, col) for arg, col in (("group", group), ("text", text)) if col is not None]
     for arg, col in wanted:
         if col not in table.columns:
-            raise AlsmetaInputError(f"{arg}: column {col!r} is not in the table (columns: {', '.join(map(str, table.columns))})")
+            raise AlsmetaInputError(
+                f"{arg}: column {col!r} is not in the table (columns: {', '.join(map(str, table.columns))})"
+            )
     if len(table) == 0:
         raise AlsmetaInputError("table: no rows (no study to show)")
-    frame = pd.DataFrame({
-        "study": table[study].astype(str).to_numpy(),
-        "outcome": table[outcome].astype(str).to_numpy(),
-        "timepoint": table[timepoint].astype(str).to_numpy() if timepoint is not None else "",
-        "status": [ALIASES.get(str(s), str(s)) for s in table[status]],
-        "group": table[group].astype(str).to_numpy() if group is not None else "",
-        "text": table[text].fillna("").astype(str).to_numpy() if text is not None else "",
-    })
+    frame = pd.DataFrame(
+        {
+            "study": table[study].astype(str).to_numpy(),
+            "outcome": table[outcome].astype(str).to_numpy(),
+            "timepoint": table[timepoint].astype(str).to_numpy() if timepoint is not None else "",
+            "status": [ALIASES.get(str(s), str(s)) for s in table[status]],
+            "group": table[group].astype(str).to_numpy() if group is not None else "",
+            "text": table[text].fillna("").astype(str).to_numpy() if text is not None else "",
+        }
+    )
     for row in frame.itertuples():
         if row.status not in STATUSES:
             raise AlsmetaInputError(
@@ -90,7 +132,9 @@ def _tidy(table: Any, study: str, outcome: str, timepoint: str | None, status: s
         groups_of = frame.groupby("study", sort=False)["group"].unique()
         for name, values in groups_of.items():
             if len(values) > 1:
-                raise AlsmetaInputError(f"study {name!r}, column {group!r}: in more than one group ({', '.join(values)})")
+                raise AlsmetaInputError(
+                    f"study {name!r}, column {group!r}: in more than one group ({', '.join(values)})"
+                )
     return frame
 
 
@@ -270,16 +314,41 @@ def availability_map(
             x, y = col_index[(r.outcome, r.timepoint)], row_index[r.study]
             style = STATUSES[r.status]
             key = f"{r.study}|{r.outcome}|{r.timepoint}"
-            ax.add_patch(Rectangle((x + 0.06, y + 0.08), 0.88, 0.84, facecolor=style["colour"],
-                                   edgecolor=_edge(r.status), linewidth=0.5, hatch=style["hatch"],
-                                   gid=f"availability:cell:{key}:{r.status}"))
+            ax.add_patch(
+                Rectangle(
+                    (x + 0.06, y + 0.08),
+                    0.88,
+                    0.84,
+                    facecolor=style["colour"],
+                    edgecolor=_edge(r.status),
+                    linewidth=0.5,
+                    hatch=style["hatch"],
+                    gid=f"availability:cell:{key}:{r.status}",
+                )
+            )
             symbol_x = x + 0.5 if text is None else x + 0.06 + 0.1 / cell
-            ax.plot([symbol_x], [y + 0.5], ls="none", marker=style["symbol"], ms=6.5, color=style["ink"],
-                    gid=f"availability:symbol:{key}:{r.status}")
+            ax.plot(
+                [symbol_x],
+                [y + 0.5],
+                ls="none",
+                marker=style["symbol"],
+                ms=6.5,
+                color=style["ink"],
+                gid=f"availability:symbol:{key}:{r.status}",
+            )
             if r.text:
                 bbox = {"facecolor": "white", "edgecolor": "none", "pad": 0.6} if style["hatch"] else None
-                ax.text(x + 0.06 + 0.2 / cell, y + 0.52, r.text, ha="left", va="center", fontsize=MIN_FONT,
-                        color=style["ink"], bbox=bbox, gid=f"availability:text:{key}:{r.status}")
+                ax.text(
+                    x + 0.06 + 0.2 / cell,
+                    y + 0.52,
+                    r.text,
+                    ha="left",
+                    va="center",
+                    fontsize=MIN_FONT,
+                    color=style["ink"],
+                    bbox=bbox,
+                    gid=f"availability:text:{key}:{r.status}",
+                )
         ax.set_xlim(0, len(columns))
         ax.set_ylim(len(rows), 0)
         ax.set_yticks([row_index[s] + 0.5 for s in studies], labels=studies, fontsize=SMALL_SIZE)
@@ -289,11 +358,25 @@ def availability_map(
         heading = blended_transform_factory(fig.transFigure, ax.transData)
         for i, (kind, name) in enumerate(rows):
             if kind == "group":
-                ax.text(0.06 / fig_w, i + 0.55, name, transform=heading, ha="left", va="center", fontsize=SMALL_SIZE,
-                        fontweight="bold", gid=f"availability:group:{name}")
+                ax.text(
+                    0.06 / fig_w,
+                    i + 0.55,
+                    name,
+                    transform=heading,
+                    ha="left",
+                    va="center",
+                    fontsize=SMALL_SIZE,
+                    fontweight="bold",
+                    gid=f"availability:group:{name}",
+                )
         if has_time:
-            ax.set_xticks([j + 0.5 for j in range(len(columns))], labels=time_labels, rotation=time_rotation,
-                          fontsize=time_size, linespacing=1.1)
+            ax.set_xticks(
+                [j + 0.5 for j in range(len(columns))],
+                labels=time_labels,
+                rotation=time_rotation,
+                fontsize=time_size,
+                linespacing=1.1,
+            )
             ax.xaxis.tick_top()
         else:
             ax.set_xticks([])
@@ -301,15 +384,40 @@ def availability_map(
         per_inch = 1.0 / row_h  # data units per inch on the y axis
         y_base = -(time_h + 0.05) * per_inch
         for (name, i, j), (header, rotation, _) in zip(groups, headers):
-            ax.annotate(header, ((i + j) / 2, y_base), xycoords="data", ha="center", va="bottom", rotation=rotation,
-                        fontsize=SMALL_SIZE, annotation_clip=False, linespacing=1.1, gid=f"availability:outcome:{name}")
-            ax.plot([i + 0.08, j - 0.08], [y_base + 0.02 * per_inch] * 2, color=INK, lw=0.6, clip_on=False,
-                    gid=f"availability:outcome-rule:{name}")
+            ax.annotate(
+                header,
+                ((i + j) / 2, y_base),
+                xycoords="data",
+                ha="center",
+                va="bottom",
+                rotation=rotation,
+                fontsize=SMALL_SIZE,
+                annotation_clip=False,
+                linespacing=1.1,
+                gid=f"availability:outcome:{name}",
+            )
+            ax.plot(
+                [i + 0.08, j - 0.08],
+                [y_base + 0.02 * per_inch] * 2,
+                color=INK,
+                lw=0.6,
+                clip_on=False,
+                gid=f"availability:outcome-rule:{name}",
+            )
             if j < len(columns):
                 ax.axvline(j, color=GREY, lw=0.5, ls=":", zorder=0)
         if title_lines:
-            fig.text(0.06 / fig_w, 1 - 0.06 / fig_h, "\n".join(title_lines), ha="left", va="top", fontsize=SMALL_SIZE + 0.5,
-                     fontweight="bold", linespacing=1.2, gid="availability:title")
+            fig.text(
+                0.06 / fig_w,
+                1 - 0.06 / fig_h,
+                "\n".join(title_lines),
+                ha="left",
+                va="top",
+                fontsize=SMALL_SIZE + 0.5,
+                fontweight="bold",
+                linespacing=1.2,
+                gid="availability:title",
+            )
         handles: list[Any] = []
         labels: list[str] = []
         for s in used:
@@ -321,12 +429,31 @@ def availability_map(
         if blank:
             handles.append((Patch(facecolor="white", edgecolor=LIGHT_GREY, linewidth=0.5),))
             labels.append(blank_label)
-        legend = fig.legend(handles, labels, handler_map={tuple: HandlerTuple(ndivide=1)}, loc="lower left",
-                            bbox_to_anchor=(0.01, (caption_h + 0.05) / fig_h), ncols=legend_cols,
-                            fontsize=SMALL_SIZE - 0.5, handlelength=1.6, handleheight=1.3, columnspacing=1.2,
-                            borderaxespad=0.0, frameon=False)
+        legend = fig.legend(
+            handles,
+            labels,
+            handler_map={tuple: HandlerTuple(ndivide=1)},
+            loc="lower left",
+            bbox_to_anchor=(0.01, (caption_h + 0.05) / fig_h),
+            ncols=legend_cols,
+            fontsize=SMALL_SIZE - 0.5,
+            handlelength=1.6,
+            handleheight=1.3,
+            columnspacing=1.2,
+            borderaxespad=0.0,
+            frameon=False,
+        )
         legend.set_gid("availability:legend")
         if caption_lines:
-            fig.text(0.06 / fig_w, 0.05 / fig_h, "\n".join(caption_lines), ha="left", va="bottom", fontsize=caption_size,
-                     color=INK, linespacing=1.25, gid="availability:caption")
+            fig.text(
+                0.06 / fig_w,
+                0.05 / fig_h,
+                "\n".join(caption_lines),
+                ha="left",
+                va="bottom",
+                fontsize=caption_size,
+                color=INK,
+                linespacing=1.25,
+                gid="availability:caption",
+            )
     return fig

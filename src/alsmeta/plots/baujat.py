@@ -19,9 +19,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from alsmeta.engine.batch import pool_many
+from alsmeta.models.pooling import PooledResult
 from alsmeta.plots._labels import literal_text, place_labels, text_snapshot, wrap_key
 from alsmeta.plots.style import FOOTNOTE_SIZE, INK, SMALL_SIZE, column_width, figure_and_axes, style_context, text_width
-from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
 KEY_ABOVE = 1 / 3
@@ -59,8 +59,14 @@ def baujat_coordinates(fit: PooledResult) -> pd.DataFrame:
     tau2 = fit.tau2 if fit.is_random_effects else 0.0
     x = (fit.yi - fit.estimate) ** 2 / (fit.vi + tau2)
     loo = pool_many(
-        np.tile(fit.yi, (k, 1)), np.tile(fit.vi, (k, 1)), ~np.eye(k, dtype=bool), method=fit.method,
-        test=fit.test, level=fit.level, tau2=fit.tau2 if fit.tau2_fixed else None, confint=False,
+        np.tile(fit.yi, (k, 1)),
+        np.tile(fit.vi, (k, 1)),
+        ~np.eye(k, dtype=bool),
+        method=fit.method,
+        test=fit.test,
+        level=fit.level,
+        tau2=fit.tau2 if fit.tau2_fixed else None,
+        confint=False,
     )
     y = (loo.estimate - fit.estimate) ** 2 / loo.se**2
     return pd.DataFrame({"label": list(fit.labels), "x": x, "y": y})
@@ -99,8 +105,13 @@ def baujat_plot(
     fig_w = column_width(width)
     names = [str(v) for v in frame["label"]]
     numbered = annotate and ax is None and max(text_width(n, FOOTNOTE_SIZE) for n in names) > KEY_ABOVE * fig_w
-    key = wrap_key("Studies: " + "   ".join(f"{i} {n}" for i, n in enumerate(names, start=1)), 0.96 * fig_w,
-                   FOOTNOTE_SIZE) if numbered else ""
+    key = (
+        wrap_key(
+            "Studies: " + "   ".join(f"{i} {n}" for i, n in enumerate(names, start=1)), 0.96 * fig_w, FOOTNOTE_SIZE
+        )
+        if numbered
+        else ""
+    )
     key_lines = key.count("\n") + 2 if key else 0  # one line spare for the points too crowded to number
     key_h = key_lines * FOOTNOTE_SIZE * KEY_LINE / 72.0 + 0.08 if key else 0.0
     height = fig_w * 0.85 + key_h
@@ -119,12 +130,16 @@ def baujat_plot(
         if annotate:
             _extend_for_labels(ax, frame)
             shown = [str(i) for i in range(1, len(names) + 1)] if numbered else names
-            drawn = place_labels(ax, frame["x"], frame["y"], shown, FOOTNOTE_SIZE, gid="baujat-label",
-                                 skip_crowded=numbered)
+            drawn = place_labels(
+                ax, frame["x"], frame["y"], shown, FOOTNOTE_SIZE, gid="baujat-label", skip_crowded=numbered
+            )
             left_out = [t for t in shown if t not in {a.get_text() for a in drawn}]
             if left_out:  # the key says which points were too crowded to number
-                key = wrap_key(key.replace("\n", "   ") + "   Not numbered on the plot (too crowded): "
-                               + ", ".join(left_out), 0.96 * fig_w, FOOTNOTE_SIZE)
+                key = wrap_key(
+                    key.replace("\n", "   ") + "   Not numbered on the plot (too crowded): " + ", ".join(left_out),
+                    0.96 * fig_w,
+                    FOOTNOTE_SIZE,
+                )
                 extra = key.count("\n") + 1 - key_lines
                 if extra > 0:  # grow the figure at the bottom by the extra lines; the axes keep their size
                     grow = extra * FOOTNOTE_SIZE * KEY_LINE / 72.0

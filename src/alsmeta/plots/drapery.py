@@ -20,11 +20,20 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy import stats
 
-from alsmeta.plots import _axis
-from alsmeta.plots.forest import model_name
-from alsmeta.plots._labels import literal_text, text_snapshot
-from alsmeta.plots.style import FOOTNOTE_SIZE, GREY, INK, SMALL_SIZE, colour, column_width, figure_and_axes, style_context
 from alsmeta.models.pooling import PooledResult, pool
+from alsmeta.plots import _axis
+from alsmeta.plots._labels import literal_text, text_snapshot
+from alsmeta.plots.forest import model_name
+from alsmeta.plots.style import (
+    FOOTNOTE_SIZE,
+    GREY,
+    INK,
+    SMALL_SIZE,
+    colour,
+    column_width,
+    figure_and_axes,
+    style_context,
+)
 from alsmeta.validation import AlsmetaInputError
 
 GRID_POINTS = 801
@@ -105,22 +114,60 @@ def drapery_plot(
         theta = np.unique(np.concatenate([np.linspace(lo, hi, GRID_POINTS), peaks]))
         if show_pi:
             pred_se = math.sqrt(fit.se**2 + fit.tau2)
-            ax.fill_between(theta, 0, p_value_function(theta, fit.estimate, pred_se, fit.df), color=colour("prediction"),
-                            alpha=0.18, lw=0, zorder=1, gid="drapery:prediction",
-                            label=f"Prediction region (crosses \u03b1 at the {100 * fit.level:g}% PI)")
+            ax.fill_between(
+                theta,
+                0,
+                p_value_function(theta, fit.estimate, pred_se, fit.df),
+                color=colour("prediction"),
+                alpha=0.18,
+                lw=0,
+                zorder=1,
+                gid="drapery:prediction",
+                label=f"Prediction region (crosses \u03b1 at the {100 * fit.level:g}% PI)",
+            )
         for i in range(fit.k):
-            ax.plot(theta, p_value_function(theta, fit.yi[i], sei[i]), color=GREY, lw=0.7, zorder=2,
-                    gid=f"drapery:study:{fit.labels[i]}", label="Studies" if i == 0 else None)
+            ax.plot(
+                theta,
+                p_value_function(theta, fit.yi[i], sei[i]),
+                color=GREY,
+                lw=0.7,
+                zorder=2,
+                gid=f"drapery:study:{fit.labels[i]}",
+                label="Studies" if i == 0 else None,
+            )
         if ce is not None:
-            ax.plot(theta, p_value_function(theta, ce.estimate, ce.se), color=colour("common"), lw=1.8, ls=(0, (5, 2)),
-                    zorder=3, gid="drapery:common", label="Common-effect model")
+            ax.plot(
+                theta,
+                p_value_function(theta, ce.estimate, ce.se),
+                color=colour("common"),
+                lw=1.8,
+                ls=(0, (5, 2)),
+                zorder=3,
+                gid="drapery:common",
+                label="Common-effect model",
+            )
         if fit.k >= 2:
             role = "random" if fit.is_random_effects else "common"
-            ax.plot(theta, p_value_function(theta, fit.estimate, fit.se, fit.df), color=colour(role), lw=2.0, zorder=4,
-                    gid=f"drapery:{role}", label=model_name(fit))
+            ax.plot(
+                theta,
+                p_value_function(theta, fit.estimate, fit.se, fit.df),
+                color=colour(role),
+                lw=2.0,
+                zorder=4,
+                gid=f"drapery:{role}",
+                label=model_name(fit),
+            )
         ax.axhline(alpha, color=INK, lw=0.7, ls=(0, (1.5, 1.5)), zorder=3, gid="drapery:alpha")
-        ax.annotate(f"\u03b1 = {alpha:g}", (1.0, alpha), xycoords=("axes fraction", "data"), xytext=(-2, 2),
-                    textcoords="offset points", ha="right", va="bottom", fontsize=FOOTNOTE_SIZE)
+        ax.annotate(
+            f"\u03b1 = {alpha:g}",
+            (1.0, alpha),
+            xycoords=("axes fraction", "data"),
+            xytext=(-2, 2),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=FOOTNOTE_SIZE,
+        )
         if lo <= ref <= hi:
             ax.axvline(ref, color=GREY, lw=0.8, zorder=0, gid="reference-line")
         ax.set_ylim(0, 1.02)
@@ -132,6 +179,12 @@ def drapery_plot(
         label = effect_label or ("Ratio" if log_scale else "Effect")
         ax.set_xlabel(label + (" (log scale)" if log_scale else ""))
         ax.tick_params(labelsize=SMALL_SIZE)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=1 if width == "single" else 2,
-                  fontsize=SMALL_SIZE - 0.5, handlelength=1.8, columnspacing=1.2)
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.16),
+            ncols=1 if width == "single" else 2,
+            fontsize=SMALL_SIZE - 0.5,
+            handlelength=1.8,
+            columnspacing=1.2,
+        )
     return literal_text(fig, before)

@@ -24,11 +24,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
+from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.plots import _axis, _format
 from alsmeta.plots.forest_layout import MIN_FONT, ForestLayout, ForestRow, draw_forest
 from alsmeta.plots.style import FONT_SIZE, SMALL_SIZE
 from alsmeta.plots.subgroups import SubgroupAnalysis, subgroup_analysis
-from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.validation import AlsmetaInputError
 
 EMPTY_MESSAGE = "No study met the inclusion criteria for this analysis (k = 0)."
@@ -36,11 +36,15 @@ SORT_KEYS = ("estimate", "se", "weight", "label")
 TEST_NAMES = {"z": "z", "t": "t", "knha": "t", "adhoc": "t"}
 
 
-def _columns(columns: Mapping[str, Sequence[Any]] | pd.DataFrame | None, k: int) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+def _columns(
+    columns: Mapping[str, Sequence[Any]] | pd.DataFrame | None, k: int
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """Validate the extra columns and return headers and per-study cell texts."""
     if columns is None:
         return (), [() for _ in range(k)]
-    items = list(columns.items()) if not isinstance(columns, pd.DataFrame) else [(c, columns[c]) for c in columns.columns]
+    items = (
+        list(columns.items()) if not isinstance(columns, pd.DataFrame) else [(c, columns[c]) for c in columns.columns]
+    )
     headers, cells = [], []
     for name, values in items:
         if isinstance(values, (str, bytes)) or np.ndim(values) != 1:
@@ -101,10 +105,14 @@ def test_text(fit: PooledResult, which: str = "") -> str:
     name = "t" if math.isfinite(fit.df) else "z"
     df = f" (df = {fit.df:g})" if math.isfinite(fit.df) else ""
     suffix = f" ({which})" if which else ""
-    return f"Test for overall effect{suffix}: {name} = {_format.num(fit.statistic, 2)}{df}, {_format.pvalue(fit.pvalue)}"
+    return (
+        f"Test for overall effect{suffix}: {name} = {_format.num(fit.statistic, 2)}{df}, {_format.pvalue(fit.pvalue)}"
+    )
 
 
-def _summary_row(fit: PooledResult, label: str, role: str, right_weights: tuple[str, ...], digits: int, log_scale: bool) -> ForestRow:
+def _summary_row(
+    fit: PooledResult, label: str, role: str, right_weights: tuple[str, ...], digits: int, log_scale: bool
+) -> ForestRow:
     text = _format.estimate_ci(fit.estimate, fit.ci_low, fit.ci_high, digits, log_scale)
     return ForestRow("summary", label, fit.estimate, fit.ci_low, fit.ci_high, right=(*right_weights, text), role=role)
 
@@ -241,7 +249,9 @@ def forest_plot(
             w_cells = (_format.percent(common_fit.weights[i]),) if common_fit is not None else ()
             w_cells += (_format.percent(fit.weights[i]),)
         text = _format.estimate_ci(fit.yi[i], lo, hi, digits, log_scale)
-        return ForestRow("study", fit.labels[i], fit.yi[i], lo, hi, weight=fit.weights[i], left=cells[i], right=(*w_cells, text))
+        return ForestRow(
+            "study", fit.labels[i], fit.yi[i], lo, hi, weight=fit.weights[i], left=cells[i], right=(*w_cells, text)
+        )
 
     def weight_cells(total_common: float, total_random: float) -> tuple[str, ...]:
         if not weight_headers:
@@ -294,8 +304,15 @@ def forest_plot(
             fmt = _format.ratio if log_scale else _format.num
             pi_text = f"[{fmt(fit.pi_low, digits)}, {fmt(fit.pi_high, digits)}]"
             rows.append(
-                ForestRow("prediction", "Prediction interval", fit.estimate, fit.pi_low, fit.pi_high,
-                          right=(*("" for _ in weight_headers), pi_text), role=role)
+                ForestRow(
+                    "prediction",
+                    "Prediction interval",
+                    fit.estimate,
+                    fit.pi_low,
+                    fit.pi_high,
+                    right=(*("" for _ in weight_headers), pi_text),
+                    role=role,
+                )
             )
         footer.append(heterogeneity_text(fit, digits))
         if common_fit is not None:

@@ -167,9 +167,13 @@ def _check(layout: ForestLayout) -> None:
             raise AlsmetaInputError(f"xlim: expected two finite numbers with low < high, got {layout.xlim!r}")
     for row in layout.rows:
         if row.left and len(row.left) != len(layout.left_headers):
-            raise AlsmetaInputError(f"row {row.label!r}: {len(row.left)} left cells for {len(layout.left_headers)} columns")
+            raise AlsmetaInputError(
+                f"row {row.label!r}: {len(row.left)} left cells for {len(layout.left_headers)} columns"
+            )
         if row.right and len(row.right) != len(layout.right_headers):
-            raise AlsmetaInputError(f"row {row.label!r}: {len(row.right)} right cells for {len(layout.right_headers)} columns")
+            raise AlsmetaInputError(
+                f"row {row.label!r}: {len(row.right)} right cells for {len(layout.right_headers)} columns"
+            )
 
 
 def _font(layout: ForestLayout, kind: str) -> tuple[float, str, str]:
@@ -195,7 +199,7 @@ def _column_widths(layout: ForestLayout) -> tuple[float, list[float], list[float
         for j, text in enumerate(row.right):
             right_w[j] = max(right_w[j], text_width(text, size, weight, style))
     for text, first, last in layout.header_groups:  # a spanning header wider than its columns widens them
-        span = sum(left_w[first:last + 1]) + gap * (last - first)
+        span = sum(left_w[first : last + 1]) + gap * (last - first)
         need = text_width(text, fs, "bold")
         if need > span:
             extra = (need - span) / (last - first + 1)
@@ -233,7 +237,9 @@ def draw_forest(layout: ForestLayout) -> Figure:
 def _table_width(layout: ForestLayout) -> float:
     label_w, left_w, right_w = _column_widths(layout)
     gap = layout.col_gap
-    return MARGIN + label_w + sum(w + gap for w in left_w) + 2 * PANEL_GAP - gap + sum(gap + w for w in right_w) + MARGIN
+    return (
+        MARGIN + label_w + sum(w + gap for w in left_w) + 2 * PANEL_GAP - gap + sum(gap + w for w in right_w) + MARGIN
+    )
 
 
 def fit_to_width(layout: ForestLayout) -> ForestLayout:
@@ -300,7 +306,9 @@ def wrap_text(text: str, width: float, size: float, weight: str = "normal") -> l
 
 def _wrap_lines(lines: tuple[str, ...], room: float, size: float) -> list[str]:
     """Footer lines wrapped to ``room`` inches; a line that fits is kept as given (with its indentation)."""
-    return [part for line in lines for part in (wrap_text(line, room, size) if text_width(line, size) > room else [line])]
+    return [
+        part for line in lines for part in (wrap_text(line, room, size) if text_width(line, size) > room else [line])
+    ]
 
 
 def _print_width(layout: ForestLayout, width: float) -> float:
@@ -316,7 +324,9 @@ def _draw(layout: ForestLayout) -> Figure:
     gap = layout.col_gap
     title_size = layout.font_size + (TITLE_SIZE - FONT_SIZE)
     label_w, left_w, right_w = _column_widths(layout)
-    table_w = MARGIN + label_w + sum(w + gap for w in left_w) + 2 * PANEL_GAP - gap + sum(gap + w for w in right_w) + MARGIN
+    table_w = (
+        MARGIN + label_w + sum(w + gap for w in left_w) + 2 * PANEL_GAP - gap + sum(gap + w for w in right_w) + MARGIN
+    )
     panel_width = layout.panel_width
     if layout.max_width is not None and table_w + panel_width > layout.max_width:
         panel_width = max(1.0, layout.max_width - table_w)
@@ -341,7 +351,9 @@ def _draw(layout: ForestLayout) -> Figure:
         footer = _wrap_lines(layout.footer, room, layout.small_size)
         title = wrap_text(layout.title, room, title_size, "bold") if layout.title else []
         panel_width = width - table_w
-    elif layout.max_width is not None and width > natural:  # the panel takes up the room the footer made (within reason)
+    elif (
+        layout.max_width is not None and width > natural
+    ):  # the panel takes up the room the footer made (within reason)
         panel_width = min(width - table_w, max(layout.panel_width, 3.2))
     # --- horizontal positions (inches) ---------------------------------------
     x_label = MARGIN
@@ -406,7 +418,16 @@ def _draw(layout: ForestLayout) -> Figure:
     for text, yy in zip(title, title_ys):
         table.text(x_label, yy, text, fontsize=title_size, fontweight="bold", va="center", gid="title")
     for text, x0, x1 in left_groups:
-        table.text((x0 + x1) / 2.0, group_y, text, fontsize=layout.font_size, fontweight="bold", ha="center", va="bottom", gid="header-group")
+        table.text(
+            (x0 + x1) / 2.0,
+            group_y,
+            text,
+            fontsize=layout.font_size,
+            fontweight="bold",
+            ha="center",
+            va="bottom",
+            gid="header-group",
+        )
         table.plot([x0, x1], [group_y + 0.1, group_y + 0.1], color=INK, lw=0.5, gid="header-group-rule")
     _headers(table, layout, x_label, left_x, right_x, rule_y - 0.15)
     table.plot([x_label, table_right], [rule_y, rule_y], color=INK, lw=0.6, gid="header-rule")
@@ -439,14 +460,18 @@ def _thin_ticks(panel: Axes, lo: float, hi: float, panel_width: float, size: flo
     if hi <= lo or len(ticks) < 3 or len(labels) != len(ticks):
         return
     while len(ticks) > 2 and _ticks_crowd(ticks, labels, lo, hi, panel_width, size):
-        anchor = min(range(len(ticks)), key=lambda i: abs(ticks[i] - (reference if reference is not None else ticks[0])))
+        anchor = min(
+            range(len(ticks)), key=lambda i: abs(ticks[i] - (reference if reference is not None else ticks[0]))
+        )
         keep = [i for i in range(len(ticks)) if (i - anchor) % 2 == 0]
         ticks, labels = [ticks[i] for i in keep], [labels[i] for i in keep]
     panel.set_xticks(ticks)
     panel.set_xticklabels(labels)
 
 
-def _headers(table: Axes, layout: ForestLayout, x_label: float, left_x: list[float], right_x: list[float], y: float) -> None:
+def _headers(
+    table: Axes, layout: ForestLayout, x_label: float, left_x: list[float], right_x: list[float], y: float
+) -> None:
     kw = {"fontsize": layout.font_size, "fontweight": "bold", "va": "bottom", "gid": "header", "linespacing": 1.1}
     table.text(x_label, y, layout.label_header, ha="left", ma="left", **kw)
     for xx, text in zip(left_x, layout.left_headers):
@@ -456,7 +481,13 @@ def _headers(table: Axes, layout: ForestLayout, x_label: float, left_x: list[flo
 
 
 def _row_text(
-    table: Axes, row: ForestRow, x_label: float, left_x: list[float], right_x: list[float], y: float, font: tuple[float, str, str]
+    table: Axes,
+    row: ForestRow,
+    x_label: float,
+    left_x: list[float],
+    right_x: list[float],
+    y: float,
+    font: tuple[float, str, str],
 ) -> None:
     if row.kind == "blank":
         return
@@ -481,11 +512,15 @@ def _clip_arrows(panel: Axes, row: ForestRow, y: float, lo: float, hi: float) ->
     """Arrow heads at the panel edges where an interval (CI, diamond, PI) is cut by the axis limits."""
     for side, cut, at, marker in (("low", row.ci_low < lo, lo, "<"), ("high", row.ci_high > hi, hi, ">")):
         if cut and row.ci_high >= lo and row.ci_low <= hi:
-            panel.plot([at], [y], marker=marker, ms=4.5, color=INK, clip_on=False, zorder=4, gid=f"clip:{row.label}:{side}")
+            panel.plot(
+                [at], [y], marker=marker, ms=4.5, color=INK, clip_on=False, zorder=4, gid=f"clip:{row.label}:{side}"
+            )
 
 
 def _row_graphics(panel: Axes, row: ForestRow, y: float, lo: float, hi: float, rh: float, w_max: float) -> None:
-    if row.kind not in ("study", "point", "summary", "prediction") or not math.isfinite(row.estimate if row.kind != "prediction" else row.ci_low):
+    if row.kind not in ("study", "point", "summary", "prediction") or not math.isfinite(
+        row.estimate if row.kind != "prediction" else row.ci_low
+    ):
         return
     if row.kind in ("study", "point"):
         _whisker(panel, row, y, lo, hi)
@@ -496,22 +531,37 @@ def _row_graphics(panel: Axes, row: ForestRow, y: float, lo: float, hi: float, r
         else:
             side, marker = 4.5, "o"
         panel.plot(
-            [row.estimate], [y], marker=marker, ms=side, color=INK, mew=0, ls="none",
-            zorder=3, gid=f"{row.kind}:{row.label}",
+            [row.estimate],
+            [y],
+            marker=marker,
+            ms=side,
+            color=INK,
+            mew=0,
+            ls="none",
+            zorder=3,
+            gid=f"{row.kind}:{row.label}",
         )
     elif row.kind == "summary":
         h = 0.36
         xy = np.array([[row.ci_low, y], [row.estimate, y - h], [row.ci_high, y], [row.estimate, y + h]])
         panel.add_patch(
-            Polygon(xy, closed=True, facecolor=colour(row.role), edgecolor=INK, lw=0.7, zorder=3, gid=f"diamond:{row.role}")
+            Polygon(
+                xy, closed=True, facecolor=colour(row.role), edgecolor=INK, lw=0.7, zorder=3, gid=f"diamond:{row.role}"
+            )
         )
         _clip_arrows(panel, row, y, lo, hi)
     else:  # prediction interval bar
         h = 0.22
         panel.add_patch(
             Rectangle(
-                (row.ci_low, y - h / 2), row.ci_high - row.ci_low, h, facecolor=colour("prediction"),
-                edgecolor=INK, lw=0.5, zorder=3, gid=f"prediction:{row.role}",
+                (row.ci_low, y - h / 2),
+                row.ci_high - row.ci_low,
+                h,
+                facecolor=colour("prediction"),
+                edgecolor=INK,
+                lw=0.5,
+                zorder=3,
+                gid=f"prediction:{row.role}",
             )
         )
         _clip_arrows(panel, row, y, lo, hi)

@@ -30,11 +30,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
+from alsmeta.models.pooling import PooledResult
 from alsmeta.plots import _axis, _format
 from alsmeta.plots._tables import require_columns
 from alsmeta.plots.forest import model_name
 from alsmeta.plots.forest_layout import ForestLayout, ForestRow, draw_forest
-from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
 MEASURES: dict[str, tuple[str, bool, bool]] = {
@@ -104,8 +104,14 @@ def _arm_cells(row: pd.Series, dichotomous: bool, arm_digits: int) -> tuple[str,
 
     if dichotomous:
         return tuple(_format.cell(row[c]) for c in DICHOTOMOUS_COLUMNS)
-    return (number(row["mean1"]), number(row["sd1"]), _format.cell(row["n1"]),
-            number(row["mean2"]), number(row["sd2"]), _format.cell(row["n2"]))
+    return (
+        number(row["mean1"]),
+        number(row["sd1"]),
+        _format.cell(row["n1"]),
+        number(row["mean2"]),
+        number(row["sd2"]),
+        _format.cell(row["n2"]),
+    )
 
 
 def _total(values: pd.Series) -> str:
@@ -126,7 +132,9 @@ def _validate(blocks: Sequence[OutcomeBlock], measure: str) -> tuple[str, bool, 
         if not isinstance(block, OutcomeBlock):
             raise AlsmetaInputError(f"blocks: expected OutcomeBlock, got {type(block).__name__}")
         if not isinstance(block.fit, PooledResult):
-            raise AlsmetaInputError(f"blocks[{block.title!r}].fit: expected a PooledResult, got {type(block.fit).__name__}")
+            raise AlsmetaInputError(
+                f"blocks[{block.title!r}].fit: expected a PooledResult, got {type(block.fit).__name__}"
+            )
         if block.fit.k < 1:
             raise AlsmetaInputError(f"blocks[{block.title!r}].fit: an outcome block needs at least one study (k = 0)")
         require_columns(block.arms, columns, f"blocks[{block.title!r}].arms")
@@ -135,29 +143,48 @@ def _validate(blocks: Sequence[OutcomeBlock], measure: str) -> tuple[str, bool, 
     return name, dichotomous, log_scale
 
 
-def _block_rows(block: OutcomeBlock, dichotomous: bool, log_scale: bool, digits: int, arm_digits: int) -> list[ForestRow]:
+def _block_rows(
+    block: OutcomeBlock, dichotomous: bool, log_scale: bool, digits: int, arm_digits: int
+) -> list[ForestRow]:
     fit = block.fit
     crit = float(stats.norm.isf((1.0 - fit.level) / 2.0))
     rows = [ForestRow("heading", block.title)]
     for i in range(fit.k):
         sei = math.sqrt(fit.vi[i])
         lo, hi = fit.yi[i] - crit * sei, fit.yi[i] + crit * sei
-        rows.append(ForestRow(
-            "study", fit.labels[i], fit.yi[i], lo, hi, weight=fit.weights[i],
-            left=_arm_cells(block.arms.iloc[i], dichotomous, arm_digits),
-            right=(_format.percent(fit.weights[i]), _format.estimate_ci(fit.yi[i], lo, hi, digits, log_scale)),
-        ))
+        rows.append(
+            ForestRow(
+                "study",
+                fit.labels[i],
+                fit.yi[i],
+                lo,
+                hi,
+                weight=fit.weights[i],
+                left=_arm_cells(block.arms.iloc[i], dichotomous, arm_digits),
+                right=(_format.percent(fit.weights[i]), _format.estimate_ci(fit.yi[i], lo, hi, digits, log_scale)),
+            )
+        )
     a = block.arms
     if dichotomous:
         totals = ("", _total(a["n1"]), "", _total(a["n2"]))
     else:
         totals = ("", "", _total(a["n1"]), "", "", _total(a["n2"]))
     lv = f"{100 * fit.level:g}%"
-    rows.append(ForestRow(
-        "summary", f"Subtotal ({lv} CI)", fit.estimate, fit.ci_low, fit.ci_high, left=totals,
-        right=(_format.percent(100.0), _format.estimate_ci(fit.estimate, fit.ci_low, fit.ci_high, digits, log_scale)),
-        role="random" if fit.is_random_effects else "common",
-    ))
+    rows.append(
+        ForestRow(
+            "summary",
+            f"Subtotal ({lv} CI)",
+            fit.estimate,
+            fit.ci_low,
+            fit.ci_high,
+            left=totals,
+            right=(
+                _format.percent(100.0),
+                _format.estimate_ci(fit.estimate, fit.ci_low, fit.ci_high, digits, log_scale),
+            ),
+            role="random" if fit.is_random_effects else "common",
+        )
+    )
     if dichotomous:
         rows.append(ForestRow("note", "Total events", left=(_total(a["events1"]), "", _total(a["events2"]), "")))
     rows.append(ForestRow("note", heterogeneity_line(fit, digits)))

@@ -20,10 +20,19 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Polygon
 from scipy import stats
 
+from alsmeta.models.pooling import PooledResult
 from alsmeta.plots import _axis
 from alsmeta.plots._labels import literal_text, text_snapshot
-from alsmeta.plots.style import CONTOUR_SHADES, GREY, INK, SMALL_SIZE, colour, column_width, figure_and_axes, style_context
-from alsmeta.models.pooling import PooledResult
+from alsmeta.plots.style import (
+    CONTOUR_SHADES,
+    GREY,
+    INK,
+    SMALL_SIZE,
+    colour,
+    column_width,
+    figure_and_axes,
+    style_context,
+)
 from alsmeta.validation import AlsmetaInputError, numeric_column
 
 Y_AXES = {
@@ -140,7 +149,9 @@ def funnel_plot(
     with style_context():
         aspect = 1.2 if legend and (levels or fyi.size) else (1.05 if legend else 0.9)
         fig, ax = figure_and_axes(ax, (fig_w, min(fig_w * aspect, 5.0)))
-        _draw(ax, fit, yaxis, levels, pseudo_ci, fyi, fvi, filled_fit, side, log_scale, effect_label, centre_null, legend)
+        _draw(
+            ax, fit, yaxis, levels, pseudo_ci, fyi, fvi, filled_fit, side, log_scale, effect_label, centre_null, legend
+        )
     return literal_text(fig, before)
 
 
@@ -170,9 +181,19 @@ def _filled(filled_yi: Any, filled_vi: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _draw(
-    ax: Axes, fit: PooledResult, yaxis: str, levels: tuple[float, ...], pseudo_ci: bool, fyi: np.ndarray,
-    fvi: np.ndarray, filled_fit: PooledResult | None, side: str | None, log_scale: bool,
-    effect_label: str | None, null: float, legend: bool,
+    ax: Axes,
+    fit: PooledResult,
+    yaxis: str,
+    levels: tuple[float, ...],
+    pseudo_ci: bool,
+    fyi: np.ndarray,
+    fvi: np.ndarray,
+    filled_fit: PooledResult | None,
+    side: str | None,
+    log_scale: bool,
+    effect_label: str | None,
+    null: float,
+    legend: bool,
 ) -> None:
     se_all = np.sqrt(np.concatenate([fit.vi, fvi]))
     y0, y1 = _y_range(se_all, yaxis)
@@ -191,32 +212,95 @@ def _draw(
     lo, hi = _axis.set_effect_axis(ax, span, log_scale)
     handles: list[Any] = []
     if z_levels:
-        ax.add_patch(Polygon([[lo, y0], [hi, y0], [hi, y1], [lo, y1]], closed=True, facecolor=CONTOUR_SHADES[len(z_levels)],
-                             edgecolor="none", zorder=0, gid="contour:background"))
+        ax.add_patch(
+            Polygon(
+                [[lo, y0], [hi, y0], [hi, y1], [lo, y1]],
+                closed=True,
+                facecolor=CONTOUR_SHADES[len(z_levels)],
+                edgecolor="none",
+                zorder=0,
+                gid="contour:background",
+            )
+        )
         for j in range(len(z_levels) - 1, -1, -1):  # widest band first, narrower ones on top
-            ax.add_patch(Polygon(_band(null, z_levels[j], ys, yaxis), closed=True, facecolor=CONTOUR_SHADES[j],
-                                 edgecolor="none", zorder=0, gid=f"contour:{levels[j]:g}"))
+            ax.add_patch(
+                Polygon(
+                    _band(null, z_levels[j], ys, yaxis),
+                    closed=True,
+                    facecolor=CONTOUR_SHADES[j],
+                    edgecolor="none",
+                    zorder=0,
+                    gid=f"contour:{levels[j]:g}",
+                )
+            )
         names = _contour_names(levels)
-        handles += [Patch(facecolor=CONTOUR_SHADES[j], edgecolor=GREY, lw=0.5, label=names[j]) for j in range(len(names))]
+        handles += [
+            Patch(facecolor=CONTOUR_SHADES[j], edgecolor=GREY, lw=0.5, label=names[j]) for j in range(len(names))
+        ]
     if pseudo_ci and np.isfinite(centre):
         band = _band(centre, crit, ys, yaxis)
         half = len(band) // 2
-        lines = [ax.plot(part[:, 0], part[:, 1], color=INK, lw=0.7, ls=(0, (4, 2)), zorder=2, gid=f"pseudo-ci:{name}")[0]
-                 for name, part in (("low", band[:half]), ("high", band[half:]))]
+        lines = [
+            ax.plot(part[:, 0], part[:, 1], color=INK, lw=0.7, ls=(0, (4, 2)), zorder=2, gid=f"pseudo-ci:{name}")[0]
+            for name, part in (("low", band[:half]), ("high", band[half:]))
+        ]
         lines[0].set_label(f"{100 * fit.level:g}% pseudo-CI region")
         handles.append(lines[0])
-    handles.append(ax.axvline(fit.estimate, color=colour("random" if fit.is_random_effects else "common"), lw=1.0,
-                              zorder=2, gid="estimate-line", label="Pooled estimate"))
+    handles.append(
+        ax.axvline(
+            fit.estimate,
+            color=colour("random" if fit.is_random_effects else "common"),
+            lw=1.0,
+            zorder=2,
+            gid="estimate-line",
+            label="Pooled estimate",
+        )
+    )
     y_obs = _from_se(np.sqrt(fit.vi), yaxis)
-    handles.append(ax.plot(fit.yi, y_obs, ls="none", marker="o", ms=4.5, mfc=INK, mec="white", mew=0.4,
-                           zorder=4, gid="studies", label=f"Studies (k = {fit.k})")[0])
+    handles.append(
+        ax.plot(
+            fit.yi,
+            y_obs,
+            ls="none",
+            marker="o",
+            ms=4.5,
+            mfc=INK,
+            mec="white",
+            mew=0.4,
+            zorder=4,
+            gid="studies",
+            label=f"Studies (k = {fit.k})",
+        )[0]
+    )
     if fyi.size:
         what = f"Filled (k0 = {fyi.size}" + (f", {side} side)" if side else ")")
-        handles.append(ax.plot(fyi, _from_se(np.sqrt(fvi), yaxis), ls="none", marker="o", ms=4.5, mfc="white", mec=INK,
-                               mew=0.9, zorder=4, gid="filled-studies", label=what)[0])
+        handles.append(
+            ax.plot(
+                fyi,
+                _from_se(np.sqrt(fvi), yaxis),
+                ls="none",
+                marker="o",
+                ms=4.5,
+                mfc="white",
+                mec=INK,
+                mew=0.9,
+                zorder=4,
+                gid="filled-studies",
+                label=what,
+            )[0]
+        )
     if filled_fit is not None and np.isfinite(filled_fit.estimate):
-        handles.append(ax.axvline(filled_fit.estimate, color=INK, lw=1.0, ls=(0, (1.5, 1.5)), zorder=2,
-                                  gid="filled-estimate-line", label="Trim-and-fill estimate"))
+        handles.append(
+            ax.axvline(
+                filled_fit.estimate,
+                color=INK,
+                lw=1.0,
+                ls=(0, (1.5, 1.5)),
+                zorder=2,
+                gid="filled-estimate-line",
+                label="Trim-and-fill estimate",
+            )
+        )
     ax.set_ylim((y1, y0) if yaxis in ("sei", "vi") else (y0, y1))
     ax.set_xlim(lo, hi)
     ax.set_ylabel(Y_AXES[yaxis])
@@ -224,8 +308,15 @@ def _draw(
     ax.set_xlabel(label + (" (log scale)" if log_scale else ""))
     ax.tick_params(labelsize=SMALL_SIZE)
     if legend:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=2, fontsize=SMALL_SIZE - 0.5,
-                  handlelength=1.6, columnspacing=1.0)
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.18),
+            ncols=2,
+            fontsize=SMALL_SIZE - 0.5,
+            handlelength=1.6,
+            columnspacing=1.0,
+        )
 
 
 def _contour_names(levels: tuple[float, ...]) -> list[str]:
@@ -252,4 +343,4 @@ def trim_and_fill_parts(result: Any, fit: PooledResult) -> dict[str, Any]:
     if not np.allclose(full.yi[: fit.k], fit.yi):
         raise AlsmetaInputError("trim-and-fill result: the first k studies are not the observed studies")
     side = getattr(result, "side", None)
-    return {"filled_yi": full.yi[fit.k:], "filled_vi": full.vi[fit.k:], "filled_fit": full, "side": side}
+    return {"filled_yi": full.yi[fit.k :], "filled_vi": full.vi[fit.k :], "filled_fit": full, "side": side}

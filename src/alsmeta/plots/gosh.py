@@ -19,17 +19,23 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
+from alsmeta.models.pooling import PooledResult
 from alsmeta.plots import _axis
 from alsmeta.plots._labels import literal_text, text_snapshot
 from alsmeta.plots.style import GREY, INK, SMALL_SIZE, colour, column_width, style_context
-from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
 DENSITY_CMAP = ListedColormap(colormaps["viridis_r"](np.linspace(0.3, 1.0, 256)), name="alsmeta_density")
 """Viridis without its palest end, so that single subsets stay visible on white;
 lightness is monotonic, so the density survives greyscale printing."""
 
-AXIS_NAMES = {"estimate": "Pooled estimate", "i2": "I\u00b2 (%)", "tau2": "\u03c4\u00b2", "q": "Q", "k": "Studies in subset"}
+AXIS_NAMES = {
+    "estimate": "Pooled estimate",
+    "i2": "I\u00b2 (%)",
+    "tau2": "\u03c4\u00b2",
+    "q": "Q",
+    "k": "Studies in subset",
+}
 
 
 def gosh_plot(
@@ -104,17 +110,36 @@ def gosh_plot(
             fig = ax.figure
         _main(ax, data, fit, x, y, hexbin_above, gridsize, log_scale, effect_label)
         n = data.shape[0]
-        fig.suptitle(f"GOSH plot: {n:,} subsets" + (" (hexagonal-bin density)" if n > hexbin_above else ""),
-                     fontsize=SMALL_SIZE + 1)
+        fig.suptitle(
+            f"GOSH plot: {n:,} subsets" + (" (hexagonal-bin density)" if n > hexbin_above else ""),
+            fontsize=SMALL_SIZE + 1,
+        )
     return literal_text(fig, before)
 
 
-def _main(ax: Axes, data: np.ndarray, fit: PooledResult | None, x: str, y: str, hexbin_above: int, gridsize: int,
-          log_scale: bool, effect_label: str | None) -> None:
+def _main(
+    ax: Axes,
+    data: np.ndarray,
+    fit: PooledResult | None,
+    x: str,
+    y: str,
+    hexbin_above: int,
+    gridsize: int,
+    log_scale: bool,
+    effect_label: str | None,
+) -> None:
     n = data.shape[0]
     if n > hexbin_above:
-        coll = ax.hexbin(data[:, 0], data[:, 1], gridsize=gridsize, mincnt=1, cmap=DENSITY_CMAP, bins="log",
-                         linewidths=0.2, gid="gosh-density")
+        coll = ax.hexbin(
+            data[:, 0],
+            data[:, 1],
+            gridsize=gridsize,
+            mincnt=1,
+            cmap=DENSITY_CMAP,
+            bins="log",
+            linewidths=0.2,
+            gid="gosh-density",
+        )
         bar = ax.figure.colorbar(coll, ax=ax, location="bottom", fraction=0.05, aspect=35)
         bar.set_label("Subsets per hexagon (log scale)", fontsize=SMALL_SIZE)
         bar.ax.tick_params(labelsize=SMALL_SIZE - 1)
@@ -124,8 +149,19 @@ def _main(ax: Axes, data: np.ndarray, fit: PooledResult | None, x: str, y: str, 
     if fit is not None and not fit.is_empty:
         fx, fy = _fit_value(fit, x), _fit_value(fit, y)
         if math.isfinite(fx) and math.isfinite(fy):
-            ax.plot([fx], [fy], ls="none", marker="X", ms=8, mfc=colour("highlight"), mec="white", mew=0.8, zorder=5,
-                    gid="gosh-full", label="All studies")
+            ax.plot(
+                [fx],
+                [fy],
+                ls="none",
+                marker="X",
+                ms=8,
+                mfc=colour("highlight"),
+                mec="white",
+                mew=0.8,
+                zorder=5,
+                gid="gosh-full",
+                label="All studies",
+            )
             # a framed legend, so that its marker is not read as a second subset lying on the data
             ax.legend(loc="best", fontsize=SMALL_SIZE, frameon=True, framealpha=0.95, edgecolor=GREY, fancybox=False)
     if x == "estimate":
@@ -147,8 +183,9 @@ def _padded(values: np.ndarray, log_scale: bool) -> tuple[float, float]:
 
 def _marginals(top: Axes, right: Axes, data: np.ndarray, bins: int) -> None:
     top.hist(data[:, 0], bins=bins, color=GREY, edgecolor="white", linewidth=0.3, gid="gosh-hist-x")
-    right.hist(data[:, 1], bins=bins, color=GREY, edgecolor="white", linewidth=0.3, orientation="horizontal",
-               gid="gosh-hist-y")
+    right.hist(
+        data[:, 1], bins=bins, color=GREY, edgecolor="white", linewidth=0.3, orientation="horizontal", gid="gosh-hist-y"
+    )
     for a in (top, right):
         a.tick_params(labelbottom=False, labelleft=False, bottom=a is right, left=a is top, labelsize=SMALL_SIZE - 1)
     top.spines["left"].set_visible(False)

@@ -22,10 +22,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy import stats
 
-from alsmeta.plots._tables import require_columns, row_labels
-from alsmeta.plots._labels import literal_text, wrap_key
-from alsmeta.plots.style import FOOTNOTE_SIZE, GREY, INK, SMALL_SIZE, colour, column_width, style_context
 from alsmeta.models.pooling import PooledResult
+from alsmeta.plots._labels import literal_text, wrap_key
+from alsmeta.plots._tables import require_columns, row_labels
+from alsmeta.plots.style import FOOTNOTE_SIZE, GREY, INK, SMALL_SIZE, colour, column_width, style_context
 from alsmeta.validation import AlsmetaInputError
 
 COLUMNS = ("rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_del", "hat", "weight")
@@ -123,8 +123,9 @@ def influence_plot(
     nrows, ncols = (2, half) if width == "double" else (half, 2)
     key = "   ".join(f"{i} {n}" for i, n in enumerate(names, start=1))
     fig_w = column_width(width)
-    caption = wrap_key("Studies: " + key + ("   \u25b2 influential (metafor rule)" if flags.any() else ""),
-                    0.96 * fig_w, FOOTNOTE_SIZE)
+    caption = wrap_key(
+        "Studies: " + key + ("   \u25b2 influential (metafor rule)" if flags.any() else ""), 0.96 * fig_w, FOOTNOTE_SIZE
+    )
     n_lines = caption.count("\n") + 1
     key_h = n_lines * FOOTNOTE_SIZE * 1.4 / 72.0 + 0.08
     height = (4.6 if width == "double" else 1.5 * nrows + 0.3) + key_h
@@ -134,7 +135,7 @@ def influence_plot(
         idx = np.arange(1, k + 1)
         for ax, name in zip(axes, columns):
             _panel(ax, name, idx, infl[name].to_numpy(float), flags, _reference_lines(name, k, p, fit))
-        for ax in axes[len(columns):]:
+        for ax in axes[len(columns) :]:
             ax.set_visible(False)
         for ax in axes[-ncols:]:
             ax.set_xlabel("Study", fontsize=SMALL_SIZE)
@@ -143,15 +144,27 @@ def influence_plot(
     return literal_text(fig)
 
 
-def _panel(ax: Axes, name: str, idx: np.ndarray, values: np.ndarray, flags: np.ndarray, lines: list[tuple[float, str]]) -> None:
+def _panel(
+    ax: Axes, name: str, idx: np.ndarray, values: np.ndarray, flags: np.ndarray, lines: list[tuple[float, str]]
+) -> None:
     for value, style in lines:
         if math.isfinite(value):
             ax.axhline(value, color=GREY, lw=0.7, ls=style, zorder=1, gid=f"reference:{name}")
     ax.plot(idx, values, color=INK, lw=0.6, zorder=2)
     ax.plot(idx[~flags], values[~flags], ls="none", marker="o", ms=3.5, color=INK, zorder=3, gid=f"points:{name}")
     if flags.any():
-        ax.plot(idx[flags], values[flags], ls="none", marker="^", ms=5.5, color=colour("highlight"), mec=INK, mew=0.4,
-                zorder=4, gid=f"influential:{name}")
+        ax.plot(
+            idx[flags],
+            values[flags],
+            ls="none",
+            marker="^",
+            ms=5.5,
+            color=colour("highlight"),
+            mec=INK,
+            mew=0.4,
+            zorder=4,
+            gid=f"influential:{name}",
+        )
     ax.set_title(TITLES.get(name, name), fontsize=SMALL_SIZE + 0.5)
     step = max(1, math.ceil(len(idx) / 12))
     ax.set_xticks(idx[::step])

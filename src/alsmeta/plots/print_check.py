@@ -35,8 +35,19 @@ from alsmeta.plots.style import style_context
 from alsmeta.validation import AlsmetaInputError
 
 __all__ = [
-    "PRINT_WIDTHS_MM", "MIN_TEXT_PT", "MIN_GREY_DELTA", "DrawnText", "Encoding", "drawn_texts", "encoding_of",
-    "grayscale_problems", "grey_level", "legend_entries", "overlapping_texts", "print_problems", "series_encodings",
+    "PRINT_WIDTHS_MM",
+    "MIN_TEXT_PT",
+    "MIN_GREY_DELTA",
+    "DrawnText",
+    "Encoding",
+    "drawn_texts",
+    "encoding_of",
+    "grayscale_problems",
+    "grey_level",
+    "legend_entries",
+    "overlapping_texts",
+    "print_problems",
+    "series_encodings",
 ]
 
 PRINT_WIDTHS_MM = (89.0, 183.0)
@@ -73,7 +84,9 @@ def drawn_texts(fig: Figure) -> list[DrawnText]:
             renderer = canvas.get_renderer()
             draw_text = renderer.draw_text
 
-            def record(gc: Any, x: float, y: float, s: str, prop: Any, angle: float, ismath: Any = False, mtext: Any = None) -> Any:
+            def record(
+                gc: Any, x: float, y: float, s: str, prop: Any, angle: float, ismath: Any = False, mtext: Any = None
+            ) -> Any:
                 if s.strip():
                     extent = mtext.get_window_extent(renderer) if mtext is not None else Bbox.from_bounds(x, y, 0, 0)
                     out.append(DrawnText(s, float(prop.get_size_in_points()), extent))
@@ -134,7 +147,9 @@ def print_problems(
         if e.x0 < canvas.x0 - 1 or e.y0 < canvas.y0 - 1 or e.x1 > canvas.x1 + 1 or e.y1 > canvas.y1 + 1:
             problems.append(f"text {shown!r} lies partly outside the figure (cut off in print)")
     for a, b in overlapping_texts(texts):
-        problems.append(f"texts {a.text.replace(chr(10), ' ')[:40]!r} and {b.text.replace(chr(10), ' ')[:40]!r} overlap")
+        problems.append(
+            f"texts {a.text.replace(chr(10), ' ')[:40]!r} and {b.text.replace(chr(10), ' ')[:40]!r} overlap"
+        )
     return problems
 
 
@@ -142,7 +157,7 @@ def overlapping_texts(texts: Sequence[DrawnText], min_overlap_px: float = 1.0) -
     """Pairs of drawn texts whose extents overlap by more than ``min_overlap_px`` in both directions."""
     pairs = []
     for i, a in enumerate(texts):
-        for b in texts[i + 1:]:
+        for b in texts[i + 1 :]:
             w = min(a.extent.x1, b.extent.x1) - max(a.extent.x0, b.extent.x0)
             h = min(a.extent.y1, b.extent.y1) - max(a.extent.y0, b.extent.y0)
             if w > min_overlap_px and h > min_overlap_px:
@@ -227,8 +242,10 @@ def encoding_of(artist: Any, label: str = "") -> Encoding | None:
         width = round(2 * artist.get_linewidth()) / 2 if has_line else None  # a clearly thicker line reads in grey
         shape = ("line", _dashes(artist) if has_line else None, width, str(marker) if has_marker else None)
     elif isinstance(artist, Patch):
-        colours = _visible_colours((artist.get_facecolor(), 1.0) if artist.get_fill() else (None, 0.0),
-                                   (artist.get_edgecolor(), artist.get_linewidth()))
+        colours = _visible_colours(
+            (artist.get_facecolor(), 1.0) if artist.get_fill() else (None, 0.0),
+            (artist.get_edgecolor(), artist.get_linewidth()),
+        )
         shape = ("patch", type(artist).__name__, artist.get_hatch() or None, _dashes(artist))
     elif isinstance(artist, Collection):
         faces, edges = artist.get_facecolor(), artist.get_edgecolor()
@@ -236,8 +253,13 @@ def encoding_of(artist: Any, label: str = "") -> Encoding | None:
         width = float(widths[0]) if len(widths) else 0.0
         colours = _visible_colours((faces[0] if len(faces) else None, 1.0), (edges[0] if len(edges) else None, width))
         paths = artist.get_paths()
-        shape = ("collection", type(artist).__name__, artist.get_hatch() or None, _dashes(artist),
-                 len(paths[0].vertices) if len(paths) else 0)
+        shape = (
+            "collection",
+            type(artist).__name__,
+            artist.get_hatch() or None,
+            _dashes(artist),
+            len(paths[0].vertices) if len(paths) else 0,
+        )
     else:
         return None
     rgb = tuple(c[:3] for c in colours)
@@ -250,8 +272,12 @@ def _combine(label: str, parts: list[Encoding]) -> Encoding | None:
         return None
     if len(parts) == 1:
         return replace(parts[0], label=label)
-    return Encoding(label, tuple(g for p in parts for g in p.greys), tuple(c for p in parts for c in p.colours),
-                    tuple(p.shape for p in parts))
+    return Encoding(
+        label,
+        tuple(g for p in parts for g in p.greys),
+        tuple(c for p in parts for c in p.colours),
+        tuple(p.shape for p in parts),
+    )
 
 
 def legend_entries(legend: Any) -> list[Encoding]:
@@ -301,8 +327,11 @@ def series_encodings(fig: Figure) -> list[list[Encoding]]:
     for ax in fig.get_axes():
         if ax.get_legend() is not None or not ax.get_visible():
             continue
-        artists = [a for a in [*ax.get_lines(), *ax.collections]
-                   if a.get_visible() and not str(a.get_label()).startswith("_") and a.get_label()]
+        artists = [
+            a
+            for a in [*ax.get_lines(), *ax.collections]
+            if a.get_visible() and not str(a.get_label()).startswith("_") and a.get_label()
+        ]
         group = [e for e in (encoding_of(a, str(a.get_label())) for a in artists) if e is not None]
         if len(group) > 1:
             groups.append(group)
@@ -325,8 +354,10 @@ def _mappable_problems(fig: Figure, min_delta: float) -> list[str]:
             steps = np.diff(greys)
             monotonic = bool(np.all(steps >= -1e-3) or np.all(steps <= 1e-3))
             if not monotonic or abs(greys[-1] - greys[0]) < min_delta:
-                problems.append(f"colour map {cmap.name!r}: grey levels are not monotonic from end to end "
-                                "(its values cannot be read in greyscale)")
+                problems.append(
+                    f"colour map {cmap.name!r}: grey levels are not monotonic from end to end "
+                    "(its values cannot be read in greyscale)"
+                )
     return problems
 
 
@@ -366,12 +397,14 @@ def grayscale_problems(fig: Figure, *, min_delta: float = MIN_GREY_DELTA) -> lis
     problems = []
     for group in series_encodings(fig):
         for i, a in enumerate(group):
-            for b in group[i + 1:]:
+            for b in group[i + 1 :]:
                 if a.shape != b.shape or a.colours == b.colours:
                     continue  # told apart by shape, or the same colours (then a label or position tells them apart)
                 if len(a.greys) != len(b.greys) or max(abs(x - y) for x, y in zip(a.greys, b.greys)) >= min_delta:
                     continue
-                problems.append(f"series {a.label!r} and {b.label!r} differ only in colour and their grey levels "
-                                f"({', '.join(f'{g:.2f}' for g in a.greys)} vs {', '.join(f'{g:.2f}' for g in b.greys)}) "
-                                f"are less than {min_delta:g} apart: they merge in greyscale")
+                problems.append(
+                    f"series {a.label!r} and {b.label!r} differ only in colour and their grey levels "
+                    f"({', '.join(f'{g:.2f}' for g in a.greys)} vs {', '.join(f'{g:.2f}' for g in b.greys)}) "
+                    f"are less than {min_delta:g} apart: they merge in greyscale"
+                )
     return problems + _mappable_problems(fig, min_delta)

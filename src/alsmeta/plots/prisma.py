@@ -25,8 +25,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from alsmeta.plots._labels import literal_text
 from alsmeta.plots.style import INK, style_context, text_width
-from alsmeta.validation import AlsmetaWarning
-from alsmeta.validation import AlsmetaInputError
+from alsmeta.validation import AlsmetaInputError, AlsmetaWarning
 
 Count = int | None
 NOT_REPORTED = "not reported"
@@ -51,7 +50,9 @@ def _count(value: Any, name: str) -> Count:
     try:
         f = float(value)
     except (TypeError, ValueError):
-        raise AlsmetaInputError(f"PRISMA count {name!r}: {value!r} is not a whole number (use None if not reported)") from None
+        raise AlsmetaInputError(
+            f"PRISMA count {name!r}: {value!r} is not a whole number (use None if not reported)"
+        ) from None
     if math.isnan(f):
         raise AlsmetaInputError(f"PRISMA count {name!r}: NaN; use None for a count that is not reported")
     if f < 0 or f != round(f):
@@ -142,7 +143,9 @@ class PrismaCounts:
         if self.exclusion_reasons and self.excluded_full_text is not None:
             counts = [c for _, c in self.exclusion_reasons]  # type: ignore[misc]
             if None not in counts and sum(counts) != self.excluded_full_text:  # type: ignore[arg-type]
-                out.append(f"exclusion reasons add up to {sum(counts)}, but {self.excluded_full_text} reports were excluded")  # type: ignore[arg-type]
+                out.append(
+                    f"exclusion reasons add up to {sum(counts)}, but {self.excluded_full_text} reports were excluded"
+                )  # type: ignore[arg-type]
         return out
 
 
@@ -184,8 +187,11 @@ class _Box:
 
 def _boxes(c: PrismaCounts) -> list[tuple[str, _Box, _Box | None]]:
     ident = list(c.identified)  # type: ignore[arg-type]
-    ident_lines = ["Records identified from:"] + [f"  {name} {_n(v)}" for name, v in ident] if ident else [
-        f"Records identified {_n(None)}"]
+    ident_lines = (
+        ["Records identified from:"] + [f"  {name} {_n(v)}" for name, v in ident]
+        if ident
+        else [f"Records identified {_n(None)}"]
+    )
     removed = (c.duplicates_removed, c.automation_removed, c.other_removed)
     reasons = c.exclusion_reasons
     if reasons:
@@ -193,30 +199,66 @@ def _boxes(c: PrismaCounts) -> list[tuple[str, _Box, _Box | None]]:
     else:
         reason_lines = [f"  Reasons: {NOT_REPORTED}"]
     return [
-        ("Identification",
-         _Box("identified", tuple(ident_lines), any(v is not None for _, v in ident)),
-         _Box("removed", ("Records removed before screening:", f"  Duplicate records removed {_n(c.duplicates_removed)}",
-                          f"  Records marked as ineligible by automation tools {_n(c.automation_removed)}",
-                          f"  Records removed for other reasons {_n(c.other_removed)}"),
-              any(v is not None for v in removed))),
-        ("Screening",
-         _Box("screened", (f"Records screened {_n(c.screened)}",), c.screened is not None),
-         _Box("excluded_screening", (f"Records excluded {_n(c.excluded_screening)}",), c.excluded_screening is not None)),
-        ("Screening",
-         _Box("sought", (f"Reports sought for retrieval {_n(c.sought)}",), c.sought is not None),
-         _Box("not_retrieved", (f"Reports not retrieved {_n(c.not_retrieved)}",), c.not_retrieved is not None)),
-        ("Screening",
-         _Box("assessed", (f"Reports assessed for eligibility {_n(c.assessed)}",), c.assessed is not None),
-         _Box("excluded_full_text", (f"Reports excluded {_n(c.excluded_full_text)}", *reason_lines),
-              c.excluded_full_text is not None)),
-        ("Included",
-         _Box("included", (f"Studies included in review {_n(c.included_studies)}",
-                           f"Reports of included studies {_n(c.included_reports)}"),
-              c.included_studies is not None),
-         _Box("ongoing", (f"Ongoing studies {_n(c.ongoing)}",
-                          *([f"Studies awaiting classification {_n(c.awaiting_classification)}"]
-                            if c.awaiting_classification is not None else [])),
-              c.ongoing is not None)),
+        (
+            "Identification",
+            _Box("identified", tuple(ident_lines), any(v is not None for _, v in ident)),
+            _Box(
+                "removed",
+                (
+                    "Records removed before screening:",
+                    f"  Duplicate records removed {_n(c.duplicates_removed)}",
+                    f"  Records marked as ineligible by automation tools {_n(c.automation_removed)}",
+                    f"  Records removed for other reasons {_n(c.other_removed)}",
+                ),
+                any(v is not None for v in removed),
+            ),
+        ),
+        (
+            "Screening",
+            _Box("screened", (f"Records screened {_n(c.screened)}",), c.screened is not None),
+            _Box(
+                "excluded_screening",
+                (f"Records excluded {_n(c.excluded_screening)}",),
+                c.excluded_screening is not None,
+            ),
+        ),
+        (
+            "Screening",
+            _Box("sought", (f"Reports sought for retrieval {_n(c.sought)}",), c.sought is not None),
+            _Box("not_retrieved", (f"Reports not retrieved {_n(c.not_retrieved)}",), c.not_retrieved is not None),
+        ),
+        (
+            "Screening",
+            _Box("assessed", (f"Reports assessed for eligibility {_n(c.assessed)}",), c.assessed is not None),
+            _Box(
+                "excluded_full_text",
+                (f"Reports excluded {_n(c.excluded_full_text)}", *reason_lines),
+                c.excluded_full_text is not None,
+            ),
+        ),
+        (
+            "Included",
+            _Box(
+                "included",
+                (
+                    f"Studies included in review {_n(c.included_studies)}",
+                    f"Reports of included studies {_n(c.included_reports)}",
+                ),
+                c.included_studies is not None,
+            ),
+            _Box(
+                "ongoing",
+                (
+                    f"Ongoing studies {_n(c.ongoing)}",
+                    *(
+                        [f"Studies awaiting classification {_n(c.awaiting_classification)}"]
+                        if c.awaiting_classification is not None
+                        else []
+                    ),
+                ),
+                c.ongoing is not None,
+            ),
+        ),
     ]
 
 
@@ -280,8 +322,19 @@ def prisma_flow(
         ax.set_ylim(total, 0)
         ax.set_axis_off()
         if title:
-            _draw_box(ax, "title", [title], MAIN_X, 0.15, SIDE_X + SIDE_W - MAIN_X, 0.36, True, bold=True,
-                      face="#f3f3f3", centre=True)
+            _draw_box(
+                ax,
+                "title",
+                [title],
+                MAIN_X,
+                0.15,
+                SIDE_X + SIDE_W - MAIN_X,
+                0.36,
+                True,
+                bold=True,
+                face="#f3f3f3",
+                centre=True,
+            )
         _phases(ax, rows, ys, heights)
         for (_, left, right), y0, h in zip(rows, ys, heights):
             _draw_box(ax, left.key, left.lines(MAIN_W - 2 * PAD), MAIN_X, y0, MAIN_W, h, left.reported)
@@ -291,34 +344,90 @@ def prisma_flow(
                     _arrow(ax, (MAIN_X + MAIN_W, y0 + h / 2), (SIDE_X, y0 + h / 2), f"arrow:{left.key}->{right.key}")
         for (_, a, _), (_, b, _), y0, h, y1 in zip(rows[:-1], rows[1:], ys[:-1], heights[:-1], ys[1:]):
             _arrow(ax, (MAIN_X + MAIN_W / 2, y0 + h), (MAIN_X + MAIN_W / 2, y1), f"arrow:{a.key}->{b.key}")
-        ax.add_patch(FancyBboxPatch((MAIN_X, legend_y - 0.06), 0.28, 0.12, boxstyle="square,pad=0", facecolor="white",
-                                    edgecolor=NOT_REPORTED_EDGE, ls=(0, (3, 2)), lw=0.8))
-        ax.text(MAIN_X + 0.38, legend_y, "Dashed box: count not reported in the source (shown as \u201cnot reported\u201d, "
-                "never estimated)", fontsize=FONT - 0.5, va="center", gid="prisma-legend")
+        ax.add_patch(
+            FancyBboxPatch(
+                (MAIN_X, legend_y - 0.06),
+                0.28,
+                0.12,
+                boxstyle="square,pad=0",
+                facecolor="white",
+                edgecolor=NOT_REPORTED_EDGE,
+                ls=(0, (3, 2)),
+                lw=0.8,
+            )
+        )
+        ax.text(
+            MAIN_X + 0.38,
+            legend_y,
+            "Dashed box: count not reported in the source (shown as \u201cnot reported\u201d, never estimated)",
+            fontsize=FONT - 0.5,
+            va="center",
+            gid="prisma-legend",
+        )
         for j, line in enumerate(caption_lines):
-            ax.text(0.15, legend_y + 0.22 + (j + 0.5) * LINE, line, fontsize=FONT - 0.5, va="center", style="italic",
-                    gid="prisma-caption")
+            ax.text(
+                0.15,
+                legend_y + 0.22 + (j + 0.5) * LINE,
+                line,
+                fontsize=FONT - 0.5,
+                va="center",
+                style="italic",
+                gid="prisma-caption",
+            )
     return literal_text(fig)
 
 
-def _draw_box(ax: Axes, key: str, lines: list[str], x: float, y: float, w: float, h: float, reported: bool,
-              bold: bool = False, face: str = "white", centre: bool = False) -> None:
+def _draw_box(
+    ax: Axes,
+    key: str,
+    lines: list[str],
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    reported: bool,
+    bold: bool = False,
+    face: str = "white",
+    centre: bool = False,
+) -> None:
     edge, style = (INK, "solid") if reported else (NOT_REPORTED_EDGE, (0, (3, 2)))
-    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="square,pad=0", facecolor=face, edgecolor=edge, lw=0.9, ls=style,
-                                gid=f"prisma:{key}"))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x, y), w, h, boxstyle="square,pad=0", facecolor=face, edgecolor=edge, lw=0.9, ls=style, gid=f"prisma:{key}"
+        )
+    )
     weight = "bold" if bold else "normal"
     if centre:
-        ax.text(x + w / 2, y + h / 2, "\n".join(lines), ha="center", va="center", fontsize=FONT + 0.5, fontweight=weight,
-                gid=f"prisma-text:{key}")
+        ax.text(
+            x + w / 2,
+            y + h / 2,
+            "\n".join(lines),
+            ha="center",
+            va="center",
+            fontsize=FONT + 0.5,
+            fontweight=weight,
+            gid=f"prisma-text:{key}",
+        )
         return
     for j, line in enumerate(lines):  # one text per line: exact, measured line spacing
-        ax.text(x + PAD, y + PAD + (j + 0.5) * LINE, line, ha="left", va="center_baseline", fontsize=FONT,
-                fontweight=weight, gid=f"prisma-text:{key}")
+        ax.text(
+            x + PAD,
+            y + PAD + (j + 0.5) * LINE,
+            line,
+            ha="left",
+            va="center_baseline",
+            fontsize=FONT,
+            fontweight=weight,
+            gid=f"prisma-text:{key}",
+        )
 
 
 def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], gid: str) -> None:
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9, color=INK, lw=0.9, shrinkA=0, shrinkB=0,
-                                 gid=gid))
+    ax.add_patch(
+        FancyArrowPatch(
+            start, end, arrowstyle="-|>", mutation_scale=9, color=INK, lw=0.9, shrinkA=0, shrinkB=0, gid=gid
+        )
+    )
 
 
 def _fit_phase_labels(rows: list[tuple[str, _Box, _Box | None]], heights: list[float]) -> None:
@@ -338,7 +447,25 @@ def _phases(ax: Axes, rows: list[tuple[str, _Box, _Box | None]], ys: list[float]
         lo, hi = spans.get(phase, [y0, y0 + h])
         spans[phase] = [min(lo, y0), max(hi, y0 + h)]
     for phase, (y0, y1) in spans.items():
-        ax.add_patch(FancyBboxPatch((0.12, y0), PHASE_W, y1 - y0, boxstyle="round,pad=0,rounding_size=0.06",
-                                    facecolor=PHASE_COLOUR, edgecolor="none", gid=f"prisma-phase:{phase}"))
-        ax.text(0.12 + PHASE_W / 2, (y0 + y1) / 2, phase, rotation=90, ha="center", va="center", fontsize=FONT + 0.5,
-                fontweight="bold", gid=f"prisma-phase-text:{phase}")
+        ax.add_patch(
+            FancyBboxPatch(
+                (0.12, y0),
+                PHASE_W,
+                y1 - y0,
+                boxstyle="round,pad=0,rounding_size=0.06",
+                facecolor=PHASE_COLOUR,
+                edgecolor="none",
+                gid=f"prisma-phase:{phase}",
+            )
+        )
+        ax.text(
+            0.12 + PHASE_W / 2,
+            (y0 + y1) / 2,
+            phase,
+            rotation=90,
+            ha="center",
+            va="center",
+            fontsize=FONT + 0.5,
+            fontweight="bold",
+            gid=f"prisma-phase-text:{phase}",
+        )

@@ -13,7 +13,6 @@ they never make one.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,7 +62,9 @@ def _tidy(table: Any, trial: str, domain: str, judgement: str) -> pd.DataFrame:
         raise AlsmetaInputError(f"table: expected a pandas DataFrame, got {type(table).__name__}")
     for arg, col in (("trial", trial), ("domain", domain), ("judgement", judgement)):
         if col not in table.columns:
-            raise AlsmetaInputError(f"{arg}: column {col!r} is not in the table (columns: {', '.join(map(str, table.columns))})")
+            raise AlsmetaInputError(
+                f"{arg}: column {col!r} is not in the table (columns: {', '.join(map(str, table.columns))})"
+            )
     if len(table) == 0:
         raise AlsmetaInputError("table: no rows (no trial to show)")
     frame = table[[trial, domain, judgement]].astype(str)
@@ -134,10 +135,29 @@ def _draw_traffic_light(ax: Axes, frame: pd.DataFrame, room: float = LABEL_ROOM)
     for r in frame.itertuples():
         x, y = col[r.domain], row[r.trial]
         style = JUDGEMENTS[r.judgement]
-        ax.plot([x], [y], ls="none", marker="o", ms=13, mfc=style["colour"], mec=INK, mew=0.6, zorder=2,
-                gid=f"rob:cell:{r.trial}:{r.domain}:{r.judgement}")
-        ax.plot([x], [y], ls="none", marker=style["marker"], ms=7, mew=1.6, color=INK, zorder=3,
-                gid=f"rob:symbol:{r.trial}:{r.domain}:{r.judgement}")
+        ax.plot(
+            [x],
+            [y],
+            ls="none",
+            marker="o",
+            ms=13,
+            mfc=style["colour"],
+            mec=INK,
+            mew=0.6,
+            zorder=2,
+            gid=f"rob:cell:{r.trial}:{r.domain}:{r.judgement}",
+        )
+        ax.plot(
+            [x],
+            [y],
+            ls="none",
+            marker=style["marker"],
+            ms=7,
+            mew=1.6,
+            color=INK,
+            zorder=3,
+            gid=f"rob:symbol:{r.trial}:{r.domain}:{r.judgement}",
+        )
     if "overall" in col:  # set the overall column apart, as robvis does
         ax.axvline(col["overall"] - 0.5, color=INK, lw=0.6, zorder=1)
     ax.set_xlim(-0.6, len(domains) - 0.4)
@@ -216,8 +236,9 @@ def traffic_light_plot(
 _KEY_HEIGHT = 1.3  # inches: judgement legend (title + one row) and the five domain names
 
 
-def _draw_key(container: Any, domains: list[tuple[str, str, str]], used: list[str], ncols: int,
-              anchor_ax: Axes | None = None) -> None:
+def _draw_key(
+    container: Any, domains: list[tuple[str, str, str]], used: list[str], ncols: int, anchor_ax: Axes | None = None
+) -> None:
     """Judgement legend (circle + symbol) and the domains' full names, at the top left of ``container``.
 
     ``container`` is a (sub)figure reserved for the key; with ``anchor_ax`` the
@@ -226,13 +247,34 @@ def _draw_key(container: Any, domains: list[tuple[str, str, str]], used: list[st
     handles, labels = _judgement_handles(used)
     where = {"loc": "upper left", "bbox_to_anchor": (0.0, -0.02) if anchor_ax is not None else (0.01, 1.0)}
     target = anchor_ax if anchor_ax is not None else container
-    legend = target.legend(handles, labels, handler_map={tuple: HandlerTuple(ndivide=1)}, title="Judgement",
-                           ncols=ncols, fontsize=SMALL_SIZE, title_fontsize=SMALL_SIZE, alignment="left",
-                           borderaxespad=0.0, handletextpad=0.6, columnspacing=1.2, **where)
+    legend = target.legend(
+        handles,
+        labels,
+        handler_map={tuple: HandlerTuple(ndivide=1)},
+        title="Judgement",
+        ncols=ncols,
+        fontsize=SMALL_SIZE,
+        title_fontsize=SMALL_SIZE,
+        alignment="left",
+        borderaxespad=0.0,
+        handletextpad=0.6,
+        columnspacing=1.2,
+        **where,
+    )
     legend.set_gid("rob:legend")
     text = "\n".join(f"{d[1]}: {d[2]}" for d in domains if d[0] != "overall")
-    ann = Annotation(text, (0.0, 0.0), xycoords=legend, xytext=(0, -4), textcoords="offset points", ha="left",
-                     va="top", fontsize=SMALL_SIZE - 0.5, color=INK, gid="rob:domain-key")
+    ann = Annotation(
+        text,
+        (0.0, 0.0),
+        xycoords=legend,
+        xytext=(0, -4),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=SMALL_SIZE - 0.5,
+        color=INK,
+        gid="rob:domain-key",
+    )
     ann.set_in_layout(False)
     target.add_artist(ann)
     legend.set_in_layout(anchor_ax is None)
@@ -267,12 +309,22 @@ def _draw_summary(ax: Axes, frame: pd.DataFrame, weights: Mapping[str, float] | 
         left = 0.0
         for judgement, style in JUDGEMENTS.items():
             width = float(shares.loc[key, judgement])
-            ax.barh(i, width, left=left, height=0.62, color=style["colour"], edgecolor=INK, linewidth=0.5,
-                    hatch=style["hatch"], gid=f"rob:bar:{key}:{judgement}",
-                    label=style["label"] if i == 0 else None)
+            ax.barh(
+                i,
+                width,
+                left=left,
+                height=0.62,
+                color=style["colour"],
+                edgecolor=INK,
+                linewidth=0.5,
+                hatch=style["hatch"],
+                gid=f"rob:bar:{key}:{judgement}",
+                label=style["label"] if i == 0 else None,
+            )
             left += width
-    ax.set_yticks(range(len(domains)), labels=[d[1] if d[0] == "overall" else f"{d[1]} {_short_name(d[2])}"
-                                               for d in domains])
+    ax.set_yticks(
+        range(len(domains)), labels=[d[1] if d[0] == "overall" else f"{d[1]} {_short_name(d[2])}" for d in domains]
+    )
     ax.set_ylim(len(domains) - 0.5, -0.5)
     ax.set_xlim(0, 100)
     ax.set_xticks([0, 25, 50, 75, 100])
@@ -323,8 +375,16 @@ def risk_of_bias_summary_plot(
     with style_context():
         fig, ax = figure_and_axes(ax, (SINGLE_COLUMN, 0.6 + 0.28 * len(_domains_present(frame)) + 0.5))
         _draw_summary(ax, frame, weights, weight_label)
-        bars = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3, fontsize=SMALL_SIZE,
-                         handlelength=1.6, handleheight=1.2, columnspacing=1.0, borderaxespad=0.0)
+        bars = ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.3),
+            ncols=3,
+            fontsize=SMALL_SIZE,
+            handlelength=1.6,
+            handleheight=1.2,
+            columnspacing=1.0,
+            borderaxespad=0.0,
+        )
         bars.set_gid("rob:bar-legend")
     return fig
 
@@ -358,13 +418,24 @@ def risk_of_bias_figure(
         right.set_title("Summary across trials", fontsize=SMALL_SIZE + 1, loc="left")
         key_left, key_right = bottom.subfigures(1, 2, width_ratios=[1.3, 1.0])
         _draw_key(key_left, domains, used, ncols=3)
-        bars = key_right.legend(*right.get_legend_handles_labels(), loc="upper left", bbox_to_anchor=(0.05, 1.0),
-                                ncols=1, fontsize=SMALL_SIZE, handlelength=2.4, handleheight=1.2, borderaxespad=0.0,
-                                title="Judgement (bars)", title_fontsize=SMALL_SIZE, alignment="left")
+        bars = key_right.legend(
+            *right.get_legend_handles_labels(),
+            loc="upper left",
+            bbox_to_anchor=(0.05, 1.0),
+            ncols=1,
+            fontsize=SMALL_SIZE,
+            handlelength=2.4,
+            handleheight=1.2,
+            borderaxespad=0.0,
+            title="Judgement (bars)",
+            title_fontsize=SMALL_SIZE,
+            alignment="left",
+        )
         bars.set_gid("rob:bar-legend")
         if caption:
-            bottom.text(0.01, 0.0, caption, ha="left", va="bottom", fontsize=SMALL_SIZE - 0.5, color=INK,
-                        gid="rob:caption")
+            bottom.text(
+                0.01, 0.0, caption, ha="left", va="bottom", fontsize=SMALL_SIZE - 0.5, color=INK, gid="rob:caption"
+            )
         freeze_layout(fig)
     return fig
 

@@ -19,11 +19,11 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from alsmeta.models.pooling import PooledResult
 from alsmeta.plots import _axis, _format
 from alsmeta.plots._tables import require_columns, row_labels
 from alsmeta.plots.forest import model_name
 from alsmeta.plots.forest_layout import ForestLayout, ForestRow, draw_forest
-from alsmeta.models.pooling import PooledResult
 
 REQUIRED = ("estimate", "ci_low", "ci_high")
 
@@ -72,8 +72,15 @@ def _point_forest(
         text = _format.estimate_ci(fit.estimate, fit.ci_low, fit.ci_high, digits, log_scale)
         rows += [
             ForestRow("blank"),
-            ForestRow("summary", f"All studies: {model_name(fit)}", fit.estimate, fit.ci_low, fit.ci_high,
-                      right=(*blank, text), role=role),
+            ForestRow(
+                "summary",
+                f"All studies: {model_name(fit)}",
+                fit.estimate,
+                fit.ci_low,
+                fit.ci_high,
+                right=(*blank, text),
+                role=role,
+            ),
         ]
         marker_lines = ((fit.estimate, role),)
     layout = ForestLayout(
@@ -180,8 +187,10 @@ def cumulative_forest(
     headers, cells = _heterogeneity_cells(table, digits)
     ks = [str(int(table["k"].iloc[i])) if "k" in table.columns else str(i + 1) for i in range(len(table))]
     cells = [(k, *c) for k, c in zip(ks, cells)]
-    footer = ("Each row pools the studies of that row and all rows above it"
-              + (f", ordered {order_note}." if order_note else "."),)
+    footer = (
+        "Each row pools the studies of that row and all rows above it"
+        + (f", ordered {order_note}." if order_note else "."),
+    )
     display = _Display(log_scale, effect_label, digits, reference, xlim, title, panel_width, row_height)
     return _point_forest(table, [f"+ {n}" for n in names], fit, "Study added", ("k", *headers), cells, footer, display)
 

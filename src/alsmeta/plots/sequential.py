@@ -23,9 +23,19 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MultipleLocator
 from scipy import stats
 
-from alsmeta.plots.risk_of_bias import freeze_layout
-from alsmeta.plots.style import BLUE, GREY, INK, LIGHT_GREY, SMALL_SIZE, VERMILLION, figure_and_axes, style_context, text_width
 from alsmeta.planning.sequential import _SPENDING_NAMES, TrialSequentialResult
+from alsmeta.plots.risk_of_bias import freeze_layout
+from alsmeta.plots.style import (
+    BLUE,
+    GREY,
+    INK,
+    LIGHT_GREY,
+    SMALL_SIZE,
+    VERMILLION,
+    figure_and_axes,
+    style_context,
+    text_width,
+)
 from alsmeta.validation import AlsmetaInputError
 
 MM = 1.0 / 25.4
@@ -58,11 +68,16 @@ def _find_line(ax: Axes, gid: str) -> Line2D:
 
 def _assumptions(result: TrialSequentialResult) -> str:
     size = result.information_size
-    adj = (f"adjusted for diversity D\u00b2 = {100 * result.diversity:.0f}%" if result.heterogeneity_adjusted
-           else f"not adjusted for heterogeneity (D\u00b2 = {100 * result.diversity:.0f}%)")
-    return (f"RIS = {result.ris:,.0f} participants: effect {size.delta:.2f}, SD {size.sd:.2f}, two-sided \u03b1 = "
-            f"{result.alpha:g}, power {100 * size.power:g}%, {adj}. {result.method} random-effects model, Wald Z; "
-            f"{_SPENDING_NAMES[result.spending]} \u03b1-spending (Lan & DeMets).")
+    adj = (
+        f"adjusted for diversity D\u00b2 = {100 * result.diversity:.0f}%"
+        if result.heterogeneity_adjusted
+        else f"not adjusted for heterogeneity (D\u00b2 = {100 * result.diversity:.0f}%)"
+    )
+    return (
+        f"RIS = {result.ris:,.0f} participants: effect {size.delta:.2f}, SD {size.sd:.2f}, two-sided \u03b1 = "
+        f"{result.alpha:g}, power {100 * size.power:g}%, {adj}. {result.method} random-effects model, Wald Z; "
+        f"{_SPENDING_NAMES[result.spending]} \u03b1-spending (Lan & DeMets)."
+    )
 
 
 LONG_LABEL = 1.0
@@ -164,14 +179,22 @@ def trial_sequential_plot(
         shown, unnamed = _spaced_labels(result, names, fig_w)
         crowded = []
         if point_labels and numbered:
-            crowded.append("Looks (top axis): " + "; ".join(f"{i} {n}" for i, n in enumerate(result.labels, start=1)) + ".")
+            crowded.append(
+                "Looks (top axis): " + "; ".join(f"{i} {n}" for i, n in enumerate(result.labels, start=1)) + "."
+            )
         if point_labels and unnamed:
-            crowded.append(f"Looks not named on the top axis (too close to the previous named one): {', '.join(unnamed)}.")
-        note = "\n".join(textwrap.fill(par, chars)
-                         for par in ([_assumptions(result)] if assumptions else []) + crowded + list(notes))
+            crowded.append(
+                f"Looks not named on the top axis (too close to the previous named one): {', '.join(unnamed)}."
+            )
+        note = "\n".join(
+            textwrap.fill(par, chars) for par in ([_assumptions(result)] if assumptions else []) + crowded + list(notes)
+        )
         if own_figure:  # panel above, legend and assumptions below, each laid out on its own
-            foot_h = (math.ceil(4 / ncols) * 1.45 * SMALL_SIZE + (note.count("\n") + 1) * 1.3 * (SMALL_SIZE - 0.5)
-                      * bool(note) + 8) / 72
+            foot_h = (
+                math.ceil(4 / ncols) * 1.45 * SMALL_SIZE
+                + (note.count("\n") + 1) * 1.3 * (SMALL_SIZE - 0.5) * bool(note)
+                + 8
+            ) / 72
             panel_h = fig_w * (0.5 if width == "double" else 0.95)
             fig = Figure(figsize=(fig_w, panel_h + foot_h), layout="constrained")
             top_fig, foot = fig.subfigures(2, 1, height_ratios=[panel_h, foot_h])
@@ -185,27 +208,76 @@ def trial_sequential_plot(
         y_top = math.ceil(y_top)
         ax.axhline(0.0, color=LIGHT_GREY, lw=0.6, zorder=0)
         for sign, side in ((1.0, "upper"), (-1.0, "lower")):
-            ax.axhline(sign * conventional, color=GREY, lw=0.9, ls="--", zorder=1,
-                       gid=f"tsa:conventional:{side}",
-                       label=f"Conventional boundary (Z = \u00b1{conventional:.2f})" if side == "upper" else None)
+            ax.axhline(
+                sign * conventional,
+                color=GREY,
+                lw=0.9,
+                ls="--",
+                zorder=1,
+                gid=f"tsa:conventional:{side}",
+                label=f"Conventional boundary (Z = \u00b1{conventional:.2f})" if side == "upper" else None,
+            )
             # boundaries start at the first look: nothing is monitored before any data
-            ax.plot(px, sign * pz, color=BLUE, lw=1.6, zorder=2, gid=f"tsa:boundary:{side}",
-                    label="Monitoring boundary (\u03b1-spending)" if side == "upper" else None)
-            ax.plot(bx, sign * bz, ls="none", color=BLUE, marker="s", ms=3.2, zorder=3, clip_on=True,
-                    gid=f"tsa:boundary-look:{side}")
-        ax.axvline(result.ris, color=VERMILLION, lw=1.2, ls="-.", zorder=1, gid="tsa:ris",
-                   label="Required information size (RIS)")
-        ax.annotate(f"RIS = {result.ris:,.0f}", (result.ris, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(-3, -2), textcoords="offset points", ha="right", va="top", fontsize=SMALL_SIZE,
-                    color=INK, gid="tsa:ris-label")
+            ax.plot(
+                px,
+                sign * pz,
+                color=BLUE,
+                lw=1.6,
+                zorder=2,
+                gid=f"tsa:boundary:{side}",
+                label="Monitoring boundary (\u03b1-spending)" if side == "upper" else None,
+            )
+            ax.plot(
+                bx,
+                sign * bz,
+                ls="none",
+                color=BLUE,
+                marker="s",
+                ms=3.2,
+                zorder=3,
+                clip_on=True,
+                gid=f"tsa:boundary-look:{side}",
+            )
+        ax.axvline(
+            result.ris,
+            color=VERMILLION,
+            lw=1.2,
+            ls="-.",
+            zorder=1,
+            gid="tsa:ris",
+            label="Required information size (RIS)",
+        )
+        ax.annotate(
+            f"RIS = {result.ris:,.0f}",
+            (result.ris, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(-3, -2),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=SMALL_SIZE,
+            color=INK,
+            gid="tsa:ris-label",
+        )
         x = np.concatenate(([0.0], result.cumulative_participants))
         z = np.concatenate(([0.0], result.z))
-        ax.plot(x, z, color=INK, lw=1.6, marker="o", ms=4.0, mfc=INK, mec="white", mew=0.6, zorder=4, gid="tsa:z",
-                label="Cumulative Z curve")
+        ax.plot(
+            x,
+            z,
+            color=INK,
+            lw=1.6,
+            marker="o",
+            ms=4.0,
+            mfc=INK,
+            mec="white",
+            mew=0.6,
+            zorder=4,
+            gid="tsa:z",
+            label="Cumulative Z curve",
+        )
         if point_labels:
             top = ax.secondary_xaxis("top")
-            top.set_xticks(result.cumulative_participants, labels=shown, rotation=90,
-                           fontsize=SMALL_SIZE - 0.5)
+            top.set_xticks(result.cumulative_participants, labels=shown, rotation=90, fontsize=SMALL_SIZE - 0.5)
             top.tick_params(length=2.0, pad=1.5)
             for tick, label in zip(top.get_xticklabels(), result.labels):
                 tick.set_gid(f"tsa:label:{label}")
@@ -221,13 +293,19 @@ def trial_sequential_plot(
         if boundary_label in labels:  # the boundary's handle shows the path and the look markers together
             i = labels.index(boundary_label)
             handles[i] = (handles[i], _find_line(ax, "tsa:boundary-look:upper"))
-        legend_kw = {"ncols": ncols, "fontsize": SMALL_SIZE, "handlelength": 2.6, "columnspacing": 1.5,
-                     "handler_map": {tuple: HandlerTuple(ndivide=1)}}
+        legend_kw = {
+            "ncols": ncols,
+            "fontsize": SMALL_SIZE,
+            "handlelength": 2.6,
+            "columnspacing": 1.5,
+            "handler_map": {tuple: HandlerTuple(ndivide=1)},
+        }
         if own_figure:
             foot.legend(handles, labels, loc="upper center", borderaxespad=0.0, **legend_kw)
             if note:
-                foot.text(0.01, 0.0, note, ha="left", va="bottom", fontsize=SMALL_SIZE - 0.5, color=INK,
-                          gid="tsa:assumptions")
+                foot.text(
+                    0.01, 0.0, note, ha="left", va="bottom", fontsize=SMALL_SIZE - 0.5, color=INK, gid="tsa:assumptions"
+                )
         else:
             ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.17), **legend_kw)
         if own_figure:

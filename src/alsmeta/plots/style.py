@@ -16,7 +16,6 @@ an analysis twice gives byte-identical files.
 from __future__ import annotations
 
 import os
-
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache

@@ -106,8 +106,13 @@ def subgroup_analysis(
         sel = list(idx)
         fits.append(
             pool(
-                fit.yi[sel], fit.vi[sel], method=fit.method, test=fit.test, level=fit.level,
-                labels=[fit.labels[i] for i in sel], tau2=fit.tau2 if fit.tau2_fixed else None,
+                fit.yi[sel],
+                fit.vi[sel],
+                method=fit.method,
+                test=fit.test,
+                level=fit.level,
+                labels=[fit.labels[i] for i in sel],
+                tau2=fit.tau2 if fit.tau2_fixed else None,
             )
         )
     q, df, p = _q_between([f.estimate for f in fits], [f.se for f in fits])

@@ -28,7 +28,10 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def least_squares_slopes(
-    times: npt.ArrayLike, values: npt.ArrayLike, observed: npt.ArrayLike | None = None, min_visits: int = 2,
+    times: npt.ArrayLike,
+    values: npt.ArrayLike,
+    observed: npt.ArrayLike | None = None,
+    min_visits: int = 2,
 ) -> FloatArray:
     r"""Ordinary least-squares slope over the observed visits, along the last axis.
 
@@ -54,7 +57,10 @@ def least_squares_slopes(
 
 
 def two_point_slopes(
-    times: npt.ArrayLike, values: npt.ArrayLike, observed: npt.ArrayLike | None = None, min_visits: int = 2,
+    times: npt.ArrayLike,
+    values: npt.ArrayLike,
+    observed: npt.ArrayLike | None = None,
+    min_visits: int = 2,
 ) -> FloatArray:
     """Slope between the first and the last observed visit (NaN with fewer than ``min_visits``)."""
     t = np.asarray(times, float)
@@ -71,7 +77,10 @@ def two_point_slopes(
 
 
 def slopes(
-    method: str, times: npt.ArrayLike, values: npt.ArrayLike, observed: npt.ArrayLike | None = None,
+    method: str,
+    times: npt.ArrayLike,
+    values: npt.ArrayLike,
+    observed: npt.ArrayLike | None = None,
     min_visits: int = 2,
 ) -> FloatArray:
     """Dispatch: ``"least_squares"``/``"lead_in"`` or ``"two_point"``."""

@@ -83,8 +83,12 @@ def _on_union(union: FloatArray, times: tuple[float, ...], weights: FloatArray) 
 
 
 def slope_change_variance(
-    pre_times: npt.ArrayLike, post_times: npt.ArrayLike, measurement_sd: float,
-    *, pre_method: str = "least_squares", post_method: str = "least_squares",
+    pre_times: npt.ArrayLike,
+    post_times: npt.ArrayLike,
+    measurement_sd: float,
+    *,
+    pre_method: str = "least_squares",
+    post_method: str = "least_squares",
 ) -> float:
     r"""Variance of the within-patient slope change due to measurement error alone.
 
@@ -143,10 +147,17 @@ def _truncation_moments(alpha: float, beta: float) -> tuple[float, float, float]
 
 
 def expected_change_under_selection(
-    pre_times: npt.ArrayLike, post_times: npt.ArrayLike, *,
-    measurement_sd: float, slope_mean: float, slope_sd: float,
-    select_on: str = "pre_slope", lower: float = -math.inf, upper: float = math.inf,
-    pre_method: str = "least_squares", post_method: str = "least_squares",
+    pre_times: npt.ArrayLike,
+    post_times: npt.ArrayLike,
+    *,
+    measurement_sd: float,
+    slope_mean: float,
+    slope_sd: float,
+    select_on: str = "pre_slope",
+    lower: float = -math.inf,
+    upper: float = math.inf,
+    pre_method: str = "least_squares",
+    post_method: str = "least_squares",
 ) -> SelectionExpectation:
     r"""Mean (and SD) slope change among patients selected on a noisy lead-in statistic.
 
@@ -199,6 +210,8 @@ def expected_change_under_selection(
     var_pre_noise = sigma**2 * float(w_pre @ w_pre)
     reliability = s**2 / (s**2 + var_pre_noise) if s**2 + var_pre_noise > 0 else math.nan
     return SelectionExpectation(
-        mean_change=mean_change, sd_change=math.sqrt(max(var_change, 0.0)),
-        prob_selected=prob, reliability=reliability,
+        mean_change=mean_change,
+        sd_change=math.sqrt(max(var_change, 0.0)),
+        prob_selected=prob,
+        reliability=reliability,
     )

@@ -132,9 +132,7 @@ class TrialDesign:
             )
         set_(self, "min_post_visits", chk.whole(self.min_post_visits, "min_post_visits", 2))
         if self.min_post_visits > len(post):
-            raise AlsmetaInputError(
-                f"min_post_visits: {self.min_post_visits} exceeds the {len(post)} follow-up visits"
-            )
+            raise AlsmetaInputError(f"min_post_visits: {self.min_post_visits} exceeds the {len(post)} follow-up visits")
         chk.positive(self.onset_to_screening_mean, "onset_to_screening_mean")
         chk.nonnegative(self.onset_to_screening_sd, "onset_to_screening_sd")
         chk.nonnegative(self.onset_recall_sd, "onset_recall_sd")
@@ -159,8 +157,15 @@ class TrialDesign:
     def eligibility(self) -> dict[str, Any]:
         """The eligibility rules that restrict enrolment (those not at their defaults)."""
         defaults = TrialDesign()
-        names = ("min_score", "max_score", "min_months_since_onset", "max_months_since_onset",
-                 "min_lead_in_decline", "pre_slope_range", "delta_fs_range")
+        names = (
+            "min_score",
+            "max_score",
+            "min_months_since_onset",
+            "max_months_since_onset",
+            "min_lead_in_decline",
+            "pre_slope_range",
+            "delta_fs_range",
+        )
         return {n: getattr(self, n) for n in names if getattr(self, n) != getattr(defaults, n)}
 
     def with_follow_up(self, months: float) -> TrialDesign:
@@ -175,50 +180,67 @@ _EVIDENCE = "shared/evidence/cochrane.md and tables.md"
 
 DESIGN_PRESETS: dict[str, dict[str, Any]] = {
     "oh2018": {
-        "n_patients": 33, "lead_in_visits": _LEAD_IN_3, "follow_up_visits": _MONTHLY_6,
+        "n_patients": 33,
+        "lead_in_visits": _LEAD_IN_3,
+        "follow_up_visits": _MONTHLY_6,
         "note": "Oh 2018 (NCT01363401) MSC arm: 12-week lead-in then follow-up to 6 months (verified: CT.gov, "
-            "Table 3); baseline at Visit 5 just before injection (verified); monthly visits (assumption).",
+        "Table 3); baseline at Visit 5 just before injection (verified); monthly visits (assumption).",
     },
     "petrou2016": {
-        "n_patients": 26, "lead_in_visits": _LEAD_IN_3, "follow_up_visits": _MONTHLY_6,
+        "n_patients": 26,
+        "lead_in_visits": _LEAD_IN_3,
+        "follow_up_visits": _MONTHLY_6,
         "note": "Petrou 2016: 3 months before and 6 months after transplantation, 26 patients (verified); "
-            "monthly visits (assumption).",
+        "monthly visits (assumption).",
     },
     "berry2019": {
-        "n_patients": 36, "lead_in_visits": _LEAD_IN_3, "follow_up_visits": _MONTHLY_6,
+        "n_patients": 36,
+        "lead_in_visits": _LEAD_IN_3,
+        "follow_up_visits": _MONTHLY_6,
         "note": "Berry 2019 MSC-NTF arm: 3-month run-in, 6 months of follow-up, 36 treated (verified); "
-            "monthly visits (assumption).",
+        "monthly visits (assumption).",
     },
     "kim2009": {
-        "n_patients": 22, "lead_in_visits": _LEAD_IN_3, "follow_up_visits": (0.0, 1.0, 2.0, 3.0),
+        "n_patients": 22,
+        "lead_in_visits": _LEAD_IN_3,
+        "follow_up_visits": (0.0, 1.0, 2.0, 3.0),
         "note": "Kim 2009: 3-month lead-in, 3 months of follow-up, 22 patients (verified); monthly visits "
-            "(assumption).",
+        "(assumption).",
     },
     "blanquer2012": {
-        "n_patients": 11, "lead_in_visits": (-6.0, -3.0, 0.0), "follow_up_visits": (0.0, 3.0, 6.0, 9.0, 12.0),
+        "n_patients": 11,
+        "lead_in_visits": (-6.0, -3.0, 0.0),
+        "follow_up_visits": (0.0, 3.0, 6.0, 9.0, 12.0),
         "note": "Blanquer 2012: measured 6 and 3 months before transplant, then quarterly for 1 year, 11 "
-            "patients (verified); a baseline visit at transplant (assumption).",
+        "patients (verified); a baseline visit at transplant (assumption).",
     },
     "sykova2017": {
-        "n_patients": 23, "lead_in_visits": (-6.0, -3.0, 0.0),
+        "n_patients": 23,
+        "lead_in_visits": (-6.0, -3.0, 0.0),
         "follow_up_visits": (0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0),
         "note": "Sykova 2017: monitored 6 months before and 18 months after, 23 patients for efficacy "
-            "(verified); quarterly visits (assumption).",
+        "(verified); quarterly visits (assumption).",
     },
     "cudkowicz2022": {
-        "n_patients": 95, "lead_in_visits": (-3.0, 0.0),
+        "n_patients": 95,
+        "lead_in_visits": (-3.0, 0.0),
         "follow_up_visits": tuple(round(4 * k * 12 / 52, 4) for k in range(8)),
-        "min_score": 25.0, "max_months_since_onset": 24.0, "min_lead_in_decline": 3.0,
+        "min_score": 25.0,
+        "max_months_since_onset": 24.0,
+        "min_lead_in_decline": 3.0,
         "note": "Cudkowicz 2022 (NurOwn phase 3) MSC-NTF arm, 95 treated: ALSFRS-R >= 25 and onset <= 24 "
-            "months at screening, >= 3-point decline by randomisation, 28 weeks after first treatment "
-            "(verified, " + _EVIDENCE + "); 3-month screening period (secondary); screening and "
-            "randomisation as the only lead-in visits, visits every 4 weeks (assumptions).",
+        "months at screening, >= 3-point decline by randomisation, 28 weeks after first treatment "
+        "(verified, " + _EVIDENCE + "); 3-month screening period (secondary); screening and "
+        "randomisation as the only lead-in visits, visits every 4 weeks (assumptions).",
     },
     "nabavi2018": {
-        "n_patients": 14, "lead_in_visits": (0.0,), "follow_up_visits": (0.0, 2.0, 4.0, 6.0, 12.0),
-        "pre_slope": "onset", "min_score": 24.0,
+        "n_patients": 14,
+        "lead_in_visits": (0.0,),
+        "follow_up_visits": (0.0, 2.0, 4.0, 6.0, 12.0),
+        "pre_slope": "onset",
+        "min_score": 24.0,
         "note": "Nabavi 2018: ALS-FRS >= 24, visits at 2, 4, 6 and 12 months, 14 patients (verified); no "
-            "lead-in, so a pre-slope from onset (assumption: the paper's method was not seen).",
+        "lead-in, so a pre-slope from onset (assumption: the paper's method was not seen).",
     },
 }
 

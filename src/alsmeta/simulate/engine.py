@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from alsmeta.validation import AlsmetaWarning
 from alsmeta.progress import Progress
 from alsmeta.simulate import _checks as chk
 from alsmeta.simulate.analysis import FloatArray, slopes, summarise_changes
@@ -38,7 +37,7 @@ from alsmeta.simulate.history import (
     sample_rates,
     true_course,
 )
-from alsmeta.validation import AlsmetaInputError
+from alsmeta.validation import AlsmetaInputError, AlsmetaWarning
 
 IntArray = npt.NDArray[np.int64]
 SeedLike = None | int | np.random.SeedSequence | np.random.Generator
@@ -88,8 +87,19 @@ class PatientData:
 
 
 _STUDY_FIELDS = (
-    "n_enrolled", "n_analysed", "n_screened", "n_lost_lead_in", "n_died", "n_dropped",
-    "mean_pre", "mean_post", "mean_change", "sd_change", "se_change", "t_statistic", "pvalue",
+    "n_enrolled",
+    "n_analysed",
+    "n_screened",
+    "n_lost_lead_in",
+    "n_died",
+    "n_dropped",
+    "mean_pre",
+    "mean_post",
+    "mean_change",
+    "sd_change",
+    "se_change",
+    "t_statistic",
+    "pvalue",
     "mean_change_noiseless",
 )
 
@@ -266,7 +276,11 @@ def _onset_to_screening(design: TrialDesign, rng: np.random.Generator, size: tup
 
 
 def _attrition(
-    history: NaturalHistory, times: FloatArray, mu: FloatArray, rate: FloatArray, rng: np.random.Generator,
+    history: NaturalHistory,
+    times: FloatArray,
+    mu: FloatArray,
+    rate: FloatArray,
+    rng: np.random.Generator,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Visits observed, died, dropped: competing hazards from screening (trapezoidal rule)."""
     n_visits = times.size
@@ -277,8 +291,9 @@ def _attrition(
             reached[kind] = np.full(rate.shape, n_visits)
             continue
         h = hazard(history, mu, rate[..., None], kind)
-        cum = np.concatenate([np.zeros(rate.shape + (1,)), np.cumsum((h[..., :-1] + h[..., 1:]) / 2 * dt, axis=-1)],
-                             axis=-1)
+        cum = np.concatenate(
+            [np.zeros(rate.shape + (1,)), np.cumsum((h[..., :-1] + h[..., 1:]) / 2 * dt, axis=-1)], axis=-1
+        )
         reached[kind] = (cum < rng.standard_exponential(rate.shape)[..., None]).sum(axis=-1)
     k_death, k_drop = reached["death"], reached["dropout"]
     observed = np.arange(n_visits) < np.minimum(k_death, k_drop)[..., None]
@@ -288,7 +303,11 @@ def _attrition(
 
 
 def _pre_slope(
-    history: NaturalHistory, design: TrialDesign, plan: _Plan, values: FloatArray, onset_months: FloatArray,
+    history: NaturalHistory,
+    design: TrialDesign,
+    plan: _Plan,
+    values: FloatArray,
+    onset_months: FloatArray,
 ) -> FloatArray:
     """Pre-treatment slope of each candidate; ``onset_months`` = months from onset to screening."""
     if design.pre_slope == "onset":
@@ -302,7 +321,11 @@ def _within(x: FloatArray, bounds: tuple[float, float]) -> npt.NDArray[np.bool_]
 
 
 def _candidates(
-    history: NaturalHistory, design: TrialDesign, plan: _Plan, rng: np.random.Generator, size: tuple[int, int],
+    history: NaturalHistory,
+    design: TrialDesign,
+    plan: _Plan,
+    rng: np.random.Generator,
+    size: tuple[int, int],
 ) -> dict[str, np.ndarray]:
     """Screen ``size`` = (studies, candidates) patients: their data and eligibility."""
     onset = _onset_to_screening(design, rng, size)
@@ -329,10 +352,17 @@ def _candidates(
     eligible &= screen - y[..., plan.base_idx] >= design.min_lead_in_decline
     eligible &= _within(pre, design.pre_slope_range)
     return {
-        "rate": rate, "onset": onset, "y": y, "mu": mu, "observed": observed, "died": died, "dropped": dropped,
+        "rate": rate,
+        "onset": onset,
+        "y": y,
+        "mu": mu,
+        "observed": observed,
+        "died": died,
+        "dropped": dropped,
         "pre": pre,
         "pre_true": _pre_slope(history, design, plan, mu, onset),
-        "eligible": eligible, "lost": ok & ~at_baseline,
+        "eligible": eligible,
+        "lost": ok & ~at_baseline,
     }
 
 
@@ -348,7 +378,11 @@ def _eligibility_error(design: TrialDesign, screened: int, found: int) -> Alsmet
 
 
 def _take_first_eligible(
-    chosen: dict[str, np.ndarray], cand: dict[str, np.ndarray], active: IntArray, have: IntArray, n: int,
+    chosen: dict[str, np.ndarray],
+    cand: dict[str, np.ndarray],
+    active: IntArray,
+    have: IntArray,
+    n: int,
 ) -> tuple[IntArray, IntArray]:
     """Copy each active study's first eligible candidates into its free places (in screening order).
 
@@ -371,7 +405,11 @@ def _take_first_eligible(
 
 
 def _enrol(
-    history: NaturalHistory, design: TrialDesign, plan: _Plan, rng: np.random.Generator, n_studies: int,
+    history: NaturalHistory,
+    design: TrialDesign,
+    plan: _Plan,
+    rng: np.random.Generator,
+    n_studies: int,
 ) -> tuple[dict[str, np.ndarray], IntArray, IntArray]:
     """Screen in rounds until every study has ``n_patients`` eligible; return them in screening order.
 
@@ -412,7 +450,11 @@ def _mean_analysed(x: FloatArray, analysed: npt.NDArray[np.bool_]) -> FloatArray
 
 
 def _simulate_block(
-    history: NaturalHistory, design: TrialDesign, plan: _Plan, rng: np.random.Generator, n_studies: int,
+    history: NaturalHistory,
+    design: TrialDesign,
+    plan: _Plan,
+    rng: np.random.Generator,
+    n_studies: int,
     keep_patients: bool,
 ) -> dict[str, Any]:
     c, screened, lost = _enrol(history, design, plan, rng, n_studies)
@@ -426,19 +468,32 @@ def _simulate_block(
     summary = summarise_changes(change)
     out: dict[str, Any] = {
         "n_enrolled": np.full(n_studies, design.n_patients, np.int64),
-        "n_analysed": summary.n, "n_screened": screened, "n_lost_lead_in": lost,
-        "n_died": c["died"].sum(axis=1).astype(np.int64), "n_dropped": c["dropped"].sum(axis=1).astype(np.int64),
-        "mean_pre": _mean_analysed(c["pre"], analysed), "mean_post": _mean_analysed(post, analysed),
-        "mean_change": summary.mean, "sd_change": summary.sd, "se_change": summary.se,
-        "t_statistic": summary.t_statistic, "pvalue": summary.pvalue,
+        "n_analysed": summary.n,
+        "n_screened": screened,
+        "n_lost_lead_in": lost,
+        "n_died": c["died"].sum(axis=1).astype(np.int64),
+        "n_dropped": c["dropped"].sum(axis=1).astype(np.int64),
+        "mean_pre": _mean_analysed(c["pre"], analysed),
+        "mean_post": _mean_analysed(post, analysed),
+        "mean_change": summary.mean,
+        "sd_change": summary.sd,
+        "se_change": summary.se,
+        "t_statistic": summary.t_statistic,
+        "pvalue": summary.pvalue,
         "mean_change_noiseless": _mean_analysed(change_true, analysed),
     }
     if keep_patients:
         out["patients"] = {
-            "true_rate": c["rate"], "onset_to_baseline": c["onset"] - plan.times[0],
-            "pre_slope": np.where(analysed, c["pre"], np.nan), "post_slope": np.where(analysed, post, np.nan),
-            "change": change, "change_noiseless": change_true, "analysed": analysed, "died": c["died"],
-            "dropped": c["dropped"], "n_post_visits": seen.sum(axis=-1).astype(np.int64),
+            "true_rate": c["rate"],
+            "onset_to_baseline": c["onset"] - plan.times[0],
+            "pre_slope": np.where(analysed, c["pre"], np.nan),
+            "post_slope": np.where(analysed, post, np.nan),
+            "change": change,
+            "change_noiseless": change_true,
+            "analysed": analysed,
+            "died": c["died"],
+            "dropped": c["dropped"],
+            "n_post_visits": seen.sum(axis=-1).astype(np.int64),
         }
     return out
 
@@ -468,21 +523,28 @@ def _assemble(blocks: list[dict[str, Any]], n_keep: int, keep_patients: bool) ->
         fields[name] = np.concatenate(parts)[:n_keep] if parts else np.zeros(0, dtype)
     if keep_patients and blocks:
         keys = blocks[0]["patients"].keys()
-        fields["patients"] = PatientData(**{k: np.concatenate([b["patients"][k] for b in blocks])[:n_keep]
-                                            for k in keys})
+        fields["patients"] = PatientData(
+            **{k: np.concatenate([b["patients"][k] for b in blocks])[:n_keep] for k in keys}
+        )
     return fields
 
 
 def _warn_interrupted(done: int, total: int) -> None:
     warnings.warn(
         f"simulation interrupted: returning the {done} of {total} studies completed (result.interrupted is True)",
-        AlsmetaWarning, stacklevel=3,
+        AlsmetaWarning,
+        stacklevel=3,
     )
 
 
 def simulate_trials(
-    history: NaturalHistory, design: TrialDesign, n_studies: int = 1000, *,
-    seed: SeedLike = None, keep_patients: bool = False, progress: ProgressLike = None,
+    history: NaturalHistory,
+    design: TrialDesign,
+    n_studies: int = 1000,
+    *,
+    seed: SeedLike = None,
+    keep_patients: bool = False,
+    progress: ProgressLike = None,
 ) -> SimulationResult:
     """Simulate ``n_studies`` single-arm pre-post studies of one design under the null.
 
@@ -530,13 +592,23 @@ def simulate_trials(
     n_keep = min(total, len(blocks) * per_block)
     if interrupted:
         _warn_interrupted(n_keep, total)
-    return SimulationResult(history=history, design=design, seed=root, n_requested=total,
-                            interrupted=interrupted, **_assemble(blocks, n_keep, keep))
+    return SimulationResult(
+        history=history,
+        design=design,
+        seed=root,
+        n_requested=total,
+        interrupted=interrupted,
+        **_assemble(blocks, n_keep, keep),
+    )
 
 
 def simulate_meta_analyses(
-    history: NaturalHistory | Sequence[NaturalHistory], designs: Sequence[TrialDesign], n_meta: int = 1000, *,
-    seed: SeedLike = None, progress: ProgressLike = None,
+    history: NaturalHistory | Sequence[NaturalHistory],
+    designs: Sequence[TrialDesign],
+    n_meta: int = 1000,
+    *,
+    seed: SeedLike = None,
+    progress: ProgressLike = None,
 ) -> MetaSimulationResult:
     """Simulate ``n_meta`` meta-analyses, each pooling one fresh study of every design.
 
@@ -562,8 +634,10 @@ def simulate_meta_analyses(
     interrupted = False
     try:
         for b in range(math.ceil(total / per_block)):
-            outs = [_simulate_block(h, d, p, _child(root, k, b), per_block, False)
-                    for k, (h, d, p) in enumerate(zip(histories, designs, plans, strict=True))]
+            outs = [
+                _simulate_block(h, d, p, _child(root, k, b), per_block, False)
+                for k, (h, d, p) in enumerate(zip(histories, designs, plans, strict=True))
+            ]
             for k, o in enumerate(outs):
                 blocks[k].append(o)
             reporter.update(min(per_block, total - b * per_block))
@@ -575,13 +649,15 @@ def simulate_meta_analyses(
     if interrupted:
         _warn_interrupted(n_keep, total)
     studies = tuple(
-        SimulationResult(history=h, design=d, seed=root, n_requested=total, interrupted=interrupted,
-                         **_assemble(bl, n_keep, False))
+        SimulationResult(
+            history=h, design=d, seed=root, n_requested=total, interrupted=interrupted, **_assemble(bl, n_keep, False)
+        )
         for h, d, bl in zip(histories, designs, blocks, strict=True)
     )
     yi = np.column_stack([s.yi for s in studies]) if n_keep else np.zeros((0, len(designs)))
     vi = np.column_stack([s.vi for s in studies]) if n_keep else np.zeros((0, len(designs)))
     n_an = np.column_stack([s.n_analysed for s in studies]) if n_keep else np.zeros((0, len(designs)), int)
     mask = (n_an >= 2) & np.isfinite(vi) & (vi > 0)
-    return MetaSimulationResult(designs=designs, studies=studies, seed=root, n_requested=total,
-                                interrupted=interrupted, yi=yi, vi=vi, mask=mask)
+    return MetaSimulationResult(
+        designs=designs, studies=studies, seed=root, n_requested=total, interrupted=interrupted, yi=yi, vi=vi, mask=mask
+    )

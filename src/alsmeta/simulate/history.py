@@ -303,9 +303,19 @@ class NaturalHistory:
         1.32 x 0.96 / 2.0).
         """
         params: dict[str, Any] = {
-            "name": "FVC", "unit": "% predicted", "slope_mean": -2.24, "slope_sd": 2.0, "onset_value": None,
-            "level_mean": 92.0, "level_sd": 17.0, "floor": 0.0, "ceiling": 150.0, "measurement_sd": 4.0,
-            "integer_scores": False, "death_level_effect": 0.01005, "death_slope_effect": 0.63,
+            "name": "FVC",
+            "unit": "% predicted",
+            "slope_mean": -2.24,
+            "slope_sd": 2.0,
+            "onset_value": None,
+            "level_mean": 92.0,
+            "level_sd": 17.0,
+            "floor": 0.0,
+            "ceiling": 150.0,
+            "measurement_sd": 4.0,
+            "integer_scores": False,
+            "death_level_effect": 0.01005,
+            "death_slope_effect": 0.63,
             "hazard_reference_level": 75.0,
         }
         params.update(overrides)
@@ -355,7 +365,11 @@ def _hold_at_vertex(u: FloatArray, rate: FloatArray, curvature: FloatArray, u_re
 
 
 def true_course(
-    history: NaturalHistory, rate: FloatArray, curvature: FloatArray, level: FloatArray, months: FloatArray,
+    history: NaturalHistory,
+    rate: FloatArray,
+    curvature: FloatArray,
+    level: FloatArray,
+    months: FloatArray,
 ) -> FloatArray:
     r"""Noise-free course :math:`\mu_i(t)` at ``months`` since onset, clipped to the scale.
 
