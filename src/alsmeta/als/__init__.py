@@ -1,0 +1,1 @@
+"""The ALS evidence layer: the curated data, cohorts, claims and the reproduction report."""
