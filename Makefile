@@ -1,24 +1,29 @@
 # Two commands do all the set-up on a fresh machine with Python 3.10+:
 #   make reproduce   create .venv, install alsmeta, regenerate every analysis into figures/
 #   make test        create/update .venv with the test extra and run the test suite
+#   make report      build report/index.html (the reproduction as one web page) from figures/ and data/
 #   make check-reproducible   run every analysis twice into scratch folders and diff the bytes
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test bench venv clean check-reproducible
+.PHONY: reproduce report test bench venv clean check-reproducible
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,report]'
 	touch $(STAMP)
 
 venv: $(STAMP)
 
 reproduce: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/alsmeta reproduce
+
+# report/ is a view of figures/ (copies of its images) rebuilt in seconds: not tracked (.gitignore)
+report: $(STAMP)
+	$(BIN)/alsmeta report
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q

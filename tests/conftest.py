@@ -57,3 +57,14 @@ def close(got, expected, rel: float = 1e-6, abs_: float = 1e-8, what: str = "") 
     assert np.all(diff <= rel * np.abs(exp[ok]) + abs_), f"{what}: {g} vs metafor {exp}"
     big = np.abs(exp[ok]) > abs_
     return float(np.max(diff[big] / np.abs(exp[ok][big]))) if big.any() else 0.0
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def report_index(tmp_path_factory) -> Path:
+    """report/index.html built (once per session) from the checkout's figures/ and data/ into a temporary folder."""
+    from alsmeta.als.report import build_report
+
+    return build_report(REPO_ROOT / "figures", REPO_ROOT / "data", tmp_path_factory.mktemp("report"))

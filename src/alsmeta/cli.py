@@ -1,4 +1,4 @@
-"""Command-line interface: ``alsmeta pool`` and ``alsmeta reproduce``.
+"""Command-line interface: ``alsmeta pool``, ``alsmeta reproduce`` and ``alsmeta report``.
 
 User mistakes (a missing file or column, bad values) are reported on stderr
 as one line with exit status 2 and no traceback; the message names the file,
@@ -282,6 +282,17 @@ def _cmd_validate_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from alsmeta.als.report import build_report
+
+    try:
+        index = build_report(args.figures, args.data, args.out)
+    except AlsmetaInputError as exc:  # the message names the file already
+        raise CliError(str(exc)) from None
+    print(f"[alsmeta report] {index}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alsmeta", description="Meta-analysis reproduction toolkit.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -308,6 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--root", default=".", help="alsmeta checkout (default: current directory)")
     r.add_argument("--figures", help="output folder (default: ROOT/figures)")
     r.set_defaults(func=_cmd_reproduce)
+
+    w = sub.add_parser("report", help="build the reproduction as one web page (report/index.html)")
+    w.add_argument("--figures", default="figures", help="folder written by `alsmeta reproduce` (default: figures)")
+    w.add_argument("--data", default="data", help="the evidence tables linked as provenance (default: data)")
+    w.add_argument("--out", default="report", help="output folder (default: report)")
+    w.set_defaults(func=_cmd_report)
 
     v = sub.add_parser("validate-data", help="check the curated evidence tables in data/")
     v.add_argument("--data", default="data", help="directory with the tables (default: data)")
