@@ -45,6 +45,11 @@ class SummaryRow:
     note: str = ""
     arm_sizes: tuple[int, int] | None = None
 
+    @classmethod
+    def not_estimable(cls, key: str, section: str, outcome: str, trials: str, measure: str, note: str) -> SummaryRow:
+        """A row with no estimate (k = 0, participants not reported); ``note`` says what is missing."""
+        return cls(key, section, outcome, trials, 0, None, measure, None, None, None, note=note)
+
     def effect_text(self) -> str:
         """The effect and its 95% CI with 2 decimals, or "not estimable"."""
         if self.estimate is None:
@@ -105,19 +110,10 @@ def summary_rows(ev: Evidence) -> list[SummaryRow]:
         )
         if key == "alsfrs_r_change_6mo":
             md = ev.statistic("cudkowicz2022", "alsfrs_r_change", "baseline to week 28", "msc_ntf_minus_placebo", "md")
+            note = f"difference {md.value:g} points reported ({md.status}) without SE or CI"
             rows.append(
-                SummaryRow(
-                    "alsfrs_r_change_28wk",
-                    "alsfrs",
-                    "0 to 28 weeks",
-                    "Cudkowicz 2022",
-                    0,
-                    None,
-                    "MD",
-                    None,
-                    None,
-                    None,
-                    note=f"difference {md.value:g} points reported ({md.status}) without SE or CI",
+                SummaryRow.not_estimable(
+                    "alsfrs_r_change_28wk", "alsfrs", "0 to 28 weeks", "Cudkowicz 2022", "MD", note
                 )
             )
     for key, outcome, label, assume_denominator in (
@@ -126,21 +122,8 @@ def summary_rows(ev: Evidence) -> list[SummaryRow]:
     ):
         b = nurown_binary(ev, outcome, assume_denominator)
         if not b["estimable"]:
-            rows.append(
-                SummaryRow(
-                    key,
-                    "safety",
-                    label,
-                    "Cudkowicz 2022",
-                    0,
-                    None,
-                    "RR",
-                    None,
-                    None,
-                    None,
-                    note="; ".join(b["missing"]),
-                )
-            )
+            missing = "; ".join(b["missing"])
+            rows.append(SummaryRow.not_estimable(key, "safety", label, "Cudkowicz 2022", "RR", missing))
             continue
         fit, (n_cells, n_placebo) = b["fit"], b["denominators"]
         rows.append(
