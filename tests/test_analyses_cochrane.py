@@ -262,18 +262,9 @@ def test_outputs_are_byte_identical_on_a_second_run(outputs, tmp_path):
     assert _digest(outputs) == first
 
 
-def _script(name: str):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(name, ROOT / "analyses" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)  # dataclasses in the script look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_pub2_statement_uses_the_count_when_it_is_reported_and_never_guesses():
-    pub2 = _script("cochrane_2016_pub2")
+    from alsmeta.als.cochrane import pub2
+
     known = pub2.empty_statement(0, 12, ["ALSFRS-R at 6 months", "survival"], "21 June 2016")
     assert known[-1] == "0 studies included (0 of 12 full texts assessed met the criteria)"
     assert known[1] == "Outcomes searched for: ALSFRS-R at 6 months; survival"
@@ -291,13 +282,14 @@ def test_pub2_statement_uses_the_count_when_it_is_reported_and_never_guesses():
 
 
 def test_power_figure_marks_mcid_and_oh2018_and_survives_greyscale():
+    from alsmeta.als.trial_power_figure import power_figure
+    from alsmeta.planning.power import trial_sample_size
     from alsmeta.plots.artists import find
 
-    mod = _script("definitive_trial_power")
     effects = {"NurOwn (0.36)": 0.36, "lower (1.22)": 1.22, "Oh (3.38)": 3.38, "pre-post (6.48)": 6.48}
-    sizes = {k: {"n_per_arm_80": mod.trial_sample_size(d, 4.0, 0.8)} for k, d in effects.items()}
+    sizes = {k: {"n_per_arm_80": trial_sample_size(d, 4.0, 0.8)} for k, d in effects.items()}
     oh = {"md": 3.38, "ci_low": 1.22, "ci_high": 5.54}
-    fig = mod.power_figure(effects, sizes, 4.0, (4.0, 5.0, 6.0), oh, 1.296, 31, 25)
+    fig = power_figure(effects, sizes, 4.0, (4.0, 5.0, 6.0), oh, 1.296, 31, 25)
     assert fig.get_figwidth() == pytest.approx(183 / 25.4)
     ax_a, ax_b = fig.axes[:2]
     (mcid,) = find(fig, "mcid")
@@ -349,14 +341,15 @@ def test_pub3_prisma_shows_only_the_published_count(outputs):
 
 
 def test_pub3_prisma_boxes():
+    from alsmeta.als.cochrane.pub3 import prisma_counts
     from alsmeta.als.tables import load_evidence
     from alsmeta.plots.artists import texts
+    from alsmeta.plots.prisma import prisma_flow
 
-    pub3 = _script("cochrane_2019_pub3")
-    counts = pub3.prisma_counts(load_evidence(ROOT / "data"))
+    counts = prisma_counts(load_evidence(ROOT / "data"))
     assert counts.included_studies == 2
     assert all(c is None for c in (counts.screened, counts.assessed, counts.excluded_full_text, counts.ongoing))
-    fig = pub3.prisma_flow(counts)
+    fig = prisma_flow(counts)
     assert texts(fig, "prisma-text:ongoing") == ["Ongoing studies (n = not reported)"]
 
 
@@ -379,7 +372,9 @@ def test_living_prisma_counts_are_its_own_screening(outputs):
 
 
 def test_living_risk_of_bias_is_this_projects_assessment(outputs):
+    from alsmeta.als.cochrane.living_risk_of_bias import ROB_CAPTION, rob_row_label
     from alsmeta.plots.artists import find, texts
+    from alsmeta.plots.risk_of_bias import risk_of_bias_figure
 
     n = _numbers(outputs, "cochrane_living_2026")["risk_of_bias"]
     assert n["assessor"].startswith("this project") and "not Cochrane" in n["assessor"]
@@ -387,11 +382,10 @@ def test_living_risk_of_bias_is_this_projects_assessment(outputs):
     overall = rob[(rob.review_version == "living2026") & (rob.domain == "overall")]
     assert sorted(n["overall"].values()) == sorted(overall.judgement)
     assert "Oh 2018: ALSFRS-R change, 6 mo" in n["overall"]  # each row names the result judged
-    living = _script("cochrane_living_2026")
-    assert living.rob_row_label("Cudkowicz 2022", "alsfrs_r_slope_responders_ge1_25", "28 weeks after first dose") == (
+    assert rob_row_label("Cudkowicz 2022", "alsfrs_r_slope_responders_ge1_25", "28 weeks after first dose") == (
         "Cudkowicz 2022: responders, 28 wk"
     )
-    fig = living.risk_of_bias_figure(overall.assign(trial=overall.study_id), caption=living.ROB_CAPTION)
+    fig = risk_of_bias_figure(overall.assign(trial=overall.study_id), caption=ROB_CAPTION)
     (caption,) = texts(fig, "rob:caption")
     assert "this project's own assessment" in caption and "not the Cochrane review's" in caption
     assert len(find(fig, "rob:cell")) == len(overall)
@@ -462,15 +456,16 @@ def test_summary_forest_rows_are_the_cochrane_analyses_results(outputs):
 
 
 def test_summary_forest_draws_each_result_and_its_certainty():
+    from alsmeta.als.summary import SummaryRow
+    from alsmeta.als.summary_figure import summary_forest_figure
     from alsmeta.plots.artists import find, texts
 
-    mod = _script("summary_forest")
     rows = [
-        mod.SummaryRow("a", "alsfrs", "0 to 6 months", "Oh 2018", 1, 56, "MD", 3.38, 1.22, 5.54),
-        mod.SummaryRow("b", "alsfrs", "0 to 28 weeks", "Cudkowicz 2022", 0, None, "MD", None, None, None),
-        mod.SummaryRow("c", "safety", "Deaths", "Cudkowicz 2022", 1, 189, "RR", 2.47, 0.80, 7.61),
+        SummaryRow("a", "alsfrs", "0 to 6 months", "Oh 2018", 1, 56, "MD", 3.38, 1.22, 5.54),
+        SummaryRow("b", "alsfrs", "0 to 28 weeks", "Cudkowicz 2022", 0, None, "MD", None, None, None),
+        SummaryRow("c", "safety", "Deaths", "Cudkowicz 2022", 1, 189, "RR", 2.47, 0.80, 7.61),
     ]
-    fig = mod.summary_forest_figure(rows, "Title", ["\u2020 footnote"])
+    fig = summary_forest_figure(rows, "Title", ["\u2020 footnote"])
     assert fig.get_figwidth() == pytest.approx(183 / 25.4)
     (est,) = find(fig, "summary:estimate:a")
     (ci,) = find(fig, "summary:ci:c")
