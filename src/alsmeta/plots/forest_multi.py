@@ -77,7 +77,10 @@ class OutcomeBlock:
 
 
 def heterogeneity_line(fit: PooledResult, digits: int = 2) -> str:
-    """RevMan's heterogeneity line: ``Tau² = ..; Chi² = .., df = .. (P = ..); I² = ..%``, or "not applicable" for one study."""
+    """RevMan's heterogeneity line: ``Tau² = ..; Chi² = .., df = .. (P = ..); I² = ..%``.
+
+    "not applicable" for one study.
+    """
     if fit.k < 2:
         return "Heterogeneity: not applicable"
     tau2 = f"Tau\u00b2 = {_format.small(fit.tau2, digits)}; " if fit.is_random_effects else ""

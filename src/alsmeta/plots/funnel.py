@@ -322,7 +322,7 @@ def _draw(
 def _contour_names(levels: tuple[float, ...]) -> list[str]:
     """Legend names of the regions, from the centre outwards."""
     names = [f"p > {levels[0]:.2f}"]
-    for a, b in zip(levels[:-1], levels[1:]):
+    for a, b in zip(levels[:-1], levels[1:], strict=True):
         names.append(f"{b:.2f} < p \u2264 {a:.2f}")
     names.append(f"p \u2264 {levels[-1]:.2f}")
     return names

@@ -133,7 +133,7 @@ def influence_plot(
         fig = Figure(figsize=(fig_w, height), layout="constrained")
         axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
         idx = np.arange(1, k + 1)
-        for ax, name in zip(axes, columns):
+        for ax, name in zip(axes, columns, strict=False):
             _panel(ax, name, idx, infl[name].to_numpy(float), flags, _reference_lines(name, k, p, fit))
         for ax in axes[len(columns) :]:
             ax.set_visible(False)

@@ -400,7 +400,10 @@ def grayscale_problems(fig: Figure, *, min_delta: float = MIN_GREY_DELTA) -> lis
             for b in group[i + 1 :]:
                 if a.shape != b.shape or a.colours == b.colours:
                     continue  # told apart by shape, or the same colours (then a label or position tells them apart)
-                if len(a.greys) != len(b.greys) or max(abs(x - y) for x, y in zip(a.greys, b.greys)) >= min_delta:
+                if (
+                    len(a.greys) != len(b.greys)
+                    or max(abs(x - y) for x, y in zip(a.greys, b.greys, strict=True)) >= min_delta
+                ):
                     continue
                 problems.append(
                     f"series {a.label!r} and {b.label!r} differ only in colour and their grey levels "

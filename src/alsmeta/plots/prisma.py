@@ -45,7 +45,7 @@ NOT_REPORTED_EDGE = "#7a7a7a"
 def _count(value: Any, name: str) -> Count:
     if value is None:
         return None
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
+    if isinstance(value, (bool, np.bool_, str)):
         raise AlsmetaInputError(f"PRISMA count {name!r}: {value!r} is not a whole number (use None if not reported)")
     try:
         f = float(value)
@@ -194,10 +194,7 @@ def _boxes(c: PrismaCounts) -> list[tuple[str, _Box, _Box | None]]:
     )
     removed = (c.duplicates_removed, c.automation_removed, c.other_removed)
     reasons = c.exclusion_reasons
-    if reasons:
-        reason_lines = [f"  {name} {_n(v)}" for name, v in reasons]  # type: ignore[union-attr]
-    else:
-        reason_lines = [f"  Reasons: {NOT_REPORTED}"]
+    reason_lines = [f"  {name} {_n(v)}" for name, v in reasons] if reasons else [f"  Reasons: {NOT_REPORTED}"]
     return [
         (
             "Identification",
@@ -336,13 +333,13 @@ def prisma_flow(
                 centre=True,
             )
         _phases(ax, rows, ys, heights)
-        for (_, left, right), y0, h in zip(rows, ys, heights):
+        for (_, left, right), y0, h in zip(rows, ys, heights, strict=True):
             _draw_box(ax, left.key, left.lines(MAIN_W - 2 * PAD), MAIN_X, y0, MAIN_W, h, left.reported)
             if right is not None:
                 _draw_box(ax, right.key, right.lines(SIDE_W - 2 * PAD), SIDE_X, y0, SIDE_W, h, right.reported)
                 if right.key != "ongoing":
                     _arrow(ax, (MAIN_X + MAIN_W, y0 + h / 2), (SIDE_X, y0 + h / 2), f"arrow:{left.key}->{right.key}")
-        for (_, a, _), (_, b, _), y0, h, y1 in zip(rows[:-1], rows[1:], ys[:-1], heights[:-1], ys[1:]):
+        for (_, a, _), (_, b, _), y0, h, y1 in zip(rows[:-1], rows[1:], ys[:-1], heights[:-1], ys[1:], strict=True):
             _arrow(ax, (MAIN_X + MAIN_W / 2, y0 + h), (MAIN_X + MAIN_W / 2, y1), f"arrow:{a.key}->{b.key}")
         ax.add_patch(
             FancyBboxPatch(
@@ -443,7 +440,7 @@ def _fit_phase_labels(rows: list[tuple[str, _Box, _Box | None]], heights: list[f
 
 def _phases(ax: Axes, rows: list[tuple[str, _Box, _Box | None]], ys: list[float], heights: list[float]) -> None:
     spans: dict[str, list[float]] = {}
-    for (phase, _, _), y0, h in zip(rows, ys, heights):
+    for (phase, _, _), y0, h in zip(rows, ys, heights, strict=True):
         lo, hi = spans.get(phase, [y0, y0 + h])
         spans[phase] = [min(lo, y0), max(hi, y0 + h)]
     for phase, (y0, y1) in spans.items():

@@ -305,7 +305,7 @@ def _shares(frame: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.Data
 def _draw_summary(ax: Axes, frame: pd.DataFrame, weights: Mapping[str, float] | None, weight_label: str) -> None:
     shares = _shares(frame, weights)
     domains = _domains_present(frame)
-    for i, (key, short, name) in enumerate(domains):
+    for i, (key, _short, _name) in enumerate(domains):
         left = 0.0
         for judgement, style in JUDGEMENTS.items():
             width = float(shares.loc[key, judgement])

@@ -186,7 +186,7 @@ def cumulative_forest(
     names = row_labels(table, labels, fit, "cumulative")
     headers, cells = _heterogeneity_cells(table, digits)
     ks = [str(int(table["k"].iloc[i])) if "k" in table.columns else str(i + 1) for i in range(len(table))]
-    cells = [(k, *c) for k, c in zip(ks, cells)]
+    cells = [(k, *c) for k, c in zip(ks, cells, strict=True)]
     footer = (
         "Each row pools the studies of that row and all rows above it"
         + (f", ordered {order_note}." if order_note else "."),

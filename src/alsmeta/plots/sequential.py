@@ -95,7 +95,7 @@ def _spaced_labels(result: TrialSequentialResult, names: list[str], fig_w: float
     shown: list[str] = []
     unnamed: list[str] = []
     last = -math.inf
-    for x, name in zip(result.cumulative_participants, names):
+    for x, name in zip(result.cumulative_participants, names, strict=True):
         pos = float(x) / x_max * 0.8 * fig_w
         if pos - last >= room:
             shown.append(str(name))
@@ -279,7 +279,7 @@ def trial_sequential_plot(
             top = ax.secondary_xaxis("top")
             top.set_xticks(result.cumulative_participants, labels=shown, rotation=90, fontsize=SMALL_SIZE - 0.5)
             top.tick_params(length=2.0, pad=1.5)
-            for tick, label in zip(top.get_xticklabels(), result.labels):
+            for tick, label in zip(top.get_xticklabels(), result.labels, strict=False):
                 tick.set_gid(f"tsa:label:{label}")
         ax.set_xlim(0, x_max)
         ax.set_ylim(-y_top, y_top)

@@ -225,9 +225,10 @@ def save_figure(
     ``ModDate`` are removed) and SVG element ids use a fixed hash salt, so
     the bytes depend only on the figure and on the matplotlib version. SVG
     text is kept as ``<text>`` in the house font (``svg.fonttype: none``) so
-    a journal can edit it; PDF embeds the font as TrueType (type 42). Each file is written to a temporary file in the same
-    folder and renamed into place (:func:`alsmeta.io.atomic_write`), so an
-    interrupted save leaves the previous file intact, never a truncated one.
+    a journal can edit it; PDF embeds the font as TrueType (type 42). Each
+    file is written to a temporary file in the same folder and renamed into
+    place (:func:`alsmeta.io.atomic_write`), so an interrupted save leaves the
+    previous file intact, never a truncated one.
     """
     if dpi < 200:
         raise AlsmetaInputError(f"dpi: {dpi} is below the 200 dpi minimum for publication figures")
