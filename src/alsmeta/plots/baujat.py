@@ -15,7 +15,17 @@ from matplotlib.figure import Figure
 from alsmeta.diagnostics.baujat import baujat_coordinates
 from alsmeta.models.pooling import PooledResult
 from alsmeta.plots._labels import literal_text, place_labels, text_snapshot, wrap_key
-from alsmeta.plots.style import FOOTNOTE_SIZE, INK, SMALL_SIZE, column_width, figure_and_axes, style_context, text_width
+from alsmeta.plots.style import (
+    FOOTNOTE_SIZE,
+    INK,
+    SMALL_SIZE,
+    column_width,
+    constrained_layout,
+    figure_and_axes,
+    root_figure,
+    style_context,
+    text_width,
+)
 from alsmeta.validation import AlsmetaInputError
 
 KEY_ABOVE = 1 / 3
@@ -67,7 +77,7 @@ def baujat_plot(
     key_lines = key.count("\n") + 2 if key else 0  # one line spare for the points too crowded to number
     key_h = key_lines * FOOTNOTE_SIZE * KEY_LINE / 72.0 + 0.08 if key else 0.0
     height = fig_w * 0.85 + key_h
-    before = text_snapshot(ax.figure) if ax is not None else None
+    before = text_snapshot(root_figure(ax)) if ax is not None else None
     with style_context():
         fig, ax = figure_and_axes(ax, (fig_w, height))
         ax.plot(frame["x"], frame["y"], ls="none", marker="o", ms=4.5, color=INK, gid="baujat-points")
@@ -78,7 +88,7 @@ def baujat_plot(
         ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
         ax.tick_params(labelsize=SMALL_SIZE)
         if key:  # reserve the key's room before the labels are placed (the axes must not move afterwards)
-            fig.get_layout_engine().set(rect=(0, key_h / height, 1, 1 - key_h / height))
+            constrained_layout(fig).set(rect=(0, key_h / height, 1, 1 - key_h / height))
         if annotate:
             _extend_for_labels(ax, frame)
             shown = [str(i) for i in range(1, len(names) + 1)] if numbered else names
@@ -97,7 +107,7 @@ def baujat_plot(
                     grow = extra * FOOTNOTE_SIZE * KEY_LINE / 72.0
                     key_h, height = key_h + grow, height + grow
                     fig.set_size_inches(fig_w, height)
-                    fig.get_layout_engine().set(rect=(0, key_h / height, 1, 1 - key_h / height))
+                    constrained_layout(fig).set(rect=(0, key_h / height, 1, 1 - key_h / height))
         if key:
             fig.text(0.5, 0.02 / height, key, ha="center", va="bottom", fontsize=FOOTNOTE_SIZE, gid="baujat-key")
     return literal_text(fig, before)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -31,6 +32,7 @@ from alsmeta.plots.style import (
     colour,
     column_width,
     figure_and_axes,
+    root_figure,
     style_context,
 )
 from alsmeta.validation import AlsmetaInputError
@@ -89,7 +91,7 @@ def drapery_plot(
     show_pi = prediction and fit.is_random_effects and fit.k >= 3 and math.isfinite(fit.pi_low)
     show_common = common and fit.is_random_effects and fit.k >= 2
     fig_w = column_width(width)
-    before = text_snapshot(ax.figure) if ax is not None else None
+    before = text_snapshot(root_figure(ax)) if ax is not None else None
     with style_context():
         fig, ax = figure_and_axes(ax, (fig_w, 4.2 if width == "single" else 3.9))
         span = [fit.ci_low, fit.ci_high, *fit.yi, ref]
@@ -165,7 +167,7 @@ def drapery_plot(
         ax.set_ylim(0, 1.02)
         ax.set_xlim(lo, hi)
         ax.set_ylabel("p-value")
-        right = ax.secondary_yaxis("right", functions=(lambda p: 100 * (1 - p), lambda c: 1 - c / 100))
+        right = ax.secondary_yaxis("right", functions=(_confidence_percent, _p_of_confidence))
         right.set_ylabel("Confidence level (%)")
         right.tick_params(labelsize=SMALL_SIZE)
         label = effect_label or ("Ratio" if log_scale else "Effect")
@@ -180,3 +182,12 @@ def drapery_plot(
             columnspacing=1.2,
         )
     return literal_text(fig, before)
+
+
+def _confidence_percent(p: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Confidence level (%) of the interval whose limits have p-value ``p``."""
+    return 100 * (1 - np.asanyarray(p))
+
+
+def _p_of_confidence(level: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    return 1 - np.asanyarray(level) / 100

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -395,9 +395,8 @@ def _draw(layout: ForestLayout) -> Figure:
         title_ys.append(y + 0.5 + j * 1.1 * title_size / 72.0 / rh)
     if title:
         y += 1.4 + (len(title) - 1) * 1.1 * title_size / 72.0 / rh
-    group_y = None
+    group_y = y + 0.85  # used only with left_groups
     if left_groups:
-        group_y = y + 0.85
         y += 1.1
     header_lines = max(h.count("\n") + 1 for h in (layout.label_header, *layout.left_headers, *layout.right_headers))
     rule_y = y + header_lines + 0.05
@@ -484,7 +483,13 @@ def _thin_ticks(panel: Axes, lo: float, hi: float, panel_width: float, size: flo
 def _headers(
     table: Axes, layout: ForestLayout, x_label: float, left_x: list[float], right_x: list[float], y: float
 ) -> None:
-    kw = {"fontsize": layout.font_size, "fontweight": "bold", "va": "bottom", "gid": "header", "linespacing": 1.1}
+    kw: dict[str, Any] = {
+        "fontsize": layout.font_size,
+        "fontweight": "bold",
+        "va": "bottom",
+        "gid": "header",
+        "linespacing": 1.1,
+    }
     table.text(x_label, y, layout.label_header, ha="left", ma="left", **kw)
     for xx, text in zip(left_x, layout.left_headers, strict=True):
         table.text(xx, y, text, ha="center", ma="center", **kw)
@@ -504,7 +509,7 @@ def _row_text(
     if row.kind == "blank":
         return
     size, weight, style = font
-    kw = {"fontsize": size, "fontweight": weight, "fontstyle": style, "va": "center"}
+    kw: dict[str, Any] = {"fontsize": size, "fontweight": weight, "fontstyle": style, "va": "center"}
     table.text(x_label, y, row.label, ha="left", gid=f"label:{row.kind}", **kw)
     for xx, text in zip(left_x, row.left, strict=False):
         table.text(xx, y, text, ha="center", gid=f"cell:{row.kind}", **kw)
@@ -586,7 +591,12 @@ def _axis_labels(panel: Axes, layout: ForestLayout) -> None:
         ref = layout.reference if layout.reference is not None else float(np.mean(panel.get_xlim()))
         trans = panel.get_xaxis_transform()
         left, right = layout.favours
-        kw = {"xycoords": trans, "textcoords": "offset points", "fontsize": layout.small_size, "va": "top"}
+        kw: dict[str, Any] = {
+            "xycoords": trans,
+            "textcoords": "offset points",
+            "fontsize": layout.small_size,
+            "va": "top",
+        }
         panel.annotate(left, xy=(ref, 0.0), xytext=(-5, -20), ha="right", gid="favours:left", **kw)
         panel.annotate(right, xy=(ref, 0.0), xytext=(5, -20), ha="left", gid="favours:right", **kw)
         pad += FAVOURS_AREA * 72.0

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -102,7 +103,7 @@ def _p(p: float) -> str:
 
 
 def _arm_cells(row: pd.Series, dichotomous: bool, arm_digits: int) -> tuple[str, ...]:
-    def number(v: object) -> str:
+    def number(v: Any) -> str:
         return _format.NOT_REPORTED if v is None or pd.isna(v) else _format.num(float(v), arm_digits)
 
     if dichotomous:
@@ -169,7 +170,7 @@ def _block_rows(
         )
     a = block.arms
     if dichotomous:
-        totals = ("", _total(a["n1"]), "", _total(a["n2"]))
+        totals: tuple[str, ...] = ("", _total(a["n1"]), "", _total(a["n2"]))
     else:
         totals = ("", "", _total(a["n1"]), "", "", _total(a["n2"]))
     lv = f"{100 * fit.level:g}%"

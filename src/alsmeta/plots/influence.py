@@ -25,7 +25,16 @@ from scipy import stats
 from alsmeta.models.pooling import PooledResult
 from alsmeta.plots._labels import literal_text, wrap_key
 from alsmeta.plots._tables import require_columns, row_labels
-from alsmeta.plots.style import FOOTNOTE_SIZE, GREY, INK, SMALL_SIZE, colour, column_width, style_context
+from alsmeta.plots.style import (
+    FOOTNOTE_SIZE,
+    GREY,
+    INK,
+    SMALL_SIZE,
+    colour,
+    column_width,
+    constrained_layout,
+    style_context,
+)
 from alsmeta.validation import AlsmetaInputError
 
 COLUMNS = ("rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_del", "hat", "weight")
@@ -140,7 +149,7 @@ def influence_plot(
         for ax in axes[-ncols:]:
             ax.set_xlabel("Study", fontsize=SMALL_SIZE)
         fig.text(0.5, 0.02 / height, caption, ha="center", va="bottom", fontsize=FOOTNOTE_SIZE, gid="influence-key")
-        fig.get_layout_engine().set(rect=(0, key_h / height, 1, 1 - key_h / height))
+        constrained_layout(fig).set(rect=(0, key_h / height, 1, 1 - key_h / height))
     return literal_text(fig)
 
 

@@ -137,7 +137,7 @@ def leave_one_out_forest(
     table = require_columns(loo, REQUIRED, "loo")
     names = row_labels(table, labels, fit, "loo")
     headers, cells = _heterogeneity_cells(table, digits)
-    footer = ("Each row: the model refitted without the named study.",)
+    footer: tuple[str, ...] = ("Each row: the model refitted without the named study.",)
     if fit is not None and not fit.is_empty:
         footer += ("Dotted line: the estimate from all studies.",)
     display = _Display(log_scale, effect_label, digits, reference, xlim, title, panel_width, row_height)

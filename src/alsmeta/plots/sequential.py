@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -35,6 +36,7 @@ from alsmeta.plots.style import (
     figure_and_axes,
     style_context,
     text_width,
+    two_subfigures,
 )
 from alsmeta.validation import AlsmetaInputError
 
@@ -197,7 +199,7 @@ def trial_sequential_plot(
             ) / 72
             panel_h = fig_w * (0.5 if width == "double" else 0.95)
             fig = Figure(figsize=(fig_w, panel_h + foot_h), layout="constrained")
-            top_fig, foot = fig.subfigures(2, 1, height_ratios=[panel_h, foot_h])
+            top_fig, foot = two_subfigures(fig, [panel_h, foot_h])
             ax = top_fig.add_subplot()
         else:
             fig, ax = figure_and_axes(ax, (fig_w, fig_w))
@@ -288,7 +290,8 @@ def trial_sequential_plot(
             ax.set_title(title, loc="left", fontsize=SMALL_SIZE + 1, gid="tsa:title")
         ax.set_xlabel("Cumulative number of participants")
         ax.set_ylabel(z_label)
-        handles, labels = ax.get_legend_handles_labels()
+        artists, labels = ax.get_legend_handles_labels()
+        handles: list[Any] = list(artists)
         boundary_label = "Monitoring boundary (\u03b1-spending)"
         if boundary_label in labels:  # the boundary's handle shows the path and the look markers together
             i = labels.index(boundary_label)
