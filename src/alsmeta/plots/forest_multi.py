@@ -29,7 +29,6 @@ from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
 from alsmeta.models.pooling import PooledResult
 from alsmeta.plots import _axis, _format
@@ -151,11 +150,10 @@ def _block_rows(
     block: OutcomeBlock, dichotomous: bool, log_scale: bool, digits: int, arm_digits: int
 ) -> list[ForestRow]:
     fit = block.fit
-    crit = float(stats.norm.isf((1.0 - fit.level) / 2.0))
+    studies = fit.to_frame()  # study CIs (z, at the fit's level)
     rows = [ForestRow("heading", block.title)]
     for i in range(fit.k):
-        sei = math.sqrt(fit.vi[i])
-        lo, hi = fit.yi[i] - crit * sei, fit.yi[i] + crit * sei
+        lo, hi = studies["ci_low"].iloc[i], studies["ci_high"].iloc[i]
         rows.append(
             ForestRow(
                 "study",
