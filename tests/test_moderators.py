@@ -11,10 +11,13 @@ compared within Monte Carlo error, exact ones exactly.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import alsmeta as am
 from alsmeta.engine.regression import REGRESSION_METHODS, fit_regression_many
@@ -233,6 +236,56 @@ def test_subgroup_edges_and_input():
         subgroup_analysis(yi, vi, ["a", "b"])
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-2, 2), st.floats(0.01, 1), st.sampled_from("abc")), min_size=3, max_size=12),
+    st.sampled_from(["REML", "DL", "CE"]),
+    st.permutations(["a", "b", "c"]),
+)
+def test_each_subgroup_is_pool_on_its_studies_bit_for_bit_in_any_order(rows, method, order):
+    yi, vi, groups = (list(col) for col in zip(*rows, strict=True))
+    present = [g for g in order if g in groups]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", am.AlsmetaWarning)
+        res = subgroup_analysis(yi, vi, groups, method=method, order=present)
+        by_factor = subgroup_analysis(yi, vi, groups, method=method)
+        for name, idx, fit in zip(res.names, res.members, res.fits, strict=True):
+            assert [groups[i] for i in idx] == [name] * len(idx)
+            alone = am.pool(np.array(yi)[list(idx)], np.array(vi)[list(idx)], method=method, labels=fit.labels)
+            assert (fit.estimate, fit.se, fit.tau2) == (alone.estimate, alone.se, alone.tau2)
+    assert list(res.names) == present == list(res.subgroups["group"])
+    assert sorted(i for idx in res.members for i in idx) == list(range(len(yi)))
+    # the display order changes neither the subgroup numbers nor the test for subgroup differences
+    table = res.subgroups.set_index("group").loc[list(by_factor.names)]
+    assert np.array_equal(table["estimate"], by_factor.subgroups["estimate"], equal_nan=True)
+    assert res.q_between == pytest.approx(by_factor.q_between, rel=1e-12, nan_ok=True)
+
+
+def test_subgroup_order_fixed_tau2_and_the_fit_based_analysis():
+    yi, vi = [0.1, 0.3, 0.2, 0.5, 0.4], [0.01, 0.02, 0.03, 0.04, 0.02]
+    groups = ["b", "a", "b", "a", "c"]
+    assert subgroup_analysis(yi, vi, groups).names == ("a", "b", "c")
+    assert subgroup_analysis(yi, vi, groups, order="appearance").names == ("b", "a", "c")
+    with pytest.raises(am.AlsmetaInputError, match="order: must list each subgroup once; missing \\['c'\\]"):
+        subgroup_analysis(yi, vi, groups, order=["a", "b"])
+    with pytest.raises(am.AlsmetaInputError, match="order"):
+        subgroup_analysis(yi, vi, groups, order="alphabetical")
+    fixed = subgroup_analysis(yi, vi, groups, tau2=0.05)
+    assert fixed.tau2_mode == "fixed" and fixed.tau2_common == 0.05
+    assert [f.tau2 for f in fixed.fits] == [0.05] * 3 and all(f.tau2_fixed for f in fixed.fits)
+    with pytest.raises(am.AlsmetaInputError, match="tau2"):
+        subgroup_analysis(yi, vi, groups, tau2=-1.0)
+    with pytest.raises(am.AlsmetaInputError, match="study 'S2', column 'groups'"):
+        subgroup_analysis(yi, vi, ["b", "", "b", "a", "c"], labels=["S1", "S2", "S3", "S4", "S5"])
+    fit = am.pool(yi, vi, method="PM", test="knha", tau2=0.02, labels=list("VWXYZ"))
+    of_fit = am.subgroup_analysis_of(fit, groups)
+    assert of_fit.names == ("b", "a", "c") and of_fit.members == ((0, 2), (1, 3), (4,))
+    assert (of_fit.method, of_fit.test, of_fit.tau2_mode, of_fit.tau2_common) == ("PM", "knha", "fixed", 0.02)
+    assert of_fit.fits[0].labels == ("V", "X")
+    with pytest.raises(am.AlsmetaInputError, match="PooledResult"):
+        am.subgroup_analysis_of(yi, groups)
+
+
 # ---------------------------------------------------------------- permutation tests
 PERM_CASES = [pytest.param(name, key, id=f"{name}-{key}") for name, ds in DATASETS.items() for key in ds["permutest"]]
 
@@ -260,7 +313,7 @@ def test_permutation_test_matches_permutest(name, key):
         return
     # random permutations: different generators, so agreement within Monte Carlo error
     n = res.n_permutations
-    for got, exp in zip(list(res.pvalue) + [res.qm_pvalue], list(expected) + [ref["QMp"]]):
+    for got, exp in zip(list(res.pvalue) + [res.qm_pvalue], list(expected) + [ref["QMp"]], strict=True):
         se = math.sqrt(2 * max(exp * (1 - exp), 1 / n) / n)
         assert abs(got - exp) <= 4 * se + 2 / n, (got, exp)
     np.testing.assert_allclose(res.table["statistic"], np.atleast_1d(ref["zval"]), rtol=1e-6)

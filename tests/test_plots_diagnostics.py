@@ -6,14 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy import stats
 
 import alsmeta as am
 from alsmeta import AlsmetaInputError
+from alsmeta.diagnostics.baujat import baujat_coordinates
+from alsmeta.diagnostics.common_effect import common_effect
+from alsmeta.diagnostics.pvalue_function import p_value_function, prediction_p_value_function
 from alsmeta.plots import (
-    baujat_coordinates,
     baujat_plot,
     cumulative_forest,
     drapery_plot,
@@ -293,6 +297,30 @@ def test_drapery_pooled_curve_crosses_alpha_at_the_ci_and_peaks_at_the_estimate(
     vertices = region.get_paths()[0].vertices
     upper = vertices[vertices[:, 1] > 0]  # the upper edge, in path order
     assert sorted(_crossings_xy(upper[:, 0], upper[:, 1], 0.05)) == pytest.approx([fit.pi_low, fit.pi_high], abs=2e-3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-2, 2), st.floats(0.01, 1)), min_size=3, max_size=10),
+    st.sampled_from(["z", "knha"]),
+    st.floats(0.5, 0.99),
+)
+def test_p_value_functions_cross_alpha_at_the_ci_and_the_prediction_interval(rows, test, level):
+    yi, vi = (list(col) for col in zip(*rows, strict=True))
+    fit = am.pool(yi, vi, method="DL", test=test, level=level)
+    if fit.se > 0:
+        p = p_value_function([fit.ci_low, fit.estimate, fit.ci_high], fit.estimate, fit.se, fit.df)
+        assert p == pytest.approx([1 - level, 1.0, 1 - level], rel=1e-9)
+        p_pred = prediction_p_value_function([fit.pi_low, fit.pi_high], fit)
+        assert p_pred == pytest.approx([1 - level, 1 - level], rel=1e-9)
+
+
+def test_common_effect_is_the_inverse_variance_fit_of_the_same_studies(fit):
+    ce = common_effect(fit)
+    ref = am.pool(fit.yi, fit.vi, method="CE", level=fit.level, labels=fit.labels)
+    assert (ce.method, ce.estimate, ce.se, ce.tau2, ce.labels) == ("CE", ref.estimate, ref.se, 0.0, fit.labels)
+    with pytest.raises(AlsmetaInputError, match="PooledResult"):
+        common_effect(fit.to_frame())
 
 
 def test_drapery_study_curves_peak_at_one(fit):

@@ -10,7 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 import alsmeta as am
 from alsmeta import AlsmetaInputError
-from alsmeta.plots import forest_plot, subgroup_analysis
+from alsmeta.plots import ForestOptions, forest_plot, subgroup_analysis
 from alsmeta.plots._format import MINUS
 from alsmeta.plots.artists import all_text, find, texts
 
@@ -163,18 +163,56 @@ def test_subgroups_blocks_subtotals_and_test_for_differences(fit):
     assert notes[0] == "Heterogeneity: \u03c4\u00b2 = 0.39, I\u00b2 = 90%, p < 0.001"
     # studies stay in their block: the first block holds the seven randomised trials
     ys = {a.get_gid()[6:]: a.get_ydata()[0] for a in find(fig, "study")}
-    first_block = [lab for lab, g in zip(LABELS, ALLOC) if g == "random"]
-    assert max(ys[lab] for lab in first_block) < min(ys[lab] for lab, g in zip(LABELS, ALLOC) if g != "random")
+    first_block = [lab for lab, g in zip(LABELS, ALLOC, strict=True) if g == "random"]
+    assert max(ys[lab] for lab in first_block) < min(
+        ys[lab] for lab, g in zip(LABELS, ALLOC, strict=True) if g != "random"
+    )
 
 
-def test_subgroup_analysis_matches_metafor(fit):
-    sub = subgroup_analysis(fit, ALLOC)
+def test_subgroup_analysis_of_matches_metafor(fit):
+    sub = am.subgroup_analysis_of(fit, ALLOC)
     assert sub.q_between == pytest.approx(1.861444946154636, rel=1e-6)
-    assert sub.q_pvalue == pytest.approx(0.394268758885585, rel=1e-6)
-    assert sub.q_df == 2 and sub.names == ("random", "alternate", "systematic")
+    assert sub.q_between_pvalue == pytest.approx(0.394268758885585, rel=1e-6)
+    assert sub.q_between_df == 2 and sub.names == ("random", "alternate", "systematic")
     assert [f.tau2 for f in sub.fits] == pytest.approx(
         [0.392528006900774, 0.132577039878093, 0.400345880175118], rel=1e-5
     )
+
+
+def test_deprecated_plots_subgroup_analysis_is_a_view_of_subgroup_analysis_of(fit):
+    with pytest.warns(DeprecationWarning, match="subgroup_analysis_of"):
+        old = subgroup_analysis(fit, ALLOC, ["systematic", "random", "alternate"])
+    new = am.subgroup_analysis_of(fit, ALLOC, ["systematic", "random", "alternate"])
+    assert old.names == new.names == ("systematic", "random", "alternate") and old.members == new.members
+    assert (old.q_between, old.q_df, old.q_pvalue) == (new.q_between, new.q_between_df, new.q_between_pvalue)
+    assert [f.estimate for f in old.fits] == [f.estimate for f in new.fits]
+
+
+def test_a_subgroup_result_draws_as_the_per_study_groups(fit):
+    given = forest_plot(fit, subgroups=am.subgroup_analysis_of(fit, ALLOC), log_scale=True)
+    labels = forest_plot(fit, subgroups=ALLOC, log_scale=True)
+    assert all_text(given) == all_text(labels)
+    diamonds = [d.get_xy().tolist() for d in find(given, "diamond")]
+    assert diamonds == [d.get_xy().tolist() for d in find(labels, "diamond")] and len(diamonds) == 4
+    other = am.pool(fit.yi[:12], fit.vi[:12], labels=LABELS[:12])
+    with pytest.raises(AlsmetaInputError, match="not an analysis of this fit"):
+        forest_plot(fit, subgroups=am.subgroup_analysis_of(other, ALLOC[:12]))
+    with pytest.raises(AlsmetaInputError, match="subgroup_order"):
+        forest_plot(fit, subgroups=am.subgroup_analysis_of(fit, ALLOC), subgroup_order=["random"])
+
+
+def test_options_object_and_keyword_shortcuts_draw_the_same_figure(fit):
+    options = ForestOptions(log_scale=True, favours=("Favours vaccine", "Favours control"), common=True)
+    by_object = forest_plot(fit, options, title="BCG")
+    by_keywords = forest_plot(
+        fit, log_scale=True, favours=("Favours vaccine", "Favours control"), common=True, title="BCG"
+    )
+    assert all_text(by_object) == all_text(by_keywords) and "BCG" in all_text(by_object)
+    assert len(find(by_object, "diamond")) == 2
+    with pytest.raises(TypeError, match="log_scal"):
+        forest_plot(fit, log_scal=True)
+    with pytest.raises(AlsmetaInputError, match="ForestOptions"):
+        forest_plot(fit, {"log_scale": True})
 
 
 def test_single_study_subgroup_has_no_subtotal(fit):
@@ -262,10 +300,12 @@ def test_text_does_not_overlap_or_leave_the_figure(fit):
         ({"sort_by": "year"}, "sort_by"),
         ({"columns": {"n": [1, 2]}}, "column 'n' has 2 values for 13 studies"),
         ({"subgroups": ["a"] * 12}, "12 values given for 13 studies"),
-        ({"subgroups": ["a"] * 12 + [None]}, "study 'Trial M', column 'subgroups'"),
+        ({"subgroups": ["a"] * 12 + [None]}, "study 'Trial M', column 'groups'"),
+        ({"subgroups": ["a"] * 12 + [" "]}, "study 'Trial M', column 'groups'"),
         ({"log_scale": True, "xlim": (0, 2)}, "xlim"),
         ({"xlim": (2, 1)}, "xlim"),
-        ({"subgroups": ALLOC, "subgroup_order": ["random", "alternate"]}, "subgroup_order"),
+        ({"subgroups": ALLOC, "subgroup_order": ["random", "alternate"]}, "must list each subgroup once"),
+        ({"digits": 7}, "digits"),
     ],
 )
 def test_bad_options_raise_clear_errors(fit, kwargs, match):
@@ -391,7 +431,7 @@ def test_multi_outcome_forest_draws_one_block_per_outcome(bcg):
     # one subtotal diamond per outcome, spanning that outcome's own CI
     diamonds = find(fig, "diamond")
     assert len(diamonds) == 2
-    for d, f in zip(diamonds, (one, three)):
+    for d, f in zip(diamonds, (one, three), strict=True):
         assert (d.get_xy()[:, 0].min(), d.get_xy()[:, 0].max()) == pytest.approx((f.ci_low, f.ci_high))
     notes = texts(fig, "label:note")
     assert notes[0] == "Heterogeneity: not applicable"
@@ -478,7 +518,7 @@ def test_multi_outcome_footer_names_the_model_or_says_one_study(bcg):
 
 
 def test_subtotals_can_name_the_test_behind_their_diamond(bcg):
-    """With subtotal_test, each subtotal row says which analysis its diamond and interval are (here HKSJ, t with k - 1 df)."""
+    """With subtotal_test, each subtotal row names the analysis of its diamond and interval (HKSJ, t, k - 1 df)."""
     from alsmeta.plots.forest import analysis_label
 
     yi, vi = bcg

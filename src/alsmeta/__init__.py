@@ -79,6 +79,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
         meta_regression,
         permutation_test,
         subgroup_analysis,
+        subgroup_analysis_of,
     )
     from alsmeta.models.multilevel import MultilevelResult, pool_multilevel, sampling_covariance
     from alsmeta.models.peto import pool_peto
@@ -188,6 +189,7 @@ _LAZY_NAMES: dict[str, str] = {
     "standardized_mean_change": "alsmeta.effects.measures",
     "standardized_mean_difference": "alsmeta.effects.measures",
     "subgroup_analysis": "alsmeta.models.moderators",
+    "subgroup_analysis_of": "alsmeta.models.moderators",
     "subset_membership": "alsmeta.diagnostics.sensitivity",
     "trial_power": "alsmeta.planning.power",
     "trial_sample_size": "alsmeta.planning.power",

@@ -32,7 +32,7 @@ from alsmeta.engine.batch import canonical_test, pool_many
 from alsmeta.engine.estimators import canonical_method
 from alsmeta.engine.regression import fit_regression_many
 from alsmeta.models._fitted import fixed_tau2, require_fit
-from alsmeta.models.pooling import PooledResult, study_data_kept
+from alsmeta.models.pooling import PooledResult, pool, study_data_kept
 from alsmeta.validation import (
     AlsmetaInputError,
     align_on_index,
@@ -192,9 +192,11 @@ def _study_data_with(
     yi, vi, values, labels = aligned["yi"], aligned["vi"], aligned[name], aligned["labels"]
     k = len(yi) if np.ndim(yi) == 1 and not isinstance(yi, (str, bytes)) else 0
     if name == "groups":
-        if isinstance(values, (str, bytes)) or np.ndim(values) != 1 or len(values) != k:
+        if isinstance(values, (str, bytes)) or np.ndim(values) != 1:
             raise AlsmetaInputError(f"groups: expected one subgroup per study ({k} values)")
-        miss = pd.isna(pd.Series(list(values), dtype=object)).to_numpy()
+        if len(values) != k:
+            raise AlsmetaInputError(f"groups: {len(values)} values given for {k} studies")
+        miss = np.array([pd.isna(g) or (isinstance(g, str) and not g.strip()) for g in values], dtype=bool)
         extra = {"groups": miss} if miss.any() else {}
     else:
         extra = _moderator_missing(values, k) if k else {}
@@ -300,7 +302,8 @@ class MetaRegressionResult:
         ]
         if np.isfinite(self.qm_df2):
             lines.append(
-                f"Test of Moderators: F(df1 = {self.qm_df}, df2 = {self.qm_df2:g}) = {f(self.qm)}, p-val = {self.qm_pvalue:.4g}"
+                f"Test of Moderators: F(df1 = {self.qm_df}, df2 = {self.qm_df2:g}) = {f(self.qm)}, "
+                f"p-val = {self.qm_pvalue:.4g}"
             )
         else:
             lines.append(f"Test of Moderators: QM(df = {self.qm_df}) = {f(self.qm)}, p-val = {self.qm_pvalue:.4g}")
@@ -437,7 +440,8 @@ def _meta_regression_design(
         notes.append(f"{method}: Fisher scoring failed; tau^2 was found with a bracketing root finder.")
     if bool(b.multimodal[0]):
         notes.append(
-            f"{method}: the likelihood has a higher maximum than tau^2 = 0 (where Fisher scoring stops); it is reported."
+            f"{method}: the likelihood has a higher maximum than tau^2 = 0 (where Fisher scoring stops); "
+            "it is reported."
         )
     if bool(b.boundary_reset[0]):
         notes.append(f"{method}: scoring reached a point with lower likelihood than tau^2 = 0; tau^2 was set to 0.")
@@ -508,23 +512,32 @@ def _adjusted_r2(y: Array, v: Array, X: Array) -> float:
 # ====================================================================== subgroups
 @dataclass(frozen=True, eq=False)
 class SubgroupResult:
-    """Result of :func:`subgroup_analysis`.
+    """Result of :func:`subgroup_analysis` (and :func:`subgroup_analysis_of`).
 
     Attributes
     ----------
     subgroups
-        DataFrame, one row per subgroup: ``group``, ``k``, ``estimate``,
-        ``se``, ``statistic``, ``pvalue``, ``ci_low``, ``ci_high``, ``tau2``,
-        ``i2``, ``q``, ``q_pvalue``.
-    q_between, q_between_df, q_between_pvalue
+        DataFrame, one row per subgroup in display order: ``group``, ``k``,
+        ``estimate``, ``se``, ``statistic``, ``pvalue``, ``ci_low``,
+        ``ci_high``, ``tau2``, ``i2``, ``q``, ``q_pvalue``.
+    q_between, q_between_df, q_between_df2, q_between_pvalue
         Test for subgroup differences (chi^2; with ``tau2="common"`` and a
-        t-based test, F with ``(q_between_df, q_between_df2)`` df).
+        t-based test, F with ``(q_between_df, q_between_df2)`` df). NaN with
+        fewer than two subgroups or when a subgroup's standard error is 0.
     tau2_mode
-        ``"separate"`` or ``"common"``.
+        ``"separate"``, ``"common"`` or ``"fixed"``.
     tau2_common
-        The common tau^2 (``tau2="common"``), else NaN.
+        The common tau^2 (``tau2="common"``) or the fixed one (a number), else NaN.
     regression
         The meta-regression with the subgroup factor (``tau2="common"``).
+    names
+        Subgroup names in display order (the ``group`` column).
+    members
+        For each subgroup, the positions of its studies in the data as used
+        (after ``na_action``), in data order.
+    fits
+        One :class:`alsmeta.PooledResult` per subgroup (its studies, the
+        subgroup's tau^2), the source of the ``subgroups`` table.
     method, test, level, groups, notes
     """
 
@@ -540,7 +553,13 @@ class SubgroupResult:
     test: str
     level: float
     groups: tuple[str, ...]
+    names: tuple[str, ...]
+    members: tuple[tuple[int, ...], ...]
+    fits: tuple[PooledResult, ...]
     notes: tuple[str, ...] = field(default=())
+
+
+_TABLE_COLUMNS = ("k", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "tau2", "i2", "q", "q_pvalue")
 
 
 def subgroup_analysis(
@@ -550,9 +569,10 @@ def subgroup_analysis(
     method: str = "REML",
     test: str = "z",
     level: float = 0.95,
-    tau2: str = "separate",
+    tau2: str | float = "separate",
     labels: Sequence[Any] | None = None,
     na_action: str = "raise",
+    order: Sequence[Any] | str | None = None,
 ) -> SubgroupResult:
     """Subgroup analysis with the test for subgroup differences (Q-between).
 
@@ -562,7 +582,8 @@ def subgroup_analysis(
         Effects and sampling variances.
     groups
         Subgroup of each study (any hashable values; a pandas Categorical
-        keeps its category order, otherwise groups are sorted).
+        keeps its category order, otherwise groups are sorted). A missing or
+        blank subgroup counts as a missing value.
     method, test, level
         As :func:`alsmeta.pool`.
     tau2
@@ -573,80 +594,80 @@ def subgroup_analysis(
         ``rma(estimates, sei=ses, mods=~group, method="EE")`` and RevMan
         reports. ``"common"``: one tau^2 for all subgroups, i.e. the
         meta-regression on the subgroup factor; ``Q_b`` is its ``QM`` and the
-        subgroup estimates use the common tau^2.
-
+        subgroup estimates use the common tau^2. A number ``>= 0``: every
+        subgroup is pooled with tau^2 fixed at it, then compared as with
+        ``"separate"``.
     labels, na_action
         As :func:`meta_regression` (a missing subgroup counts as a missing value).
+    order
+        Display order of the subgroups: a sequence naming each subgroup once,
+        ``"appearance"`` (the order in which they first occur in the data) or
+        None (default: the factor order above). The factor regression of
+        ``tau2="common"`` keeps the factor order (its reference level).
+
+    Returns
+    -------
+    SubgroupResult
 
     Notes
     -----
     A subgroup with one study contributes its own effect (tau^2 = 0). Fewer
     than 2 subgroups: ``Q_b`` is NaN and ``notes`` says so. With separate
     tau^2, a subgroup's tau^2 rests on few studies and can be very imprecise.
+    Each subgroup is fitted with :func:`alsmeta.pool` (its warnings about
+    edge cases, e.g. a t-based test with one study, are raised as usual).
+
+    References
+    ----------
+    Borenstein M, Higgins JPT (2013). Meta-analysis and subgroups. Prev Sci
+    14:134-143. Cochrane Handbook, chapter 10.11.3.
     """
     method = canonical_method(method)
     test = canonical_test(test)
     level = probability_level(level)
-    mode = str(tau2).lower()
-    if mode not in ("separate", "common"):
-        raise AlsmetaInputError(f"tau2: choose 'separate' or 'common', got {tau2!r}")
+    mode, fixed = _tau2_mode(tau2)
     y, v, names, groups = _study_data_with(yi, vi, labels, na_action, "groups", groups)
     k = y.size
     values, levels = factor_levels(
         groups if isinstance(groups, pd.Series) else pd.Series(list(groups)), "groups", names
     )
     G = len(levels)
-    masks = np.array([[val == lev for val in values] for lev in levels], dtype=bool).reshape(G, k)
     notes: list[str] = []
     regression = None
-    tau2_common = float("nan")
-    fixed = None
     df2 = float("nan")
+    tau2_common = float("nan") if fixed is None else fixed
     if mode == "common" and G >= 2:
+        masks = np.array([[val == lev for val in values] for lev in levels], dtype=bool).reshape(G, k)
         X = np.column_stack([np.ones(k)] + [masks[g].astype(float) for g in range(1, G)])
         terms = ["intercept"] + [f"group[{lev}]" for lev in levels[1:]]
         regression = _meta_regression_design(y, v, X, terms, names, method, test, level, None, None)
         tau2_common = regression.tau2
         fixed = tau2_common if method != "CE" else None
-    sub = pool_many(
-        np.broadcast_to(y, (G, k)),
-        np.broadcast_to(v, (G, k)),
-        mask=masks,
-        method=method,
-        test=test,
-        level=level,
-        tau2=fixed,
-        confint=False,
+    shown = _display_levels(levels, values, order)
+    members = tuple(tuple(i for i, val in enumerate(values) if val == lev) for lev in shown)
+    fits = tuple(
+        pool(
+            y[list(idx)],
+            v[list(idx)],
+            method=method,
+            test=test,
+            level=level,
+            labels=[names[i] for i in idx],
+            tau2=fixed,
+        )
+        for idx in members
     )
     table = pd.DataFrame(
-        {
-            "group": [str(lev) for lev in levels],
-            "k": sub.k,
-            "estimate": sub.estimate,
-            "se": sub.se,
-            "statistic": sub.statistic,
-            "pvalue": sub.pvalue,
-            "ci_low": sub.ci_low,
-            "ci_high": sub.ci_high,
-            "tau2": sub.tau2,
-            "i2": sub.i2,
-            "q": sub.q,
-            "q_pvalue": sub.q_pvalue,
-        }
+        {"group": [str(lev) for lev in shown], **{c: [getattr(f, c) for f in fits] for c in _TABLE_COLUMNS}}
     )
     if G < 2:
         notes.append("Only one subgroup: there is nothing to compare (Q-between undefined).")
         qb, qb_df, qb_p = float("nan"), 0, float("nan")
-    elif mode == "common":
-        assert regression is not None
+    elif regression is not None:
         qb, qb_df, df2, qb_p = regression.qm, regression.qm_df, regression.qm_df2, regression.qm_pvalue
     else:
-        w = 1.0 / sub.se**2
-        mu = np.sum(w * sub.estimate) / np.sum(w)
-        qb = float(np.sum(w * (sub.estimate - mu) ** 2))
-        qb_df = G - 1
-        qb_p = float(stats.chi2.sf(qb, qb_df))
-    singles = [str(lev) for lev, n in zip(levels, sub.k) if n == 1]
+        qb, qb_df, qb_p = _q_between([f.estimate for f in fits], [f.se for f in fits])
+    singles = [str(lev) for lev, fit in zip(shown, fits, strict=True) if fit.k == 1]
     if singles:
         notes.append(f"Subgroup(s) with a single study: {', '.join(singles)} (its own effect, tau^2 = 0).")
     return SubgroupResult(
@@ -656,14 +677,98 @@ def subgroup_analysis(
         q_between_df2=float(df2),
         q_between_pvalue=float(qb_p),
         tau2_mode=mode,
-        tau2_common=tau2_common,
+        tau2_common=float(tau2_common),
         regression=regression,
         method=method,
         test=test,
         level=level,
         groups=tuple(str(g) for g in values),
+        names=tuple(str(lev) for lev in shown),
+        members=members,
+        fits=fits,
         notes=tuple(notes),
     )
+
+
+def subgroup_analysis_of(
+    fit: PooledResult, groups: Sequence[Any], order: Sequence[Any] | str | None = "appearance"
+) -> SubgroupResult:
+    """:func:`subgroup_analysis` of the studies of a fit, with its model.
+
+    The estimator, test and level of ``fit`` are reused, with a separate
+    tau^2 per subgroup (or the fit's fixed tau^2 when it has one) - the
+    subgroups a forest plot draws (:func:`alsmeta.plots.forest_plot`).
+
+    Parameters
+    ----------
+    fit
+        The overall fit (:func:`alsmeta.pool`).
+    groups
+        Subgroup of each study, in the order of ``fit.labels``.
+    order
+        Display order of the subgroups (default ``"appearance"``: the order
+        in which they first occur; see :func:`subgroup_analysis`).
+
+    Returns
+    -------
+    SubgroupResult
+        Its ``members`` are positions in ``fit``.
+    """
+    fit = require_fit(fit, "subgroup_analysis_of")
+    return subgroup_analysis(
+        fit.yi,
+        fit.vi,
+        groups,
+        method=fit.method,
+        test=fit.test,
+        level=fit.level,
+        tau2=fit.tau2 if fit.tau2_fixed else "separate",
+        labels=fit.labels,
+        order=order,
+    )
+
+
+def _tau2_mode(tau2: str | float) -> tuple[str, float | None]:
+    """``(mode, fixed tau^2)`` of the ``tau2`` argument of :func:`subgroup_analysis`."""
+    if isinstance(tau2, str):
+        mode = tau2.lower()
+        if mode not in ("separate", "common"):
+            raise AlsmetaInputError(f"tau2: choose 'separate', 'common' or a number >= 0, got {tau2!r}")
+        return mode, None
+    return "fixed", nonnegative_number(tau2, "tau2")
+
+
+def _display_levels(levels: list[Any], values: list[Any], order: Sequence[Any] | str | None) -> list[Any]:
+    """The factor levels in the display order asked for by ``order`` (see :func:`subgroup_analysis`)."""
+    if order is None:
+        return levels
+    if isinstance(order, str):
+        if order != "appearance":
+            raise AlsmetaInputError(f"order: expected 'appearance' or one name per subgroup, got {order!r}")
+        return list(dict.fromkeys(values))
+    by_name = {str(lev): lev for lev in levels}
+    wanted = [str(g) for g in order]
+    missing = sorted(set(by_name) - set(wanted))
+    extra = sorted(set(wanted) - set(by_name))
+    if missing or extra or len(set(wanted)) != len(wanted):
+        raise AlsmetaInputError(f"order: must list each subgroup once; missing {missing}, not in the data {extra}")
+    return [by_name[name] for name in wanted]
+
+
+def _q_between(estimates: Sequence[float], ses: Sequence[float]) -> tuple[float, int, float]:
+    """Cochran's Q between subgroup estimates with weights ``1 / se^2`` and its chi^2 p-value.
+
+    The Q of ``rma(estimates, sei=ses, method="EE")``; NaN when a standard
+    error is 0 or not finite (the weights are undefined).
+    """
+    est, se = np.asarray(estimates, dtype=float), np.asarray(ses, dtype=float)
+    df = len(est) - 1
+    if df < 1 or not np.all(np.isfinite(se)) or np.any(se <= 0):
+        return float("nan"), max(df, 0), float("nan")
+    w = 1.0 / se**2
+    centre = np.sum(w * est) / np.sum(w)
+    q = float(np.sum(w * (est - centre) ** 2))
+    return q, df, float(stats.chi2.sf(q, df))
 
 
 # ====================================================================== permutation tests

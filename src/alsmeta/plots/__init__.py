@@ -9,19 +9,29 @@ axes.
 - :func:`forest_plot` - forest plot with subgroups, PI, heterogeneity, "favours"
 - :func:`leave_one_out_forest`, :func:`cumulative_forest` - sensitivity forests
 - :func:`funnel_plot` - funnel plot, contour-enhanced, with trim-and-fill studies
-- :func:`baujat_plot` (:func:`baujat_coordinates`), :func:`gosh_plot`,
-  :func:`influence_plot`, :func:`drapery_plot` - diagnostics
+- :func:`baujat_plot`, :func:`gosh_plot`, :func:`influence_plot`,
+  :func:`drapery_plot` - diagnostics
+
+Plots only draw: the numbers they show come from result objects of
+:mod:`alsmeta.models` and :mod:`alsmeta.diagnostics`. ``baujat_coordinates``
+and ``p_value_function`` are re-exported here from
+:mod:`alsmeta.diagnostics.baujat` and :mod:`alsmeta.diagnostics.pvalue_function`;
+``subgroup_analysis``/``SubgroupAnalysis`` are a deprecated view of
+:func:`alsmeta.subgroup_analysis_of`.
 - :func:`prisma_flow` with :class:`PrismaCounts` - PRISMA 2020 flow diagram
 - :func:`trial_sequential_plot` - cumulative Z with alpha-spending boundaries and the RIS
 - :func:`traffic_light_plot`, :func:`risk_of_bias_summary_plot`, :func:`risk_of_bias_figure` - RoB 2 (robvis style)
 - :func:`availability_map` - which number exists for which study, outcome and time point
 """
 
+from alsmeta.diagnostics.baujat import baujat_coordinates
+from alsmeta.diagnostics.pvalue_function import p_value_function
 from alsmeta.plots.availability import availability_map
-from alsmeta.plots.baujat import baujat_coordinates, baujat_plot
-from alsmeta.plots.drapery import drapery_plot, p_value_function
+from alsmeta.plots.baujat import baujat_plot
+from alsmeta.plots.drapery import drapery_plot
 from alsmeta.plots.forest import forest_plot
 from alsmeta.plots.forest_multi import multi_outcome_forest
+from alsmeta.plots.forest_options import ForestOptions
 from alsmeta.plots.funnel import funnel_plot, trim_and_fill_parts
 from alsmeta.plots.gosh import gosh_plot
 from alsmeta.plots.influence import influence_plot, influential_flags
@@ -34,6 +44,7 @@ from alsmeta.plots.style import save_figure, style_context
 from alsmeta.plots.subgroups import SubgroupAnalysis, subgroup_analysis
 
 __all__ = [
+    "ForestOptions",
     "PrismaCounts",
     "SubgroupAnalysis",
     "availability_map",

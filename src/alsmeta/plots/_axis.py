@@ -105,9 +105,10 @@ def data_reference_and_limits(
     ``limits=(0.1, 10)``) and returned as logs; the default reference is the
     null (0, or ratio 1).
     """
-    if limits is not None:
-        if len(limits) != 2 or any(v is None or not math.isfinite(v) for v in limits) or not limits[0] < limits[1]:
-            raise AlsmetaInputError(f"xlim: expected two finite numbers with low < high, got {limits!r}")
+    if limits is not None and (
+        len(limits) != 2 or any(v is None or not math.isfinite(v) for v in limits) or not limits[0] < limits[1]
+    ):
+        raise AlsmetaInputError(f"xlim: expected two finite numbers with low < high, got {limits!r}")
     if not log_scale:
         ref = 0.0 if reference is None else float(reference)
         return ref, (None if limits is None else (float(limits[0]), float(limits[1])))

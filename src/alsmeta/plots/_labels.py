@@ -23,13 +23,14 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.ft2font import FT2Font
 from matplotlib.text import Annotation, Text
 
-from alsmeta.plots.style import style_context, text_width
+from alsmeta.plots.style import root_figure, style_context, text_width
 from alsmeta.validation import AlsmetaWarning
 
 
@@ -43,8 +44,9 @@ def _figure_texts(fig: Figure) -> list[Text]:
             t for t in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)) if t is not None
         ]
         out += [ax.xaxis.label, ax.yaxis.label]
-        if ax.get_legend() is not None:
-            legends.append(ax.get_legend())
+        legend = ax.get_legend()
+        if legend is not None:
+            legends.append(legend)
     for legend in legends:
         out += [*legend.get_texts(), legend.get_title()]
     return out
@@ -142,8 +144,8 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 
 def place_labels(
     ax: Axes,
-    x: Sequence[float],
-    y: Sequence[float],
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
     texts: Sequence[str],
     fontsize: float,
     point_size: float = 4.5,
@@ -157,7 +159,7 @@ def place_labels(
     points left unlabelled, from the texts of the returned annotations).
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    fig = ax.figure
+    fig = root_figure(ax)
     fig.draw_without_rendering()  # settle the layout before measuring positions
     scale = fig.dpi / 72.0
     pts = ax.transData.transform(np.column_stack([x, y]))

@@ -18,6 +18,7 @@ import textwrap
 from typing import Any
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
@@ -144,12 +145,14 @@ def _edge(status: str) -> str:
 
 
 def _row_order(frame: pd.DataFrame) -> list[tuple[str, str]]:
-    """Display rows: ``("group", name)`` headings (when groups are given), each followed by its ``("study", name)`` rows.
+    """Display rows: ``("group", name)`` headings (when groups are given), each followed by its studies.
+
+    A study row is ``("study", name)``.
 
     Groups and the studies within them keep the order of their first row.
     """
     studies = list(dict.fromkeys(frame["study"]))
-    group_of = dict(zip(frame["study"], frame["group"]))
+    group_of = dict(zip(frame["study"], frame["group"], strict=True))
     groups = list(dict.fromkeys(group_of[s] for s in studies))
     if groups == [""]:
         return [("study", s) for s in studies]
@@ -263,24 +266,10 @@ def availability_map(
     frame = _tidy(table, study, outcome, timepoint, status, group, text)
     rows = _row_order(frame)
     studies = [name for kind, name in rows if kind == "study"]
-    columns = list(dict.fromkeys(zip(frame["outcome"], frame["timepoint"])))
+    columns = list(dict.fromkeys(zip(frame["outcome"], frame["timepoint"], strict=True)))
     fig_w = DOUBLE_COLUMN if width == "double" else SINGLE_COLUMN
     label_w = max(text_width(s, SMALL_SIZE) for s in studies) + 0.15
-    cell = (fig_w - label_w - 0.1) / len(columns)
-    if text is None:
-        cell = min(0.32, cell)
-    if cell < MIN_CELL:
-        raise AlsmetaInputError(
-            f"table: {len(columns)} outcome/time-point columns do not fit {width} width at a readable size; "
-            "split the table into several maps"
-        )
-    if text is not None:
-        longest = max(frame["text"], key=lambda t: text_width(t, MIN_FONT))
-        if 0.2 + text_width(longest, MIN_FONT) > cell * 0.94:
-            raise AlsmetaInputError(
-                f"text: {longest!r} does not fit a {cell:.2f} in cell at {MIN_FONT:g} pt beside its symbol; "
-                "use width='double', shorter texts or fewer columns"
-            )
+    cell = _cell_width(frame, len(columns), fig_w - label_w - 0.1, width, text is not None)
     row_h = min(cell * 0.85, 0.272 if text is None else 0.2)
     has_time = timepoint is not None and any(t for _, t in columns)
     time_size = SMALL_SIZE - 0.5
@@ -308,47 +297,8 @@ def availability_map(
         # explicit geometry (inches -> figure fraction), so cells keep their size and the header fits
         left = label_w / fig_w
         ax = fig.add_axes((left, foot_h / fig_h, cell * len(columns) / fig_w, grid_h / fig_h))
-        col_index = {c: j for j, c in enumerate(columns)}
         row_index = {name: i for i, (kind, name) in enumerate(rows) if kind == "study"}
-        for r in frame.itertuples():
-            x, y = col_index[(r.outcome, r.timepoint)], row_index[r.study]
-            style = STATUSES[r.status]
-            key = f"{r.study}|{r.outcome}|{r.timepoint}"
-            ax.add_patch(
-                Rectangle(
-                    (x + 0.06, y + 0.08),
-                    0.88,
-                    0.84,
-                    facecolor=style["colour"],
-                    edgecolor=_edge(r.status),
-                    linewidth=0.5,
-                    hatch=style["hatch"],
-                    gid=f"availability:cell:{key}:{r.status}",
-                )
-            )
-            symbol_x = x + 0.5 if text is None else x + 0.06 + 0.1 / cell
-            ax.plot(
-                [symbol_x],
-                [y + 0.5],
-                ls="none",
-                marker=style["symbol"],
-                ms=6.5,
-                color=style["ink"],
-                gid=f"availability:symbol:{key}:{r.status}",
-            )
-            if r.text:
-                bbox = {"facecolor": "white", "edgecolor": "none", "pad": 0.6} if style["hatch"] else None
-                ax.text(
-                    x + 0.06 + 0.2 / cell,
-                    y + 0.52,
-                    r.text,
-                    ha="left",
-                    va="center",
-                    fontsize=MIN_FONT,
-                    color=style["ink"],
-                    bbox=bbox,
-                    gid=f"availability:text:{key}:{r.status}",
-                )
+        _draw_cells(ax, frame, {c: j for j, c in enumerate(columns)}, row_index, cell, text is not None)
         ax.set_xlim(0, len(columns))
         ax.set_ylim(len(rows), 0)
         ax.set_yticks([row_index[s] + 0.5 for s in studies], labels=studies, fontsize=SMALL_SIZE)
@@ -383,7 +333,7 @@ def availability_map(
         # outcome headers spanning their time points (wrapped, or vertical when a word is wider than the span)
         per_inch = 1.0 / row_h  # data units per inch on the y axis
         y_base = -(time_h + 0.05) * per_inch
-        for (name, i, j), (header, rotation, _) in zip(groups, headers):
+        for (name, i, j), (header, rotation, _) in zip(groups, headers, strict=True):
             ax.annotate(
                 header,
                 ((i + j) / 2, y_base),
@@ -418,32 +368,8 @@ def availability_map(
                 linespacing=1.2,
                 gid="availability:title",
             )
-        handles: list[Any] = []
-        labels: list[str] = []
-        for s in used:
-            style = STATUSES[s]
-            patch = Patch(facecolor=style["colour"], edgecolor=_edge(s), linewidth=0.5, hatch=style["hatch"])
-            mark = Line2D([], [], ls="none", marker=style["symbol"], ms=6.5, color=style["ink"])
-            handles.append((patch, mark))
-            labels.append(style["label"])
-        if blank:
-            handles.append((Patch(facecolor="white", edgecolor=LIGHT_GREY, linewidth=0.5),))
-            labels.append(blank_label)
-        legend = fig.legend(
-            handles,
-            labels,
-            handler_map={tuple: HandlerTuple(ndivide=1)},
-            loc="lower left",
-            bbox_to_anchor=(0.01, (caption_h + 0.05) / fig_h),
-            ncols=legend_cols,
-            fontsize=SMALL_SIZE - 0.5,
-            handlelength=1.6,
-            handleheight=1.3,
-            columnspacing=1.2,
-            borderaxespad=0.0,
-            frameon=False,
-        )
-        legend.set_gid("availability:legend")
+        legend_anchor = (0.01, (caption_h + 0.05) / fig_h)
+        _draw_legend(fig, used, blank_label if blank else None, legend_anchor, legend_cols)
         if caption_lines:
             fig.text(
                 0.06 / fig_w,
@@ -457,3 +383,106 @@ def availability_map(
                 gid="availability:caption",
             )
     return fig
+
+
+def _cell_width(frame: pd.DataFrame, n_columns: int, room: float, width: str, with_text: bool) -> float:
+    """Width of one cell (inches) in ``room`` inches; an error when the columns or the cell texts do not fit."""
+    cell = room / n_columns
+    if not with_text:
+        cell = min(0.32, cell)
+    if cell < MIN_CELL:
+        raise AlsmetaInputError(
+            f"table: {n_columns} outcome/time-point columns do not fit {width} width at a readable size; "
+            "split the table into several maps"
+        )
+    if with_text:
+        longest = max(frame["text"], key=lambda t: text_width(t, MIN_FONT))
+        if 0.2 + text_width(longest, MIN_FONT) > cell * 0.94:
+            raise AlsmetaInputError(
+                f"text: {longest!r} does not fit a {cell:.2f} in cell at {MIN_FONT:g} pt beside its symbol; "
+                "use width='double', shorter texts or fewer columns"
+            )
+    return cell
+
+
+def _draw_cells(
+    ax: Axes,
+    frame: pd.DataFrame,
+    col_index: dict[tuple[Any, Any], int],
+    row_index: dict[str, int],
+    cell: float,
+    with_text: bool,
+) -> None:
+    """One rectangle and status symbol per row of ``frame``, and its text beside the symbol."""
+    for r in frame.itertuples():
+        status, label = str(r.status), str(r.text)  # _tidy made both text
+        x, y = col_index[(r.outcome, r.timepoint)], row_index[str(r.study)]
+        style = STATUSES[status]
+        key = f"{r.study}|{r.outcome}|{r.timepoint}"
+        ax.add_patch(
+            Rectangle(
+                (x + 0.06, y + 0.08),
+                0.88,
+                0.84,
+                facecolor=style["colour"],
+                edgecolor=_edge(status),
+                linewidth=0.5,
+                hatch=style["hatch"],
+                gid=f"availability:cell:{key}:{status}",
+            )
+        )
+        symbol_x = x + 0.06 + 0.1 / cell if with_text else x + 0.5
+        ax.plot(
+            [symbol_x],
+            [y + 0.5],
+            ls="none",
+            marker=style["symbol"],
+            ms=6.5,
+            color=style["ink"],
+            gid=f"availability:symbol:{key}:{status}",
+        )
+        if label:
+            bbox = {"facecolor": "white", "edgecolor": "none", "pad": 0.6} if style["hatch"] else None
+            ax.text(
+                x + 0.06 + 0.2 / cell,
+                y + 0.52,
+                label,
+                ha="left",
+                va="center",
+                fontsize=MIN_FONT,
+                color=style["ink"],
+                bbox=bbox,
+                gid=f"availability:text:{key}:{status}",
+            )
+
+
+def _draw_legend(
+    fig: Figure, used: list[str], blank_label: str | None, anchor: tuple[float, float], ncols: int
+) -> None:
+    """Legend of the statuses in use (and of a blank cell, when ``blank_label`` is given), anchored lower left."""
+    handles: list[Any] = []
+    labels: list[str] = []
+    for s in used:
+        style = STATUSES[s]
+        patch = Patch(facecolor=style["colour"], edgecolor=_edge(s), linewidth=0.5, hatch=style["hatch"])
+        mark = Line2D([], [], ls="none", marker=style["symbol"], ms=6.5, color=style["ink"])
+        handles.append((patch, mark))
+        labels.append(style["label"])
+    if blank_label is not None:
+        handles.append((Patch(facecolor="white", edgecolor=LIGHT_GREY, linewidth=0.5),))
+        labels.append(blank_label)
+    legend = fig.legend(
+        handles,
+        labels,
+        handler_map={tuple: HandlerTuple(ndivide=1)},
+        loc="lower left",
+        bbox_to_anchor=anchor,
+        ncols=ncols,
+        fontsize=SMALL_SIZE - 0.5,
+        handlelength=1.6,
+        handleheight=1.3,
+        columnspacing=1.2,
+        borderaxespad=0.0,
+        frameon=False,
+    )
+    legend.set_gid("availability:legend")

@@ -1,75 +1,37 @@
 """Baujat plot: each study's contribution to heterogeneity against its influence.
 
-Coordinates as metafor's ``baujat()`` for ``rma.uni`` models (Baujat et al.
-2002): x_i is the squared Pearson residual ``(y_i - mu)^2 / (v_i + tau^2)``
-of the full model (for a common-effect model the study's contribution to Q),
-and y_i is ``(mu_(-i) - mu)^2 / Var(mu_(-i))``, the squared change of the
-pooled estimate when study i is left out, scaled by the variance of the
-leave-one-out estimate. The leave-one-out models are refitted with the same
-estimator and test (all k at once, with the batched engine).
+Draws the coordinates of :func:`alsmeta.diagnostics.baujat.baujat_coordinates`
+(metafor's ``baujat()``; Baujat et al. 2002), given as a fit or as their table.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from alsmeta.engine.batch import pool_many
+from alsmeta.diagnostics.baujat import baujat_coordinates
 from alsmeta.models.pooling import PooledResult
 from alsmeta.plots._labels import literal_text, place_labels, text_snapshot, wrap_key
-from alsmeta.plots.style import FOOTNOTE_SIZE, INK, SMALL_SIZE, column_width, figure_and_axes, style_context, text_width
+from alsmeta.plots.style import (
+    FOOTNOTE_SIZE,
+    INK,
+    SMALL_SIZE,
+    column_width,
+    constrained_layout,
+    figure_and_axes,
+    root_figure,
+    style_context,
+    text_width,
+)
 from alsmeta.validation import AlsmetaInputError
 
 KEY_ABOVE = 1 / 3
 """Point labels wider than this share of the figure width become study numbers with a key."""
 KEY_LINE = 1.25
 """Line height of the key, in multiples of its font size (matplotlib's 1.2 line spacing plus a margin)."""
-
-
-def baujat_coordinates(fit: PooledResult) -> pd.DataFrame:
-    """Baujat coordinates of every study of a fit.
-
-    Parameters
-    ----------
-    fit
-        Result of :func:`alsmeta.pool` with at least two studies.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``label``, ``x`` (contribution to heterogeneity) and ``y``
-        (influence on the pooled result), one row per study; equal to
-        metafor's ``baujat(res)`` output.
-
-    References
-    ----------
-    Baujat B, Mahe C, Pignon JP, Hill C (2002). A graphical method for
-    exploring heterogeneity in meta-analyses: application to a meta-analysis
-    of 65 trials. Stat Med 21:2641-2652.
-    """
-    if not isinstance(fit, PooledResult):
-        raise AlsmetaInputError(f"fit: expected a PooledResult from alsmeta.pool, got {type(fit).__name__}")
-    if fit.k < 2:
-        raise AlsmetaInputError(f"Baujat plot: needs at least two studies, got k = {fit.k}")
-    k = fit.k
-    tau2 = fit.tau2 if fit.is_random_effects else 0.0
-    x = (fit.yi - fit.estimate) ** 2 / (fit.vi + tau2)
-    loo = pool_many(
-        np.tile(fit.yi, (k, 1)),
-        np.tile(fit.vi, (k, 1)),
-        ~np.eye(k, dtype=bool),
-        method=fit.method,
-        test=fit.test,
-        level=fit.level,
-        tau2=fit.tau2 if fit.tau2_fixed else None,
-        confint=False,
-    )
-    y = (loo.estimate - fit.estimate) ** 2 / loo.se**2
-    return pd.DataFrame({"label": list(fit.labels), "x": x, "y": y})
 
 
 def baujat_plot(
@@ -115,7 +77,7 @@ def baujat_plot(
     key_lines = key.count("\n") + 2 if key else 0  # one line spare for the points too crowded to number
     key_h = key_lines * FOOTNOTE_SIZE * KEY_LINE / 72.0 + 0.08 if key else 0.0
     height = fig_w * 0.85 + key_h
-    before = text_snapshot(ax.figure) if ax is not None else None
+    before = text_snapshot(root_figure(ax)) if ax is not None else None
     with style_context():
         fig, ax = figure_and_axes(ax, (fig_w, height))
         ax.plot(frame["x"], frame["y"], ls="none", marker="o", ms=4.5, color=INK, gid="baujat-points")
@@ -126,7 +88,7 @@ def baujat_plot(
         ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
         ax.tick_params(labelsize=SMALL_SIZE)
         if key:  # reserve the key's room before the labels are placed (the axes must not move afterwards)
-            fig.get_layout_engine().set(rect=(0, key_h / height, 1, 1 - key_h / height))
+            constrained_layout(fig).set(rect=(0, key_h / height, 1, 1 - key_h / height))
         if annotate:
             _extend_for_labels(ax, frame)
             shown = [str(i) for i in range(1, len(names) + 1)] if numbered else names
@@ -145,7 +107,7 @@ def baujat_plot(
                     grow = extra * FOOTNOTE_SIZE * KEY_LINE / 72.0
                     key_h, height = key_h + grow, height + grow
                     fig.set_size_inches(fig_w, height)
-                    fig.get_layout_engine().set(rect=(0, key_h / height, 1, 1 - key_h / height))
+                    constrained_layout(fig).set(rect=(0, key_h / height, 1, 1 - key_h / height))
         if key:
             fig.text(0.5, 0.02 / height, key, ha="center", va="bottom", fontsize=FOOTNOTE_SIZE, gid="baujat-key")
     return literal_text(fig, before)

@@ -1,12 +1,10 @@
 """Drapery plot: p-value functions of the studies and of the pooled estimate.
 
-For an estimate ``y`` with standard error ``s``, the p-value function gives,
-for each hypothesised effect ``theta``, the two-sided p-value of the test of
-``theta``: ``p(theta) = 2 * P(T > |y - theta| / s)`` (normal, or t with the
-model's degrees of freedom). The curve peaks at 1 at the estimate and crosses
-``alpha = 1 - level`` exactly at the confidence limits, so a drapery plot
-shows every confidence interval at once (Rücker & Schwarzer 2021, as
-``meta::drapery``). The shaded region is the p-value function of the
+Each curve is :func:`alsmeta.diagnostics.pvalue_function.p_value_function`
+of an estimate: it peaks at 1 at the estimate and crosses ``alpha = 1 -
+level`` exactly at the confidence limits, so a drapery plot shows every
+confidence interval at once (Rücker & Schwarzer 2021, as ``meta::drapery``).
+The shaded region is the p-value function of the
 predictive distribution of a new study's true effect (``mu``, variance
 ``se^2 + tau^2``); it crosses ``alpha`` at the prediction interval.
 """
@@ -16,11 +14,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from scipy import stats
 
-from alsmeta.models.pooling import PooledResult, pool
+from alsmeta.diagnostics.common_effect import common_effect
+from alsmeta.diagnostics.pvalue_function import p_value_function, prediction_p_value_function
+from alsmeta.models.pooling import PooledResult
 from alsmeta.plots import _axis
 from alsmeta.plots._labels import literal_text, text_snapshot
 from alsmeta.plots.forest import model_name
@@ -32,17 +32,12 @@ from alsmeta.plots.style import (
     colour,
     column_width,
     figure_and_axes,
+    root_figure,
     style_context,
 )
 from alsmeta.validation import AlsmetaInputError
 
 GRID_POINTS = 801
-
-
-def p_value_function(theta: np.ndarray, estimate: float, se: float, df: float = math.nan) -> np.ndarray:
-    """Two-sided p-value of ``H0: effect = theta`` for each theta (t when ``df`` is finite)."""
-    z = np.abs(estimate - np.asarray(theta, dtype=float)) / se
-    return 2.0 * (stats.t.sf(z, df) if math.isfinite(df) else stats.norm.sf(z))
 
 
 def drapery_plot(
@@ -96,7 +91,7 @@ def drapery_plot(
     show_pi = prediction and fit.is_random_effects and fit.k >= 3 and math.isfinite(fit.pi_low)
     show_common = common and fit.is_random_effects and fit.k >= 2
     fig_w = column_width(width)
-    before = text_snapshot(ax.figure) if ax is not None else None
+    before = text_snapshot(root_figure(ax)) if ax is not None else None
     with style_context():
         fig, ax = figure_and_axes(ax, (fig_w, 4.2 if width == "single" else 3.9))
         span = [fit.ci_low, fit.ci_high, *fit.yi, ref]
@@ -109,15 +104,14 @@ def drapery_plot(
         else:
             lo, hi = _axis.set_effect_axis(ax, [], log_scale, lim)
         # include every peak in the grid, so that each curve reaches p = 1
-        ce = pool(fit.yi, fit.vi, method="CE", level=fit.level, labels=fit.labels) if show_common else None
+        ce = common_effect(fit) if show_common else None
         peaks = [v for v in (*fit.yi, fit.estimate, ce.estimate if ce else lo) if lo <= v <= hi]
         theta = np.unique(np.concatenate([np.linspace(lo, hi, GRID_POINTS), peaks]))
         if show_pi:
-            pred_se = math.sqrt(fit.se**2 + fit.tau2)
             ax.fill_between(
                 theta,
                 0,
-                p_value_function(theta, fit.estimate, pred_se, fit.df),
+                prediction_p_value_function(theta, fit),
                 color=colour("prediction"),
                 alpha=0.18,
                 lw=0,
@@ -173,7 +167,7 @@ def drapery_plot(
         ax.set_ylim(0, 1.02)
         ax.set_xlim(lo, hi)
         ax.set_ylabel("p-value")
-        right = ax.secondary_yaxis("right", functions=(lambda p: 100 * (1 - p), lambda c: 1 - c / 100))
+        right = ax.secondary_yaxis("right", functions=(_confidence_percent, _p_of_confidence))
         right.set_ylabel("Confidence level (%)")
         right.tick_params(labelsize=SMALL_SIZE)
         label = effect_label or ("Ratio" if log_scale else "Effect")
@@ -188,3 +182,12 @@ def drapery_plot(
             columnspacing=1.2,
         )
     return literal_text(fig, before)
+
+
+def _confidence_percent(p: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Confidence level (%) of the interval whose limits have p-value ``p``."""
+    return 100 * (1 - np.asanyarray(p))
+
+
+def _p_of_confidence(level: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    return 1 - np.asanyarray(level) / 100

@@ -6,7 +6,10 @@ its label, optional extra columns, weight-scaled square, CI whiskers (with
 arrows where the axis cuts them) and "estimate [CI]" text; then the pooled
 diamond(s), the prediction interval, and footer lines with heterogeneity,
 the test for the overall effect and, with subgroups, the test for subgroup
-differences.
+differences. Every number comes from a result object: the fit, its
+:class:`~alsmeta.models.moderators.SubgroupResult` and the common-effect fit
+of :func:`alsmeta.diagnostics.common_effect.common_effect`; the options are a
+:class:`~alsmeta.plots.forest_options.ForestOptions`.
 
 Edge cases are drawn honestly: with k = 0 the frame states that no study met
 the criteria (the state of the 2016 Cochrane review); with k = 1 the single
@@ -16,24 +19,22 @@ study is drawn without a pretend summary.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
-from alsmeta.models.pooling import PooledResult, pool
+from alsmeta.diagnostics.common_effect import common_effect
+from alsmeta.models.moderators import SubgroupResult, subgroup_analysis_of
+from alsmeta.models.pooling import PooledResult
 from alsmeta.plots import _axis, _format
 from alsmeta.plots.forest_layout import MIN_FONT, ForestLayout, ForestRow, draw_forest
-from alsmeta.plots.style import FONT_SIZE, SMALL_SIZE
-from alsmeta.plots.subgroups import SubgroupAnalysis, subgroup_analysis
+from alsmeta.plots.forest_options import ForestOptions, forest_options
+from alsmeta.plots.style import SMALL_SIZE
 from alsmeta.validation import AlsmetaInputError
-
-EMPTY_MESSAGE = "No study met the inclusion criteria for this analysis (k = 0)."
-SORT_KEYS = ("estimate", "se", "weight", "label")
-TEST_NAMES = {"z": "z", "t": "t", "knha": "t", "adhoc": "t"}
 
 
 def _columns(
@@ -61,7 +62,7 @@ def _order(fit: PooledResult, idx: Sequence[int], sort_by: str | None, descendin
     idx = list(idx)
     if sort_by is None:
         return idx
-    keys = {
+    keys: dict[str, Callable[[int], Any]] = {
         "estimate": lambda i: fit.yi[i],
         "se": lambda i: fit.vi[i],
         "weight": lambda i: fit.weights[i],
@@ -110,40 +111,164 @@ def test_text(fit: PooledResult, which: str = "") -> str:
     )
 
 
-def _summary_row(
-    fit: PooledResult, label: str, role: str, right_weights: tuple[str, ...], digits: int, log_scale: bool
-) -> ForestRow:
-    text = _format.estimate_ci(fit.estimate, fit.ci_low, fit.ci_high, digits, log_scale)
-    return ForestRow("summary", label, fit.estimate, fit.ci_low, fit.ci_high, right=(*right_weights, text), role=role)
+@dataclass(frozen=True)
+class _ForestTable:
+    """A fit and what every row of its forest table shares: options, study CIs, extra cells, weights."""
+
+    fit: PooledResult
+    options: ForestOptions
+    studies: pd.DataFrame
+    cells: list[tuple[str, ...]]
+    common_fit: PooledResult | None
+    weight_headers: tuple[str, ...]
+
+    def study_row(self, i: int) -> ForestRow:
+        fit, opts = self.fit, self.options
+        lo, hi = self.studies["ci_low"].iloc[i], self.studies["ci_high"].iloc[i]
+        w_cells: tuple[str, ...] = ()
+        if self.weight_headers:
+            w_cells = (_format.percent(self.common_fit.weights[i]),) if self.common_fit is not None else ()
+            w_cells += (_format.percent(fit.weights[i]),)
+        text = _format.estimate_ci(fit.yi[i], lo, hi, opts.digits, opts.log_scale)
+        return ForestRow(
+            "study", fit.labels[i], fit.yi[i], lo, hi, weight=fit.weights[i], left=self.cells[i], right=(*w_cells, text)
+        )
+
+    def weight_cells(self, total_common: float, total_random: float) -> tuple[str, ...]:
+        if not self.weight_headers:
+            return ()
+        if self.common_fit is not None:
+            return (_format.percent(total_common), _format.percent(total_random))
+        return (_format.percent(total_random),)
+
+    def summary_row(self, fit: PooledResult, label: str, role: str, weights: tuple[str, ...]) -> ForestRow:
+        text = _format.estimate_ci(fit.estimate, fit.ci_low, fit.ci_high, self.options.digits, self.options.log_scale)
+        return ForestRow("summary", label, fit.estimate, fit.ci_low, fit.ci_high, right=(*weights, text), role=role)
+
+
+def _forest_table(fit: PooledResult, opts: ForestOptions, columns: Any) -> tuple[_ForestTable, tuple[str, ...]]:
+    """The shared row context and the left column headers."""
+    left_headers, cells = _columns(columns, fit.k)
+    show_common = opts.common and fit.is_random_effects and fit.k >= 2
+    common_fit = common_effect(fit) if show_common else None
+    weight_headers: tuple[str, ...] = ()
+    if opts.weights and fit.k >= 1:
+        weight_headers = ("Weight\n(common)", "Weight\n(random)") if show_common else ("Weight",)
+    return _ForestTable(fit, opts, fit.to_frame(), cells, common_fit, weight_headers), left_headers
+
+
+def _subgroup_result(fit: PooledResult, subgroups: Any, order: Sequence[str] | None) -> SubgroupResult:
+    """The subgroup analysis to draw: given, or that of :func:`subgroup_analysis_of` for per-study groups."""
+    if not isinstance(subgroups, SubgroupResult):
+        return subgroup_analysis_of(fit, subgroups, "appearance" if order is None else order)
+    if order is not None:
+        raise AlsmetaInputError("subgroup_order: a SubgroupResult has its order; give order= to subgroup_analysis_of")
+    positions = sorted(i for idx in subgroups.members for i in idx)
+    same = positions == list(range(fit.k)) and all(
+        sub.labels == tuple(fit.labels[i] for i in idx)
+        for idx, sub in zip(subgroups.members, subgroups.fits, strict=True)
+    )
+    if not same:
+        raise AlsmetaInputError("subgroups: the SubgroupResult is not an analysis of this fit's studies")
+    return subgroups
+
+
+def _subgroup_rows(table: _ForestTable, analysis: SubgroupResult) -> list[ForestRow]:
+    """A block per subgroup: heading, studies, subtotal diamond and heterogeneity (or a note for one study)."""
+    fit, opts, common_fit = table.fit, table.options, table.common_fit
+    rows: list[ForestRow] = []
+    for name, idx, sub in zip(analysis.names, analysis.members, analysis.fits, strict=True):
+        rows.append(ForestRow("heading", name))
+        rows += [table.study_row(i) for i in _order(fit, idx, opts.sort_by, opts.descending)]
+        if sub.k >= 2:
+            wc = table.weight_cells(
+                float(common_fit.weights[list(idx)].sum()) if common_fit is not None else math.nan,
+                float(fit.weights[list(idx)].sum()),
+            )
+            label = f"Subtotal, {analysis_label(sub)}" if opts.subtotal_test else f"Subtotal (k = {sub.k})"
+            rows.append(table.summary_row(sub, label, "subgroup", wc))
+            rows.append(ForestRow("note", heterogeneity_text(sub, opts.digits, compact=True)))
+        else:
+            rows.append(ForestRow("note", "Single study: no subtotal"))
+        rows.append(ForestRow("blank"))
+    if not opts.overall:
+        rows.pop()
+    return rows
+
+
+def _overall_rows(table: _ForestTable) -> list[ForestRow]:
+    """The common-effect and main summary diamonds and the prediction interval."""
+    fit, opts, common_fit = table.fit, table.options, table.common_fit
+    rows: list[ForestRow] = []
+    if common_fit is not None:
+        ce_weights = (_format.percent(100.0), "") if table.weight_headers else ()
+        rows.append(table.summary_row(common_fit, "Common-effect model", "common", ce_weights))
+    role = "random" if fit.is_random_effects else "common"
+    main_weights = table.weight_cells(math.nan, 100.0)
+    if common_fit is not None and table.weight_headers:
+        main_weights = ("", _format.percent(100.0))
+    rows.append(table.summary_row(fit, model_name(fit), role, main_weights))
+    if opts.prediction and fit.is_random_effects and fit.k >= 3 and math.isfinite(fit.pi_low):
+        fmt = _format.ratio if opts.log_scale else _format.num
+        pi_text = f"[{fmt(fit.pi_low, opts.digits)}, {fmt(fit.pi_high, opts.digits)}]"
+        blank_weights = tuple("" for _ in table.weight_headers)
+        rows.append(
+            ForestRow(
+                "prediction",
+                "Prediction interval",
+                fit.estimate,
+                fit.pi_low,
+                fit.pi_high,
+                right=(*blank_weights, pi_text),
+                role=role,
+            )
+        )
+    return rows
+
+
+def _overall_footer(table: _ForestTable) -> list[str]:
+    """Heterogeneity and the test(s) for the overall effect."""
+    fit, common_fit = table.fit, table.common_fit
+    footer = [heterogeneity_text(fit, table.options.digits)]
+    if common_fit is not None:
+        return [*footer, test_text(common_fit, "common effect"), test_text(fit, "random effects")]
+    return [*footer, test_text(fit)]
+
+
+def _rows_and_footer(table: _ForestTable, analysis: SubgroupResult | None) -> tuple[list[ForestRow], list[str]]:
+    """Every row of the table and the footer lines about the analysis."""
+    fit, opts = table.fit, table.options
+    if fit.k == 0:
+        rows = [ForestRow("blank"), ForestRow("note", opts.empty_message), ForestRow("blank")]
+        return rows, ["No summary estimate: there is nothing to pool."]
+    if analysis is not None:
+        rows = _subgroup_rows(table, analysis)
+    else:
+        rows = [table.study_row(i) for i in _order(fit, range(fit.k), opts.sort_by, opts.descending)]
+    footer: list[str] = []
+    if fit.k == 1:
+        footer.append("One study (k = 1): no pooled estimate, heterogeneity or prediction interval is shown.")
+    elif opts.overall or analysis is None:
+        if analysis is None:
+            rows.append(ForestRow("blank"))
+        rows += _overall_rows(table)
+        footer += _overall_footer(table)
+    if analysis is not None:
+        footer.append(
+            f"Test for subgroup differences: Q = {_format.num(analysis.q_between, 2)} "
+            f"(df = {analysis.q_between_df}), {_format.pvalue(analysis.q_between_pvalue)}"
+        )
+    return rows, footer
 
 
 def forest_plot(
     fit: PooledResult,
+    options: ForestOptions | None = None,
     *,
-    subgroups: Sequence[Any] | None = None,
+    subgroups: SubgroupResult | Sequence[Any] | None = None,
     subgroup_order: Sequence[str] | None = None,
     columns: Mapping[str, Sequence[Any]] | pd.DataFrame | None = None,
-    sort_by: str | None = None,
-    descending: bool = False,
-    common: bool = False,
-    prediction: bool = True,
-    overall: bool = True,
-    weights: bool = True,
-    log_scale: bool = False,
-    effect_label: str | None = None,
-    xlabel: str | None = None,
-    reference: float | None = None,
-    show_reference: bool = True,
-    favours: tuple[str, str] | None = None,
-    xlim: tuple[float, float] | None = None,
-    digits: int = 2,
-    title: str | None = None,
-    notes: Sequence[str] = (),
-    empty_message: str = EMPTY_MESSAGE,
-    panel_width: float = 2.8,
-    row_height: float = 0.2,
-    font_size: float = FONT_SIZE,
-    subtotal_test: bool = False,
+    **option_values: Any,
 ) -> Figure:
     """Forest plot of a pooled result (metafor/RevMan quality).
 
@@ -151,64 +276,29 @@ def forest_plot(
     ----------
     fit
         Result of :func:`alsmeta.pool`; its labels, data, model and level are
-        drawn. Study CIs are z-based at ``fit.level`` (as metafor).
+        drawn. Study CIs are z-based at ``fit.level`` (as metafor,
+        :meth:`alsmeta.PooledResult.to_frame`).
+    options
+        What to show and how (:class:`~alsmeta.plots.forest_options.ForestOptions`:
+        sorting, common-effect and prediction summaries, weights, the effect
+        axis, digits, title and notes, sizes).
     subgroups
-        Subgroup of each study (in the order of ``fit.labels``). Each subgroup
-        is pooled separately with the model of ``fit`` (separate tau^2) and
-        drawn as a block with a subtotal diamond and its heterogeneity; the
-        footer gives the test for subgroup differences.
+        A :class:`alsmeta.SubgroupResult` of the fit's studies
+        (:func:`alsmeta.subgroup_analysis_of`), or the subgroup of each study
+        (in the order of ``fit.labels``), which is analysed with
+        :func:`alsmeta.subgroup_analysis_of` (the model of ``fit``, a separate
+        tau^2 per subgroup). Each subgroup is drawn as a block with a subtotal
+        diamond and its heterogeneity; the footer gives the test for subgroup
+        differences.
     subgroup_order
-        Display order of the subgroups (default: order of first appearance).
+        Display order of per-study subgroups (default: order of first appearance).
     columns
         Extra columns left of the plot (e.g. ``{"n": [...], "Cells": [...]}``
         or a DataFrame), one value per study. Missing values are shown as
         ``NR`` (not reported) with a footnote.
-    sort_by, descending
-        Order studies (within subgroups) by ``"estimate"``, ``"se"``,
-        ``"weight"`` or ``"label"``; default keeps the order of the data.
-    common
-        Also draw the common-effect (inverse-variance) diamond and weights
-        when ``fit`` is a random-effects model.
-    prediction
-        Draw the prediction interval of a random-effects model (k >= 3).
-    overall
-        With subgroups, also draw the overall summary.
-    weights
-        Show the percentage weight column(s).
-    log_scale
-        The effects are logs of ratios (log RR, OR, HR): the axis and the
-        text columns show back-transformed ratios, and ``xlim`` and
-        ``reference`` are given as ratios.
-    effect_label
-        Name of the effect measure, e.g. ``"Risk ratio"`` (default
-        ``"Estimate"``, or ``"Ratio"`` on the log scale).
-    xlabel
-        Axis title (default: ``effect_label``, plus "(log scale)").
-    reference, show_reference
-        Position of the line of no effect (default 0, or ratio 1).
-    favours
-        ``("Favours treatment", "Favours control")``: labels written below the
-        axis on each side of the reference line.
-    xlim
-        Axis limits; CIs beyond them end in an arrow.
-    digits
-        Decimals of the text columns.
-    title, notes
-        Title above, extra footnote lines below.
-    empty_message
-        Statement drawn when ``fit.k == 0``.
-    panel_width, row_height
-        Width of the plot panel and height of one row, in inches; the figure
-        height grows with the number of rows.
-    font_size
-        Body text size in points (at least 7); footnotes are one point
-        smaller, but never below 7. The figure is at most 183 mm wide:
-        footnotes and the title wrap, and the panel narrows if needed.
-    subtotal_test
-        Name each subtotal by the analysis its diamond and interval come
-        from, ``Subtotal, REML + HKSJ (t, 1 df)`` (:func:`analysis_label`),
-        instead of ``Subtotal (k = 2)``: a reader sees that the diamond is
-        the analysis's own interval.
+    **option_values
+        Keyword shortcuts for the fields of ``options``:
+        ``forest_plot(fit, log_scale=True, favours=(...))``.
 
     Returns
     -------
@@ -225,125 +315,30 @@ def forest_plot(
     """
     if not isinstance(fit, PooledResult):
         raise AlsmetaInputError(f"fit: expected a PooledResult from alsmeta.pool, got {type(fit).__name__}")
-    if sort_by is not None and sort_by not in SORT_KEYS:
-        raise AlsmetaInputError(f"sort_by: {sort_by!r} is not one of {', '.join(SORT_KEYS)}")
-    if digits < 0 or digits > 6:
-        raise AlsmetaInputError(f"digits: {digits} is outside 0..6")
-    ref, lim = _axis.data_reference_and_limits(reference, xlim, log_scale)
-    effect_label = effect_label or ("Ratio" if log_scale else "Estimate")
-    lv = f"{100 * fit.level:g}%"
-    left_headers, cells = _columns(columns, fit.k)
-    show_common = common and fit.is_random_effects and fit.k >= 2
-    common_fit = pool(fit.yi, fit.vi, method="CE", level=fit.level, labels=fit.labels) if show_common else None
-    weight_headers: tuple[str, ...] = ()
-    if weights and fit.k >= 1:
-        weight_headers = ("Weight\n(common)", "Weight\n(random)") if show_common else ("Weight",)
-    right_headers = (*weight_headers, f"{effect_label} [{lv} CI]")
-
-    def study_row(i: int) -> ForestRow:
-        sei = math.sqrt(fit.vi[i])
-        crit = float(stats.norm.isf((1.0 - fit.level) / 2.0))
-        lo, hi = fit.yi[i] - crit * sei, fit.yi[i] + crit * sei
-        w_cells: tuple[str, ...] = ()
-        if weight_headers:
-            w_cells = (_format.percent(common_fit.weights[i]),) if common_fit is not None else ()
-            w_cells += (_format.percent(fit.weights[i]),)
-        text = _format.estimate_ci(fit.yi[i], lo, hi, digits, log_scale)
-        return ForestRow(
-            "study", fit.labels[i], fit.yi[i], lo, hi, weight=fit.weights[i], left=cells[i], right=(*w_cells, text)
-        )
-
-    def weight_cells(total_common: float, total_random: float) -> tuple[str, ...]:
-        if not weight_headers:
-            return ()
-        if common_fit is not None:
-            return (_format.percent(total_common), _format.percent(total_random))
-        return (_format.percent(total_random),)
-
-    rows: list[ForestRow] = []
-    footer: list[str] = []
-    analysis: SubgroupAnalysis | None = None
-    if fit.k == 0:
-        rows += [ForestRow("blank"), ForestRow("note", empty_message), ForestRow("blank")]
-        footer.append("No summary estimate: there is nothing to pool.")
-    elif subgroups is not None:
-        analysis = subgroup_analysis(fit, subgroups, subgroup_order)
-        for name, idx, sub in zip(analysis.names, analysis.members, analysis.fits):
-            rows.append(ForestRow("heading", name))
-            rows += [study_row(i) for i in _order(fit, idx, sort_by, descending)]
-            if sub.k >= 2:
-                wc = weight_cells(
-                    float(common_fit.weights[list(idx)].sum()) if common_fit is not None else math.nan,
-                    float(fit.weights[list(idx)].sum()),
-                )
-                label = f"Subtotal, {analysis_label(sub)}" if subtotal_test else f"Subtotal (k = {sub.k})"
-                rows.append(_summary_row(sub, label, "subgroup", wc, digits, log_scale))
-                rows.append(ForestRow("note", heterogeneity_text(sub, digits, compact=True)))
-            else:
-                rows.append(ForestRow("note", "Single study: no subtotal"))
-            rows.append(ForestRow("blank"))
-        if not overall:
-            rows.pop()
-    else:
-        rows += [study_row(i) for i in _order(fit, range(fit.k), sort_by, descending)]
-
-    if fit.k == 1:
-        footer.append("One study (k = 1): no pooled estimate, heterogeneity or prediction interval is shown.")
-    elif fit.k >= 2 and (overall or analysis is None):
-        if analysis is None:
-            rows.append(ForestRow("blank"))
-        if common_fit is not None:
-            ce_weights = (_format.percent(100.0), "") if weight_headers else ()
-            rows.append(_summary_row(common_fit, "Common-effect model", "common", ce_weights, digits, log_scale))
-        role = "random" if fit.is_random_effects else "common"
-        main_weights = weight_cells(math.nan, 100.0)
-        if common_fit is not None and weight_headers:
-            main_weights = ("", _format.percent(100.0))
-        rows.append(_summary_row(fit, model_name(fit), role, main_weights, digits, log_scale))
-        if prediction and fit.is_random_effects and fit.k >= 3 and math.isfinite(fit.pi_low):
-            fmt = _format.ratio if log_scale else _format.num
-            pi_text = f"[{fmt(fit.pi_low, digits)}, {fmt(fit.pi_high, digits)}]"
-            rows.append(
-                ForestRow(
-                    "prediction",
-                    "Prediction interval",
-                    fit.estimate,
-                    fit.pi_low,
-                    fit.pi_high,
-                    right=(*("" for _ in weight_headers), pi_text),
-                    role=role,
-                )
-            )
-        footer.append(heterogeneity_text(fit, digits))
-        if common_fit is not None:
-            footer.append(test_text(common_fit, "common effect"))
-            footer.append(test_text(fit, "random effects"))
-        else:
-            footer.append(test_text(fit))
-    if analysis is not None and fit.k >= 1:
-        footer.append(
-            f"Test for subgroup differences: Q = {_format.num(analysis.q_between, 2)} (df = {analysis.q_df}), "
-            f"{_format.pvalue(analysis.q_pvalue)}"
-        )
-    if any(_format.NOT_REPORTED in c for row in cells for c in row):
+    opts = forest_options(options, option_values)
+    ref, lim = _axis.data_reference_and_limits(opts.reference, opts.xlim, opts.log_scale)
+    table, left_headers = _forest_table(fit, opts, columns)
+    analysis = _subgroup_result(fit, subgroups, subgroup_order) if subgroups is not None and fit.k > 0 else None
+    rows, footer = _rows_and_footer(table, analysis)
+    if any(_format.NOT_REPORTED in c for row in table.cells for c in row):
         footer.append(f"{_format.NOT_REPORTED} = not reported in the source.")
-    footer += [str(n) for n in notes]
+    footer += [str(n) for n in opts.notes]
     layout = ForestLayout(
         rows=tuple(rows),
         label_header="Study",
         left_headers=left_headers,
-        right_headers=right_headers,
-        xlabel=xlabel if xlabel is not None else effect_label + (" (log scale)" if log_scale else ""),
-        log_scale=log_scale,
-        reference=ref if show_reference else None,
-        favours=favours,
+        right_headers=(*table.weight_headers, f"{opts.effect_name} [{100 * fit.level:g}% CI]"),
+        xlabel=opts.axis_title,
+        log_scale=opts.log_scale,
+        reference=ref if opts.show_reference else None,
+        favours=opts.favours,
         footer=tuple(footer),
         xlim=lim,
-        title=title,
-        panel_width=panel_width,
-        row_height=row_height,
-        font_size=font_size,
-        small_size=max(MIN_FONT, min(SMALL_SIZE, font_size - 1.0)),
+        title=opts.title,
+        panel_width=opts.panel_width,
+        row_height=opts.row_height,
+        font_size=opts.font_size,
+        small_size=max(MIN_FONT, min(SMALL_SIZE, opts.font_size - 1.0)),
     )
     return draw_forest(layout)
 
@@ -355,9 +350,8 @@ def symmetric_xlim(fit: PooledResult, log_scale: bool = False) -> tuple[float, f
     "favours" sides should be equally visible. The half-width is rounded up
     to a whole number (a whole ratio on the log scale, at least 2).
     """
-    crit = stats.norm.isf((1.0 - fit.level) / 2.0)
-    sei = np.sqrt(fit.vi)
-    ends = np.concatenate([fit.yi - crit * sei, fit.yi + crit * sei, [fit.ci_low, fit.ci_high]])
+    studies = fit.to_frame()
+    ends = np.concatenate([studies["ci_low"], studies["ci_high"], [fit.ci_low, fit.ci_high]])
     ends = ends[np.isfinite(ends)]
     if ends.size == 0:
         return (0.5, 2.0) if log_scale else (-1.0, 1.0)

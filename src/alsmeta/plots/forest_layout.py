@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -155,7 +155,8 @@ def _check(layout: ForestLayout) -> None:
     for text, first, last in layout.header_groups:
         if not 0 <= first <= last < len(layout.left_headers):
             raise AlsmetaInputError(
-                f"header_groups: {text!r} spans columns {first}..{last}, but there are {len(layout.left_headers)} left columns"
+                f"header_groups: {text!r} spans columns {first}..{last}, "
+                f"but there are {len(layout.left_headers)} left columns"
             )
     if layout.row_height < 0.12:
         raise AlsmetaInputError(f"row_height: {layout.row_height} in is too small for readable text (minimum 0.12)")
@@ -319,14 +320,13 @@ def _print_width(layout: ForestLayout, width: float) -> float:
     return min(fits, default=width)
 
 
-def _draw(layout: ForestLayout) -> Figure:
-    rh = layout.row_height
-    gap = layout.col_gap
-    title_size = layout.font_size + (TITLE_SIZE - FONT_SIZE)
-    label_w, left_w, right_w = _column_widths(layout)
-    table_w = (
-        MARGIN + label_w + sum(w + gap for w in left_w) + 2 * PANEL_GAP - gap + sum(gap + w for w in right_w) + MARGIN
-    )
+def _figure_width(layout: ForestLayout, table_w: float, title_size: float) -> tuple[float, float, list[str], list[str]]:
+    """Figure width, panel width, and the footer and title lines wrapped to that width.
+
+    The figure is as wide as the table, or the longest footer/title line up
+    to ``max_width`` (then they wrap), snapped up to a print width (the panel
+    takes the room).
+    """
     panel_width = layout.panel_width
     if layout.max_width is not None and table_w + panel_width > layout.max_width:
         panel_width = max(1.0, layout.max_width - table_w)
@@ -355,6 +355,18 @@ def _draw(layout: ForestLayout) -> Figure:
         layout.max_width is not None and width > natural
     ):  # the panel takes up the room the footer made (within reason)
         panel_width = min(width - table_w, max(layout.panel_width, 3.2))
+    return width, panel_width, footer, title
+
+
+def _draw(layout: ForestLayout) -> Figure:
+    rh = layout.row_height
+    gap = layout.col_gap
+    title_size = layout.font_size + (TITLE_SIZE - FONT_SIZE)
+    label_w, left_w, right_w = _column_widths(layout)
+    table_w = (
+        MARGIN + label_w + sum(w + gap for w in left_w) + 2 * PANEL_GAP - gap + sum(gap + w for w in right_w) + MARGIN
+    )
+    width, panel_width, footer, title = _figure_width(layout, table_w, title_size)
     # --- horizontal positions (inches) ---------------------------------------
     x_label = MARGIN
     x = x_label + label_w
@@ -383,9 +395,8 @@ def _draw(layout: ForestLayout) -> Figure:
         title_ys.append(y + 0.5 + j * 1.1 * title_size / 72.0 / rh)
     if title:
         y += 1.4 + (len(title) - 1) * 1.1 * title_size / 72.0 / rh
-    group_y = None
+    group_y = y + 0.85  # used only with left_groups
     if left_groups:
-        group_y = y + 0.85
         y += 1.1
     header_lines = max(h.count("\n") + 1 for h in (layout.label_header, *layout.left_headers, *layout.right_headers))
     rule_y = y + header_lines + 0.05
@@ -415,7 +426,7 @@ def _draw(layout: ForestLayout) -> Figure:
     lo, hi = _axis.set_effect_axis(panel, _effect_values(layout), layout.log_scale, layout.xlim)
     _thin_ticks(panel, lo, hi, panel_width, layout.small_size, layout.reference)
 
-    for text, yy in zip(title, title_ys):
+    for text, yy in zip(title, title_ys, strict=True):
         table.text(x_label, yy, text, fontsize=title_size, fontweight="bold", va="center", gid="title")
     for text, x0, x1 in left_groups:
         table.text(
@@ -442,7 +453,7 @@ def _draw(layout: ForestLayout) -> Figure:
         if math.isfinite(value):
             panel.axvline(value, color=colour(role), lw=0.8, ls=(0, (2, 2)), zorder=1, gid=f"marker-line:{role}")
     _axis_labels(panel, layout)
-    for text, yy in zip(footer, footer_ys):
+    for text, yy in zip(footer, footer_ys, strict=True):
         table.text(x_label, yy, text, fontsize=layout.small_size, va="center", ha="left", gid="footer")
     return fig
 
@@ -472,11 +483,17 @@ def _thin_ticks(panel: Axes, lo: float, hi: float, panel_width: float, size: flo
 def _headers(
     table: Axes, layout: ForestLayout, x_label: float, left_x: list[float], right_x: list[float], y: float
 ) -> None:
-    kw = {"fontsize": layout.font_size, "fontweight": "bold", "va": "bottom", "gid": "header", "linespacing": 1.1}
+    kw: dict[str, Any] = {
+        "fontsize": layout.font_size,
+        "fontweight": "bold",
+        "va": "bottom",
+        "gid": "header",
+        "linespacing": 1.1,
+    }
     table.text(x_label, y, layout.label_header, ha="left", ma="left", **kw)
-    for xx, text in zip(left_x, layout.left_headers):
+    for xx, text in zip(left_x, layout.left_headers, strict=True):
         table.text(xx, y, text, ha="center", ma="center", **kw)
-    for xx, text in zip(right_x, layout.right_headers):
+    for xx, text in zip(right_x, layout.right_headers, strict=True):
         table.text(xx, y, text, ha="right", ma="right", **kw)
 
 
@@ -492,11 +509,11 @@ def _row_text(
     if row.kind == "blank":
         return
     size, weight, style = font
-    kw = {"fontsize": size, "fontweight": weight, "fontstyle": style, "va": "center"}
+    kw: dict[str, Any] = {"fontsize": size, "fontweight": weight, "fontstyle": style, "va": "center"}
     table.text(x_label, y, row.label, ha="left", gid=f"label:{row.kind}", **kw)
-    for xx, text in zip(left_x, row.left):
+    for xx, text in zip(left_x, row.left, strict=False):
         table.text(xx, y, text, ha="center", gid=f"cell:{row.kind}", **kw)
-    for xx, text in zip(right_x, row.right):
+    for xx, text in zip(right_x, row.right, strict=False):
         table.text(xx, y, text, ha="right", gid=f"cell:{row.kind}", **kw)
 
 
@@ -574,7 +591,12 @@ def _axis_labels(panel: Axes, layout: ForestLayout) -> None:
         ref = layout.reference if layout.reference is not None else float(np.mean(panel.get_xlim()))
         trans = panel.get_xaxis_transform()
         left, right = layout.favours
-        kw = {"xycoords": trans, "textcoords": "offset points", "fontsize": layout.small_size, "va": "top"}
+        kw: dict[str, Any] = {
+            "xycoords": trans,
+            "textcoords": "offset points",
+            "fontsize": layout.small_size,
+            "va": "top",
+        }
         panel.annotate(left, xy=(ref, 0.0), xytext=(-5, -20), ha="right", gid="favours:left", **kw)
         panel.annotate(right, xy=(ref, 0.0), xytext=(5, -20), ha="left", gid="favours:right", **kw)
         pad += FAVOURS_AREA * 72.0

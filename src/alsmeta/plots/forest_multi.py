@@ -25,10 +25,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
 from alsmeta.models.pooling import PooledResult
 from alsmeta.plots import _axis, _format
@@ -77,7 +77,10 @@ class OutcomeBlock:
 
 
 def heterogeneity_line(fit: PooledResult, digits: int = 2) -> str:
-    """RevMan's heterogeneity line: ``Tau² = ..; Chi² = .., df = .. (P = ..); I² = ..%``, or "not applicable" for one study."""
+    """RevMan's heterogeneity line: ``Tau² = ..; Chi² = .., df = .. (P = ..); I² = ..%``.
+
+    "not applicable" for one study.
+    """
     if fit.k < 2:
         return "Heterogeneity: not applicable"
     tau2 = f"Tau\u00b2 = {_format.small(fit.tau2, digits)}; " if fit.is_random_effects else ""
@@ -99,7 +102,7 @@ def _p(p: float) -> str:
 
 
 def _arm_cells(row: pd.Series, dichotomous: bool, arm_digits: int) -> tuple[str, ...]:
-    def number(v: object) -> str:
+    def number(v: Any) -> str:
         return _format.NOT_REPORTED if v is None or pd.isna(v) else _format.num(float(v), arm_digits)
 
     if dichotomous:
@@ -147,11 +150,10 @@ def _block_rows(
     block: OutcomeBlock, dichotomous: bool, log_scale: bool, digits: int, arm_digits: int
 ) -> list[ForestRow]:
     fit = block.fit
-    crit = float(stats.norm.isf((1.0 - fit.level) / 2.0))
+    studies = fit.to_frame()  # study CIs (z, at the fit's level)
     rows = [ForestRow("heading", block.title)]
     for i in range(fit.k):
-        sei = math.sqrt(fit.vi[i])
-        lo, hi = fit.yi[i] - crit * sei, fit.yi[i] + crit * sei
+        lo, hi = studies["ci_low"].iloc[i], studies["ci_high"].iloc[i]
         rows.append(
             ForestRow(
                 "study",
@@ -166,7 +168,7 @@ def _block_rows(
         )
     a = block.arms
     if dichotomous:
-        totals = ("", _total(a["n1"]), "", _total(a["n2"]))
+        totals: tuple[str, ...] = ("", _total(a["n1"]), "", _total(a["n2"]))
     else:
         totals = ("", "", _total(a["n1"]), "", "", _total(a["n2"]))
     lv = f"{100 * fit.level:g}%"

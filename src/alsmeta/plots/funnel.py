@@ -11,7 +11,7 @@ open circles.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ from alsmeta.plots.style import (
     colour,
     column_width,
     figure_and_axes,
+    root_figure,
     style_context,
 )
 from alsmeta.validation import AlsmetaInputError, numeric_column
@@ -45,13 +46,27 @@ DEFAULT_CONTOURS = (0.10, 0.05, 0.01)
 _GRID = 200
 
 
+_TO_SE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sei": lambda v: v,
+    "vi": np.sqrt,
+    "seinv": lambda v: 1.0 / v,
+    "vinv": lambda v: 1.0 / np.sqrt(v),
+}
+_FROM_SE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sei": lambda s: s,
+    "vi": np.square,
+    "seinv": lambda s: 1.0 / s,
+    "vinv": lambda s: 1.0 / s**2,
+}
+
+
 def _to_se(y: np.ndarray, yaxis: str) -> np.ndarray:
     """Standard error that corresponds to a value on the chosen y axis."""
-    return {"sei": lambda v: v, "vi": np.sqrt, "seinv": lambda v: 1.0 / v, "vinv": lambda v: 1.0 / np.sqrt(v)}[yaxis](y)
+    return _TO_SE[yaxis](y)
 
 
 def _from_se(se: np.ndarray, yaxis: str) -> np.ndarray:
-    return {"sei": lambda s: s, "vi": np.square, "seinv": lambda s: 1.0 / s, "vinv": lambda s: 1.0 / s**2}[yaxis](se)
+    return _FROM_SE[yaxis](se)
 
 
 def _y_range(se: np.ndarray, yaxis: str) -> tuple[float, float]:
@@ -145,7 +160,7 @@ def funnel_plot(
         raise AlsmetaInputError(f"side: expected 'left' or 'right', got {side!r}")
     centre_null, _ = _axis.data_reference_and_limits(null, None, log_scale)
     fig_w = column_width(width)
-    before = text_snapshot(ax.figure) if ax is not None else None
+    before = text_snapshot(root_figure(ax)) if ax is not None else None
     with style_context():
         aspect = 1.2 if legend and (levels or fyi.size) else (1.05 if legend else 0.9)
         fig, ax = figure_and_axes(ax, (fig_w, min(fig_w * aspect, 5.0)))
@@ -322,7 +337,7 @@ def _draw(
 def _contour_names(levels: tuple[float, ...]) -> list[str]:
     """Legend names of the regions, from the centre outwards."""
     names = [f"p > {levels[0]:.2f}"]
-    for a, b in zip(levels[:-1], levels[1:]):
+    for a, b in zip(levels[:-1], levels[1:], strict=True):
         names.append(f"{b:.2f} < p \u2264 {a:.2f}")
     names.append(f"p \u2264 {levels[-1]:.2f}")
     return names

@@ -22,7 +22,16 @@ from matplotlib.figure import Figure
 from alsmeta.models.pooling import PooledResult
 from alsmeta.plots import _axis
 from alsmeta.plots._labels import literal_text, text_snapshot
-from alsmeta.plots.style import GREY, INK, SMALL_SIZE, colour, column_width, style_context
+from alsmeta.plots.style import (
+    GREY,
+    INK,
+    SMALL_SIZE,
+    colour,
+    column_width,
+    constrained_layout,
+    root_figure,
+    style_context,
+)
 from alsmeta.validation import AlsmetaInputError
 
 DENSITY_CMAP = ListedColormap(colormaps["viridis_r"](np.linspace(0.3, 1.0, 256)), name="alsmeta_density")
@@ -95,19 +104,19 @@ def gosh_plot(
     if data.shape[0] == 0:
         raise AlsmetaInputError("gosh: no subset with finite values to plot")
     fig_w = column_width(width)
-    before = text_snapshot(ax.figure) if ax is not None else None
+    before = text_snapshot(root_figure(ax)) if ax is not None else None
     with style_context():
         if ax is None:
             dense = data.shape[0] > hexbin_above
             fig = Figure(figsize=(fig_w, min(fig_w * (1.08 if dense else 0.95), 6.0)), layout="constrained")
-            fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02, wspace=0.0, hspace=0.0)
+            constrained_layout(fig).set(w_pad=0.02, h_pad=0.02, wspace=0.0, hspace=0.0)
             grid = fig.add_gridspec(2, 2, width_ratios=(4, 1), height_ratios=(1, 4))
             ax = fig.add_subplot(grid[1, 0])
             top = fig.add_subplot(grid[0, 0], sharex=ax)
             right = fig.add_subplot(grid[1, 1], sharey=ax)
             _marginals(top, right, data, bins)
         else:
-            fig = ax.figure
+            fig = root_figure(ax)
         _main(ax, data, fit, x, y, hexbin_above, gridsize, log_scale, effect_label)
         n = data.shape[0]
         fig.suptitle(

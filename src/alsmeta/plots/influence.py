@@ -25,7 +25,16 @@ from scipy import stats
 from alsmeta.models.pooling import PooledResult
 from alsmeta.plots._labels import literal_text, wrap_key
 from alsmeta.plots._tables import require_columns, row_labels
-from alsmeta.plots.style import FOOTNOTE_SIZE, GREY, INK, SMALL_SIZE, colour, column_width, style_context
+from alsmeta.plots.style import (
+    FOOTNOTE_SIZE,
+    GREY,
+    INK,
+    SMALL_SIZE,
+    colour,
+    column_width,
+    constrained_layout,
+    style_context,
+)
 from alsmeta.validation import AlsmetaInputError
 
 COLUMNS = ("rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_del", "hat", "weight")
@@ -133,14 +142,14 @@ def influence_plot(
         fig = Figure(figsize=(fig_w, height), layout="constrained")
         axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
         idx = np.arange(1, k + 1)
-        for ax, name in zip(axes, columns):
+        for ax, name in zip(axes, columns, strict=False):
             _panel(ax, name, idx, infl[name].to_numpy(float), flags, _reference_lines(name, k, p, fit))
         for ax in axes[len(columns) :]:
             ax.set_visible(False)
         for ax in axes[-ncols:]:
             ax.set_xlabel("Study", fontsize=SMALL_SIZE)
         fig.text(0.5, 0.02 / height, caption, ha="center", va="bottom", fontsize=FOOTNOTE_SIZE, gid="influence-key")
-        fig.get_layout_engine().set(rect=(0, key_h / height, 1, 1 - key_h / height))
+        constrained_layout(fig).set(rect=(0, key_h / height, 1, 1 - key_h / height))
     return literal_text(fig)
 
 

@@ -92,7 +92,7 @@ def drawn_texts(fig: Figure) -> list[DrawnText]:
                     out.append(DrawnText(s, float(prop.get_size_in_points()), extent))
                 return draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
 
-            renderer.draw_text = record  # type: ignore[method-assign]
+            renderer.draw_text = record
             try:
                 fig.draw(renderer)
             finally:
@@ -184,7 +184,10 @@ def grey_level(colour: Any) -> float:
 
     r, g, b, a = to_rgba(colour)
     rgb = tuple(int(round(255 * (a * c + (1.0 - a)))) for c in (r, g, b))
-    return Image.new("RGB", (1, 1), rgb).convert("L").getpixel((0, 0)) / 255.0
+    grey = Image.new("RGB", (1, 1), rgb).convert("L").getpixel((0, 0))
+    if not isinstance(grey, (int, float)):  # an "L" image has one band: never reached
+        raise TypeError(f"grey level of {colour!r}: expected one band, got {grey!r}")
+    return grey / 255.0
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,8 @@ def _dashes(artist: Any) -> Any:
 
 def encoding_of(artist: Any, label: str = "") -> Encoding | None:
     """The :class:`Encoding` of a Line2D, Patch or Collection (None for other artists)."""
+    colours: tuple[tuple[float, ...], ...]
+    shape: tuple[Any, ...]
     if isinstance(artist, Line2D):
         has_line = artist.get_linestyle() not in ("None", "none", " ", "") and artist.get_linewidth() > 0
         marker = artist.get_marker()
@@ -249,16 +254,16 @@ def encoding_of(artist: Any, label: str = "") -> Encoding | None:
         shape = ("patch", type(artist).__name__, artist.get_hatch() or None, _dashes(artist))
     elif isinstance(artist, Collection):
         faces, edges = artist.get_facecolor(), artist.get_edgecolor()
-        widths = artist.get_linewidth()
+        widths = np.atleast_1d(artist.get_linewidth())
         width = float(widths[0]) if len(widths) else 0.0
         colours = _visible_colours((faces[0] if len(faces) else None, 1.0), (edges[0] if len(edges) else None, width))
-        paths = artist.get_paths()
+        paths = list(artist.get_paths())
         shape = (
             "collection",
             type(artist).__name__,
             artist.get_hatch() or None,
             _dashes(artist),
-            len(paths[0].vertices) if len(paths) else 0,
+            int(np.shape(paths[0].vertices)[0]) if len(paths) else 0,
         )
     else:
         return None
@@ -400,7 +405,10 @@ def grayscale_problems(fig: Figure, *, min_delta: float = MIN_GREY_DELTA) -> lis
             for b in group[i + 1 :]:
                 if a.shape != b.shape or a.colours == b.colours:
                     continue  # told apart by shape, or the same colours (then a label or position tells them apart)
-                if len(a.greys) != len(b.greys) or max(abs(x - y) for x, y in zip(a.greys, b.greys)) >= min_delta:
+                if (
+                    len(a.greys) != len(b.greys)
+                    or max(abs(x - y) for x, y in zip(a.greys, b.greys, strict=True)) >= min_delta
+                ):
                     continue
                 problems.append(
                     f"series {a.label!r} and {b.label!r} differ only in colour and their grey levels "

@@ -45,7 +45,7 @@ NOT_REPORTED_EDGE = "#7a7a7a"
 def _count(value: Any, name: str) -> Count:
     if value is None:
         return None
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
+    if isinstance(value, (bool, np.bool_, str)):
         raise AlsmetaInputError(f"PRISMA count {name!r}: {value!r} is not a whole number (use None if not reported)")
     try:
         f = float(value)
@@ -127,10 +127,10 @@ class PrismaCounts:
     def inconsistencies(self) -> list[str]:
         """Reported counts that do not add up (each as a sentence); empty if none."""
         out = []
-        ident = [c for _, c in self.identified]  # type: ignore[misc]
+        ident = [c for _, c in _stored_pairs(self.identified)]
         removed = (self.duplicates_removed, self.automation_removed, self.other_removed)
         if ident and None not in ident and None not in removed and self.screened is not None:
-            expected = sum(ident) - sum(removed)  # type: ignore[arg-type]
+            expected = sum(c for c in ident if c is not None) - sum(r for r in removed if r is not None)
             if expected != self.screened:
                 out.append(f"identified minus removed is {expected}, but {self.screened} records were screened")
         for a, b, c, what in (
@@ -140,13 +140,18 @@ class PrismaCounts:
             va, vb, vc = getattr(self, a), getattr(self, b), getattr(self, c)
             if None not in (va, vb, vc) and va - vb != vc:
                 out.append(f"{a} minus {b} is {va - vb}, but {vc} {what}")
-        if self.exclusion_reasons and self.excluded_full_text is not None:
-            counts = [c for _, c in self.exclusion_reasons]  # type: ignore[misc]
-            if None not in counts and sum(counts) != self.excluded_full_text:  # type: ignore[arg-type]
-                out.append(
-                    f"exclusion reasons add up to {sum(counts)}, but {self.excluded_full_text} reports were excluded"
-                )  # type: ignore[arg-type]
+        reasons = _stored_pairs(self.exclusion_reasons)
+        if reasons and self.excluded_full_text is not None:
+            counts = [c for _, c in reasons]
+            total = sum(c for c in counts if c is not None)
+            if None not in counts and total != self.excluded_full_text:
+                out.append(f"exclusion reasons add up to {total}, but {self.excluded_full_text} reports were excluded")
         return out
+
+
+def _stored_pairs(value: tuple[tuple[str, Count], ...] | Mapping[str, Any] | None) -> tuple[tuple[str, Count], ...]:
+    """The ``(name, count)`` pairs that ``PrismaCounts.__post_init__`` stored (``()`` for None)."""
+    return value if isinstance(value, tuple) else ()
 
 
 def _n(value: Count) -> str:
@@ -186,18 +191,15 @@ class _Box:
 
 
 def _boxes(c: PrismaCounts) -> list[tuple[str, _Box, _Box | None]]:
-    ident = list(c.identified)  # type: ignore[arg-type]
+    ident = list(_stored_pairs(c.identified))
     ident_lines = (
         ["Records identified from:"] + [f"  {name} {_n(v)}" for name, v in ident]
         if ident
         else [f"Records identified {_n(None)}"]
     )
     removed = (c.duplicates_removed, c.automation_removed, c.other_removed)
-    reasons = c.exclusion_reasons
-    if reasons:
-        reason_lines = [f"  {name} {_n(v)}" for name, v in reasons]  # type: ignore[union-attr]
-    else:
-        reason_lines = [f"  Reasons: {NOT_REPORTED}"]
+    reasons = _stored_pairs(c.exclusion_reasons)
+    reason_lines = [f"  {name} {_n(v)}" for name, v in reasons] if reasons else [f"  Reasons: {NOT_REPORTED}"]
     return [
         (
             "Identification",
@@ -336,13 +338,13 @@ def prisma_flow(
                 centre=True,
             )
         _phases(ax, rows, ys, heights)
-        for (_, left, right), y0, h in zip(rows, ys, heights):
+        for (_, left, right), y0, h in zip(rows, ys, heights, strict=True):
             _draw_box(ax, left.key, left.lines(MAIN_W - 2 * PAD), MAIN_X, y0, MAIN_W, h, left.reported)
             if right is not None:
                 _draw_box(ax, right.key, right.lines(SIDE_W - 2 * PAD), SIDE_X, y0, SIDE_W, h, right.reported)
                 if right.key != "ongoing":
                     _arrow(ax, (MAIN_X + MAIN_W, y0 + h / 2), (SIDE_X, y0 + h / 2), f"arrow:{left.key}->{right.key}")
-        for (_, a, _), (_, b, _), y0, h, y1 in zip(rows[:-1], rows[1:], ys[:-1], heights[:-1], ys[1:]):
+        for (_, a, _), (_, b, _), y0, h, y1 in zip(rows[:-1], rows[1:], ys[:-1], heights[:-1], ys[1:], strict=True):
             _arrow(ax, (MAIN_X + MAIN_W / 2, y0 + h), (MAIN_X + MAIN_W / 2, y1), f"arrow:{a.key}->{b.key}")
         ax.add_patch(
             FancyBboxPatch(
@@ -443,7 +445,7 @@ def _fit_phase_labels(rows: list[tuple[str, _Box, _Box | None]], heights: list[f
 
 def _phases(ax: Axes, rows: list[tuple[str, _Box, _Box | None]], ys: list[float], heights: list[float]) -> None:
     spans: dict[str, list[float]] = {}
-    for (phase, _, _), y0, h in zip(rows, ys, heights):
+    for (phase, _, _), y0, h in zip(rows, ys, heights, strict=True):
         lo, hi = spans.get(phase, [y0, y0 + h])
         spans[phase] = [min(lo, y0), max(hi, y0 + h)]
     for phase, (y0, y1) in spans.items():

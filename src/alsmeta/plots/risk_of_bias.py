@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.text import Annotation
 
 from alsmeta.plots.forest_layout import wrap_text
-from alsmeta.plots.style import INK, SMALL_SIZE, figure_and_axes, style_context
+from alsmeta.plots.style import INK, SMALL_SIZE, figure_and_axes, root_figure, style_context, two_subfigures
 from alsmeta.validation import AlsmetaInputError
 
 MM = 1.0 / 25.4
@@ -96,7 +96,7 @@ def freeze_layout(fig: Figure, decimals: int = 9) -> Figure:
     fig.draw_without_rendering()
     for ax in fig.get_axes():
         x0, y0, w, h = ax.get_position().bounds
-        ax.set_position([round(x0, decimals), round(y0, decimals), round(w, decimals), round(h, decimals)])
+        ax.set_position((round(x0, decimals), round(y0, decimals), round(w, decimals), round(h, decimals)))
     fig.set_layout_engine("none")
     return fig
 
@@ -133,8 +133,8 @@ def _draw_traffic_light(ax: Axes, frame: pd.DataFrame, room: float = LABEL_ROOM)
     col = {d[0]: j for j, d in enumerate(domains)}
     row = {t: i for i, t in enumerate(trials)}
     for r in frame.itertuples():
-        x, y = col[r.domain], row[r.trial]
-        style = JUDGEMENTS[r.judgement]
+        x, y = col[str(r.domain)], row[str(r.trial)]
+        style = JUDGEMENTS[str(r.judgement)]
         ax.plot(
             [x],
             [y],
@@ -212,22 +212,23 @@ def traffic_light_plot(
     frame = _tidy(table, trial, domain, judgement)
     n_trials = frame["trial"].nunique()
     used = [j for j in JUDGEMENTS if j in set(frame["judgement"])]
+    key_area: SubFigure | None = None
     with style_context():
         if ax is None:
             panel_h = 0.75 + _trial_row_height(frame) * n_trials
             key_h = _KEY_HEIGHT if key else 0.0
             fig = Figure(figsize=(SINGLE_COLUMN, panel_h + key_h), layout="constrained")
             if key:
-                top, bottom = fig.subfigures(2, 1, height_ratios=[panel_h, key_h])
+                top, key_area = two_subfigures(fig, [panel_h, key_h])
                 ax = top.add_subplot()
             else:
                 ax = fig.add_subplot()
         else:
-            fig = ax.figure
+            fig = root_figure(ax)
         domains = _draw_traffic_light(ax, frame)
         if key:
-            if fig.get_layout_engine() is not None and ax.figure is not fig:
-                _draw_key(bottom, domains, used, ncols=3)
+            if key_area is not None:
+                _draw_key(key_area, domains, used, ncols=3)
             else:
                 _draw_key(ax.figure, domains, used, ncols=3, anchor_ax=ax)
     return fig
@@ -245,7 +246,10 @@ def _draw_key(
     key hangs below that axes instead (when drawing into a caller's axes).
     """
     handles, labels = _judgement_handles(used)
-    where = {"loc": "upper left", "bbox_to_anchor": (0.0, -0.02) if anchor_ax is not None else (0.01, 1.0)}
+    where: dict[str, Any] = {
+        "loc": "upper left",
+        "bbox_to_anchor": (0.0, -0.02) if anchor_ax is not None else (0.01, 1.0),
+    }
     target = anchor_ax if anchor_ax is not None else container
     legend = target.legend(
         handles,
@@ -305,10 +309,10 @@ def _shares(frame: pd.DataFrame, weights: Mapping[str, float] | None) -> pd.Data
 def _draw_summary(ax: Axes, frame: pd.DataFrame, weights: Mapping[str, float] | None, weight_label: str) -> None:
     shares = _shares(frame, weights)
     domains = _domains_present(frame)
-    for i, (key, short, name) in enumerate(domains):
+    for i, (key, _short, _name) in enumerate(domains):
         left = 0.0
         for judgement, style in JUDGEMENTS.items():
-            width = float(shares.loc[key, judgement])
+            width = float(cast("float", shares.loc[key, judgement]))
             ax.barh(
                 i,
                 width,
@@ -411,12 +415,12 @@ def risk_of_bias_figure(
     key_h = _KEY_HEIGHT + (0.2 if caption else 0.0)
     with style_context():
         fig = Figure(figsize=(DOUBLE_COLUMN, panel_h + key_h), layout="constrained")
-        top, bottom = fig.subfigures(2, 1, height_ratios=[panel_h, key_h])
+        top, bottom = two_subfigures(fig, [panel_h, key_h])
         left, right = top.subplots(1, 2, width_ratios=[1.3, 1.0])
         domains = _draw_traffic_light(left, frame, WIDE_LABEL_ROOM)
         _draw_summary(right, frame, weights, weight_label)
         right.set_title("Summary across trials", fontsize=SMALL_SIZE + 1, loc="left")
-        key_left, key_right = bottom.subfigures(1, 2, width_ratios=[1.3, 1.0])
+        key_left, key_right = two_subfigures(bottom, [1.3, 1.0], side_by_side=True)
         _draw_key(key_left, domains, used, ncols=3)
         bars = key_right.legend(
             *right.get_legend_handles_labels(),

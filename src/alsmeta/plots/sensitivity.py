@@ -137,7 +137,7 @@ def leave_one_out_forest(
     table = require_columns(loo, REQUIRED, "loo")
     names = row_labels(table, labels, fit, "loo")
     headers, cells = _heterogeneity_cells(table, digits)
-    footer = ("Each row: the model refitted without the named study.",)
+    footer: tuple[str, ...] = ("Each row: the model refitted without the named study.",)
     if fit is not None and not fit.is_empty:
         footer += ("Dotted line: the estimate from all studies.",)
     display = _Display(log_scale, effect_label, digits, reference, xlim, title, panel_width, row_height)
@@ -186,7 +186,7 @@ def cumulative_forest(
     names = row_labels(table, labels, fit, "cumulative")
     headers, cells = _heterogeneity_cells(table, digits)
     ks = [str(int(table["k"].iloc[i])) if "k" in table.columns else str(i + 1) for i in range(len(table))]
-    cells = [(k, *c) for k, c in zip(ks, cells)]
+    cells = [(k, *c) for k, c in zip(ks, cells, strict=True)]
     footer = (
         "Each row pools the studies of that row and all rows above it"
         + (f", ordered {order_note}." if order_note else "."),

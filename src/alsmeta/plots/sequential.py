@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -35,6 +36,7 @@ from alsmeta.plots.style import (
     figure_and_axes,
     style_context,
     text_width,
+    two_subfigures,
 )
 from alsmeta.validation import AlsmetaInputError
 
@@ -95,7 +97,7 @@ def _spaced_labels(result: TrialSequentialResult, names: list[str], fig_w: float
     shown: list[str] = []
     unnamed: list[str] = []
     last = -math.inf
-    for x, name in zip(result.cumulative_participants, names):
+    for x, name in zip(result.cumulative_participants, names, strict=True):
         pos = float(x) / x_max * 0.8 * fig_w
         if pos - last >= room:
             shown.append(str(name))
@@ -197,7 +199,7 @@ def trial_sequential_plot(
             ) / 72
             panel_h = fig_w * (0.5 if width == "double" else 0.95)
             fig = Figure(figsize=(fig_w, panel_h + foot_h), layout="constrained")
-            top_fig, foot = fig.subfigures(2, 1, height_ratios=[panel_h, foot_h])
+            top_fig, foot = two_subfigures(fig, [panel_h, foot_h])
             ax = top_fig.add_subplot()
         else:
             fig, ax = figure_and_axes(ax, (fig_w, fig_w))
@@ -279,7 +281,7 @@ def trial_sequential_plot(
             top = ax.secondary_xaxis("top")
             top.set_xticks(result.cumulative_participants, labels=shown, rotation=90, fontsize=SMALL_SIZE - 0.5)
             top.tick_params(length=2.0, pad=1.5)
-            for tick, label in zip(top.get_xticklabels(), result.labels):
+            for tick, label in zip(top.get_xticklabels(), result.labels, strict=False):
                 tick.set_gid(f"tsa:label:{label}")
         ax.set_xlim(0, x_max)
         ax.set_ylim(-y_top, y_top)
@@ -288,7 +290,8 @@ def trial_sequential_plot(
             ax.set_title(title, loc="left", fontsize=SMALL_SIZE + 1, gid="tsa:title")
         ax.set_xlabel("Cumulative number of participants")
         ax.set_ylabel(z_label)
-        handles, labels = ax.get_legend_handles_labels()
+        artists, labels = ax.get_legend_handles_labels()
+        handles: list[Any] = list(artists)
         boundary_label = "Monitoring boundary (\u03b1-spending)"
         if boundary_label in labels:  # the boundary's handle shows the path and the look markers together
             i = labels.index(boundary_label)

@@ -20,16 +20,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import matplotlib as mpl
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from alsmeta.io.atomic import atomic_write
 from alsmeta.validation import AlsmetaInputError
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 FONT_FAMILY = "DejaVu Sans"
 FONT_SIZE = 9.0
@@ -80,7 +85,7 @@ CONTOUR_SHADES: tuple[str, ...] = ("#ffffff", "#e3e3e3", "#bdbdbd", "#969696")
 DPI = 300
 VECTOR_FORMATS = ("svg", "pdf")
 
-RC_PARAMS: dict[str, Any] = {
+RC_PARAMS: dict[RcKeyType, Any] = {
     "font.family": "sans-serif",
     "font.sans-serif": [FONT_FAMILY],
     "font.size": FONT_SIZE,
@@ -158,15 +163,46 @@ def figure_and_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure,
     not accumulate global state.
     """
     if ax is not None:
-        return ax.figure, ax
+        return root_figure(ax), ax
     fig = Figure(figsize=size, layout="constrained")
     return fig, fig.add_subplot()
+
+
+def two_subfigures(fig: Figure | SubFigure, ratios: Sequence[float], side_by_side: bool = False) -> list[SubFigure]:
+    """Two subfigures of ``fig``, one above the other (or side by side), sized by ``ratios``."""
+    pair = fig.subfigures(1, 2, width_ratios=ratios) if side_by_side else fig.subfigures(2, 1, height_ratios=ratios)
+    if not isinstance(pair, np.ndarray):  # matplotlib returns an array for two subfigures
+        raise TypeError(f"expected two subfigures, got {type(pair).__name__}")
+    return [sub for sub in pair.ravel()]
+
+
+def root_figure(ax: Axes) -> Figure:
+    """The figure that holds ``ax`` (through any subfigure)."""
+    fig = ax.get_figure(root=True)
+    if fig is None:
+        raise AlsmetaInputError("ax: the axes belongs to no figure")
+    return fig
+
+
+def constrained_layout(fig: Figure) -> ConstrainedLayoutEngine:
+    """The constrained-layout engine of a figure made by :func:`figure_and_axes` (adjusted by some plots)."""
+    engine = fig.get_layout_engine()
+    if not isinstance(engine, ConstrainedLayoutEngine):
+        raise AlsmetaInputError("ax: the figure must use constrained layout (layout='constrained')")
+    return engine
+
+
+_FONT_STYLES: dict[str, Literal["normal", "italic", "oblique"]] = {
+    "normal": "normal",
+    "italic": "italic",
+    "oblique": "oblique",
+}
 
 
 @lru_cache(maxsize=4096)
 def _text_extent_points(text: str, size: float, weight: str, style: str) -> tuple[float, float]:
     renderer = RendererAgg(10, 10, 72.0)  # at 72 dpi one pixel is one point
-    prop = FontProperties(family=FONT_FAMILY, size=size, weight=weight, style=style)
+    prop = FontProperties(family=FONT_FAMILY, size=size, weight=weight, style=_FONT_STYLES[style])
     width, height, _ = renderer.get_text_width_height_descent(text, prop, ismath=False)
     return float(width), float(height)
 
@@ -225,9 +261,10 @@ def save_figure(
     ``ModDate`` are removed) and SVG element ids use a fixed hash salt, so
     the bytes depend only on the figure and on the matplotlib version. SVG
     text is kept as ``<text>`` in the house font (``svg.fonttype: none``) so
-    a journal can edit it; PDF embeds the font as TrueType (type 42). Each file is written to a temporary file in the same
-    folder and renamed into place (:func:`alsmeta.io.atomic_write`), so an
-    interrupted save leaves the previous file intact, never a truncated one.
+    a journal can edit it; PDF embeds the font as TrueType (type 42). Each
+    file is written to a temporary file in the same folder and renamed into
+    place (:func:`alsmeta.io.atomic_write`), so an interrupted save leaves the
+    previous file intact, never a truncated one.
     """
     if dpi < 200:
         raise AlsmetaInputError(f"dpi: {dpi} is below the 200 dpi minimum for publication figures")
