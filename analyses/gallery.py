@@ -26,13 +26,13 @@ from pathlib import Path
 
 import alsmeta as am
 from alsmeta.als.gallery import ALLOC, FAVOURS, SOURCE, YEAR, bcg_columns, bcg_effects, bcg_labels, gallery_numbers
+from alsmeta.diagnostics.baujat import baujat_coordinates
 from alsmeta.diagnostics.bias import trim_and_fill
 from alsmeta.diagnostics.sensitivity import cumulative, gosh, influence, leave_one_out
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 from alsmeta.io.reporting import write_numbers
 from alsmeta.plots import (
     PrismaCounts,
-    baujat_coordinates,
     baujat_plot,
     cumulative_forest,
     drapery_plot,
@@ -43,7 +43,6 @@ from alsmeta.plots import (
     leave_one_out_forest,
     prisma_flow,
     save_figure,
-    subgroup_analysis,
 )
 
 OUT = figures_dir() / "gallery"
@@ -71,11 +70,11 @@ def main() -> None:
         OUT / "forest",
     )
 
-    sub = subgroup_analysis(fit, ALLOC)
+    sub = am.subgroup_analysis_of(fit, ALLOC)
     save_figure(
         forest_plot(
             fit,
-            subgroups=ALLOC,
+            subgroups=sub,
             sort_by="estimate",
             favours=FAVOURS,
             notes=[SOURCE],

@@ -10,7 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 import alsmeta as am
 from alsmeta import AlsmetaInputError
-from alsmeta.plots import ForestOptions, forest_plot, subgroup_analysis
+from alsmeta.plots import ForestOptions, forest_plot
 from alsmeta.plots._format import MINUS
 from alsmeta.plots.artists import all_text, find, texts
 
@@ -177,15 +177,6 @@ def test_subgroup_analysis_of_matches_metafor(fit):
     assert [f.tau2 for f in sub.fits] == pytest.approx(
         [0.392528006900774, 0.132577039878093, 0.400345880175118], rel=1e-5
     )
-
-
-def test_deprecated_plots_subgroup_analysis_is_a_view_of_subgroup_analysis_of(fit):
-    with pytest.warns(DeprecationWarning, match="subgroup_analysis_of"):
-        old = subgroup_analysis(fit, ALLOC, ["systematic", "random", "alternate"])
-    new = am.subgroup_analysis_of(fit, ALLOC, ["systematic", "random", "alternate"])
-    assert old.names == new.names == ("systematic", "random", "alternate") and old.members == new.members
-    assert (old.q_between, old.q_df, old.q_pvalue) == (new.q_between, new.q_between_df, new.q_between_pvalue)
-    assert [f.estimate for f in old.fits] == [f.estimate for f in new.fits]
 
 
 def test_a_subgroup_result_draws_as_the_per_study_groups(fit):

@@ -19,8 +19,8 @@ import pandas as pd
 
 from alsmeta.diagnostics.bias import TrimFillResult
 from alsmeta.io.reporting import figure_entry
+from alsmeta.models.moderators import SubgroupResult
 from alsmeta.models.pooling import PooledResult
-from alsmeta.plots.subgroups import SubgroupAnalysis
 
 # metadat::dat.bcg (Colditz et al. 1994): author, year, TB cases / no TB in the
 # vaccinated (tpos, tneg) and control (cpos, cneg) groups, treatment allocation
@@ -139,7 +139,7 @@ GALLERY_FIGURES = {
 
 def gallery_numbers(
     fit: PooledResult,
-    subgroups: SubgroupAnalysis,
+    subgroups: SubgroupResult,
     trim_fill: TrimFillResult,
     loo: pd.DataFrame,
     subsets: pd.DataFrame,
@@ -172,8 +172,8 @@ def gallery_numbers(
             "estimates": [f.estimate for f in subgroups.fits],
             "tau2": [f.tau2 for f in subgroups.fits],
             "q_between": subgroups.q_between,
-            "q_df": subgroups.q_df,
-            "q_pvalue": subgroups.q_pvalue,
+            "q_df": subgroups.q_between_df,
+            "q_pvalue": subgroups.q_between_pvalue,
         },
         "trim_and_fill": {
             "estimator": trim_fill.estimator,

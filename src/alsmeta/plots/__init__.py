@@ -15,9 +15,8 @@ axes.
 Plots only draw: the numbers they show come from result objects of
 :mod:`alsmeta.models` and :mod:`alsmeta.diagnostics`. ``baujat_coordinates``
 and ``p_value_function`` are re-exported here from
-:mod:`alsmeta.diagnostics.baujat` and :mod:`alsmeta.diagnostics.pvalue_function`;
-``subgroup_analysis``/``SubgroupAnalysis`` are a deprecated view of
-:func:`alsmeta.subgroup_analysis_of`.
+:mod:`alsmeta.diagnostics.baujat` and :mod:`alsmeta.diagnostics.pvalue_function`.
+
 - :func:`prisma_flow` with :class:`PrismaCounts` - PRISMA 2020 flow diagram
 - :func:`trial_sequential_plot` - cumulative Z with alpha-spending boundaries and the RIS
 - :func:`traffic_light_plot`, :func:`risk_of_bias_summary_plot`, :func:`risk_of_bias_figure` - RoB 2 (robvis style)
@@ -41,12 +40,10 @@ from alsmeta.plots.risk_of_bias import risk_of_bias_figure, risk_of_bias_summary
 from alsmeta.plots.sensitivity import cumulative_forest, leave_one_out_forest
 from alsmeta.plots.sequential import trial_sequential_plot
 from alsmeta.plots.style import save_figure, style_context
-from alsmeta.plots.subgroups import SubgroupAnalysis, subgroup_analysis
 
 __all__ = [
     "ForestOptions",
     "PrismaCounts",
-    "SubgroupAnalysis",
     "availability_map",
     "baujat_coordinates",
     "baujat_plot",
@@ -67,7 +64,6 @@ __all__ = [
     "risk_of_bias_summary_plot",
     "save_figure",
     "style_context",
-    "subgroup_analysis",
     "traffic_light_plot",
     "trial_sequential_plot",
     "trim_and_fill_parts",
