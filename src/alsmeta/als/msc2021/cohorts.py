@@ -60,9 +60,7 @@ COHORTS: dict[str, tuple[str, tuple[int, ...], tuple[str, ...], str]] = {
     "geijo_barrientos2020": ("MNC", (22,), (), "22 (treated muscle vs placebo-injected muscle)"),
 }
 
-
 PUBLISHED_COUNTS = {"MSC": 152, "NSC": 57, "MNC": 11}
-
 
 # Rows without timepoint_months whose window is known from the report
 # (Oh 2018: first follow-up, 16 weeks per the registry; INFERRED)

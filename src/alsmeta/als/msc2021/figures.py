@@ -1,4 +1,8 @@
-"""Figures of the 2021 reconstruction: ALS-specific drawing glue over alsmeta.plots."""
+"""Figures of the 2021 reconstruction: ALS-specific drawing glue over alsmeta.plots.
+
+Each function draws results computed elsewhere in :mod:`alsmeta.als.msc2021` and returns the figure
+(183 or 89 mm wide, text >= 7 pt); :func:`draw_figures` makes them all and the script saves them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import math
 import textwrap
 import warnings
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any, cast
 
 import numpy as np
@@ -23,7 +26,7 @@ from alsmeta.als.claims_check import (
 )
 from alsmeta.als.msc2021.cohorts import PUBLISHED_COUNTS
 from alsmeta.als.msc2021.effects import Effect
-from alsmeta.als.msc2021.pooling import ci_text, fit, prediction_note, primary_fit, sweep_agreement
+from alsmeta.als.msc2021.pooling import ci_text, sweep_agreement
 from alsmeta.als.msc2021.protocol import (
     ALSFRS_THRESHOLDS,
     FAVOURS,
@@ -31,7 +34,6 @@ from alsmeta.als.msc2021.protocol import (
     NTF,
     NULL,
     OUTCOME_NAMES,
-    PERIOD_SHORT,
     PRIMARY_METHOD,
     PRIMARY_TAU_SCALE,
     PRIMARY_TEST,
@@ -120,7 +122,6 @@ MSC2021_FIGURES = {
 }
 """Every figure the script writes: the question it answers and its one-line caption (figures/README.md)."""
 
-
 FOREST_FONT = 8.0
 """Body text of the forests (footnotes 7 pt): the table and a readable panel fit 183 mm."""
 
@@ -142,15 +143,16 @@ def _forest_xlim(effects: list[Effect]) -> tuple[float, float]:
 
 DOUBLE_COLUMN_IN = 183 / 25.4  # GUIDE figure standard: 183 mm (double column) ...
 
-
 SINGLE_COLUMN_IN = 89 / 25.4  # ... or 89 mm (single column)
 
 
-def forest_figure(effects: list[Effect], outcome: str, title: str, notes: list[str]) -> Figure:
+def forest_figure(f: am.PooledResult, effects: list[Effect], outcome: str, title: str, notes: list[str]) -> Figure:
     """Forest by subgroup; every subtotal diamond and its printed CI are the primary analysis (REML + HKSJ).
 
     Parameters
     ----------
+    f
+        The fit drawn (:func:`alsmeta.als.msc2021.pooling.forest_fit`).
     effects
         The study rows, in order; each is drawn in its subgroup (``Effect.group``).
     outcome
@@ -158,7 +160,8 @@ def forest_figure(effects: list[Effect], outcome: str, title: str, notes: list[s
     title
         Figure title.
     notes
-        Footnotes specific to this forest, printed after the subgroup notes.
+        The forest's footnotes (:func:`alsmeta.als.msc2021.pooling.forest_notes`), printed after the two
+        general ones.
 
     Returns
     -------
@@ -168,29 +171,6 @@ def forest_figure(effects: list[Effect], outcome: str, title: str, notes: list[s
     """
     order = [IT_MSC, NTF, NULL]
     groups = [e.group for e in effects]
-    f = primary_fit(effects)
-    for g in dict.fromkeys(groups):
-        members = [e for e in effects if e.group == g]
-        if len(members) > 1:
-            p, z = primary_fit(members), fit(members, "REML", "z")
-            notes = [
-                f"{g}: subtotal = primary analysis, REML + HKSJ, {ci_text(p.estimate, p.ci_low, p.ci_high)} (t with "
-                f"{p.df:g} df, "
-                f"p = {p.pvalue:.2f}); REML with a z interval (alternative): "
-                f"{ci_text(z.estimate, z.ci_low, z.ci_high)}.",
-                prediction_note(p),
-                *notes,
-            ]
-    if (
-        len({e.period for e in effects}) > 1
-    ):  # each study's own follow-up goes into its label (keeps the figure at print width)
-        f = primary_fit([replace(e, label=f"{e.label} ({PERIOD_SHORT[e.period]})") for e in effects])
-    secondary = [e.label for e in effects if e.status != "verified"]
-    notes = [
-        *notes,
-        "Source: every value verified in the primary source"
-        + (f" except {', '.join(secondary)} (secondary source)." if secondary else "."),
-    ]
     with warnings.catch_warnings():
         warnings.simplefilter(
             "ignore", am.AlsmetaWarning
@@ -847,7 +827,7 @@ def draw_figures(rec: Reconstruction) -> dict[str, Figure]:
     dict
         ``{stem: Figure}``; the script saves each with :func:`alsmeta.plots.style.save_figure`.
     """
-    figures = {f.stem: forest_figure(list(f.effects), f.outcome, f.title, list(f.notes)) for f in rec.forests}
+    figures = {f.stem: forest_figure(f.fit, list(f.effects), f.outcome, f.title, f.footnotes) for f in rec.forests}
     figures["sweep_estimator_by_test"] = sweep_figure(
         [
             (

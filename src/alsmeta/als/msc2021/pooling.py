@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
 import alsmeta as am
 from alsmeta.als.msc2021.effects import Effect, RebuiltEffects
-from alsmeta.als.msc2021.protocol import FIRST, PRIMARY_METHOD, PRIMARY_TEST, SIX, UNITS
+from alsmeta.als.msc2021.protocol import FIRST, PERIOD_SHORT, PRIMARY_METHOD, PRIMARY_TEST, SIX, UNITS
 from alsmeta.diagnostics.multiverse import distinct_analyses
 
 
@@ -383,4 +383,51 @@ def data_choice_panels(e: RebuiltEffects) -> list[tuple[str, str, list[DataChoic
                 data_choice("+ Petrou 2016, SE via z", [of1, e.pet_f_z]),
             ],
         ),
+    ]
+
+
+def forest_fit(effects: list[Effect]) -> am.PooledResult:
+    """The fit a forest draws: the primary analysis, each study's follow-up in its label when the periods differ.
+
+    The follow-up goes into the label (not a column) to keep the figure at print width.
+    """
+    if len({e.period for e in effects}) > 1:
+        return primary_fit([replace(e, label=f"{e.label} ({PERIOD_SHORT[e.period]})") for e in effects])
+    return primary_fit(effects)
+
+
+def forest_notes(effects: list[Effect], notes: list[str]) -> list[str]:
+    """A forest's footnotes: each pooled subgroup's primary and z intervals, the study notes, the sources.
+
+    Parameters
+    ----------
+    effects
+        The study rows of the forest.
+    notes
+        Notes specific to its studies.
+
+    Returns
+    -------
+    list of str
+        Subgroup notes (primary analysis, REML z alternative, why no prediction interval), ``notes``, and
+        which values rest on secondary sources.
+    """
+    groups = [e.group for e in effects]
+    for g in dict.fromkeys(groups):
+        members = [e for e in effects if e.group == g]
+        if len(members) > 1:
+            p, z = primary_fit(members), fit(members, "REML", "z")
+            notes = [
+                f"{g}: subtotal = primary analysis, REML + HKSJ, {ci_text(p.estimate, p.ci_low, p.ci_high)} (t with "
+                f"{p.df:g} df, "
+                f"p = {p.pvalue:.2f}); REML with a z interval (alternative): "
+                f"{ci_text(z.estimate, z.ci_low, z.ci_high)}.",
+                prediction_note(p),
+                *notes,
+            ]
+    secondary = [e.label for e in effects if e.status != "verified"]
+    return [
+        *notes,
+        "Source: every value verified in the primary source"
+        + (f" except {', '.join(secondary)} (secondary source)." if secondary else "."),
     ]

@@ -1,4 +1,6 @@
-"""The whole 2021 reconstruction as one result: effects, pools, sensitivity, Bayes, empirical null, candidates, claims.
+"""The whole 2021 reconstruction as one result.
+
+Effects, pools, sensitivity, Bayes, the empirical null, candidates and claims.
 
 :func:`reconstruct` runs every analysis of the rebuild from the evidence tables and returns a
 :class:`Reconstruction`; :func:`reconstruction_numbers` is what numbers.json holds. Writing files
@@ -33,6 +35,8 @@ from alsmeta.als.msc2021.pooling import (
     estimator_sweep,
     fit,
     fit_numbers,
+    forest_fit,
+    forest_notes,
     pool_numbers,
     primary_fit,
     reconstruction_pools,
@@ -73,6 +77,16 @@ class Forest:
     title: str
     effects: tuple[Effect, ...]
     notes: tuple[str, ...]
+
+    @property
+    def fit(self) -> am.PooledResult:
+        """The fit the forest draws (:func:`alsmeta.als.msc2021.pooling.forest_fit`)."""
+        return forest_fit(list(self.effects))
+
+    @property
+    def footnotes(self) -> list[str]:
+        """Its footnotes (:func:`alsmeta.als.msc2021.pooling.forest_notes`)."""
+        return forest_notes(list(self.effects), list(self.notes))
 
 
 def forests(e: RebuiltEffects) -> list[Forest]:

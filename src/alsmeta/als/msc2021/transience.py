@@ -21,7 +21,6 @@ from alsmeta.als.windows import (
 
 WINDOW_TIMES = (4.0, 6.0)  # Oh 2018 Table 3: ALSFRS-R change from baseline to 4 and to 6 months
 
-
 CHANGE_TIMEPOINTS = {4.0: "baseline to 4 months", 6.0: "baseline to 6 months"}
 
 

@@ -1,4 +1,8 @@
-"""Figures of the pre-post stress test: ALS-specific drawing glue over alsmeta.plots."""
+"""Figures of the pre-post stress test: ALS-specific drawing glue over alsmeta.plots.
+
+Each function draws results of :mod:`alsmeta.als.prepost_stress` and returns the figure (183 mm wide,
+text >= 7 pt); :func:`draw_figures` makes them all and the script saves them.
+"""
 
 from __future__ import annotations
 
@@ -67,7 +71,6 @@ STRESS_FIGURES = {
         "give each; not the 2021 paper's analysis.",
     ),
 }
-
 
 RATE_FLOOR = 1e-3
 
@@ -365,12 +368,9 @@ def _level_text(col: str, v: Any) -> str:
 
 SHADE = "#ececec"  # background of a group of rows (grey level only, no hue)
 
-
 WIDTH_183MM = 183 / 25.4  # double-column print width (inches)
 
-
 MIN_PT = 7.0  # smallest text at print size (GUIDE figure standard)
-
 
 REDUNDANT_LEVELS = {("method", "Bayes"), ("test", "posterior")}  # the same analyses as the framework row "Bayesian"
 

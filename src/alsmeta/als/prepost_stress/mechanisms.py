@@ -1,4 +1,9 @@
-"""Mechanisms that make a pre-post design find slowing with no treatment, one at a time and together."""
+"""What a pre-post design finds with no treatment: the null by design, and the mechanisms one at a time and together.
+
+Sections 1 and 2 of the stress test: each design of the reconstruction under simulated natural history
+(:mod:`alsmeta.simulate`), then floor and scale, curvature, visit-to-visit variability, enrolment after a
+measured decline (at half, the assumed and double the measurement error) and attrition, each alone.
+"""
 
 from __future__ import annotations
 
@@ -75,16 +80,13 @@ MECHANISM_LABELS = {
     "all": "... and enrolment after a measured decline (all together)",
 }
 
-
 SELECTING = ("selection", "selection_half_error", "selection_double_error", "all")
-
 
 ERROR_SENSITIVITY = {
     "selection_half_error": HALF_ERROR,
     "selection": MEASUREMENT_SD,
     "selection_double_error": DOUBLE_ERROR,
 }
-
 
 MECHANISM_SEEDS = {
     "none": 0,

@@ -8,21 +8,15 @@ from alsmeta.simulate import NaturalHistory
 
 SEED = 2021_0420
 
-
 R_STUDIES = 2000  # single-arm studies per design (null distributions)
-
 
 R_META = 2000  # meta-analyses per mechanism
 
-
 R_META_ERROR_SENSITIVITY = 1000  # meta-analyses for the half / double measurement-error rows (MC SE <= 0.016)
-
 
 R_MISSING = 1000  # replicates per number of added studies
 
-
 ALPHA = 0.05
-
 
 # Within-patient variability calibrated to Oh 2018's untreated arm: the SD of the patients' slope changes was
 # 1.33 (first follow-up, n = 27) and 1.46 points/month (6 months, n = 25) (Table 3). With the cited visit-level
@@ -31,20 +25,14 @@ ALPHA = 0.05
 # real fluctuation of ALSFRS-R courses that a straight line per period does not capture).
 CALIBRATED_MEASUREMENT_SD = 2.2
 
-
-SELECTION_SLOPE = (
-    -1.0
-)  # enrol only patients observed to lose >= 1 point/month before treatment (as >= 3 points in 3 months, Cudkowicz 2022)
-
+# enrol only patients observed to lose >= 1 point/month before treatment (as >= 3 points in 3 months, Cudkowicz 2022)
+SELECTION_SLOPE = -1.0
 
 MEASUREMENT_SD = NaturalHistory.alsfrs_r().measurement_sd  # 1.3 points, derived (see MEASUREMENT_SD_ASSUMPTION)
 
-
 HALF_ERROR = MEASUREMENT_SD / 2  # 0.65
 
-
 DOUBLE_ERROR = MEASUREMENT_SD * 2  # 2.6
-
 
 MEASUREMENT_SD_ASSUMPTION = (
     "ALSFRS-R visit-level measurement error SD 1.3 points (the simulator's default) is derived, not measured: SD = "
@@ -62,17 +50,13 @@ MEASUREMENT_SD_ASSUMPTION = (
     "shown at half (0.65) and double (2.6) the assumed error."
 )
 
-
 CURVATURE = (
     0.02  # points/month^2; sign: + decelerating (van Eijk 2025), - accelerating (PRO-ACT 2018); size an assumption
 )
 
-
 RECONSTRUCTION_DESIGNS = ("oh2018", "petrou2016", "berry2019", "kim2009", "blanquer2012", "sykova2017", "nabavi2018")
 
-
 GENERIC_SIZES = (14, 14, 14, 13)  # 7 transcribed designs (165 patients) + 4 generic ones = 11 studies, 220 patients
-
 
 DESIGN_LABELS = {
     "oh2018": "Oh 2018 (3-mo lead-in, 6-mo follow-up, n = 33)",

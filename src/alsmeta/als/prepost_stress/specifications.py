@@ -12,12 +12,9 @@ from alsmeta.diagnostics import multiverse as mv
 
 NA = "n/a"
 
-
 FREQ_METHODS = ("CE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM")
 
-
 TESTS = ("z", "t", "knha", "adhoc")
-
 
 TEST_NAMES = {"z": "z", "t": "t", "knha": "HKSJ", "adhoc": "HKSJ ad hoc", NA: "posterior"}
 

@@ -1,5 +1,6 @@
-"""The whole pre-post stress test as one result: null by design, mechanisms, empirical null, missing studies,
-multiverse.
+"""The whole pre-post stress test as one result.
+
+Null by design, mechanisms, empirical null, missing studies and the multiverse.
 
 :func:`run_stress_test` runs every section from the evidence tables (the study-level inputs are
 recomputed with :mod:`alsmeta.als.msc2021`) and returns a :class:`StressTest`; the script writes
