@@ -817,3 +817,17 @@ def test_every_figure_has_its_question_in_the_figure_index(numbers, run):
     assert all(e["script"] == f"analyses/{SCRIPT}" and e["question"].endswith("?") for e in numbers["figures"].values())
     index = figure_index(run[0].parent)  # raises if a PNG has no entry
     assert all(f"msc2021/{stem}.png" in index for stem in FIGURES)
+
+
+def test_a_missing_number_stops_the_rebuild():
+    """A number the reconstruction needs that data/ does not hold raises, naming the study, outcome and statistic."""
+    from alsmeta.als.msc2021.effects import require
+    from alsmeta.als.tables import Reported
+
+    found = Reported("kim2009", "alsfrs_r_slope", "lead-in vs follow-up", "msc", "p", 0.04, "=", "verified", "", "", "")
+    assert require(found) is found
+    lost = Reported(
+        "kim2009", "alsfrs_r_slope", "lead-in vs follow-up", "msc", "p", math.nan, "", "not_found", "", "", ""
+    )
+    with pytest.raises(AlsmetaInputError, match=r"kim2009 alsfrs_r_slope \(lead-in vs follow-up\) msc p: not reported"):
+        require(lost)

@@ -23,6 +23,7 @@ from alsmeta.als.msc2021.protocol import (
     UNITS,
 )
 from alsmeta.als.tables import Evidence, Reported
+from alsmeta.validation import AlsmetaInputError
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,12 @@ class Effect:
 
 
 def require(r: Reported) -> Reported:
-    """The reported number, or ``SystemExit`` naming it when data/ lacks a number the reconstruction needs."""
+    """The reported number; raises :class:`~alsmeta.validation.AlsmetaInputError` naming it if data/ lacks it.
+
+    The rebuild never pools a number it does not have: a missing row (``not_found``) stops it.
+    """
     if r.missing:
-        raise SystemExit(f"msc2021: a number the reconstruction needs is missing: {r.describe()}")
+        raise AlsmetaInputError(f"msc2021: a number the reconstruction needs is missing: {r.describe()}")
     return r
 
 
