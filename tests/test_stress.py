@@ -1,10 +1,9 @@
-"""The pre-post stress test (analyses/prepost_stress_test.py): nominal baseline, specification set, shares, rules."""
+"""The pre-post stress test (alsmeta.als.prepost_stress, run by analyses/prepost_stress_test.py): nominal baseline,
+specification set, shares, rules."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 import warnings
 from pathlib import Path
 
@@ -12,64 +11,62 @@ import numpy as np
 import pytest
 
 import alsmeta as am
+from alsmeta.als.prepost_stress.figures import figure_spec_curve
+from alsmeta.als.prepost_stress.mechanisms import histories
+from alsmeta.als.prepost_stress.missing_studies import studies_to_overturn
+from alsmeta.als.prepost_stress.multiverse import csv_text, multiverse, specification_tables
+from alsmeta.als.prepost_stress.rates import benefit, pool_rows, rate
+from alsmeta.als.prepost_stress.settings import MEASUREMENT_SD_ASSUMPTION, SELECTION_SLOPE
+from alsmeta.als.prepost_stress.specifications import FREQ_METHODS, NA, alsfrs_specifications, effect_table
 from alsmeta.als.tables import load_evidence
+from alsmeta.plots.style import save_figure
 from alsmeta.simulate import TrialDesign, simulate_meta_analyses, simulate_trials
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def stress():
-    path = ROOT / "analyses" / "prepost_stress_test.py"
-    spec = importlib.util.spec_from_file_location("prepost_stress_test", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("prepost_stress_test", module)
-    spec.loader.exec_module(module)
-    return module
+def table():
+    return effect_table(load_evidence(ROOT / "data"))[1]
 
 
-@pytest.fixture(scope="module")
-def table(stress):
-    return stress.effect_table(load_evidence(ROOT / "data"))[1]
-
-
-def test_no_mechanism_baseline_is_nominal(stress) -> None:
+def test_no_mechanism_baseline_is_nominal() -> None:
     """Linear courses, no floor, selection or attrition: the paired t-test keeps its level (within 4 MC SEs)."""
-    r = simulate_trials(stress.histories()["none"], TrialDesign(n_patients=20), 4000, seed=7, progress=False)
+    r = simulate_trials(histories()["none"], TrialDesign(n_patients=20), 4000, seed=7, progress=False)
     assert abs(float(np.mean(r.mean_change))) < 4 * float(np.std(r.mean_change)) / math.sqrt(4000)
-    two = stress.rate(r.pvalue < 0.05)
-    one = stress.rate(stress.benefit(r.pvalue, r.mean_change))
+    two = rate(r.pvalue < 0.05)
+    one = rate(benefit(r.pvalue, r.mean_change))
     assert abs(two.p - 0.05) < 4 * math.sqrt(0.05 * 0.95 / two.n)
     assert abs(one.p - 0.025) < 4 * math.sqrt(0.025 * 0.975 / one.n)
 
 
-def test_no_mechanism_meta_analysis_near_nominal(stress) -> None:
+def test_no_mechanism_meta_analysis_near_nominal() -> None:
     designs = [TrialDesign(name=f"d{i}", n_patients=20) for i in range(11)]
-    meta = simulate_meta_analyses(stress.histories()["none"], designs, 600, seed=8, progress=False)
-    f = stress.pool_rows(meta.yi, meta.vi, meta.mask, "knha")
-    r = stress.rate(f.ci_low > 0)
+    meta = simulate_meta_analyses(histories()["none"], designs, 600, seed=8, progress=False)
+    f = pool_rows(meta.yi, meta.vi, meta.mask, "knha")
+    r = rate(f.ci_low > 0)
     assert abs(r.p - 0.025) < 4 * math.sqrt(0.025 * 0.975 / r.n)
 
 
-def test_selection_on_noisy_decline_creates_apparent_slowing(stress) -> None:
-    h = stress.histories()["selection"]
+def test_selection_on_noisy_decline_creates_apparent_slowing() -> None:
+    h = histories()["selection"]
     sel = simulate_trials(
-        h, TrialDesign(n_patients=20, pre_slope_range=(-math.inf, stress.SELECTION_SLOPE)), 400, seed=9, progress=False
+        h, TrialDesign(n_patients=20, pre_slope_range=(-math.inf, SELECTION_SLOPE)), 400, seed=9, progress=False
     )
     assert float(np.mean(sel.mean_change)) > 0.1
 
 
-def test_rate_and_overturn_rule(stress) -> None:
-    r = stress.rate(np.array([True, False, False, True]))
+def test_rate_and_overturn_rule() -> None:
+    r = rate(np.array([True, False, False, True]))
     assert r.p == 0.5 and r.se == pytest.approx(0.25)
-    assert stress.studies_to_overturn(np.array([1.0, 0.3, 0.2])) == 1
-    assert stress.studies_to_overturn(np.array([1.0, 0.4, 0.9, 0.95])) is None  # a dip that recovers does not overturn
-    assert stress.studies_to_overturn(np.array([0.0, 0.0, 0.6, 0.2])) == 3
-    assert stress.studies_to_overturn(np.array([0.2, 0.1])) == 0
+    assert studies_to_overturn(np.array([1.0, 0.3, 0.2])) == 1
+    assert studies_to_overturn(np.array([1.0, 0.4, 0.9, 0.95])) is None  # a dip that recovers does not overturn
+    assert studies_to_overturn(np.array([0.0, 0.0, 0.6, 0.2])) == 3
+    assert studies_to_overturn(np.array([0.2, 0.1])) == 0
 
 
-def test_specifications_are_distinct_and_labelled(stress) -> None:
-    specs = stress.alsfrs_specifications((0.5,))
+def test_specifications_are_distinct_and_labelled() -> None:
+    specs = alsfrs_specifications((0.5,))
     slots = ["Oh 2018", "Kim 2009", "Petrou 2016"]
     data = specs[(specs.method == "REML") & (specs.test == "z")]
     # every choice combination once (choices that do not apply are n/a); different combinations may select the
@@ -77,20 +74,20 @@ def test_specifications_are_distinct_and_labelled(stress) -> None:
     assert not data.astype(str).duplicated().any()
     assert data[slots].astype(str).duplicated().any()
     assert data[slots].notna().any(axis=1).all()
-    assert ((data["Kim unit"] == stress.NA) == data["Kim 2009"].isna()).all()
-    assert ((data["Petrou sign"] == stress.NA) == data["Petrou 2016"].isna()).all()
+    assert ((data["Kim unit"] == NA) == data["Kim 2009"].isna()).all()
+    assert ((data["Petrou sign"] == NA) == data["Petrou 2016"].isna()).all()
     assert not data.loc[data["time point"] == "6 months", "Kim 2009"].notna().any()
-    assert len(specs) == len(data) * (len(stress.FREQ_METHODS) * 4 + 1)
+    assert len(specs) == len(data) * (len(FREQ_METHODS) * 4 + 1)
 
 
 @pytest.fixture(scope="module")
-def multi(stress, table):
-    return stress.multiverse(table)
+def multi(table):
+    return multiverse(table)
 
 
-def test_multiverse_share_recomputed_with_pool_in_a_loop(stress, multi) -> None:
+def test_multiverse_share_recomputed_with_pool_in_a_loop(multi) -> None:
     """For the REML/DL x z/HKSJ subset, the batched share equals alsmeta.pool called specification by specification."""
-    table = stress.effect_table(load_evidence(ROOT / "data"))[1]
+    table = effect_table(load_evidence(ROOT / "data"))[1]
     res = multi[1]["alsfrs_r_benefit"]
     s = res.specifications
     sub = s[s.method.isin(["REML", "DL"]) & s.test.isin(["z", "knha"])]
@@ -125,7 +122,7 @@ def _sig(v: float) -> str:
     return f"{v:.9e}"  # 10 significant digits
 
 
-def test_headline_shares_count_distinct_analyses(stress, multi) -> None:
+def test_headline_shares_count_distinct_analyses(multi) -> None:
     """Headline shares are over distinct analyses (duplicated fits counted once), with the combinations beside them."""
     numbers, results = multi
     for key, direction in (("alsfrs_r_benefit", "positive"), ("fvc_worse", "negative")):
@@ -156,7 +153,7 @@ def test_rebuild_sensitivity_without_kim2009_recomputed(multi) -> None:
     assert secondary["choice_combinations"] == int(s["Petrou 2016"].isna().sum())  # every Petrou value is secondary
 
 
-def test_specification_tables_are_byte_identical_under_last_bit_noise(stress, multi) -> None:
+def test_specification_tables_are_byte_identical_under_last_bit_noise(multi) -> None:
     """Two runs whose floats differ in the last bit (another platform, another input path) write the same CSV bytes."""
     import alsmeta.diagnostics.multiverse as mv
 
@@ -166,11 +163,9 @@ def test_specification_tables_are_byte_identical_under_last_bit_noise(stress, mu
     for c in ("estimate", "ci_low", "ci_high", "se"):
         noisy[c] = np.nextafter(noisy[c].to_numpy(dtype=float), step)
     again = mv.MultiverseResult(noisy, res.choices, res.slots, res.level)
-    for a, b in zip(
-        stress.specification_tables(res, "positive"), stress.specification_tables(again, "positive"), strict=True
-    ):
-        assert stress.csv_text(a) == stress.csv_text(b)
-    combos, distinct = stress.specification_tables(res, "positive")
+    for a, b in zip(specification_tables(res, "positive"), specification_tables(again, "positive"), strict=True):
+        assert csv_text(a) == csv_text(b)
+    combos, distinct = specification_tables(res, "positive")
     assert len(combos) == len(res) and len(distinct) == numbers_distinct(multi)
     assert distinct.n_combinations.sum() == len(res)
     assert (combos.groupby("analysis").size().to_numpy() == distinct.n_combinations.to_numpy()).all()
@@ -180,31 +175,32 @@ def numbers_distinct(multi) -> int:
     return multi[0]["alsfrs_r_benefit"]["distinct_analyses"]
 
 
-def test_selection_bias_grows_with_the_assumed_measurement_error(stress) -> None:
-    """The headline selection result rests on the measurement error: half the error, less apparent slowing; double, more."""
-    h = stress.histories()
+def test_selection_bias_grows_with_the_assumed_measurement_error() -> None:
+    """The headline selection result rests on the measurement error.
+
+    Half the error, less apparent slowing; double, more.
+    """
+    h = histories()
     assert h["selection_half_error"].measurement_sd == pytest.approx(0.65)
     assert h["selection"].measurement_sd == pytest.approx(1.3)
     assert h["selection_double_error"].measurement_sd == pytest.approx(2.6)
-    design = TrialDesign(n_patients=20, pre_slope_range=(-math.inf, stress.SELECTION_SLOPE))
+    design = TrialDesign(n_patients=20, pre_slope_range=(-math.inf, SELECTION_SLOPE))
     means = [
         float(np.mean(simulate_trials(h[k], design, 300, seed=11, progress=False).mean_change))
         for k in ("selection_half_error", "selection", "selection_double_error")
     ]
     assert means[0] < means[1] < means[2]
-    assert "assumption" in stress.MEASUREMENT_SD_ASSUMPTION and "Kaufmann" in stress.MEASUREMENT_SD_ASSUMPTION
+    assert "assumption" in MEASUREMENT_SD_ASSUMPTION and "Kaufmann" in MEASUREMENT_SD_ASSUMPTION
 
 
-def test_specification_curve_draws_each_distinct_analysis_once(stress, multi, tmp_path, monkeypatch) -> None:
+def test_specification_curve_draws_each_distinct_analysis_once(multi, tmp_path) -> None:
     """The FVC curve shows one point per distinct analysis and states both counts; text >= 7 pt; 183 mm wide."""
     numbers, results = multi
-    monkeypatch.setattr(stress, "OUT", tmp_path)
-    fig = stress.figure_spec_curve(
+    fig = figure_spec_curve(
         results["fvc_worse"],
         "negative",
         "FVC worsening after MSC",
         "% predicted/month",
-        "curve",
         ["secondary source", "method", "test", "tau_scale"],
         (-8.0, 10.0),
     )
@@ -225,4 +221,5 @@ def test_specification_curve_draws_each_distinct_analysis_once(stress, multi, tm
     ]
     assert min(sizes) >= 7.0
     assert fig.get_figwidth() == pytest.approx(183 / 25.4)
+    save_figure(fig, tmp_path / "curve")  # the print checks of the house style accept it
     assert (tmp_path / "curve.png").exists() and (tmp_path / "curve.svg").exists()
