@@ -223,3 +223,12 @@ def test_specification_curve_draws_each_distinct_analysis_once(multi, tmp_path) 
     assert fig.get_figwidth() == pytest.approx(183 / 25.4)
     save_figure(fig, tmp_path / "curve")  # the print checks of the house style accept it
     assert (tmp_path / "curve.png").exists() and (tmp_path / "curve.svg").exists()
+
+
+def test_the_pinned_model_choices_are_ones_the_engine_offers():
+    from alsmeta.als.prepost_stress.specifications import FREQ_METHODS, TESTS
+    from alsmeta.engine.batch import TESTS as ENGINE_TESTS
+    from alsmeta.engine.estimators import METHODS
+
+    assert set(FREQ_METHODS) <= set(METHODS) and len(set(FREQ_METHODS)) == len(FREQ_METHODS) == 11
+    assert set(TESTS) <= set(ENGINE_TESTS) and len(TESTS) == 4

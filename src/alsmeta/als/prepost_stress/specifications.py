@@ -12,6 +12,9 @@ from alsmeta.diagnostics import multiverse as mv
 
 NA = "n/a"
 
+# The model choices this multiverse was specified with. Pinned here on purpose rather than read from
+# the engine's METHODS/TESTS: an estimator added to the library later (GENQ, say) must not silently
+# change a reported analysis. tests/test_stress.py checks that each is still one the engine offers.
 FREQ_METHODS = ("CE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM")
 
 TESTS = ("z", "t", "knha", "adhoc")
