@@ -10,9 +10,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-# hypothesis profiles: "ci" (default; the whole property suite within about a minute) and "nightly"
-# (many more examples). Select with HYPOTHESIS_PROFILE=nightly. Tests that pin max_examples keep theirs.
-settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# hypothesis profiles: "ci" (default; the whole property suite within about a minute, the same examples on
+# every run so that a submission's CI result does not depend on luck), "explore" (random examples, as many
+# as "ci": run it locally to look for new counterexamples) and "nightly" (many more random examples).
+# Select with HYPOTHESIS_PROFILE=explore|nightly. Tests that pin max_examples keep theirs.
+settings.register_profile(
+    "ci", max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("explore", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
     "nightly",
     max_examples=1000,

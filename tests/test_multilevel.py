@@ -328,3 +328,15 @@ def test_not_positive_definite_and_exactly_one_of_vi_and_v() -> None:
         pool_multilevel([0.1, 0.2], [0.01, 0.02], V=np.diag([0.01, 0.02]), study=["a", "b"])
     with pytest.raises(AlsmetaInputError, match="exactly one of vi"):
         pool_multilevel([0.1, 0.2], study=["a", "b"])
+
+
+def test_a_local_maximum_at_zero_does_not_trap_the_one_effect_per_study_fit() -> None:
+    # The ML likelihood in tau^2 here has a local maximum at 0 (loglik -9.0847) and the global one at
+    # 0.2887 (loglik -8.9455); found by the property test above. pool() finds the global one.
+    y = [0.0, 0.0, -0.375, 0.0, -0.125, 1.75, -1.875]
+    v = [0.1304, 0.3655, 0.2432, 0.0831, 0.0528, 0.3712, 0.4316]
+    r = pool_multilevel(y, v, study=[f"s{i}" for i in range(7)], method="ML")
+    fit = am.pool(y, v, method="ML")
+    assert fit.tau2 == pytest.approx(0.2887009639, rel=1e-8)
+    assert r.sigma2_total == pytest.approx(fit.tau2, rel=1e-8)
+    assert r.loglik == pytest.approx(-8.945535, abs=1e-5)

@@ -598,7 +598,7 @@ def pool_multilevel(
             "Every study has a single effect: sigma2_study and sigma2_effect are not separately "
             "identifiable (only their sum, which equals pool()'s tau^2); the sum is split equally."
         )
-        opt = _maximise(y, V0, X, _Structure.of([Zs]), [True], np.array([_start_total(y, V0, X)]), reml, tol, maxiter)
+        opt = _best_of_totals(y, V0, X, _Structure.of([Zs]), method_u, reml, tol, maxiter)
         sigma2 = np.array([opt.sigma2[0] / 2.0, opt.sigma2[0] / 2.0])
     else:
         free = [not fixed[0], not fixed[1]]
@@ -645,16 +645,59 @@ def _start_total(y: Array, V0: Array, X: Array) -> float:
 def _best_of_starts(
     y: Array, v: Array, X: Array, G: _Structure, free: Sequence[bool], reml: bool, tol: float, maxiter: int
 ) -> _Optimum:
-    """Maximise from three starting splits of the total variance; keep the highest likelihood."""
-    total = _start_total(y, v, X)
+    """Maximise from three splits of two starting totals; keep the highest likelihood.
+
+    The totals are the method-of-moments value and the engine's tau^2 of the same model with the
+    sampling covariances ignored (:func:`_engine_total`): the likelihood in the total heterogeneity
+    can have a local maximum at 0 beside the global one, which the engine's boundary scan finds.
+    """
     best: _Optimum | None = None
-    for share in (0.5, 0.9, 0.1):
-        start = np.array([share * total, (1 - share) * total])
-        opt = _maximise(y, v, X, G, free, start, reml, tol, maxiter)
+    for total in _start_totals(y, v, X, "REML" if reml else "ML"):
+        for share in (0.5, 0.9, 0.1):
+            start = np.array([share * total, (1 - share) * total])
+            opt = _maximise(y, v, X, G, free, start, reml, tol, maxiter)
+            if best is None or (opt.converged, opt.parts.loglik) > (best.converged, best.parts.loglik + 1e-10):
+                best = opt
+    assert best is not None
+    return best
+
+
+def _best_of_totals(
+    y: Array, v: Array, X: Array, G: _Structure, method: str, reml: bool, tol: float, maxiter: int
+) -> _Optimum:
+    """One variance component (every study has one effect): maximise from each starting total, keep the best."""
+    best: _Optimum | None = None
+    for total in _start_totals(y, v, X, method):
+        opt = _maximise(y, v, X, G, [True], np.array([total]), reml, tol, maxiter)
         if best is None or (opt.converged, opt.parts.loglik) > (best.converged, best.parts.loglik + 1e-10):
             best = opt
     assert best is not None
     return best
+
+
+def _start_totals(y: Array, v: Array, X: Array, method: str) -> tuple[float, ...]:
+    """Starting values for the total heterogeneity: method of moments, and the engine's estimate."""
+    totals = [_start_total(y, v, X)]
+    engine = _engine_total(y, v, X, method)
+    if np.isfinite(engine) and not np.isclose(engine, totals[0], rtol=1e-6, atol=1e-12):
+        totals.append(engine)
+    return tuple(totals)
+
+
+def _engine_total(y: Array, v: Array, X: Array, method: str) -> float:
+    """The engine's ML/REML tau^2 for ``y`` with sampling variances ``diag(v)`` and design ``X``.
+
+    With one effect per study this is the maximum itself (the model is the two-level one the engine
+    fits, including its scan for a maximum away from the boundary); otherwise it is a starting value.
+    """
+    if len(y) <= X.shape[1]:
+        return float("nan")
+    from alsmeta.engine.regression import fit_regression_many
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = fit_regression_many(y[None, :], np.diag(v)[None, :], X, method=method)
+    return float(np.asarray(fit.tau2).ravel()[0])
 
 
 def _assemble(
