@@ -107,6 +107,24 @@ def test_hypergeometric_series_matches_gauss_at_one_and_scipy_below(a, b, c):
     assert gauss_hypergeometric(a, b, c, 0.3) == pytest.approx(scipy_value, rel=1e-15)
 
 
+def _series_2f1(a: float, b: float, c: float, x: float) -> float:
+    """The defining series summed term by term in plain Python (all terms positive), to 1e-18."""
+    term = total = 1.0
+    k = 0
+    while term > 1e-18 * total:
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * x
+        total += term
+        k += 1
+    return total
+
+
+@pytest.mark.parametrize(("r", "n"), [(0.008380122872622131, 16), (0.05, 6), (0.3, 9), (0.01, 21), (0.9, 40)])
+def test_ucor_near_x_one_with_small_c_equals_the_plain_series(r, n):
+    """Here GSL (inside metafor) is off: for r = 0.00838, n = 16 metafor's UCOR is 0.0087364067, 2e-5 too high."""
+    es = effect_sizes("UCOR", ri=[r], ni=[n])
+    assert es.yi[0] == pytest.approx(r * _series_2f1(0.5, 0.5, (n - 2) / 2, 1 - r * r), rel=1e-14)
+
+
 # ---------------------------------------------------------------- PFT back-transformation
 PFT = REF["pft_backtransform"]
 

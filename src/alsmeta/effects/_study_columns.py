@@ -110,6 +110,7 @@ def checked_effect_sizes(
             f" (yi = {yi[i]:g}, vi = {vi[i]:g}){hint}"
         ),
     )
-    yi = np.where(keep, yi, np.nan)
-    vi = np.where(keep, vi, np.nan)
+    if dropped is not None and dropped.any():
+        yi = np.where(keep, yi, np.nan)
+        vi = np.where(keep, vi, np.nan)
     return EffectSizes(yi, vi, labels, measure, tuple(notes))

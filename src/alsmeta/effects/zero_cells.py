@@ -70,6 +70,8 @@ def add_to_zero_cells(cells: Sequence[Array], rule: ZeroCellRule, dropped: Mask)
 
 def correction_notes(labels: Sequence[str], rule: ZeroCellRule, corrected: Mask, dropped: Mask) -> list[str]:
     """Say which studies were corrected or dropped (for :attr:`EffectSizes.notes`)."""
+    if not (dropped.any() or corrected.any()):
+        return []
     names = np.asarray(labels, dtype=object)
     notes = []
     if dropped.any():
