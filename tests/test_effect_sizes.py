@@ -376,3 +376,13 @@ def test_zcor_back_transforms_to_r_and_labels_survive_to_frame(rows):
     np.testing.assert_allclose(np.tanh(es.yi), r, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(es.vi, 1 / (n - 3), rtol=1e-15)
     assert es.to_frame()["label"].tolist() == labels
+
+
+@pytest.mark.parametrize("measure", list(MEASURES))
+def test_no_studies_give_an_empty_result_without_warnings(measure):
+    columns = {names[0]: [] for names in MEASURES[measure].required}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        es = effect_sizes(measure, **columns)
+    assert es.k == 0 and es.measure == measure
+    assert es.to_frame().empty

@@ -74,6 +74,10 @@ __all__ = [
 class EffectSizes:
     """Study-level effect sizes with their sampling variances.
 
+    What :func:`alsmeta.effect_sizes` and the functions of :mod:`alsmeta.effects` return:
+    the four things a meta-analysis needs (``yi``, ``vi``, ``labels``, ``measure``), to hand
+    to :func:`alsmeta.pool` or to a table with :meth:`to_frame`.
+
     Attributes
     ----------
     yi : numpy.ndarray

@@ -152,8 +152,8 @@ def proportion_effects(
 def _proportion_formula(measure: str, vtype: str, x: Array, m: Array) -> tuple[Array, Array]:
     n = x + m
     p = x / n
-    p_bar = float(np.sum(p * n) / np.sum(n))  # metafor's .wmean(p, n); used by vtype="AV"
     with np.errstate(divide="ignore", invalid="ignore"):
+        p_bar = float(np.sum(p * n) / np.sum(n))  # metafor's .wmean(p, n); used by vtype="AV"
         if measure == "PR":
             spread = {"LS": p * (1 - p) / n, "UB": p * (1 - p) / (n - 1), "AV": p_bar * (1 - p_bar) / n}
             return p, spread[vtype]
