@@ -58,7 +58,7 @@ _MIN_N = {
 
 
 SERIES_FROM_C = 10.0
-"""From this c on, :func:`gauss_hypergeometric` sums the series itself (scipy's hyp2f1 returns NaN for large c near x = 1)."""
+"""From this c on, :func:`gauss_hypergeometric` sums the series itself (scipy's hyp2f1: NaN for large c near x = 1)."""
 
 
 def gauss_hypergeometric(a: float, b: float, c: Any, x: Any) -> Array:
