@@ -217,7 +217,7 @@ def test_missing_results_json_is_a_one_line_error(tmp_path, capsys):
         ["report", "--figures", str(tmp_path), "--data", str(REPO_ROOT / "data"), "--out", str(tmp_path / "out")]
     )
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "results.json" in err and "Traceback" not in err
+    assert code == 1 and err.count("\n") == 1 and "results.json" in err and "Traceback" not in err
 
 
 def test_wrong_data_folder_is_a_one_line_error(tmp_path, capsys):
@@ -225,7 +225,7 @@ def test_wrong_data_folder_is_a_one_line_error(tmp_path, capsys):
         ["report", "--figures", str(REPO_ROOT / "figures"), "--data", str(tmp_path), "--out", str(tmp_path / "out")]
     )
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "studies.csv" in err
+    assert code == 1 and err.count("\n") == 1 and "studies.csv" in err
 
 
 def test_missing_jinja2_names_the_extra(tmp_path, monkeypatch):

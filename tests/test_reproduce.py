@@ -173,6 +173,6 @@ def test_two_reproduce_runs_give_identical_bytes(tmp_path):
 def test_a_figure_without_an_index_entry_is_a_one_line_error(tmp_path, capsys):
     undocumented = WRITER.format(name="a_first", value=1.5) + '(OUT / "plot.png").write_bytes(b"png")\n'
     root = _fake_root(tmp_path, {"a_first.py": undocumented})
-    assert main(["reproduce", "--root", str(root)]) == 2
+    assert main(["reproduce", "--root", str(root)]) == 1
     err = capsys.readouterr().err
     assert "figure index" in err and "a_first/plot.png" in err and "Traceback" not in err

@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
         se_from_ci,
         se_from_p,
     )
+    from alsmeta.effects.escalc import effect_sizes
     from alsmeta.effects.measures import (
         EffectSizes,
         hedges_correction,
@@ -67,6 +68,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
         standardized_mean_change,
         standardized_mean_difference,
     )
+    from alsmeta.effects.proportions import transf_ipft, transf_ipft_hm
     from alsmeta.engine.batch import BatchResult, pool_many
     from alsmeta.engine.estimators import METHODS
     from alsmeta.models.bayes import BayesMetaResult, bayes_meta
@@ -147,6 +149,7 @@ _LAZY_NAMES: dict[str, str] = {
     "cumulative": "alsmeta.diagnostics.sensitivity",
     "design_preset": "alsmeta.simulate",
     "diversity": "alsmeta.planning.sequential",
+    "effect_sizes": "alsmeta.effects.escalc",
     "egger_test": "alsmeta.diagnostics.bias",
     "estimator_sweep": "alsmeta.diagnostics.sensitivity",
     "expand_grid": "alsmeta.diagnostics.multiverse",
@@ -194,6 +197,8 @@ _LAZY_NAMES: dict[str, str] = {
     "trial_power": "alsmeta.planning.power",
     "trial_sample_size": "alsmeta.planning.power",
     "trial_sequential_analysis": "alsmeta.planning.sequential",
+    "transf_ipft": "alsmeta.effects.proportions",
+    "transf_ipft_hm": "alsmeta.effects.proportions",
     "trim_and_fill": "alsmeta.diagnostics.bias",
 }
 

@@ -74,6 +74,10 @@ __all__ = [
 class EffectSizes:
     """Study-level effect sizes with their sampling variances.
 
+    What :func:`alsmeta.effect_sizes` and the functions of :mod:`alsmeta.effects` return:
+    the four things a meta-analysis needs (``yi``, ``vi``, ``labels``, ``measure``), to hand
+    to :func:`alsmeta.pool` or to a table with :meth:`to_frame`.
+
     Attributes
     ----------
     yi : numpy.ndarray
@@ -238,10 +242,7 @@ def mean_difference(
     """
     _check_option(vtype, "vtype", ("LS", "HO"))
     labs, m1, s1, g1, m2, s2, g2 = _two_groups(mean1, sd1, n1, mean2, sd2, n2, labels)
-    if vtype == "LS":
-        vi = s1**2 / g1 + s2**2 / g2
-    else:
-        vi = _pooled_sd(s1, g1, s2, g2) ** 2 * (1 / g1 + 1 / g2)
+    vi = s1**2 / g1 + s2**2 / g2 if vtype == "LS" else _pooled_sd(s1, g1, s2, g2) ** 2 * (1 / g1 + 1 / g2)
     return EffectSizes(m1 - m2, vi, labs, "MD")
 
 
@@ -426,7 +427,7 @@ def _paired_change(
         sd = _column(sd_change, "sd_change", labs, positive=True)
     else:
         if any(x is None for x in by_parts):
-            missing = [nm for nm, x in zip(("sd_pre", "sd_post", "ri"), by_parts) if x is None]
+            missing = [nm for nm, x in zip(("sd_pre", "sd_post", "ri"), by_parts, strict=True) if x is None]
             raise AlsmetaInputError(
                 "the SD of the change needs 'sd_change', or 'sd_pre', 'sd_post' and the pre-post "
                 f"correlation 'ri' (missing: {', '.join(missing)}); there is no default correlation"
