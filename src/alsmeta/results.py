@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -99,20 +99,27 @@ def _is_scalar(value: Any) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-safe form of one field: nested results and tables included."""
-    if hasattr(value, "to_dict") and hasattr(value, "_repr_html_"):
+    """A JSON-safe form of one field: nested results, dataclasses, tables and seeds included."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, ResultMixin):
         return value.to_dict()
-    module = type(value).__module__
-    if module.startswith("pandas"):
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, np.random.SeedSequence):
+        return {"entropy": _plain(value.entropy), "spawn_key": list(value.spawn_key)}
+    if type(value).__module__.startswith("pandas"):
         if hasattr(value, "columns"):  # DataFrame: a list of row records
-            return json_safe(value.to_dict(orient="records"))
+            return [_plain(r) for r in value.to_dict(orient="records")]
         if hasattr(value, "tolist"):  # Series, Index, Categorical
-            return json_safe(list(value.tolist()))
+            return [_plain(v) for v in value.tolist()]
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) and any(hasattr(v, "_repr_html_") or hasattr(v, "columns") for v in value):
+    if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.dtype == object):
         return [_plain(v) for v in value]
-    return json_safe(value)
+    if isinstance(value, (np.ndarray, bool, int, float, np.bool_, np.integer, np.floating)):
+        return json_safe(value)
+    return str(value)
 
 
 class ResultMixin:
@@ -120,9 +127,13 @@ class ResultMixin:
 
     #: heading of the default summary (the class name when empty)
     _title: ClassVar[str] = ""
+    #: True when the result holds one value per study/row: ``to_frame()`` then has one row each
+    _per_row: ClassVar[bool] = False
 
     def _field_items(self) -> list[tuple[str, Any]]:
-        return [(f.name, getattr(self, f.name)) for f in fields(self)]  # type: ignore[arg-type]
+        """The public dataclass fields (names starting with ``_`` are internal)."""
+        items = [(f.name, getattr(self, f.name)) for f in fields(self)]  # type: ignore[arg-type]
+        return [(name, value) for name, value in items if not name.startswith("_")]
 
     def _derived(self) -> dict[str, Any]:
         """Values that are properties rather than fields, added to ``to_dict()`` (none by default)."""
@@ -139,10 +150,19 @@ class ResultMixin:
         return {name: value for name, value in items if _is_scalar(value)}
 
     def to_frame(self) -> pd.DataFrame:
-        """The scalar results as a one-row DataFrame (arrays, tables and notes left out)."""
+        """The results as a DataFrame.
+
+        One row per study/row (the one-dimensional fields of a common length)
+        for results that hold one value per row; otherwise the scalar results
+        as a one-row table (arrays, tables and notes left out).
+        """
         import pandas as pd
 
-        return pd.DataFrame([self._scalars()])
+        if not self._per_row:
+            return pd.DataFrame([self._scalars()])
+        columns = {n: v for n, v in self._field_items() if not _is_scalar(v) and v is not None and np.ndim(v) == 1}
+        n_rows = max((len(v) for v in columns.values()), default=0)
+        return pd.DataFrame({n: list(v) for n, v in columns.items() if len(v) == n_rows})
 
     def summary(self, digits: int = 4) -> str:
         """A titled text block of the scalar results and the notes."""

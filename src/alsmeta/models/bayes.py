@@ -67,6 +67,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, special
 
+from alsmeta.results import ResultMixin
 from alsmeta.validation import (
     AlsmetaInputError,
     align_on_index,
@@ -87,7 +88,7 @@ _DENSITY_POINTS = 401  # points of the density arrays returned for plotting
 
 
 @dataclass(frozen=True, eq=False)
-class BayesMetaResult:
+class BayesMetaResult(ResultMixin):
     """Posterior of a Bayesian normal-normal random-effects meta-analysis.
 
     Attributes

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import special, stats
 
 from alsmeta.jsonsafe import json_safe
+from alsmeta.results import ResultMixin
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
@@ -34,7 +35,7 @@ MEASURE_NAMES = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"
 
 
 @dataclass(frozen=True, eq=False)
-class BinaryPooledResult:
+class BinaryPooledResult(ResultMixin):
     """Result of :func:`alsmeta.pool_mh` or :func:`alsmeta.pool_peto`.
 
     Attributes

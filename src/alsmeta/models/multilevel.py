@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from alsmeta.jsonsafe import json_safe
+from alsmeta.results import ResultMixin
 from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, numeric_column, probability_level
 
 Array = npt.NDArray[np.float64]
@@ -47,7 +48,7 @@ _TESTS = ("z", "t")
 
 # --------------------------------------------------------------------- result
 @dataclass(frozen=True)
-class MultilevelResult:
+class MultilevelResult(ResultMixin):
     """Result of :func:`pool_multilevel` (metafor's ``rma.mv`` with ``~ 1 | study/effect``).
 
     Attributes
