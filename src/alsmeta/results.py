@@ -165,14 +165,16 @@ class ResultMixin:
         return pd.DataFrame({n: list(v) for n, v in columns.items() if len(v) == n_rows})
 
     def summary(self, digits: int = 4) -> str:
-        """A titled text block of the scalar results and the notes."""
+        """A titled text block of the scalar results (and, for per-row results, the table) and the notes."""
         title = self._title or type(self).__name__
         scalars = {k: v for k, v in self._scalars().items()}
         width = max((len(k) for k in scalars), default=0)
-        lines = [title, ""]
+        lines = [title, ""] if scalars else [title]
         for name, value in scalars.items():
             shown = fmt_number(value, digits) if isinstance(value, (float, np.floating)) else str(value)
             lines.append(f"{name.ljust(width)}  {shown}")
+        if self._per_row:
+            lines += ["", self.to_frame().to_string(index=False, float_format=lambda x: fmt_number(x, digits))]
         return "\n".join(lines + self._notes_lines())
 
     def _notes_lines(self) -> list[str]:
