@@ -239,3 +239,21 @@ def test_fail_safe_n_takes_a_fit_or_data_and_handles_missing_values(bcg):
     with pytest.warns(am.AlsmetaWarning, match="1 of 13 studies dropped"):
         dropped = am.fail_safe_n(y_nan, vi, na_action="drop")
     assert dropped.k == 12 and dropped.n == am.fail_safe_n(np.delete(yi, 3), np.delete(vi, 3)).n
+
+
+def test_forest_and_funnel_plot_at_the_top_level_load_matplotlib_only_when_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, alsmeta as am\n"
+        "fit = am.pool([0.1, 0.5, 0.3], [0.04, 0.05, 0.03]); am.predict(fit); am.egger_test(fit); fit.summary()\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib loaded before a plot was asked for'\n"
+        "import matplotlib; matplotlib.use('Agg')\n"
+        "from alsmeta.plots.forest import forest_plot; from alsmeta.plots.funnel import funnel_plot\n"
+        "assert am.forest_plot is forest_plot and am.funnel_plot is funnel_plot\n"
+        "figs = am.forest_plot(fit), am.funnel_plot(fit)\n"
+        "assert all(len(f.axes) >= 1 for f in figs)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
