@@ -1,9 +1,9 @@
 """Small-study effects and publication bias.
 
 * :func:`egger_test` - regression test for funnel-plot asymmetry (Egger et al.
-  1997) as metafor's ``regtest()``: ``model="lm"`` (classic weighted
-  regression with a multiplicative dispersion) or ``model="rma"`` (mixed-effects
-  meta-regression on the standard error).
+  1997) as metafor's ``regtest()``: ``model="rma"`` (default, as metafor:
+  meta-regression on the standard error with the fit's model) or ``model="lm"``
+  (the classic weighted regression with a multiplicative dispersion).
 * :func:`begg_test` - Begg & Mazumdar's (1994) rank correlation test as
   ``ranktest()``, with the exact Kendall p-value when there are no ties.
 * :func:`trim_and_fill` - Duval & Tweedie (2000) as ``trimfill()`` (L0, R0, Q0).
