@@ -257,3 +257,20 @@ def test_forest_and_funnel_plot_at_the_top_level_load_matplotlib_only_when_used(
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@given(st.integers(0, 9).flatmap(lambda k: st.lists(st.tuples(finite, variances), min_size=k, max_size=k)))
+def test_diagnostic_results_are_strict_json_for_any_data(rows):
+    yi, vi = [r[0] for r in rows], [r[1] for r in rows]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = am.pool(yi, vi, method="DL")
+        results = [fit, am.egger_test(fit), am.begg_test(fit), am.trim_and_fill(fit), am.fail_safe_n(fit)]
+        if fit.k >= 3:
+            results += [am.pet_peese(fit), am.selection_model(fit)]
+        if fit.k >= 1:
+            results += [am.predict(fit), am.blup(fit)]
+    for res in results:
+        text = json.dumps(res.to_dict(), allow_nan=False)
+        assert json.loads(text) == res.to_dict()
+        assert res.summary() and isinstance(res.to_frame(), pd.DataFrame)
