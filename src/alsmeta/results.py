@@ -36,7 +36,16 @@ from alsmeta.validation import AlsmetaInputError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ResultMixin", "Transform", "fmt_number", "fmt_pvalue", "p_phrase", "text_table", "transformed"]
+__all__ = [
+    "ResultMixin",
+    "Transform",
+    "fmt_number",
+    "fmt_pvalue",
+    "p_phrase",
+    "text_table",
+    "transf_name",
+    "transformed",
+]
 
 #: a back-transformation such as ``np.exp`` (applied elementwise to an array)
 Transform = Callable[[Any], Any]
@@ -92,6 +101,11 @@ def transformed(values: Any, transf: Transform | None) -> Any:
     if out.shape != arr.shape:
         raise AlsmetaInputError(f"transf: must map each value to one value (got shape {out.shape} for {arr.shape})")
     return out if out.ndim else float(out)
+
+
+def transf_name(transf: Transform | None) -> str:
+    """A readable name of a transformation (``np.exp`` -> ``"exp"``; ``""`` for none)."""
+    return "" if transf is None else str(getattr(transf, "__name__", None) or type(transf).__name__)
 
 
 def _is_scalar(value: Any) -> bool:

@@ -31,7 +31,16 @@ from scipy import stats
 
 from alsmeta.engine.batch import BatchResult, canonical_test, pool_many
 from alsmeta.engine.estimators import canonical_method
-from alsmeta.results import ResultMixin, Transform, fmt_number, fmt_pvalue, p_phrase, text_table, transformed
+from alsmeta.results import (
+    ResultMixin,
+    Transform,
+    fmt_number,
+    fmt_pvalue,
+    p_phrase,
+    text_table,
+    transf_name,
+    transformed,
+)
 from alsmeta.validation import (
     AlsmetaInputError,
     AlsmetaWarning,
@@ -260,18 +269,13 @@ def _format_summary(r: PooledResult, digits: int, transf: Transform | None = Non
     if r.is_random_effects:
         lines += ["", f"{lv} prediction interval: [{fmt_number(r.pi_low, digits)}, {fmt_number(r.pi_high, digits)}]"]
     if transf is not None:
-        lines += ["", f"Back-transformed ({_transf_name(transf)}):", ""]
+        lines += ["", f"Back-transformed ({transf_name(transf)}):", ""]
         names = ["pred", "ci.lb", "ci.ub"] + (["pi.lb", "pi.ub"] if r.is_random_effects else [])
         values = [r.estimate, r.ci_low, r.ci_high] + ([r.pi_low, r.pi_high] if r.is_random_effects else [])
         lines += text_table(names, [[fmt_number(x, digits) for x in transformed(np.array(values), transf)]])
     if r.notes:
         lines += ["", "Notes:"] + [f"- {n}" for n in r.notes]
     return "\n".join(lines)
-
-
-def _transf_name(transf: Transform) -> str:
-    """A readable name of a transformation (``np.exp`` -> ``exp``)."""
-    return str(getattr(transf, "__name__", None) or type(transf).__name__)
 
 
 def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter: int) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from scipy import special, stats
 
 from alsmeta.models.moderators import MetaRegressionResult
 from alsmeta.models.pooling import PooledResult
-from alsmeta.results import ResultMixin, Transform, fmt_number, text_table, transformed
+from alsmeta.results import ResultMixin, Transform, fmt_number, text_table, transf_name, transformed
 from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level
 
 __all__ = ["Blups", "Prediction", "blup", "predict"]
@@ -224,10 +224,6 @@ def _new_design(m: _LinearFit, newmods: Any) -> tuple[Array, tuple[str, ...]]:
     return X, names
 
 
-def _transf_name(transf: Transform | None) -> str:
-    return "" if transf is None else str(getattr(transf, "__name__", None) or type(transf).__name__)
-
-
 def _back(low: Array, high: Array, transf: Transform | None) -> tuple[Array, Array]:
     """Transformed interval bounds, sorted so that low <= high (a decreasing transf swaps them), as metafor."""
     lo, hi = transformed(low, transf), transformed(high, transf)
@@ -308,7 +304,7 @@ def predict(
         ci_low, ci_high = _back(ci_low, ci_high, transf)
         pi_low, pi_high = _back(pi_low, pi_high, transf)
     return Prediction(
-        tuple(labels), pred, se, ci_low, ci_high, pi_low, pi_high, level, m.df, _transf_name(transf), notes
+        tuple(labels), pred, se, ci_low, ci_high, pi_low, pi_high, level, m.df, transf_name(transf), notes
     )
 
 
@@ -357,4 +353,4 @@ def blup(
         pred = transformed(pred, transf)
         se = np.full(pred.shape, np.nan)
         pi_low, pi_high = _back(pi_low, pi_high, transf)
-    return Blups(tuple(m.labels), pred, se, pi_low, pi_high, level, m.df, _transf_name(transf))
+    return Blups(tuple(m.labels), pred, se, pi_low, pi_high, level, m.df, transf_name(transf))
