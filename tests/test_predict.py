@@ -17,13 +17,11 @@ from hypothesis import strategies as st
 
 import alsmeta as am
 from alsmeta.validation import AlsmetaInputError
-from conftest import REFERENCE_DIR, load_reference
+from conftest import load_reference
 
 pytestmark = pytest.mark.filterwarnings("ignore::alsmeta.AlsmetaWarning")
 
-_REF_FILE = "metafor_methods.json"
-REF = load_reference(_REF_FILE) if (REFERENCE_DIR / _REF_FILE).exists() else None
-needs_ref = pytest.mark.skipif(REF is None, reason=f"{_REF_FILE} (branch wp-refs) not merged yet")
+REF = load_reference("metafor_methods.json")
 
 RTOL, ATOL = 1e-8, 1e-10
 
@@ -38,8 +36,6 @@ def _fit(spec: dict):
 
 
 def _cases():
-    if REF is None:
-        return []
     fits = {f["id"]: f for f in REF["predict_fits"]}
     return [
         pytest.param(fits[e["fit"]], e, id=e["id"])
@@ -53,7 +49,6 @@ def _close(actual, expected, what):
     np.testing.assert_allclose(np.asarray(actual, dtype=float), expected, rtol=RTOL, atol=ATOL, err_msg=what)
 
 
-@needs_ref
 @pytest.mark.parametrize(("spec", "entry"), _cases())
 def test_predict_and_blup_match_metafor(spec, entry):
     fit = _fit(spec)
