@@ -26,7 +26,7 @@ import pytest
 from scipy import integrate, stats
 
 from alsmeta.models.bayes import BayesMetaResult, bayes_meta
-from alsmeta.validation import AlsmetaInputError
+from alsmeta.validation import AlsmetaInputError, AlsmetaWarning
 from conftest import load_reference
 
 BAYESMETA_REFERENCE = load_reference("bayesmeta_reference.json")["cases"]
@@ -88,7 +88,7 @@ def test_tau_prior_near_zero_gives_the_conjugate_normal_posterior(prior):
     assert r.mu_median == pytest.approx(mean, rel=1e-9)
     assert r.mu_ci_low == pytest.approx(post.ppf(0.025), rel=1e-9)
     assert r.mu_ci_high == pytest.approx(post.ppf(0.975), rel=1e-9)
-    for t, p in zip(r.thresholds, r.prob_mu_above):
+    for t, p in zip(r.thresholds, r.prob_mu_above, strict=True):
         assert p == pytest.approx(post.sf(t), rel=1e-7, abs=1e-14)
     assert r.tau_median < 1e-8
     # the predictive distribution collapses onto the posterior of mu
@@ -96,7 +96,7 @@ def test_tau_prior_near_zero_gives_the_conjugate_normal_posterior(prior):
 
 
 def test_one_study_flat_prior_mixture_over_the_prior_of_tau():
-    """k = 1: p(tau | y) is proportional to the prior times N(y; mu, s^2 + tau^2) integrated over flat mu, i.e. the prior."""
+    """k = 1: p(tau | y) is proportional to the prior times N(y; mu, s^2 + tau^2) integrated over flat mu."""
     r = bayes_meta([1.13], sei=[0.235], tau_scale=0.25)
     # with a flat prior on mu the one-study likelihood does not depend on tau: the posterior of tau is its prior
     hn = stats.halfnorm(scale=0.25)
@@ -142,7 +142,7 @@ def test_brute_force_two_dimensional_integration(prior):
     z = joint.sum()
     assert r.mu_mean == pytest.approx((joint.sum(axis=1) @ mu) / z, rel=1e-9)
     assert r.tau_mean == pytest.approx((joint.sum(axis=0) @ tau) / z, rel=1e-9)
-    for t, p in zip(r.thresholds, r.prob_mu_above):
+    for t, p in zip(r.thresholds, r.prob_mu_above, strict=True):
         assert p == pytest.approx(joint[mu > t].sum() / z, rel=1e-9)
 
 
@@ -163,7 +163,7 @@ def test_monte_carlo_importance_sampling():
     w /= w.sum()
     ess = 1 / np.sum(w**2)
     r = bayes_meta(y, sei=s, tau_scale=0.5, mu_prior_mean=0.0, mu_prior_sd=3.0, thresholds=(0.0, 0.25))
-    for t, p in zip(r.thresholds, r.prob_mu_above):
+    for t, p in zip(r.thresholds, r.prob_mu_above, strict=True):
         mc = float(np.sum(w * (mu > t)))
         assert abs(p - mc) < 5 * math.sqrt(mc * (1 - mc) / ess)
     mc_mean = float(np.sum(w * mu))
@@ -228,7 +228,7 @@ def test_empty_meta_analysis():
         ({"yi": [1.0, 2.0], "vi": [0.1, 0.0], "labels": ["Oh 2018", "Kim 2009"]}, "'Kim 2009', column 'vi'"),
         ({"yi": [1.0, "x"], "sei": [0.1, 0.2]}, "column 'yi'"),
         ({"yi": [1.0, float("nan")], "sei": [0.1, 0.2]}, "column 'yi'"),
-        ({"yi": [1.0, 2.0], "sei": [0.1]}, "different lengths"),
+        ({"yi": [1.0, 2.0], "sei": [0.1]}, "yi has 2 values but sei has 1"),
         ({"yi": [1.0], "sei": [0.1], "vi": [0.01]}, "exactly one"),
         ({"yi": [1.0], "sei": [0.1], "tau_scale": 0.0}, "tau_scale"),
         ({"yi": [1.0], "sei": [0.1], "tau_scale": float("inf")}, "tau_scale"),
@@ -243,6 +243,16 @@ def test_bad_input_names_study_and_column(kwargs, message):
     with pytest.raises(AlsmetaInputError) as err:
         bayes_meta(**kwargs)
     assert message in str(err.value)
+
+
+def test_missing_values_raise_or_are_dropped():
+    yi, sei = [1.13, float("nan"), 0.38], [0.2351, 0.3, 0.1736]
+    with pytest.raises(AlsmetaInputError, match="study 'B', column 'yi'.*na_action='drop'"):
+        bayes_meta(yi, sei=sei, tau_scale=0.5, labels=["A", "B", "C"])
+    with pytest.warns(AlsmetaWarning, match="1 of 3 studies dropped"):
+        dropped = bayes_meta(yi, sei=sei, tau_scale=0.5, labels=["A", "B", "C"], na_action="drop")
+    kept = bayes_meta([1.13, 0.38], sei=[0.2351, 0.1736], tau_scale=0.5, labels=["A", "C"])
+    assert dropped.labels == ("A", "C") and dropped.mu_mean == kept.mu_mean
 
 
 def test_tau_scale_is_required():

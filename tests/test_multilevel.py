@@ -340,3 +340,30 @@ def test_a_local_maximum_at_zero_does_not_trap_the_one_effect_per_study_fit() ->
     assert fit.tau2 == pytest.approx(0.2887009639, rel=1e-8)
     assert r.sigma2_total == pytest.approx(fit.tau2, rel=1e-8)
     assert r.loglik == pytest.approx(-8.945535, abs=1e-5)
+
+
+def test_na_action_drop_removes_the_effect_with_its_rows_of_v() -> None:
+    ds = REF["datasets"][0]
+    yi, vi = np.array(ds["yi"], dtype=float), np.array(ds["vi"], dtype=float)
+    study, effect = list(ds["study"]), list(ds["effect"])
+    V = am.sampling_covariance(vi, study, rho=0.5)
+    keep = np.ones(len(yi), dtype=bool)
+    keep[[2, 5]] = False
+    y_nan = yi.copy()
+    y_nan[2] = np.nan
+    V_nan = V.copy()
+    V_nan[5, 5] = np.nan
+    with pytest.raises(AlsmetaInputError, match="yi"):
+        pool_multilevel(y_nan, V=V, study=study, effect=effect)
+    with pytest.warns(AlsmetaWarning, match="2 of .* dropped"):
+        dropped = pool_multilevel(y_nan, V=V_nan, study=study, effect=effect, na_action="drop")
+    ref = pool_multilevel(
+        yi[keep],
+        V=V[np.ix_(keep, keep)],
+        study=[s for s, k in zip(study, keep, strict=True) if k],
+        effect=[e for e, k in zip(effect, keep, strict=True) if k],
+    )
+    assert dropped.k == ref.k == len(yi) - 2
+    np.testing.assert_allclose([dropped.estimate, *dropped.sigma2], [ref.estimate, *ref.sigma2], rtol=1e-12)
+    with pytest.raises(AlsmetaInputError, match="na_action"):
+        pool_multilevel(yi, vi, study=study, na_action="omit")

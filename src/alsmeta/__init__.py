@@ -86,6 +86,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from alsmeta.models.multilevel import MultilevelResult, pool_multilevel, sampling_covariance
     from alsmeta.models.peto import pool_peto
     from alsmeta.models.pooling import AlsmetaWarning, PooledResult, pool
+    from alsmeta.models.predict import Blups, Prediction, blup, predict
     from alsmeta.models.robust import RobustResult, robust
     from alsmeta.models.selection import SelectionModelResult, selection_model
     from alsmeta.planning.power import meta_analysis_power, optimal_information_size, trial_power, trial_sample_size
@@ -97,6 +98,8 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
         group_sequential_boundaries,
         trial_sequential_analysis,
     )
+    from alsmeta.plots.forest import forest_plot
+    from alsmeta.plots.funnel import funnel_plot
     from alsmeta.simulate import (
         MetaSimulationResult,
         NaturalHistory,
@@ -116,6 +119,7 @@ _LAZY_NAMES: dict[str, str] = {
     "BayesMetaResult": "alsmeta.models.bayes",
     "BeggResult": "alsmeta.diagnostics.bias",
     "BinaryPooledResult": "alsmeta.models.binary_result",
+    "Blups": "alsmeta.models.predict",
     "BootstrapResult": "alsmeta.diagnostics.sensitivity",
     "CombinedGroups": "alsmeta.effects.conversions",
     "EffectSizes": "alsmeta.effects.measures",
@@ -131,6 +135,7 @@ _LAZY_NAMES: dict[str, str] = {
     "PermutationResult": "alsmeta.models.moderators",
     "PetPeeseResult": "alsmeta.diagnostics.bias",
     "PooledResult": "alsmeta.models.pooling",
+    "Prediction": "alsmeta.models.predict",
     "RobustResult": "alsmeta.models.robust",
     "SEFromP": "alsmeta.effects.conversions",
     "SelectionModelResult": "alsmeta.models.selection",
@@ -142,6 +147,7 @@ _LAZY_NAMES: dict[str, str] = {
     "TrimFillResult": "alsmeta.diagnostics.bias",
     "alpha_spending": "alsmeta.planning.sequential",
     "bayes_meta": "alsmeta.models.bayes",
+    "blup": "alsmeta.models.predict",
     "begg_test": "alsmeta.diagnostics.bias",
     "bootstrap": "alsmeta.diagnostics.sensitivity",
     "combine_groups": "alsmeta.effects.conversions",
@@ -155,6 +161,8 @@ _LAZY_NAMES: dict[str, str] = {
     "expand_grid": "alsmeta.diagnostics.multiverse",
     "fail_safe_n": "alsmeta.diagnostics.bias",
     "fit_specifications": "alsmeta.diagnostics.multiverse",
+    "forest_plot": "alsmeta.plots.forest",
+    "funnel_plot": "alsmeta.plots.funnel",
     "gosh": "alsmeta.diagnostics.sensitivity",
     "group_sequential_boundaries": "alsmeta.planning.sequential",
     "hedges_correction": "alsmeta.effects.measures",
@@ -177,6 +185,7 @@ _LAZY_NAMES: dict[str, str] = {
     "pool_mh": "alsmeta.models.mantel_haenszel",
     "pool_multilevel": "alsmeta.models.multilevel",
     "pool_peto": "alsmeta.models.peto",
+    "predict": "alsmeta.models.predict",
     "risk_difference": "alsmeta.effects.measures",
     "robust": "alsmeta.models.robust",
     "sampling_covariance": "alsmeta.models.multilevel",

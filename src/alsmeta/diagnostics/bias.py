@@ -1,9 +1,9 @@
 """Small-study effects and publication bias.
 
 * :func:`egger_test` - regression test for funnel-plot asymmetry (Egger et al.
-  1997) as metafor's ``regtest()``: ``model="lm"`` (classic weighted
-  regression with a multiplicative dispersion) or ``model="rma"`` (mixed-effects
-  meta-regression on the standard error).
+  1997) as metafor's ``regtest()``: ``model="rma"`` (default, as metafor:
+  meta-regression on the standard error with the fit's model) or ``model="lm"``
+  (the classic weighted regression with a multiplicative dispersion).
 * :func:`begg_test` - Begg & Mazumdar's (1994) rank correlation test as
   ``ranktest()``, with the exact Kendall p-value when there are no ties.
 * :func:`trim_and_fill` - Duval & Tweedie (2000) as ``trimfill()`` (L0, R0, Q0).
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,10 +34,15 @@ from alsmeta.engine.heterogeneity import NO_SPREAD_NOTE, effects_without_spread
 from alsmeta.engine.regression import fit_regression_many
 from alsmeta.models._fitted import few_studies_note, fixed_tau2, quiet, require_fit
 from alsmeta.models.pooling import PooledResult, pool
+from alsmeta.results import ResultMixin, Transform, fmt_number, fmt_pvalue, p_phrase, text_table
 from alsmeta.validation import (
     AlsmetaInputError,
+    align_on_index,
     finite_number,
     flag,
+    missing_labels,
+    missing_studies,
+    na_action_arg,
     numeric_column,
     probability_level,
     study_labels,
@@ -48,7 +54,7 @@ Array = npt.NDArray[np.float64]
 
 # ============================================================== regression test (Egger)
 @dataclass(frozen=True)
-class EggerResult:
+class EggerResult(ResultMixin):
     """Regression test for funnel-plot asymmetry (metafor's ``regtest()``).
 
     Attributes
@@ -86,8 +92,33 @@ class EggerResult:
     meaningful: bool
     notes: tuple[str, ...] = field(default=())
 
+    def summary(self, digits: int = 4) -> str:
+        """metafor-like text block (as ``print(regtest(...))``)."""
+        kind = {
+            "lm": "weighted regression with multiplicative dispersion",
+            "rma": f"mixed-effects meta-regression model (tau^2 estimator: {self.method})"
+            if self.method != "CE"
+            else "common-effect meta-regression model",
+        }[self.model]
+        name = {"sei": "standard error", "vi": "sampling variance"}[self.predictor]
+        stat = "t" if np.isfinite(self.df) else "z"
+        df_txt = f", df = {self.df:g}" if np.isfinite(self.df) else ""
+        lines = [
+            "Regression Test for Funnel Plot Asymmetry",
+            "",
+            f"Model:     {kind}",
+            f"Predictor: {name}",
+            f"k = {self.k}",
+            "",
+            f"Test for Funnel Plot Asymmetry: {stat} = {fmt_number(self.statistic, digits)}{df_txt}, "
+            f"p {p_phrase(self.pvalue, digits)}",
+            f"Limit Estimate (as {self.predictor} -> 0):   b = {fmt_number(self.intercept, digits)} "
+            f"(CI: {fmt_number(self.intercept_ci_low, digits)}, {fmt_number(self.intercept_ci_high, digits)})",
+        ]
+        return "\n".join(lines + self._notes_lines())
 
-def egger_test(fit: PooledResult, model: str = "lm", predictor: str = "sei") -> EggerResult:
+
+def egger_test(fit: PooledResult, model: str = "rma", predictor: str = "sei") -> EggerResult:
     """Egger's regression test for funnel-plot asymmetry, as metafor's ``regtest()``.
 
     Parameters
@@ -95,11 +126,13 @@ def egger_test(fit: PooledResult, model: str = "lm", predictor: str = "sei") -> 
     fit
         A :func:`alsmeta.pool` result (its data, method, test and level are used).
     model
-        ``"lm"``: weighted least squares of ``yi`` on the predictor with
+        ``"rma"`` (default, as metafor's ``regtest()``): the mixed-effects
+        meta-regression ``yi = b0 + b1 predictor`` with the fit's tau^2
+        estimator, test and level (a common-effect fit gives the
+        common-effect regression). ``"lm"``: weighted least squares with
         weights ``1/vi`` and an estimated multiplicative dispersion - the
-        classic test (``regtest(model="lm")``). ``"rma"``: mixed-effects
-        meta-regression with the fit's tau^2 estimator and test
-        (``regtest(model="rma")``, metafor's default).
+        classic test of Egger et al. (``regtest(model="lm")``), t with
+        ``k - 2`` df.
     predictor
         ``"sei"`` (standard errors; Egger's test) or ``"vi"`` (variances).
 
@@ -205,7 +238,7 @@ def _asymmetry_regression(fit: PooledResult, model: str, predictor: str):
 
 # ============================================================== rank correlation (Begg)
 @dataclass(frozen=True)
-class BeggResult:
+class BeggResult(ResultMixin):
     """Begg & Mazumdar's rank correlation test (metafor's ``ranktest()``).
 
     ``tau`` is Kendall's tau-b between the standardised effects and the
@@ -222,6 +255,16 @@ class BeggResult:
     exact: bool
     meaningful: bool
     notes: tuple[str, ...] = field(default=())
+
+    def summary(self, digits: int = 4) -> str:
+        """metafor-like text block (as ``print(ranktest(...))``)."""
+        how = "exact" if self.exact else "normal approximation"
+        lines = [
+            "Rank Correlation Test for Funnel Plot Asymmetry",
+            "",
+            f"k = {self.k}; Kendall's tau = {fmt_number(self.tau, digits)}, p {p_phrase(self.pvalue, digits)} ({how})",
+        ]
+        return "\n".join(lines + self._notes_lines())
 
 
 def begg_test(fit: PooledResult, exact: bool = True) -> BeggResult:
@@ -308,10 +351,7 @@ def kendall_test(x: Array, y: Array, exact: bool = True) -> tuple[float, float, 
     if exact and not ties:
         q = float(np.round((tau + 1.0) * n * (n - 1) / 4.0))
         cdf = _kendall_cdf(n)
-        if q > n * (n - 1) / 4.0:
-            p = 1.0 - cdf[int(q) - 1]
-        else:
-            p = cdf[int(q)]
+        p = 1.0 - cdf[int(q) - 1] if q > n * (n - 1) / 4.0 else cdf[int(q)]
         return tau, float(min(2.0 * p, 1.0)), q, True
     v0 = n * (n - 1) * (2 * n + 5)
     vt = np.sum(tx * (tx - 1) * (2 * tx + 5))
@@ -355,7 +395,7 @@ def _kendall_cdf(n: int) -> Array:
 
 # ============================================================== trim and fill
 @dataclass(frozen=True)
-class TrimFillResult:
+class TrimFillResult(ResultMixin):
     """Trim-and-fill (metafor's ``trimfill()``).
 
     Attributes
@@ -390,6 +430,23 @@ class TrimFillResult:
     iterations: int
     meaningful: bool
     notes: tuple[str, ...] = field(default=())
+
+    def summary(self, digits: int = 4, transf: Transform | None = None) -> str:
+        """metafor-like text block (as ``print(trimfill(...))``): the number filled, then the filled fit."""
+        side = f"on the {self.side} side" if self.side else "(side not estimated)"
+        se = f" (SE = {fmt_number(self.se_k0, digits)})" if np.isfinite(self.se_k0) else ""
+        lines = [f"Estimated number of missing studies {side}: {self.k0}{se}"]
+        if self.estimator == "R0" and np.isfinite(self.p_k0):
+            lines.append(f"Test of H0: no missing studies on the {self.side} side: p-val {p_phrase(self.p_k0, digits)}")
+        lines += ["", self.fit.summary(digits, transf=transf)]
+        own = [n for n in self.notes if n not in self.fit.notes]
+        return "\n".join(lines + (["", "Notes (trim-and-fill):", *[f"- {n}" for n in own]] if own else []))
+
+    def to_frame(self, transf: Transform | None = None) -> pd.DataFrame:
+        """The studies of the filled analysis (observed, then filled), with a boolean ``filled`` column."""
+        frame = self.fit.to_frame(transf=transf)
+        frame["filled"] = np.arange(len(frame)) >= self.original.k
+        return frame
 
 
 def trim_and_fill(
@@ -484,36 +541,7 @@ def trim_and_fill(
         ranks = np.empty(k)
         ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
         signed = np.sign(yc) * ranks
-        if estimator == "R0":
-            neg = signed[signed < 0]
-            k0f = (k - np.max(-neg)) - 1 if neg.size else float(k)
-            se_k0 = float(np.sqrt(2 * max(0.0, k0f) + 2))
-        else:
-            sr = float(np.sum(signed[signed > 0]))
-            if estimator == "L0":
-                k0f = (4 * sr - k * (k + 1)) / (2 * k - 1)
-            else:
-                disc = 2 * k * k - 4 * sr + 0.25
-                if disc < 0:
-                    raise AlsmetaInputError(
-                        "trim_and_fill: the Q0 estimator is undefined for these data (negative discriminant); use L0 or R0"
-                    )
-                k0f = k - 0.5 - np.sqrt(disc)
-            var_sr = (
-                k * (k + 1) * (2 * k + 1)
-                + 10 * k0f**3
-                + 27 * k0f**2
-                + 17 * k0f
-                - 18 * k * k0f**2
-                - 18 * k * k0f
-                + 6 * k * k * k0f
-            ) / 24.0
-            with np.errstate(invalid="ignore", divide="ignore"):  # a negative variance gives NaN (no SE), not a warning
-                if estimator == "L0":
-                    se_k0 = 4 * np.sqrt(var_sr) / (2 * k - 1)
-                else:
-                    se_k0 = 2 * np.sqrt(var_sr) / np.sqrt((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1))
-            se_k0 = float(max(0.0, se_k0)) if np.isfinite(se_k0) else nan
+        k0f, se_k0 = _k0_estimate(signed, estimator)
         k0 = int(max(0, np.round(k0f)))
         k0 = min(k0, k - 1)
     p_k0 = 0.5 ** (k0 + 1) if estimator == "R0" else nan
@@ -543,6 +571,41 @@ def trim_and_fill(
     return TrimFillResult(k0, se_k0, side, estimator, p_k0, new, fit, filled, it, k >= 10, tuple(notes))
 
 
+def _k0_estimate(signed: Array, estimator: str) -> tuple[float, float]:
+    """Duval & Tweedie's estimate of the number of missing studies (unrounded) and its SE, from signed ranks."""
+    k = signed.size
+    nan = float("nan")
+    if estimator == "R0":
+        neg = signed[signed < 0]
+        k0f = (k - np.max(-neg)) - 1 if neg.size else float(k)
+        return float(k0f), float(np.sqrt(2 * max(0.0, k0f) + 2))
+    sr = float(np.sum(signed[signed > 0]))
+    if estimator == "L0":
+        k0f = (4 * sr - k * (k + 1)) / (2 * k - 1)
+    else:
+        disc = 2 * k * k - 4 * sr + 0.25
+        if disc < 0:
+            raise AlsmetaInputError(
+                "trim_and_fill: the Q0 estimator is undefined for these data (negative discriminant); use L0 or R0"
+            )
+        k0f = k - 0.5 - np.sqrt(disc)
+    var_sr = (
+        k * (k + 1) * (2 * k + 1)
+        + 10 * k0f**3
+        + 27 * k0f**2
+        + 17 * k0f
+        - 18 * k * k0f**2
+        - 18 * k * k0f
+        + 6 * k * k * k0f
+    ) / 24.0
+    with np.errstate(invalid="ignore", divide="ignore"):  # a negative variance gives NaN (no SE), not a warning
+        if estimator == "L0":
+            se_k0 = 4 * np.sqrt(var_sr) / (2 * k - 1)
+        else:
+            se_k0 = 2 * np.sqrt(var_sr) / np.sqrt((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1))
+    return float(k0f), float(max(0.0, se_k0)) if np.isfinite(se_k0) else nan
+
+
 def _side_slope(fit: PooledResult) -> float:
     X = np.column_stack([np.ones(fit.k), np.sqrt(fit.vi)])
     reg = fit_regression_many(fit.yi, fit.vi, X, method=fit.method, tau2=fixed_tau2(fit))
@@ -551,7 +614,7 @@ def _side_slope(fit: PooledResult) -> float:
 
 def _fill_labels(existing: Sequence[str], k0: int) -> list[str]:
     taken = set(existing)
-    out = []
+    out: list[str] = []
     i = 1
     while len(out) < k0:
         lab = f"Filled {i}"
@@ -563,7 +626,7 @@ def _fill_labels(existing: Sequence[str], k0: int) -> list[str]:
 
 # ============================================================== PET-PEESE
 @dataclass(frozen=True)
-class PetPeeseResult:
+class PetPeeseResult(ResultMixin):
     """PET, PEESE and the conditional PET-PEESE estimate (Stanley & Doucouliagos 2014).
 
     ``pet`` and ``peese`` are the weighted regressions of the effects on the
@@ -587,6 +650,31 @@ class PetPeeseResult:
     peese: EggerResult
     meaningful: bool
     notes: tuple[str, ...] = field(default=())
+
+    def summary(self, digits: int = 4) -> str:
+        """Text block: the PET and PEESE intercepts and the conditional choice."""
+        rows = [
+            [
+                name,
+                fmt_number(r.intercept, digits),
+                fmt_number(r.intercept_se, digits),
+                fmt_number(r.intercept_ci_low, digits),
+                fmt_number(r.intercept_ci_high, digits),
+            ]
+            for name, r in (("PET", self.pet), ("PEESE", self.peese))
+        ]
+        lines = [
+            f"PET-PEESE (k = {self.k}; weighted regressions on the standard error / the variance)",
+            "",
+            *text_table(["model", "intercept", "se", "ci.lb", "ci.ub"], rows, first_left=True),
+            "",
+            f"PET test of the intercept: p {p_phrase(self.pet_test_pvalue, digits)}",
+            f"Selected: {self.selected or 'none'}"
+            + (f" - estimate {fmt_number(self.estimate, digits)}" if np.isfinite(self.estimate) else ""),
+        ]
+        if self.rule:
+            lines.append(f"Rule: {self.rule}")
+        return "\n".join(lines + self._notes_lines())
 
 
 def pet_peese(fit: PooledResult, alpha: float = 0.05, alternative: str = "one-sided") -> PetPeeseResult:
@@ -680,7 +768,7 @@ def pet_peese(fit: PooledResult, alpha: float = 0.05, alternative: str = "one-si
 
 # ============================================================== fail-safe N
 @dataclass(frozen=True)
-class FailSafeResult:
+class FailSafeResult(ResultMixin):
     """Fail-safe N (metafor's ``fsn()``).
 
     ``n``: number of additional null (or, for Orwin, ``target``-diluting)
@@ -700,26 +788,47 @@ class FailSafeResult:
     meaningful: bool
     notes: tuple[str, ...] = field(default=())
 
+    def summary(self, digits: int = 4) -> str:
+        """metafor-like text block (as ``print(fsn(...))``)."""
+        lines = [f"Fail-safe N Calculation Using the {self.method.capitalize()} Approach (k = {self.k})", ""]
+        if self.method == "orwin":
+            lines += [
+                f"Average Effect Size: {fmt_number(self.mean_effect, digits)}",
+                f"Target Effect Size:  {fmt_number(self.target, digits)}",
+            ]
+        else:
+            if self.method == "rosenberg":
+                lines.append(f"Average Effect Size:         {fmt_number(self.mean_effect, digits)}")
+            lines += [
+                f"Observed Significance Level: {fmt_pvalue(self.pvalue, digits)}",
+                f"Target Significance Level:   {self.alpha:g}",
+            ]
+        n = "NA" if not np.isfinite(self.n) and not np.isinf(self.n) else f"{self.n:g}"
+        lines += ["", f"Fail-safe N: {n}"]
+        return "\n".join(lines + self._notes_lines())
+
 
 _FSN_METHODS = ("rosenthal", "orwin", "rosenberg")
 
 
 def fail_safe_n(
-    yi: Sequence[float] | Array,
+    yi: PooledResult | Sequence[float] | Array,
     vi: Sequence[float] | Array | None = None,
     method: str = "rosenthal",
     target: float | None = None,
     alpha: float = 0.05,
     weighted: bool | None = None,
     labels: Sequence[object] | None = None,
+    na_action: str = "raise",
 ) -> FailSafeResult:
     """Fail-safe N as metafor's ``fsn()``.
 
     Parameters
     ----------
     yi, vi
-        Effects and sampling variances. ``vi`` is not needed for the
-        unweighted Orwin method.
+        A :func:`alsmeta.pool` result (its effects and variances are used;
+        ``vi`` and ``labels`` are then not given), or effects and sampling
+        variances. ``vi`` is not needed for the unweighted Orwin method.
     method
         ``"rosenthal"`` (Stouffer-based: how many null studies bring the
         combined one-sided p above ``alpha``), ``"orwin"`` (how many studies
@@ -737,6 +846,10 @@ def fail_safe_n(
         mean unless ``weighted=TRUE`` - pass ``weighted=False`` for that.
     labels
         Study labels for error messages.
+    na_action
+        ``"raise"`` (default): a missing effect or variance is an error
+        naming the study; ``"drop"``: such studies are dropped with a
+        warning naming them.
 
     Notes
     -----
@@ -755,22 +868,20 @@ def fail_safe_n(
     method = str(method).lower()
     if method not in _FSN_METHODS:
         raise AlsmetaInputError(f"method: choose one of {', '.join(_FSN_METHODS)}, got {method!r}")
-    if isinstance(yi, (str, bytes)) or np.ndim(yi) != 1:
-        raise AlsmetaInputError("yi: expected one effect per study")
-    k = len(yi)
-    names = study_labels(labels, k)
-    y = numeric_column(yi, "yi", names)
-    if weighted is None:
-        weighted = vi is not None
-    need_v = method != "orwin" or weighted
-    if need_v and vi is None:
-        raise AlsmetaInputError(f"vi: sampling variances are required for method={method!r}")
-    if vi is not None:
-        if isinstance(vi, (str, bytes)) or np.ndim(vi) != 1 or len(vi) != k:
-            raise AlsmetaInputError(f"vi: expected one variance per study ({k} values)")
-        v = numeric_column(vi, "vi", names, positive=True)
+    v_given: Array | None
+    if isinstance(yi, PooledResult):
+        if vi is not None or labels is not None:
+            raise AlsmetaInputError("vi/labels: not given with a pool() result, which has its own")
+        y, v_given = yi.yi, yi.vi
     else:
-        v = np.zeros(k)
+        y, v_given = _fsn_data(yi, vi, labels, na_action)
+    k = y.shape[0]
+    if weighted is None:
+        weighted = v_given is not None
+    need_v = method != "orwin" or weighted
+    if need_v and v_given is None:
+        raise AlsmetaInputError(f"vi: sampling variances are required for method={method!r}")
+    v = v_given if v_given is not None else np.zeros(k)
     a = probability_level(alpha, "alpha")
     nan = float("nan")
     if k == 0:
@@ -803,3 +914,35 @@ def fail_safe_n(
     else:
         n = float(np.round(n))
     return FailSafeResult(method, n, tgt, a, pval, mean, k, k >= 2, tuple(notes))
+
+
+def _fsn_data(yi: Any, vi: Any, labels: Any, na_action: str) -> tuple[Array, Array | None]:
+    """Validated effects and (optional) variances for :func:`fail_safe_n`, missing values under ``na_action``."""
+    na_action = na_action_arg(na_action)
+    aligned = align_on_index({"yi": yi, "vi": vi, "labels": labels})
+    yi, vi, labels = aligned["yi"], aligned["vi"], aligned["labels"]
+    if isinstance(yi, (str, bytes)) or np.ndim(yi) != 1:
+        raise AlsmetaInputError("yi: expected one effect per study")
+    k = len(yi)
+    lab = list(labels) if labels is not None else None
+    if lab is not None and len(lab) != k:
+        raise AlsmetaInputError(f"labels: {len(lab)} labels given for {k} studies")
+    lab_missing = missing_labels(lab) if lab is not None else None
+    shown = (
+        [f"row {i + 1}" if m else str(x) for i, (x, m) in enumerate(zip(lab, lab_missing, strict=True))]
+        if lab is not None and lab_missing is not None
+        else [f"Study {i + 1}" for i in range(k)]
+    )
+    y = numeric_column(yi, "yi", shown, allow_nan=True)
+    v: Array | None = None
+    if vi is not None:
+        if isinstance(vi, (str, bytes)) or np.ndim(vi) != 1 or len(vi) != k:
+            raise AlsmetaInputError(f"vi: expected one variance per study ({k} values)")
+        v = numeric_column(vi, "vi", shown, allow_nan=True, positive=True)
+    keep = missing_studies({"yi": y, "vi": v}, lab, na_action, lab_missing)
+    if keep is not None:
+        y = y[keep]
+        v = v[keep] if v is not None else None
+        lab = [x for x, kp in zip(lab, keep, strict=True) if kp] if lab is not None else None
+    study_labels(lab, y.shape[0])  # the remaining labels must be complete
+    return y, v

@@ -50,6 +50,7 @@ import pandas as pd
 from alsmeta.engine.batch import pool_many
 from alsmeta.engine.estimators import METHODS
 from alsmeta.models.bayes import bayes_meta
+from alsmeta.results import ResultMixin
 from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, finite_number
 
 BAYES = "bayes"
@@ -64,7 +65,7 @@ EffectTable = Mapping[Hashable, tuple[float, float]] | pd.DataFrame
 
 
 @dataclass(frozen=True)
-class MultiverseResult:
+class MultiverseResult(ResultMixin):
     """Every specification (choice combination) with its pooled result.
 
     Counts and shares are available over choice combinations and over
@@ -95,6 +96,28 @@ class MultiverseResult:
 
     def __len__(self) -> int:
         return len(self.specifications)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The specification table (a copy of :attr:`specifications`)."""
+        return self.specifications.copy()
+
+    def summary(self, digits: int = 4) -> str:
+        """Text block: how many specifications and distinct analyses, and how many hold in each direction."""
+        n = len(self)
+        est = self.specifications["estimate"].to_numpy(dtype=float) if n else np.zeros(0)
+        finite = est[np.isfinite(est)]
+        lines = [
+            f"Multiverse: {n} specifications, {self.count() if n else 0} distinct analyses "
+            f"({len(self.choices)} choices; {100 * self.level:g}% intervals)",
+        ]
+        if finite.size:
+            lines.append(
+                f"Estimates from {finite.min():.{digits}f} to {finite.max():.{digits}f} "
+                f"(median {np.median(finite):.{digits}f})"
+            )
+            pos, neg = int(self.holds("positive").sum()), int(self.holds("negative").sum())
+            lines.append(f"Interval above 0: {pos} specifications; below 0: {neg}")
+        return "\n".join(lines)
 
     @property
     def distinct_columns(self) -> tuple[str, ...]:

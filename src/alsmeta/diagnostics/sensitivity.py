@@ -36,6 +36,7 @@ from alsmeta.models._fitted import fixed_tau2, require_fit
 from alsmeta.models.moderators import MetaRegressionResult
 from alsmeta.models.pooling import PooledResult, study_data
 from alsmeta.progress import ProgressArg
+from alsmeta.results import ResultMixin, fmt_number, text_table
 from alsmeta.validation import AlsmetaInputError, flag, probability_level, random_seed, whole_number
 
 Array = npt.NDArray[np.float64]
@@ -194,7 +195,7 @@ _INFLUENCE_COLUMNS = ["rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_de
 
 
 def _influence_regression(res: MetaRegressionResult) -> pd.DataFrame:
-    k, p = res.k, res.p
+    k = res.k
     b = fit_regression_many(
         np.broadcast_to(res.yi, (k, k)),
         np.broadcast_to(res.vi, (k, k)),
@@ -478,7 +479,7 @@ def _bitmask_objects(member: npt.NDArray[np.bool_]) -> npt.NDArray[Any]:
 
 # ------------------------------------------------------------------ bootstrap
 @dataclass(frozen=True, eq=False)
-class BootstrapResult:
+class BootstrapResult(ResultMixin):
     """Result of :func:`bootstrap`.
 
     ``estimate`` and ``tau2`` are those of the original fit; ``ci_low`` /
@@ -507,6 +508,25 @@ class BootstrapResult:
     replicates: pd.DataFrame
     interrupted: bool = False
     notes: tuple[str, ...] = field(default=())
+
+    def summary(self, digits: int = 4) -> str:
+        """Text block: the original estimates with bootstrap SEs and percentile intervals."""
+        lv = f"{100 * self.level:g}%"
+        rows = [
+            [name, fmt_number(est, digits), fmt_number(se, digits), fmt_number(lo, digits), fmt_number(hi, digits)]
+            for name, est, se, lo, hi in (
+                ("estimate", self.estimate, self.se, self.ci_low, self.ci_high),
+                ("tau^2", self.tau2, self.tau2_se, self.tau2_ci_low, self.tau2_ci_high),
+            )
+        ]
+        lines = [
+            f"Nonparametric bootstrap ({self.method}, {self.test} test; {self.n_used} of {self.n_boot} replicates used"
+            + (", interrupted" if self.interrupted else "")
+            + f"; seed {self.seed})",
+            "",
+            *text_table(["", "original", "boot.se", f"{lv} ci.lb", f"{lv} ci.ub"], rows, first_left=True),
+        ]
+        return "\n".join(lines + self._notes_lines())
 
 
 _BOOT_COLUMNS = ("estimate", "tau2", "i2", "q", "converged")

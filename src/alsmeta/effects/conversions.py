@@ -44,12 +44,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from alsmeta.results import ResultMixin
 from alsmeta.validation import (
     AlsmetaInputError,
     numeric_column,
@@ -333,7 +334,7 @@ def parse_p_value(text: str | float) -> tuple[float, str]:
 
 
 @dataclass(frozen=True, eq=False)
-class SEFromP:
+class SEFromP(ResultMixin):
     """Result of :func:`se_from_p`.
 
     Attributes
@@ -350,6 +351,8 @@ class SEFromP:
         an upper bound rather than an exact back-calculation.
     labels : list of str
     """
+
+    _per_row: ClassVar[bool] = True
 
     se: Array
     p: Array
@@ -538,7 +541,7 @@ def _wan_eta(n: Array) -> Array:
 
 
 @dataclass(frozen=True, eq=False)
-class MeanSDEstimate:
+class MeanSDEstimate(ResultMixin):
     """Result of :func:`mean_sd_from_median`.
 
     Attributes
@@ -550,6 +553,8 @@ class MeanSDEstimate:
         ``"S2"`` (min, q1, median, q3, max) or ``"S3"`` (q1, median, q3).
     labels : list of str
     """
+
+    _per_row: ClassVar[bool] = True
 
     mean: Array
     sd: Array
@@ -739,8 +744,10 @@ def correlation_from_sds(
 
 
 @dataclass(frozen=True, eq=False)
-class CombinedGroups:
+class CombinedGroups(ResultMixin):
     """Result of :func:`combine_groups`: ``n``, ``mean``, ``sd`` and ``labels``."""
+
+    _per_row: ClassVar[bool] = True
 
     n: Array
     mean: Array

@@ -18,6 +18,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +29,7 @@ from alsmeta.engine.estimators import Rows, canonical_method, estimate_dense, st
 from alsmeta.engine.heterogeneity import heterogeneity, q_profile_ci
 from alsmeta.engine.rowmath import count_groups, dense, psum, weighted_mean_dense
 from alsmeta.progress import Progress, ProgressArg
+from alsmeta.results import ResultMixin
 from alsmeta.validation import (
     AlsmetaInputError,
     AlsmetaWarning,
@@ -55,7 +57,7 @@ def canonical_test(test: str) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class BatchResult:
+class BatchResult(ResultMixin):
     """Pooled results of ``B`` meta-analyses; every field is an array of length ``B``.
 
     Field names are those of :class:`alsmeta.PooledResult`. ``df`` is NaN for
@@ -74,6 +76,8 @@ class BatchResult:
     included) and 0 in its integer fields (``k``, ``q_df``, ``iterations``).
     :meth:`completed` returns the fitted rows only.
     """
+
+    _per_row: ClassVar[bool] = True
 
     method: str
     test: str

@@ -67,13 +67,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy import optimize, special
 
+from alsmeta.models.pooling import study_data
+from alsmeta.results import ResultMixin
 from alsmeta.validation import (
     AlsmetaInputError,
-    align_on_index,
     finite_number,
-    numeric_column,
     probability_level,
-    study_labels,
 )
 
 Array = npt.NDArray[np.float64]
@@ -87,7 +86,7 @@ _DENSITY_POINTS = 401  # points of the density arrays returned for plotting
 
 
 @dataclass(frozen=True, eq=False)
-class BayesMetaResult:
+class BayesMetaResult(ResultMixin):
     """Posterior of a Bayesian normal-normal random-effects meta-analysis.
 
     Attributes
@@ -223,7 +222,7 @@ class BayesMetaResult:
                 f"{name:8s}{cells[0]:>{w}s}{cells[1]:>{w}s}{cells[2]:>{w}s}{cells[3]:>{w + 2}s}{cells[4]:>{w + 2}s}"
             )
         lines.append("")
-        for t, p in zip(self.thresholds, self.prob_mu_above):
+        for t, p in zip(self.thresholds, self.prob_mu_above, strict=True):
             lines.append(f"P(mu > {t:g} | data) = {p:.4f}")
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
@@ -257,7 +256,7 @@ class BayesMetaResult:
                     "pred_ci_high",
                 )
             },
-            "prob_mu_above": {f"{t:g}": p for t, p in zip(self.thresholds, self.prob_mu_above)},
+            "prob_mu_above": {f"{t:g}": p for t, p in zip(self.thresholds, self.prob_mu_above, strict=True)},
             "notes": list(self.notes),
         }
         if densities:
@@ -502,6 +501,7 @@ def bayes_meta(
     thresholds: float | Sequence[float] = (0.0,),
     level: float = 0.95,
     labels: Sequence[Any] | None = None,
+    na_action: str = "raise",
 ) -> BayesMetaResult:
     r"""Bayesian random-effects meta-analysis with a half-normal prior on tau.
 
@@ -537,7 +537,12 @@ def bayes_meta(
         Probability of the equal-tailed credible and prediction intervals
         (0.95 or 95).
     labels : sequence, optional
-        Study labels (unique), used in error messages.
+        Study labels, used in error messages; duplicates are made unique as
+        metafor does, with a warning.
+    na_action : {"raise", "drop"}
+        ``"raise"`` (default): a missing effect, variance or label is an
+        error naming the study and the column; ``"drop"``: such studies are
+        dropped with a warning naming them. pandas inputs are paired by index.
 
     Returns
     -------
@@ -580,22 +585,11 @@ def bayes_meta(
     >>> round(res.prob_mu_above[0], 3) > 0.9
     True
     """
-    if isinstance(yi, (str, bytes)) or np.ndim(yi) != 1:
-        raise AlsmetaInputError("yi: expected one effect per study")
     if (vi is None) == (sei is None):
         raise AlsmetaInputError("give exactly one of vi= (sampling variances) or sei= (standard errors)")
-    spread, spread_name = (vi, "vi") if vi is not None else (sei, "sei")
-    aligned = align_on_index({"yi": yi, spread_name: spread, "labels": labels})  # pandas: pair by index
-    yi, spread, labels = aligned["yi"], aligned[spread_name], aligned["labels"]
-    if isinstance(spread, (str, bytes)) or np.ndim(spread) != 1:
-        raise AlsmetaInputError(f"{spread_name}: expected one value per study")
-    k = len(yi)
-    if len(spread) != k:
-        raise AlsmetaInputError(f"columns have different lengths: yi={k}, {spread_name}={len(spread)}")
-    names = tuple(study_labels(labels, k))
-    y = numeric_column(yi, "yi", names)
-    sv = numeric_column(spread, spread_name, names, positive=True)
-    s2 = sv if spread_name == "vi" else sv**2
+    y, s2, label_list = study_data(yi, vi, sei, labels, na_action)
+    names = tuple(label_list)
+    k = y.shape[0]
     scale = finite_number(tau_scale, "tau_scale")
     if scale <= 0:
         raise AlsmetaInputError(f"tau_scale: the half-normal scale must be > 0, got {tau_scale!r}")

@@ -21,6 +21,8 @@ import pandas as pd
 from scipy import special, stats
 
 from alsmeta.jsonsafe import json_safe
+from alsmeta.results import ResultMixin, fmt_pvalue, p_phrase, text_table
+from alsmeta.validation import align_on_index, missing_studies, na_action_arg, numeric_column
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
@@ -34,7 +36,7 @@ MEASURE_NAMES = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"
 
 
 @dataclass(frozen=True, eq=False)
-class BinaryPooledResult:
+class BinaryPooledResult(ResultMixin):
     """Result of :func:`alsmeta.pool_mh` or :func:`alsmeta.pool_peto`.
 
     Attributes
@@ -214,6 +216,32 @@ class BinaryPooledResult:
         return self.summary()
 
 
+def complete_tables(ai: Any, bi: Any, ci: Any, di: Any, labels: Any, na_action: str) -> tuple[Any, ...]:
+    """``(ai, bi, ci, di, labels)`` without the tables that have a missing count when ``na_action="drop"``.
+
+    The dropped tables are named in an :class:`alsmeta.AlsmetaWarning`. With
+    ``"raise"`` (or nothing missing, or input of the wrong shape) the inputs
+    are returned as given: :func:`alsmeta.effects.two_by_two.tables_2x2`
+    then refuses a missing count naming the study and the cell.
+    """
+    if na_action_arg(na_action) == "raise":
+        return ai, bi, ci, di, labels
+    cells = align_on_index({"ai": ai, "bi": bi, "ci": ci, "di": di, "labels": labels})
+    counts = {n: cells[n] for n in ("ai", "bi", "ci", "di")}
+    if any(isinstance(c, (str, bytes)) or np.ndim(c) != 1 for c in counts.values()):
+        return ai, bi, ci, di, labels
+    k = len(counts["ai"])
+    lab = list(cells["labels"]) if cells["labels"] is not None else None
+    if any(len(c) != k for c in counts.values()) or (lab is not None and len(lab) != k):
+        return ai, bi, ci, di, labels
+    numbers = {n: numeric_column(c, n, allow_nan=True) for n, c in counts.items()}
+    keep = missing_studies(numbers, lab, "drop")
+    if keep is None:
+        return ai, bi, ci, di, labels
+    kept = [x for x, kp in zip(lab, keep, strict=True) if kp] if lab is not None else None
+    return (*(numbers[n][keep] for n in ("ai", "bi", "ci", "di")), kept)
+
+
 def q_summary(q: float, q_df: int) -> tuple[float, float, float]:
     """p-value, I^2 (percent) and H^2 for a Q statistic, as metafor's rma.mh/rma.peto.
 
@@ -244,23 +272,6 @@ def _fmt(x: float, digits: int) -> str:
     return "NA" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
 
 
-def _fmt_p(p: float, digits: int) -> str:
-    if p is None or not np.isfinite(p):
-        return "NA"
-    floor = 10.0 ** (-digits)
-    return f"<{floor:.{digits}f}".replace("0.", ".", 1) if p < floor else f"{p:.{digits}f}"
-
-
-def _p_phrase(p: float, digits: int) -> str:
-    txt = _fmt_p(p, digits)
-    return txt if txt.startswith("<") or txt == "NA" else f"= {txt}"
-
-
-def _table(cols: list[str], vals: list[str]) -> list[str]:
-    widths = [max(len(c), len(v)) for c, v in zip(cols, vals)]
-    return ["  ".join(c.rjust(w) for c, w in zip(cols, widths)), "  ".join(v.rjust(w) for v, w in zip(vals, widths))]
-
-
 def _format_summary(r: BinaryPooledResult, digits: int, transf: Transform | None) -> str:
     measure = "Peto odds ratio" if r.method == "Peto" else MEASURE_NAMES[r.measure]
     lines = [f"Common-effect model, {METHOD_TITLES[r.method]} method, {measure} (k = {r.k})", ""]
@@ -275,34 +286,37 @@ def _format_summary(r: BinaryPooledResult, digits: int, transf: Transform | None
         f"H^2 (total variability / sampling variability): {_fmt(r.h2, 2)}",
         "",
         "Test for Heterogeneity:",
-        f"Q(df = {r.q_df}) = {_fmt(r.q, digits)}, p-val {_p_phrase(r.q_pvalue, digits)}",
+        f"Q(df = {r.q_df}) = {_fmt(r.q, digits)}, p-val {p_phrase(r.q_pvalue, digits)}",
     ]
     scale = " (log scale)" if r.is_log_scale else ""
     lines += ["", f"Model Results{scale}:", ""]
-    lines += _table(
+    lines += text_table(
         ["estimate", "se", "zval", "pval", "ci.lb", "ci.ub"],
         [
-            _fmt(r.estimate, digits),
-            _fmt(r.se, digits),
-            _fmt(r.statistic, digits),
-            _fmt_p(r.pvalue, digits),
-            _fmt(r.ci_low, digits),
-            _fmt(r.ci_high, digits),
+            [
+                _fmt(r.estimate, digits),
+                _fmt(r.se, digits),
+                _fmt(r.statistic, digits),
+                fmt_pvalue(r.pvalue, digits),
+                _fmt(r.ci_low, digits),
+                _fmt(r.ci_high, digits),
+            ]
         ],
     )
     if transf is not None:
         back = [float(np.asarray(transf(np.array([x], dtype=float)))[0]) for x in (r.estimate, r.ci_low, r.ci_high)]
         name = f"{r.measure} scale" if r.is_log_scale else "transformed"
         lines += ["", f"Model Results ({name}):", ""]
-        lines += _table(["estimate", "ci.lb", "ci.ub"], [_fmt(x, digits) for x in back])
+        lines += text_table(["estimate", "ci.lb", "ci.ub"], [[_fmt(x, digits) for x in back]])
     if r.method == "MH" and r.measure == "OR":
         lines += [
             "",
-            f"Cochran-Mantel-Haenszel Test:    CMH = {_fmt(r.cmh, digits)}, df = 1, p-val {_p_phrase(r.cmh_pvalue, digits)}",
+            f"Cochran-Mantel-Haenszel Test:    CMH = {_fmt(r.cmh, digits)}, df = 1, "
+            f"p-val {p_phrase(r.cmh_pvalue, digits)}",
             f"Tarone's Test for Heterogeneity: X^2 = {_fmt(r.tarone, digits)}, df = {r.bd_df}, "
-            f"p-val {_p_phrase(r.tarone_pvalue, digits)}",
+            f"p-val {p_phrase(r.tarone_pvalue, digits)}",
             f"Breslow-Day Test:                X^2 = {_fmt(r.breslow_day, digits)}, df = {r.bd_df}, "
-            f"p-val {_p_phrase(r.breslow_day_pvalue, digits)}",
+            f"p-val {p_phrase(r.breslow_day_pvalue, digits)}",
         ]
     lines += [
         "",

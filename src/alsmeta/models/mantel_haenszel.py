@@ -58,7 +58,7 @@ from alsmeta.effects.two_by_two import (
     zero_cell_notes,
     zero_cell_rules,
 )
-from alsmeta.models.binary_result import BinaryPooledResult, empty_result, q_summary, wald
+from alsmeta.models.binary_result import BinaryPooledResult, complete_tables, empty_result, q_summary, wald
 from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, probability_level
 
 Array = npt.NDArray[np.float64]
@@ -226,6 +226,7 @@ def pool_mh(
     drop00: bool | Sequence[bool] = True,
     correct: bool = True,
     level: float = 0.95,
+    na_action: str = "raise",
 ) -> BinaryPooledResult:
     """Mantel-Haenszel common-effect pooling of 2x2 tables (metafor ``rma.mh``).
 
@@ -251,6 +252,10 @@ def pool_mh(
         Continuity correction of the Cochran and CMH tests (default True).
     level
         Confidence level, 0.95 or 95.
+    na_action
+        ``"raise"`` (default): a missing count is an error naming the study
+        and the cell; ``"drop"``: tables with a missing count are dropped with
+        a warning naming them.
 
     Returns
     -------
@@ -280,6 +285,7 @@ def pool_mh(
     correct = _check_correct(correct)
     effect_rule, pool_rule = zero_cell_rules(add, to, drop00)
     spec = _rules_tuple(effect_rule, pool_rule)
+    ai, bi, ci, di, labels = complete_tables(ai, bi, ci, di, labels, na_action)
     t = tables_2x2(ai, bi, ci, di, labels)
     if t.k == 0:
         return empty_result("MH", measure, level, correct=correct, **spec)

@@ -33,6 +33,7 @@ from alsmeta.engine.estimators import canonical_method
 from alsmeta.engine.regression import fit_regression_many
 from alsmeta.models._fitted import fixed_tau2, require_fit
 from alsmeta.models.pooling import PooledResult, pool, study_data_kept
+from alsmeta.results import ResultMixin, Transform, fmt_number, p_phrase, transformed
 from alsmeta.validation import (
     AlsmetaInputError,
     align_on_index,
@@ -209,7 +210,7 @@ def _study_data_with(
 
 # ====================================================================== meta-regression
 @dataclass(frozen=True, eq=False)
-class MetaRegressionResult:
+class MetaRegressionResult(ResultMixin):
     """Result of :func:`meta_regression` (metafor's ``rma`` with moderators).
 
     Attributes
@@ -283,8 +284,12 @@ class MetaRegressionResult:
     def se(self) -> Array:
         return self.coefficients["se"].to_numpy()
 
-    def summary(self, digits: int = 4) -> str:
-        """metafor-like text summary."""
+    def to_frame(self, transf: Transform | None = None) -> pd.DataFrame:
+        """The coefficient table; with ``transf`` (e.g. ``np.exp``) estimates and CIs transformed, ``se`` left out."""
+        return _transformed_table(self.coefficients, transf)
+
+    def summary(self, digits: int = 4, transf: Transform | None = None) -> str:
+        """metafor-like text summary; ``transf`` adds the transformed coefficients and CIs."""
         f = lambda x: "NA" if not np.isfinite(x) else f"{x:.{digits}f}"  # noqa: E731
         head = "Mixed-effects" if self.method != "CE" else "Common-effect (fixed-effects with moderators)"
         lines = [f"{head} meta-regression (k = {self.k}; tau^2 estimator: {self.method})", ""]
@@ -312,12 +317,22 @@ class MetaRegressionResult:
             "Model Results:",
             self.coefficients.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}"),
         ]
+        if transf is not None:
+            table = self.to_frame(transf)[["term", "estimate", "ci_low", "ci_high"]]
+            lines += ["", "Transformed:", table.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}")]
         if self.notes:
             lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
+
+def _transformed_table(table: pd.DataFrame, transf: Transform | None) -> pd.DataFrame:
+    """A copy of a results table with ``estimate``, ``ci_low``, ``ci_high`` transformed and ``se`` dropped."""
+    out = table.copy()
+    if transf is not None:
+        for col in ("estimate", "ci_low", "ci_high"):
+            out[col] = transformed(out[col].to_numpy(), transf)
+        out = out.drop(columns=["se"])
+    return out
 
 
 def meta_regression(
@@ -511,7 +526,7 @@ def _adjusted_r2(y: Array, v: Array, X: Array) -> float:
 
 # ====================================================================== subgroups
 @dataclass(frozen=True, eq=False)
-class SubgroupResult:
+class SubgroupResult(ResultMixin):
     """Result of :func:`subgroup_analysis` (and :func:`subgroup_analysis_of`).
 
     Attributes
@@ -557,6 +572,30 @@ class SubgroupResult:
     members: tuple[tuple[int, ...], ...]
     fits: tuple[PooledResult, ...]
     notes: tuple[str, ...] = field(default=())
+
+    def to_frame(self, transf: Transform | None = None) -> pd.DataFrame:
+        """The subgroup table; with ``transf`` estimates and CIs transformed, ``se`` left out."""
+        return _transformed_table(self.subgroups, transf)
+
+    def summary(self, digits: int = 4, transf: Transform | None = None) -> str:
+        """Text block: one line per subgroup, then the test for subgroup differences."""
+        tau2 = "one common tau^2" if self.tau2_mode == "common" else "a separate tau^2 per subgroup"
+        table = self.to_frame(transf).to_string(index=False, float_format=lambda x: f"{x:.{digits}f}")
+        if np.isfinite(self.q_between_df2):
+            stat = f"F(df1 = {self.q_between_df}, df2 = {self.q_between_df2:g})"
+        else:
+            stat = f"QM(df = {self.q_between_df})"
+        lines = [
+            f"Subgroup analysis ({self.method}, {self.test} test; {tau2}; {100 * self.level:g}% CI"
+            + (", transformed" if transf is not None else "")
+            + ")",
+            "",
+            table,
+            "",
+            f"Test for Subgroup Differences: {stat} = {fmt_number(self.q_between, digits)}, "
+            f"p-val {p_phrase(self.q_between_pvalue, digits)}",
+        ]
+        return "\n".join(lines + self._notes_lines())
 
 
 _TABLE_COLUMNS = ("k", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "tau2", "i2", "q", "q_pvalue")
@@ -773,7 +812,7 @@ def _q_between(estimates: Sequence[float], ses: Sequence[float]) -> tuple[float,
 
 # ====================================================================== permutation tests
 @dataclass(frozen=True, eq=False)
-class PermutationResult:
+class PermutationResult(ResultMixin):
     """Result of :func:`permutation_test` (metafor's ``permutest()``).
 
     ``table`` has one row per coefficient: ``term``, ``estimate``,
@@ -794,6 +833,23 @@ class PermutationResult:
     @property
     def pvalue(self) -> Array:
         return self.table["pvalue"].to_numpy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The coefficient table with permutation p-values."""
+        return self.table.copy()
+
+    def summary(self, digits: int = 4) -> str:
+        """metafor-like text block (as ``print(permutest(...))``)."""
+        how = "exact (all permutations)" if self.exact else f"{self.n_permutations} random permutations"
+        lines = [
+            f"Permutation test ({how}; seed {self.seed})",
+            "",
+            f"Test of Moderators: QM = {fmt_number(self.qm, digits)}, "
+            f"permutation p-val {p_phrase(self.qm_pvalue, digits)}",
+            "",
+            self.table.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}"),
+        ]
+        return "\n".join(lines + self._notes_lines())
 
 
 _COMPTOL = float(np.sqrt(np.finfo(float).eps))
@@ -879,7 +935,7 @@ def _permute_signs(
         on_interrupt="raise",
     )
     z = b.statistic  # a p-value from some of the permutations would be wrong: Ctrl-C must propagate
-    pval = float(min(1.0, np.nanmean(np.abs(z) >= abs(fit.statistic) - _COMPTOL)))
+    pval = min(1.0, float(np.nanmean(np.abs(z) >= abs(fit.statistic) - _COMPTOL)))
     qm = fit.statistic**2
     qm_p = float(np.nanmean(z**2 >= qm - _COMPTOL))
     table = pd.DataFrame(

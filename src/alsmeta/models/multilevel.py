@@ -37,7 +37,16 @@ import pandas as pd
 from scipy import sparse, stats
 
 from alsmeta.jsonsafe import json_safe
-from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, numeric_column, probability_level
+from alsmeta.results import ResultMixin
+from alsmeta.validation import (
+    AlsmetaInputError,
+    AlsmetaWarning,
+    missing_labels,
+    missing_studies,
+    na_action_arg,
+    numeric_column,
+    probability_level,
+)
 
 Array = npt.NDArray[np.float64]
 
@@ -47,7 +56,7 @@ _TESTS = ("z", "t")
 
 # --------------------------------------------------------------------- result
 @dataclass(frozen=True)
-class MultilevelResult:
+class MultilevelResult(ResultMixin):
     """Result of :func:`pool_multilevel` (metafor's ``rma.mv`` with ``~ 1 | study/effect``).
 
     Attributes
@@ -249,7 +258,7 @@ class MultilevelResult:
                 lines.append(f"Test of Moderators: QM(df = {self.qm_df}) = {f(self.qm)}, p-val = {self.qm_pvalue:.4g}")
         lines += [
             "",
-            f"Model Results ({'t, df = %g' % self.df if self.test == 't' else 'z'}):",
+            f"Model Results ({f't, df = {self.df:g}' if self.test == 't' else 'z'}):",
             self.coefficients.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}"),
         ]
         if self.notes:
@@ -283,6 +292,48 @@ def group_labels(values: Any, name: str, k: int) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _complete_rows(yi: Any, vi: Any, V: Any, study: Any, effect: Any, mods: Any, na_action: str) -> tuple[Any, ...]:
+    """The inputs without the effects that have a missing value when ``na_action="drop"``.
+
+    With ``"raise"`` (or nothing missing, or input of the wrong shape) the
+    inputs are returned as given: the validation that follows refuses a
+    missing value naming the effect and the column.
+    """
+    from alsmeta.models.moderators import _moderator_missing, _subset_rows
+
+    if na_action_arg(na_action) == "raise" or isinstance(yi, (str, bytes)) or np.ndim(yi) != 1:
+        return yi, vi, V, study, effect, mods
+    k = len(yi)
+
+    def column(values: Any) -> bool:
+        return values is not None and not isinstance(values, (str, bytes)) and np.ndim(values) == 1 and len(values) == k
+
+    y = numeric_column(yi, "yi", allow_nan=True)
+    missing: dict[str, Any] = {"yi": y}
+    if column(vi):
+        missing["vi"] = numeric_column(vi, "vi", allow_nan=True)
+    M = np.asarray(V, dtype=float) if V is not None else None
+    if M is not None and M.shape == (k, k):
+        missing["V"] = np.isnan(M).any(axis=1) | np.isnan(M).any(axis=0)
+    for name, values in (("study", study), ("effect", effect)):
+        if column(values):
+            missing[name] = missing_labels(list(values))
+    if mods is not None:
+        missing.update({f"mods[{n}]": m for n, m in _moderator_missing(mods, k).items()})
+    named = column(study) and not missing["study"].any()
+    keep = missing_studies(missing, [str(x) for x in study] if named else None, "drop")
+    if keep is None:
+        return yi, vi, V, study, effect, mods
+    return (
+        y[keep],
+        missing["vi"][keep] if "vi" in missing else vi,
+        M[np.ix_(keep, keep)] if M is not None else None,
+        [x for x, kp in zip(study, keep, strict=True) if kp] if column(study) else study,
+        [x for x, kp in zip(effect, keep, strict=True) if kp] if column(effect) else effect,
+        _subset_rows(mods, keep),
+    )
+
+
 def _indicators(labels: Sequence[str]) -> Array:
     """k x m 0/1 matrix of group membership (groups in order of first appearance)."""
     levels = list(dict.fromkeys(labels))
@@ -294,7 +345,7 @@ def _indicators(labels: Sequence[str]) -> Array:
 
 def _nested(study: Sequence[str], effect: Sequence[str]) -> tuple[str, ...]:
     """study/effect interaction labels (the inner factor of ``~ 1 | study/effect``)."""
-    return tuple(f"{s}\x1f{e}" for s, e in zip(study, effect))
+    return tuple(f"{s}\x1f{e}" for s, e in zip(study, effect, strict=True))
 
 
 # --------------------------------------------------------------------- likelihood
@@ -339,7 +390,7 @@ class _Structure:
         values, logdet = [], 0.0
         for ix in self.by_size:
             V = V0[ix[:, :, None], ix[:, None, :]].copy()
-            for s2, z in zip(sigma2, self.Z):
+            for s2, z in zip(sigma2, self.Z, strict=True):
                 if s2 != 0:
                     zd = z.toarray()
                     zb = zd[ix]  # (n_blocks, n, m)
@@ -425,7 +476,7 @@ def _maximise(
     s = np.where(free, np.maximum(start, 0.0), 0.0)
     cur = _evaluate(y, V0, X, G, s, reml)
     for it in range(1, maxiter + 1):
-        active = np.array([f and (si > 0 or g > 0) for f, si, g in zip(free, s, cur.score)])
+        active = np.array([f and (si > 0 or g > 0) for f, si, g in zip(free, s, cur.score, strict=True)])
         if not active.any():
             return _Optimum(s, cur, True, it)
         idx = np.flatnonzero(active)
@@ -461,7 +512,7 @@ def _maximise(
 def _kkt(s: Array, score: Array, free: Sequence[bool], tol: float) -> bool:
     """Karush-Kuhn-Tucker check on the boundary: a component at 0 must not have a positive score."""
     scale = 1.0 + np.abs(score).max()
-    return all(not (f and si == 0 and g > tol * scale) for f, si, g in zip(free, s, score))
+    return all(not (f and si == 0 and g > tol * scale) for f, si, g in zip(free, s, score, strict=True))
 
 
 # --------------------------------------------------------------------- main
@@ -478,6 +529,7 @@ def pool_multilevel(
     level: float = 0.95,
     tol: float = 1e-12,
     maxiter: int = 1000,
+    na_action: str = "raise",
 ) -> MultilevelResult:
     """Fit a three-level random-effects model (effects nested in studies).
 
@@ -521,6 +573,11 @@ def pool_multilevel(
         Confidence level (0.95 or 95).
     tol, maxiter
         Convergence tolerance (relative change of sigma2) and iteration limit.
+    na_action
+        ``"raise"`` (default): a missing value in ``yi``, ``vi``, a row of
+        ``V``, ``study``, ``effect`` or a moderator is an error naming the
+        effect and the column; ``"drop"``: those effects are dropped (with
+        their rows and columns of ``V``) with a warning naming them.
 
     Returns
     -------
@@ -560,6 +617,7 @@ def pool_multilevel(
     if test_l not in _TESTS:
         raise AlsmetaInputError(f"test: {test!r} is not one of {', '.join(_TESTS)}")
     lv = probability_level(level)
+    yi, vi, V, study, effect, mods = _complete_rows(yi, vi, V, study, effect, mods, na_action)
     y = numeric_column(yi, "yi")
     k = len(y)
     if k == 0:
@@ -567,7 +625,7 @@ def pool_multilevel(
     studies = group_labels(study, "study", k)
     V0 = _sampling_matrix(vi, V, k, studies)
     effects = group_labels(effect, "effect", k) if effect is not None else tuple(str(i + 1) for i in range(k))
-    rows = [f"{s}/{e}" for s, e in zip(studies, effects)]
+    rows = [f"{s}/{e}" for s, e in zip(studies, effects, strict=True)]
     y = numeric_column(y, "yi", rows)
     if mods is None:
         X, terms = np.ones((k, 1)), ["intercept"]
@@ -726,10 +784,7 @@ def _assemble(
     stat = beta / se
     if test == "t":
         df = float(k - p)
-        if df < 1:
-            df_dist = np.nan
-        else:
-            df_dist = df
+        df_dist = np.nan if df < 1 else df
         crit = stats.t.isf((1 - level) / 2, df_dist) if np.isfinite(df_dist) else np.nan
         pval = 2 * stats.t.sf(np.abs(stat), df_dist) if np.isfinite(df_dist) else np.full(p, np.nan)
     else:

@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alsmeta.effects.two_by_two import apply_rule, study_effects, tables_2x2, zero_cell_notes, zero_cell_rules
-from alsmeta.models.binary_result import BinaryPooledResult, empty_result, q_summary, wald
+from alsmeta.models.binary_result import BinaryPooledResult, complete_tables, empty_result, q_summary, wald
 from alsmeta.validation import AlsmetaWarning, probability_level
 
 Array = npt.NDArray[np.float64]
@@ -87,6 +87,7 @@ def pool_peto(
     to: str | Sequence[str] = "only0",
     drop00: bool | Sequence[bool] = True,
     level: float = 0.95,
+    na_action: str = "raise",
 ) -> BinaryPooledResult:
     """Peto's one-step odds ratio for 2x2 tables (metafor ``rma.peto``).
 
@@ -107,6 +108,10 @@ def pool_peto(
         uses the raw counts by default.
     level
         Confidence level, 0.95 or 95.
+    na_action
+        ``"raise"`` (default): a missing count is an error naming the study
+        and the cell; ``"drop"``: tables with a missing count are dropped with
+        a warning naming them.
 
     Returns
     -------
@@ -134,6 +139,7 @@ def pool_peto(
         "to": (effect_rule.to, pool_rule.to),
         "drop00": (effect_rule.drop00, pool_rule.drop00),
     }
+    ai, bi, ci, di, labels = complete_tables(ai, bi, ci, di, labels, na_action)
     t = tables_2x2(ai, bi, ci, di, labels)
     if t.k == 0:
         return empty_result("Peto", "OR", level, correct=False, **spec)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,16 @@ from scipy import stats
 
 from alsmeta.engine.batch import BatchResult, canonical_test, pool_many
 from alsmeta.engine.estimators import canonical_method
+from alsmeta.results import (
+    ResultMixin,
+    Transform,
+    fmt_number,
+    fmt_pvalue,
+    p_phrase,
+    text_table,
+    transf_name,
+    transformed,
+)
 from alsmeta.validation import (
     AlsmetaInputError,
     AlsmetaWarning,
@@ -47,7 +57,7 @@ from alsmeta.validation import (
     whole_number,
 )
 
-__all__ = ["PooledResult", "pool", "study_data", "study_data_kept"]
+__all__ = ["PooledResult", "pool", "study_columns", "study_data", "study_data_kept"]
 
 Array = npt.NDArray[np.float64]
 
@@ -67,7 +77,7 @@ METHOD_NAMES = {
 
 
 @dataclass(frozen=True, eq=False)
-class PooledResult:
+class PooledResult(ResultMixin):
     """Result of :func:`alsmeta.pool`.
 
     Attributes
@@ -166,11 +176,16 @@ class PooledResult:
         return 100.0 * w / w.sum()
 
     # ----------------------------------------------------------------- output
-    def to_frame(self) -> pd.DataFrame:
-        """One row per study: label, yi, vi, sei, study CI (z, at ``level``) and % weight."""
+    def to_frame(self, transf: Transform | None = None) -> pd.DataFrame:
+        """One row per study: label, yi, vi, sei, study CI (z, at ``level``) and % weight.
+
+        With ``transf`` (e.g. ``np.exp`` for log odds or risk ratios) ``yi``
+        and its CI are back-transformed and ``vi``/``sei`` (quantities on the
+        model's scale) are left out, as metafor's ``summary(escalc, transf=)``.
+        """
         crit = stats.norm.isf((1.0 - self.level) / 2.0)
         sei = self.sei
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "label": list(self.labels),
                 "yi": self.yi,
@@ -181,51 +196,26 @@ class PooledResult:
                 "weight": self.weights,
             }
         )
+        if transf is not None:
+            for col in ("yi", "ci_low", "ci_high"):
+                frame[col] = transformed(frame[col].to_numpy(), transf)
+            frame = frame.drop(columns=["vi", "sei"])
+        return frame
 
-    def to_dict(self) -> dict[str, Any]:
-        """All scalar results and the specification as plain Python values (JSON-ready)."""
-        out: dict[str, Any] = {}
-        for name, value in asdict(self).items():
-            if name in ("yi", "vi"):
-                out[name] = [float(x) for x in value]
-            elif name in ("labels", "notes"):
-                out[name] = list(value)
-            elif isinstance(value, (bool, np.bool_)):
-                out[name] = bool(value)
-            elif isinstance(value, (int, np.integer)):
-                out[name] = int(value)
-            elif isinstance(value, (float, np.floating)):
-                out[name] = float(value) if np.isfinite(value) else None
-            else:
-                out[name] = value
-        out["tau"] = self.tau if np.isfinite(self.tau) else None
-        return out
+    def _derived(self) -> dict[str, Any]:
+        return {"tau": self.tau}
 
-    def summary(self, digits: int = 4) -> str:
-        """metafor-like text summary of the model."""
-        return _format_summary(self, digits)
+    def summary(self, digits: int = 4, transf: Transform | None = None) -> str:
+        """metafor-like text summary of the model.
 
-    def __str__(self) -> str:
-        return self.summary()
+        With ``transf`` (e.g. ``np.exp``) a block with the back-transformed
+        estimate, CI and prediction interval follows the model results, as
+        metafor's ``predict(fit, transf=exp)``.
+        """
+        return _format_summary(self, digits, transf)
 
 
-def _fmt(x: float, digits: int) -> str:
-    """Fixed ``digits`` decimals; scientific notation where that would hide the value (|x| >= 1e7 or < 10^-digits)."""
-    if x is None or not np.isfinite(x):
-        return "NA"
-    if x != 0 and (abs(x) >= 1e7 or abs(x) < 0.5 * 10.0**-digits):
-        return f"{x:.{digits}e}"
-    return f"{x:.{digits}f}"
-
-
-def _fmt_p(p: float, digits: int) -> str:
-    if p is None or not np.isfinite(p):
-        return "NA"
-    floor = 10.0 ** (-digits)
-    return f"<{floor:.{digits}f}".replace("0.", ".", 1) if p < floor else f"{p:.{digits}f}"
-
-
-def _format_summary(r: PooledResult, digits: int) -> str:
+def _format_summary(r: PooledResult, digits: int, transf: Transform | None = None) -> str:
     lv = f"{100 * r.level:g}%"
     if r.is_random_effects:
         head = f"Random-effects model (k = {r.k}; tau^2 estimator: {r.method}, {METHOD_NAMES[r.method]})"
@@ -239,28 +229,28 @@ def _format_summary(r: PooledResult, digits: int) -> str:
         ]
         return "\n".join(lines)
     if r.is_random_effects:
-        tau2_txt = _fmt(r.tau2, digits) + (
-            " (fixed by the user)" if r.tau2_fixed else f" (SE = {_fmt(r.tau2_se, digits)})"
+        tau2_txt = fmt_number(r.tau2, digits) + (
+            " (fixed by the user)" if r.tau2_fixed else f" (SE = {fmt_number(r.tau2_se, digits)})"
         )
         lines += [
             f"tau^2 (estimated amount of total heterogeneity): {tau2_txt}",
-            f"tau (square root of estimated tau^2 value):      {_fmt(r.tau, digits)}",
+            f"tau (square root of estimated tau^2 value):      {fmt_number(r.tau, digits)}",
         ]
     lines += [
-        f"I^2 (total heterogeneity / total variability):   {_fmt(r.i2, 2)}%",
-        f"H^2 (total variability / sampling variability):  {_fmt(r.h2, 2)}",
+        f"I^2 (total heterogeneity / total variability):   {fmt_number(r.i2, 2)}%",
+        f"H^2 (total variability / sampling variability):  {fmt_number(r.h2, 2)}",
     ]
     if r.is_random_effects and np.isfinite(r.tau2_ci_low):
         lines += [
             "",
-            f"Q-profile {lv} CI: tau^2 [{_fmt(r.tau2_ci_low, digits)}, {_fmt(r.tau2_ci_high, digits)}], "
-            f"I^2 [{_fmt(r.i2_ci_low, 2)}%, {_fmt(r.i2_ci_high, 2)}%], "
-            f"H^2 [{_fmt(r.h2_ci_low, 2)}, {_fmt(r.h2_ci_high, 2)}]",
+            f"Q-profile {lv} CI: tau^2 [{fmt_number(r.tau2_ci_low, digits)}, {fmt_number(r.tau2_ci_high, digits)}], "
+            f"I^2 [{fmt_number(r.i2_ci_low, 2)}%, {fmt_number(r.i2_ci_high, 2)}%], "
+            f"H^2 [{fmt_number(r.h2_ci_low, 2)}, {fmt_number(r.h2_ci_high, 2)}]",
         ]
     lines += [
         "",
         "Test for Heterogeneity:",
-        f"Q(df = {r.q_df}) = {_fmt(r.q, digits)}, p-val {_p_phrase(r.q_pvalue, digits)}",
+        f"Q(df = {r.q_df}) = {fmt_number(r.q, digits)}, p-val {p_phrase(r.q_pvalue, digits)}",
     ]
     stat_name = "tval" if np.isfinite(r.df) else "zval"
     test_name = {"z": "z", "t": "t", "knha": "Knapp-Hartung (HKSJ)", "adhoc": "Knapp-Hartung, ad hoc (>= z)"}[r.test]
@@ -268,26 +258,24 @@ def _format_summary(r: PooledResult, digits: int) -> str:
     lines += ["", f"Model Results ({test_name} test{df_txt}):", ""]
     cols = ["estimate", "se", stat_name, "pval", "ci.lb", "ci.ub"]
     vals = [
-        _fmt(r.estimate, digits),
-        _fmt(r.se, digits),
-        _fmt(r.statistic, digits),
-        _fmt_p(r.pvalue, digits),
-        _fmt(r.ci_low, digits),
-        _fmt(r.ci_high, digits),
+        fmt_number(r.estimate, digits),
+        fmt_number(r.se, digits),
+        fmt_number(r.statistic, digits),
+        fmt_pvalue(r.pvalue, digits),
+        fmt_number(r.ci_low, digits),
+        fmt_number(r.ci_high, digits),
     ]
-    widths = [max(len(c), len(v)) for c, v in zip(cols, vals)]
-    lines.append("  ".join(c.rjust(w) for c, w in zip(cols, widths)))
-    lines.append("  ".join(v.rjust(w) for v, w in zip(vals, widths)))
+    lines += text_table(cols, [vals])
     if r.is_random_effects:
-        lines += ["", f"{lv} prediction interval: [{_fmt(r.pi_low, digits)}, {_fmt(r.pi_high, digits)}]"]
+        lines += ["", f"{lv} prediction interval: [{fmt_number(r.pi_low, digits)}, {fmt_number(r.pi_high, digits)}]"]
+    if transf is not None:
+        lines += ["", f"Back-transformed ({transf_name(transf)}):", ""]
+        names = ["pred", "ci.lb", "ci.ub"] + (["pi.lb", "pi.ub"] if r.is_random_effects else [])
+        values = [r.estimate, r.ci_low, r.ci_high] + ([r.pi_low, r.pi_high] if r.is_random_effects else [])
+        lines += text_table(names, [[fmt_number(x, digits) for x in transformed(np.array(values), transf)]])
     if r.notes:
         lines += ["", "Notes:"] + [f"- {n}" for n in r.notes]
     return "\n".join(lines)
-
-
-def _p_phrase(p: float, digits: int) -> str:
-    txt = _fmt_p(p, digits)
-    return txt if txt.startswith("<") or txt == "NA" else f"= {txt}"
 
 
 def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter: int) -> tuple[str, ...]:
@@ -304,7 +292,10 @@ def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter:
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     if method == "CE" and test in ("knha", "adhoc"):
-        msg = "The Knapp-Hartung adjustment is meant for random-effects models; applied to the common-effect fit as requested."
+        msg = (
+            "The Knapp-Hartung adjustment is meant for random-effects models; "
+            "applied to the common-effect fit as requested."
+        )
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     if test == "knha" and k >= 2 and b.se[0] == 0:
@@ -331,7 +322,8 @@ def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter:
         msg = (
             f"{method}: the likelihood has more than one maximum. Fisher scoring from the HE start stops at "
             f"tau^2 = 0 (metafor reports that value); the global maximum at tau^2 = {b.tau2[0]:.6g} is reported. "
-            "The two differ in substance: report both, or use an estimator with a unique solution (method='PM' or 'DL')."
+            "The two differ in substance: report both, or use an estimator with a unique solution "
+            "(method='PM' or 'DL')."
         )
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
@@ -344,16 +336,18 @@ def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter:
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     if method != "CE" and k >= 2 and b.tau2[0] == 0 and not np.isnan(b.tau2_ci_low[0]) and b.tau2_ci_high[0] == 0:
         notes.append(
-            "The Q-profile interval for tau^2 is the null set (both bounds at 0): the studies vary less than their sampling variances imply."
+            "The Q-profile interval for tau^2 is the null set (both bounds at 0): "
+            "the studies vary less than their sampling variances imply."
         )
     return tuple(notes)
 
 
 def pool(
-    yi: Sequence[float] | Array,
-    vi: Sequence[float] | Array | None = None,
+    yi: Any,
+    vi: Sequence[float] | Array | str | None = None,
     *,
-    sei: Sequence[float] | Array | None = None,
+    sei: Sequence[float] | Array | str | None = None,
+    data: pd.DataFrame | None = None,
     method: str = "REML",
     test: str = "z",
     level: float = 0.95,
@@ -368,9 +362,17 @@ def pool(
     Parameters
     ----------
     yi
-        Study effect sizes.
+        Study effect sizes; or an effect-size object with ``yi``, ``vi``
+        and ``labels`` attributes (:class:`alsmeta.EffectSizes`, what the
+        effect-size functions return), whose labels are used unless
+        ``labels`` is given; or, with ``data``, the name of a column.
     vi, sei
-        Sampling variances or standard errors (exactly one of them), > 0.
+        Sampling variances or standard errors (exactly one of them), > 0;
+        with ``data``, column names. Not given with an effect-size object.
+    data
+        A DataFrame holding the columns named by ``yi``, ``vi``/``sei`` and
+        ``labels`` (as metafor's ``rma(yi, vi, data=dat)``); arguments that
+        are not strings are used as given.
     method
         tau^2 estimator: ``"CE"`` (common effect; aliases ``"EE"``, ``"FE"``),
         ``"DL"``, ``"HE"``, ``"HS"``, ``"HSk"``, ``"SJ"``, ``"ML"``,
@@ -435,6 +437,7 @@ def pool(
     maxiter = whole_number(maxiter, "maxiter")
     if tau2 is not None:
         tau2 = nonnegative_number(tau2, "tau2")
+    yi, vi, sei, labels = study_columns(yi, vi, sei, labels, data)
     if (vi is None) == (sei is None):
         raise AlsmetaInputError("give exactly one of vi= (sampling variances) or sei= (standard errors)")
     y, v, names = study_data(yi, vi, sei, labels, na_action)
@@ -452,6 +455,38 @@ def pool(
         notes=notes,
         **scalars,
     )
+
+
+def study_columns(yi: Any, vi: Any, sei: Any, labels: Any, data: Any = None) -> tuple[Any, Any, Any, Any]:
+    """``(yi, vi, sei, labels)`` from what users have: arrays, an effect-size object, or columns of ``data``.
+
+    An object with ``yi``, ``vi`` and ``labels`` attributes (such as
+    :class:`alsmeta.EffectSizes`) supplies all three (``vi``/``sei`` must
+    then be None; ``labels`` given explicitly win). With ``data`` (a
+    DataFrame), string arguments name its columns; a missing column is an
+    error naming the argument and the columns there are.
+    """
+    if not isinstance(yi, (str, bytes)) and all(hasattr(yi, a) for a in ("yi", "vi", "labels")):
+        if vi is not None or sei is not None:
+            raise AlsmetaInputError(
+                f"vi/sei: not needed with an effect-size object ({type(yi).__name__}), which has its own variances"
+            )
+        return yi.yi, yi.vi, None, list(yi.labels) if labels is None else labels
+    if data is None:
+        return yi, vi, sei, labels
+    if not isinstance(data, pd.DataFrame):
+        raise AlsmetaInputError(f"data: expected a pandas DataFrame, got {type(data).__name__}")
+
+    def column(value: Any, name: str) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value not in data.columns:
+            raise AlsmetaInputError(
+                f"{name}: no column {value!r} in data (columns: {', '.join(map(str, data.columns))})"
+            )
+        return data[value]
+
+    return column(yi, "yi"), column(vi, "vi"), column(sei, "sei"), column(labels, "labels")
 
 
 def study_data(
@@ -508,7 +543,7 @@ def study_data_kept(
         if len(labels) != k:
             raise AlsmetaInputError(f"labels: {len(labels)} labels given for {k} studies")
         lab_missing = missing_labels(labels)
-        shown = [f"row {i + 1}" if m else str(x) for i, (x, m) in enumerate(zip(labels, lab_missing))]
+        shown = [f"row {i + 1}" if m else str(x) for i, (x, m) in enumerate(zip(labels, lab_missing, strict=True))]
     else:
         lab_missing = None
         shown = [f"Study {i + 1}" for i in range(k)]
@@ -517,8 +552,8 @@ def study_data_kept(
     keep = missing_studies({"yi": y, spread_name: s, **(extra_missing or {})}, labels, na_action, lab_missing)
     if keep is not None:
         y, s = y[keep], s[keep]
-        labels = [x for x, kp in zip(labels, keep) if kp] if labels is not None else None
-        shown = [x for x, kp in zip(shown, keep) if kp]
+        labels = [x for x, kp in zip(labels, keep, strict=True) if kp] if labels is not None else None
+        shown = [x for x, kp in zip(shown, keep, strict=True) if kp]
     names = study_labels(labels, y.shape[0]) if labels is not None else shown
     if vi is None:
         s = s * s

@@ -35,6 +35,7 @@ from scipy import stats
 
 from alsmeta.jsonsafe import json_safe
 from alsmeta.models.multilevel import MultilevelResult, _indicators, group_labels
+from alsmeta.results import ResultMixin
 from alsmeta.validation import AlsmetaInputError, probability_level
 
 Array = npt.NDArray[np.float64]
@@ -43,7 +44,7 @@ ADJUSTMENTS = ("CR0", "CR1", "CR2")
 
 
 @dataclass(frozen=True)
-class RobustResult:
+class RobustResult(ResultMixin):
     """Cluster-robust inference for a fitted model (see :func:`robust`).
 
     Attributes

@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from scipy import optimize, special, stats
 
 from alsmeta.engine.batch import pool_many
 from alsmeta.engine.heterogeneity import NO_SPREAD_NOTE, effects_without_spread
 from alsmeta.models._fitted import require_fit
 from alsmeta.models.pooling import PooledResult
+from alsmeta.results import ResultMixin, fmt_number, fmt_pvalue, p_phrase, text_table
 from alsmeta.validation import AlsmetaInputError
 
 Array = npt.NDArray[np.float64]
@@ -40,7 +42,7 @@ DELTA_MAX = 100.0
 
 
 @dataclass(frozen=True)
-class SelectionModelResult:
+class SelectionModelResult(ResultMixin):
     """Fitted step-function selection model.
 
     Attributes
@@ -93,6 +95,56 @@ class SelectionModelResult:
     converged: bool
     meaningful: bool
     notes: tuple[str, ...] = field(default=())
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per p-value interval: bounds, number of studies and the relative selection probability."""
+        lower = np.concatenate([[0.0], self.steps[:-1]])
+        return pd.DataFrame(
+            {
+                "p_low": lower,
+                "p_high": self.steps,
+                "k": self.counts,
+                "delta": self.delta,
+                "se": self.delta_se,
+                "ci_low": self.delta_ci_low,
+                "ci_high": self.delta_ci_high,
+            }
+        )
+
+    def summary(self, digits: int = 4) -> str:
+        """metafor-like text block (as ``print(selmodel(...))``)."""
+        d = digits
+        lines = [
+            f"Step-function selection model (k = {self.k}; ML; one-sided p-values: {self.alternative})",
+            "",
+            f"tau^2 (estimated amount of total heterogeneity): {fmt_number(self.tau2, d)} "
+            f"(SE = {fmt_number(self.tau2_se, d)})",
+            f"Test for Heterogeneity: LRT(df = 1) = {fmt_number(self.lrt_tau2, d)}, "
+            f"p-val {p_phrase(self.lrt_tau2_pvalue, d)}",
+            f"Test for Selection Model Parameters: LRT(df = {self.lrt_df}) = {fmt_number(self.lrt, d)}, "
+            f"p-val {p_phrase(self.lrt_pvalue, d)}",
+            "",
+            f"Model Results ({100 * self.level:g}% CI):",
+            "",
+            *text_table(
+                ["estimate", "se", "zval", "pval", "ci.lb", "ci.ub"],
+                [
+                    [fmt_number(x, d) for x in (self.estimate, self.se, self.statistic)]
+                    + [fmt_pvalue(self.pvalue, d)]
+                    + [fmt_number(x, d) for x in (self.ci_low, self.ci_high)]
+                ],
+            ),
+            "",
+            "Selection Model Results:",
+            "",
+        ]
+        frame = self.to_frame()
+        rows = [
+            [f"{lo:g} < p <= {hi:g}", str(n)] + [fmt_number(x, d) for x in (de, se, cl, ch)]
+            for lo, hi, n, de, se, cl, ch in frame.itertuples(index=False)
+        ]
+        lines += text_table(["", "k", "estimate", "se", "ci.lb", "ci.ub"], rows, first_left=True)
+        return "\n".join(lines + self._notes_lines())
 
 
 def study_pvalues(yi: Array, vi: Array, alternative: str) -> Array:

@@ -23,6 +23,7 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.power import TTestIndPower
 
+from alsmeta.results import ResultMixin
 from alsmeta.validation import AlsmetaInputError
 
 
@@ -97,7 +98,7 @@ def trial_sample_size(delta: float, sd: float, power: float = 0.8, alpha: float 
 
 
 @dataclass(frozen=True)
-class InformationSize:
+class InformationSize(ResultMixin):
     """Optimal information size of a meta-analysis.
 
     ``total`` is the number of participants (both arms) that one trial with
@@ -176,7 +177,7 @@ def attrition_adjusted(n_analysed: float, attrition: float) -> int:
 
 
 @dataclass(frozen=True)
-class SampleSizeScenario:
+class SampleSizeScenario(ResultMixin):
     """One sample-size scenario of a two-arm trial (1:1) and the assumptions behind it.
 
     ``n_analysed_per_arm`` is the exact t-test sample size

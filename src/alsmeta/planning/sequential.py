@@ -35,6 +35,7 @@ from alsmeta.diagnostics.sensitivity import cumulative
 from alsmeta.models._fitted import require_fit
 from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.planning.power import InformationSize, optimal_information_size
+from alsmeta.results import ResultMixin
 from alsmeta.validation import AlsmetaInputError, finite_number, numeric_column
 
 Array = npt.NDArray[np.float64]
@@ -223,7 +224,7 @@ def _boundary_path(t: Array, alpha: float, spending: str, r: int, grid: Array) -
 
 
 @dataclass(frozen=True)
-class SequentialBoundaries:
+class SequentialBoundaries(ResultMixin):
     """Two-sided group-sequential boundaries from an alpha-spending function.
 
     Attributes
@@ -369,7 +370,7 @@ def diversity(fit: PooledResult) -> float:
 
 # ------------------------------------------------------------------ trial sequential analysis
 @dataclass(frozen=True)
-class TrialSequentialResult:
+class TrialSequentialResult(ResultMixin):
     """Cumulative meta-analysis monitored with alpha-spending boundaries.
 
     One entry per look (a study added in publication order): ``labels``,

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alsmeta.progress import Progress
+from alsmeta.results import ResultMixin
 from alsmeta.simulate import _checks as chk
 from alsmeta.simulate.analysis import FloatArray, slopes, summarise_changes
 from alsmeta.simulate.design import TrialDesign
@@ -105,7 +106,7 @@ _STUDY_FIELDS = (
 
 
 @dataclass(frozen=True, eq=False)
-class SimulationResult:
+class SimulationResult(ResultMixin):
     r"""Many simulated single-arm studies of one design under the null (no treatment effect).
 
     Study-level arrays have one entry per study. ``mean_change`` and
@@ -190,7 +191,7 @@ class SimulationResult:
 
 
 @dataclass(frozen=True, eq=False)
-class MetaSimulationResult:
+class MetaSimulationResult(ResultMixin):
     """Many simulated meta-analyses, each of one study per design.
 
     ``yi``, ``vi`` and ``mask`` are shaped (meta-analyses, designs) and go
