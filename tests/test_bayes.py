@@ -88,7 +88,7 @@ def test_tau_prior_near_zero_gives_the_conjugate_normal_posterior(prior):
     assert r.mu_median == pytest.approx(mean, rel=1e-9)
     assert r.mu_ci_low == pytest.approx(post.ppf(0.025), rel=1e-9)
     assert r.mu_ci_high == pytest.approx(post.ppf(0.975), rel=1e-9)
-    for t, p in zip(r.thresholds, r.prob_mu_above):
+    for t, p in zip(r.thresholds, r.prob_mu_above, strict=True):
         assert p == pytest.approx(post.sf(t), rel=1e-7, abs=1e-14)
     assert r.tau_median < 1e-8
     # the predictive distribution collapses onto the posterior of mu
@@ -96,7 +96,8 @@ def test_tau_prior_near_zero_gives_the_conjugate_normal_posterior(prior):
 
 
 def test_one_study_flat_prior_mixture_over_the_prior_of_tau():
-    """k = 1: p(tau | y) is proportional to the prior times N(y; mu, s^2 + tau^2) integrated over flat mu, i.e. the prior."""
+    """k = 1: p(tau | y) is proportional to the prior times N(y; mu, s^2 + tau^2) integrated over flat mu,
+    i.e. the prior."""
     r = bayes_meta([1.13], sei=[0.235], tau_scale=0.25)
     # with a flat prior on mu the one-study likelihood does not depend on tau: the posterior of tau is its prior
     hn = stats.halfnorm(scale=0.25)
@@ -142,7 +143,7 @@ def test_brute_force_two_dimensional_integration(prior):
     z = joint.sum()
     assert r.mu_mean == pytest.approx((joint.sum(axis=1) @ mu) / z, rel=1e-9)
     assert r.tau_mean == pytest.approx((joint.sum(axis=0) @ tau) / z, rel=1e-9)
-    for t, p in zip(r.thresholds, r.prob_mu_above):
+    for t, p in zip(r.thresholds, r.prob_mu_above, strict=True):
         assert p == pytest.approx(joint[mu > t].sum() / z, rel=1e-9)
 
 
@@ -163,7 +164,7 @@ def test_monte_carlo_importance_sampling():
     w /= w.sum()
     ess = 1 / np.sum(w**2)
     r = bayes_meta(y, sei=s, tau_scale=0.5, mu_prior_mean=0.0, mu_prior_sd=3.0, thresholds=(0.0, 0.25))
-    for t, p in zip(r.thresholds, r.prob_mu_above):
+    for t, p in zip(r.thresholds, r.prob_mu_above, strict=True):
         mc = float(np.sum(w * (mu > t)))
         assert abs(p - mc) < 5 * math.sqrt(mc * (1 - mc) / ess)
     mc_mean = float(np.sum(w * mu))

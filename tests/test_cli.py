@@ -23,7 +23,9 @@ def _write_csv(tmp_path: Path, text: str) -> Path:
 @pytest.fixture()
 def bcg_csv(tmp_path, bcg):
     yi, vi = bcg
-    lines = ["trial,logrr,var"] + [f"T{i + 1},{float(y)!r},{float(v)!r}" for i, (y, v) in enumerate(zip(yi, vi))]
+    lines = ["trial,logrr,var"] + [
+        f"T{i + 1},{float(y)!r},{float(v)!r}" for i, (y, v) in enumerate(zip(yi, vi, strict=True))
+    ]
     return _write_csv(tmp_path, "\n".join(lines) + "\n")
 
 
@@ -69,7 +71,7 @@ def test_json_equals_library_result(bcg_csv, bcg, capsys, method, test):
 
 def test_sei_column_and_level(bcg_csv, bcg, capsys, tmp_path):
     yi, vi = bcg
-    text = "y,se\n" + "\n".join(f"{float(y)!r},{float(np.sqrt(v))!r}" for y, v in zip(yi, vi)) + "\n"
+    text = "y,se\n" + "\n".join(f"{float(y)!r},{float(np.sqrt(v))!r}" for y, v in zip(yi, vi, strict=True)) + "\n"
     path = _write_csv(tmp_path, text)
     assert main(["pool", str(path), "--yi", "y", "--sei", "se", "--level", "90", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
@@ -123,7 +125,8 @@ def test_console_script_runs_as_a_process(bcg_csv):
 def test_reproduce_runs_scripts_and_collects_numbers(tmp_path):
     (tmp_path / "analyses").mkdir()
     (tmp_path / "analyses" / "b_second.py").write_text(
-        "from alsmeta.io.reporting import write_numbers\nwrite_numbers('figures/b_second', {'x': 2.5, 'nan': float('nan')})\n"
+        "from alsmeta.io.reporting import write_numbers\n"
+        "write_numbers('figures/b_second', {'x': 2.5, 'nan': float('nan')})\n"
     )
     (tmp_path / "analyses" / "a_first.py").write_text(
         "from alsmeta.io.reporting import write_numbers\nwrite_numbers('figures/a_first', {'k': 0})\n"
@@ -208,7 +211,7 @@ def test_json_is_streamed_byte_for_byte_as_json_dumps(bcg_csv, bcg, capsys, monk
 
 def test_standard_input_is_read_with_a_dash(bcg):
     yi, vi = bcg
-    text = "y;v\n" + "".join(f"{float(y)!r};{float(v)!r}\n".replace(".", ",") for y, v in zip(yi, vi))
+    text = "y;v\n" + "".join(f"{float(y)!r};{float(v)!r}\n".replace(".", ",") for y, v in zip(yi, vi, strict=True))
     done = subprocess.run(
         [sys.executable, "-m", "alsmeta.cli", "pool", "-", "--yi", "y", "--vi", "v", "--json"],
         input=text,

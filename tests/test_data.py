@@ -110,7 +110,8 @@ def _edit(path: Path, row: int, column: str, value: str) -> None:
             0,
             "source_url",
             "https://notncbi.nlm.nih.gov/pubmed/30048006",
-            "studies.csv, line 2, column 'source_url': 'notncbi.nlm.nih.gov' is not on the list of primary source domains",
+            "studies.csv, line 2, column 'source_url': "
+            "'notncbi.nlm.nih.gov' is not on the list of primary source domains",
         ),
         (
             "source_domains.csv",

@@ -141,7 +141,7 @@ def test_two_by_two_match_metafor(dataset, ref):
 def test_zero_cells_are_corrected_and_reported_by_name():
     d, labels = DATA["nielweise2007"]["data"], DATA["nielweise2007"]["labels"]
     res = log_odds_ratio(d["ai"], d["n1i"], d["ci"], d["n2i"], labels=labels)
-    zero = [lab for lab, a, c in zip(labels, d["ai"], d["ci"]) if a == 0 or c == 0]
+    zero = [lab for lab, a, c in zip(labels, d["ai"], d["ci"], strict=True) if a == 0 or c == 0]
     assert len(zero) == 6 and "Yucel 2004" in zero
     assert res.notes == ("0.5 added to every cell of: " + ", ".join(zero),)
     # the double-zero study is kept (metafor default) with the corrected log OR

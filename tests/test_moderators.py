@@ -260,7 +260,7 @@ def test_permutation_test_matches_permutest(name, key):
         return
     # random permutations: different generators, so agreement within Monte Carlo error
     n = res.n_permutations
-    for got, exp in zip(list(res.pvalue) + [res.qm_pvalue], list(expected) + [ref["QMp"]]):
+    for got, exp in zip(list(res.pvalue) + [res.qm_pvalue], list(expected) + [ref["QMp"]], strict=True):
         se = math.sqrt(2 * max(exp * (1 - exp), 1 / n) / n)
         assert abs(got - exp) <= 4 * se + 2 / n, (got, exp)
     np.testing.assert_allclose(res.table["statistic"], np.atleast_1d(ref["zval"]), rtol=1e-6)

@@ -268,7 +268,8 @@ def test_primary_pool_recomputed_and_z_versus_hksj(numbers):
         pytest.approx(ref["hksj"][0], rel=1e-6),
         pytest.approx(ref["hksj"][1], rel=1e-6),
     )
-    # the published-style z interval excludes no change (barely); HKSJ with 1 df does not: the conclusion depends on the test
+    # the published-style z interval excludes no change (barely); HKSJ with 1 df does not:
+    # the conclusion depends on the test
     assert 0 < got["reml_z"]["ci_low"] < 0.01
     assert got["reml_hksj"]["ci_low"] < -4 and got["reml_hksj"]["ci_high"] > 5
     assert ref["estimate"] == pytest.approx(0.7382, abs=1e-4)
@@ -370,7 +371,10 @@ def test_every_published_claim_has_its_verdict(numbers, run):
 POSITIVE = (
     "it_msc_transient_alsfrs_benefit|positive effect: slower ALSFRS-R decline after intrathecal MSC (first follow-up)"
 )
-SLOWING = "it_msc_transient_alsfrs_benefit|transience: the slowing of progression is transient (the between-arm gain accrues more slowly after month 4)"
+SLOWING = (
+    "it_msc_transient_alsfrs_benefit|transience: the slowing of progression is transient "
+    "(the between-arm gain accrues more slowly after month 4)"
+)
 FADING = (
     "it_msc_transient_alsfrs_benefit|other reading: the gain fades (the between-arm difference shrinks after month 4)"
 )
@@ -468,7 +472,8 @@ def test_direction_verdict_rule():
 
 
 def test_positive_component_verdict_follows_the_primary_hksj_analysis(numbers, run):
-    """The positive IT-MSC ALSFRS-R part was 'reproduced' under z only; the pre-specified primary (REML + HKSJ, t(1)) decides."""
+    """The positive IT-MSC ALSFRS-R part was 'reproduced' under z only;
+    the pre-specified primary (REML + HKSJ, t(1)) decides."""
     oy, ose, _ = _oh("alsfrs_r_slope_change", "lead-in vs follow-up", "msc")
     ky, kse = _kim()
     ref = _reml([oy, ky], [ose, kse])
@@ -593,7 +598,8 @@ def test_no_fade_claim_in_the_texts(run):
 
 
 def test_msc_152_count_states_its_choices(numbers):
-    """'54 ways' lets Sykova 2017 (26/23) and Oh 2018 (33/32) enter with either n; one n each gives 17-32 (brute force)."""
+    """'54 ways' lets Sykova 2017 (26/23) and Oh 2018 (33/32) enter with either n;
+    one n each gives 17-32 (brute force)."""
     import itertools
 
     st = pd.read_csv(ROOT / "data" / "studies.csv", dtype=str, keep_default_na=False).set_index("study_id")
@@ -616,7 +622,7 @@ def test_msc_152_count_states_its_choices(numbers):
             sum(
                 1
                 for mask in itertools.product((0, 1), repeat=len(sizes))
-                if sum(m * n for m, n in zip(mask, sizes)) == 152
+                if sum(m * n for m, n in zip(mask, sizes, strict=True)) == 152
             )
         )
     cc = numbers["candidates"]["count_matching"]["MSC"]["count_choices"]
@@ -761,7 +767,8 @@ def test_availability_rules_on_a_small_table():
 
 
 def test_data_choice_agreement_counts_distinct_analyses(numbers):
-    """Single-study specifications give the same analysis with z and HKSJ: counted once (10 combinations, 8 distinct)."""
+    """Single-study specifications give the same analysis with z and HKSJ: counted once
+    (10 combinations, 8 distinct)."""
     panel = numbers["data_choice_sensitivity"]["ALSFRS-R, intrathecal MSC, first follow-up"]
     fits = [(s["specification"], t, s[key]) for s in panel for t, key in (("z", "reml_z"), ("knha", "reml_hksj"))]
     distinct = _distinct([f for _, _, f in fits])

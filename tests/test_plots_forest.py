@@ -163,8 +163,10 @@ def test_subgroups_blocks_subtotals_and_test_for_differences(fit):
     assert notes[0] == "Heterogeneity: \u03c4\u00b2 = 0.39, I\u00b2 = 90%, p < 0.001"
     # studies stay in their block: the first block holds the seven randomised trials
     ys = {a.get_gid()[6:]: a.get_ydata()[0] for a in find(fig, "study")}
-    first_block = [lab for lab, g in zip(LABELS, ALLOC) if g == "random"]
-    assert max(ys[lab] for lab in first_block) < min(ys[lab] for lab, g in zip(LABELS, ALLOC) if g != "random")
+    first_block = [lab for lab, g in zip(LABELS, ALLOC, strict=True) if g == "random"]
+    assert max(ys[lab] for lab in first_block) < min(
+        ys[lab] for lab, g in zip(LABELS, ALLOC, strict=True) if g != "random"
+    )
 
 
 def test_subgroup_analysis_matches_metafor(fit):
@@ -391,7 +393,7 @@ def test_multi_outcome_forest_draws_one_block_per_outcome(bcg):
     # one subtotal diamond per outcome, spanning that outcome's own CI
     diamonds = find(fig, "diamond")
     assert len(diamonds) == 2
-    for d, f in zip(diamonds, (one, three)):
+    for d, f in zip(diamonds, (one, three), strict=True):
         assert (d.get_xy()[:, 0].min(), d.get_xy()[:, 0].max()) == pytest.approx((f.ci_low, f.ci_high))
     notes = texts(fig, "label:note")
     assert notes[0] == "Heterogeneity: not applicable"
@@ -478,7 +480,8 @@ def test_multi_outcome_footer_names_the_model_or_says_one_study(bcg):
 
 
 def test_subtotals_can_name_the_test_behind_their_diamond(bcg):
-    """With subtotal_test, each subtotal row says which analysis its diamond and interval are (here HKSJ, t with k - 1 df)."""
+    """With subtotal_test, each subtotal row says which analysis its diamond and interval are
+    (here HKSJ, t with k - 1 df)."""
     from alsmeta.plots.forest import analysis_label
 
     yi, vi = bcg

@@ -302,8 +302,8 @@ def test_one_dominant_study_loses_no_digits():
     fit = am.pool(y, v, method="DL")
     w = [1 / F(x) for x in v]
     s = sum(w)
-    mu = sum(wi * F(yi) for wi, yi in zip(w, y)) / s
-    q = sum(wi * (F(yi) - mu) ** 2 for wi, yi in zip(w, y))
+    mu = sum(wi * F(yi) for wi, yi in zip(w, y, strict=True)) / s
+    q = sum(wi * (F(yi) - mu) ** 2 for wi, yi in zip(w, y, strict=True))
     tr_p = s - sum(wi**2 for wi in w) / s
     tau2 = max(F(0), (q - (k - 1)) / tr_p)
     tr_pp = sum((w[i] * (i == j) - w[i] * w[j] / s) ** 2 for i in range(k) for j in range(k))

@@ -10,6 +10,7 @@ canvas, and keep every colour distinction readable in greyscale.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import warnings
 
@@ -65,7 +66,7 @@ def _fits(bcg, case: str) -> tuple[am.PooledResult, list[str]]:
     """dat.bcg as it is, or a hard case: 40 studies with long labels (about 50 characters)."""
     yi, vi = bcg
     if case == "bcg":
-        labels = [f"Trial {c} {y}" for c, y in zip("ABCDEFGHIJKLM", YEARS)]
+        labels = [f"Trial {c} {y}" for c, y in zip("ABCDEFGHIJKLM", YEARS, strict=True)]
         return am.pool(yi, vi, labels=labels), ALLOC
     rng = np.random.default_rng(13)
     k = 40
@@ -345,9 +346,10 @@ def test_a_colour_map_that_is_not_monotonic_in_grey_is_reported():
 
 
 def test_house_roles_shown_together_differ_in_grey():
-    """Study ink, random-effects blue, prediction vermillion, common-effect orange, subgroup pale blue: dark to light."""
+    """Study ink, random-effects blue, prediction vermillion, common-effect orange, subgroup pale blue:
+    dark to light."""
     greys = [grey_level(c) for c in (INK, BLUE, VERMILLION, ORANGE, PALE_BLUE)]
-    assert all(b - a >= MIN_GREY_DELTA for a, b in zip(greys, greys[1:])), greys
+    assert all(b - a >= MIN_GREY_DELTA for a, b in itertools.pairwise(greys)), greys
 
 
 def test_grayscale_problems_needs_a_figure():
@@ -373,7 +375,7 @@ def test_two_saves_give_identical_bytes(bcg, tmp_path):
     for name in ("forest", "funnel_contour_trimfill", "prisma"):
         first = save_figure(_render(bcg, "bcg", name), tmp_path / "a" / name)
         second = save_figure(_render(bcg, "bcg", name), tmp_path / "b" / name)
-        for p, q in zip(first, second):
+        for p, q in zip(first, second, strict=True):
             assert p.read_bytes() == q.read_bytes(), p.name
 
 

@@ -139,8 +139,8 @@ def test_mh_estimate_uses_raw_counts_by_default():
     # one single-zero table: the MH OR from the raw counts is R/S, not the corrected table's
     a, b, c, d = [0, 3], [10, 7], [2, 4], [8, 6]
     fit = am.pool_mh(a, b, c, d)
-    r = sum(ai * di / (ai + bi + ci + di) for ai, bi, ci, di in zip(a, b, c, d))
-    s = sum(bi * ci / (ai + bi + ci + di) for ai, bi, ci, di in zip(a, b, c, d))
+    r = sum(ai * di / (ai + bi + ci + di) for ai, bi, ci, di in zip(a, b, c, d, strict=True))
+    s = sum(bi * ci / (ai + bi + ci + di) for ai, bi, ci, di in zip(a, b, c, d, strict=True))
     assert fit.estimate == pytest.approx(np.log(r / s), rel=1e-14)
     corrected = am.pool_mh(a, b, c, d, add=(0.5, 0.5), to=("only0", "only0"))
     assert corrected.estimate != pytest.approx(fit.estimate, rel=1e-3)
@@ -290,7 +290,9 @@ def test_matches_statsmodels_stratified_table(name):
     from statsmodels.stats.contingency_tables import StratifiedTable
 
     ds = next(d for d in REF["datasets"] if d["name"] == name)
-    tables = np.array([[[a, b], [c, d]] for a, b, c, d in zip(ds["ai"], ds["bi"], ds["ci"], ds["di"])], dtype=float)
+    tables = np.array(
+        [[[a, b], [c, d]] for a, b, c, d in zip(ds["ai"], ds["bi"], ds["ci"], ds["di"], strict=True)], dtype=float
+    )
     st_ = StratifiedTable(np.moveaxis(tables, 0, -1))
     fit = am.pool_mh(ds["ai"], ds["bi"], ds["ci"], ds["di"])
     assert fit.estimate == pytest.approx(st_.logodds_pooled, rel=1e-10)
@@ -316,7 +318,7 @@ def tables(draw, min_k: int = 2, max_k: int = 8):
         n1, n2 = draw(st.integers(1, 60)), draw(st.integers(1, 60))
         a, c = draw(st.integers(0, n1)), draw(st.integers(0, n2))
         rows.append((a, n1 - a, c, n2 - c))
-    cells = tuple(np.array(col, dtype=float) for col in zip(*rows))
+    cells = tuple(np.array(col, dtype=float) for col in zip(*rows, strict=True))
     # keep the pooled estimates defined: events and non-events in both arms overall
     a, b, c, d = cells
     assume(a.sum() > 0 and b.sum() > 0 and c.sum() > 0 and d.sum() > 0)

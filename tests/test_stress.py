@@ -181,7 +181,8 @@ def numbers_distinct(multi) -> int:
 
 
 def test_selection_bias_grows_with_the_assumed_measurement_error(stress) -> None:
-    """The headline selection result rests on the measurement error: half the error, less apparent slowing; double, more."""
+    """The headline selection result rests on the measurement error:
+    half the error, less apparent slowing; double, more."""
     h = stress.histories()
     assert h["selection_half_error"].measurement_sd == pytest.approx(0.65)
     assert h["selection"].measurement_sd == pytest.approx(1.3)
