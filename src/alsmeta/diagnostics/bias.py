@@ -480,40 +480,7 @@ def trim_and_fill(
         mask = np.arange(k) < k - k0
         b = pool_many(y[None, :], v[None, :], mask=mask[None, :], method=fit.method, tau2=tau2, confint=False)
         beta = float(b.estimate[0])
-        yc = y - beta
-        ranks = np.empty(k)
-        ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
-        signed = np.sign(yc) * ranks
-        if estimator == "R0":
-            neg = signed[signed < 0]
-            k0f = (k - np.max(-neg)) - 1 if neg.size else float(k)
-            se_k0 = float(np.sqrt(2 * max(0.0, k0f) + 2))
-        else:
-            sr = float(np.sum(signed[signed > 0]))
-            if estimator == "L0":
-                k0f = (4 * sr - k * (k + 1)) / (2 * k - 1)
-            else:
-                disc = 2 * k * k - 4 * sr + 0.25
-                if disc < 0:
-                    raise AlsmetaInputError(
-                        "trim_and_fill: the Q0 estimator is undefined for these data (negative discriminant); use L0 or R0"
-                    )
-                k0f = k - 0.5 - np.sqrt(disc)
-            var_sr = (
-                k * (k + 1) * (2 * k + 1)
-                + 10 * k0f**3
-                + 27 * k0f**2
-                + 17 * k0f
-                - 18 * k * k0f**2
-                - 18 * k * k0f
-                + 6 * k * k * k0f
-            ) / 24.0
-            with np.errstate(invalid="ignore", divide="ignore"):  # a negative variance gives NaN (no SE), not a warning
-                if estimator == "L0":
-                    se_k0 = 4 * np.sqrt(var_sr) / (2 * k - 1)
-                else:
-                    se_k0 = 2 * np.sqrt(var_sr) / np.sqrt((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1))
-            se_k0 = float(max(0.0, se_k0)) if np.isfinite(se_k0) else nan
+        k0f, se_k0 = _missing_count(estimator, y - beta)
         k0 = int(max(0, np.round(k0f)))
         k0 = min(k0, k - 1)
     p_k0 = 0.5 ** (k0 + 1) if estimator == "R0" else nan
@@ -543,6 +510,48 @@ def trim_and_fill(
     return TrimFillResult(k0, se_k0, side, estimator, p_k0, new, fit, filled, it, k >= 10, tuple(notes))
 
 
+def _missing_count(estimator: str, yc: Array) -> tuple[float, float]:
+    """Duval & Tweedie's estimate of the number of missing studies (unrounded) and its SE.
+
+    ``yc`` are the effects centred at the trimmed estimate, with the missing
+    studies expected on the left (negative) side; the estimators use the
+    signed ranks of ``|yc|`` (Duval & Tweedie 2000, JASA 95:89-98).
+    """
+    k = yc.size
+    ranks = np.empty(k)
+    ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
+    signed = np.sign(yc) * ranks
+    if estimator == "R0":
+        neg = signed[signed < 0]
+        k0f = (k - np.max(-neg)) - 1 if neg.size else float(k)
+        return float(k0f), float(np.sqrt(2 * max(0.0, k0f) + 2))
+    sr = float(np.sum(signed[signed > 0]))
+    if estimator == "L0":
+        k0f = (4 * sr - k * (k + 1)) / (2 * k - 1)
+    else:
+        disc = 2 * k * k - 4 * sr + 0.25
+        if disc < 0:
+            raise AlsmetaInputError(
+                "trim_and_fill: the Q0 estimator is undefined for these data (negative discriminant); use L0 or R0"
+            )
+        k0f = k - 0.5 - np.sqrt(disc)
+    var_sr = (
+        k * (k + 1) * (2 * k + 1)
+        + 10 * k0f**3
+        + 27 * k0f**2
+        + 17 * k0f
+        - 18 * k * k0f**2
+        - 18 * k * k0f
+        + 6 * k * k * k0f
+    ) / 24.0
+    with np.errstate(invalid="ignore", divide="ignore"):  # a negative variance gives NaN (no SE), not a warning
+        if estimator == "L0":
+            se_k0 = 4 * np.sqrt(var_sr) / (2 * k - 1)
+        else:
+            se_k0 = 2 * np.sqrt(var_sr) / np.sqrt((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1))
+    return float(k0f), float(max(0.0, se_k0)) if np.isfinite(se_k0) else float("nan")
+
+
 def _side_slope(fit: PooledResult) -> float:
     X = np.column_stack([np.ones(fit.k), np.sqrt(fit.vi)])
     reg = fit_regression_many(fit.yi, fit.vi, X, method=fit.method, tau2=fixed_tau2(fit))
@@ -551,7 +560,7 @@ def _side_slope(fit: PooledResult) -> float:
 
 def _fill_labels(existing: Sequence[str], k0: int) -> list[str]:
     taken = set(existing)
-    out = []
+    out: list[str] = []
     i = 1
     while len(out) < k0:
         lab = f"Filled {i}"
