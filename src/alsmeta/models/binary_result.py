@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import special, stats
 
+from alsmeta.effects.two_by_two import ZeroCellRule
 from alsmeta.jsonsafe import json_safe
 
 Array = npt.NDArray[np.float64]
@@ -31,6 +32,46 @@ METHOD_TITLES = {
     "Peto": "Peto one-step",
 }
 MEASURE_NAMES = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
+
+
+@dataclass(frozen=True)
+class OddsRatioTests:
+    """Cochran, Cochran-Mantel-Haenszel and Breslow-Day (with Tarone's correction) tests for 2x2 tables.
+
+    The fields are those of :class:`BinaryPooledResult` of the same names.
+    """
+
+    cochran: float
+    cochran_pvalue: float
+    cmh: float
+    cmh_pvalue: float
+    breslow_day: float
+    breslow_day_pvalue: float
+    tarone: float
+    tarone_pvalue: float
+    bd_df: int
+
+
+_NAN = float("nan")
+NO_ODDS_RATIO_TESTS = OddsRatioTests(_NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, bd_df=0)
+"""The tests where they are not computed (Peto, measures other than OR, k = 0): NaN, 0 df."""
+
+
+class ZeroCellFields(TypedDict):
+    """The zero-cell settings of a :class:`BinaryPooledResult`: (study effects, pooled sums) pairs."""
+
+    add: tuple[float, float]
+    to: tuple[str, str]
+    drop00: tuple[bool, bool]
+
+
+def zero_cell_fields(effect_rule: ZeroCellRule, pool_rule: ZeroCellRule) -> ZeroCellFields:
+    """The ``add``, ``to`` and ``drop00`` pairs a result records for its two zero-cell stages."""
+    return {
+        "add": (effect_rule.add, pool_rule.add),
+        "to": (effect_rule.to, pool_rule.to),
+        "drop00": (effect_rule.drop00, pool_rule.drop00),
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,8 +298,11 @@ def _p_phrase(p: float, digits: int) -> str:
 
 
 def _table(cols: list[str], vals: list[str]) -> list[str]:
-    widths = [max(len(c), len(v)) for c, v in zip(cols, vals)]
-    return ["  ".join(c.rjust(w) for c, w in zip(cols, widths)), "  ".join(v.rjust(w) for v, w in zip(vals, widths))]
+    widths = [max(len(c), len(v)) for c, v in zip(cols, vals, strict=True)]
+    return [
+        "  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True)),
+        "  ".join(v.rjust(w) for v, w in zip(vals, widths, strict=True)),
+    ]
 
 
 def _format_summary(r: BinaryPooledResult, digits: int, transf: Transform | None) -> str:
@@ -353,15 +397,7 @@ def empty_result(
         q_pvalue=nan,
         i2=nan,
         h2=nan,
-        cochran=nan,
-        cochran_pvalue=nan,
-        cmh=nan,
-        cmh_pvalue=nan,
-        breslow_day=nan,
-        breslow_day_pvalue=nan,
-        tarone=nan,
-        tarone_pvalue=nan,
-        bd_df=0,
+        **asdict(NO_ODDS_RATIO_TESTS),
         add=add,
         to=to,
         drop00=drop00,

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -51,14 +51,21 @@ import numpy.typing as npt
 from scipy import special
 
 from alsmeta.effects.two_by_two import (
-    ZeroCellRule,
     apply_rule,
     study_effects,
     tables_2x2,
     zero_cell_notes,
     zero_cell_rules,
 )
-from alsmeta.models.binary_result import BinaryPooledResult, empty_result, q_summary, wald
+from alsmeta.models.binary_result import (
+    NO_ODDS_RATIO_TESTS,
+    BinaryPooledResult,
+    OddsRatioTests,
+    empty_result,
+    q_summary,
+    wald,
+    zero_cell_fields,
+)
 from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, probability_level
 
 Array = npt.NDArray[np.float64]
@@ -112,21 +119,6 @@ def mh_risk_difference(a: Array, b: Array, c: Array, d: Array) -> MHEstimate:
 
 
 _ESTIMATORS = {"OR": mh_odds_ratio, "RR": mh_risk_ratio, "RD": mh_risk_difference}
-
-
-@dataclass(frozen=True)
-class OddsRatioTests:
-    """Cochran, Cochran-Mantel-Haenszel and Breslow-Day (with Tarone's correction) tests for 2x2 tables."""
-
-    cochran: float
-    cochran_pvalue: float
-    cmh: float
-    cmh_pvalue: float
-    breslow_day: float
-    breslow_day_pvalue: float
-    tarone: float
-    tarone_pvalue: float
-    bd_df: int
 
 
 def odds_ratio_tests(a: Array, b: Array, c: Array, d: Array, log_or: float, correct: bool) -> OddsRatioTests:
@@ -209,10 +201,6 @@ def _check_correct(correct: Any) -> bool:
     return bool(correct)
 
 
-def _rules_tuple(r1: ZeroCellRule, r2: ZeroCellRule) -> dict[str, Any]:
-    return {"add": (r1.add, r2.add), "to": (r1.to, r2.to), "drop00": (r1.drop00, r2.drop00)}
-
-
 def pool_mh(
     ai: Sequence[float] | Array,
     bi: Sequence[float] | Array,
@@ -279,7 +267,7 @@ def pool_mh(
     level = probability_level(level)
     correct = _check_correct(correct)
     effect_rule, pool_rule = zero_cell_rules(add, to, drop00)
-    spec = _rules_tuple(effect_rule, pool_rule)
+    spec = zero_cell_fields(effect_rule, pool_rule)
     t = tables_2x2(ai, bi, ci, di, labels)
     if t.k == 0:
         return empty_result("MH", measure, level, correct=correct, **spec)
@@ -298,7 +286,7 @@ def pool_mh(
     if measure == "OR" and in_pool.any():
         tests = odds_ratio_tests(a, b, c, d, fit.estimate, correct)
     else:
-        tests = OddsRatioTests(NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, 0)
+        tests = NO_ODDS_RATIO_TESTS
     weights = np.full(t.k, np.nan)
     total = fit.table_weights.sum()
     if total > 0:
@@ -333,15 +321,7 @@ def pool_mh(
         q_pvalue=q_p,
         i2=i2,
         h2=h2,
-        cochran=tests.cochran,
-        cochran_pvalue=tests.cochran_pvalue,
-        cmh=tests.cmh,
-        cmh_pvalue=tests.cmh_pvalue,
-        breslow_day=tests.breslow_day,
-        breslow_day_pvalue=tests.breslow_day_pvalue,
-        tarone=tests.tarone,
-        tarone_pvalue=tests.tarone_pvalue,
-        bd_df=tests.bd_df,
+        **asdict(tests),
         correct=correct,
         notes=tuple(notes),
         **spec,

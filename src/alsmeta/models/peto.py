@@ -36,14 +36,21 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from alsmeta.effects.two_by_two import apply_rule, study_effects, tables_2x2, zero_cell_notes, zero_cell_rules
-from alsmeta.models.binary_result import BinaryPooledResult, empty_result, q_summary, wald
+from alsmeta.models.binary_result import (
+    NO_ODDS_RATIO_TESTS,
+    BinaryPooledResult,
+    empty_result,
+    q_summary,
+    wald,
+    zero_cell_fields,
+)
 from alsmeta.validation import AlsmetaWarning, probability_level
 
 Array = npt.NDArray[np.float64]
@@ -129,11 +136,7 @@ def pool_peto(
     """
     level = probability_level(level)
     effect_rule, pool_rule = zero_cell_rules(add, to, drop00)
-    spec = {
-        "add": (effect_rule.add, pool_rule.add),
-        "to": (effect_rule.to, pool_rule.to),
-        "drop00": (effect_rule.drop00, pool_rule.drop00),
-    }
+    spec = zero_cell_fields(effect_rule, pool_rule)
     t = tables_2x2(ai, bi, ci, di, labels)
     if t.k == 0:
         return empty_result("Peto", "OR", level, correct=False, **spec)
@@ -170,7 +173,6 @@ def pool_peto(
         warnings.warn(msg, AlsmetaWarning, stacklevel=2)
     if int(in_pool.sum()) == 1:
         notes.append("Only one table: the estimate is that study's Peto OR; heterogeneity cannot be assessed.")
-    nan = float("nan")
     return BinaryPooledResult(
         method="Peto",
         measure="OR",
@@ -198,15 +200,7 @@ def pool_peto(
         q_pvalue=q_p,
         i2=i2,
         h2=h2,
-        cochran=nan,
-        cochran_pvalue=nan,
-        cmh=nan,
-        cmh_pvalue=nan,
-        breslow_day=nan,
-        breslow_day_pvalue=nan,
-        tarone=nan,
-        tarone_pvalue=nan,
-        bd_df=0,
+        **asdict(NO_ODDS_RATIO_TESTS),
         correct=False,
         notes=tuple(notes),
         **spec,
