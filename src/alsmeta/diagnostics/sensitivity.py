@@ -194,7 +194,7 @@ _INFLUENCE_COLUMNS = ["rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_de
 
 
 def _influence_regression(res: MetaRegressionResult) -> pd.DataFrame:
-    k, p = res.k, res.p
+    k = res.k
     b = fit_regression_many(
         np.broadcast_to(res.yi, (k, k)),
         np.broadcast_to(res.vi, (k, k)),

@@ -223,7 +223,7 @@ class BayesMetaResult:
                 f"{name:8s}{cells[0]:>{w}s}{cells[1]:>{w}s}{cells[2]:>{w}s}{cells[3]:>{w + 2}s}{cells[4]:>{w + 2}s}"
             )
         lines.append("")
-        for t, p in zip(self.thresholds, self.prob_mu_above):
+        for t, p in zip(self.thresholds, self.prob_mu_above, strict=True):
             lines.append(f"P(mu > {t:g} | data) = {p:.4f}")
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
@@ -257,7 +257,7 @@ class BayesMetaResult:
                     "pred_ci_high",
                 )
             },
-            "prob_mu_above": {f"{t:g}": p for t, p in zip(self.thresholds, self.prob_mu_above)},
+            "prob_mu_above": {f"{t:g}": p for t, p in zip(self.thresholds, self.prob_mu_above, strict=True)},
             "notes": list(self.notes),
         }
         if densities:

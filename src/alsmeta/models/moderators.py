@@ -437,7 +437,8 @@ def _meta_regression_design(
         notes.append(f"{method}: Fisher scoring failed; tau^2 was found with a bracketing root finder.")
     if bool(b.multimodal[0]):
         notes.append(
-            f"{method}: the likelihood has a higher maximum than tau^2 = 0 (where Fisher scoring stops); it is reported."
+            f"{method}: the likelihood has a higher maximum than tau^2 = 0 (where Fisher scoring stops); "
+            "it is reported."
         )
     if bool(b.boundary_reset[0]):
         notes.append(f"{method}: scoring reached a point with lower likelihood than tau^2 = 0; tau^2 was set to 0.")
@@ -646,7 +647,7 @@ def subgroup_analysis(
         qb = float(np.sum(w * (sub.estimate - mu) ** 2))
         qb_df = G - 1
         qb_p = float(stats.chi2.sf(qb, qb_df))
-    singles = [str(lev) for lev, n in zip(levels, sub.k) if n == 1]
+    singles = [str(lev) for lev, n in zip(levels, sub.k, strict=True) if n == 1]
     if singles:
         notes.append(f"Subgroup(s) with a single study: {', '.join(singles)} (its own effect, tau^2 = 0).")
     return SubgroupResult(
@@ -774,7 +775,7 @@ def _permute_signs(
         on_interrupt="raise",
     )
     z = b.statistic  # a p-value from some of the permutations would be wrong: Ctrl-C must propagate
-    pval = float(min(1.0, np.nanmean(np.abs(z) >= abs(fit.statistic) - _COMPTOL)))
+    pval = min(1.0, float(np.nanmean(np.abs(z) >= abs(fit.statistic) - _COMPTOL)))
     qm = fit.statistic**2
     qm_p = float(np.nanmean(z**2 >= qm - _COMPTOL))
     table = pd.DataFrame(

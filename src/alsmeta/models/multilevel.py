@@ -294,7 +294,7 @@ def _indicators(labels: Sequence[str]) -> Array:
 
 def _nested(study: Sequence[str], effect: Sequence[str]) -> tuple[str, ...]:
     """study/effect interaction labels (the inner factor of ``~ 1 | study/effect``)."""
-    return tuple(f"{s}\x1f{e}" for s, e in zip(study, effect))
+    return tuple(f"{s}\x1f{e}" for s, e in zip(study, effect, strict=True))
 
 
 # --------------------------------------------------------------------- likelihood
@@ -339,7 +339,7 @@ class _Structure:
         values, logdet = [], 0.0
         for ix in self.by_size:
             V = V0[ix[:, :, None], ix[:, None, :]].copy()
-            for s2, z in zip(sigma2, self.Z):
+            for s2, z in zip(sigma2, self.Z, strict=True):
                 if s2 != 0:
                     zd = z.toarray()
                     zb = zd[ix]  # (n_blocks, n, m)
@@ -425,7 +425,7 @@ def _maximise(
     s = np.where(free, np.maximum(start, 0.0), 0.0)
     cur = _evaluate(y, V0, X, G, s, reml)
     for it in range(1, maxiter + 1):
-        active = np.array([f and (si > 0 or g > 0) for f, si, g in zip(free, s, cur.score)])
+        active = np.array([f and (si > 0 or g > 0) for f, si, g in zip(free, s, cur.score, strict=True)])
         if not active.any():
             return _Optimum(s, cur, True, it)
         idx = np.flatnonzero(active)
@@ -461,7 +461,7 @@ def _maximise(
 def _kkt(s: Array, score: Array, free: Sequence[bool], tol: float) -> bool:
     """Karush-Kuhn-Tucker check on the boundary: a component at 0 must not have a positive score."""
     scale = 1.0 + np.abs(score).max()
-    return all(not (f and si == 0 and g > tol * scale) for f, si, g in zip(free, s, score))
+    return all(not (f and si == 0 and g > tol * scale) for f, si, g in zip(free, s, score, strict=True))
 
 
 # --------------------------------------------------------------------- main
@@ -567,7 +567,7 @@ def pool_multilevel(
     studies = group_labels(study, "study", k)
     V0 = _sampling_matrix(vi, V, k, studies)
     effects = group_labels(effect, "effect", k) if effect is not None else tuple(str(i + 1) for i in range(k))
-    rows = [f"{s}/{e}" for s, e in zip(studies, effects)]
+    rows = [f"{s}/{e}" for s, e in zip(studies, effects, strict=True)]
     y = numeric_column(y, "yi", rows)
     if mods is None:
         X, terms = np.ones((k, 1)), ["intercept"]
@@ -683,10 +683,7 @@ def _assemble(
     stat = beta / se
     if test == "t":
         df = float(k - p)
-        if df < 1:
-            df_dist = np.nan
-        else:
-            df_dist = df
+        df_dist = np.nan if df < 1 else df
         crit = stats.t.isf((1 - level) / 2, df_dist) if np.isfinite(df_dist) else np.nan
         pval = 2 * stats.t.sf(np.abs(stat), df_dist) if np.isfinite(df_dist) else np.full(p, np.nan)
     else:
