@@ -391,7 +391,7 @@ def test_ratio_of_means_needs_positive_means():
 
 
 def test_duplicate_labels_made_unique_and_single_values_rejected():
-    # issue 14 / GUIDE: duplicate labels are made unique as metafor does, with a warning (no longer refused)
+    # issue 14: duplicate labels are made unique as metafor does, with a warning (no longer refused)
     with pytest.warns(UserWarning, match="duplicate"):
         es = mean_difference(**_md_args(), labels=["A", "B", "A"])
     assert list(es.labels) == ["A.1", "B", "A.2"]

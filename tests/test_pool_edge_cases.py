@@ -150,7 +150,7 @@ def test_bad_values_name_study_and_column(yi, vi, message):
 def test_mismatched_lengths_duplicate_labels_and_specification_errors():
     with pytest.raises(AlsmetaInputError, match="yi has 3 values but vi has 2"):
         am.pool([1, 2, 3], [1, 1])
-    # duplicates are made unique as metafor does (GUIDE), not refused
+    # duplicates are made unique as metafor does (issue 14), not refused
     with pytest.warns(am.AlsmetaWarning, match="duplicate study labels 'A'"):
         assert am.pool([1, 2], [1, 1], labels=["A", "A"]).labels == ("A.1", "A.2")
     with pytest.raises(AlsmetaInputError, match="3 labels given for 2 studies"):

@@ -1,6 +1,6 @@
 """Every alsmeta plot is print-ready by default: column width, text >= 7 pt, readable in greyscale, SVG text as text.
 
-The GUIDE figure standard, measured on the figures themselves
+The figure standard of README.md ("Figures"), measured on the figures themselves
 (:mod:`alsmeta.plots.print_check`): each plot type is rendered with its
 defaults on dat.bcg and on a hard case (many studies with long labels), and
 must print at 89 or 183 mm with every text at least 7 pt and inside the
@@ -245,7 +245,7 @@ def _render(bcg, case: str, name: str) -> Figure:
 @pytest.mark.parametrize("case", ["bcg", "many_long_labels"])
 @pytest.mark.parametrize("name", sorted(PLOTS))
 def test_every_plot_is_print_ready_by_default(bcg, name, case):
-    """89 or 183 mm wide, every drawn text >= 7 pt, inside the canvas and over no other text (GUIDE figure standard)."""
+    """89 or 183 mm wide, every drawn text >= 7 pt, inside the canvas, over no other text (README, Figures)."""
     fig = _render(bcg, case, name)
     assert print_problems(fig) == []
 
