@@ -1,19 +1,25 @@
 # Two commands do all the set-up on a fresh machine with Python 3.10+:
 #   make reproduce   create .venv, install alsmeta, regenerate every analysis into figures/
 #   make test        create/update .venv with the test extra and run the test suite
+#   make lint        the gates: ruff (lint and format check), mypy and the import layers (lint extra)
 #   make check-reproducible   run every analysis twice into scratch folders and diff the bytes
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT_STAMP := $(VENV)/.installed-lint
 
-.PHONY: reproduce test bench venv clean check-reproducible
+.PHONY: reproduce test lint bench venv clean check-reproducible
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+$(LINT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	touch $(LINT_STAMP)
 
 venv: $(STAMP)
 
@@ -22,6 +28,16 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
+
+# configuration in pyproject.toml: [tool.ruff], [tool.mypy], [tool.importlinter]
+# every gate runs (so one run lists all the problems); the target fails if any of them failed
+lint: $(LINT_STAMP)
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	$(BIN)/lint-imports || status=1; \
+	exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
