@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -20,6 +22,9 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+if TYPE_CHECKING:
+    from alsmeta.models.multilevel import MultilevelResult
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
 
@@ -57,3 +62,28 @@ def close(got, expected, rel: float = 1e-6, abs_: float = 1e-8, what: str = "") 
     assert np.all(diff <= rel * np.abs(exp[ok]) + abs_), f"{what}: {g} vs metafor {exp}"
     big = np.abs(exp[ok]) > abs_
     return float(np.max(diff[big] / np.abs(exp[ok][big]))) if big.any() else 0.0
+
+
+def multilevel_fit(ds: dict, ref: dict) -> MultilevelResult:
+    """The rma.mv model of one case of metafor_multilevel.json: study/effect random effects on ``ds``,
+    with the case's moderator, method and test (and, where the data set gives ``rho``, its sampling
+    covariance); warnings about the fit are silenced (the tests compare its numbers)."""
+    import alsmeta as am  # here, not at the top: conftest must not load the package for every test
+
+    mods = {"x": ds["x"]} if ref["mods"] else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", am.AlsmetaWarning)
+        if ds.get("rho") is not None:
+            V = am.sampling_covariance(ds["vi"], ds["study"], ds["rho"])
+            return am.pool_multilevel(
+                ds["yi"], V=V, study=ds["study"], effect=ds["effect"], method=ref["method"], test=ref["test"]
+            )
+        return am.pool_multilevel(
+            ds["yi"],
+            ds["vi"],
+            study=ds["study"],
+            effect=ds["effect"],
+            mods=mods,
+            method=ref["method"],
+            test=ref["test"],
+        )
