@@ -44,7 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cli_large.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
 
 # Run every analysis twice into two scratch folders and compare the bytes (not part of `make test`: minutes).
 check-reproducible: $(STAMP)
