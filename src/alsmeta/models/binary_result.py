@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special, stats
 
-from alsmeta.effects.two_by_two import ZeroCellRule
+from alsmeta.effects.two_by_two import Tables2x2, ZeroCellRule
 from alsmeta.jsonsafe import json_safe
 
 Array = npt.NDArray[np.float64]
@@ -356,6 +356,72 @@ def _format_summary(r: BinaryPooledResult, digits: int, transf: Transform | None
     if r.notes:
         lines += ["", "Notes:"] + [f"- {n}" for n in r.notes]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Heterogeneity:
+    """Cochran's Q of the study effects with its df and p-value, and I^2 (percent) and H^2."""
+
+    q: float
+    q_df: int
+    q_pvalue: float
+    i2: float
+    h2: float
+
+
+def tables_result(
+    method: str,
+    measure: str,
+    level: float,
+    tables: Tables2x2,
+    *,
+    yi: npt.NDArray[np.float64],
+    vi: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    in_pool: npt.NDArray[np.bool_],
+    estimate: float,
+    se: float,
+    heterogeneity: Heterogeneity,
+    tests: OddsRatioTests,
+    rules: ZeroCellFields,
+    correct: bool,
+    notes: list[str],
+) -> BinaryPooledResult:
+    """The :class:`BinaryPooledResult` of a pooled ``estimate`` (SE ``se``) over ``tables``, with its Wald test and CI.
+
+    ``yi``, ``vi`` are the individual study effects (NaN where undefined), ``in_pool`` marks the tables in
+    the pooled sums and ``weights`` their percentage weights.
+    """
+    statistic, pvalue, ci_low, ci_high = wald(estimate, se, level)
+    in_q = np.isfinite(yi)
+    return BinaryPooledResult(
+        method=method,
+        measure=measure,
+        level=level,
+        labels=tables.labels,
+        ai=tables.ai,
+        bi=tables.bi,
+        ci=tables.ci,
+        di=tables.di,
+        yi=yi,
+        vi=vi,
+        weights=weights,
+        in_pool=in_pool,
+        in_q=in_q,
+        k=int(in_pool.sum()),
+        k_yi=int(in_q.sum()),
+        estimate=estimate,
+        se=se,
+        statistic=statistic,
+        pvalue=pvalue,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        **asdict(heterogeneity),
+        **asdict(tests),
+        correct=correct,
+        notes=tuple(notes),
+        **rules,
+    )
 
 
 def empty_result(

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -60,10 +60,11 @@ from alsmeta.effects.two_by_two import (
 from alsmeta.models.binary_result import (
     NO_ODDS_RATIO_TESTS,
     BinaryPooledResult,
+    Heterogeneity,
     OddsRatioTests,
     empty_result,
     q_summary,
-    wald,
+    tables_result,
     zero_cell_fields,
 )
 from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, probability_level
@@ -278,11 +279,10 @@ def pool_mh(
     in_pool = ~p_cells[4]
     a, b, c, d = (x[in_pool] for x in p_cells[:4])
     fit = _ESTIMATORS[measure](a, b, c, d) if in_pool.any() else MHEstimate(NAN, NAN, np.zeros(0))
-    z, p, lo, hi = wald(fit.estimate, fit.se, level)
     k_yi = int(in_q.sum())
     q = cochran_q(yi[in_q], vi[in_q], fit.estimate)
     q_df = max(k_yi - 1, 0)
-    q_p, i2, h2 = q_summary(q, q_df)
+    heterogeneity = Heterogeneity(q, q_df, *q_summary(q, q_df))
     if measure == "OR" and in_pool.any():
         tests = odds_ratio_tests(a, b, c, d, fit.estimate, correct)
     else:
@@ -294,37 +294,22 @@ def pool_mh(
     undefined = ~in_q & ~(t.double_zero & effect_rule.drop00)
     notes = zero_cell_notes(t, effect_rule, pool_rule, e_cells[5], p_cells[5], undefined)
     notes += _edge_notes(measure, int(in_pool.sum()), k_yi, fit.estimate)
-    return BinaryPooledResult(
-        method="MH",
-        measure=measure,
-        level=level,
-        labels=t.labels,
-        ai=t.ai,
-        bi=t.bi,
-        ci=t.ci,
-        di=t.di,
+    return tables_result(
+        "MH",
+        measure,
+        level,
+        t,
         yi=yi,
         vi=vi,
         weights=weights,
         in_pool=in_pool,
-        in_q=in_q,
-        k=int(in_pool.sum()),
-        k_yi=k_yi,
         estimate=fit.estimate,
         se=fit.se,
-        statistic=z,
-        pvalue=p,
-        ci_low=lo,
-        ci_high=hi,
-        q=q,
-        q_df=q_df,
-        q_pvalue=q_p,
-        i2=i2,
-        h2=h2,
-        **asdict(tests),
+        heterogeneity=heterogeneity,
+        tests=tests,
+        rules=spec,
         correct=correct,
-        notes=tuple(notes),
-        **spec,
+        notes=notes,
     )
 
 

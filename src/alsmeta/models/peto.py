@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,9 +46,10 @@ from alsmeta.effects.two_by_two import apply_rule, study_effects, tables_2x2, ze
 from alsmeta.models.binary_result import (
     NO_ODDS_RATIO_TESTS,
     BinaryPooledResult,
+    Heterogeneity,
     empty_result,
     q_summary,
-    wald,
+    tables_result,
     zero_cell_fields,
 )
 from alsmeta.validation import AlsmetaWarning, probability_level
@@ -150,9 +151,7 @@ def pool_peto(
         if in_pool.any()
         else PetoEstimate(NAN, NAN, NAN, 0, np.zeros(0))
     )
-    z, p, lo, hi = wald(fit.estimate, fit.se, level)
-    k_yi = int(in_q.sum())
-    q_df = max(k_yi - 1, 0)
+    q_df = max(int(in_q.sum()) - 1, 0)
     if fit.k_pos > 1:
         q_p, i2, h2 = q_summary(fit.q, q_df)
     elif np.isfinite(fit.q):
@@ -173,35 +172,20 @@ def pool_peto(
         warnings.warn(msg, AlsmetaWarning, stacklevel=2)
     if int(in_pool.sum()) == 1:
         notes.append("Only one table: the estimate is that study's Peto OR; heterogeneity cannot be assessed.")
-    return BinaryPooledResult(
-        method="Peto",
-        measure="OR",
-        level=level,
-        labels=t.labels,
-        ai=t.ai,
-        bi=t.bi,
-        ci=t.ci,
-        di=t.di,
+    return tables_result(
+        "Peto",
+        "OR",
+        level,
+        t,
         yi=yi,
         vi=vi,
         weights=weights,
         in_pool=in_pool,
-        in_q=in_q,
-        k=int(in_pool.sum()),
-        k_yi=k_yi,
         estimate=fit.estimate,
         se=fit.se,
-        statistic=z,
-        pvalue=p,
-        ci_low=lo,
-        ci_high=hi,
-        q=fit.q,
-        q_df=q_df,
-        q_pvalue=q_p,
-        i2=i2,
-        h2=h2,
-        **asdict(NO_ODDS_RATIO_TESTS),
+        heterogeneity=Heterogeneity(fit.q, q_df, q_p, i2, h2),
+        tests=NO_ODDS_RATIO_TESTS,
+        rules=spec,
         correct=False,
-        notes=tuple(notes),
-        **spec,
+        notes=notes,
     )
