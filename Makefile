@@ -1,20 +1,26 @@
 # Two commands do all the set-up on a fresh machine with Python 3.10+:
 #   make reproduce   create .venv, install alsmeta, regenerate every analysis into figures/
 #   make test        create/update .venv with the test extra and run the test suite
+#   make lint        the gates: ruff (lint and format check), mypy and the import layers (lint extra)
 #   make report      build report/index.html (the reproduction as one web page) from figures/ and data/
 #   make check-reproducible   run every analysis twice into scratch folders and diff the bytes
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT_STAMP := $(VENV)/.installed-lint
 
-.PHONY: reproduce report test bench venv clean check-reproducible
+.PHONY: reproduce report test lint bench venv clean check-reproducible
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,report]'
 	touch $(STAMP)
+
+$(LINT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,report,lint]'
+	touch $(LINT_STAMP)
 
 venv: $(STAMP)
 
@@ -28,12 +34,22 @@ report: $(STAMP)
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
+# configuration in pyproject.toml: [tool.ruff], [tool.mypy], [tool.importlinter]
+# every gate runs (so one run lists all the problems); the target fails if any of them failed
+lint: $(LINT_STAMP)
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	$(BIN)/lint-imports || status=1; \
+	exit $$status
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/cli_large.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
 
 # Run every analysis twice into two scratch folders and compare the bytes (not part of `make test`: minutes).
 check-reproducible: $(STAMP)

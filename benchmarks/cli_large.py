@@ -60,6 +60,7 @@ def write_table(path: Path, rows: int, seed: int = SEED) -> None:
                         vi[start:stop].tolist(),
                         n[start:stop].tolist(),
                         year[start:stop].tolist(),
+                        strict=True,
                     )
                 )
             )
@@ -121,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         write_table(path, args.rows)
         size_mb = path.stat().st_size / 2**20
         print(
-            f"alsmeta pool on {args.rows:,} rows ({size_mb:.0f} MB CSV); best of {args.repeat}; python {sys.version.split()[0]}"
+            f"alsmeta pool on {args.rows:,} rows ({size_mb:.0f} MB CSV); best of {args.repeat}; "
+            f"python {sys.version.split()[0]}"
         )
         commands = {
             "pandas.read_csv (reference)": [py, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"],

@@ -130,7 +130,7 @@ def run_loop(yi: np.ndarray, vi: np.ndarray, k: int, method: str, subsets: np.nd
             getattr(r, c)[0] == g[c].iloc[p] or (np.isnan(getattr(r, c)[0]) and np.isnan(g[c].iloc[p]))
             for c in ("estimate", "se", "tau2", "i2", "h2", "q")
         )
-        for r, p in zip(rows, pos)
+        for r, p in zip(rows, pos, strict=True)
     )
     return {"per_fit": seconds / len(rows), "n": len(rows), "identical": same}
 
@@ -255,30 +255,11 @@ def run_pimeta(pimeta: Any, yi: np.ndarray, vi: np.ndarray, k: int, method: str,
 
 
 # ------------------------------------------------------------------ main
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--ks", default="12,16,20", help="numbers of studies (default 12,16,20)")
-    ap.add_argument("--quick", action="store_true", help="k = 12, 16 and small samples")
-    ap.add_argument("--loop", type=int, default=1000, help="subsets in the single-fit and statsmodels loops")
-    ap.add_argument("--metafor-reml", type=int, default=1000, help="random subsets timed in metafor, REML")
-    ap.add_argument("--metafor-dl", type=int, default=20000, help="random subsets timed in metafor, DL")
-    ap.add_argument("--pimeta", type=int, default=3000, help="random subsets timed in pimeta")
-    ap.add_argument("--no-r", action="store_true", help="skip metafor")
-    ap.add_argument("--no-install", action="store_true", help="do not install pimeta when it is missing")
-    args = ap.parse_args(argv)
-    ks = [12, 16] if args.quick else [int(x) for x in args.ks.split(",")]
-    if args.quick:
-        args.loop, args.metafor_reml, args.metafor_dl, args.pimeta = 200, 200, 2000, 500
-    methods = ["REML", "DL", "PM"]
-    yi, vi = make_data(max(20, max(ks)))
+def python_timings(
+    yi: np.ndarray, vi: np.ndarray, ks: list[int], methods: list[str], args: argparse.Namespace, pimeta: Any
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """alsmeta's gosh(), the single-fit loop, statsmodels and pimeta, per (k, method)."""
     rng = np.random.default_rng(1)
-
-    print(
-        f"alsmeta {am.__version__} GOSH benchmark - numpy {np.__version__}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs ({platform.machine()})"
-    )
-    print(f"data: {len(yi)} simulated SMDs (seed {SEED}); GOSH at k uses the first k studies; all subsets fitted\n")
-    pimeta, pimeta_status = import_pimeta(not args.no_install)
     rows: dict[tuple[int, str], dict[str, Any]] = {}
     for k in ks:
         for method in methods:
@@ -291,30 +272,34 @@ def main(argv: list[str] | None = None) -> int:
                 a["statsmodels"] = run_statsmodels(yi, vi, k, method, subsets, g)
             if pimeta is not None and method in ("REML", "DL"):
                 p = run_pimeta(pimeta, yi, vi, k, method, args.pimeta)
-                a["pimeta"] = {
-                    **p,
-                    **{
-                        f"agree_{key}": val for key, val in compare(p["subset"], p["estimate"], p["tau2"], g, k).items()
-                    },
-                }
+                agree = compare(p["subset"], p["estimate"], p["tau2"], g, k)
+                a["pimeta"] = {**p, **{f"agree_{key}": val for key, val in agree.items()}}
             rows[(k, method)] = a
+    return rows
 
-    metafor: dict[str, Any] = {"skipped": "--no-r"}
-    if not args.no_r:
-        jobs = []
-        for k in ks:
-            jobs.append({"k": k, "method": "REML", "subsets": args.metafor_reml, "seed": 1, "tight": False})
-            jobs.append({"k": k, "method": "DL", "subsets": args.metafor_dl, "seed": 2, "tight": False})
-            jobs.append({"k": k, "method": "REML", "subsets": 300, "seed": 3, "tight": True})
-        metafor = run_metafor(yi, vi, jobs)
-        for job in metafor.get("jobs", []):
-            a = rows[(job["k"], job["method"])]
-            agree = compare(job["subset"], job["estimate"], job["tau2"], a["gosh"], job["k"])
-            if job["tight"]:
-                a["metafor_tight"] = agree
-            else:
-                a["metafor"] = {"per_fit": job["seconds"] / job["n"], "n": job["n"], **agree}
 
+def metafor_timings(
+    yi: np.ndarray, vi: np.ndarray, ks: list[int], args: argparse.Namespace, rows: dict[tuple[int, str], dict[str, Any]]
+) -> dict[str, Any]:
+    """Time metafor's rma() on random subsets and add its agreement with alsmeta to ``rows``."""
+    jobs = []
+    for k in ks:
+        jobs.append({"k": k, "method": "REML", "subsets": args.metafor_reml, "seed": 1, "tight": False})
+        jobs.append({"k": k, "method": "DL", "subsets": args.metafor_dl, "seed": 2, "tight": False})
+        jobs.append({"k": k, "method": "REML", "subsets": 300, "seed": 3, "tight": True})
+    metafor = run_metafor(yi, vi, jobs)
+    for job in metafor.get("jobs", []):
+        a = rows[(job["k"], job["method"])]
+        agree = compare(job["subset"], job["estimate"], job["tau2"], a["gosh"], job["k"])
+        if job["tight"]:
+            a["metafor_tight"] = agree
+        else:
+            a["metafor"] = {"per_fit": job["seconds"] / job["n"], "n": job["n"], **agree}
+    return metafor
+
+
+def print_timings(rows: dict[tuple[int, str], dict[str, Any]]) -> None:
+    """One line per (k, method): alsmeta's time per fit and each other tool's ratio to it."""
     print(
         f"{'k':>3} {'method':<6} {'fits':>9} {'alsmeta':>9} {'per fit':>9} {'peak':>8} | {'1-fit loop':>18} |"
         f" {'statsmodels':>18} | {'metafor gosh()':>18} | {'pimeta gosh()':>18}"
@@ -338,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
+
+def print_agreement(rows: dict[tuple[int, str], dict[str, Any]]) -> None:
+    """One line per (k, method): how closely every other tool agrees with alsmeta on the same subsets."""
     print("\nagreement (same subsets):")
     for (k, method), a in rows.items():
         parts = [
@@ -364,6 +352,34 @@ def main(argv: list[str] | None = None) -> int:
                 + (f" ({x[pre + 'multimodal']} multimodal rows excluded)" if x[pre + "multimodal"] else "")
             )
         print(f"  k = {k:<2} {method:<4}  " + "; ".join(parts))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--ks", default="12,16,20", help="numbers of studies (default 12,16,20)")
+    ap.add_argument("--quick", action="store_true", help="k = 12, 16 and small samples")
+    ap.add_argument("--loop", type=int, default=1000, help="subsets in the single-fit and statsmodels loops")
+    ap.add_argument("--metafor-reml", type=int, default=1000, help="random subsets timed in metafor, REML")
+    ap.add_argument("--metafor-dl", type=int, default=20000, help="random subsets timed in metafor, DL")
+    ap.add_argument("--pimeta", type=int, default=3000, help="random subsets timed in pimeta")
+    ap.add_argument("--no-r", action="store_true", help="skip metafor")
+    ap.add_argument("--no-install", action="store_true", help="do not install pimeta when it is missing")
+    args = ap.parse_args(argv)
+    ks = [12, 16] if args.quick else [int(x) for x in args.ks.split(",")]
+    if args.quick:
+        args.loop, args.metafor_reml, args.metafor_dl, args.pimeta = 200, 200, 2000, 500
+    yi, vi = make_data(max(20, max(ks)))
+
+    print(
+        f"alsmeta {am.__version__} GOSH benchmark - numpy {np.__version__}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs ({platform.machine()})"
+    )
+    print(f"data: {len(yi)} simulated SMDs (seed {SEED}); GOSH at k uses the first k studies; all subsets fitted\n")
+    pimeta, pimeta_status = import_pimeta(not args.no_install)
+    rows = python_timings(yi, vi, ks, ["REML", "DL", "PM"], args, pimeta)
+    metafor = {"skipped": "--no-r"} if args.no_r else metafor_timings(yi, vi, ks, args, rows)
+    print_timings(rows)
+    print_agreement(rows)
     version = getattr(pimeta, "__version__", "") if pimeta else ""
     print(
         f"\nmetafor: {metafor.get('metafor', metafor.get('skipped'))}; pimeta: "

@@ -65,7 +65,8 @@ fit <- suppressWarnings(rma.mh(ai=d$ai, bi=d$bi, ci=d$ci, di=d$di, measure="OR")
 peto <- suppressWarnings(rma.peto(ai=d$ai, bi=d$bi, ci=d$ci, di=d$di))
 t_mh <- best(function() suppressWarnings(rma.mh(ai=d$ai, bi=d$bi, ci=d$ci, di=d$di, measure="OR")))
 t_peto <- best(function() suppressWarnings(rma.peto(ai=d$ai, bi=d$bi, ci=d$ci, di=d$di)))
-cat(sprintf('{"estimate": %.17g, "QE": %.17g, "TA": %.17g, "peto": %.17g, "t_mh": %.17g, "t_peto": %.17g, "version": "%s"}\n',
+cat(sprintf(paste0('{"estimate": %.17g, "QE": %.17g, "TA": %.17g, "peto": %.17g, ',
+                   '"t_mh": %.17g, "t_peto": %.17g, "version": "%s"}\n'),
   fit$beta, fit$QE, fit$TA, peto$beta, t_mh, t_peto, as.character(packageVersion("metafor"))))
 """
 
@@ -76,7 +77,7 @@ def run_metafor(cells: tuple[np.ndarray, ...], number: int) -> dict | None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         csv, script = Path(tmp) / "tables.csv", Path(tmp) / "bench.R"
-        rows = ["ai,bi,ci,di"] + [",".join(f"{x:.0f}" for x in row) for row in zip(*cells)]
+        rows = ["ai,bi,ci,di"] + [",".join(f"{x:.0f}" for x in row) for row in zip(*cells, strict=True)]
         csv.write_text("\n".join(rows) + "\n")
         script.write_text(R_SCRIPT)
         proc = subprocess.run(["Rscript", str(script), str(csv), str(number)], capture_output=True, text=True)
@@ -106,7 +107,10 @@ def main() -> None:
         # (metafor and alsmeta use the informative tables only), so it gets those tables
         informative = (cells[0] + cells[2] > 0) & (cells[1] + cells[3] > 0)
         strat = StratifiedTable(
-            np.stack([np.array([[a, b], [c, d]]) for a, b, c, d in zip(*(x[informative] for x in cells))], axis=-1)
+            np.stack(
+                [np.array([[a, b], [c, d]]) for a, b, c, d in zip(*(x[informative] for x in cells), strict=True)],
+                axis=-1,
+            )
         )
 
         def sm_all(s: StratifiedTable = strat) -> None:
@@ -118,8 +122,8 @@ def main() -> None:
 
         assert abs(fit.estimate - strat.logodds_pooled) <= 1e-10 * abs(strat.logodds_pooled)
         assert abs(fit.tarone - strat.test_equal_odds(adjust=True).statistic) <= 1e-8 * fit.tarone
-        t_als = best_time(lambda: am.pool_mh(*cells), repeats, number)
-        t_peto = best_time(lambda: am.pool_peto(*cells), repeats, number)
+        t_als = best_time(lambda cells=cells: am.pool_mh(*cells), repeats, number)
+        t_peto = best_time(lambda cells=cells: am.pool_peto(*cells), repeats, number)
         t_sm = best_time(sm_fresh, repeats, number)
         r = run_metafor(cells, number)
         if r is not None:

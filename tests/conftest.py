@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -25,6 +27,9 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+if TYPE_CHECKING:
+    from alsmeta.models.multilevel import MultilevelResult
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
 
@@ -73,3 +78,28 @@ def report_index(tmp_path_factory) -> Path:
     from alsmeta.als.report import build_report
 
     return build_report(REPO_ROOT / "figures", REPO_ROOT / "data", tmp_path_factory.mktemp("report"))
+
+
+def multilevel_fit(ds: dict, ref: dict) -> MultilevelResult:
+    """The rma.mv model of one case of metafor_multilevel.json: study/effect random effects on ``ds``,
+    with the case's moderator, method and test (and, where the data set gives ``rho``, its sampling
+    covariance); warnings about the fit are silenced (the tests compare its numbers)."""
+    import alsmeta as am  # here, not at the top: conftest must not load the package for every test
+
+    mods = {"x": ds["x"]} if ref["mods"] else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", am.AlsmetaWarning)
+        if ds.get("rho") is not None:
+            V = am.sampling_covariance(ds["vi"], ds["study"], ds["rho"])
+            return am.pool_multilevel(
+                ds["yi"], V=V, study=ds["study"], effect=ds["effect"], method=ref["method"], test=ref["test"]
+            )
+        return am.pool_multilevel(
+            ds["yi"],
+            ds["vi"],
+            study=ds["study"],
+            effect=ds["effect"],
+            mods=mods,
+            method=ref["method"],
+            test=ref["test"],
+        )

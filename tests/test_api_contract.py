@@ -1,4 +1,4 @@
-"""The public API contract of GUIDE.md: names and fields users and acceptance checks rely on."""
+"""The public API contract (README.md, "The library"): names and fields users and acceptance checks rely on."""
 
 from __future__ import annotations
 

@@ -118,7 +118,7 @@ def test_blocked_fisher_scoring_equals_unblocked():
     start = np.full(n, 0.1)
     one = fisher_scoring(score, (y, v), start, scale, 1e-12, 100, take=take)
     blocked = fisher_scoring(score, (y, v), start, scale, 1e-12, 100, take=take, block=97)
-    for a, b in zip(one, blocked):
+    for a, b in zip(one, blocked, strict=True):
         assert _same(a, b)
     few = fisher_scoring(score, (y, v), start, scale, 1e-12, 3, take=take, block=97)
     assert few[2].max() == 3 and not few[1].all()

@@ -141,7 +141,7 @@ def test_two_by_two_match_metafor(dataset, ref):
 def test_zero_cells_are_corrected_and_reported_by_name():
     d, labels = DATA["nielweise2007"]["data"], DATA["nielweise2007"]["labels"]
     res = log_odds_ratio(d["ai"], d["n1i"], d["ci"], d["n2i"], labels=labels)
-    zero = [lab for lab, a, c in zip(labels, d["ai"], d["ci"]) if a == 0 or c == 0]
+    zero = [lab for lab, a, c in zip(labels, d["ai"], d["ci"], strict=True) if a == 0 or c == 0]
     assert len(zero) == 6 and "Yucel 2004" in zero
     assert res.notes == ("0.5 added to every cell of: " + ", ".join(zero),)
     # the double-zero study is kept (metafor default) with the corrected log OR
@@ -391,7 +391,7 @@ def test_ratio_of_means_needs_positive_means():
 
 
 def test_duplicate_labels_made_unique_and_single_values_rejected():
-    # issue 14 / GUIDE: duplicate labels are made unique as metafor does, with a warning (no longer refused)
+    # issue 14: duplicate labels are made unique as metafor does, with a warning (no longer refused)
     with pytest.warns(UserWarning, match="duplicate"):
         es = mean_difference(**_md_args(), labels=["A", "B", "A"])
     assert list(es.labels) == ["A.1", "B", "A.2"]

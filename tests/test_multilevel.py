@@ -20,32 +20,13 @@ from hypothesis import strategies as st
 
 import alsmeta as am
 from alsmeta import AlsmetaInputError, AlsmetaWarning, pool_multilevel
+from conftest import multilevel_fit
 
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_multilevel.json").read_text())
 RTOL = 1e-6
 
 CASES = [(ds, fit) for ds in REF["datasets"] for fit in ds["fits"]]
 IDS = [f"{ds['name']}/{fit['id']}" for ds, fit in CASES]
-
-
-def _fit(ds: dict, ref: dict) -> am.MultilevelResult:
-    mods = {"x": ds["x"]} if ref["mods"] else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AlsmetaWarning)
-        if ds.get("rho") is not None:
-            V = am.sampling_covariance(ds["vi"], ds["study"], ds["rho"])
-            return pool_multilevel(
-                ds["yi"], V=V, study=ds["study"], effect=ds["effect"], method=ref["method"], test=ref["test"]
-            )
-        return pool_multilevel(
-            ds["yi"],
-            ds["vi"],
-            study=ds["study"],
-            effect=ds["effect"],
-            mods=mods,
-            method=ref["method"],
-            test=ref["test"],
-        )
 
 
 def _close(actual: object, expected: object, atol: float = 0.0) -> None:
@@ -61,7 +42,7 @@ def test_reference_file_records_versions_and_controls() -> None:
 
 @pytest.mark.parametrize(("ds", "ref"), CASES, ids=IDS)
 def test_matches_metafor_rma_mv(ds: dict, ref: dict) -> None:
-    r = _fit(ds, ref)
+    r = multilevel_fit(ds, ref)
     assert r.converged
     _close(r.sigma2, ref["sigma2"], atol=1e-8)
     c = r.coefficients
@@ -97,7 +78,7 @@ def test_restricted_loglik_includes_all_constants() -> None:
     """REML logLik is metafor's full restricted likelihood (with log|X'X| and (k-p) log 2 pi)."""
     ds = REF["datasets"][0]
     ref = next(f for f in ds["fits"] if f["id"] == "REML/z")
-    r = _fit(ds, ref)
+    r = multilevel_fit(ds, ref)
     # the ML and REML values differ by far more than the tolerance, so the check has teeth
     assert abs(ref["fit_stats"]["ML"]["ll"] - ref["fit_stats"]["REML"]["ll"]) > 0.1
     assert r.loglik == pytest.approx(ref["fit_stats"]["REML"]["ll"], rel=1e-9)

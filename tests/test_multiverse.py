@@ -227,7 +227,7 @@ def test_curve_order_ignores_last_bit_noise_and_breaks_ties_by_choices() -> None
     assert a.round(6).to_csv(index=False) == b.round(6).to_csv(index=False)
     # ties are ordered by the choices as text: the 20 "oh"-only rows by method, then test
     oh = a[(a.k == 1) & (a.s1 == "oh")]
-    assert list(zip(oh.method, oh.test)) == sorted(zip(oh.method, oh.test))
+    assert list(zip(oh.method, oh.test, strict=True)) == sorted(zip(oh.method, oh.test, strict=True))
     dist = res.curve(distinct=True)
     assert len(dist) == res.count() and dist.estimate.is_monotonic_increasing
     assert (dist["rank"] == np.arange(len(dist))).all()

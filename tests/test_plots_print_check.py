@@ -1,4 +1,4 @@
-"""print_problems: the width and text-size measurements behind the GUIDE figure standard."""
+"""print_problems: the width and text-size measurements behind the README's figure standard."""
 
 from __future__ import annotations
 

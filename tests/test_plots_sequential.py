@@ -55,7 +55,7 @@ def test_boundary_path_is_the_results_path_through_every_look():
     finite = np.isfinite(res.path_z)
     np.testing.assert_allclose(pz[finite], res.path_z[finite])
     assert np.isnan(pz[~finite]).all()  # no alpha left to spend: nothing is drawn, no made-up value
-    for x, z in zip(res.boundaries.fraction * res.ris, res.boundaries.z):
+    for x, z in zip(res.boundaries.fraction * res.ris, res.boundaries.z, strict=True):
         assert pz[np.argmin(np.abs(px - x))] == pytest.approx(z)
     np.testing.assert_allclose(_line(fig, "tsa:boundary:lower")[1], -pz)
 

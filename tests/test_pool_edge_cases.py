@@ -150,7 +150,7 @@ def test_bad_values_name_study_and_column(yi, vi, message):
 def test_mismatched_lengths_duplicate_labels_and_specification_errors():
     with pytest.raises(AlsmetaInputError, match="yi has 3 values but vi has 2"):
         am.pool([1, 2, 3], [1, 1])
-    # duplicates are made unique as metafor does (GUIDE), not refused
+    # duplicates are made unique as metafor does (issue 14), not refused
     with pytest.warns(am.AlsmetaWarning, match="duplicate study labels 'A'"):
         assert am.pool([1, 2], [1, 1], labels=["A", "A"]).labels == ("A.1", "A.2")
     with pytest.raises(AlsmetaInputError, match="3 labels given for 2 studies"):
@@ -302,8 +302,8 @@ def test_one_dominant_study_loses_no_digits():
     fit = am.pool(y, v, method="DL")
     w = [1 / F(x) for x in v]
     s = sum(w)
-    mu = sum(wi * F(yi) for wi, yi in zip(w, y)) / s
-    q = sum(wi * (F(yi) - mu) ** 2 for wi, yi in zip(w, y))
+    mu = sum(wi * F(yi) for wi, yi in zip(w, y, strict=True)) / s
+    q = sum(wi * (F(yi) - mu) ** 2 for wi, yi in zip(w, y, strict=True))
     tr_p = s - sum(wi**2 for wi in w) / s
     tau2 = max(F(0), (q - (k - 1)) / tr_p)
     tr_pp = sum((w[i] * (i == j) - w[i] * w[j] / s) ** 2 for i in range(k) for j in range(k))

@@ -1,6 +1,6 @@
 """Every alsmeta plot is print-ready by default: column width, text >= 7 pt, readable in greyscale, SVG text as text.
 
-The GUIDE figure standard, measured on the figures themselves
+The figure standard of README.md ("Figures"), measured on the figures themselves
 (:mod:`alsmeta.plots.print_check`): each plot type is rendered with its
 defaults on dat.bcg and on a hard case (many studies with long labels), and
 must print at 89 or 183 mm with every text at least 7 pt and inside the
@@ -10,6 +10,7 @@ canvas, and keep every colour distinction readable in greyscale.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import warnings
 
@@ -65,7 +66,7 @@ def _fits(bcg, case: str) -> tuple[am.PooledResult, list[str]]:
     """dat.bcg as it is, or a hard case: 40 studies with long labels (about 50 characters)."""
     yi, vi = bcg
     if case == "bcg":
-        labels = [f"Trial {c} {y}" for c, y in zip("ABCDEFGHIJKLM", YEARS)]
+        labels = [f"Trial {c} {y}" for c, y in zip("ABCDEFGHIJKLM", YEARS, strict=True)]
         return am.pool(yi, vi, labels=labels), ALLOC
     rng = np.random.default_rng(13)
     k = 40
@@ -244,7 +245,7 @@ def _render(bcg, case: str, name: str) -> Figure:
 @pytest.mark.parametrize("case", ["bcg", "many_long_labels"])
 @pytest.mark.parametrize("name", sorted(PLOTS))
 def test_every_plot_is_print_ready_by_default(bcg, name, case):
-    """89 or 183 mm wide, every drawn text >= 7 pt, inside the canvas and over no other text (GUIDE figure standard)."""
+    """89 or 183 mm wide, every drawn text >= 7 pt, inside the canvas, over no other text (README, Figures)."""
     fig = _render(bcg, case, name)
     assert print_problems(fig) == []
 
@@ -345,9 +346,10 @@ def test_a_colour_map_that_is_not_monotonic_in_grey_is_reported():
 
 
 def test_house_roles_shown_together_differ_in_grey():
-    """Study ink, random-effects blue, prediction vermillion, common-effect orange, subgroup pale blue: dark to light."""
+    """Study ink, random-effects blue, prediction vermillion, common-effect orange, subgroup pale blue:
+    dark to light."""
     greys = [grey_level(c) for c in (INK, BLUE, VERMILLION, ORANGE, PALE_BLUE)]
-    assert all(b - a >= MIN_GREY_DELTA for a, b in zip(greys, greys[1:])), greys
+    assert all(b - a >= MIN_GREY_DELTA for a, b in itertools.pairwise(greys)), greys
 
 
 def test_grayscale_problems_needs_a_figure():
@@ -373,7 +375,7 @@ def test_two_saves_give_identical_bytes(bcg, tmp_path):
     for name in ("forest", "funnel_contour_trimfill", "prisma"):
         first = save_figure(_render(bcg, "bcg", name), tmp_path / "a" / name)
         second = save_figure(_render(bcg, "bcg", name), tmp_path / "b" / name)
-        for p, q in zip(first, second):
+        for p, q in zip(first, second, strict=True):
             assert p.read_bytes() == q.read_bytes(), p.name
 
 

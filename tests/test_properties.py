@@ -277,7 +277,11 @@ def test_meta_regression_is_finite_and_scales(data, method, log_c, x):
     assert _near(a.tau2, b.tau2 / c**2, np.mean(vi), tol)
     unit = np.sqrt(np.mean(vi) + a.tau2)
     for est_a, est_b, p_a, p_b in zip(
-        a.coefficients["estimate"], b.coefficients["estimate"], a.coefficients["pvalue"], b.coefficients["pvalue"]
+        a.coefficients["estimate"],
+        b.coefficients["estimate"],
+        a.coefficients["pvalue"],
+        b.coefficients["pvalue"],
+        strict=True,
     ):
         assert np.isfinite(est_a) and np.isfinite(p_a)
         assert _near(est_a, est_b / c, unit / max(1e-12, float(np.std(mod)) or 1.0), tol)

@@ -159,7 +159,7 @@ def test_traffic_light_draws_each_judgement_with_its_colour_and_symbol():
     cells = find(fig, "rob:cell")
     symbols = find(fig, "rob:symbol")
     assert len(cells) == len(symbols) == 12
-    for cell, symbol in zip(cells, symbols):
+    for cell, symbol in zip(cells, symbols, strict=True):
         judgement = cell.get_gid().rsplit(":", 1)[1]
         assert to_hex(cell.get_markerfacecolor()) == JUDGEMENTS[judgement]["colour"].lower()
         assert symbol.get_marker() == JUDGEMENTS[judgement]["marker"]

@@ -8,7 +8,6 @@ cluster is the study in every reference case; fits are rma.mv three-level models
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alsmeta as am
-from alsmeta import AlsmetaInputError, AlsmetaWarning, pool_multilevel, robust
+from alsmeta import AlsmetaInputError, pool_multilevel, robust
+from conftest import multilevel_fit
 
 REF = json.loads((Path(__file__).parent / "reference" / "metafor_multilevel.json").read_text())
 RTOL = 1e-6
@@ -25,26 +25,6 @@ RTOL = 1e-6
 
 def _close(actual: object, expected: object) -> None:
     np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float), rtol=RTOL, atol=0)
-
-
-def _mv(ds: dict, ref: dict) -> am.MultilevelResult:
-    mods = {"x": ds["x"]} if ref["mods"] else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AlsmetaWarning)
-        if ds.get("rho") is not None:
-            V = am.sampling_covariance(ds["vi"], ds["study"], ds["rho"])
-            return pool_multilevel(
-                ds["yi"], V=V, study=ds["study"], effect=ds["effect"], method=ref["method"], test=ref["test"]
-            )
-        return pool_multilevel(
-            ds["yi"],
-            ds["vi"],
-            study=ds["study"],
-            effect=ds["effect"],
-            mods=mods,
-            method=ref["method"],
-            test=ref["test"],
-        )
 
 
 MV_CASES = [(ds, fit, rb) for ds in REF["datasets"] for fit in ds["fits"] for rb in fit["robust"][:3]]
@@ -82,7 +62,7 @@ def test_reference_has_all_three_estimators_for_every_robust_case() -> None:
 
 @pytest.mark.parametrize(("ds", "fit", "rb"), MV_CASES, ids=MV_IDS)
 def test_multilevel_matches_metafor_and_clubsandwich(ds: dict, fit: dict, rb: dict) -> None:
-    _check(robust(_mv(ds, fit), ds["study"], adjust=rb["type"]), rb)
+    _check(robust(multilevel_fit(ds, fit), ds["study"], adjust=rb["type"]), rb)
 
 
 @pytest.mark.parametrize(("ds", "u", "rb"), UNI_CASES, ids=UNI_IDS)
@@ -104,7 +84,7 @@ def test_metafor_wrapper_agrees_with_clubsandwich_coef_test() -> None:
 def test_cr2_adjustment_changes_the_answer() -> None:
     """CR0, CR1 and CR2 differ (so a test that matched only one of them would fail for the others)."""
     ds = REF["datasets"][0]
-    fit = _mv(ds, ds["fits"][0])
+    fit = multilevel_fit(ds, ds["fits"][0])
     se = [robust(fit, ds["study"], adjust=a).se for a in ("CR0", "CR1", "CR2")]
     assert len({round(s, 8) for s in se}) == 3
     assert robust(fit, ds["study"], adjust="CR1").se == pytest.approx(se[0] * np.sqrt(11 / 10), rel=1e-12)
@@ -141,7 +121,7 @@ def test_meta_regression_matches_metafor_and_clubsandwich(ds: dict, u: dict, rb:
 
 def test_summary_and_dict() -> None:
     ds = REF["datasets"][0]
-    res = robust(_mv(ds, ds["fits"][0]), ds["study"], adjust="CR2")
+    res = robust(multilevel_fit(ds, ds["fits"][0]), ds["study"], adjust="CR2")
     text = res.summary()
     assert "Number of clusters: 11" in text and "CR2" in text and "Satterthwaite" in text
     d = res.to_dict()

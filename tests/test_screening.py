@@ -26,7 +26,7 @@ def test_pub2_2016_is_an_empty_review_with_four_ongoing_trials():
 def test_pub2_ongoing_statuses_one_verified_three_inferred():
     records = pd.read_csv(DATA / "screening.csv", dtype=str, keep_default_na=False)
     ongoing = records[(records.review_version == "pub2") & (records.decision == "ongoing")]
-    assert dict(zip(ongoing.study_id, ongoing.status)) == {
+    assert dict(zip(ongoing.study_id, ongoing.status, strict=True)) == {
         "nct01254539": "verified",
         "oh2018": "inferred",
         "berry2019": "inferred",

@@ -92,7 +92,7 @@ def test_influence_matches_metafor(name, key, record_property):
     ]:
         worst = max(worst, close(res[col].to_numpy(), ref[rname], what=col))
     flags = [f for f in ref["inf"]]
-    for got, exp in zip(res["inf"], flags):
+    for got, exp in zip(res["inf"], flags, strict=True):
         if exp is not None:
             assert bool(got) == exp
     record_property("max_rel_dev", worst)
@@ -125,7 +125,7 @@ def test_influence_of_meta_regression_matches_metafor(name, key, record_property
         worst = max(
             worst, close(res[f"dfbetas_{term}"].to_numpy(), ref["dfbs_all"][j], rel=rel, what=f"dfbetas {term}")
         )
-    for got, exp in zip(res["inf"], ref["inf"]):
+    for got, exp in zip(res["inf"], ref["inf"], strict=True):
         if exp is not None:
             assert bool(got) == exp
     record_property("max_rel_dev", worst)

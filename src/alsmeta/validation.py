@@ -168,7 +168,7 @@ def make_unique(labels: Sequence[str]) -> list[str]:
         if not dup.any():
             return out
         rank = s[dup].groupby(s[dup], sort=False).cumcount() + 1
-        for i, r in zip(np.flatnonzero(dup), rank.to_numpy()):
+        for i, r in zip(np.flatnonzero(dup), rank.to_numpy(), strict=True):
             out[i] = f"{out[i]}.{r}"
 
 
@@ -281,10 +281,7 @@ def numeric_column(
     names = list(labels) if labels is not None else [f"Study {i + 1}" for i in range(k)]
     if len(names) != k:
         raise AlsmetaInputError(f"{column}: {k} values given for {len(names)} studies")
-    if arr.dtype.kind in "fiu":
-        out = arr.astype(float, copy=True)
-    else:
-        out = _convert_entries(arr, column, names)
+    out = arr.astype(float, copy=True) if arr.dtype.kind in "fiu" else _convert_entries(arr, column, names)
     nan = np.isnan(out)
     if nan.any() and not allow_nan:
         raise _column_error(column, names, np.flatnonzero(nan), "is missing (NaN)", out)

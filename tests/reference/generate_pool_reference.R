@@ -39,74 +39,12 @@ METHODS <- c("EE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM
 TESTS <- c("z", "t", "knha", "adhoc")
 FIXED_TAU2 <- 0.1
 
-# ---------------------------------------------------------------------------------------
-# JSON writer with exact doubles
-# ---------------------------------------------------------------------------------------
-fmt_num <- function(x) {
-  if (is.na(x) && !is.nan(x)) return("null")
-  if (is.nan(x)) return("NaN")
-  if (is.infinite(x)) return(if (x > 0) "Infinity" else "-Infinity")
-  if (x == round(x) && abs(x) < 1e15) return(sprintf("%.0f", x))
-  for (d in 15:17) {
-    s <- sprintf(paste0("%.", d, "g"), x)
-    if (as.numeric(s) == x) return(s)
-  }
-  s
-}
-
-# Scalars are written unboxed; vectors of length != 1 and values wrapped in I() as arrays.
-to_json <- function(x, indent = 0) {
-  pad <- strrep(" ", indent + 2)
-  end <- strrep(" ", indent)
-  as_array <- inherits(x, "AsIs")
-  if (is.null(x)) return("null")
-  if (is.list(x)) {
-    if (length(x) == 0) return(if (is.null(names(x))) "[]" else "{}")
-    items <- vapply(x, to_json, character(1), indent = indent + 2)
-    if (!is.null(names(x))) {
-      keys <- vapply(names(x), function(k) as.character(jsonlite::toJSON(k, auto_unbox = TRUE)), character(1))
-      return(paste0("{\n", paste0(pad, keys, ": ", items, collapse = ",\n"), "\n", end, "}"))
-    }
-    return(paste0("[\n", paste0(pad, items, collapse = ",\n"), "\n", end, "]"))
-  }
-  if (is.logical(x)) {
-    vals <- ifelse(is.na(x), "null", ifelse(x, "true", "false"))
-  } else if (is.numeric(x)) {
-    vals <- vapply(as.numeric(x), fmt_num, character(1))
-  } else {
-    vals <- vapply(as.character(x), function(s) {
-      if (is.na(s)) "null" else as.character(jsonlite::toJSON(s, auto_unbox = TRUE))
-    }, character(1), USE.NAMES = FALSE)
-  }
-  if (length(vals) == 1 && !as_array) return(vals)
-  paste0("[", paste(vals, collapse = ", "), "]")
-}
-
-# ---------------------------------------------------------------------------------------
-# Calling metafor: keep the value, the warnings, the messages, or the error
-# ---------------------------------------------------------------------------------------
-strip_ansi <- function(s) gsub("\033\\[[0-9;]*m", "", s)
-
-capture <- function(expr) {
-  warns <- character(0)
-  msgs <- character(0)
-  err <- NULL
-  val <- tryCatch(
-    withCallingHandlers(expr,
-      warning = function(w) {
-        warns <<- c(warns, strip_ansi(conditionMessage(w)))
-        invokeRestart("muffleWarning")
-      },
-      message = function(m) {
-        msgs <<- c(msgs, strip_ansi(trimws(conditionMessage(m))))
-        invokeRestart("muffleMessage")
-      }),
-    error = function(e) {
-      err <<- strip_ansi(conditionMessage(e))
-      NULL
-    })
-  list(value = val, warnings = warns, messages = msgs, error = err)
-}
+# fmt_num, to_json, strip_ansi, capture: shared with the other generators
+local({
+  file_arg <- grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE)
+  here <- if (length(file_arg)) dirname(sub("^--file=", "", file_arg[1])) else "tests/reference"
+  source(file.path(here, "helpers.R"))
+})
 
 arr <- function(x) if (is.null(x)) NULL else I(x)
 

@@ -537,11 +537,7 @@ def trim_and_fill(
         mask = np.arange(k) < k - k0
         b = pool_many(y[None, :], v[None, :], mask=mask[None, :], method=fit.method, tau2=tau2, confint=False)
         beta = float(b.estimate[0])
-        yc = y - beta
-        ranks = np.empty(k)
-        ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
-        signed = np.sign(yc) * ranks
-        k0f, se_k0 = _k0_estimate(signed, estimator)
+        k0f, se_k0 = _missing_count(estimator, y - beta)
         k0 = int(max(0, np.round(k0f)))
         k0 = min(k0, k - 1)
     p_k0 = 0.5 ** (k0 + 1) if estimator == "R0" else nan
@@ -571,10 +567,17 @@ def trim_and_fill(
     return TrimFillResult(k0, se_k0, side, estimator, p_k0, new, fit, filled, it, k >= 10, tuple(notes))
 
 
-def _k0_estimate(signed: Array, estimator: str) -> tuple[float, float]:
-    """Duval & Tweedie's estimate of the number of missing studies (unrounded) and its SE, from signed ranks."""
-    k = signed.size
-    nan = float("nan")
+def _missing_count(estimator: str, yc: Array) -> tuple[float, float]:
+    """Duval & Tweedie's estimate of the number of missing studies (unrounded) and its SE.
+
+    ``yc`` are the effects centred at the trimmed estimate, with the missing
+    studies expected on the left (negative) side; the estimators use the
+    signed ranks of ``|yc|`` (Duval & Tweedie 2000, JASA 95:89-98).
+    """
+    k = yc.size
+    ranks = np.empty(k)
+    ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
+    signed = np.sign(yc) * ranks
     if estimator == "R0":
         neg = signed[signed < 0]
         k0f = (k - np.max(-neg)) - 1 if neg.size else float(k)
@@ -603,7 +606,7 @@ def _k0_estimate(signed: Array, estimator: str) -> tuple[float, float]:
             se_k0 = 4 * np.sqrt(var_sr) / (2 * k - 1)
         else:
             se_k0 = 2 * np.sqrt(var_sr) / np.sqrt((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1))
-    return float(k0f), float(max(0.0, se_k0)) if np.isfinite(se_k0) else nan
+    return float(k0f), float(max(0.0, se_k0)) if np.isfinite(se_k0) else float("nan")
 
 
 def _side_slope(fit: PooledResult) -> float:

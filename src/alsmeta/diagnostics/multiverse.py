@@ -51,7 +51,7 @@ from alsmeta.engine.batch import pool_many
 from alsmeta.engine.estimators import METHODS
 from alsmeta.models.bayes import bayes_meta
 from alsmeta.results import ResultMixin
-from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, finite_number
+from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, finite_number, probability_level
 
 BAYES = "bayes"
 """Value of the method column that selects the Bayesian model (:func:`alsmeta.bayes_meta`)."""
@@ -267,7 +267,8 @@ def choice_text(value: Any) -> str:
 
 
 def _sorted_curve(frame: pd.DataFrame, choices: Sequence[str]) -> pd.DataFrame:
-    """``frame`` sorted by rounded estimate and interval, then choices as text, then position; ``rank`` and ``spec`` added."""
+    """``frame`` sorted by rounded estimate and interval, then choices as text, then position;
+    ``rank`` and ``spec`` added."""
     keys = pd.DataFrame(index=frame.index)
     for c in ("estimate", "ci_low", "ci_high"):
         values = frame[c].to_numpy(dtype=float)
@@ -367,7 +368,8 @@ def distinct_analyses(
 
 
 def _analysis_ids(table: pd.DataFrame, columns: Sequence[str], significant: int) -> npt.NDArray[np.int64]:
-    """Group number of each row: equal keys (``columns`` rounded to ``significant`` digits) share it, in order of first appearance."""
+    """Group number of each row: equal keys (``columns`` rounded to ``significant`` digits) share it,
+    in order of first appearance."""
     if len(table) == 0:
         return np.zeros(0, np.int64)
     keys = pd.DataFrame(
@@ -504,6 +506,88 @@ def _check_specs(specs: Any) -> pd.DataFrame:
     return specs.reset_index(drop=True)
 
 
+def _check_models(specs: pd.DataFrame, method_col: str, test_col: str, tau_scale_col: str) -> npt.NDArray[np.bool_]:
+    """Validate the model columns of ``specs``; True where a row is Bayesian."""
+    if method_col not in specs.columns:
+        raise AlsmetaInputError(f"{method_col}: the specifications need a method column")
+    methods = specs[method_col].astype(str)
+    known = {m.upper() for m in METHODS} | {"EE", "FE", BAYES.upper()}
+    bad = sorted({m for m in methods if m.upper() not in known})
+    if bad:
+        raise AlsmetaInputError(f"{method_col}: unknown method(s) {bad}; use one of {sorted(METHODS)} or {BAYES!r}")
+    is_bayes = (methods.str.lower() == BAYES).to_numpy()
+    if (~is_bayes).any():
+        if test_col not in specs.columns:
+            raise AlsmetaInputError(f"{test_col}: frequentist specifications need a test column")
+        tests = specs.loc[~is_bayes, test_col].astype(str)
+        bad = sorted(set(tests) - set(TESTS))
+        if bad:
+            raise AlsmetaInputError(f"{test_col}: unknown test(s) {bad}; use one of {TESTS}")
+    if is_bayes.any():
+        if tau_scale_col not in specs.columns:
+            raise AlsmetaInputError(f"{tau_scale_col}: Bayesian specifications need a tau-scale column")
+        for i in np.flatnonzero(is_bayes):
+            s = finite_number(specs.at[i, tau_scale_col], f"{tau_scale_col} (row {i})")
+            if s <= 0:
+                raise AlsmetaInputError(f"{tau_scale_col}: row {i} has scale {s!r}; it must be > 0")
+    return is_bayes
+
+
+def _fit_frequentist_rows(
+    out: dict[str, np.ndarray],
+    y: FloatArray,
+    v: FloatArray,
+    m: npt.NDArray[np.bool_],
+    rows: npt.NDArray[np.intp],
+    methods: npt.NDArray[Any],
+    tests: npt.NDArray[Any],
+    level: float,
+) -> None:
+    """Fill ``out`` at ``rows`` with one :func:`alsmeta.pool_many` batch per (method, test) pair."""
+    pairs = pd.DataFrame({"m": methods, "t": tests, "row": rows})
+    for (method, test), grp in pairs.groupby(["m", "t"], sort=True):
+        group_rows = grp["row"].to_numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AlsmetaWarning)  # k = 1 with t-based tests falls back to z (as metafor)
+            fit = pool_many(
+                y[group_rows],
+                v[group_rows],
+                m[group_rows],
+                method=str(method),
+                test=str(test),
+                level=level,
+                confint=False,
+                on_interrupt="raise",
+            )  # shares over a partial set of specifications would mislead
+        for c in ("estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "i2"):
+            out[c][group_rows] = getattr(fit, c)
+        out["converged"][group_rows] = fit.converged
+
+
+def _fit_bayesian_rows(
+    out: dict[str, np.ndarray],
+    y: FloatArray,
+    v: FloatArray,
+    m: npt.NDArray[np.bool_],
+    rows: npt.NDArray[np.intp],
+    tau_scales: FloatArray,
+    level: float,
+) -> None:
+    """Fill ``out`` at ``rows`` with :func:`alsmeta.bayes_meta`, fitting each distinct (studies, prior) once."""
+    cache: dict[tuple[Any, ...], tuple[float, ...]] = {}
+    for i, scale in zip(rows, tau_scales, strict=True):
+        use = m[i]
+        if not use.any():
+            continue
+        key = (tuple(y[i, use]), tuple(v[i, use]), float(scale))
+        if key not in cache:
+            r = bayes_meta(y[i, use], v[i, use], tau_scale=float(scale), level=level)
+            cache[key] = (r.mu_mean, r.mu_sd, r.mu_ci_low, r.mu_ci_high, r.tau_median**2, r.prob_above(0.0))
+        est, sd, lo, hi, tau2, p_pos = cache[key]
+        out["estimate"][i], out["se"][i], out["ci_low"][i], out["ci_high"][i] = est, sd, lo, hi
+        out["tau2"][i], out["prob_positive"][i], out["converged"][i] = tau2, p_pos, True
+
+
 def fit_specifications(
     specs: pd.DataFrame,
     effects: EffectTable,
@@ -514,7 +598,10 @@ def fit_specifications(
     tau_scale_col: str = "tau_scale",
     level: float = 0.95,
 ) -> MultiverseResult:
-    """Fit every specification: frequentist rows batched by :func:`alsmeta.pool_many`, Bayesian rows by :func:`alsmeta.bayes_meta`.
+    """Fit every specification: frequentist rows in batches, Bayesian rows one by one.
+
+    Frequentist rows are fitted by :func:`alsmeta.pool_many`, one batch per
+    (method, test) pair; Bayesian rows by :func:`alsmeta.bayes_meta`.
 
     Parameters
     ----------
@@ -553,76 +640,20 @@ def fit_specifications(
     """
     specs = _check_specs(specs)
     slots = _slots(specs, slots)
-    level = finite_number(level, "level")
-    if level > 1:
-        level /= 100.0
-    if not 0 < level < 1:
-        raise AlsmetaInputError(f"level: must be in (0, 1) or (0, 100), got {level!r}")
-    if method_col not in specs.columns:
-        raise AlsmetaInputError(f"{method_col}: the specifications need a method column")
-    methods = specs[method_col].astype(str)
-    known = {m.upper() for m in METHODS} | {"EE", "FE", BAYES.upper()}
-    bad = sorted({m for m in methods if m.upper() not in known})
-    if bad:
-        raise AlsmetaInputError(f"{method_col}: unknown method(s) {bad}; use one of {sorted(METHODS)} or {BAYES!r}")
-    is_bayes = (methods.str.lower() == BAYES).to_numpy()
-    if (~is_bayes).any():
-        if test_col not in specs.columns:
-            raise AlsmetaInputError(f"{test_col}: frequentist specifications need a test column")
-        tests = specs.loc[~is_bayes, test_col].astype(str)
-        bad = sorted(set(tests) - set(TESTS))
-        if bad:
-            raise AlsmetaInputError(f"{test_col}: unknown test(s) {bad}; use one of {TESTS}")
-    if is_bayes.any():
-        if tau_scale_col not in specs.columns:
-            raise AlsmetaInputError(f"{tau_scale_col}: Bayesian specifications need a tau-scale column")
-        for i in np.flatnonzero(is_bayes):
-            s = finite_number(specs.at[i, tau_scale_col], f"{tau_scale_col} (row {i})")
-            if s <= 0:
-                raise AlsmetaInputError(f"{tau_scale_col}: row {i} has scale {s!r}; it must be > 0")
-
+    level = probability_level(level)
+    is_bayes = _check_models(specs, method_col, test_col, tau_scale_col)
     y, v, m = specification_data(specs, effects, slots)
     b = len(specs)
     out: dict[str, np.ndarray] = {c: np.full(b, np.nan) for c in RESULT_COLUMNS}
     out["k"] = m.sum(axis=1).astype(np.int64)
     out["converged"] = np.zeros(b, bool)
-
     freq = np.flatnonzero(~is_bayes)
     if freq.size:
-        pairs = pd.DataFrame(
-            {"m": methods.to_numpy()[freq], "t": specs[test_col].astype(str).to_numpy()[freq], "row": freq}
-        )
-        for (method, test), grp in pairs.groupby(["m", "t"], sort=True):
-            rows = grp["row"].to_numpy()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", AlsmetaWarning)  # k = 1 with t-based tests falls back to z (as metafor)
-                fit = pool_many(
-                    y[rows],
-                    v[rows],
-                    m[rows],
-                    method=str(method),
-                    test=str(test),
-                    level=level,
-                    confint=False,
-                    on_interrupt="raise",
-                )  # shares over a partial set of specifications would mislead
-            for c in ("estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "i2"):
-                out[c][rows] = getattr(fit, c)
-            out["converged"][rows] = fit.converged
-
-    cache: dict[tuple[Any, ...], tuple[float, ...]] = {}
-    for i in np.flatnonzero(is_bayes):
-        use = m[i]
-        if not use.any():
-            continue
-        scale = float(specs.at[i, tau_scale_col])
-        key = (tuple(y[i, use]), tuple(v[i, use]), scale)
-        if key not in cache:
-            r = bayes_meta(y[i, use], v[i, use], tau_scale=scale, level=level)
-            cache[key] = (r.mu_mean, r.mu_sd, r.mu_ci_low, r.mu_ci_high, r.tau_median**2, r.prob_above(0.0))
-        est, sd, lo, hi, tau2, p_pos = cache[key]
-        out["estimate"][i], out["se"][i], out["ci_low"][i], out["ci_high"][i] = est, sd, lo, hi
-        out["tau2"][i], out["prob_positive"][i], out["converged"][i] = tau2, p_pos, True
+        models = specs.loc[freq, [method_col, test_col]].astype(str)
+        _fit_frequentist_rows(out, y, v, m, freq, models[method_col].to_numpy(), models[test_col].to_numpy(), level)
+    bayes = np.flatnonzero(is_bayes)
+    if bayes.size:
+        _fit_bayesian_rows(out, y, v, m, bayes, specs.loc[bayes, tau_scale_col].to_numpy(dtype=float), level)
 
     frame = specs.copy()
     for c in RESULT_COLUMNS:

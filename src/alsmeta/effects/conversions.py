@@ -163,6 +163,17 @@ def _column(
     return numeric_column(values, name, labels, **checks)
 
 
+def _missing_partner_message(given: str, pair: tuple[str, str]) -> Callable[[int], str]:
+    """Message for a study that gives one end of a range or IQR (``given``) without the other."""
+    message = f"value missing although {given!r} is given ({pair[0]} and {pair[1]} go together)"
+    return lambda i: message
+
+
+def _out_of_order_message(name_lo: str, lo: Any, hi: Any) -> Callable[[int], str]:
+    """Message for study ``i`` whose value ``hi[i]`` lies below the lower summary ``name_lo`` (``lo[i]``)."""
+    return lambda i: f"value {hi[i]:g} is below {name_lo} {lo[i]:g} (values out of order)"
+
+
 def _fail_where(bad: Any, labels: list[str], name: str, message: Callable[[int], str]) -> None:
     """Raise for the first study where ``bad`` is true, naming study and column."""
     bad = np.asarray(bad, dtype=bool)
@@ -445,7 +456,7 @@ def se_from_p(
     _fail_where(est == 0, labs, "estimate", lambda i: "an estimate of 0 carries no information about its SE")
     raw_p = [p] * len(labs) if _is_single_value(p) else list(p.tolist() if hasattr(p, "tolist") else p)
     values, relations = [], []
-    for lab, entry in zip(labs, raw_p):
+    for lab, entry in zip(labs, raw_p, strict=True):
         if isinstance(entry, str):
             try:
                 value, relation = parse_p_value(entry)
@@ -636,7 +647,7 @@ def mean_sd_from_median(
                 ~np.isnan(optional[given]) & np.isnan(optional[missing]),
                 labs,
                 missing,
-                lambda i: f"value missing although {given!r} is given ({pair[0]} and {pair[1]} go together)",
+                _missing_partner_message(given, pair),
             )
     has_range, has_iqr = ~np.isnan(a), ~np.isnan(lq)
     _fail_where(
@@ -645,9 +656,7 @@ def mean_sd_from_median(
     order = [("minimum", a), ("q1", lq), ("median", med), ("q3", uq), ("maximum", b)]
     for j, (name_lo, lo) in enumerate(order):  # NaN (absent) compares False: skipped
         for name_hi, hi in order[j + 1 :]:
-            _fail_where(
-                lo > hi, labs, name_hi, lambda i: f"value {hi[i]:g} is below {name_lo} {lo[i]:g} (values out of order)"
-            )
+            _fail_where(lo > hi, labs, name_hi, _out_of_order_message(name_lo, lo, hi))
     _fail_where(has_range & (b <= a), labs, "maximum", lambda i: "range has zero width, so the SD would be 0")
     _fail_where(~has_range & (uq <= lq), labs, "q3", lambda i: "IQR has zero width, so the SD would be 0")
     xi, eta = _wan_xi(size), _wan_eta(size)
@@ -658,7 +667,7 @@ def mean_sd_from_median(
             s2, (a + 2 * lq + 2 * med + 2 * uq + b) / 8.0, np.where(s1, (a + 2 * med + b) / 4.0, (lq + med + uq) / 3.0)
         )
         sd = np.where(s2, (b - a) / (2 * xi) + (uq - lq) / (2 * eta), np.where(s1, (b - a) / xi, (uq - lq) / eta))
-    scenario = tuple("S2" if both else "S1" if rng else "S3" for both, rng in zip(s2, s1))
+    scenario = tuple("S2" if both else "S1" if rng else "S3" for both, rng in zip(s2, s1, strict=True))
     return MeanSDEstimate(mean=_frozen(mean), sd=_frozen(sd), scenario=scenario, labels=labs)
 
 

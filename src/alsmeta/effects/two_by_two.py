@@ -76,7 +76,8 @@ class Tables2x2:
 
 @dataclass(frozen=True)
 class ZeroCellRule:
-    """One stage of metafor's zero-cell handling: add ``add`` to the cells of the tables chosen by ``to``; ``drop00`` removes double-zero tables."""
+    """One stage of metafor's zero-cell handling: add ``add`` to the cells of the tables chosen by ``to``;
+    ``drop00`` removes double-zero tables."""
 
     add: float
     to: str
@@ -267,7 +268,8 @@ def zero_cell_notes(
         where_pool = (
             "left out of the pooled sums (drop00 for the pooled sums is True)"
             if pool_rule.drop00
-            else "kept in the pooled sums, where a table without events (or without non-events) in both arms contributes nothing"
+            else "kept in the pooled sums, where a table without events (or without non-events) in both arms "
+            "contributes nothing"
         )
         where_q = (
             "left out of the individual effects and of Q (drop00=True)"

@@ -289,7 +289,13 @@ def _fit_standard(
             ci_parts = (qp.tau2_low, qp.tau2_high, qp.i2_low, qp.i2_high, qp.h2_low, qp.h2_high)
         else:
             ci_parts = (np.full(n, np.nan),) * 6
-        out.update(zip(("tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high", "h2_ci_low", "h2_ci_high"), ci_parts))
+        out.update(
+            zip(
+                ("tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high", "h2_ci_low", "h2_ci_high"),
+                ci_parts,
+                strict=True,
+            )
+        )
     return out
 
 
@@ -373,44 +379,54 @@ def _check_batch(Y: object, V: object, mask: object, chunk: int) -> tuple[Array,
             y, v = (np.broadcast_to(a, subsets.shape) for a in (y[0], v[0]))
     if y.ndim != 2 or y.shape != v.shape:
         raise AlsmetaInputError(f"Y and V must be 2-d arrays of the same shape; got {y.shape} and {v.shape}")
-    if mask is None:
-        m = np.broadcast_to(np.ones(y.shape[1], dtype=bool), y.shape)
-    elif subsets is not None:
-        m = subsets
-        if m.shape != y.shape:
-            raise AlsmetaInputError(f"mask: {m.shape[0]} index subsets for {y.shape[0]} rows of Y/V")
-    else:
-        m = np.asarray(mask)
-        if m.dtype != bool:
-            raise AlsmetaInputError("mask: must be a boolean array (True = study in use)")
-        if m.ndim == 1:
-            m = m[None, :]
-        if m.shape != y.shape:
-            raise AlsmetaInputError(f"mask: shape {m.shape} differs from Y/V shape {y.shape}")
-    for name, arr in (("Y", y), ("V", v)):
-        if arr.strides[0] == 0 and arr.shape[0] > 1:  # one data set under many masks: check it once
-            with np.errstate(invalid="ignore"):
-                if (np.isfinite(arr[0]) & (name == "Y" or arr[0] > 0)).all():
-                    continue
-        first, count = None, 0
-        for start in range(0, arr.shape[0], chunk):
-            a, mm = arr[start : start + chunk], m[start : start + chunk]
-            with np.errstate(invalid="ignore"):
-                bad = ~np.isfinite(a) if name == "Y" else ~(np.isfinite(a) & (a > 0))
-            hit = np.argwhere(bad & mm)
-            if hit.size and first is None:
-                first = (start + hit[0][0], hit[0][1])
-            count += len(hit)
-        if first is not None:
-            r, c = first
-            what = "not finite" if name == "Y" else "not a finite positive variance"
-            if np.isnan(arr[r, c]):
-                what = "missing (NaN) but in use (mask True)"
-            raise AlsmetaInputError(
-                f"{name}: row {r}, study column {c} is {what} ({arr[r, c]!r}); {count} such entries in use"
-            )
+    m = _batch_mask(mask, subsets, y.shape)
+    _check_entries("Y", y, m, chunk)
+    _check_entries("V", v, m, chunk)
     _check_range(y, v, m, chunk)
     return y, v, m
+
+
+def _batch_mask(mask: object, subsets: Mask | None, shape: tuple[int, ...]) -> Mask:
+    """The ``(B, k)`` boolean mask: all studies (``mask`` None), index subsets, or a boolean array."""
+    if mask is None:
+        return np.broadcast_to(np.ones(shape[1], dtype=bool), shape)
+    if subsets is not None:
+        if subsets.shape != shape:
+            raise AlsmetaInputError(f"mask: {subsets.shape[0]} index subsets for {shape[0]} rows of Y/V")
+        return subsets
+    m = np.asarray(mask)
+    if m.dtype != bool:
+        raise AlsmetaInputError("mask: must be a boolean array (True = study in use)")
+    if m.ndim == 1:
+        m = m[None, :]
+    if m.shape != shape:
+        raise AlsmetaInputError(f"mask: shape {m.shape} differs from Y/V shape {shape}")
+    return m
+
+
+def _check_entries(name: str, arr: Array, m: Mask, chunk: int) -> None:
+    """Refuse a non-finite effect (``name`` "Y") or a non-positive variance ("V") in use, naming row and column."""
+    if arr.strides[0] == 0 and arr.shape[0] > 1:  # one data set under many masks: check it once
+        with np.errstate(invalid="ignore"):
+            if (np.isfinite(arr[0]) & (name == "Y" or arr[0] > 0)).all():
+                return
+    first, count = None, 0
+    for start in range(0, arr.shape[0], chunk):
+        a, mm = arr[start : start + chunk], m[start : start + chunk]
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(a) if name == "Y" else ~(np.isfinite(a) & (a > 0))
+        hit = np.argwhere(bad & mm)
+        if hit.size and first is None:
+            first = (start + hit[0][0], hit[0][1])
+        count += len(hit)
+    if first is not None:
+        r, c = first
+        what = "not finite" if name == "Y" else "not a finite positive variance"
+        if np.isnan(arr[r, c]):
+            what = "missing (NaN) but in use (mask True)"
+        raise AlsmetaInputError(
+            f"{name}: row {r}, study column {c} is {what} ({arr[r, c]!r}); {count} such entries in use"
+        )
 
 
 def _check_range(y: Array, v: Array, m: Mask, chunk: int) -> None:
@@ -556,7 +572,7 @@ def run_batch(
     chunk = whole_number(chunk_size, "chunk_size")
     if on_interrupt not in ("return", "raise"):
         raise AlsmetaInputError(f"on_interrupt: must be 'return' or 'raise', got {on_interrupt!r}")
-    out = {name: np.empty(n_rows, dtype=_dtype(name)) for name in fields}
+    out: dict[str, np.ndarray] = {name: np.empty(n_rows, dtype=_dtype(name)) for name in fields}
     show = progress if (n_rows > chunk or progress is not None) else False
     done = 0
     try:

@@ -134,7 +134,7 @@ def _wls_parts(w: Array, X: Array, mask: Mask) -> tuple[Array, Array, Array]:
     """Masked weights, ``X'W`` (B, p, k) and ``(X'WX)^-1`` (B, p, p)."""
     wm = np.where(mask, w, 0.0)
     xtw = np.swapaxes(X, 1, 2) * wm[:, None, :]
-    return wm, xtw, np.linalg.inv(xtw @ X)
+    return wm, xtw, np.asarray(np.linalg.inv(xtw @ X), dtype=np.float64)
 
 
 def _p_matrix(w: Array, X: Array, mask: Mask) -> tuple[Array, Array]:
@@ -312,6 +312,64 @@ def _escape_boundary(
     return tau2, multimodal
 
 
+def _tau2_likelihood(
+    method: str,
+    y: Array,
+    v: Array,
+    X: Array,
+    mask: Mask,
+    k: Array,
+    p: int,
+    start: Array,
+    resid_ss: Array,
+    tol: float,
+    maxiter: int,
+) -> tuple[Array, Array, Array, Array, Array]:
+    """ML, REML or EB tau^2 by Fisher scoring from ``start``, with metafor's safeguards.
+
+    Rows where scoring fails fall back to a bracketing root finder; ML and
+    REML estimates whose likelihood is below that at tau^2 = 0 are reset to
+    0, then checked for a higher maximum away from the boundary. Returns
+    ``tau2``, ``converged``, ``fallback``, ``boundary_reset``, ``multimodal``.
+    """
+    n = y.shape[0]
+    conv = np.ones(n, dtype=bool)
+    fallback = np.zeros(n, dtype=bool)
+    reset = np.zeros(n, dtype=bool)
+    multimodal = np.zeros(n, dtype=bool)
+    tau2, ok = _fisher_scoring(method, y, v, X, mask, k, p, start, tol, maxiter)
+    failed = np.flatnonzero(~ok)
+    if failed.size:
+        fallback[failed] = True
+        if method == "EB":
+            roots, good = _solve_q(y[failed], v[failed], X[failed], mask[failed], k[failed] - p, resid_ss[failed])
+        else:
+            roots, good = _score_root(method, y, v, X, mask, k, p, failed, resid_ss)
+        tau2[failed] = roots
+        conv[failed] = good
+    if method in ("ML", "REML"):
+        reml = method == "REML"
+        ll_hat = _log_lik(y, v, X, mask, tau2, reml)
+        ll_zero = _log_lik(y, v, X, mask, np.zeros(n), reml)
+        scale = k / np.where(mask, 1.0 / v, 0.0).sum(axis=1)  # harmonic mean: not inflated by a huge variance
+        bad = (ll_zero - ll_hat > tol) & (tau2 > tol * scale)
+        reset[bad] = True
+        tau2 = np.where(bad, 0.0, tau2)
+        tau2, multimodal = _escape_boundary(method, y, v, X, mask, k, p, tau2, tol, resid_ss)
+    return tau2, conv, fallback, reset, multimodal
+
+
+def _likelihood_tau2_se(method: str, v: Array, X: Array, mask: Mask, k: Array, p: int, tau2: Array) -> Array:
+    """SE of the ML, REML or EB tau^2, by metafor's formulas."""
+    w = np.where(mask, 1.0 / (v + tau2[:, None]), 0.0)
+    if method == "ML":
+        return np.sqrt(2.0 / (w * w).sum(axis=1))
+    if method == "REML":
+        P, _ = _p_matrix(1.0 / (v + tau2[:, None]), X, mask)
+        return np.sqrt(2.0 / np.einsum("bij,bij->b", P, P))
+    return np.sqrt(2.0 * k * k / (k - p)) / w.sum(axis=1)
+
+
 def estimate_tau2_regression(
     y: Array,
     v: Array,
@@ -337,7 +395,7 @@ def estimate_tau2_regression(
     reset = np.zeros(n, dtype=bool)
     multimodal = np.zeros(n, dtype=bool)
     fixed = tau2_fixed is not None
-    fixed_value = np.full(n, float(tau2_fixed) if fixed else 0.0)
+    fixed_value = np.full(n, float(tau2_fixed) if tau2_fixed is not None else 0.0)
     he_raw, P0, tr_pv = _he(y, v, X, mask, k, p)
     resid_ss = _qform(P0, y)
     if method == "CE":
@@ -383,35 +441,10 @@ def estimate_tau2_regression(
         if fixed:
             tau2 = fixed_value
         else:
-            tau2, ok = _fisher_scoring(method, y, v, X, mask, k, p, np.maximum(he_raw, 0.0), tol, maxiter)
-            failed = np.flatnonzero(~ok)
-            if failed.size:
-                fallback[failed] = True
-                if method == "EB":
-                    roots, good = _solve_q(
-                        y[failed], v[failed], X[failed], mask[failed], k[failed] - p, resid_ss[failed]
-                    )
-                else:
-                    roots, good = _score_root(method, y, v, X, mask, k, p, failed, resid_ss)
-                tau2[failed] = roots
-                conv[failed] = good
-            if method in ("ML", "REML"):
-                reml = method == "REML"
-                ll_hat = _log_lik(y, v, X, mask, tau2, reml)
-                ll_zero = _log_lik(y, v, X, mask, np.zeros(n), reml)
-                scale = k / np.where(mask, 1.0 / v, 0.0).sum(axis=1)  # harmonic mean: not inflated by a huge variance
-                bad = (ll_zero - ll_hat > tol) & (tau2 > tol * scale)
-                reset[bad] = True
-                tau2 = np.where(bad, 0.0, tau2)
-                tau2, multimodal = _escape_boundary(method, y, v, X, mask, k, p, tau2, tol, resid_ss)
-        w = np.where(mask, 1.0 / (v + tau2[:, None]), 0.0)
-        if method == "ML":
-            se = np.sqrt(2.0 / (w * w).sum(axis=1))
-        elif method == "REML":
-            P, _ = _p_matrix(1.0 / (v + tau2[:, None]), X, mask)
-            se = np.sqrt(2.0 / np.einsum("bij,bij->b", P, P))
-        else:
-            se = np.sqrt(2.0 * k * k / (k - p)) / w.sum(axis=1)
+            tau2, conv, fallback, reset, multimodal = _tau2_likelihood(
+                method, y, v, X, mask, k, p, np.maximum(he_raw, 0.0), resid_ss, tol, maxiter
+            )
+        se = _likelihood_tau2_se(method, v, X, mask, k, p, tau2)
     else:  # pragma: no cover - canonical_method guards this
         raise AlsmetaInputError(f"method: {method!r} is not available for meta-regression")
     return {

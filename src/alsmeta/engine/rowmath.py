@@ -127,7 +127,7 @@ def generalized_q_dense(y: Array, v: Array, tau2: Array) -> Array:
     return psum(w * (y - mu[None, :]) ** 2)
 
 
-def _without_largest(w: Array) -> tuple[Array, Array, Array, Array]:
+def _without_largest(w: Array) -> tuple[Index, Index, Array, Array]:
     """Each column's largest weight ``w_j`` (index ``j``) and the weights with it set to 0.
 
     Differences such as ``S - w_j`` lose every digit when one weight
@@ -136,7 +136,7 @@ def _without_largest(w: Array) -> tuple[Array, Array, Array, Array]:
     with them.
     """
     j = np.argmax(w, axis=0)
-    cols = np.arange(w.shape[1])
+    cols = np.arange(w.shape[1], dtype=np.intp)
     w0 = w.copy()
     w0[j, cols] = 0.0
     return j, cols, w[j, cols], w0
@@ -198,5 +198,6 @@ def generalized_q(y: Array, v: Array, tau2: Array, mask: Mask) -> Array:
     tau2 = np.broadcast_to(np.asarray(tau2, dtype=float), (y.shape[0],))
     out = np.zeros(y.shape[0])
     for c, rows in count_groups(mask):
-        out[rows] = generalized_q_dense(*dense(mask, rows, c, y, v), tau2[rows])
+        y_dense, v_dense = dense(mask, rows, c, y, v)
+        out[rows] = generalized_q_dense(y_dense, v_dense, tau2[rows])
     return out

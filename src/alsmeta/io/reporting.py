@@ -43,7 +43,8 @@ def round_significant(x: float, digits: int = SIGNIFICANT_DIGITS) -> float:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-safe values with every float stored to :data:`SIGNIFICANT_DIGITS` (see :func:`alsmeta.jsonsafe.json_safe`)."""
+    """JSON-safe values with every float stored to :data:`SIGNIFICANT_DIGITS`
+    (see :func:`alsmeta.jsonsafe.json_safe`)."""
     return json_safe(value, round_significant)
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import special, stats
 
+from alsmeta.effects.two_by_two import Tables2x2, ZeroCellRule
 from alsmeta.jsonsafe import json_safe
 from alsmeta.results import ResultMixin, fmt_pvalue, p_phrase, text_table
 from alsmeta.validation import align_on_index, missing_studies, na_action_arg, numeric_column
@@ -33,6 +34,46 @@ METHOD_TITLES = {
     "Peto": "Peto one-step",
 }
 MEASURE_NAMES = {"OR": "odds ratio", "RR": "risk ratio", "RD": "risk difference"}
+
+
+@dataclass(frozen=True)
+class OddsRatioTests:
+    """Cochran, Cochran-Mantel-Haenszel and Breslow-Day (with Tarone's correction) tests for 2x2 tables.
+
+    The fields are those of :class:`BinaryPooledResult` of the same names.
+    """
+
+    cochran: float
+    cochran_pvalue: float
+    cmh: float
+    cmh_pvalue: float
+    breslow_day: float
+    breslow_day_pvalue: float
+    tarone: float
+    tarone_pvalue: float
+    bd_df: int
+
+
+_NAN = float("nan")
+NO_ODDS_RATIO_TESTS = OddsRatioTests(_NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, _NAN, bd_df=0)
+"""The tests where they are not computed (Peto, measures other than OR, k = 0): NaN, 0 df."""
+
+
+class ZeroCellFields(TypedDict):
+    """The zero-cell settings of a :class:`BinaryPooledResult`: (study effects, pooled sums) pairs."""
+
+    add: tuple[float, float]
+    to: tuple[str, str]
+    drop00: tuple[bool, bool]
+
+
+def zero_cell_fields(effect_rule: ZeroCellRule, pool_rule: ZeroCellRule) -> ZeroCellFields:
+    """The ``add``, ``to`` and ``drop00`` pairs a result records for its two zero-cell stages."""
+    return {
+        "add": (effect_rule.add, pool_rule.add),
+        "to": (effect_rule.to, pool_rule.to),
+        "drop00": (effect_rule.drop00, pool_rule.drop00),
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -328,6 +369,72 @@ def _format_summary(r: BinaryPooledResult, digits: int, transf: Transform | None
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Heterogeneity:
+    """Cochran's Q of the study effects with its df and p-value, and I^2 (percent) and H^2."""
+
+    q: float
+    q_df: int
+    q_pvalue: float
+    i2: float
+    h2: float
+
+
+def tables_result(
+    method: str,
+    measure: str,
+    level: float,
+    tables: Tables2x2,
+    *,
+    yi: npt.NDArray[np.float64],
+    vi: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    in_pool: npt.NDArray[np.bool_],
+    estimate: float,
+    se: float,
+    heterogeneity: Heterogeneity,
+    tests: OddsRatioTests,
+    rules: ZeroCellFields,
+    correct: bool,
+    notes: list[str],
+) -> BinaryPooledResult:
+    """The :class:`BinaryPooledResult` of a pooled ``estimate`` (SE ``se``) over ``tables``, with its Wald test and CI.
+
+    ``yi``, ``vi`` are the individual study effects (NaN where undefined), ``in_pool`` marks the tables in
+    the pooled sums and ``weights`` their percentage weights.
+    """
+    statistic, pvalue, ci_low, ci_high = wald(estimate, se, level)
+    in_q = np.isfinite(yi)
+    return BinaryPooledResult(
+        method=method,
+        measure=measure,
+        level=level,
+        labels=tables.labels,
+        ai=tables.ai,
+        bi=tables.bi,
+        ci=tables.ci,
+        di=tables.di,
+        yi=yi,
+        vi=vi,
+        weights=weights,
+        in_pool=in_pool,
+        in_q=in_q,
+        k=int(in_pool.sum()),
+        k_yi=int(in_q.sum()),
+        estimate=estimate,
+        se=se,
+        statistic=statistic,
+        pvalue=pvalue,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        **asdict(heterogeneity),
+        **asdict(tests),
+        correct=correct,
+        notes=tuple(notes),
+        **rules,
+    )
+
+
 def empty_result(
     method: str,
     measure: str,
@@ -367,15 +474,7 @@ def empty_result(
         q_pvalue=nan,
         i2=nan,
         h2=nan,
-        cochran=nan,
-        cochran_pvalue=nan,
-        cmh=nan,
-        cmh_pvalue=nan,
-        breslow_day=nan,
-        breslow_day_pvalue=nan,
-        tarone=nan,
-        tarone_pvalue=nan,
-        bd_df=0,
+        **asdict(NO_ODDS_RATIO_TESTS),
         add=add,
         to=to,
         drop00=drop00,

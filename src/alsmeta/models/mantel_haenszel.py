@@ -51,14 +51,23 @@ import numpy.typing as npt
 from scipy import special
 
 from alsmeta.effects.two_by_two import (
-    ZeroCellRule,
     apply_rule,
     study_effects,
     tables_2x2,
     zero_cell_notes,
     zero_cell_rules,
 )
-from alsmeta.models.binary_result import BinaryPooledResult, complete_tables, empty_result, q_summary, wald
+from alsmeta.models.binary_result import (
+    NO_ODDS_RATIO_TESTS,
+    BinaryPooledResult,
+    Heterogeneity,
+    OddsRatioTests,
+    complete_tables,
+    empty_result,
+    q_summary,
+    tables_result,
+    zero_cell_fields,
+)
 from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, probability_level
 
 Array = npt.NDArray[np.float64]
@@ -112,21 +121,6 @@ def mh_risk_difference(a: Array, b: Array, c: Array, d: Array) -> MHEstimate:
 
 
 _ESTIMATORS = {"OR": mh_odds_ratio, "RR": mh_risk_ratio, "RD": mh_risk_difference}
-
-
-@dataclass(frozen=True)
-class OddsRatioTests:
-    """Cochran, Cochran-Mantel-Haenszel and Breslow-Day (with Tarone's correction) tests for 2x2 tables."""
-
-    cochran: float
-    cochran_pvalue: float
-    cmh: float
-    cmh_pvalue: float
-    breslow_day: float
-    breslow_day_pvalue: float
-    tarone: float
-    tarone_pvalue: float
-    bd_df: int
 
 
 def odds_ratio_tests(a: Array, b: Array, c: Array, d: Array, log_or: float, correct: bool) -> OddsRatioTests:
@@ -209,10 +203,6 @@ def _check_correct(correct: Any) -> bool:
     return bool(correct)
 
 
-def _rules_tuple(r1: ZeroCellRule, r2: ZeroCellRule) -> dict[str, Any]:
-    return {"add": (r1.add, r2.add), "to": (r1.to, r2.to), "drop00": (r1.drop00, r2.drop00)}
-
-
 def pool_mh(
     ai: Sequence[float] | Array,
     bi: Sequence[float] | Array,
@@ -284,7 +274,7 @@ def pool_mh(
     level = probability_level(level)
     correct = _check_correct(correct)
     effect_rule, pool_rule = zero_cell_rules(add, to, drop00)
-    spec = _rules_tuple(effect_rule, pool_rule)
+    spec = zero_cell_fields(effect_rule, pool_rule)
     ai, bi, ci, di, labels = complete_tables(ai, bi, ci, di, labels, na_action)
     t = tables_2x2(ai, bi, ci, di, labels)
     if t.k == 0:
@@ -296,15 +286,14 @@ def pool_mh(
     in_pool = ~p_cells[4]
     a, b, c, d = (x[in_pool] for x in p_cells[:4])
     fit = _ESTIMATORS[measure](a, b, c, d) if in_pool.any() else MHEstimate(NAN, NAN, np.zeros(0))
-    z, p, lo, hi = wald(fit.estimate, fit.se, level)
     k_yi = int(in_q.sum())
     q = cochran_q(yi[in_q], vi[in_q], fit.estimate)
     q_df = max(k_yi - 1, 0)
-    q_p, i2, h2 = q_summary(q, q_df)
+    heterogeneity = Heterogeneity(q, q_df, *q_summary(q, q_df))
     if measure == "OR" and in_pool.any():
         tests = odds_ratio_tests(a, b, c, d, fit.estimate, correct)
     else:
-        tests = OddsRatioTests(NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, 0)
+        tests = NO_ODDS_RATIO_TESTS
     weights = np.full(t.k, np.nan)
     total = fit.table_weights.sum()
     if total > 0:
@@ -312,45 +301,22 @@ def pool_mh(
     undefined = ~in_q & ~(t.double_zero & effect_rule.drop00)
     notes = zero_cell_notes(t, effect_rule, pool_rule, e_cells[5], p_cells[5], undefined)
     notes += _edge_notes(measure, int(in_pool.sum()), k_yi, fit.estimate)
-    return BinaryPooledResult(
-        method="MH",
-        measure=measure,
-        level=level,
-        labels=t.labels,
-        ai=t.ai,
-        bi=t.bi,
-        ci=t.ci,
-        di=t.di,
+    return tables_result(
+        "MH",
+        measure,
+        level,
+        t,
         yi=yi,
         vi=vi,
         weights=weights,
         in_pool=in_pool,
-        in_q=in_q,
-        k=int(in_pool.sum()),
-        k_yi=k_yi,
         estimate=fit.estimate,
         se=fit.se,
-        statistic=z,
-        pvalue=p,
-        ci_low=lo,
-        ci_high=hi,
-        q=q,
-        q_df=q_df,
-        q_pvalue=q_p,
-        i2=i2,
-        h2=h2,
-        cochran=tests.cochran,
-        cochran_pvalue=tests.cochran_pvalue,
-        cmh=tests.cmh,
-        cmh_pvalue=tests.cmh_pvalue,
-        breslow_day=tests.breslow_day,
-        breslow_day_pvalue=tests.breslow_day_pvalue,
-        tarone=tests.tarone,
-        tarone_pvalue=tests.tarone_pvalue,
-        bd_df=tests.bd_df,
+        heterogeneity=heterogeneity,
+        tests=tests,
+        rules=spec,
         correct=correct,
-        notes=tuple(notes),
-        **spec,
+        notes=notes,
     )
 
 

@@ -43,7 +43,16 @@ import numpy as np
 import numpy.typing as npt
 
 from alsmeta.effects.two_by_two import apply_rule, study_effects, tables_2x2, zero_cell_notes, zero_cell_rules
-from alsmeta.models.binary_result import BinaryPooledResult, complete_tables, empty_result, q_summary, wald
+from alsmeta.models.binary_result import (
+    NO_ODDS_RATIO_TESTS,
+    BinaryPooledResult,
+    Heterogeneity,
+    complete_tables,
+    empty_result,
+    q_summary,
+    tables_result,
+    zero_cell_fields,
+)
 from alsmeta.validation import AlsmetaWarning, probability_level
 
 Array = npt.NDArray[np.float64]
@@ -134,11 +143,7 @@ def pool_peto(
     """
     level = probability_level(level)
     effect_rule, pool_rule = zero_cell_rules(add, to, drop00)
-    spec = {
-        "add": (effect_rule.add, pool_rule.add),
-        "to": (effect_rule.to, pool_rule.to),
-        "drop00": (effect_rule.drop00, pool_rule.drop00),
-    }
+    spec = zero_cell_fields(effect_rule, pool_rule)
     ai, bi, ci, di, labels = complete_tables(ai, bi, ci, di, labels, na_action)
     t = tables_2x2(ai, bi, ci, di, labels)
     if t.k == 0:
@@ -153,9 +158,7 @@ def pool_peto(
         if in_pool.any()
         else PetoEstimate(NAN, NAN, NAN, 0, np.zeros(0))
     )
-    z, p, lo, hi = wald(fit.estimate, fit.se, level)
-    k_yi = int(in_q.sum())
-    q_df = max(k_yi - 1, 0)
+    q_df = max(int(in_q.sum()) - 1, 0)
     if fit.k_pos > 1:
         q_p, i2, h2 = q_summary(fit.q, q_df)
     elif np.isfinite(fit.q):
@@ -176,44 +179,20 @@ def pool_peto(
         warnings.warn(msg, AlsmetaWarning, stacklevel=2)
     if int(in_pool.sum()) == 1:
         notes.append("Only one table: the estimate is that study's Peto OR; heterogeneity cannot be assessed.")
-    nan = float("nan")
-    return BinaryPooledResult(
-        method="Peto",
-        measure="OR",
-        level=level,
-        labels=t.labels,
-        ai=t.ai,
-        bi=t.bi,
-        ci=t.ci,
-        di=t.di,
+    return tables_result(
+        "Peto",
+        "OR",
+        level,
+        t,
         yi=yi,
         vi=vi,
         weights=weights,
         in_pool=in_pool,
-        in_q=in_q,
-        k=int(in_pool.sum()),
-        k_yi=k_yi,
         estimate=fit.estimate,
         se=fit.se,
-        statistic=z,
-        pvalue=p,
-        ci_low=lo,
-        ci_high=hi,
-        q=fit.q,
-        q_df=q_df,
-        q_pvalue=q_p,
-        i2=i2,
-        h2=h2,
-        cochran=nan,
-        cochran_pvalue=nan,
-        cmh=nan,
-        cmh_pvalue=nan,
-        breslow_day=nan,
-        breslow_day_pvalue=nan,
-        tarone=nan,
-        tarone_pvalue=nan,
-        bd_df=0,
+        heterogeneity=Heterogeneity(fit.q, q_df, q_p, i2, h2),
+        tests=NO_ODDS_RATIO_TESTS,
+        rules=spec,
         correct=False,
-        notes=tuple(notes),
-        **spec,
+        notes=notes,
     )

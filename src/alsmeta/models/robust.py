@@ -294,18 +294,15 @@ def robust(fit: Any, cluster: Sequence[Any], adjust: str = "CR2", level: float |
             "The fitted covariance links effects in different clusters; the weights use the full "
             "inverse of V and the meat ignores those links (as metafor's robust())."
         )
-        W = np.linalg.inv(m.V)
+        W = np.asarray(np.linalg.inv(m.V), dtype=np.float64)
     W = 0.5 * (W + W.T)
     bread = np.linalg.inv(m.X.T @ W @ m.X)
     bread = 0.5 * (bread + bread.T)
     resid = m.y - m.X @ m.beta
-    if adj == "CR2":
-        A = _cr2_adjustments(m, W, bread, groups)
-    else:
-        A = [np.eye(len(g)) for g in groups]
+    A = _cr2_adjustments(m, W, bread, groups) if adj == "CR2" else [np.eye(len(g)) for g in groups]
     XW = m.X.T @ W
-    E = [XW[:, g] @ a for g, a in zip(groups, A)]  # p x n_j, the adjusted estimating matrices
-    u = np.column_stack([e @ resid[g] for e, g in zip(E, groups)])
+    E = [XW[:, g] @ a for g, a in zip(groups, A, strict=True)]  # p x n_j, the adjusted estimating matrices
+    u = np.column_stack([e @ resid[g] for e, g in zip(E, groups, strict=True)])
     vcov = bread @ (u @ u.T) @ bread
     if adj == "CR1":
         vcov = vcov * n / (n - p)
@@ -317,15 +314,12 @@ def robust(fit: Any, cluster: Sequence[Any], adjust: str = "CR2", level: float |
         vcov[:, zero] = np.nan
         notes.append(
             "The robust variance of "
-            + ", ".join(t for t, z in zip(m.terms, zero) if z)
+            + ", ".join(t for t, z in zip(m.terms, zero, strict=True) if z)
             + " is zero (every residual is 0): its robust SE, test and CI are not defined (NaN)."
         )
     se = np.sqrt(np.diag(vcov))
     with np.errstate(invalid="ignore", divide="ignore"):
-        if adj == "CR2":
-            df = _satterthwaite_df(m, W, bread, E, groups)
-        else:
-            df = np.full(p, float(n - p))
+        df = _satterthwaite_df(m, W, bread, E, groups) if adj == "CR2" else np.full(p, float(n - p))
         df = np.where(zero, np.nan, df)
         stat = m.beta / se
         pval = 2 * stats.t.sf(np.abs(stat), df)
@@ -378,7 +372,7 @@ def robust(fit: Any, cluster: Sequence[Any], adjust: str = "CR2", level: float |
 def _check_nested(study: Sequence[str], cluster: Sequence[str]) -> None:
     """Every study must lie in exactly one cluster (random effects nested in clusters)."""
     seen: dict[str, str] = {}
-    for s, c in zip(study, cluster):
+    for s, c in zip(study, cluster, strict=True):
         if seen.setdefault(s, c) != c:
             raise AlsmetaInputError(
                 f"cluster: study {s!r} has effects in clusters {seen[s]!r} and {c!r}; for CR2 the model's "
@@ -431,7 +425,7 @@ def _satterthwaite_df(
     """
     LB = np.linalg.cholesky(bread)
     Gs, Hs = [], []
-    for e, g in zip(E, groups):
+    for e, g in zip(E, groups, strict=True):
         ME = bread @ e
         Gs.append(ME @ np.linalg.cholesky(m.V[np.ix_(g, g)]))
         Hs.append(ME @ m.X[g] @ LB)

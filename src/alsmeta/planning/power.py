@@ -194,7 +194,8 @@ class SampleSizeScenario(ResultMixin):
     n_enrolled_per_arm: int
 
     def assumptions(self) -> str:
-        """The assumptions in words, e.g. ``"SD 4.0, two-sided alpha 0.05, power 80%, difference 1.22, attrition 20%"``."""
+        """The assumptions in words,
+        e.g. ``"SD 4.0, two-sided alpha 0.05, power 80%, difference 1.22, attrition 20%"``."""
         return (
             f"SD {self.sd:.1f}, two-sided alpha {self.alpha:g}, power {100 * self.power:g}%, "
             f"difference to detect {self.delta:.2f}, attrition {100 * self.attrition:g}%"

@@ -21,6 +21,8 @@ a z test.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -168,7 +170,8 @@ def _recursion(t: Array, increments: Array, r: int) -> tuple[Array, list[tuple[A
     states = [(z, h)]
     for j in range(1, t.size):
         t_prev, t_now = t[j - 1], t[j]
-        c[j] = _boundary(increments[j], lambda cj: _exit_probability(cj, z, h, t_prev, t_now))
+        exit_prob = functools.partial(_exit_probability, z_prev=z, h_prev=h, t_prev=t_prev, t_now=t_now)
+        c[j] = _boundary(increments[j], exit_prob)
         z_new, w_new = _grid(-min(c[j], _BOUNDARY_CAP), min(c[j], _BOUNDARY_CAP), r)
         s = math.sqrt(t_now - t_prev)
         kernel = stats.norm.pdf((z_new[:, None] * math.sqrt(t_now) - z[None, :] * math.sqrt(t_prev)) / s)
@@ -189,7 +192,7 @@ def _path_grid(looks: Array) -> Array:
     points = [looks]
     edges = np.concatenate(([0.0], looks))
     step = 1.0 / PATH_POINTS
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in itertools.pairwise(edges):
         n = int((hi - lo) / step)
         if n >= 2:
             points.append(lo + (hi - lo) * np.arange(1, n) / n)
@@ -573,7 +576,7 @@ def trial_sequential_analysis(
     size = optimal_information_size(delta, sd, alpha=a, power=_alpha(power, "power"), diversity=diversity(fit))
     ris = float(size.heterogeneity_adjusted if heterogeneity_adjusted else size.total)
     cum = cumulative(fit, order=order)
-    by_label = dict(zip(fit.labels, n))
+    by_label = dict(zip(fit.labels, n, strict=True))
     n_sorted = np.array([by_label[lab] for lab in cum["label"]], dtype=float)
     n_cum = np.cumsum(n_sorted)
     frac = n_cum / ris

@@ -192,10 +192,7 @@ def expected_change_under_selection(
     union = np.union1d(pre, post)
     w_pre = _on_union(union, pre, _weights(pre_method, pre))
     w_d = _on_union(union, post, _weights(post_method, post)) - w_pre
-    if select_on == "pre_slope":
-        w_s = w_pre
-    else:
-        w_s = _on_union(union, pre, np.r_[1.0, np.zeros(len(pre) - 2), -1.0])
+    w_s = w_pre if select_on == "pre_slope" else _on_union(union, pre, np.r_[1.0, np.zeros(len(pre) - 2), -1.0])
     a_s = float(w_s @ union)  # S = b * a_s + noise
     mean_s = m * a_s
     var_s = s**2 * a_s**2 + sigma**2 * float(w_s @ w_s)
