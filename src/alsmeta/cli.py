@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
@@ -121,7 +121,7 @@ def write_result_json(fit: PooledResult, out: IO[str]) -> None:
     :data:`JSON_CHUNK`, so a million-study result never exists as one string
     or one list of Python floats.
     """
-    streamed = {"yi": fit.yi, "vi": fit.vi, "labels": fit.labels}
+    streamed: dict[str, Iterable[Any]] = {"yi": fit.yi, "vi": fit.vi, "labels": fit.labels}
     try:
         head = dataclasses.replace(fit, yi=np.empty(0), vi=np.empty(0), labels=()).to_dict()
     except (TypeError, ValueError):  # a result type that refuses an empty copy: plain (unstreamed) dict

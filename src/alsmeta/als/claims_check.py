@@ -152,7 +152,7 @@ def sums_by_size_choice(
     multi = [c for c in cohorts if len(set(c.sizes)) > 1]
     out: list[tuple[dict[str, int], int]] = []
     for combo in itertools.product(*(sorted(set(c.sizes)) for c in multi)):
-        choice = {c.report: int(n) for c, n in zip(multi, combo)}
+        choice = {c.report: int(n) for c, n in zip(multi, combo, strict=True)}
         fixed = [Cohort(c.report, (choice[c.report],) if c.report in choice else c.sizes, c.patients) for c in cohorts]
         out.append((choice, len(cohort_sums(fixed, target, allow_overlap=allow_overlap))))
     return out

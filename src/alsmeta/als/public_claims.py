@@ -68,6 +68,7 @@ from alsmeta.als.claims_check import (
 )
 from alsmeta.als.schema import CLAIM_VERDICTS
 from alsmeta.als.tables import Evidence
+from alsmeta.als.validate import text_records
 from alsmeta.effects.measures import log_risk_ratio
 from alsmeta.models.moderators import subgroup_analysis
 from alsmeta.simulate import NaturalHistory, TrialDesign, design_preset, simulate_trials
@@ -712,10 +713,12 @@ def simulate_public_claim_nulls(evidence: Evidence, n_studies: int = 2000, *, se
         "natural history: the ALSFRS-R defaults of alsmeta.simulate.NaturalHistory (mean decline 1.02 points/month, "
         "between-patient SD 0.96, linear courses, whole-point scores, death and dropout hazards)",
         f"visit-level noise SD {sigma:.2f} points, calibrated so that the NurOwn phase 3 design (>= 3-point decline "
-        f"before randomisation, ALSFRS-R >= 25, onset <= 24 months, visits every 4 weeks to 28 weeks) gives the placebo "
+        "before randomisation, ALSFRS-R >= 25, onset <= 24 months, visits every 4 weeks to 28 weeks) gives "
+        "the placebo "
         f"arm's {placebo.value:g}% responders (>= 1.25 points/month slope improvement; Cudkowicz 2022 abstract)",
         f"sensitivity: noise SD {cal.measurement_sd:.2f} reproduces Oh 2018's control-arm SD of the slope change "
-        f"({cal.target_sd:g}, n = {cal.target_n}; 95% CI of that SD {cal.target_sd_low:.2f} to {cal.target_sd_high:.2f}) "
+        f"({cal.target_sd:g}, n = {cal.target_n}; 95% CI of that SD {cal.target_sd_low:.2f} to "
+        f"{cal.target_sd_high:.2f}) "
         f"on the Oh 2018 design with monthly visits (assumed), all of it treated as visit noise; and the simulator's "
         f"default {default.measurement_sd:g} (ALSFRS-R test-retest reliability)",
         "check not used for fitting: Oh 2018's riluzole-only arm had "
@@ -776,12 +779,12 @@ def _study(evidence: Evidence, study_id: str) -> dict[str, str]:
 
 def _qualitative(evidence: Evidence, study_id: str, outcome: str) -> dict[str, str] | None:
     rows = _rows(evidence.qualitative, study_id=study_id, outcome=outcome)
-    return None if rows.empty else rows.iloc[0].to_dict()
+    return None if rows.empty else text_records(rows.iloc[:1])[0]
 
 
 def _claim_rows(evidence: Evidence, synthesis: str) -> dict[str, dict[str, str]]:
     rows = _rows(evidence.claims, synthesis=synthesis)
-    return {r["claim_id"]: r for r in rows.to_dict("records")}
+    return {r["claim_id"]: r for r in text_records(rows)}
 
 
 TREATED_ARMS = ("msc", "msc_ntf", "nsc", "mnc")
@@ -819,7 +822,7 @@ def usable_slope_changes(evidence: Evidence) -> pd.DataFrame:
             if found:
                 break
             rows = _rows(o, study_id=sid, outcome="alsfrs_r_slope", arm=arm)
-            for (tp, src), grp in rows.groupby(["timepoint", "source_url"], sort=True):
+            for (tp, _source), grp in rows.groupby(["timepoint", "source_url"], sort=True):
                 st = {r["statistic"]: r for r in grp.to_dict("records") if r["value"] != ""}
                 if not {"slope_pre", "slope_post", "n", "p"} <= st.keys() or st["p"]["relation"] != "=":
                     continue
@@ -1059,7 +1062,8 @@ def _ammar(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     verdict = overall_verdict(components)
     reason = (
         f"The review exists but is Aljabri et al. 2021 (Front Neurol 12:783122; 'Ammar' is the first author's given "
-        f"name). Number: it included {included:g} controlled studies ({review['full_texts_assessed']['value']} full texts "
+        f"name). Number: it included {included:g} controlled studies "
+        f"({review['full_texts_assessed']['value']} full texts "
         f"of {review['records_identified']['value']} records), including G-CSF studies, so '{claimed:g} trials' "
         f"{'is what it reports' if count_ok else 'is not what it reports'}; it pooled none. Conclusion: 'slowed "
         f"progression in all' is contradicted by the review's own summary: '{mixed}'. The '3 BM-MSC studies with a "
@@ -1174,7 +1178,8 @@ def _mazzini2012(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     verdict = overall_verdict([(REPRODUCED if count_ok and years_ok else CONTRADICTED, True), (efficacy_verdict, True)])
     reason = (
         f"Numbers: {n:g} patients and follow-up '{st['follow_up']}' are what Mazzini 2012 (Cytotherapy, abstract) "
-        f"reports ({'matches' if count_ok and years_ok else 'does not match'} '19 patients over 9 years'; 9 years was the "
+        f"reports ({'matches' if count_ok and years_ok else 'does not match'} '19 patients over 9 years'; 9 "
+        "years was the "
         f"longest follow-up, not everyone's). Conclusion: the source itself reports "
         f"'{benefit['statement'] if benefit else 'no efficacy statement'}', so 'substantial reduction in progression "
         f"and longer life' is contradicted; it is a single-arm safety study with no control group, which could not "
@@ -1194,9 +1199,11 @@ def _petrou2016(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     bound = zero_event_upper_bound(n)
     verdict = NOT_ASSESSABLE if safety is None else REPRODUCED
     reason = (
-        f"The paper is real ({st['journal']} {st['citation']}, {st['design'].replace('_', '-')}, {st['blinding'].replace('_', ' ')}; "
+        f"The paper is real ({st['journal']} {st['citation']}, {st['design'].replace('_', '-')}, "
+        f"{st['blinding'].replace('_', ' ')}; "
         f"{st['n_note']}), but its safety results were not retrieved (only secondary summaries of its slopes are in "
-        f"data/), so 'safe, well tolerated, no tumour formation' cannot be checked here. Only 14 of the {n} received the "
+        f"data/), so 'safe, well tolerated, no tumour formation' cannot be checked here. Only 14 of the {n} "
+        "received the "
         f"combined intrathecal + intramuscular route. Even with no tumour in all {n}, an uncontrolled study of that "
         f"size rules out only a tumour risk above {100 * bound:.1f}% (one-sided 95% bound)."
     )
@@ -1436,7 +1443,8 @@ def _slows_survival(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict
         f"{n_placebo} placebo- or sham-controlled trials met its primary endpoint. Survival: no trial shows longer "
         f"life - Oh 2018: '{surv['statement'] if surv else 'not in data'}'; NurOwn phase 3: {d1:g} vs {d2:g} deaths "
         f"(RR {rr:.2f}, 95% CI {lo:.2f} to {hi:.2f}; denominators assumed = patients treated, 28-week window). "
-        f"'Can ... increase survival' has no controlled support, and 'can reduce progression' rests on one open-label trial."
+        "'Can ... increase survival' has no controlled support, and 'can reduce progression' rests on one "
+        "open-label trial."
     )
     return ClaimVerdict(
         cid,
@@ -1468,8 +1476,10 @@ def _safety_no_durable(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerd
         f"No consistent benefit: {pos_placebo} of {n_placebo} placebo- or sham-controlled trials met its primary "
         f"endpoint. Transient signals: Oh 2018's 6-month difference ({md6:g} points) was mostly present at 4 months "
         f"({md4:g}); Mazzini 2019: '{transient['statement'] if transient else 'not in data'}'. No durable benefit has "
-        f"been shown (no controlled trial shows a benefit beyond 6 months outside post hoc subgroups). 'Shown safety' means no safety signal in small "
-        f"trials, not proven safety: NurOwn phase 3 serious adverse events RR {sae:.2f} (95% CI {sae_lo:.2f} to {sae_hi:.2f})."
+        "been shown (no controlled trial shows a benefit beyond 6 months outside post hoc subgroups). 'Shown "
+        "safety' means no safety signal in small "
+        f"trials, not proven safety: NurOwn phase 3 serious adverse events RR {sae:.2f} (95% CI {sae_lo:.2f} "
+        f"to {sae_hi:.2f})."
     )
     return ClaimVerdict(
         cid,
@@ -1503,7 +1513,8 @@ def _approved(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     reason = (
         f"As worded ('anywhere in the world') the claim is contradicted: {len(approvals)} approval in data/ - {appr}. "
         f"The sources are a company page and a news report (secondary); whether the Korean approval is conditional was "
-        f"not confirmed. What the sources do support is narrower: no stem-cell therapy for ALS is approved by the US FDA "
+        "not confirmed. What the sources do support is narrower: no stem-cell therapy for ALS is approved by "
+        "the US FDA "
         f"(NurOwn: {fil}), and the Korean product's own phase 3 (ALSUMMIT) missed its primary endpoint."
     )
     return ClaimVerdict(

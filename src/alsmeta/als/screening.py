@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from alsmeta.als.validate import read_table
+from alsmeta.als.validate import read_table, text_records
 from alsmeta.validation import AlsmetaInputError
 
 RESULT_EVENTS = ("results_posted", "abstract_presented", "published", "topline_reported")
@@ -77,7 +77,7 @@ def _criteria(data_dir: Path, version: str) -> dict[str, str]:
     rows = crit[crit["review_version"] == version]
     if rows.empty:
         raise AlsmetaInputError(f"review_version: {version!r} has no criteria in criteria.csv")
-    return dict(zip(rows["criterion"], rows["value"]))
+    return dict(zip(rows["criterion"], rows["value"], strict=True))
 
 
 def screen(review_version: str, data_dir: str | Path = "data") -> Screening:
@@ -90,7 +90,7 @@ def screen(review_version: str, data_dir: str | Path = "data") -> Screening:
     studies = read_table(root / "studies.csv")
     timeline = read_table(root / "timeline.csv")
     rows = []
-    for study in studies.to_dict("records"):
+    for study in text_records(studies):
         events = timeline[timeline["study_id"] == study["study_id"]]
         existed, ambiguous = _existed(study, events, search)
         if not existed:
@@ -134,9 +134,8 @@ def _decide(
     design = study["design"]
     if design == "unknown":
         return "awaiting_classification", "design_unknown", "design not reported in the available sources", False
-    if design == "within_patient_randomised":
-        if crit.get("unit_of_randomisation") == "participant":
-            return "excluded", "unit_of_randomisation", "randomises body sides within each patient, not patients", False
+    if design == "within_patient_randomised" and crit.get("unit_of_randomisation") == "participant":
+        return "excluded", "unit_of_randomisation", "randomises body sides within each patient, not patients", False
     if _RANDOMISED.get(design) not in designs:
         return (
             "excluded",
@@ -147,7 +146,7 @@ def _decide(
     if study["comparator"] not in comparators:
         return "excluded", "comparator", f"comparator {study['comparator'] or 'not reported'!r} is not eligible", False
     results = events[events["event"].isin(RESULT_EVENTS)]
-    bounds = [(date_bounds(d), e) for d, e in zip(results["date"], results["event"])]
+    bounds = [(date_bounds(d), e) for d, e in zip(results["date"], results["event"], strict=True)]
     available = [(b, e) for b, e in bounds if b[1] <= search]
     straddle = any(b[0] <= search < b[1] for b, _ in bounds)
     if available:

@@ -51,7 +51,10 @@ class Reported:
                 f"{self.study_id} {self.outcome} ({self.timepoint}) {self.arm} {self.statistic}: not reported/not found"
             )
         rel = "" if self.relation == "=" else self.relation
-        return f"{self.study_id} {self.outcome} ({self.timepoint}) {self.arm} {self.statistic} = {rel}{self.value:g} [{self.status}; {self.location}]"
+        return (
+            f"{self.study_id} {self.outcome} ({self.timepoint}) {self.arm} {self.statistic} = "
+            f"{rel}{self.value:g} [{self.status}; {self.location}]"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,7 +96,8 @@ class Evidence:
             rows = rows[rows.source_url == source_url]
         if len(rows) > 1:
             raise AlsmetaInputError(
-                f"{study_id} {outcome} ({timepoint}) {arm} {statistic}: {len(rows)} sources report it; pass source_url= to choose"
+                f"{study_id} {outcome} ({timepoint}) {arm} {statistic}: {len(rows)} sources report it; pass "
+                "source_url= to choose"
             )
         if rows.empty:
             return Reported(
@@ -163,19 +167,19 @@ class ArmData:
     usable: tuple[bool, ...]
 
     def column(self, name: str) -> list[float]:
-        return [r.value for r, ok in zip(self.values[name], self.usable) if ok]
+        return [r.value for r, ok in zip(self.values[name], self.usable, strict=True) if ok]
 
     def used_labels(self) -> list[str]:
-        return [lab for lab, ok in zip(self.labels, self.usable) if ok]
+        return [lab for lab, ok in zip(self.labels, self.usable, strict=True) if ok]
 
     def missing(self) -> list[str]:
         """Plain statements of every number that is needed but not available."""
-        out = []
+        out: list[str] = []
         for reps in self.values.values():
             out.extend(r.describe() for r in reps if r.missing)
         return out
 
-    def sources(self) -> list[dict[str, str]]:
+    def sources(self) -> list[dict[str, str | float]]:
         """Provenance of every number used (for figures/*/numbers.json)."""
         return [
             {
@@ -187,7 +191,7 @@ class ArmData:
                 "source_url": r.source_url,
             }
             for reps in self.values.values()
-            for r, ok in zip(reps, self.usable)
+            for r, ok in zip(reps, self.usable, strict=True)
             if ok
         ]
 

@@ -95,14 +95,19 @@ def source_domains_from_frame(frame: pd.DataFrame) -> SourceDomains:
     :func:`validate_data` reports them)."""
     ok = frame[frame["primary"].isin(("yes", "no"))]
     return SourceDomains(
-        primary=dict(zip(ok["domain"], ok["primary"] == "yes")),
-        reasons=dict(zip(ok["domain"], ok["reason"])),
+        primary=dict(zip(ok["domain"], ok["primary"] == "yes", strict=True)),
+        reasons=dict(zip(ok["domain"], ok["reason"], strict=True)),
     )
 
 
 def read_table(path: Path) -> pd.DataFrame:
     """Read a data CSV with every cell as text (nothing coerced, blanks as '')."""
     return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def text_records(frame: pd.DataFrame) -> list[dict[str, str]]:
+    """The rows of a table read by :func:`read_table`, as ``{column: text}`` dicts."""
+    return [{str(k): str(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def _check_cell(spec: ColumnSpec, text: str) -> str | None:
@@ -149,7 +154,7 @@ def validate_table(
         issues.append(DataIssue(f, 1, c, "column is not in the schema (see data/README.md)"))
     if missing:
         return issues
-    for i, row in enumerate(frame.to_dict("records")):
+    for i, row in enumerate(text_records(frame)):
         line = i + 2
         for spec in schema.columns:
             problem = _check_cell(spec, row[spec.name])
@@ -261,7 +266,7 @@ def _risk_of_bias_rules(frame: pd.DataFrame) -> list[DataIssue]:
     out: list[DataIssue] = []
     rank = {j: i for i, j in enumerate(ROB2_JUDGEMENTS)}
     rows = frame.reset_index(drop=True)
-    for line, row in zip(rows.index + 2, rows.to_dict("records")):
+    for line, row in zip(rows.index + 2, text_records(rows), strict=True):
         overall = row["domain"] == "overall"
         if overall and row["signalling"] != "":
             out.append(DataIssue(f, int(line), "signalling", "the overall judgement has no signalling questions"))
@@ -273,7 +278,7 @@ def _risk_of_bias_rules(frame: pd.DataFrame) -> list[DataIssue]:
         if missing:
             out.append(DataIssue(f, first, "domain", f"{'/'.join(key)} lacks RoB 2 domain(s): {', '.join(missing)}"))
             continue
-        judged = dict(zip(group["domain"], group["judgement"]))
+        judged = dict(zip(group["domain"], group["judgement"], strict=True))
         if any(j not in rank for j in judged.values()):
             continue  # reported by the column check
         worst = max((judged[d] for d in ROB2_DOMAINS[:-1]), key=rank.__getitem__)

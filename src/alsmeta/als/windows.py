@@ -30,6 +30,7 @@ and the two arms are independent (randomised).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -231,7 +232,7 @@ def window_increments(
     if (
         not all(math.isfinite(t) for t in times_t)
         or times_t[0] <= 0
-        or any(b <= a for a, b in zip(times_t, times_t[1:]))
+        or any(b <= a for a, b in itertools.pairwise(times_t))
     ):
         raise AlsmetaInputError(f"times: must be finite, > 0 and strictly increasing, got {list(times_t)}")
     for name, arm in (("treated", treated), ("control", control)):
@@ -247,7 +248,7 @@ def window_increments(
     if not 0 < level < 1:
         raise AlsmetaInputError(f"level: must be in (0, 1), got {level!r}")
     z = float(stats.norm.isf((1 - level) / 2))
-    d = np.array([t.mean - c.mean for t, c in zip(treated, control)])
+    d = np.array([t.mean - c.mean for t, c in zip(treated, control, strict=True)])
     cov = _arm_cov(treated, rr[0]) + _arm_cov(control, rr[1])
     k = len(times_t)
     edges = (0.0, *times_t)
@@ -274,12 +275,16 @@ def window_increments(
             + (
                 f"Var(D({edges[j + 1]:g}))"
                 if not j
-                else f"Var(D({edges[j + 1]:g})) + Var(D({edges[j]:g})) - 2 Cov, Cov per arm r s_a s_b min(n_a, n_b) / (n_a n_b)"
+                else f"Var(D({edges[j + 1]:g})) + Var(D({edges[j]:g})) - 2 Cov, "
+                "Cov per arm r s_a s_b min(n_a, n_b) / (n_a n_b)"
             )
             + f" / {width:g}^2; D = treated minus control mean change from baseline"
         )
         windows.append(contrast(w, edges[j], edges[j + 1], formula, (math.nan, math.nan) if not j else rr))
-    slowing_formula = "rate in the first window minus rate in the last window (positive: the between-arm gain accrued more slowly later)"
+    slowing_formula = (
+        "rate in the first window minus rate in the last window "
+        "(positive: the between-arm gain accrued more slowly later)"
+    )
     if k == 1:  # one window: nothing to compare
         slowing = WindowIncrement(
             0.0,

@@ -194,6 +194,8 @@ def _cochrane_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list
                 published = row.get("value")
                 if row.get("quantity") == "count" and published:
                     count = len(found) if isinstance(found, list) else found
+                    if not isinstance(count, (int, float)):
+                        raise AlsmetaInputError(f"results.json: {path}: a count, got {type(count).__name__}")
                     check = "matches" if float(count) == float(published) else "differs"
                 else:
                     check = "see the reproduced value"

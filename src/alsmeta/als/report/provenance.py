@@ -221,9 +221,9 @@ class ProvenanceIndex:
                 found.setdefault(sid, match.start())
             masked = re.sub(rf"(?<!\w){re.escape(label)}(?!\w)", lambda m: " " * len(m.group()), masked)
         for sid in self._studies:
-            match = re.search(rf"(?<![\w.]){re.escape(sid)}(?!\w)", masked)
-            if match:
-                found.setdefault(sid, match.start())
+            hit = re.search(rf"(?<![\w.]){re.escape(sid)}(?!\w)", masked)
+            if hit:
+                found.setdefault(sid, hit.start())
         return sorted(found, key=lambda sid: found[sid])
 
     def source_rows(self, record: Mapping[str, Any]) -> list[DataRow]:
