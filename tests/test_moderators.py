@@ -336,3 +336,28 @@ def test_permutation_test_reproducible_and_checked():
     small = meta_regression([0.1, 0.4, 0.3, 0.8, 0.5], [0.02] * 5, [0, 0, 1, 1, 1], method="DL")
     res = permutation_test(small, exact=True)
     assert res.exact and res.n_permutations == 10 and res.exact_count == 10
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(-2, 2, allow_nan=False), min_size=3, max_size=9),
+    st.lists(st.floats(0.005, 0.6), min_size=9, max_size=9),
+    st.sampled_from(["ML", "REML"]),
+)
+def test_one_engine_intercept_only_regression_equals_pool(y, v, method):
+    """Both fit layouts run the engine's shared likelihood safeguards: the same tau2, also at a boundary maximum."""
+    v = v[: len(y)]
+    fit = am.pool(y, v, method=method)
+    b = fit_regression_many(np.array(y), np.array(v), np.ones((len(y), 1)), method=method)
+    assert b.tau2[0] == pytest.approx(fit.tau2, rel=1e-9, abs=1e-12)
+    assert b.coef[0, 0] == pytest.approx(fit.estimate, rel=1e-9, abs=1e-12)
+    assert bool(b.multimodal[0]) == fit.multimodal
+
+
+def test_one_engine_finds_the_interior_maximum_in_both_layouts():
+    # ML likelihood with a local maximum at 0 (loglik -9.0847) and the global one at 0.2887 (-8.9455)
+    y = [0.0, 0.0, -0.375, 0.0, -0.125, 1.75, -1.875]
+    v = [0.1304, 0.3655, 0.2432, 0.0831, 0.0528, 0.3712, 0.4316]
+    fit = am.pool(y, v, method="ML")
+    b = fit_regression_many(np.array(y), np.array(v), np.ones((7, 1)), method="ML")
+    assert fit.tau2 == pytest.approx(0.2887009639, rel=1e-8) and b.tau2[0] == pytest.approx(fit.tau2, rel=1e-10)

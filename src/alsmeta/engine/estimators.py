@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from alsmeta.engine.likelihood import escape_boundary, score_root
 from alsmeta.engine.roots import expand_upper, solve_decreasing
 from alsmeta.engine.rowmath import (
     count_groups,
@@ -432,22 +433,16 @@ def _take_columns(arrays: tuple[np.ndarray, ...], idx: npt.NDArray[np.intp]) -> 
 
 def _score_root(method: str, r: Rows, rows: npt.NDArray[np.intp]) -> tuple[Array, BoolArray]:
     """Bracketing root of the ML/REML score on columns ``rows`` (fallback when scoring fails)."""
-    y, v, k = r.y, r.v, r.c
+    return score_root(_column_score(method, r), rows, r.ss / max(r.c - 1, 1))
 
-    def f(x: Array, cols: npt.NDArray[np.intp]) -> Array:
-        return _score_dense(method, y[:, cols], v[:, cols], x, k, step=False)[0]
 
-    out = np.zeros(rows.size)
-    ok = np.ones(rows.size, dtype=bool)
-    at0 = f(np.zeros(rows.size), rows) > 0
-    if not at0.any():
-        return out, ok
-    sub = rows[at0]
-    hi = expand_upper(f, np.maximum(r.ss[sub] / max(k - 1, 1), 1e-8), sub)
-    roots, success = solve_decreasing(f, np.zeros(sub.size), hi, sub)
-    out[at0] = roots
-    ok[at0] = success
-    return out, ok
+def _column_score(method: str, r: Rows) -> Callable[[Array, npt.NDArray[np.intp]], Array]:
+    """The ML/REML score of columns ``cols`` of ``r`` at ``x``, as a function of ``(x, cols)``."""
+
+    def score(x: Array, cols: npt.NDArray[np.intp]) -> Array:
+        return _score_dense(method, r.y[:, cols], r.v[:, cols], x, r.c, step=False)[0]
+
+    return score
 
 
 def estimate_tau2(
@@ -676,47 +671,26 @@ def _likelihood_check(method: str, r: Rows, tau2: Array, tol: float) -> tuple[Ar
     return tau2, reset
 
 
-def _escape_boundary(method: str, r: Rows, tau2: Array, tol: float, grid_size: int = 40) -> tuple[Array, BoolArray]:
+def _escape_boundary(method: str, r: Rows, tau2: Array, tol: float) -> tuple[Array, BoolArray]:
     """Look for a higher interior maximum where ML/REML scoring stopped at tau^2 = 0.
 
-    Fisher scoring from the HE start (metafor's algorithm) stops at tau^2 = 0
-    whenever the score is negative there, even if the likelihood has a
-    second, higher maximum inside (possible with very unequal variances).
-    For such rows the score is scanned on a geometric grid up to a scale
-    beyond which it is negative; the first interior maximum found (a sign
-    change from + to -) is solved by bracketing and kept if its likelihood
-    exceeds that at 0. Grid points where the score is provably negative are
-    not evaluated (see :func:`_first_crossing`); the crossings found are
-    those of the full scan.
+    :func:`alsmeta.engine.likelihood.escape_boundary` on columns of ``r``; grid
+    points where the score is provably negative are not evaluated (see
+    :func:`_first_crossing`), and the crossings found are those of the full scan.
     """
-    multimodal = np.zeros(r.n, dtype=bool)
-    rows = np.flatnonzero(tau2 == 0)
-    if rows.size == 0:
-        return tau2, multimodal
     k = r.c
-    y, v = r.y[:, rows], r.v[:, rows]
-    ss = r.ss[rows]
-    top = 10.0 * np.maximum(ss / max(k - 1, 1), v.max(axis=0))
-    grid = top[:, None] * np.geomspace(1e-8, 1.0, grid_size)[None, :]
-    has, j = _first_crossing(method, y, v, grid, r.fe[2][rows], ss)
-    if not has.any():
-        return tau2, multimodal
-    sub = rows[has]
-    j = j[has]
-    lo, hi = grid[has, j], grid[has, j + 1]
-
-    def f(x: Array, cols: npt.NDArray[np.intp]) -> Array:
-        return _score_dense(method, r.y[:, cols], r.v[:, cols], x, k, step=False)[0]
-
-    roots, ok = solve_decreasing(f, lo, hi, sub)
     reml = method == "REML"
-    ys, vs = r.y[:, sub], r.v[:, sub]
-    gain = _loglik_dense(ys, vs, np.nan_to_num(roots), reml) - _loglik_dense(ys, vs, np.zeros(sub.size), reml)
-    better = ok & (gain > tol)
-    tau2 = tau2.copy()
-    tau2[sub[better]] = roots[better]
-    multimodal[sub[better]] = True
-    return tau2, multimodal
+
+    def top(rows: npt.NDArray[np.intp]) -> Array:
+        return 10.0 * np.maximum(r.ss[rows] / max(k - 1, 1), r.v[:, rows].max(axis=0))
+
+    def crossing(grid: Array, rows: npt.NDArray[np.intp]) -> tuple[BoolArray, npt.NDArray[np.intp]]:
+        return _first_crossing(method, r.y[:, rows], r.v[:, rows], grid, r.fe[2][rows], r.ss[rows])
+
+    def loglik(x: Array, cols: npt.NDArray[np.intp]) -> Array:
+        return _loglik_dense(r.y[:, cols], r.v[:, cols], x, reml)
+
+    return escape_boundary(_column_score(method, r), loglik, tau2, top, tol, crossing)
 
 
 _CACHE_ELEMENTS = 1 << 17  # studies per block of Fisher scoring: arrays that stay in cache

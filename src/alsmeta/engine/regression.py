@@ -54,6 +54,7 @@ meta-regression with a single covariate. Stat Med 22:2693-2710.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -62,6 +63,7 @@ from scipy import stats
 
 from alsmeta.engine.batch import canonical_test
 from alsmeta.engine.estimators import canonical_method, fisher_scoring, scale_exponent
+from alsmeta.engine.likelihood import escape_boundary, score_root
 from alsmeta.engine.roots import expand_upper, solve_decreasing
 from alsmeta.validation import AlsmetaInputError, nonnegative_number, positive_number, probability_level, whole_number
 
@@ -244,25 +246,15 @@ def _fisher_scoring(
     return tau2, conv
 
 
-def _score_root(
-    method: str, y: Array, v: Array, X: Array, mask: Mask, k: Array, p: int, rows: Rows, resid_ss: Array
-) -> tuple[Array, npt.NDArray[np.bool_]]:
-    """Bracketing root of the ML/REML score on ``rows`` (fallback when scoring fails)."""
+def _row_score(
+    method: str, y: Array, v: Array, X: Array, mask: Mask, k: Array, p: int
+) -> Callable[[Array, npt.NDArray[np.intp]], Array]:
+    """The ML/REML score of rows ``r`` at ``x``, as a function of ``(x, r)``."""
 
-    def f(x: Array, r: Rows) -> Array:
+    def score(x: Array, r: npt.NDArray[np.intp]) -> Array:
         return _score(method, y[r], v[r], X[r], mask[r], x, k[r], p)[0]
 
-    out = np.zeros(rows.size)
-    ok = np.ones(rows.size, dtype=bool)
-    pos = f(np.zeros(rows.size), rows) > 0
-    if not pos.any():
-        return out, ok
-    sub = rows[pos]
-    hi = expand_upper(f, np.maximum(resid_ss[sub] / np.maximum(k[sub] - p, 1), 1e-8), sub)
-    roots, success = solve_decreasing(f, np.zeros(sub.size), hi, sub)
-    out[pos] = roots
-    ok[pos] = success
-    return out, ok
+    return score
 
 
 def _escape_boundary(
@@ -276,40 +268,22 @@ def _escape_boundary(
     tau2: Array,
     tol: float,
     resid_ss: Array,
-    grid_size: int = 40,
 ) -> tuple[Array, npt.NDArray[np.bool_]]:
-    """Report a higher interior ML/REML maximum where scoring stopped at 0 (flagged ``multimodal``)."""
-    multimodal = np.zeros(y.shape[0], dtype=bool)
-    rows = np.flatnonzero(tau2 == 0)
-    if rows.size == 0:
-        return tau2, multimodal
-    vmax = np.where(mask[rows], v[rows], 0.0).max(axis=1)
-    top = 10.0 * np.maximum(resid_ss[rows] / np.maximum(k[rows] - p, 1), vmax)
-    grid = top[:, None] * np.geomspace(1e-8, 1.0, grid_size)[None, :]
-    scores = np.stack(
-        [_score(method, y[rows], v[rows], X[rows], mask[rows], grid[:, j], k[rows], p)[0] for j in range(grid_size)],
-        axis=1,
-    )
-    down = (scores[:, :-1] > 0) & (scores[:, 1:] <= 0)
-    has = down.any(axis=1)
-    if not has.any():
-        return tau2, multimodal
-    sub = rows[has]
-    j = down[has].argmax(axis=1)
+    """Report a higher interior ML/REML maximum where scoring stopped at 0 (flagged ``multimodal``).
 
-    def f(x: Array, r: Rows) -> Array:
-        return _score(method, y[r], v[r], X[r], mask[r], x, k[r], p)[0]
-
-    roots, ok = solve_decreasing(f, grid[has, j], grid[has, j + 1], sub)
+    :func:`alsmeta.engine.likelihood.escape_boundary` on rows of the batch, scanning the score at
+    every grid point.
+    """
     reml = method == "REML"
-    gain = _log_lik(y[sub], v[sub], X[sub], mask[sub], np.nan_to_num(roots), reml) - _log_lik(
-        y[sub], v[sub], X[sub], mask[sub], np.zeros(sub.size), reml
-    )
-    better = ok & (gain > tol)
-    tau2 = tau2.copy()
-    tau2[sub[better]] = roots[better]
-    multimodal[sub[better]] = True
-    return tau2, multimodal
+
+    def top(rows: npt.NDArray[np.intp]) -> Array:
+        vmax = np.where(mask[rows], v[rows], 0.0).max(axis=1)
+        return 10.0 * np.maximum(resid_ss[rows] / np.maximum(k[rows] - p, 1), vmax)
+
+    def loglik(x: Array, r: npt.NDArray[np.intp]) -> Array:
+        return _log_lik(y[r], v[r], X[r], mask[r], x, reml)
+
+    return escape_boundary(_row_score(method, y, v, X, mask, k, p), loglik, tau2, top, tol)
 
 
 def _tau2_likelihood(
@@ -344,7 +318,8 @@ def _tau2_likelihood(
         if method == "EB":
             roots, good = _solve_q(y[failed], v[failed], X[failed], mask[failed], k[failed] - p, resid_ss[failed])
         else:
-            roots, good = _score_root(method, y, v, X, mask, k, p, failed, resid_ss)
+            scale = resid_ss / np.maximum(k - p, 1)
+            roots, good = score_root(_row_score(method, y, v, X, mask, k, p), failed, scale)
         tau2[failed] = roots
         conv[failed] = good
     if method in ("ML", "REML"):
