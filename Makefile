@@ -3,12 +3,13 @@
 #   make test        create/update .venv with the test extra and run the test suite
 #   make report      build report/index.html (the reproduction as one web page) from figures/ and data/
 #   make check-reproducible   run every analysis twice into scratch folders and diff the bytes
+#   make docs        build the documentation into docs/_build/html, running every example in it
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce report test bench venv clean check-reproducible
+.PHONY: reproduce report test bench venv clean check-reproducible docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +18,20 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+# The site, with warnings as errors: the doctest builder runs every example of the guide, then the
+# HTML builder (which also runs the command-line examples and draws the figures) writes the pages.
+SPHINX := MPLBACKEND=Agg $(BIN)/sphinx-build -W --keep-going -q -d docs/_build/doctrees
+docs: $(DOCS_STAMP)
+	$(SPHINX) -b doctest docs docs/_build/doctest
+	$(SPHINX) -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
 
 reproduce: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/alsmeta reproduce
@@ -33,7 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cli_large.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache docs/_build docs/_generated docs/generated docs/api.rst
 
 # Run every analysis twice into two scratch folders and compare the bytes (not part of `make test`: minutes).
 check-reproducible: $(STAMP)
