@@ -35,6 +35,7 @@ extensions = [
     "sphinx_design",
     "cli_example",
     "figure_code",
+    "references",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -80,5 +81,7 @@ html_theme_options = {
     "show_toc_level": 2,
     "github_url": None,
 }
+# the guide's pages have no section navigation: give their code the width instead
+html_sidebars = {page: [] for page in ("index", "getting-started", "guide/*", "cli", "reproduction", "ARCHITECTURE")}
 html_static_path: list[str] = []
 html_show_sourcelink = False

@@ -81,7 +81,7 @@ def api_page_text() -> str:
             "Defined in " + ", ".join(f"``{m}``" for m in modules) + ".",
             "",
         ]
-        out += [".. autosummary::", "   :toctree: generated", ""]
+        out += [".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
         # classes after functions, each alphabetically: the calls first, their results after
         names = sorted(by_layer[layer], key=lambda n: (n[:1].isupper(), n.lower()))
         out += [f"   {name}" for name in names] + [""]

@@ -9,9 +9,7 @@ this Python's ``alsmeta``), shows the command with its real output, and warns - 
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -23,30 +21,12 @@ from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from text_checks import normalise, same_output
 
 logger = logging.getLogger(__name__)
 
 #: how ``alsmeta`` is run: this interpreter's package, whatever is on PATH
 ALSMETA = [sys.executable, "-c", "import sys; from alsmeta.cli import main; sys.exit(main())"]
-
-
-NUMBER = re.compile(r"-?\d+\.\d+(?:[eE][-+]?\d+)?")
-"""A number with a decimal point: compared to a relative 1e-9, so that the last digit of a
-17-digit float printed on another machine does not fail the build; all other text must match."""
-
-
-def _normalise(text: str) -> str:
-    """Compare outputs line by line without trailing spaces or trailing blank lines."""
-    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
-
-
-def same_output(expected: str, actual: str, rel: float = 1e-9) -> bool:
-    """Whether ``actual`` is ``expected`` up to spacing at line ends and a relative 1e-9 in numbers."""
-    expected, actual = _normalise(expected), _normalise(actual)
-    if NUMBER.sub("#", expected) != NUMBER.sub("#", actual):
-        return False
-    pairs = zip(NUMBER.findall(expected), NUMBER.findall(actual), strict=True)
-    return all(math.isclose(float(a), float(b), rel_tol=rel, abs_tol=1e-300) for a, b in pairs)
 
 
 class CliExample(SphinxDirective):
@@ -66,7 +46,7 @@ class CliExample(SphinxDirective):
         done = subprocess.run(
             [*ALSMETA, *argv[1:]], cwd=repo_root, env=env, capture_output=True, text=True, timeout=120, check=False
         )
-        actual = _normalise(done.stdout + done.stderr)
+        actual = normalise(done.stdout + done.stderr)
         location = self.get_location()
         want_code = self.options.get("returncode", 0)
         if done.returncode != want_code:
@@ -82,7 +62,7 @@ class CliExample(SphinxDirective):
             logger.warning(
                 "cli-example %r printed something else than the page shows:\n--- page\n%s\n--- actual\n%s",
                 command,
-                _normalise(expected),
+                normalise(expected),
                 actual,
                 location=location,
             )
