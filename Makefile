@@ -4,13 +4,14 @@
 #   make lint        the gates: ruff (lint and format check), mypy and the import layers (lint extra)
 #   make report      build report/index.html (the reproduction as one web page) from figures/ and data/
 #   make check-reproducible   run every analysis twice into scratch folders and diff the bytes
+#   make docs        build the documentation into docs/_build/html, running every example in it
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINT_STAMP := $(VENV)/.installed-lint
 
-.PHONY: reproduce report test lint bench venv clean check-reproducible
+.PHONY: reproduce report test lint docs bench venv clean check-reproducible
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,20 @@ $(LINT_STAMP): $(STAMP)
 	touch $(LINT_STAMP)
 
 venv: $(STAMP)
+
+DOCS_STAMP := $(VENV)/.docs-installed
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+# The site, with warnings as errors: the doctest builder runs every example of the guide, then the
+# HTML builder (which also runs the command-line examples and draws the figures) writes the pages.
+SPHINX := MPLBACKEND=Agg $(BIN)/sphinx-build -W --keep-going -q -d docs/_build/doctrees
+docs: $(DOCS_STAMP)
+	$(SPHINX) -b doctest docs docs/_build/doctest
+	$(SPHINX) -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
 
 reproduce: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/alsmeta reproduce
@@ -50,6 +65,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf docs/_build docs/_generated docs/generated docs/api.rst
 
 # Run every analysis twice into two scratch folders and compare the bytes (not part of `make test`: minutes).
 check-reproducible: $(STAMP)
