@@ -46,8 +46,10 @@ reproduce: $(STAMP)
 report: $(STAMP)
 	$(BIN)/alsmeta report
 
+# the test suite, then the examples in the library's docstrings (they must print what they show)
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules src/alsmeta
 
 # configuration in pyproject.toml: [tool.ruff], [tool.mypy], [tool.importlinter]
 # every gate runs (so one run lists all the problems); the target fails if any of them failed

@@ -23,7 +23,9 @@ prior.
 >>> specs = mv.expand_grid(study_a=["a"], study_b=["b", "b_alt", None], method=["DL", "REML"], test=["z", "knha"])
 >>> res = mv.fit_specifications(specs, effects, slots=["study_a", "study_b"])
 >>> res.share("positive")          # share of choice combinations whose interval excludes 0 upwards
+0.6666666666666666
 >>> res.share("positive", distinct=True)   # the same over distinct analyses (duplicated fits counted once)
+0.6
 
 Many combinations of choices give the same fit (one study: every estimator
 agrees; tau^2 = 0: DL, REML, PM... agree), so every share and count is
