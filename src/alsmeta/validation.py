@@ -230,6 +230,42 @@ def study_labels(labels: Sequence[Any] | None, k: int) -> list[str]:
     return out
 
 
+def one_spread(vi: Any, sei: Any, required: bool = True) -> str:
+    """Which of ``vi=`` (sampling variances) and ``sei=`` (standard errors) was given: ``"vi"`` or ``"sei"``.
+
+    Giving both is an error, and so is giving neither when ``required``
+    (then ``""`` is returned when neither was given).
+    """
+    if vi is not None and sei is not None:
+        raise AlsmetaInputError("give exactly one of vi= (sampling variances) or sei= (standard errors), not both")
+    if vi is None and sei is None:
+        if required:
+            raise AlsmetaInputError("give exactly one of vi= (sampling variances) or sei= (standard errors)")
+        return ""
+    return "vi" if vi is not None else "sei"
+
+
+def variances_from_se(
+    sei: Any, labels: Sequence[str] | None = None, *, allow_nan: bool = False
+) -> npt.NDArray[np.float64]:
+    """Sampling variances ``sei**2`` from standard errors, checked under the name ``sei`` first.
+
+    Each standard error must be a number > 0 (NaN allowed with
+    ``allow_nan``, and kept); a square that double precision cannot hold
+    (0 or infinite) is refused naming the study.
+    """
+    s = numeric_column(sei, "sei", labels, allow_nan=allow_nan, positive=True)
+    v = s * s
+    bad = np.flatnonzero((v == 0) | np.isinf(v))
+    if bad.size:
+        names = list(labels) if labels is not None else default_labels(len(v))
+        raise AlsmetaInputError(
+            f"study {names[bad[0]]!r}, column 'sei': its square (the variance) is not representable "
+            f"in double precision ({v[bad[0]]!r}); rescale the data"
+        )
+    return v
+
+
 # ---------------------------------------------------------------- numeric columns
 def _column_error(
     column: str, names: Sequence[str], bad: npt.NDArray[np.intp], what: str, values: np.ndarray
