@@ -32,11 +32,11 @@ import pandas as pd
 from scipy import optimize, stats
 
 from alsmeta.diagnostics.sensitivity import cumulative
-from alsmeta.models._fitted import require_fit
+from alsmeta.models._fitted import fixed_tau2, require_fit
 from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.planning.power import InformationSize, optimal_information_size
 from alsmeta.results import ResultMixin
-from alsmeta.validation import AlsmetaInputError, finite_number, numeric_column
+from alsmeta.validation import AlsmetaInputError, finite_number, missing_studies, na_action_arg, numeric_column
 
 Array = npt.NDArray[np.float64]
 
@@ -168,7 +168,9 @@ def _recursion(t: Array, increments: Array, r: int) -> tuple[Array, list[tuple[A
     states = [(z, h)]
     for j in range(1, t.size):
         t_prev, t_now = t[j - 1], t[j]
-        c[j] = _boundary(increments[j], lambda cj: _exit_probability(cj, z, h, t_prev, t_now))
+        c[j] = _boundary(  # the defaults bind this look's state (the function is used within the look)
+            increments[j], lambda cj, z=z, h=h, a=t_prev, b=t_now: _exit_probability(cj, z, h, a, b)
+        )
         z_new, w_new = _grid(-min(c[j], _BOUNDARY_CAP), min(c[j], _BOUNDARY_CAP), r)
         s = math.sqrt(t_now - t_prev)
         kernel = stats.norm.pdf((z_new[:, None] * math.sqrt(t_now) - z[None, :] * math.sqrt(t_prev)) / s)
@@ -189,7 +191,7 @@ def _path_grid(looks: Array) -> Array:
     points = [looks]
     edges = np.concatenate(([0.0], looks))
     step = 1.0 / PATH_POINTS
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         n = int((hi - lo) / step)
         if n >= 2:
             points.append(lo + (hi - lo) * np.arange(1, n) / n)
@@ -514,6 +516,7 @@ def trial_sequential_analysis(
     spending: str = "obrien_fleming",
     heterogeneity_adjusted: bool = True,
     grid_r: int = 32,
+    na_action: str = "raise",
 ) -> TrialSequentialResult:
     """Trial sequential analysis of a meta-analysis of a continuous outcome.
 
@@ -543,6 +546,13 @@ def trial_sequential_analysis(
         :func:`group_sequential_boundaries`.
     heterogeneity_adjusted
         Divide the RIS by ``1 - D^2`` (Wetterslev et al. 2009).
+    na_action
+        ``"raise"`` (default): a study with a missing number of participants
+        or order is an error naming the study and the column; ``"drop"``:
+        such studies are left out with a warning that counts and names
+        them, and the meta-analysis is refitted without them (same method,
+        test, level and fixed tau^2), so the monitoring, D^2 and the
+        cumulative estimates all rest on the same studies.
 
     Notes
     -----
@@ -561,19 +571,21 @@ def trial_sequential_analysis(
     sequential analysis (TSA). Copenhagen Trial Unit.
     """
     fit = require_fit(fit, "trial_sequential_analysis")
+    na_action = na_action_arg(na_action)
     if fit.k == 0:
         raise AlsmetaInputError("fit: no study to monitor (k = 0)")
     if fit.test != "z":
         raise AlsmetaInputError(
             f"fit: the boundaries are on the Wald Z scale; refit with test='z' (got test={fit.test!r})"
         )
-    n = numeric_column(participants, "participants", fit.labels, positive=True)
+    n = numeric_column(participants, "participants", fit.labels, positive=True, allow_nan=True)
+    fit, n, order = _complete_studies(fit, n, order, na_action)
     a = _alpha(alpha)
     kind = _spending(spending)
     size = optimal_information_size(delta, sd, alpha=a, power=_alpha(power, "power"), diversity=diversity(fit))
     ris = float(size.heterogeneity_adjusted if heterogeneity_adjusted else size.total)
     cum = cumulative(fit, order=order)
-    by_label = dict(zip(fit.labels, n))
+    by_label = dict(zip(fit.labels, n, strict=True))
     n_sorted = np.array([by_label[lab] for lab in cum["label"]], dtype=float)
     n_cum = np.cumsum(n_sorted)
     frac = n_cum / ris
@@ -606,3 +618,31 @@ def trial_sequential_analysis(
         alpha=a,
         spending=kind,
     )
+
+
+def _complete_studies(
+    fit: PooledResult, n: Array, order: Any, na_action: str
+) -> tuple[PooledResult, Array, Sequence[Any]]:
+    """The fit, participants and order without the studies missing ``participants`` or ``order`` (``na_action``).
+
+    ``order`` of the wrong shape is passed on unchanged for :func:`alsmeta.cumulative` to refuse.
+    """
+    order_missing = None
+    if not isinstance(order, (str, bytes)) and np.ndim(order) == 1 and len(order) == fit.k:
+        order_missing = pd.isna(np.asarray(order, dtype=object)).astype(bool)
+    keep = missing_studies({"participants": n, "order": order_missing}, list(fit.labels), na_action)
+    if keep is None:
+        return fit, n, order
+    if not keep.any():
+        raise AlsmetaInputError("participants, order: every study has a missing value; no study to monitor")
+    labels = [lab for lab, kp in zip(fit.labels, keep, strict=True) if kp]
+    refit = pool(
+        fit.yi[keep],
+        fit.vi[keep],
+        method=fit.method,
+        test=fit.test,
+        level=fit.level,
+        labels=labels,
+        tau2=fixed_tau2(fit),
+    )
+    return refit, n[keep], [o for o, kp in zip(order, keep, strict=True) if kp]
