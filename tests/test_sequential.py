@@ -243,7 +243,7 @@ def test_tsa_boundary_path_passes_through_each_look_and_is_the_boundary_of_a_loo
     fit = _fit()
     res = trial_sequential_analysis(fit, N, YEAR, delta=3.0, sd=6.0)
     looks = res.boundaries.fraction
-    for t, z in zip(looks, res.boundaries.z):
+    for t, z in zip(looks, res.boundaries.z, strict=True):
         assert res.path_z[np.flatnonzero(np.isclose(res.path_fraction, t))[0]] == pytest.approx(z, rel=1e-10)
     # between looks 1 and 2 the path is the boundary a look at tau would face after look 1
     tau = res.path_fraction[(res.path_fraction > looks[0]) & (res.path_fraction < looks[1])][0]
@@ -254,7 +254,7 @@ def test_tsa_boundary_path_passes_through_each_look_and_is_the_boundary_of_a_loo
     assert res.path_z[0] == pytest.approx(group_sequential_boundaries([first]).z[0], rel=1e-10)
     assert res.path_fraction[-1] == 1.0
     # O'Brien-Fleming: the path falls between looks; just after a look it may rise a little, never by much
-    for lo, hi in zip(np.concatenate(([0.0], looks[:-1])), looks):
+    for lo, hi in zip(np.concatenate(([0.0], looks[:-1])), looks, strict=True):
         inside = (res.path_fraction > lo) & (res.path_fraction <= hi) & np.isfinite(res.path_z)
         assert np.all(np.diff(res.path_z[inside]) < 0)
     assert np.all(np.diff(res.path_z[np.isfinite(res.path_z)]) < 0.05)
