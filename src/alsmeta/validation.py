@@ -147,7 +147,10 @@ def missing_labels(labels: Sequence[Any] | None) -> npt.NDArray[np.bool_]:
         return np.zeros(0, dtype=bool)
     raw = list(labels)
     if _all_text(raw):  # the common case, without pandas: missing means blank
-        return np.fromiter((not x.strip() for x in raw), dtype=bool, count=len(raw))
+        stripped = list(map(str.strip, raw))
+        if all(stripped):  # no blank label (C-level loops only)
+            return np.zeros(len(raw), dtype=bool)
+        return np.fromiter((not x for x in stripped), dtype=bool, count=len(raw))
     values = pd.Series(raw, dtype=object)
     missing = values.isna().to_numpy().copy()
     texts = np.asarray(
