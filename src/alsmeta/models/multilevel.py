@@ -554,7 +554,8 @@ def pool_multilevel(
     yi, vi
         Effect sizes and their sampling variances (one row per effect).
     sei
-        Instead of ``vi``: the standard errors (``vi = sei^2``).
+        Instead of ``vi``: the standard errors (``vi = sei^2``; under
+        ``na_action="drop"`` a missing one is counted as a missing ``vi``).
     V
         Instead of ``vi``: the k x k sampling covariance matrix (metafor's
         ``rma.mv(yi, V, ...)``), for effects whose sampling errors are
