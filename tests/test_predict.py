@@ -1,4 +1,4 @@
-"""alsmeta.predict and alsmeta.blup against metafor's predict.rma and blup.rma.uni, and their properties.
+"""alsmeta.predict, blup and ranef against metafor's predict.rma, blup.rma.uni and ranef.rma.uni; their properties.
 
 Reference values: tests/reference/metafor_methods.json ("predict_fits", "predict"), written by
 tests/reference/generate_methods_reference.R (metafor 3.8-1, rma control threshold = tol = 1e-12).
@@ -37,11 +37,7 @@ def _fit(spec: dict):
 
 def _cases():
     fits = {f["id"]: f for f in REF["predict_fits"]}
-    return [
-        pytest.param(fits[e["fit"]], e, id=e["id"])
-        for e in REF["predict"]
-        if not e["id"].endswith("/ranef")  # ranef() is not part of alsmeta's API
-    ]
+    return [pytest.param(fits[e["fit"]], e, id=e["id"]) for e in REF["predict"]]
 
 
 def _close(actual, expected, what):
@@ -54,8 +50,8 @@ def test_predict_and_blup_match_metafor(spec, entry):
     fit = _fit(spec)
     np.testing.assert_allclose(np.atleast_1d(fit.estimate), spec["beta"], rtol=RTOL, atol=ATOL)
     transf = np.exp if "transf=exp" in entry["id"] else None
-    if "/blup" in entry["id"]:
-        res = am.blup(fit, transf=transf)
+    if "/blup" in entry["id"] or entry["id"].endswith("/ranef"):
+        res = (am.blup if "/blup" in entry["id"] else am.ranef)(fit, transf=transf)
         assert entry["ci_lb"] is None
     else:
         newmods = REF["newmods"] if "/newmods" in entry["id"] else None
@@ -119,6 +115,22 @@ def test_common_effect_fit_has_no_prediction_interval_and_blups_are_the_estimate
     assert np.isnan(p.pi_low[0]) and np.isnan(p.pi_high[0]) and p.notes
     b = am.blup(fit)
     np.testing.assert_allclose(b.pred, fit.estimate, rtol=1e-14)
+    u = am.ranef(fit)  # metafor: no random effects in a common-effect model, all 0
+    assert np.all(u.pred == 0) and np.all(u.se == 0) and np.all(u.pi_low == 0) and np.all(u.pi_high == 0)
+
+
+@given(studies, st.sampled_from(["REML", "DL", "PM"]), st.sampled_from(["z", "knha"]))
+def test_blup_is_fitted_value_plus_random_effect(data, method, test):
+    yi, vi = data
+    fit = am.pool(yi, vi, method=method, test=test)
+    b, u = am.blup(fit), am.ranef(fit)
+    np.testing.assert_allclose(b.pred, fit.estimate + u.pred, rtol=1e-12, atol=1e-12)
+    # the random effect has the residual's sign and is shrunk towards 0
+    resid = fit.yi - fit.estimate
+    assert np.all(np.abs(u.pred) <= np.abs(resid) + 1e-12) and np.all(u.pred * resid >= 0)
+    assert np.all(u.pi_low <= u.pred) and np.all(u.pred <= u.pi_high)
+    assert list(u.to_frame()["labels"]) == list(fit.labels) and "Predicted random effects" in u.summary()
+    json.dumps(u.to_dict())
 
 
 def test_meta_regression_newmods_at_the_study_values_equal_the_fitted_values(bcg):
@@ -161,3 +173,7 @@ def test_bad_input_is_refused_naming_the_argument(bcg):
         am.predict(m, newmods=[[1.0, float("nan")]])
     with pytest.raises(AlsmetaInputError, match="k = 0"):
         am.blup(am.pool([], []))
+    with pytest.raises(AlsmetaInputError, match="ranef: expected"):
+        am.ranef(am.egger_test(fit))
+    with pytest.raises(AlsmetaInputError, match="level"):
+        am.ranef(fit, level=-0.5)

@@ -259,3 +259,27 @@ def test_tsa_boundary_path_passes_through_each_look_and_is_the_boundary_of_a_loo
         assert np.all(np.diff(res.path_z[inside]) < 0)
     assert np.all(np.diff(res.path_z[np.isfinite(res.path_z)]) < 0.05)
     assert np.min(np.diff(res.path_fraction)) >= 0.005
+
+
+@pytest.mark.parametrize("column", ["participants", "order"])
+def test_tsa_missing_participants_or_order_raise_naming_the_study_or_drop_and_refit(column):
+    fit = _fit()
+    n, year = N.astype(float).tolist(), list(YEAR)
+    (n if column == "participants" else year)[1] = None
+    with pytest.raises(AlsmetaInputError, match=rf"study 'Cudkowicz 2022', column '{column}'.*na_action='drop'"):
+        trial_sequential_analysis(fit, n, year, delta=3.0, sd=6.0)
+    with pytest.warns(am.AlsmetaWarning, match=r"1 of 4 studies dropped .*Cudkowicz 2022"):
+        res = trial_sequential_analysis(fit, n, year, delta=3.0, sd=6.0, na_action="drop")
+    keep = [0, 2, 3]
+    sub = am.pool(YI[keep], VI[keep], method="DL", test="z", labels=["Oh 2018", "X 2019", "Y 2025"])
+    ref = trial_sequential_analysis(sub, N[keep], [YEAR[i] for i in keep], delta=3.0, sd=6.0)
+    assert res.labels == ref.labels == ("Oh 2018", "X 2019", "Y 2025")
+    np.testing.assert_array_equal(res.z, ref.z)
+    assert res.ris == ref.ris  # D^2 of the refitted meta-analysis, not of the fit with the dropped study
+
+
+def test_tsa_na_action_is_checked_and_all_missing_is_refused():
+    with pytest.raises(AlsmetaInputError, match="na_action"):
+        trial_sequential_analysis(_fit(), N, YEAR, delta=3.0, sd=6.0, na_action="omit")
+    with pytest.raises(AlsmetaInputError, match="every study has a missing value"), pytest.warns(am.AlsmetaWarning):
+        trial_sequential_analysis(_fit(), [np.nan] * 4, YEAR, delta=3.0, sd=6.0, na_action="drop")

@@ -86,7 +86,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from alsmeta.models.multilevel import MultilevelResult, pool_multilevel, sampling_covariance
     from alsmeta.models.peto import pool_peto
     from alsmeta.models.pooling import AlsmetaWarning, PooledResult, pool
-    from alsmeta.models.predict import Blups, Prediction, blup, predict
+    from alsmeta.models.predict import Blups, Prediction, RandomEffects, blup, predict, ranef
     from alsmeta.models.robust import RobustResult, robust
     from alsmeta.models.selection import SelectionModelResult, selection_model
     from alsmeta.planning.power import meta_analysis_power, optimal_information_size, trial_power, trial_sample_size
@@ -136,6 +136,7 @@ _LAZY_NAMES: dict[str, str] = {
     "PetPeeseResult": "alsmeta.diagnostics.bias",
     "PooledResult": "alsmeta.models.pooling",
     "Prediction": "alsmeta.models.predict",
+    "RandomEffects": "alsmeta.models.predict",
     "RobustResult": "alsmeta.models.robust",
     "SEFromP": "alsmeta.effects.conversions",
     "SelectionModelResult": "alsmeta.models.selection",
@@ -186,6 +187,7 @@ _LAZY_NAMES: dict[str, str] = {
     "pool_multilevel": "alsmeta.models.multilevel",
     "pool_peto": "alsmeta.models.peto",
     "predict": "alsmeta.models.predict",
+    "ranef": "alsmeta.models.predict",
     "risk_difference": "alsmeta.effects.measures",
     "robust": "alsmeta.models.robust",
     "sampling_covariance": "alsmeta.models.multilevel",

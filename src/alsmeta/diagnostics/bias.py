@@ -38,14 +38,17 @@ from alsmeta.results import ResultMixin, Transform, fmt_number, fmt_pvalue, p_ph
 from alsmeta.validation import (
     AlsmetaInputError,
     align_on_index,
+    default_labels,
     finite_number,
     flag,
     missing_labels,
     missing_studies,
     na_action_arg,
     numeric_column,
+    one_spread,
     probability_level,
     study_labels,
+    variances_from_se,
     whole_number,
 )
 
@@ -823,6 +826,8 @@ def fail_safe_n(
     weighted: bool | None = None,
     labels: Sequence[object] | None = None,
     na_action: str = "raise",
+    *,
+    sei: Sequence[float] | Array | None = None,
 ) -> FailSafeResult:
     """Fail-safe N as metafor's ``fsn()``.
 
@@ -830,8 +835,10 @@ def fail_safe_n(
     ----------
     yi, vi
         A :func:`alsmeta.pool` result (its effects and variances are used;
-        ``vi`` and ``labels`` are then not given), or effects and sampling
-        variances. ``vi`` is not needed for the unweighted Orwin method.
+        ``vi``, ``sei`` and ``labels`` are then not given), or effects and
+        sampling variances. ``vi`` is not needed for the unweighted Orwin method.
+    sei
+        Standard errors instead of ``vi`` (metafor's ``fsn(yi, sei=)``).
     method
         ``"rosenthal"`` (Stouffer-based: how many null studies bring the
         combined one-sided p above ``alpha``), ``"orwin"`` (how many studies
@@ -873,17 +880,17 @@ def fail_safe_n(
         raise AlsmetaInputError(f"method: choose one of {', '.join(_FSN_METHODS)}, got {method!r}")
     v_given: Array | None
     if isinstance(yi, PooledResult):
-        if vi is not None or labels is not None:
-            raise AlsmetaInputError("vi/labels: not given with a pool() result, which has its own")
+        if vi is not None or sei is not None or labels is not None:
+            raise AlsmetaInputError("vi/sei/labels: not given with a pool() result, which has its own")
         y, v_given = yi.yi, yi.vi
     else:
-        y, v_given = _fsn_data(yi, vi, labels, na_action)
+        y, v_given = _fsn_data(yi, vi, sei, labels, na_action)
     k = y.shape[0]
     if weighted is None:
         weighted = v_given is not None
     need_v = method != "orwin" or weighted
     if need_v and v_given is None:
-        raise AlsmetaInputError(f"vi: sampling variances are required for method={method!r}")
+        raise AlsmetaInputError(f"vi: sampling variances (or sei=) are required for method={method!r}")
     v = v_given if v_given is not None else np.zeros(k)
     a = probability_level(alpha, "alpha")
     nan = float("nan")
@@ -919,11 +926,12 @@ def fail_safe_n(
     return FailSafeResult(method, n, tgt, a, pval, mean, k, k >= 2, tuple(notes))
 
 
-def _fsn_data(yi: Any, vi: Any, labels: Any, na_action: str) -> tuple[Array, Array | None]:
+def _fsn_data(yi: Any, vi: Any, sei: Any, labels: Any, na_action: str) -> tuple[Array, Array | None]:
     """Validated effects and (optional) variances for :func:`fail_safe_n`, missing values under ``na_action``."""
     na_action = na_action_arg(na_action)
-    aligned = align_on_index({"yi": yi, "vi": vi, "labels": labels})
-    yi, vi, labels = aligned["yi"], aligned["vi"], aligned["labels"]
+    spread_name = one_spread(vi, sei, required=False) or "vi"
+    aligned = align_on_index({"yi": yi, spread_name: vi if sei is None else sei, "labels": labels})
+    yi, vi, labels = aligned["yi"], aligned[spread_name], aligned["labels"]
     if isinstance(yi, (str, bytes)) or np.ndim(yi) != 1:
         raise AlsmetaInputError("yi: expected one effect per study")
     k = len(yi)
@@ -934,15 +942,18 @@ def _fsn_data(yi: Any, vi: Any, labels: Any, na_action: str) -> tuple[Array, Arr
     shown = (
         [f"row {i + 1}" if m else str(x) for i, (x, m) in enumerate(zip(lab, lab_missing, strict=True))]
         if lab is not None and lab_missing is not None
-        else [f"Study {i + 1}" for i in range(k)]
+        else default_labels(k)
     )
     y = numeric_column(yi, "yi", shown, allow_nan=True)
     v: Array | None = None
     if vi is not None:
         if isinstance(vi, (str, bytes)) or np.ndim(vi) != 1 or len(vi) != k:
-            raise AlsmetaInputError(f"vi: expected one variance per study ({k} values)")
-        v = numeric_column(vi, "vi", shown, allow_nan=True, positive=True)
-    keep = missing_studies({"yi": y, "vi": v}, lab, na_action, lab_missing)
+            raise AlsmetaInputError(f"{spread_name}: expected one value per study ({k} values)")
+        if spread_name == "sei":
+            v = variances_from_se(vi, shown, allow_nan=True)
+        else:
+            v = numeric_column(vi, "vi", shown, allow_nan=True, positive=True)
+    keep = missing_studies({"yi": y, spread_name: v}, lab, na_action, lab_missing)
     if keep is not None:
         y = y[keep]
         v = v[keep] if v is not None else None

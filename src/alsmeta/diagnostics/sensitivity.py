@@ -37,7 +37,7 @@ from alsmeta.models.moderators import MetaRegressionResult
 from alsmeta.models.pooling import PooledResult, study_data
 from alsmeta.progress import ProgressArg
 from alsmeta.results import ResultMixin, fmt_number, text_table
-from alsmeta.validation import AlsmetaInputError, flag, probability_level, random_seed, whole_number
+from alsmeta.validation import AlsmetaInputError, flag, one_spread, probability_level, random_seed, whole_number
 
 Array = npt.NDArray[np.float64]
 
@@ -644,12 +644,14 @@ def subset_membership(subset: Sequence[int] | npt.NDArray[Any], k: int) -> npt.N
 # ------------------------------------------------------------------ estimator sweep
 def estimator_sweep(
     yi: Sequence[float] | Array,
-    vi: Sequence[float] | Array,
+    vi: Sequence[float] | Array | None = None,
     methods: Sequence[str] | None = None,
     tests: Sequence[str] | None = None,
     level: float = 0.95,
     labels: Sequence[Any] | None = None,
     na_action: str = "raise",
+    *,
+    sei: Sequence[float] | Array | None = None,
 ) -> pd.DataFrame:
     """Every tau^2 estimator crossed with every test, as one tidy table.
 
@@ -657,6 +659,8 @@ def estimator_sweep(
     ----------
     yi, vi
         Effects and sampling variances.
+    sei
+        Standard errors instead of ``vi`` (exactly one of the two).
     methods
         tau^2 estimators (default: all of :data:`alsmeta.METHODS`).
     tests
@@ -683,7 +687,8 @@ def estimator_sweep(
     ``df``); k = 0: every row is the empty meta-analysis.
     """
     level = probability_level(level)
-    y, v, _ = study_data(yi, vi, None, labels, na_action)
+    one_spread(vi, sei)
+    y, v, _ = study_data(yi, vi, sei, labels, na_action)
     methods = list(METHODS) if methods is None else list(methods)
     tests = list(TESTS) if tests is None else list(tests)
     rows = []

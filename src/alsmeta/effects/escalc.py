@@ -34,6 +34,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from alsmeta.effects._study_columns import study_labels_for, two_groups
@@ -53,7 +55,14 @@ from alsmeta.effects.single_means import SINGLE_MEAN_MEASURES, single_group_mean
 from alsmeta.effects.smdh import smd_heteroscedastic
 from alsmeta.effects.table_effects import TABLE_MEASURES, table_effects
 from alsmeta.effects.variability import variability_ratio
-from alsmeta.validation import AlsmetaInputError, align_on_index
+from alsmeta.validation import (
+    AlsmetaInputError,
+    align_on_index,
+    default_labels,
+    missing_labels,
+    missing_studies,
+    na_action_arg,
+)
 
 __all__ = ["MEASURES", "effect_sizes"]
 
@@ -231,6 +240,7 @@ def effect_sizes(
     to: str | None = None,
     drop00: bool | None = None,
     vtype: str | None = None,
+    na_action: str = "raise",
     **columns: Any,
 ) -> EffectSizes:
     """Effect sizes and sampling variances for any of metafor's measure codes (``escalc``).
@@ -261,6 +271,16 @@ def effect_sizes(
         means metafor's default. See :mod:`alsmeta.effects.zero_cells`.
     vtype : str, optional
         Variance estimator, for the measures that have several (default ``"LS"``).
+    na_action : {"raise", "drop"}
+        A study with a missing input (None, NaN, pd.NA in any column given,
+        or a missing label): ``"raise"`` (default) is an error naming the
+        study and the column; ``"drop"`` leaves the study out with an
+        :class:`alsmeta.AlsmetaWarning` that counts and names the studies
+        dropped. Default labels keep their row numbers (dropping the second
+        study leaves ``"Study 1"``, ``"Study 3"``, ...). metafor's ``escalc``
+        instead keeps such rows with ``yi``/``vi`` NA and leaves them to
+        ``rma``'s ``na.action``; here the result holds only computable
+        studies, so ``pool(es)`` never sees a missing value.
     **columns
         The data under metafor's argument names (``ai``, ``n1i``, ``m1i``,
         ``sd1i``, ``xi``, ``ni``, ``ti``, ``ri``, ``mi``, ``sdi``, ``x1i``, ``t1i``, ...):
@@ -296,6 +316,7 @@ def effect_sizes(
     """
     code = _measure_code(measure)
     spec = MEASURES[code]
+    na_action = na_action_arg(na_action)
     options = {k: v for k, v in {"add": add, "to": to, "drop00": drop00, "vtype": vtype}.items() if v is not None}
     given = {k: v for k, v in columns.items() if v is not None}
     _check_arguments(code, spec, given, options)
@@ -313,9 +334,51 @@ def effect_sizes(
     aligned = {k: _as_plain(v) for k, v in align_on_index(resolved).items()}
     study_labels = aligned.pop("labels")
     try:
+        aligned, study_labels = _complete_studies(aligned, study_labels, na_action)
         return spec.compute(code, aligned, options, None if study_labels is None else list(study_labels))
     except AlsmetaInputError as exc:
         raise AlsmetaInputError(_with_data_columns(str(exc), from_data)) from None
+
+
+def _missing_values(values: Any) -> npt.NDArray[np.bool_]:
+    """True where an entry of one column is missing (None, NaN, pd.NA, NaT); numeric arrays without pandas."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f":
+        return np.isnan(arr)
+    if arr.dtype.kind in "iub":
+        return np.zeros(arr.shape[0], dtype=bool)
+    return np.asarray(pd.isna(arr.astype(object)), dtype=bool)
+
+
+def _complete_studies(columns: dict[str, Any], labels: Any, na_action: str) -> tuple[dict[str, Any], Any]:
+    """The columns and labels without the studies that miss a value, or an error naming one (``na_action``).
+
+    Only columns with one value per study are looked at; when their lengths
+    disagree nothing is done here and the measure's own checks name the problem.
+    """
+    per_study = {
+        name: v for name, v in columns.items() if v is not None and not isinstance(v, (str, bytes)) and np.ndim(v) == 1
+    }
+    lengths = {len(v) for v in per_study.values()} | ({len(labels)} if labels is not None else set())
+    if len(lengths) != 1:
+        return columns, labels
+    (k,) = lengths
+    missing = {name: _missing_values(v) for name, v in per_study.items()}
+    lab_missing = missing_labels(labels) if labels is not None else np.zeros(k, dtype=bool)
+    if not lab_missing.any() and not any(m.any() for m in missing.values()):
+        return columns, labels
+    names = list(labels) if labels is not None else default_labels(k)
+    keep = missing_studies(missing, names, na_action, lab_missing)
+    if keep is None:  # pragma: no cover - something is missing, so missing_studies raised or chose rows
+        return columns, labels
+    rows = np.flatnonzero(keep)
+    kept = {name: (_rows(v, rows) if name in per_study else v) for name, v in columns.items()}
+    return kept, [names[i] for i in rows]
+
+
+def _rows(values: Any, rows: npt.NDArray[np.intp]) -> Any:
+    """The entries ``rows`` of one column, keeping a numpy array's dtype (other sequences as objects, unconverted)."""
+    return values[rows] if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)[rows]
 
 
 def _with_data_columns(message: str, from_data: dict[str, str]) -> str:

@@ -33,6 +33,7 @@ from alsmeta.engine.estimators import canonical_method
 from alsmeta.engine.regression import fit_regression_many
 from alsmeta.models._fitted import fixed_tau2, require_fit
 from alsmeta.models.pooling import PooledResult, pool, study_data_kept
+from alsmeta.progress import Progress, ProgressArg
 from alsmeta.results import ResultMixin, Transform, fmt_number, p_phrase, transformed
 from alsmeta.validation import (
     AlsmetaInputError,
@@ -40,6 +41,7 @@ from alsmeta.validation import (
     flag,
     nonnegative_number,
     numeric_column,
+    one_spread,
     probability_level,
     random_seed,
     whole_number,
@@ -182,15 +184,17 @@ def _subset_rows(values: Any, keep: npt.NDArray[np.bool_] | None) -> Any:
 
 
 def _study_data_with(
-    yi: Any, vi: Any, labels: Any, na_action: str, name: str, values: Any
+    yi: Any, vi: Any, sei: Any, labels: Any, na_action: str, name: str, values: Any
 ) -> tuple[Array, Array, list[str], Any]:
-    """Validated effects, variances and labels plus the moderators/groups ``values`` (named ``name``).
+    """Validated effects, variances (from ``vi`` or ``sei``) and labels plus the moderators/groups ``values``.
 
     pandas inputs are paired by index; missing values anywhere are handled by
     ``na_action`` (see :func:`alsmeta.models.pooling.study_data_kept`).
     """
-    aligned = align_on_index({"yi": yi, "vi": vi, name: values, "labels": labels})
-    yi, vi, values, labels = aligned["yi"], aligned["vi"], aligned[name], aligned["labels"]
+    spread = one_spread(vi, sei)
+    aligned = align_on_index({"yi": yi, spread: vi if sei is None else sei, name: values, "labels": labels})
+    yi, values, labels = aligned["yi"], aligned[name], aligned["labels"]
+    vi, sei = (aligned["vi"], None) if spread == "vi" else (None, aligned["sei"])
     k = len(yi) if np.ndim(yi) == 1 and not isinstance(yi, (str, bytes)) else 0
     if name == "groups":
         if isinstance(values, (str, bytes)) or np.ndim(values) != 1:
@@ -201,7 +205,7 @@ def _study_data_with(
         extra = {"groups": miss} if miss.any() else {}
     else:
         extra = _moderator_missing(values, k) if k else {}
-    y, v, names, keep = study_data_kept(yi, vi, None, labels, na_action, extra)
+    y, v, names, keep = study_data_kept(yi, vi, sei, labels, na_action, extra)
     values = _subset_rows(values, keep)
     if isinstance(values, (pd.DataFrame, pd.Series)):
         values = values.reset_index(drop=True)
@@ -337,8 +341,8 @@ def _transformed_table(table: pd.DataFrame, transf: Transform | None) -> pd.Data
 
 def meta_regression(
     yi: Sequence[float] | Array,
-    vi: Sequence[float] | Array,
-    moderators: Any,
+    vi: Sequence[float] | Array | None = None,
+    moderators: Any = None,
     method: str = "REML",
     test: str = "z",
     level: float = 0.95,
@@ -347,6 +351,9 @@ def meta_regression(
     btt: Sequence[int] | None = None,
     tau2: float | None = None,
     na_action: str = "raise",
+    *,
+    mods: Any = None,
+    sei: Sequence[float] | Array | None = None,
 ) -> MetaRegressionResult:
     """Mixed-effects meta-regression, as metafor's ``rma(yi, vi, mods = ...)``.
 
@@ -357,6 +364,12 @@ def meta_regression(
     moderators
         DataFrame (one column per moderator; text/categorical columns are
         dummy-coded), Series, dict of columns or array (``k`` or ``(k, q)``).
+        Required, given either here or as ``mods=``.
+    mods
+        The moderators under metafor's (and :func:`alsmeta.pool_multilevel`'s)
+        name: give one of ``moderators`` and ``mods``, not both.
+    sei
+        Standard errors instead of ``vi`` (exactly one of the two).
     method
         tau^2 estimator: ``"REML"`` (default), ``"ML"``, ``"DL"``, ``"HE"``,
         ``"HS"``, ``"HSk"``, ``"SJ"``, ``"EB"``, ``"PM"``, ``"PMM"`` or ``"CE"``
@@ -398,7 +411,13 @@ def meta_regression(
     The Handbook of Research Synthesis and Meta-Analysis, 2nd ed.
     Viechtbauer W et al. (2015) Psychol Methods 20:360-374.
     """
-    y, v, names, moderators = _study_data_with(yi, vi, labels, na_action, "moderators", moderators)
+    if moderators is not None and mods is not None:
+        raise AlsmetaInputError("moderators, mods: the same argument under two names; give one of them")
+    if moderators is None:
+        if mods is None:
+            raise AlsmetaInputError("mods: required (the moderators, as moderators= or mods=)")
+        moderators = mods
+    y, v, names, moderators = _study_data_with(yi, vi, sei, labels, na_action, "moderators", moderators)
     k = y.size
     X, terms = design_matrix(moderators, k, names, intercept=flag(intercept, "intercept"))
     return _meta_regression_design(y, v, X, terms, names, method, test, level, btt, tau2)
@@ -603,8 +622,8 @@ _TABLE_COLUMNS = ("k", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_hi
 
 def subgroup_analysis(
     yi: Sequence[float] | Array,
-    vi: Sequence[float] | Array,
-    groups: Sequence[Any],
+    vi: Sequence[float] | Array | None = None,
+    groups: Sequence[Any] | None = None,
     method: str = "REML",
     test: str = "z",
     level: float = 0.95,
@@ -612,6 +631,8 @@ def subgroup_analysis(
     labels: Sequence[Any] | None = None,
     na_action: str = "raise",
     order: Sequence[Any] | str | None = None,
+    *,
+    sei: Sequence[float] | Array | None = None,
 ) -> SubgroupResult:
     """Subgroup analysis with the test for subgroup differences (Q-between).
 
@@ -622,7 +643,9 @@ def subgroup_analysis(
     groups
         Subgroup of each study (any hashable values; a pandas Categorical
         keeps its category order, otherwise groups are sorted). A missing or
-        blank subgroup counts as a missing value.
+        blank subgroup counts as a missing value. Required.
+    sei
+        Standard errors instead of ``vi`` (exactly one of the two).
     method, test, level
         As :func:`alsmeta.pool`.
     tau2
@@ -665,7 +688,9 @@ def subgroup_analysis(
     test = canonical_test(test)
     level = probability_level(level)
     mode, fixed = _tau2_mode(tau2)
-    y, v, names, groups = _study_data_with(yi, vi, labels, na_action, "groups", groups)
+    if groups is None:
+        raise AlsmetaInputError("groups: required (the subgroup of each study)")
+    y, v, names, groups = _study_data_with(yi, vi, sei, labels, na_action, "groups", groups)
     k = y.size
     values, levels = factor_levels(
         groups if isinstance(groups, pd.Series) else pd.Series(list(groups)), "groups", names
@@ -860,6 +885,8 @@ def permutation_test(
     n_permutations: int = 1000,
     seed: int | None = None,
     exact: bool | None = None,
+    *,
+    progress: ProgressArg = None,
 ) -> PermutationResult:
     """Permutation test for a meta-regression or the pooled effect, as metafor's ``permutest()``.
 
@@ -879,6 +906,12 @@ def permutation_test(
         permutations (``2^k`` sign vectors; ``k! / prod(n_j!)`` distinct
         row orders of the design) is at most ``n_permutations``. ``True``
         forces the exact test.
+    progress
+        Progress bar over the permuted fits, as :func:`alsmeta.pool_many`:
+        ``None`` (default) shows one on a terminal when the run is long,
+        ``True``/``False`` always/never, or a callable ``f(done, total)``.
+        The fits run in chunks of 4096; an interruption (Ctrl-C) stops the
+        test, since a p-value from some of the permutations would be wrong.
 
     Notes
     -----
@@ -900,16 +933,35 @@ def permutation_test(
         exact = flag(exact, "exact")
     rng = np.random.default_rng(seed)
     if isinstance(result, PooledResult):
-        return _permute_signs(require_fit(result, "permutation_test"), n_perm, rng, seed, exact)
+        return _permute_signs(require_fit(result, "permutation_test"), n_perm, rng, seed, exact, progress)
     if not isinstance(result, MetaRegressionResult):
         raise AlsmetaInputError(
             f"permutation_test: expected a meta_regression() or pool() result, got {type(result).__name__}"
         )
-    return _permute_rows(result, n_perm, rng, seed, exact)
+    return _permute_rows(result, n_perm, rng, seed, exact, progress)
+
+
+_PERM_CHUNK = 4096
+
+
+def _in_chunks(n: int, fit: Any, progress: ProgressArg, *names: str) -> list[Array]:
+    """``fit(start, stop)``'s attributes ``names`` for rows ``0..n`` in chunks, concatenated, with a progress bar."""
+    parts: list[Any] = []
+    with Progress(n, desc="permutation_test", enabled=progress) as bar:
+        for start in range(0, n, _PERM_CHUNK):
+            stop = min(n, start + _PERM_CHUNK)
+            parts.append(fit(start, stop))
+            bar.update(stop - start)
+    return [np.concatenate([getattr(part, name) for part in parts]) for name in names]
 
 
 def _permute_signs(
-    fit: PooledResult, n_perm: int, rng: np.random.Generator, seed: int | None, exact: bool | None
+    fit: PooledResult,
+    n_perm: int,
+    rng: np.random.Generator,
+    seed: int | None,
+    exact: bool | None,
+    progress: ProgressArg = None,
 ) -> PermutationResult:
     k = fit.k
     if k < 2:
@@ -924,17 +976,22 @@ def _permute_signs(
     else:
         signs = rng.choice([-1.0, 1.0], size=(n_perm, k))
         signs[0] = 1.0
-    b = pool_many(
-        signs * fit.yi,
-        np.broadcast_to(fit.vi, signs.shape),
-        method=fit.method,
-        test=fit.test,
-        level=fit.level,
-        tau2=fixed_tau2(fit),
-        confint=False,
-        on_interrupt="raise",
+    (z,) = _in_chunks(  # a p-value from some of the permutations would be wrong: Ctrl-C must propagate
+        signs.shape[0],
+        lambda start, stop: pool_many(
+            signs[start:stop] * fit.yi,
+            np.broadcast_to(fit.vi, (stop - start, k)),
+            method=fit.method,
+            test=fit.test,
+            level=fit.level,
+            tau2=fixed_tau2(fit),
+            confint=False,
+            progress=False,
+            on_interrupt="raise",
+        ),
+        progress,
+        "statistic",
     )
-    z = b.statistic  # a p-value from some of the permutations would be wrong: Ctrl-C must propagate
     pval = min(1.0, float(np.nanmean(np.abs(z) >= abs(fit.statistic) - _COMPTOL)))
     qm = fit.statistic**2
     qm_p = float(np.nanmean(z**2 >= qm - _COMPTOL))
@@ -947,7 +1004,12 @@ def _permute_signs(
 
 
 def _permute_rows(
-    res: MetaRegressionResult, n_perm: int, rng: np.random.Generator, seed: int | None, exact: bool | None
+    res: MetaRegressionResult,
+    n_perm: int,
+    rng: np.random.Generator,
+    seed: int | None,
+    exact: bool | None,
+    progress: ProgressArg = None,
 ) -> PermutationResult:
     X, k = res.X, res.k
     _, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
@@ -964,24 +1026,29 @@ def _permute_rows(
     else:
         perms = np.array([rng.permutation(k) for _ in range(n_perm)], dtype=np.intp)
         perms[0] = np.arange(k)
-    Xp = X[perms]  # (B, k, p): permuted design rows against fixed effects
     B = perms.shape[0]
-    b = fit_regression_many(
-        np.broadcast_to(res.yi, (B, k)),
-        np.broadcast_to(res.vi, (B, k)),
-        Xp,
-        method=res.method,
-        test=res.test,
-        level=res.level,
-        btt=res.btt,
-        tau2=res.tau2 if res.tau2_fixed else None,
+    statistic, qm, valid = _in_chunks(
+        B,
+        lambda start, stop: fit_regression_many(
+            np.broadcast_to(res.yi, (stop - start, k)),
+            np.broadcast_to(res.vi, (stop - start, k)),
+            X[perms[start:stop]],  # (chunk, k, p): permuted design rows against fixed effects
+            method=res.method,
+            test=res.test,
+            level=res.level,
+            btt=res.btt,
+            tau2=res.tau2 if res.tau2_fixed else None,
+        ),
+        progress,
+        "statistic",
+        "qm",
+        "usable",
     )
     obs = res.coefficients["statistic"].to_numpy()
     with np.errstate(invalid="ignore"):
-        hits = np.abs(b.statistic) >= np.abs(obs)[None, :] - _COMPTOL
-    valid = b.usable
+        hits = np.abs(statistic) >= np.abs(obs)[None, :] - _COMPTOL
     pval = np.minimum(1.0, hits[valid].mean(axis=0))
-    qm_p = float(np.mean(b.qm[valid] >= res.qm - _COMPTOL))
+    qm_p = float(np.mean(qm[valid] >= res.qm - _COMPTOL))
     table = pd.DataFrame({"term": list(res.terms), "estimate": res.estimate, "statistic": obs, "pvalue": pval})
     return PermutationResult(table, res.qm, qm_p, B, use_exact, count, seed, _perm_notes(use_exact, B, qm_p))
 

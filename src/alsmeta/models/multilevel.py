@@ -45,7 +45,9 @@ from alsmeta.validation import (
     missing_studies,
     na_action_arg,
     numeric_column,
+    one_spread,
     probability_level,
+    variances_from_se,
 )
 
 Array = npt.NDArray[np.float64]
@@ -530,6 +532,7 @@ def pool_multilevel(
     tol: float = 1e-12,
     maxiter: int = 1000,
     na_action: str = "raise",
+    sei: Sequence[float] | Array | None = None,
 ) -> MultilevelResult:
     """Fit a three-level random-effects model (effects nested in studies).
 
@@ -550,6 +553,9 @@ def pool_multilevel(
     ----------
     yi, vi
         Effect sizes and their sampling variances (one row per effect).
+    sei
+        Instead of ``vi``: the standard errors (``vi = sei^2``; under
+        ``na_action="drop"`` a missing one is counted as a missing ``vi``).
     V
         Instead of ``vi``: the k x k sampling covariance matrix (metafor's
         ``rma.mv(yi, V, ...)``), for effects whose sampling errors are
@@ -617,6 +623,11 @@ def pool_multilevel(
     if test_l not in _TESTS:
         raise AlsmetaInputError(f"test: {test!r} is not one of {', '.join(_TESTS)}")
     lv = probability_level(level)
+    if sei is not None:
+        if V is not None:
+            raise AlsmetaInputError("sei, V: give one of vi=, sei= or V=")
+        one_spread(vi, sei)
+        vi = variances_from_se(sei, allow_nan=na_action_arg(na_action) == "drop")
     yi, vi, V, study, effect, mods = _complete_rows(yi, vi, V, study, effect, mods, na_action)
     y = numeric_column(yi, "yi")
     k = len(y)

@@ -546,7 +546,7 @@ def study_data_kept(
         shown = [f"row {i + 1}" if m else str(x) for i, (x, m) in enumerate(zip(labels, lab_missing, strict=True))]
     else:
         lab_missing = None
-        shown = [f"Study {i + 1}" for i in range(k)]
+        shown = study_labels(None, k)
     y = numeric_column(yi, "yi", shown, allow_nan=True)
     s = numeric_column(spread, spread_name, shown, allow_nan=True, positive=True)
     keep = missing_studies({"yi": y, spread_name: s, **(extra_missing or {})}, labels, na_action, lab_missing)

@@ -1,12 +1,14 @@
-"""Predicted effects and best linear unbiased predictions: :func:`predict` and :func:`blup`.
+"""Predicted effects, BLUPs and random effects: :func:`predict`, :func:`blup` and :func:`ranef`.
 
 :func:`predict` is metafor's ``predict.rma``: the estimated average effect
 (or, for a meta-regression, the fitted value at given moderator values) with
 its confidence interval and the prediction interval for the true effect in
 a new study. :func:`blup` is metafor's ``blup.rma.uni``: each study's true
-effect predicted by shrinking its estimate towards the fitted value.
+effect predicted by shrinking its estimate towards the fitted value, and
+:func:`ranef` is metafor's ``ranef.rma.uni``: the same shrinkage applied to
+the study's deviation from the fitted value (its random effect).
 
-Both take a :func:`alsmeta.pool` or :func:`alsmeta.meta_regression` result
+All three take a :func:`alsmeta.pool` or :func:`alsmeta.meta_regression` result
 and back-transform with ``transf=`` (e.g. ``np.exp`` for log odds or risk
 ratios; standard errors are then undefined and reported as NaN, as metafor).
 """
@@ -26,7 +28,7 @@ from alsmeta.models.pooling import PooledResult
 from alsmeta.results import ResultMixin, Transform, fmt_number, text_table, transf_name, transformed
 from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level
 
-__all__ = ["Blups", "Prediction", "blup", "predict"]
+__all__ = ["Blups", "Prediction", "RandomEffects", "blup", "predict", "ranef"]
 
 Array = npt.NDArray[np.float64]
 
@@ -82,7 +84,34 @@ class Prediction(ResultMixin):
 
 
 @dataclass(frozen=True, eq=False)
-class Blups(ResultMixin):
+class _StudyPredictions(ResultMixin):
+    """One prediction per study with its prediction interval (the fields of :class:`Blups`)."""
+
+    labels: tuple[str, ...]
+    pred: Array
+    se: Array
+    pi_low: Array
+    pi_high: Array
+    level: float
+    df: float
+    transf: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    _per_row: ClassVar[bool] = True
+    _title: ClassVar[str] = ""
+
+    def summary(self, digits: int = 4) -> str:
+        """metafor-like table (as ``print(blup(...))`` or ``print(ranef(...))``)."""
+        cols = ["", "pred", "se", "pi.lb", "pi.ub"]
+        rows = [
+            [label] + [fmt_number(x, digits) for x in values]
+            for label, *values in zip(self.labels, self.pred, self.se, self.pi_low, self.pi_high, strict=True)
+        ]
+        return "\n".join([_heading(self._title, self), "", *text_table(cols, rows, True)])
+
+
+@dataclass(frozen=True, eq=False)
+class Blups(_StudyPredictions):
     """Result of :func:`blup` (metafor's ``blup.rma.uni``), one row per study.
 
     Attributes
@@ -98,29 +127,31 @@ class Blups(ResultMixin):
         As :class:`Prediction`.
     """
 
-    labels: tuple[str, ...]
-    pred: Array
-    se: Array
-    pi_low: Array
-    pi_high: Array
-    level: float
-    df: float
-    transf: str = ""
-    notes: tuple[str, ...] = field(default=())
-
-    _per_row: ClassVar[bool] = True
-
-    def summary(self, digits: int = 4) -> str:
-        """metafor-like table (as ``print(blup(...))``)."""
-        cols = ["", "pred", "se", "pi.lb", "pi.ub"]
-        rows = [
-            [label] + [fmt_number(x, digits) for x in values]
-            for label, *values in zip(self.labels, self.pred, self.se, self.pi_low, self.pi_high, strict=True)
-        ]
-        return "\n".join([_heading("Best linear unbiased predictions", self), "", *text_table(cols, rows, True)])
+    _title: ClassVar[str] = "Best linear unbiased predictions"
 
 
-def _heading(what: str, r: Prediction | Blups) -> str:
+@dataclass(frozen=True, eq=False)
+class RandomEffects(_StudyPredictions):
+    """Result of :func:`ranef` (metafor's ``ranef.rma.uni``), one row per study.
+
+    Attributes
+    ----------
+    labels
+        Study labels.
+    pred, se
+        Predicted study-level random effect ``u_i`` (the study's deviation
+        from the fitted value) and the standard error of its prediction
+        error (``se`` NaN when transformed).
+    pi_low, pi_high
+        Prediction interval of ``u_i``.
+    level, df, transf
+        As :class:`Prediction`.
+    """
+
+    _title: ClassVar[str] = "Predicted random effects"
+
+
+def _heading(what: str, r: Prediction | _StudyPredictions) -> str:
     dist = f"t, df = {r.df:g}" if np.isfinite(r.df) else "z"
     back = f"; back-transformed with {r.transf}" if r.transf else ""
     return f"{what} ({100 * r.level:g}% intervals, {dist}{back})"
@@ -341,16 +372,69 @@ def blup(
     estimation of random effects. Stat Sci 6:15-32.
     """
     m = _linear_fit(fit, "blup")
-    level = m.level if level is None else probability_level(level)
+    share, fitted, vx = _shrinkage(m)
+    pred = share * m.yi + (1.0 - share) * fitted
+    se = np.sqrt(share * m.vi + (1.0 - share) ** 2 * vx)
+    return Blups(*_study_intervals(m, pred, se, transf, level))
+
+
+def ranef(
+    fit: PooledResult | MetaRegressionResult, transf: Transform | None = None, level: float | None = None
+) -> RandomEffects:
+    """Predicted study-level random effects, as metafor's ``ranef.rma.uni``.
+
+    The random effect ``u_i`` is study ``i``'s deviation of its true effect
+    from the fitted value ``x_i' b`` (so ``blup = x_i' b + ranef``). Its
+    prediction shrinks the residual: ``pred_i = l_i (y_i - x_i' b)`` with
+    ``l_i = tau^2 / (tau^2 + v_i)``, ``se_i = sqrt(l_i v_i + l_i^2 x_i' V_b
+    x_i)`` and the interval ``pred_i -/+ crit se_i`` (``crit`` as in
+    :func:`predict`: z, or t with ``k - p`` df for t-based tests).
+
+    Parameters
+    ----------
+    fit
+        A :func:`alsmeta.pool` or :func:`alsmeta.meta_regression` result.
+        A common-effect fit (or tau^2 = 0) has no random effects: every
+        prediction and standard error is 0, as in metafor.
+    transf
+        A function applied to the predictions and bounds (``se`` is then NaN).
+    level
+        Level of the intervals; default the fit's.
+
+    Returns
+    -------
+    RandomEffects
+
+    References
+    ----------
+    Raudenbush SW, Bryk AS (1985). Empirical Bayes meta-analysis. J Educ
+    Stat 10:75-98 (appendix). Viechtbauer W (2010). Conducting
+    meta-analyses in R with the metafor package. J Stat Softw 36(3).
+    """
+    m = _linear_fit(fit, "ranef")
+    share, fitted, vx = _shrinkage(m)
+    pred = share * (m.yi - fitted)
+    se = np.sqrt(share * m.vi + share**2 * vx)
+    return RandomEffects(*_study_intervals(m, pred, se, transf, level))
+
+
+def _shrinkage(m: _LinearFit) -> tuple[Array, Array, Array]:
+    """``(l_i, x_i' b, x_i' V_b x_i)``: the share of between-study variance, fitted values and their variance."""
     share = m.tau2 / (m.tau2 + m.vi)
     fitted = m.X @ m.beta
-    pred = share * m.yi + (1.0 - share) * fitted
     vx = np.einsum("ij,jk,ik->i", m.X, m.vb, m.X)
-    se = np.sqrt(share * m.vi + (1.0 - share) ** 2 * vx)
+    return share, fitted, vx
+
+
+def _study_intervals(
+    m: _LinearFit, pred: Array, se: Array, transf: Transform | None, level: float | None
+) -> tuple[tuple[str, ...], Array, Array, Array, Array, float, float, str]:
+    """The fields of a :class:`_StudyPredictions`: prediction intervals at ``level``, back-transformed by ``transf``."""
+    level = m.level if level is None else probability_level(level)
     crit = _critical(level, m.df)
     pi_low, pi_high = pred - crit * se, pred + crit * se
     if transf is not None:
         pred = transformed(pred, transf)
         se = np.full(pred.shape, np.nan)
         pi_low, pi_high = _back(pi_low, pi_high, transf)
-    return Blups(tuple(m.labels), pred, se, pi_low, pi_high, level, m.df, transf_name(transf))
+    return tuple(m.labels), pred, se, pi_low, pi_high, level, m.df, transf_name(transf)

@@ -34,11 +34,11 @@ import pandas as pd
 from scipy import optimize, stats
 
 from alsmeta.diagnostics.sensitivity import cumulative
-from alsmeta.models._fitted import require_fit
+from alsmeta.models._fitted import fixed_tau2, require_fit
 from alsmeta.models.pooling import PooledResult, pool
 from alsmeta.planning.power import InformationSize, optimal_information_size
 from alsmeta.results import ResultMixin
-from alsmeta.validation import AlsmetaInputError, finite_number, numeric_column
+from alsmeta.validation import AlsmetaInputError, finite_number, missing_studies, na_action_arg, numeric_column
 
 Array = npt.NDArray[np.float64]
 
@@ -517,6 +517,7 @@ def trial_sequential_analysis(
     spending: str = "obrien_fleming",
     heterogeneity_adjusted: bool = True,
     grid_r: int = 32,
+    na_action: str = "raise",
 ) -> TrialSequentialResult:
     """Trial sequential analysis of a meta-analysis of a continuous outcome.
 
@@ -546,6 +547,13 @@ def trial_sequential_analysis(
         :func:`group_sequential_boundaries`.
     heterogeneity_adjusted
         Divide the RIS by ``1 - D^2`` (Wetterslev et al. 2009).
+    na_action
+        ``"raise"`` (default): a study with a missing number of participants
+        or order is an error naming the study and the column; ``"drop"``:
+        such studies are left out with a warning that counts and names
+        them, and the meta-analysis is refitted without them (same method,
+        test, level and fixed tau^2), so the monitoring, D^2 and the
+        cumulative estimates all rest on the same studies.
 
     Notes
     -----
@@ -564,13 +572,15 @@ def trial_sequential_analysis(
     sequential analysis (TSA). Copenhagen Trial Unit.
     """
     fit = require_fit(fit, "trial_sequential_analysis")
+    na_action = na_action_arg(na_action)
     if fit.k == 0:
         raise AlsmetaInputError("fit: no study to monitor (k = 0)")
     if fit.test != "z":
         raise AlsmetaInputError(
             f"fit: the boundaries are on the Wald Z scale; refit with test='z' (got test={fit.test!r})"
         )
-    n = numeric_column(participants, "participants", fit.labels, positive=True)
+    n = numeric_column(participants, "participants", fit.labels, positive=True, allow_nan=True)
+    fit, n, order = _complete_studies(fit, n, order, na_action)
     a = _alpha(alpha)
     kind = _spending(spending)
     size = optimal_information_size(delta, sd, alpha=a, power=_alpha(power, "power"), diversity=diversity(fit))
@@ -609,3 +619,31 @@ def trial_sequential_analysis(
         alpha=a,
         spending=kind,
     )
+
+
+def _complete_studies(
+    fit: PooledResult, n: Array, order: Any, na_action: str
+) -> tuple[PooledResult, Array, Sequence[Any]]:
+    """The fit, participants and order without the studies missing ``participants`` or ``order`` (``na_action``).
+
+    ``order`` of the wrong shape is passed on unchanged for :func:`alsmeta.cumulative` to refuse.
+    """
+    order_missing = None
+    if not isinstance(order, (str, bytes)) and np.ndim(order) == 1 and len(order) == fit.k:
+        order_missing = pd.isna(np.asarray(order, dtype=object)).astype(bool)
+    keep = missing_studies({"participants": n, "order": order_missing}, list(fit.labels), na_action)
+    if keep is None:
+        return fit, n, order
+    if not keep.any():
+        raise AlsmetaInputError("participants, order: every study has a missing value; no study to monitor")
+    labels = [lab for lab, kp in zip(fit.labels, keep, strict=True) if kp]
+    refit = pool(
+        fit.yi[keep],
+        fit.vi[keep],
+        method=fit.method,
+        test=fit.test,
+        level=fit.level,
+        labels=labels,
+        tau2=fixed_tau2(fit),
+    )
+    return refit, n[keep], [o for o, kp in zip(order, keep, strict=True) if kp]
