@@ -509,6 +509,7 @@ def mean_change(
         min_n=2,
         min_n_why="a change SD needs at least two patients",
     )
+    assert sd is not None  # change_sd=True (the default) always returns the SD of the change
     return EffectSizes(diff, sd**2 / size, labs, "MC")
 
 
@@ -598,6 +599,7 @@ def standardized_mean_change(
             min_n=3,
             min_n_why=why,
         )
+        assert sd is not None  # change_sd=True (the default) always returns the SD of the change
         spread = 1.0 / size
         measure = "SMCC"
     else:
@@ -715,6 +717,7 @@ def slope_change(
         min_n=2,
         min_n_why="an SD of slope differences needs at least two patients",
     )
+    assert sd is not None  # change_sd=True (the default) always returns the SD of the change
     return EffectSizes(diff, sd**2 / size, labs, "SLOPE_CHANGE")
 
 
