@@ -71,7 +71,7 @@ class BriefPoint:
     lines : tuple of str
         What the numbers show: sentences made of results.json text and numbers.
     href : str
-        The full card on this page (``#msc2021-fvc_worse_all``).
+        The full card (or a claim part's row of it) on this page (``#msc2021-fvc_worse_all``).
     links : tuple of Link
         The data rows behind the point (its provenance rows).
     notes : tuple of str
@@ -180,7 +180,9 @@ def _msc2021_points(results: Mapping[str, Any], claims: Sequence[Mapping[str, An
                 lines, notes = _transience(results)
             else:
                 lines, notes = _primary(part), ()
-            parts.append(BriefPoint(part["component"], part["verdict"], lines, href, tuple(part["links"]), notes))
+            parts.append(
+                BriefPoint(part["component"], part["verdict"], lines, f"#{part['anchor']}", tuple(part["links"]), notes)
+            )
         points.append(
             BriefPoint(
                 claim["claim"],

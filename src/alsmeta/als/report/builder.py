@@ -117,6 +117,8 @@ def _msc2021_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list[
                 }
             )
         parts.sort(key=lambda part: _part_order(part["component"]))
+        for number, part in enumerate(parts, start=1):
+            part["anchor"] = f"msc2021-{cid}-part{number}"
         claims.append(
             {
                 "id": cid,
