@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tempfile
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,7 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alsmeta.als.report import ProvenanceIndex, build_report, read_data_rows
+from alsmeta.als.report.brief import BRIEF_PARTS
 from alsmeta.als.report.builder import png_size
+from alsmeta.als.report.display import fmt, interval
 from alsmeta.als.report.provenance import numbers_in
 from alsmeta.cli import main
 from alsmeta.validation import AlsmetaInputError
@@ -248,3 +252,137 @@ def test_cli_builds_the_report(tmp_path, capsys):
     )
     assert code == 0 and (tmp_path / "site" / "index.html").is_file()
     assert capsys.readouterr().out.strip().endswith("index.html")
+
+
+def _brief_html(report_index: Path) -> str:
+    html = report_index.read_text(encoding="utf-8")
+    start = html.index('<section id="brief"')
+    return html[start : html.index("</section>", start)]
+
+
+def _brief_text(report_index: Path) -> str:
+    page = _Page()
+    page.feed(_brief_html(report_index))
+    return " ".join("".join(page.text).split())
+
+
+def test_brief_is_the_first_section_and_the_2021_efficacy_claims_come_before_the_counts(report_index):
+    html = report_index.read_text(encoding="utf-8")
+    sections = re.findall(r'<section id="([^"]+)"', html)
+    assert sections[0] == "brief" and html.index('id="brief"') < html.index('<nav class="toc"')
+    claims = [row for row in read_data_rows(REPO_ROOT / "data")["claims"] if row.get("synthesis") == "msc2021"]
+    shown = sorted(claims, key=lambda row: html.index(f'id="msc2021-{row.get("claim_id")}"'))
+    kinds = [row.get("quantity") == "count" for row in shown]
+    assert kinds == sorted(kinds) and 0 < kinds.count(True) < len(kinds), "efficacy claims first, counts after"
+    counts = [row.get("claim_id") for row in claims if row.get("quantity") == "count"]
+    assert counts == [row.get("claim_id") for row in shown if row.get("quantity") == "count"], "claims.csv order kept"
+
+
+def test_brief_shows_the_verdicts_and_primary_estimates_of_results_json(report_index):
+    brief, text = _brief_html(report_index), _brief_text(report_index)
+    msc = RESULTS["msc2021"]
+    for cid, starts in BRIEF_PARTS.items():
+        row = ProvenanceIndex(read_data_rows(REPO_ROOT / "data")).claim_row("msc2021", cid)
+        verdict = msc["verdicts"][cid]
+        assert (
+            f'{escape(row.get("claim"))}&rdquo;</a> <span class="verdict verdict-{verdict.replace(" ", "-")}">' in brief
+        )
+        for start in starts:
+            (key,) = [k for k in msc["claims"] if k.startswith(f"{cid}|{start}")]
+            part = msc["claims"][key]
+            label = f'<span class="brief-part">{escape(key.split("|", 1)[1])}</span> <span class="verdict'
+            assert f'{label} verdict-{part["verdict"].replace(" ", "-")}">{part["verdict"]}</span>' in brief
+    headline = msc["headline"]["it_msc_alsfrs_r_first_follow_up"]
+    primary = headline["primary"]
+    assert f"{interval(primary['estimate'], primary['ci_low'], primary['ci_high'])} {primary['unit']}" in text
+    assert headline["scope"] in text, "the estimate is said to be a property of this project's rebuild"
+    gains = msc["headline"]["transience_oh2018"]["gain_per_month_4_6"]
+    for by_r in ("r0", "r_derived", "r1"):
+        assert f"{fmt(gains[by_r]['ci_low'])} to {fmt(gains[by_r]['ci_high'])}" in text
+    assert all(a in text for a in msc["headline"]["transience_oh2018"]["assumptions"])
+    assert RESULTS["cochrane_living_2026"]["readme_sentence"] in text
+    assert RESULTS["definitive_trial"]["at_least_n_per_arm"]["readme_sentence"] in text
+    for verdict, n in RESULTS["claims"]["verdict_counts"].items():
+        assert re.search(rf">{verdict}</span> {n}\b", brief), (verdict, n)
+    assert "None" not in text and "not estimable" not in text, "a missing value printed as if shown"
+
+
+class _BriefItems(HTMLParser):
+    """The links inside each element of class ``brief-item`` (a nested item's links count for its parents too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[list[str]] = []
+        self._open: list[tuple[str, int | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        item = None
+        if "brief-item" in (a.get("class") or "").split():
+            item = len(self.items)
+            self.items.append([])
+        if a.get("href"):
+            for _, index in self._open + [(tag, item)]:
+                if index is not None:
+                    self.items[index].append(a["href"])
+        if tag not in _Page.VOID:
+            self._open.append((tag, item))
+
+    def handle_endtag(self, tag):
+        while self._open and self._open.pop()[0] != tag:
+            pass
+
+
+def test_every_brief_point_links_to_its_card_and_its_data_rows(report_index):
+    parser = _BriefItems()
+    parser.feed(_brief_html(report_index))
+    ids = _parse(report_index).ids
+    assert len(parser.items) == 2 + 3 + 3 + 2  # 2021 claims and their 3 parts, 3 reviews, public claims, the trial
+    for links in parser.items:
+        down = [u for u in links if u.startswith("#") and u != "#brief"]
+        assert down and all(u[1:] in ids for u in down), links
+        assert any(u.startswith("provenance.html#") for u in links), links
+    cards = {u[1:] for links in parser.items for u in links if u.startswith("#")}
+    expected = {f"msc2021-{cid}" for cid in BRIEF_PARTS} | {
+        "cochrane-pub2",
+        "cochrane-pub3",
+        "cochrane-living",
+        "claims-public",
+        "figs-definitive_trial",
+    }
+    assert expected <= cards
+
+
+def _figures_with(tmp_path: Path, change) -> Path:
+    """A figures folder whose analyses are the checkout's (linked) and whose results.json is changed by ``change``."""
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    for folder in (REPO_ROOT / "figures").iterdir():
+        if folder.is_dir():
+            (figures / folder.name).symlink_to(folder, target_is_directory=True)
+    results = json.loads(json.dumps(RESULTS))
+    change(results)
+    (figures / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    return figures
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda r: r["msc2021"]["headline"].pop("it_msc_alsfrs_r_first_follow_up"), "msc2021/headline"),
+        (lambda r: r["msc2021"].pop("transience"), "msc2021/transience"),
+        (
+            lambda r: r["msc2021"]["claims"].pop(
+                next(k for k in r["msc2021"]["claims"] if k.startswith("fvc_worse_all|intrathecal MSC"))
+            ),
+            "no part 'intrathecal MSC...' of claim fvc_worse_all",
+        ),
+        (lambda r: r["cochrane_living_2026"].pop("readme_sentence"), "cochrane_living_2026/readme_sentence"),
+        (lambda r: r["definitive_trial"].pop("at_least_n_per_arm"), "definitive_trial/at_least_n_per_arm"),
+        (lambda r: r["claims"].pop("verdict_counts"), "claims/verdict_counts"),
+    ],
+)
+def test_brief_refuses_results_without_an_entry_it_shows(tmp_path, change, named):
+    figures = _figures_with(tmp_path, change)
+    with pytest.raises(AlsmetaInputError, match=re.escape(named)):
+        build_report(figures, REPO_ROOT / "data", tmp_path / "out")

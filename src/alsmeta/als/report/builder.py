@@ -13,16 +13,16 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alsmeta.als.report.brief import build_brief
+from alsmeta.als.report.display import PROVENANCE_NAME, fmt, interval, links_to, lookup
 from alsmeta.als.report.provenance import DataRow, ProvenanceIndex, read_data_rows
 from alsmeta.io import write_text
 from alsmeta.validation import AlsmetaInputError
 
 INDEX_NAME = "index.html"
-PROVENANCE_NAME = "provenance.html"
 FIGURES_SUBDIR = "figures"
 
 SYNTHESES = {
@@ -59,21 +59,11 @@ SECTION_TITLES = {
 """Headings of the figure sections, by analysis folder (a folder not listed shows its own name)."""
 
 
+TRIAL_SECTION = "figs-definitive_trial"
+"""Anchor of the figures on what a definitive trial needs (the 'In brief' section links down to it)."""
+
 SOF_SECTIONS = {"alsfrs": "ALSFRS-R change", "fvc": "FVC change", "safety": "Harms"}
 """Readable names of the summary-of-findings sections of results.json (summary/rows/*/section)."""
-
-
-@dataclass(frozen=True)
-class Link:
-    """A link from a shown result to one data row."""
-
-    href: str
-    text: str
-    title: str
-
-
-def _links(rows: list[DataRow]) -> list[Link]:
-    return [Link(f"{PROVENANCE_NAME}#{row.anchor}", row.name, row.summary) for row in rows]
 
 
 def load_results(figures_dir: str | Path) -> dict[str, Any]:
@@ -92,36 +82,6 @@ def load_results(figures_dir: str | Path) -> dict[str, Any]:
     return results
 
 
-def _get(results: Mapping[str, Any], path: str) -> Any:
-    node: Any = results
-    for key in path.split("/"):
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
-    return node
-
-
-def _fmt(value: Any) -> str:
-    """A number as the page prints it: whole numbers as integers, others to 2 decimals; missing as 'not reported'."""
-    if value is None:
-        return "not reported"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (int, float)):
-        return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
-    if isinstance(value, list):
-        return ", ".join(_fmt(v) for v in value)
-    return str(value)
-
-
-def _interval(estimate: Any, low: Any, high: Any) -> str:
-    if estimate is None:
-        return "not estimable"
-    if low is None or high is None:
-        return _fmt(estimate)
-    return f"{_fmt(estimate)} ({_fmt(low)} to {_fmt(high)})"
-
-
 def _msc2021_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list[dict[str, Any]]:
     msc = results.get("msc2021", {})
     components = msc.get("claims", {})
@@ -138,7 +98,7 @@ def _msc2021_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list[
             component = key.split("|", 1)[1]
             shown = " ".join(str(part.get(k, "")) for k in ("shows", "reason", "agreement"))
             derived = next(
-                (_get(results, path) for start, path in MSC2021_PART_RESULTS.items() if component.startswith(start)),
+                (lookup(results, path) for start, path in MSC2021_PART_RESULTS.items() if component.startswith(start)),
                 None,
             )
             parts.append(
@@ -149,7 +109,7 @@ def _msc2021_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list[
                     "analysis": part.get("analysis", ""),
                     "reason": part.get("reason", ""),
                     "agreement": part.get("agreement", ""),
-                    "links": _links(
+                    "links": links_to(
                         index.rows_for(
                             text=shown, subtree={"part": part, "derived": derived}, claim=row, results=results
                         )
@@ -157,16 +117,22 @@ def _msc2021_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list[
                 }
             )
         parts.sort(key=lambda part: _part_order(part["component"]))
+        for number, part in enumerate(parts, start=1):
+            part["anchor"] = f"msc2021-{cid}-part{number}"
         claims.append(
             {
                 "id": cid,
                 "claim": row.get("claim"),
                 "published": row.get("value"),
-                "claim_link": _links([row])[0],
+                "claim_link": links_to([row])[0],
                 "verdict": verdicts.get(cid, "not assessed"),
                 "parts": parts,
+                "bookkeeping": row.get("quantity") == "count",
             }
         )
+    # what the evidence shows about benefit and harm first, the search's and cohort's counts after
+    # (a stable sort: each group keeps the order of claims.csv)
+    claims.sort(key=lambda claim: claim["bookkeeping"])
     return claims
 
 
@@ -179,18 +145,18 @@ def _cochrane_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list
             if row.get("synthesis") != synthesis:
                 continue
             path = COCHRANE_RESULT_PATHS.get((synthesis, row.get("claim_id")))
-            found = _get(results, path) if path else None
+            found = lookup(results, path) if path else None
             if isinstance(found, Mapping) and "md" in found:
-                interval = _interval(found["md"], found.get("ci_low"), found.get("ci_high"))
+                md_ci = interval(found["md"], found.get("ci_low"), found.get("ci_high"))
                 shown = (
-                    f"{found.get('title', '')}: MD {interval} {found.get('unit', '')}, "
-                    f"{_fmt(found.get('participants'))} participants"
+                    f"{found.get('title', '')}: MD {md_ci} {found.get('unit', '')}, "
+                    f"{fmt(found.get('participants'))} participants"
                 )
                 check = "see the reproduced estimate"
             elif found is None:
                 shown, check = "not reproduced", "not assessable"
             else:
-                shown = _fmt(found)
+                shown = fmt(found)
                 published = row.get("value")
                 if row.get("quantity") == "count" and published:
                     count = len(found) if isinstance(found, list) else found
@@ -205,10 +171,10 @@ def _cochrane_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list
                 {
                     "claim": row.get("claim"),
                     "published": row.get("value"),
-                    "claim_link": _links([row])[0],
+                    "claim_link": links_to([row])[0],
                     "reproduced": shown,
                     "check": check,
-                    "links": _links(
+                    "links": links_to(
                         screened
                         + index.rows_for(
                             text=shown, subtree=found if isinstance(found, Mapping) else None, results=results
@@ -220,9 +186,10 @@ def _cochrane_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list
         reviews.append(
             {
                 "title": title,
+                "anchor": synthesis.replace("_", "-"),
                 "sentence": sentence,
                 "claims": rows,
-                "sentence_links": _links(_sentence_rows(index, synthesis, sentence)),
+                "sentence_links": links_to(_sentence_rows(index, synthesis, sentence)),
             }
         )
     return reviews
@@ -239,7 +206,7 @@ def _public_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list[d
     for cid, entry in sorted(results.get("public_claims", {}).items()):
         row = index.claim_row("public", cid)
         key_numbers = entry.get("key_numbers", {})
-        numbers = [{"name": k.replace("_", " "), "value": _fmt(v)} for k, v in sorted(key_numbers.items())]
+        numbers = [{"name": k.replace("_", " "), "value": fmt(v)} for k, v in sorted(key_numbers.items())]
         text = " ".join([row.get("claim") if row else "", entry.get("reason", "")])
         out.append(
             {
@@ -248,8 +215,8 @@ def _public_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list[d
                 "verdict": entry.get("verdict", ""),
                 "reason": entry.get("reason", ""),
                 "numbers": numbers,
-                "claim_link": _links([row])[0] if row else None,
-                "links": _links(index.rows_for(text=text, subtree=entry, claim=row)),
+                "claim_link": links_to([row])[0] if row else None,
+                "links": links_to(index.rows_for(text=text, subtree=entry, claim=row)),
             }
         )
     return out
@@ -259,8 +226,8 @@ def _summary_of_findings(results: Mapping[str, Any], index: ProvenanceIndex) -> 
     summary = results.get("summary", {})
     rows = []
     for key, row in summary.get("rows", {}).items():
-        text = " ".join(_fmt(row.get(k)) for k in ("trials", "effect", "note", "participants"))
-        related = _get(results, f"cochrane_pub3/continuous/{key}") or _get(
+        text = " ".join(fmt(row.get(k)) for k in ("trials", "effect", "note", "participants"))
+        related = lookup(results, f"cochrane_pub3/continuous/{key}") or lookup(
             results, f"cochrane_living_2026/{key.removesuffix('_28wk')}"
         )
         rows.append(
@@ -268,38 +235,38 @@ def _summary_of_findings(results: Mapping[str, Any], index: ProvenanceIndex) -> 
                 "section": SOF_SECTIONS.get(row.get("section", ""), row.get("section", "")),
                 "outcome": row.get("outcome", ""),
                 "trials": row.get("trials", ""),
-                "k": _fmt(row.get("k")),
-                "participants": _fmt(row.get("participants")),
+                "k": fmt(row.get("k")),
+                "participants": fmt(row.get("participants")),
                 "effect": f"{row.get('measure', '')} {row.get('effect', '')}",
                 "certainty": row.get("certainty", ""),
                 "note": row.get("note", ""),
-                "links": _links(index.rows_for(text=text, subtree={"row": row, "related": related})),
+                "links": links_to(index.rows_for(text=text, subtree={"row": row, "related": related})),
             }
         )
     pub3 = []
     for group in ("continuous", "responders"):
         for key, entry in (
-            _get(results, f"cochrane_pub3/{group}").items() if _get(results, f"cochrane_pub3/{group}") else ()
+            lookup(results, f"cochrane_pub3/{group}").items() if lookup(results, f"cochrane_pub3/{group}") else ()
         ):
             if group == "continuous":
-                interval = _interval(entry.get("md"), entry.get("ci_low"), entry.get("ci_high"))
-                effect = f"MD {interval} {entry.get('unit', '')}"
+                md_ci = interval(entry.get("md"), entry.get("ci_low"), entry.get("ci_high"))
+                effect = f"MD {md_ci} {entry.get('unit', '')}"
             else:
                 effect = (
-                    f"OR {_interval(entry.get('or'), entry.get('or_ci_low'), entry.get('or_ci_high'))}; "
-                    f"{_fmt(entry.get('events_msc'))}/{_fmt(entry.get('n_msc'))} vs "
-                    f"{_fmt(entry.get('events_control'))}/{_fmt(entry.get('n_control'))}"
+                    f"OR {interval(entry.get('or'), entry.get('or_ci_low'), entry.get('or_ci_high'))}; "
+                    f"{fmt(entry.get('events_msc'))}/{fmt(entry.get('n_msc'))} vs "
+                    f"{fmt(entry.get('events_control'))}/{fmt(entry.get('n_control'))}"
                 )
             pub3.append(
                 {
                     "outcome": entry.get("title", key),
-                    "k": _fmt(entry.get("k")),
-                    "participants": _fmt(entry.get("participants")),
+                    "k": fmt(entry.get("k")),
+                    "participants": fmt(entry.get("participants")),
                     "effect": effect,
-                    "links": _links(index.rows_for(text=effect, subtree=entry, study_ids=["oh2018"])),
+                    "links": links_to(index.rows_for(text=effect, subtree=entry, study_ids=["oh2018"])),
                 }
             )
-    missing = [{"outcome": k, "why": v} for k, v in sorted((_get(results, "cochrane_pub3/missing") or {}).items())]
+    missing = [{"outcome": k, "why": v} for k, v in sorted((lookup(results, "cochrane_pub3/missing") or {}).items())]
     certainty = summary.get("certainty", {})
     return {
         "rows": rows,
@@ -427,17 +394,37 @@ def build_report(figures_dir: str | Path, data_dir: str | Path, out_dir: str | P
     out_dir.mkdir(parents=True, exist_ok=True)
     if (out_dir / FIGURES_SUBDIR).is_dir():  # no figure of an earlier build survives
         shutil.rmtree(out_dir / FIGURES_SUBDIR)
+    msc2021_claims = _msc2021_claims(results, index)
+    cochrane = _cochrane_claims(results, index)
+    living_sentence = lookup(results, "cochrane_living_2026/readme_sentence") or ""
+    living_links = links_to(_sentence_rows(index, "living2026", living_sentence))
+    public_claims = _public_claims(results, index)
+    figure_sections = _figures(results, figures_dir, out_dir)
+    if not any(section["id"] == TRIAL_SECTION for section in figure_sections):
+        raise AlsmetaInputError(
+            f"{figures_dir / 'results.json'}: definitive_trial/figures: missing; run `alsmeta reproduce` again"
+        )
+    brief = build_brief(
+        results,
+        index,
+        msc2021_claims=msc2021_claims,
+        cochrane=cochrane,
+        living_sentence=living_sentence,
+        living_links=living_links,
+        public_claims=public_claims,
+        trial_title=SECTION_TITLES["definitive_trial"],
+        trial_href=f"#{TRIAL_SECTION}",
+    )
     context = {
-        "msc2021_claims": _msc2021_claims(results, index),
-        "cochrane": _cochrane_claims(results, index),
-        "living_sentence": _get(results, "cochrane_living_2026/readme_sentence") or "",
-        "living_links": _links(
-            _sentence_rows(index, "living2026", _get(results, "cochrane_living_2026/readme_sentence") or "")
-        ),
-        "public_claims": _public_claims(results, index),
+        "brief": brief,
+        "msc2021_claims": msc2021_claims,
+        "cochrane": cochrane,
+        "living_sentence": living_sentence,
+        "living_links": living_links,
+        "public_claims": public_claims,
         "public_counts": results.get("claims", {}).get("verdict_counts", {}),
         "sof": _summary_of_findings(results, index),
-        "figure_sections": _figures(results, figures_dir, out_dir),
+        "figure_sections": figure_sections,
         "provenance_page": PROVENANCE_NAME,
     }
     write_text(out_dir / INDEX_NAME, env.get_template("index.html.j2").render(**context))
