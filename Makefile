@@ -24,6 +24,7 @@ test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/single_fit.py
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/cli_large.py
 

@@ -57,6 +57,8 @@ def _listing(names: Sequence[str]) -> str:
 # ---------------------------------------------------------------- scalar arguments
 def _real(value: Any, name: str) -> float:
     """A real number from a scalar argument; booleans and text are refused, not coerced."""
+    if type(value) is float or type(value) is int:  # the usual argument, without numpy's checks
+        return float(value)
     if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
         raise AlsmetaInputError(f"{name}: {value!r} is not a number")
     if np.ndim(value) != 0:
@@ -183,7 +185,7 @@ def make_unique(labels: Sequence[str]) -> list[str]:
         if not dup.any():
             return out
         rank = s[dup].groupby(s[dup], sort=False).cumcount() + 1
-        for i, r in zip(np.flatnonzero(dup), rank.to_numpy()):
+        for i, r in zip(np.flatnonzero(dup), rank.to_numpy(), strict=True):
             out[i] = f"{out[i]}.{r}"
 
 
@@ -283,9 +285,10 @@ def numeric_column(
     """
     if isinstance(values, (str, bytes)):
         raise AlsmetaInputError(f"{column}: expected one value per study, got a single string")
-    if np.ndim(values) == 0:
+    ndim = np.ndim(values)
+    if ndim == 0:
         raise AlsmetaInputError(f"{column}: expected one value per study, got a scalar")
-    if np.ndim(values) != 1:
+    if ndim != 1:
         raise AlsmetaInputError(f"{column}: expected a one-dimensional sequence, got shape {np.shape(values)}")
     pd = _loaded_pandas()
     if pd is not None and isinstance(values, (pd.Series, pd.Index)):
@@ -302,9 +305,24 @@ def numeric_column(
         out = arr.astype(float, copy=True)
         if np.isfinite(out).all() and _all_valid(out, positive, nonnegative, integer):
             return out  # the common case, checked in two passes; the rest names what is wrong
+    else:
+        out = None
     names = list(labels) if labels is not None else [f"Study {i + 1}" for i in range(k)]
-    if arr.dtype.kind not in "fiu":
+    if out is None:
         out = _convert_entries(arr, column, names)
+    return _check_entries(out, column, names, allow_nan, positive, nonnegative, integer)
+
+
+def _check_entries(
+    out: npt.NDArray[np.float64],
+    column: str,
+    names: Sequence[str],
+    allow_nan: bool,
+    positive: bool,
+    nonnegative: bool,
+    integer: bool,
+) -> npt.NDArray[np.float64]:
+    """The checks of :func:`numeric_column`, naming the first offending study and how many there are."""
     nan = np.isnan(out)
     if nan.any() and not allow_nan:
         raise _column_error(column, names, np.flatnonzero(nan), "is missing (NaN)", out)

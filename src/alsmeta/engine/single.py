@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
+from operator import mul
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,12 @@ def pairwise_sum(x: Floats) -> float:
         for a in x:
             res += a
         return res
+    if n < 16:  # one block without a full second round: the common size of a meta-analysis, inlined
+        r0, r1, r2, r3, r4, r5, r6, r7 = x[:8]
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        for a in x[8:]:
+            res += a
+        return 0.0 + res
     return 0.0 + (_block(x, 0, n) if n <= 128 else _pairwise(x, 0, n))
 
 
@@ -100,6 +107,18 @@ def _block(x: Floats, lo: int, n: int) -> float:
     for i in range(m, lo + n):
         res += x[i]
     return res
+
+
+def _weighted_mean(w: Floats, y: Floats) -> tuple[float, float]:
+    """``sum(w y) / sum(w)`` and ``sum(w)`` (:func:`alsmeta.engine.rowmath.weighted_mean_dense`)."""
+    s = pairwise_sum(w)
+    return pairwise_sum(list(map(mul, w, y))) / s, s
+
+
+def _weighted_ss(w: Floats, y: Floats, mu: float) -> float:
+    """``sum(w (y - mu)^2)``, formed as ``w * ((y - mu) ** 2)`` as the batched engine does."""
+    e = [yi - mu for yi in y]
+    return pairwise_sum(list(map(mul, w, map(mul, e, e))))
 
 
 def _max0(x: float) -> float:
@@ -214,10 +233,9 @@ class Study:
     def __init__(self, y: Floats, v: Floats) -> None:
         self.y, self.v, self.k = y, v, len(y)
         w = [1.0 / vi for vi in v]
-        s = pairwise_sum(w)
-        mu = pairwise_sum([wi * yi for wi, yi in zip(w, y, strict=True)]) / s
+        mu, s = _weighted_mean(w, y)
         self.w_fe, self.s_fe = w, s
-        self.q0 = pairwise_sum([wi * ((yi - mu) * (yi - mu)) for wi, yi in zip(w, y, strict=True)])
+        self.q0 = _weighted_ss(w, y, mu)
         self.tr_p = _p_trace(w, s)
         ybar = pairwise_sum(y) / self.k
         self.ss = pairwise_sum([(yi - ybar) * (yi - ybar) for yi in y])
@@ -226,9 +244,8 @@ class Study:
     def generalized_q(self, tau2: float) -> float:
         """:func:`alsmeta.engine.rowmath.generalized_q_dense` of this study set."""
         w = [1.0 / (vi + tau2) for vi in self.v]
-        y = self.y
-        mu = pairwise_sum([wi * yi for wi, yi in zip(w, y, strict=True)]) / pairwise_sum(w)
-        return pairwise_sum([wi * ((yi - mu) * (yi - mu)) for wi, yi in zip(w, y, strict=True)])
+        mu, _ = _weighted_mean(w, self.y)
+        return _weighted_ss(w, self.y, mu)
 
     def solve_q(self, target: float) -> tuple[float, bool]:
         """:func:`alsmeta.engine.estimators.solve_q` (0 where ``Q(0) <= target``)."""
@@ -282,22 +299,22 @@ def _score(method: str, d: Study, t: float, step: bool = True) -> tuple[float, f
     """:func:`alsmeta.engine.estimators._score_dense` at ``t``: the estimating equation and the scoring step."""
     y, k = d.y, d.k
     w = [1.0 / (vi + t) for vi in d.v]
-    s = pairwise_sum(w)
-    mu = pairwise_sum([wi * yi for wi, yi in zip(w, y, strict=True)]) / s
+    mu, s = _weighted_mean(w, y)
+    e = [yi - mu for yi in y]
+    wr = list(map(mul, w, e))
     if method == "EB":
-        score = pairwise_sum([wi * (yi - mu) * (yi - mu) for wi, yi in zip(w, y, strict=True)]) * k / (k - 1) - k
+        score = pairwise_sum(list(map(mul, wr, e))) * k / (k - 1) - k
         return score, (score / s if step else _NAN)
-    wr = [wi * (yi - mu) for wi, yi in zip(w, y, strict=True)]
-    rss = pairwise_sum([x * x for x in wr])
+    rss = pairwise_sum(list(map(mul, wr, wr)))
+    w2 = list(map(mul, w, w))
+    sw2 = pairwise_sum(w2)
     if method == "ML":
         score = rss - s
-        return score, (score / pairwise_sum([x * x for x in w]) if step else _NAN)
-    w2 = [x * x for x in w]
-    sw2 = pairwise_sum(w2)
+        return score, (score / sw2 if step else _NAN)
     score = rss - (s - sw2 / s)
     if not step:
         return score, _NAN
-    tr_pp = sw2 - 2.0 * pairwise_sum([x * wi for x, wi in zip(w2, w, strict=True)]) / s + sw2 * sw2 / (s * s)
+    tr_pp = sw2 - 2.0 * pairwise_sum(list(map(mul, w2, w))) / s + sw2 * sw2 / (s * s)
     return score, _div(score, tr_pp)
 
 
@@ -333,9 +350,8 @@ def _loglik(d: Study, tau2: float, reml: bool) -> float:
     y, k = d.y, d.k
     vt = [vi + tau2 for vi in d.v]
     w = [1.0 / x for x in vt]
-    s = pairwise_sum(w)
-    mu = pairwise_sum([wi * yi for wi, yi in zip(w, y, strict=True)]) / s
-    rss = pairwise_sum([wi * ((yi - mu) * (yi - mu)) for wi, yi in zip(w, y, strict=True)])
+    mu, s = _weighted_mean(w, y)
+    rss = _weighted_ss(w, y, mu)
     logdet = pairwise_sum(np.log(np.array(vt)).tolist())
     if reml:
         return -0.5 * ((k - 1) * _LOG_2PI + logdet + float(np.log(np.array([s]))[0]) + rss)
@@ -542,12 +558,11 @@ def _fit(d: Study, method: str, test: str, level: float, tol: float, maxiter: in
         tau2, iters, reset, multimodal = _estimate(method, d, tol, maxiter)
         tau2_se = _tau2_se(method, d, tau2)
     w = [1.0 / (vi + tau2) for vi in v]
-    s = pairwise_sum(w)
-    mu = pairwise_sum([wi * yi for wi, yi in zip(w, y, strict=True)]) / s
+    mu, s = _weighted_mean(w, y)
     se = math.sqrt(1.0 / s)
     use_t = test in ("t", "knha", "adhoc")
     if test in ("knha", "adhoc"):
-        rss = pairwise_sum([wi * ((yi - mu) * (yi - mu)) for wi, yi in zip(w, y, strict=True)])
+        rss = _weighted_ss(w, y, mu)
         s2w = 0.0 if rss <= _EPS else rss / (k - 1)
         if test == "adhoc" and not s2w >= 1.0:
             s2w = 1.0 if s2w == s2w else s2w
