@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -185,3 +187,13 @@ def test_to_dict_keeps_its_keys_and_order():
     assert "qprofile" not in keys
     json.dumps(fit.to_dict())
     assert "Q-profile 95% CI" in fit.summary()
+
+
+def test_pool_needs_neither_pandas_nor_scipy_stats():
+    """``import alsmeta`` and a first ``pool()`` import only numpy and the scipy modules they need."""
+    code = (
+        "import sys, alsmeta; fit = alsmeta.pool([0.1, 0.5, 0.2], [0.01, 0.02, 0.03]); fit.tau2_ci_low; "
+        "print(sorted(m for m in ('pandas', 'scipy.stats', 'matplotlib', 'statsmodels') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
