@@ -390,26 +390,29 @@ def _first_crossing(method: str, d: Study, grid: Floats) -> int | None:
     big = max(abs(x) for x in y)
     vbar = pairwise_sum(v) / k
     anchor = _anchor_parts(method, d, grid[0])
-    a_score = anchor[0]
-    pos_prev = a_score > 0
-    anchor_open = a_score <= 0  # the anchor bound holds only from a non-positive start
-    for j in range(1, len(grid)):
-        t = grid[j]
-        if anchor_open and _anchor_certifies(anchor, grid[0], t, vmin, big, reml):
-            pos = False
-            nonpos = True
-        else:
-            anchor_open = False
-            wmax = 1.0 / (vmin + t)
-            s_low = k / (vbar + t)
-            qb = min(d.q0, d.ss * wmax)
-            bound = (qb + float(reml)) * wmax - s_low
-            slack = _MARGIN * ((qb + 1.0) * wmax + s_low + k * wmax + k * (big * wmax) ** 2)
-            if bound < -slack:
-                pos, nonpos = False, True
+    pos_prev = anchor[0] > 0
+    reach = 0  # grid points 1..reach certified non-positive by the bound from grid[0] (when its score is <= 0)
+    if not pos_prev:
+        lo, hi = 0, len(grid) - 1
+        while lo < hi:  # the bound grows along the grid: bisection, as estimators._anchor_reach
+            mid = (lo + hi + 1) // 2
+            if _anchor_certifies(anchor, grid[0], grid[mid], vmin, big, reml):
+                lo = mid
             else:
-                sc = _score(method, d, t, step=False)[0]
-                pos, nonpos = sc > 0, sc <= 0
+                hi = mid - 1
+        reach = lo
+    for j in range(reach + 1, len(grid)):
+        t = grid[j]
+        wmax = 1.0 / (vmin + t)
+        s_low = k / (vbar + t)
+        qb = min(d.q0, d.ss * wmax)
+        bound = (qb + float(reml)) * wmax - s_low
+        slack = _MARGIN * ((qb + 1.0) * wmax + s_low + k * wmax + k * (big * wmax) ** 2)
+        if bound < -slack:
+            pos, nonpos = False, True
+        else:
+            sc = _score(method, d, t, step=False)[0]
+            pos, nonpos = sc > 0, sc <= 0
         if pos_prev and nonpos:
             return j - 1
         pos_prev = pos
