@@ -24,7 +24,9 @@ from scipy.optimize import elementwise
 import alsmeta as am
 from alsmeta.engine import distributions
 from alsmeta.engine.batch import _ARRAY_FIELDS, pool_many
-from alsmeta.engine.single import QPROFILE_FIELDS, chandrupatla, fit_one, pairwise_sum
+from alsmeta.engine.batch import TESTS as TESTS_ENGINE
+from alsmeta.engine.estimators import METHODS as METHODS_ENGINE
+from alsmeta.engine.single import COVERED_METHODS, COVERED_TESTS, QPROFILE_FIELDS, chandrupatla, fit_one, pairwise_sum
 
 pytestmark = pytest.mark.filterwarnings("ignore::alsmeta.AlsmetaWarning")
 
@@ -131,6 +133,13 @@ def test_fast_path_declines_what_it_does_not_cover():
     assert fit_one([1e-9, 2e-9, 3e-9], [1e-20, 2e-20, 3e-20], "REML", "z", 0.95, 1e-12, 100) is None  # rescaled
     assert fit_one([1e7, 1e7 + 1e-3, 1e7], v, "DL", "z", 0.95, 1e-12, 100) is None  # centred
     assert fit_one([0.1, 1.7, 3.2], v, "REML", "z", 0.95, 1e-12, 1) is None  # scoring does not settle
+    assert fit_one([0.1, 1.7, 3.2], v, "NEW", "z", 0.95, 1e-12, 100) is None  # an estimator it does not repeat
+
+
+def test_fast_path_repeats_only_what_the_engine_has():
+    """Names the batched engine has but the fast path does not repeat are fitted by the engine (see above)."""
+    assert set(METHODS_ENGINE) >= COVERED_METHODS
+    assert set(TESTS_ENGINE) >= COVERED_TESTS
 
 
 # ------------------------------------------------------------------ the Q-profile interval on first use

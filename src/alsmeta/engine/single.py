@@ -40,10 +40,13 @@ import numpy as np
 
 from alsmeta.engine.distributions import chi2_isf, chi2_ppf, chi2_sf, norm_isf, norm_sf, t_isf, t_sf
 
-__all__ = ["FAST_MAX_K", "QProfile", "chandrupatla", "fit_one", "pairwise_sum"]
+__all__ = ["COVERED_METHODS", "COVERED_TESTS", "FAST_MAX_K", "QProfile", "chandrupatla", "fit_one", "pairwise_sum"]
 
 #: Largest number of studies fitted on Python floats (beyond it numpy's arrays are faster).
 FAST_MAX_K = 200
+#: The estimators and tests this module repeats; anything else goes to the batched engine.
+COVERED_METHODS = frozenset({"CE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM"})
+COVERED_TESTS = frozenset({"z", "t", "knha", "adhoc"})
 
 _EPS = sys.float_info.epsilon
 _TINY = sys.float_info.min
@@ -544,6 +547,8 @@ def fit_one(
     for bit.
     """
     k = len(y)
+    if method not in COVERED_METHODS or test not in COVERED_TESTS:
+        return None  # an estimator or test added to the batched engine later is fitted there until copied here
     if not 2 <= k <= FAST_MAX_K or needs_standardising(y, v):
         return None
     try:
