@@ -138,7 +138,7 @@ def import_times(runs: int, env: dict[str, str] | None) -> tuple[float, float]:
 
 
 def fmt(seconds: float) -> str:
-    return f"{seconds * 1e6:9.1f} us" if seconds < 0.01 else f"{seconds * 1e3:9.1f} ms"
+    return f"{seconds * 1e6:9.1f} us" if abs(seconds) < 0.01 else f"{seconds * 1e3:9.1f} ms"
 
 
 def main(argv: list[str] | None = None) -> int:
