@@ -62,6 +62,7 @@ lint: $(LINT_STAMP)
 	exit $$status
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/single_fit.py
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/cli_large.py
 

@@ -15,13 +15,14 @@ over studies), so a million studies are validated in milliseconds.
 
 from __future__ import annotations
 
+import math
+import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 
 class AlsmetaInputError(ValueError):
@@ -30,6 +31,16 @@ class AlsmetaInputError(ValueError):
 
 class AlsmetaWarning(UserWarning):
     """Warnings about estimation and input: fallbacks, boundaries, downgraded tests, dropped rows."""
+
+
+def _loaded_pandas() -> Any:
+    """The pandas module if something has imported it, else None.
+
+    Checks for pandas objects use it: no pandas object can exist before
+    pandas is imported, so alsmeta need not import pandas (half a second)
+    to find out that an input is a plain array.
+    """
+    return sys.modules.get("pandas")
 
 
 NA_ACTIONS = ("raise", "drop")
@@ -46,6 +57,8 @@ def _listing(names: Sequence[str]) -> str:
 # ---------------------------------------------------------------- scalar arguments
 def _real(value: Any, name: str) -> float:
     """A real number from a scalar argument; booleans and text are refused, not coerced."""
+    if type(value) is float or type(value) is int:  # the usual argument, without numpy's checks
+        return float(value)
     if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
         raise AlsmetaInputError(f"{name}: {value!r} is not a number")
     if np.ndim(value) != 0:
@@ -151,6 +164,8 @@ def missing_labels(labels: Sequence[Any] | None) -> npt.NDArray[np.bool_]:
         if all(stripped):  # no blank label (C-level loops only)
             return np.zeros(len(raw), dtype=bool)
         return np.fromiter((not x for x in stripped), dtype=bool, count=len(raw))
+    import pandas as pd
+
     values = pd.Series(raw, dtype=object)
     missing = values.isna().to_numpy().copy()
     texts = np.asarray(
@@ -178,6 +193,8 @@ def make_unique(labels: Sequence[str]) -> list[str]:
     ``["a", "b", "a"]`` becomes ``["a.1", "b", "a.2"]``; repeated until no
     label is duplicated (a made-up label may itself clash with a given one).
     """
+    import pandas as pd
+
     out = list(labels)
     while True:
         s = pd.Series(out, dtype=object)
@@ -220,6 +237,8 @@ def study_labels(labels: Sequence[Any] | None, k: int) -> list[str]:
         )
     out = raw if _all_text(raw) else [str(x) for x in raw]
     if len(set(out)) < len(out):
+        import pandas as pd
+
         s = pd.Series(out, dtype=object)
         dup = s.duplicated(keep=False).to_numpy()
         names = list(dict.fromkeys(s[dup]))
@@ -319,11 +338,13 @@ def numeric_column(
     """
     if isinstance(values, (str, bytes)):
         raise AlsmetaInputError(f"{column}: expected one value per study, got a single string")
-    if np.ndim(values) == 0:
+    ndim = np.ndim(values)
+    if ndim == 0:
         raise AlsmetaInputError(f"{column}: expected one value per study, got a scalar")
-    if np.ndim(values) != 1:
+    if ndim != 1:
         raise AlsmetaInputError(f"{column}: expected a one-dimensional sequence, got shape {np.shape(values)}")
-    if isinstance(values, (pd.Series, pd.Index)):
+    pd = _loaded_pandas()
+    if pd is not None and isinstance(values, (pd.Series, pd.Index)):
         arr = values.to_numpy()
     elif isinstance(values, np.ndarray):
         arr = values
@@ -331,10 +352,30 @@ def numeric_column(
         arr = np.empty(len(values), dtype=object)
         arr[:] = list(values)
     k = arr.shape[0]
+    if labels is not None and len(labels) != k:
+        raise AlsmetaInputError(f"{column}: {k} values given for {len(labels)} studies")
+    if arr.dtype.kind in "fiu":
+        out = arr.astype(float, copy=True)
+        if np.isfinite(out).all() and _all_valid(out, positive, nonnegative, integer):
+            return out  # the common case, checked in two passes; the rest names what is wrong
+    else:
+        out = None
     names = list(labels) if labels is not None else default_labels(k)
-    if len(names) != k:
-        raise AlsmetaInputError(f"{column}: {k} values given for {len(names)} studies")
-    out = arr.astype(float, copy=True) if arr.dtype.kind in "fiu" else _convert_entries(arr, column, names)
+    if out is None:
+        out = _convert_entries(arr, column, names)
+    return _check_entries(out, column, names, allow_nan, positive, nonnegative, integer)
+
+
+def _check_entries(
+    out: npt.NDArray[np.float64],
+    column: str,
+    names: Sequence[str],
+    allow_nan: bool,
+    positive: bool,
+    nonnegative: bool,
+    integer: bool,
+) -> npt.NDArray[np.float64]:
+    """The checks of :func:`numeric_column`, naming the first offending study and how many there are."""
     nan = np.isnan(out)
     if nan.any() and not allow_nan:
         raise _column_error(column, names, np.flatnonzero(nan), "is missing (NaN)", out)
@@ -352,12 +393,22 @@ def numeric_column(
     return out
 
 
+def _all_valid(out: npt.NDArray[np.float64], positive: bool, nonnegative: bool, integer: bool) -> bool:
+    """True when finite values pass the requested sign and whole-number checks of :func:`numeric_column`."""
+    if positive and not (out > 0).all():
+        return False
+    if nonnegative and not (out >= 0).all():
+        return False
+    return not integer or bool((out == np.round(out)).all())
+
+
 def _convert_entries(arr: np.ndarray, column: str, names: Sequence[str]) -> npt.NDArray[np.float64]:
     """Entry-by-entry conversion of non-numeric input (object, text, boolean arrays)."""
     out = np.empty(arr.shape[0], dtype=float)
+    pd = _loaded_pandas()
     for i, x in enumerate(arr.tolist()):
         where = f"study {names[i]!r}, column {column!r}"
-        if x is None or x is pd.NA:
+        if x is None or (pd is not None and x is pd.NA):
             out[i] = np.nan
             continue
         if isinstance(x, (bool, np.bool_)):
@@ -406,6 +457,10 @@ def out_of_range(ymin: Any, ymax: Any, vmin: Any, vmax: Any) -> tuple[npt.NDArra
 
     Such data are refused, never fitted into a silently wrong number.
     """
+    if type(ymin) is type(ymax) is type(vmin) is type(vmax) is float and vmin > 0:  # one meta-analysis: no arrays
+        ratio_v = vmax / vmin > MAX_VARIANCE_RATIO
+        spread_y = not ratio_v and (ymax - ymin) / math.sqrt(vmin) > math.sqrt(MAX_STANDARDISED_SPREAD2)
+        return np.asarray(ratio_v), np.asarray(spread_y)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         bad_v = np.asarray(vmax) / np.asarray(vmin) > MAX_VARIANCE_RATIO
         bad_y = ~bad_v & ((np.asarray(ymax) - np.asarray(ymin)) / np.sqrt(vmin) > np.sqrt(MAX_STANDARDISED_SPREAD2))
@@ -418,7 +473,9 @@ def check_computable(
     """Raise naming the studies when one meta-analysis is out of the computable range (:func:`out_of_range`)."""
     if y.size == 0:
         return
-    bad_v, bad_y = out_of_range(y.min(), y.max(), v.min(), v.max())
+    bad_v, bad_y = out_of_range(float(y.min()), float(y.max()), float(v.min()), float(v.max()))
+    if not (bad_v or bad_y):
+        return
     lo, hi = int(np.argmin(v)), int(np.argmax(v))
     if bad_v:
         raise AlsmetaInputError(
@@ -446,6 +503,9 @@ def align_on_index(columns: dict[str, Any]) -> dict[str, Any]:
     Plain sequences are left as they are (paired by position). Returns the
     columns with pandas objects reordered (None entries kept).
     """
+    pd = _loaded_pandas()
+    if pd is None:
+        return dict(columns)
     frames = {n: c for n, c in columns.items() if isinstance(c, (pd.Series, pd.DataFrame))}
     if len(frames) < 2:
         return dict(columns)

@@ -8,5 +8,8 @@ through these modules:
 * :mod:`~alsmeta.engine.batch` - :func:`pool_many`, the batched intercept-only fit;
 * :mod:`~alsmeta.engine.regression` - the batched fit with a design matrix (meta-regression);
 * :mod:`~alsmeta.engine.rowmath`, :mod:`~alsmeta.engine.roots` - fixed-order row sums and
-  vectorised bracketing root finding shared by the above.
+  vectorised bracketing root finding shared by the above;
+* :mod:`~alsmeta.engine.single` - one intercept-only fit on Python floats (the fast path of
+  :func:`alsmeta.pool`), bit for bit the batched result;
+* :mod:`~alsmeta.engine.distributions` - normal, t and chi^2 tails and quantiles from scipy.special.
 """

@@ -18,13 +18,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
-from scipy import stats
 
+from alsmeta.engine.distributions import norm_isf, norm_sf, t_isf, t_sf
 from alsmeta.engine.estimators import Rows, canonical_method, estimate_dense, standardise
 from alsmeta.engine.heterogeneity import heterogeneity, q_profile_ci
 from alsmeta.engine.rowmath import count_groups, dense, psum, weighted_mean_dense
@@ -40,6 +39,9 @@ from alsmeta.validation import (
     probability_level,
     whole_number,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
@@ -133,6 +135,8 @@ class BatchResult(ResultMixin):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per meta-analysis, one column per array field."""
+        import pandas as pd  # imported on use: a fit does not need pandas
+
         return pd.DataFrame({f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SCALARS})
 
 
@@ -269,7 +273,7 @@ def _fit_standard(
     if not _INFERENCE.isdisjoint(fields):
         alpha = 1.0 - level
         stat, pval = _wald_test(mu, se, k, use_t)
-        crit = stats.t.isf(alpha / 2, k - 1) if use_t else stats.norm.isf(alpha / 2)
+        crit = t_isf(alpha / 2, k - 1) if use_t else norm_isf(alpha / 2)
         with np.errstate(divide="ignore", invalid="ignore"):
             # no prediction interval under the common-effect assumption (as metafor's predict())
             pi_half = np.full(n, np.nan) if common else crit * np.sqrt(se**2 + tau2)
@@ -303,7 +307,7 @@ def _wald_test(mu: Array, se: Array, k: int, use_t: bool) -> tuple[Array, Array]
     """Statistic ``mu / se`` and its two-sided p-value (t with k - 1 df, or z)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = mu / se
-        pval = 2.0 * (stats.t.sf(np.abs(stat), k - 1) if use_t else stats.norm.sf(np.abs(stat)))
+        pval = 2.0 * (t_sf(np.abs(stat), k - 1) if use_t else norm_sf(np.abs(stat)))
     return stat, pval
 
 

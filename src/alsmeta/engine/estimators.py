@@ -37,8 +37,8 @@ from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
+from alsmeta.engine.distributions import chi2_ppf
 from alsmeta.engine.likelihood import escape_boundary, score_root
 from alsmeta.engine.roots import expand_upper, solve_decreasing
 from alsmeta.engine.rowmath import (
@@ -575,7 +575,7 @@ def _estimate_rows(
     elif fixed:
         tau2 = fixed_value
     elif method in ("PM", "PMM"):
-        target = float(k - 1) if method == "PM" else float(stats.chi2.ppf(0.5, k - 1))
+        target = float(k - 1) if method == "PM" else float(chi2_ppf(0.5, k - 1))
         tau2, ok = solve_q(y, v, r.fe[2], r.ss, np.full(n, target))
     else:  # ML, REML, EB
         tau2, iters, fallback, ok = _iterate(method, r, tol, maxiter)

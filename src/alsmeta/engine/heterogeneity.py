@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
+from alsmeta.engine.distributions import chi2_isf, chi2_ppf, chi2_sf
 from alsmeta.engine.estimators import Rows, solve_q
 
 Array = npt.NDArray[np.float64]
@@ -91,7 +91,7 @@ def heterogeneity(r: Rows, tau2: Array, common_effect: bool, pvalue: bool = True
     _, _, q_raw, tr_p = r.fe
     with np.errstate(invalid="ignore", divide="ignore"):
         q = np.maximum(q_raw, 0.0)
-        q_p = stats.chi2.sf(q, df) if pvalue else np.full(n, np.nan)
+        q_p = chi2_sf(q, df) if pvalue else np.full(n, np.nan)
         typical = (k - 1) / tr_p
         if common_effect:
             i2 = np.clip(100.0 * (q - df) / q, 0.0, 100.0)  # rounding can give 100 + 1e-14
@@ -141,7 +141,7 @@ def q_profile_ci(r: Rows, typical_v: Array, level: float) -> QProfileInterval:
     conv = np.full(n, k >= 2)
     if k >= 2:
         q0 = r.fe[2]
-        for out, crit in ((low, stats.chi2.isf(alpha / 2, k - 1)), (high, stats.chi2.ppf(alpha / 2, k - 1))):
+        for out, crit in ((low, chi2_isf(alpha / 2, k - 1)), (high, chi2_ppf(alpha / 2, k - 1))):
             bound, ok = solve_q(r.y, r.v, q0, r.ss, np.full(n, float(crit)))
             out[:] = bound
             conv &= ok

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import elementwise
 
 Array = npt.NDArray[np.float64]
 RowFunction = Callable[[Array, npt.NDArray[np.intp]], Array]
@@ -53,6 +52,8 @@ def solve_decreasing(
     usable = np.isfinite(lo) & np.isfinite(hi)
     if not usable.any():
         return roots, ok
+    from scipy.optimize import elementwise  # imported on first use: a single pool() does not need it
+
     res = elementwise.find_root(fun, (lo[usable], hi[usable]), args=(rows[usable],))
     roots[usable] = res.x
     ok[usable] = res.success

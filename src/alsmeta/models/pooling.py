@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
-from scipy import stats
 
-from alsmeta.engine.batch import BatchResult, canonical_test, pool_many
+from alsmeta.engine.batch import canonical_test, pool_many
+from alsmeta.engine.distributions import norm_isf
 from alsmeta.engine.estimators import canonical_method
+from alsmeta.engine.single import QProfile, fit_one, qprofile_is_null
 from alsmeta.results import (
     ResultMixin,
     Transform,
@@ -56,6 +56,9 @@ from alsmeta.validation import (
     study_labels,
     whole_number,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["PooledResult", "pool", "study_columns", "study_data", "study_data_kept"]
 
@@ -90,7 +93,10 @@ class PooledResult(ResultMixin):
     df : float
         Degrees of freedom of t-based inference (NaN for z).
     tau2, tau2_se, tau2_ci_low, tau2_ci_high
-        Between-study variance, its SE and Q-profile interval.
+        Between-study variance, its SE and Q-profile interval. The Q-profile
+        intervals (for tau^2, I^2 and H^2) take two root searches, so they
+        are computed on first use (any of the six attributes, ``to_dict()``,
+        ``summary()``) and kept; ``qprofile`` holds them.
     i2, i2_ci_low, i2_ci_high, h2, h2_ci_low, h2_ci_high
         I^2 in percent and H^2 with Q-profile intervals.
     q, q_df, q_pvalue
@@ -126,14 +132,8 @@ class PooledResult(ResultMixin):
     df: float
     tau2: float
     tau2_se: float
-    tau2_ci_low: float
-    tau2_ci_high: float
     i2: float
-    i2_ci_low: float
-    i2_ci_high: float
     h2: float
-    h2_ci_low: float
-    h2_ci_high: float
     q: float
     q_df: int
     q_pvalue: float
@@ -146,6 +146,41 @@ class PooledResult(ResultMixin):
     test_downgraded: bool
     iterations: int
     notes: tuple[str, ...] = field(default=())
+    qprofile: QProfile | None = field(default=None, repr=False)
+
+    # ----------------------------------------------------------------- Q-profile intervals (on first use)
+    def _qprofile_bound(self, name: str) -> float:
+        return float("nan") if self.qprofile is None else self.qprofile.bounds()[name]
+
+    @property
+    def tau2_ci_low(self) -> float:
+        """Lower Q-profile confidence bound for tau^2 (Viechtbauer 2007)."""
+        return self._qprofile_bound("tau2_ci_low")
+
+    @property
+    def tau2_ci_high(self) -> float:
+        """Upper Q-profile confidence bound for tau^2."""
+        return self._qprofile_bound("tau2_ci_high")
+
+    @property
+    def i2_ci_low(self) -> float:
+        """Lower bound for I^2 (percent), from the tau^2 bound."""
+        return self._qprofile_bound("i2_ci_low")
+
+    @property
+    def i2_ci_high(self) -> float:
+        """Upper bound for I^2 (percent), from the tau^2 bound."""
+        return self._qprofile_bound("i2_ci_high")
+
+    @property
+    def h2_ci_low(self) -> float:
+        """Lower bound for H^2, from the tau^2 bound."""
+        return self._qprofile_bound("h2_ci_low")
+
+    @property
+    def h2_ci_high(self) -> float:
+        """Upper bound for H^2, from the tau^2 bound."""
+        return self._qprofile_bound("h2_ci_high")
 
     # ----------------------------------------------------------------- derived
     @property
@@ -183,7 +218,9 @@ class PooledResult(ResultMixin):
         and its CI are back-transformed and ``vi``/``sei`` (quantities on the
         model's scale) are left out, as metafor's ``summary(escalc, transf=)``.
         """
-        crit = stats.norm.isf((1.0 - self.level) / 2.0)
+        import pandas as pd  # imported on use: a fit does not need pandas
+
+        crit = float(norm_isf((1.0 - self.level) / 2.0))
         sei = self.sei
         frame = pd.DataFrame(
             {
@@ -202,6 +239,10 @@ class PooledResult(ResultMixin):
             frame = frame.drop(columns=["vi", "sei"])
         return frame
 
+    def _field_items(self) -> list[tuple[str, Any]]:
+        """The fields in order, each Q-profile bound (computed on first use) after its statistic."""
+        return [(name, getattr(self, name)) for name in _dict_fields()]
+
     def _derived(self) -> dict[str, Any]:
         return {"tau": self.tau}
 
@@ -213,6 +254,19 @@ class PooledResult(ResultMixin):
         metafor's ``predict(fit, transf=exp)``.
         """
         return _format_summary(self, digits, transf)
+
+
+def _dict_fields() -> tuple[str, ...]:
+    """The names in ``to_dict()``: the fields in order, each Q-profile bound after its statistic."""
+    names: list[str] = []
+    for f in fields(PooledResult):
+        if f.name == "qprofile":
+            continue
+        names.append(f.name)
+        if f.name in ("tau2_se", "i2", "h2"):
+            stem = f.name.removesuffix("_se")
+            names += [f"{stem}_ci_low", f"{stem}_ci_high"]
+    return tuple(names)
 
 
 def _format_summary(r: PooledResult, digits: int, transf: Transform | None = None) -> str:
@@ -278,7 +332,9 @@ def _format_summary(r: PooledResult, digits: int, transf: Transform | None = Non
     return "\n".join(lines)
 
 
-def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter: int) -> tuple[str, ...]:
+def _notes_and_warnings(
+    b: dict[str, Any], method: str, test: str, k: int, maxiter: int, qprofile_null: bool
+) -> tuple[str, ...]:
     notes: list[str] = []
     if k == 0:
         notes.append("No studies available: nothing to pool (k = 0).")
@@ -287,7 +343,7 @@ def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter:
         notes.append("Only one study: the estimate is that study's effect; heterogeneity cannot be assessed.")
     elif k == 2:
         notes.append("Only two studies: tau^2 rests on one degree of freedom and is very imprecise.")
-    if bool(b.test_downgraded[0]):
+    if b["test_downgraded"]:
         msg = f"test={test!r} needs at least two studies; the z test was used instead (as metafor does)."
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
@@ -298,7 +354,7 @@ def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter:
         )
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
-    if test == "knha" and k >= 2 and b.se[0] == 0:
+    if test == "knha" and k >= 2 and b["se"] == 0:
         msg = (
             "Knapp-Hartung: the effects do not vary around the estimate (weighted residual sum of squares 0), so "
             "the adjusted standard error is 0 and the test is degenerate (CI of width 0, p = 0, as metafor). "
@@ -307,34 +363,34 @@ def _notes_and_warnings(b: BatchResult, method: str, test: str, k: int, maxiter:
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     # Recorded quietly (flag + note) when the answer is not affected; a warning only when it is.
-    if bool(b.fallback[0]) and bool(b.converged[0]):
+    if b["fallback"] and b["converged"]:
         notes.append(
             f"{method}: Fisher scoring did not settle within {maxiter} iterations (it can oscillate); tau^2 is the "
             "root of the same estimating equation found by a bracketing root finder, so the estimate is unaffected "
             "(fallback=True)."
         )
-    if bool(b.boundary_reset[0]):
+    if b["boundary_reset"]:
         notes.append(
             f"{method}: Fisher scoring reached a point with lower likelihood than tau^2 = 0; tau^2 = 0, "
             "the maximum, is reported (as metafor)."
         )
-    if bool(b.multimodal[0]):
+    if b["multimodal"]:
         msg = (
             f"{method}: the likelihood has more than one maximum. Fisher scoring from the HE start stops at "
-            f"tau^2 = 0 (metafor reports that value); the global maximum at tau^2 = {b.tau2[0]:.6g} is reported. "
+            f"tau^2 = 0 (metafor reports that value); the global maximum at tau^2 = {b['tau2']:.6g} is reported. "
             "The two differ in substance: report both, or use an estimator with a unique solution "
             "(method='PM' or 'DL')."
         )
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
-    if not bool(b.converged[0]):
+    if not b["converged"]:
         msg = (
             f"{method}: tau^2 could not be estimated (Fisher scoring and the bracketing root finder both failed); "
             "the results are not reliable. Use a non-iterative estimator (method='DL' or 'PM') or check the data."
         )
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
-    if method != "CE" and k >= 2 and b.tau2[0] == 0 and not np.isnan(b.tau2_ci_low[0]) and b.tau2_ci_high[0] == 0:
+    if qprofile_null and b["tau2"] == 0:
         notes.append(
             "The Q-profile interval for tau^2 is the null set (both bounds at 0): "
             "the studies vary less than their sampling variances imply."
@@ -441,9 +497,26 @@ def pool(
     if (vi is None) == (sei is None):
         raise AlsmetaInputError("give exactly one of vi= (sampling variances) or sei= (standard errors)")
     y, v, names = study_data(yi, vi, sei, labels, na_action)
-    b = pool_many(y[None, :], v[None, :], method=method, test=test, level=level, tau2=tau2, tol=tol, maxiter=maxiter)
-    notes = _notes_and_warnings(b, method, test, y.shape[0], maxiter)
-    scalars = {name: _scalar(getattr(b, name)[0]) for name in _RESULT_ARRAYS}
+    k = y.shape[0]
+    # one fit on Python floats (engine.single), the batched engine for what that does not cover; same bits
+    scalars = None if tau2 is not None else fit_one(y.tolist(), v.tolist(), method, test, level, tol, maxiter)
+    if scalars is None:
+        b = pool_many(
+            y[None, :],
+            v[None, :],
+            method=method,
+            test=test,
+            level=level,
+            tau2=tau2,
+            confint=False,
+            tol=tol,
+            maxiter=maxiter,
+        )
+        scalars = {name: _scalar(getattr(b, name)[0]) for name in _RESULT_ARRAYS}
+    interval_defined = method != "CE" and tau2 is None and k >= 2
+    notes = _notes_and_warnings(
+        scalars, method, test, k, maxiter, interval_defined and qprofile_is_null(scalars["q"], k, level)
+    )
     return PooledResult(
         yi=y,
         vi=v,
@@ -453,6 +526,7 @@ def pool(
         level=level,
         tau2_fixed=tau2 is not None and method != "CE",
         notes=notes,
+        qprofile=QProfile(y, v, level, interval_defined),
         **scalars,
     )
 
@@ -474,6 +548,8 @@ def study_columns(yi: Any, vi: Any, sei: Any, labels: Any, data: Any = None) -> 
         return yi.yi, yi.vi, None, list(yi.labels) if labels is None else labels
     if data is None:
         return yi, vi, sei, labels
+    import pandas as pd  # only a data= call needs it
+
     if not isinstance(data, pd.DataFrame):
         raise AlsmetaInputError(f"data: expected a pandas DataFrame, got {type(data).__name__}")
 
@@ -578,14 +654,8 @@ _RESULT_ARRAYS = (
     "df",
     "tau2",
     "tau2_se",
-    "tau2_ci_low",
-    "tau2_ci_high",
     "i2",
-    "i2_ci_low",
-    "i2_ci_high",
     "h2",
-    "h2_ci_low",
-    "h2_ci_high",
     "q",
     "q_df",
     "q_pvalue",
