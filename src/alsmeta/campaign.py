@@ -42,7 +42,7 @@ import multiprocessing
 import os
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,6 +139,14 @@ def fingerprint(*parts: Any) -> str:
         else:
             h.update(json.dumps(json_safe(part), sort_keys=True, default=repr).encode())
     return h.hexdigest()
+
+
+def completed_prefix(chunks: Sequence[Chunk], finished: Container[int]) -> int:
+    """How many leading chunks are finished (a result after an interruption keeps only those)."""
+    for i, c in enumerate(chunks):
+        if c.index not in finished:
+            return i
+    return len(chunks)
 
 
 # -- streaming to disk ---------------------------------------------------------------------

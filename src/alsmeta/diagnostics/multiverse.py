@@ -41,12 +41,14 @@ import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from alsmeta.campaign import campaign_options
 from alsmeta.engine.batch import pool_many
 from alsmeta.engine.estimators import METHODS
 from alsmeta.models.bayes import bayes_meta
@@ -513,6 +515,11 @@ def fit_specifications(
     test_col: str = "test",
     tau_scale_col: str = "tau_scale",
     level: float = 0.95,
+    chunk_size: int = 65536,
+    executor: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
 ) -> MultiverseResult:
     """Fit every specification: frequentist rows batched by :func:`alsmeta.pool_many`, Bayesian rows by :func:`alsmeta.bayes_meta`.
 
@@ -534,6 +541,14 @@ def fit_specifications(
         Names of the model columns.
     level : float
         Confidence / credible level (0.95 or 95).
+    chunk_size, executor, workers, scheduler : optional
+        Where the frequentist rows are fitted (see :func:`alsmeta.pool_many`);
+        the result is the same bytes whatever the executor and chunk size.
+        Bayesian rows are fitted here, one by one.
+    out : str or Path, optional
+        Stream the frequentist fits to ``out/<method>-<test>/`` (one
+        campaign per model, see :mod:`alsmeta.campaign`); a stopped run
+        resumes from the chunks already written.
 
     Returns
     -------
@@ -553,6 +568,7 @@ def fit_specifications(
     """
     specs = _check_specs(specs)
     slots = _slots(specs, slots)
+    campaign_options(executor, workers, scheduler, out)  # checked before any fitting
     level = finite_number(level, "level")
     if level > 1:
         level /= 100.0
@@ -583,9 +599,9 @@ def fit_specifications(
 
     y, v, m = specification_data(specs, effects, slots)
     b = len(specs)
-    out: dict[str, np.ndarray] = {c: np.full(b, np.nan) for c in RESULT_COLUMNS}
-    out["k"] = m.sum(axis=1).astype(np.int64)
-    out["converged"] = np.zeros(b, bool)
+    results: dict[str, np.ndarray] = {c: np.full(b, np.nan) for c in RESULT_COLUMNS}
+    results["k"] = m.sum(axis=1).astype(np.int64)
+    results["converged"] = np.zeros(b, bool)
 
     freq = np.flatnonzero(~is_bayes)
     if freq.size:
@@ -605,10 +621,15 @@ def fit_specifications(
                     level=level,
                     confint=False,
                     on_interrupt="raise",
+                    chunk_size=chunk_size,
+                    executor=executor,
+                    workers=workers,
+                    scheduler=scheduler,
+                    out=None if out is None else Path(out) / f"{method}-{test}",
                 )  # shares over a partial set of specifications would mislead
             for c in ("estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "i2"):
-                out[c][rows] = getattr(fit, c)
-            out["converged"][rows] = fit.converged
+                results[c][rows] = getattr(fit, c)
+            results["converged"][rows] = fit.converged
 
     cache: dict[tuple[Any, ...], tuple[float, ...]] = {}
     for i in np.flatnonzero(is_bayes):
@@ -621,12 +642,12 @@ def fit_specifications(
             r = bayes_meta(y[i, use], v[i, use], tau_scale=scale, level=level)
             cache[key] = (r.mu_mean, r.mu_sd, r.mu_ci_low, r.mu_ci_high, r.tau_median**2, r.prob_above(0.0))
         est, sd, lo, hi, tau2, p_pos = cache[key]
-        out["estimate"][i], out["se"][i], out["ci_low"][i], out["ci_high"][i] = est, sd, lo, hi
-        out["tau2"][i], out["prob_positive"][i], out["converged"][i] = tau2, p_pos, True
+        results["estimate"][i], results["se"][i], results["ci_low"][i], results["ci_high"][i] = est, sd, lo, hi
+        results["tau2"][i], results["prob_positive"][i], results["converged"][i] = tau2, p_pos, True
 
     frame = specs.copy()
     for c in RESULT_COLUMNS:
-        frame[c] = out[c]
+        frame[c] = results[c]
     return MultiverseResult(
         specifications=frame, choices=tuple(str(c) for c in specs.columns), slots=slots, level=level
     )

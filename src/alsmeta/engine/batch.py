@@ -26,7 +26,15 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from alsmeta.campaign import CampaignOptions, Chunk, campaign_options, chunks_of, fingerprint, run_campaign
+from alsmeta.campaign import (
+    CampaignOptions,
+    Chunk,
+    campaign_options,
+    chunks_of,
+    completed_prefix,
+    fingerprint,
+    run_campaign,
+)
 from alsmeta.engine.estimators import Rows, canonical_method, estimate_dense, standardise
 from alsmeta.engine.heterogeneity import heterogeneity, q_profile_ci
 from alsmeta.engine.rowmath import count_groups, dense, psum, weighted_mean_dense
@@ -588,12 +596,12 @@ def run_batch(
     out: dict[str, np.ndarray] = {name: np.empty(n_rows, dtype=_dtype(name)) for name in fields}
     show = progress if (n_rows > chunk or progress is not None) else False
     chunks = chunks_of(n_rows, chunk)
-    finished = np.zeros(len(chunks), dtype=bool)
+    finished: set[int] = set()
 
     def collect(c: Chunk, arrays: dict[str, np.ndarray]) -> None:
         for name, arr in out.items():
             arr[c.start : c.stop] = arrays[name]
-        finished[c.index] = True
+        finished.add(c.index)
 
     try:
         run_campaign(
@@ -608,8 +616,8 @@ def run_batch(
         )
         done = n_rows
     except KeyboardInterrupt:
-        first_missing = int(np.argmin(finished)) if not finished.all() else len(chunks)
-        done = chunks[first_missing].start if first_missing < len(chunks) else n_rows
+        prefix = completed_prefix(chunks, finished)
+        done = chunks[prefix].start if prefix < len(chunks) else n_rows
         if on_interrupt == "raise" or done == 0:
             raise
         _blank(out, done)
