@@ -298,9 +298,9 @@ def _run_dask(
     task: Task, prepare: Prepare, todo: Sequence[Chunk], finish: Collect, bar: Progress, options: CampaignOptions
 ) -> None:
     """Chunks as futures on the cluster, twice its threads in flight (the driver's memory stays bounded)."""
+    client, cluster = _dask_client(options)
     from distributed import as_completed
 
-    client, cluster = _dask_client(options)
     try:
         window = 2 * max(1, sum(client.nthreads().values()))
         queue = deque(todo)
