@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alsmeta
+from alsmeta import campaign
 from alsmeta.campaign import Chunk, chunks_of, completed_prefix, read_chunks
 from alsmeta.diagnostics import multiverse, sensitivity
 from alsmeta.engine import batch
@@ -138,6 +139,25 @@ def test_simulators_same_bytes_on_dask_and_any_chunk(scheduler: str) -> None:
         HISTORY, DESIGNS, n, seed=12, chunk_size=per_block, executor="dask", scheduler=scheduler
     )
     assert _bytes(got_meta) == ref_meta
+
+
+@needs_dask
+def test_a_local_cluster_is_started_for_the_job_and_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALSMETA_SCHEDULER", raising=False)
+    started: list[Any] = []
+    make = campaign._dask_client
+
+    def recording(options: Any) -> Any:
+        client, cluster = make(options)
+        started.append(cluster)
+        return client, cluster
+
+    monkeypatch.setattr(campaign, "_dask_client", recording)
+    y, v, m = _data(120)
+    got = batch.pool_many(y, v, m, chunk_size=40, executor="dask", workers=1)
+    assert _bytes(got) == _bytes(batch.pool_many(y, v, m))
+    assert len(started) == 1 and isinstance(started[0], distributed.LocalCluster)
+    assert len(started[0].workers) == 0 and started[0].status.name == "closed"
 
 
 @needs_dask
