@@ -289,7 +289,7 @@ def _dask_client(options: CampaignOptions) -> tuple[Any, Any]:
     if address:
         return Client(address, set_as_default=False), None
     cluster = LocalCluster(
-        n_workers=options.workers or os.cpu_count() or 1, threads_per_worker=1, dashboard_address=None
+        n_workers=options.workers or os.cpu_count() or 1, threads_per_worker=1, dashboard_address=":0"
     )
     return Client(cluster, set_as_default=False), cluster
 
