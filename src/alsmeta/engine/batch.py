@@ -598,18 +598,26 @@ def run_batch(
     chunks = chunks_of(n_rows, chunk)
     finished: set[int] = set()
 
+    options = options or CampaignOptions()
+    in_place = options.executor == "serial"  # the task fills views of ``out``: no copy
+
+    def prepare(c: Chunk) -> tuple[object, ...]:
+        target = {name: arr[c.start : c.stop] for name, arr in out.items()} if in_place else None
+        return (*source(c.start, c.stop), spec, tuple(fields), target)
+
     def collect(c: Chunk, arrays: dict[str, np.ndarray]) -> None:
         for name, arr in out.items():
-            arr[c.start : c.stop] = arrays[name]
+            if arrays[name].base is not arr:  # computed elsewhere, or read back from disk
+                arr[c.start : c.stop] = arrays[name]
         finished.add(c.index)
 
     try:
         run_campaign(
             _fit_rows,
-            lambda c: (*source(c.start, c.stop), spec, tuple(fields)),
+            prepare,
             chunks,
             collect,
-            options or CampaignOptions(),
+            options,
             job=desc,
             params={"n_rows": n_rows, "fields": list(fields), "spec": asdict(spec), **(params or {})},
             progress=show,
@@ -630,9 +638,14 @@ def run_batch(
     return out, done
 
 
-def _fit_rows(y: Array, v: Array, m: Mask, spec: FitSpec, fields: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """The task of one chunk: the requested result ``fields`` of its rows (picklable, for the executors)."""
-    out: dict[str, np.ndarray] = {name: np.empty(y.shape[0], dtype=_dtype(name)) for name in fields}
+def _fit_rows(
+    y: Array, v: Array, m: Mask, spec: FitSpec, fields: tuple[str, ...], target: dict[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """The task of one chunk: the requested result ``fields`` of its rows (picklable, for the executors).
+
+    Fills ``target`` (views of the caller's result arrays, when run in process) or new arrays.
+    """
+    out = target if target is not None else {name: np.empty(y.shape[0], dtype=_dtype(name)) for name in fields}
     _fit_chunk(y, v, m, out, 0, spec)
     return out
 
