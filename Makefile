@@ -16,7 +16,7 @@ LINT_STAMP := $(VENV)/.installed-lint
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,report]'
+	$(BIN)/python -m pip install --quiet -e '.[test,report,dask]'
 	touch $(STAMP)
 
 $(LINT_STAMP): $(STAMP)

@@ -43,12 +43,14 @@ import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from alsmeta.campaign import campaign_options
 from alsmeta.engine.batch import pool_many
 from alsmeta.engine.estimators import METHODS
 from alsmeta.models.bayes import bayes_meta
@@ -544,8 +546,14 @@ def _fit_frequentist_rows(
     methods: npt.NDArray[Any],
     tests: npt.NDArray[Any],
     level: float,
+    campaign: Mapping[str, Any],
+    folder: str | Path | None,
 ) -> None:
-    """Fill ``out`` at ``rows`` with one :func:`alsmeta.pool_many` batch per (method, test) pair."""
+    """Fill ``out`` at ``rows`` with one :func:`alsmeta.pool_many` batch per (method, test) pair.
+
+    ``campaign`` holds pool_many's chunk_size, executor, workers and scheduler; with ``folder``
+    each pair's chunks are written to (and resumed from) ``folder/<method>-<test>``.
+    """
     pairs = pd.DataFrame({"m": methods, "t": tests, "row": rows})
     for (method, test), grp in pairs.groupby(["m", "t"], sort=True):
         group_rows = grp["row"].to_numpy()
@@ -560,6 +568,8 @@ def _fit_frequentist_rows(
                 level=level,
                 confint=False,
                 on_interrupt="raise",
+                out=None if folder is None else Path(folder) / f"{method}-{test}",
+                **campaign,
             )  # shares over a partial set of specifications would mislead
         for c in ("estimate", "se", "ci_low", "ci_high", "pvalue", "tau2", "i2"):
             out[c][group_rows] = getattr(fit, c)
@@ -599,6 +609,11 @@ def fit_specifications(
     test_col: str = "test",
     tau_scale_col: str = "tau_scale",
     level: float = 0.95,
+    chunk_size: int = 65536,
+    executor: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
 ) -> MultiverseResult:
     """Fit every specification: frequentist rows in batches, Bayesian rows one by one.
 
@@ -623,6 +638,14 @@ def fit_specifications(
         Names of the model columns.
     level : float
         Confidence / credible level (0.95 or 95).
+    chunk_size, executor, workers, scheduler : optional
+        Where the frequentist rows are fitted (see :func:`alsmeta.pool_many`);
+        the result is the same bytes whatever the executor and chunk size.
+        Bayesian rows are fitted here, one by one.
+    out : str or Path, optional
+        Stream the frequentist fits to ``out/<method>-<test>/`` (one
+        campaign per model, see :mod:`alsmeta.campaign`); a stopped run
+        resumes from the chunks already written.
 
     Returns
     -------
@@ -642,24 +665,27 @@ def fit_specifications(
     """
     specs = _check_specs(specs)
     slots = _slots(specs, slots)
+    campaign_options(executor, workers, scheduler, out)  # checked before any fitting
     level = probability_level(level)
     is_bayes = _check_models(specs, method_col, test_col, tau_scale_col)
     y, v, m = specification_data(specs, effects, slots)
     b = len(specs)
-    out: dict[str, np.ndarray] = {c: np.full(b, np.nan) for c in RESULT_COLUMNS}
-    out["k"] = m.sum(axis=1).astype(np.int64)
-    out["converged"] = np.zeros(b, bool)
+    results: dict[str, np.ndarray] = {c: np.full(b, np.nan) for c in RESULT_COLUMNS}
+    results["k"] = m.sum(axis=1).astype(np.int64)
+    results["converged"] = np.zeros(b, bool)
     freq = np.flatnonzero(~is_bayes)
     if freq.size:
         models = specs.loc[freq, [method_col, test_col]].astype(str)
-        _fit_frequentist_rows(out, y, v, m, freq, models[method_col].to_numpy(), models[test_col].to_numpy(), level)
+        campaign = {"chunk_size": chunk_size, "executor": executor, "workers": workers, "scheduler": scheduler}
+        methods, tests = models[method_col].to_numpy(), models[test_col].to_numpy()
+        _fit_frequentist_rows(results, y, v, m, freq, methods, tests, level, campaign, out)
     bayes = np.flatnonzero(is_bayes)
     if bayes.size:
-        _fit_bayesian_rows(out, y, v, m, bayes, specs.loc[bayes, tau_scale_col].to_numpy(dtype=float), level)
+        _fit_bayesian_rows(results, y, v, m, bayes, specs.loc[bayes, tau_scale_col].to_numpy(dtype=float), level)
 
     frame = specs.copy()
     for c in RESULT_COLUMNS:
-        frame[c] = out[c]
+        frame[c] = results[c]
     return MultiverseResult(
         specifications=frame, choices=tuple(str(c) for c in specs.columns), slots=slots, level=level
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from alsmeta.campaign import campaign_options, fingerprint
 from alsmeta.engine.batch import TESTS, BatchResult, fit_spec, pool_many, run_batch
 from alsmeta.engine.estimators import METHODS
 from alsmeta.engine.regression import _standardise, fit_regression_many
@@ -352,6 +354,11 @@ def gosh(
     seed: int | None = None,
     *,
     progress: ProgressArg = None,
+    chunk_size: int = 65536,
+    executor: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
 ) -> pd.DataFrame:
     """Fit the model to subsets of the studies (GOSH plot data), as metafor's ``gosh()``.
 
@@ -374,6 +381,11 @@ def gosh(
         Progress bar on standard error for long runs (see
         :func:`alsmeta.pool_many`); a callable ``f(done, total)`` is called
         after every chunk instead.
+    chunk_size, executor, workers, scheduler, out
+        Subsets fitted per chunk, and where the chunks run and stream to
+        (see :func:`alsmeta.pool_many` and :mod:`alsmeta.campaign`): the
+        rows are the same bytes whatever the executor and the chunk size;
+        the random subsets are drawn here from ``seed`` as before.
 
     Returns
     -------
@@ -401,15 +413,17 @@ def gosh(
     study heterogeneity. Res Synth Methods 3:214-223.
     """
     fit = require_fit(fit, "gosh")
+    options = campaign_options(executor, workers, scheduler, out)
+    chunk = whole_number(chunk_size, "chunk_size")
     k = fit.k
     if max_subsets is not None:
         max_subsets = whole_number(max_subsets, "max_subsets")
     seed = random_seed(seed)
     cols = ["subset", *_GOSH_COLUMNS]
     if k == 0:
-        out = pd.DataFrame({c: [] for c in cols})
-        out.attrs.update(exact=True, total=0, interrupted=False, completed=0)
-        return out
+        frame = pd.DataFrame({c: [] for c in cols})
+        frame.attrs.update(exact=True, total=0, interrupted=False, completed=0)
+        return frame
     total = 2**k - 1
     if max_subsets is None:
         exact = k <= GOSH_EXACT_MAX_K
@@ -420,17 +434,27 @@ def gosh(
     codes: Any = _all_subsets(k) if exact else _random_subsets(k, limit, np.random.default_rng(seed))
     n = len(codes)
     spec = fit_spec(fit.method, fit.test, fit.level, fixed_tau2(fit), False, 1e-12, 100)
-    yb, vb = (np.broadcast_to(a, (min(n, _CHUNK), k)) for a in (fit.yi, fit.vi))
+    yb, vb = (np.broadcast_to(a, (min(n, chunk), k)) for a in (fit.yi, fit.vi))
 
     def source(a: int, b: int) -> tuple[Array, Array, npt.NDArray[np.bool_]]:
         m = codes[a:b] if codes.dtype == bool else subset_membership(codes[a:b], k)
         return yb[: b - a], vb[: b - a], m
 
-    res, done = run_batch(source, n, spec, _GOSH_COLUMNS, chunk_size=_CHUNK, progress=progress, desc="gosh")
+    res, done = run_batch(
+        source,
+        n,
+        spec,
+        _GOSH_COLUMNS,
+        chunk_size=chunk,
+        progress=progress,
+        desc="gosh",
+        options=options,
+        params={"data": fingerprint(fit.yi, fit.vi, codes)} if options.out is not None else None,
+    )
     subset = codes if codes.dtype != bool else _bitmask_objects(codes)
-    out = pd.DataFrame({"subset": subset[:done], **{c: res[c][:done] for c in _GOSH_COLUMNS}}, copy=False)
-    out.attrs.update(exact=exact, total=n, interrupted=done < n, completed=done)
-    return out
+    frame = pd.DataFrame({"subset": subset[:done], **{c: res[c][:done] for c in _GOSH_COLUMNS}}, copy=False)
+    frame.attrs.update(exact=exact, total=n, interrupted=done < n, completed=done)
+    return frame
 
 
 _CHUNK = 65536
@@ -539,6 +563,11 @@ def bootstrap(
     level: float | None = None,
     *,
     progress: ProgressArg = None,
+    chunk_size: int = 65536,
+    executor: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
 ) -> BootstrapResult:
     """Nonparametric bootstrap of the pooled estimate and tau^2 (studies resampled with replacement).
 
@@ -559,6 +588,11 @@ def bootstrap(
     progress
         Progress bar for long runs (see :func:`alsmeta.pool_many`); Ctrl-C
         returns the replicates fitted so far (``interrupted`` True).
+    chunk_size, executor, workers, scheduler, out
+        Replicates fitted per chunk, and where the chunks run and stream to
+        (see :func:`alsmeta.pool_many` and :mod:`alsmeta.campaign`): the
+        rows are the same bytes whatever the executor and the chunk size;
+        the resamples are drawn here from ``seed`` as before.
 
     Returns
     -------
@@ -582,6 +616,8 @@ def bootstrap(
     37:11-22.
     """
     fit = require_fit(fit, "bootstrap")
+    options = campaign_options(executor, workers, scheduler, out)
+    chunk = whole_number(chunk_size, "chunk_size")
     k = fit.k
     if k < 2:
         raise AlsmetaInputError(f"bootstrap: needs at least 2 studies (k = {k})")
@@ -590,13 +626,23 @@ def bootstrap(
     level = fit.level if level is None else probability_level(level)
     idx = np.random.default_rng(seed).integers(0, k, size=(n, k), dtype=np.int32)
     spec = fit_spec(fit.method, fit.test, fit.level, fixed_tau2(fit), False, 1e-12, 100)
-    full = np.broadcast_to(np.ones(k, dtype=bool), (min(n, _CHUNK), k))
+    full = np.broadcast_to(np.ones(k, dtype=bool), (min(n, chunk), k))
 
     def source(a: int, b: int) -> tuple[Array, Array, npt.NDArray[np.bool_]]:
         rows = idx[a:b]
         return fit.yi[rows], fit.vi[rows], full[: b - a]
 
-    res, done = run_batch(source, n, spec, _BOOT_COLUMNS, chunk_size=_CHUNK, progress=progress, desc="bootstrap")
+    res, done = run_batch(
+        source,
+        n,
+        spec,
+        _BOOT_COLUMNS,
+        chunk_size=chunk,
+        progress=progress,
+        desc="bootstrap",
+        options=options,
+        params={"data": fingerprint(fit.yi, fit.vi, idx)} if options.out is not None else None,
+    )
     reps = pd.DataFrame({c: res[c][:done] for c in _BOOT_COLUMNS}, copy=False)
     ok = reps["converged"].to_numpy()
     est, tau2 = reps["estimate"].to_numpy()[ok], reps["tau2"].to_numpy()[ok]

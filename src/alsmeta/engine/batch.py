@@ -16,18 +16,28 @@ that row's studies bit for bit, whatever the padding, mask or chunking.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from alsmeta.campaign import (
+    CampaignOptions,
+    Chunk,
+    campaign_options,
+    chunks_of,
+    completed_prefix,
+    fingerprint,
+    run_campaign,
+)
 from alsmeta.engine.distributions import norm_isf, norm_sf, t_isf, t_sf
 from alsmeta.engine.estimators import Rows, canonical_method, estimate_dense, standardise
 from alsmeta.engine.heterogeneity import heterogeneity, q_profile_ci
 from alsmeta.engine.rowmath import count_groups, dense, psum, weighted_mean_dense
-from alsmeta.progress import Progress, ProgressArg
+from alsmeta.progress import ProgressArg
 from alsmeta.results import ResultMixin
 from alsmeta.validation import (
     AlsmetaInputError,
@@ -473,6 +483,10 @@ def pool_many(
     maxiter: int = 100,
     progress: ProgressArg = None,
     on_interrupt: str = "return",
+    executor: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
 ) -> BatchResult:
     """Fit ``B`` random-effects (or common-effect) meta-analyses at once.
 
@@ -520,6 +534,15 @@ def pool_many(
         ``interrupted=True`` and ``completed_rows`` set, and an
         :class:`alsmeta.AlsmetaWarning`; an interrupt during the first chunk
         propagates. ``"raise"``: always propagate.
+    executor, workers, scheduler
+        Where the chunks are fitted: ``"serial"`` (default), ``"processes"``
+        or ``"dask"`` (see :func:`alsmeta.campaign.campaign_options`). The
+        bytes of the result are the same whatever the executor, the number of
+        workers and ``chunk_size``.
+    out
+        Folder to stream the chunks to (one ``.npz`` each plus a manifest);
+        calling again with the same arguments resumes an interrupted run
+        from the chunks already written (:mod:`alsmeta.campaign`).
 
     Returns
     -------
@@ -535,8 +558,9 @@ def pool_many(
     """
     spec = fit_spec(method, test, level, tau2, confint, tol, maxiter)
     chunk_size = whole_number(chunk_size, "chunk_size")
+    options = campaign_options(executor, workers, scheduler, out)
     y, v, m = _check_batch(Y, V, mask, chunk_size)
-    out, done = run_batch(
+    arrays, done = run_batch(
         lambda a, b: (y[a:b], v[a:b], m[a:b]),
         y.shape[0],
         spec,
@@ -544,9 +568,16 @@ def pool_many(
         progress=progress,
         on_interrupt=on_interrupt,
         desc=f"pool_many {spec.method}",
+        options=options,
+        params={"data": fingerprint(y, v, m)} if options.out is not None else None,
     )
     return BatchResult(
-        method=spec.method, test=spec.test, level=spec.level, interrupted=done < y.shape[0], completed_rows=done, **out
+        method=spec.method,
+        test=spec.test,
+        level=spec.level,
+        interrupted=done < y.shape[0],
+        completed_rows=done,
+        **arrays,
     )
 
 
@@ -563,6 +594,8 @@ def run_batch(
     progress: ProgressArg = None,
     on_interrupt: str = "return",
     desc: str = "pool_many",
+    options: CampaignOptions | None = None,
+    params: Mapping[str, object] | None = None,
 ) -> tuple[dict[str, np.ndarray], int]:
     """Fit ``n_rows`` meta-analyses supplied chunk by chunk; the engine of :func:`pool_many`.
 
@@ -572,22 +605,47 @@ def run_batch(
     size plus the requested result ``fields``. Returns the result arrays and
     the number of rows fitted (less than ``n_rows`` only after an
     interruption; see :func:`pool_many` for ``progress`` and ``on_interrupt``).
+    ``options`` chooses the executor and the folder the chunks stream to
+    (:mod:`alsmeta.campaign`); ``params`` identify the job in that folder's
+    manifest. Each row's result does not depend on the chunk it is fitted in,
+    so the bytes are the same whatever the executor and the chunk size.
     """
     chunk = whole_number(chunk_size, "chunk_size")
     if on_interrupt not in ("return", "raise"):
         raise AlsmetaInputError(f"on_interrupt: must be 'return' or 'raise', got {on_interrupt!r}")
     out: dict[str, np.ndarray] = {name: np.empty(n_rows, dtype=_dtype(name)) for name in fields}
     show = progress if (n_rows > chunk or progress is not None) else False
-    done = 0
+    chunks = chunks_of(n_rows, chunk)
+    finished: set[int] = set()
+
+    options = options or CampaignOptions()
+    in_place = options.executor == "serial"  # the task fills views of ``out``: no copy
+
+    def prepare(c: Chunk) -> tuple[object, ...]:
+        target = {name: arr[c.start : c.stop] for name, arr in out.items()} if in_place else None
+        return (*source(c.start, c.stop), spec, tuple(fields), target)
+
+    def collect(c: Chunk, arrays: dict[str, np.ndarray]) -> None:
+        for name, arr in out.items():
+            if arrays[name].base is not arr:  # computed elsewhere, or read back from disk
+                arr[c.start : c.stop] = arrays[name]
+        finished.add(c.index)
+
     try:
-        with Progress(n_rows, desc=desc, enabled=show) as bar:
-            for start in range(0, n_rows, chunk):
-                stop = min(n_rows, start + chunk)
-                y, v, m = source(start, stop)
-                _fit_chunk(y, v, m, out, start, spec)
-                done = stop
-                bar.update(stop - start)
+        run_campaign(
+            _fit_rows,
+            prepare,
+            chunks,
+            collect,
+            options,
+            job=desc,
+            params={"n_rows": n_rows, "fields": list(fields), "spec": asdict(spec), **(params or {})},
+            progress=show,
+        )
+        done = n_rows
     except KeyboardInterrupt:
+        prefix = completed_prefix(chunks, finished)
+        done = chunks[prefix].start if prefix < len(chunks) else n_rows
         if on_interrupt == "raise" or done == 0:
             raise
         _blank(out, done)
@@ -598,6 +656,18 @@ def run_batch(
             stacklevel=3,
         )
     return out, done
+
+
+def _fit_rows(
+    y: Array, v: Array, m: Mask, spec: FitSpec, fields: tuple[str, ...], target: dict[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """The task of one chunk: the requested result ``fields`` of its rows (picklable, for the executors).
+
+    Fills ``target`` (views of the caller's result arrays, when run in process) or new arrays.
+    """
+    out = target if target is not None else {name: np.empty(y.shape[0], dtype=_dtype(name)) for name in fields}
+    _fit_chunk(y, v, m, out, 0, spec)
+    return out
 
 
 def _blank(out: dict[str, np.ndarray], done: int) -> None:

@@ -19,12 +19,13 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from alsmeta.progress import Progress
+from alsmeta.campaign import CampaignOptions, Chunk, campaign_options, chunks_of, completed_prefix, run_campaign
 from alsmeta.results import ResultMixin
 from alsmeta.simulate import _checks as chk
 from alsmeta.simulate.analysis import FloatArray, slopes, summarise_changes
@@ -239,6 +240,11 @@ def _root_seed(seed: SeedLike) -> np.random.SeedSequence:
 def _child(root: np.random.SeedSequence, *key: int) -> np.random.Generator:
     ss = np.random.SeedSequence(entropy=root.entropy, spawn_key=tuple(root.spawn_key) + tuple(key))
     return np.random.default_rng(ss)
+
+
+def _seed_params(root: np.random.SeedSequence, *what: Any, **more: Any) -> dict[str, Any]:
+    """What identifies a simulation campaign in its manifest: the seed and the parameters simulated."""
+    return {"entropy": str(root.entropy), "spawn_key": list(root.spawn_key), "what": repr(what), **more}
 
 
 # -- one block of studies ---------------------------------------------------------------------
@@ -523,11 +529,102 @@ def _assemble(blocks: list[dict[str, Any]], n_keep: int, keep_patients: bool) ->
         dtype = np.int64 if name.startswith("n_") else float
         fields[name] = np.concatenate(parts)[:n_keep] if parts else np.zeros(0, dtype)
     if keep_patients and blocks:
-        keys = blocks[0]["patients"].keys()
+        keys = [k.removeprefix(_PATIENT) for k in blocks[0] if k.startswith(_PATIENT)]
         fields["patients"] = PatientData(
-            **{k: np.concatenate([b["patients"][k] for b in blocks])[:n_keep] for k in keys}
+            **{k: np.concatenate([b[_PATIENT + k] for b in blocks])[:n_keep] for k in keys}
         )
     return fields
+
+
+_PATIENT = "patients."
+
+
+def _simulate_blocks(
+    history: NaturalHistory,
+    design: TrialDesign,
+    root: np.random.SeedSequence,
+    key: tuple[int, ...],
+    keep_patients: bool,
+    first: int,
+    stop: int,
+    per_block: int,
+) -> dict[str, np.ndarray]:
+    """The task of one campaign chunk: blocks ``first:stop``, block ``b`` from the stream ``(*key, b)``.
+
+    The streams depend on the block index only, so the studies are the same
+    whichever chunk (and worker) simulates a block. Per-patient arrays come
+    back flat as ``"patients.<name>"`` (one level, as a chunk file stores them).
+    """
+    plan = _plan(design)
+    blocks = [
+        _simulate_block(history, design, plan, _child(root, *key, b), per_block, keep_patients)
+        for b in range(first, stop)
+    ]
+    flat: dict[str, np.ndarray] = {name: np.concatenate([o[name] for o in blocks]) for name in _STUDY_FIELDS}
+    if keep_patients:
+        for name in blocks[0]["patients"]:
+            flat[_PATIENT + name] = np.concatenate([o["patients"][name] for o in blocks])
+    return flat
+
+
+def _simulate_meta_blocks(
+    histories: tuple[NaturalHistory, ...],
+    designs: tuple[TrialDesign, ...],
+    root: np.random.SeedSequence,
+    first: int,
+    stop: int,
+    per_block: int,
+) -> dict[str, np.ndarray]:
+    """Blocks ``first:stop`` of every design; design ``k``'s block ``b`` from the stream ``(k, b)``."""
+    out: dict[str, np.ndarray] = {}
+    for k, (h, d) in enumerate(zip(histories, designs, strict=True)):
+        part = _simulate_blocks(h, d, root, (k,), False, first, stop, per_block)
+        out.update({f"{k}.{name}": arr for name, arr in part.items()})
+    return out
+
+
+def _run_blocks(
+    task: Callable[..., dict[str, np.ndarray]],
+    args: tuple[Any, ...],
+    total: int,
+    per_block: int,
+    *,
+    chunk_size: int | None,
+    options: CampaignOptions,
+    job: str,
+    params: dict[str, Any],
+    progress: ProgressLike,
+    unit: str,
+) -> tuple[list[dict[str, np.ndarray]], bool]:
+    """Run ``task(*args, first_block, stop_block, per_block)`` over chunks of whole blocks.
+
+    Returns the chunks completed before any interruption, in order, and
+    whether the run was interrupted.
+    """
+    size = per_block if chunk_size is None else chk.whole(chunk_size, "chunk_size", 1)
+    chunks = chunks_of(total, size, align=per_block)
+    results: dict[int, dict[str, np.ndarray]] = {}
+
+    def prepare(c: Chunk) -> tuple[Any, ...]:
+        return (*args, c.start // per_block, math.ceil(c.stop / per_block), per_block)
+
+    interrupted = False
+    try:
+        run_campaign(
+            task,
+            prepare,
+            chunks,
+            lambda c, arrays: results.__setitem__(c.index, arrays),
+            options,
+            job=job,
+            params={**params, "per_block": per_block},
+            progress=progress,
+            unit=unit,
+        )
+    except KeyboardInterrupt:
+        interrupted = True
+    done = completed_prefix(chunks, results)
+    return [results[c.index] for c in chunks[:done]], interrupted
 
 
 def _warn_interrupted(done: int, total: int) -> None:
@@ -546,6 +643,11 @@ def simulate_trials(
     seed: SeedLike = None,
     keep_patients: bool = False,
     progress: ProgressLike = None,
+    chunk_size: int | None = None,
+    executor: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
 ) -> SimulationResult:
     """Simulate ``n_studies`` single-arm pre-post studies of one design under the null.
 
@@ -565,7 +667,16 @@ def simulate_trials(
         Also return per-patient arrays (``result.patients``).
     progress : bool, callable or None
         Show progress on stderr (default: only when stderr is a terminal),
-        or call ``progress(done, total)`` after each block.
+        or call ``progress(done, total)`` after each chunk.
+    chunk_size : int, optional
+        Studies per campaign chunk, rounded up to whole blocks (default one
+        block, whose size depends only on the design).
+    executor, workers, scheduler, out : optional
+        Where the chunks run and stream to (see :func:`alsmeta.pool_many`
+        and :mod:`alsmeta.campaign`). Each block draws from its own stream
+        keyed by its index, so the studies are the same bytes whatever the
+        executor, the workers and ``chunk_size``; ``out=DIR`` resumes a
+        stopped run from the chunks written.
 
     Returns
     -------
@@ -578,19 +689,21 @@ def simulate_trials(
     total = chk.whole(n_studies, "n_studies", 1)
     keep = bool(keep_patients)
     root = _root_seed(seed)
-    plan, per_block = _plan(design), _studies_per_block(design)
-    reporter = Progress(total, f"simulate {design.name}", enabled=progress, unit="studies")
-    blocks: list[dict[str, Any]] = []
-    interrupted = False
-    try:
-        for b in range(math.ceil(total / per_block)):
-            blocks.append(_simulate_block(history, design, plan, _child(root, b), per_block, keep))
-            reporter.update(min(per_block, total - b * per_block))
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        reporter.close()
-    n_keep = min(total, len(blocks) * per_block)
+    options = campaign_options(executor, workers, scheduler, out)
+    per_block = _studies_per_block(design)
+    blocks, interrupted = _run_blocks(
+        _simulate_blocks,
+        (history, design, root, (), keep),
+        total,
+        per_block,
+        chunk_size=chunk_size,
+        options=options,
+        job=f"simulate {design.name}",
+        params=_seed_params(root, history, design, keep=keep, n=total),
+        progress=progress,
+        unit="studies",
+    )
+    n_keep = min(total, sum(len(b["mean_change"]) for b in blocks))
     if interrupted:
         _warn_interrupted(n_keep, total)
     return SimulationResult(
@@ -610,13 +723,19 @@ def simulate_meta_analyses(
     *,
     seed: SeedLike = None,
     progress: ProgressLike = None,
+    chunk_size: int | None = None,
+    executor: str = "serial",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
 ) -> MetaSimulationResult:
     """Simulate ``n_meta`` meta-analyses, each pooling one fresh study of every design.
 
     ``history`` is one :class:`NaturalHistory` for all studies or one per
     design. Study ``k`` of meta-analysis ``i`` is independent of all others.
     Interruption (KeyboardInterrupt) keeps the meta-analyses completed for
-    every design. See :func:`simulate_trials` for ``seed`` and ``progress``.
+    every design. See :func:`simulate_trials` for ``seed``, ``progress``,
+    ``chunk_size`` (in meta-analyses) and the campaign arguments.
     """
     designs = tuple(designs)
     if not designs:
@@ -628,25 +747,25 @@ def simulate_meta_analyses(
         _check_pair(h, d)
     total = chk.whole(n_meta, "n_meta", 1)
     root = _root_seed(seed)
-    plans = [_plan(d) for d in designs]
+    options = campaign_options(executor, workers, scheduler, out)
     per_block = min(_studies_per_block(d) for d in designs)
-    reporter = Progress(total, f"simulate {len(designs)}-study meta-analyses", enabled=progress, unit="meta-analyses")
-    blocks: list[list[dict[str, Any]]] = [[] for _ in designs]
-    interrupted = False
-    try:
-        for b in range(math.ceil(total / per_block)):
-            outs = [
-                _simulate_block(h, d, p, _child(root, k, b), per_block, False)
-                for k, (h, d, p) in enumerate(zip(histories, designs, plans, strict=True))
-            ]
-            for k, o in enumerate(outs):
-                blocks[k].append(o)
-            reporter.update(min(per_block, total - b * per_block))
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        reporter.close()
-    n_keep = min(total, len(blocks[0]) * per_block)
+    chunks, interrupted = _run_blocks(
+        _simulate_meta_blocks,
+        (histories, designs, root),
+        total,
+        per_block,
+        chunk_size=chunk_size,
+        options=options,
+        job=f"simulate {len(designs)}-study meta-analyses",
+        params=_seed_params(root, histories, designs, n=total),
+        progress=progress,
+        unit="meta-analyses",
+    )
+    blocks = [
+        [{name[len(f"{k}.") :]: a for name, a in c.items() if name.startswith(f"{k}.")} for c in chunks]
+        for k in range(len(designs))
+    ]
+    n_keep = min(total, sum(len(c["0.mean_change"]) for c in chunks))
     if interrupted:
         _warn_interrupted(n_keep, total)
     studies = tuple(
