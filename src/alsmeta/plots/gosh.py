@@ -110,14 +110,19 @@ def gosh_plot(
             dense = data.shape[0] > hexbin_above
             fig = Figure(figsize=(fig_w, min(fig_w * (1.08 if dense else 0.95), 6.0)), layout="constrained")
             constrained_layout(fig).set(w_pad=0.02, h_pad=0.02, wspace=0.0, hspace=0.0)
-            grid = fig.add_gridspec(2, 2, width_ratios=(4, 1), height_ratios=(1, 4))
+            # the colour bar of the density gets a gridspec cell of its own (not ``colorbar(ax=...)``), so the
+            # layout can be solved again from the figure as built (alsmeta.plots.frozen_layout) when it is saved
+            grid = fig.add_gridspec(
+                3 if dense else 2, 2, width_ratios=(4, 1), height_ratios=(1, 4, 0.3) if dense else (1, 4)
+            )
             ax = fig.add_subplot(grid[1, 0])
             top = fig.add_subplot(grid[0, 0], sharex=ax)
             right = fig.add_subplot(grid[1, 1], sharey=ax)
+            bar_ax = fig.add_subplot(grid[2, 0]) if dense else None
             _marginals(top, right, data, bins)
         else:
-            fig = root_figure(ax)
-        _main(ax, data, fit, x, y, hexbin_above, gridsize, log_scale, effect_label)
+            fig, bar_ax = root_figure(ax), None
+        _main(ax, bar_ax, data, fit, x, y, hexbin_above, gridsize, log_scale, effect_label)
         n = data.shape[0]
         fig.suptitle(
             f"GOSH plot: {n:,} subsets" + (" (hexagonal-bin density)" if n > hexbin_above else ""),
@@ -128,6 +133,7 @@ def gosh_plot(
 
 def _main(
     ax: Axes,
+    bar_ax: Axes | None,
     data: np.ndarray,
     fit: PooledResult | None,
     x: str,
@@ -149,7 +155,11 @@ def _main(
             linewidths=0.2,
             gid="gosh-density",
         )
-        bar = ax.figure.colorbar(coll, ax=ax, location="bottom", fraction=0.05, aspect=35)
+        if bar_ax is None:  # axes given by the caller: the colour bar takes its room from them
+            bar = root_figure(ax).colorbar(coll, ax=ax, location="bottom", fraction=0.05, aspect=35)
+        else:
+            bar_ax.set_box_aspect(1 / 35)  # as thick as colorbar(aspect=35) made it
+            bar = root_figure(ax).colorbar(coll, cax=bar_ax, orientation="horizontal")
         bar.set_label("Subsets per hexagon (log scale)", fontsize=SMALL_SIZE)
         bar.ax.tick_params(labelsize=SMALL_SIZE - 1)
     else:

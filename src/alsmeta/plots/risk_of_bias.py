@@ -25,6 +25,7 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Annotation
 
 from alsmeta.plots.forest_layout import wrap_text
+from alsmeta.plots.frozen_layout import freeze_layout
 from alsmeta.plots.style import INK, SMALL_SIZE, figure_and_axes, root_figure, style_context, two_subfigures
 from alsmeta.validation import AlsmetaInputError
 
@@ -83,22 +84,6 @@ def _tidy(table: Any, trial: str, domain: str, judgement: str) -> pd.DataFrame:
         first = frame[dup].iloc[0]
         raise AlsmetaInputError(f"trial {first.trial!r}, column {domain!r}: {first.domain!r} is judged twice")
     return frame
-
-
-def freeze_layout(fig: Figure, decimals: int = 9) -> Figure:
-    """Run the figure's constrained layout once, round every axes position and switch the layout engine off.
-
-    Constrained layout can place an axes differently in the last bits from
-    one run to the next; SVG clip-path ids hash those positions, so the file
-    would change although nothing visible did. Rounding the solved
-    positions makes saved figures byte-identical across runs.
-    """
-    fig.draw_without_rendering()
-    for ax in fig.get_axes():
-        x0, y0, w, h = ax.get_position().bounds
-        ax.set_position((round(x0, decimals), round(y0, decimals), round(w, decimals), round(h, decimals)))
-    fig.set_layout_engine("none")
-    return fig
 
 
 def _domains_present(frame: pd.DataFrame) -> list[tuple[str, str, str]]:

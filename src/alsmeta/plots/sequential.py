@@ -25,7 +25,7 @@ from matplotlib.ticker import MultipleLocator
 from scipy import stats
 
 from alsmeta.planning.sequential import _SPENDING_NAMES, TrialSequentialResult
-from alsmeta.plots.risk_of_bias import freeze_layout
+from alsmeta.plots.frozen_layout import freeze_layout
 from alsmeta.plots.style import (
     BLUE,
     GREY,

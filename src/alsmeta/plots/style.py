@@ -31,6 +31,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from alsmeta.io.atomic import atomic_write
+from alsmeta.plots.frozen_layout import frozen_layout
 from alsmeta.validation import AlsmetaInputError
 
 if TYPE_CHECKING:
@@ -258,8 +259,13 @@ def save_figure(
     Notes
     -----
     No timestamps are written (SVG ``Date``, PDF ``CreationDate`` and
-    ``ModDate`` are removed) and SVG element ids use a fixed hash salt, so
-    the bytes depend only on the figure and on the matplotlib version. SVG
+    ``ModDate`` are removed) and SVG element ids use a fixed hash salt. The
+    layout is solved once, at ``dpi``, from the figure as it was built
+    (:func:`alsmeta.plots.frozen_layout.freeze_layout`; undoing whatever
+    earlier draws moved) and used for every format, so the bytes depend only
+    on the figure and on the matplotlib version, not on how often or at what
+    dpi it was drawn before (the figure's layout engine is restored after
+    saving). SVG
     text is kept as ``<text>`` in the house font (``svg.fonttype: none``) so
     a journal can edit it; PDF embeds the font as TrueType (type 42). Each
     file is written to a temporary file in the same folder and renamed into
@@ -283,7 +289,8 @@ def save_figure(
         "pdf": {"CreationDate": None, "ModDate": None, "Creator": f"matplotlib {mpl.__version__} via alsmeta"},
     }
     written = []
-    with style_context():
+    # one layout, solved from the figure as built, for every format: the bytes do not depend on earlier draws
+    with style_context(), frozen_layout(fig, dpi):
         for fmt in formats:
             path = stem.with_name(f"{stem.name}.{fmt}")
             with atomic_write(path, "wb") as fh:  # never a truncated file, whatever interrupts us
