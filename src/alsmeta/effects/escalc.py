@@ -34,8 +34,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from alsmeta.effects._study_columns import study_labels_for, two_groups
@@ -49,6 +47,7 @@ from alsmeta.effects.measures import (
     standardized_mean_change,
     standardized_mean_difference,
 )
+from alsmeta.effects.missing import complete_studies
 from alsmeta.effects.proportions import PROPORTION_MEASURES, proportion_effects
 from alsmeta.effects.rates import RATE_MEASURES, TWO_RATE_MEASURES, incidence_rate, incidence_rate_comparison
 from alsmeta.effects.single_means import SINGLE_MEAN_MEASURES, single_group_mean
@@ -58,9 +57,6 @@ from alsmeta.effects.variability import variability_ratio
 from alsmeta.validation import (
     AlsmetaInputError,
     align_on_index,
-    default_labels,
-    missing_labels,
-    missing_studies,
     na_action_arg,
 )
 
@@ -334,51 +330,10 @@ def effect_sizes(
     aligned = {k: _as_plain(v) for k, v in align_on_index(resolved).items()}
     study_labels = aligned.pop("labels")
     try:
-        aligned, study_labels = _complete_studies(aligned, study_labels, na_action)
+        aligned, study_labels = complete_studies(aligned, study_labels, na_action)
         return spec.compute(code, aligned, options, None if study_labels is None else list(study_labels))
     except AlsmetaInputError as exc:
         raise AlsmetaInputError(_with_data_columns(str(exc), from_data)) from None
-
-
-def _missing_values(values: Any) -> npt.NDArray[np.bool_]:
-    """True where an entry of one column is missing (None, NaN, pd.NA, NaT); numeric arrays without pandas."""
-    arr = np.asarray(values)
-    if arr.dtype.kind == "f":
-        return np.isnan(arr)
-    if arr.dtype.kind in "iub":
-        return np.zeros(arr.shape[0], dtype=bool)
-    return np.asarray(pd.isna(arr.astype(object)), dtype=bool)
-
-
-def _complete_studies(columns: dict[str, Any], labels: Any, na_action: str) -> tuple[dict[str, Any], Any]:
-    """The columns and labels without the studies that miss a value, or an error naming one (``na_action``).
-
-    Only columns with one value per study are looked at; when their lengths
-    disagree nothing is done here and the measure's own checks name the problem.
-    """
-    per_study = {
-        name: v for name, v in columns.items() if v is not None and not isinstance(v, (str, bytes)) and np.ndim(v) == 1
-    }
-    lengths = {len(v) for v in per_study.values()} | ({len(labels)} if labels is not None else set())
-    if len(lengths) != 1:
-        return columns, labels
-    (k,) = lengths
-    missing = {name: _missing_values(v) for name, v in per_study.items()}
-    lab_missing = missing_labels(labels) if labels is not None else np.zeros(k, dtype=bool)
-    if not lab_missing.any() and not any(m.any() for m in missing.values()):
-        return columns, labels
-    names = list(labels) if labels is not None else default_labels(k)
-    keep = missing_studies(missing, names, na_action, lab_missing)
-    if keep is None:  # pragma: no cover - something is missing, so missing_studies raised or chose rows
-        return columns, labels
-    rows = np.flatnonzero(keep)
-    kept = {name: (_rows(v, rows) if name in per_study else v) for name, v in columns.items()}
-    return kept, [names[i] for i in rows]
-
-
-def _rows(values: Any, rows: npt.NDArray[np.intp]) -> Any:
-    """The entries ``rows`` of one column, keeping a numpy array's dtype (other sequences as objects, unconverted)."""
-    return values[rows] if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)[rows]
 
 
 def _with_data_columns(message: str, from_data: dict[str, str]) -> str:

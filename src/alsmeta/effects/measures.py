@@ -51,6 +51,7 @@ from alsmeta.effects.conversions import (
     _sample_size,
     _study_table,
 )
+from alsmeta.effects.missing import handles_missing
 from alsmeta.validation import AlsmetaInputError
 
 Array = npt.NDArray[np.float64]
@@ -198,6 +199,7 @@ def _pooled_sd(s1: Array, n1: Array, s2: Array, n2: Array) -> Array:
 # ---------------------------------------------------------------------------
 
 
+@handles_missing
 def mean_difference(
     mean1: Any,
     sd1: Any,
@@ -246,6 +248,7 @@ def mean_difference(
     return EffectSizes(m1 - m2, vi, labs, "MD")
 
 
+@handles_missing
 def standardized_mean_difference(
     mean1: Any,
     sd1: Any,
@@ -314,6 +317,7 @@ def standardized_mean_difference(
     return EffectSizes(g, vi, labs, "SMD")
 
 
+@handles_missing
 def log_ratio_of_means(
     mean1: Any,
     sd1: Any,
@@ -439,6 +443,7 @@ def _paired_change(
     return labs, diff, sd, size
 
 
+@handles_missing
 def mean_change(
     mean_pre: Any = None,
     mean_post: Any = None,
@@ -513,6 +518,7 @@ def mean_change(
     return EffectSizes(diff, sd**2 / size, labs, "MC")
 
 
+@handles_missing
 def standardized_mean_change(
     mean_pre: Any = None,
     mean_post: Any = None,
@@ -633,6 +639,7 @@ def standardized_mean_change(
     return EffectSizes(g, vi, labs, measure)
 
 
+@handles_missing
 def slope_change(
     pre_slope: Any = None,
     post_slope: Any = None,
@@ -864,7 +871,7 @@ def _counts_measure(measure: str, name: str, summary: str) -> Any:
 
     effect.__name__ = effect.__qualname__ = name
     effect.__doc__ = summary + _COUNTS_DOC
-    return effect
+    return handles_missing(effect)
 
 
 log_odds_ratio = _counts_measure(
