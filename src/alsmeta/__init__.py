@@ -71,6 +71,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from alsmeta.engine.estimators import METHODS
     from alsmeta.models.bayes import BayesMetaResult, bayes_meta
     from alsmeta.models.binary_result import BinaryPooledResult
+    from alsmeta.models.compare import ModelComparison, compare_models
     from alsmeta.models.mantel_haenszel import pool_mh
     from alsmeta.models.moderators import (
         MetaRegressionResult,
@@ -108,6 +109,8 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
 
 #: public name -> the module that defines it
 _LAZY_NAMES: dict[str, str] = {
+    "compare_models": "alsmeta.models.compare",
+    "ModelComparison": "alsmeta.models.compare",
     "AlsmetaInputError": "alsmeta.validation",
     "AlsmetaWarning": "alsmeta.models.pooling",
     "BatchResult": "alsmeta.engine.batch",
