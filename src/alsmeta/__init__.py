@@ -87,6 +87,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from alsmeta.models.pooling import AlsmetaWarning, PooledResult, pool
     from alsmeta.models.robust import RobustResult, robust
     from alsmeta.models.selection import SelectionModelResult, selection_model
+    from alsmeta.models.tau2_ci import Tau2Interval, tau2_ci
     from alsmeta.planning.power import meta_analysis_power, optimal_information_size, trial_power, trial_sample_size
     from alsmeta.planning.sequential import (
         SequentialBoundaries,
@@ -109,6 +110,8 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
 
 #: public name -> the module that defines it
 _LAZY_NAMES: dict[str, str] = {
+    "tau2_ci": "alsmeta.models.tau2_ci",
+    "Tau2Interval": "alsmeta.models.tau2_ci",
     "compare_models": "alsmeta.models.compare",
     "ModelComparison": "alsmeta.models.compare",
     "AlsmetaInputError": "alsmeta.validation",

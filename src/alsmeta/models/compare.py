@@ -32,9 +32,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from alsmeta.models._model_data import ModelData, model_data
 from alsmeta.models._plain_result import PlainResult
-from alsmeta.models.moderators import MetaRegressionResult
-from alsmeta.models.pooling import PooledResult
 from alsmeta.validation import AlsmetaInputError
 
 __all__ = ["ModelComparison", "compare_models"]
@@ -90,32 +89,14 @@ class ModelComparison(PlainResult):
     notes: tuple[str, ...] = field(default=())
 
 
-@dataclass(frozen=True)
-class _Model:
-    yi: Array
-    vi: Array
-    X: Array
-    method: str
-    tau2: float
-    qe: float
-    fit: Any
+def _model(fit: Any, name: str) -> ModelData:
+    data = model_data(fit, name)
+    if data.user_weights is not None:
+        raise AlsmetaInputError(f"{name}: a fit with user weights has no likelihood-based comparison")
+    return data
 
 
-def _model(fit: Any, name: str) -> _Model:
-    if isinstance(fit, PooledResult):
-        if fit.k == 0:
-            raise AlsmetaInputError(f"{name}: the fit has no studies (k = 0)")
-        if fit.user_weights is not None:
-            raise AlsmetaInputError(f"{name}: a fit with user weights has no likelihood-based comparison")
-        return _Model(fit.yi, fit.vi, np.ones((fit.k, 1)), fit.method, fit.tau2, fit.q, fit)
-    if isinstance(fit, MetaRegressionResult):
-        return _Model(fit.yi, fit.vi, fit.X, fit.method, fit.tau2, fit.qe, fit)
-    raise AlsmetaInputError(
-        f"{name}: expected the result of alsmeta.pool or alsmeta.meta_regression, got {type(fit).__name__}"
-    )
-
-
-def _check_pair(full: _Model, red: _Model) -> None:
+def _check_pair(full: ModelData, red: ModelData) -> None:
     """metafor's checks of ``anova()``, with its warnings turned into refusals."""
     if not (np.array_equal(full.yi, red.yi) and np.array_equal(full.vi, red.vi)):
         raise AlsmetaInputError(
