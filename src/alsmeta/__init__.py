@@ -72,6 +72,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from alsmeta.models.bayes import BayesMetaResult, bayes_meta
     from alsmeta.models.binary_result import BinaryPooledResult
     from alsmeta.models.compare import ModelComparison, compare_models
+    from alsmeta.models.henmi_copas import HenmiCopasResult, henmi_copas
     from alsmeta.models.mantel_haenszel import pool_mh
     from alsmeta.models.moderators import (
         MetaRegressionResult,
@@ -110,6 +111,8 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
 
 #: public name -> the module that defines it
 _LAZY_NAMES: dict[str, str] = {
+    "henmi_copas": "alsmeta.models.henmi_copas",
+    "HenmiCopasResult": "alsmeta.models.henmi_copas",
     "tau2_ci": "alsmeta.models.tau2_ci",
     "Tau2Interval": "alsmeta.models.tau2_ci",
     "compare_models": "alsmeta.models.compare",
