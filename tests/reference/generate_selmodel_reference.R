@@ -33,7 +33,8 @@ cases <- list(
   list(d = "dat.hackshaw1998", method = "REML", type = "logistic", alternative = "two.sided"),
   list(d = "dat.hackshaw1998", method = "REML", type = "power", alternative = "greater"),
   list(d = "dat.hackshaw1998", method = "REML", type = "power", alternative = "two.sided"),
-  list(d = "baskerville2012", method = "ML", type = "beta", alternative = "greater"),
+  # baskerville2012 ML beta (in metafor_methods.json) is left out: with rel.tol = 1e-12 the optim fit had
+  # not finished after 10 minutes (tau2 is at its boundary 0 there, and BFGS on log(tau2) keeps going)
   list(d = "preston2004", method = "EE", type = "halfnorm", alternative = "less"),
   list(d = "preston2004", method = "EE", type = "negexp", alternative = "less"),
   list(d = "preston2004", method = "EE", type = "logistic", alternative = "less"),

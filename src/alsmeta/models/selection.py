@@ -27,7 +27,7 @@ the ML log-likelihood of the fit given (at its own estimates, as metafor's
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 import numpy as np
@@ -306,8 +306,16 @@ def _maximise(pr: _Problem, start: Array) -> tuple[Array, float, bool]:
     again = optimize.minimize(nll, min(cands, key=lambda r: r.fun).x, method="BFGS", options={"gtol": 1e-10})
     cands.append(again)
     top = min(cands, key=lambda r: r.fun)
-    converged = bool(np.isfinite(top.fun) and top.fun < 1e300 and any(r.success for r in cands))
+    converged = bool(np.isfinite(top.fun) and top.fun < 1e300 and any(_settled(r) for r in cands))
     return _from_internal(pr, top.x), -float(top.fun), converged
+
+
+def _settled(res: optimize.OptimizeResult) -> bool:
+    """Converged, or BFGS stopped by rounding ("precision loss") with a gradient that is zero for practical purposes."""
+    if res.success:
+        return True
+    jac = getattr(res, "jac", None)
+    return bool(res.status == 2 and jac is not None and np.max(np.abs(jac)) < 1e-5)
 
 
 def _start(fit: PooledResult, pr: _Problem) -> Array:
@@ -327,14 +335,20 @@ def _standard_errors(pr: _Problem, par: Array) -> tuple[Array, str | None]:
     return np.sqrt(np.diag(cov)), None
 
 
-def _lrt_tau2(pr: _Problem, start: Array, ll: float) -> tuple[float, float]:
-    """LRT of tau^2 = 0 within the selection model (NaN when tau^2 is not estimated)."""
+def _fit_with_boundary(pr: _Problem, start: Array) -> tuple[Array, float, bool, float]:
+    """The maximum over tau^2 >= 0, boundary included, and the maximum at tau^2 = 0 (NaN if tau^2 is fixed).
+
+    BFGS on log tau^2 only approaches a maximum at tau^2 = 0, so the fit
+    with tau^2 = 0 (needed for the LRT of tau^2 anyway) replaces it when its
+    likelihood is at least as high.
+    """
+    par, ll, converged = _maximise(pr, start)
     if pr.tau2_fixed is not None:
-        return float("nan"), float("nan")
-    pr0 = _Problem(**{**pr.__dict__, "tau2_fixed": 0.0})
-    _, ll0, _ = _maximise(pr0, np.concatenate([[start[0]], start[2:]]))
-    lrt = max(0.0, -2.0 * (ll0 - ll))
-    return lrt, float(stats.chi2.sf(lrt, 1))
+        return par, ll, converged, float("nan")
+    par0, ll0, converged0 = _maximise(replace(pr, tau2_fixed=0.0), np.concatenate([[start[0]], start[2:]]))
+    if ll0 >= ll:
+        return np.concatenate([[par0[0], 0.0], par0[1:]]), ll0, converged0, ll0
+    return par, ll, converged, ll0
 
 
 def _notes(pr: _Problem, delta: Array, k: int, converged: bool, extra: str | None) -> tuple[list[str], bool]:
@@ -412,7 +426,7 @@ def selection_model(
     if why is not None:
         return _empty(fit, pr, why)
     start = _start(fit, pr)
-    par, ll, converged = _maximise(pr, start)
+    par, ll, converged, ll_tau2_zero = _fit_with_boundary(pr, start)
     mu, tau2, deltas = pr.unpack(par)
     tau2 = 0.0 if tau2 < 10 * np.finfo(float).eps else tau2
     se_all, se_note = _standard_errors(pr, par)
@@ -423,7 +437,7 @@ def selection_model(
     delta_se = np.concatenate([[np.nan], se_all[-pr.n_delta :]]) if fixed_first else se_all[-pr.n_delta :]
     ll_null = _loglik_ml(fit)
     lrt = max(0.0, -2.0 * (ll_null - ll))
-    lrt_tau2, lrt_tau2_p = _lrt_tau2(pr, start, ll)
+    lrt_tau2 = float(np.maximum(0.0, -2.0 * (ll_tau2_zero - ll)))  # NaN when tau^2 is fixed
     se = float(se_all[0])
     return SelectionModelResult(
         k=fit.k,
@@ -445,7 +459,7 @@ def selection_model(
         lrt_df=pr.n_delta,
         lrt_pvalue=float(stats.chi2.sf(lrt, pr.n_delta)),
         lrt_tau2=lrt_tau2,
-        lrt_tau2_pvalue=lrt_tau2_p,
+        lrt_tau2_pvalue=float(stats.chi2.sf(lrt_tau2, 1)),
         loglik=ll,
         loglik_null=ll_null,
         alternative=pr.alternative,
