@@ -26,6 +26,7 @@ the ML log-likelihood of the fit given (at its own estimates, as metafor's
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
@@ -46,7 +47,7 @@ from alsmeta.models.selection_functions import (
     selection_spec,
     study_pvalues,
 )
-from alsmeta.validation import AlsmetaInputError
+from alsmeta.validation import AlsmetaInputError, AlsmetaWarning
 
 __all__ = ["SelectionModelResult", "selection_model", "study_pvalues"]
 
@@ -335,20 +336,29 @@ def _standard_errors(pr: _Problem, par: Array) -> tuple[Array, str | None]:
     return np.sqrt(np.diag(cov)), None
 
 
-def _fit_with_boundary(pr: _Problem, start: Array) -> tuple[Array, float, bool, float]:
+def _fit_with_boundary(pr: _Problem, start: Array) -> tuple[Array, float, bool, float, str | None]:
     """The maximum over tau^2 >= 0, boundary included, and the maximum at tau^2 = 0 (NaN if tau^2 is fixed).
 
     BFGS on log tau^2 only approaches a maximum at tau^2 = 0, so the fit
     with tau^2 = 0 (needed for the LRT of tau^2 anyway) replaces it when its
-    likelihood is at least as high.
+    likelihood is at least as high. When it is clearly higher, the
+    likelihood has two maxima and the one BFGS found from metafor's start
+    (which metafor reports) is named in the returned note.
     """
     par, ll, converged = _maximise(pr, start)
     if pr.tau2_fixed is not None:
-        return par, ll, converged, float("nan")
+        return par, ll, converged, float("nan"), None
     par0, ll0, converged0 = _maximise(replace(pr, tau2_fixed=0.0), np.concatenate([[start[0]], start[2:]]))
-    if ll0 >= ll:
-        return np.concatenate([[par0[0], 0.0], par0[1:]]), ll0, converged0, ll0
-    return par, ll, converged, ll0
+    if ll0 < ll:
+        return par, ll, converged, ll0, None
+    note = None
+    if ll0 > ll + 1e-6:
+        note = (
+            f"The likelihood has more than one maximum: from the fit's estimates the optimiser reaches "
+            f"log-likelihood {ll:.6g} (estimate {par[0]:.6g}, tau^2 {par[1]:.6g}; metafor's selmodel stops there), "
+            f"but the maximum at tau^2 = 0 is higher ({ll0:.6g}) and is reported."
+        )
+    return np.concatenate([[par0[0], 0.0], par0[1:]]), ll0, converged0, ll0, note
 
 
 def _notes(pr: _Problem, delta: Array, k: int, converged: bool, extra: str | None) -> tuple[list[str], bool]:
@@ -426,11 +436,14 @@ def selection_model(
     if why is not None:
         return _empty(fit, pr, why)
     start = _start(fit, pr)
-    par, ll, converged, ll_tau2_zero = _fit_with_boundary(pr, start)
+    par, ll, converged, ll_tau2_zero, mode_note = _fit_with_boundary(pr, start)
     mu, tau2, deltas = pr.unpack(par)
     tau2 = 0.0 if tau2 < 10 * np.finfo(float).eps else tau2
     se_all, se_note = _standard_errors(pr, par)
     notes, at_bound = _notes(pr, deltas, fit.k, converged, se_note)
+    if mode_note:
+        notes.insert(0, mode_note)
+        warnings.warn(mode_note, AlsmetaWarning, stacklevel=2)
     crit = stats.norm.isf((1 - fit.level) / 2)
     fixed_first = pr.type == "step"
     delta = np.concatenate([[1.0], deltas]) if fixed_first else deltas
