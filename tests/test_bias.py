@@ -310,6 +310,7 @@ def test_fail_safe_n_input_errors_and_edges():
 SEL_CASES = [pytest.param(name, key, id=f"{name}-{key}") for name, ds in DATASETS.items() for key in ds["selmodel"]]
 
 
+@pytest.mark.filterwarnings("ignore:The likelihood has more than one maximum:alsmeta.AlsmetaWarning")
 @pytest.mark.parametrize(("name", "key"), SEL_CASES)
 def test_selection_model_matches_selmodel(name, key, record_property):
     ds = DATASETS[name]
@@ -322,6 +323,11 @@ def test_selection_model_matches_selmodel(name, key, record_property):
     rel = 1e-4
     # the maximised likelihood: ours is never lower than metafor's
     assert res.loglik >= ref["ll"] - 1e-9
+    if res.loglik > ref["ll"] + 1e-3:
+        # dat.egger2001, alternative="less": metafor's BFGS stops at a local maximum (-18.84, tau2 0.109);
+        # the maximum at tau2 = 0 (-17.30) is higher, is reported, and the note names metafor's
+        assert "more than one maximum" in res.notes[0] and f"{ref['ll']:.6g}" in res.notes[0]
+        return
     worst = max(
         close(res.loglik, ref["ll"], rel=rel, what="loglik"),
         close(res.estimate, ref["estimate"], rel=rel, what="estimate"),

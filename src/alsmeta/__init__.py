@@ -73,6 +73,8 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from alsmeta.engine.estimators import METHODS
     from alsmeta.models.bayes import BayesMetaResult, bayes_meta
     from alsmeta.models.binary_result import BinaryPooledResult
+    from alsmeta.models.compare import ModelComparison, compare_models
+    from alsmeta.models.henmi_copas import HenmiCopasResult, henmi_copas
     from alsmeta.models.mantel_haenszel import pool_mh
     from alsmeta.models.moderators import (
         MetaRegressionResult,
@@ -89,6 +91,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from alsmeta.models.predict import Blups, Prediction, RandomEffects, blup, predict, ranef
     from alsmeta.models.robust import RobustResult, robust
     from alsmeta.models.selection import SelectionModelResult, selection_model
+    from alsmeta.models.tau2_ci import Tau2Interval, tau2_ci
     from alsmeta.planning.power import meta_analysis_power, optimal_information_size, trial_power, trial_sample_size
     from alsmeta.planning.sequential import (
         SequentialBoundaries,
@@ -113,6 +116,12 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
 
 #: public name -> the module that defines it
 _LAZY_NAMES: dict[str, str] = {
+    "henmi_copas": "alsmeta.models.henmi_copas",
+    "HenmiCopasResult": "alsmeta.models.henmi_copas",
+    "tau2_ci": "alsmeta.models.tau2_ci",
+    "Tau2Interval": "alsmeta.models.tau2_ci",
+    "compare_models": "alsmeta.models.compare",
+    "ModelComparison": "alsmeta.models.compare",
     "AlsmetaInputError": "alsmeta.validation",
     "AlsmetaWarning": "alsmeta.models.pooling",
     "BatchResult": "alsmeta.engine.batch",

@@ -38,8 +38,8 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
+from alsmeta.engine.boundary import escape_boundary, score_root
 from alsmeta.engine.distributions import chi2_ppf
-from alsmeta.engine.likelihood import escape_boundary, score_root
 from alsmeta.engine.roots import expand_upper, solve_decreasing
 from alsmeta.engine.rowmath import (
     count_groups,
@@ -216,7 +216,8 @@ def log_likelihood(y: Array, v: Array, tau2: Array, mask: Mask, reml: bool) -> A
     tau2 = np.broadcast_to(np.asarray(tau2, dtype=float), (y.shape[0],))
     out = np.zeros(y.shape[0])
     for c, rows in count_groups(mask):
-        out[rows] = _loglik_dense(*dense(mask, rows, c, y, v), tau2[rows], reml)
+        ys, vs = dense(mask, rows, c, y, v)
+        out[rows] = _loglik_dense(ys, vs, tau2[rows], reml)
     return out
 
 
@@ -310,10 +311,11 @@ def _score_dense(method: str, y: Array, v: Array, t: Array, k: int, step: bool =
 
 
 ScoreFunction = Callable[..., tuple[Array, Array]]
-TakeFunction = Callable[[tuple[np.ndarray, ...], npt.NDArray[np.intp]], tuple[np.ndarray, ...]]
+Index = npt.NDArray[np.intp] | slice
+TakeFunction = Callable[[tuple[np.ndarray, ...], Index], tuple[np.ndarray, ...]]
 
 
-def _take_rows(arrays: tuple[np.ndarray, ...], idx: npt.NDArray[np.intp]) -> tuple[np.ndarray, ...]:
+def _take_rows(arrays: tuple[np.ndarray, ...], idx: Index) -> tuple[np.ndarray, ...]:
     return tuple(a[idx] for a in arrays)
 
 
@@ -427,7 +429,7 @@ def _scoring_loop(
     return rows[live]
 
 
-def _take_columns(arrays: tuple[np.ndarray, ...], idx: npt.NDArray[np.intp]) -> tuple[np.ndarray, ...]:
+def _take_columns(arrays: tuple[np.ndarray, ...], idx: Index) -> tuple[np.ndarray, ...]:
     return tuple(a[:, idx] for a in arrays)
 
 
@@ -530,10 +532,8 @@ def estimate_dense(
     fixed_value = np.broadcast_to(np.asarray(tau2_fixed, dtype=float), (n,)).copy() if fixed else None
     if r.c < 2 or method == "CE":
         false = np.zeros(n, dtype=bool)
-        if r.c == 0:
-            fill = np.full(n, np.nan)
-        else:
-            fill = fixed_value if fixed_value is not None else np.zeros(n)
+        default = fixed_value if fixed_value is not None else np.zeros(n)
+        fill = np.full(n, np.nan) if r.c == 0 else default  # no study: nothing to estimate
         return Tau2Estimate(
             tau2=fill,
             tau2_se=np.full(n, np.nan),
@@ -551,7 +551,6 @@ def _estimate_rows(
 ) -> Tau2Estimate:
     """Estimate on a block with k >= 2 studies per column."""
     n, k, y, v = r.n, r.c, r.y, r.v
-    fixed = fixed_value is not None
     ok = np.ones(n, dtype=bool)
     iters = np.zeros(n, dtype=np.int64)
     fallback = np.zeros(n, dtype=bool)
@@ -566,13 +565,16 @@ def _estimate_rows(
             raw = (q - k) / s
         else:
             raw = (k / (k - 1) * q - k) / s
-        tau2 = fixed_value if fixed else np.maximum(raw, 0.0)
+        tau2 = fixed_value if fixed_value is not None else np.maximum(raw, 0.0)
     elif method == "HE":
-        tau2 = fixed_value if fixed else np.maximum(_he(r), 0.0)
+        tau2 = fixed_value if fixed_value is not None else np.maximum(_he(r), 0.0)
     elif method == "SJ":
         tau0 = r.ss / k
-        tau2 = fixed_value if fixed else np.maximum(tau0 * generalized_q_dense(y, v, tau0) / (k - 1), 0.0)
-    elif fixed:
+        if fixed_value is not None:
+            tau2 = fixed_value
+        else:
+            tau2 = np.maximum(tau0 * generalized_q_dense(y, v, tau0) / (k - 1), 0.0)
+    elif fixed_value is not None:
         tau2 = fixed_value
     elif method in ("PM", "PMM"):
         target = float(k - 1) if method == "PM" else float(chi2_ppf(0.5, k - 1))
@@ -623,7 +625,9 @@ def _iterate(
     scale = _typical_variance(r)
 
     def score(yy: Array, vv: Array, t: Array) -> tuple[Array, Array]:
-        return _score_dense(method, yy, vv, t, k)
+        value, step = _score_dense(method, yy, vv, t, k)
+        assert step is not None  # step=True (the default) always returns the scoring step
+        return value, step
 
     start = np.maximum(_he(r), 0.0)
     block = max(1, _CACHE_ELEMENTS // k)
@@ -674,7 +678,7 @@ def _likelihood_check(method: str, r: Rows, tau2: Array, tol: float) -> tuple[Ar
 def _escape_boundary(method: str, r: Rows, tau2: Array, tol: float) -> tuple[Array, BoolArray]:
     """Look for a higher interior maximum where ML/REML scoring stopped at tau^2 = 0.
 
-    :func:`alsmeta.engine.likelihood.escape_boundary` on columns of ``r``; grid
+    :func:`alsmeta.engine.boundary.escape_boundary` on columns of ``r``; grid
     points where the score is provably negative are not evaluated (see
     :func:`_first_crossing`), and the crossings found are those of the full scan.
     """
@@ -757,8 +761,7 @@ def _first_crossing(
         # a crossing at j - 1 settles the column: later points cannot change the first crossing
         open_rows[rows] &= ~(pos[rows, j - 1] & nonpos[rows, j])
     down = pos[:, :-1] & nonpos[:, 1:]
-    has = down.any(axis=1)
-    return has, down.argmax(axis=1)
+    return np.asarray(down.any(axis=1), dtype=bool), np.asarray(down.argmax(axis=1), dtype=np.intp)
 
 
 def _scan_eval(method: str, y: Array, v: Array, t: Array, k: int) -> tuple[Array, list[Array]]:

@@ -62,8 +62,8 @@ import numpy.typing as npt
 from scipy import stats
 
 from alsmeta.engine.batch import canonical_test
+from alsmeta.engine.boundary import escape_boundary, score_root
 from alsmeta.engine.estimators import canonical_method, fisher_scoring, scale_exponent
-from alsmeta.engine.likelihood import escape_boundary, score_root
 from alsmeta.engine.roots import expand_upper, solve_decreasing
 from alsmeta.validation import AlsmetaInputError, nonnegative_number, positive_number, probability_level, whole_number
 
@@ -271,7 +271,7 @@ def _escape_boundary(
 ) -> tuple[Array, npt.NDArray[np.bool_]]:
     """Report a higher interior ML/REML maximum where scoring stopped at 0 (flagged ``multimodal``).
 
-    :func:`alsmeta.engine.likelihood.escape_boundary` on rows of the batch, scanning the score at
+    :func:`alsmeta.engine.boundary.escape_boundary` on rows of the batch, scanning the score at
     every grid point.
     """
     reml = method == "REML"

@@ -25,12 +25,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
-import pandas as pd
 
 from alsmeta.validation import AlsmetaInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DELIMITERS: tuple[str, ...] = (",", ";", "\t")
 """Delimiters recognised, in order of preference when several fit."""
@@ -289,6 +291,8 @@ def read_effects_csv(
 
 
 def _read(handle: Any, name: str, fmt: CsvFormat, numeric: list[str], labels: str | None) -> pd.DataFrame:
+    import pandas as pd  # on use: importing alsmeta.io does not load pandas
+
     dtype: dict[str, Any] = {c: np.float64 for c in numeric}
     if labels:
         dtype[labels] = str
@@ -322,6 +326,8 @@ def _read(handle: Any, name: str, fmt: CsvFormat, numeric: list[str], labels: st
 
 def _bad_cell(handle: Any, name: str, fmt: CsvFormat, numeric: list[str], labels: str | None) -> CsvInputError:
     """Find the first cell that is not a number and describe it (slow path, only on error)."""
+    import pandas as pd
+
     if isinstance(handle, io.BytesIO):
         handle.seek(0)
     usecols = list(dict.fromkeys([*numeric, *([labels] if labels else [])]))

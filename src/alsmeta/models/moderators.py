@@ -30,6 +30,7 @@ from scipy import stats
 
 from alsmeta.engine.batch import canonical_test, pool_many
 from alsmeta.engine.estimators import canonical_method
+from alsmeta.engine.likelihood import FitStatistics, information_criteria
 from alsmeta.engine.regression import fit_regression_many
 from alsmeta.models._fitted import fixed_tau2, require_fit
 from alsmeta.models.pooling import PooledResult, pool, study_data_kept
@@ -287,6 +288,32 @@ class MetaRegressionResult(ResultMixin):
     @property
     def se(self) -> Array:
         return self.coefficients["se"].to_numpy()
+
+    @property
+    def fit_stats(self) -> FitStatistics:
+        """Log-likelihood (restricted for REML) and AIC/BIC/AICc, as metafor's ``fitstats()``."""
+        reml = self.method == "REML"
+        parms = self.p + int(self.method != "CE" and not self.tau2_fixed)
+        return information_criteria(
+            self.ll_reml if reml else self.ll_ml, parms, self.k - self.p if reml else self.k, reml
+        )
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood (restricted log-likelihood for REML), as metafor's ``logLik()``."""
+        return self.fit_stats.loglik
+
+    @property
+    def aic(self) -> float:
+        return self.fit_stats.aic
+
+    @property
+    def bic(self) -> float:
+        return self.fit_stats.bic
+
+    @property
+    def aicc(self) -> float:
+        return self.fit_stats.aicc
 
     def to_frame(self, transf: Transform | None = None) -> pd.DataFrame:
         """The coefficient table; with ``transf`` (e.g. ``np.exp``) estimates and CIs transformed, ``se`` left out."""

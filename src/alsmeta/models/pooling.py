@@ -28,9 +28,11 @@ import numpy as np
 import numpy.typing as npt
 
 from alsmeta.engine.batch import canonical_test, pool_many
-from alsmeta.engine.distributions import norm_isf
+from alsmeta.engine.distributions import norm_isf, norm_sf, t_isf, t_sf
 from alsmeta.engine.estimators import canonical_method
+from alsmeta.engine.likelihood import FitStatistics, fit_statistics
 from alsmeta.engine.single import QProfile, fit_one, qprofile_is_null
+from alsmeta.engine.weighted import genq_tau2, weighted_coefficients
 from alsmeta.results import (
     ResultMixin,
     Transform,
@@ -76,6 +78,7 @@ METHOD_NAMES = {
     "EB": "empirical Bayes",
     "PM": "Paule-Mandel",
     "PMM": "median-unbiased Paule-Mandel",
+    "GENQ": "generalised Q (user weights)",
 }
 
 
@@ -113,6 +116,11 @@ class PooledResult(ResultMixin):
         Solver diagnostics; see :class:`alsmeta.engine.batch.BatchResult`.
     notes
         Plain-language statements about edge cases and fallbacks.
+    user_weights
+        The weights given to ``pool(weights=)`` (None: inverse-variance weights).
+    loglik, aic, bic, aicc, fit_stats
+        Log-likelihood (restricted for REML, as metafor) and information
+        criteria, computed on first use (:mod:`alsmeta.engine.likelihood`).
     """
 
     yi: Array
@@ -147,6 +155,7 @@ class PooledResult(ResultMixin):
     iterations: int
     notes: tuple[str, ...] = field(default=())
     qprofile: QProfile | None = field(default=None, repr=False)
+    user_weights: Array | None = None
 
     # ----------------------------------------------------------------- Q-profile intervals (on first use)
     def _qprofile_bound(self, name: str) -> float:
@@ -204,11 +213,52 @@ class PooledResult(ResultMixin):
 
     @property
     def weights(self) -> Array:
-        """Percentage weights ``100 w_i / sum(w)`` with ``w = 1/(v + tau^2)``."""
+        """Percentage weights ``100 w_i / sum(w)`` with ``w = 1/(v + tau^2)`` (or the user's weights)."""
         if self.k == 0:
             return np.zeros(0)
+        if self.user_weights is not None:
+            return 100.0 * self.user_weights / self.user_weights.sum()
         w = 1.0 / (self.vi + (self.tau2 if self.is_random_effects else 0.0))
         return 100.0 * w / w.sum()
+
+    @property
+    def fit_stats(self) -> FitStatistics:
+        """Log-likelihood and information criteria (metafor's ``fitstats()``), computed on first use.
+
+        The restricted log-likelihood for REML fits, the ML one otherwise
+        (as metafor's ``logLik()``); see :mod:`alsmeta.engine.likelihood`.
+        """
+        cached = self.__dict__.get("_fit_stats")
+        if cached is None:
+            if self.k == 0:
+                nan = float("nan")
+                cached = FitStatistics(nan, nan, nan, nan, 0, 0, self.method == "REML")
+            else:
+                X = np.ones((self.k, 1))
+                tau2 = 0.0 if self.method == "CE" else self.tau2
+                estimated = self.method != "CE" and not self.tau2_fixed
+                cached = fit_statistics(
+                    self.yi, self.vi, X, tau2, np.array([self.estimate]), self.method == "REML", estimated
+                )
+            object.__setattr__(self, "_fit_stats", cached)
+        return cached
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood (restricted log-likelihood for REML), as metafor's ``logLik()``."""
+        return self.fit_stats.loglik
+
+    @property
+    def aic(self) -> float:
+        return self.fit_stats.aic
+
+    @property
+    def bic(self) -> float:
+        return self.fit_stats.bic
+
+    @property
+    def aicc(self) -> float:
+        return self.fit_stats.aicc
 
     # ----------------------------------------------------------------- output
     def to_frame(self, transf: Transform | None = None) -> pd.DataFrame:
@@ -412,6 +462,7 @@ def pool(
     tol: float = 1e-12,
     maxiter: int = 100,
     na_action: str = "raise",
+    weights: Sequence[float] | Array | None = None,
 ) -> PooledResult:
     """Pool study effects with a common-effect or random-effects model.
 
@@ -432,7 +483,8 @@ def pool(
     method
         tau^2 estimator: ``"CE"`` (common effect; aliases ``"EE"``, ``"FE"``),
         ``"DL"``, ``"HE"``, ``"HS"``, ``"HSk"``, ``"SJ"``, ``"ML"``,
-        ``"REML"`` (default), ``"EB"``, ``"PM"``, ``"PMM"``.
+        ``"REML"`` (default), ``"EB"``, ``"PM"``, ``"PMM"``, or ``"GENQ"``
+        (generalised Q estimator with the ``weights``; Jackson et al. 2014).
     test
         ``"z"`` (default, as metafor), ``"t"``, ``"knha"`` (Hartung-Knapp-
         Sidik-Jonkman; recommended with few studies) or ``"adhoc"``.
@@ -486,7 +538,7 @@ def pool(
     Riley RD, Higgins JPT, Deeks JJ (2011). Interpretation of random effects
     meta-analyses. BMJ 342:d549.
     """
-    method = canonical_method(method)
+    method = "GENQ" if str(method).upper() == "GENQ" else canonical_method(method)
     test = canonical_test(test)
     level = probability_level(level)
     tol = positive_number(tol, "tol")
@@ -496,28 +548,47 @@ def pool(
     yi, vi, sei, labels = study_columns(yi, vi, sei, labels, data)
     if (vi is None) == (sei is None):
         raise AlsmetaInputError("give exactly one of vi= (sampling variances) or sei= (standard errors)")
-    y, v, names = study_data(yi, vi, sei, labels, na_action)
+    if method == "GENQ" and weights is None:
+        raise AlsmetaInputError("weights: method='GENQ' needs weights= (the generalised Q estimator uses them)")
+    user_weights = None
+    if weights is None:
+        y, v, names = study_data(yi, vi, sei, labels, na_action)
+    else:
+        y, v, names, user_weights = _study_data_weighted(yi, vi, sei, labels, na_action, weights)
     k = y.shape[0]
+    genq = None
+    if method == "GENQ" and user_weights is not None and y.size and tau2 is None:
+        genq = genq_tau2(y, v, np.ones((k, 1)), user_weights)
+    fixed_tau2 = genq.tau2 if genq is not None else tau2
     # one fit on Python floats (engine.single), the batched engine for what that does not cover; same bits
-    scalars = None if tau2 is not None else fit_one(y.tolist(), v.tolist(), method, test, level, tol, maxiter)
+    scalars = None
+    if fixed_tau2 is None and user_weights is None:
+        scalars = fit_one(y.tolist(), v.tolist(), method, test, level, tol, maxiter)
     if scalars is None:
         b = pool_many(
             y[None, :],
             v[None, :],
-            method=method,
+            method="REML" if method == "GENQ" else method,  # GENQ: its tau2 is passed as fixed
             test=test,
             level=level,
-            tau2=tau2,
+            tau2=fixed_tau2,
             confint=False,
             tol=tol,
             maxiter=maxiter,
         )
         scalars = {name: _scalar(getattr(b, name)[0]) for name in _RESULT_ARRAYS}
-    interval_defined = method != "CE" and tau2 is None and k >= 2
+    if genq is not None:
+        scalars["tau2_se"] = genq.tau2_se
+    if user_weights is not None and y.size:
+        scalars.update(_weighted_inference(y, v, user_weights, scalars, test, level))
+    # the Q-profile interval of the unweighted Q (user weights leave tau2 and Q as they are, as metafor);
+    # a GENQ fit's interval is tau2_ci(fit, method="bj")
+    interval_defined = method not in ("CE", "GENQ") and tau2 is None and k >= 2
     notes = _notes_and_warnings(
         scalars, method, test, k, maxiter, interval_defined and qprofile_is_null(scalars["q"], k, level)
     )
     return PooledResult(
+        user_weights=user_weights,
         yi=y,
         vi=v,
         labels=tuple(names),
@@ -563,6 +634,48 @@ def study_columns(yi: Any, vi: Any, sei: Any, labels: Any, data: Any = None) -> 
         return data[value]
 
     return column(yi, "yi"), column(vi, "vi"), column(sei, "sei"), column(labels, "labels")
+
+
+def _study_data_weighted(
+    yi: Any, vi: Any, sei: Any, labels: Any, na_action: str, weights: Any
+) -> tuple[Array, Array, list[str], Array]:
+    """:func:`study_data` plus the validated user weights of the studies kept."""
+    shown = None if labels is None or isinstance(labels, (str, bytes)) else [str(x) for x in labels]
+    a = numeric_column(weights, "weights", shown, allow_nan=True, nonnegative=True)
+    if np.ndim(yi) == 1 and len(a) != len(yi):
+        raise AlsmetaInputError(f"weights: {len(a)} weights given for {len(yi)} studies")
+    y, v, names, keep = study_data_kept(yi, vi, sei, labels, na_action, {"weights": np.isnan(a)})
+    a = a[keep] if keep is not None else a
+    if y.size and not np.any(a > 0):
+        raise AlsmetaInputError("weights: every weight is 0; at least one study needs a positive weight")
+    return y, v, names, a
+
+
+def _weighted_inference(
+    y: Array, v: Array, a: Array, scalars: dict[str, Any], test: str, level: float
+) -> dict[str, float]:
+    """Estimate, sandwich SE, test, CI and PI of an intercept-only fit with user weights (metafor's rma(weights=))."""
+    tau2 = scalars["tau2"]
+    k = y.shape[0]
+    coef = weighted_coefficients(y, v, np.ones((k, 1)), a, tau2, test if k >= 2 else "z")
+    mu, se = np.float64(coef.beta[0]), np.float64(np.sqrt(coef.vcov[0, 0]))
+    df = scalars["df"]
+    t_based = bool(np.isfinite(df))
+    crit = float(t_isf((1.0 - level) / 2.0, df) if t_based else norm_isf((1.0 - level) / 2.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = mu / se
+    tail = float(t_sf(abs(stat), df) if t_based else norm_sf(abs(stat)))
+    pi_half = crit * np.sqrt(se**2 + tau2) if np.isfinite(scalars["pi_low"]) else np.nan
+    return {
+        "estimate": float(mu),
+        "se": float(se),
+        "statistic": float(stat),
+        "pvalue": 2.0 * tail,
+        "ci_low": float(mu - crit * se),
+        "ci_high": float(mu + crit * se),
+        "pi_low": float(mu - pi_half),
+        "pi_high": float(mu + pi_half),
+    }
 
 
 def study_data(

@@ -1,28 +1,35 @@
-"""Step-function selection models (Vevea & Hedges 1995), as metafor's ``selmodel(type="stepfun")``.
+"""Selection models for publication bias (metafor's ``selmodel``): :func:`selection_model`.
 
 The random-effects model ``y_i ~ N(mu, v_i + tau^2)`` is combined with a
-selection function that is constant between cut points of the one-sided (or
-two-sided) p-values of the studies: a study whose p-value falls into
-interval ``j`` is published with relative probability ``delta_j``
-(``delta_1 = 1`` for the first interval, p <= the first step). The
-three-parameter selection model (3PSM) has a single cut at p = .025
-(one-sided), i.e. significant in the expected direction at the two-sided
-5 % level, and parameters ``mu``, ``tau^2`` and ``delta_2``.
+selection function ``w(p)``, the relative probability that a study with
+p-value ``p`` is published, and fitted by maximum likelihood:
 
-Likelihood (metafor's ``.selmodel.ll.stepfun``):
+    ll = sum_i [ log w(p_i) + log phi(y_i; mu, v_i + tau^2) - log A_i ],
+    A_i = E[w(p(y_i))] under the model.
 
-    ll = sum_i [ log delta_{g(i)} + log phi(y_i; mu, v_i + tau^2) - log A_i ]
+``type="step"`` (Vevea and Hedges 1995) has ``w`` constant between cut
+points of the p-values: ``delta_j`` in interval ``j`` (``delta_1 = 1``).
+The three-parameter selection model (3PSM) has a single cut at p = .025
+(one-sided). ``A_i`` is then a sum of normal probabilities (metafor's
+``.selmodel.ll.stepfun``). The continuous types ``"beta"``, ``"halfnorm"``,
+``"negexp"``, ``"logistic"`` and ``"power"`` are described in
+:mod:`alsmeta.models.selection_functions`.
 
-with ``A_i = sum_j delta_j P(p_i in interval j)`` under the model. It is
-maximised over ``mu``, ``tau^2 >= 0`` and ``0 <= delta_j <= 100``
-(metafor's default bounds); standard errors come from the numerical Hessian
-(Richardson extrapolation, as ``numDeriv::hessian`` which metafor uses).
+The likelihood is maximised over ``mu``, ``tau^2 >= 0`` and ``delta``
+within metafor's bounds (0 to 100; beta: 1e-5 to 100); standard errors
+come from the numerical Hessian of the log-likelihood in the untransformed
+parameters (Richardson extrapolation, as ``numDeriv::hessian`` which
+metafor uses). The likelihood-ratio test of "no selection" compares with
+the ML log-likelihood of the fit given (at its own estimates, as metafor's
+``logLik(fit, REML=FALSE)``).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -33,8 +40,17 @@ from alsmeta.engine.batch import pool_many
 from alsmeta.engine.heterogeneity import NO_SPREAD_NOTE, effects_without_spread
 from alsmeta.models._fitted import require_fit
 from alsmeta.models.pooling import PooledResult
+from alsmeta.models.selection_functions import (
+    TYPES,
+    SelectionSpec,
+    loglik_continuous,
+    selection_spec,
+    study_pvalues,
+)
 from alsmeta.results import ResultMixin, fmt_number, fmt_pvalue, p_phrase, text_table
-from alsmeta.validation import AlsmetaInputError
+from alsmeta.validation import AlsmetaInputError, AlsmetaWarning
+
+__all__ = ["SelectionModelResult", "selection_model", "study_pvalues"]
 
 Array = npt.NDArray[np.float64]
 
@@ -43,7 +59,7 @@ DELTA_MAX = 100.0
 
 @dataclass(frozen=True)
 class SelectionModelResult(ResultMixin):
-    """Fitted step-function selection model.
+    """Fitted selection model.
 
     Attributes
     ----------
@@ -52,21 +68,29 @@ class SelectionModelResult(ResultMixin):
     tau2, tau2_se
         Between-study variance under the selection model.
     delta, delta_se, delta_ci_low, delta_ci_high
-        Relative publication probabilities per p-value interval
-        (``delta[0] = 1`` fixed; its SE is NaN).
+        Parameters of the selection function. Step function: relative
+        publication probabilities per p-value interval (``delta[0] = 1``
+        fixed; its SE is NaN). Continuous types: ``delta`` of the function
+        (two for beta).
+    type
+        ``"step"``, ``"beta"``, ``"halfnorm"``, ``"negexp"``, ``"logistic"``
+        or ``"power"``.
     steps
-        Upper bounds of the p-value intervals (the last is 1).
+        Step function: upper bounds of the p-value intervals (the last is 1);
+        continuous types: ``[p0, 1]`` with ``p0`` the step below which the
+        weight is 1 (0 by default).
     counts
-        Number of studies per interval.
+        Step function: number of studies per interval (empty otherwise).
     lrt, lrt_df, lrt_pvalue
-        Likelihood-ratio test of ``delta_j = 1`` for all j (no selection)
-        against the unadjusted ML random-effects model.
+        Likelihood-ratio test of no selection against the fit given.
     lrt_tau2, lrt_tau2_pvalue
         Likelihood-ratio test of ``tau^2 = 0`` within the selection model.
     loglik, loglik_null
-        Maximised log-likelihood; that of the unadjusted ML model.
+        Maximised log-likelihood; the ML log-likelihood of the fit given.
     alternative, k, converged, meaningful, notes
     """
+
+    _title: ClassVar[str] = "Selection model (maximum likelihood)"
 
     k: int
     estimate: float
@@ -95,9 +119,23 @@ class SelectionModelResult(ResultMixin):
     converged: bool
     meaningful: bool
     notes: tuple[str, ...] = field(default=())
+    type: str = "step"
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per p-value interval: bounds, number of studies and the relative selection probability."""
+        """Step function: one row per p-value interval (bounds, studies, relative selection probability);
+        continuous types: one row per parameter of the selection function."""
+        if self.type != "step":
+            return pd.DataFrame(
+                {
+                    "parameter": [f"delta{i + 1}" for i in range(len(self.delta))]
+                    if len(self.delta) > 1
+                    else ["delta"],
+                    "delta": self.delta,
+                    "se": self.delta_se,
+                    "ci_low": self.delta_ci_low,
+                    "ci_high": self.delta_ci_high,
+                }
+            )
         lower = np.concatenate([[0.0], self.steps[:-1]])
         return pd.DataFrame(
             {
@@ -115,7 +153,8 @@ class SelectionModelResult(ResultMixin):
         """metafor-like text block (as ``print(selmodel(...))``)."""
         d = digits
         lines = [
-            f"Step-function selection model (k = {self.k}; ML; one-sided p-values: {self.alternative})",
+            f"{'Step-function' if self.type == 'step' else self.type.capitalize() + ' function'} selection model "
+            f"(k = {self.k}; ML; p-values: {self.alternative})",
             "",
             f"tau^2 (estimated amount of total heterogeneity): {fmt_number(self.tau2, d)} "
             f"(SE = {fmt_number(self.tau2_se, d)})",
@@ -139,20 +178,19 @@ class SelectionModelResult(ResultMixin):
             "",
         ]
         frame = self.to_frame()
+        if self.type != "step":
+            rows = [
+                [name] + [fmt_number(x, d) for x in (de, se, cl, ch)]
+                for name, de, se, cl, ch in frame.itertuples(index=False)
+            ]
+            lines += text_table(["", "estimate", "se", "ci.lb", "ci.ub"], rows, first_left=True)
+            return "\n".join(lines + self._notes_lines())
         rows = [
             [f"{lo:g} < p <= {hi:g}", str(n)] + [fmt_number(x, d) for x in (de, se, cl, ch)]
             for lo, hi, n, de, se, cl, ch in frame.itertuples(index=False)
         ]
         lines += text_table(["", "k", "estimate", "se", "ci.lb", "ci.ub"], rows, first_left=True)
         return "\n".join(lines + self._notes_lines())
-
-
-def study_pvalues(yi: Array, vi: Array, alternative: str) -> Array:
-    """p-values of the individual studies (metafor's ``.selmodel.pval``)."""
-    z = yi / np.sqrt(vi)
-    if alternative == "two.sided":
-        return 2.0 * stats.norm.sf(np.abs(z))
-    return stats.norm.cdf(z) if alternative == "less" else stats.norm.sf(z)
 
 
 def _cuts(vi: Array, steps: Array, alternative: str) -> Array:
@@ -181,38 +219,245 @@ def _interval_probs(mu: float, tau2: float, vi: Array, cuts: Array, alternative:
 _LOG_2PI = float(np.log(2 * np.pi))
 
 
-def _loglik(
-    par: Array,
-    yi: Array,
-    vi: Array,
-    cuts: Array,
-    group: npt.NDArray[np.intp],
-    alternative: str,
-    tau2_fixed: float | None,
-) -> float:
-    mu = par[0]
-    if tau2_fixed is None:
-        tau2 = par[1]
-        deltas = par[2:]
-    else:
-        tau2 = tau2_fixed
-        deltas = par[1:]
+@dataclass(frozen=True)
+class _Problem:
+    """Everything the likelihood needs: data, p-values, the selection function and what is fixed."""
+
+    yi: Array
+    vi: Array
+    pvals: Array
+    type: str
+    alternative: str
+    steps: Array
+    group: npt.NDArray[np.intp]
+    cuts: Array
+    spec: SelectionSpec | None
+    tau2_fixed: float | None
+    delta_min: Array
+    delta_max: Array
+    delta_init: Array
+
+    @property
+    def n_delta(self) -> int:
+        return int(self.delta_min.size)
+
+    def unpack(self, par: Array) -> tuple[float, float, Array]:
+        """``(mu, tau2, delta)`` from the untransformed parameter vector ``(mu, [tau2], delta...)``."""
+        if self.tau2_fixed is None:
+            return float(par[0]), float(par[1]), par[2:]
+        return float(par[0]), self.tau2_fixed, par[1:]
+
+    def loglik(self, par: Array) -> float:
+        mu, tau2, delta = self.unpack(par)
+        if self.spec is not None:
+            return loglik_continuous(mu, tau2, delta, self.yi, self.vi, self.pvals, self.spec)
+        return _loglik_step(mu, tau2, delta, self)
+
+
+def _loglik_step(mu: float, tau2: float, deltas: Array, pr: _Problem) -> float:
+    """Log-likelihood of the step-function model (metafor's ``.selmodel.ll.stepfun``)."""
     if tau2 < 10 * np.finfo(float).eps:
         tau2 = 0.0  # as metafor
     delta = np.concatenate([[1.0], deltas])
-    A = _interval_probs(mu, tau2, vi, cuts, alternative) @ delta
-    var = vi + tau2
+    A = _interval_probs(mu, tau2, pr.vi, pr.cuts, pr.alternative) @ delta
+    var = pr.vi + tau2
     with np.errstate(divide="ignore", invalid="ignore"):
-        ll = np.sum(np.log(delta[group]) - 0.5 * (_LOG_2PI + np.log(var) + (yi - mu) ** 2 / var) - np.log(A))
+        ll = np.sum(np.log(delta[pr.group]) - 0.5 * (_LOG_2PI + np.log(var) + (pr.yi - mu) ** 2 / var) - np.log(A))
     return float(ll) if np.isfinite(ll) else -np.inf
+
+
+def _canonical_alternative(alternative: str) -> str:
+    alt = str(alternative).lower().replace("-", ".").replace("_", ".")
+    if alt not in ("greater", "less", "two.sided"):
+        raise AlsmetaInputError(f"alternative: choose 'greater', 'less' or 'two-sided', got {alternative!r}")
+    return alt
+
+
+def _step_points(steps: float | Sequence[float]) -> Array:
+    try:
+        s = np.atleast_1d(np.asarray(steps, dtype=float))
+    except (TypeError, ValueError):
+        raise AlsmetaInputError(f"steps: values must be numbers between 0 and 1, got {steps!r}") from None
+    if s.size == 0 or np.any(~np.isfinite(s)) or np.any((s < 0) | (s > 1)):
+        raise AlsmetaInputError(f"steps: values must lie between 0 and 1, got {steps!r}")
+    s = np.unique(s)
+    return s if s[-1] == 1.0 else np.append(s, 1.0)
+
+
+def _problem(fit: PooledResult, type: str, steps: float | Sequence[float] | None, alt: str) -> _Problem:
+    yi, vi = fit.yi, fit.vi
+    pv = study_pvalues(yi, vi, alt)
+    tau2_fixed = 0.0 if fit.method == "CE" else (float(fit.tau2) if fit.tau2_fixed else None)
+    if type == "step":
+        s = _step_points(0.025 if steps is None else steps)
+        group = np.array([int(np.flatnonzero(p <= s)[0]) for p in pv], dtype=np.intp)
+        n = s.size - 1
+        return _Problem(yi, vi, pv, type, alt, s, group, _cuts(vi, s, alt), None, tau2_fixed,
+                        np.zeros(n), np.full(n, DELTA_MAX), np.ones(n))  # fmt: skip
+    if steps is not None and np.size(steps) != 1:
+        raise AlsmetaInputError(f"steps: type={type!r} takes at most one step, got {steps!r}")
+    spec = selection_spec(type, None if steps is None else float(np.ravel(np.asarray(steps, dtype=float))[0]), alt)
+    return _Problem(yi, vi, pv, type, alt, spec.steps, np.zeros(yi.size, dtype=np.intp), np.zeros((yi.size, 0)),
+                    spec, tau2_fixed, spec.delta_min, spec.delta_max, spec.delta_init)  # fmt: skip
+
+
+def _counts(pr: _Problem) -> npt.NDArray[np.int64]:
+    if pr.type != "step":
+        return np.zeros(0, dtype=np.int64)
+    return np.bincount(pr.group, minlength=pr.steps.size).astype(np.int64)
+
+
+def _why_not_fitted(pr: _Problem, k: int) -> str | None:
+    """The reason the model cannot be fitted (as metafor stops), or None."""
+    n_par = 1 + int(pr.tau2_fixed is None) + pr.n_delta
+    if k < n_par:
+        return f"k = {k} studies for {n_par} parameters: the selection model cannot be fitted."
+    if effects_without_spread(pr.yi, pr.vi):
+        return NO_SPREAD_NOTE.replace(
+            "the test is undefined", "the selection model is not fitted and its tests are undefined"
+        )
+    counts = _counts(pr)
+    if pr.type == "step" and np.any(counts[1:] == 0):
+        lo = np.concatenate([[0.0], pr.steps[:-1]])
+        which = ", ".join(f"{lo[j]:g} < p <= {pr.steps[j]:g}" for j in range(1, pr.steps.size) if counts[j] == 0)
+        return f"No study has a p-value in {which}: its selection weight is not identifiable (metafor stops)."
+    return None
+
+
+def _empty(fit: PooledResult, pr: _Problem, msg: str) -> SelectionModelResult:
+    nan = float("nan")
+    na = np.full(pr.n_delta + int(pr.type == "step"), nan)
+    return SelectionModelResult(
+        fit.k, nan, nan, nan, nan, nan, nan, nan, nan, na, na, na, na, pr.steps, _counts(pr), nan, pr.n_delta,
+        nan, nan, nan, nan, nan, pr.alternative, fit.level, False, False, (msg,), pr.type,
+    )  # fmt: skip
+
+
+def _loglik_ml(fit: PooledResult) -> float:
+    """Maximised ML log-likelihood of the model without selection (same tau^2 treatment as the fit)."""
+    ce = fit.method == "CE"
+    ml = pool_many(fit.yi[None, :], fit.vi[None, :], method="CE" if ce else "ML",
+                   tau2=fit.tau2 if fit.tau2_fixed and not ce else None, confint=False)  # fmt: skip
+    mu, tau2 = float(ml.estimate[0]), float(ml.tau2[0])
+    var = fit.vi + tau2
+    return float(-0.5 * np.sum(_LOG_2PI + np.log(var) + (fit.yi - mu) ** 2 / var))
+
+
+def _to_internal(pr: _Problem, par: Array) -> Array:
+    """Untransformed ``(mu, [tau2], delta)`` -> optimiser scale ``(mu, [log tau2], logit delta)`` (as metafor)."""
+    mu, tau2, delta = pr.unpack(par)
+    frac = np.clip((delta - pr.delta_min) / (pr.delta_max - pr.delta_min), 1e-12, 1 - 1e-12)
+    head = [mu] if pr.tau2_fixed is not None else [mu, np.log(max(tau2, 1e-300))]
+    return np.concatenate([head, np.log(frac / (1 - frac))])
+
+
+def _from_internal(pr: _Problem, x: Array) -> Array:
+    j = 1 if pr.tau2_fixed is not None else 2
+    delta = pr.delta_min + (pr.delta_max - pr.delta_min) * special.expit(x[j:])
+    head = [x[0]] if pr.tau2_fixed is not None else [x[0], np.exp(x[1])]
+    return np.concatenate([head, delta])
+
+
+def _maximise(pr: _Problem, start: Array) -> tuple[Array, float, bool]:
+    """Maximise the log-likelihood from ``start`` (untransformed); returns parameters, maximum and convergence.
+
+    BFGS on metafor's scale (log tau^2, logistic delta within its bounds),
+    a derivative-free polish (step function only: its likelihood is cheap)
+    and BFGS again from the best point; the best point is kept.
+    """
+
+    def nll(x: Array) -> float:
+        val = pr.loglik(_from_internal(pr, x))
+        return -val if np.isfinite(val) else 1e300
+
+    x = _to_internal(pr, start)
+    best = optimize.minimize(nll, x, method="BFGS", options={"gtol": 1e-10, "maxiter": 10000})
+    cands = [best]
+    if pr.spec is None:  # the step likelihood is cheap: polish derivative-free
+        cands.append(optimize.minimize(nll, best.x, method="Nelder-Mead",
+                     options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 20000, "maxfev": 40000}))  # fmt: skip
+    again = optimize.minimize(nll, min(cands, key=lambda r: r.fun).x, method="BFGS", options={"gtol": 1e-10})
+    cands.append(again)
+    top = min(cands, key=lambda r: r.fun)
+    converged = bool(np.isfinite(top.fun) and top.fun < 1e300 and any(_settled(r) for r in cands))
+    return _from_internal(pr, top.x), -float(top.fun), converged
+
+
+def _settled(res: optimize.OptimizeResult) -> bool:
+    """Converged, or BFGS stopped by rounding ("precision loss") with a gradient that is zero for practical purposes."""
+    if res.success:
+        return True
+    jac = getattr(res, "jac", None)
+    return bool(res.status == 2 and jac is not None and np.max(np.abs(jac)) < 1e-5)
+
+
+def _start(fit: PooledResult, pr: _Problem) -> Array:
+    """metafor's starting values: the fit's estimate, tau^2 + 0.001, delta = 1."""
+    head = [fit.estimate] if pr.tau2_fixed is not None else [fit.estimate, fit.tau2 + 0.001]
+    return np.concatenate([head, pr.delta_init])
+
+
+def _standard_errors(pr: _Problem, par: Array) -> tuple[Array, str | None]:
+    """SEs from the inverse of the negative Hessian (NaN with a note when it is not positive definite)."""
+    H = -_hessian(pr.loglik, par, r=6)
+    try:
+        np.linalg.cholesky(H)
+        cov = np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        return np.full(par.size, np.nan), "The Hessian is not positive definite: standard errors are not available."
+    return np.sqrt(np.diag(cov)), None
+
+
+def _fit_with_boundary(pr: _Problem, start: Array) -> tuple[Array, float, bool, float, str | None]:
+    """The maximum over tau^2 >= 0, boundary included, and the maximum at tau^2 = 0 (NaN if tau^2 is fixed).
+
+    BFGS on log tau^2 only approaches a maximum at tau^2 = 0, so the fit
+    with tau^2 = 0 (needed for the LRT of tau^2 anyway) replaces it when its
+    likelihood is at least as high. When it is clearly higher, the
+    likelihood has two maxima and the one BFGS found from metafor's start
+    (which metafor reports) is named in the returned note.
+    """
+    par, ll, converged = _maximise(pr, start)
+    if pr.tau2_fixed is not None:
+        return par, ll, converged, float("nan"), None
+    par0, ll0, converged0 = _maximise(replace(pr, tau2_fixed=0.0), np.concatenate([[start[0]], start[2:]]))
+    if ll0 < ll:
+        return par, ll, converged, ll0, None
+    note = None
+    if ll0 > ll + 1e-6:
+        note = (
+            f"The likelihood has more than one maximum: from the fit's estimates the optimiser reaches "
+            f"log-likelihood {ll:.6g} (estimate {par[0]:.6g}, tau^2 {par[1]:.6g}; metafor's selmodel stops there), "
+            f"but the maximum at tau^2 = 0 is higher ({ll0:.6g}) and is reported."
+        )
+    return np.concatenate([[par0[0], 0.0], par0[1:]]), ll0, converged0, ll0, note
+
+
+def _notes(pr: _Problem, delta: Array, k: int, converged: bool, extra: str | None) -> tuple[list[str], bool]:
+    notes = [extra] if extra else []
+    lo, hi = pr.delta_min, pr.delta_max
+    at_bound = bool(np.any(delta <= lo + 1e-6 * (hi - lo)) or np.any(delta >= hi - 1e-6 * (hi - lo)))
+    if at_bound:
+        ranges = ", ".join(f"{a:g} to {b:g}" for a, b in zip(lo, hi, strict=True))
+        notes.append(
+            f"A selection parameter is at its bound (range {ranges}): "
+            "the model is not identified by these data (often the wrong direction of the one-sided p-values); "
+            "treat the results with caution."
+        )
+    if k < 20:
+        notes.append(f"Only {k} studies: selection-model estimates are unstable with fewer than about 20 studies.")
+    if not converged:
+        notes.append("The optimiser did not report convergence.")
+    return notes, at_bound
 
 
 def selection_model(
     fit: PooledResult,
-    steps: float | Sequence[float] = 0.025,
+    steps: float | Sequence[float] | None = None,
     alternative: str = "greater",
+    type: str = "step",
 ) -> SelectionModelResult:
-    """Fit a step-function selection model (default: the three-parameter model).
+    """Fit a selection model for publication bias (metafor's ``selmodel``).
 
     Parameters
     ----------
@@ -222,12 +467,18 @@ def selection_model(
         (``method="CE"``) gives a selection model with tau^2 = 0, and a
         fixed tau^2 stays fixed.
     steps
-        Cut points of the p-values; 1 is appended. Default 0.025: the 3PSM.
+        ``type="step"``: cut points of the p-values (1 is appended; default
+        0.025, the 3PSM). halfnorm, negexp, logistic, power: optionally one
+        p-value below which the weight is 1. beta: not used.
     alternative
         Direction of the one-sided p-values: ``"greater"`` (metafor's
         default: significant *positive* effects favoured), ``"less"`` (use it
         when beneficial effects are negative, e.g. log risk ratios below 0) or
         ``"two-sided"``.
+    type
+        ``"step"`` (default), ``"beta"``, ``"halfnorm"``, ``"negexp"``,
+        ``"logistic"`` or ``"power"``; see
+        :mod:`alsmeta.models.selection_functions`.
 
     Notes
     -----
@@ -236,207 +487,73 @@ def selection_model(
     (the parameter is not identifiable; metafor stops), and when all
     effects are equal up to rounding noise
     (:func:`alsmeta.engine.heterogeneity.effects_without_spread`: no spread, no
-    evidence of selection). With fewer than
-    about 20 studies - and always when a ``delta`` ends on its bound (0 or
-    100) - the estimates are unstable and flagged not meaningful.
+    evidence of selection). With fewer than about 20 studies - and always
+    when a ``delta`` ends on a bound - the estimates are unstable and
+    flagged not meaningful.
 
     References
     ----------
     Vevea JL, Hedges LV (1995). A general linear model for estimating effect
     size in the presence of publication bias. Psychometrika 60:419-435.
+    Preston C, Ashby D, Smyth R (2004). J Eval Clin Pract 10:313-322.
+    Citkowicz M, Vevea JL (2017). Psychol Methods 22:28-41.
     McShane BB, Böckenholt U, Hansen KT (2016). Adjusting for publication
     bias in meta-analysis. Perspect Psychol Sci 11:730-749.
     """
     fit = require_fit(fit, "selection_model")
-    alt = str(alternative).lower().replace("-", ".").replace("_", ".")
-    if alt not in ("greater", "less", "two.sided"):
-        raise AlsmetaInputError(f"alternative: choose 'greater', 'less' or 'two-sided', got {alternative!r}")
-    try:
-        s = np.atleast_1d(np.asarray(steps, dtype=float))
-    except (TypeError, ValueError):
-        raise AlsmetaInputError(f"steps: values must be numbers between 0 and 1, got {steps!r}") from None
-    if s.size == 0 or np.any(~np.isfinite(s)) or np.any((s < 0) | (s > 1)):
-        raise AlsmetaInputError(f"steps: values must lie between 0 and 1, got {steps!r}")
-    s = np.unique(s)
-    if s[-1] != 1.0:
-        s = np.append(s, 1.0)
-    N = s.size
-    k = fit.k
-    yi, vi = fit.yi, fit.vi
-    ce = fit.method == "CE"
-    tau2_fixed = 0.0 if ce else (float(fit.tau2) if fit.tau2_fixed else None)
-    n_par = 1 + (0 if tau2_fixed is not None else 1) + (N - 1)
-    nan = float("nan")
-    pv = study_pvalues(yi, vi, alt)
-    group = np.array([int(np.flatnonzero(p <= s)[0]) for p in pv], dtype=np.intp) if k else np.zeros(0, np.intp)
-    counts = np.bincount(group, minlength=N).astype(np.int64)
-    notes: list[str] = []
-    cuts = _cuts(vi, s, alt) if k else np.zeros((0, N - 1))
-
-    def empty(msg: str) -> SelectionModelResult:
-        na = np.full(N, nan)
-        return SelectionModelResult(
-            k,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            na,
-            na,
-            na,
-            na,
-            s,
-            counts,
-            nan,
-            N - 1,
-            nan,
-            nan,
-            nan,
-            nan,
-            nan,
-            alt,
-            fit.level,
-            False,
-            False,
-            (msg,),
-        )
-
-    if k < n_par:
-        return empty(f"k = {k} studies for {n_par} parameters: the selection model cannot be fitted.")
-    if effects_without_spread(yi, vi):
-        return empty(
-            NO_SPREAD_NOTE.replace(
-                "the test is undefined", "the selection model is not fitted and its tests are undefined"
-            )
-        )
-    if np.any(counts[1:] == 0):
-        lo = np.concatenate([[0.0], s[:-1]])
-        which = ", ".join(f"{lo[j]:g} < p <= {s[j]:g}" for j in range(1, N) if counts[j] == 0)
-        return empty(f"No study has a p-value in {which}: its selection weight is not identifiable (metafor stops).")
-
-    # start: the unadjusted ML model (as metafor)
-    method = "CE" if ce else "ML"
-    ml = pool_many(
-        yi[None, :], vi[None, :], method=method, tau2=None if ce or tau2_fixed is None else tau2_fixed, confint=False
-    )
-    mu0, tau0 = float(ml.estimate[0]), float(ml.tau2[0])
-    w = 1.0 / (vi + tau0)
-    ll_null = float(-0.5 * k * np.log(2 * np.pi) - 0.5 * np.sum(np.log(vi + tau0)) - 0.5 * np.sum(w * (yi - mu0) ** 2))
-
-    def nll(par: Array) -> float:
-        val = _loglik(par, yi, vi, cuts, group, alt, tau2_fixed)
-        return -val if np.isfinite(val) else 1e300
-
-    x0 = [mu0] + ([] if tau2_fixed is not None else [tau0]) + [1.0] * (N - 1)
-    bounds = [(None, None)] + ([] if tau2_fixed is not None else [(0.0, None)]) + [(0.0, DELTA_MAX)] * (N - 1)
-    best = _maximise(nll, np.array(x0), bounds)
-    par = best.x
-    converged = bool(best.success)
-    ll = -float(best.fun)
-    mu = float(par[0])
-    tau2 = float(tau2_fixed) if tau2_fixed is not None else float(par[1])
-    if tau2 < 10 * np.finfo(float).eps:
-        tau2 = 0.0
-    deltas = par[-(N - 1) :] if N > 1 else np.zeros(0)
-    delta = np.concatenate([[1.0], deltas])
-
-    # Hessian on the untransformed parameters (numDeriv::hessian, r = 6), inverted for the SEs
-    H = -_hessian(lambda p: _loglik(p, yi, vi, cuts, group, alt, tau2_fixed), par, r=6)
-    se_all = np.full(par.size, nan)
-    try:
-        cov = np.linalg.inv(H)
-        if np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0):
-            np.linalg.cholesky(H)
-            se_all = np.sqrt(np.diag(cov))
-        else:
-            notes.append("The Hessian is not positive definite: standard errors are not available.")
-    except np.linalg.LinAlgError:
-        notes.append("The Hessian could not be inverted: standard errors are not available.")
+    if type not in TYPES:
+        raise AlsmetaInputError(f"type: must be one of {', '.join(map(repr, TYPES))}, got {type!r}")
+    pr = _problem(fit, type, steps, _canonical_alternative(alternative))
+    why = _why_not_fitted(pr, fit.k)
+    if why is not None:
+        return _empty(fit, pr, why)
+    start = _start(fit, pr)
+    par, ll, converged, ll_tau2_zero, mode_note = _fit_with_boundary(pr, start)
+    mu, tau2, deltas = pr.unpack(par)
+    tau2 = 0.0 if tau2 < 10 * np.finfo(float).eps else tau2
+    se_all, se_note = _standard_errors(pr, par)
+    notes, at_bound = _notes(pr, deltas, fit.k, converged, se_note)
+    if mode_note:
+        notes.insert(0, mode_note)
+        warnings.warn(mode_note, AlsmetaWarning, stacklevel=2)
     crit = stats.norm.isf((1 - fit.level) / 2)
-    se = float(se_all[0])
-    z = mu / se
-    tau2_se = nan if tau2_fixed is not None else float(se_all[1])
-    delta_se = np.concatenate([[nan], se_all[-(N - 1) :]]) if N > 1 else np.array([nan])
-    d_lo = np.maximum(delta - crit * delta_se, 0.0)
-    d_hi = delta + crit * delta_se
-
+    fixed_first = pr.type == "step"
+    delta = np.concatenate([[1.0], deltas]) if fixed_first else deltas
+    delta_se = np.concatenate([[np.nan], se_all[-pr.n_delta :]]) if fixed_first else se_all[-pr.n_delta :]
+    ll_null = _loglik_ml(fit)
     lrt = max(0.0, -2.0 * (ll_null - ll))
-    lrt_p = float(stats.chi2.sf(lrt, N - 1)) if N > 1 else nan
-    lrt_tau2 = lrt_tau2_p = nan
-    if tau2_fixed is None:
-
-        def nll0(p: Array) -> float:
-            val = _loglik(np.concatenate([[p[0]], [0.0], p[1:]]), yi, vi, cuts, group, alt, None)
-            return -val if np.isfinite(val) else 1e300
-
-        b0 = _maximise(nll0, np.array([mu0] + [1.0] * (N - 1)), [(None, None)] + [(0.0, DELTA_MAX)] * (N - 1))
-        lrt_tau2 = max(0.0, -2.0 * (-float(b0.fun) - ll))
-        lrt_tau2_p = float(stats.chi2.sf(lrt_tau2, 1))
-    at_bound = bool(np.any(deltas <= 1e-6) or np.any(deltas >= DELTA_MAX * (1 - 1e-6)))
-    if at_bound:
-        notes.append(
-            f"A selection weight is at its bound (0 or {DELTA_MAX:g}): the model is not identified by these data "
-            "(often the wrong direction of the one-sided p-values); treat the results with caution."
-        )
-    if k < 20:
-        notes.append(f"Only {k} studies: selection-model estimates are unstable with fewer than about 20 studies.")
-    if not converged:
-        notes.append("The optimiser did not report convergence.")
+    lrt_tau2 = float(np.maximum(0.0, -2.0 * (ll_tau2_zero - ll)))  # NaN when tau^2 is fixed
+    se = float(se_all[0])
     return SelectionModelResult(
-        k=k,
+        k=fit.k,
         estimate=mu,
         se=se,
-        statistic=z,
-        pvalue=float(2 * stats.norm.sf(abs(z))),
+        statistic=mu / se,
+        pvalue=float(2 * stats.norm.sf(abs(mu / se))),
         ci_low=mu - crit * se,
         ci_high=mu + crit * se,
         tau2=tau2,
-        tau2_se=tau2_se,
+        tau2_se=float("nan") if pr.tau2_fixed is not None else float(se_all[1]),
         delta=delta,
         delta_se=delta_se,
-        delta_ci_low=d_lo,
-        delta_ci_high=d_hi,
-        steps=s,
-        counts=counts,
+        delta_ci_low=np.maximum(delta - crit * delta_se, 0.0),  # metafor: at least delta's lower bound 0
+        delta_ci_high=delta + crit * delta_se,
+        steps=pr.steps,
+        counts=_counts(pr),
         lrt=lrt,
-        lrt_df=N - 1,
-        lrt_pvalue=lrt_p,
+        lrt_df=pr.n_delta,
+        lrt_pvalue=float(stats.chi2.sf(lrt, pr.n_delta)),
         lrt_tau2=lrt_tau2,
-        lrt_tau2_pvalue=lrt_tau2_p,
+        lrt_tau2_pvalue=float(stats.chi2.sf(lrt_tau2, 1)),
         loglik=ll,
         loglik_null=ll_null,
-        alternative=alt,
+        alternative=pr.alternative,
         level=fit.level,
         converged=converged,
-        meaningful=converged and not at_bound and k >= 20,
+        meaningful=converged and not at_bound and fit.k >= 20,
         notes=tuple(notes),
+        type=pr.type,
     )
-
-
-def _maximise(nll: Callable[[Array], float], x0: Array, bounds: list[tuple[float | None, float | None]]):
-    """Minimise ``nll`` under box constraints, restarting once from the first solution."""
-    opts = {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10000, "maxls": 50}
-    res = optimize.minimize(nll, x0, method="L-BFGS-B", bounds=bounds, options=opts)
-    res2 = optimize.minimize(nll, res.x, method="L-BFGS-B", bounds=bounds, options=opts)
-    best = res2 if res2.fun <= res.fun else res
-    # polish with Nelder-Mead inside the box (derivative-free, tight)
-    lo = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
-    hi = np.array([np.inf if b[1] is None else b[1] for b in bounds])
-    nm = optimize.minimize(
-        lambda p: nll(np.clip(p, lo, hi)),
-        best.x,
-        method="Nelder-Mead",
-        options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 20000, "maxfev": 40000},
-    )
-    if nm.fun < best.fun:
-        nm.x = np.clip(nm.x, lo, hi)
-        nm.success = True
-        return nm
-    return best
 
 
 def _hessian(
