@@ -82,9 +82,9 @@ class NaturalHistory:
     :func:`dataclasses.replace` works as usual. Invalid values raise
     :class:`~alsmeta.validation.AlsmetaInputError` naming the field.
 
-    Model
+    Notes
     -----
-    Patient *i* has a true rate :math:`r_i` (units/month; negative = decline)
+    The model. Patient *i* has a true rate :math:`r_i` (units/month; negative = decline)
     and a curvature :math:`q_i` (units/month^2; 0 unless ``shape="quadratic"``).
     ``t`` is months since symptom onset and :math:`t_{ref}` is
     ``reference_months``.
