@@ -39,7 +39,7 @@ from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reprod
 from alsmeta.io.reporting import markdown_table, write_numbers
 from alsmeta.plots.forest import forest_plot
 from alsmeta.plots.prisma import prisma_flow
-from alsmeta.plots.style import save_figure
+from alsmeta.plots.save import save_figure
 
 OUT = figures_dir() / "cochrane_pub2"
 

@@ -36,7 +36,7 @@ from alsmeta.als.screening import screen
 from alsmeta.als.tables import load_evidence
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 from alsmeta.io.reporting import markdown_table, write_numbers
-from alsmeta.plots.style import save_figure
+from alsmeta.plots.save import save_figure
 
 OUT = figures_dir() / "cochrane_pub3"
 

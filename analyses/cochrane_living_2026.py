@@ -56,7 +56,7 @@ from alsmeta.als.tables import load_evidence
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 from alsmeta.io.reporting import markdown_table, write_numbers
 from alsmeta.plots.risk_of_bias import risk_of_bias_figure
-from alsmeta.plots.style import save_figure
+from alsmeta.plots.save import save_figure
 
 OUT = figures_dir() / "cochrane_living_2026"
 HARMS = [  # outcome, title, whether a missing denominator may be assumed (the treated N)

@@ -55,7 +55,8 @@ from alsmeta.als.trial_power import (
 from alsmeta.als.trial_power_figure import power_figure
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 from alsmeta.io.reporting import figure_entry, write_numbers
-from alsmeta.plots.style import save_figure, style_context
+from alsmeta.plots.save import save_figure
+from alsmeta.plots.style import style_context
 
 OUT = figures_dir() / "definitive_trial"
 

@@ -36,7 +36,8 @@ from alsmeta.als.tables import load_evidence
 from alsmeta.als.validate import validate_table
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 from alsmeta.io.reporting import figure_entry, write_numbers
-from alsmeta.plots.style import save_figure, style_context
+from alsmeta.plots.save import save_figure
+from alsmeta.plots.style import style_context
 
 OUT = figures_dir() / "claims"
 N_STUDIES = 2000

@@ -33,7 +33,7 @@ from alsmeta.als.summary_figure import summary_forest_figure
 from alsmeta.als.tables import load_evidence
 from alsmeta.io import figures_dir  # ALSMETA_FIGURES when run by alsmeta reproduce, else figures/
 from alsmeta.io.reporting import figure_entry, write_numbers
-from alsmeta.plots.style import save_figure
+from alsmeta.plots.save import save_figure
 
 OUT = figures_dir() / "summary"
 SCRIPT = Path(__file__).name

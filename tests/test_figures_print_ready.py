@@ -2,7 +2,7 @@
 
 The Cochrane, power and summary analyses (tests/test_analyses_cochrane.py) and the 2021
 reconstruction (tests/test_msc2021.py) are checked where they run; this runs the rest with
-``ALSMETA_CHECK_FIGURES`` set, so :func:`alsmeta.plots.style.save_figure` refuses any figure wider
+``ALSMETA_CHECK_FIGURES`` set, so :func:`alsmeta.plots.save.save_figure` refuses any figure wider
 than 183 mm, with text under 7 pt, text cut off or overlapping, or encodings that merge in greyscale.
 """
 

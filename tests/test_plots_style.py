@@ -181,7 +181,7 @@ def test_an_interrupted_save_leaves_the_previous_file_intact(tmp_path, monkeypat
 def test_save_figure_refuses_unprintable_figures_when_checking_is_on(tmp_path, monkeypatch):
     from matplotlib.figure import Figure
 
-    from alsmeta.plots.style import CHECK_FIGURES_ENV, save_figure
+    from alsmeta.plots.save import CHECK_FIGURES_ENV, save_figure
     from alsmeta.validation import AlsmetaInputError
 
     wide = Figure(figsize=(12, 3))  # 305 mm: wider than the 183 mm double column

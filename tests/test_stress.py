@@ -19,7 +19,7 @@ from alsmeta.als.prepost_stress.rates import benefit, pool_rows, rate
 from alsmeta.als.prepost_stress.settings import MEASUREMENT_SD_ASSUMPTION, SELECTION_SLOPE
 from alsmeta.als.prepost_stress.specifications import FREQ_METHODS, NA, alsfrs_specifications, effect_table
 from alsmeta.als.tables import load_evidence
-from alsmeta.plots.style import save_figure
+from alsmeta.plots.save import save_figure
 from alsmeta.simulate import TrialDesign, simulate_meta_analyses, simulate_trials
 
 ROOT = Path(__file__).resolve().parents[1]

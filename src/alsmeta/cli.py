@@ -431,7 +431,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         raise UsageError(f"-o: give a file ending in .png, .svg or .pdf, got {args.output!r}")
     fit = _fit_from_csv(args)
     from alsmeta.plots import forest_plot, funnel_plot  # matplotlib is imported only here
-    from alsmeta.plots.style import save_figure
+    from alsmeta.plots.save import save_figure
 
     try:
         fig = forest_plot(fit) if args.kind == "forest" else funnel_plot(fit)

@@ -37,9 +37,10 @@ from alsmeta.plots.influence import influence_plot, influential_flags
 from alsmeta.plots.print_check import grayscale_problems, print_problems
 from alsmeta.plots.prisma import PrismaCounts, prisma_flow
 from alsmeta.plots.risk_of_bias import risk_of_bias_figure, risk_of_bias_summary_plot, traffic_light_plot
+from alsmeta.plots.save import save_figure
 from alsmeta.plots.sensitivity import cumulative_forest, leave_one_out_forest
 from alsmeta.plots.sequential import trial_sequential_plot
-from alsmeta.plots.style import save_figure, style_context
+from alsmeta.plots.style import style_context
 
 __all__ = [
     "ForestOptions",

@@ -825,7 +825,7 @@ def draw_figures(rec: Reconstruction) -> dict[str, Figure]:
     Returns
     -------
     dict
-        ``{stem: Figure}``; the script saves each with :func:`alsmeta.plots.style.save_figure`.
+        ``{stem: Figure}``; the script saves each with :func:`alsmeta.plots.save.save_figure`.
     """
     figures = {f.stem: forest_figure(f.fit, list(f.effects), f.outcome, f.title, f.footnotes) for f in rec.forests}
     figures["sweep_estimator_by_test"] = sweep_figure(

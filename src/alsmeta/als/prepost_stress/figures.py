@@ -612,7 +612,7 @@ def draw_figures(result: StressTest) -> dict[str, Figure]:
     Returns
     -------
     dict
-        ``{stem: Figure}``; the script saves each with :func:`alsmeta.plots.style.save_figure`.
+        ``{stem: Figure}``; the script saves each with :func:`alsmeta.plots.save.save_figure`.
     """
     return {
         "null_by_design": figure_null_by_design(result.design_numbers, result.design_draws),
