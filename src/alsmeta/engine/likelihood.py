@@ -88,3 +88,32 @@ def fit_statistics(
     ll_ml, ll_reml = log_likelihoods(y, v, X, tau2, beta)
     parms = p + int(tau2_estimated)
     return information_criteria(ll_reml if reml else ll_ml, parms, k - p if reml else k, reml)
+
+
+class InformationCriteria:
+    """``loglik``, ``aic``, ``bic`` and ``aicc`` of a fitted model, read from its ``fit_stats``.
+
+    Mixed into the ML/REML result classes (pool and meta-regression fits), each of which
+    defines ``fit_stats`` (metafor's ``logLik()`` and ``fitstats()``).
+    """
+
+    @property
+    def fit_stats(self) -> FitStatistics:
+        raise NotImplementedError
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood (restricted log-likelihood for REML), as metafor's ``logLik()``."""
+        return self.fit_stats.loglik
+
+    @property
+    def aic(self) -> float:
+        return self.fit_stats.aic
+
+    @property
+    def bic(self) -> float:
+        return self.fit_stats.bic
+
+    @property
+    def aicc(self) -> float:
+        return self.fit_stats.aicc

@@ -253,9 +253,6 @@ class BinaryPooledResult(ResultMixin):
         """metafor-like text summary; ``transf`` (e.g. ``np.exp``) adds the back-transformed estimate and CI."""
         return _format_summary(self, digits, transf)
 
-    def __str__(self) -> str:
-        return self.summary()
-
 
 def complete_tables(ai: Any, bi: Any, ci: Any, di: Any, labels: Any, na_action: str) -> tuple[Any, ...]:
     """``(ai, bi, ci, di, labels)`` without the tables that have a missing count when ``na_action="drop"``.
@@ -364,8 +361,7 @@ def _format_summary(r: BinaryPooledResult, digits: int, transf: Transform | None
         f"{100 * r.level:g}% CI; zero cells: add = {r.add[0]:g}/{r.add[1]:g}, to = {r.to[0]}/{r.to[1]}, "
         f"drop00 = {r.drop00[0]}/{r.drop00[1]} (study effects/pooled sums)",
     ]
-    if r.notes:
-        lines += ["", "Notes:"] + [f"- {n}" for n in r.notes]
+    lines += r._notes_lines()
     return "\n".join(lines)
 
 

@@ -30,7 +30,7 @@ from scipy import stats
 
 from alsmeta.engine.batch import canonical_test, pool_many
 from alsmeta.engine.estimators import canonical_method
-from alsmeta.engine.likelihood import FitStatistics, information_criteria
+from alsmeta.engine.likelihood import FitStatistics, InformationCriteria, information_criteria
 from alsmeta.engine.regression import fit_regression_many
 from alsmeta.models._fitted import fixed_tau2, require_fit
 from alsmeta.models.pooling import PooledResult, pool, study_data_kept
@@ -215,7 +215,7 @@ def _study_data_with(
 
 # ====================================================================== meta-regression
 @dataclass(frozen=True, eq=False)
-class MetaRegressionResult(ResultMixin):
+class MetaRegressionResult(ResultMixin, InformationCriteria):
     """Result of :func:`meta_regression` (metafor's ``rma`` with moderators).
 
     Attributes
@@ -298,23 +298,6 @@ class MetaRegressionResult(ResultMixin):
             self.ll_reml if reml else self.ll_ml, parms, self.k - self.p if reml else self.k, reml
         )
 
-    @property
-    def loglik(self) -> float:
-        """Log-likelihood (restricted log-likelihood for REML), as metafor's ``logLik()``."""
-        return self.fit_stats.loglik
-
-    @property
-    def aic(self) -> float:
-        return self.fit_stats.aic
-
-    @property
-    def bic(self) -> float:
-        return self.fit_stats.bic
-
-    @property
-    def aicc(self) -> float:
-        return self.fit_stats.aicc
-
     def to_frame(self, transf: Transform | None = None) -> pd.DataFrame:
         """The coefficient table; with ``transf`` (e.g. ``np.exp``) estimates and CIs transformed, ``se`` left out."""
         return _transformed_table(self.coefficients, transf)
@@ -351,8 +334,7 @@ class MetaRegressionResult(ResultMixin):
         if transf is not None:
             table = self.to_frame(transf)[["term", "estimate", "ci_low", "ci_high"]]
             lines += ["", "Transformed:", table.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}")]
-        if self.notes:
-            lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
+        lines += self._notes_lines()
         return "\n".join(lines)
 
 

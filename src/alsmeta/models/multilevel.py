@@ -263,12 +263,8 @@ class MultilevelResult(ResultMixin):
             f"Model Results ({f't, df = {self.df:g}' if self.test == 't' else 'z'}):",
             self.coefficients.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}"),
         ]
-        if self.notes:
-            lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
+        lines += self._notes_lines()
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
 
 # --------------------------------------------------------------------- input

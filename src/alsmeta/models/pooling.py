@@ -30,7 +30,7 @@ import numpy.typing as npt
 from alsmeta.engine.batch import canonical_test, pool_many
 from alsmeta.engine.distributions import norm_isf, norm_sf, t_isf, t_sf
 from alsmeta.engine.estimators import canonical_method
-from alsmeta.engine.likelihood import FitStatistics, fit_statistics
+from alsmeta.engine.likelihood import FitStatistics, InformationCriteria, fit_statistics
 from alsmeta.engine.single import QProfile, fit_one, qprofile_is_null
 from alsmeta.engine.weighted import genq_tau2, weighted_coefficients
 from alsmeta.results import (
@@ -83,7 +83,7 @@ METHOD_NAMES = {
 
 
 @dataclass(frozen=True, eq=False)
-class PooledResult(ResultMixin):
+class PooledResult(ResultMixin, InformationCriteria):
     """Result of :func:`alsmeta.pool`.
 
     Attributes
@@ -243,23 +243,6 @@ class PooledResult(ResultMixin):
             object.__setattr__(self, "_fit_stats", cached)
         return cached
 
-    @property
-    def loglik(self) -> float:
-        """Log-likelihood (restricted log-likelihood for REML), as metafor's ``logLik()``."""
-        return self.fit_stats.loglik
-
-    @property
-    def aic(self) -> float:
-        return self.fit_stats.aic
-
-    @property
-    def bic(self) -> float:
-        return self.fit_stats.bic
-
-    @property
-    def aicc(self) -> float:
-        return self.fit_stats.aicc
-
     # ----------------------------------------------------------------- output
     def to_frame(self, transf: Transform | None = None) -> pd.DataFrame:
         """One row per study: label, yi, vi, sei, study CI (z, at ``level``) and % weight.
@@ -377,8 +360,7 @@ def _format_summary(r: PooledResult, digits: int, transf: Transform | None = Non
         names = ["pred", "ci.lb", "ci.ub"] + (["pi.lb", "pi.ub"] if r.is_random_effects else [])
         values = [r.estimate, r.ci_low, r.ci_high] + ([r.pi_low, r.pi_high] if r.is_random_effects else [])
         lines += text_table(names, [[fmt_number(x, digits) for x in transformed(np.array(values), transf)]])
-    if r.notes:
-        lines += ["", "Notes:"] + [f"- {n}" for n in r.notes]
+    lines += r._notes_lines()
     return "\n".join(lines)
 
 

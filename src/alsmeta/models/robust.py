@@ -133,12 +133,8 @@ class RobustResult(ResultMixin):
             f"{'Satterthwaite df' if self.adjust == 'CR2' else f'df = {self.df:g}'}):",
             self.coefficients.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}"),
         ]
-        if self.notes:
-            lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
+        lines += self._notes_lines()
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
 
 # --------------------------------------------------------------------- model pieces

@@ -283,9 +283,6 @@ class SequentialBoundaries(ResultMixin):
             )
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
-
 
 def group_sequential_boundaries(
     fraction: Any,
@@ -500,9 +497,6 @@ class TrialSequentialResult(ResultMixin):
             f"({self.cumulative_participants[-1]:.0f} of {self.ris:.0f} participants)."
         )
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
 
 def trial_sequential_analysis(
