@@ -254,6 +254,112 @@ def test_a_folder_of_another_campaign_is_refused(tmp_path: Path) -> None:
         batch.pool_many(y, v, m, out=tmp_path)
 
 
+# -- results larger than memory: memory-mapped result arrays under out= ------------------------------
+
+
+def _array_fields(obj: Any) -> dict[str, np.ndarray]:
+    return {f.name: getattr(obj, f.name) for f in fields(obj) if isinstance(getattr(obj, f.name), np.ndarray)}
+
+
+def test_pool_many_with_out_returns_read_only_arrays_mapped_from_the_folder(tmp_path: Path) -> None:
+    y, v, m = _data()
+    ref = batch.pool_many(y, v, m)
+    got = batch.pool_many(y, v, m, chunk_size=200, out=tmp_path)
+    assert _bytes(got) == _bytes(ref)
+    for name, arr in _array_fields(got).items():
+        assert isinstance(arr, np.memmap) and not arr.flags.writeable, name
+        assert Path(arr.filename) == tmp_path / "arrays" / f"{name}.npy"
+        assert np.load(tmp_path / "arrays" / f"{name}.npy").tobytes() == getattr(ref, name).tobytes()
+    assert not list((tmp_path / "arrays").glob(".*"))  # no temporary file left
+    assert _bytes(ref) == _bytes(batch.pool_many(y, v, m))  # in memory without out=, as before
+    assert not isinstance(batch.pool_many(y, v, m).estimate, np.memmap)
+
+
+def test_a_result_still_held_survives_a_rerun_in_the_same_folder(tmp_path: Path) -> None:
+    y, v, m = _data(300)
+    first = batch.pool_many(y, v, m, chunk_size=100, out=tmp_path)
+    expected = np.array(first.estimate)  # a copy in memory
+    again = batch.pool_many(y, v, m, chunk_size=100, out=tmp_path)  # rewrites arrays/*.npy
+    assert first.estimate.tobytes() == expected.tobytes() == again.estimate.tobytes()
+
+
+def test_pool_many_with_out_holds_one_chunk_in_memory_not_the_result(tmp_path: Path) -> None:
+    """Peak numpy allocations during a 200,000-row job: bounded by the chunk with out=, the result without."""
+    import tracemalloc
+
+    rng = np.random.default_rng(7)
+    y = rng.normal(size=(200_000, 3))
+    v = rng.uniform(0.05, 0.5, size=(200_000, 3))
+    result_bytes = sum(a.nbytes for a in _array_fields(batch.pool_many(y[:10], v[:10], method="DL")).values()) * 20_000
+
+    def peak(**kw: Any) -> int:
+        tracemalloc.start()
+        try:
+            batch.pool_many(y, v, method="DL", confint=False, chunk_size=2_000, **kw)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    assert result_bytes > 25e6
+    assert peak() > result_bytes  # in memory: the whole result
+    assert peak(out=tmp_path) < result_bytes / 5  # streamed: a few chunks and the 4 MB input-hashing block
+
+
+def test_an_interrupted_streamed_result_blanks_the_rows_not_fitted(tmp_path: Path) -> None:
+    y, v, m = _data()
+    with pytest.warns(AlsmetaWarning, match="interrupted"):
+        part = batch.pool_many(y, v, m, chunk_size=100, out=tmp_path, progress=_stop_after(3))
+    assert part.completed_rows == 300 and isinstance(part.estimate, np.memmap)
+    assert np.isnan(part.estimate[300:]).all() and not part.converged[300:].any()
+    assert part.estimate[:300].tobytes() == batch.pool_many(y[:300], v[:300], m[:300]).estimate.tobytes()
+
+
+def test_a_failed_job_leaves_no_temporary_array_files(tmp_path: Path) -> None:
+    y, v, m = _data()
+
+    def fail(done: int, total: int) -> None:
+        if done >= 200:
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        batch.pool_many(y, v, m, chunk_size=100, out=tmp_path, progress=fail)
+    assert sorted(p.name for p in (tmp_path / "arrays").iterdir()) == []
+    assert len(list(tmp_path.glob("chunk-*.npz"))) == 2  # the chunks done are kept for the resume
+
+
+def test_a_refused_folder_is_not_written_to(tmp_path: Path) -> None:
+    sim.simulate_trials(HISTORY, DESIGNS[0], 10, seed=1, out=tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    y, v, m = _data(50)
+    with pytest.raises(AlsmetaInputError, match="different campaign"):
+        batch.pool_many(y, v, m, out=tmp_path)
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
+
+
+def test_simulators_with_out_return_mapped_arrays_with_the_same_bytes(tmp_path: Path) -> None:
+    per_block = sim._studies_per_block(DESIGNS[0])
+    n = 2 * per_block + 3  # the last block runs past n
+    ref = sim.simulate_trials(HISTORY, DESIGNS[0], n, seed=5, keep_patients=True)
+    got = sim.simulate_trials(HISTORY, DESIGNS[0], n, seed=5, keep_patients=True, out=tmp_path / "t")
+    assert _bytes(got) == _bytes(ref) and got.n_studies == n
+    assert isinstance(got.mean_change, np.memmap) and isinstance(got.patients.true_rate, np.memmap)
+    assert got.patients.true_rate.shape == ref.patients.true_rate.shape
+    meta_ref = sim.simulate_meta_analyses(HISTORY, DESIGNS, 7, seed=6)
+    meta = sim.simulate_meta_analyses(HISTORY, DESIGNS, 7, seed=6, out=tmp_path / "m")
+    assert _bytes(meta) == _bytes(meta_ref)
+    assert all(isinstance(a, np.memmap) for a in (meta.yi, meta.vi, meta.mask))
+    assert meta.yi.shape == (7, 2) and meta.mask.dtype == bool
+
+
+def test_result_arrays_refuse_a_name_that_is_not_a_file_name(tmp_path: Path) -> None:
+    store = campaign.ResultArrays(3, tmp_path)
+    with pytest.raises(ValueError, match="not a file name"):
+        store.allocate("../escape", float)
+    with campaign.ResultArrays(3, None) as mem:
+        mem.write(1, {"x": np.array([1.0, 2.0])})
+        assert mem.result(3)["x"][1:].tolist() == [1.0, 2.0]
+
+
 # -- arguments -------------------------------------------------------------------------------------
 
 

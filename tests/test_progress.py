@@ -52,6 +52,23 @@ def test_progress_forced_on_and_off():
     assert tty.getvalue() == ""
 
 
+def test_a_note_goes_above_a_drawn_bar_and_nowhere_when_silent():
+    out = io.StringIO()
+    with Progress(2, "pool_many", stream=out, enabled=True) as bar:
+        bar.note("dashboard at http://host:8787/status")
+        bar.update(1)
+        bar.note("second")
+        bar.update(1)
+    lines = out.getvalue().split("\n")
+    assert lines[0] == "dashboard at http://host:8787/status"
+    assert "second" in lines and lines.index("second") > 1  # after the partly drawn bar, on its own line
+    for enabled in (False, lambda done, total: None):
+        quiet = _Tty()
+        with Progress(2, stream=quiet, enabled=enabled) as bar:
+            bar.note("never shown")
+        assert quiet.getvalue() == ""
+
+
 def test_progress_callback_gets_done_and_total():
     Y, V = _data(B=25)
     calls = []

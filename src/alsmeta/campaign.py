@@ -22,15 +22,19 @@ resamples, random GOSH subsets) or drawn by the task from a stream keyed by
 the index of a fixed unit of work (the simulators' blocks:
 ``SeedSequence(entropy, spawn_key=(..., block))``), whose size does not
 depend on the chunking. At most a few chunks are in flight at a time, so
-the driver's memory is bounded by the chunk size and the results.
+the driver's memory is bounded by the chunk size (and, without ``out=``,
+the result).
 
 ``out=DIR`` streams the results: each finished chunk is written atomically
 to ``DIR/chunk-NNNNNN.npz`` and ``DIR/manifest.json`` records the job (its
 name, parameters, a fingerprint of its inputs and the chunk layout). Run
 the same call again after an interruption and the chunks already on disk
 are read instead of recomputed (none repeated, none lost); a manifest of a
-different job is refused. :func:`read_chunks` iterates over the files of a
-campaign one chunk at a time.
+different job is refused. The job's result arrays are then memory-mapped
+``DIR/arrays/NAME.npy`` files filled as the chunks arrive
+(:class:`ResultArrays`), so neither the job nor its result needs the result
+to fit in memory. :func:`read_chunks` iterates over the chunk files one at a
+time.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from alsmeta.io.atomic import atomic_write, write_text
 from alsmeta.jsonsafe import json_safe
@@ -204,6 +209,110 @@ def read_chunks(out: str | Path) -> Iterator[tuple[Chunk, Arrays]]:
             yield Chunk(i, a, b), _load_chunk(folder, i)
 
 
+# -- the result arrays ------------------------------------------------------------------------
+
+ARRAYS = "arrays"
+
+
+class ResultArrays:
+    """A job's result arrays, one row per unit: in memory, or ``.npy`` files memory-mapped under ``out``.
+
+    Without a folder the arrays are ordinary numpy arrays. With ``folder``
+    each array is a memory-mapped ``folder/arrays/NAME.npy`` file filled
+    chunk by chunk as the campaign runs, so the job never holds more than a
+    chunk in memory however large its result: the operating system pages the
+    rows in and out. :meth:`result` flushes the files and returns them as
+    read-only :class:`numpy.memmap` arrays (an ``ndarray`` subclass: every
+    numpy, pandas and alsmeta function accepts them; touching them reads from
+    disk). The files are written under a temporary name and renamed when
+    complete, so an array returned by an earlier run of the same campaign stays
+    valid (POSIX keeps the old file alive while it is mapped). Nothing is
+    written before the first :meth:`allocate`, so a job allocates inside
+    :func:`run_campaign` (after the manifest check). Use as a context manager:
+    on an error the temporary files are removed.
+
+    Parameters
+    ----------
+    n_rows
+        Rows of every array (the job's units).
+    folder
+        The campaign folder (``out=``), or None to keep the arrays in memory.
+    """
+
+    def __init__(self, n_rows: int, folder: Path | None = None) -> None:
+        self.n_rows = int(n_rows)
+        self.folder = None if folder is None else Path(folder) / ARRAYS
+        self.arrays: dict[str, np.ndarray] = {}
+        self._tmp: dict[str, Path] = {}
+
+    def __enter__(self) -> ResultArrays:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+    def allocate(self, name: str, dtype: npt.DTypeLike, trailing: tuple[int, ...] = ()) -> np.ndarray:
+        """The array ``name`` of shape ``(n_rows, *trailing)``, created on first use."""
+        if name in self.arrays:
+            return self.arrays[name]
+        shape = (self.n_rows, *trailing)
+        if self.folder is None:
+            arr = np.empty(shape, dtype=dtype)
+        else:
+            if not name or "/" in name or name.startswith("."):
+                raise ValueError(f"result array name {name!r} is not a file name")
+            if not self._tmp:  # the first file: only now, after run_campaign has checked the manifest
+                self.folder.mkdir(parents=True, exist_ok=True)
+                for stale in self.folder.glob(".*.tmp"):  # left by a run that was killed
+                    stale.unlink(missing_ok=True)
+            tmp = self.folder / f".{name}.{uuid.uuid4().hex[:12]}.tmp"
+            self._tmp[name] = tmp
+            arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
+        self.arrays[name] = arr
+        return arr
+
+    def write(self, start: int, arrays: Mapping[str, np.ndarray], rows: int | None = None) -> None:
+        """Put the first ``rows`` rows (default all) of each of ``arrays`` at rows ``start:``.
+
+        Arrays not yet allocated take their dtype and trailing shape from
+        the first chunk written. A chunk computed in place (a view of the
+        result array) is not copied.
+        """
+        for name, part in arrays.items():
+            n = part.shape[0] if rows is None else rows
+            target = self.allocate(name, part.dtype, part.shape[1:])
+            if part.base is target and part.ctypes.data == target[start:].ctypes.data:
+                continue  # computed in place
+            target[start : start + n] = part[:n]
+
+    def blank_from(self, row: int) -> None:
+        """Mark rows ``row:`` as not computed: NaN (floats), 0 (integers), False (booleans)."""
+        for arr in self.arrays.values():
+            arr[row:] = np.nan if arr.dtype.kind in "fc" else 0
+
+    def result(self, n_keep: int | None = None) -> dict[str, np.ndarray]:
+        """The arrays, their first ``n_keep`` rows (default all); on disk: flushed, renamed and reopened read-only."""
+        n = self.n_rows if n_keep is None else int(n_keep)
+        if self.folder is None:
+            return {name: arr[:n] for name, arr in self.arrays.items()}
+        out: dict[str, np.ndarray] = {}
+        for name, arr in self.arrays.items():
+            if isinstance(arr, np.memmap):
+                arr.flush()
+            final = self.folder / f"{name}.npy"
+            os.replace(self._tmp.pop(name), final)
+            out[name] = np.load(final, mmap_mode="r")[:n]
+        self.arrays = {}
+        return out
+
+    def discard(self) -> None:
+        """Remove the temporary files of arrays not returned by :meth:`result`."""
+        self.arrays = {}
+        for tmp in self._tmp.values():
+            tmp.unlink(missing_ok=True)
+        self._tmp = {}
+
+
 # -- executors -----------------------------------------------------------------------------
 
 Prepare = Callable[[Chunk], tuple[Any, ...]]
@@ -302,6 +411,8 @@ def _run_dask(
     from distributed import as_completed
 
     try:
+        if client.scheduler_info(n_workers=0).get("services", {}).get("dashboard"):
+            bar.note(f"{bar.desc}: Dask dashboard at {client.dashboard_link}")
         window = 2 * max(1, sum(client.nthreads().values()))
         queue = deque(todo)
         chunk_of: dict[str, Chunk] = {}

@@ -125,6 +125,16 @@ class Progress:
             f"[{_fmt_time(elapsed)}<{_fmt_time(eta)}, {_fmt_count(rate)} {self.unit}/s]"
         )
 
+    def note(self, text: str) -> None:
+        """Write one line of ``text`` above the bar (only when the bar is drawn: not with a callback)."""
+        if not self.active:
+            return
+        try:
+            self.stream.write(("\n" if self._drawn else "") + text + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):
+            self.active = False
+
     def _draw(self, now: float) -> None:
         try:
             self.stream.write("\r" + self.line(now))

@@ -27,6 +27,7 @@ import numpy.typing as npt
 from alsmeta.campaign import (
     CampaignOptions,
     Chunk,
+    ResultArrays,
     campaign_options,
     chunks_of,
     completed_prefix,
@@ -540,9 +541,11 @@ def pool_many(
         bytes of the result are the same whatever the executor, the number of
         workers and ``chunk_size``.
     out
-        Folder to stream the chunks to (one ``.npz`` each plus a manifest);
-        calling again with the same arguments resumes an interrupted run
-        from the chunks already written (:mod:`alsmeta.campaign`).
+        Folder to stream the job to: one ``.npz`` per chunk plus a manifest
+        (calling again with the same arguments resumes an interrupted run
+        from the chunks already written), and the result's arrays as
+        memory-mapped ``out/arrays/NAME.npy`` files, so a result larger
+        than memory never has to fit in it (:mod:`alsmeta.campaign`).
 
     Returns
     -------
@@ -613,49 +616,52 @@ def run_batch(
     chunk = whole_number(chunk_size, "chunk_size")
     if on_interrupt not in ("return", "raise"):
         raise AlsmetaInputError(f"on_interrupt: must be 'return' or 'raise', got {on_interrupt!r}")
-    out: dict[str, np.ndarray] = {name: np.empty(n_rows, dtype=_dtype(name)) for name in fields}
     show = progress if (n_rows > chunk or progress is not None) else False
     chunks = chunks_of(n_rows, chunk)
     finished: set[int] = set()
 
     options = options or CampaignOptions()
-    in_place = options.executor == "serial"  # the task fills views of ``out``: no copy
+    in_place = options.executor == "serial"  # the task fills views of the result arrays: no copy
+    with ResultArrays(n_rows, options.out) as store:
 
-    def prepare(c: Chunk) -> tuple[object, ...]:
-        target = {name: arr[c.start : c.stop] for name, arr in out.items()} if in_place else None
-        return (*source(c.start, c.stop), spec, tuple(fields), target)
+        def allocate() -> dict[str, np.ndarray]:  # on first use: after run_campaign's manifest check
+            return {name: store.allocate(name, _dtype(name)) for name in fields}
 
-    def collect(c: Chunk, arrays: dict[str, np.ndarray]) -> None:
-        for name, arr in out.items():
-            if arrays[name].base is not arr:  # computed elsewhere, or read back from disk
-                arr[c.start : c.stop] = arrays[name]
-        finished.add(c.index)
+        def prepare(c: Chunk) -> tuple[object, ...]:
+            target = {name: arr[c.start : c.stop] for name, arr in allocate().items()} if in_place else None
+            return (*source(c.start, c.stop), spec, tuple(fields), target)
 
-    try:
-        run_campaign(
-            _fit_rows,
-            prepare,
-            chunks,
-            collect,
-            options,
-            job=desc,
-            params={"n_rows": n_rows, "fields": list(fields), "spec": asdict(spec), **(params or {})},
-            progress=show,
-        )
-        done = n_rows
-    except KeyboardInterrupt:
-        prefix = completed_prefix(chunks, finished)
-        done = chunks[prefix].start if prefix < len(chunks) else n_rows
-        if on_interrupt == "raise" or done == 0:
-            raise
-        _blank(out, done)
-        warnings.warn(
-            f"{desc} interrupted: {done} of {n_rows} rows fitted; the result holds those rows "
-            "(interrupted=True, completed_rows); later rows are NaN.",
-            AlsmetaWarning,
-            stacklevel=3,
-        )
-    return out, done
+        def collect(c: Chunk, arrays: dict[str, np.ndarray]) -> None:
+            store.write(c.start, arrays)
+            finished.add(c.index)
+
+        try:
+            run_campaign(
+                _fit_rows,
+                prepare,
+                chunks,
+                collect,
+                options,
+                job=desc,
+                params={"n_rows": n_rows, "fields": list(fields), "spec": asdict(spec), **(params or {})},
+                progress=show,
+            )
+            allocate()  # also when there was no chunk to fit
+            done = n_rows
+        except KeyboardInterrupt:
+            prefix = completed_prefix(chunks, finished)
+            done = chunks[prefix].start if prefix < len(chunks) else n_rows
+            if on_interrupt == "raise" or done == 0:
+                raise
+            allocate()
+            store.blank_from(done)
+            warnings.warn(
+                f"{desc} interrupted: {done} of {n_rows} rows fitted; the result holds those rows "
+                "(interrupted=True, completed_rows); later rows are NaN.",
+                AlsmetaWarning,
+                stacklevel=3,
+            )
+        return store.result(), done
 
 
 def _fit_rows(
@@ -668,9 +674,3 @@ def _fit_rows(
     out = target if target is not None else {name: np.empty(y.shape[0], dtype=_dtype(name)) for name in fields}
     _fit_chunk(y, v, m, out, 0, spec)
     return out
-
-
-def _blank(out: dict[str, np.ndarray], done: int) -> None:
-    """Mark the rows from ``done`` on as not fitted."""
-    for arr in out.values():
-        arr[done:] = np.nan if arr.dtype.kind == "f" else 0

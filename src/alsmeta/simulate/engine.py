@@ -17,15 +17,24 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from alsmeta.campaign import CampaignOptions, Chunk, campaign_options, chunks_of, completed_prefix, run_campaign
+from alsmeta.campaign import (
+    CampaignOptions,
+    Chunk,
+    ResultArrays,
+    campaign_options,
+    chunks_of,
+    completed_prefix,
+    run_campaign,
+)
 from alsmeta.results import ResultMixin
 from alsmeta.simulate import _checks as chk
 from alsmeta.simulate.analysis import FloatArray, slopes, summarise_changes
@@ -522,17 +531,15 @@ def _check_pair(history: Any, design: Any) -> None:
             raise AlsmetaInputError(f"delta_fs_range: needs an onset-anchored outcome, {history.name} has none")
 
 
-def _assemble(blocks: list[dict[str, Any]], n_keep: int, keep_patients: bool) -> dict[str, Any]:
+def _assemble(arrays: Mapping[str, np.ndarray], prefix: str = "") -> dict[str, Any]:
+    """The fields of a :class:`SimulationResult` from the flat result arrays (``prefix`` + name)."""
     fields: dict[str, Any] = {}
     for name in _STUDY_FIELDS:
-        parts = [b[name] for b in blocks]
-        dtype = np.int64 if name.startswith("n_") else float
-        fields[name] = np.concatenate(parts)[:n_keep] if parts else np.zeros(0, dtype)
-    if keep_patients and blocks:
-        keys = [k.removeprefix(_PATIENT) for k in blocks[0] if k.startswith(_PATIENT)]
-        fields["patients"] = PatientData(
-            **{k: np.concatenate([b[_PATIENT + k] for b in blocks])[:n_keep] for k in keys}
-        )
+        empty = np.zeros(0, np.int64 if name.startswith("n_") else float)  # no chunk completed
+        fields[name] = arrays.get(prefix + name, empty)
+    patient = {k.removeprefix(prefix + _PATIENT): a for k, a in arrays.items() if k.startswith(prefix + _PATIENT)}
+    if patient:
+        fields["patients"] = PatientData(**patient)
     return fields
 
 
@@ -583,6 +590,19 @@ def _simulate_meta_blocks(
     return out
 
 
+def _meta_inputs(arrays: Mapping[str, np.ndarray], n_designs: int) -> dict[str, np.ndarray]:
+    """A chunk's pooling inputs, shaped (meta-analyses, designs): ``yi``, ``vi`` and ``mask``.
+
+    ``mask`` is False for a study with fewer than 2 analysed patients or a
+    variance that is not finite and positive (a real meta-analysis would
+    exclude it too).
+    """
+    yi = np.column_stack([arrays[f"{k}.mean_change"] for k in range(n_designs)])
+    vi = np.column_stack([arrays[f"{k}.se_change"] for k in range(n_designs)]) ** 2
+    n_an = np.column_stack([arrays[f"{k}.n_analysed"] for k in range(n_designs)])
+    return {"yi": yi, "vi": vi, "mask": (n_an >= 2) & np.isfinite(vi) & (vi > 0)}
+
+
 def _run_blocks(
     task: Callable[..., dict[str, np.ndarray]],
     args: tuple[Any, ...],
@@ -595,36 +615,52 @@ def _run_blocks(
     params: dict[str, Any],
     progress: ProgressLike,
     unit: str,
-) -> tuple[list[dict[str, np.ndarray]], bool]:
+    derive: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]] | None = None,
+) -> tuple[dict[str, np.ndarray], bool]:
     """Run ``task(*args, first_block, stop_block, per_block)`` over chunks of whole blocks.
 
-    Returns the chunks completed before any interruption, in order, and
-    whether the run was interrupted.
+    Each chunk's arrays (and ``derive(arrays)``, computed per chunk) go into
+    the result arrays as they arrive: in memory, or memory-mapped files
+    under ``options.out`` (:class:`alsmeta.campaign.ResultArrays`), so the
+    driver holds one chunk at a time. Returns the arrays of the studies
+    completed before any interruption (all of them if none) and whether the
+    run was interrupted.
     """
     size = per_block if chunk_size is None else chk.whole(chunk_size, "chunk_size", 1)
     chunks = chunks_of(total, size, align=per_block)
-    results: dict[int, dict[str, np.ndarray]] = {}
+    finished: set[int] = set()
 
     def prepare(c: Chunk) -> tuple[Any, ...]:
         return (*args, c.start // per_block, math.ceil(c.stop / per_block), per_block)
 
-    interrupted = False
-    try:
-        run_campaign(
-            task,
-            prepare,
-            chunks,
-            lambda c, arrays: results.__setitem__(c.index, arrays),
-            options,
-            job=job,
-            params={**params, "per_block": per_block},
-            progress=progress,
-            unit=unit,
-        )
-    except KeyboardInterrupt:
-        interrupted = True
-    done = completed_prefix(chunks, results)
-    return [results[c.index] for c in chunks[:done]], interrupted
+    with ResultArrays(total, options.out) as store:
+
+        def collect(c: Chunk, arrays: dict[str, np.ndarray]) -> None:
+            kept = {name: a[: c.size] for name, a in arrays.items()}  # the last block may run past total
+            store.write(c.start, kept)
+            if derive is not None:
+                store.write(c.start, derive(kept))
+            finished.add(c.index)
+
+        interrupted = False
+        try:
+            run_campaign(
+                task,
+                prepare,
+                chunks,
+                collect,
+                options,
+                job=job,
+                params={**params, "per_block": per_block},
+                progress=progress,
+                unit=unit,
+            )
+        except KeyboardInterrupt:
+            interrupted = True
+        done = completed_prefix(chunks, finished)
+        n_keep = chunks[done].start if done < len(chunks) else total
+        store.blank_from(n_keep)
+        return store.result(n_keep), interrupted
 
 
 def _warn_interrupted(done: int, total: int) -> None:
@@ -676,7 +712,9 @@ def simulate_trials(
         and :mod:`alsmeta.campaign`). Each block draws from its own stream
         keyed by its index, so the studies are the same bytes whatever the
         executor, the workers and ``chunk_size``; ``out=DIR`` resumes a
-        stopped run from the chunks written.
+        stopped run from the chunks written, and the result's arrays are
+        then memory-mapped files under ``DIR/arrays`` (millions of studies
+        never need to fit in memory).
 
     Returns
     -------
@@ -691,7 +729,7 @@ def simulate_trials(
     root = _root_seed(seed)
     options = campaign_options(executor, workers, scheduler, out)
     per_block = _studies_per_block(design)
-    blocks, interrupted = _run_blocks(
+    arrays, interrupted = _run_blocks(
         _simulate_blocks,
         (history, design, root, (), keep),
         total,
@@ -703,16 +741,11 @@ def simulate_trials(
         progress=progress,
         unit="studies",
     )
-    n_keep = min(total, sum(len(b["mean_change"]) for b in blocks))
+    fields = _assemble(arrays)
     if interrupted:
-        _warn_interrupted(n_keep, total)
+        _warn_interrupted(len(fields["mean_change"]), total)
     return SimulationResult(
-        history=history,
-        design=design,
-        seed=root,
-        n_requested=total,
-        interrupted=interrupted,
-        **_assemble(blocks, n_keep, keep),
+        history=history, design=design, seed=root, n_requested=total, interrupted=interrupted, **fields
     )
 
 
@@ -749,7 +782,7 @@ def simulate_meta_analyses(
     root = _root_seed(seed)
     options = campaign_options(executor, workers, scheduler, out)
     per_block = min(_studies_per_block(d) for d in designs)
-    chunks, interrupted = _run_blocks(
+    arrays, interrupted = _run_blocks(
         _simulate_meta_blocks,
         (histories, designs, root),
         total,
@@ -760,24 +793,20 @@ def simulate_meta_analyses(
         params=_seed_params(root, histories, designs, n=total),
         progress=progress,
         unit="meta-analyses",
+        derive=partial(_meta_inputs, n_designs=len(designs)),
     )
-    blocks = [
-        [{name[len(f"{k}.") :]: a for name, a in c.items() if name.startswith(f"{k}.")} for c in chunks]
-        for k in range(len(designs))
-    ]
-    n_keep = min(total, sum(len(c["0.mean_change"]) for c in chunks))
-    if interrupted:
-        _warn_interrupted(n_keep, total)
     studies = tuple(
         SimulationResult(
-            history=h, design=d, seed=root, n_requested=total, interrupted=interrupted, **_assemble(bl, n_keep, False)
+            history=h, design=d, seed=root, n_requested=total, interrupted=interrupted, **_assemble(arrays, f"{k}.")
         )
-        for h, d, bl in zip(histories, designs, blocks, strict=True)
+        for k, (h, d) in enumerate(zip(histories, designs, strict=True))
     )
-    yi = np.column_stack([s.yi for s in studies]) if n_keep else np.zeros((0, len(designs)))
-    vi = np.column_stack([s.vi for s in studies]) if n_keep else np.zeros((0, len(designs)))
-    n_an = np.column_stack([s.n_analysed for s in studies]) if n_keep else np.zeros((0, len(designs)), int)
-    mask = (n_an >= 2) & np.isfinite(vi) & (vi > 0)
+    n_keep = studies[0].n_studies
+    if interrupted:
+        _warn_interrupted(n_keep, total)
+    empty = np.zeros((0, len(designs)))
+    yi, vi = arrays.get("yi", empty), arrays.get("vi", empty)
+    mask = arrays.get("mask", empty.astype(bool))
     return MetaSimulationResult(
         designs=designs, studies=studies, seed=root, n_requested=total, interrupted=interrupted, yi=yi, vi=vi, mask=mask
     )
