@@ -512,3 +512,30 @@ def test_pub3_time_points_together_state_their_dependence_assumption():
     assert ml["rho_0"]["estimate"] == pytest.approx((w[0] * y[0] + w[1] * y[1]) / sum(w), rel=1e-8)
     assert ml["rho_0"]["se"] == pytest.approx(sum(w) ** -0.5, rel=1e-8)
     assert ml["rho_0"]["se"] < ml["rho_0.5"]["se"]  # ignoring the correlation understates the uncertainty
+
+
+def test_tsa_ris_states_its_formula_beside_the_exact_t_answer() -> None:
+    """The TSA's RIS (normal approximation) and the definitive-trial n (exact t) are two numbers for one question."""
+    from alsmeta.als.cochrane.living_tsa import alsfrs_tsa, tsa_numbers
+    from alsmeta.als.tables import load_evidence
+    from alsmeta.als.trial_power import at_least_n_per_arm, pre_specified_inputs
+
+    ev = load_evidence(Path(__file__).resolve().parents[1] / "data")
+    a = alsfrs_tsa(ev)
+    n_exact = at_least_n_per_arm(pre_specified_inputs(ev))["n_analysed_per_arm"]
+    assert a.n_per_arm_exact_t == n_exact
+    assert 2 * n_exact - 6 <= a.tsa.ris < 2 * n_exact  # the normal approximation asks for a few fewer
+    numbers = tsa_numbers(a)
+    assert f"gives {2 * n_exact}" in numbers["readme_sentence"] and "normal approximation" in numbers["ris_formula"]
+
+
+def test_living_sentence_flags_harm_counts_from_secondary_sources() -> None:
+    from alsmeta.als.cochrane.living import living_sentence
+
+    resp = {"by_trial": {t: {"or": 2.0, "ci_low": 1.0, "ci_high": 4.0} for t in ("Oh 2018", "Cudkowicz 2022")}}
+    nurown = {"sentence": "95 treated with cells"}
+    harm = {"estimate": 1.3, "ci_low": 0.8, "ci_high": 2.3}
+    flagged = living_sentence(resp, nurown, {**harm, "status": ["secondary", "verified"]}, harm)
+    plain = living_sentence(resp, nurown, {**harm, "status": ["verified"] * 2}, {**harm, "status": ["verified"]})
+    assert "secondary copy of the trial's registry results" in flagged
+    assert "secondary" not in plain and "Mantel-Haenszel" not in flagged

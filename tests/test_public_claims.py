@@ -161,6 +161,46 @@ def test_approval_verdict_follows_from_the_timeline(evidence, nulls):
     assert v.verdict == NOT_ASSESSABLE
 
 
+def test_approval_reason_says_when_it_rests_on_secondary_sources_only(evidence, nulls, verdicts):
+    v = verdicts["no_approved_stem_cell_therapy"]
+    assert "contradicted on secondary sources only" in v.reason and "regulator's own record was not read" in v.reason
+    tl = evidence.timeline.copy()
+    tl.loc[tl["event"] == "regulatory_approval", "status"] = "verified"
+    primary = dataclasses.replace(evidence, timeline=tl)
+    w = {x.claim_id: x for x in assess_public_claims(primary, nulls)}["no_approved_stem_cell_therapy"]
+    assert w.verdict == CONTRADICTED and "secondary sources only" not in w.reason
+
+
+def test_placebo_trials_are_counted_as_efficacy_benefits_with_each_basis_and_status(verdicts):
+    """Berry 2019's primary endpoint was safety: the count is of efficacy benefits, never 'met its primary endpoint'."""
+    for cid in ("it_msc_safe_effective", "cell_therapy_slows_progression_survival", "safety_shown_no_durable_benefit"):
+        reason = verdicts[cid].reason
+        assert "primary endpoint." not in reason and "met its primary" not in reason, cid
+        assert "0 of 3 placebo- or sham-controlled" in reason or "0 showed an efficacy benefit" in reason, cid
+    survival = verdicts["cell_therapy_slows_progression_survival"].reason
+    assert "berry2019 (placebo, double blind): not significant" in survival and "(secondary)" in survival
+
+
+def test_the_79_percent_is_tied_to_its_window_and_the_whole_period_share_is_given(verdicts):
+    v = verdicts["phase2_79pct_slowed_25pct"]
+    assert (v.key_numbers["responders"], v.key_numbers["treated"]) == (15.0, 19.0)
+    assert (v.key_numbers["whole_period_responders"], v.key_numbers["whole_period_treated"]) == (13.0, 19.0)
+    assert "for that window" in v.reason and "13/19 = 68%" in v.reason
+
+
+def test_the_tumour_bound_is_conditional_on_zero_events(verdicts):
+    reason = verdicts["jama_neurology_msc_ntf_safe"].reason
+    assert "Even if none of the 26 had a tumour" in reason and "would rule out only" in reason
+
+
+def test_historical_control_nulls_name_their_noise_and_keep_small_mc_errors_visible(verdicts, nulls):
+    v = verdicts["slower_than_historical_controls"]
+    assert v.key_numbers["visit_noise_sd"] == nulls.measurement_sd
+    assert f"visit noise SD {nulls.measurement_sd:.2f}" in v.reason
+    for null in nulls.slowing.values():  # significant digits: a Monte Carlo SE under 0.005 is not printed as 0.00
+        assert f"(MC SE {null.mc_se:.2g})" in v.reason and null.mc_se > 0
+
+
 def test_review_count_mismatch_is_reported(evidence, nulls):
     c = evidence.claims.copy()
     c.loc[(c.synthesis == "aljabri2021") & (c.claim_id == "studies_included"), "value"] = "7"

@@ -232,3 +232,19 @@ def test_the_pinned_model_choices_are_ones_the_engine_offers():
 
     assert set(FREQ_METHODS) <= set(METHODS) and len(set(FREQ_METHODS)) == len(FREQ_METHODS) == 11
     assert set(TESTS) <= set(ENGINE_TESTS) and len(TESTS) == 4
+
+
+def test_a_rate_of_zero_is_drawn_at_its_rule_of_three_bound_not_below_the_floor() -> None:
+    import matplotlib.pyplot as plt
+
+    from alsmeta.als.prepost_stress.figures import RATE_FLOOR, _rate_point
+
+    fig, ax = plt.subplots()
+    try:
+        _rate_point(ax, 0.0, {"rate": 0.0, "mc_se": 0.0, "n": 2000}, "k", "o")
+        _rate_point(ax, 1.0, {"rate": 0.0005, "mc_se": 0.0005, "n": 2000}, "k", "o")
+        (zero,), (tiny,) = ax.lines[0:1], ax.lines[1:2]
+        assert zero.get_xdata()[0] == 3 / 2000 and zero.get_marker() == "<"
+        assert tiny.get_xdata()[0] == RATE_FLOOR and tiny.get_marker() == "<"
+    finally:
+        plt.close(fig)

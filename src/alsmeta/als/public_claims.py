@@ -38,6 +38,12 @@ The rules, stated once and applied by the functions below:
   analysis (:func:`alsmeta.subgroup_analysis`) only when every level has at
   least two studies with a usable within-patient effect; otherwise it is
   ``not assessable`` and the reason gives the number of studies per level.
+* A claim is judged on the best sources in ``data/``. Where the only source
+  of a fact is secondary (a press release, a news report, a registry
+  mirror), the verdict still rests on it and the reason names the status of
+  each source. (The 2021 rebuild, :mod:`alsmeta.als.msc2021`, differs on
+  purpose: there a secondary number is an alternative beside a primary one,
+  so it is shown but does not decide.)
 * A "slower than historical controls" claim is compared with the apparent
   slowing the same within-patient design shows without treatment, with and
   without enrolment on a documented decline (regression to the mean: Barnett,
@@ -1113,16 +1119,26 @@ def _petrou2021(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     else:
         verdict = OVERSTATED
     quart = nulls.responders["petrou2021_quarterly"]
+    whole = [
+        evidence.statistic("petrou2021", "alsfrs_r_slope_improvement_ge25pct", "whole period", "msc", stat)
+        for stat in ("events", "n")
+    ]
+    whole_text = (
+        ""
+        if any(w.missing for w in whole)
+        else f" Over the whole treatment period the abstract reports {whole[0].value:g}/{whole[1].value:g} = "
+        f"{100 * whole[0].value / whole[1].value:.0f}% with at least 25% slowing."
+    )
     number = (
         f"Number: {ev.value:g}/{n.value:g} = {100 * share:.1f}% of treated patients had a >25% slower monthly "
         f"ALSFRS-R decline between the 1st and 2nd injection (Petrou 2021 abstract), so '{claimed:g}%' "
-        f"{'is' if matches else 'is not'} what the source reports."
+        f"{'is' if matches else 'is not'} what the source reports for that window.{whole_text}"
     )
     null_text = (
         f"Without treatment, the same design (natural history with visit noise SD {prim.measurement_sd:.2f}, "
         f"calibrated to the NurOwn phase 3 placebo arm's 28% responders; assumptions in numbers.json) gives "
         f"{100 * prim.share_mean:.0f}% such 'responders' on average (Monte Carlo SE "
-        f"{100 * prim.share_mc_se:.1f} percentage points); one "
+        f"{100 * prim.share_mc_se:.2g} percentage points); one "
         f"untreated study of {prim.n_patients} shows {100 * prim.share_low:.0f}% to {100 * prim.share_high:.0f}% "
         f"(central 95%); with quarterly two-point slopes {100 * quart.share_mean:.0f}% "
         f"({100 * quart.share_low:.0f}% to {100 * quart.share_high:.0f}%)."
@@ -1152,6 +1168,8 @@ def _petrou2021(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
             "responders": ev.value,
             "treated": n.value,
             "observed_share": share,
+            "whole_period_responders": math.nan if whole[0].missing else whole[0].value,
+            "whole_period_treated": math.nan if whole[1].missing else whole[1].value,
             "null_share_mean": prim.share_mean,
             "null_share_mc_se": prim.share_mc_se,
             "null_share_low": prim.share_low,
@@ -1204,8 +1222,8 @@ def _petrou2016(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
         f"{st['n_note']}), but its safety results were not retrieved (only secondary summaries of its slopes are in "
         f"data/), so 'safe, well tolerated, no tumour formation' cannot be checked here. Only 14 of the {n} "
         "received the "
-        f"combined intrathecal + intramuscular route. Even with no tumour in all {n}, an uncontrolled study of that "
-        f"size rules out only a tumour risk above {100 * bound:.1f}% (one-sided 95% bound)."
+        f"combined intrathecal + intramuscular route. Even if none of the {n} had a tumour, an uncontrolled study of "
+        f"that size would rule out only a tumour risk above {100 * bound:.1f}% (one-sided 95% bound)."
     )
     return ClaimVerdict(
         cid,
@@ -1260,9 +1278,10 @@ def _historical(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
         f"({', '.join(ext['label'])}). Kim 2009 reports a 3-month change of {kim_t.value:g} vs {kim_c.value:g} in "
         f"age- and duration-matched controls (p {kim_p.relation} {kim_p.value:g}), with no statistic type, unit or "
         f"control n; Barczewska 2020 gives only response categories. So no usable effect exists "
-        f"({usable_external} usable comparisons). Without treatment the same within-patient design shows an apparent "
-        f"slowing of {free.mean_change:+.2f} points/month (MC SE {free.mc_se:.2f}) when nobody is selected, but "
-        f"{sel.mean_change:+.2f} (MC SE {sel.mc_se:.2f}) when patients are enrolled after a documented >= 3-point "
+        f"({usable_external} usable comparisons). Without treatment the same within-patient design (simulated, visit "
+        f"noise SD {nulls.measurement_sd:.2f} calibrated to the NurOwn phase 3 placebo responders) shows an apparent "
+        f"slowing of {free.mean_change:+.2f} points/month (MC SE {free.mc_se:.2g}) when nobody is selected, but "
+        f"{sel.mean_change:+.2f} (MC SE {sel.mc_se:.2g}) when patients are enrolled after a documented >= 3-point "
         f"decline (regression to the mean), and trial patients are selected unlike registry controls. The one "
         f"randomised comparison (Oh 2018, concurrent open-label riluzole-only controls, not historical) gives "
         f"{oh['md'].value:.2f} points/month (95% CI {oh['ci_low'].value:.2f} to {oh['ci_high'].value:.2f})."
@@ -1279,6 +1298,7 @@ def _historical(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
             "untreated_apparent_slowing_no_selection_mc_se": free.mc_se,
             "untreated_apparent_slowing_selected": sel.mean_change,
             "untreated_apparent_slowing_selected_mc_se": sel.mc_se,
+            "visit_noise_sd": nulls.measurement_sd,
             "usable_within_patient_studies": float(len(usable)),
         },
         tuple(dict.fromkeys([kim_t.source_url, *ext["source_url"]])),
@@ -1368,6 +1388,21 @@ def _trials_summary(evidence: Evidence) -> tuple[pd.DataFrame, int, int, int]:
     return t, len(blinded), int((blinded["result"] == "positive").sum()), int((t["result"] == "positive").sum())
 
 
+def _placebo_trials_text(t: pd.DataFrame) -> str:
+    """How many placebo- or sham-controlled trials showed an efficacy benefit, and what each one's result rests on.
+
+    Not "met its primary endpoint": a phase 2 trial's primary endpoint may be safety (Berry 2019), and some
+    results are known only from secondary sources (ALSUMMIT: a company press release); each trial's basis and
+    source status are named.
+    """
+    blinded = t[t["comparator"] == "placebo"]
+    positive = int((blinded["result"] == "positive").sum())
+    return (
+        f"{positive} of {len(blinded)} placebo- or sham-controlled trials showed an efficacy benefit "
+        f"({_trial_text(blinded)})"
+    )
+
+
 def _trial_text(t: pd.DataFrame) -> str:
     return "; ".join(
         f"{r['study_id']} ({r['comparator'].replace('_', ' ')}, {r['blinding'].replace('_', ' ')}): "
@@ -1390,7 +1425,7 @@ def _it_safe_effective(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerd
         f"Safety: {len(safety)} studies in data/ state no safety problem in words "
         f"({', '.join(sorted(set(safety['study_id'])))}), all small. Effectiveness: of the "
         f"{n_placebo} placebo- or sham-controlled randomised trials of intrathecal cells with a result in data/, "
-        f"{pos_placebo} met its primary efficacy endpoint; the one positive randomised trial is open label against "
+        f"{pos_placebo} showed an efficacy benefit; the one positive randomised trial is open label against "
         f"riluzole alone. {_trial_text(t)}. 'Many studies found ... effective' rests on uncontrolled reports."
     )
     return ClaimVerdict(
@@ -1439,8 +1474,8 @@ def _slows_survival(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict
     survival_shown = False
     verdict = OVERSTATED if pos_all and not survival_shown else (CONTRADICTED if not pos_all else REPRODUCED)
     reason = (
-        f"Progression: one open-label randomised trial (Oh 2018) found slower ALSFRS-R decline; {pos_placebo} of "
-        f"{n_placebo} placebo- or sham-controlled trials met its primary endpoint. Survival: no trial shows longer "
+        f"Progression: one open-label randomised trial (Oh 2018) found slower ALSFRS-R decline; "
+        f"{_placebo_trials_text(t)}. Survival: no trial shows longer "
         f"life - Oh 2018: '{surv['statement'] if surv else 'not in data'}'; NurOwn phase 3: {d1:g} vs {d2:g} deaths "
         f"(RR {rr:.2f}, 95% CI {lo:.2f} to {hi:.2f}; denominators assumed = patients treated, 28-week window). "
         "'Can ... increase survival' has no controlled support, and 'can reduce progression' rests on one "
@@ -1473,8 +1508,8 @@ def _safety_no_durable(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerd
     no_consistent = n_placebo > 0 and pos_placebo == 0
     verdict = REPRODUCED if no_consistent else NOT_ASSESSABLE
     reason = (
-        f"No consistent benefit: {pos_placebo} of {n_placebo} placebo- or sham-controlled trials met its primary "
-        f"endpoint. Transient signals: Oh 2018's 6-month difference ({md6:g} points) was mostly present at 4 months "
+        f"No consistent benefit: {_placebo_trials_text(t)}. Transient signals: Oh 2018's 6-month difference "
+        f"({md6:g} points) was mostly present at 4 months "
         f"({md4:g}); Mazzini 2019: '{transient['statement'] if transient else 'not in data'}'. No durable benefit has "
         "been shown (no controlled trial shows a benefit beyond 6 months outside post hoc subgroups). 'Shown "
         "safety' means no safety signal in small "
@@ -1508,14 +1543,25 @@ def _approved(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict:
     verdict = CONTRADICTED if len(approvals) else NOT_ASSESSABLE
     appr = "; ".join(f"{r['date']}: {r['note']} [{r['status']}]" for r in approvals.to_dict("records"))
     fil = "; ".join(
-        f"{r['study_id']} {r['event'].replace('_', ' ')} {r['date']}: {r['note']}" for r in filings.to_dict("records")
+        f"{r['study_id']} {r['event'].replace('_', ' ')} {r['date']}: {r['note']} [{r['status']}]"
+        for r in filings.to_dict("records")
+    )
+    statuses = set(approvals["status"])
+    basis = (
+        "on secondary sources only (the regulator's own record was not read)"
+        if statuses == {"secondary"}
+        else "by the sources listed"
+    )
+    decided = (
+        f"As worded ('anywhere in the world') the claim is contradicted {basis}: {len(approvals)} approval in "
+        f"data/ - {appr}."
+        if len(approvals)
+        else "No approval was found in data/, which does not show that none exists."
     )
     reason = (
-        f"As worded ('anywhere in the world') the claim is contradicted: {len(approvals)} approval in data/ - {appr}. "
-        f"The sources are a company page and a news report (secondary); whether the Korean approval is conditional was "
-        "not confirmed. What the sources do support is narrower: no stem-cell therapy for ALS is approved by "
-        "the US FDA "
-        f"(NurOwn: {fil}), and the Korean product's own phase 3 (ALSUMMIT) missed its primary endpoint."
+        f"{decided} What the sources do support is narrower: no stem-cell therapy for ALS is approved by the US FDA "
+        f"(NurOwn: {fil}), and the Korean product's own phase 3 (ALSUMMIT) missed its primary endpoint (company "
+        "press release)."
     )
     return ClaimVerdict(
         cid,

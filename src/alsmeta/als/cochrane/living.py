@@ -309,13 +309,21 @@ def alsfrs_change_missing(ev: Evidence) -> list[str]:
 def living_sentence(resp: dict[str, Any], nurown: dict[str, Any], sae: dict[str, Any], deaths: dict[str, Any]) -> str:
     """The sentence a README prints for the living update, each number from this analysis."""
     oh, cu = resp["by_trial"]["Oh 2018"], resp["by_trial"]["Cudkowicz 2022"]
+    secondary = "secondary" in [*sae.get("status", ()), *deaths.get("status", ())]
+    harms_source = (
+        " - both counted on a secondary copy of the trial's registry results (status secondary), and whether every "
+        "death falls inside the 28-week window is uncertain -"
+        if secondary
+        else ""
+    )
     return (
         f"Adding what is known by 2026 does not make the picture firmer. The NurOwn phase 3 trial, with "
         f"{nurown['sentence']}, missed its primary endpoint (responders: adjusted OR {cu['or']:.2f}, 95% CI "
         f"{cu['ci_low']:.2f} to {cu['ci_high']:.2f}, the CI derived from the published P value); its serious adverse "
-        f"events (Mantel-Haenszel RR {sae['estimate']:.2f}, {sae['ci_low']:.2f} to {sae['ci_high']:.2f}) and deaths "
-        f"(RR {deaths['estimate']:.2f}, {deaths['ci_low']:.2f} to {deaths['ci_high']:.2f}; denominators assumed) "
-        f"were not significantly different but point the wrong way. Oh 2018 and the NurOwn trial define responders "
+        f"events (RR {sae['estimate']:.2f}, {sae['ci_low']:.2f} to {sae['ci_high']:.2f}) and deaths "
+        f"(RR {deaths['estimate']:.2f}, {deaths['ci_low']:.2f} to {deaths['ci_high']:.2f}; denominators assumed)"
+        f"{harms_source} were not significantly different but point the wrong way. Oh 2018 and the NurOwn trial "
+        f"define responders "
         f"differently, so their responder results are shown side by side and not pooled (Oh 2018: OR "
         f"{oh['or']:.2f}, {oh['ci_low']:.2f} to {oh['ci_high']:.2f}, at 6 months)."
     )

@@ -120,7 +120,8 @@ def tsa_figure(a: AlsfrsTsa) -> Figure:
         f"monitoring boundary ({tsa.boundary[-1]:.2f}): {firm} evidence."
     )
     notes = [
-        f"RIS from the definitive-trial power calculation: the effect is the lower 95% limit of Oh 2018's MD, fixed "
+        f"RIS from the definitive-trial power calculation's inputs (normal approximation; its exact t-test gives "
+        f"{2 * a.n_per_arm_exact_t}): the effect is the lower 95% limit of Oh 2018's MD, fixed "
         f"in advance (sensitivity, the assumed MCID {a.inputs['mcid']:.2f} points: RIS {mcid.ris:.0f}, boundary "
         f"{mcid.boundary[-1]:.2f}, {'crossed' if mcid.crossed else 'not crossed'}).",
         f"Not entered: Cudkowicz 2022 (NurOwn phase 3, 28 weeks): difference {a.nurown_md.value:g} points reported "
@@ -145,8 +146,9 @@ def figure_entries(a: AlsfrsTsa, script: str) -> dict[str, dict[str, str]]:
         "cumulative_tsa": (
             "Is the randomised evidence on ALSFRS-R change at 6 months firm enough to stop asking?",
             f"Cumulative Z by publication year against O'Brien-Fleming alpha-spending boundaries; RIS "
-            f"{tsa.ris:.0f} participants from the definitive-trial power calculation (effect "
-            f"{tsa.information_size.delta:.2f} points fixed in advance, SD {tsa.information_size.sd:.2f}); "
+            f"{tsa.ris:.0f} participants from the definitive-trial power calculation's inputs (effect "
+            f"{tsa.information_size.delta:.2f} points fixed in advance, SD {tsa.information_size.sd:.2f}; normal "
+            f"approximation - its exact t-test gives 2 x {a.n_per_arm_exact_t} = {2 * a.n_per_arm_exact_t}); "
             f"only Oh 2018 reports a 6-month difference with an SE.",
         ),
         "forest_responders": (

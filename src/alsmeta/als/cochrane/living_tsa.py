@@ -15,7 +15,7 @@ from typing import Any
 
 import alsmeta as am
 from alsmeta.als.tables import Evidence, Reported, gather_arms
-from alsmeta.als.trial_power import pre_specified_inputs
+from alsmeta.als.trial_power import pre_specified_inputs, scenarios
 from alsmeta.effects.measures import mean_difference
 from alsmeta.planning.sequential import TrialSequentialResult
 
@@ -29,7 +29,9 @@ class AlsfrsTsa:
 
     ``inputs`` are the definitive-trial power calculation's pre-specified
     inputs; ``nurown_md`` and ``nurown_se`` the NurOwn phase 3's 28-week
-    difference and its (missing) SE.
+    difference and its (missing) SE. ``n_per_arm_exact_t`` is that power
+    calculation's own answer (exact t-test), beside the TSA's RIS, which uses
+    the usual normal-approximation formula (so 2 x n_per_arm differs a little).
     """
 
     tsa: TrialSequentialResult
@@ -37,6 +39,7 @@ class AlsfrsTsa:
     inputs: dict[str, float]
     nurown_md: Reported
     nurown_se: Reported
+    n_per_arm_exact_t: int
 
 
 def alsfrs_tsa(ev: Evidence) -> AlsfrsTsa:
@@ -53,7 +56,7 @@ def alsfrs_tsa(ev: Evidence) -> AlsfrsTsa:
     mcid = am.trial_sequential_analysis(fit, participants, years, delta=inputs["mcid"], sd=inputs["sd_pooled"])
     cu = ev.statistic("cudkowicz2022", "alsfrs_r_change", "baseline to week 28", "msc_ntf_minus_placebo", "md")
     cu_se = ev.statistic("cudkowicz2022", "alsfrs_r_change", "baseline to week 28", "msc_ntf_minus_placebo", "se")
-    return AlsfrsTsa(tsa, mcid, inputs, cu, cu_se)
+    return AlsfrsTsa(tsa, mcid, inputs, cu, cu_se, scenarios(inputs)[0].n_analysed_per_arm)
 
 
 def firmness(tsa: TrialSequentialResult) -> tuple[str, str]:
@@ -72,6 +75,8 @@ def tsa_numbers(a: AlsfrsTsa) -> dict[str, Any]:
         "definitive-trial power calculation (fixed in advance, not the pooled estimate)",
         "sd_source": "pooled SD of the 6-month ALSFRS-R change in Oh 2018 (derived), as the definitive-trial power "
         "calculation",
+        "ris_formula": f"normal approximation, the usual TSA formula; the definitive-trial calculation's exact t-test "
+        f"gives {a.n_per_arm_exact_t} per arm ({2 * a.n_per_arm_exact_t} in all)",
         "studies": list(tsa.labels),
         "years": list(tsa.order),
         "not_entered": {
@@ -95,6 +100,7 @@ def tsa_numbers(a: AlsfrsTsa) -> dict[str, Any]:
             f"O'Brien-Fleming boundary of {tsa.boundary[-1]:.2f} at {100 * tsa.fraction[-1]:.0f}% of the required "
             f"information size ({tsa.ris:.0f} participants for a {tsa.information_size.delta:.2f}-point "
             f"difference, SD {tsa.information_size.sd:.2f}, the definitive-trial power calculation's pre-specified "
-            f"difference); the NurOwn phase 3's 28-week difference has no SE and cannot enter."
+            f"difference, by the normal approximation; its exact t-test gives {2 * a.n_per_arm_exact_t}); the NurOwn "
+            "phase 3's 28-week difference has no SE and cannot enter."
         ),
     }
