@@ -281,3 +281,29 @@ def test_summary_and_weights_say_the_fit_is_weighted():
     assert "GENQ; user weights" in res.summary()
     np.testing.assert_allclose(res.weights, 100 * np.array(N) / sum(N), rtol=1e-15)
     assert res.fit_stats.parms == 3  # two coefficients and the estimated tau^2, as metafor
+
+
+BJ = load_reference("metafor_bj.json")
+METHODS_DATA = {d["name"]: d for d in load_reference("metafor_methods.json")["datasets"]}
+BJ_WEIGHTED = [e for e in BJ["cases"] if e["mods"] is not None and e["weights_name"] != "inv_vi"]
+
+
+@pytest.mark.parametrize(
+    "ref", BJ_WEIGHTED, ids=[f"{e['dataset']}-{e['weights_name']}-{e['mods']}-{e['level']}" for e in BJ_WEIGHTED]
+)
+def test_generalised_q_interval_of_a_weighted_meta_regression_matches_tight_metafor(ref):
+    """tau2_ci(method="bj") uses the fit's own weights (Jackson et al. 2014): metafor_bj.json, 1/sei and 1."""
+    d = METHODS_DATA[ref["dataset"]]
+    fit = am.meta_regression(
+        d["yi"],
+        d["vi"],
+        {ref["mods"]: d["mods"][ref["mods"]]},
+        method="GENQ",
+        weights=ref["weights"],
+        level=ref["level"],
+    )
+    assert fit.tau2 == pytest.approx(ref["tau2_estimate"], rel=1e-8, abs=1e-12)
+    res = am.tau2_ci(fit, method="bj")
+    assert res.ci_low == pytest.approx(ref["tau2_ci"][0], rel=1e-6, abs=1e-10)
+    assert res.ci_high == pytest.approx(ref["tau2_ci"][1], rel=1e-6, abs=1e-10)
+    assert res.null_set == ref["null_set"]
