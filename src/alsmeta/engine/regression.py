@@ -65,6 +65,7 @@ from alsmeta.engine.batch import canonical_test
 from alsmeta.engine.boundary import escape_boundary, score_root
 from alsmeta.engine.estimators import canonical_method, fisher_scoring, scale_exponent
 from alsmeta.engine.roots import expand_upper, solve_decreasing
+from alsmeta.engine.weighted import genq_tau2_many, weighted_fit_many
 from alsmeta.validation import AlsmetaInputError, nonnegative_number, positive_number, probability_level, whole_number
 
 Array = npt.NDArray[np.float64]
@@ -72,6 +73,8 @@ Mask = npt.NDArray[np.bool_]
 Rows = npt.NDArray[np.intp]
 
 REGRESSION_METHODS: tuple[str, ...] = ("CE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM")
+#: Estimators that need user weights (``weights=``): the generalised Q estimator.
+WEIGHTED_METHODS: tuple[str, ...] = ("GENQ",)
 
 
 @dataclass(frozen=True, eq=False)
@@ -355,11 +358,15 @@ def estimate_tau2_regression(
     tau2_fixed: float | None = None,
     tol: float = 1e-12,
     maxiter: int = 100,
+    weights: Array | None = None,
 ) -> dict[str, Array]:
     """tau^2 (and its SE) of the meta-regression on each row; rows must satisfy ``k > p``.
 
     ``y`` should be centred (metafor uses the centred effects in its
     estimating equations; with an intercept in ``X`` this changes nothing).
+    ``weights`` (``(B, k)``, 0 outside the mask) are the user weights that
+    ``method="GENQ"`` needs (:func:`alsmeta.engine.weighted.genq_tau2_many`);
+    the other estimators ignore them, as metafor.
     Returns a dict with ``tau2``, ``tau2_se``, ``converged``, ``fallback``,
     ``boundary_reset`` and ``multimodal``.
     """
@@ -412,6 +419,10 @@ def estimate_tau2_regression(
         else:
             tau2, conv = _solve_q(y, v, X, mask, np.asarray(target, dtype=float), resid_ss)
         se = np.sqrt(2.0 * k * k / (k - p)) / np.where(mask, 1.0 / (v + tau2[:, None]), 0.0).sum(axis=1)
+    elif method == "GENQ":
+        if weights is None:
+            raise AlsmetaInputError("weights: method='GENQ' needs weights= (the generalised Q estimator uses them)")
+        tau2, se = genq_tau2_many(y, v, X, np.where(mask, weights, 0.0), tau2_fixed)
     elif method in ("ML", "REML", "EB"):
         if fixed:
             tau2 = fixed_value
@@ -463,6 +474,7 @@ def fit_regression_many(
     tol: float = 1e-12,
     maxiter: int = 100,
     chunk_size: int = 4096,
+    weights: object = None,
 ) -> RegressionBatch:
     """Fit ``B`` mixed-effects meta-regressions at once.
 
@@ -482,14 +494,25 @@ def fit_regression_many(
         intercept column (metafor's default), or all if there is none.
     tau2
         Fix tau^2 instead of estimating it.
+    weights
+        User weights ``(k,)`` or ``(B, k)``, finite and >= 0, as metafor's
+        ``rma(weights=)``: the coefficients are ``(X'AX)^-1 X'A y`` with the
+        sandwich covariance of :mod:`alsmeta.engine.weighted` (times the
+        Knapp-Hartung factor, computed with the inverse-variance weights);
+        tau^2, ``QE``, I^2 and H^2 are those of the unweighted model except
+        for ``method="GENQ"`` (which needs the weights). A model whose
+        design is not of full rank on its studies with positive weight is
+        not usable.
 
     Returns
     -------
     RegressionBatch
     """
-    method = canonical_method(method)
-    if method not in REGRESSION_METHODS:
+    method = "GENQ" if str(method).upper() == "GENQ" else canonical_method(method)
+    if method not in REGRESSION_METHODS + WEIGHTED_METHODS:
         raise AlsmetaInputError(f"method: {method!r} is not available for meta-regression")
+    if method in WEIGHTED_METHODS and weights is None:
+        raise AlsmetaInputError(f"weights: method={method!r} needs weights= (the generalised Q estimator uses them)")
     test = canonical_test(test)
     level = probability_level(level)
     y = np.asarray(Y, dtype=float)
@@ -508,6 +531,7 @@ def fit_regression_many(
         raise AlsmetaInputError(
             f"row {r}, study column {c}: effect, variance or moderator is not finite (or variance <= 0)"
         )
+    a = None if weights is None else _user_weights(weights, B, k, m)
     ones = np.all(x == 1.0, axis=(0, 1))
     if btt is None:
         btt = tuple(j for j in range(p) if not ones[j]) or tuple(range(p))
@@ -526,13 +550,46 @@ def fit_regression_many(
     tau2_s = None if tau2 is None else float(np.ldexp(tau2, -2 * e))
     xs, T = _standardise(x, ones)
     parts = [
-        _fit_chunk(y[s], v[s], np.ascontiguousarray(xs[s]), T, m[s], method, test, level, btt, tau2_s, tol, maxiter)
+        _fit_chunk(
+            y[s],
+            v[s],
+            np.ascontiguousarray(xs[s]),
+            T,
+            m[s],
+            method,
+            test,
+            level,
+            btt,
+            tau2_s,
+            tol,
+            maxiter,
+            None if a is None else a[s],
+        )
         for s in (slice(i, i + chunk_size) for i in range(0, B, chunk_size))
     ]
     arrays = {name: np.concatenate([pt[name] for pt in parts]) for name in parts[0]}
     if e:
         _scale_back(arrays, e, p)
     return RegressionBatch(method=method, test=test, level=level, btt=btt, p=p, **arrays)
+
+
+def _user_weights(weights: object, B: int, k: int, mask: Mask) -> Array:
+    """User weights as a ``(B, k)`` array, 0 outside the mask; finite and >= 0 on the studies in use."""
+    try:
+        a = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise AlsmetaInputError(f"weights: could not convert to numbers ({exc})") from None
+    given = a.shape
+    if a.ndim == 1:
+        a = a[None, :]
+    if a.ndim != 2 or a.shape[1] != k or a.shape[0] not in (1, B):
+        raise AlsmetaInputError(f"weights: expected shape ({k},) or ({B}, {k}), got {given}")
+    a = np.broadcast_to(a, (B, k))
+    bad = mask & ~(np.isfinite(a) & (a >= 0))
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise AlsmetaInputError(f"weights: row {r}, study column {c}: weight {a[r, c]!r} is not finite and >= 0")
+    return np.where(mask, a, 0.0)
 
 
 def _scale_back(arrays: dict[str, np.ndarray], e: int, p: int) -> None:
@@ -586,6 +643,7 @@ def _fit_chunk(
     tau2_fixed: float | None,
     tol: float,
     maxiter: int,
+    weights: Array | None = None,
 ) -> dict[str, np.ndarray]:
     n, k_all, p = X.shape
     k = mask.sum(axis=1)
@@ -625,6 +683,13 @@ def _fit_chunk(
     rank = np.linalg.matrix_rank(xm) if n else np.zeros(0, dtype=int)
     need = p if (method == "CE" or tau2_fixed is not None) else p + 1
     usable = (rank == p) & (k >= need)
+    if weights is not None and n:
+        # X'AX must be invertible (full rank on the studies with positive weight); GENQ's tr(P) > 0 needs
+        # more such studies than coefficients
+        positive = weights > 0
+        usable &= np.linalg.matrix_rank(X * positive[:, :, None]) == p
+        if method == "GENQ" and tau2_fixed is None:
+            usable &= positive.sum(axis=1) > p
     rows = np.flatnonzero(usable)
     out["usable"] = usable
     if rows.size == 0:
@@ -632,7 +697,17 @@ def _fit_chunk(
     yr, vr, Xr, mr, kr = y[rows], v[rows], X[rows], mask[rows], kf[rows]
     yc = yr - (np.where(mr, yr, 0.0).sum(axis=1) / kr)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):  # k = p (common effect): moment terms are 0/0, unused
-        est = estimate_tau2_regression(yc, vr, Xr, mr, method, tau2_fixed=tau2_fixed, tol=tol, maxiter=maxiter)
+        est = estimate_tau2_regression(
+            yc,
+            vr,
+            Xr,
+            mr,
+            method,
+            tau2_fixed=tau2_fixed,
+            tol=tol,
+            maxiter=maxiter,
+            weights=None if weights is None else weights[rows],
+        )
     t2 = est["tau2"]
     # coefficients
     w = 1.0 / (vr + t2[:, None])
@@ -640,6 +715,13 @@ def _fit_chunk(
     beta_s = (inv @ (xtw @ yr[:, :, None]))[:, :, 0]
     res = yr - np.einsum("bkp,bp->bk", Xr, beta_s)
     rss = (wm * res * res).sum(axis=1)
+    rss_fit = rss  # the residual sum of squares of the log-likelihoods: at the reported coefficients
+    if weights is not None:
+        # user weights (metafor's rma(weights=)): their coefficients and sandwich covariance; the
+        # Knapp-Hartung factor below still comes from the inverse-variance fit (rss), as metafor
+        beta_s, inv = weighted_fit_many(yr, vr, Xr, weights[rows], t2)
+        res = yr - np.einsum("bkp,bp->bk", Xr, beta_s)
+        rss_fit = (wm * res * res).sum(axis=1)
     beta = beta_s @ T.T
     inv = T @ inv @ T.T
     s2w = np.ones(rows.size)
@@ -693,14 +775,14 @@ def _fit_chunk(
     i2 = np.where(more, i2, 0.0)
     h2 = np.where(more, h2, 1.0)
     logdet = np.where(mr, np.log(vr + t2[:, None]), 0.0).sum(axis=1)
-    ll_ml = -0.5 * kr * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * rss
+    ll_ml = -0.5 * kr * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * rss_fit
     xtx = np.swapaxes(Xr * mr[:, :, None], 1, 2) @ Xr
     ll_reml = (
         -0.5 * (kr - p) * np.log(2 * np.pi)
         + 0.5 * np.linalg.slogdet(xtx)[1]
         - 0.5 * logdet
         - 0.5 * np.linalg.slogdet(xtw @ Xr)[1]
-        - 0.5 * rss
+        - 0.5 * rss_fit
     )
     put = {
         "coef": beta,

@@ -50,19 +50,24 @@ Array = npt.NDArray[np.float64]
 def weighted_projection(X: Array, a: Array) -> Array:
     """``P = A - A X (X'AX)^-1 X'A`` for the weights ``a`` (``A = diag(a)``).
 
+    ``X`` is ``(k, p)`` with ``a`` of length ``k``, or a stack ``(..., k, p)``
+    with ``a`` shaped ``(..., k)`` (one projection per model).
+
     Raises
     ------
     AlsmetaInputError
         When ``X'AX`` is singular (e.g. every weight 0, or a coefficient
         whose studies all have weight 0).
     """
-    xta = X.T * a[None, :]
-    inv = _inverse(xta @ X)
-    return np.diag(a) - xta.T @ inv @ xta
+    xta = np.swapaxes(X, -1, -2) * a[..., None, :]
+    P = -(np.swapaxes(xta, -1, -2) @ _inverse(xta @ X) @ xta)
+    idx = np.arange(X.shape[-2])
+    P[..., idx, idx] += a
+    return P
 
 
 def _inverse(m: Array) -> Array:
-    if m.size and np.linalg.cond(m) > 1e14:
+    if m.size and np.any(np.linalg.cond(m) > 1e14):
         raise AlsmetaInputError(
             "weights: X'AX is singular with these weights (all weights zero, or a coefficient "
             "estimated only from studies with weight zero)"
@@ -80,6 +85,40 @@ class GenqEstimate:
     q_a: float
     tr_p: float
     tr_pv: float
+
+
+def genq_tau2_many(y: Array, v: Array, X: Array, a: Array, tau2_fixed: float | None = None) -> tuple[Array, Array]:
+    """Generalised Q estimates of tau^2 and their SEs for a stack of models.
+
+    Parameters
+    ----------
+    y, v, a
+        Effects, sampling variances and weights, shaped ``(B, k)``. A study
+        with weight 0 (e.g. one left out of a model) takes no part.
+    X
+        Designs ``(B, k, p)``; every model needs ``k > p`` studies with a
+        positive weight and ``X'AX`` of full rank.
+    tau2_fixed
+        A fixed tau^2 (its SE is then evaluated there, as metafor).
+
+    Returns
+    -------
+    tau2, tau2_se
+        Arrays of length ``B`` (module docstring; tau^2 truncated at 0).
+    """
+    P = weighted_projection(X, a)
+    PV = P * v[:, None, :]
+    tr_p = np.trace(P, axis1=1, axis2=2)
+    tr_pv = np.trace(PV, axis1=1, axis2=2)
+    q_a = np.einsum("bi,bij,bj->b", y, P, y)
+    tau2 = np.maximum(0.0, (q_a - tr_pv) / tr_p) if tau2_fixed is None else np.full(y.shape[0], float(tau2_fixed))
+    t = np.maximum(tau2, 0.0)
+    var = (
+        2.0 * np.einsum("bij,bji->b", PV, PV)
+        + 4.0 * t * np.einsum("bij,bij->b", PV, P)
+        + 2.0 * t * t * np.einsum("bij,bij->b", P, P)
+    )
+    return tau2, np.sqrt(var) / tr_p
 
 
 def genq_tau2(y: Array, v: Array, X: Array, a: Array) -> GenqEstimate:
@@ -104,13 +143,10 @@ def genq_tau2(y: Array, v: Array, X: Array, a: Array) -> GenqEstimate:
     if k <= p:
         return GenqEstimate(0.0, float("nan"), 0.0, 0.0, 0.0)
     P = weighted_projection(X, a)
-    PV = P * v[None, :]
-    tr_p = float(np.trace(P))
-    tr_pv = float(np.trace(PV))
-    q_a = float(y @ P @ y)
-    tau2 = max(0.0, (q_a - tr_pv) / tr_p)
-    var = 2.0 * np.sum(PV * PV.T) + 4.0 * tau2 * np.sum(PV * P) + 2.0 * tau2 * tau2 * np.sum(P * P)
-    return GenqEstimate(tau2, float(np.sqrt(var) / tr_p), q_a, tr_p, tr_pv)
+    tau2, se = genq_tau2_many(y[None, :], v[None, :], X[None], a[None, :])
+    return GenqEstimate(
+        float(tau2[0]), float(se[0]), float(y @ P @ y), float(np.trace(P)), float(np.sum(np.diag(P) * v))
+    )
 
 
 @dataclass(frozen=True)
@@ -122,6 +158,31 @@ class WeightedCoefficients:
     s2w: float
 
 
+def weighted_fit_many(y: Array, v: Array, X: Array, a: Array, tau2: Array) -> tuple[Array, Array]:
+    """``beta = (X'AX)^-1 X'A y`` and its sandwich covariance for a stack of models (module docstring).
+
+    Parameters
+    ----------
+    y, v, a
+        Effects, sampling variances and user weights ``(B, k)``.
+    X
+        Designs ``(B, k, p)``.
+    tau2
+        tau^2 of each model (length ``B``; 0 for a common-effect model).
+
+    Returns
+    -------
+    beta, vcov
+        ``(B, p)`` and ``(B, p, p)``; the covariance without a Knapp-Hartung factor.
+    """
+    xta = np.swapaxes(X, 1, 2) * a[:, None, :]
+    inv = _inverse(xta @ X)
+    beta = (inv @ (xta @ y[:, :, None]))[:, :, 0]
+    m = v + tau2[:, None]
+    vcov = inv @ (xta * m[:, None, :]) @ np.swapaxes(xta, 1, 2) @ inv
+    return beta, vcov
+
+
 def weighted_coefficients(y: Array, v: Array, X: Array, a: Array, tau2: float, test: str) -> WeightedCoefficients:
     """``beta = (X'AX)^-1 X'A y`` and its covariance as metafor's ``rma(weights=)``.
 
@@ -130,11 +191,9 @@ def weighted_coefficients(y: Array, v: Array, X: Array, a: Array, tau2: float, t
     docstring), computed with the inverse-variance weights.
     """
     k, p = X.shape
-    xta = X.T * a[None, :]
-    inv = _inverse(xta @ X)
-    beta = inv @ (xta @ y)
+    beta_b, vcov_b = weighted_fit_many(y[None, :], v[None, :], X[None], a[None, :], np.array([tau2]))
+    beta, vcov = beta_b[0], vcov_b[0]
     m = v + tau2
-    vcov = inv @ (xta * m[None, :]) @ xta.T @ inv
     s2w = 1.0
     if test in ("knha", "adhoc") and k > p:
         w = 1.0 / m

@@ -55,7 +55,9 @@ def model_data(fit: Any, name: str = "fit") -> ModelData:
             fit,
         )
     if isinstance(fit, MetaRegressionResult):
-        return ModelData(fit.yi, fit.vi, fit.X, fit.method, fit.tau2, fit.tau2_fixed, fit.qe, fit.level, None, fit)
+        return ModelData(
+            fit.yi, fit.vi, fit.X, fit.method, fit.tau2, fit.tau2_fixed, fit.qe, fit.level, fit.user_weights, fit
+        )
     raise AlsmetaInputError(
         f"{name}: expected the result of alsmeta.pool or alsmeta.meta_regression, got {type(fit).__name__}"
     )

@@ -32,6 +32,7 @@ from alsmeta.engine.batch import canonical_test, pool_many
 from alsmeta.engine.estimators import canonical_method
 from alsmeta.engine.likelihood import FitStatistics, InformationCriteria, information_criteria
 from alsmeta.engine.regression import fit_regression_many
+from alsmeta.engine.weighted import genq_tau2
 from alsmeta.models._fitted import fixed_tau2, require_fit
 from alsmeta.models.pooling import PooledResult, pool, study_data_kept
 from alsmeta.progress import Progress, ProgressArg
@@ -192,9 +193,24 @@ def _study_data_with(
     pandas inputs are paired by index; missing values anywhere are handled by
     ``na_action`` (see :func:`alsmeta.models.pooling.study_data_kept`).
     """
+    y, v, names, values, _ = _study_data_weighted(yi, vi, sei, labels, na_action, name, values, None)
+    return y, v, names, values
+
+
+def _study_data_weighted(
+    yi: Any, vi: Any, sei: Any, labels: Any, na_action: str, name: str, values: Any, weights: Any
+) -> tuple[Array, Array, list[str], Any, Array | None]:
+    """:func:`_study_data_with` plus the validated user ``weights`` of the studies kept (None when not given).
+
+    Weights must be finite and >= 0 (each bad entry named by study), are
+    paired by index with the other pandas inputs, count as missing where
+    NaN/None (handled by ``na_action``), and may not all be 0.
+    """
     spread = one_spread(vi, sei)
-    aligned = align_on_index({"yi": yi, spread: vi if sei is None else sei, name: values, "labels": labels})
-    yi, values, labels = aligned["yi"], aligned[name], aligned["labels"]
+    aligned = align_on_index(
+        {"yi": yi, spread: vi if sei is None else sei, name: values, "labels": labels, "weights": weights}
+    )
+    yi, values, labels, weights = aligned["yi"], aligned[name], aligned["labels"], aligned["weights"]
     vi, sei = (aligned["vi"], None) if spread == "vi" else (None, aligned["sei"])
     k = len(yi) if np.ndim(yi) == 1 and not isinstance(yi, (str, bytes)) else 0
     if name == "groups":
@@ -206,11 +222,23 @@ def _study_data_with(
         extra = {"groups": miss} if miss.any() else {}
     else:
         extra = _moderator_missing(values, k) if k else {}
+    a = None
+    if weights is not None:
+        shown = None if labels is None or isinstance(labels, (str, bytes)) else [str(x) for x in labels]
+        a = numeric_column(weights, "weights", shown, allow_nan=True, nonnegative=True)
+        if len(a) != k:
+            raise AlsmetaInputError(f"weights: {len(a)} weights given for {k} studies")
+        if np.isnan(a).any():
+            extra["weights"] = np.isnan(a)
     y, v, names, keep = study_data_kept(yi, vi, sei, labels, na_action, extra)
     values = _subset_rows(values, keep)
     if isinstance(values, (pd.DataFrame, pd.Series)):
         values = values.reset_index(drop=True)
-    return y, v, names, values
+    if a is not None:
+        a = a[keep] if keep is not None else a
+        if y.size and not np.any(a > 0):
+            raise AlsmetaInputError("weights: every weight is 0; at least one study needs a positive weight")
+    return y, v, names, values, a
 
 
 # ====================================================================== meta-regression
@@ -244,6 +272,9 @@ class MetaRegressionResult(ResultMixin, InformationCriteria):
     vcov
         Covariance matrix of the coefficients (including the Knapp-Hartung
         factor for t-based tests), as metafor's ``vcov()``.
+    user_weights
+        The weights given to ``meta_regression(weights=)`` (None:
+        inverse-variance weights); see :attr:`weights`.
     yi, vi, X, terms, labels, method, test, level, btt, k, p
         Data and specification.
     converged, notes
@@ -280,10 +311,17 @@ class MetaRegressionResult(ResultMixin, InformationCriteria):
     converged: bool
     vcov: Array
     notes: tuple[str, ...] = field(default=())
+    user_weights: Array | None = None
 
     @property
     def estimate(self) -> Array:
         return self.coefficients["estimate"].to_numpy()
+
+    @property
+    def weights(self) -> Array:
+        """Percentage weights ``100 a / sum(a)``: user weights, else ``1/(v + tau^2)`` (metafor's ``weights()``)."""
+        a = self.user_weights if self.user_weights is not None else 1.0 / (self.vi + self.tau2)
+        return np.asarray(100.0 * a / a.sum(), dtype=np.float64)
 
     @property
     def se(self) -> Array:
@@ -306,7 +344,8 @@ class MetaRegressionResult(ResultMixin, InformationCriteria):
         """metafor-like text summary; ``transf`` adds the transformed coefficients and CIs."""
         f = lambda x: "NA" if not np.isfinite(x) else f"{x:.{digits}f}"  # noqa: E731
         head = "Mixed-effects" if self.method != "CE" else "Common-effect (fixed-effects with moderators)"
-        lines = [f"{head} meta-regression (k = {self.k}; tau^2 estimator: {self.method})", ""]
+        weighting = "; user weights" if self.user_weights is not None else ""
+        lines = [f"{head} meta-regression (k = {self.k}; tau^2 estimator: {self.method}{weighting})", ""]
         if self.method != "CE":
             lines.append(f"tau^2 (estimated amount of residual heterogeneity): {f(self.tau2)} (SE = {f(self.tau2_se)})")
         lines += [
@@ -363,6 +402,7 @@ def meta_regression(
     *,
     mods: Any = None,
     sei: Sequence[float] | Array | None = None,
+    weights: Sequence[float] | Array | None = None,
 ) -> MetaRegressionResult:
     """Mixed-effects meta-regression, as metafor's ``rma(yi, vi, mods = ...)``.
 
@@ -381,8 +421,10 @@ def meta_regression(
         Standard errors instead of ``vi`` (exactly one of the two).
     method
         tau^2 estimator: ``"REML"`` (default), ``"ML"``, ``"DL"``, ``"HE"``,
-        ``"HS"``, ``"HSk"``, ``"SJ"``, ``"EB"``, ``"PM"``, ``"PMM"`` or ``"CE"``
-        (common effect: weighted least squares).
+        ``"HS"``, ``"HSk"``, ``"SJ"``, ``"EB"``, ``"PM"``, ``"PMM"``, ``"CE"``
+        (common effect: weighted least squares) or ``"GENQ"`` (generalised
+        Q estimator with the ``weights``; DerSimonian and Kacker 2007,
+        Jackson et al. 2014).
     test
         ``"z"``, ``"t"``, ``"knha"`` (Knapp & Hartung 2003, recommended) or
         ``"adhoc"``.
@@ -402,6 +444,17 @@ def meta_regression(
         moderator or ``labels`` is an error naming the studies and the
         column; ``"drop"``: those studies are dropped with a warning saying
         how many and which. pandas inputs are paired by their index.
+    weights
+        User weights, one per study (finite, >= 0, not all 0; a missing
+        weight is a missing value), as metafor's ``rma(weights=, mods=)``:
+        the coefficients are the weighted least-squares estimates
+        ``(X'AX)^-1 X'A y`` (``A = diag(weights)``) with the sandwich
+        covariance ``(X'AX)^-1 X'A (V + tau^2) A X (X'AX)^-1`` (times the
+        Knapp-Hartung factor for ``test="knha"``/``"adhoc"``, computed with
+        the inverse-variance weights). tau^2, ``QE``, I^2 and H^2 are those
+        of the unweighted model, except with ``method="GENQ"``, whose tau^2
+        is the generalised Q estimator for these weights. pandas Series are
+        paired by index with the other inputs.
 
     Notes
     -----
@@ -419,6 +472,12 @@ def meta_regression(
     Raudenbush SW (2009). Analyzing effect sizes: random-effects models. In:
     The Handbook of Research Synthesis and Meta-Analysis, 2nd ed.
     Viechtbauer W et al. (2015) Psychol Methods 20:360-374.
+    DerSimonian R, Kacker R (2007). Random-effects model for meta-analysis of
+    clinical trials: an update. Contemp Clin Trials 28:105-114.
+    Jackson D, Turner R, Rhodes K, Viechtbauer W (2014). Methods for
+    calculating confidence and credible intervals for the residual
+    between-study variance in random effects meta-regression models. BMC Med
+    Res Methodol 14:103.
     """
     if moderators is not None and mods is not None:
         raise AlsmetaInputError("moderators, mods: the same argument under two names; give one of them")
@@ -426,10 +485,13 @@ def meta_regression(
         if mods is None:
             raise AlsmetaInputError("mods: required (the moderators, as moderators= or mods=)")
         moderators = mods
-    y, v, names, moderators = _study_data_with(yi, vi, sei, labels, na_action, "moderators", moderators)
+    method = "GENQ" if str(method).upper() == "GENQ" else canonical_method(method)
+    if method == "GENQ" and weights is None:
+        raise AlsmetaInputError("weights: method='GENQ' needs weights= (the generalised Q estimator uses them)")
+    y, v, names, moderators, a = _study_data_weighted(yi, vi, sei, labels, na_action, "moderators", moderators, weights)
     k = y.size
     X, terms = design_matrix(moderators, k, names, intercept=flag(intercept, "intercept"))
-    return _meta_regression_design(y, v, X, terms, names, method, test, level, btt, tau2)
+    return _meta_regression_design(y, v, X, terms, names, method, test, level, btt, tau2, a)
 
 
 def _meta_regression_design(
@@ -443,8 +505,9 @@ def _meta_regression_design(
     level: float,
     btt: Sequence[int] | None,
     tau2: float | None,
+    weights: Array | None = None,
 ) -> MetaRegressionResult:
-    method = canonical_method(method)
+    method = "GENQ" if method == "GENQ" else canonical_method(method)
     test = canonical_test(test)
     level = probability_level(level)
     if tau2 is not None:
@@ -458,8 +521,18 @@ def _meta_regression_design(
         )
     if tau2 is not None and method == "CE":
         raise AlsmetaInputError("tau2: cannot fix tau2 for the common-effect model (method='CE')")
+    if weights is not None:
+        _check_weighted_design(X, terms, names, weights, method == "GENQ" and tau2 is None)
     b = fit_regression_many(
-        y, v, X, method=method, test=test, level=level, btt=None if btt is None else tuple(btt), tau2=tau2
+        y,
+        v,
+        X,
+        method=method,
+        test=test,
+        level=level,
+        btt=None if btt is None else tuple(btt),
+        tau2=tau2,
+        weights=weights,
     )
     notes: list[str] = []
     has_int = bool(np.any(np.all(X == 1.0, axis=0)))
@@ -468,10 +541,9 @@ def _meta_regression_design(
     r2 = float("nan")
     if has_int and not int_only:
         if method == "CE":
-            r2 = _adjusted_r2(y, v, X)
+            r2 = _adjusted_r2(y, v, X, weights)
         else:
-            null = pool_many(y[None, :], v[None, :], method=method, confint=False, tau2=tau2)
-            tau2_null = float(null.tau2[0])
+            tau2_null = _null_tau2(y, v, method, tau2, weights)
             r2 = 0.0 if tau2_null == 0 else max(0.0, 100.0 * (tau2_null - b.tau2[0]) / tau2_null)
     if k == p:
         notes.append(f"k = {k} studies for {p} coefficients: no residual degrees of freedom left for heterogeneity.")
@@ -531,15 +603,47 @@ def _meta_regression_design(
         converged=bool(b.converged[0]),
         vcov=b.vcov[0],
         notes=tuple(notes),
+        user_weights=weights,
     )
 
 
-def _adjusted_r2(y: Array, v: Array, X: Array) -> float:
-    """metafor's R^2 for common-effect models: adjusted R^2 of ``lm(yi ~ X, weights = 1/vi)``, in %."""
+def _check_weighted_design(
+    X: Array, terms: Sequence[str], names: Sequence[str], weights: Array, genq_estimated: bool
+) -> None:
+    """Refuse user weights under which ``X'AX`` is singular (or, for GENQ, tr(P) = 0), naming the studies."""
+    k, p = X.shape
+    positive = weights > 0
+    zero = [names[int(i)] for i in np.flatnonzero(~positive)]
+    shown = ", ".join(repr(n) for n in zero[:5]) + (f" and {len(zero) - 5} more" if len(zero) > 5 else "")
+    if np.linalg.matrix_rank(X[positive]) < p:
+        raise AlsmetaInputError(
+            f"weights: with weight 0 for {shown}, the design ({', '.join(terms)}) is not of full rank on the "
+            "studies with a positive weight, so the weighted coefficients are not defined"
+        )
+    if genq_estimated and int(positive.sum()) <= p:
+        raise AlsmetaInputError(
+            f"weights: method='GENQ' needs more studies with a positive weight than coefficients ({p}); "
+            f"{int(positive.sum())} have one (weight 0: {shown})"
+        )
+
+
+def _null_tau2(y: Array, v: Array, method: str, tau2: float | None, weights: Array | None) -> float:
+    """tau^2 of the intercept-only model with the same estimator (and, for GENQ, weights): R^2's baseline."""
+    if method == "GENQ" and tau2 is None and weights is not None:
+        return genq_tau2(y, v, np.ones((y.size, 1)), weights).tau2
+    null = pool_many(y[None, :], v[None, :], method=method, confint=False, tau2=tau2)
+    return float(null.tau2[0])
+
+
+def _adjusted_r2(y: Array, v: Array, X: Array, weights: Array | None = None) -> float:
+    """metafor's R^2 for common-effect models: adjusted R^2 of ``lm(yi ~ X, weights = 1/vi)``, in %.
+
+    With user weights, ``lm(yi ~ X, weights = weights)`` (metafor's choice).
+    """
     if np.all(y == y[0]):
         return 0.0
-    w = 1.0 / v
-    k, p = X.shape
+    w = 1.0 / v if weights is None else weights
+    k, p = int(np.count_nonzero(w)), X.shape[1]  # lm() leaves studies with weight 0 out of the counts
     if k <= p:
         return float("nan")  # no residual degrees of freedom (R: adj.r.squared is NaN)
     sw = np.sqrt(w)
@@ -1047,6 +1151,7 @@ def _permute_rows(
             level=res.level,
             btt=res.btt,
             tau2=res.tau2 if res.tau2_fixed else None,
+            weights=res.user_weights,  # metafor's permutest refits with the model's weights
         ),
         progress,
         "statistic",
