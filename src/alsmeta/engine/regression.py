@@ -41,6 +41,13 @@ the omnibus Wald test ``QM`` of the coefficients in ``btt`` (chi^2, or F
 with ``(m, k - p)`` df after division by ``m`` for t-based tests), and the
 residual heterogeneity test ``QE = y'P y`` (``w = 1/v``) with ``k - p`` df.
 
+When the effects fit the design exactly (weighted residual sum of squares
+at most ``eps``, metafor's rule, or at most its rounding size), ``s2w = 0``:
+the Knapp-Hartung test is degenerate (SE 0, p = 0, QM undefined: NaN, as
+metafor's NA). A coefficient that is 0 up to rounding then has statistic
+0/0 = NaN, where metafor divides its rounding error by 0 (+-Inf). The
+caller warns (:func:`alsmeta.meta_regression`).
+
 References
 ----------
 Viechtbauer W (2005). Bias and efficiency of meta-analytic variance
@@ -443,6 +450,73 @@ def estimate_tau2_regression(
     }
 
 
+# --------------------------------------------------------------------- tests of the coefficients
+_EPS = float(np.finfo(float).eps)
+
+
+def _rss_rounding(w: Array, y: Array, k: Array) -> Array:
+    """Size of a weighted residual sum of squares made of rounding alone: ``(16 k eps)^2 sum w y^2``.
+
+    Residuals of an exact fit are rounding errors of about ``eps |y|``; their
+    weighted sum of squares grows with ``sum w y^2`` (effects far from 0 in
+    standard errors), so metafor's absolute threshold ``eps`` alone can miss
+    an exact fit. ``w`` is 0 outside the mask.
+    """
+    return (16.0 * k * _EPS) ** 2 * (w * y * y).sum(axis=1)
+
+
+def knha_factor(rss: Array, rss_rounding: Array, df: Array, *, adhoc: bool) -> Array:
+    """Knapp-Hartung factor ``s2w = RSS / (k - p)`` (Knapp & Hartung 2003), as metafor's ``rma.uni``.
+
+    ``s2w = 0`` where the weighted residual sum of squares is at most
+    ``eps`` (metafor's rule) or at most ``rss_rounding`` (an exact fit up to
+    rounding): the test is then degenerate. The ad hoc variant never goes
+    below 1 (Knapp & Hartung 2003; Roever et al. 2015), so it is never
+    narrower than the z-test's standard error.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2w = np.where((rss <= _EPS) | (rss <= rss_rounding), 0.0, rss / df)
+    return np.maximum(s2w, 1.0) if adhoc else s2w
+
+
+def _wald_statistic(beta: Array, se: Array, hat: Array, y: Array, k: Array, degenerate: npt.NDArray[np.bool_]) -> Array:
+    """``beta / se``; NaN (0/0) for a coefficient that is 0 up to rounding in a degenerate Knapp-Hartung fit.
+
+    With ``se = 0`` metafor returns ``beta / 0``: +-Inf (p = 0) even when
+    ``beta`` is only the rounding error of a true 0 (e.g. the slope of
+    identical effects). A coefficient no larger than the rounding bound of
+    ``beta = hat y``, ``16 k eps sum |hat_ji y_i|``, is taken as 0, so its
+    statistic is 0/0.
+    """
+    stat = beta / se
+    if degenerate.any():
+        bound = 16.0 * k[:, None] * _EPS * np.abs(hat * y[:, None, :]).sum(axis=2)
+        zero = degenerate[:, None] & (np.abs(beta) <= bound)
+        stat = np.where(zero, np.nan, stat)
+    return np.asarray(stat, dtype=np.float64)
+
+
+def _omnibus_wald(b: Array, inv: Array, s2w: Array) -> Array:
+    """Wald statistic ``b' (s2w inv)^-1 b`` of the tested coefficients; NaN where ``s2w = 0`` (metafor: NA).
+
+    ``inv`` is the unscaled ``[(X'WX)^-1]`` block, invertible for a design
+    of full rank, so no row of a batch can make the inversion fail for the others.
+    """
+    try:
+        q = np.einsum("bi,bij,bj->b", b, np.linalg.inv(inv), b)
+    except np.linalg.LinAlgError:  # numerically singular block: that row alone gets NaN
+        q = np.array([_one_wald(bi, ai) for bi, ai in zip(b, inv, strict=True)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(s2w > 0, q / s2w, np.nan)
+
+
+def _one_wald(b: Array, inv: Array) -> float:
+    try:
+        return float(b @ np.linalg.solve(inv, b))
+    except np.linalg.LinAlgError:
+        return float("nan")
+
+
 # --------------------------------------------------------------------- the model
 def _design(X: object, B: int, k: int) -> Array:
     try:
@@ -723,20 +797,20 @@ def _fit_chunk(
         res = yr - np.einsum("bkp,bp->bk", Xr, beta_s)
         rss_fit = (wm * res * res).sum(axis=1)
     beta = beta_s @ T.T
-    inv = T @ inv @ T.T
     s2w = np.ones(rows.size)
     if test in ("knha", "adhoc"):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / (kr - p))
-        if test == "adhoc":
-            s2w = np.maximum(s2w, 1.0)
+        s2w = knha_factor(rss, _rss_rounding(wm, yr, kr), kr - p, adhoc=test == "adhoc")
+    degenerate = s2w == 0.0
+    # (X'WX)^-1 of the original parametrisation; beta = hat y
+    hat = T @ inv @ xtw
+    inv = T @ inv @ T.T
     vb = inv * s2w[:, None, None]
     se = np.sqrt(np.diagonal(vb, axis1=1, axis2=2))
     t_based = test in ("t", "knha", "adhoc")
     ddf = kr - p
     alpha = 1.0 - level
     with np.errstate(divide="ignore", invalid="ignore"):
-        stat = beta / se
+        stat = _wald_statistic(beta, se, hat, yr, kr, degenerate)
         if t_based:
             dfr = np.where(ddf > 0, ddf, np.nan)
             pval = 2.0 * stats.t.sf(np.abs(stat), dfr[:, None])
@@ -745,11 +819,7 @@ def _fit_chunk(
             pval = 2.0 * stats.norm.sf(np.abs(stat))
             crit = np.full((rows.size, 1), stats.norm.isf(alpha / 2))
         bt = list(btt)
-        bsub = beta[:, bt]
-        try:
-            qm = np.einsum("bi,bij,bj->b", bsub, np.linalg.inv(vb[:, bt][:, :, bt]), bsub)
-        except np.linalg.LinAlgError:
-            qm = np.full(rows.size, np.nan)
+        qm = _omnibus_wald(beta[:, bt], inv[:, bt][:, :, bt], s2w)
         mdf = float(len(bt))
         if t_based:
             qm = qm / mdf

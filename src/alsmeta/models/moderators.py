@@ -18,6 +18,7 @@ The fits run on :mod:`alsmeta.engine.regression` (many models at once) and
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from math import factorial
@@ -31,14 +32,21 @@ from scipy import stats
 from alsmeta.engine.batch import canonical_test, pool_many
 from alsmeta.engine.estimators import canonical_method
 from alsmeta.engine.likelihood import FitStatistics, InformationCriteria, information_criteria
-from alsmeta.engine.regression import fit_regression_many
+from alsmeta.engine.regression import RegressionBatch, fit_regression_many
 from alsmeta.engine.weighted import genq_tau2
 from alsmeta.models._fitted import fixed_tau2, require_fit
-from alsmeta.models.pooling import PooledResult, pool, study_data_kept
+from alsmeta.models.pooling import (
+    KNHA_COMMON_EFFECT_MESSAGE,
+    PooledResult,
+    knha_degenerate_message,
+    pool,
+    study_data_kept,
+)
 from alsmeta.progress import Progress, ProgressArg
 from alsmeta.results import ResultMixin, Transform, fmt_number, p_phrase, transformed
 from alsmeta.validation import (
     AlsmetaInputError,
+    AlsmetaWarning,
     align_on_index,
     flag,
     nonnegative_number,
@@ -328,6 +336,11 @@ class MetaRegressionResult(ResultMixin, InformationCriteria):
         return self.coefficients["se"].to_numpy()
 
     @property
+    def knha_degenerate(self) -> bool:
+        """True when the Knapp-Hartung test is degenerate: residual sum of squares 0, so every SE is 0 (warned)."""
+        return self.test == "knha" and not np.any(self.vcov)
+
+    @property
     def fit_stats(self) -> FitStatistics:
         """Log-likelihood (restricted for REML) and AIC/BIC/AICc, as metafor's ``fitstats()``."""
         reml = self.method == "REML"
@@ -343,6 +356,7 @@ class MetaRegressionResult(ResultMixin, InformationCriteria):
     def summary(self, digits: int = 4, transf: Transform | None = None) -> str:
         """metafor-like text summary; ``transf`` adds the transformed coefficients and CIs."""
         f = lambda x: "NA" if not np.isfinite(x) else f"{x:.{digits}f}"  # noqa: E731
+        pv = lambda x: "NA" if np.isnan(x) else f"{x:.4g}"  # noqa: E731  (a degenerate test has no p-value)
         head = "Mixed-effects" if self.method != "CE" else "Common-effect (fixed-effects with moderators)"
         weighting = "; user weights" if self.user_weights is not None else ""
         lines = [f"{head} meta-regression (k = {self.k}; tau^2 estimator: {self.method}{weighting})", ""]
@@ -356,15 +370,15 @@ class MetaRegressionResult(ResultMixin, InformationCriteria):
             lines.append(f"R^2 (amount of heterogeneity accounted for):            {self.r2:.2f}%")
         lines += [
             "",
-            f"Test for Residual Heterogeneity: QE(df = {self.qe_df}) = {f(self.qe)}, p-val = {self.qe_pvalue:.4g}",
+            f"Test for Residual Heterogeneity: QE(df = {self.qe_df}) = {f(self.qe)}, p-val = {pv(self.qe_pvalue)}",
         ]
         if np.isfinite(self.qm_df2):
             lines.append(
                 f"Test of Moderators: F(df1 = {self.qm_df}, df2 = {self.qm_df2:g}) = {f(self.qm)}, "
-                f"p-val = {self.qm_pvalue:.4g}"
+                f"p-val = {pv(self.qm_pvalue)}"
             )
         else:
-            lines.append(f"Test of Moderators: QM(df = {self.qm_df}) = {f(self.qm)}, p-val = {self.qm_pvalue:.4g}")
+            lines.append(f"Test of Moderators: QM(df = {self.qm_df}) = {f(self.qm)}, p-val = {pv(self.qm_pvalue)}")
         lines += [
             "",
             "Model Results:",
@@ -560,6 +574,7 @@ def _meta_regression_design(
         )
     if bool(b.boundary_reset[0]):
         notes.append(f"{method}: scoring reached a point with lower likelihood than tau^2 = 0; tau^2 was set to 0.")
+    notes += _coefficient_test_warnings(b, terms, method, test)
     coefs = pd.DataFrame(
         {
             "term": list(terms),
@@ -633,6 +648,31 @@ def _null_tau2(y: Array, v: Array, method: str, tau2: float | None, weights: Arr
         return genq_tau2(y, v, np.ones((y.size, 1)), weights).tau2
     null = pool_many(y[None, :], v[None, :], method=method, confint=False, tau2=tau2)
     return float(null.tau2[0])
+
+
+def _coefficient_test_warnings(b: RegressionBatch, terms: Sequence[str], method: str, test: str) -> list[str]:
+    """Notes on the tests of the coefficients, each also warned, with pool's wording (:func:`alsmeta.pool`).
+
+    metafor warns about Knapp-Hartung on a common-effect model; a degenerate
+    Knapp-Hartung test (weighted residual sum of squares 0, Knapp & Hartung
+    2003) gives SE 0, a CI of width 0, p = 0 and an undefined QM, which
+    metafor reports without a warning.
+    """
+    out: list[str] = []
+    if method == "CE" and test in ("knha", "adhoc"):
+        out.append(KNHA_COMMON_EFFECT_MESSAGE)
+    if test == "knha" and b.s2w[0] == 0:
+        msg = knha_degenerate_message("the fitted values") + " The test of moderators (QM) is undefined (NaN)."
+        zero = [term for term, stat in zip(terms, b.statistic[0], strict=True) if np.isnan(stat)]
+        if zero:
+            msg += (
+                f" {', '.join(zero)}: estimate 0 up to rounding, so statistic and p-value are 0/0 (NaN; "
+                "metafor reports beta / 0)."
+            )
+        out.append(msg)
+    for msg in out:
+        warnings.warn(msg, AlsmetaWarning, stacklevel=4)
+    return out
 
 
 def _adjusted_r2(y: Array, v: Array, X: Array, weights: Array | None = None) -> float:
@@ -1105,15 +1145,15 @@ def _permute_signs(
         progress,
         "statistic",
     )
-    pval = min(1.0, float(np.nanmean(np.abs(z) >= abs(fit.statistic) - _COMPTOL)))
-    qm = fit.statistic**2
-    qm_p = float(np.nanmean(z**2 >= qm - _COMPTOL))
+    degenerate = fit.test == "knha" and fit.se == 0
+    pval = float(_share_at_least(np.abs(z), np.array(abs(fit.statistic))))
+    qm = np.nan if degenerate else fit.statistic**2  # as meta_regression's QM (metafor: NA)
+    qm_p = float(_share_at_least(z**2, np.array(qm)))
     table = pd.DataFrame(
         {"term": ["intercept"], "estimate": [fit.estimate], "statistic": [fit.statistic], "pvalue": [pval]}
     )
-    return PermutationResult(
-        table, float(qm), qm_p, signs.shape[0], use_exact, count, seed, _perm_notes(use_exact, signs.shape[0], pval)
-    )
+    notes = _perm_notes(use_exact, signs.shape[0], pval) + _perm_degenerate(degenerate)
+    return PermutationResult(table, float(qm), qm_p, signs.shape[0], use_exact, count, seed, notes)
 
 
 def _permute_rows(
@@ -1159,12 +1199,41 @@ def _permute_rows(
         "usable",
     )
     obs = res.coefficients["statistic"].to_numpy()
-    with np.errstate(invalid="ignore"):
-        hits = np.abs(statistic) >= np.abs(obs)[None, :] - _COMPTOL
-    pval = np.minimum(1.0, hits[valid].mean(axis=0))
-    qm_p = float(np.mean(qm[valid] >= res.qm - _COMPTOL))
+    pval = _share_at_least(np.abs(statistic[valid]), np.abs(obs))
+    qm_p = float(_share_at_least(qm[valid], np.array(res.qm)))
     table = pd.DataFrame({"term": list(res.terms), "estimate": res.estimate, "statistic": obs, "pvalue": pval})
-    return PermutationResult(table, res.qm, qm_p, B, use_exact, count, seed, _perm_notes(use_exact, B, qm_p))
+    notes = _perm_notes(use_exact, B, qm_p) + _perm_degenerate(res.knha_degenerate)
+    return PermutationResult(table, res.qm, qm_p, B, use_exact, count, seed, notes)
+
+
+def _share_at_least(permuted: Array, observed: Array) -> Array:
+    """metafor's permutation p-value: share of permutations with a statistic ``>= observed - comptol``.
+
+    ``permuted`` has one row per permutation. Permutations whose statistic
+    is NaN are left out (metafor's ``na.rm = TRUE``); the p-value is NaN
+    where the observed statistic is NaN. +-Inf (an exact fit under a
+    degenerate Knapp-Hartung test) is as extreme only as another +-Inf.
+    """
+    with np.errstate(invalid="ignore"):
+        hits = permuted >= observed - _COMPTOL
+    counted = ~np.isnan(permuted)
+    n = counted.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(n > 0, (hits & counted).sum(axis=0) / n, np.nan)
+    return np.asarray(np.where(np.isnan(observed), np.nan, np.minimum(1.0, share)), dtype=np.float64)
+
+
+def _perm_degenerate(degenerate: bool) -> tuple[str, ...]:
+    """Note (and warning) for a permutation test of a fit whose Knapp-Hartung test is degenerate."""
+    if not degenerate:
+        return ()
+    msg = (
+        "Permutation test of a degenerate Knapp-Hartung fit (standard errors 0): an observed statistic of +-Inf "
+        "is matched only by permutations that also fit exactly (as metafor), and a 0/0 statistic or the undefined "
+        "QM has no permutation p-value (NaN). Use test='z' or test='adhoc'."
+    )
+    warnings.warn(msg, AlsmetaWarning, stacklevel=4)
+    return (msg,)
 
 
 def _perm_notes(exact: bool, n: int, p: float) -> tuple[str, ...]:

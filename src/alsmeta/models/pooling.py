@@ -364,6 +364,24 @@ def _format_summary(r: PooledResult, digits: int, transf: Transform | None = Non
     return "\n".join(lines)
 
 
+KNHA_COMMON_EFFECT_MESSAGE = (
+    "The Knapp-Hartung adjustment is meant for random-effects models; applied to the common-effect fit as requested."
+)
+
+
+def knha_degenerate_message(around: str = "the estimate") -> str:
+    """The warning for a Knapp-Hartung test whose weighted residual sum of squares is 0 (pool, meta_regression).
+
+    ``around`` names what the effects do not vary around: the pooled
+    estimate, or a meta-regression's fitted values.
+    """
+    return (
+        f"Knapp-Hartung: the effects do not vary around {around} (weighted residual sum of squares 0), so "
+        "the adjusted standard error is 0 and the test is degenerate (CI of width 0, p = 0, as metafor). "
+        "Use test='adhoc' (never narrower than z) or test='z'."
+    )
+
+
 def _notes_and_warnings(
     b: dict[str, Any], method: str, test: str, k: int, maxiter: int, qprofile_null: bool
 ) -> tuple[str, ...]:
@@ -380,18 +398,11 @@ def _notes_and_warnings(
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     if method == "CE" and test in ("knha", "adhoc"):
-        msg = (
-            "The Knapp-Hartung adjustment is meant for random-effects models; "
-            "applied to the common-effect fit as requested."
-        )
+        msg = KNHA_COMMON_EFFECT_MESSAGE
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     if test == "knha" and k >= 2 and b["se"] == 0:
-        msg = (
-            "Knapp-Hartung: the effects do not vary around the estimate (weighted residual sum of squares 0), so "
-            "the adjusted standard error is 0 and the test is degenerate (CI of width 0, p = 0, as metafor). "
-            "Use test='adhoc' (never narrower than z) or test='z'."
-        )
+        msg = knha_degenerate_message()
         notes.append(msg)
         warnings.warn(msg, AlsmetaWarning, stacklevel=3)
     # Recorded quietly (flag + note) when the answer is not affected; a warning only when it is.

@@ -15,6 +15,7 @@ ratios; standard errors are then undefined and reported as NaN, as metafor).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -26,7 +27,7 @@ from scipy import special, stats
 from alsmeta.models.moderators import MetaRegressionResult
 from alsmeta.models.pooling import PooledResult
 from alsmeta.results import ResultMixin, Transform, fmt_number, text_table, transf_name, transformed
-from alsmeta.validation import AlsmetaInputError, numeric_column, probability_level
+from alsmeta.validation import AlsmetaInputError, AlsmetaWarning, numeric_column, probability_level
 
 __all__ = ["Blups", "Prediction", "RandomEffects", "blup", "predict", "ranef"]
 
@@ -211,6 +212,13 @@ def _linear_fit(fit: Any, what: str) -> _LinearFit:
     )
 
 
+_DEGENERATE_KNHA = (
+    "The fit's Knapp-Hartung test is degenerate (weighted residual sum of squares 0, standard errors 0): the "
+    "confidence intervals have width 0 (as metafor) and the prediction intervals reflect tau^2 alone. "
+    "Refit with test='adhoc' (never narrower than z) or test='z'."
+)
+
+
 def _critical(level: float, df: float) -> float:
     """Two-sided critical value: t with ``df`` degrees of freedom, or z when ``df`` is NaN."""
     if np.isfinite(df):
@@ -329,6 +337,9 @@ def predict(
     notes: tuple[str, ...] = ()
     if not m.random:
         notes = ("Common-effect model: no between-study variance is assumed, so there is no prediction interval.",)
+    if fit.test == "knha" and not np.any(m.vb):
+        notes += (_DEGENERATE_KNHA,)
+        warnings.warn(_DEGENERATE_KNHA, AlsmetaWarning, stacklevel=2)
     if transf is not None:
         pred = transformed(pred, transf)
         se = np.full(pred.shape, np.nan)
