@@ -27,6 +27,7 @@ from alsmeta.als.cochrane.pub3 import (
     participants_in,
     prisma_numbers,
     pub3_sentence,
+    pub3_sentence_sources,
     responder_outcome,
     summary_of_findings,
     time_points_together,
@@ -81,6 +82,7 @@ def main() -> None:
         "trial_interval_explained": explain_trial_interval(ev),
         "missing": missing,
         "readme_sentence": pub3_sentence(results, included, participants),
+        "readme_sentence_sources": pub3_sentence_sources(results),
     }
     write_numbers(OUT, numbers)
 

@@ -48,6 +48,7 @@ from alsmeta.als.trial_power import (
     control_arm_slope_change,
     information_sizes,
     mcid_assumed,
+    oh2018_six_month_arms,
     power_at_size,
     pre_specified_inputs,
     sample_sizes,
@@ -101,7 +102,7 @@ def main() -> None:
             "optimal_information_size_total": information_sizes(effects, sd_pooled),
             "information_so_far_participants_6mo": int(n1 + n2),
             "power_at_oh2018_size": power_at_size(effects, sd_pooled, n1, n2),
-            "at_least_n_per_arm": at_least_n_per_arm(inputs),
+            "at_least_n_per_arm": at_least_n_per_arm(inputs, oh2018_six_month_arms(ev).sources()),
             "mcid_assumed": mcid_assumed(inputs),
         },
     )

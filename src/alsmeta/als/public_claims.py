@@ -73,7 +73,7 @@ from alsmeta.als.claims_check import (
     overall_verdict,
 )
 from alsmeta.als.schema import CLAIM_VERDICTS
-from alsmeta.als.tables import Evidence
+from alsmeta.als.tables import Evidence, Reported
 from alsmeta.als.validate import text_records
 from alsmeta.effects.measures import log_risk_ratio
 from alsmeta.models.moderators import subgroup_analysis
@@ -154,6 +154,10 @@ class ClaimVerdict:
         in the names or in ``reason``.
     sources : tuple of str
         The source URLs of the data rows used.
+    data_rows : tuple of mapping
+        The ``outcomes.csv`` rows the key numbers were computed from
+        (:meth:`alsmeta.als.tables.Reported.source` records; empty when the
+        numbers rest on no reported outcome row, e.g. counts or simulations).
     """
 
     claim_id: str
@@ -162,6 +166,7 @@ class ClaimVerdict:
     reason: str
     key_numbers: Mapping[str, Any] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    data_rows: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.verdict not in CLAIM_VERDICTS:
@@ -1454,13 +1459,19 @@ def _risk_ratio(e1: float, n1: float, e2: float, n2: float) -> tuple[float, floa
     return math.exp(y), math.exp(y - z * se), math.exp(y + z * se)
 
 
-def _nurown_counts(evidence: Evidence, outcome: str) -> tuple[float, float, float, float]:
+def _nurown_rows(evidence: Evidence, outcome: str) -> tuple[Reported, Reported, Reported, Reported]:
     """NurOwn phase 3 events and denominators per arm; deaths use the SAE denominators (patients treated)."""
     get = evidence.statistic
-    e1, e2 = (get("cudkowicz2022", outcome, _NUROWN_WINDOW, arm, "events").value for arm in ("msc_ntf", "placebo"))
+    e1, e2 = (get("cudkowicz2022", outcome, _NUROWN_WINDOW, arm, "events") for arm in ("msc_ntf", "placebo"))
     n1, n2 = (
-        get("cudkowicz2022", "serious_adverse_events", _NUROWN_WINDOW, arm, "n").value for arm in ("msc_ntf", "placebo")
+        get("cudkowicz2022", "serious_adverse_events", _NUROWN_WINDOW, arm, "n") for arm in ("msc_ntf", "placebo")
     )
+    return e1, n1, e2, n2
+
+
+def _nurown_counts(evidence: Evidence, outcome: str) -> tuple[float, float, float, float]:
+    """The values of :func:`_nurown_rows`: events and denominator of the cell arm, then of the placebo arm."""
+    e1, n1, e2, n2 = (r.value for r in _nurown_rows(evidence, outcome))
     return e1, n1, e2, n2
 
 
@@ -1494,6 +1505,7 @@ def _slows_survival(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerdict
             "nurown_deaths_rr_ci_high": hi,
         },
         tuple(u for u in dict.fromkeys([*t["source_url"], surv["source_url"] if surv else ""]) if u),
+        tuple(r.source() for r in _nurown_rows(evidence, "deaths")),
     )
 
 
@@ -1501,8 +1513,11 @@ def _safety_no_durable(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerd
     cid = "safety_shown_no_durable_benefit"
     c = _claim_text(evidence, cid)
     t, n_placebo, pos_placebo, _ = _trials_summary(evidence)
-    md4 = evidence.statistic("oh2018", "alsfrs_r_change", "baseline to 4 months", "msc_minus_control", "md").value
-    md6 = evidence.statistic("oh2018", "alsfrs_r_change", "baseline to 6 months", "msc_minus_control", "md").value
+    md_rows = [
+        evidence.statistic("oh2018", "alsfrs_r_change", f"baseline to {m} months", "msc_minus_control", "md")
+        for m in (4, 6)
+    ]
+    md4, md6 = (r.value for r in md_rows)
     transient = _qualitative(evidence, "mazzini2019", "alsfrs_r")
     sae, sae_lo, sae_hi = _risk_ratio(*_nurown_counts(evidence, "serious_adverse_events"))
     no_consistent = n_placebo > 0 and pos_placebo == 0
@@ -1531,6 +1546,7 @@ def _safety_no_durable(evidence: Evidence, nulls: PublicClaimNulls) -> ClaimVerd
             "nurown_sae_rr_ci_high": sae_hi,
         },
         tuple(u for u in dict.fromkeys(t["source_url"]) if u),
+        tuple(r.source() for r in (*md_rows, *_nurown_rows(evidence, "serious_adverse_events"))),
     )
 
 

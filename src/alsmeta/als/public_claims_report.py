@@ -84,5 +84,11 @@ def rtm_at_pre_slopes(rtm: pd.DataFrame) -> dict[str, float]:
 def public_numbers(verdicts: Sequence[ClaimVerdict]) -> dict[str, dict[str, Any]]:
     """Each claim's verdict, reason and key numbers (lifted to the top level of figures/results.json)."""
     return {
-        v.claim_id: {"verdict": v.verdict, "reason": v.reason, "key_numbers": dict(v.key_numbers)} for v in verdicts
+        v.claim_id: {
+            "verdict": v.verdict,
+            "reason": v.reason,
+            "key_numbers": dict(v.key_numbers),
+            "sources": [dict(r) for r in v.data_rows],
+        }
+        for v in verdicts
     }

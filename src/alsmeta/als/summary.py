@@ -44,11 +44,21 @@ class SummaryRow:
     ci_high: float | None
     note: str = ""
     arm_sizes: tuple[int, int] | None = None
+    sources: tuple[dict[str, Any], ...] = ()
 
     @classmethod
-    def not_estimable(cls, key: str, section: str, outcome: str, trials: str, measure: str, note: str) -> SummaryRow:
+    def not_estimable(
+        cls,
+        key: str,
+        section: str,
+        outcome: str,
+        trials: str,
+        measure: str,
+        note: str,
+        sources: tuple[dict[str, Any], ...] = (),
+    ) -> SummaryRow:
         """A row with no estimate (k = 0, participants not reported); ``note`` says what is missing."""
-        return cls(key, section, outcome, trials, 0, None, measure, None, None, None, note=note)
+        return cls(key, section, outcome, trials, 0, None, measure, None, None, None, note=note, sources=sources)
 
     def effect_text(self) -> str:
         """The effect and its 95% CI with 2 decimals, or "not estimable"."""
@@ -74,6 +84,7 @@ class SummaryRow:
             "certainty": CERTAINTY,
             "certainty_reason": CERTAINTY_REASON,
             "note": self.note,
+            "sources": list(self.sources),
         }
 
 
@@ -106,6 +117,7 @@ def summary_rows(ev: Evidence) -> list[SummaryRow]:
                 r["md"],
                 r["ci_low"],
                 r["ci_high"],
+                sources=tuple(r["sources"]),
             )
         )
         if key == "alsfrs_r_change_6mo":
@@ -113,7 +125,7 @@ def summary_rows(ev: Evidence) -> list[SummaryRow]:
             note = f"difference {md.value:g} points reported ({md.status}) without SE or CI"
             rows.append(
                 SummaryRow.not_estimable(
-                    "alsfrs_r_change_28wk", "alsfrs", "0 to 28 weeks", "Cudkowicz 2022", "MD", note
+                    "alsfrs_r_change_28wk", "alsfrs", "0 to 28 weeks", "Cudkowicz 2022", "MD", note, (md.source(),)
                 )
             )
     for key, outcome, label, assume_denominator in (
@@ -140,6 +152,7 @@ def summary_rows(ev: Evidence) -> list[SummaryRow]:
                 math.exp(fit.ci_high),
                 note=b["assumption"] or "",
                 arm_sizes=(int(n_cells), int(n_placebo)),
+                sources=tuple(b["sources"]),
             )
         )
     return rows

@@ -45,6 +45,25 @@ class Reported:
         """True for inequalities such as ``p < 0.001``."""
         return self.relation in ("<", ">")
 
+    def source(self) -> dict[str, str | float]:
+        """The data row this number was read from, as ``sources`` records it in results.json.
+
+        Study, outcome, time point, arm and statistic (with the URL, when
+        several sources report the same number) name one row of
+        ``outcomes.csv``; the report links exactly that row.
+        """
+        return {
+            "study_id": self.study_id,
+            "outcome": self.outcome,
+            "timepoint": self.timepoint,
+            "arm": self.arm,
+            "statistic": self.statistic,
+            "value": self.value,
+            "status": self.status,
+            "location": self.location,
+            "source_url": self.source_url,
+        }
+
     def describe(self) -> str:
         if self.missing:
             return (
@@ -181,19 +200,7 @@ class ArmData:
 
     def sources(self) -> list[dict[str, str | float]]:
         """Provenance of every number used (for figures/*/numbers.json)."""
-        return [
-            {
-                "study_id": r.study_id,
-                "statistic": f"{r.arm} {r.statistic}",
-                "value": r.value,
-                "status": r.status,
-                "location": r.location,
-                "source_url": r.source_url,
-            }
-            for reps in self.values.values()
-            for r, ok in zip(reps, self.usable, strict=True)
-            if ok
-        ]
+        return [r.source() for reps in self.values.values() for r, ok in zip(reps, self.usable, strict=True) if ok]
 
 
 def gather_arms(

@@ -20,13 +20,13 @@ pre-specified inputs (:func:`pre_specified_inputs`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from alsmeta.als.tables import Evidence, gather_arms
+from alsmeta.als.tables import ArmData, Evidence, gather_arms
 from alsmeta.effects.measures import mean_difference
 from alsmeta.planning.power import (
     SampleSizeScenario,
@@ -55,6 +55,13 @@ def mcid_points(control_decline: float, slowing: float = MCID_SLOWING) -> float:
     return abs(control_decline) * slowing
 
 
+def oh2018_six_month_arms(ev: Evidence) -> ArmData:
+    """Oh 2018's 6-month ALSFRS-R change per arm (mean, SD, n): the data rows the pre-specified inputs rest on."""
+    return gather_arms(
+        ev, [("oh2018", "baseline to 6 months")], "alsfrs_r_change", ("msc", "control"), ("mean", "sd", "n")
+    )
+
+
 def pre_specified_inputs(ev: Evidence) -> dict[str, float]:
     """The inputs fixed before any monitoring, from Oh 2018's 6-month ALSFRS-R arms (data/ via the library).
 
@@ -65,9 +72,7 @@ def pre_specified_inputs(ev: Evidence) -> dict[str, float]:
     trial sequential analysis of the living update uses the same numbers, so
     its required information size is this power calculation's.
     """
-    arms = gather_arms(
-        ev, [("oh2018", "baseline to 6 months")], "alsfrs_r_change", ("msc", "control"), ("mean", "sd", "n")
-    )
+    arms = oh2018_six_month_arms(ev)
     s1, n1, s2, n2 = (float(arms.column(c)[0]) for c in ("sd1", "n1", "sd2", "n2"))
     oh = mean_difference(*([arms.column(c)[0]] for c in ("mean1", "sd1", "n1", "mean2", "sd2", "n2")))
     z = stats.norm.isf(ALPHA / 2)
@@ -151,8 +156,13 @@ def at_least_sentence(primary: SampleSizeScenario, scenarios: Sequence[SampleSiz
     )
 
 
-def at_least_n_per_arm(inputs: dict[str, float]) -> dict[str, Any]:
-    """The headline "at least N per arm" with its assumptions, every scenario of the grid and the README sentence."""
+def at_least_n_per_arm(inputs: dict[str, float], sources: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The headline "at least N per arm" with its assumptions, every scenario of the grid and the README sentence.
+
+    ``sources`` are the data rows ``inputs`` were computed from
+    (``oh2018_six_month_arms(ev).sources()``); results.json keeps them so the
+    report links exactly those rows.
+    """
     grid = scenarios(inputs)
     primary = grid[0]
     sd_sources = {inputs["sd_pooled"]: SD_POOLED_SOURCE}
@@ -177,6 +187,7 @@ def at_least_n_per_arm(inputs: dict[str, float]) -> dict[str, Any]:
             for sc in grid
         ],
         "readme_sentence": at_least_sentence(primary, grid),
+        "sources": [dict(record) for record in sources],
     }
 
 

@@ -115,6 +115,8 @@ class ResponderEvidence:
     cu_p: float
     cu_percent: dict[str, float]
     cu_se: float
+    sources: tuple[list[dict[str, Any]], ...] = ()
+    """The data rows each trial's result was read from (``Reported.source`` records), in the order of ``labels``."""
 
 
 def responder_evidence(ev: Evidence) -> ResponderEvidence:
@@ -126,10 +128,11 @@ def responder_evidence(ev: Evidence) -> ResponderEvidence:
     )
     cu_or = ev.statistic(cu_id, cu_outcome, cu_tp, "msc_ntf_vs_placebo", "or")
     cu_p = ev.statistic(cu_id, cu_outcome, cu_tp, "msc_ntf_vs_placebo", "p", source_url=CUDKOWICZ_SOURCE)
-    cu_pct = {
-        arm: ev.statistic(cu_id, cu_outcome, cu_tp, arm, "percent", source_url=CUDKOWICZ_SOURCE).value
+    cu_percent_rows = {
+        arm: ev.statistic(cu_id, cu_outcome, cu_tp, arm, "percent", source_url=CUDKOWICZ_SOURCE)
         for arm in ("msc_ntf", "placebo")
     }
+    cu_pct = {arm: row.value for arm, row in cu_percent_rows.items()}
     cu_log = float(np.log(cu_or.value))
     cu_se = float(se_from_p([cu_log], [cu_p.value], labels=[cu_label]).se[0])
     yi = np.array([oh_es.yi[0], cu_log])
@@ -152,6 +155,7 @@ def responder_evidence(ev: Evidence) -> ResponderEvidence:
         cu_p.value,
         cu_pct,
         cu_se,
+        (oh.sources(), [r.source() for r in (cu_or, cu_p, *cu_percent_rows.values())]),
     )
 
 
@@ -166,8 +170,9 @@ def responder_numbers(r: ResponderEvidence) -> dict[str, Any]:
             "ci_high": float(np.exp(f.ci_high)),
             "log_or": f.estimate,
             "se_log_or": f.se,
+            "sources": list(sources),
         }
-        for lab, d, f in zip(r.labels, r.definitions, r.singles, strict=True)
+        for lab, d, f, sources in zip(r.labels, r.definitions, r.singles, r.sources, strict=True)
     }
     cu_label = r.labels[1]
     by_trial[cu_label]["percent_responders"] = {"cells": r.cu_percent["msc_ntf"], "placebo": r.cu_percent["placebo"]}
@@ -182,6 +187,7 @@ def responder_numbers(r: ResponderEvidence) -> dict[str, Any]:
         "se_log_or": np.sqrt(r.vi).tolist(),
         "reml_z": fit_summary(r.pooled["z"]),
         "reml_knha": fit_summary(knha),
+        "sources": [record for sources in r.sources for record in sources],
         "why_fragile": [
             "the responder definitions differ (relative >= 50% slope improvement vs absolute >= 1.25 points/month)",
             "one OR is unadjusted from counts, the other adjusted by logistic regression and recovered from a "
@@ -240,6 +246,7 @@ def nurown_binary(ev: Evidence, outcome: str, assume_denominator: bool) -> dict[
         "assumption": assumption,
         "status": [ev1.status, ev2.status],
         "notes": notes,
+        "sources": [r.source() for r in (ev1, ev2, n1, n2) if not r.missing],
     }
 
 
@@ -262,6 +269,7 @@ def sparse_outcome_numbers(binary: dict[str, Any], title: str) -> dict[str, Any]
         "n": [d1, d2],
         "assumption": binary["assumption"],
         "status": binary["status"],
+        "sources": binary["sources"],
         "measure": "RR (Mantel-Haenszel)",
         "k": mh.k,
         "method": "MH",
@@ -327,6 +335,17 @@ def living_sentence(resp: dict[str, Any], nurown: dict[str, Any], sae: dict[str,
         f"differently, so their responder results are shown side by side and not pooled (Oh 2018: OR "
         f"{oh['or']:.2f}, {oh['ci_low']:.2f} to {oh['ci_high']:.2f}, at 6 months)."
     )
+
+
+def living_sentence_sources(resp: dict[str, Any], sae: dict[str, Any], deaths: dict[str, Any]) -> list[dict[str, Any]]:
+    """The data rows behind the numbers :func:`living_sentence` prints: both responder results, SAE and deaths."""
+    by_trial = resp["by_trial"]
+    return [
+        *by_trial["Cudkowicz 2022"]["sources"],
+        *sae.get("sources", []),
+        *deaths.get("sources", []),
+        *by_trial["Oh 2018"]["sources"],
+    ]
 
 
 def summary_of_findings(

@@ -147,7 +147,7 @@ def continuous_outcome(
         "ci_high": fit.ci_high,
         "pvalue": fit.pvalue,
         "trial_reported": {s: r.value for s, r in reported.items()},
-        "sources": arms.sources(),
+        "sources": arms.sources() + [r.source() for r in reported.values() if not r.missing],
     }, block
 
 
@@ -222,6 +222,7 @@ def responder_outcome(
         "log_or": odds.estimate,
         "se_log_or": odds.se,
         "or_pvalue": odds.pvalue,
+        "sources": arms.sources(),
     }, block
 
 
@@ -282,6 +283,12 @@ def pub3_sentence(results: dict[str, Any], included: list[str], participants: in
         f"not differ ({fvc['md']:.2f} % predicted, {fvc['ci_low']:.2f} to {fvc['ci_high']:.2f}); the trial reports no "
         f"6-month FVC."
     )
+
+
+def pub3_sentence_sources(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The data rows behind the numbers :func:`pub3_sentence` prints (its two outcomes' ``sources``)."""
+    continuous = results["continuous"]
+    return [*continuous["alsfrs_r_change_6mo"]["sources"], *continuous["fvc_pct_change_4mo"]["sources"]]
 
 
 def participants_in(ev: Evidence, study_ids: list[str]) -> int:

@@ -85,17 +85,7 @@ def require(r: Reported) -> Reported:
 
 def provenance(r: Reported) -> dict[str, Any]:
     """Where a reported number comes from (study, outcome, time point, arm, statistic, value, status, location, URL)."""
-    return {
-        "study_id": r.study_id,
-        "outcome": r.outcome,
-        "timepoint": r.timepoint,
-        "arm": r.arm,
-        "statistic": r.statistic,
-        "value": r.value,
-        "status": r.status,
-        "location": r.location,
-        "source_url": r.source_url,
-    }
+    return r.source()
 
 
 def oh_arm(ev: Evidence, outcome: str, period: str, arm: str) -> Effect:

@@ -346,7 +346,19 @@ def reconstruct(ev: Evidence) -> Reconstruction:
     )
 
 
-CLAIM_NUMBER_FIELDS = ("verdict", "analysis", "reason", "shows", "estimate", "ci_low", "ci_high", "k", "n", "agreement")
+CLAIM_NUMBER_FIELDS = (
+    "verdict",
+    "analysis",
+    "reason",
+    "shows",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "k",
+    "n",
+    "agreement",
+    "sources",
+)
 """The fields of each claim row that numbers.json keeps."""
 
 

@@ -73,6 +73,7 @@ def count_claims(ev: Evidence, match: dict[str, Any], n_candidates: int, n_cohor
                 "agreement_short": "",
                 "decisive": True,
                 "not_decisive_because": "",
+                "sources": [],
                 "analysis": "count",
                 "brief": brief or shows,
             }
@@ -142,6 +143,23 @@ def count_claims(ev: Evidence, match: dict[str, Any], n_candidates: int, n_cohor
         "152 + 57 + 11 = 220 (arithmetic only)",
     )
     return rows
+
+
+def sources_of(effects: list[Effect]) -> list[dict[str, Any]]:
+    """The data rows (``sources`` records) the effects were computed from, each once, in order."""
+    return _unique([dict(record) for e in effects for record in e.sources])
+
+
+def union_of_sources(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The data rows behind several claim rows (a claim's overall row rests on all its parts), each once."""
+    return _unique([record for row in rows for record in row["sources"]])
+
+
+def _unique(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+    for record in records:
+        seen.setdefault(tuple(sorted(record.items())), record)
+    return list(seen.values())
 
 
 def direction_row(
@@ -217,6 +235,7 @@ def direction_row(
         "brief": brief,
         "not_decisive_because": "" if decisive else "secondary source only",
         "analysis": "" if f is None else analysis_text(f),
+        "sources": sources_of(effects),
     }
 
 
@@ -295,6 +314,7 @@ def transience_rows(t: Transience) -> list[dict[str, Any]]:
         "decisive": True,
         "not_decisive_because": "",
         "analysis": "derived: window increments, z",
+        "sources": list(t.sources),
     }
     fv, freason = _verdict_over_r([late0, late1], "decrease")
     fading = {
@@ -318,6 +338,7 @@ def transience_rows(t: Transience) -> list[dict[str, Any]]:
         "not_decisive_because": "alternative reading of the claim",
         "analysis": "derived: window increments, z",
         "brief": f"months 4-6: {late0.estimate:.2f}/month; the CI contains 0 at every r in [0, 1]",
+        "sources": list(t.sources),
     }
     return [slowing, fading]
 
@@ -329,11 +350,13 @@ def oh_fvc_level(ev: Evidence) -> dict[str, Any]:
     because the untreated arm fell as much.
     """
     arms = {}
+    sources: list[dict[str, Any]] = []
     for arm in ("msc", "control"):
         mean, sd, size = (
             require(ev.statistic("oh2018", "fvc_pct_change", "baseline to 4 months", arm, s))
             for s in ("mean", "sd", "n")
         )
+        sources += [r.source() for r in (mean, sd, size)]
         es = am.mean_change(change=[mean.value], sd_change=[sd.value], n=[size.value], labels=["Oh 2018"])
         arms[arm] = (float(es.yi[0]), float(es.sei[0]), int(size.value))
     y, se, n = arms["msc"]
@@ -363,6 +386,7 @@ def oh_fvc_level(ev: Evidence) -> dict[str, Any]:
         "not_decisive_because": "alternative reading of the claim",
         "analysis": "one study, z interval",
         "brief": f"{ci_text(y, lo, hi)} % predicted; untreated arm {cy:.2f}",
+        "sources": sources,
     }
 
 
@@ -434,6 +458,7 @@ def transient_benefit_claim(
         extra=f"untreated arm of Oh 2018 (empirical null): {ci_text(oh_null.yi, *oh_null.ci)}",
         unit="points/month",
     )
+    pos["sources"] = sources_of([*effects, oh_null])  # the untreated arm is shown beside the estimate
     trans_rows = transience_rows(transience)
     overall = {
         **pos,
@@ -457,6 +482,7 @@ def transient_benefit_claim(
         "agreement_short": "",
         "analysis": "from the decisive parts",
         "brief": "positive part inconclusive under the primary analysis; transience cannot be decided",
+        "sources": union_of_sources([pos, *trans_rows]),
     }
     return [overall, pos, *trans_rows]
 
@@ -503,6 +529,7 @@ def fvc_worse_claim(
         unit="%/month",
         short="k = 1: no alternative analyses",
     )
+    comp_it["sources"] = sources_of([*pools.primary["fvc_first"].effects, null_f])  # with the untreated arm shown
     comp_ntf = direction_row(
         "fvc_worse_all",
         "MSC-NTF (intrathecal \u00b1 intramuscular)",
@@ -575,13 +602,14 @@ def fvc_worse_claim(
         "agreement_short": "",
         "analysis": "from the decisive parts",
         "brief": "worse after IT MSC, as in the untreated arm; no NSC or MNC numbers",
+        "sources": union_of_sources(comps),
     }
     return [overall, *comps]
 
 
 def claims_table(claims: list[dict[str, Any]]) -> pd.DataFrame:
     """The claim rows as a table, ``decisive`` written as ``yes`` or ``no: <why>``."""
-    frame = pd.DataFrame(claims)
+    frame = pd.DataFrame(claims).drop(columns="sources")  # the data rows go to numbers.json, not the table
     frame["decisive"] = [
         "yes" if d else f"no: {why}" for d, why in zip(frame["decisive"], frame["not_decisive_because"], strict=True)
     ]

@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from alsmeta.als.report.display import Link, fmt, interval, links_to, lookup
+from alsmeta.als.report.display import Link, fmt, interval, lookup
+from alsmeta.als.report.links import provenance_links, recorded_sources
 from alsmeta.als.report.provenance import ProvenanceIndex
 from alsmeta.validation import AlsmetaInputError
 
@@ -27,8 +28,9 @@ BRIEF_PARTS = {
     "it_msc_transient_alsfrs_benefit": ("positive effect", "transience"),
     "fvc_worse_all": ("intrathecal MSC",),
 }
-"""Efficacy claims of the 2021 paper shown in brief, with the parts (matched by their start) whose primary
-estimates are shown; the other parts are on the claim's card."""
+"""Efficacy claims of the 2021 paper shown in brief, with the parts (matched by their start) the section cannot
+do without. Every part of a shown claim is shown, in the card's order: a part left out could leave a reader with a
+sub-verdict that the claim's overall verdict does not support."""
 
 HEADLINE = "msc2021/headline/it_msc_alsfrs_r_first_follow_up"
 """results.json entry of the rebuilt ALSFRS-R effect: its scope, studies and the z alternative."""
@@ -125,6 +127,8 @@ def _part(claim: Mapping[str, Any], start: str) -> Mapping[str, Any]:
 
 
 def _primary(part: Mapping[str, Any]) -> tuple[str, ...]:
+    if not part["analysis"]:
+        return (f"{part['shows']}.",)
     return (f"Primary analysis ({part['analysis']}): {part['shows']}.",)
 
 
@@ -171,15 +175,18 @@ def _msc2021_points(results: Mapping[str, Any], claims: Sequence[Mapping[str, An
             continue
         href = f"#msc2021-{claim['id']}"
         overall = _part(claim, "overall")
+        for start in starts:  # the parts the section cannot do without
+            _part(claim, start)
         parts = []
-        for start in starts:
-            part = _part(claim, start)
-            if start == "positive effect":
+        for part in claim["parts"]:
+            if part is overall:
+                continue
+            if part["component"].startswith("positive effect"):
                 lines, notes = _primary(part), _effect_notes(results)
-            elif start == "transience":
+            elif part["component"].startswith("transience"):
                 lines, notes = _transience(results)
             else:
-                lines, notes = _primary(part), ()
+                lines, notes = _primary(part), (f"Why: {part['reason']}.",)
             parts.append(
                 BriefPoint(part["component"], part["verdict"], lines, f"#{part['anchor']}", tuple(part["links"]), notes)
             )
@@ -283,7 +290,9 @@ def build_brief(
         "",
         (sentence,),
         trial_href,
-        tuple(links_to(index.rows_for(text=sentence, subtree=trial_entry, results=results))),
+        tuple(
+            provenance_links(index.provenance(sources=recorded_sources(DEFINITIVE_TRIAL, trial_entry), text=sentence))
+        ),
     )
     return Brief(
         _msc2021_points(results, msc2021_claims),

@@ -18,7 +18,8 @@ from typing import Any
 
 from alsmeta.als.report.brief import build_brief
 from alsmeta.als.report.display import PROVENANCE_NAME, fmt, interval, links_to, lookup
-from alsmeta.als.report.provenance import DataRow, ProvenanceIndex, read_data_rows
+from alsmeta.als.report.links import provenance_links, recorded_sources
+from alsmeta.als.report.provenance import Provenance, ProvenanceIndex, read_data_rows
 from alsmeta.io import write_text
 from alsmeta.validation import AlsmetaInputError
 
@@ -41,9 +42,6 @@ COCHRANE_RESULT_PATHS = {
     ("cochrane_pub3", "no_difference_respiratory_survival_ae"): "cochrane_pub3/continuous/fvc_pct_change_4mo",
 }
 """Which entry of results.json reproduces each published Cochrane claim of claims.csv."""
-
-MSC2021_PART_RESULTS = {"transience": "msc2021/transience", "other reading: the gain fades": "msc2021/transience"}
-"""Parts of a 2021 claim whose numbers are derived in an entry of results.json (matched by the part's start)."""
 
 SECTION_TITLES = {
     "claims": "Public claims: simulations",
@@ -97,10 +95,6 @@ def _msc2021_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list[
                 continue
             component = key.split("|", 1)[1]
             shown = " ".join(str(part.get(k, "")) for k in ("shows", "reason", "agreement"))
-            derived = next(
-                (lookup(results, path) for start, path in MSC2021_PART_RESULTS.items() if component.startswith(start)),
-                None,
-            )
             parts.append(
                 {
                     "component": component,
@@ -109,10 +103,8 @@ def _msc2021_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list[
                     "analysis": part.get("analysis", ""),
                     "reason": part.get("reason", ""),
                     "agreement": part.get("agreement", ""),
-                    "links": links_to(
-                        index.rows_for(
-                            text=shown, subtree={"part": part, "derived": derived}, claim=row, results=results
-                        )
+                    "links": provenance_links(
+                        index.provenance(claim=row, sources=recorded_sources(f"msc2021/claims/{key}", part), text=shown)
                     ),
                 }
             )
@@ -156,7 +148,7 @@ def _cochrane_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list
             elif found is None:
                 shown, check = "not reproduced", "not assessable"
             else:
-                shown = fmt(found)
+                shown = _with_studies(index, found) if isinstance(found, list) else fmt(found)
                 published = row.get("value")
                 if row.get("quantity") == "count" and published:
                     count = len(found) if isinstance(found, list) else found
@@ -174,11 +166,8 @@ def _cochrane_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list
                     "claim_link": links_to([row])[0],
                     "reproduced": shown,
                     "check": check,
-                    "links": links_to(
-                        screened
-                        + index.rows_for(
-                            text=shown, subtree=found if isinstance(found, Mapping) else None, results=results
-                        )
+                    "links": provenance_links(
+                        index.provenance(rows=screened, sources=recorded_sources(str(path), found), text=shown)
                     ),
                 }
             )
@@ -189,16 +178,33 @@ def _cochrane_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list
                 "anchor": synthesis.replace("_", "-"),
                 "sentence": sentence,
                 "claims": rows,
-                "sentence_links": links_to(_sentence_rows(index, synthesis, sentence)),
+                "sentence_links": provenance_links(_sentence_provenance(index, synthesis, key, analysis)),
             }
         )
     return reviews
 
 
-def _sentence_rows(index: ProvenanceIndex, synthesis: str, sentence: str) -> list[DataRow]:
-    """Rows behind a review's summary sentence: its published claims, its screening decisions, the studies it names."""
+def _with_studies(index: ProvenanceIndex, study_ids: list[Any]) -> str:
+    """A reproduced list of studies as a count with their labels: ``1 (Oh 2018)``."""
+    labels = []
+    for sid in study_ids:
+        study = index.study_row(str(sid))
+        labels.append(study.get("label") if study is not None else str(sid))
+    return f"{len(labels)} ({', '.join(labels)})" if labels else "0"
+
+
+def _sentence_provenance(index: ProvenanceIndex, synthesis: str, key: str, analysis: Mapping[str, Any]) -> Provenance:
+    """Rows behind a review's summary sentence: its published claims, its screening decisions, the data rows of
+    the numbers it prints (``readme_sentence_sources``) and the studies it names."""
     claims = [row for row in index.tables.get("claims", ()) if row.get("synthesis") == synthesis]
-    return claims + index.screening_rows(synthesis.removeprefix("cochrane_")) + index.rows_for(text=sentence)
+    sources = {}
+    if "readme_sentence_sources" in analysis:
+        sources[f"{key}/readme_sentence_sources"] = analysis["readme_sentence_sources"]
+    return index.provenance(
+        rows=claims + index.screening_rows(synthesis.removeprefix("cochrane_")),
+        sources=sources,
+        text=str(analysis.get("readme_sentence", "")),
+    )
 
 
 def _public_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list[dict[str, Any]]:
@@ -216,7 +222,9 @@ def _public_claims(results: Mapping[str, Any], index: ProvenanceIndex) -> list[d
                 "reason": entry.get("reason", ""),
                 "numbers": numbers,
                 "claim_link": links_to([row])[0] if row else None,
-                "links": links_to(index.rows_for(text=text, subtree=entry, claim=row)),
+                "links": provenance_links(
+                    index.provenance(claim=row, sources=recorded_sources(f"public_claims/{cid}", entry), text=text)
+                ),
             }
         )
     return out
@@ -227,9 +235,6 @@ def _summary_of_findings(results: Mapping[str, Any], index: ProvenanceIndex) -> 
     rows = []
     for key, row in summary.get("rows", {}).items():
         text = " ".join(fmt(row.get(k)) for k in ("trials", "effect", "note", "participants"))
-        related = lookup(results, f"cochrane_pub3/continuous/{key}") or lookup(
-            results, f"cochrane_living_2026/{key.removesuffix('_28wk')}"
-        )
         rows.append(
             {
                 "section": SOF_SECTIONS.get(row.get("section", ""), row.get("section", "")),
@@ -240,7 +245,9 @@ def _summary_of_findings(results: Mapping[str, Any], index: ProvenanceIndex) -> 
                 "effect": f"{row.get('measure', '')} {row.get('effect', '')}",
                 "certainty": row.get("certainty", ""),
                 "note": row.get("note", ""),
-                "links": links_to(index.rows_for(text=text, subtree={"row": row, "related": related})),
+                "links": provenance_links(
+                    index.provenance(sources=recorded_sources(f"summary/rows/{key}", row), text=text)
+                ),
             }
         )
     pub3 = []
@@ -263,7 +270,11 @@ def _summary_of_findings(results: Mapping[str, Any], index: ProvenanceIndex) -> 
                     "k": fmt(entry.get("k")),
                     "participants": fmt(entry.get("participants")),
                     "effect": effect,
-                    "links": links_to(index.rows_for(text=effect, subtree=entry, study_ids=["oh2018"])),
+                    "links": provenance_links(
+                        index.provenance(
+                            sources=recorded_sources(f"cochrane_pub3/{group}/{key}", entry), study_ids=["oh2018"]
+                        )
+                    ),
                 }
             )
     missing = [{"outcome": k, "why": v} for k, v in sorted((lookup(results, "cochrane_pub3/missing") or {}).items())]
@@ -397,7 +408,9 @@ def build_report(figures_dir: str | Path, data_dir: str | Path, out_dir: str | P
     msc2021_claims = _msc2021_claims(results, index)
     cochrane = _cochrane_claims(results, index)
     living_sentence = lookup(results, "cochrane_living_2026/readme_sentence") or ""
-    living_links = links_to(_sentence_rows(index, "living2026", living_sentence))
+    living_links = provenance_links(
+        _sentence_provenance(index, "living2026", "cochrane_living_2026", results.get("cochrane_living_2026", {}))
+    )
     public_claims = _public_claims(results, index)
     figure_sections = _figures(results, figures_dir, out_dir)
     if not any(section["id"] == TRIAL_SECTION for section in figure_sections):

@@ -17,11 +17,12 @@ PROVENANCE_NAME = "provenance.html"
 
 @dataclass(frozen=True)
 class Link:
-    """A link from a shown result to one data row."""
+    """A link from a shown result to one data row (``origin``: the results.json entries that read it)."""
 
     href: str
     text: str
     title: str
+    origin: str = ""
 
 
 def links_to(rows: list[DataRow]) -> list[Link]:

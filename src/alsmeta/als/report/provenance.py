@@ -1,22 +1,23 @@
-"""Provenance of the report's numbers: the rows of ``data/*.csv`` each result rests on.
+"""Provenance of the report's numbers: the rows of ``data/*.csv`` each result was computed from.
 
 Every row of every table in ``data/`` gets an anchor in the report's
 provenance page (``<table>-L<line>``, with ``line`` the CSV line as
 ``alsmeta validate-data`` reports it: the header is line 1). A shown result is
-linked to the rows it rests on, found in four ways, strongest first:
+linked to:
 
 1. the published claim's own row of ``claims.csv``;
-2. the ``sources`` records that the analyses store beside an estimate in
-   ``results.json`` (study, statistic, value and URL of each input number),
-   matched exactly to rows of ``outcomes.csv``;
-3. the ``studies.csv`` row of every study the shown text names (by its label,
-   e.g. ``Oh 2018``, or its ``study_id``);
-4. only when 2. found nothing: rows of ``outcomes.csv`` of those studies whose
-   value equals a number of the result's entry in results.json (e.g. the event
-   counts and arm sizes behind a risk ratio).
+2. the ``outcomes.csv`` rows its computation read, as the analysis recorded
+   them in results.json (``sources``: one record per number read, naming its
+   study, outcome, time point, arm and statistic - the record
+   :meth:`alsmeta.als.tables.Reported.source` writes); each record must name
+   exactly one row holding the recorded value, else the report refuses to build;
+3. rows of other tables the computation rests on, given by the caller (the
+   screening decisions behind a review's counts);
+4. the ``studies.csv`` row of every study the sources name, and of every study
+   the shown text names (by its label, e.g. ``Oh 2018``, or its ``study_id``).
 
-A number computed by us therefore links to the raw rows it was computed from;
-the analysis script named beside each figure says how.
+Nothing is linked because a number in it equals a number shown: a result whose
+computation recorded no rows says so (:attr:`Provenance.recorded`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,40 +147,28 @@ def _as_float(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _same(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+SOURCE_KEYS = ("study_id", "outcome", "timepoint", "arm", "statistic")
+"""The fields of a ``sources`` record that name one row of ``outcomes.csv`` (with ``source_url`` when several
+sources report the same number)."""
 
 
-COUNT_KEYS = frozenset({"k", "df", "q_df", "seed"})
-"""Keys whose numbers describe an analysis, not a reported value (never matched to data rows by value)."""
+@dataclass(frozen=True)
+class Provenance:
+    """The data rows behind one shown result.
 
+    Attributes
+    ----------
+    rows : tuple of DataRow
+        The claim's row first, then by table and line, each once.
+    read_by : mapping of str to tuple of str
+        For each ``outcomes.csv`` row (by anchor), the results.json entries whose ``sources`` name it.
+    recorded : bool
+        Whether the computation recorded the data rows it read (False: the report says so instead of guessing).
+    """
 
-def numeric_leaves(node: Any) -> Iterator[float]:
-    """Every number (not bool) under a JSON node, except under ``sources`` and :data:`COUNT_KEYS`."""
-    if isinstance(node, bool):
-        return
-    if isinstance(node, (int, float)):
-        yield float(node)
-    elif isinstance(node, Mapping):
-        for key, value in node.items():
-            if key != "sources" and key not in COUNT_KEYS:
-                yield from numeric_leaves(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from numeric_leaves(value)
-
-
-def source_entries(node: Any, path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Every dict under ``node`` that carries a ``sources`` list, with its key path."""
-    if isinstance(node, Mapping):
-        if isinstance(node.get("sources"), list):
-            yield path, node
-        for key, value in node.items():
-            if key != "sources":
-                yield from source_entries(value, f"{path}/{key}" if path else str(key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from source_entries(value, f"{path}/{i}")
+    rows: tuple[DataRow, ...]
+    read_by: Mapping[str, tuple[str, ...]]
+    recorded: bool
 
 
 class ProvenanceIndex:
@@ -226,140 +215,85 @@ class ProvenanceIndex:
                 found.setdefault(sid, hit.start())
         return sorted(found, key=lambda sid: found[sid])
 
-    def source_rows(self, record: Mapping[str, Any]) -> list[DataRow]:
-        """The ``outcomes.csv`` rows that one ``sources`` record of results.json names."""
-        value = record.get("value")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return []
-        statistic = str(record.get("statistic", ""))
-        out = []
-        for row in self.outcome_rows(str(record.get("study_id", ""))):
-            number = _as_float(row.get("value"))
-            if number is None or not _same(number, float(value)):
-                continue
-            if row.get("source_url") != record.get("source_url", row.get("source_url")):
-                continue
-            if statistic not in (row.get("statistic"), f"{row.get('arm')} {row.get('statistic')}"):
-                continue
-            if any(k in record and str(record[k]) != row.get(k) for k in ("arm", "outcome", "timepoint")):
-                continue
-            out.append(row)
-        return out
-
     def screening_rows(self, review_version: str) -> list[DataRow]:
         """Every ``screening.csv`` row (a candidate's decision) of one review version (``pub2``)."""
         return [row for row in self.tables.get("screening", ()) if row.get("review_version") == review_version]
 
-    def entry_rows(self, records: Iterable[Any]) -> list[DataRow]:
-        """The ``outcomes.csv`` rows behind one estimate's ``sources`` records.
+    def source_row(self, record: Mapping[str, Any], where: str = "sources") -> DataRow:
+        """The one ``outcomes.csv`` row a ``sources`` record of results.json names.
 
-        A record that names no outcome and time point (``{"statistic": "msc n",
-        "value": 32, ...}``) can match several rows (the same n is printed for
-        every outcome of a table); the rows kept are those of the outcome and
-        time point that the most records of the estimate share.
+        Raises
+        ------
+        AlsmetaInputError
+            If the record does not name exactly one row, or that row's value is
+            not the recorded value (results.json is older than data/).
         """
-        candidates = [self.source_rows(r) for r in records if isinstance(r, Mapping)]
-        counts: dict[tuple[str, str], int] = {}
-        for rows in candidates:
-            for key in {(row.get("outcome"), row.get("timepoint")) for row in rows}:
-                counts[key] = counts.get(key, 0) + 1
-        out: list[DataRow] = []
-        for rows in candidates:
-            if len(rows) > 1:
-                best = max(counts.get((r.get("outcome"), r.get("timepoint")), 0) for r in rows)
-                rows = [r for r in rows if counts.get((r.get("outcome"), r.get("timepoint")), 0) == best]
-            out.extend(rows)
-        return out
+        missing = [k for k in SOURCE_KEYS if not isinstance(record.get(k), str)]
+        if missing:
+            raise AlsmetaInputError(
+                f"results.json: {where}: a record without {', '.join(missing)} names no data row; "
+                "run `alsmeta reproduce` again"
+            )
+        rows = [
+            row
+            for row in self.outcome_rows(str(record["study_id"]))
+            if all(row.get(k) == record[k] for k in SOURCE_KEYS[1:])
+            and ("source_url" not in record or row.get("source_url") == record["source_url"])
+        ]
+        name = " ".join(str(record[k]) for k in SOURCE_KEYS)
+        if len(rows) != 1:
+            raise AlsmetaInputError(
+                f"results.json: {where}: {name}: {len(rows)} rows of outcomes.csv match; run `alsmeta reproduce` again"
+            )
+        value, number = record.get("value"), _as_float(rows[0].get("value"))
+        if not isinstance(value, (int, float)) or number is None or not math.isclose(number, value, rel_tol=1e-12):
+            raise AlsmetaInputError(
+                f"results.json: {where}: {name} = {value}, but {rows[0].name} holds {rows[0].get('value')!r}; "
+                "run `alsmeta reproduce` again"
+            )
+        return rows[0]
 
-    def rows_with_values(self, study_ids: Iterable[str], values: Iterable[float]) -> list[DataRow]:
-        """``outcomes.csv`` rows of ``study_ids`` whose value equals one of ``values``."""
-        wanted = list(values)
-        out = []
-        for sid in study_ids:
-            for row in self.outcome_rows(sid):
-                number = _as_float(row.get("value"))
-                if number is not None and any(_same(number, v) for v in wanted):
-                    out.append(row)
-        return out
-
-    def review_rows_with_values(self, text: str, values: Iterable[float]) -> list[DataRow]:
-        """``claims.csv`` rows of a review that ``text`` names (``Aljabri et al. 2021`` for ``aljabri2021``)
-        whose value equals one of ``values``."""
-        wanted = list(values)
-        out = []
-        for row in self.tables.get("claims", ()):
-            number = _as_float(row.get("value"))
-            if (
-                number is not None
-                and _names_synthesis(text, row.get("synthesis"))
-                and any(_same(number, v) for v in wanted)
-            ):
-                out.append(row)
-        return out
-
-    def rows_for(
+    def provenance(
         self,
         *,
-        text: str = "",
-        subtree: Any = None,
         claim: DataRow | None = None,
-        results: Mapping[str, Any] | None = None,
+        sources: Mapping[str, Any] | None = None,
+        rows: Iterable[DataRow] = (),
+        text: str = "",
         study_ids: Iterable[str] = (),
-    ) -> list[DataRow]:
-        """The data rows behind one shown result: the claim row first, then by table and line, no repeats.
+    ) -> Provenance:
+        """The data rows behind one shown result.
 
         Parameters
         ----------
-        text : str
-            Everything the result shows, as text (study labels and numbers are read from it).
-        subtree : JSON node, optional
-            The part of results.json the result comes from; its ``sources``
-            records and its numbers are used.
         claim : DataRow, optional
             The published claim's row.
-        results : mapping, optional
-            The whole of results.json: estimates elsewhere that carry
-            ``sources``, are of a study the text names and whose value the
-            text shows, are linked too.
+        sources : mapping of str to list, optional
+            The ``sources`` lists of the results.json entries the result shows, by their path
+            (``{"cochrane_pub3/continuous/alsfrs_r_change_6mo/sources": [...]}``).
+        rows : iterable of DataRow
+            Other rows the computation read (the screening decisions behind a count).
+        text : str
+            What the result shows: the ``studies.csv`` rows of the studies it names are linked.
         study_ids : iterable of str
-            Studies the result is known to rest on, besides those the text names.
+            Further studies the result is about.
         """
-        rows: list[DataRow] = []
-        entries = list(source_entries(subtree)) if subtree is not None else []
-        named = list(dict.fromkeys([*study_ids, *self.studies_named(text)]))
-        shown = [v for v in (_as_float(t) for t in numbers_in(text)) if v is not None]
-        if results is not None:
-            for _, entry in source_entries(results):
-                studies = {str(s.get("study_id")) for s in entry["sources"] if isinstance(s, Mapping)}
-                if studies & set(named) and _shows_value(entry, shown):
-                    entries.append(("", entry))
-        for _, entry in entries:
-            rows.extend(self.entry_rows(entry["sources"]))
-        if not rows and subtree is not None:
-            values = list(numeric_leaves(subtree))
-            rows.extend(self.rows_with_values(named, values))
-            rows.extend(self.review_rows_with_values(text, values))
-        rows.extend(study for study in map(self.study_row, named) if study is not None)
+        read_by: dict[str, tuple[str, ...]] = {}
+        found = list(rows)
+        for path, records in (sources or {}).items():
+            if not isinstance(records, list):
+                raise AlsmetaInputError(f"results.json: {path}: expected a list of data rows")
+            for record in records:
+                if not isinstance(record, Mapping):
+                    raise AlsmetaInputError(f"results.json: {path}: expected records, got {record!r}")
+                row = self.source_row(record, path)
+                found.append(row)
+                read_by[row.anchor] = tuple(dict.fromkeys([*read_by.get(row.anchor, ()), path]))
+        recorded = bool(found)
+        studies = [row.get("study_id") for row in found if row.table == "outcomes"]
+        named = list(dict.fromkeys([*studies, *study_ids, *self.studies_named(text)]))
+        found.extend(study for study in map(self.study_row, named) if study is not None)
         order = {name: i for i, name in enumerate(self.tables)}
-        ordered = sorted(set(rows), key=lambda row: (order.get(row.table, len(order)), row.line))
-        return ([claim] if claim is not None else []) + [row for row in ordered if row != claim]
-
-
-def _names_synthesis(text: str, synthesis: str) -> bool:
-    """Whether ``text`` names a synthesis id such as ``aljabri2021`` (its author and its year, as words)."""
-    match = re.fullmatch(r"([a-z_]+?)_?(\d{4})", synthesis)
-    if match is None:
-        return False
-    author, year = match.group(1).replace("_", " "), match.group(2)
-    return bool(re.search(rf"(?<!\w){re.escape(author)}(?!\w)", text, re.IGNORECASE)) and year in numbers_in(text)
-
-
-def _shows_value(entry: Mapping[str, Any], shown: list[float]) -> bool:
-    """Whether a headline value of a ``sources``-carrying estimate is printed (to 2 decimals) among ``shown``."""
-    for key in ("yi", "estimate", "md"):
-        value = entry.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            printed = float(f"{value:.2f}")
-            if any(_same(printed, s) for s in shown):
-                return True
-    return False
+        ordered = sorted(set(found), key=lambda row: (order.get(row.table, len(order)), row.line))
+        shown = ([claim] if claim is not None else []) + [row for row in ordered if row != claim]
+        return Provenance(tuple(shown), read_by, recorded)
