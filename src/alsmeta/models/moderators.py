@@ -265,7 +265,8 @@ class MetaRegressionResult(ResultMixin, InformationCriteria):
         Residual heterogeneity (I^2 in percent), as metafor.
     r2
         Pseudo-R^2 in percent: ``max(0, 100 (tau2_0 - tau2) / tau2_0)`` with
-        ``tau2_0`` from the intercept-only model (same estimator); 0 when
+        ``tau2_0`` estimated for the intercept-only model (same estimator,
+        also when ``tau2`` is fixed, as metafor); 0 when
         ``tau2_0 = 0``. For the common-effect model, the adjusted R^2 of the
         weighted regression. NaN without an intercept or without moderators.
     tau2_null
@@ -557,7 +558,7 @@ def _meta_regression_design(
         if method == "CE":
             r2 = _adjusted_r2(y, v, X, weights)
         else:
-            tau2_null = _null_tau2(y, v, method, tau2, weights)
+            tau2_null = _null_tau2(y, v, method, weights)
             r2 = 0.0 if tau2_null == 0 else max(0.0, 100.0 * (tau2_null - b.tau2[0]) / tau2_null)
     if k == p:
         notes.append(f"k = {k} studies for {p} coefficients: no residual degrees of freedom left for heterogeneity.")
@@ -642,11 +643,16 @@ def _check_weighted_design(
         )
 
 
-def _null_tau2(y: Array, v: Array, method: str, tau2: float | None, weights: Array | None) -> float:
-    """tau^2 of the intercept-only model with the same estimator (and, for GENQ, weights): R^2's baseline."""
-    if method == "GENQ" and tau2 is None and weights is not None:
+def _null_tau2(y: Array, v: Array, method: str, weights: Array | None) -> float:
+    """R^2's baseline: tau^2 estimated for the intercept-only model with the same estimator (GENQ: same weights).
+
+    Estimated also when the model's own tau^2 is fixed (``tau2=``), as metafor's
+    rma.uni, which refits the intercept-only model without the fixed value; a
+    fixed baseline would make R^2 0 by construction.
+    """
+    if method == "GENQ" and weights is not None:
         return genq_tau2(y, v, np.ones((y.size, 1)), weights).tau2
-    null = pool_many(y[None, :], v[None, :], method=method, confint=False, tau2=tau2)
+    null = pool_many(y[None, :], v[None, :], method=method, confint=False)
     return float(null.tau2[0])
 
 
