@@ -3,7 +3,7 @@
 The analysis script runs twice in a scratch copy of data/ and analyses/; its
 outputs must be byte-identical. Every pinned number is recomputed here from
 the raw rows of data/outcomes.csv with formulas written out in this file
-(paired-t SE from a p-value, REML by its score equation, HKSJ, the Bayesian
+(SE from a p-value with z and with a paired t, REML by its score equation, HKSJ, the Bayesian
 posterior by one-dimensional quadrature), not with alsmeta.
 """
 
@@ -123,6 +123,11 @@ def _paired_t_se(estimate: float, p: float, n: int) -> float:
     return abs(estimate) / stats.t.isf(p / 2, n - 1)
 
 
+def _z_se(estimate: float, p: float) -> float:
+    """SE of an estimate from its two-sided p-value under a z (Wald) test (Cochrane Handbook 6.3.1)."""
+    return abs(estimate) / stats.norm.isf(p / 2)
+
+
 def _reml(y, se):
     """REML tau^2 from its score equation; mean, z and HKSJ intervals."""
     y, v = np.asarray(y, float), np.asarray(se, float) ** 2
@@ -183,7 +188,7 @@ def _kim(per_month=True):
         for s in ("slope_pre", "slope_post", "p", "n")
     )
     change = pre - post  # printed as positive rates of decline: -post - (-pre)
-    se = _paired_t_se(change, p, int(n))
+    se = _z_se(change, p)  # primary: z, so that the study's z interval reproduces p
     f = 3.0 if per_month else 1.0
     return change / f, se / f
 
@@ -194,7 +199,7 @@ def _petrou(name, source):
         _value("petrou2016", name, tp, "it_and_im_it_regression", s, source) for s in ("slope_pre", "slope_post", "p")
     )
     n = sum(_value("petrou2016", "alsfrs_r_slope", tp, arm, "n") for arm in ("it", "im_it"))
-    return post - pre, _paired_t_se(post - pre, p, int(n)), int(n)
+    return post - pre, _z_se(post - pre, p), int(n)
 
 
 # --- tests --------------------------------------------------------------------
@@ -232,9 +237,14 @@ def test_within_patient_effects_recomputed_from_raw_rows(numbers):
     assert ky == pytest.approx(0.38, rel=1e-12)
     assert eff["kim2009_alsfrs_r"]["yi"] == pytest.approx(ky, rel=1e-9)
     assert eff["kim2009_alsfrs_r"]["se"] == pytest.approx(kse, rel=1e-9)
-    assert eff["kim2009_alsfrs_r"]["se_from"] == "p = 0.04, t(21)"
+    assert eff["kim2009_alsfrs_r"]["se_from"] == "p = 0.04, z"
+    assert eff["kim2009_alsfrs_r"]["ci_from"] == "z"
+    assert eff["kim2009_alsfrs_r"]["se"] == pytest.approx(0.38 / stats.norm.isf(0.02), rel=1e-9)
     assert eff["kim2009_alsfrs_r_as_printed"]["yi"] == pytest.approx(1.14, rel=1e-9)
-    assert eff["kim2009_alsfrs_r_z"]["se"] == pytest.approx(0.38 / stats.norm.isf(0.02), rel=1e-9)
+    # sensitivity: a paired t(21), and then the study's interval is t(21) too
+    assert eff["kim2009_alsfrs_r_t"]["se"] == pytest.approx(_paired_t_se(1.14, 0.04, 22) / 3, rel=1e-9)
+    assert eff["kim2009_alsfrs_r_t"]["ci_from"] == "t(21)"
+    assert eff["petrou2016_alsfrs_r_neuronews_t"]["se"] == pytest.approx(_paired_t_se(0.6, 0.052, 20), rel=1e-9)
     py, pse, pn = _petrou("alsfrs_r_slope", NEURONEWS)
     assert (py, pn) == (pytest.approx(0.6), 20)
     assert eff["petrou2016_alsfrs_r_neuronews"]["se"] == pytest.approx(pse, rel=1e-9)
@@ -271,7 +281,7 @@ def test_primary_pool_recomputed_and_z_versus_hksj(numbers):
     # the conclusion depends on the test
     assert 0 < got["reml_z"]["ci_low"] < 0.01
     assert got["reml_hksj"]["ci_low"] < -4 and got["reml_hksj"]["ci_high"] > 5
-    assert ref["estimate"] == pytest.approx(0.7382, abs=1e-4)
+    assert ref["estimate"] == pytest.approx(0.7410, abs=1e-4)
     sweep = pd.DataFrame(numbers["sweeps"]["alsfrs_r_first"])
     excl = sweep[sweep.ci_low > 0]
     assert set(excl.test) == {"z"} and len(excl) == 10

@@ -169,6 +169,14 @@ def test_subgroups_blocks_subtotals_and_test_for_differences(fit):
     )
 
 
+def test_subgroup_test_can_be_left_out(fit):
+    """subgroup_test=False drops only the test for subgroup differences; the blocks and subtotals stay."""
+    fig = forest_plot(fit, subgroups=ALLOC, log_scale=True, subgroup_test=False)
+    assert not any("subgroup differences" in t for t in texts(fig, "footer"))
+    assert len(find(fig, "diamond:subgroup")) == 3
+    assert texts(fig, "label:heading") == ["random", "alternate", "systematic"]
+
+
 def test_subgroup_analysis_of_matches_metafor(fit):
     sub = am.subgroup_analysis_of(fit, ALLOC)
     assert sub.q_between == pytest.approx(1.861444946154636, rel=1e-6)

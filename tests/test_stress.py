@@ -153,6 +153,32 @@ def test_rebuild_sensitivity_without_kim2009_recomputed(multi) -> None:
     assert secondary["choice_combinations"] == int(s["Petrou 2016"].isna().sum())  # every Petrou value is secondary
 
 
+def test_no_single_study_analysis_holds_against_its_published_p(multi, table) -> None:
+    """Audit B2: Petrou 2016 (p = 0.052) alone never 'holds'; Kim 2009 (p = 0.04) and Petrou FVC (p = 0.036) alone
+    hold under every frequentist model, and the Bayesian models (wider than z) hold at most as often."""
+    published = {"kim": 0.04, "petrou_minus": 0.052, "petrou_plus": 0.052, "petrou_fvc": 0.036}
+    for key, direction in (("alsfrs_r_benefit", "positive"), ("fvc_worse", "negative")):
+        res = multi[1][key]
+        s = res.specifications
+        slots = [c for c in ("Oh 2018", "Kim 2009", "Petrou 2016") if c in s.columns]
+        holds = res.holds(direction).to_numpy()
+        seen = 0
+        for i, (keys, framework) in enumerate(
+            zip(s[slots].to_numpy().tolist(), s.framework.to_numpy().tolist(), strict=True)
+        ):
+            keys = [k for k in keys if isinstance(k, str)]
+            if len(keys) != 1 or keys[0].startswith("oh_"):
+                continue
+            seen += 1
+            (p,) = [v for name, v in published.items() if keys[0].startswith(name + "_")]
+            sign_ok = (table.loc[keys[0], "yi"] > 0) == (direction == "positive")
+            if p >= 0.05 or not sign_ok:
+                assert not holds[i], keys[0]
+            elif framework == "frequentist":
+                assert holds[i], keys[0]
+        assert seen > 0
+
+
 def test_specification_tables_are_byte_identical_under_last_bit_noise(multi) -> None:
     """Two runs whose floats differ in the last bit (another platform, another input path) write the same CSV bytes."""
     import alsmeta.diagnostics.multiverse as mv

@@ -253,7 +253,7 @@ def _rows_and_footer(table: _ForestTable, analysis: SubgroupResult | None) -> tu
             rows.append(ForestRow("blank"))
         rows += _overall_rows(table)
         footer += _overall_footer(table)
-    if analysis is not None:
+    if analysis is not None and opts.subgroup_test:
         footer.append(
             f"Test for subgroup differences: Q = {_format.num(analysis.q_between, 2)} "
             f"(df = {analysis.q_between_df}), {_format.pvalue(analysis.q_between_pvalue)}"

@@ -37,6 +37,9 @@ class ForestOptions:
         ``weights``: show the percentage weight column(s). ``subtotal_test``:
         name each subtotal by the analysis its diamond and interval come from,
         ``Subtotal, REML + HKSJ (t, 1 df)``, instead of ``Subtotal (k = 2)``.
+        ``subgroup_test``: with subgroups, print the test for subgroup
+        differences in the footer (False when the subgroups are not
+        comparable groups, e.g. different designs or follow-ups).
     Effect axis
         ``log_scale``: the effects are logs of ratios (log RR, OR, HR); the
         axis and the text columns show back-transformed ratios, and ``xlim``
@@ -67,6 +70,7 @@ class ForestOptions:
     overall: bool = True
     weights: bool = True
     subtotal_test: bool = False
+    subgroup_test: bool = True
     log_scale: bool = False
     effect_label: str | None = None
     xlabel: str | None = None

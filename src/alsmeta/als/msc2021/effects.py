@@ -1,4 +1,14 @@
-"""Within-patient slope changes (post minus pre) rebuilt from data/, each with the conversion behind its SE."""
+"""Within-patient slope changes (post minus pre) rebuilt from data/, each with the conversion behind its SE.
+
+An SE recovered from a published P value is only as good as the test assumed behind that P (Cochrane Handbook
+v6.4, 6.3.1: the statistic is recovered from P under the test's reference distribution, then SE = estimate /
+statistic). The rebuild's primary conversion uses z: every interval it draws or pools treats a study's SE as
+known (normal), and only a z-derived SE gives a study interval that excludes 0 exactly when the published P is
+below 0.05. Neither source names its test (Kim 2009: none; Petrou 2016: "linear regression", whose df depends on
+the visits modelled, not on n - 1), and a z-derived SE is the larger one, so the study never gets more weight than
+its P allows. A paired t(n - 1) conversion (Handbook 6.5.2.3) is the sensitivity reading; its study interval then
+uses t(n - 1) too (:attr:`Effect.ci`), so it also reproduces the published P.
+"""
 
 from __future__ import annotations
 
@@ -44,12 +54,23 @@ class Effect:
     derivation: str
     flags: tuple[str, ...] = ()
     sources: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    df: float = math.inf
 
     @property
     def ci(self) -> tuple[float, float]:
-        """The study's 95% z interval."""
-        z = stats.norm.isf(0.025)
-        return self.yi - z * self.se, self.yi + z * self.se
+        """The study's 95% interval in the reference distribution its SE came from.
+
+        z (``df`` infinite) for an SE from SD/sqrt(n) or from a P value converted with z; t(``df``) for an SE
+        back-calculated from a P value with t (sensitivity). Either way an SE from a P value gives an interval
+        that excludes 0 exactly when that P is below 0.05.
+        """
+        q = stats.norm.isf(0.025) if math.isinf(self.df) else stats.t.isf(0.025, self.df)
+        return self.yi - q * self.se, self.yi + q * self.se
+
+    @property
+    def interval_from(self) -> str:
+        """The reference distribution of :attr:`ci`: ``"z"`` or ``"t(df)"``."""
+        return "z" if math.isinf(self.df) else f"t({self.df:g})"
 
     def row(self) -> dict[str, Any]:
         """The effect as a row of effects.csv (rounded to 4 decimals, with unit, SE conversion and flags)."""
@@ -65,6 +86,7 @@ class Effect:
             "se": round(self.se, 4),
             "ci_low": round(lo, 4),
             "ci_high": round(hi, 4),
+            "ci_from": self.interval_from,
             "unit": UNITS[self.outcome],
             "se_from": self.se_from,
             "status": self.status,
@@ -133,15 +155,43 @@ def oh_arm(ev: Evidence, outcome: str, period: str, arm: str) -> Effect:
     )
 
 
-def kim2009(ev: Evidence, per_month: bool = True, t_test: bool = True) -> Effect:
+def se_from_published_p(change: float, p: Reported, df: float | None, label: str) -> tuple[float, str, str]:
+    """SE of a slope change from its published two-sided P value, with the conversion in words.
+
+    Parameters
+    ----------
+    change
+        The slope change the P value tests against 0.
+    p
+        The published P value.
+    df
+        Degrees of freedom of the t test assumed behind P; ``None`` for z (the rebuild's primary reading).
+    label
+        The study, for error messages.
+
+    Returns
+    -------
+    tuple
+        The SE (:func:`alsmeta.se_from_p`; Cochrane Handbook 6.3.1 for z, 6.5.2.3 for t), the short
+        ``se_from`` text (``p = 0.04, z``) and the formula with the interval it implies.
+    """
+    se = float(am.se_from_p([change], [p.value], df=df, labels=[label]).se[0])
+    q = f"1 - {p.value:g}/2"
+    dist = "z" if df is None else f"t({df:g})"
+    formula = (f"z({q})" if df is None else f"t({q}, {df:g})") + f"; {dist} interval: excludes 0 iff p < 0.05"
+    return se, f"p = {p.value:g}, {dist}", formula
+
+
+def kim2009(ev: Evidence, per_month: bool = True, t_test: bool = False) -> Effect:
     """Kim 2009: slopes 2.68 (lead-in) -> 1.54 (follow-up), p = 0.04, n = 22; no SD.
 
     Sign: the printed positive numbers are taken as rates of decline (the abstract concludes slower decline),
     so the signed slopes are -2.68 and -1.54 and the change is +1.14. Unit: not stated. The same 1.54 is
     printed as the ALSFRS-R change "during the 3-month follow-up", so the slopes are most plausibly points
-    per 3-month period (INFERRED) and are divided by 3 to give points/month. SE from the p-value of a
-    paired t-test with df = n - 1 (:func:`alsmeta.se_from_p`; Cochrane Handbook 6.5.2.3); the test is not
-    named in the abstract.
+    per 3-month period (INFERRED) and are divided by 3 to give points/month. SE from the two-sided p-value
+    with z (:func:`alsmeta.se_from_p`; Cochrane Handbook 6.3.1): the abstract names no test, and the z
+    interval then excludes 0 exactly when p < 0.05 (module docstring). A paired t-test with df = n - 1
+    (Handbook 6.5.2.3) is the sensitivity reading.
 
     Parameters
     ----------
@@ -150,7 +200,8 @@ def kim2009(ev: Evidence, per_month: bool = True, t_test: bool = True) -> Effect
     per_month
         False keeps the slopes as printed, i.e. assumes points/month (sensitivity).
     t_test
-        False converts the p-value with z instead of t(n - 1) (sensitivity).
+        True converts the p-value with t(n - 1) instead of z (sensitivity); the effect's interval is then
+        t(n - 1) too.
 
     Returns
     -------
@@ -163,7 +214,7 @@ def kim2009(ev: Evidence, per_month: bool = True, t_test: bool = True) -> Effect
     )
     change = (-post.value) - (-pre.value)
     df = n.value - 1 if t_test else None
-    se = float(am.se_from_p([change], [p.value], df=df, labels=["Kim 2009"]).se[0])
+    se, se_from, formula = se_from_published_p(change, p, df, "Kim 2009")
     factor = 3.0 if per_month else 1.0
     flags = ["sign convention not stated (positive numbers read as rates of decline)"]
     flags.append(
@@ -172,7 +223,7 @@ def kim2009(ev: Evidence, per_month: bool = True, t_test: bool = True) -> Effect
         else "unit not stated: read as points/month as printed"
     )
     return Effect(
-        key="kim2009_alsfrs_r" + ("" if per_month else "_as_printed") + ("" if t_test else "_z"),
+        key="kim2009_alsfrs_r" + ("" if per_month else "_as_printed") + ("_t" if t_test else ""),
         study_id="kim2009",
         label="Kim 2009",
         outcome="alsfrs_r",
@@ -181,26 +232,27 @@ def kim2009(ev: Evidence, per_month: bool = True, t_test: bool = True) -> Effect
         yi=change / factor,
         se=se / factor,
         n=int(n.value),
-        se_from=f"p = {p.value:g}, " + (f"t({df:g})" if t_test else "z"),
+        se_from=se_from,
         status=pre.status,
         derivation=(
             f"abstract: slope {pre.value:g} (lead-in) -> {post.value:g} (follow-up), p = {p.value:g}, n = {n.value:g}; "
-            f"change = {change:.2f}{' / 3' if per_month else ''}; SE = |change| / "
-            + (f"t(0.975, {df:g})" if t_test else "z(0.975)")
-            + (" / 3" if per_month else "")
+            f"change = {change:.2f}{' / 3' if per_month else ''}; SE = |change|{' / 3' if per_month else ''} / "
+            + formula
         ),
         flags=tuple(flags),
         sources=tuple(provenance(r) for r in (pre, post, p, n)),
+        df=math.inf if df is None else float(df),
     )
 
 
-def petrou_regression(ev: Evidence, outcome: str, source: str = "neuronews", t_test: bool = True) -> Effect:
+def petrou_regression(ev: Evidence, outcome: str, source: str = "neuronews", t_test: bool = False) -> Effect:
     """Petrou 2016, IT and IM+IT cohorts pooled (linear regression): slopes pre -> post with a p-value.
 
     Secondary sources only. ALSFRS-R: one source prints -1.2 -> -0.6, the other -1.2 -> 0.6 (a lost minus
     sign is very likely: the primary analysis uses -0.6, the other is a sensitivity analysis). n = 6 (IT) + 14
-    (IM+IT) = 20 from the abstract; SE from the two-sided p with t(19) (a paired comparison is assumed; the
-    source says 'linear regression', so z is the other sensitivity choice).
+    (IM+IT) = 20 from the abstract; SE from the two-sided p with z (the source says 'linear regression',
+    whose df is not known; the z interval then excludes 0 exactly when p < 0.05). A paired t(19) is the
+    sensitivity reading.
 
     Parameters
     ----------
@@ -211,7 +263,8 @@ def petrou_regression(ev: Evidence, outcome: str, source: str = "neuronews", t_t
     source
         ``"neuronews"`` or ``"neurologyadvisor"`` (:data:`~alsmeta.als.msc2021.protocol.PETROU_SOURCES`).
     t_test
-        False converts the p-value with z instead of t(n - 1).
+        True converts the p-value with t(n - 1) instead of z (sensitivity); the effect's interval is then
+        t(n - 1) too.
 
     Returns
     -------
@@ -229,7 +282,7 @@ def petrou_regression(ev: Evidence, outcome: str, source: str = "neuronews", t_t
     n = int(n_it.value + n_imit.value)
     change = post.value - pre.value
     df = n - 1 if t_test else None
-    se = float(am.se_from_p([change], [p.value], df=df, labels=["Petrou 2016"]).se[0])
+    se, se_from, formula = se_from_published_p(change, p, df, "Petrou 2016")
     flags = ["secondary source (news / press coverage), not checked against the paper"]
     if outcome == "alsfrs_r":
         flags.append(
@@ -237,7 +290,7 @@ def petrou_regression(ev: Evidence, outcome: str, source: str = "neuronews", t_t
             + (": -0.6 used" if post.value < 0 else ": +0.6 as printed by one source")
         )
     return Effect(
-        key=f"petrou2016_{outcome}_{source}" + ("" if t_test else "_z"),
+        key=f"petrou2016_{outcome}_{source}" + ("_t" if t_test else ""),
         study_id="petrou2016",
         label="Petrou 2016, IT + IM/IT pooled",
         outcome=outcome,
@@ -246,15 +299,15 @@ def petrou_regression(ev: Evidence, outcome: str, source: str = "neuronews", t_t
         yi=change,
         se=se,
         n=n,
-        se_from=f"p = {p.value:g}, " + (f"t({df})" if t_test else "z"),
+        se_from=se_from,
         status=pre.status,
         derivation=(
             f"{source}: slope {pre.value:g} -> {post.value:g} per month, p = {p.value:g}; n = {n_it.value:g} + "
-            f"{n_imit.value:g} "
-            f"(abstract); SE = |change| / " + (f"t(0.975, {df})" if t_test else "z(0.975)")
+            f"{n_imit.value:g} (abstract); SE = |change| / " + formula
         ),
         flags=tuple(flags),
         sources=tuple(provenance(r) for r in (pre, post, p, n_it, n_imit)),
+        df=math.inf if df is None else float(df),
     )
 
 
@@ -335,18 +388,19 @@ class RebuiltEffects:
 
     ``oh`` maps ``(outcome, period, arm)`` to Oh 2018's arms (arm ``"msc"`` or ``"control"``);
     ``kim`` and ``pet_a`` / ``pet_f`` (Petrou 2016, ALSFRS-R / FVC) are the primary readings, the
-    other fields the sensitivity readings (unit as printed, z instead of t, the other source's sign).
+    other fields the sensitivity readings (unit as printed, SE via t(n - 1) instead of z, the other source's
+    sign).
     """
 
     oh: dict[tuple[str, str, str], Effect]
     kim: Effect
     kim_printed: Effect
-    kim_z: Effect
+    kim_t: Effect
     pet_a: Effect
     pet_a_plus: Effect
-    pet_a_z: Effect
+    pet_a_t: Effect
     pet_f: Effect
-    pet_f_z: Effect
+    pet_f_t: Effect
 
     @property
     def primary(self) -> list[Effect]:
@@ -356,7 +410,7 @@ class RebuiltEffects:
     @property
     def alternatives(self) -> list[Effect]:
         """The same studies under the alternative conversions (sensitivity analyses)."""
-        return [self.kim_printed, self.kim_z, self.pet_a_plus, self.pet_a_z, self.pet_f_z]
+        return [self.kim_printed, self.kim_t, self.pet_a_plus, self.pet_a_t, self.pet_f_t]
 
 
 def rebuild_effects(ev: Evidence) -> RebuiltEffects:
@@ -382,12 +436,12 @@ def rebuild_effects(ev: Evidence) -> RebuiltEffects:
         oh=oh,
         kim=kim2009(ev),
         kim_printed=kim2009(ev, per_month=False),
-        kim_z=kim2009(ev, t_test=False),
+        kim_t=kim2009(ev, t_test=True),
         pet_a=petrou_regression(ev, "alsfrs_r", "neuronews"),
         pet_a_plus=petrou_regression(ev, "alsfrs_r", "neurologyadvisor"),
-        pet_a_z=petrou_regression(ev, "alsfrs_r", "neuronews", t_test=False),
+        pet_a_t=petrou_regression(ev, "alsfrs_r", "neuronews", t_test=True),
         pet_f=petrou_regression(ev, "fvc", "neuronews"),
-        pet_f_z=petrou_regression(ev, "fvc", "neuronews", t_test=False),
+        pet_f_t=petrou_regression(ev, "fvc", "neuronews", t_test=True),
     )
 
 
@@ -415,6 +469,7 @@ def effect_numbers(e: Effect) -> dict[str, Any]:
         "se": e.se,
         "n": e.n,
         "se_from": e.se_from,
+        "ci_from": e.interval_from,
         "status": e.status,
         "flags": list(e.flags),
         "sources": list(e.sources),

@@ -193,13 +193,15 @@ def forest_figure(f: am.PooledResult, effects: list[Effect], outcome: str, title
                     "slower decline after. "
                     "Study rows: 95% z intervals.",
                     "Subgroups pooled separately with the primary analysis, REML + HKSJ (t with k - 1 df; a single "
-                    "study keeps its z interval); "
-                    "the test for subgroup differences compares treated subgroups with the untreated arm.",
+                    "study keeps its z interval). No test between subgroups: they differ in study, follow-up and "
+                    "source, so a difference would not be the cells' effect; the randomised treated-vs-untreated "
+                    "comparison is Oh 2018's own (empirical_null.png).",
                     *notes,
                 ]
             ),
             panel_width=1.8,
             subtotal_test=True,
+            subgroup_test=False,
             font_size=FOREST_FONT,
         )
     return fig

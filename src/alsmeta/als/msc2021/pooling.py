@@ -357,9 +357,9 @@ def data_choice_panels(e: RebuiltEffects) -> list[tuple[str, str, list[DataChoic
             "ALSFRS-R, intrathecal MSC, first follow-up",
             "alsfrs_r",
             [
-                data_choice("Oh 2018 + Kim 2009 (Kim per month; SE via t(21))", [oa1, e.kim], True),
+                data_choice("Oh 2018 + Kim 2009 (Kim per month; SE via z)", [oa1, e.kim], True),
                 data_choice("Kim 2009 unit as printed (points/month)", [oa1, e.kim_printed]),
-                data_choice("Kim 2009 SE via z instead of t(21)", [oa1, e.kim_z]),
+                data_choice("Kim 2009 SE via t(21) instead of z", [oa1, e.kim_t]),
                 data_choice("leave out Kim 2009 (Oh 2018 only)", [oa1]),
                 data_choice("leave out Oh 2018 (Kim 2009 only)", [e.kim]),
             ],
@@ -371,7 +371,7 @@ def data_choice_panels(e: RebuiltEffects) -> list[tuple[str, str, list[DataChoic
                 data_choice("intrathecal MSC: Oh 2018 only", [oa6], True),
                 data_choice("+ Petrou 2016 (secondary), post slope -0.6", [oa6, e.pet_a]),
                 data_choice("+ Petrou 2016, post slope +0.6 as printed", [oa6, e.pet_a_plus]),
-                data_choice("+ Petrou 2016, -0.6, SE via z", [oa6, e.pet_a_z]),
+                data_choice("+ Petrou 2016, -0.6, SE via t(19)", [oa6, e.pet_a_t]),
             ],
         ),
         (
@@ -380,7 +380,7 @@ def data_choice_panels(e: RebuiltEffects) -> list[tuple[str, str, list[DataChoic
             [
                 data_choice("intrathecal MSC: Oh 2018 only", [of1], True),
                 data_choice("+ Petrou 2016 (secondary, 6 months)", [of1, e.pet_f]),
-                data_choice("+ Petrou 2016, SE via z", [of1, e.pet_f_z]),
+                data_choice("+ Petrou 2016, SE via t(19)", [of1, e.pet_f_t]),
             ],
         ),
     ]

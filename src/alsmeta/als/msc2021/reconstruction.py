@@ -113,7 +113,7 @@ def forests(e: RebuiltEffects) -> list[Forest]:
             (oh["alsfrs_r", SIX, "msc"], e.pet_a, oh["alsfrs_r", SIX, "control"]),
             (
                 "Petrou 2016: news/press coverage only; post slope -0.6 (one source prints 0.6); SE from p = 0.052 "
-                "with t(19).",
+                "with z (t(19) in sensitivity), so its interval reproduces p = 0.052.",
             ),
         ),
         Forest(
@@ -124,7 +124,7 @@ def forests(e: RebuiltEffects) -> list[Forest]:
             (oh["fvc", FIRST, "msc"], e.pet_f, oh["fvc", FIRST, "control"]),
             (
                 "Oh 2018: lead-in vs follow-up (about 4 months); Petrou 2016: 6 months, press coverage only, SE from "
-                "p = 0.036 with t(19).",
+                "p = 0.036 with z (t(19) in sensitivity).",
             ),
         ),
     ]
@@ -429,7 +429,9 @@ def reconstruction_numbers(rec: Reconstruction) -> dict[str, Any]:
             "kim2009_unit": "slopes read as points per 3-month period and divided by 3 (INFERRED); as printed in "
             "sensitivity",
             "petrou2016_sign": "post-treatment ALSFRS-R slope -0.6 (neuronews); +0.6 (neurologyadvisor) in sensitivity",
-            "se_from_p": "paired t with df = n - 1 (assumed); z in sensitivity",
+            "se_from_p": "z, so that each study's z interval reproduces its published P (the tests are not named; "
+            "z gives the larger SE); paired t with df = n - 1 in sensitivity, its study interval then t(n - 1); "
+            "an analysis of one such study alone is decided by its published P",
             "clinically_relevant_alsfrs_r": "0.25 and 0.5 points/month (25% / 50% of a ~1 point/month decline)",
             "tau_priors": {k: list(v) for k, v in TAU_SCALES.items()},
         },

@@ -137,8 +137,8 @@ def reconstruction_report(
         "Within-patient effect: post-treatment minus pre-treatment (lead-in) slope of ALSFRS-R (points/month) or FVC "
         "(% predicted/month); positive = slower decline after cell administration. SEs only from documented "
         "conversions "
-        "(SD/sqrt(n); two-sided p with a paired t, df = n - 1). The 2021 study list and numbers were not retrievable; "
-        "every "
+        "(SD/sqrt(n); two-sided p with z, so each such study's interval reproduces its published p; a paired t, "
+        "df = n - 1, in sensitivity, with a t interval). The 2021 study list and numbers were not retrievable; every "
         "number below comes from data/ with its source (see effects.csv and numbers.json).\n",
         f"Primary analysis (pre-specified; every verdict follows from it): {PRIMARY_TEXT}. REML with z intervals, the "
         "other tau\u00b2 "

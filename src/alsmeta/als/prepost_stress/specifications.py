@@ -19,6 +19,9 @@ FREQ_METHODS = ("CE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "
 
 TESTS = ("z", "t", "knha", "adhoc")
 
+P_TO_SE = ("z", "t(n-1)")
+"""How a P value becomes an SE (:mod:`alsmeta.als.msc2021.effects`): z (primary) or a paired t with n - 1 df."""
+
 TEST_NAMES = {"z": "z", "t": "t", "knha": "HKSJ", "adhoc": "HKSJ ad hoc", NA: "posterior"}
 
 
@@ -40,16 +43,16 @@ def effect_table(ev: Any) -> tuple[dict[str, Any], pd.DataFrame]:
         "oh_first": oh_arm(ev, "alsfrs_r", FIRST, "msc"),
         "oh_6mo": oh_arm(ev, "alsfrs_r", SIX, "msc"),
         "oh_fvc": oh_arm(ev, "fvc", FIRST, "msc"),
-        "kim_per3_t": kim2009(ev),
-        "kim_per3_z": kim2009(ev, t_test=False),
-        "kim_printed_t": kim2009(ev, per_month=False),
-        "kim_printed_z": kim2009(ev, per_month=False, t_test=False),
-        "petrou_minus_t": petrou_regression(ev, "alsfrs_r", "neuronews"),
-        "petrou_minus_z": petrou_regression(ev, "alsfrs_r", "neuronews", t_test=False),
-        "petrou_plus_t": petrou_regression(ev, "alsfrs_r", "neurologyadvisor"),
-        "petrou_plus_z": petrou_regression(ev, "alsfrs_r", "neurologyadvisor", t_test=False),
-        "petrou_fvc_t": petrou_regression(ev, "fvc", "neuronews"),
-        "petrou_fvc_z": petrou_regression(ev, "fvc", "neuronews", t_test=False),
+        "kim_per3_t": kim2009(ev, t_test=True),
+        "kim_per3_z": kim2009(ev),
+        "kim_printed_t": kim2009(ev, per_month=False, t_test=True),
+        "kim_printed_z": kim2009(ev, per_month=False),
+        "petrou_minus_t": petrou_regression(ev, "alsfrs_r", "neuronews", t_test=True),
+        "petrou_minus_z": petrou_regression(ev, "alsfrs_r", "neuronews"),
+        "petrou_plus_t": petrou_regression(ev, "alsfrs_r", "neurologyadvisor", t_test=True),
+        "petrou_plus_z": petrou_regression(ev, "alsfrs_r", "neurologyadvisor"),
+        "petrou_fvc_t": petrou_regression(ev, "fvc", "neuronews", t_test=True),
+        "petrou_fvc_z": petrou_regression(ev, "fvc", "neuronews"),
     }
     table = pd.DataFrame(
         {
@@ -91,7 +94,7 @@ def alsfrs_specifications(tau_scales: tuple[float, ...]) -> pd.DataFrame:
         for secondary in ("exclude", "include"):
             for sign in ("-0.6 (primary)", "+0.6 (as printed)"):
                 for unit in ("per 3 months, /3", "per month, as printed"):
-                    for conv in ("t(n-1)", "z"):
+                    for conv in P_TO_SE:
                         for subset in ("all available", "without Oh 2018", "without Kim 2009", "without Petrou 2016"):
                             c = "t" if conv == "t(n-1)" else "z"
                             oh = "oh_first" if time_point == "first follow-up" else "oh_6mo"
@@ -106,13 +109,14 @@ def alsfrs_specifications(tau_scales: tuple[float, ...]) -> pd.DataFrame:
                             slots = _subset({"Oh 2018": oh, "Kim 2009": kim, "Petrou 2016": pet}, subset)
                             if slots is None:
                                 continue
+                            slots, conversion = _published_p_decides_one_study(slots, conv)
                             data.append(
                                 {
                                     "time point": time_point,
                                     "secondary source": secondary if time_point != "first follow-up" else NA,
                                     "Petrou sign": sign if slots["Petrou 2016"] else NA,
                                     "Kim unit": unit if slots["Kim 2009"] else NA,
-                                    "p to SE": conv if (slots["Kim 2009"] or slots["Petrou 2016"]) else NA,
+                                    "p to SE": conversion,
                                     "study subset": subset,
                                     **slots,
                                 }
@@ -135,21 +139,54 @@ def fvc_specifications(tau_scales: tuple[float, ...]) -> pd.DataFrame:
     """
     data = []
     for secondary in ("exclude", "include"):
-        for conv in ("t(n-1)", "z"):
+        for conv in P_TO_SE:
             for subset in ("all available", "without Oh 2018", "without Petrou 2016"):
                 pet = ("petrou_fvc_" + ("t" if conv == "t(n-1)" else "z")) if secondary == "include" else None
                 slots = _subset({"Oh 2018": "oh_fvc", "Petrou 2016": pet}, subset)
                 if slots is None:
                     continue
+                slots, conversion = _published_p_decides_one_study(slots, conv)
                 data.append(
                     {
                         "secondary source": secondary,
-                        "p to SE": conv if slots["Petrou 2016"] else NA,
+                        "p to SE": conversion,
                         "study subset": subset,
                         **slots,
                     }
                 )
     return _cross(_unique_data(data, ["Oh 2018", "Petrou 2016"]), _models(tau_scales))
+
+
+def _published_p_decides_one_study(slots: dict[str, str | None], conversion: str) -> tuple[dict[str, str | None], str]:
+    """The slots and the "p to SE" level of one data choice, with a study whose SE comes from a P value alone.
+
+    How the P value is turned into an SE (z or t(n - 1)) is a choice only when the study is pooled with
+    another: the pooled interval is not that study's test. An analysis of that study alone must agree with its
+    own published P (Kim 2009 p = 0.04, Petrou 2016 p = 0.052 and 0.036), and every model here gives one study
+    a z interval (or a wider posterior interval), which reproduces P only with the z-derived SE. So a lone
+    p-derived study always takes its z-derived SE and the conversion is n/a; the t-derived SE with a z interval
+    would call Petrou 2016's p = 0.052 significant.
+
+    Parameters
+    ----------
+    slots
+        Effect key per study slot (None where the study is left out).
+    conversion
+        The "p to SE" level of the choice combination (:data:`P_TO_SE`).
+
+    Returns
+    -------
+    tuple
+        The slots (a lone p-derived study's key set to its ``_z`` variant) and the "p to SE" level: n/a when
+        no p-derived study is used or one is used alone.
+    """
+    used = [v for v in slots.values() if v is not None]
+    from_p = [v for v in used if not v.startswith("oh_")]
+    if not from_p:
+        return slots, NA
+    if len(used) > 1:
+        return slots, conversion
+    return {k: (v if v is None else v.removesuffix("_t").removesuffix("_z") + "_z") for k, v in slots.items()}, NA
 
 
 def _subset(slots: dict[str, str | None], subset: str) -> dict[str, str | None] | None:
