@@ -406,7 +406,7 @@ def reconstruction_numbers(rec: Reconstruction) -> dict[str, Any]:
             [r.prob_mu_above[0] for r in rec.bayes_results["alsfrs_r_first"].values()],
             rec.transience,
             rec.match,
-            ", ".join(f"{e.label} ({e.status})" for e in first),
+            ", ".join(f"{e.label} (source values {e.status})" for e in first),
             rec.data_choice_agreement,
         ),
         "claims": {f"{r['claim_id']}|{r['component']}": {k: r[k] for k in CLAIM_NUMBER_FIELDS} for r in rec.claims},
