@@ -65,6 +65,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/single_fit.py
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/cli_large.py
+	$(BIN)/python benchmarks/methods_issue18.py
+	$(BIN)/python benchmarks/sparse_mh.py
+	$(BIN)/python benchmarks/multilevel.py
+	$(BIN)/python benchmarks/campaign.py
+	$(BIN)/python benchmarks/campaign_memory.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
