@@ -453,7 +453,7 @@ def transient_benefit_claim(
             f"holds in {agree_first['holds_distinct']} of {agree_first['distinct']} distinct estimator x test analyses "
             f"({agree_first['combinations']} combinations), {agree_first['z']['holds_distinct']} of them with z; "
             f"REML z {ci_text(f_first_z.estimate, f_first_z.ci_low, f_first_z.ci_high)}; "
-            f"Bayesian P(\u03bc > 0) {min(b_probs):.2f}-{max(b_probs):.2f}"
+            f"Bayesian P(\u03bc > 0) {min(b_probs):.2f}-{max(b_probs):.4f}"
         ),
         extra=f"untreated arm of Oh 2018 (empirical null): {ci_text(oh_null.yi, *oh_null.ci)}",
         unit="points/month",
@@ -588,8 +588,8 @@ def fvc_worse_claim(
         "claim": c["claim"],
         "published": "",
         "reading": "FVC progression worse after every cell type",
-        "shows": "worse after intrathecal MSC in Oh 2018 (as in its untreated arm); opposite in the secondary MSC-NTF "
-        "report; no numbers for NSC or MNC",
+        "shows": "worse after intrathecal MSC in Oh 2018; its untreated arm also declined (not significantly) and the "
+        "arms do not differ; opposite in the secondary MSC-NTF report; no numbers for NSC or MNC",
         "verdict": overall_verdict([(x["verdict"], x["decisive"]) for x in comps if x is not comp_level]),
         "reason": "FVC numbers exist only for MSC; NSC and MNC cannot be assessed, and their primary reports state no "
         "acceleration of FVC decline",
@@ -601,7 +601,7 @@ def fvc_worse_claim(
         "agreement": "",
         "agreement_short": "",
         "analysis": "from the decisive parts",
-        "brief": "worse after IT MSC, as in the untreated arm; no NSC or MNC numbers",
+        "brief": "worse after IT MSC; the untreated arm also declined, the arms do not differ; no NSC or MNC numbers",
         "sources": union_of_sources(comps),
     }
     return [overall, *comps]
