@@ -13,7 +13,10 @@ A placeholder is ``{path:spec}``: ``path`` is the chain of keys separated by
 format specification (``.2f``, ``.0%``, ``,d``). A path that does not exist, or
 that leads to a missing value (``null``), is an error naming the path: a
 renamed key breaks ``make reproduce`` loudly instead of leaving a stale number.
-Literal braces are written ``{{`` and ``}}``.
+Literal braces are written ``{{`` and ``}}``. A float is printed with
+:func:`alsmeta.io.reporting.format_stored`: the digits are those of the
+analysis's unrounded value, and a spec asking for more digits than
+results.json stores is an error naming the path.
 """
 
 from __future__ import annotations
@@ -21,8 +24,12 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from alsmeta.io.reporting import format_stored
+from alsmeta.validation import AlsmetaInputError
 
 BEGIN = "<!-- results:begin -->"
 END = "<!-- results:end -->"
@@ -36,17 +43,33 @@ class HeadlineError(ValueError):
     """A template placeholder or a README block that cannot be rendered."""
 
 
+@dataclass(frozen=True)
+class _Located:
+    """A results.json value with the key path it was read from (so a refusal can name it)."""
+
+    value: Any
+    path: str
+
+
 class _ResultsFormatter(string.Formatter):
     """A formatter whose field names are ``/``-separated key paths into a mapping."""
 
     def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[Any, str]:
-        return lookup(kwargs, field_name), field_name
+        return _Located(lookup(kwargs, field_name), field_name), field_name
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        if isinstance(value, _Located) and conversion is not None:
+            return super().convert_field(value.value, conversion)
+        return value
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        located = value if isinstance(value, _Located) else _Located(value, "?")
         try:
-            return format(value, format_spec)
+            return format_stored(located.value, format_spec, name=f"results.json {located.path}")
+        except AlsmetaInputError as exc:
+            raise HeadlineError(str(exc)) from None
         except (TypeError, ValueError) as exc:
-            raise HeadlineError(f"cannot format {value!r} with {format_spec!r}: {exc}") from None
+            raise HeadlineError(f"cannot format {located.value!r} with {format_spec!r}: {exc}") from None
 
 
 def lookup(results: Mapping[str, Any], path: str) -> Any:

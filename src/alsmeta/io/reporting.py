@@ -9,12 +9,23 @@ digits and then written with ``repr`` (so last-bit floating-point noise, e.g.
 1.0799999999999998 vs 1.0800000000000003 from a different summation order,
 gives the same text), NaN and infinities written as null. Files are written
 atomically (a temporary file renamed into place).
+
+A stored number never sits on a rounding tie it did not have: where the
+10-digit decimal ends in 5 before its 10th digit (or is a whole number) but is
+not the value itself, more digits are kept (see :func:`round_significant`), so
+that a consumer that prints a stored number (the README, the report) shows the
+digits the analysis shows for the unrounded value (0.5449999999999997 is
+stored as such, not as 0.545, which prints as 0.55 instead of 0.54).
+:func:`format_stored` prints a stored number and refuses digits the file does
+not settle.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +40,121 @@ SIGNIFICANT_DIGITS = 10
 below any reported precision, far above last-digit noise of ~1e-16)."""
 
 
+WHOLE_KEPT_BELOW = 1e15
+"""Whole numbers below this are stored exactly: free of rounding noise, and no larger value rounds to one of
+them (a whole number from 2**53 on, where every double is whole, is rounded like any other)."""
+
+EXACT_DIGITS_LIMIT = 15
+"""Most significant digits :func:`round_significant` tries before it keeps the float exactly (``repr``): every
+decimal of up to 15 digits survives a round trip through a double (DBL_DIG), and beyond it the digits are noise."""
+
+
+def _on_rounding_boundary(text: str, digits: int, first: int, *, whole: bool) -> bool:
+    """Whether ``text``, a value rounded to ``digits`` significant digits, is a decimal the store writes only for
+    itself: one on a rounding tie (ending on the digit 5) or, if ``whole``, a whole number (where the report
+    switches from ``2.00`` to ``2``). At the first rounding (``digits == first``) only a tie that ends before the
+    last digit counts (0.545 = 0.5450000000, a tie when printed to 2 decimals); beyond it every tie does, so that
+    storing a stored number again gives the same text."""
+    _, kept, exponent = Decimal(text).normalize().as_tuple()
+    tie = kept[-1] == 5 and (digits > first or len(kept) < digits)
+    return tie or (whole and isinstance(exponent, int) and exponent >= 0)
+
+
 def round_significant(x: float, digits: int = SIGNIFICANT_DIGITS) -> float:
     """``x`` rounded to ``digits`` significant digits (decimal, via ``%.{digits}g``); 0.0 for -0.0.
 
-    Whole numbers below 2**53 (exact in floating point, so free of rounding
-    noise) and a value that would round past the largest double are
-    returned unchanged.
+    Whole numbers below :data:`WHOLE_KEPT_BELOW` (exact in floating point, so
+    free of rounding noise) and a value that would round past the largest
+    double are returned unchanged.
+
+    The rounded decimal never lands on a rounding tie that ``x`` is not on:
+    when it ends on the digit 5 before its last digit, or is a whole number
+    while ``x`` is not, and is not ``x`` itself, more digits are kept (the
+    fewest, up to :data:`EXACT_DIGITS_LIMIT`, whose decimal does not end on 5
+    and is no whole number; beyond that ``x`` is returned unchanged). So a
+    number printed from the file with fewer digits than it stores shows the
+    digits of ``x``: 0.5449999999999997 is kept as is (at 10
+    digits it would be 0.545, printed ``0.55`` at 2 decimals where ``x`` prints
+    ``0.54``), 0.54499999997 is kept with 11 digits, while 0.545 itself (the
+    double nearest to 0.545) stays 0.545. Formatting a double correctly
+    rounded, which this relies on, is what C99 ``printf`` does (Python's
+    ``format``, R's ``sprintf``).
     """
-    if x.is_integer() and abs(x) < 2.0**53:
+    if x.is_integer() and abs(x) < WHOLE_KEPT_BELOW:
         return x + 0.0
-    rounded = float(f"{x:.{digits}g}")
-    return (rounded if math.isfinite(rounded) else x) + 0.0  # -0.0 -> 0.0
+    for n in range(digits, max(digits, EXACT_DIGITS_LIMIT) + 1):
+        text = f"{x:.{n}g}"
+        rounded = float(text)
+        if not math.isfinite(rounded):
+            break
+        if rounded == x or not _on_rounding_boundary(text, n, digits, whole=not x.is_integer()):
+            return rounded + 0.0  # -0.0 -> 0.0
+    return x + 0.0
+
+
+_FORMAT_SPEC = re.compile(r"(?P<head>.*?)(?:\.(?P<precision>\d+))?(?P<type>[eEfFgG%])?")
+"""A format specification split into everything before the precision, the precision and the presentation type."""
+
+
+def _stored_range(value: float) -> tuple[Decimal, Decimal] | None:
+    """The interval of values that :func:`round_significant` may store as ``value``, or None when only ``value``.
+
+    ``value`` is read from a file :func:`dumps` wrote, whose text is ``repr(value)``. A whole number below
+    :data:`WHOLE_KEPT_BELOW` and a decimal that ends on the digit 5 (unless at its 10th digit) are stored only for
+    themselves; any other decimal of n digits stands for every value that rounds to it at
+    max(n, :data:`SIGNIFICANT_DIGITS`) significant digits. The interval is open: it is returned shrunk by a
+    thousandth of the last digit's unit.
+    """
+    text = repr(value)
+    _, kept, _ = Decimal(text).normalize().as_tuple()
+    if (value.is_integer() and abs(value) < WHOLE_KEPT_BELOW) or (kept[-1] == 5 and len(kept) != SIGNIFICANT_DIGITS):
+        return None
+    stored = Decimal(text)
+    unit = Decimal(1).scaleb(stored.adjusted() - max(len(kept), SIGNIFICANT_DIGITS) + 1)
+    half = unit / 2 - unit / 1000
+    return stored - half, stored + half
+
+
+def format_stored(value: Any, spec: str, *, name: str = "value") -> str:
+    """``format(value, spec)`` for a number read from a file :func:`dumps` wrote, refusing unsettled digits.
+
+    The digits are settled when every value the analysis may have computed for
+    the stored number (see :func:`round_significant`) prints the same; then
+    they are the digits the analysis prints for its unrounded value. They are
+    not when ``spec`` asks for more digits than the file stores (``.12f``, or
+    ``.4f`` of a number above a million). Non-float values and specs without a
+    float presentation type (``e``, ``f``, ``g``, ``%``) are formatted as
+    they are.
+
+    Parameters
+    ----------
+    value
+        The number as read from the file (a float for a stored float).
+    spec : str
+        A format specification (``.2f``, ``.0%``).
+    name : str
+        What the number is (its key path), for the error message.
+
+    Raises
+    ------
+    AlsmetaInputError
+        Naming ``name``, when the stored digits do not settle the printed ones.
+    """
+    shown = format(value, spec)
+    parsed = _FORMAT_SPEC.fullmatch(spec)
+    if not isinstance(value, float) or not math.isfinite(value) or parsed is None or parsed["type"] is None:
+        return shown
+    stored = _stored_range(value)
+    if stored is None:
+        return shown
+    exact_spec = f"{parsed['head']}.{parsed['precision'] or 6}{parsed['type']}"  # a float's default precision
+    low, high = (format(bound, exact_spec) for bound in stored)
+    if low != high:
+        raise AlsmetaInputError(
+            f"{name}: {value!r} printed with {spec!r} needs more digits than the results file stores "
+            f"(the value may print as {low} or {high}); print fewer digits"
+        )
+    return shown
 
 
 def _plain(value: Any) -> Any:

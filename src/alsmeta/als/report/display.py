@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from alsmeta.als.report.provenance import DataRow
+from alsmeta.io.reporting import format_stored
 
 PROVENANCE_NAME = "provenance.html"
+
+NUMBER_FORMAT = ".2f"
+"""How the page prints a number that is not whole."""
 
 
 @dataclass(frozen=True)
@@ -41,13 +45,18 @@ def lookup(results: Mapping[str, Any], path: str) -> Any:
 
 
 def fmt(value: Any) -> str:
-    """A number as the page prints it: whole numbers as integers, others to 2 decimals; missing as 'not reported'."""
+    """A number as the page prints it: whole numbers as integers, others to 2 decimals; missing as 'not reported'.
+
+    A float is printed with :func:`alsmeta.io.reporting.format_stored`, so its
+    digits are those of the analysis's unrounded value (results.json stores a
+    whole number only for a whole value).
+    """
     if value is None:
         return "not reported"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
-        return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+        return str(int(value)) if float(value).is_integer() else format_stored(value, NUMBER_FORMAT)
     if isinstance(value, list):
         return ", ".join(fmt(v) for v in value)
     return str(value)
