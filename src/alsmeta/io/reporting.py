@@ -164,7 +164,7 @@ def _plain(value: Any) -> Any:
 
 
 def dumps(numbers: Any) -> str:
-    """Deterministic JSON text (sorted keys, 2-space indent, floats to 10 significant digits, trailing newline)."""
+    """Deterministic JSON text (sorted keys, 2-space indent, floats to >= 10 significant digits, trailing newline)."""
     return json.dumps(_plain(numbers), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
