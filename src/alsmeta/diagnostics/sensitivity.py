@@ -101,7 +101,9 @@ def leave_one_out(fit: PooledResult) -> pd.DataFrame:
         ``estimate``, ``se``, ``statistic``, ``pvalue``, ``ci_low``,
         ``ci_high``, ``q``, ``q_pvalue``, ``tau2``, ``i2``, ``h2``, ``k`` (studies
         used) and ``converged``. Same method, test, level and fixed tau^2 as
-        ``fit``.
+        ``fit``; a fit with user weights is refitted with the weights of the
+        studies kept (metafor's ``leave1out()``; a row without a positive
+        weight is NaN).
 
     Notes
     -----
@@ -188,6 +190,13 @@ def influence(fit: PooledResult | MetaRegressionResult) -> pd.DataFrame:
         True when the study is influential by metafor's rules: ``|dffits| >
         3 sqrt(p/(k-p))``, or ``pchisq(cook_d, p) > 0.5``, or ``hat > 3p/k``,
         or any ``|dfbetas| > 1`` (``p`` coefficients).
+
+    A fit with user weights ``a`` (pool or meta-regression, also GENQ) is
+    refitted with the weights, as metafor's ``influence.rma.uni``: ``hat`` is
+    the diagonal of ``H = X (X'AX)^-1 X'A``, DFFITS is scaled by
+    ``sqrt(s2w_(-i) [H diag(v + tau2_(-i)) H']_ii)``, DFBETAS by the
+    sandwich ``(X'AX)^-1 X'A diag(v + tau2_(-i)) A X (X'AX)^-1``, Var(b) is
+    the fit's sandwich covariance and ``weight`` is ``100 a / sum(a)``.
 
     Notes
     -----
@@ -381,7 +390,9 @@ def cumulative(fit: PooledResult, order: Sequence[Any] | None = None, decreasing
     Notes
     -----
     The first row is a single study (k = 1: its own effect; a t-based test
-    falls back to z, as metafor does). k = 0: an empty frame.
+    falls back to z, as metafor does). k = 0: an empty frame. A fit with
+    user weights is refitted with the weights of the studies added (metafor's
+    ``cumul()``).
     """
     fit = require_fit(fit, "cumulative", honours_weights=True)
     decreasing = flag(decreasing, "decreasing")
