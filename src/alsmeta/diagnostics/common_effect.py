@@ -24,7 +24,10 @@ def common_effect(fit: PooledResult) -> PooledResult:
     -------
     PooledResult
         ``pool(fit.yi, fit.vi, method="CE", level=fit.level, labels=fit.labels)``
-        (z test): its estimate, interval, test and weights.
+        (z test): its estimate, interval, test and weights. A fit with user
+        weights keeps them (``weights=fit.user_weights``, as metafor's
+        ``rma(method="EE", weights=)``): the estimate is then the same as the
+        random-effects one and only its standard error differs.
 
     References
     ----------
@@ -32,5 +35,5 @@ def common_effect(fit: PooledResult) -> PooledResult:
     introduction to fixed-effect and random-effects models for meta-analysis.
     Res Synth Methods 1:97-111.
     """
-    fit = require_fit(fit, "common_effect")
-    return pool(fit.yi, fit.vi, method="CE", level=fit.level, labels=fit.labels)
+    fit = require_fit(fit, "common_effect", honours_weights=True)
+    return pool(fit.yi, fit.vi, method="CE", level=fit.level, labels=fit.labels, weights=fit.user_weights)

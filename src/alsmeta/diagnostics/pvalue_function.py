@@ -65,5 +65,5 @@ def prediction_p_value_function(theta: npt.ArrayLike, fit: PooledResult) -> Arra
     Riley RD, Higgins JPT, Deeks JJ (2011). Interpretation of random effects
     meta-analyses. BMJ 342:d549.
     """
-    fit = require_fit(fit, "prediction_p_value_function")
+    fit = require_fit(fit, "prediction_p_value_function", honours_weights=True)  # uses the fit's estimate and SE
     return p_value_function(theta, fit.estimate, math.sqrt(fit.se**2 + fit.tau2), fit.df)

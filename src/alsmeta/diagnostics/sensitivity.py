@@ -34,9 +34,9 @@ from alsmeta.campaign import campaign_options, fingerprint
 from alsmeta.engine.batch import TESTS, BatchResult, fit_spec, pool_many, run_batch
 from alsmeta.engine.estimators import METHODS
 from alsmeta.engine.regression import _standardise, fit_regression_many
-from alsmeta.models._fitted import fixed_tau2, require_fit
+from alsmeta.models._fitted import fixed_tau2, quiet, require_fit
 from alsmeta.models.moderators import MetaRegressionResult
-from alsmeta.models.pooling import PooledResult, study_data
+from alsmeta.models.pooling import PooledResult, pool, study_data
 from alsmeta.progress import ProgressArg
 from alsmeta.results import ResultMixin, fmt_number, text_table
 from alsmeta.validation import AlsmetaInputError, flag, one_spread, probability_level, random_seed, whole_number
@@ -101,7 +101,9 @@ def leave_one_out(fit: PooledResult) -> pd.DataFrame:
         ``estimate``, ``se``, ``statistic``, ``pvalue``, ``ci_low``,
         ``ci_high``, ``q``, ``q_pvalue``, ``tau2``, ``i2``, ``h2``, ``k`` (studies
         used) and ``converged``. Same method, test, level and fixed tau^2 as
-        ``fit``.
+        ``fit``; a fit with user weights is refitted with the weights of the
+        studies kept (metafor's ``leave1out()``; a row without a positive
+        weight is NaN).
 
     Notes
     -----
@@ -109,12 +111,48 @@ def leave_one_out(fit: PooledResult) -> pd.DataFrame:
     each row is the other study on its own (tau^2 = 0, Q = 0). k = 0: an
     empty frame.
     """
-    fit = require_fit(fit, "leave_one_out")
+    fit = require_fit(fit, "leave_one_out", honours_weights=True)
     k = fit.k
     if k == 0:
         return _frame_empty(["label"])
     mask = ~np.eye(k, dtype=bool)
+    if fit.user_weights is not None:
+        return _frame_weighted(fit, mask, np.arange(k), {"label": list(fit.labels)})
     return _frame(_refit(fit, mask), {"label": list(fit.labels)})
+
+
+def _frame_weighted(
+    fit: PooledResult, mask: npt.NDArray[np.bool_], idx: npt.NDArray[np.intp], first: dict[str, Any]
+) -> pd.DataFrame:
+    """:func:`_frame` for a fit with user weights: :func:`alsmeta.pool` with the weights on every row of ``mask``.
+
+    The studies are taken in the order ``idx``; as metafor's ``leave1out()``
+    and ``cumul()``, each subset is refitted with its own weights (and, for
+    ``method="GENQ"``, its own generalised Q tau^2). A subset that cannot be
+    fitted (no positive weight) is a row of NaN, not converged.
+    """
+    assert fit.user_weights is not None
+    y, v, a = fit.yi[idx], fit.vi[idx], fit.user_weights[idx]
+    cols: dict[str, list[Any]] = {name: [] for name in [*_FIT_COLUMNS, "k", "converged"]}
+    for row in mask:
+        try:
+            r = quiet(
+                pool,
+                y[row],
+                v[row],
+                weights=a[row],
+                method=fit.method,
+                test=fit.test,
+                level=fit.level,
+                tau2=fixed_tau2(fit),
+            )
+        except AlsmetaInputError:
+            r = None
+        for name in _FIT_COLUMNS:
+            cols[name].append(getattr(r, name) if r is not None else np.nan)
+        cols["k"].append(int(row.sum()))
+        cols["converged"].append(bool(r.converged) if r is not None else False)
+    return pd.DataFrame({**first, **cols})
 
 
 def _frame_empty(first: list[str]) -> pd.DataFrame:
@@ -153,6 +191,13 @@ def influence(fit: PooledResult | MetaRegressionResult) -> pd.DataFrame:
         3 sqrt(p/(k-p))``, or ``pchisq(cook_d, p) > 0.5``, or ``hat > 3p/k``,
         or any ``|dfbetas| > 1`` (``p`` coefficients).
 
+    A fit with user weights ``a`` (pool or meta-regression, also GENQ) is
+    refitted with the weights, as metafor's ``influence.rma.uni``: ``hat`` is
+    the diagonal of ``H = X (X'AX)^-1 X'A``, DFFITS is scaled by
+    ``sqrt(s2w_(-i) [H diag(v + tau2_(-i)) H']_ii)``, DFBETAS by the
+    sandwich ``(X'AX)^-1 X'A diag(v + tau2_(-i)) A X (X'AX)^-1``, Var(b) is
+    the fit's sandwich covariance and ``weight`` is ``100 a / sum(a)``.
+
     Notes
     -----
     k = 0: an empty frame. k = 1 (or k = p): no deletion leaves a fittable
@@ -167,10 +212,12 @@ def influence(fit: PooledResult | MetaRegressionResult) -> pd.DataFrame:
     """
     if isinstance(fit, MetaRegressionResult):
         return _influence_regression(fit)
-    fit = require_fit(fit, "influence")
+    fit = require_fit(fit, "influence", honours_weights=True)
     k = fit.k
     if k == 0:
         return pd.DataFrame({c: [] for c in ["label", *_INFLUENCE_COLUMNS, "dfbetas", "inf"]})
+    if fit.user_weights is not None:  # the deletion fits with the weights, as a one-column meta-regression
+        return _influence_of(fit, np.ones((k, 1)), ("intercept",), np.array([fit.estimate]), np.array([[fit.se**2]]))
     b = _refit(fit, ~np.eye(k, dtype=bool))
     tau2_del = b.tau2 if fit.method != "CE" else np.zeros(k)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -197,32 +244,41 @@ _INFLUENCE_COLUMNS = ["rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_de
 
 
 def _influence_regression(res: MetaRegressionResult) -> pd.DataFrame:
+    return _influence_of(res, res.X, res.terms, res.estimate, res.vcov)
+
+
+def _influence_of(
+    res: MetaRegressionResult | PooledResult, X: Array, terms: Sequence[str], beta: Array, vb: Array
+) -> pd.DataFrame:
+    """The k deletion fits (with the fit's user weights, if any) and metafor's formulas on them."""
     k = res.k
     b = fit_regression_many(
         np.broadcast_to(res.yi, (k, k)),
         np.broadcast_to(res.vi, (k, k)),
-        res.X,
+        X,
         mask=~np.eye(k, dtype=bool),
         method=res.method,
         test=res.test,
         level=res.level,
         tau2=res.tau2 if res.tau2_fixed else None,
+        weights=res.user_weights,
     )
     tau2_del = b.tau2 if res.method != "CE" else np.where(b.usable, 0.0, np.nan)
     return _influence_frame(
         res.labels,
-        list(res.terms),
+        list(terms),
         res.yi,
         res.vi,
-        res.X,
-        res.estimate,
-        res.vcov,
+        X,
+        beta,
+        vb,
         res.tau2 if res.method != "CE" else 0.0,
         b.coef,
         b.vcov,
         tau2_del,
         b.s2w,
         b.qe,
+        res.user_weights,
     )
 
 
@@ -240,15 +296,23 @@ def _influence_frame(
     tau2_del: Array,
     s2w_del: Array,
     q_del: Array,
+    a: Array | None = None,
 ) -> pd.DataFrame:
-    """metafor's influence() formulas from the full fit and the k deletion fits."""
+    """metafor's influence() formulas from the full fit and the k deletion fits.
+
+    With user weights ``a`` (metafor's ``influence.rma.uni`` with ``weights``):
+    the hat matrix is ``H = X (X'AX)^-1 X'A``, DFFITS is scaled by
+    ``sqrt(s2w_(-i) [H diag(v + tau2_(-i)) H']_ii)``, DFBETAS by the sandwich
+    ``(X'AX)^-1 X'A diag(v + tau2_(-i)) A X (X'AX)^-1`` and the weights are ``100 a / sum(a)``.
+    """
     k, p = X.shape
     # work in the centred/scaled parametrisation (Xs = X T^-1) for accuracy, as the regression engine does
     Xs, T = _standardise(X[None, :, :], np.all(X == 1.0, axis=0))
     Xs = Xs[0]
     Tinv = np.linalg.inv(T)
-    w = 1.0 / (v + tau2)
+    w = 1.0 / (v + tau2) if a is None else a
     xtwx_inv = np.linalg.inv((Xs * w[:, None]).T @ Xs)
+    H2 = (Xs @ xtwx_inv @ (Xs * w[:, None]).T) ** 2  # squared hat matrix entries (user weights)
     hat = np.einsum("ij,jk,ik->i", Xs, xtwx_inv, Xs) * w
     hat = np.where(hat > 1 - 10 * np.finfo(float).eps, 1.0, hat)
     weight = 100.0 * w / w.sum()
@@ -256,11 +320,17 @@ def _influence_frame(
         pred = X @ beta
         delpred = np.einsum("ij,ij->i", X, beta_del)
         vdelpred = np.einsum("ij,ijk,ik->i", X, vb_del, X)
-        dffits = (pred - delpred) / np.sqrt(s2w_del * hat * (tau2_del + v))
         W_del = 1.0 / (v[None, :] + tau2_del[:, None])  # all k studies, deleted-fit tau2
         finite = np.isfinite(W_del).all(axis=1)
         vb_del_all = np.full((k, p, p), np.nan)
-        vb_del_all[finite] = T @ np.linalg.inv(np.einsum("ji,bj,jk->bik", Xs, W_del[finite], Xs)) @ T.T
+        if a is None:
+            dffits = (pred - delpred) / np.sqrt(s2w_del * hat * (tau2_del + v))
+            vb_del_all[finite] = T @ np.linalg.inv(np.einsum("ji,bj,jk->bik", Xs, W_del[finite], Xs)) @ T.T
+        else:
+            dffits = (pred - delpred) / np.sqrt(s2w_del * (H2 @ v + tau2_del * H2.sum(axis=1)))
+            XA = Xs * a[:, None]
+            spread = np.einsum("ji,bj,jk->bik", XA, v[None, :] + tau2_del[finite, None], XA)
+            vb_del_all[finite] = T @ xtwx_inv @ spread @ xtwx_inv @ T.T
         diff = beta[None, :] - beta_del
         dfbetas = diff / np.sqrt(s2w_del[:, None] * np.diagonal(vb_del_all, axis1=1, axis2=2))
         diff_s = diff @ Tinv.T
@@ -320,9 +390,11 @@ def cumulative(fit: PooledResult, order: Sequence[Any] | None = None, decreasing
     Notes
     -----
     The first row is a single study (k = 1: its own effect; a t-based test
-    falls back to z, as metafor does). k = 0: an empty frame.
+    falls back to z, as metafor does). k = 0: an empty frame. A fit with
+    user weights is refitted with the weights of the studies added (metafor's
+    ``cumul()``).
     """
-    fit = require_fit(fit, "cumulative")
+    fit = require_fit(fit, "cumulative", honours_weights=True)
     decreasing = flag(decreasing, "decreasing")
     k = fit.k
     if k == 0:
@@ -339,8 +411,10 @@ def cumulative(fit: PooledResult, order: Sequence[Any] | None = None, decreasing
     codes = np.unique(keys, return_inverse=True)[1].reshape(-1)
     idx = np.argsort(-codes if decreasing else codes, kind="stable")  # ties keep the data order, as R's order()
     mask = np.tril(np.ones((k, k), dtype=bool))
-    b = _refit(fit, mask, y=fit.yi[idx], v=fit.vi[idx])
-    return _frame(b, {"label": [fit.labels[i] for i in idx], "order": keys[idx] if order is not None else idx + 1})
+    first = {"label": [fit.labels[i] for i in idx], "order": keys[idx] if order is not None else idx + 1}
+    if fit.user_weights is not None:
+        return _frame_weighted(fit, mask, idx, first)
+    return _frame(_refit(fit, mask, y=fit.yi[idx], v=fit.vi[idx]), first)
 
 
 # ------------------------------------------------------------------ GOSH

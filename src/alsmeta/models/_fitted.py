@@ -12,13 +12,36 @@ from alsmeta.validation import AlsmetaInputError
 MIN_STUDIES_ASYMMETRY = 10
 
 
-def require_fit(fit: Any, what: str) -> PooledResult:
-    """Check that ``fit`` is a :class:`PooledResult` (the input of every diagnostic)."""
+def require_fit(fit: Any, what: str, *, honours_weights: bool = False) -> PooledResult:
+    """Check that ``fit`` is a :class:`PooledResult` (the input of every diagnostic).
+
+    A fit with user weights (``pool(weights=)``, including ``method="GENQ"``)
+    is refused (:func:`refuse_user_weights`) unless the caller declares that
+    it uses them (``honours_weights=True``), so that no diagnostic silently
+    falls back to inverse-variance weights.
+    """
     if not isinstance(fit, PooledResult):
         raise AlsmetaInputError(
             f"{what}: expected the result of alsmeta.pool(...) (a PooledResult), got {type(fit).__name__}"
         )
+    if not honours_weights:
+        refuse_user_weights(fit, what)
     return fit
+
+
+def refuse_user_weights(fit: Any, what: str, why: str = "") -> None:
+    """Raise :class:`AlsmetaInputError` naming ``fit`` when the fit has user weights.
+
+    For the functions that would otherwise use inverse-variance weights and so
+    silently drop the weights given to ``pool(weights=)`` or
+    ``meta_regression(weights=)``. ``why`` adds the method-specific reason.
+    """
+    if getattr(fit, "user_weights", None) is not None:
+        reason = why or "it weights the studies by inverse variance and would silently drop the user weights"
+        raise AlsmetaInputError(
+            f"fit: {what}() does not support a fit with user weights (weights=, method={fit.method!r}): "
+            f"{reason}; refit without weights= to use it"
+        )
 
 
 def fixed_tau2(fit: PooledResult) -> float | None:

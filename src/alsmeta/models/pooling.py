@@ -632,7 +632,16 @@ def study_columns(yi: Any, vi: Any, sei: Any, labels: Any, data: Any = None) -> 
 def _study_data_weighted(
     yi: Any, vi: Any, sei: Any, labels: Any, na_action: str, weights: Any
 ) -> tuple[Array, Array, list[str], Array]:
-    """:func:`study_data` plus the validated user weights of the studies kept."""
+    """:func:`study_data` plus the validated user weights of the studies kept.
+
+    pandas weights are paired by index with the other pandas inputs
+    (:func:`alsmeta.validation.align_on_index`, as ``meta_regression``): same
+    labels in another order are reordered, different labels are an error.
+    """
+    spread = "vi" if vi is not None else "sei"
+    aligned = align_on_index({"yi": yi, spread: vi if vi is not None else sei, "labels": labels, "weights": weights})
+    yi, labels, weights = aligned["yi"], aligned["labels"], aligned["weights"]
+    vi, sei = (aligned["vi"], None) if spread == "vi" else (None, aligned["sei"])
     shown = None if labels is None or isinstance(labels, (str, bytes)) else [str(x) for x in labels]
     a = numeric_column(weights, "weights", shown, allow_nan=True, nonnegative=True)
     if np.ndim(yi) == 1 and len(a) != len(yi):

@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special, stats
 
+from alsmeta.models._fitted import refuse_user_weights
 from alsmeta.models.moderators import MetaRegressionResult
 from alsmeta.models.pooling import PooledResult
 from alsmeta.results import ResultMixin, Transform, fmt_number, text_table, transf_name, transformed
@@ -173,6 +174,13 @@ class _LinearFit:
     level: float
     labels: tuple[str, ...]
     terms: tuple[str, ...]
+
+
+#: why blup() and ranef() refuse a fit with user weights
+_SHRINKAGE_WEIGHTS = (
+    "the shrinkage of the empirical Bayes estimates assumes inverse-variance weights "
+    "(metafor's blup() and ranef() refuse such fits too)"
+)
 
 
 def _linear_fit(fit: Any, what: str) -> _LinearFit:
@@ -382,6 +390,7 @@ def blup(
     Stat 10:75-98. Robinson GK (1991). That BLUP is a good thing: the
     estimation of random effects. Stat Sci 6:15-32.
     """
+    refuse_user_weights(fit, "blup", _SHRINKAGE_WEIGHTS)
     m = _linear_fit(fit, "blup")
     share, fitted, vx = _shrinkage(m)
     pred = share * m.yi + (1.0 - share) * fitted
@@ -422,6 +431,7 @@ def ranef(
     Stat 10:75-98 (appendix). Viechtbauer W (2010). Conducting
     meta-analyses in R with the metafor package. J Stat Softw 36(3).
     """
+    refuse_user_weights(fit, "ranef", _SHRINKAGE_WEIGHTS)
     m = _linear_fit(fit, "ranef")
     share, fitted, vx = _shrinkage(m)
     pred = share * (m.yi - fitted)

@@ -152,6 +152,7 @@ class _Model:
     nesting: tuple[str, ...] | None
     weight_scale: float
     name: str
+    user_weights: Array | None = None
 
 
 def _model_pieces(fit: Any) -> _Model:
@@ -175,38 +176,30 @@ def _model_pieces(fit: Any) -> _Model:
     if isinstance(fit, PooledResult):
         if fit.k == 0:
             raise AlsmetaInputError("fit: an empty meta-analysis (k = 0) has nothing to make robust")
-        tau2 = fit.tau2 if fit.method != "CE" else 0.0
-        w = 1.0 / (fit.vi + tau2)
-        return _Model(
-            fit.yi,
-            np.ones((fit.k, 1)),
-            np.diag(1.0 / w),
-            np.array([fit.estimate]),
-            ("intercept",),
-            np.array([fit.se]),
-            fit.level,
-            None,
-            float(w.mean()),
-            "PooledResult",
+        return _univariate_model(
+            fit, np.ones((fit.k, 1)), np.array([fit.estimate]), ("intercept",), np.array([fit.se]), "PooledResult"
         )
     if isinstance(fit, MetaRegressionResult):
-        tau2 = fit.tau2 if fit.method != "CE" else 0.0
-        w = 1.0 / (fit.vi + tau2)
-        return _Model(
-            fit.yi,
-            fit.X,
-            np.diag(1.0 / w),
-            fit.estimate,
-            fit.terms,
-            fit.se,
-            fit.level,
-            None,
-            float(w.mean()),
-            "MetaRegressionResult",
-        )
+        return _univariate_model(fit, fit.X, fit.estimate, fit.terms, fit.se, "MetaRegressionResult")
     raise AlsmetaInputError(
         f"fit: expected a result of pool(), meta_regression() or pool_multilevel(), got {type(fit).__name__}"
     )
+
+
+def _univariate_model(fit: Any, X: Array, beta: Array, terms: tuple[str, ...], se: Array, name: str) -> _Model:
+    """The pieces of a ``pool`` or ``meta_regression`` fit: ``V = diag(v + tau^2)``, its weights or the user's."""
+    tau2 = fit.tau2 if fit.method != "CE" else 0.0
+    V = np.diag(fit.vi + tau2)
+    a = fit.user_weights
+    if a is not None and np.any(a == 0):
+        zero = [lab for lab, ai in zip(fit.labels, a, strict=True) if ai == 0]
+        raise AlsmetaInputError(
+            f"fit: robust() of a fit with user weights of 0 (studies {', '.join(map(repr, zero[:5]))}) is not "
+            "supported (clubSandwich drops those studies and metafor keeps their clusters); refit without them"
+        )
+    # clubSandwich scales the weights by their mean (the CR2 eigenvalue cut-off), not the user's target V
+    scale = float(np.mean(1.0 / np.diag(V))) if a is None else 1.0
+    return _Model(fit.yi, X, V, beta, terms, np.asarray(se), fit.level, None, scale, name, a)
 
 
 # --------------------------------------------------------------------- public
@@ -220,7 +213,11 @@ def robust(fit: Any, cluster: Sequence[Any], adjust: str = "CR2", level: float |
         :func:`alsmeta.pool_multilevel`. The weights ``W = V^-1`` are the
         fitted model's (for ``pool``: ``1/(v + tau^2)``, whatever its ``test``;
         metafor 3.8-1 instead scales the robust SE of a ``test="knha"`` fit
-        by the Knapp-Hartung factor, an artefact of reusing ``fit$vb``).
+        by the Knapp-Hartung factor, an artefact of reusing ``fit$vb``). A fit
+        with user weights ``a`` (``weights=``, also ``method="GENQ"``) uses
+        ``W = diag(a)``, the bread ``(X'AX)^-1 X'A`` of metafor's ``robust()``,
+        and the working model ``V = diag(v + tau^2)`` for CR2, as clubSandwich;
+        weights of 0 are refused.
     cluster
         Cluster label of each effect (usually the study), in the order of the
         fit's data. Effects in different clusters are assumed independent;
@@ -281,7 +278,9 @@ def robust(fit: Any, cluster: Sequence[Any], adjust: str = "CR2", level: float |
     lv = m.level if level is None else probability_level(level)
     groups = [np.flatnonzero(Z[:, j]) for j in range(n)]
     notes: list[str] = []
-    if _block_diagonal(m.V, Z):
+    if m.user_weights is not None:
+        W = np.diag(m.user_weights)  # metafor's robust(): bread (X'AX)^-1 X'A; clubSandwich: W = A
+    elif _block_diagonal(m.V, Z):
         W = np.zeros_like(m.V)
         for g in groups:
             W[np.ix_(g, g)] = np.linalg.inv(m.V[np.ix_(g, g)])
@@ -398,15 +397,26 @@ def _cr2_adjustments(m: _Model, W: Array, bread: Array, groups: Sequence[npt.NDA
     """
     out = []
     s = m.weight_scale
+    omega = _working_covariance(m, W, bread, groups) if m.user_weights is not None else None
     for g in groups:
         Xj = m.X[g]
         Wj = W[np.ix_(g, g)]
         Phi = m.V[np.ix_(g, g)] * s
         R = np.linalg.cholesky(Phi).T
-        IH = np.eye(len(g)) - Xj @ bread @ Xj.T @ Wj
-        G = R @ IH @ Phi @ R.T
+        if omega is None:  # W = V^-1: (I - H)_jj Phi_j
+            IH = np.eye(len(g)) - Xj @ bread @ Xj.T @ Wj
+            G = R @ IH @ Phi @ R.T
+        else:  # user weights W != V^-1: the working-model variance of the residuals, as clubSandwich
+            H = Xj @ bread @ Xj.T @ Wj
+            G = R @ (Phi - H @ Phi - Phi @ H.T + Xj @ omega @ Xj.T) @ R.T
         out.append(R.T @ _sym_power(G, -0.5) @ R)  # invariant to the scale s except for the cut-off
     return out
+
+
+def _working_covariance(m: _Model, W: Array, bread: Array, groups: Sequence[npt.NDArray[np.intp]]) -> Array:
+    """``B (sum_j X_j' W_j V_j W_j X_j) B``: Var(beta) under the working model V when the weights are not V^-1."""
+    middle = sum(m.X[g].T @ W[np.ix_(g, g)] @ m.V[np.ix_(g, g)] @ W[np.ix_(g, g)] @ m.X[g] for g in groups)
+    return np.asarray(bread @ middle @ bread, dtype=np.float64)
 
 
 def _satterthwaite_df(
@@ -420,16 +430,27 @@ def _satterthwaite_df(
     ``df = tr(P)^2 / sum(P^2)``.
     """
     LB = np.linalg.cholesky(bread)
-    Gs, Hs = [], []
+    weighted = m.user_weights is not None
+    LO = np.linalg.cholesky(_working_covariance(m, W, bread, groups)) if weighted else LB
+    Gs, H1s, H2s, H3s = [], [], [], []
     for e, g in zip(E, groups, strict=True):
         ME = bread @ e
-        Gs.append(ME @ np.linalg.cholesky(m.V[np.ix_(g, g)]))
-        Hs.append(ME @ m.X[g] @ LB)
+        Vj = m.V[np.ix_(g, g)]
+        Gs.append(ME @ np.linalg.cholesky(Vj))
+        H1s.append(ME @ m.X[g] @ LB)
+        if weighted:  # the terms of a working model V that is not W^-1 (clubSandwich's get_GH)
+            H2s.append(ME @ Vj @ W[np.ix_(g, g)] @ m.X[g] @ LB)
+            H3s.append(ME @ m.X[g] @ LO)
     p = m.X.shape[1]
     df = np.empty(p)
     for i in range(p):
-        H = np.array([h[i] for h in Hs])  # n x p
-        P = -(H @ H.T)
+        H1 = np.array([h[i] for h in H1s])  # n x p
+        if weighted:
+            H2, H3 = np.array([h[i] for h in H2s]), np.array([h[i] for h in H3s])
+            cross = H1 @ H2.T
+            P = H3 @ H3.T - cross - cross.T
+        else:
+            P = -(H1 @ H1.T)
         P[np.diag_indices_from(P)] += np.array([np.sum(gj[i] ** 2) for gj in Gs])
         df[i] = np.trace(P) ** 2 / np.sum(P * P)
     return df
