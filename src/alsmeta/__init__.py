@@ -90,7 +90,7 @@ if TYPE_CHECKING:  # the same names, imported eagerly for type checkers and IDEs
     from alsmeta.models.pooling import AlsmetaWarning, PooledResult, pool
     from alsmeta.models.predict import Blups, Prediction, RandomEffects, blup, predict, ranef
     from alsmeta.models.robust import RobustResult, robust
-    from alsmeta.models.selection import SelectionModelResult, selection_model
+    from alsmeta.models.selection import SelectionModelResult, SelectionRegressionResult, selection_model
     from alsmeta.models.tau2_ci import Tau2Interval, tau2_ci
     from alsmeta.planning.power import meta_analysis_power, optimal_information_size, trial_power, trial_sample_size
     from alsmeta.planning.sequential import (
@@ -149,6 +149,7 @@ _LAZY_NAMES: dict[str, str] = {
     "RobustResult": "alsmeta.models.robust",
     "SEFromP": "alsmeta.effects.conversions",
     "SelectionModelResult": "alsmeta.models.selection",
+    "SelectionRegressionResult": "alsmeta.models.selection",
     "SequentialBoundaries": "alsmeta.planning.sequential",
     "SimulationResult": "alsmeta.simulate",
     "SubgroupResult": "alsmeta.models.moderators",

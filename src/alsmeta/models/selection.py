@@ -15,13 +15,22 @@ The three-parameter selection model (3PSM) has a single cut at p = .025
 ``"negexp"``, ``"logistic"`` and ``"power"`` are described in
 :mod:`alsmeta.models.selection_functions`.
 
-The likelihood is maximised over ``mu``, ``tau^2 >= 0`` and ``delta``
+With moderators (a :func:`alsmeta.meta_regression` fit) the location of
+study ``i`` is ``x_i' beta`` instead of ``mu`` (metafor's ``selmodel`` of an
+``rma`` with ``mods``); the p-values, and with them the selection
+function, stay those of the observed effects.
+
+The likelihood is maximised over ``mu`` (or ``beta``), ``tau^2 >= 0`` and ``delta``
 within metafor's bounds (0 to 100; beta: 1e-5 to 100); standard errors
 come from the numerical Hessian of the log-likelihood in the untransformed
 parameters (Richardson extrapolation, as ``numDeriv::hessian`` which
-metafor uses). The likelihood-ratio test of "no selection" compares with
-the ML log-likelihood of the fit given (at its own estimates, as metafor's
-``logLik(fit, REML=FALSE)``).
+metafor uses). As metafor, a meta-regression is optimised, and its Hessian
+taken, with the moderators that are not 0/1 dummies centred and scaled
+(intercept models only); coefficients and their covariance are
+transformed back. The likelihood-ratio test of "no selection" compares with
+the ML log-likelihood of the model without selection (the fit given, refitted
+by ML as metafor does; a fixed tau^2 stays fixed, a common-effect fit stays
+common-effect).
 """
 
 from __future__ import annotations
@@ -29,16 +38,17 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import ClassVar, overload
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import optimize, special, stats
 
-from alsmeta.engine.batch import pool_many
 from alsmeta.engine.heterogeneity import NO_SPREAD_NOTE, effects_without_spread
-from alsmeta.models._fitted import require_fit
+from alsmeta.engine.regression import fit_regression_many
+from alsmeta.models._model_data import ModelData, model_data
+from alsmeta.models.moderators import MetaRegressionResult
 from alsmeta.models.pooling import PooledResult
 from alsmeta.models.selection_functions import (
     TYPES,
@@ -50,7 +60,7 @@ from alsmeta.models.selection_functions import (
 from alsmeta.results import ResultMixin, fmt_number, fmt_pvalue, p_phrase, text_table
 from alsmeta.validation import AlsmetaInputError, AlsmetaWarning
 
-__all__ = ["SelectionModelResult", "selection_model", "study_pvalues"]
+__all__ = ["SelectionModelResult", "SelectionRegressionResult", "selection_model", "study_pvalues"]
 
 Array = npt.NDArray[np.float64]
 
@@ -121,48 +131,19 @@ class SelectionModelResult(ResultMixin):
     notes: tuple[str, ...] = field(default=())
     type: str = "step"
 
-    def to_frame(self) -> pd.DataFrame:
+    def selection_table(self) -> pd.DataFrame:
         """Step function: one row per p-value interval (bounds, studies, relative selection probability);
         continuous types: one row per parameter of the selection function."""
-        if self.type != "step":
-            return pd.DataFrame(
-                {
-                    "parameter": [f"delta{i + 1}" for i in range(len(self.delta))]
-                    if len(self.delta) > 1
-                    else ["delta"],
-                    "delta": self.delta,
-                    "se": self.delta_se,
-                    "ci_low": self.delta_ci_low,
-                    "ci_high": self.delta_ci_high,
-                }
-            )
-        lower = np.concatenate([[0.0], self.steps[:-1]])
-        return pd.DataFrame(
-            {
-                "p_low": lower,
-                "p_high": self.steps,
-                "k": self.counts,
-                "delta": self.delta,
-                "se": self.delta_se,
-                "ci_low": self.delta_ci_low,
-                "ci_high": self.delta_ci_high,
-            }
-        )
+        return _selection_table(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The selection table (:meth:`selection_table`)."""
+        return _selection_table(self)
 
     def summary(self, digits: int = 4) -> str:
         """metafor-like text block (as ``print(selmodel(...))``)."""
         d = digits
-        lines = [
-            f"{'Step-function' if self.type == 'step' else self.type.capitalize() + ' function'} selection model "
-            f"(k = {self.k}; ML; p-values: {self.alternative})",
-            "",
-            f"tau^2 (estimated amount of total heterogeneity): {fmt_number(self.tau2, d)} "
-            f"(SE = {fmt_number(self.tau2_se, d)})",
-            f"Test for Heterogeneity: LRT(df = 1) = {fmt_number(self.lrt_tau2, d)}, "
-            f"p-val {p_phrase(self.lrt_tau2_pvalue, d)}",
-            f"Test for Selection Model Parameters: LRT(df = {self.lrt_df}) = {fmt_number(self.lrt, d)}, "
-            f"p-val {p_phrase(self.lrt_pvalue, d)}",
-            "",
+        lines = _heading_lines(self, d) + [
             f"Model Results ({100 * self.level:g}% CI):",
             "",
             *text_table(
@@ -173,24 +154,173 @@ class SelectionModelResult(ResultMixin):
                     + [fmt_number(x, d) for x in (self.ci_low, self.ci_high)]
                 ],
             ),
-            "",
-            "Selection Model Results:",
-            "",
         ]
-        frame = self.to_frame()
-        if self.type != "step":
-            rows = [
-                [name] + [fmt_number(x, d) for x in (de, se, cl, ch)]
-                for name, de, se, cl, ch in frame.itertuples(index=False)
-            ]
-            lines += text_table(["", "estimate", "se", "ci.lb", "ci.ub"], rows, first_left=True)
-            return "\n".join(lines + self._notes_lines())
+        return "\n".join(lines + _selection_lines(self, d) + self._notes_lines())
+
+
+@dataclass(frozen=True, eq=False)
+class SelectionRegressionResult(ResultMixin):
+    """Fitted selection model with moderators (metafor's ``selmodel`` of an ``rma`` with ``mods``).
+
+    Attributes
+    ----------
+    coefficients
+        DataFrame, one row per term: ``term``, ``estimate``, ``se``,
+        ``statistic`` (z), ``pvalue``, ``ci_low``, ``ci_high`` - the
+        selection-adjusted meta-regression.
+    vcov
+        Covariance matrix of the coefficients (inverse negative Hessian).
+    terms, btt
+        Names of the coefficients; the (0-based) coefficients tested by ``qm``.
+    qm, qm_df, qm_pvalue
+        Wald test of the coefficients in ``btt`` (chi^2 with ``qm_df`` df).
+    tau2, tau2_se
+        Residual between-study variance under the selection model.
+    delta, delta_se, delta_ci_low, delta_ci_high, type, steps, counts
+        The selection function, as in :class:`SelectionModelResult`.
+    lrt, lrt_df, lrt_pvalue
+        Likelihood-ratio test of no selection against the meta-regression
+        refitted by maximum likelihood.
+    lrt_tau2, lrt_tau2_pvalue
+        Likelihood-ratio test of ``tau^2 = 0`` within the selection model.
+    loglik, loglik_null
+        Maximised log-likelihood; the ML log-likelihood without selection.
+    alternative, level, k, p, converged, meaningful, notes
+    """
+
+    _title: ClassVar[str] = "Selection model with moderators (maximum likelihood)"
+
+    k: int
+    p: int
+    coefficients: pd.DataFrame
+    vcov: Array
+    terms: tuple[str, ...]
+    btt: tuple[int, ...]
+    qm: float
+    qm_df: int
+    qm_pvalue: float
+    tau2: float
+    tau2_se: float
+    delta: Array
+    delta_se: Array
+    delta_ci_low: Array
+    delta_ci_high: Array
+    steps: Array
+    counts: npt.NDArray[np.int64]
+    lrt: float
+    lrt_df: int
+    lrt_pvalue: float
+    lrt_tau2: float
+    lrt_tau2_pvalue: float
+    loglik: float
+    loglik_null: float
+    alternative: str
+    level: float
+    converged: bool
+    meaningful: bool
+    notes: tuple[str, ...] = field(default=())
+    type: str = "step"
+
+    @property
+    def estimate(self) -> Array:
+        """The coefficients (the ``estimate`` column)."""
+        return self.coefficients["estimate"].to_numpy()
+
+    @property
+    def se(self) -> Array:
+        """Their standard errors."""
+        return self.coefficients["se"].to_numpy()
+
+    def selection_table(self) -> pd.DataFrame:
+        """The selection function's parameters, as :meth:`SelectionModelResult.selection_table`."""
+        return _selection_table(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The coefficient table (as :meth:`alsmeta.MetaRegressionResult.to_frame`)."""
+        return self.coefficients.copy()
+
+    def summary(self, digits: int = 4) -> str:
+        """metafor-like text block (as ``print(selmodel(rma(yi, vi, mods = ...)))``)."""
+        d = digits
+        tested = ", ".join(self.terms[j] for j in self.btt)
         rows = [
-            [f"{lo:g} < p <= {hi:g}", str(n)] + [fmt_number(x, d) for x in (de, se, cl, ch)]
-            for lo, hi, n, de, se, cl, ch in frame.itertuples(index=False)
+            [str(row.term)]
+            + [fmt_number(x, d) for x in (row.estimate, row.se, row.statistic)]
+            + [fmt_pvalue(row.pvalue, d)]
+            + [fmt_number(x, d) for x in (row.ci_low, row.ci_high)]
+            for row in self.coefficients.itertuples(index=False)
         ]
-        lines += text_table(["", "k", "estimate", "se", "ci.lb", "ci.ub"], rows, first_left=True)
-        return "\n".join(lines + self._notes_lines())
+        lines = _heading_lines(self, d) + [
+            f"Test of Moderators ({tested}): QM(df = {self.qm_df}) = {fmt_number(self.qm, d)}, "
+            f"p-val {p_phrase(self.qm_pvalue, d)}",
+            "",
+            f"Model Results ({100 * self.level:g}% CI):",
+            "",
+            *text_table(["", "estimate", "se", "zval", "pval", "ci.lb", "ci.ub"], rows, first_left=True),
+        ]
+        return "\n".join(lines + _selection_lines(self, d) + self._notes_lines())
+
+
+_AnySelection = SelectionModelResult | SelectionRegressionResult
+
+
+def _selection_table(res: _AnySelection) -> pd.DataFrame:
+    """One row per p-value interval (step function) or per parameter of the selection function."""
+    if res.type != "step":
+        return pd.DataFrame(
+            {
+                "parameter": [f"delta{i + 1}" for i in range(len(res.delta))] if len(res.delta) > 1 else ["delta"],
+                "delta": res.delta,
+                "se": res.delta_se,
+                "ci_low": res.delta_ci_low,
+                "ci_high": res.delta_ci_high,
+            }
+        )
+    lower = np.concatenate([[0.0], res.steps[:-1]])
+    return pd.DataFrame(
+        {
+            "p_low": lower,
+            "p_high": res.steps,
+            "k": res.counts,
+            "delta": res.delta,
+            "se": res.delta_se,
+            "ci_low": res.delta_ci_low,
+            "ci_high": res.delta_ci_high,
+        }
+    )
+
+
+def _heading_lines(res: _AnySelection, d: int) -> list[str]:
+    """The title, tau^2 and the two likelihood-ratio tests, as metafor prints them."""
+    kind = "Step-function" if res.type == "step" else res.type.capitalize() + " function"
+    return [
+        f"{kind} selection model (k = {res.k}; ML; p-values: {res.alternative})",
+        "",
+        f"tau^2 (estimated amount of {'residual' if isinstance(res, SelectionRegressionResult) else 'total'} "
+        f"heterogeneity): {fmt_number(res.tau2, d)} (SE = {fmt_number(res.tau2_se, d)})",
+        f"Test for Heterogeneity: LRT(df = 1) = {fmt_number(res.lrt_tau2, d)}, "
+        f"p-val {p_phrase(res.lrt_tau2_pvalue, d)}",
+        f"Test for Selection Model Parameters: LRT(df = {res.lrt_df}) = {fmt_number(res.lrt, d)}, "
+        f"p-val {p_phrase(res.lrt_pvalue, d)}",
+        "",
+    ]
+
+
+def _selection_lines(res: _AnySelection, d: int) -> list[str]:
+    """The "Selection Model Results" table."""
+    frame = _selection_table(res)
+    lines = ["", "Selection Model Results:", ""]
+    if res.type != "step":
+        rows = [
+            [name] + [fmt_number(x, d) for x in (de, se, cl, ch)]
+            for name, de, se, cl, ch in frame.itertuples(index=False)
+        ]
+        return lines + text_table(["", "estimate", "se", "ci.lb", "ci.ub"], rows, first_left=True)
+    rows = [
+        [f"{lo:g} < p <= {hi:g}", str(n)] + [fmt_number(x, d) for x in (de, se, cl, ch)]
+        for lo, hi, n, de, se, cl, ch in frame.itertuples(index=False)
+    ]
+    return lines + text_table(["", "k", "estimate", "se", "ci.lb", "ci.ub"], rows, first_left=True)
 
 
 def _cuts(vi: Array, steps: Array, alternative: str) -> Array:
@@ -199,15 +329,16 @@ def _cuts(vi: Array, steps: Array, alternative: str) -> Array:
     return np.sqrt(vi)[:, None] * special.ndtri(1.0 - q)
 
 
-def _interval_probs(mu: float, tau2: float, vi: Array, cuts: Array, alternative: str) -> Array:
-    """``P(p_i in interval j)`` under the model, shape (k, N) (metafor's ``A_i`` terms)."""
+def _interval_probs(mu: Array, tau2: float, vi: Array, cuts: Array, alternative: str) -> Array:
+    """``P(p_i in interval j)`` under the model (location ``mu_i``), shape (k, N) (metafor's ``A_i`` terms)."""
     tot = np.sqrt(vi + tau2)[:, None]
+    m = mu[:, None]
     if alternative == "greater":
-        tail = special.ndtr((mu - cuts) / tot)  # P(y > c)
+        tail = special.ndtr((m - cuts) / tot)  # P(y > c)
     elif alternative == "less":
-        tail = special.ndtr((-cuts - mu) / tot)  # P(y < -c)
+        tail = special.ndtr((-cuts - m) / tot)  # P(y < -c)
     else:
-        tail = special.ndtr((mu - cuts) / tot) + special.ndtr((-cuts - mu) / tot)
+        tail = special.ndtr((m - cuts) / tot) + special.ndtr((-cuts - m) / tot)
     N = cuts.shape[1] + 1
     out = np.empty((vi.size, N))
     out[:, 0] = tail[:, 0]
@@ -221,10 +352,17 @@ _LOG_2PI = float(np.log(2 * np.pi))
 
 @dataclass(frozen=True)
 class _Problem:
-    """Everything the likelihood needs: data, p-values, the selection function and what is fixed."""
+    """Everything the likelihood needs: data, design, p-values, the selection function and what is fixed.
+
+    ``X`` is the design the optimiser sees (metafor's scaled moderators);
+    ``X_scale`` maps its coefficients to those of the original design
+    (``beta = X_scale @ beta_scaled``; the identity without scaling).
+    """
 
     yi: Array
     vi: Array
+    X: Array
+    X_scale: Array
     pvals: Array
     type: str
     alternative: str
@@ -241,20 +379,26 @@ class _Problem:
     def n_delta(self) -> int:
         return int(self.delta_min.size)
 
-    def unpack(self, par: Array) -> tuple[float, float, Array]:
-        """``(mu, tau2, delta)`` from the untransformed parameter vector ``(mu, [tau2], delta...)``."""
+    @property
+    def p(self) -> int:
+        return int(self.X.shape[1])
+
+    def unpack(self, par: Array) -> tuple[Array, float, Array]:
+        """``(beta, tau2, delta)`` from the untransformed parameter vector ``(beta..., [tau2], delta...)``."""
+        p = self.p
         if self.tau2_fixed is None:
-            return float(par[0]), float(par[1]), par[2:]
-        return float(par[0]), self.tau2_fixed, par[1:]
+            return par[:p], float(par[p]), par[p + 1 :]
+        return par[:p], self.tau2_fixed, par[p:]
 
     def loglik(self, par: Array) -> float:
-        mu, tau2, delta = self.unpack(par)
+        beta, tau2, delta = self.unpack(par)
+        mu = self.X @ beta
         if self.spec is not None:
             return loglik_continuous(mu, tau2, delta, self.yi, self.vi, self.pvals, self.spec)
         return _loglik_step(mu, tau2, delta, self)
 
 
-def _loglik_step(mu: float, tau2: float, deltas: Array, pr: _Problem) -> float:
+def _loglik_step(mu: Array, tau2: float, deltas: Array, pr: _Problem) -> float:
     """Log-likelihood of the step-function model (metafor's ``.selmodel.ll.stepfun``)."""
     if tau2 < 10 * np.finfo(float).eps:
         tau2 = 0.0  # as metafor
@@ -284,21 +428,43 @@ def _step_points(steps: float | Sequence[float]) -> Array:
     return s if s[-1] == 1.0 else np.append(s, 1.0)
 
 
-def _problem(fit: PooledResult, type: str, steps: float | Sequence[float] | None, alt: str) -> _Problem:
-    yi, vi = fit.yi, fit.vi
+def _scaled_design(X: Array) -> tuple[Array, Array]:
+    """metafor's ``scaleX``: with an intercept and moderators, centre and scale every column that is not 0/1.
+
+    Returns the design used while optimising and the matrix ``M`` with
+    ``beta = M @ beta_scaled`` (the identity when nothing is scaled).
+    """
+    k, p = X.shape
+    if p == 1 or not np.all(X[:, 0] == 1.0):
+        return X, np.eye(p)
+    dummy = np.all((np.abs(X) < 1e-8) | (np.abs(X - 1.0) < 1e-8), axis=0)  # metafor's .is.dummy
+    mean, sd = X.mean(axis=0), X.std(axis=0, ddof=1)
+    scaled = ~dummy
+    M = np.eye(p)
+    M[0, 1:] = np.where(scaled[1:], -mean[1:] / np.where(scaled[1:], sd[1:], 1.0), 0.0)
+    M[1:, 1:] = np.diag(np.where(scaled[1:], 1.0 / np.where(scaled[1:], sd[1:], 1.0), 1.0))
+    Xs = X.copy()
+    Xs[:, scaled] = (X[:, scaled] - mean[scaled]) / sd[scaled]
+    return Xs, M
+
+
+def _problem(data: ModelData, type: str, steps: float | Sequence[float] | None, alt: str) -> _Problem:
+    yi, vi = data.yi, data.vi
+    X, M = _scaled_design(data.X)
     pv = study_pvalues(yi, vi, alt)
-    tau2_fixed = 0.0 if fit.method == "CE" else (float(fit.tau2) if fit.tau2_fixed else None)
+    tau2_fixed = 0.0 if data.method == "CE" else (float(data.tau2) if data.tau2_fixed else None)
     if type == "step":
         s = _step_points(0.025 if steps is None else steps)
         group = np.array([int(np.flatnonzero(p <= s)[0]) for p in pv], dtype=np.intp)
         n = s.size - 1
-        return _Problem(yi, vi, pv, type, alt, s, group, _cuts(vi, s, alt), None, tau2_fixed,
+        return _Problem(yi, vi, X, M, pv, type, alt, s, group, _cuts(vi, s, alt), None, tau2_fixed,
                         np.zeros(n), np.full(n, DELTA_MAX), np.ones(n))  # fmt: skip
     if steps is not None and np.size(steps) != 1:
         raise AlsmetaInputError(f"steps: type={type!r} takes at most one step, got {steps!r}")
     spec = selection_spec(type, None if steps is None else float(np.ravel(np.asarray(steps, dtype=float))[0]), alt)
-    return _Problem(yi, vi, pv, type, alt, spec.steps, np.zeros(yi.size, dtype=np.intp), np.zeros((yi.size, 0)),
-                    spec, tau2_fixed, spec.delta_min, spec.delta_max, spec.delta_init)  # fmt: skip
+    return _Problem(yi, vi, X, M, pv, type, alt, spec.steps, np.zeros(yi.size, dtype=np.intp),
+                    np.zeros((yi.size, 0)), spec, tau2_fixed, spec.delta_min, spec.delta_max,
+                    spec.delta_init)  # fmt: skip
 
 
 def _counts(pr: _Problem) -> npt.NDArray[np.int64]:
@@ -307,9 +473,10 @@ def _counts(pr: _Problem) -> npt.NDArray[np.int64]:
     return np.bincount(pr.group, minlength=pr.steps.size).astype(np.int64)
 
 
-def _why_not_fitted(pr: _Problem, k: int) -> str | None:
+def _why_not_fitted(pr: _Problem) -> str | None:
     """The reason the model cannot be fitted (as metafor stops), or None."""
-    n_par = 1 + int(pr.tau2_fixed is None) + pr.n_delta
+    k = pr.yi.size
+    n_par = pr.p + int(pr.tau2_fixed is None) + pr.n_delta
     if k < n_par:
         return f"k = {k} studies for {n_par} parameters: the selection model cannot be fitted."
     if effects_without_spread(pr.yi, pr.vi):
@@ -324,37 +491,29 @@ def _why_not_fitted(pr: _Problem, k: int) -> str | None:
     return None
 
 
-def _empty(fit: PooledResult, pr: _Problem, msg: str) -> SelectionModelResult:
-    nan = float("nan")
-    na = np.full(pr.n_delta + int(pr.type == "step"), nan)
-    return SelectionModelResult(
-        fit.k, nan, nan, nan, nan, nan, nan, nan, nan, na, na, na, na, pr.steps, _counts(pr), nan, pr.n_delta,
-        nan, nan, nan, nan, nan, pr.alternative, fit.level, False, False, (msg,), pr.type,
-    )  # fmt: skip
+def _ml_refit(data: ModelData) -> tuple[Array, float, float]:
+    """The model without selection refitted by ML, as metafor's selmodel does: ``(beta, tau2, loglik)``.
 
-
-def _loglik_ml(fit: PooledResult) -> float:
-    """Maximised ML log-likelihood of the model without selection (same tau^2 treatment as the fit)."""
-    ce = fit.method == "CE"
-    ml = pool_many(fit.yi[None, :], fit.vi[None, :], method="CE" if ce else "ML",
-                   tau2=fit.tau2 if fit.tau2_fixed and not ce else None, confint=False)  # fmt: skip
-    mu, tau2 = float(ml.estimate[0]), float(ml.tau2[0])
-    var = fit.vi + tau2
-    return float(-0.5 * np.sum(_LOG_2PI + np.log(var) + (fit.yi - mu) ** 2 / var))
+    A common-effect fit stays common-effect and a fixed tau^2 stays fixed.
+    """
+    ce = data.method == "CE"
+    ml = fit_regression_many(data.yi, data.vi, data.X, method="CE" if ce else "ML",
+                             tau2=data.tau2 if data.tau2_fixed and not ce else None)  # fmt: skip
+    return ml.coef[0], float(ml.tau2[0]), float(ml.ll_ml[0])
 
 
 def _to_internal(pr: _Problem, par: Array) -> Array:
-    """Untransformed ``(mu, [tau2], delta)`` -> optimiser scale ``(mu, [log tau2], logit delta)`` (as metafor)."""
-    mu, tau2, delta = pr.unpack(par)
+    """Untransformed ``(beta, [tau2], delta)`` -> optimiser scale ``(beta, [log tau2], logit delta)`` (as metafor)."""
+    beta, tau2, delta = pr.unpack(par)
     frac = np.clip((delta - pr.delta_min) / (pr.delta_max - pr.delta_min), 1e-12, 1 - 1e-12)
-    head = [mu] if pr.tau2_fixed is not None else [mu, np.log(max(tau2, 1e-300))]
+    head = beta if pr.tau2_fixed is not None else np.append(beta, np.log(max(tau2, 1e-300)))
     return np.concatenate([head, np.log(frac / (1 - frac))])
 
 
 def _from_internal(pr: _Problem, x: Array) -> Array:
-    j = 1 if pr.tau2_fixed is not None else 2
+    j = pr.p + int(pr.tau2_fixed is None)
     delta = pr.delta_min + (pr.delta_max - pr.delta_min) * special.expit(x[j:])
-    head = [x[0]] if pr.tau2_fixed is not None else [x[0], np.exp(x[1])]
+    head = x[: pr.p] if pr.tau2_fixed is not None else np.append(x[: pr.p], np.exp(x[pr.p]))
     return np.concatenate([head, delta])
 
 
@@ -373,9 +532,9 @@ def _maximise(pr: _Problem, start: Array) -> tuple[Array, float, bool]:
     x = _to_internal(pr, start)
     best = optimize.minimize(nll, x, method="BFGS", options={"gtol": 1e-10, "maxiter": 10000})
     cands = [best]
-    if pr.spec is None:  # the step likelihood is cheap: polish derivative-free
-        cands.append(optimize.minimize(nll, best.x, method="Nelder-Mead",
-                     options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 20000, "maxfev": 40000}))  # fmt: skip
+    if pr.spec is None:  # the step likelihood is cheap: polish derivative-free (capped: it gains < 1e-13 after that)
+        polish = {"xatol": 1e-12, "fatol": 1e-15, "maxiter": 20000, "maxfev": 1000 * x.size}
+        cands.append(optimize.minimize(nll, best.x, method="Nelder-Mead", options=polish))
     again = optimize.minimize(nll, min(cands, key=lambda r: r.fun).x, method="BFGS", options={"gtol": 1e-10})
     cands.append(again)
     top = min(cands, key=lambda r: r.fun)
@@ -391,21 +550,24 @@ def _settled(res: optimize.OptimizeResult) -> bool:
     return bool(res.status == 2 and jac is not None and np.max(np.abs(jac)) < 1e-5)
 
 
-def _start(fit: PooledResult, pr: _Problem) -> Array:
-    """metafor's starting values: the fit's estimate, tau^2 + 0.001, delta = 1."""
-    head = [fit.estimate] if pr.tau2_fixed is not None else [fit.estimate, fit.tau2 + 0.001]
+def _start(pr: _Problem, beta_ml: Array, tau2_ml: float) -> Array:
+    """metafor's starting values: the ML fit's coefficients (in the scaled design), its tau^2 + 0.001, delta = 1."""
+    beta = np.linalg.solve(pr.X_scale, beta_ml)
+    head = beta if pr.tau2_fixed is not None else np.append(beta, tau2_ml + 0.001)
     return np.concatenate([head, pr.delta_init])
 
 
-def _standard_errors(pr: _Problem, par: Array) -> tuple[Array, str | None]:
-    """SEs from the inverse of the negative Hessian (NaN with a note when it is not positive definite)."""
+def _covariance(pr: _Problem, par: Array) -> tuple[Array, str | None]:
+    """Inverse of the negative Hessian (NaN with a note when it is not positive definite)."""
     H = -_hessian(pr.loglik, par, r=6)
     try:
         np.linalg.cholesky(H)
-        cov = np.linalg.inv(H)
+        cov: Array = np.linalg.inv(H).astype(np.float64)
     except np.linalg.LinAlgError:
-        return np.full(par.size, np.nan), "The Hessian is not positive definite: standard errors are not available."
-    return np.sqrt(np.diag(cov)), None
+        return np.full((par.size, par.size), np.nan), (
+            "The Hessian is not positive definite: standard errors are not available."
+        )
+    return cov, None
 
 
 def _fit_with_boundary(pr: _Problem, start: Array) -> tuple[Array, float, bool, float, str | None]:
@@ -420,20 +582,22 @@ def _fit_with_boundary(pr: _Problem, start: Array) -> tuple[Array, float, bool, 
     par, ll, converged = _maximise(pr, start)
     if pr.tau2_fixed is not None:
         return par, ll, converged, float("nan"), None
-    par0, ll0, converged0 = _maximise(replace(pr, tau2_fixed=0.0), np.concatenate([[start[0]], start[2:]]))
+    p = pr.p
+    par0, ll0, converged0 = _maximise(replace(pr, tau2_fixed=0.0), np.concatenate([start[:p], start[p + 1 :]]))
     if ll0 < ll:
         return par, ll, converged, ll0, None
     note = None
     if ll0 > ll + 1e-6:
         note = (
             f"The likelihood has more than one maximum: from the fit's estimates the optimiser reaches "
-            f"log-likelihood {ll:.6g} (estimate {par[0]:.6g}, tau^2 {par[1]:.6g}; metafor's selmodel stops there), "
+            f"log-likelihood {ll:.6g} (tau^2 {par[p]:.6g}; metafor's selmodel stops there), "
             f"but the maximum at tau^2 = 0 is higher ({ll0:.6g}) and is reported."
         )
-    return np.concatenate([[par0[0], 0.0], par0[1:]]), ll0, converged0, ll0, note
+    return np.concatenate([par0[:p], [0.0], par0[p:]]), ll0, converged0, ll0, note
 
 
-def _notes(pr: _Problem, delta: Array, k: int, converged: bool, extra: str | None) -> tuple[list[str], bool]:
+def _notes(pr: _Problem, delta: Array, converged: bool, extra: str | None) -> tuple[list[str], bool]:
+    k = pr.yi.size
     notes = [extra] if extra else []
     lo, hi = pr.delta_min, pr.delta_max
     at_bound = bool(np.any(delta <= lo + 1e-6 * (hi - lo)) or np.any(delta >= hi - 1e-6 * (hi - lo)))
@@ -451,21 +615,225 @@ def _notes(pr: _Problem, delta: Array, k: int, converged: bool, extra: str | Non
     return notes, at_bound
 
 
+@dataclass(frozen=True)
+class _Fitted:
+    """What both result types share: coefficients and their covariance, tau^2, the selection function, the tests."""
+
+    beta: Array
+    vcov: Array
+    tau2: float
+    tau2_se: float
+    delta: Array
+    delta_se: Array
+    delta_ci_low: Array
+    delta_ci_high: Array
+    lrt: float
+    lrt_pvalue: float
+    lrt_tau2: float
+    lrt_tau2_pvalue: float
+    loglik: float
+    loglik_null: float
+    converged: bool
+    meaningful: bool
+    notes: tuple[str, ...]
+
+
+def _fit(pr: _Problem, data: ModelData) -> _Fitted:
+    """Fit the selection model of ``pr`` (metafor's ``selmodel``): estimates, Hessian-based SEs and the LRTs."""
+    beta_ml, tau2_ml, ll_null = _ml_refit(data)
+    par, ll, converged, ll_tau2_zero, mode_note = _fit_with_boundary(pr, _start(pr, beta_ml, tau2_ml))
+    beta_scaled, tau2, deltas = pr.unpack(par)
+    tau2 = 0.0 if tau2 < 10 * np.finfo(float).eps else tau2
+    cov, se_note = _covariance(pr, par)
+    notes, at_bound = _notes(pr, deltas, converged, se_note)
+    if mode_note:
+        notes.insert(0, mode_note)
+        warnings.warn(mode_note, AlsmetaWarning, stacklevel=3)
+    p, nd = pr.p, pr.n_delta
+    crit = stats.norm.isf((1 - data.level) / 2)
+    fixed_first = pr.type == "step"
+    se_delta = np.sqrt(np.diag(cov)[-nd:])
+    delta = np.concatenate([[1.0], deltas]) if fixed_first else deltas
+    delta_se = np.concatenate([[np.nan], se_delta]) if fixed_first else se_delta
+    lrt = max(0.0, -2.0 * (ll_null - ll))
+    lrt_tau2 = float(np.maximum(0.0, -2.0 * (ll_tau2_zero - ll)))  # NaN when tau^2 is fixed
+    return _Fitted(
+        beta=pr.X_scale @ beta_scaled,
+        vcov=pr.X_scale @ cov[:p, :p] @ pr.X_scale.T,
+        tau2=tau2,
+        tau2_se=float("nan") if pr.tau2_fixed is not None else float(np.sqrt(cov[p, p])),
+        delta=delta,
+        delta_se=delta_se,
+        delta_ci_low=np.maximum(delta - crit * delta_se, 0.0),  # metafor: at least delta's lower bound 0
+        delta_ci_high=delta + crit * delta_se,
+        lrt=lrt,
+        lrt_pvalue=float(stats.chi2.sf(lrt, nd)),
+        lrt_tau2=lrt_tau2,
+        lrt_tau2_pvalue=float(stats.chi2.sf(lrt_tau2, 1)),
+        loglik=ll,
+        loglik_null=ll_null,
+        converged=converged,
+        meaningful=converged and not at_bound and pr.yi.size >= 20,
+        notes=tuple(notes),
+    )
+
+
+def _empty_fitted(pr: _Problem, msg: str) -> _Fitted:
+    nan = float("nan")
+    na = np.full(pr.n_delta + int(pr.type == "step"), nan)
+    p = pr.p
+    return _Fitted(np.full(p, nan), np.full((p, p), nan), nan, nan, na, na, na, na, nan, nan, nan, nan, nan, nan,
+                   False, False, (msg,))  # fmt: skip
+
+
+def _pooled_result(f: _Fitted, pr: _Problem, level: float) -> SelectionModelResult:
+    mu, se = float(f.beta[0]), float(np.sqrt(f.vcov[0, 0]))
+    crit = stats.norm.isf((1 - level) / 2)
+    return SelectionModelResult(
+        k=pr.yi.size,
+        estimate=mu,
+        se=se,
+        statistic=mu / se,
+        pvalue=float(2 * stats.norm.sf(abs(mu / se))),
+        ci_low=mu - crit * se,
+        ci_high=mu + crit * se,
+        tau2=f.tau2,
+        tau2_se=f.tau2_se,
+        delta=f.delta,
+        delta_se=f.delta_se,
+        delta_ci_low=f.delta_ci_low,
+        delta_ci_high=f.delta_ci_high,
+        steps=pr.steps,
+        counts=_counts(pr),
+        lrt=f.lrt,
+        lrt_df=pr.n_delta,
+        lrt_pvalue=f.lrt_pvalue,
+        lrt_tau2=f.lrt_tau2,
+        lrt_tau2_pvalue=f.lrt_tau2_pvalue,
+        loglik=f.loglik,
+        loglik_null=f.loglik_null,
+        alternative=pr.alternative,
+        level=level,
+        converged=f.converged,
+        meaningful=f.meaningful,
+        notes=f.notes,
+        type=pr.type,
+    )
+
+
+def _regression_result(f: _Fitted, pr: _Problem, fit: MetaRegressionResult) -> SelectionRegressionResult:
+    se = np.sqrt(np.diag(f.vcov))
+    crit = stats.norm.isf((1 - fit.level) / 2)
+    z = f.beta / se
+    coefs = pd.DataFrame(
+        {
+            "term": list(fit.terms),
+            "estimate": f.beta,
+            "se": se,
+            "statistic": z,
+            "pvalue": 2 * stats.norm.sf(np.abs(z)),
+            "ci_low": f.beta - crit * se,
+            "ci_high": f.beta + crit * se,
+        }
+    )
+    btt = list(fit.btt)
+    qm = _wald(f.beta[btt], f.vcov[np.ix_(btt, btt)])
+    return SelectionRegressionResult(
+        k=fit.k,
+        p=fit.p,
+        coefficients=coefs,
+        vcov=f.vcov,
+        terms=fit.terms,
+        btt=fit.btt,
+        qm=qm,
+        qm_df=len(btt),
+        qm_pvalue=float(stats.chi2.sf(qm, len(btt))),
+        tau2=f.tau2,
+        tau2_se=f.tau2_se,
+        delta=f.delta,
+        delta_se=f.delta_se,
+        delta_ci_low=f.delta_ci_low,
+        delta_ci_high=f.delta_ci_high,
+        steps=pr.steps,
+        counts=_counts(pr),
+        lrt=f.lrt,
+        lrt_df=pr.n_delta,
+        lrt_pvalue=f.lrt_pvalue,
+        lrt_tau2=f.lrt_tau2,
+        lrt_tau2_pvalue=f.lrt_tau2_pvalue,
+        loglik=f.loglik,
+        loglik_null=f.loglik_null,
+        alternative=pr.alternative,
+        level=fit.level,
+        converged=f.converged,
+        meaningful=f.meaningful,
+        notes=f.notes,
+        type=pr.type,
+    )
+
+
+def _wald(b: Array, V: Array) -> float:
+    """``b' V^-1 b`` (NaN when ``V`` is not positive definite, as metafor's QM)."""
+    try:
+        L = np.linalg.cholesky(V)
+    except np.linalg.LinAlgError:
+        return float("nan")
+    u = np.linalg.solve(L, b)
+    return float(u @ u)
+
+
+def _supported(fit: object) -> ModelData:
+    """The data of a pool or meta-regression fit that a selection model can take (metafor's refusals)."""
+    if not isinstance(fit, (PooledResult, MetaRegressionResult)):
+        raise AlsmetaInputError(
+            "selection_model: expected the result of alsmeta.pool(...) or alsmeta.meta_regression(...), "
+            f"got {type(fit).__name__}"
+        )
+    data = model_data(fit, "fit")
+    if data.user_weights is not None:
+        raise AlsmetaInputError(
+            f"fit: a selection model needs inverse-variance weights; this fit has custom weights "
+            f"(weights= or method={data.method!r}), which metafor's selmodel also refuses"
+        )
+    return data
+
+
+@overload
 def selection_model(
     fit: PooledResult,
+    steps: float | Sequence[float] | None = ...,
+    alternative: str = ...,
+    type: str = ...,
+) -> SelectionModelResult: ...
+
+
+@overload
+def selection_model(
+    fit: MetaRegressionResult,
+    steps: float | Sequence[float] | None = ...,
+    alternative: str = ...,
+    type: str = ...,
+) -> SelectionRegressionResult: ...
+
+
+def selection_model(
+    fit: PooledResult | MetaRegressionResult,
     steps: float | Sequence[float] | None = None,
     alternative: str = "greater",
     type: str = "step",
-) -> SelectionModelResult:
+) -> SelectionModelResult | SelectionRegressionResult:
     """Fit a selection model for publication bias (metafor's ``selmodel``).
 
     Parameters
     ----------
     fit
-        A :func:`alsmeta.pool` result. As metafor, the model is fitted by
-        maximum likelihood whatever the fit's method; a common-effect fit
-        (``method="CE"``) gives a selection model with tau^2 = 0, and a
-        fixed tau^2 stays fixed.
+        A :func:`alsmeta.pool` result, or a :func:`alsmeta.meta_regression`
+        result (the selection model then has the same moderators: metafor's
+        ``selmodel(rma(yi, vi, mods = ...))``). As metafor, the model is
+        fitted by maximum likelihood whatever the fit's method; a
+        common-effect fit (``method="CE"``) gives a selection model with
+        tau^2 = 0, and a fixed tau^2 stays fixed. A fit with custom weights
+        (``weights=``, ``method="GENQ"``) is refused, as by metafor.
     steps
         ``type="step"``: cut points of the p-values (1 is appended; default
         0.025, the 3PSM). halfnorm, negexp, logistic, power: optionally one
@@ -480,6 +848,13 @@ def selection_model(
         ``"logistic"`` or ``"power"``; see
         :mod:`alsmeta.models.selection_functions`.
 
+    Returns
+    -------
+    SelectionModelResult or SelectionRegressionResult
+        The first for a pool fit; the second, with a coefficient table,
+        their covariance and the Wald test of the moderators (``qm``), for a
+        meta-regression.
+
     Notes
     -----
     Not computed (NaN, with a note) when k is smaller than the number of
@@ -491,6 +866,14 @@ def selection_model(
     when a ``delta`` ends on a bound - the estimates are unstable and
     flagged not meaningful.
 
+    Where metafor differs: with moderators, metafor's test of tau^2 = 0
+    (``LRT.tau2``) refits with the unscaled design from the start values of
+    the scaled one, and that refit can stop far from its maximum (dat.hackshaw1998
+    with ``mods = ~ year``: 57.7 instead of 2.02) or fail (NA); ``lrt_tau2``
+    here is against the maximum at tau^2 = 0, which equals metafor's own fit
+    ``selmodel(..., tau2 = 0)``. Where that maximum is higher than the one
+    metafor's optimiser reaches with tau^2 > 0, it is reported, with a warning.
+
     References
     ----------
     Vevea JL, Hedges LV (1995). A general linear model for estimating effect
@@ -500,60 +883,15 @@ def selection_model(
     McShane BB, Böckenholt U, Hansen KT (2016). Adjusting for publication
     bias in meta-analysis. Perspect Psychol Sci 11:730-749.
     """
-    fit = require_fit(fit, "selection_model")
+    data = _supported(fit)
     if type not in TYPES:
         raise AlsmetaInputError(f"type: must be one of {', '.join(map(repr, TYPES))}, got {type!r}")
-    pr = _problem(fit, type, steps, _canonical_alternative(alternative))
-    why = _why_not_fitted(pr, fit.k)
-    if why is not None:
-        return _empty(fit, pr, why)
-    start = _start(fit, pr)
-    par, ll, converged, ll_tau2_zero, mode_note = _fit_with_boundary(pr, start)
-    mu, tau2, deltas = pr.unpack(par)
-    tau2 = 0.0 if tau2 < 10 * np.finfo(float).eps else tau2
-    se_all, se_note = _standard_errors(pr, par)
-    notes, at_bound = _notes(pr, deltas, fit.k, converged, se_note)
-    if mode_note:
-        notes.insert(0, mode_note)
-        warnings.warn(mode_note, AlsmetaWarning, stacklevel=2)
-    crit = stats.norm.isf((1 - fit.level) / 2)
-    fixed_first = pr.type == "step"
-    delta = np.concatenate([[1.0], deltas]) if fixed_first else deltas
-    delta_se = np.concatenate([[np.nan], se_all[-pr.n_delta :]]) if fixed_first else se_all[-pr.n_delta :]
-    ll_null = _loglik_ml(fit)
-    lrt = max(0.0, -2.0 * (ll_null - ll))
-    lrt_tau2 = float(np.maximum(0.0, -2.0 * (ll_tau2_zero - ll)))  # NaN when tau^2 is fixed
-    se = float(se_all[0])
-    return SelectionModelResult(
-        k=fit.k,
-        estimate=mu,
-        se=se,
-        statistic=mu / se,
-        pvalue=float(2 * stats.norm.sf(abs(mu / se))),
-        ci_low=mu - crit * se,
-        ci_high=mu + crit * se,
-        tau2=tau2,
-        tau2_se=float("nan") if pr.tau2_fixed is not None else float(se_all[1]),
-        delta=delta,
-        delta_se=delta_se,
-        delta_ci_low=np.maximum(delta - crit * delta_se, 0.0),  # metafor: at least delta's lower bound 0
-        delta_ci_high=delta + crit * delta_se,
-        steps=pr.steps,
-        counts=_counts(pr),
-        lrt=lrt,
-        lrt_df=pr.n_delta,
-        lrt_pvalue=float(stats.chi2.sf(lrt, pr.n_delta)),
-        lrt_tau2=lrt_tau2,
-        lrt_tau2_pvalue=float(stats.chi2.sf(lrt_tau2, 1)),
-        loglik=ll,
-        loglik_null=ll_null,
-        alternative=pr.alternative,
-        level=fit.level,
-        converged=converged,
-        meaningful=converged and not at_bound and fit.k >= 20,
-        notes=tuple(notes),
-        type=pr.type,
-    )
+    pr = _problem(data, type, steps, _canonical_alternative(alternative))
+    why = _why_not_fitted(pr)
+    fitted = _fit(pr, data) if why is None else _empty_fitted(pr, why)
+    if isinstance(fit, MetaRegressionResult):
+        return _regression_result(fitted, pr, fit)
+    return _pooled_result(fitted, pr, data.level)
 
 
 def _hessian(

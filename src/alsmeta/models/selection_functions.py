@@ -133,11 +133,15 @@ def _kinks(spec: SelectionSpec) -> Array:
     return np.array(sorted({*_Z_GRID, *z, *(-x for x in (*_Z_GRID, *z))}))
 
 
-def selection_integrals(mu: float, tau2: float, vi: Array, delta: Array, spec: SelectionSpec) -> Array:
-    """``A_i = int w(p(y)) phi(y; mu, v_i + tau^2) dy`` for every study (module docstring)."""
+def selection_integrals(mu: float | Array, tau2: float, vi: Array, delta: Array, spec: SelectionSpec) -> Array:
+    """``A_i = int w(p(y)) phi(y; mu_i, v_i + tau^2) dy`` for every study (module docstring).
+
+    ``mu`` is one location for all studies or one per study (``X beta`` of a meta-regression).
+    """
     s = np.sqrt(vi + tau2)
     sv = np.sqrt(vi)
-    kinks = (_kinks(spec)[None, :] * sv[:, None] - mu) / s[:, None]
+    m = np.broadcast_to(np.asarray(mu, dtype=float), vi.shape)[:, None]
+    kinks = (_kinks(spec)[None, :] * sv[:, None] - m) / s[:, None]
     edges = np.sort(
         np.clip(
             np.hstack([np.full((vi.size, 1), -_TRUNCATE), kinks, np.full((vi.size, 1), _TRUNCATE)]),
@@ -149,7 +153,7 @@ def selection_integrals(mu: float, tau2: float, vi: Array, delta: Array, spec: S
     a, b = edges[:, :-1, None], edges[:, 1:, None]
     half = 0.5 * (b - a)
     t = a + half * (_GL_NODES[None, None, :] + 1.0)
-    y = mu + s[:, None, None] * t
+    y = m[:, :, None] + s[:, None, None] * t
     z = y / sv[:, None, None]
     if spec.alternative == "two.sided":
         p = 2.0 * special.ndtr(-np.abs(z))
@@ -163,9 +167,12 @@ _LOG_2PI = float(np.log(2 * np.pi))
 
 
 def loglik_continuous(
-    mu: float, tau2: float, delta: Array, yi: Array, vi: Array, pvals: Array, spec: SelectionSpec
+    mu: float | Array, tau2: float, delta: Array, yi: Array, vi: Array, pvals: Array, spec: SelectionSpec
 ) -> float:
-    """Log-likelihood of a continuous selection model (module docstring); ``-inf`` where undefined."""
+    """Log-likelihood of a continuous selection model (module docstring); ``-inf`` where undefined.
+
+    ``mu`` is the location of every study: one value, or ``X beta`` (one per study) for a meta-regression.
+    """
     if tau2 < 10 * np.finfo(float).eps:
         tau2 = 0.0  # as metafor
     var = vi + tau2
