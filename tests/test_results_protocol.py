@@ -48,6 +48,7 @@ def _results(bcg) -> dict[str, object]:
         "PetPeeseResult": am.pet_peese(fit),
         "FailSafeResult": am.fail_safe_n(fit),
         "SelectionModelResult": am.selection_model(fit),
+        "SelectionRegressionResult": am.selection_model(reg),
         "BootstrapResult": am.bootstrap(fit, n_boot=20, seed=1, progress=False),
         "MetaRegressionResult": reg,
         "SubgroupResult": am.subgroup_analysis(yi, vi, LAT > 30),
