@@ -28,7 +28,7 @@ from alsmeta.als.msc2021.transience import transience_analysis
 from alsmeta.als.report import display
 from alsmeta.als.tables import load_evidence
 from alsmeta.cli import README_TEMPLATE
-from alsmeta.io.reporting import dumps, format_stored, round_significant
+from alsmeta.io.reporting import dumps, format_stored
 from alsmeta.jsonsafe import json_safe
 from alsmeta.validation import AlsmetaInputError
 
