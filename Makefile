@@ -81,3 +81,23 @@ check-reproducible: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/alsmeta reproduce --figures "$$tmp/first" && \
 	MPLBACKEND=Agg $(BIN)/alsmeta reproduce --figures "$$tmp/second" && \
 	diff -r "$$tmp/first" "$$tmp/second" && echo "check-reproducible: two runs gave identical files"
+
+# Regenerate every R reference file in tests/reference/ (needs R and the packages listed in
+# tests/reference/README.md; about 20 CPU-minutes). metafor_methods.json is written before
+# metafor_bj.json and metafor_selmodel.json, which read their data sets from it.
+# bayesmeta_reference.json only with BAYESMETA_DIR=<folder holding bayesmeta.R, crins.R, rubin.R>.
+REFERENCE_DIR := tests/reference
+METAFOR_REFERENCES := pool sparse multilevel measures effects diagnostics methods bj selmodel
+.PHONY: reference
+reference:
+	@set -e; for name in $(METAFOR_REFERENCES); do \
+	  echo "reference: metafor_$$name.json"; \
+	  Rscript $(REFERENCE_DIR)/generate_$${name}_reference.R $(REFERENCE_DIR)/metafor_$$name.json; \
+	done
+	@echo "reference: rpact_sequential.json"
+	@Rscript $(REFERENCE_DIR)/generate_sequential_reference.R $(REFERENCE_DIR)/rpact_sequential.json
+	@if [ -n "$(BAYESMETA_DIR)" ]; then \
+	  echo "reference: bayesmeta_reference.json"; \
+	  cd "$(BAYESMETA_DIR)" && Rscript "$(CURDIR)/$(REFERENCE_DIR)/generate_bayesmeta_reference.R" \
+	    "$(CURDIR)/$(REFERENCE_DIR)/bayesmeta_reference.json"; \
+	else echo "reference: bayesmeta_reference.json skipped (set BAYESMETA_DIR, see tests/reference/README.md)"; fi

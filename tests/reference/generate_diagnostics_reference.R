@@ -12,6 +12,8 @@
 # are the exact solutions of metafor's estimating equations, not its default-tolerance
 # approximations; the controls and the metafor version are written into the JSON.
 suppressMessages(library(metafor))
+script_dir <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
+source(file.path(script_dir, "json_exact.R"))  # to_json, num, write_exact_json: the shared writer
 args <- commandArgs(trailingOnly = TRUE)
 out_file <- if (length(args) >= 1) args[1] else "tests/reference/metafor_diagnostics.json"
 
@@ -24,7 +26,6 @@ methods <- c("EE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM
 reg_methods <- c("EE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM")
 tests <- c("z", "t", "knha", "adhoc")
 
-num <- function(x) if (is.null(x)) NULL else unname(as.numeric(x))
 safe <- function(expr) tryCatch(suppressWarnings(expr), error = function(e) list(error = conditionMessage(e)))
 failed <- function(x) is.list(x) && !is.null(x$error) && length(x) == 1
 rma_t <- function(...) rma(..., control = ctrl)
@@ -284,5 +285,5 @@ doc <- list(
     "permutest() p-values from random permutations depend on R's RNG and are compared within",
     "Monte Carlo error; exact ones (exact = TRUE) are compared exactly."),
   datasets = out)
-jsonlite::write_json(doc, out_file, auto_unbox = TRUE, digits = NA, null = "null", na = "null", pretty = FALSE)
+write_exact_json(doc, out_file)
 message("wrote ", out_file)

@@ -5,7 +5,7 @@
 #
 # Needs the Debian packages r-base-core r-cran-metafor r-cran-metadat r-cran-jsonlite.
 # escalc() is closed form, so no convergence controls are involved; values are
-# written at full double precision (digits = NA).
+# written as exact doubles (json_exact.R).
 #
 # Data sets
 #   dat.normand1999 (metadat)    two-group means: MD, SMD, ROM
@@ -23,6 +23,8 @@
 # them against the published formulas worked by hand.
 suppressMessages(library(metafor))
 suppressMessages(library(metadat))
+script_dir <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
+source(file.path(script_dir, "json_exact.R"))  # to_json, num, write_exact_json: the shared writer
 
 args <- commandArgs(trailingOnly = TRUE)
 out_file <- if (length(args) >= 1) args[1] else "tests/reference/metafor_effects.json"
@@ -128,6 +130,5 @@ out <- list(
     morris2008_treatment = prepost$treatment,
     morris2008_control = prepost$control))
 
-jsonlite::write_json(out, out_file, auto_unbox = TRUE, digits = NA, null = "null", na = "null",
-                     pretty = TRUE)
+write_exact_json(out, out_file)
 cat("wrote", out_file, "\n")

@@ -28,12 +28,9 @@ MV_CONTROLS <- list(list(rel.tol = 1e-12, iter.max = 1000, eval.max = 5000),
                     list(rel.tol = 1e-10, iter.max = 1000, eval.max = 5000))
 UNI_CONTROL <- list(threshold = 1e-12, tol = 1e-12, maxiter = 1000)
 
-# fmt_num, to_json, strip_ansi, capture: shared with the other generators
-local({
-  file_arg <- grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE)
-  here <- if (length(file_arg)) dirname(sub("^--file=", "", file_arg[1])) else "tests/reference"
-  source(file.path(here, "helpers.R"))
-})
+# fmt_num, to_json, strip_ansi, capture: the JSON writer shared by every generator
+script_dir <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
+source(file.path(script_dir, "json_exact.R"))
 
 arr <- function(x) I(as.numeric(x))
 vec <- function(x) if (is.null(x)) NULL else I(x)

@@ -39,12 +39,9 @@ METHODS <- c("EE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM", "PMM
 TESTS <- c("z", "t", "knha", "adhoc")
 FIXED_TAU2 <- 0.1
 
-# fmt_num, to_json, strip_ansi, capture: shared with the other generators
-local({
-  file_arg <- grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE)
-  here <- if (length(file_arg)) dirname(sub("^--file=", "", file_arg[1])) else "tests/reference"
-  source(file.path(here, "helpers.R"))
-})
+# fmt_num, to_json, strip_ansi, capture: the JSON writer shared by every generator
+script_dir <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
+source(file.path(script_dir, "json_exact.R"))
 
 arr <- function(x) if (is.null(x)) NULL else I(x)
 
@@ -156,6 +153,13 @@ confint_record <- function(fit, tau2_max) {
   res
 }
 
+# confint() of a GENQ fit is the generalised-Q interval, which needs CompQuadForm and whose uniroot()
+# ignores control$tol (about 1.2e-4 accurate). It is not run here, so this file does not depend on
+# whether CompQuadForm is installed; metafor_bj.json has those intervals with a tight root finder.
+GENQ_CONFINT_SKIPPED <- list(type = "GENQ", failed = TRUE, skipped = TRUE,
+  reason = paste("not run: confint() of a GENQ fit ignores control$tol (uniroot default, about 1.2e-4);",
+                 "see metafor_bj.json for these intervals with a tight root finder"))
+
 fit_record <- function(yi, vi, method, test, level = 95, tau2 = NULL) {
   id <- paste0(method, "/", test, "/", level, if (!is.null(tau2)) paste0("/tau2=", tau2) else "")
   rec <- list(id = id, method = method, test = test, level = level,
@@ -194,7 +198,8 @@ fit_record <- function(yi, vi, method, test, level = 95, tau2 = NULL) {
     if (length(p$warnings) || length(p$messages))
       rec$predict <- list(failed = FALSE, warnings = I(p$warnings), messages = I(p$messages))
   }
-  ci <- if (method != "EE") confint_record(fit, confint_tau2_max(yi, vi)) else NULL
+  ci <- if (method == "EE") NULL else if (method == "GENQ") GENQ_CONFINT_SKIPPED else
+    confint_record(fit, confint_tau2_max(yi, vi))
   for (par in c("tau2", "I2", "H2")) {
     b <- if (is.null(ci) || isTRUE(ci$failed)) NULL else ci[[par]]
     rec[paste0(par, "_ci_lb")] <- list(if (is.null(b)) NULL else as.numeric(b)[1])
@@ -239,9 +244,9 @@ result <- list(
     "Every (method, test) pair is fitted at level 95; plus REML/knha/90, DL/z/90 and REML with tau2 fixed at 0.1 (z, knha) for every data set.",
     "GENQ is fitted with weights = 1/vi; with user weights metafor also uses those weights for the pooled estimate.",
     "zval is the test statistic (z for test z, t otherwise); df is fit$ddf (null when test = z).",
-    "confint is the Q-profile CI (generalised Q-profile for GENQ) from confint(fit, control = confint_control); absent for EE.",
+    "confint is the Q-profile CI from confint(fit, control = confint_control); absent for EE; not run for GENQ (skipped: true, see reason).",
     "method_used/test_used are what metafor actually fitted (it may change them, e.g. for k = 1).",
-    "Flat fields tau2_ci_lb/ub, I2_ci_lb/ub, H2_ci_lb/ub repeat confint's bounds (null when confint failed or for EE).",
+    "Flat fields tau2_ci_lb/ub, I2_ci_lb/ub, H2_ci_lb/ub repeat confint's bounds (null when confint failed or was not run, and for EE).",
     "NA is null; Inf, -Inf, NaN are the bare tokens Infinity, -Infinity, NaN (Python json reads them); numbers round-trip to the exact double."
   )),
   datasets = out_sets

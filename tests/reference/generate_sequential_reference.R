@@ -10,6 +10,8 @@
 # the looks up to it, so cases whose last look is below 1 are run with 1 appended and
 # the extra look dropped (field `looks_used`).
 suppressMessages({library(rpact); library(jsonlite)})
+script_dir <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
+source(file.path(script_dir, "json_exact.R"))  # to_json, num, write_exact_json: the shared writer
 args <- commandArgs(trailingOnly = TRUE)
 out_file <- if (length(args) >= 1) args[1] else "tests/reference/rpact_sequential.json"
 cases <- list(
@@ -38,4 +40,4 @@ for (nm in names(cases)) {
 meta <- list(generator = "tests/reference/generate_sequential_reference.R", r_version = R.version.string,
              rpact_version = as.character(packageVersion("rpact")),
              settings = "getDesignGroupSequential(sided = 2, typeOfDesign = asOF | asP, informationRates)")
-writeLines(toJSON(list(meta = meta, cases = out), digits = NA, auto_unbox = TRUE, pretty = TRUE), out_file)
+write_exact_json(list(meta = meta, cases = out), out_file)

@@ -21,12 +21,9 @@ suppressPackageStartupMessages({
 args <- commandArgs(trailingOnly = TRUE)
 out_path <- if (length(args) >= 1) args[1] else "tests/reference/metafor_sparse.json"
 
-# fmt_num, to_json, strip_ansi, capture: shared with the other generators
-local({
-  file_arg <- grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE)
-  here <- if (length(file_arg)) dirname(sub("^--file=", "", file_arg[1])) else "tests/reference"
-  source(file.path(here, "helpers.R"))
-})
+# fmt_num, to_json, strip_ansi, capture: the JSON writer shared by every generator
+script_dir <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
+source(file.path(script_dir, "json_exact.R"))
 
 num1 <- function(x) if (is.null(x) || length(x) == 0) NA_real_ else as.numeric(x)[1]
 
