@@ -87,7 +87,8 @@ check-reproducible: $(STAMP)
 # metafor_bj.json and metafor_selmodel.json, which read their data sets from it.
 # bayesmeta_reference.json only with BAYESMETA_DIR=<folder holding bayesmeta.R, crins.R, rubin.R>.
 REFERENCE_DIR := tests/reference
-METAFOR_REFERENCES := pool sparse multilevel measures effects diagnostics methods bj selmodel
+METAFOR_REFERENCES := pool sparse multilevel measures effects diagnostics methods bj selmodel selmodel_mods \
+  regression_weights regression_degenerate weighted_diagnostics
 .PHONY: reference
 reference:
 	@set -e; for name in $(METAFOR_REFERENCES); do \

@@ -27,7 +27,7 @@ out_path <- if (length(args) >= 1) args[1] else "tests/reference/metafor_regress
 local({
   file_arg <- grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE)
   here <- if (length(file_arg)) dirname(sub("^--file=", "", file_arg[1])) else "tests/reference"
-  source(file.path(here, "helpers.R"))
+  source(file.path(here, "json_exact.R"))
 })
 
 CTRL <- list(threshold = 1e-12, tol = 1e-12, maxiter = 1000)

@@ -7,7 +7,7 @@
 #
 # Needs the Debian packages r-base-core r-cran-metafor r-cran-metadat r-cran-jsonlite (see
 # tests/reference/README.md). Every input is stored in the JSON (`datasets`), so the Python tests
-# need neither R nor metadat. Numbers are exact doubles (helpers.R); NA is null. Every warning,
+# need neither R nor metadat. Numbers are exact doubles (json_exact.R); NA is null. Every warning,
 # message and error metafor emits is recorded as a string.
 suppressPackageStartupMessages({
   library(metafor)
@@ -15,7 +15,7 @@ suppressPackageStartupMessages({
 })
 local({
   script_dir <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
-  source(file.path(script_dir, "helpers.R"), local = globalenv())
+  source(file.path(script_dir, "json_exact.R"), local = globalenv())
 })
 
 args <- commandArgs(trailingOnly = TRUE)

@@ -10,7 +10,7 @@
 # Needs r-base-core, r-cran-metafor, r-cran-metadat, r-cran-jsonlite and clubSandwich (CR2 with
 # Satterthwaite df, metafor's robust(clubSandwich = TRUE)). Every input is stored in the JSON
 # (`datasets`), so the Python tests need neither R nor metadat. Numbers are exact doubles
-# (helpers.R); NA is null.
+# (json_exact.R); NA is null.
 suppressPackageStartupMessages({
   library(metafor)
   library(jsonlite)
@@ -18,7 +18,7 @@ suppressPackageStartupMessages({
 })
 local({
   script_dir <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))))
-  source(file.path(script_dir, "helpers.R"), local = globalenv())
+  source(file.path(script_dir, "json_exact.R"), local = globalenv())
 })
 
 args <- commandArgs(trailingOnly = TRUE)
