@@ -420,7 +420,7 @@ def transience_figure(t: Transience) -> Figure:
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
         ax.tick_params(labelsize=7)
-        ax.set_xlabel("Gain or slowing, MSC minus control (points/month)", fontsize=7)
+        ax.set_xlabel("MSC minus control (points/month)", fontsize=7)
         fig.text(
             0.04 / width,
             1 - 0.06 / height,
