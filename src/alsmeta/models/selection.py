@@ -38,7 +38,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, overload
+from typing import Any, ClassVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -67,8 +67,38 @@ Array = npt.NDArray[np.float64]
 DELTA_MAX = 100.0
 
 
+@dataclass(frozen=True, kw_only=True)
+class _SelectionFit(ResultMixin):
+    """The part every selection model shares: tau^2, the selection function and the likelihood-ratio tests.
+
+    Keyword-only, so that each result class lists its own location-model fields first.
+    """
+
+    tau2: float
+    tau2_se: float
+    delta: Array
+    delta_se: Array
+    delta_ci_low: Array
+    delta_ci_high: Array
+    steps: Array
+    counts: npt.NDArray[np.int64]
+    lrt: float
+    lrt_df: int
+    lrt_pvalue: float
+    lrt_tau2: float
+    lrt_tau2_pvalue: float
+    loglik: float
+    loglik_null: float
+    alternative: str
+    level: float
+    converged: bool
+    meaningful: bool
+    notes: tuple[str, ...] = field(default=())
+    type: str = "step"
+
+
 @dataclass(frozen=True)
-class SelectionModelResult(ResultMixin):
+class SelectionModelResult(_SelectionFit):
     """Fitted selection model.
 
     Attributes
@@ -109,27 +139,6 @@ class SelectionModelResult(ResultMixin):
     pvalue: float
     ci_low: float
     ci_high: float
-    tau2: float
-    tau2_se: float
-    delta: Array
-    delta_se: Array
-    delta_ci_low: Array
-    delta_ci_high: Array
-    steps: Array
-    counts: npt.NDArray[np.int64]
-    lrt: float
-    lrt_df: int
-    lrt_pvalue: float
-    lrt_tau2: float
-    lrt_tau2_pvalue: float
-    loglik: float
-    loglik_null: float
-    alternative: str
-    level: float
-    converged: bool
-    meaningful: bool
-    notes: tuple[str, ...] = field(default=())
-    type: str = "step"
 
     def selection_table(self) -> pd.DataFrame:
         """Step function: one row per p-value interval (bounds, studies, relative selection probability);
@@ -159,7 +168,7 @@ class SelectionModelResult(ResultMixin):
 
 
 @dataclass(frozen=True, eq=False)
-class SelectionRegressionResult(ResultMixin):
+class SelectionRegressionResult(_SelectionFit):
     """Fitted selection model with moderators (metafor's ``selmodel`` of an ``rma`` with ``mods``).
 
     Attributes
@@ -199,27 +208,6 @@ class SelectionRegressionResult(ResultMixin):
     qm: float
     qm_df: int
     qm_pvalue: float
-    tau2: float
-    tau2_se: float
-    delta: Array
-    delta_se: Array
-    delta_ci_low: Array
-    delta_ci_high: Array
-    steps: Array
-    counts: npt.NDArray[np.int64]
-    lrt: float
-    lrt_df: int
-    lrt_pvalue: float
-    lrt_tau2: float
-    lrt_tau2_pvalue: float
-    loglik: float
-    loglik_null: float
-    alternative: str
-    level: float
-    converged: bool
-    meaningful: bool
-    notes: tuple[str, ...] = field(default=())
-    type: str = "step"
 
     @property
     def estimate(self) -> Array:
@@ -686,6 +674,32 @@ def _empty_fitted(pr: _Problem, msg: str) -> _Fitted:
                    False, False, (msg,))  # fmt: skip
 
 
+def _selection_fields(f: _Fitted, pr: _Problem) -> dict[str, Any]:
+    """The :class:`_SelectionFit` fields of a fitted model (all but ``level``)."""
+    return {
+        "tau2": f.tau2,
+        "tau2_se": f.tau2_se,
+        "delta": f.delta,
+        "delta_se": f.delta_se,
+        "delta_ci_low": f.delta_ci_low,
+        "delta_ci_high": f.delta_ci_high,
+        "steps": pr.steps,
+        "counts": _counts(pr),
+        "lrt": f.lrt,
+        "lrt_df": pr.n_delta,
+        "lrt_pvalue": f.lrt_pvalue,
+        "lrt_tau2": f.lrt_tau2,
+        "lrt_tau2_pvalue": f.lrt_tau2_pvalue,
+        "loglik": f.loglik,
+        "loglik_null": f.loglik_null,
+        "alternative": pr.alternative,
+        "converged": f.converged,
+        "meaningful": f.meaningful,
+        "notes": f.notes,
+        "type": pr.type,
+    }
+
+
 def _pooled_result(f: _Fitted, pr: _Problem, level: float) -> SelectionModelResult:
     mu, se = float(f.beta[0]), float(np.sqrt(f.vcov[0, 0]))
     crit = stats.norm.isf((1 - level) / 2)
@@ -697,27 +711,8 @@ def _pooled_result(f: _Fitted, pr: _Problem, level: float) -> SelectionModelResu
         pvalue=float(2 * stats.norm.sf(abs(mu / se))),
         ci_low=mu - crit * se,
         ci_high=mu + crit * se,
-        tau2=f.tau2,
-        tau2_se=f.tau2_se,
-        delta=f.delta,
-        delta_se=f.delta_se,
-        delta_ci_low=f.delta_ci_low,
-        delta_ci_high=f.delta_ci_high,
-        steps=pr.steps,
-        counts=_counts(pr),
-        lrt=f.lrt,
-        lrt_df=pr.n_delta,
-        lrt_pvalue=f.lrt_pvalue,
-        lrt_tau2=f.lrt_tau2,
-        lrt_tau2_pvalue=f.lrt_tau2_pvalue,
-        loglik=f.loglik,
-        loglik_null=f.loglik_null,
-        alternative=pr.alternative,
+        **_selection_fields(f, pr),
         level=level,
-        converged=f.converged,
-        meaningful=f.meaningful,
-        notes=f.notes,
-        type=pr.type,
     )
 
 
@@ -748,27 +743,8 @@ def _regression_result(f: _Fitted, pr: _Problem, fit: MetaRegressionResult) -> S
         qm=qm,
         qm_df=len(btt),
         qm_pvalue=float(stats.chi2.sf(qm, len(btt))),
-        tau2=f.tau2,
-        tau2_se=f.tau2_se,
-        delta=f.delta,
-        delta_se=f.delta_se,
-        delta_ci_low=f.delta_ci_low,
-        delta_ci_high=f.delta_ci_high,
-        steps=pr.steps,
-        counts=_counts(pr),
-        lrt=f.lrt,
-        lrt_df=pr.n_delta,
-        lrt_pvalue=f.lrt_pvalue,
-        lrt_tau2=f.lrt_tau2,
-        lrt_tau2_pvalue=f.lrt_tau2_pvalue,
-        loglik=f.loglik,
-        loglik_null=f.loglik_null,
-        alternative=pr.alternative,
+        **_selection_fields(f, pr),
         level=fit.level,
-        converged=f.converged,
-        meaningful=f.meaningful,
-        notes=f.notes,
-        type=pr.type,
     )
 
 
