@@ -443,9 +443,9 @@ def _notes_and_warnings(
 
 def pool(
     yi: Any,
-    vi: Sequence[float] | Array | str | None = None,
+    vi: Sequence[float] | Array | pd.Series | str | None = None,
     *,
-    sei: Sequence[float] | Array | str | None = None,
+    sei: Sequence[float] | Array | pd.Series | str | None = None,
     data: pd.DataFrame | None = None,
     method: str = "REML",
     test: str = "z",
@@ -455,7 +455,7 @@ def pool(
     tol: float = 1e-12,
     maxiter: int = 100,
     na_action: str = "raise",
-    weights: Sequence[float] | Array | None = None,
+    weights: Sequence[float] | Array | pd.Series | None = None,
 ) -> PooledResult:
     """Pool study effects with a common-effect or random-effects model.
 
