@@ -12,10 +12,12 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import integrate, optimize, special, stats
 
 import alsmeta as am
+from alsmeta.models.henmi_copas import _half_width
 from conftest import load_reference
 
 REF = load_reference("metafor_methods.json")
@@ -82,3 +84,54 @@ def test_homogeneous_example_agrees_with_metafor():
     """hc(rma(c(0, 0, 0), c(1, 1, 1), method="DL"), control=list(tol=1e-12)): +-1.06068902492371 (default integrate)."""
     res = am.henmi_copas(am.pool([0.0, 0.0, 0.0], [1.0, 1.0, 1.0], method="DL"))
     assert res.ci_high == pytest.approx(1.06068902492371, abs=5e-8)
+
+
+def _half_width_by_adaptive_quadrature(k, w, tau2, alpha):
+    """The interval equation as first written: QUADPACK on a scalar integrand (the reference for the fixed rule)."""
+    w1 = w.sum()
+    w2, w3, w4 = (np.sum(w**j) / w1 for j in (2, 3, 4))
+    vr = 1.0 + tau2 * w2
+    d3 = w3 - w2**2
+
+    def integrand(r, x):
+        rr = np.sqrt(vr) * r
+        c = rr * rr / vr**2 - 1.0 / vr
+        eq = (k - 1) + tau2 * (w1 - w2) + tau2**2 * c * d3
+        vq = (
+            2 * (k - 1)
+            + 4 * tau2 * (w1 - w2)
+            + 2 * tau2**2 * (w1 * w2 - 2 * w3 + w2**2)
+            + 4 * tau2**2 * c * d3
+            + 4 * tau2**3 * c * (w4 - 2 * w2 * w3 + w2**3)
+            + 2 * tau2**4 * (1.0 / vr**2 - 2.0 * rr * rr / vr**3) * d3**2
+        )
+        finv = (w1 / w2 - 1.0) * ((r / x) ** 2 - 1.0) + (k - 1)
+        return special.gammainc(eq * eq / vq, max(finv, 0.0) * eq / vq) * stats.norm.pdf(r)
+
+    def eqn(x):
+        val, _ = integrate.quad(integrand, x, np.inf, args=(x,), epsabs=1e-15, epsrel=1e-13, limit=500)
+        return val - alpha / 2.0
+
+    return optimize.brentq(eqn, 1e-12, 2.0, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=1000)
+
+
+@settings(max_examples=40)
+@given(
+    st.integers(2, 200),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([0.0, 0.01, 0.3, 5.0]),
+    st.sampled_from([0.2, 0.05, 0.001]),
+)
+def test_fixed_rule_matches_adaptive_quadrature(k, seed, tau2, alpha):
+    """The 1400-point Gauss-Legendre rule of _half_width gives QUADPACK's root to 1e-12 relative.
+
+    Where the equation has no root in (0, 2] (small alpha with no heterogeneity), both refuse.
+    """
+    w = 1.0 / np.exp(np.random.default_rng(seed).uniform(-5.0, 2.0, k))
+    try:
+        expected = _half_width_by_adaptive_quadrature(k, w, tau2, alpha)
+    except ValueError:
+        with pytest.raises(ValueError, match="different signs"):
+            _half_width(k, w, tau2, alpha)
+        return
+    assert _half_width(k, w, tau2, alpha) == pytest.approx(expected, rel=1e-12)
