@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
-import tempfile
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,9 @@ from typing import Any
 import numpy as np
 
 import alsmeta as am
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rscript import run_r_json  # the benchmarks' shared R runner, beside this script
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE.parent / "tests" / "reference" / "metafor_multilevel.json"
@@ -110,22 +111,8 @@ def run_alsmeta(d: dict[str, list[Any]], repeat: int) -> dict[str, Any]:
 
 
 def run_metafor(sets: dict[str, dict[str, list[Any]]], repeat: int) -> dict[str, Any]:
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        return {"skipped": "Rscript not found"}
-    with tempfile.TemporaryDirectory() as tmp:
-        script, inp, out = Path(tmp) / "bench.R", Path(tmp) / "in.json", Path(tmp) / "out.json"
-        script.write_text(R_SCRIPT)
-        inp.write_text(json.dumps(sets))
-        try:
-            done = subprocess.run(
-                [rscript, str(script), str(inp), str(out), str(repeat)], capture_output=True, text=True, timeout=1800
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return {"skipped": f"Rscript failed ({exc})"}
-        if done.returncode != 0 or not out.exists():
-            return {"skipped": "metafor/clubSandwich not available: " + done.stderr.strip()[-200:]}
-        return dict(json.loads(out.read_text()))
+    """metafor's and clubSandwich's numbers and times for ``sets``, or ``{"skipped": why}``."""
+    return run_r_json(R_SCRIPT, sets, str(repeat))
 
 
 def rel_diff(a: list[float], b: list[float]) -> float:
