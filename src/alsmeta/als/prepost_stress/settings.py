@@ -86,5 +86,6 @@ def settings_numbers() -> dict[str, Any]:
         "curvature": CURVATURE,
         "meta_designs": [*RECONSTRUCTION_DESIGNS, *(f"generic n={n}" for n in GENERIC_SIZES)],
         "false_positive": "significant in the direction of benefit: paired t p < 0.05 with mean > 0 (one study); "
-        "95% CI lower bound > 0 (meta-analysis). Nominal rate 0.025.",
+        f"95% CI lower bound > 0 (meta-analysis). Nominal rate {ALPHA / 2:g}.",
+        "nominal_benefit_rate": ALPHA / 2,  # two-sided alpha, one direction
     }
