@@ -426,14 +426,9 @@ def forest_notes(effects: list[Effect], notes: list[str]) -> list[str]:
                 *notes,
             ]
     secondary = [e.label for e in effects if e.status != "verified"]
-    inferred = [e.label for e in effects if any("INFERRED" in f for f in e.flags)]
     return [
         *notes,
         "Source: every input value verified in the primary source"
-        + (f" except {', '.join(secondary)} (secondary source)" if secondary else "")
-        + (
-            f"; {', '.join(inferred)}: effect derived with an inferred reading (effects.csv flags)."
-            if inferred
-            else "."
-        ),
+        + (f" except {', '.join(secondary)} (secondary source)." if secondary else ".")
+        + " Readings the sources leave open are flagged in the notes above and in effects.csv.",
     ]
